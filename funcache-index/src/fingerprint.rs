@@ -1,0 +1,127 @@
+//! The fingerprint: one digest for everything a cached function's result
+//! depends on in source.
+
+use crate::Digest;
+
+/// Version of the fingerprint composition. Bump it whenever what goes into a
+/// fingerprint changes, so old and new fingerprints can never coincide.
+pub const FINGERPRINT_FORMAT: u8 = 1;
+
+/// One item of a cached function's source closure.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Dependency {
+    /// Qualified path of the item, e.g. `crate::clean::trim` or
+    /// `crate::Parser::next`.
+    pub path: String,
+    /// Canonical hash of the item's tokens.
+    pub hash: Digest,
+}
+
+/// Everything a fingerprint is computed from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FingerprintInput {
+    /// Items of the closure, in any order (they are sorted here).
+    pub dependencies: Vec<Dependency>,
+    /// `name@version` of external crates the closure resolves into.
+    pub externals: Vec<String>,
+    /// [`CacheOptions::salt`](crate::CacheOptions::salt).
+    pub salt: Vec<u8>,
+}
+
+impl FingerprintInput {
+    /// Sorts and deduplicates the lists so that the input is canonical.
+    pub fn canonicalize(&mut self) {
+        self.dependencies.sort();
+        self.dependencies.dedup();
+        self.externals.sort();
+        self.externals.dedup();
+    }
+
+    /// blake3(format ‖ sorted (path, hash) ‖ sorted externals ‖ salt), every
+    /// field length-prefixed.
+    pub fn fingerprint(&self) -> Digest {
+        let mut input = self.clone();
+        input.canonicalize();
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(b"funcache-fingerprint\0");
+        hasher.update(&[FINGERPRINT_FORMAT]);
+        let mut field = |bytes: &[u8]| {
+            hasher.update(&(bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        };
+        field(&(input.dependencies.len() as u64).to_le_bytes());
+        for dependency in &input.dependencies {
+            field(dependency.path.as_bytes());
+            field(dependency.hash.as_bytes());
+        }
+        field(&(input.externals.len() as u64).to_le_bytes());
+        for external in &input.externals {
+            field(external.as_bytes());
+        }
+        field(&input.salt);
+        hasher.finalize().into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dep(path: &str, seed: &[u8]) -> Dependency {
+        Dependency {
+            path: path.into(),
+            hash: blake3::hash(seed).into(),
+        }
+    }
+
+    #[test]
+    fn order_of_dependencies_does_not_matter() {
+        let a = FingerprintInput {
+            dependencies: vec![dep("crate::a", b"1"), dep("crate::b", b"2")],
+            externals: vec!["serde@1.0.0".into(), "regex@1.0.0".into()],
+            salt: vec![],
+        };
+        let mut b = a.clone();
+        b.dependencies.reverse();
+        b.externals.reverse();
+        assert_eq!(a.fingerprint(), b.fingerprint());
+    }
+
+    #[test]
+    fn every_part_matters() {
+        let base = FingerprintInput {
+            dependencies: vec![dep("crate::a", b"1")],
+            externals: vec!["serde@1.0.0".into()],
+            salt: vec![],
+        };
+        let mut changed_hash = base.clone();
+        changed_hash.dependencies[0].hash = blake3::hash(b"other").into();
+        let mut renamed = base.clone();
+        renamed.dependencies[0].path = "crate::b".into();
+        let mut upgraded = base.clone();
+        upgraded.externals[0] = "serde@1.0.1".into();
+        let mut salted = base.clone();
+        salted.salt = b"version=2\0".to_vec();
+        let all = [&base, &changed_hash, &renamed, &upgraded, &salted];
+        for (i, x) in all.iter().enumerate() {
+            for y in &all[i + 1..] {
+                assert_ne!(x.fingerprint(), y.fingerprint());
+            }
+        }
+    }
+
+    #[test]
+    fn fields_cannot_run_into_each_other() {
+        let a = FingerprintInput {
+            dependencies: vec![dep("crate::ab", b"1")],
+            externals: vec![],
+            salt: vec![],
+        };
+        let b = FingerprintInput {
+            dependencies: vec![dep("crate::a", b"1")],
+            externals: vec![],
+            salt: b"b".to_vec(),
+        };
+        assert_ne!(a.fingerprint(), b.fingerprint());
+    }
+}
