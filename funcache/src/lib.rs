@@ -1,1 +1,96 @@
-//! placeholder
+//! Durable, source-aware memoization.
+//!
+//! Put [`#[funcache::cache]`](macro@cache) on a function and its results
+//! persist on disk, keyed by the function's *source* and its *arguments*.
+//! Edit the function and old results stop matching; edit only comments or
+//! formatting and they still match. Results are kept in a bounded
+//! in-memory LRU tier in front of a sled database, so a repeated call costs
+//! a hash and a lookup, in this process or the next one.
+//!
+//! ```toml
+//! [dependencies]
+//! funcache = "0.1"
+//! serde = { version = "1", features = ["derive"] }
+//! ```
+//!
+//! The core names:
+//!
+//! * [`cache`] — the attribute (its documentation is the manual);
+//! * [`FnCache`] — a cached function's handle (`f_cache()`): [`info`](FnCache::info),
+//!   [`clear`](FnCache::clear), [`fingerprint`](FnCache::fingerprint);
+//! * [`CacheInfo`] — hits, misses, maxsize and currsize, per tier;
+//! * [`Memo`] — an in-memory memoizing wrapper for closures and functions
+//!   you do not own.
+//!
+//! ```no_run
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Clone, Serialize, Deserialize)]
+//! struct Summary {
+//!     words: usize,
+//!     longest: String,
+//! }
+//!
+//! #[funcache::cache]
+//! fn summarize(text: &str) -> Summary {
+//!     let longest = text.split_whitespace().max_by_key(|w| w.len()).unwrap_or("");
+//!     Summary { words: text.split_whitespace().count(), longest: longest.to_owned() }
+//! }
+//!
+//! fn main() -> Result<(), funcache::Error> {
+//!     let summary = summarize("the quick brown fox"); // computed, stored
+//!     let again = summarize("the quick brown fox"); // served from the cache
+//!     assert_eq!(summary.words, again.words);
+//!     println!("{}", summarize_cache().info());
+//!     summarize_cache().clear()?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! A cache failure (a locked, unwritable or corrupt directory, a value that
+//! no longer decodes) never fails the call: the function runs, its result
+//! is returned, and a [`tracing`](https://docs.rs/tracing) warning says why.
+
+// Lets the macro's `::funcache::…` paths resolve inside this crate's own
+// unit tests.
+extern crate self as funcache;
+
+mod config;
+mod envelope;
+mod error;
+mod fn_cache;
+mod key;
+mod memo;
+mod memory;
+mod stats;
+mod store;
+mod warn;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use config::{DIR_VAR, DISABLE_VAR, DURABILITY_VAR, READONLY_VAR, REFRESH_VAR, set_cache_dir};
+pub use envelope::FORMAT_VERSION;
+pub use error::Error;
+pub use fn_cache::{Dependency, Fingerprint, FnCache};
+pub use funcache_derive::cache;
+pub use key::{ArgsKey, KeyError};
+pub use memo::{DEFAULT_CAPACITY, Memo};
+pub use stats::{CacheInfo, TierInfo};
+
+/// Writes every cache opened by this process to disk and fsyncs it.
+///
+/// Only needed with `FUNCACHE_DURABILITY=lazy`; by default every stored
+/// result is flushed before the call returns.
+///
+/// # Errors
+///
+/// When a store fails to flush.
+pub fn flush() -> Result<(), Error> {
+    store::flush_all()
+}
+
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

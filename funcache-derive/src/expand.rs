@@ -1,0 +1,427 @@
+//! Code generation for `#[funcache::cache]`.
+//!
+//! For a function `f` the expansion is:
+//!
+//! * `f` — same signature; hashes the keyed arguments, asks the cache, and
+//!   on a miss calls `f_uncached` and stores the result;
+//! * `f_uncached` — the original body, untouched;
+//! * `f_refresh` — like `f`, but always recomputes and overwrites;
+//! * `f_cache` — returns the `&'static FnCache` that holds the tiers,
+//!   the counters and the fingerprint.
+//!
+//! Inside a trait impl no companion can be added, so there `f` holds the
+//! body inline and the cache lives in a `static` inside it.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Attribute, FnArg, ItemFn, Pat, PatIdent};
+
+use funcache_index::CacheOptions;
+
+use crate::paths;
+use crate::signature::Signature;
+use crate::source::{self, SourceInfo};
+
+/// Entries kept in memory when `memory = N` is not given: the default of
+/// Python's `functools.lru_cache`.
+pub(crate) const DEFAULT_MEMORY: usize = 128;
+
+/// Entry point: never fails, errors become `compile_error!`s emitted next
+/// to the unchanged function, so the rest of the crate still type-checks
+/// against it and the user sees only the real error.
+pub(crate) fn cache(args: TokenStream, item: TokenStream) -> TokenStream {
+    let function: ItemFn = match syn::parse2(item.clone()) {
+        Ok(function) => function,
+        Err(_) => {
+            let error = syn::Error::new(
+                Span::call_site(),
+                "#[funcache::cache] applies to functions and methods with a body",
+            );
+            let mut tokens = error.into_compile_error();
+            tokens.extend(item);
+            return tokens;
+        }
+    };
+    match expand(args, &function) {
+        Ok(tokens) => tokens,
+        Err(error) => {
+            let mut tokens = error.into_compile_error();
+            tokens.extend(function.into_token_stream());
+            tokens
+        }
+    }
+}
+
+fn expand(args: TokenStream, function: &ItemFn) -> syn::Result<TokenStream> {
+    let options: CacheOptions = syn::parse2(args)?;
+    let signature = Signature::read(&function.sig, &options)?;
+    let source = source::analyze(function, &options);
+    Ok(Expansion::new(function, &options, &signature, &source).generate())
+}
+
+fn is_doc(attr: &Attribute) -> bool {
+    attr.path().is_ident("doc")
+}
+
+/// `cfg`, `cfg_attr` and lint levels: what every generated companion must
+/// share with the original so that it exists (and lints) alike.
+fn is_cfg_or_lint(attr: &Attribute) -> bool {
+    [
+        "cfg", "cfg_attr", "allow", "warn", "deny", "forbid", "expect",
+    ]
+    .iter()
+    .any(|name| attr.path().is_ident(name))
+}
+
+struct Expansion<'a> {
+    function: &'a ItemFn,
+    signature: &'a Signature,
+    source: &'a SourceInfo,
+    krate: TokenStream,
+    memory: usize,
+    cache_errors: bool,
+    /// Inside an impl block: companions are reached through `Self::`.
+    in_impl: bool,
+    /// Inside a trait impl: no companions can be added.
+    in_trait_impl: bool,
+}
+
+impl<'a> Expansion<'a> {
+    fn new(
+        function: &'a ItemFn,
+        options: &CacheOptions,
+        signature: &'a Signature,
+        source: &'a SourceInfo,
+    ) -> Self {
+        let context = source.impl_context.as_ref();
+        Expansion {
+            function,
+            signature,
+            source,
+            krate: paths::runtime_crate(options),
+            memory: options.memory.as_ref().map_or(DEFAULT_MEMORY, |m| m.value),
+            cache_errors: options.cache_errors.is_some(),
+            in_impl: context.is_some() || signature.mentions_self,
+            in_trait_impl: context.is_some_and(|c| c.is_trait_impl),
+        }
+    }
+
+    fn name(&self) -> &syn::Ident {
+        &self.function.sig.ident
+    }
+
+    fn companion(&self, suffix: &str) -> syn::Ident {
+        let name = self.name();
+        format_ident!("{}_{}", name, suffix, span = name.span())
+    }
+
+    /// Intra-doc link target of the cached function.
+    fn link(&self) -> String {
+        if self.in_impl {
+            format!("Self::{}", self.name())
+        } else {
+            self.name().to_string()
+        }
+    }
+
+    fn self_prefix(&self) -> TokenStream {
+        if self.in_impl {
+            quote!(Self::)
+        } else {
+            TokenStream::new()
+        }
+    }
+
+    fn generate(&self) -> TokenStream {
+        if self.in_trait_impl {
+            return self.wrapper(WrapperKind::Inline);
+        }
+        let wrapper = self.wrapper(WrapperKind::Cached);
+        let refresh = self.wrapper(WrapperKind::Refresh);
+        let uncached = self.uncached();
+        let handle = self.handle();
+        quote! {
+            #wrapper
+            #refresh
+            #uncached
+            #handle
+        }
+    }
+
+    /// The wrapper's signature: patterns replaced by plain names (the body
+    /// is elsewhere) and `mut` bindings dropped (the wrapper mutates
+    /// nothing).
+    fn wrapper_signature(&self, ident: syn::Ident) -> syn::Signature {
+        let mut sig = self.function.sig.clone();
+        sig.ident = ident;
+        let mut names = self.signature.args.iter().map(|arg| &arg.name);
+        for input in sig.inputs.iter_mut() {
+            match input {
+                FnArg::Receiver(receiver) => receiver.mutability = None,
+                FnArg::Typed(pat_type) => {
+                    let name = names.next().expect("one name per typed argument").clone();
+                    *pat_type.pat = Pat::Ident(PatIdent {
+                        attrs: Vec::new(),
+                        by_ref: None,
+                        mutability: None,
+                        ident: name,
+                        subpat: None,
+                    });
+                }
+            }
+        }
+        sig
+    }
+
+    /// Statements that build `__funcache_key`.
+    fn key_statements(&self) -> TokenStream {
+        let mut statements = TokenStream::new();
+        if self.signature.receiver.as_ref().is_some_and(|r| r.keyed) {
+            statements.extend(quote!(__funcache_key.arg(&self);));
+        }
+        for arg in self.signature.args.iter().filter(|arg| arg.keyed) {
+            let name = &arg.name;
+            // Spanned at the type so that a missing `Serialize` points at
+            // the argument's type.
+            statements.extend(quote_spanned!(arg.ty.span()=> __funcache_key.arg(&#name);));
+            if arg.impl_trait {
+                statements.extend(quote! {
+                    __funcache_key.type_name(::core::any::type_name_of_val(&#name));
+                });
+            }
+        }
+        for param in &self.signature.type_params {
+            statements.extend(quote! {
+                __funcache_key.type_name(::core::any::type_name::<#param>());
+            });
+        }
+        for param in &self.signature.const_params {
+            statements.extend(quote!(__funcache_key.arg(&#param);));
+        }
+        let generic_impl = self.source.impl_context.as_ref().is_some_and(|c| c.generic);
+        if generic_impl {
+            statements.extend(quote! {
+                __funcache_key.type_name(::core::any::type_name::<Self>());
+            });
+        }
+        statements
+    }
+
+    /// What the adapter runs on a miss: a closure for a sync function, the
+    /// body's (lazy, unpolled) future for an async one.
+    fn compute(&self, kind: WrapperKind) -> TokenStream {
+        let block = &self.function.block;
+        let ret = &self.signature.ret;
+        let unsafe_ = self.signature.is_unsafe.then(|| quote!(unsafe));
+        let body = match kind {
+            WrapperKind::Inline => {
+                // Inline bodies were written against the original parameter
+                // patterns; rebind the wrapper's plain names to them.
+                let typed = self
+                    .function
+                    .sig
+                    .inputs
+                    .iter()
+                    .filter_map(|input| match input {
+                        FnArg::Typed(pat_type) => Some(pat_type),
+                        FnArg::Receiver(_) => None,
+                    });
+                let rebind = typed.zip(&self.signature.args).map(|(pat_type, arg)| {
+                    let (pat, ty, name) = (&pat_type.pat, &pat_type.ty, &arg.name);
+                    quote!(let #pat: #ty = #name;)
+                });
+                quote!({ #(#rebind)* #unsafe_ #block })
+            }
+            WrapperKind::Cached | WrapperKind::Refresh => {
+                let prefix = self.self_prefix();
+                let uncached = self.companion("uncached");
+                let turbofish = self.signature.turbofish();
+                let receiver = self.signature.receiver.as_ref().map(|_| quote!(self,));
+                let args = self.signature.args.iter().map(|arg| &arg.name);
+                let call = quote!(#prefix #uncached #turbofish (#receiver #(#args),*));
+                if self.signature.is_async {
+                    // An async fn's future: calling it runs nothing yet.
+                    return match unsafe_ {
+                        Some(_) => quote!(unsafe { #call }),
+                        None => call,
+                    };
+                }
+                quote!({ #unsafe_ { #call } })
+            }
+        };
+        if self.signature.is_async {
+            quote!(async move #body)
+        } else {
+            quote!(move || -> #ret #body)
+        }
+    }
+
+    fn wrapper(&self, kind: WrapperKind) -> TokenStream {
+        let krate = &self.krate;
+        let ret = &self.signature.ret;
+        let ret_span = ret.span();
+        let vis = &self.function.vis;
+        let (ident, attrs, doc) = match kind {
+            WrapperKind::Cached | WrapperKind::Inline => (
+                self.name().clone(),
+                self.function.attrs.iter().collect::<Vec<_>>(),
+                None,
+            ),
+            WrapperKind::Refresh => {
+                let doc = format!(
+                    "Recomputes [`{}`]({}) and overwrites its cached result in every tier.",
+                    self.name(),
+                    self.link()
+                );
+                let attrs = self
+                    .function
+                    .attrs
+                    .iter()
+                    .filter(|a| is_cfg_or_lint(a))
+                    .collect();
+                (
+                    self.companion("refresh"),
+                    attrs,
+                    Some(quote!(#[doc = #doc])),
+                )
+            }
+        };
+        let sig = self.wrapper_signature(ident);
+        let keys = self.key_statements();
+        let handle = match kind {
+            WrapperKind::Inline => {
+                let static_item = self.static_item();
+                quote!({ #static_item &__FUNCACHE })
+            }
+            _ => {
+                let prefix = self.self_prefix();
+                let handle = self.companion("cache");
+                quote!(#prefix #handle())
+            }
+        };
+        let refresh = matches!(kind, WrapperKind::Refresh);
+        // The adapter decides what is stored: for a `Result` only the `Ok`
+        // value (unless `cache_errors`), for anything else the value.
+        let adapter = if self.cache_errors {
+            quote!(#krate::__private::Plain::<#ret>::new())
+        } else {
+            quote! {{
+                #[allow(unused_imports)]
+                use #krate::__private::{PlainKind as _, ResultKind as _};
+                (&#krate::__private::__PhantomData::<#ret>).__funcache_adapter()
+            }}
+        };
+        let run = match (self.signature.is_async, self.memory == 0) {
+            (false, false) => "run",
+            (false, true) => "run_disk",
+            (true, false) => "run_async",
+            (true, true) => "run_async_disk",
+        };
+        // A return type without serde or `Clone` is reported once, by this
+        // call, with the return type labelled. (Spanning the whole call at
+        // the type makes rustc suggest returning `&T` instead, which is
+        // wrong advice here.)
+        let run = syn::Ident::new(run, ret_span);
+        let await_ = self.signature.is_async.then(|| quote!(.await));
+        let compute = self.compute(kind);
+        let run = quote!(#adapter.#run(__funcache_call, #compute) #await_);
+        quote! {
+            #(#attrs)*
+            #doc
+            #vis #sig {
+                let __funcache_call = {
+                    let mut __funcache_key = #krate::__private::KeyBuilder::new();
+                    #keys
+                    #handle.begin(__funcache_key, #refresh)
+                };
+                #run
+            }
+        }
+    }
+
+    fn uncached(&self) -> TokenStream {
+        let mut function = self.function.clone();
+        function.sig.ident = self.companion("uncached");
+        function.attrs.retain(|attr| !is_doc(attr));
+        let doc = format!(
+            "Runs [`{}`]({})'s body without reading or writing any cache tier.",
+            self.name(),
+            self.link()
+        );
+        quote! {
+            #[doc = #doc]
+            #function
+        }
+    }
+
+    fn handle(&self) -> TokenStream {
+        let krate = &self.krate;
+        let vis = &self.function.vis;
+        let ident = self.companion("cache");
+        let attrs = self.function.attrs.iter().filter(|a| is_cfg_or_lint(a));
+        let doc = format!(
+            "The cache of [`{}`]({}): statistics, fingerprint, dependencies, clear.",
+            self.name(),
+            self.link()
+        );
+        let static_item = self.static_item();
+        quote! {
+            #(#attrs)*
+            #[doc = #doc]
+            #vis fn #ident() -> &'static #krate::FnCache {
+                #static_item
+                &__FUNCACHE
+            }
+        }
+    }
+
+    /// The `static` holding the cache, with everything the macro knows.
+    fn static_item(&self) -> TokenStream {
+        let krate = &self.krate;
+        let source = self.source;
+        let name = self.name().to_string();
+        let suffix = match &source.impl_context {
+            Some(context) => format!("::{}::{name}", context.self_ty),
+            None => format!("::{name}"),
+        };
+        let fingerprint = source.fingerprint;
+        let memory = self.memory;
+        let default_dir = paths::default_cache_dir();
+        let dependencies = source
+            .dependencies
+            .iter()
+            .map(|(path, hash)| quote!(#krate::__private::Dependency::new(#path, #hash)));
+        let externals = &source.externals;
+        let unresolved = &source.unresolved;
+        let tracked = source.tracked_files.iter().map(|path| {
+            let path = path.to_string_lossy();
+            quote!(
+                const _: &[u8] = ::core::include_bytes!(#path);
+            )
+        });
+        quote! {
+            #(#tracked)*
+            static __FUNCACHE: #krate::__private::FnCache =
+                #krate::__private::FnCache::new(#krate::__private::FnMeta {
+                    id: ::core::concat!(::core::module_path!(), #suffix),
+                    fingerprint: [#(#fingerprint),*],
+                    memory: #memory,
+                    dir: #krate::__private::DirChoice::Default(#default_dir),
+                    dependencies: &[#(#dependencies),*],
+                    externals: &[#(#externals),*],
+                    unresolved: &[#(#unresolved),*],
+                });
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum WrapperKind {
+    /// `f`, calling `f_uncached`.
+    Cached,
+    /// `f_refresh`.
+    Refresh,
+    /// `f` with the body inline (trait impls).
+    Inline,
+}

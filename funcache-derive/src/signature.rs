@@ -1,0 +1,245 @@
+//! Reads a cached function's signature into what the generated code needs,
+//! rejecting (with errors at the right span) what cannot be cached.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote};
+use syn::spanned::Spanned;
+use syn::{FnArg, GenericParam, Ident, Pat, ReceiverKind, ReturnType, Type};
+
+use funcache_index::CacheOptions;
+
+/// One argument as the wrapper sees it.
+pub(crate) struct Arg {
+    /// The name the wrapper binds it to (the user's ident, or a generated
+    /// one for destructuring patterns).
+    pub name: Ident,
+    pub ty: Type,
+    /// Part of the key (not skipped).
+    pub keyed: bool,
+    /// `impl Trait` argument: its concrete type name goes into the key.
+    pub impl_trait: bool,
+}
+
+/// Everything the expansion needs to know about the signature.
+pub(crate) struct Signature {
+    pub receiver: Option<Receiver>,
+    pub args: Vec<Arg>,
+    /// The return type, `()` when omitted.
+    pub ret: Type,
+    pub is_async: bool,
+    pub is_unsafe: bool,
+    /// Type parameters: their names go into the key.
+    pub type_params: Vec<Ident>,
+    /// Const parameters: their values go into the key.
+    pub const_params: Vec<Ident>,
+    /// Whether the signature mentions `Self` (so it is inside an impl).
+    pub mentions_self: bool,
+}
+
+/// The method receiver.
+pub(crate) struct Receiver {
+    pub keyed: bool,
+}
+
+/// Collects several errors so that the user sees all of them at once.
+#[derive(Default)]
+pub(crate) struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, span: Span, message: impl std::fmt::Display) {
+        let error = syn::Error::new(span, message);
+        match &mut self.0 {
+            Some(existing) => existing.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    pub(crate) fn finish(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+fn contains_self(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|tree| match tree {
+        proc_macro2::TokenTree::Ident(ident) => ident == "Self",
+        proc_macro2::TokenTree::Group(group) => contains_self(group.stream()),
+        _ => false,
+    })
+}
+
+fn is_mut_reference(ty: &Type) -> bool {
+    matches!(ty, Type::Reference(reference) if reference.mutability.is_some())
+}
+
+fn contains_impl_trait(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
+            self.0 = true;
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.0
+}
+
+/// Type names whose iteration order is random per process: a key built
+/// from them would differ run to run (maps are fine; sets are sequences
+/// to serde and cannot be reordered).
+const UNORDERED_SETS: &[&str] = &["HashSet", "FxHashSet", "AHashSet", "DashSet"];
+
+fn unordered_set_in(ty: &Type) -> Option<Span> {
+    struct Finder(Option<Span>);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_path_segment(&mut self, segment: &'ast syn::PathSegment) {
+            if self.0.is_none() && UNORDERED_SETS.iter().any(|name| segment.ident == name) {
+                self.0 = Some(segment.ident.span());
+            }
+            syn::visit::visit_path_segment(self, segment);
+        }
+    }
+    let mut finder = Finder(None);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.0
+}
+
+impl Signature {
+    pub(crate) fn read(sig: &syn::Signature, options: &CacheOptions) -> syn::Result<Signature> {
+        let mut errors = Errors::default();
+        let skipped = |name: &str| options.skip.iter().any(|s| s == name);
+
+        if let Some(constness) = &sig.constness {
+            errors.push(
+                constness.span(),
+                "a `const fn` cannot be cached: it runs at compile time",
+            );
+        }
+        if let Some(variadic) = &sig.variadic {
+            errors.push(variadic.span(), "variadic functions cannot be cached");
+        }
+
+        let mut receiver = None;
+        let mut args = Vec::new();
+        let mut names_seen: Vec<String> = Vec::new();
+        for (index, input) in sig.inputs.iter().enumerate() {
+            match input {
+                FnArg::Receiver(recv) => {
+                    let keyed = !skipped("self");
+                    let mutable = matches!(recv.kind, ReceiverKind::Reference(_, _, Some(_)));
+                    if mutable && keyed {
+                        errors.push(
+                            recv.span(),
+                            "`&mut self` would be mutated only when the cache misses; \
+                             cache a `&self` method instead, or add `skip(self)` if the \
+                             mutation does not affect the result",
+                        );
+                    }
+                    names_seen.push("self".into());
+                    receiver = Some(Receiver { keyed });
+                }
+                FnArg::Typed(pat_type) => {
+                    let (name, user_name) = match &*pat_type.pat {
+                        Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
+                            (pat.ident.clone(), Some(pat.ident.to_string()))
+                        }
+                        _ => (format_ident!("__funcache_arg{}", index), None),
+                    };
+                    let keyed = !user_name.as_deref().is_some_and(skipped);
+                    let ty = (*pat_type.ty).clone();
+                    if keyed && is_mut_reference(&ty) {
+                        errors.push(
+                            pat_type.ty.span(),
+                            format!(
+                                "a `&mut` argument would be mutated only when the cache misses; \
+                                 pass it by shared reference, or add `skip({})` if it does not \
+                                 affect the result",
+                                user_name.as_deref().unwrap_or("name")
+                            ),
+                        );
+                    }
+                    if let (true, Some(span)) = (keyed, unordered_set_in(&ty)) {
+                        errors.push(
+                            span,
+                            "a hash set iterates in a different order in every process, so it \
+                             cannot be hashed into a stable key; use a `BTreeSet` or a sorted \
+                             `Vec`, or `skip` the argument",
+                        );
+                    }
+                    if let Some(user_name) = user_name {
+                        names_seen.push(user_name);
+                    }
+                    let impl_trait = contains_impl_trait(&ty);
+                    args.push(Arg {
+                        name,
+                        ty,
+                        keyed,
+                        impl_trait,
+                    });
+                }
+            }
+        }
+        for skip in &options.skip {
+            if !names_seen.iter().any(|name| skip == name) {
+                errors.push(
+                    skip.span(),
+                    format!(
+                        "`skip({skip})` names no argument of this function (arguments bound by a \
+                         destructuring pattern cannot be skipped by name)"
+                    ),
+                );
+            }
+        }
+
+        let ret = match &sig.output {
+            ReturnType::Default => syn::parse_quote!(()),
+            ReturnType::Type(_, ty) => (**ty).clone(),
+        };
+        if contains_impl_trait(&ret) {
+            errors.push(
+                ret.span(),
+                "a function returning `impl Trait` cannot be cached: stored values need a \
+                 concrete type to be read back as",
+            );
+        }
+        if let Type::Reference(reference) = &ret {
+            errors.push(
+                reference.span(),
+                "a function returning a reference cannot be cached: a stored value is read \
+                 back as an owned value; return an owned type (e.g. `String`, `Vec<T>`, `Arc<T>`)",
+            );
+        }
+
+        let mut type_params = Vec::new();
+        let mut const_params = Vec::new();
+        for param in &sig.generics.params {
+            match param {
+                GenericParam::Type(param) => type_params.push(param.ident.clone()),
+                GenericParam::Const(param) => const_params.push(param.ident.clone()),
+                GenericParam::Lifetime(_) => {}
+            }
+        }
+
+        errors.finish()?;
+        Ok(Signature {
+            mentions_self: receiver.is_some() || contains_self(sig.to_token_stream()),
+            receiver,
+            args,
+            ret,
+            is_async: sig.asyncness.is_some(),
+            is_unsafe: matches!(sig.safety, syn::Safety::Unsafe(_)),
+            type_params,
+            const_params,
+        })
+    }
+
+    /// Explicit generic arguments for calling the companion: type and const
+    /// parameters (lifetimes are inferred; late-bound ones cannot be given).
+    pub(crate) fn turbofish(&self) -> TokenStream {
+        let params = self.type_params.iter().chain(&self.const_params);
+        if self.type_params.is_empty() && self.const_params.is_empty() {
+            TokenStream::new()
+        } else {
+            quote!(::<#(#params),*>)
+        }
+    }
+}

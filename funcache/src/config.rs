@@ -1,0 +1,146 @@
+//! Process-wide settings read from the environment.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use crate::error::Error;
+use crate::warn::warn_once;
+
+/// Name of the variable that chooses the cache directory.
+pub const DIR_VAR: &str = "FUNCACHE_DIR";
+/// Recompute and overwrite on every call.
+pub const REFRESH_VAR: &str = "FUNCACHE_REFRESH";
+/// Bypass every tier: always run the function, store nothing.
+pub const DISABLE_VAR: &str = "FUNCACHE_DISABLE";
+/// Serve hits but never write to disk (for untrusted CI jobs).
+pub const READONLY_VAR: &str = "FUNCACHE_READONLY";
+/// `lazy` skips the flush after each write (faster, may lose the last
+/// half second of writes on exit unless [`crate::flush`] is called).
+pub const DURABILITY_VAR: &str = "FUNCACHE_DURABILITY";
+
+/// The environment switches, read once per process.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Switches {
+    pub refresh: bool,
+    pub disable: bool,
+    pub readonly: bool,
+    pub lazy_durability: bool,
+}
+
+impl Switches {
+    pub(crate) fn get() -> Switches {
+        static SWITCHES: OnceLock<Switches> = OnceLock::new();
+        *SWITCHES.get_or_init(|| Switches {
+            refresh: flag(REFRESH_VAR),
+            disable: flag(DISABLE_VAR),
+            readonly: flag(READONLY_VAR),
+            lazy_durability: durability_is_lazy(),
+        })
+    }
+}
+
+/// Reads a boolean variable. Unset, empty, `0`, `false`, `no` and `off` are
+/// false; `1`, `true`, `yes` and `on` are true; anything else is reported
+/// and treated as false.
+fn flag(name: &str) -> bool {
+    let Some(value) = std::env::var_os(name) else {
+        return false;
+    };
+    let text = value.to_string_lossy().trim().to_ascii_lowercase();
+    match text.as_str() {
+        "" | "0" | "false" | "no" | "off" => false,
+        "1" | "true" | "yes" | "on" => true,
+        _ => {
+            warn_once("env", name, || {
+                format!("{name}={text:?} is not a boolean (use 1 or 0); treating it as 0")
+            });
+            false
+        }
+    }
+}
+
+fn durability_is_lazy() -> bool {
+    let Some(value) = std::env::var_os(DURABILITY_VAR) else {
+        return false;
+    };
+    match value.to_string_lossy().trim().to_ascii_lowercase().as_str() {
+        "" | "flush" | "immediate" => false,
+        "lazy" => true,
+        other => {
+            let other = other.to_owned();
+            warn_once("env", DURABILITY_VAR, || {
+                format!("{DURABILITY_VAR}={other:?} is not `flush` or `lazy`; using `flush`")
+            });
+            false
+        }
+    }
+}
+
+/// Chooses the cache directory for this process, overriding
+/// `FUNCACHE_DIR` and the default — for a program that takes the directory
+/// as its own command-line option.
+///
+/// Call it before the first cached call: functions that have already opened
+/// their directory keep using it.
+///
+/// ```no_run
+/// funcache::set_cache_dir("/var/cache/my-pipeline")?;
+/// # Ok::<(), funcache::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::DirAlreadySet`] if a different directory was set before.
+pub fn set_cache_dir(dir: impl Into<PathBuf>) -> Result<(), Error> {
+    let dir = dir.into();
+    let current = DIR_OVERRIDE.get_or_init(|| dir.clone());
+    if *current == dir {
+        Ok(())
+    } else {
+        Err(Error::DirAlreadySet {
+            current: current.clone(),
+        })
+    }
+}
+
+static DIR_OVERRIDE: OnceLock<PathBuf> = OnceLock::new();
+
+/// Where a function's cache directory is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[doc(hidden)]
+pub enum DirChoice {
+    /// [`set_cache_dir`], else `FUNCACHE_DIR`, else this default (computed
+    /// by the macro at build time: `<target dir>/funcache` of the
+    /// workspace).
+    Default(&'static str),
+    /// Exactly this directory, whatever the environment says.
+    Fixed(&'static str),
+}
+
+impl DirChoice {
+    pub(crate) fn resolve(self) -> PathBuf {
+        let default = match self {
+            DirChoice::Fixed(dir) => return PathBuf::from(dir),
+            DirChoice::Default(default) => default,
+        };
+        if let Some(dir) = DIR_OVERRIDE.get() {
+            return dir.clone();
+        }
+        if let Some(dir) = env_dir() {
+            return PathBuf::from(dir);
+        }
+        // Empty only if the macro ran outside cargo (no CARGO_MANIFEST_DIR).
+        PathBuf::from(if default.is_empty() {
+            ".funcache"
+        } else {
+            default
+        })
+    }
+}
+
+fn env_dir() -> Option<OsString> {
+    static DIR: OnceLock<Option<OsString>> = OnceLock::new();
+    DIR.get_or_init(|| std::env::var_os(DIR_VAR).filter(|dir| !dir.is_empty()))
+        .clone()
+}

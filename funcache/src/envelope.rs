@@ -1,0 +1,164 @@
+//! The versioned envelope every stored value travels in.
+//!
+//! ```text
+//! byte 0        FORMAT_VERSION
+//! postcard      Header { created_unix_ms, compute_micros, payload: Inline | Blob { hash, len } }
+//! rest          Inline: the value, postcard-encoded; Blob: nothing (the bytes are in blobs/<hash>)
+//! ```
+//!
+//! A reader that finds another version byte, or bytes that do not decode,
+//! treats the entry as a miss: it recomputes and overwrites. It never
+//! panics and never returns a wrong value.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+/// Version of everything funcache writes: envelope layout, key encoding and
+/// cache-directory layout. Entries written under another version are
+/// ignored (recomputed and overwritten).
+pub const FORMAT_VERSION: u8 = 1;
+
+/// Values whose encoding reaches this size are stored as files under
+/// `blobs/` instead of inside the database.
+pub(crate) const BLOB_THRESHOLD: usize = 1 << 20;
+
+/// What is known about a stored value besides its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Header {
+    /// When the value was computed, in milliseconds since the Unix epoch.
+    pub created_unix_ms: u64,
+    /// How long the computation took, in microseconds.
+    pub compute_micros: u64,
+    /// Where the value's bytes are.
+    pub payload: Payload,
+}
+
+/// Where an envelope's value lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Payload {
+    /// Right after the header.
+    Inline,
+    /// In the content-addressed file `blobs/<hex hash>`.
+    Blob {
+        /// blake3 of the file's bytes.
+        hash: [u8; 32],
+        /// Length of the file in bytes.
+        len: u64,
+    },
+}
+
+impl Header {
+    pub(crate) fn new(compute: Duration, payload: Payload) -> Self {
+        let created_unix_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        Header {
+            created_unix_ms,
+            compute_micros: compute.as_micros().min(u64::MAX as u128) as u64,
+            payload,
+        }
+    }
+}
+
+/// Why stored bytes could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum EnvelopeError {
+    #[error("empty entry")]
+    Empty,
+    #[error("written by format version {found}, this build reads version {FORMAT_VERSION}")]
+    Version { found: u8 },
+    #[error("corrupt envelope header: {0}")]
+    Header(postcard::Error),
+}
+
+/// Starts an envelope: version byte and header. For an inline value, the
+/// caller appends the value's postcard encoding.
+pub(crate) fn start(header: &Header) -> Vec<u8> {
+    // Integers and a unit-or-array enum cannot fail to serialize into a Vec.
+    // Were it ever to, the empty result decodes as `Empty`, a miss: safe.
+    postcard::to_extend(header, vec![FORMAT_VERSION]).unwrap_or_default()
+}
+
+/// Splits stored bytes into header and inline body.
+pub(crate) fn decode(bytes: &[u8]) -> Result<(Header, &[u8]), EnvelopeError> {
+    let (&version, rest) = bytes.split_first().ok_or(EnvelopeError::Empty)?;
+    if version != FORMAT_VERSION {
+        return Err(EnvelopeError::Version { found: version });
+    }
+    postcard::take_from_bytes::<Header>(rest).map_err(EnvelopeError::Header)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixed_header(payload: Payload) -> Header {
+        Header {
+            created_unix_ms: 1_700_000_000_000,
+            compute_micros: 1500,
+            payload,
+        }
+    }
+
+    #[test]
+    fn inline_round_trip() {
+        let bytes = start(&fixed_header(Payload::Inline));
+        let bytes = postcard::to_extend(&("value", 7u32), bytes).unwrap();
+        let (header, body) = decode(&bytes).unwrap();
+        assert_eq!(header, fixed_header(Payload::Inline));
+        assert_eq!(
+            postcard::from_bytes::<(String, u32)>(body).unwrap(),
+            ("value".into(), 7)
+        );
+    }
+
+    #[test]
+    fn blob_round_trip() {
+        let payload = Payload::Blob {
+            hash: [7; 32],
+            len: 3 << 20,
+        };
+        let bytes = start(&fixed_header(payload));
+        let (header, body) = decode(&bytes).unwrap();
+        assert_eq!(header.payload, payload);
+        assert!(body.is_empty());
+    }
+
+    #[test]
+    fn other_versions_are_rejected() {
+        let mut bytes = start(&fixed_header(Payload::Inline));
+        bytes[0] = FORMAT_VERSION + 1;
+        assert!(matches!(decode(&bytes), Err(EnvelopeError::Version { .. })));
+        assert!(matches!(decode(&[]), Err(EnvelopeError::Empty)));
+    }
+
+    #[test]
+    fn truncated_header_is_an_error_not_a_panic() {
+        let bytes = start(&fixed_header(Payload::Blob {
+            hash: [1; 32],
+            len: 9,
+        }));
+        for cut in 1..bytes.len() {
+            assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn golden_bytes() {
+        // Pins the on-disk envelope. If this fails, the format changed:
+        // bump FORMAT_VERSION and update the bytes deliberately.
+        let bytes = postcard::to_extend(&"hi", start(&fixed_header(Payload::Inline))).unwrap();
+        assert_eq!(
+            bytes,
+            [
+                1, // format version
+                128, 208, 149, 255, 188, 49, // created_unix_ms varint (1_700_000_000_000)
+                220, 11, // compute_micros varint (1500)
+                0,  // Payload::Inline
+                2, b'h', b'i', // the value
+            ]
+        );
+    }
+}

@@ -1,0 +1,654 @@
+//! The cache behind one `#[funcache::cache]` function: its tiers, its
+//! counters, and the call protocol the generated code follows.
+
+use std::fmt;
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::config::{DirChoice, Switches};
+use crate::error::Error;
+use crate::key::{ArgsKey, KeyBuilder};
+use crate::memory::{ErasedValue, MemoryTier};
+use crate::stats::{CacheInfo, Counters};
+use crate::store::{self, FingerprintRecord, Store};
+use crate::warn::warn_once;
+
+/// A function's source fingerprint: the digest of its own canonical tokens
+/// and of everything it reaches.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Fingerprint(pub(crate) [u8; 32]);
+
+impl Fingerprint {
+    /// The raw digest.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+    }
+}
+
+impl fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fingerprint({self})")
+    }
+}
+
+/// One item of a cached function's source closure, with the hash of its
+/// canonical tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dependency {
+    path: &'static str,
+    hash: &'static str,
+}
+
+impl Dependency {
+    #[doc(hidden)]
+    pub const fn new(path: &'static str, hash: &'static str) -> Self {
+        Dependency { path, hash }
+    }
+
+    /// Qualified path of the item, e.g. `crate::clean::trim`.
+    pub fn path(&self) -> &'static str {
+        self.path
+    }
+
+    /// Hex blake3 of the item's canonical tokens.
+    pub fn hash(&self) -> &'static str {
+        self.hash
+    }
+}
+
+/// What the macro knows about a cached function at compile time.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct FnMeta {
+    pub id: &'static str,
+    pub fingerprint: [u8; 32],
+    pub memory: usize,
+    pub dir: DirChoice,
+    pub dependencies: &'static [Dependency],
+    pub externals: &'static [&'static str],
+    pub unresolved: &'static [&'static str],
+}
+
+/// The open disk tier of one function.
+struct Disk {
+    store: Arc<Store>,
+    tree: sled::Tree,
+}
+
+/// The cache of one `#[funcache::cache]` function, returned by its
+/// generated `<name>_cache()` companion.
+///
+/// ```no_run
+/// #[funcache::cache]
+/// fn slow_square(x: u64) -> u64 {
+///     x * x
+/// }
+///
+/// slow_square(3);
+/// slow_square(3);
+/// let cache = slow_square_cache();
+/// println!("{} {}", cache.id(), cache.info()); // ...::slow_square CacheInfo(hits=1, misses=1, ...)
+/// cache.clear()?;
+/// # Ok::<(), funcache::Error>(())
+/// ```
+pub struct FnCache {
+    meta: FnMeta,
+    memory: OnceLock<Option<MemoryTier>>,
+    disk: OnceLock<Disk>,
+    fingerprint_recorded: AtomicBool,
+    counters: Counters,
+}
+
+impl fmt::Debug for FnCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FnCache")
+            .field("id", &self.meta.id)
+            .field("fingerprint", &self.fingerprint())
+            .field("info", &self.info())
+            .finish()
+    }
+}
+
+impl FnCache {
+    #[doc(hidden)]
+    pub const fn new(meta: FnMeta) -> Self {
+        FnCache {
+            meta,
+            memory: OnceLock::new(),
+            disk: OnceLock::new(),
+            fingerprint_recorded: AtomicBool::new(false),
+            counters: Counters::new(),
+        }
+    }
+
+    /// The function's id: its crate, module path and name, e.g.
+    /// `my_app::steps::parse`. Entries are grouped under it on disk.
+    pub fn id(&self) -> &'static str {
+        self.meta.id
+    }
+
+    /// The source fingerprint entries are stored under.
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint(self.meta.fingerprint)
+    }
+
+    /// The items the fingerprint covers, sorted by path.
+    pub fn dependencies(&self) -> &'static [Dependency] {
+        self.meta.dependencies
+    }
+
+    /// External crates the function reaches, as `name@version`.
+    pub fn externals(&self) -> &'static [&'static str] {
+        self.meta.externals
+    }
+
+    /// References the macro could not resolve (with where they are).
+    /// Changes to whatever they name do not change the fingerprint.
+    pub fn unresolved(&self) -> &'static [&'static str] {
+        self.meta.unresolved
+    }
+
+    /// The cache directory this function uses.
+    pub fn dir(&self) -> PathBuf {
+        self.meta.dir.resolve()
+    }
+
+    /// Hits, misses and sizes since the process started or the last
+    /// [`clear`](Self::clear).
+    pub fn info(&self) -> CacheInfo {
+        let (maxsize, currsize) = match self.memory() {
+            Some(tier) => (tier.capacity(), tier.len()),
+            None => (0, 0),
+        };
+        self.counters.snapshot(maxsize, currsize)
+    }
+
+    /// Removes this function's entries from every tier (all fingerprints,
+    /// not just the current one) and resets its counters.
+    ///
+    /// # Errors
+    ///
+    /// When the disk tier is unavailable or fails; the memory tier and the
+    /// counters are cleared regardless.
+    pub fn clear(&self) -> Result<(), Error> {
+        if let Some(tier) = self.memory() {
+            tier.clear();
+        }
+        self.counters.reset();
+        match self.disk() {
+            Some(disk) => disk.store.clear_function(&disk.tree),
+            None => {
+                let dir = self.dir();
+                if dir.exists() {
+                    Err(Error::Unavailable { path: dir })
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    fn memory(&self) -> Option<&MemoryTier> {
+        self.memory
+            .get_or_init(|| NonZeroUsize::new(self.meta.memory).map(MemoryTier::new))
+            .as_ref()
+    }
+
+    fn disk(&self) -> Option<&Disk> {
+        if let Some(disk) = self.disk.get() {
+            return Some(disk);
+        }
+        let dir = self.dir();
+        let readonly = Switches::get().readonly;
+        if readonly && !dir.exists() {
+            // Nothing to serve and nothing may be written: not a failure.
+            return None;
+        }
+        let store = store::open_shared(&dir, !readonly).ok()?;
+        let tree = match store.function_tree(self.meta.id) {
+            Ok(tree) => tree,
+            Err(error) => {
+                warn_once("store-tree", self.meta.id, || {
+                    format!(
+                        "funcache: disk cache disabled for {}: {error}",
+                        self.meta.id
+                    )
+                });
+                return None;
+            }
+        };
+        Some(self.disk.get_or_init(|| Disk { store, tree }))
+    }
+
+    /// Starts a call: hashes the arguments and decides, from the
+    /// environment switches, what this call may read and write.
+    #[doc(hidden)]
+    pub fn begin(&self, key: KeyBuilder, refresh: bool) -> Call<'_> {
+        let switches = Switches::get();
+        let key = if switches.disable {
+            None
+        } else {
+            match key.finish() {
+                Ok(key) => Some(key),
+                Err(error) => {
+                    warn_once("key", self.meta.id, || {
+                        format!("funcache: {} runs uncached: {error}", self.meta.id)
+                    });
+                    None
+                }
+            }
+        };
+        Call {
+            cache: self,
+            read: key.is_some() && !refresh && !switches.refresh,
+            write_disk: !switches.readonly,
+            durable: !switches.lazy_durability,
+            key,
+            started: Instant::now(),
+        }
+    }
+
+    fn entry_key(&self, key: &ArgsKey) -> [u8; 64] {
+        let mut bytes = [0u8; 64];
+        bytes[..32].copy_from_slice(&self.meta.fingerprint);
+        bytes[32..].copy_from_slice(key.as_bytes());
+        bytes
+    }
+
+    fn disk_get<R: DeserializeOwned>(&self, key: &ArgsKey) -> Option<R> {
+        let disk = self.disk()?;
+        let found = match disk.store.get(&disk.tree, &self.entry_key(key)) {
+            Ok(found) => found,
+            Err(error) => {
+                warn_once("read", self.meta.id, || {
+                    format!(
+                        "funcache: reading the cache of {} failed: {error}",
+                        self.meta.id
+                    )
+                });
+                None
+            }
+        };
+        let Some(bytes) = found else {
+            Counters::bump(&self.counters.disk_misses);
+            return None;
+        };
+        match disk.store.decode::<R>(&bytes) {
+            Ok(value) => {
+                Counters::bump(&self.counters.disk_hits);
+                Some(value)
+            }
+            Err(error) => {
+                warn_once("decode", self.meta.id, || {
+                    format!(
+                        "funcache: a stored value of {} could not be read back ({error}); \
+                         recomputing and overwriting it",
+                        self.meta.id
+                    )
+                });
+                Counters::bump(&self.counters.disk_misses);
+                None
+            }
+        }
+    }
+
+    fn disk_put<R: Serialize + DeserializeOwned>(
+        &self,
+        key: &ArgsKey,
+        value: &R,
+        compute: Duration,
+        durable: bool,
+    ) {
+        let Some(disk) = self.disk() else { return };
+        if let Err(error) =
+            disk.store
+                .put(&disk.tree, &self.entry_key(key), value, compute, durable)
+        {
+            warn_once("write", self.meta.id, || {
+                format!("funcache: result of {} not stored: {error}", self.meta.id)
+            });
+            return;
+        }
+        if !self.fingerprint_recorded.swap(true, Ordering::Relaxed) {
+            self.record_fingerprint(&disk.store);
+        }
+    }
+
+    fn record_fingerprint(&self, store: &Store) {
+        let record = FingerprintRecord {
+            fn_id: self.meta.id.to_owned(),
+            dependencies: self
+                .meta
+                .dependencies
+                .iter()
+                .map(|d| (d.path.to_owned(), d.hash.to_owned()))
+                .collect(),
+            externals: self.meta.externals.iter().map(|s| s.to_string()).collect(),
+            unresolved: self.meta.unresolved.iter().map(|s| s.to_string()).collect(),
+            recorded_unix_ms: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
+        };
+        if let Err(error) = store.record_fingerprint(&self.meta.fingerprint, &record) {
+            warn_once("record", self.meta.id, || {
+                format!(
+                    "funcache: dependency list of {} not recorded: {error}",
+                    self.meta.id
+                )
+            });
+        }
+    }
+}
+
+/// One call in progress. Generated code calls a `lookup` method, and on a
+/// miss runs the body and hands the result to the matching `store`.
+#[doc(hidden)]
+pub struct Call<'c> {
+    cache: &'c FnCache,
+    key: Option<ArgsKey>,
+    read: bool,
+    write_disk: bool,
+    durable: bool,
+    started: Instant,
+}
+
+impl Call<'_> {
+    /// Memory tier, then disk (filling the memory tier on a disk hit).
+    #[inline]
+    pub(crate) fn lookup<R>(&mut self) -> Option<R>
+    where
+        R: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let cache = self.cache;
+        let key = self.key.filter(|_| self.read)?;
+        if let Some(tier) = cache.memory() {
+            if let Some(value) = tier.get(&key).and_then(|v| v.downcast::<R>().ok()) {
+                Counters::bump(&cache.counters.memory_hits);
+                return Some(R::clone(&value));
+            }
+            Counters::bump(&cache.counters.memory_misses);
+        }
+        let value = cache.disk_get::<R>(&key);
+        if let (Some(value), Some(tier)) = (&value, cache.memory()) {
+            tier.put(key, Arc::new(value.clone()) as ErasedValue);
+        }
+        self.started = Instant::now();
+        value
+    }
+
+    /// Disk only: for functions declared with `memory = 0`, whose values
+    /// need not be `Clone`.
+    #[inline]
+    pub(crate) fn lookup_disk<R: DeserializeOwned>(&mut self) -> Option<R> {
+        let key = self.key.filter(|_| self.read)?;
+        let value = self.cache.disk_get::<R>(&key);
+        self.started = Instant::now();
+        value
+    }
+
+    /// Records a computed value in every tier.
+    pub(crate) fn store<R>(self, value: &R)
+    where
+        R: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let compute = self.started.elapsed();
+        Counters::bump(&self.cache.counters.computed);
+        let Some(key) = self.key else { return };
+        if let Some(tier) = self.cache.memory() {
+            tier.put(key, Arc::new(value.clone()) as ErasedValue);
+        }
+        if self.write_disk {
+            self.cache.disk_put(&key, value, compute, self.durable);
+        }
+    }
+
+    /// Records a computed value on disk only.
+    pub(crate) fn store_disk<R: Serialize + DeserializeOwned>(self, value: &R) {
+        let compute = self.started.elapsed();
+        Counters::bump(&self.cache.counters.computed);
+        let Some(key) = self.key else { return };
+        if self.write_disk {
+            self.cache.disk_put(&key, value, compute, self.durable);
+        }
+    }
+
+    /// Counts a computation whose value is not stored (an `Err`).
+    pub(crate) fn discard(self) {
+        Counters::bump(&self.cache.counters.computed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// A directory that outlives the test (statics reference it).
+    fn temp_dir() -> &'static str {
+        let dir = Box::leak(Box::new(tempfile::tempdir().unwrap()));
+        Box::leak(
+            dir.path()
+                .join("cache")
+                .to_string_lossy()
+                .into_owned()
+                .into_boxed_str(),
+        )
+    }
+
+    fn new_cache(
+        id: &'static str,
+        fingerprint: u8,
+        memory: usize,
+        dir: &'static str,
+    ) -> &'static FnCache {
+        Box::leak(Box::new(FnCache::new(FnMeta {
+            id,
+            fingerprint: [fingerprint; 32],
+            memory,
+            dir: DirChoice::Fixed(dir),
+            dependencies: &[],
+            externals: &[],
+            unresolved: &[],
+        })))
+    }
+
+    /// What `#[funcache::cache]` generates, by hand: x -> x * 10.
+    fn call(cache: &FnCache, x: u64, runs: &AtomicUsize) -> u64 {
+        let mut key = KeyBuilder::new();
+        key.arg(&x);
+        let mut call = cache.begin(key, false);
+        if let Some(value) = call.lookup::<u64>() {
+            return value;
+        }
+        runs.fetch_add(1, Ordering::SeqCst);
+        let value = x * 10;
+        call.store(&value);
+        value
+    }
+
+    #[test]
+    fn info_after_a_known_sequence() {
+        let runs = AtomicUsize::new(0);
+        let cache = new_cache("t::sequence", 1, 2, temp_dir());
+        for x in [1, 2, 1, 3, 2] {
+            assert_eq!(call(cache, x, &runs), x * 10);
+        }
+        // 1 computes, 2 computes, 1 memory hit, 3 computes (evicts 2),
+        // 2 misses memory and hits disk.
+        let info = cache.info();
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+        assert_eq!(
+            (info.hits, info.misses, info.maxsize, info.currsize),
+            (2, 3, 2, 2)
+        );
+        assert_eq!((info.memory.hits, info.memory.misses), (1, 4));
+        assert_eq!((info.disk.hits, info.disk.misses), (1, 3));
+    }
+
+    #[test]
+    fn results_persist_for_a_new_cache_with_the_same_fingerprint() {
+        let runs = AtomicUsize::new(0);
+        let dir = temp_dir();
+        call(new_cache("t::persist", 7, 16, dir), 5, &runs);
+        // A fresh FnCache stands in for the next process: empty memory tier.
+        let next = new_cache("t::persist", 7, 16, dir);
+        assert_eq!(call(next, 5, &runs), 50);
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(next.info().disk.hits, 1);
+    }
+
+    #[test]
+    fn another_fingerprint_does_not_match() {
+        let runs = AtomicUsize::new(0);
+        let dir = temp_dir();
+        call(new_cache("t::edited", 1, 0, dir), 5, &runs);
+        call(new_cache("t::edited", 2, 0, dir), 5, &runs);
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn memory_zero_keeps_only_disk() {
+        let runs = AtomicUsize::new(0);
+        let cache = new_cache("t::nomem", 1, 0, temp_dir());
+        call(cache, 1, &runs);
+        call(cache, 1, &runs);
+        let info = cache.info();
+        assert_eq!(
+            (
+                info.maxsize,
+                info.currsize,
+                info.memory.hits,
+                info.disk.hits
+            ),
+            (0, 0, 0, 1)
+        );
+    }
+
+    #[test]
+    fn corrupt_value_is_recomputed_and_overwritten() {
+        let runs = AtomicUsize::new(0);
+        let dir = temp_dir();
+        let first = new_cache("t::corrupt", 3, 0, dir);
+        call(first, 4, &runs);
+        let disk = first.disk().unwrap();
+        for entry in disk.tree.iter() {
+            let (key, _) = entry.unwrap();
+            disk.tree.insert(key, &b"\x01garbage"[..]).unwrap();
+        }
+        assert_eq!(
+            call(first, 4, &runs),
+            40,
+            "a corrupt entry is a miss, not a panic"
+        );
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        assert_eq!(call(new_cache("t::corrupt", 3, 0, dir), 4, &runs), 40);
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            2,
+            "the recomputed value replaced it"
+        );
+    }
+
+    #[test]
+    fn unusable_directory_still_returns_correct_results() {
+        let temp = Box::leak(Box::new(tempfile::tempdir().unwrap()));
+        let file = temp.path().join("a-file");
+        std::fs::write(&file, "not a directory").unwrap();
+        let dir = Box::leak(
+            file.join("cache")
+                .to_string_lossy()
+                .into_owned()
+                .into_boxed_str(),
+        );
+        let runs = AtomicUsize::new(0);
+        let cache = new_cache("t::unusable", 1, 0, dir);
+        assert_eq!(call(cache, 2, &runs), 20);
+        assert_eq!(call(cache, 2, &runs), 20);
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            2,
+            "no tier, so every call computes"
+        );
+        assert!(
+            cache.clear().is_ok(),
+            "nothing to clear where nothing exists"
+        );
+    }
+
+    #[test]
+    fn locked_directory_still_returns_correct_results() {
+        let dir = temp_dir();
+        // Another handle on the directory holds sled's lock, as another
+        // process would.
+        let _holder = Store::open(std::path::Path::new(dir), true).unwrap();
+        let runs = AtomicUsize::new(0);
+        let cache = new_cache("t::locked", 1, 4, dir);
+        assert_eq!(call(cache, 3, &runs), 30);
+        assert_eq!(call(cache, 3, &runs), 30);
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            1,
+            "the memory tier still works"
+        );
+        assert!(matches!(cache.clear(), Err(Error::Unavailable { .. })));
+    }
+
+    #[test]
+    fn clear_empties_every_tier_and_resets_counters() {
+        let runs = AtomicUsize::new(0);
+        let dir = temp_dir();
+        let cache = new_cache("t::clear", 1, 8, dir);
+        call(cache, 1, &runs);
+        call(cache, 2, &runs);
+        cache.clear().unwrap();
+        assert_eq!(
+            cache.info(),
+            CacheInfo {
+                maxsize: 8,
+                ..CacheInfo::default()
+            }
+        );
+        call(new_cache("t::clear", 1, 8, dir), 1, &runs);
+        assert_eq!(runs.load(Ordering::SeqCst), 3, "the disk entry is gone too");
+    }
+
+    #[test]
+    fn refresh_recomputes_and_overwrites() {
+        let runs = AtomicUsize::new(0);
+        let cache = new_cache("t::refresh", 1, 8, temp_dir());
+        call(cache, 1, &runs);
+        let mut key = KeyBuilder::new();
+        key.arg(&1u64);
+        let call_ = cache.begin(key, true);
+        call_.store(&99u64);
+        assert_eq!(
+            call(cache, 1, &runs),
+            99,
+            "the refreshed value is what is served"
+        );
+    }
+
+    #[test]
+    fn fingerprint_record_is_stored_with_the_first_entry() {
+        let runs = AtomicUsize::new(0);
+        let cache = new_cache("t::record", 9, 0, temp_dir());
+        call(cache, 1, &runs);
+        let disk = cache.disk().unwrap();
+        let tree = disk.store.db().open_tree(store::FINGERPRINTS_TREE).unwrap();
+        let record: FingerprintRecord =
+            postcard::from_bytes(&tree.get([9u8; 32]).unwrap().unwrap()).unwrap();
+        assert_eq!(record.fn_id, "t::record");
+    }
+}

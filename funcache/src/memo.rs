@@ -1,0 +1,166 @@
+//! An in-memory memoizing wrapper for any function value or closure.
+
+use std::fmt;
+use std::hash::Hash;
+use std::num::NonZeroUsize;
+use std::sync::{Mutex, PoisonError};
+
+use lru::LruCache;
+
+use crate::stats::{CacheInfo, Counters};
+
+/// Default capacity of a [`Memo`], as in `functools.lru_cache`.
+pub const DEFAULT_CAPACITY: usize = 128;
+
+/// Wraps a function in a bounded in-memory LRU cache, without touching the
+/// function: the factory counterpart of `#[funcache::cache]`, for closures
+/// and for functions you do not own. Nothing is written to disk.
+///
+/// The argument is a single value; pass several as a tuple.
+///
+/// ```
+/// use funcache::Memo;
+///
+/// let area = Memo::new(|(w, h): (u64, u64)| w * h);
+/// assert_eq!(area.call((3, 4)), 12); // computed
+/// assert_eq!(area.call((3, 4)), 12); // from memory
+/// let info = area.info();
+/// assert_eq!((info.hits, info.misses, info.currsize), (1, 1, 1));
+/// ```
+///
+/// The lock is not held while the function runs, so a memoized function may
+/// call other memoized functions (or itself, through a shared reference).
+pub struct Memo<A, R, F> {
+    function: F,
+    lru: Mutex<LruCache<A, R>>,
+    counters: Counters,
+}
+
+impl<A: Hash + Eq, R, F> fmt::Debug for Memo<A, R, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Memo")
+            .field("info", &self.info())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A, R, F> Memo<A, R, F>
+where
+    A: Hash + Eq + Clone,
+    R: Clone,
+    F: Fn(A) -> R,
+{
+    /// Memoizes `function` with room for [`DEFAULT_CAPACITY`] entries.
+    pub fn new(function: F) -> Self {
+        Self::with_capacity(DEFAULT_CAPACITY, function)
+    }
+
+    /// Memoizes `function` with room for `capacity` entries; `0` means
+    /// unbounded.
+    pub fn with_capacity(capacity: usize, function: F) -> Self {
+        let lru = match NonZeroUsize::new(capacity) {
+            Some(capacity) => LruCache::new(capacity),
+            None => LruCache::unbounded(),
+        };
+        Memo {
+            function,
+            lru: Mutex::new(lru),
+            counters: Counters::new(),
+        }
+    }
+
+    /// Returns the cached result for `args`, computing it on a miss.
+    pub fn call(&self, args: A) -> R {
+        if let Some(value) = self.lock().get(&args) {
+            Counters::bump(&self.counters.memory_hits);
+            return value.clone();
+        }
+        Counters::bump(&self.counters.memory_misses);
+        let value = (self.function)(args.clone());
+        Counters::bump(&self.counters.computed);
+        self.lock().put(args, value.clone());
+        value
+    }
+}
+
+impl<A: Hash + Eq, R, F> Memo<A, R, F> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<A, R>> {
+        self.lru.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Hits, misses, capacity and size. `maxsize` is 0 for an unbounded
+    /// memo.
+    pub fn info(&self) -> CacheInfo {
+        let lru = self.lock();
+        let maxsize = if lru.cap().get() == usize::MAX {
+            0
+        } else {
+            lru.cap().get()
+        };
+        self.counters.snapshot(maxsize, lru.len())
+    }
+
+    /// Forgets every entry and resets the counters.
+    pub fn clear(&self) {
+        self.lock().clear();
+        self.counters.reset();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    #[test]
+    fn info_matches_lru_cache_semantics() {
+        // Mirrors Python:
+        //   f = lru_cache(maxsize=2)(g); f(1); f(2); f(1); f(3); f(2)
+        //   f.cache_info() == CacheInfo(hits=1, misses=4, maxsize=2, currsize=2)
+        let runs = Cell::new(0);
+        let memo = Memo::with_capacity(2, |x: u32| {
+            runs.set(runs.get() + 1);
+            x * 10
+        });
+        for x in [1, 2, 1, 3, 2] {
+            assert_eq!(memo.call(x), x * 10);
+        }
+        let info = memo.info();
+        assert_eq!(
+            (info.hits, info.misses, info.maxsize, info.currsize),
+            (1, 4, 2, 2)
+        );
+        assert_eq!(runs.get(), 4);
+        assert_eq!(
+            info.to_string(),
+            "CacheInfo(hits=1, misses=4, maxsize=2, currsize=2)"
+        );
+    }
+
+    #[test]
+    fn clear_forgets_entries_and_counts() {
+        let memo = Memo::new(|s: String| s.len());
+        memo.call("abc".into());
+        memo.call("abc".into());
+        memo.clear();
+        assert_eq!(
+            memo.info(),
+            CacheInfo {
+                maxsize: DEFAULT_CAPACITY,
+                ..Default::default()
+            }
+        );
+        memo.call("abc".into());
+        assert_eq!(memo.info().misses, 1);
+    }
+
+    #[test]
+    fn unbounded_reports_maxsize_zero_and_keeps_everything() {
+        let memo = Memo::with_capacity(0, |x: u64| x + 1);
+        for x in 0..1000 {
+            memo.call(x);
+        }
+        assert_eq!(memo.info().currsize, 1000);
+        assert_eq!(memo.info().maxsize, 0);
+    }
+}

@@ -1,0 +1,110 @@
+//! Hit and miss counters, and the `cache_info()` view of them.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counters of one cache, updated with relaxed atomics: they are statistics,
+/// not synchronisation.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub memory_hits: AtomicU64,
+    pub memory_misses: AtomicU64,
+    pub disk_hits: AtomicU64,
+    pub disk_misses: AtomicU64,
+    pub computed: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) const fn new() -> Self {
+        Counters {
+            memory_hits: AtomicU64::new(0),
+            memory_misses: AtomicU64::new(0),
+            disk_hits: AtomicU64::new(0),
+            disk_misses: AtomicU64::new(0),
+            computed: AtomicU64::new(0),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn reset(&self) {
+        for counter in [
+            &self.memory_hits,
+            &self.memory_misses,
+            &self.disk_hits,
+            &self.disk_misses,
+            &self.computed,
+        ] {
+            counter.store(0, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn snapshot(&self, maxsize: usize, currsize: usize) -> CacheInfo {
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        let memory = TierInfo {
+            hits: load(&self.memory_hits),
+            misses: load(&self.memory_misses),
+        };
+        let disk = TierInfo {
+            hits: load(&self.disk_hits),
+            misses: load(&self.disk_misses),
+        };
+        CacheInfo {
+            hits: memory.hits + disk.hits,
+            misses: load(&self.computed),
+            maxsize,
+            currsize,
+            memory,
+            disk,
+        }
+    }
+}
+
+/// Statistics of one cache since the process started (or since
+/// [`clear`](crate::FnCache::clear)), shaped like Python's
+/// `functools.lru_cache().cache_info()` and split by tier.
+///
+/// ```
+/// # let info = funcache::CacheInfo::default();
+/// println!("{info}"); // CacheInfo(hits=0, misses=0, maxsize=0, currsize=0)
+/// assert_eq!(info.hits, info.memory.hits + info.disk.hits);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheInfo {
+    /// Calls answered from any tier.
+    pub hits: u64,
+    /// Calls that ran the function body.
+    pub misses: u64,
+    /// Capacity of the in-memory tier in entries (0: the tier is off).
+    pub maxsize: usize,
+    /// Entries now held in the in-memory tier.
+    pub currsize: usize,
+    /// The in-memory LRU tier.
+    pub memory: TierInfo,
+    /// The local disk tier.
+    pub disk: TierInfo,
+}
+
+/// Lookups answered and not answered by one tier.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TierInfo {
+    /// Lookups this tier answered.
+    pub hits: u64,
+    /// Lookups that reached this tier and fell through it.
+    pub misses: u64,
+}
+
+impl fmt::Display for CacheInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "CacheInfo(hits={}, misses={}, maxsize={}, currsize={})",
+            self.hits, self.misses, self.maxsize, self.currsize
+        )
+    }
+}

@@ -1,0 +1,434 @@
+//! The local disk tier: one sled database per cache directory, one tree per
+//! cached function, large values in content-addressed blob files.
+
+mod blobs;
+mod layout;
+mod registry;
+
+use std::collections::HashSet;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::envelope::{self, BLOB_THRESHOLD, Header, Payload};
+use crate::error::Error;
+
+pub(crate) use blobs::Blobs;
+pub(crate) use layout::Layout;
+pub(crate) use registry::{flush_all, open_shared};
+
+/// Prefix of the sled tree that holds one function's entries.
+pub(crate) const FUNCTION_TREE_PREFIX: &str = "fn:";
+/// The sled tree that maps a fingerprint to its dependency record.
+pub(crate) const FINGERPRINTS_TREE: &str = "meta:fingerprints";
+
+/// sled's page cache is bounded by this many bytes. Its default (1 GiB) is
+/// too much to impose on a program that only wanted memoization.
+const SLED_CACHE_BYTES: u64 = 64 << 20;
+
+/// What the source of one fingerprint was, stored beside the entries so the
+/// CLI can explain a miss long after the program that wrote them is gone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct FingerprintRecord {
+    pub fn_id: String,
+    /// (qualified item path, hex item hash), sorted.
+    pub dependencies: Vec<(String, String)>,
+    pub externals: Vec<String>,
+    pub unresolved: Vec<String>,
+    pub recorded_unix_ms: u64,
+}
+
+/// Why a stored entry could not be turned back into a value.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LoadError {
+    #[error(transparent)]
+    Envelope(#[from] envelope::EnvelopeError),
+    #[error("stored value does not decode as the return type: {0}")]
+    Decode(postcard::Error),
+    #[error("stored value has {0} trailing bytes; it was written by a different type")]
+    Trailing(usize),
+    #[error("large value unavailable: {0}")]
+    Blob(Error),
+}
+
+/// Why a value was not written.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SaveError {
+    #[error("the value cannot be encoded: {0}")]
+    Encode(postcard::Error),
+    #[error(
+        "the value does not decode back to itself (serde attributes such as \
+         skip_serializing_if, flatten or untagged need a self-describing format); \
+         values of this type are not stored"
+    )]
+    RoundTrip,
+    #[error(transparent)]
+    Store(#[from] Error),
+}
+
+/// An open cache directory.
+pub(crate) struct Store {
+    layout: Layout,
+    db: sled::Db,
+    blobs: Blobs,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dir", &self.layout.root)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs a sled operation, turning its errors — and its panics, which sled
+/// 0.34 can raise on a damaged file — into [`Error`].
+fn guarded<T>(dir: &Path, op: impl FnOnce() -> sled::Result<T>) -> Result<T, Error> {
+    match catch_unwind(AssertUnwindSafe(op)) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => Err(classify(dir, error)),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
+            Err(Error::Store {
+                path: dir.to_path_buf(),
+                source: message.into(),
+            })
+        }
+    }
+}
+
+fn classify(dir: &Path, error: sled::Error) -> Error {
+    match error {
+        sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => Error::Locked {
+            path: dir.to_path_buf(),
+        },
+        other => Error::Store {
+            path: dir.to_path_buf(),
+            source: Box::new(other),
+        },
+    }
+}
+
+impl Store {
+    /// Opens (creating if `create`) the cache directory `dir`.
+    pub(crate) fn open(dir: &Path, create: bool) -> Result<Store, Error> {
+        let layout = Layout::new(dir);
+        layout.prepare(create)?;
+        let config = sled::Config::new()
+            .path(layout.db())
+            .cache_capacity(SLED_CACHE_BYTES);
+        let db = guarded(dir, || config.open())?;
+        let blobs = Blobs::new(layout.blobs());
+        Ok(Store { layout, db, blobs })
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.layout.root
+    }
+
+    #[cfg_attr(not(test), allow(dead_code))] // for the inspection API funcache-cli will use
+    pub(crate) fn blobs(&self) -> &Blobs {
+        &self.blobs
+    }
+
+    #[cfg_attr(not(test), allow(dead_code))] // for the inspection API funcache-cli will use
+    pub(crate) fn db(&self) -> &sled::Db {
+        &self.db
+    }
+
+    /// The tree of one function's entries.
+    pub(crate) fn function_tree(&self, fn_id: &str) -> Result<sled::Tree, Error> {
+        let name = format!("{FUNCTION_TREE_PREFIX}{fn_id}");
+        guarded(self.dir(), || self.db.open_tree(name))
+    }
+
+    /// Reads the raw envelope stored under `key`.
+    pub(crate) fn get(&self, tree: &sled::Tree, key: &[u8]) -> Result<Option<sled::IVec>, Error> {
+        guarded(self.dir(), || tree.get(key))
+    }
+
+    /// Decodes an envelope into a value, fetching its blob if it has one.
+    pub(crate) fn decode<R: DeserializeOwned>(&self, bytes: &[u8]) -> Result<R, LoadError> {
+        let (header, body) = envelope::decode(bytes)?;
+        match header.payload {
+            Payload::Inline => decode_exact(body),
+            Payload::Blob { hash, len } => {
+                let bytes = self.blobs.read(&hash, len).map_err(LoadError::Blob)?;
+                decode_exact(&bytes)
+            }
+        }
+    }
+
+    /// Encodes and stores `value` under `key`.
+    pub(crate) fn put<R: Serialize + DeserializeOwned>(
+        &self,
+        tree: &sled::Tree,
+        key: &[u8],
+        value: &R,
+        compute: Duration,
+        durable: bool,
+    ) -> Result<(), SaveError> {
+        let header = Header::new(compute, Payload::Inline);
+        let mut bytes = envelope::start(&header);
+        let header_len = bytes.len();
+        bytes = postcard::to_extend(value, bytes).map_err(SaveError::Encode)?;
+        let body_len = bytes.len() - header_len;
+        if body_len >= BLOB_THRESHOLD {
+            // Large values skip the round-trip check: it would double the
+            // cost of writing them. A blob that fails to decode later is
+            // still just a miss.
+            let hash = self.blobs.write(&bytes[header_len..])?;
+            let payload = Payload::Blob {
+                hash,
+                len: body_len as u64,
+            };
+            bytes = envelope::start(&Header { payload, ..header });
+        } else if !round_trips::<R>(&bytes[header_len..]) {
+            return Err(SaveError::RoundTrip);
+        }
+        guarded(self.dir(), || tree.insert(key, bytes))?;
+        if durable {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes buffered data to disk and fsyncs it.
+    pub(crate) fn flush(&self) -> Result<(), Error> {
+        guarded(self.dir(), || self.db.flush()).map(drop)
+    }
+
+    /// Records the dependency list of a fingerprint, once.
+    pub(crate) fn record_fingerprint(
+        &self,
+        fingerprint: &[u8; 32],
+        record: &FingerprintRecord,
+    ) -> Result<(), Error> {
+        let tree = guarded(self.dir(), || self.db.open_tree(FINGERPRINTS_TREE))?;
+        if guarded(self.dir(), || tree.contains_key(fingerprint))? {
+            return Ok(());
+        }
+        let bytes = postcard::to_allocvec(record).map_err(|e| Error::Store {
+            path: self.dir().to_path_buf(),
+            source: Box::new(e),
+        })?;
+        guarded(self.dir(), || tree.insert(fingerprint, bytes)).map(drop)
+    }
+
+    /// Removes every entry of one function, and the blobs only it used.
+    pub(crate) fn clear_function(&self, tree: &sled::Tree) -> Result<(), Error> {
+        let mut candidates = HashSet::new();
+        for entry in tree.iter() {
+            let (_, value) = guarded(self.dir(), || entry)?;
+            if let Ok((
+                Header {
+                    payload: Payload::Blob { hash, .. },
+                    ..
+                },
+                _,
+            )) = envelope::decode(&value)
+            {
+                candidates.insert(hash);
+            }
+        }
+        guarded(self.dir(), || tree.clear())?;
+        if !candidates.is_empty() {
+            let referenced = self.referenced_blobs()?;
+            for hash in candidates.difference(&referenced) {
+                let path = self.blobs.path(hash);
+                if let Err(source) = std::fs::remove_file(&path) {
+                    if source.kind() != std::io::ErrorKind::NotFound {
+                        return Err(Error::Io { path, source });
+                    }
+                }
+            }
+        }
+        self.flush()
+    }
+
+    /// Every blob hash referenced by any entry of any function.
+    pub(crate) fn referenced_blobs(&self) -> Result<HashSet<[u8; 32]>, Error> {
+        let mut referenced = HashSet::new();
+        for name in self.db.tree_names() {
+            if !name.starts_with(FUNCTION_TREE_PREFIX.as_bytes()) {
+                continue;
+            }
+            let tree = guarded(self.dir(), || self.db.open_tree(&name))?;
+            for entry in tree.iter() {
+                let (_, value) = guarded(self.dir(), || entry)?;
+                if let Ok((
+                    Header {
+                        payload: Payload::Blob { hash, .. },
+                        ..
+                    },
+                    _,
+                )) = envelope::decode(&value)
+                {
+                    referenced.insert(hash);
+                }
+            }
+        }
+        Ok(referenced)
+    }
+}
+
+/// Decodes a value and insists that it used every byte: leftover bytes mean
+/// the bytes were written by a different type, and whatever decoded from
+/// them cannot be trusted.
+fn decode_exact<R: DeserializeOwned>(bytes: &[u8]) -> Result<R, LoadError> {
+    let (value, rest) = postcard::take_from_bytes::<R>(bytes).map_err(LoadError::Decode)?;
+    if rest.is_empty() {
+        Ok(value)
+    } else {
+        Err(LoadError::Trailing(rest.len()))
+    }
+}
+
+/// Whether `bytes` decode to a value that encodes back to the same bytes.
+/// postcard is not self-describing, so serde attributes that make the
+/// encoded shape depend on the value (skip_serializing_if, flatten,
+/// untagged) can produce bytes that decode to something else.
+fn round_trips<R: Serialize + DeserializeOwned>(bytes: &[u8]) -> bool {
+    match decode_exact::<R>(bytes) {
+        Ok(decoded) => postcard::to_allocvec(&decoded).is_ok_and(|again| again == bytes),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let temp = tempfile::tempdir().unwrap();
+        let store = Store::open(&temp.path().join("cache"), true).unwrap();
+        (temp, store)
+    }
+
+    #[test]
+    fn put_then_decode() {
+        let (_temp, store) = store();
+        let tree = store.function_tree("app::f").unwrap();
+        store
+            .put(
+                &tree,
+                b"k",
+                &vec![1u32, 2, 3],
+                Duration::from_millis(5),
+                true,
+            )
+            .unwrap();
+        let bytes = store.get(&tree, b"k").unwrap().unwrap();
+        assert_eq!(store.decode::<Vec<u32>>(&bytes).unwrap(), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn large_values_go_to_blobs_and_come_back() {
+        let (_temp, store) = store();
+        let tree = store.function_tree("app::big").unwrap();
+        // Varints of large numbers take 10 bytes each: ~3 MB.
+        let value: Vec<u64> = (0..300_000).map(|i| u64::MAX - i).collect();
+        store
+            .put(&tree, b"k", &value, Duration::ZERO, false)
+            .unwrap();
+        let bytes = store.get(&tree, b"k").unwrap().unwrap();
+        assert!(bytes.len() < 200, "the database keeps only a reference");
+        assert_eq!(store.blobs().list().unwrap().len(), 1);
+        assert_eq!(store.decode::<Vec<u64>>(&bytes).unwrap(), value);
+    }
+
+    #[test]
+    fn a_value_of_another_type_is_a_decode_error() {
+        let (_temp, store) = store();
+        let tree = store.function_tree("app::f").unwrap();
+        store
+            .put(&tree, b"k", &(7u8, 8u8), Duration::ZERO, false)
+            .unwrap();
+        let bytes = store.get(&tree, b"k").unwrap().unwrap();
+        assert!(
+            store.decode::<u8>(&bytes).is_err(),
+            "trailing bytes are rejected"
+        );
+        assert!(store.decode::<String>(&bytes).is_err());
+    }
+
+    #[test]
+    fn values_that_do_not_round_trip_are_refused() {
+        #[derive(Serialize, Deserialize)]
+        struct Sparse {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            note: Option<u32>,
+            count: u32,
+        }
+        let (_temp, store) = store();
+        let tree = store.function_tree("app::f").unwrap();
+        let error = store
+            .put(
+                &tree,
+                b"k",
+                &Sparse {
+                    note: None,
+                    count: 1,
+                },
+                Duration::ZERO,
+                false,
+            )
+            .unwrap_err();
+        assert!(matches!(error, SaveError::RoundTrip), "{error}");
+        assert!(store.get(&tree, b"k").unwrap().is_none());
+    }
+
+    #[test]
+    fn clear_removes_entries_and_unshared_blobs() {
+        let (_temp, store) = store();
+        let a = store.function_tree("app::a").unwrap();
+        let b = store.function_tree("app::b").unwrap();
+        let shared: Vec<u64> = (0..200_000).map(|i| u64::MAX - i).collect();
+        let own: Vec<u64> = (1..200_001).map(|i| u64::MAX - i).collect();
+        store.put(&a, b"1", &shared, Duration::ZERO, false).unwrap();
+        store.put(&a, b"2", &own, Duration::ZERO, false).unwrap();
+        store.put(&b, b"1", &shared, Duration::ZERO, false).unwrap();
+        assert_eq!(store.blobs().list().unwrap().len(), 2);
+        store.clear_function(&a).unwrap();
+        assert!(a.is_empty());
+        assert_eq!(store.blobs().list().unwrap().len(), 1, "b's blob survives");
+        let bytes = store.get(&b, b"1").unwrap().unwrap();
+        assert_eq!(store.decode::<Vec<u64>>(&bytes).unwrap(), shared);
+    }
+
+    #[test]
+    fn second_open_of_the_same_directory_reports_locked() {
+        let (temp, _store) = store();
+        let error = Store::open(&temp.path().join("cache"), true).unwrap_err();
+        assert!(matches!(error, Error::Locked { .. }), "{error}");
+    }
+
+    #[test]
+    fn fingerprint_record_is_written_once() {
+        let (_temp, store) = store();
+        let record = FingerprintRecord {
+            fn_id: "app::f".into(),
+            dependencies: vec![("crate::f".into(), "00".repeat(32))],
+            externals: vec![],
+            unresolved: vec![],
+            recorded_unix_ms: 1,
+        };
+        store.record_fingerprint(&[1; 32], &record).unwrap();
+        let later = FingerprintRecord {
+            recorded_unix_ms: 2,
+            ..record.clone()
+        };
+        store.record_fingerprint(&[1; 32], &later).unwrap();
+        let tree = store.db().open_tree(FINGERPRINTS_TREE).unwrap();
+        let stored: FingerprintRecord =
+            postcard::from_bytes(&tree.get([1; 32]).unwrap().unwrap()).unwrap();
+        assert_eq!(stored.recorded_unix_ms, 1);
+    }
+}

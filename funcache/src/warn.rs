@@ -1,0 +1,21 @@
+//! Warnings that are logged once per process and cause, not once per call.
+
+use std::collections::HashSet;
+use std::sync::{Mutex, OnceLock, PoisonError};
+
+/// Logs `message` at `warn` level the first time `(kind, scope)` is seen.
+///
+/// `kind` names the failure ("store-open", "decode", …) and `scope` what it
+/// happened to (a directory, a function id), so that a broken store is
+/// reported once, while a second broken store is still reported.
+pub(crate) fn warn_once(kind: &'static str, scope: &str, message: impl FnOnce() -> String) {
+    static SEEN: OnceLock<Mutex<HashSet<(&'static str, String)>>> = OnceLock::new();
+    let seen = SEEN.get_or_init(Default::default);
+    let first = seen
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert((kind, scope.to_owned()));
+    if first {
+        tracing::warn!(target: "funcache", "{}", message());
+    }
+}

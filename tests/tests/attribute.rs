@@ -1,0 +1,384 @@
+//! `#[funcache::cache]` in-process: every kind of function it accepts, its
+//! companions, options and the `Result` policy.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Waker};
+
+use serde::{Deserialize, Serialize};
+
+/// Every test in this binary shares one fresh cache directory; functions
+/// have distinct ids, so they do not see each other's entries.
+fn setup() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let dir = tempfile::tempdir().unwrap().keep();
+        funcache::set_cache_dir(dir.join("cache")).unwrap();
+    });
+}
+
+/// Polls a future that never actually waits to completion.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut context = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(value) = future.as_mut().poll(&mut context) {
+            return value;
+        }
+        std::thread::yield_now();
+    }
+}
+
+static SQUARE_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache]
+fn square(x: u64) -> u64 {
+    SQUARE_RUNS.fetch_add(1, Ordering::SeqCst);
+    x * x
+}
+
+#[test]
+fn free_function_and_companions() {
+    setup();
+    assert_eq!(square(3), 9);
+    assert_eq!(square(3), 9);
+    assert_eq!(square(4), 16);
+    assert_eq!(SQUARE_RUNS.load(Ordering::SeqCst), 2);
+    let info = square_cache().info();
+    assert_eq!(
+        (info.hits, info.misses, info.currsize, info.maxsize),
+        (1, 2, 2, 128)
+    );
+
+    assert_eq!(square_uncached(3), 9);
+    assert_eq!(
+        SQUARE_RUNS.load(Ordering::SeqCst),
+        3,
+        "uncached always runs"
+    );
+    assert_eq!(square_cache().info().misses, 2, "and is not counted");
+
+    assert_eq!(square_refresh(3), 9);
+    assert_eq!(SQUARE_RUNS.load(Ordering::SeqCst), 4, "refresh always runs");
+
+    assert!(
+        square_cache().id().ends_with("::square"),
+        "{}",
+        square_cache().id()
+    );
+    assert_eq!(square_cache().dependencies().len(), 1);
+    square_cache().clear().unwrap();
+    assert_eq!(square(3), 9);
+    assert_eq!(
+        SQUARE_RUNS.load(Ordering::SeqCst),
+        5,
+        "cleared, so recomputed"
+    );
+}
+
+static TOTAL_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache]
+fn total(prices: &HashMap<String, u32>) -> u32 {
+    TOTAL_RUNS.fetch_add(1, Ordering::SeqCst);
+    prices.values().sum()
+}
+
+#[test]
+fn hashmap_arguments_key_by_content() {
+    setup();
+    let a: HashMap<String, u32> = (0..20).map(|i| (format!("item{i}"), i)).collect();
+    let mut b = HashMap::with_capacity(256);
+    for i in (0..20).rev() {
+        b.insert(format!("item{i}"), i);
+    }
+    assert_eq!(total(&a), 190);
+    assert_eq!(total(&b), 190);
+    assert_eq!(TOTAL_RUNS.load(Ordering::SeqCst), 1);
+}
+
+static PARSE_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache]
+fn parse_number<T>(text: &str) -> Option<T>
+where
+    T: std::str::FromStr + Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    PARSE_RUNS.fetch_add(1, Ordering::SeqCst);
+    text.parse().ok()
+}
+
+#[test]
+fn generic_instantiations_never_share_entries() {
+    setup();
+    assert_eq!(parse_number::<u8>("200"), Some(200u8));
+    assert_eq!(parse_number::<i64>("200"), Some(200i64));
+    assert_eq!(parse_number::<u8>("300"), None);
+    assert_eq!(parse_number::<u16>("300"), Some(300u16));
+    assert_eq!(parse_number::<u8>("200"), Some(200u8));
+    assert_eq!(PARSE_RUNS.load(Ordering::SeqCst), 4);
+}
+
+static FILL_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache]
+fn filled<const N: usize>(value: u8) -> Vec<u8> {
+    FILL_RUNS.fetch_add(1, Ordering::SeqCst);
+    vec![value; N]
+}
+
+#[test]
+fn const_generics_are_part_of_the_key() {
+    setup();
+    assert_eq!(filled::<2>(1), vec![1, 1]);
+    assert_eq!(filled::<3>(1), vec![1, 1, 1]);
+    assert_eq!(filled::<2>(1), vec![1, 1]);
+    assert_eq!(FILL_RUNS.load(Ordering::SeqCst), 2);
+}
+
+static DOUBLE_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache]
+fn double_display(value: impl std::fmt::Display + Serialize) -> String {
+    DOUBLE_RUNS.fetch_add(1, Ordering::SeqCst);
+    format!("{value}{value}")
+}
+
+#[test]
+fn impl_trait_arguments_key_by_concrete_type() {
+    setup();
+    assert_eq!(double_display(1u8), "11");
+    assert_eq!(double_display(1u16), "11");
+    assert_eq!(double_display(1u8), "11");
+    assert_eq!(DOUBLE_RUNS.load(Ordering::SeqCst), 2);
+}
+
+static FETCH_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache]
+async fn fetch(id: u32) -> String {
+    FETCH_RUNS.fetch_add(1, Ordering::SeqCst);
+    std::future::ready(()).await;
+    format!("record {id}")
+}
+
+#[test]
+fn async_functions() {
+    setup();
+    assert_eq!(block_on(fetch(1)), "record 1");
+    assert_eq!(block_on(fetch(1)), "record 1");
+    assert_eq!(block_on(fetch_uncached(1)), "record 1");
+    assert_eq!(FETCH_RUNS.load(Ordering::SeqCst), 2);
+}
+
+#[derive(Clone, Serialize, Deserialize, PartialEq, Debug)]
+struct Model {
+    weights: Vec<i64>,
+}
+
+static SCORE_RUNS: AtomicUsize = AtomicUsize::new(0);
+static BUILD_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+impl Model {
+    #[funcache::cache]
+    fn score(&self, x: i64) -> i64 {
+        SCORE_RUNS.fetch_add(1, Ordering::SeqCst);
+        self.weights.iter().map(|w| w * x).sum()
+    }
+
+    #[funcache::cache]
+    fn build(size: usize) -> Self {
+        BUILD_RUNS.fetch_add(1, Ordering::SeqCst);
+        Model {
+            weights: (0..size as i64).collect(),
+        }
+    }
+}
+
+#[test]
+fn methods_key_on_self_and_associated_functions_work() {
+    setup();
+    let small = Model {
+        weights: vec![1, 2],
+    };
+    let large = Model {
+        weights: vec![10, 20],
+    };
+    assert_eq!(small.score(2), 6);
+    assert_eq!(large.score(2), 60);
+    assert_eq!(small.score(2), 6);
+    assert_eq!(
+        SCORE_RUNS.load(Ordering::SeqCst),
+        2,
+        "self is part of the key"
+    );
+    assert_eq!(Model::score_cache().info().hits, 1);
+
+    assert_eq!(
+        Model::build(3),
+        Model {
+            weights: vec![0, 1, 2]
+        }
+    );
+    assert_eq!(
+        Model::build(3),
+        Model {
+            weights: vec![0, 1, 2]
+        }
+    );
+    assert_eq!(BUILD_RUNS.load(Ordering::SeqCst), 1);
+}
+
+struct Connection {
+    queries: usize,
+}
+
+static LOOKUP_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache(skip(conn))]
+fn lookup(conn: &mut Connection, user: u32) -> String {
+    LOOKUP_RUNS.fetch_add(1, Ordering::SeqCst);
+    conn.queries += 1;
+    format!("user-{user}")
+}
+
+#[test]
+fn skipped_arguments_are_passed_but_not_keyed() {
+    setup();
+    let mut first = Connection { queries: 0 };
+    let mut second = Connection { queries: 100 };
+    assert_eq!(lookup(&mut first, 7), "user-7");
+    assert_eq!(lookup(&mut second, 7), "user-7");
+    assert_eq!(LOOKUP_RUNS.load(Ordering::SeqCst), 1);
+    assert_eq!((first.queries, second.queries), (1, 100));
+}
+
+static CHECK_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache]
+fn check(value: i32) -> Result<i32, String> {
+    CHECK_RUNS.fetch_add(1, Ordering::SeqCst);
+    if value < 0 {
+        Err(format!("{value} is negative"))
+    } else {
+        Ok(value)
+    }
+}
+
+static STRICT_CHECK_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache(cache_errors)]
+fn check_keeping_errors(value: i32) -> Result<i32, String> {
+    STRICT_CHECK_RUNS.fetch_add(1, Ordering::SeqCst);
+    if value < 0 {
+        Err(format!("{value} is negative"))
+    } else {
+        Ok(value)
+    }
+}
+
+type IoResult<T> = std::io::Result<T>;
+
+static IO_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache(memory = 0)]
+fn read_flag(fail: bool) -> IoResult<u8> {
+    IO_RUNS.fetch_add(1, Ordering::SeqCst);
+    if fail {
+        Err(std::io::Error::other("boom"))
+    } else {
+        Ok(1)
+    }
+}
+
+#[test]
+fn only_ok_results_are_stored_unless_cache_errors() {
+    setup();
+    assert!(check(-1).is_err());
+    assert!(check(-1).is_err());
+    assert_eq!(CHECK_RUNS.load(Ordering::SeqCst), 2, "errors are retried");
+    assert_eq!(check(1), Ok(1));
+    assert_eq!(check(1), Ok(1));
+    assert_eq!(CHECK_RUNS.load(Ordering::SeqCst), 3, "ok values are stored");
+
+    assert!(check_keeping_errors(-1).is_err());
+    assert!(check_keeping_errors(-1).is_err());
+    assert_eq!(
+        STRICT_CHECK_RUNS.load(Ordering::SeqCst),
+        1,
+        "cache_errors stores Err"
+    );
+}
+
+#[test]
+fn result_policy_sees_through_type_aliases() {
+    setup();
+    // io::Error is not serializable, which is fine: Err is never stored.
+    assert!(read_flag(true).is_err());
+    assert!(read_flag(true).is_err());
+    assert_eq!(read_flag(false).unwrap(), 1);
+    assert_eq!(read_flag(false).unwrap(), 1);
+    assert_eq!(IO_RUNS.load(Ordering::SeqCst), 3);
+}
+
+#[funcache::cache(version = 1)]
+fn salted_one() -> u8 {
+    1
+}
+
+mod other_version {
+    #[funcache::cache(version = 2)]
+    pub fn salted_one() -> u8 {
+        1
+    }
+}
+
+#[test]
+fn version_changes_the_fingerprint() {
+    setup();
+    assert_eq!(salted_one() + other_version::salted_one(), 2);
+    assert_ne!(
+        salted_one_cache().fingerprint(),
+        other_version::salted_one_cache().fingerprint()
+    );
+}
+
+static PANIC_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache]
+fn panics_first(x: u8) -> u8 {
+    if PANIC_RUNS.fetch_add(1, Ordering::SeqCst) == 0 {
+        panic!("first call fails");
+    }
+    x
+}
+
+#[test]
+fn panics_are_not_cached() {
+    setup();
+    assert!(std::panic::catch_unwind(|| panics_first(1)).is_err());
+    assert_eq!(panics_first(1), 1);
+    assert_eq!(panics_first(1), 1);
+    assert_eq!(PANIC_RUNS.load(Ordering::SeqCst), 2);
+}
+
+static PATTERN_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache]
+fn area((width, height): (u32, u32), mut scale: u32) -> u32 {
+    PATTERN_RUNS.fetch_add(1, Ordering::SeqCst);
+    scale += 0;
+    width * height * scale
+}
+
+#[test]
+fn destructuring_and_mut_parameters() {
+    setup();
+    assert_eq!(area((2, 3), 1), 6);
+    assert_eq!(area((2, 3), 1), 6);
+    assert_eq!(area((3, 2), 1), 6);
+    assert_eq!(PATTERN_RUNS.load(Ordering::SeqCst), 2);
+}

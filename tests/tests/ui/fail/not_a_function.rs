@@ -1,0 +1,6 @@
+#[funcache::cache]
+struct Settings {
+    verbose: bool,
+}
+
+fn main() {}

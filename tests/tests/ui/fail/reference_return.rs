@@ -1,0 +1,6 @@
+#[funcache::cache]
+fn f(x: &'static str) -> &'static str {
+    x
+}
+
+fn main() {}

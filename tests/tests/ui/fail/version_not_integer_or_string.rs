@@ -1,0 +1,6 @@
+#[funcache::cache(version = 1.5)]
+fn f(x: u32) -> u32 {
+    x
+}
+
+fn main() {}
