@@ -1,4 +1,5 @@
-//! Warnings that are logged once per process and cause, not once per call.
+//! Warnings that are logged once per process and cause, not once per call:
+//! through `tracing` when the program has a subscriber, on stderr when not.
 
 use std::collections::HashSet;
 use std::sync::{Mutex, OnceLock, PoisonError};
@@ -16,6 +17,13 @@ pub(crate) fn warn_once(kind: &'static str, scope: &str, message: impl FnOnce() 
         .unwrap_or_else(PoisonError::into_inner)
         .insert((kind, scope.to_owned()));
     if first {
-        tracing::warn!(target: "funcache", "{}", message());
+        let message = message();
+        // Without a subscriber a tracing event goes nowhere, and a user
+        // would never learn that their cache is off: say it on stderr.
+        if tracing::dispatcher::has_been_set() {
+            tracing::warn!(target: "funcache", "{message}");
+        } else {
+            eprintln!("warning: {message}");
+        }
     }
 }
