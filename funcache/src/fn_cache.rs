@@ -4,7 +4,7 @@
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -109,6 +109,8 @@ pub struct FnCache {
     disk: OnceLock<Disk>,
     fingerprint_recorded: AtomicBool,
     counters: Counters,
+    /// Hits and misses already handed to the store's journal.
+    journaled: [AtomicU64; 2],
 }
 
 impl fmt::Debug for FnCache {
@@ -130,6 +132,7 @@ impl FnCache {
             disk: OnceLock::new(),
             fingerprint_recorded: AtomicBool::new(false),
             counters: Counters::new(),
+            journaled: [AtomicU64::new(0), AtomicU64::new(0)],
         }
     }
 
@@ -187,8 +190,11 @@ impl FnCache {
             tier.clear();
         }
         self.counters.reset();
+        for journaled in &self.journaled {
+            journaled.store(0, Ordering::Relaxed);
+        }
         match self.disk() {
-            Some(disk) => disk.store.clear_function(&disk.tree),
+            Some(disk) => disk.store.clear_function(self.meta.id, &disk.tree),
             None => {
                 let dir = self.dir();
                 if dir.exists() {
@@ -288,6 +294,13 @@ impl FnCache {
         match disk.store.decode::<R>(&bytes) {
             Ok(value) => {
                 Counters::bump(&self.counters.disk_hits);
+                if disk
+                    .store
+                    .journal()
+                    .touch(self.meta.id, &self.entry_key(key))
+                {
+                    self.write_usage(disk);
+                }
                 Some(value)
             }
             Err(error) => {
@@ -312,9 +325,9 @@ impl FnCache {
         durable: bool,
     ) {
         let Some(disk) = self.disk() else { return };
-        if let Err(error) =
-            disk.store
-                .put(&disk.tree, &self.entry_key(key), value, compute, durable)
+        if let Err(error) = disk
+            .store
+            .put(&disk.tree, &self.entry_key(key), value, compute)
         {
             warn_once("write", self.meta.id, || {
                 format!("funcache: result of {} not stored: {error}", self.meta.id)
@@ -323,6 +336,33 @@ impl FnCache {
         }
         if !self.fingerprint_recorded.swap(true, Ordering::Relaxed) {
             self.record_fingerprint(&disk.store);
+        }
+        self.write_usage(disk);
+        if durable {
+            if let Err(error) = disk.store.flush() {
+                warn_once("flush", self.meta.id, || {
+                    format!(
+                        "funcache: flushing the cache of {} failed: {error}",
+                        self.meta.id
+                    )
+                });
+            }
+        }
+    }
+
+    /// Hands the counts since the last batch to the journal and writes it.
+    fn write_usage(&self, disk: &Disk) {
+        let info = self.counters.snapshot(0, 0);
+        let since = |journaled: &AtomicU64, now: u64| {
+            now.saturating_sub(journaled.swap(now, Ordering::Relaxed))
+        };
+        let hits = since(&self.journaled[0], info.hits);
+        let misses = since(&self.journaled[1], info.misses);
+        disk.store.journal().count(self.meta.id, hits, misses);
+        if let Err(error) = disk.store.write_journal() {
+            warn_once("journal", self.meta.id, || {
+                format!("funcache: usage of {} not recorded: {error}", self.meta.id)
+            });
         }
     }
 

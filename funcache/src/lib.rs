@@ -59,6 +59,7 @@ mod config;
 mod envelope;
 mod error;
 mod fn_cache;
+mod inspect;
 mod key;
 mod memo;
 mod memory;
@@ -75,9 +76,11 @@ pub use envelope::FORMAT_VERSION;
 pub use error::Error;
 pub use fn_cache::{Dependency, Fingerprint, FnCache};
 pub use funcache_derive::cache;
+pub use inspect::{CacheDir, DiskUsage, EntryInfo, FingerprintInfo, FunctionSummary, Removed};
 pub use key::{ArgsKey, KeyError};
 pub use memo::{DEFAULT_CAPACITY, Memo};
 pub use stats::{CacheInfo, TierInfo};
+pub use store::UsageCounts;
 
 /// Writes every cache opened by this process to disk and fsyncs it.
 ///

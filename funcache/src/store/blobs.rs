@@ -82,7 +82,6 @@ impl Blobs {
     }
 
     /// Every blob file: (hash, size in bytes, modified time).
-    #[cfg_attr(not(test), allow(dead_code))] // for the inspection API funcache-cli will use
     pub(crate) fn list(&self) -> Result<Vec<([u8; 32], u64, SystemTime)>, Error> {
         let entries = match fs::read_dir(&self.dir) {
             Ok(entries) => entries,
@@ -103,7 +102,6 @@ impl Blobs {
         Ok(blobs)
     }
 
-    #[cfg_attr(not(test), allow(dead_code))] // for the inspection API funcache-cli will use
     /// Removes blobs not in `referenced` and temporary files, skipping
     /// anything younger than `grace` (a concurrent writer may be about to
     /// reference it). Returns (files removed, bytes freed).

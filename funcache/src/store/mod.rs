@@ -2,6 +2,7 @@
 //! cached function, large values in content-addressed blob files.
 
 mod blobs;
+mod journal;
 mod layout;
 mod registry;
 
@@ -17,6 +18,8 @@ use crate::envelope::{self, BLOB_THRESHOLD, Header, Payload};
 use crate::error::Error;
 
 pub(crate) use blobs::Blobs;
+pub use journal::UsageCounts;
+pub(crate) use journal::{Journal, read_access};
 pub(crate) use layout::Layout;
 pub(crate) use registry::{flush_all, open_shared};
 
@@ -74,6 +77,7 @@ pub(crate) struct Store {
     layout: Layout,
     db: sled::Db,
     blobs: Blobs,
+    journal: Journal,
 }
 
 impl std::fmt::Debug for Store {
@@ -126,19 +130,22 @@ impl Store {
             .cache_capacity(SLED_CACHE_BYTES);
         let db = guarded(dir, || config.open())?;
         let blobs = Blobs::new(layout.blobs());
-        Ok(Store { layout, db, blobs })
+        Ok(Store {
+            layout,
+            db,
+            blobs,
+            journal: Journal::default(),
+        })
     }
 
     pub(crate) fn dir(&self) -> &Path {
         &self.layout.root
     }
 
-    #[cfg_attr(not(test), allow(dead_code))] // for the inspection API funcache-cli will use
     pub(crate) fn blobs(&self) -> &Blobs {
         &self.blobs
     }
 
-    #[cfg_attr(not(test), allow(dead_code))] // for the inspection API funcache-cli will use
     pub(crate) fn db(&self) -> &sled::Db {
         &self.db
     }
@@ -173,7 +180,6 @@ impl Store {
         key: &[u8],
         value: &R,
         compute: Duration,
-        durable: bool,
     ) -> Result<(), SaveError> {
         let header = Header::new(compute, Payload::Inline);
         let mut bytes = envelope::start(&header);
@@ -194,14 +200,22 @@ impl Store {
             return Err(SaveError::RoundTrip);
         }
         guarded(self.dir(), || tree.insert(key, bytes))?;
-        if durable {
-            self.flush()?;
-        }
         Ok(())
     }
 
-    /// Writes buffered data to disk and fsyncs it.
+    /// The usage buffer of this store.
+    pub(crate) fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Writes the buffered usage (access times, counts) to the database.
+    pub(crate) fn write_journal(&self) -> Result<(), Error> {
+        guarded(self.dir(), || self.journal.write_to(&self.db))
+    }
+
+    /// Writes buffered usage and data to disk and fsyncs it.
     pub(crate) fn flush(&self) -> Result<(), Error> {
+        self.write_journal()?;
         guarded(self.dir(), || self.db.flush()).map(drop)
     }
 
@@ -222,8 +236,9 @@ impl Store {
         guarded(self.dir(), || tree.insert(fingerprint, bytes)).map(drop)
     }
 
-    /// Removes every entry of one function, and the blobs only it used.
-    pub(crate) fn clear_function(&self, tree: &sled::Tree) -> Result<(), Error> {
+    /// Removes every entry of one function, its recorded usage and
+    /// fingerprints, and the blobs only it used.
+    pub(crate) fn clear_function(&self, fn_id: &str, tree: &sled::Tree) -> Result<(), Error> {
         let mut candidates = HashSet::new();
         for entry in tree.iter() {
             let (_, value) = guarded(self.dir(), || entry)?;
@@ -239,6 +254,7 @@ impl Store {
             }
         }
         guarded(self.dir(), || tree.clear())?;
+        self.forget_usage(fn_id)?;
         if !candidates.is_empty() {
             let referenced = self.referenced_blobs()?;
             for hash in candidates.difference(&referenced) {
@@ -251,6 +267,105 @@ impl Store {
             }
         }
         self.flush()
+    }
+
+    /// Removes a function's recorded access times, counts and fingerprint
+    /// records.
+    fn forget_usage(&self, fn_id: &str) -> Result<(), Error> {
+        let dir = self.dir();
+        let access = guarded(dir, || self.db.open_tree(journal::ACCESS_TREE))?;
+        let prefix = journal::access_key(fn_id, &[]);
+        for entry in access.scan_prefix(&prefix) {
+            let (key, _) = guarded(dir, || entry)?;
+            guarded(dir, || access.remove(key))?;
+        }
+        let stats = guarded(dir, || self.db.open_tree(journal::STATS_TREE))?;
+        guarded(dir, || stats.remove(fn_id.as_bytes()))?;
+        let fingerprints = guarded(dir, || self.db.open_tree(FINGERPRINTS_TREE))?;
+        for entry in fingerprints.iter() {
+            let (key, value) = guarded(dir, || entry)?;
+            let record = postcard::from_bytes::<FingerprintRecord>(&value);
+            if record.is_ok_and(|record| record.fn_id == fn_id) {
+                guarded(dir, || fingerprints.remove(key))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Turns a sled error into ours.
+    pub(crate) fn error(&self, error: sled::Error) -> Error {
+        classify(self.dir(), error)
+    }
+
+    /// The tree of last-read times.
+    pub(crate) fn access_tree(&self) -> Result<sled::Tree, Error> {
+        guarded(self.dir(), || self.db.open_tree(journal::ACCESS_TREE))
+    }
+
+    /// Recorded hits and misses per function id.
+    pub(crate) fn usage_counts(
+        &self,
+    ) -> Result<std::collections::HashMap<String, UsageCounts>, Error> {
+        guarded(self.dir(), || journal::read_counts(&self.db))
+    }
+
+    /// Every fingerprint record (undecodable ones skipped).
+    pub(crate) fn fingerprint_records(&self) -> Result<Vec<([u8; 32], FingerprintRecord)>, Error> {
+        let tree = guarded(self.dir(), || self.db.open_tree(FINGERPRINTS_TREE))?;
+        let mut records = Vec::new();
+        for entry in tree.iter() {
+            let (key, value) = guarded(self.dir(), || entry)?;
+            if let (Ok(key), Ok(record)) = (
+                <[u8; 32]>::try_from(key.as_ref()),
+                postcard::from_bytes(&value),
+            ) {
+                records.push((key, record));
+            }
+        }
+        Ok(records)
+    }
+
+    /// Keeps only the fingerprint records whose fingerprint passes `keep`.
+    pub(crate) fn retain_fingerprint_records(
+        &self,
+        keep: impl Fn(&[u8; 32]) -> bool,
+    ) -> Result<(), Error> {
+        let tree = guarded(self.dir(), || self.db.open_tree(FINGERPRINTS_TREE))?;
+        for (fingerprint, _) in self.fingerprint_records()? {
+            if !keep(&fingerprint) {
+                guarded(self.dir(), || tree.remove(fingerprint))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes one entry and its access record; whether it existed.
+    pub(crate) fn remove_entry(
+        &self,
+        fn_id: &str,
+        tree: &sled::Tree,
+        key: &[u8],
+    ) -> Result<bool, Error> {
+        let existed = guarded(self.dir(), || tree.remove(key))?.is_some();
+        let access = self.access_tree()?;
+        guarded(self.dir(), || {
+            access.remove(journal::access_key(fn_id, key))
+        })?;
+        Ok(existed)
+    }
+
+    /// Copies every tree into a new database at `path`, flushed.
+    pub(crate) fn copy_into(&self, path: &Path) -> Result<(), Error> {
+        let fresh = guarded(path, || sled::Config::new().path(path).open())?;
+        for name in self.db.tree_names() {
+            let from = guarded(self.dir(), || self.db.open_tree(&name))?;
+            let to = guarded(path, || fresh.open_tree(&name))?;
+            for entry in from.iter() {
+                let (key, value) = guarded(self.dir(), || entry)?;
+                guarded(path, || to.insert(key, value))?;
+            }
+        }
+        guarded(path, || fresh.flush()).map(drop)
     }
 
     /// Every blob hash referenced by any entry of any function.
@@ -317,13 +432,7 @@ mod tests {
         let (_temp, store) = store();
         let tree = store.function_tree("app::f").unwrap();
         store
-            .put(
-                &tree,
-                b"k",
-                &vec![1u32, 2, 3],
-                Duration::from_millis(5),
-                true,
-            )
+            .put(&tree, b"k", &vec![1u32, 2, 3], Duration::from_millis(5))
             .unwrap();
         let bytes = store.get(&tree, b"k").unwrap().unwrap();
         assert_eq!(store.decode::<Vec<u32>>(&bytes).unwrap(), vec![1, 2, 3]);
@@ -335,9 +444,7 @@ mod tests {
         let tree = store.function_tree("app::big").unwrap();
         // Varints of large numbers take 10 bytes each: ~3 MB.
         let value: Vec<u64> = (0..300_000).map(|i| u64::MAX - i).collect();
-        store
-            .put(&tree, b"k", &value, Duration::ZERO, false)
-            .unwrap();
+        store.put(&tree, b"k", &value, Duration::ZERO).unwrap();
         let bytes = store.get(&tree, b"k").unwrap().unwrap();
         assert!(bytes.len() < 200, "the database keeps only a reference");
         assert_eq!(store.blobs().list().unwrap().len(), 1);
@@ -348,9 +455,7 @@ mod tests {
     fn a_value_of_another_type_is_a_decode_error() {
         let (_temp, store) = store();
         let tree = store.function_tree("app::f").unwrap();
-        store
-            .put(&tree, b"k", &(7u8, 8u8), Duration::ZERO, false)
-            .unwrap();
+        store.put(&tree, b"k", &(7u8, 8u8), Duration::ZERO).unwrap();
         let bytes = store.get(&tree, b"k").unwrap().unwrap();
         assert!(
             store.decode::<u8>(&bytes).is_err(),
@@ -378,7 +483,6 @@ mod tests {
                     count: 1,
                 },
                 Duration::ZERO,
-                false,
             )
             .unwrap_err();
         assert!(matches!(error, SaveError::RoundTrip), "{error}");
@@ -392,11 +496,11 @@ mod tests {
         let b = store.function_tree("app::b").unwrap();
         let shared: Vec<u64> = (0..200_000).map(|i| u64::MAX - i).collect();
         let own: Vec<u64> = (1..200_001).map(|i| u64::MAX - i).collect();
-        store.put(&a, b"1", &shared, Duration::ZERO, false).unwrap();
-        store.put(&a, b"2", &own, Duration::ZERO, false).unwrap();
-        store.put(&b, b"1", &shared, Duration::ZERO, false).unwrap();
+        store.put(&a, b"1", &shared, Duration::ZERO).unwrap();
+        store.put(&a, b"2", &own, Duration::ZERO).unwrap();
+        store.put(&b, b"1", &shared, Duration::ZERO).unwrap();
         assert_eq!(store.blobs().list().unwrap().len(), 2);
-        store.clear_function(&a).unwrap();
+        store.clear_function("app::a", &a).unwrap();
         assert!(a.is_empty());
         assert_eq!(store.blobs().list().unwrap().len(), 1, "b's blob survives");
         let bytes = store.get(&b, b"1").unwrap().unwrap();
