@@ -1,17 +1,44 @@
 //! The source side of funcache: canonical item hashes, the options of
-//! `#[funcache::cache]`, and (as it grows) the call-graph index that turns a
-//! cached function into a fingerprint of everything it reaches.
+//! `#[funcache::cache]`, and the call-graph index that turns a cached
+//! function into a fingerprint of everything it reaches.
 //!
 //! This is a plain library so that both the `#[funcache::cache]` proc macro
 //! and `funcache-cli` can use it; a proc-macro crate can export nothing but
 //! macros. Users never depend on it directly.
+//!
+//! Entry points: [`analyze_cached_fn`] (the attribute), [`analyze_fn_path`]
+//! (`memoize!`), [`package_cached_fns`] (the CLI). Each returns an
+//! [`Analysis`]: the closure of items the function reaches, with their
+//! canonical hashes, the external crates it uses, and its fingerprint.
 
+mod analysis;
+mod cache;
+mod cache_attr;
+mod cache_dir;
 mod canonical;
+mod cargo;
+mod closure;
+mod error;
 mod fingerprint;
+mod impls;
+mod infer;
 mod item_hash;
+mod lexer;
+mod module_tree;
 mod options;
+mod receiver;
+mod refs;
+mod scope;
+mod shallow;
+mod target;
 
+pub use analysis::{
+    Analysis, CachedFn, ImplContext, IndexStats, MacroSite, Unresolved, analyze_cached_fn,
+    analyze_fn_path, index_stats, package_cached_fns,
+};
+pub use cache_dir::{default_cache_dir, find_manifest_dir, workspace_root};
 pub use canonical::{CANONICAL_FORMAT, Canonical, Normalizer, canonical_hash, hash_tokens};
+pub use error::IndexError;
 pub use fingerprint::{Dependency, FINGERPRINT_FORMAT, FingerprintInput};
 pub use item_hash::{Digest, ParseDigestError};
 pub use options::{CacheOptions, Spanned};

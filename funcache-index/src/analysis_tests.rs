@@ -1,0 +1,619 @@
+//! End-to-end tests of the entry points on small real crates written to
+//! temporary directories.
+
+use std::path::{Path, PathBuf};
+
+use quote::ToTokens;
+
+use super::*;
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+const MANIFEST: &str = "[package]\nname = \"fixture\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nfuncache = \"0.1\"\n";
+
+impl Fixture {
+    fn new(files: &[(&str, &str)]) -> Fixture {
+        let f = Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        for (path, text) in files {
+            f.write(path, text);
+        }
+        f
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("ws")
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        let p = self.root().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn edit(&self, path: &str, from: &str, to: &str) {
+        let p = self.root().join(path);
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains(from), "{from:?} not in {path}");
+        std::fs::write(p, text.replacen(from, to, 1)).unwrap();
+    }
+
+    /// Analyzes `name` in `file` of package `pkg` the way the macro does:
+    /// from the item's tokens printed by `TokenStream::to_string()`.
+    fn analyze_in(&self, pkg: &str, crate_name: &str, file: &str, name: &str) -> Analysis {
+        let manifest_dir = self.root().join(pkg);
+        let path = manifest_dir.join(file);
+        let (text, line) = macro_text(&path, name);
+        let site = MacroSite {
+            manifest_dir,
+            crate_name: crate_name.into(),
+            bin_name: None,
+            file: path,
+            line,
+        };
+        analyze_cached_fn(&site, &text, b"").unwrap()
+    }
+
+    fn analyze(&self, file: &str, name: &str) -> Analysis {
+        self.analyze_in("", "fixture", file, name)
+    }
+}
+
+/// The function `name` of `path` as the macro receives it: the cache
+/// attribute removed, printed by `TokenStream::to_string()`, and the line
+/// it starts on.
+fn macro_text(path: &Path, name: &str) -> (String, usize) {
+    let source = std::fs::read_to_string(path).unwrap();
+    let line = source
+        .lines()
+        .position(|l| l.contains(&format!("fn {name}(")) || l.contains(&format!("fn {name}<")))
+        .unwrap_or_else(|| panic!("fn {name} not in {}", path.display()))
+        + 1;
+    let file: syn::File = syn::parse_str(&source).unwrap();
+    let strip = |attrs: &mut Vec<syn::Attribute>| {
+        attrs.retain(|a| {
+            let segs = path_segments(a.path());
+            !(segs.last().is_some_and(|s| s == "cache" || s == "memo"))
+        })
+    };
+    fn find(items: &[syn::Item], name: &str) -> Option<syn::ImplItem> {
+        for item in items {
+            match item {
+                syn::Item::Fn(f) if f.sig.ident == name => {
+                    return Some(syn::parse2(f.to_token_stream()).unwrap());
+                }
+                syn::Item::Impl(i) => {
+                    for it in &i.items {
+                        if let syn::ImplItem::Fn(f) = it {
+                            if f.sig.ident == name {
+                                return Some(it.clone());
+                            }
+                        }
+                    }
+                }
+                syn::Item::Mod(m) => {
+                    if let Some((_, items)) = &m.content {
+                        if let Some(found) = find(items, name) {
+                            return Some(found);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+    let mut item = find(&file.items, name).unwrap();
+    if let syn::ImplItem::Fn(f) = &mut item {
+        strip(&mut f.attrs);
+    }
+    (item.into_token_stream().to_string(), line)
+}
+
+fn paths(a: &Analysis) -> Vec<&str> {
+    a.dependencies.iter().map(|d| d.path.as_str()).collect()
+}
+
+fn has(a: &Analysis, path: &str) -> bool {
+    a.dependencies.iter().any(|d| d.path == path)
+}
+
+#[test]
+fn calls_through_use_maps_and_modules() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "mod util;\nmod deep;\nuse util::{helper as renamed, nested::{self, inner}};\nuse deep::*;\n\
+             #[funcache::cache]\npub fn root(x: u32) -> u32 {\n    renamed(x) + nested::leaf() + inner() + globbed() + self::local() + crate::util::direct()\n}\n\
+             fn local() -> u32 { 1 }\nfn unreached() -> u32 { 2 }\n",
+        ),
+        (
+            "src/util.rs",
+            "pub fn helper(x: u32) -> u32 { x }\npub fn direct() -> u32 { super::local() }\npub mod nested { pub fn leaf() -> u32 { super::super::deep::globbed() } pub fn inner() -> u32 { 3 } }\n",
+        ),
+        ("src/deep/mod.rs", "pub fn globbed() -> u32 { 4 }\n"),
+    ]);
+    let a = f.analyze("src/lib.rs", "root");
+    assert_eq!(a.item_path, "root");
+    for p in [
+        "crate::root",
+        "crate::util::helper",
+        "crate::util::nested::leaf",
+        "crate::util::nested::inner",
+        "crate::deep::globbed",
+        "crate::local",
+        "crate::util::direct",
+    ] {
+        assert!(has(&a, p), "{p} missing from {:?}", paths(&a));
+    }
+    assert!(!has(&a, "crate::unreached"));
+    assert!(a.unresolved.is_empty(), "{:?}", a.unresolved);
+    assert!(a.impl_context.is_none());
+}
+
+#[test]
+fn path_attribute_and_inline_modules() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "#[path = \"other/impl.rs\"]\nmod imp;\nmod inl {\n    pub mod more;\n    pub fn g() -> u8 { crate::imp::h() }\n}\n#[funcache::cache]\nfn root() -> u8 { inl::g() + inl::more::m() }\n",
+        ),
+        ("src/other/impl.rs", "pub fn h() -> u8 { 1 }\n"),
+        ("src/inl/more.rs", "pub fn m() -> u8 { 2 }\n"),
+    ]);
+    let a = f.analyze("src/lib.rs", "root");
+    for p in ["crate::inl::g", "crate::imp::h", "crate::inl::more::m"] {
+        assert!(has(&a, p), "{p} missing from {:?}", paths(&a));
+    }
+}
+
+const RECEIVERS: &str = "pub struct Parser { inner: Tokenizer }\npub struct Tokenizer;\npub struct Other;\n\
+impl Parser {\n    pub fn new() -> Parser { Parser { inner: Tokenizer } }\n    pub fn run(&self) -> u32 { self.inner.step() }\n    pub fn sibling(&self) -> u32 { 7 }\n}\n\
+impl Tokenizer { pub fn step(&self) -> u32 { 1 } }\nimpl Other {\n    pub fn run(&self) -> u32 { 2 }\n    pub fn step(&self) -> u32 { 3 }\n}\n";
+
+#[test]
+fn known_receivers_pick_their_own_methods() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            &format!(
+                "{RECEIVERS}#[funcache::cache]\npub fn root() -> u32 {{\n    let p = Parser::new();\n    let boxed: Box<Parser> = Box::new(Parser::new());\n    p.run() + boxed.run()\n}}\n\
+                 pub fn typed(p: &Parser) -> u32 {{ p.run() }}\n\
+                 pub fn unknown(items: Vec<u32>) -> u32 {{ items.iter().map(|x| *x).fold(0, |acc, v| acc + v.run()) }}\n"
+            ),
+        ),
+    ]);
+    let a = f.analyze("src/lib.rs", "root");
+    assert!(has(&a, "crate::Parser::run"), "{:?}", paths(&a));
+    assert!(has(&a, "crate::Parser::new"));
+    // Through the field type `inner: Tokenizer`.
+    assert!(has(&a, "crate::Tokenizer::step"), "{:?}", paths(&a));
+    assert!(!has(&a, "crate::Other::run"), "{:?}", paths(&a));
+    assert!(!has(&a, "crate::Other::step"));
+    assert!(!has(&a, "crate::Parser::sibling"));
+    let typed = f.analyze("src/lib.rs", "typed");
+    assert!(has(&typed, "crate::Parser::run") && !has(&typed, "crate::Other::run"));
+    // An unknown receiver falls back to every method of that name.
+    let unknown = f.analyze("src/lib.rs", "unknown");
+    assert!(
+        has(&unknown, "crate::Parser::run") && has(&unknown, "crate::Other::run"),
+        "{:?}",
+        paths(&unknown)
+    );
+    assert!(unknown.unresolved.is_empty(), "{:?}", unknown.unresolved);
+
+    // Editing the same-named method of an unrelated type, or a sibling
+    // method, leaves the fingerprint alone; editing a reached one does not.
+    let before = a.fingerprint;
+    f.edit(
+        "src/lib.rs",
+        "pub fn run(&self) -> u32 { 2 }",
+        "pub fn run(&self) -> u32 { 20 }",
+    );
+    f.edit(
+        "src/lib.rs",
+        "pub fn sibling(&self) -> u32 { 7 }",
+        "pub fn sibling(&self) -> u32 { 70 }",
+    );
+    assert_eq!(f.analyze("src/lib.rs", "root").fingerprint, before);
+    f.edit(
+        "src/lib.rs",
+        "pub fn step(&self) -> u32 { 1 }",
+        "pub fn step(&self) -> u32 { 10 }",
+    );
+    assert_ne!(f.analyze("src/lib.rs", "root").fingerprint, before);
+}
+
+#[test]
+fn methods_as_roots_and_self_calls() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "pub struct Wrapper<T> { items: Vec<T> }\nimpl<T: Clone> Wrapper<T> {\n    #[funcache::cache]\n    pub fn total(&self) -> usize { Self::count(self) + self.extra() }\n    fn count(&self) -> usize { self.items.len() }\n    fn extra(&self) -> usize { 1 }\n    fn unrelated(&self) -> usize { 2 }\n}\n",
+        ),
+    ]);
+    let a = f.analyze("src/lib.rs", "total");
+    assert_eq!(a.item_path, "Wrapper<T>::total");
+    assert_eq!(
+        a.impl_context,
+        Some(ImplContext {
+            self_ty: "Wrapper<T>".into(),
+            trait_: None,
+            generic: true
+        })
+    );
+    assert!(has(&a, "crate::Wrapper<T>::total"));
+    assert!(has(&a, "crate::Wrapper<T>::count") && has(&a, "crate::Wrapper<T>::extra"));
+    assert!(has(&a, "crate::Wrapper"), "the self type: {:?}", paths(&a));
+    assert!(!has(&a, "crate::Wrapper<T>::unrelated"));
+    // The impl header is part of every method's hash.
+    let before = a.fingerprint;
+    f.edit(
+        "src/lib.rs",
+        "impl<T: Clone> Wrapper<T>",
+        "impl<T: Clone + Default> Wrapper<T>",
+    );
+    assert_ne!(f.analyze("src/lib.rs", "total").fingerprint, before);
+}
+
+#[test]
+fn function_values_consts_statics_and_types() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "pub struct Out { pub a: Inner, pub b: u8 }\npub struct Inner(u8);\npub struct Holder { f: fn(u8) -> u8 }\n\
+             impl std::fmt::Display for Out { fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { write!(f, \"{}\", fmt_helper()) } }\n\
+             impl Out { pub fn inherent_unused(&self) {} }\n\
+             fn fmt_helper() -> u8 { 0 }\nconst fn base() -> u8 { 40 }\npub const LIMIT: u8 = base() + 2;\npub static NAME: &str = \"n\";\n\
+             fn as_value(x: u8) -> u8 { x }\nfn stored(x: u8) -> u8 { x }\nfn assigned(x: u8) -> u8 { x }\nfn apply(f: fn(u8) -> u8, x: u8) -> u8 { f(x) }\n\
+             #[funcache::cache]\npub fn root() -> Out {\n    let g = assigned;\n    let h = Holder { f: stored };\n    let n = apply(as_value, LIMIT) + g(1) + (h.f)(2) + NAME.len() as u8;\n    Out { a: Inner(n), b: 0 }\n}\n",
+        ),
+    ]);
+    let a = f.analyze("src/lib.rs", "root");
+    for p in [
+        "crate::as_value",
+        "crate::stored",
+        "crate::assigned",
+        "crate::apply",
+        "crate::LIMIT",
+        "crate::base",
+        "crate::NAME",
+        "crate::Out",
+        "crate::Inner",
+        "crate::Holder",
+        "crate::<Out as std::fmt::Display>::fmt",
+        "crate::fmt_helper",
+    ] {
+        assert!(has(&a, p), "{p} missing from {:?}", paths(&a));
+    }
+    assert!(!has(&a, "crate::Out::inherent_unused"));
+    // Reordering the fields of the returned type invalidates.
+    let before = a.fingerprint;
+    f.edit(
+        "src/lib.rs",
+        "pub struct Out { pub a: Inner, pub b: u8 }",
+        "pub struct Out { pub b: u8, pub a: Inner }",
+    );
+    let reordered = f.analyze("src/lib.rs", "root").fingerprint;
+    assert_ne!(reordered, before);
+    // So does the initializer of a const it reads, through a const fn.
+    f.edit(
+        "src/lib.rs",
+        "const fn base() -> u8 { 40 }",
+        "const fn base() -> u8 { 41 }",
+    );
+    assert_ne!(f.analyze("src/lib.rs", "root").fingerprint, reordered);
+}
+
+#[test]
+fn macro_rules_and_macro_arguments() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "#[macro_use]\nmod macros;\nmod util { pub fn twice(x: u32) -> u32 { x * 2 } pub fn in_body() -> u32 { 5 } }\nfn in_args(x: u32) -> u32 { x }\n\
+             #[funcache::cache]\npub fn root(x: u32) -> u32 {\n    println!(\"{}\", in_args(x));\n    double!(x)\n}\n",
+        ),
+        (
+            "src/macros.rs",
+            "macro_rules! double { ($e:expr) => { $crate::util::twice($e) + $crate::util::in_body() }; }\n",
+        ),
+    ]);
+    let a = f.analyze("src/lib.rs", "root");
+    for p in [
+        "crate::macros::double!",
+        "crate::util::twice",
+        "crate::util::in_body",
+        "crate::in_args",
+    ] {
+        assert!(has(&a, p), "{p} missing from {:?}", paths(&a));
+    }
+    let before = a.fingerprint;
+    f.edit(
+        "src/macros.rs",
+        "$crate::util::twice($e)",
+        "$crate::util::twice($e) + 1",
+    );
+    assert_ne!(f.analyze("src/lib.rs", "root").fingerprint, before);
+}
+
+#[test]
+fn unresolved_references_have_locations() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "mod helpers { pub fn present() {} }\nfn callee() { helpers::gone_too(); }\n#[funcache::cache]\npub fn root(v: Vec<u8>) -> usize {\n    helpers::present();\n    helpers::missing();\n    callee();\n    let local = 1;\n    v.frobnicate() + local + Some(1).unwrap()\n}\n",
+        ),
+    ]);
+    let a = f.analyze("src/lib.rs", "root");
+    let un: Vec<(&str, &str, bool)> = a
+        .unresolved
+        .iter()
+        .map(|u| (u.path.as_str(), u.location.as_str(), u.in_root))
+        .collect();
+    assert_eq!(
+        un,
+        [
+            ("helpers::gone_too", "src/lib.rs:2:15", false),
+            ("helpers::missing", "src/lib.rs:6:5", true)
+        ]
+    );
+}
+
+#[test]
+fn formatting_comments_and_docs_do_not_change_the_fingerprint() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "/// Helper.\nfn helper(x: u32) -> u32 { x + 1 }\nfn unreached() -> u32 { 0 }\n#[funcache::cache]\npub fn root(x: u32) -> u32 { helper(x) * 2 }\n",
+        ),
+    ]);
+    let base = f.analyze("src/lib.rs", "root").fingerprint;
+    f.edit(
+        "src/lib.rs",
+        "/// Helper.\nfn helper(x: u32) -> u32 { x + 1 }",
+        "/// Helper, documented at length.\nfn helper( x:u32 )->u32 {\n    // add one\n    x+1\n}",
+    );
+    assert_eq!(f.analyze("src/lib.rs", "root").fingerprint, base);
+    f.edit(
+        "src/lib.rs",
+        "fn unreached() -> u32 { 0 }",
+        "fn unreached() -> u32 { 1 }",
+    );
+    assert_eq!(f.analyze("src/lib.rs", "root").fingerprint, base);
+    f.edit("src/lib.rs", "x+1", "x+2");
+    let edited = f.analyze("src/lib.rs", "root").fingerprint;
+    assert_ne!(edited, base);
+    f.edit("src/lib.rs", "helper(x) * 2", "helper(x) * 3");
+    assert_ne!(f.analyze("src/lib.rs", "root").fingerprint, edited);
+}
+
+#[test]
+fn the_same_crate_elsewhere_has_the_same_fingerprint() {
+    let files = [
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "mod m;\n#[funcache::cache]\npub fn root() -> u8 { m::f() }\n",
+        ),
+        ("src/m.rs", "pub fn f() -> u8 { 1 }\n"),
+    ];
+    let a = Fixture::new(&files).analyze("src/lib.rs", "root");
+    let b = Fixture::new(&files).analyze("src/lib.rs", "root");
+    assert_eq!(a.fingerprint, b.fingerprint);
+    assert_eq!(a.dependencies, b.dependencies);
+}
+
+#[test]
+fn path_dependencies_and_locked_externals() {
+    let f = Fixture::new(&[
+        (
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"app\", \"shared\"]\n",
+        ),
+        (
+            "app/Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\n[dependencies]\nshared = { path = \"../shared\" }\nrx = { package = \"regex\", version = \"1\" }\nfuncache = \"0.1\"\n",
+        ),
+        (
+            "app/src/lib.rs",
+            "use shared::tools;\n#[funcache::cache]\npub fn root(s: &str) -> bool {\n    tools::check(s) && rx::Regex::new(s).is_ok()\n}\n",
+        ),
+        (
+            "shared/Cargo.toml",
+            "[package]\nname = \"shared\"\nversion = \"0.1.0\"\n",
+        ),
+        (
+            "shared/src/lib.rs",
+            "pub mod tools;\nfn private() -> bool { true }\n",
+        ),
+        (
+            "shared/src/tools.rs",
+            "pub fn check(s: &str) -> bool { !s.is_empty() && crate::private() }\n",
+        ),
+        (
+            "Cargo.lock",
+            "version = 4\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"regex\", \"shared\"]\n\
+             [[package]]\nname = \"regex\"\nversion = \"1.10.2\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\
+             [[package]]\nname = \"shared\"\nversion = \"0.1.0\"\n",
+        ),
+    ]);
+    let a = f.analyze_in("app", "app", "src/lib.rs", "root");
+    assert!(
+        has(&a, "shared::tools::check") && has(&a, "shared::private"),
+        "{:?}",
+        paths(&a)
+    );
+    assert_eq!(a.externals, ["regex@1.10.2"]);
+    let root = f.root();
+    assert!(
+        a.tracked_files.contains(&root.join("shared/src/tools.rs")),
+        "{:?}",
+        a.tracked_files
+    );
+    assert!(a.tracked_files.contains(&root.join("Cargo.lock")));
+    assert!(!a.tracked_files.contains(&root.join("app/src/lib.rs")));
+    let before = a.fingerprint;
+    f.edit("shared/src/lib.rs", "{ true }", "{ false }");
+    assert_ne!(
+        f.analyze_in("app", "app", "src/lib.rs", "root").fingerprint,
+        before
+    );
+}
+
+#[test]
+fn binaries_see_their_package_lib() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        ("src/lib.rs", "pub fn shared() -> u8 { 1 }\n"),
+        (
+            "src/main.rs",
+            "#[funcache::cache]\nfn root() -> u8 { fixture::shared() }\nfn main() { root(); }\n",
+        ),
+    ]);
+    let path = f.root().join("src/main.rs");
+    let (text, line) = macro_text(&path, "root");
+    let site = MacroSite {
+        manifest_dir: f.root(),
+        crate_name: "fixture".into(),
+        bin_name: Some("fixture".into()),
+        file: path,
+        line,
+    };
+    let a = analyze_cached_fn(&site, &text, b"").unwrap();
+    assert!(
+        has(&a, "crate::root") && has(&a, "fixture::shared"),
+        "{:?}",
+        paths(&a)
+    );
+    assert!(a.tracked_files.contains(&f.root().join("src/lib.rs")));
+}
+
+#[test]
+fn cli_finds_cached_fns_with_the_macros_fingerprint() {
+    let f = Fixture::new(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"fixture\"\nversion = \"0.1.0\"\n[dependencies]\nfc = { package = \"funcache\", version = \"0.1\" }\n",
+        ),
+        (
+            "src/lib.rs",
+            "use fc::cache as memo;\nmod inner { use fc::cache;\n    /// Docs.\n    #[cache(version = 2)]\n    #[inline]\n    pub fn b(x: u32) -> u32 { x+1 }\n}\n\
+             pub struct S;\nimpl S {\n    #[fc::cache]\n    pub fn m(&self, v: &[u8]) -> usize { v.len() }\n}\n#[memo]\npub fn a(x: u32) -> u32 {\n    inner::b( x )\n}\n\
+             #[fc::cache(bogus option)]\npub fn rejected() {}\n#[other::cache]\npub fn not_ours() {}\n",
+        ),
+        (
+            "examples/demo.rs",
+            "#[fc::cache]\nfn ex() -> u8 { 3 }\nfn main() {}\n",
+        ),
+    ]);
+    let found = package_cached_fns(&f.root()).unwrap();
+    let names: Vec<(&str, &str, &str)> = found
+        .iter()
+        .map(|c| {
+            (
+                c.crate_name.as_str(),
+                c.analysis.item_path.as_str(),
+                c.options_source.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("fixture", "inner::b", "version = 2"),
+            ("fixture", "S::m", ""),
+            ("fixture", "a", ""),
+            ("demo", "ex", "")
+        ]
+    );
+    // Each equals what the macro computes from rustc's printed tokens.
+    for (cached, (file, name, salt)) in found.iter().zip([
+        (
+            "src/lib.rs",
+            "b",
+            CacheOptions::salt(&syn::parse_str("version = 2").unwrap()),
+        ),
+        ("src/lib.rs", "m", Vec::new()),
+        ("src/lib.rs", "a", Vec::new()),
+    ]) {
+        let path = f.root().join(file);
+        let (text, line) = macro_text(&path, name);
+        assert_ne!(text, std::fs::read_to_string(&path).unwrap());
+        let site = MacroSite {
+            manifest_dir: f.root(),
+            crate_name: "fixture".into(),
+            bin_name: None,
+            file: path,
+            line,
+        };
+        let macro_side = analyze_cached_fn(&site, &text, &salt).unwrap();
+        assert_eq!(
+            macro_side.dependencies, cached.analysis.dependencies,
+            "{name}"
+        );
+        assert_eq!(
+            macro_side.fingerprint, cached.analysis.fingerprint,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn memoize_paths_resolve_from_the_site() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "mod steps { pub struct P; impl P { pub fn parse(&self, s: &str) -> usize { s.len() } } pub fn clean<T: AsRef<str>>(s: T) -> String { s.as_ref().trim().to_owned() } }\nfn user() {}\n",
+        ),
+    ]);
+    let site = MacroSite {
+        manifest_dir: f.root(),
+        crate_name: "fixture".into(),
+        bin_name: None,
+        file: f.root().join("src/lib.rs"),
+        line: 2,
+    };
+    let (a, sig) = analyze_fn_path(&site, "steps::clean", b"").unwrap();
+    assert_eq!(a.item_path, "steps::clean");
+    let sig: syn::Signature = syn::parse_str(&sig).unwrap();
+    assert_eq!(sig.ident, "clean");
+    assert_eq!(sig.generics.params.len(), 1);
+    let (m, _) = analyze_fn_path(&site, "steps::P::parse", b"").unwrap();
+    assert_eq!(m.item_path, "steps::P::parse");
+    assert!(m.impl_context.is_some());
+    let err = analyze_fn_path(&site, "steps::nothing", b"").unwrap_err();
+    assert!(err.to_string().contains("steps::nothing"), "{err}");
+}
+
+#[test]
+fn errors_name_what_is_wrong() {
+    let f = Fixture::new(&[("Cargo.toml", MANIFEST), ("src/lib.rs", "fn f() {}\n")]);
+    let site = MacroSite {
+        manifest_dir: f.root(),
+        crate_name: "nope".into(),
+        bin_name: None,
+        file: f.root().join("src/lib.rs"),
+        line: 1,
+    };
+    let err = analyze_cached_fn(&site, "fn f() {}", b"").unwrap_err();
+    assert!(matches!(err, IndexError::NoCrateTarget { .. }), "{err}");
+    f.write("src/lib.rs", "fn f() { \"unterminated }\n");
+    let site = MacroSite {
+        crate_name: "fixture".into(),
+        ..site
+    };
+    let err = analyze_cached_fn(&site, "fn f() {}", b"").unwrap_err();
+    assert!(matches!(err, IndexError::Parse { line: 1, .. }), "{err}");
+}

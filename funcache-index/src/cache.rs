@@ -1,0 +1,240 @@
+//! The process-wide index: every crate seen, its path dependencies, parsed
+//! files and computed closure nodes, kept across macro expansions.
+//!
+//! A proc macro is loaded once per rustc process (and once per
+//! rust-analyzer session, across edits), so the crate is indexed on the
+//! first expansion and reused by later ones. Everything here is plain data
+//! (`Send`): proc_macro2 values are `!Send` and are only ever created
+//! inside one call. Each call revalidates the files it relies on by length
+//! and modification time; any change drops the crates and nodes (files that
+//! did not change keep their parse).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use crate::IndexError;
+use crate::cargo::{Lock, Manifest};
+use crate::closure::NodeInfo;
+use crate::impls::Derived;
+use crate::module_tree::{CrateIndex, ParsedFile, Stamp};
+use crate::scope::NodeKey;
+
+/// Index of a crate in [`World::crates`].
+pub(crate) type CrateId = u32;
+
+/// Packages that are funcache itself: always treated as external crates,
+/// never indexed, even when a fixture depends on them by path.
+const FUNCACHE_PACKAGES: &[&str] = &["funcache", "funcache-derive", "funcache-index"];
+
+/// How a crate sees one of its dependencies.
+#[derive(Clone, Debug)]
+pub(crate) enum DepBinding {
+    /// A path dependency (or the package's own lib), indexed.
+    Crate(CrateId),
+    /// A registry/git dependency: `name@version`.
+    External(String),
+}
+
+/// One indexed crate.
+pub(crate) struct Krate {
+    pub index: CrateIndex,
+    /// The crate name other crates use for it (its lib name).
+    pub name: String,
+    pub manifest: Arc<Manifest>,
+    /// Dependencies by the name code uses.
+    pub deps: HashMap<String, DepBinding>,
+    /// Other files whose edits matter (Cargo.toml, Cargo.lock).
+    pub extra_files: Vec<(PathBuf, Option<Stamp>)>,
+}
+
+/// All crates and caches.
+#[derive(Default)]
+pub(crate) struct World {
+    pub crates: Vec<Krate>,
+    by_root: HashMap<PathBuf, CrateId>,
+    files: HashMap<PathBuf, Arc<ParsedFile>>,
+    manifests: HashMap<PathBuf, (Option<Stamp>, Arc<Manifest>)>,
+    pub derived: HashMap<CrateId, Arc<Derived>>,
+    pub nodes: HashMap<NodeKey, Arc<NodeInfo>>,
+}
+
+static WORLD: OnceLock<Mutex<World>> = OnceLock::new();
+
+/// Locks the process-wide world. A panic while it was held leaves it in an
+/// unknown state, so a poisoned world is replaced by an empty one.
+pub(crate) fn world() -> MutexGuard<'static, World> {
+    let mutex = WORLD.get_or_init(|| Mutex::new(World::default()));
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => {
+            let mut guard = poisoned.into_inner();
+            *guard = World::default();
+            mutex.clear_poison();
+            guard
+        }
+    }
+}
+
+impl World {
+    /// The crate rooted at `root` of the package in `manifest_dir`, built (with
+    /// its path dependencies) if needed. `own_lib` is the package's lib
+    /// root when `root` is another target of a package that has one.
+    pub fn load_crate(
+        &mut self,
+        manifest_dir: &Path,
+        root: &Path,
+        name: &str,
+        own_lib: Option<&Path>,
+    ) -> Result<CrateId, IndexError> {
+        if let Some(&id) = self.by_root.get(root) {
+            return Ok(id);
+        }
+        let manifest = self.manifest(manifest_dir)?;
+        let index = {
+            let files = &mut self.files;
+            CrateIndex::build(root, &mut |path: &Path| {
+                let stamp = Stamp::of(path);
+                if let Some(cached) = files.get(path) {
+                    if Some(cached.stamp) == stamp {
+                        return Ok(cached.clone());
+                    }
+                }
+                let parsed = Arc::new(ParsedFile::read(path)?);
+                files.insert(path.to_owned(), parsed.clone());
+                Ok(parsed)
+            })?
+        };
+        let id = self.crates.len() as CrateId;
+        let lock = Lock::find(manifest_dir)?;
+        let mut extra_files = vec![(
+            manifest_dir.join("Cargo.toml"),
+            Stamp::of(&manifest_dir.join("Cargo.toml")),
+        )];
+        if let Some(lock_path) = &lock.path {
+            extra_files.push((lock_path.clone(), Stamp::of(lock_path)));
+        }
+        self.by_root.insert(root.to_owned(), id);
+        self.crates.push(Krate {
+            index,
+            name: name.to_owned(),
+            manifest: manifest.clone(),
+            deps: HashMap::new(),
+            extra_files,
+        });
+        let mut deps = HashMap::new();
+        if let Some(lib_root) = own_lib.filter(|l| *l != root) {
+            let lib_name = manifest.lib_crate_name();
+            let lib = self.load_crate(manifest_dir, lib_root, &lib_name, None)?;
+            deps.insert(lib_name, DepBinding::Crate(lib));
+        }
+        for dep in &manifest.deps {
+            let binding = match &dep.path {
+                Some(dir) if !FUNCACHE_PACKAGES.contains(&dep.package.as_str()) => {
+                    match self.load_path_dep(dir) {
+                        Ok(Some(dep_id)) => DepBinding::Crate(dep_id),
+                        // A path dependency without a lib (or unreadable)
+                        // cannot be named from code; record it as external.
+                        Ok(None) | Err(_) => DepBinding::External(lock.external(
+                            &manifest.package,
+                            manifest.version.as_deref(),
+                            &dep.package,
+                            None,
+                        )),
+                    }
+                }
+                _ => DepBinding::External(lock.external(
+                    &manifest.package,
+                    manifest.version.as_deref(),
+                    &dep.package,
+                    dep.req.as_deref(),
+                )),
+            };
+            deps.insert(dep.code_name.clone(), binding);
+        }
+        self.crates[id as usize].deps = deps;
+        Ok(id)
+    }
+
+    fn load_path_dep(&mut self, dir: &Path) -> Result<Option<CrateId>, IndexError> {
+        let dir = normalize(dir);
+        let manifest = self.manifest(&dir)?;
+        let Some(lib) = crate::target::targets(&manifest)
+            .into_iter()
+            .find(|t| t.kind == crate::target::TargetKind::Lib)
+        else {
+            return Ok(None);
+        };
+        self.load_crate(&dir, &lib.root, &lib.crate_name, None)
+            .map(Some)
+    }
+
+    /// The manifest of `dir`, cached by its stamp.
+    pub fn manifest(&mut self, dir: &Path) -> Result<Arc<Manifest>, IndexError> {
+        let path = dir.join("Cargo.toml");
+        let stamp = Stamp::of(&path);
+        if let Some((cached_stamp, manifest)) = self.manifests.get(dir) {
+            if *cached_stamp == stamp {
+                return Ok(manifest.clone());
+            }
+        }
+        let manifest = Arc::new(Manifest::load(dir)?);
+        self.manifests
+            .insert(dir.to_owned(), (stamp, manifest.clone()));
+        Ok(manifest)
+    }
+
+    /// Drops every crate and node if any file they were built from changed
+    /// (parsed files stay cached by stamp, so only edited files are re-read).
+    pub fn revalidate(&mut self) {
+        let stale = self.crates.iter().any(|k| {
+            k.index
+                .files
+                .iter()
+                .any(|f| Stamp::of(&f.path) != Some(f.stamp))
+                || k.index.missing.iter().any(|p| p.exists())
+                || k.extra_files.iter().any(|(p, s)| Stamp::of(p) != *s)
+        });
+        if stale {
+            self.crates.clear();
+            self.by_root.clear();
+            self.derived.clear();
+            self.nodes.clear();
+        }
+    }
+
+    /// The crate and every crate it depends on, transitively.
+    pub fn view(&self, root: CrateId) -> Vec<CrateId> {
+        let mut out = vec![root];
+        let mut i = 0;
+        while i < out.len() {
+            for dep in self.crates[out[i] as usize].deps.values() {
+                if let DepBinding::Crate(id) = dep {
+                    if !out.contains(id) {
+                        out.push(*id);
+                    }
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+}
+
+/// Removes `.` and `..` components lexically, so one directory reached by
+/// two relative paths is one crate.
+pub(crate) fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}

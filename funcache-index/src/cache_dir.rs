@@ -1,0 +1,102 @@
+//! The cache directory a build uses by default, shared by the macro (which
+//! bakes it into the binary) and the CLI (which must find the same place).
+
+use std::path::{Path, PathBuf};
+
+/// `<target dir>/funcache` for the package at `manifest_dir`: the target
+/// directory is `target_dir_env` (the value of `CARGO_TARGET_DIR`) when set
+/// and non-empty, else `target/` at the workspace root.
+///
+/// The directory is inside the project, so it is per project and already
+/// git-ignored, and unlike a path relative to the working directory it is
+/// the same wherever the program is started from.
+pub fn default_cache_dir(manifest_dir: &Path, target_dir_env: Option<&std::ffi::OsStr>) -> PathBuf {
+    let target_dir = match target_dir_env {
+        Some(dir) if !dir.is_empty() => {
+            let dir = PathBuf::from(dir);
+            std::path::absolute(&dir).unwrap_or(dir)
+        }
+        _ => workspace_root(manifest_dir).join("target"),
+    };
+    target_dir.join("funcache")
+}
+
+/// The nearest directory at or above `start` that holds a `Cargo.toml`.
+pub fn find_manifest_dir(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|dir| dir.join("Cargo.toml").is_file())
+        .map(Path::to_path_buf)
+}
+
+/// The nearest ancestor of `manifest_dir` (or itself) whose Cargo.toml
+/// declares a `[workspace]` that does not exclude the package.
+pub fn workspace_root(manifest_dir: &Path) -> PathBuf {
+    for dir in manifest_dir.ancestors() {
+        let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+            continue;
+        };
+        let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
+            continue;
+        };
+        let Some(workspace) = doc.get("workspace").and_then(|w| w.as_table_like()) else {
+            continue;
+        };
+        let relative = manifest_dir.strip_prefix(dir).unwrap_or(manifest_dir);
+        let excluded = workspace
+            .get("exclude")
+            .and_then(|e| e.as_array())
+            .is_some_and(|list| {
+                list.iter()
+                    .filter_map(|v| v.as_str())
+                    .any(|ex| relative.starts_with(ex))
+            });
+        if excluded && dir != manifest_dir {
+            return manifest_dir.to_path_buf();
+        }
+        return dir.to_path_buf();
+    }
+    manifest_dir.to_path_buf()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_enclosing_workspace_unless_excluded() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path();
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"app\"]\nexclude = [\"fixtures\"]\n",
+        )
+        .unwrap();
+        for member in ["app", "fixtures/one"] {
+            std::fs::create_dir_all(root.join(member).join("src")).unwrap();
+            std::fs::write(
+                root.join(member).join("Cargo.toml"),
+                "[package]\nname = \"x\"\n",
+            )
+            .unwrap();
+        }
+        assert_eq!(workspace_root(&root.join("app")), root);
+        assert_eq!(
+            workspace_root(&root.join("fixtures/one")),
+            root.join("fixtures/one")
+        );
+        assert_eq!(
+            default_cache_dir(&root.join("app"), None),
+            root.join("target/funcache")
+        );
+        let custom = root.join("elsewhere");
+        assert_eq!(
+            default_cache_dir(&root.join("app"), Some(custom.as_os_str())),
+            custom.join("funcache")
+        );
+        assert_eq!(
+            find_manifest_dir(&root.join("app/src")),
+            Some(root.join("app"))
+        );
+    }
+}

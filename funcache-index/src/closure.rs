@@ -1,0 +1,510 @@
+//! Closure nodes and the transitive closure.
+//!
+//! A node is one item (a function, type, const, static, trait, macro) or one
+//! item of an impl or trait. Its [`NodeInfo`] — canonical hash, the nodes it
+//! reaches, the externals it uses, what could not be resolved — depends only
+//! on the crates, so it is computed once per world and shared by every
+//! cached function that reaches it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use quote::ToTokens;
+use syn::visit::Visit;
+
+use crate::cache::CrateId;
+use crate::impls::TypeKey;
+use crate::receiver::{Session, Ty, TyCx};
+use crate::refs::{LocBase, Walker};
+use crate::scope::{ItemRef, NodeKey};
+use crate::shallow::ItemKind;
+use crate::{Dependency, Digest, canonical_hash, hash_tokens};
+
+/// Everything known about one node.
+#[derive(Debug, Clone)]
+pub(crate) struct NodeInfo {
+    /// Path below the crate root, e.g. `steps::Parser::parse`.
+    pub path: String,
+    pub hash: Digest,
+    pub edges: Vec<NodeKey>,
+    pub externals: Vec<String>,
+    /// `(path as written, location)`.
+    pub unresolved: Vec<(String, String)>,
+}
+
+/// A method's hash: its impl (or trait) header and its own tokens, so that
+/// editing a sibling method does not change it.
+pub(crate) fn combine(header: Digest, item: Digest) -> Digest {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"funcache-assoc\0");
+    hasher.update(header.as_bytes());
+    hasher.update(item.as_bytes());
+    hasher.finalize().into()
+}
+
+/// Hash of text that syn could not parse: its raw tokens, or its bytes.
+fn raw_hash(text: &str) -> Digest {
+    match text.parse::<proc_macro2::TokenStream>() {
+        Ok(tokens) => hash_tokens(tokens),
+        Err(_) => blake3::hash(text.as_bytes()).into(),
+    }
+}
+
+/// `path` relative to `base` (`..` where needed), `/`-separated.
+pub(crate) fn relative(base: &Path, path: &Path) -> String {
+    if let Ok(rel) = path.strip_prefix(base) {
+        return rel.to_string_lossy().replace('\\', "/");
+    }
+    let base_parts: Vec<_> = base.components().collect();
+    let path_parts: Vec<_> = path.components().collect();
+    let common = base_parts
+        .iter()
+        .zip(&path_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut out: Vec<String> = vec!["..".to_owned(); base_parts.len() - common];
+    out.extend(
+        path_parts[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    out.join("/")
+}
+
+/// Which attributes to remove before hashing a root (the cache attribute
+/// itself, which the macro never sees).
+pub(crate) type AttrFilter<'a> = &'a dyn Fn(&syn::Attribute) -> bool;
+
+impl Session<'_> {
+    /// Location base of byte `offset` of the file holding `item`.
+    pub fn loc_base(&self, item: ItemRef, offset: u32, manifest_dir: &Path) -> LocBase {
+        let it = self.world.item(item);
+        let file = &self.world.crates[item.krate as usize].index.files[it.file as usize];
+        let (line, column) = file.line_column(offset);
+        LocBase {
+            file: relative(manifest_dir, &file.path),
+            line,
+            column,
+        }
+    }
+
+    /// The path of a node below its crate root.
+    pub fn node_path(&self, key: NodeKey) -> String {
+        let it = self.world.item(key.item);
+        let module = &self.world.crates[key.item.krate as usize].index.modules[it.module as usize];
+        let mut parts: Vec<String> = module.path.clone();
+        match (&it.item.kind, key.assoc) {
+            (ItemKind::Impl(imp), i) if i != NodeKey::WHOLE => {
+                let owner = match &imp.trait_ {
+                    Some(t) => format!("<{} as {}>", imp.self_ty.text, t.text),
+                    None => imp.self_ty.text.clone(),
+                };
+                parts.push(owner);
+                parts.push(
+                    imp.items
+                        .get(i as usize)
+                        .map(|a| a.name.clone())
+                        .unwrap_or_default(),
+                );
+            }
+            (ItemKind::Trait { items, .. }, i) if i != NodeKey::WHOLE => {
+                parts.push(it.item.name.clone());
+                parts.push(
+                    items
+                        .get(i as usize)
+                        .map(|a| a.name.clone())
+                        .unwrap_or_default(),
+                );
+            }
+            (ItemKind::MacroRules, _) => parts.push(format!("{}!", it.item.name)),
+            _ => parts.push(it.item.name.clone()),
+        }
+        parts.join("::")
+    }
+
+    /// Computes a node. `text` replaces the node's own text (the root as
+    /// the macro saw it); `strip` removes attributes before hashing.
+    pub fn node_info(
+        &self,
+        key: NodeKey,
+        text: Option<&str>,
+        strip: AttrFilter,
+        manifest_dir: &Path,
+    ) -> NodeInfo {
+        let world = self.world;
+        let it = world.item(key.item);
+        let file = &world.crates[key.item.krate as usize].index.files[it.file as usize];
+        let module = world.module_of(key.item);
+        let path = self.node_path(key);
+        let (span, header_range) = match (&it.item.kind, key.assoc) {
+            (ItemKind::Impl(imp), i) if i != NodeKey::WHOLE => (
+                imp.items.get(i as usize).map_or(it.item.span, |a| a.span),
+                Some((it.item.span.0, imp.header.1)),
+            ),
+            (ItemKind::Trait { items, header }, i) if i != NodeKey::WHOLE => (
+                items.get(i as usize).map_or(it.item.span, |a| a.span),
+                Some((it.item.span.0, header.1)),
+            ),
+            _ => (it.item.span, None),
+        };
+        let own_text = text.unwrap_or_else(|| file.slice(span));
+        // With replacement text, positions inside it only approximate the
+        // file's; the item's own start is still right.
+        let loc = self.loc_base(key.item, span.0, manifest_dir);
+        let mut walker = Walker::new(self, TyCx::plain(module), loc.clone());
+        let mut extra_edges: Vec<NodeKey> = Vec::new();
+        let hash = match (&it.item.kind, key.assoc) {
+            (ItemKind::Impl(_), i) if i != NodeKey::WHOLE => {
+                let header_text = format!("{} {{}}", file.slice(header_range.unwrap_or_default()));
+                let header: Option<syn::ItemImpl> = syn::parse_str(&header_text).ok();
+                let header_hash = header.as_ref().map_or_else(
+                    || raw_hash(&header_text),
+                    |h| canonical_hash(&syn::Item::Impl(h.clone())),
+                );
+                if let Some(h) = &header {
+                    let mut header_walker = Walker::new(
+                        self,
+                        TyCx::plain(module),
+                        self.loc_base(key.item, it.item.span.0, manifest_dir),
+                    );
+                    header_walker.add_generics(&h.generics);
+                    header_walker.visit_generics(&h.generics);
+                    if let Some((trait_path, _)) = &h.trait_ {
+                        header_walker.visit_path_as_type(trait_path);
+                    }
+                    header_walker.visit_type(&h.self_ty);
+                    merge(&mut walker, header_walker);
+                    walker.set_self(
+                        self.impl_self_ty(key.item).unwrap_or(Ty::Unknown),
+                        &h.generics,
+                    );
+                    // The trait's declaration of this item (its signature,
+                    // its default) is part of what the impl means.
+                    if let Some(info) = self.impl_info(key.item) {
+                        if let (Some(t), ItemKind::Impl(imp)) = (info.trait_item, &it.item.kind) {
+                            if let Some(a) = imp.items.get(i as usize) {
+                                extra_edges.extend(self.trait_items_named(t, &a.name));
+                            }
+                        }
+                    }
+                }
+                let item_hash = self.walk_assoc(&mut walker, own_text, strip, false);
+                combine(header_hash, item_hash)
+            }
+            (ItemKind::Trait { .. }, i) if i != NodeKey::WHOLE => {
+                let header_text = format!("{} {{}}", file.slice(header_range.unwrap_or_default()));
+                let header: Option<syn::ItemTrait> = syn::parse_str(&header_text).ok();
+                let header_hash = header.as_ref().map_or_else(
+                    || raw_hash(&header_text),
+                    |h| canonical_hash(&syn::Item::Trait(h.clone())),
+                );
+                if let Some(h) = &header {
+                    let mut header_walker = Walker::new(
+                        self,
+                        TyCx::plain(module),
+                        self.loc_base(key.item, it.item.span.0, manifest_dir),
+                    );
+                    header_walker.add_generics(&h.generics);
+                    header_walker.visit_generics(&h.generics);
+                    for bound in &h.supertraits {
+                        header_walker.visit_type_param_bound(bound);
+                    }
+                    merge(&mut walker, header_walker);
+                    walker.set_self(Ty::Traits(vec![key.item]), &h.generics);
+                }
+                combine(
+                    header_hash,
+                    self.walk_assoc(&mut walker, own_text, strip, true),
+                )
+            }
+            (ItemKind::Fn(_), _) => self.walk_assoc(&mut walker, own_text, strip, false),
+            (ItemKind::MacroRules, _) => match own_text.parse::<proc_macro2::TokenStream>() {
+                Ok(tokens) => {
+                    walker.scan_tokens(tokens.clone());
+                    hash_tokens(tokens)
+                }
+                Err(_) => blake3::hash(own_text.as_bytes()).into(),
+            },
+            (ItemKind::Trait { .. }, _) => match syn::parse_str::<syn::ItemTrait>(own_text) {
+                Ok(mut t) => {
+                    walker.add_generics(&t.generics);
+                    walker.visit_generics(&t.generics);
+                    for bound in &t.supertraits {
+                        walker.visit_type_param_bound(bound);
+                    }
+                    walker.set_self(Ty::Traits(vec![key.item]), &t.generics);
+                    for item in &mut t.items {
+                        match item {
+                            syn::TraitItem::Fn(f) => {
+                                walker.walk_fn(&f.sig, None);
+                                // Default bodies count only when called.
+                                if f.default.take().is_some() {
+                                    f.semi_token = Some(Default::default());
+                                }
+                            }
+                            other => walker.visit_trait_item(other),
+                        }
+                    }
+                    canonical_hash(&syn::Item::Trait(t))
+                }
+                Err(_) => raw_hash(own_text),
+            },
+            _ => match syn::parse_str::<syn::Item>(own_text) {
+                Ok(item) => {
+                    if let Some(generics) = item_generics(&item) {
+                        walker.add_generics(generics);
+                    }
+                    walker.visit_item(&item);
+                    walk_derives(&mut walker, &item);
+                    canonical_hash(&item)
+                }
+                Err(_) => raw_hash(own_text),
+            },
+        };
+        // Types bring their trait impls: they run implicitly (operators,
+        // Display, Drop, Deref, From via `?`, Iterator in `for`).
+        if key.assoc == NodeKey::WHOLE
+            && matches!(
+                it.item.kind,
+                ItemKind::Struct | ItemKind::Enum { .. } | ItemKind::Union
+            )
+        {
+            extra_edges.extend(self.trait_impl_items(&TypeKey::Local(key.item)));
+        }
+        if let Some(via) = &it.item.via_macro {
+            if let Some(name) = via.last() {
+                extra_edges.extend(
+                    world
+                        .macros_named(key.item.krate, name)
+                        .into_iter()
+                        .map(NodeKey::item),
+                );
+            }
+        }
+        let mut out = walker.out;
+        out.nodes.extend(extra_edges);
+        out.nodes.remove(&key);
+        NodeInfo {
+            path,
+            hash,
+            edges: out.nodes.into_iter().collect(),
+            externals: out.externals.into_iter().collect(),
+            unresolved: out.unresolved,
+        }
+    }
+
+    /// Parses a function or impl/trait item, walks it and returns its hash.
+    fn walk_assoc(
+        &self,
+        walker: &mut Walker,
+        text: &str,
+        strip: AttrFilter,
+        in_trait: bool,
+    ) -> Digest {
+        if in_trait {
+            return match syn::parse_str::<syn::TraitItem>(text) {
+                Ok(mut item) => {
+                    match &item {
+                        syn::TraitItem::Fn(f) => walker.walk_fn(&f.sig, f.default.as_ref()),
+                        other => walker.visit_trait_item(other),
+                    }
+                    if let syn::TraitItem::Fn(f) = &mut item {
+                        f.attrs.retain(|a| !strip(a));
+                    }
+                    canonical_hash(&item)
+                }
+                Err(_) => raw_hash(text),
+            };
+        }
+        match syn::parse_str::<syn::ImplItem>(text) {
+            Ok(mut item) => {
+                match &item {
+                    syn::ImplItem::Fn(f) => walker.walk_fn(&f.sig, Some(&f.block)),
+                    syn::ImplItem::Verbatim(tokens) => walker.scan_tokens(tokens.clone()),
+                    other => walker.visit_impl_item(other),
+                }
+                if let syn::ImplItem::Fn(f) = &mut item {
+                    f.attrs.retain(|a| !strip(a));
+                }
+                canonical_hash(&item)
+            }
+            Err(_) => raw_hash(text),
+        }
+    }
+
+    /// Every item of the impls of `key` for traits that std or external
+    /// code may call implicitly: std and external traits (operators,
+    /// `Display` in `format!`, `Drop`, `Deref`, `From` via `?`, `Iterator`
+    /// in `for`, serde's traits …), including blanket impls of them.
+    ///
+    /// Impls of the crates' own traits are left out here on purpose: only
+    /// code in these crates can call their methods, and every such call is
+    /// followed (by receiver type, by trait bound, or by name when the
+    /// receiver is unknown), which reaches those impls when they can run.
+    fn trait_impl_items(&self, key: &TypeKey) -> Vec<NodeKey> {
+        let mut out = Vec::new();
+        for d in &self.derived {
+            let typed = d.by_type.get(key).map(Vec::as_slice).unwrap_or(&[]);
+            for &imp in typed.iter().chain(&d.blanket) {
+                if d.impls
+                    .get(&imp)
+                    .is_some_and(|i| i.is_trait_impl && i.trait_item.is_none())
+                {
+                    if let ItemKind::Impl(parts) = &self.world.item(imp).item.kind {
+                        out.extend((0..parts.items.len()).map(|i| NodeKey::assoc(imp, i)));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn impl_info(&self, imp: ItemRef) -> Option<&crate::impls::ImplInfo> {
+        self.derived.iter().find_map(|d| d.impls.get(&imp))
+    }
+
+    /// A root that is not in the index (generated by a macro): walked from
+    /// its text in `module`.
+    pub fn text_root(
+        &self,
+        module: crate::scope::ModRef,
+        item: &syn::ImplItemFn,
+        loc: LocBase,
+        path: String,
+    ) -> NodeInfo {
+        let mut walker = Walker::new(self, TyCx::plain(module), loc);
+        walker.walk_fn(&item.sig, Some(&item.block));
+        let out = walker.out;
+        NodeInfo {
+            path,
+            hash: canonical_hash(&syn::ImplItem::Fn(item.clone())),
+            edges: out.nodes.into_iter().collect(),
+            externals: out.externals.into_iter().collect(),
+            unresolved: out.unresolved,
+        }
+    }
+}
+
+fn item_generics(item: &syn::Item) -> Option<&syn::Generics> {
+    match item {
+        syn::Item::Struct(s) => Some(&s.generics),
+        syn::Item::Enum(e) => Some(&e.generics),
+        syn::Item::Union(u) => Some(&u.generics),
+        syn::Item::Type(t) => Some(&t.generics),
+        _ => None,
+    }
+}
+
+fn merge(into: &mut Walker, from: Walker) {
+    into.out.nodes.extend(from.out.nodes);
+    into.out.externals.extend(from.out.externals);
+    into.out.unresolved.extend(from.out.unresolved);
+}
+
+/// `#[derive(serde::Serialize)]`: derive macros from external crates are
+/// externals; local or std ones add nothing and are never unresolved.
+fn walk_derives(walker: &mut Walker, item: &syn::Item) {
+    let attrs = match item {
+        syn::Item::Struct(s) => &s.attrs,
+        syn::Item::Enum(e) => &e.attrs,
+        syn::Item::Union(u) => &u.attrs,
+        _ => return,
+    };
+    for attr in attrs {
+        if attr.path().is_ident("derive") {
+            if let syn::Meta::List(list) = &attr.meta {
+                walker.scan_tokens(list.tokens.clone());
+            }
+        }
+    }
+}
+
+/// The result of a closure.
+pub(crate) struct ClosureResult {
+    pub dependencies: Vec<Dependency>,
+    pub externals: Vec<String>,
+    /// `(path, location, in_root)`.
+    pub unresolved: Vec<(String, String, bool)>,
+    /// Nodes computed during this closure, to keep in the world.
+    pub computed: Vec<(NodeKey, Arc<NodeInfo>)>,
+}
+
+/// Follows every edge from `root` and collects the closure.
+pub(crate) fn closure(
+    s: &Session,
+    root_key: Option<NodeKey>,
+    root: &NodeInfo,
+    known: &std::collections::HashMap<NodeKey, Arc<NodeInfo>>,
+    manifest_dir: &Path,
+) -> ClosureResult {
+    let prefix = |krate: CrateId| -> String {
+        if krate == s.root_crate {
+            "crate".to_owned()
+        } else {
+            s.world.crates[krate as usize].name.clone()
+        }
+    };
+    let join = |krate: CrateId, path: &str| {
+        if path.is_empty() {
+            prefix(krate)
+        } else {
+            format!("{}::{path}", prefix(krate))
+        }
+    };
+    let mut dependencies = vec![Dependency {
+        path: join(root_key.map_or(s.root_crate, |k| k.item.krate), &root.path),
+        hash: root.hash,
+    }];
+    let mut externals: BTreeSet<String> = root.externals.iter().cloned().collect();
+    let mut unresolved: Vec<(String, String, bool)> = root
+        .unresolved
+        .iter()
+        .map(|(p, l)| (p.clone(), l.clone(), true))
+        .collect();
+    let mut computed = Vec::new();
+    let mut seen: BTreeSet<NodeKey> = root_key.into_iter().collect();
+    let mut queue: Vec<NodeKey> = root.edges.clone();
+    let mut local: BTreeMap<NodeKey, Arc<NodeInfo>> = BTreeMap::new();
+    let no_strip: AttrFilter = &|_| false;
+    while let Some(key) = queue.pop() {
+        if !seen.insert(key) {
+            continue;
+        }
+        let info = match known.get(&key).or_else(|| local.get(&key)) {
+            Some(info) => info.clone(),
+            None => {
+                let info = Arc::new(s.node_info(key, None, no_strip, manifest_dir));
+                local.insert(key, info.clone());
+                computed.push((key, info.clone()));
+                info
+            }
+        };
+        dependencies.push(Dependency {
+            path: join(key.item.krate, &info.path),
+            hash: info.hash,
+        });
+        externals.extend(info.externals.iter().cloned());
+        unresolved.extend(
+            info.unresolved
+                .iter()
+                .map(|(p, l)| (p.clone(), l.clone(), false)),
+        );
+        queue.extend(info.edges.iter().filter(|e| !seen.contains(e)));
+    }
+    dependencies.sort();
+    dependencies.dedup();
+    unresolved.sort();
+    unresolved.dedup();
+    ClosureResult {
+        dependencies,
+        externals: externals.into_iter().collect(),
+        unresolved,
+        computed,
+    }
+}
+
+/// The signature of a function item as source text.
+pub(crate) fn signature_text(sig: &syn::Signature) -> String {
+    sig.to_token_stream().to_string()
+}

@@ -1,0 +1,294 @@
+//! Expression typing for receiver resolution: the cheap cases only
+//! (locals, constructors, struct literals, fields, return types of called
+//! functions, a few std methods), everything else unknown.
+
+use syn::{Expr, Pat};
+
+use crate::impls::TypeKey;
+use crate::receiver::{Ty, path_segments};
+use crate::refs::Walker;
+use crate::scope::NodeKey;
+
+/// std methods that may return a type parameter of their receiver or a type
+/// picked by inference: their result's type stays unknown.
+const MAY_RETURN_PARAM: &[&str] = &[
+    "unwrap",
+    "expect",
+    "unwrap_or",
+    "unwrap_or_else",
+    "unwrap_or_default",
+    "unwrap_unchecked",
+    "next",
+    "next_back",
+    "last",
+    "nth",
+    "max",
+    "min",
+    "max_by",
+    "min_by",
+    "max_by_key",
+    "min_by_key",
+    "find",
+    "find_map",
+    "fold",
+    "reduce",
+    "sum",
+    "product",
+    "collect",
+    "into",
+    "try_into",
+    "parse",
+    "from",
+    "remove",
+    "swap_remove",
+    "pop",
+    "pop_front",
+    "pop_back",
+    "get",
+    "get_mut",
+    "get_unchecked",
+    "first",
+    "last_mut",
+    "first_mut",
+    "front",
+    "back",
+    "into_inner",
+    "take",
+    "replace",
+    "get_or_insert",
+    "get_or_insert_with",
+    "insert",
+    "entry",
+    "or_insert",
+    "or_insert_with",
+    "or_default",
+    "borrow",
+    "borrow_mut",
+    "deref",
+    "deref_mut",
+    "as_ref",
+    "as_mut",
+    "clone",
+    "cloned",
+    "copied",
+    "to_owned",
+    "unwrap_or_clone",
+    "try_unwrap",
+    "make_mut",
+    "downcast",
+    "downcast_ref",
+    "downcast_mut",
+    "cast",
+    "load",
+    "swap",
+    "index",
+    "index_mut",
+    "call",
+    "call_mut",
+    "call_once",
+    "join",
+    "recv",
+    "try_recv",
+    "await",
+    "poll",
+    "lock",
+    "read",
+    "write",
+    "try_lock",
+    "get_ref",
+    "into_iter",
+    "iter",
+    "values",
+    "keys",
+    "split_first",
+    "split_last",
+    "binary_search_by",
+    "select_nth_unstable",
+    "leak",
+];
+
+fn opaque() -> Ty {
+    Ty::Named(TypeKey::Foreign("?".into()), Vec::new())
+}
+
+fn str_ty() -> Ty {
+    Ty::Named(TypeKey::Foreign("str".into()), Vec::new())
+}
+
+impl Walker<'_, '_> {
+    /// The type of an expression, where it can be known cheaply.
+    pub(crate) fn infer(&self, expr: &Expr) -> Ty {
+        match expr {
+            Expr::Path(p) if p.qself.is_none() => {
+                let segs = path_segments(&p.path);
+                if segs.len() == 1 {
+                    if let Some(ty) = self.local(&segs[0]) {
+                        return ty.clone();
+                    }
+                }
+                self.resolve(&segs).map_or(Ty::Unknown, |(_, _, ty)| ty)
+            }
+            Expr::Call(call) => self.infer_call(call),
+            Expr::MethodCall(m) => self.infer_method(m),
+            Expr::Struct(s) if s.qself.is_none() => self
+                .resolve(&path_segments(&s.path))
+                .map_or(Ty::Unknown, |(_, _, ty)| ty),
+            Expr::Field(f) => self.s.field_ty(&self.infer(&f.base), &f.member),
+            Expr::Reference(r) => self.infer(&r.expr),
+            Expr::Paren(p) => self.infer(&p.expr),
+            Expr::Group(g) => self.infer(&g.expr),
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => self.infer(&u.expr),
+            Expr::Try(t) => self.infer(&t.expr).unwrapped(),
+            Expr::Cast(c) => self.s.ty_of(&self.cx, &c.ty),
+            Expr::Index(i) => self.infer(&i.expr).element(),
+            Expr::Await(a) => self.infer(&a.base),
+            Expr::Lit(l) => match l.lit {
+                syn::Lit::Str(_) => str_ty(),
+                _ => opaque(),
+            },
+            Expr::Macro(m) if m.mac.path.is_ident("format") => {
+                Ty::Named(TypeKey::Foreign("String".into()), Vec::new())
+            }
+            Expr::Block(b) => self.infer_block(&b.block),
+            Expr::Unsafe(b) => self.infer_block(&b.block),
+            Expr::If(e) => {
+                let then = self.infer_block(&e.then_branch);
+                match (&then, &e.else_branch) {
+                    (Ty::Unknown, Some((_, other))) => self.infer(other),
+                    _ => then,
+                }
+            }
+            Expr::Match(m) => {
+                let scrutinee = self.infer(&m.expr);
+                for arm in &m.arms {
+                    // `Some(x) => x` hands back the payload.
+                    let ty = match (&arm.pat, arm.body.as_ref()) {
+                        (Pat::TupleStruct(p), Expr::Path(body))
+                            if (p.path.is_ident("Some") || p.path.is_ident("Ok"))
+                                && p.elems.len() == 1
+                                && matches!(&p.elems[0], Pat::Ident(i) if body.path.is_ident(&i.ident)) =>
+                        {
+                            scrutinee.unwrapped()
+                        }
+                        (_, body) => self.infer(body),
+                    };
+                    if !matches!(ty, Ty::Unknown) {
+                        return ty;
+                    }
+                }
+                Ty::Unknown
+            }
+            _ => Ty::Unknown,
+        }
+    }
+
+    fn infer_block(&self, block: &syn::Block) -> Ty {
+        match block.stmts.last() {
+            Some(syn::Stmt::Expr(e, None)) => self.infer(e),
+            _ => Ty::Unknown,
+        }
+    }
+
+    fn infer_call(&self, call: &syn::ExprCall) -> Ty {
+        let Expr::Path(p) = call.func.as_ref() else {
+            return Ty::Unknown;
+        };
+        if p.qself.is_some() {
+            return Ty::Unknown;
+        }
+        let segs = path_segments(&p.path);
+        let arg0 = || call.args.first().map_or(Ty::Unknown, |a| self.infer(a));
+        match segs
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            ["Some"] => return Ty::Named(TypeKey::Foreign("Option".into()), vec![arg0()]),
+            ["Ok"] => return Ty::Named(TypeKey::Foreign("Result".into()), vec![arg0()]),
+            [wrapper, "new"] if ["Box", "Rc", "Arc"].contains(wrapper) => return arg0(),
+            _ => {}
+        }
+        let Some((nodes, _, ty)) = self.resolve(&segs) else {
+            return Ty::Unknown;
+        };
+        // A tuple struct or variant constructor names its type.
+        if let Ty::Named(TypeKey::Local(_), _) = ty {
+            if segs.len() == 1 || !nodes.iter().any(|n| n.assoc != NodeKey::WHOLE) {
+                return ty;
+            }
+        }
+        self.first_return(&nodes)
+    }
+
+    fn first_return(&self, nodes: &[NodeKey]) -> Ty {
+        for n in nodes {
+            let ret = self.s.return_ty(*n);
+            if !matches!(ret, Ty::Unknown) {
+                return ret;
+            }
+        }
+        Ty::Unknown
+    }
+
+    fn infer_method(&self, m: &syn::ExprMethodCall) -> Ty {
+        let recv = self.infer(&m.receiver);
+        let name = m.method.to_string();
+        let candidates = self.s.methods(&recv, &name);
+        if !candidates.is_empty() {
+            return self.first_return(&candidates);
+        }
+        let peeled = recv.peel();
+        match name.as_str() {
+            "clone" | "to_owned" | "as_ref" | "as_mut" | "iter" | "iter_mut" | "into_iter"
+            | "drain" | "as_slice" | "as_deref" | "by_ref" | "cloned" | "copied" => return recv,
+            "borrow" | "borrow_mut" | "get_mut" | "into_inner"
+                if peeled.is_foreign(&["RefCell", "Mutex", "RwLock", "Cell"]) =>
+            {
+                return peeled.arg(0);
+            }
+            "borrow" | "borrow_mut" => return recv,
+            "unwrap" | "expect" | "unwrap_or" | "unwrap_or_default" | "unwrap_or_else"
+            | "unwrap_unchecked" => {
+                return recv.unwrapped();
+            }
+            "get" | "first" | "last" | "pop" | "get_mut" | "first_mut" | "last_mut" | "next"
+            | "pop_front" | "pop_back" | "front" | "back"
+                if peeled.is_foreign(&["Vec", "[]", "VecDeque", "Option"]) =>
+            {
+                return Ty::Named(TypeKey::Foreign("Option".into()), vec![recv.element()]);
+            }
+            "remove" | "swap_remove" if peeled.is_foreign(&["Vec", "VecDeque"]) => {
+                return recv.element();
+            }
+            "lock" | "read" | "write" if peeled.is_foreign(&["Mutex", "RwLock"]) => {
+                return Ty::Named(TypeKey::Foreign("Result".into()), vec![peeled.arg(0)]);
+            }
+            "parse" | "collect" | "into" | "try_into" | "sum" | "product" => {
+                if let Some(syn::GenericArgument::Type(t)) =
+                    m.turbofish.as_ref().and_then(|t| t.args.first())
+                {
+                    return self.s.ty_of(&self.cx, t);
+                }
+            }
+            _ => {}
+        }
+        // A std or external type's own method returns std or external
+        // types, except those that hand back a type parameter (or a type
+        // chosen by inference), which stay unknown.
+        if matches!(peeled, Ty::Named(TypeKey::Foreign(_), _))
+            && !MAY_RETURN_PARAM.contains(&name.as_str())
+        {
+            if peeled.is_foreign(&["str", "String"]) {
+                if name.starts_with("strip_") {
+                    return Ty::Named(TypeKey::Foreign("Option".into()), vec![str_ty()]);
+                }
+                if name.starts_with("trim") || name.starts_with("to_") {
+                    return str_ty();
+                }
+            }
+            return opaque();
+        }
+        Ty::Unknown
+    }
+}

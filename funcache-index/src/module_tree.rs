@@ -1,0 +1,482 @@
+//! A crate's module tree and item table, found the way rustc finds them:
+//! from the crate root through `mod` declarations, honouring `#[path]`.
+//!
+//! Walking `src/` instead would miss `#[path]` modules and pick up orphan
+//! files. `#[cfg]` is ignored: both sides of a cfg are indexed, which can
+//! only over-include.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::IndexError;
+use crate::lexer;
+use crate::shallow::{self, Item, ItemKind, UseEntry};
+
+/// Index of a module in [`CrateIndex::modules`].
+pub(crate) type ModId = u32;
+/// Index of an item in [`CrateIndex::items`].
+pub(crate) type ItemId = u32;
+/// Index of a file in [`CrateIndex::files`].
+pub(crate) type FileId = u32;
+
+/// What a file looked like when it was read: enough to notice an edit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    pub len: u64,
+    pub mtime: Option<SystemTime>,
+}
+
+impl Stamp {
+    /// The current stamp of `path`, `None` when it does not exist.
+    pub fn of(path: &Path) -> Option<Stamp> {
+        let meta = std::fs::metadata(path).ok()?;
+        meta.is_file().then(|| Stamp {
+            len: meta.len(),
+            mtime: meta.modified().ok(),
+        })
+    }
+}
+
+/// A source file, read and shallow-parsed.
+pub(crate) struct ParsedFile {
+    pub path: PathBuf,
+    pub stamp: Stamp,
+    pub text: Arc<str>,
+    pub line_starts: Vec<u32>,
+    pub items: Vec<Item>,
+}
+
+impl ParsedFile {
+    /// Reads and shallow-parses `path`.
+    pub fn read(path: &Path) -> Result<ParsedFile, IndexError> {
+        let stamp = Stamp::of(path);
+        let text = std::fs::read_to_string(path).map_err(|e| IndexError::io(path, e))?;
+        let stamp = stamp.unwrap_or(Stamp {
+            len: text.len() as u64,
+            mtime: None,
+        });
+        Self::from_text(path, stamp, text)
+    }
+
+    /// Shallow-parses `text` as the contents of `path`.
+    pub fn from_text(path: &Path, stamp: Stamp, text: String) -> Result<ParsedFile, IndexError> {
+        let line_starts = lexer::line_starts(&text);
+        let items = {
+            let tokens = lexer::lex(&text).map_err(|e| {
+                let (line, column) = lexer::line_column(&text, &line_starts, e.offset);
+                IndexError::Parse {
+                    path: path.to_owned(),
+                    line,
+                    column,
+                    message: e.message.to_owned(),
+                }
+            })?;
+            shallow::items(&tokens, 0, tokens.toks.len())
+        };
+        Ok(ParsedFile {
+            path: path.to_owned(),
+            stamp,
+            text: text.into(),
+            line_starts,
+            items,
+        })
+    }
+
+    /// The text of a byte range.
+    pub fn slice(&self, range: shallow::Range) -> &str {
+        &self.text[range.0 as usize..range.1 as usize]
+    }
+
+    /// 1-based line and column of a byte offset.
+    pub fn line_column(&self, offset: u32) -> (usize, usize) {
+        lexer::line_column(&self.text, &self.line_starts, offset as usize)
+    }
+}
+
+/// Supplies parsed files (from a cache, or by reading them).
+pub(crate) type Loader<'a> = dyn FnMut(&Path) -> Result<Arc<ParsedFile>, IndexError> + 'a;
+
+/// One module.
+#[derive(Debug, Default)]
+pub(crate) struct Module {
+    /// Segments from the crate root (`[]` for the root).
+    pub path: Vec<String>,
+    pub parent: Option<ModId>,
+    pub file: FileId,
+    pub items: Vec<ItemId>,
+    /// Items (child modules included) by name, all namespaces together.
+    pub names: HashMap<String, Vec<ItemId>>,
+    pub uses: Vec<UseEntry>,
+    /// The `mod` item that declares this module (none for the root).
+    pub decl: Option<ItemId>,
+    /// Item-position macro calls: a name not found here may be theirs.
+    pub macro_calls: Vec<ItemId>,
+}
+
+/// An item and where it is.
+#[derive(Debug)]
+pub(crate) struct IndexedItem {
+    /// The item; a module's body is moved into its own [`Module`].
+    pub item: Item,
+    pub module: ModId,
+    pub file: FileId,
+    /// For `mod` items: the module it declares (if its file was found).
+    pub child: Option<ModId>,
+}
+
+/// A crate: files, modules and items.
+pub(crate) struct CrateIndex {
+    pub files: Vec<Arc<ParsedFile>>,
+    /// Module files looked for and not found (their appearance is an edit).
+    pub missing: Vec<PathBuf>,
+    pub modules: Vec<Module>,
+    pub items: Vec<IndexedItem>,
+    /// `macro_rules!` definitions by name, anywhere in the crate.
+    pub macros: HashMap<String, Vec<ItemId>>,
+}
+
+/// How a module file's own children directory follows from its path.
+type ChildDirs = fn(&Path, &str) -> DirCtx;
+
+/// Where a module's `mod x;` children are looked for.
+struct DirCtx {
+    /// Directory of `mod x;` without `#[path]` (`x.rs`, `x/mod.rs`).
+    children: PathBuf,
+    /// Directory a `#[path]` is relative to.
+    path_base: PathBuf,
+}
+
+impl CrateIndex {
+    /// Builds the index of the crate whose root file is `root`.
+    pub fn build(root: &Path, load: &mut Loader) -> Result<CrateIndex, IndexError> {
+        let mut index = CrateIndex {
+            files: Vec::new(),
+            missing: Vec::new(),
+            modules: Vec::new(),
+            items: Vec::new(),
+            macros: HashMap::new(),
+        };
+        let file = load(root)?;
+        let dir = root.parent().unwrap_or(Path::new("")).to_owned();
+        let items = file.items.clone();
+        index.files.push(file);
+        let ctx = DirCtx {
+            children: dir.clone(),
+            path_base: dir,
+        };
+        index.add_module(Vec::new(), None, 0, items, &ctx, load)?;
+        Ok(index)
+    }
+
+    fn add_module(
+        &mut self,
+        path: Vec<String>,
+        parent: Option<ModId>,
+        file: FileId,
+        items: Vec<Item>,
+        ctx: &DirCtx,
+        load: &mut Loader,
+    ) -> Result<ModId, IndexError> {
+        let id = self.modules.len() as ModId;
+        self.modules.push(Module {
+            path,
+            parent,
+            file,
+            ..Module::default()
+        });
+        self.add_items(id, file, items, ctx, load)?;
+        Ok(id)
+    }
+
+    fn add_items(
+        &mut self,
+        module: ModId,
+        file: FileId,
+        items: Vec<Item>,
+        ctx: &DirCtx,
+        load: &mut Loader,
+    ) -> Result<(), IndexError> {
+        for mut item in items {
+            let mut child = None;
+            if let ItemKind::Mod { body } = &mut item.kind {
+                let body = body.take();
+                if item.name.is_empty() {
+                    // `extern { .. }` blocks and item macros: their items
+                    // belong to this module.
+                    if let Some(inner) = body {
+                        self.add_items(module, file, inner, ctx, load)?;
+                    }
+                    if item.via_macro.is_none() {
+                        continue;
+                    }
+                    item.kind = ItemKind::MacroCall;
+                } else {
+                    child = self.add_child(module, file, &item, body, ctx, load)?;
+                }
+            }
+            let item_id = self.items.len() as ItemId;
+            if let Some(c) = child {
+                self.modules[c as usize].decl = Some(item_id);
+            }
+            let m = &mut self.modules[module as usize];
+            m.items.push(item_id);
+            match &item.kind {
+                ItemKind::Use(entries) => m.uses.extend(entries.iter().cloned()),
+                ItemKind::MacroRules => self
+                    .macros
+                    .entry(item.name.clone())
+                    .or_default()
+                    .push(item_id),
+                ItemKind::MacroCall => m.macro_calls.push(item_id),
+                ItemKind::Impl(_) | ItemKind::Other => {}
+                _ if !item.name.is_empty() => {
+                    m.names.entry(item.name.clone()).or_default().push(item_id)
+                }
+                _ => {}
+            }
+            self.items.push(IndexedItem {
+                item,
+                module,
+                file,
+                child,
+            });
+        }
+        Ok(())
+    }
+
+    fn add_child(
+        &mut self,
+        module: ModId,
+        file: FileId,
+        item: &Item,
+        body: Option<Vec<Item>>,
+        ctx: &DirCtx,
+        load: &mut Loader,
+    ) -> Result<Option<ModId>, IndexError> {
+        let name = item.name.trim_start_matches("r#").to_owned();
+        let path_attr = item
+            .attrs
+            .iter()
+            .find(|a| a.path == ["path"])
+            .and_then(|a| a.value.clone());
+        let mut path = self.modules[module as usize].path.clone();
+        path.push(item.name.clone());
+        if let Some(inner) = body {
+            // Inline module: children live in a subdirectory named after it.
+            let dir = match &path_attr {
+                Some(p) => ctx.path_base.join(p),
+                None => ctx.children.join(&name),
+            };
+            let inner_ctx = DirCtx {
+                children: dir.clone(),
+                path_base: dir,
+            };
+            return self
+                .add_module(path, Some(module), file, inner, &inner_ctx, load)
+                .map(Some);
+        }
+        let (candidates, child_ctx): (Vec<PathBuf>, ChildDirs) = match &path_attr {
+            // A `#[path]` file is treated like a mod.rs file.
+            Some(p) => (vec![ctx.path_base.join(p)], |f, _| {
+                let dir = f.parent().unwrap_or(Path::new("")).to_owned();
+                DirCtx {
+                    children: dir.clone(),
+                    path_base: dir,
+                }
+            }),
+            None => (
+                vec![
+                    ctx.children.join(format!("{name}.rs")),
+                    ctx.children.join(&name).join("mod.rs"),
+                ],
+                |f, name| {
+                    let dir = f.parent().unwrap_or(Path::new("")).to_owned();
+                    if f.file_name().is_some_and(|n| n == "mod.rs") {
+                        DirCtx {
+                            children: dir.clone(),
+                            path_base: dir,
+                        }
+                    } else {
+                        DirCtx {
+                            children: dir.join(name),
+                            path_base: dir,
+                        }
+                    }
+                },
+            ),
+        };
+        let Some(found) = candidates.iter().find(|p| p.is_file()).cloned() else {
+            self.missing.extend(candidates);
+            return Ok(None);
+        };
+        // A file already in the tree (two `#[path]`s to one file, or a
+        // cycle) is indexed once per declaration but never recursively
+        // loaded twice along one chain.
+        if self.chain_contains(module, &found) {
+            return Ok(None);
+        }
+        // Paths not chosen still matter: creating `x.rs` next to `x/mod.rs`
+        // changes what rustc loads.
+        self.missing
+            .extend(candidates.iter().filter(|p| **p != found).cloned());
+        let parsed = load(&found)?;
+        let items = parsed.items.clone();
+        let file_id = self.files.len() as FileId;
+        self.files.push(parsed);
+        let ctx = child_ctx(&found, &name);
+        self.add_module(path, Some(module), file_id, items, &ctx, load)
+            .map(Some)
+    }
+
+    fn chain_contains(&self, mut module: ModId, file: &Path) -> bool {
+        loop {
+            let m = &self.modules[module as usize];
+            if self.files[m.file as usize].path == file {
+                return true;
+            }
+            match m.parent {
+                Some(p) => module = p,
+                None => return false,
+            }
+        }
+    }
+
+    /// The innermost module containing byte `offset` of file `file`.
+    pub fn module_at(&self, file: FileId, offset: u32) -> Option<ModId> {
+        let mut best: Option<ModId> = None;
+        for (i, m) in self.modules.iter().enumerate() {
+            if m.file != file {
+                continue;
+            }
+            // A module is declared by an item of its parent; inline modules
+            // contain `offset` within that item's span.
+            let inline_span = m
+                .decl
+                .map(|d| &self.items[d as usize])
+                .filter(|it| it.file == file)
+                .map(|it| it.item.span);
+            let contains = match inline_span {
+                Some(span) => span.0 <= offset && offset < span.1,
+                None => true,
+            };
+            if contains && best.is_none_or(|b| self.modules[b as usize].path.len() <= m.path.len())
+            {
+                best = Some(i as ModId);
+            }
+        }
+        best
+    }
+
+    /// The file id of `path`, if it is one of the crate's module files.
+    pub fn file_id(&self, path: &Path) -> Option<FileId> {
+        self.files
+            .iter()
+            .position(|f| f.path == path)
+            .map(|i| i as FileId)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, files: &[(&str, &str)]) {
+        for (path, text) in files {
+            let p = dir.join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+    }
+
+    fn build(root: &Path) -> CrateIndex {
+        CrateIndex::build(root, &mut |p: &Path| ParsedFile::read(p).map(Arc::new)).unwrap()
+    }
+
+    fn module_files(index: &CrateIndex) -> Vec<String> {
+        index
+            .modules
+            .iter()
+            .map(|m| {
+                format!(
+                    "{}={}",
+                    m.path.join("::"),
+                    index.files[m.file as usize].path.display()
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn follows_mod_declarations_and_path_attributes() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(
+            d,
+            &[
+                (
+                    "src/lib.rs",
+                    "mod a; mod b; #[path = \"elsewhere/c_impl.rs\"] mod c; mod inl { mod deep; #[path = \"p.rs\"] mod q; }",
+                ),
+                ("src/a.rs", "mod child; #[path = \"sib.rs\"] mod s;"),
+                ("src/a/child.rs", "fn x() {}"),
+                ("src/sib.rs", ""),
+                ("src/b/mod.rs", "mod bb;"),
+                ("src/b/bb.rs", ""),
+                ("src/elsewhere/c_impl.rs", "mod cc;"),
+                ("src/elsewhere/cc.rs", ""),
+                ("src/inl/deep.rs", ""),
+                ("src/inl/p.rs", ""),
+                ("src/orphan.rs", "fn never() {}"),
+            ],
+        );
+        let index = build(&d.join("src/lib.rs"));
+        let rel = |s: String| s.replace(&format!("{}/", d.display()), "");
+        let got: Vec<String> = module_files(&index).into_iter().map(rel).collect();
+        assert_eq!(
+            got,
+            [
+                "=src/lib.rs",
+                "a=src/a.rs",
+                "a::child=src/a/child.rs",
+                "a::s=src/sib.rs",
+                "b=src/b/mod.rs",
+                "b::bb=src/b/bb.rs",
+                "c=src/elsewhere/c_impl.rs",
+                "c::cc=src/elsewhere/cc.rs",
+                "inl=src/lib.rs",
+                "inl::deep=src/inl/deep.rs",
+                "inl::q=src/inl/p.rs",
+            ]
+        );
+    }
+
+    #[test]
+    fn inline_modules_in_non_mod_rs_files_nest_under_the_file_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(
+            d,
+            &[
+                ("src/main.rs", "mod a;"),
+                ("src/a.rs", "mod inl { mod x; #[path = \"y.rs\"] mod y; }"),
+                ("src/a/inl/x.rs", ""),
+                ("src/a/inl/y.rs", ""),
+            ],
+        );
+        let index = build(&d.join("src/main.rs"));
+        assert_eq!(index.modules.len(), 5, "{:?}", module_files(&index));
+        assert!(index.missing.iter().all(|p| !p.ends_with("a/inl/x.rs")));
+    }
+
+    #[test]
+    fn missing_module_files_are_remembered() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &[("src/lib.rs", "mod gone;")]);
+        let index = build(&dir.path().join("src/lib.rs"));
+        assert_eq!(index.modules.len(), 1);
+        assert!(index.missing.contains(&dir.path().join("src/gone.rs")));
+        assert!(index.missing.contains(&dir.path().join("src/gone/mod.rs")));
+    }
+}

@@ -1,0 +1,560 @@
+//! Receiver typing: just enough type knowledge to resolve `x.m()` to the
+//! methods of `x`'s type instead of every method named `m`.
+//!
+//! Naive name matching gives syn's own source a median closure of 962
+//! functions; knowing the receiver's type is what makes closures small
+//! enough to be useful. Types come from signatures (`self`, typed
+//! parameters, return types of called functions), `let x: T`, struct
+//! literals and constructors, and struct field declarations; `&`, `&mut`,
+//! `Box`, `Rc` and `Arc` are seen through. When the type is not known, every
+//! method of that name in the crate is a candidate.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::cache::{CrateId, World};
+use crate::impls::{Derived, TypeKey};
+use crate::scope::{Binding, ItemRef, ModRef, NodeKey};
+use crate::shallow::{AssocKind, ItemKind};
+
+/// What is known about the type of a value.
+#[derive(Clone, Debug)]
+pub(crate) enum Ty {
+    Unknown,
+    /// A named type with its generic arguments.
+    Named(TypeKey, Vec<Ty>),
+    /// Some type implementing these crate traits (`dyn T`, `impl T`, a
+    /// bounded generic parameter, `Self` in a trait).
+    Traits(Vec<ItemRef>),
+}
+
+/// Smart pointers whose methods are looked up on what they point to.
+const TRANSPARENT: &[&str] = &["Box", "Rc", "Arc", "Cow", "Pin", "ManuallyDrop"];
+
+impl Ty {
+    /// Sees through `Box`/`Rc`/`Arc` (references are already gone).
+    pub fn peel(&self) -> Ty {
+        let mut ty = self.clone();
+        while let Ty::Named(TypeKey::Foreign(name), args) = &ty {
+            if TRANSPARENT.contains(&name.as_str()) && !args.is_empty() {
+                ty = args[0].clone();
+            } else {
+                break;
+            }
+        }
+        ty
+    }
+
+    /// Generic argument `i`, if known.
+    pub fn arg(&self, i: usize) -> Ty {
+        match self {
+            Ty::Named(_, args) => args.get(i).cloned().unwrap_or(Ty::Unknown),
+            _ => Ty::Unknown,
+        }
+    }
+
+    /// Whether it is the foreign type `name` (`Option`, `Vec` …).
+    pub fn is_foreign(&self, names: &[&str]) -> bool {
+        matches!(self, Ty::Named(TypeKey::Foreign(n), _) if names.contains(&n.as_str()))
+    }
+
+    /// `T` of `Option<T>` / `Result<T, E>`, for `?` and `unwrap`.
+    pub fn unwrapped(&self) -> Ty {
+        let peeled = self.peel();
+        if peeled.is_foreign(&["Option", "Result"]) {
+            peeled.arg(0)
+        } else {
+            Ty::Unknown
+        }
+    }
+
+    /// The element type of a collection, for `for x in v` and `v[i]`.
+    pub fn element(&self) -> Ty {
+        let peeled = self.peel();
+        if peeled.is_foreign(&[
+            "Vec",
+            "[]",
+            "VecDeque",
+            "HashSet",
+            "BTreeSet",
+            "Option",
+            "BinaryHeap",
+            "LinkedList",
+        ]) {
+            peeled.arg(0)
+        } else {
+            Ty::Unknown
+        }
+    }
+}
+
+/// The typing context of a piece of code: where it is written, what
+/// `Self` is, and its generic parameters with their crate-trait bounds.
+#[derive(Clone, Debug)]
+pub(crate) struct TyCx {
+    pub module: ModRef,
+    pub self_ty: Option<Ty>,
+    pub generics: Vec<(String, Vec<ItemRef>)>,
+}
+
+impl TyCx {
+    /// A context with no `Self` and no generics.
+    pub fn plain(module: ModRef) -> TyCx {
+        TyCx {
+            module,
+            self_ty: None,
+            generics: Vec::new(),
+        }
+    }
+
+    /// The bounds of generic parameter `name`, if it is one.
+    pub fn generic(&self, name: &str) -> Option<&[ItemRef]> {
+        self.generics
+            .iter()
+            .rev()
+            .find(|g| g.0 == name)
+            .map(|g| g.1.as_slice())
+    }
+
+    /// Adds the parameters (and `where` bounds) of `generics`.
+    pub fn add_generics(&mut self, s: &Session, generics: &syn::Generics) {
+        for param in &generics.params {
+            match param {
+                syn::GenericParam::Type(t) => {
+                    let bounds = s.trait_bounds(self, t.bounds.iter());
+                    self.generics.push((t.ident.to_string(), bounds));
+                }
+                syn::GenericParam::Const(c) => {
+                    self.generics.push((c.ident.to_string(), Vec::new()))
+                }
+                _ => {}
+            }
+        }
+        if let Some(where_clause) = &generics.where_clause {
+            for predicate in &where_clause.predicates {
+                if let syn::WherePredicate::Type(p) = predicate {
+                    if let syn::Type::Path(tp) = &p.bounded_ty {
+                        if let Some(ident) = tp.path.get_ident() {
+                            let name = ident.to_string();
+                            let bounds = s.trait_bounds(self, p.bounds.iter());
+                            if let Some(entry) =
+                                self.generics.iter_mut().rev().find(|g| g.0 == name)
+                            {
+                                entry.1.extend(bounds);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A function's parsed signature and the context its types are read in.
+pub(crate) struct FnSig {
+    pub sig: syn::Signature,
+    pub cx: TyCx,
+}
+
+/// Per-call state over an immutable [`World`]: the crates in view, their
+/// impl tables, and caches of syn values (which must not outlive the call).
+pub(crate) struct Session<'w> {
+    pub world: &'w World,
+    pub root_crate: CrateId,
+    pub view: Vec<CrateId>,
+    pub derived: Vec<Arc<Derived>>,
+    sigs: RefCell<HashMap<NodeKey, Option<Rc<FnSig>>>>,
+    fields: RefCell<HashMap<ItemRef, Option<Rc<syn::Item>>>>,
+}
+
+impl<'w> Session<'w> {
+    /// A session over `world` for an analysis rooted in `root_crate`, whose
+    /// tables must already be computed.
+    pub fn new(world: &'w World, root_crate: CrateId) -> Session<'w> {
+        let view = world.view(root_crate);
+        let derived = view
+            .iter()
+            .filter_map(|c| world.derived.get(c).cloned())
+            .collect();
+        Session {
+            world,
+            root_crate,
+            view,
+            derived,
+            sigs: RefCell::default(),
+            fields: RefCell::default(),
+        }
+    }
+
+    /// The crate traits among `bounds`.
+    pub fn trait_bounds<'a>(
+        &self,
+        cx: &TyCx,
+        bounds: impl Iterator<Item = &'a syn::TypeParamBound>,
+    ) -> Vec<ItemRef> {
+        let mut out = Vec::new();
+        for bound in bounds {
+            if let syn::TypeParamBound::Trait(t) = bound {
+                for b in self.world.resolve(cx.module, &path_segments(&t.path)) {
+                    if let Binding::Item(i) = b {
+                        if matches!(self.world.item(i).item.kind, ItemKind::Trait { .. }) {
+                            out.push(i);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The type a syntactic type denotes in context `cx`.
+    pub fn ty_of(&self, cx: &TyCx, ty: &syn::Type) -> Ty {
+        match ty {
+            syn::Type::Reference(r) => self.ty_of(cx, &r.elem),
+            syn::Type::Paren(p) => self.ty_of(cx, &p.elem),
+            syn::Type::Group(g) => self.ty_of(cx, &g.elem),
+            syn::Type::Ptr(p) => self.ty_of(cx, &p.elem),
+            syn::Type::Slice(s) => {
+                Ty::Named(TypeKey::Foreign("[]".into()), vec![self.ty_of(cx, &s.elem)])
+            }
+            syn::Type::Array(a) => {
+                Ty::Named(TypeKey::Foreign("[]".into()), vec![self.ty_of(cx, &a.elem)])
+            }
+            syn::Type::TraitObject(t) => traits_or_unknown(self.trait_bounds(cx, t.bounds.iter())),
+            syn::Type::ImplTrait(t) => traits_or_unknown(self.trait_bounds(cx, t.bounds.iter())),
+            syn::Type::Path(tp) if tp.qself.is_none() => self.path_ty(cx, &tp.path),
+            _ => Ty::Unknown,
+        }
+    }
+
+    fn path_ty(&self, cx: &TyCx, path: &syn::Path) -> Ty {
+        let segs = path_segments(path);
+        let args: Vec<Ty> = match path.segments.last().map(|s| &s.arguments) {
+            Some(syn::PathArguments::AngleBracketed(a)) => a
+                .args
+                .iter()
+                .filter_map(|arg| match arg {
+                    syn::GenericArgument::Type(t) => Some(self.ty_of(cx, t)),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        if segs.len() == 1 {
+            if segs[0] == "Self" {
+                return cx.self_ty.clone().unwrap_or(Ty::Unknown);
+            }
+            if let Some(bounds) = cx.generic(&segs[0]) {
+                return traits_or_unknown(bounds.to_vec());
+            }
+        }
+        if segs.first().is_some_and(|s| s == "Self") {
+            return Ty::Unknown;
+        }
+        let bindings = self.world.resolve(cx.module, &segs);
+        for b in &bindings {
+            if let Binding::Item(i) = b {
+                match self.world.item(*i).item.kind {
+                    ItemKind::Trait { .. } => return Ty::Traits(vec![*i]),
+                    ItemKind::Struct | ItemKind::Enum { .. } | ItemKind::Union => {
+                        return Ty::Named(TypeKey::Local(*i), args);
+                    }
+                    ItemKind::TypeAlias => {
+                        if let Some(key) = self.world.type_keys(cx.module, &segs).into_iter().next()
+                        {
+                            return Ty::Named(key, args);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        match (bindings.first(), segs.last()) {
+            (Some(Binding::Std | Binding::External(_)), Some(last)) => {
+                Ty::Named(TypeKey::Foreign(last.clone()), args)
+            }
+            _ => Ty::Unknown,
+        }
+    }
+
+    /// Impls and traits of every crate in view.
+    fn tables(&self) -> impl Iterator<Item = &Derived> {
+        self.derived.iter().map(|d| d.as_ref())
+    }
+
+    /// Items named `name` of the impls of `key` (inherent, trait and
+    /// blanket impls) and default items of the traits they implement.
+    pub fn assoc_of_type(&self, key: &TypeKey, name: &str) -> Vec<NodeKey> {
+        self.assoc_of_type_depth(key, name, 0)
+    }
+
+    fn assoc_of_type_depth(&self, key: &TypeKey, name: &str, depth: usize) -> Vec<NodeKey> {
+        let mut out = Vec::new();
+        let mut derefs = Vec::new();
+        for d in self.tables() {
+            let typed = d.by_type.get(key).map(Vec::as_slice).unwrap_or(&[]);
+            for (blanket, impls) in [(false, typed), (true, d.blanket.as_slice())] {
+                for &imp in impls {
+                    let found = self.impl_items_named(imp, name);
+                    let info = &d.impls[&imp];
+                    if found.is_empty() {
+                        if let Some(t) = info.trait_item {
+                            // A default method of the implemented trait.
+                            out.extend(self.trait_items_named(t, name));
+                        }
+                    } else {
+                        out.extend(found);
+                    }
+                    if !blanket && info.trait_name.as_deref() == Some("Deref") {
+                        derefs.push(imp);
+                    }
+                }
+            }
+        }
+        if out.is_empty() && depth < 3 {
+            for imp in derefs {
+                for target in self.deref_targets(imp) {
+                    out.extend(self.assoc_of_type_depth(&target, name, depth + 1));
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// `Target` of a `Deref` impl.
+    fn deref_targets(&self, imp: ItemRef) -> Vec<TypeKey> {
+        let it = self.world.item(imp);
+        let ItemKind::Impl(parts) = &it.item.kind else {
+            return Vec::new();
+        };
+        let file = &self.world.crates[imp.krate as usize].index.files[it.file as usize];
+        for a in &parts.items {
+            if matches!(a.kind, AssocKind::Type) && a.name == "Target" {
+                if let Ok(syn::ImplItem::Type(t)) =
+                    syn::parse_str::<syn::ImplItem>(file.slice(a.span))
+                {
+                    if let syn::Type::Path(tp) = &t.ty {
+                        return self
+                            .world
+                            .type_keys(self.world.module_of(imp), &path_segments(&tp.path));
+                    }
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// Items named `name` of impl `imp`.
+    pub fn impl_items_named(&self, imp: ItemRef, name: &str) -> Vec<NodeKey> {
+        match &self.world.item(imp).item.kind {
+            ItemKind::Impl(parts) => parts
+                .items
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.name == name)
+                .map(|(i, _)| NodeKey::assoc(imp, i))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Items named `name` of trait `t`.
+    pub fn trait_items_named(&self, t: ItemRef, name: &str) -> Vec<NodeKey> {
+        match &self.world.item(t).item.kind {
+            ItemKind::Trait { items, .. } => items
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.name == name)
+                .map(|(i, _)| NodeKey::assoc(t, i))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Item `name` of traits `traits` and of every impl of them.
+    pub fn assoc_of_traits(&self, traits: &[ItemRef], name: &str) -> Vec<NodeKey> {
+        let mut out = Vec::new();
+        for &t in traits {
+            let declared = self.trait_items_named(t, name);
+            if declared.is_empty() {
+                continue;
+            }
+            out.extend(declared);
+            for d in self.tables() {
+                for &imp in d.by_trait.get(&t).map(Vec::as_slice).unwrap_or(&[]) {
+                    out.extend(self.impl_items_named(imp, name));
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Every impl or trait method (taking `self`) named `name` in view: the
+    /// fallback for a method call on an unknown receiver.
+    pub fn by_name(&self, name: &str) -> Vec<NodeKey> {
+        let mut out: Vec<NodeKey> = self
+            .tables()
+            .flat_map(|d| d.methods.get(name).map(Vec::as_slice).unwrap_or(&[]))
+            .copied()
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Every impl or trait function named `name` in view, with or without
+    /// `self`: the fallback for `T::name` with `T` unknown.
+    pub fn assoc_by_name(&self, name: &str) -> Vec<NodeKey> {
+        let mut out: Vec<NodeKey> = self
+            .tables()
+            .flat_map(|d| d.assoc_fns.get(name).map(Vec::as_slice).unwrap_or(&[]))
+            .copied()
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Candidates for method `name` on a receiver of type `recv`.
+    pub fn methods(&self, recv: &Ty, name: &str) -> Vec<NodeKey> {
+        match recv.peel() {
+            // A known type: its impls only. Nothing found means a method of
+            // a derived or external trait, or of std.
+            Ty::Named(key, _) => self.assoc_of_type(&key, name),
+            Ty::Traits(traits) => {
+                let found = self.assoc_of_traits(&traits, name);
+                if found.is_empty() {
+                    self.by_name(name)
+                } else {
+                    found
+                }
+            }
+            Ty::Unknown => self.by_name(name),
+        }
+    }
+
+    /// The signature of function node `key`, parsed once per session.
+    pub fn fn_sig(&self, key: NodeKey) -> Option<Rc<FnSig>> {
+        if let Some(cached) = self.sigs.borrow().get(&key) {
+            return cached.clone();
+        }
+        let sig = self.parse_sig(key).map(Rc::new);
+        self.sigs.borrow_mut().insert(key, sig.clone());
+        sig
+    }
+
+    fn parse_sig(&self, key: NodeKey) -> Option<FnSig> {
+        let world = self.world;
+        let it = world.item(key.item);
+        let file = &world.crates[key.item.krate as usize].index.files[it.file as usize];
+        let module = world.module_of(key.item);
+        let mut cx = TyCx::plain(module);
+        let parts = match (&it.item.kind, key.assoc) {
+            (ItemKind::Fn(parts), NodeKey::WHOLE) => parts,
+            (ItemKind::Impl(imp), i) if i != NodeKey::WHOLE => {
+                cx.self_ty = imp
+                    .self_ty
+                    .segs
+                    .is_empty()
+                    .then_some(Ty::Unknown)
+                    .or_else(|| self.impl_self_ty(key.item));
+                cx.generics
+                    .extend(imp.generics.iter().map(|g| (g.clone(), Vec::new())));
+                match &imp.items.get(i as usize)?.kind {
+                    AssocKind::Fn(parts) => parts,
+                    _ => return None,
+                }
+            }
+            (ItemKind::Trait { items, .. }, i) if i != NodeKey::WHOLE => {
+                cx.self_ty = Some(Ty::Traits(vec![key.item]));
+                match &items.get(i as usize)?.kind {
+                    AssocKind::Fn(parts) => parts,
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        let sig: syn::Signature = syn::parse_str(file.slice(parts.sig)).ok()?;
+        cx.add_generics(self, &sig.generics);
+        Some(FnSig { sig, cx })
+    }
+
+    /// The self type of impl `imp`.
+    pub fn impl_self_ty(&self, imp: ItemRef) -> Option<Ty> {
+        self.tables()
+            .find_map(|d| d.impls.get(&imp))
+            .and_then(|info| info.self_keys.first().cloned())
+            .map(|k| Ty::Named(k, Vec::new()))
+    }
+
+    /// The return type of function node `key`.
+    pub fn return_ty(&self, key: NodeKey) -> Ty {
+        let Some(sig) = self.fn_sig(key) else {
+            return Ty::Unknown;
+        };
+        match &sig.sig.output {
+            syn::ReturnType::Type(_, ty) => self.ty_of(&sig.cx, ty),
+            syn::ReturnType::Default => Ty::Unknown,
+        }
+    }
+
+    /// The declared type of field `member` of `ty`.
+    pub fn field_ty(&self, ty: &Ty, member: &syn::Member) -> Ty {
+        let Ty::Named(TypeKey::Local(item), _) = ty.peel() else {
+            return Ty::Unknown;
+        };
+        let parsed = {
+            let mut cache = self.fields.borrow_mut();
+            cache
+                .entry(item)
+                .or_insert_with(|| {
+                    let it = self.world.item(item);
+                    let file =
+                        &self.world.crates[item.krate as usize].index.files[it.file as usize];
+                    syn::parse_str::<syn::Item>(file.slice(it.item.span))
+                        .ok()
+                        .map(Rc::new)
+                })
+                .clone()
+        };
+        let Some(parsed) = parsed else {
+            return Ty::Unknown;
+        };
+        let (fields, generics) = match parsed.as_ref() {
+            syn::Item::Struct(s) => (&s.fields, &s.generics),
+            syn::Item::Union(u) => (&syn::Fields::Named(u.fields.clone()), &u.generics),
+            _ => return Ty::Unknown,
+        };
+        let mut cx = TyCx::plain(self.world.module_of(item));
+        cx.add_generics(self, generics);
+        let field = match member {
+            syn::Member::Named(name) => fields.iter().find(|f| f.ident.as_ref() == Some(name)),
+            syn::Member::Unnamed(index) => fields.iter().nth(index.index as usize),
+        };
+        field.map_or(Ty::Unknown, |f| self.ty_of(&cx, &f.ty))
+    }
+}
+
+fn traits_or_unknown(traits: Vec<ItemRef>) -> Ty {
+    if traits.is_empty() {
+        Ty::Unknown
+    } else {
+        Ty::Traits(traits)
+    }
+}
+
+/// The segments of a syn path, a leading `::` as `"::"`.
+pub(crate) fn path_segments(path: &syn::Path) -> Vec<String> {
+    let mut out = Vec::with_capacity(path.segments.len() + 1);
+    if path.leading_colon.is_some() {
+        out.push("::".to_owned());
+    }
+    out.extend(path.segments.iter().map(|s| s.ident.to_string()));
+    out
+}

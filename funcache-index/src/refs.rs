@@ -1,0 +1,914 @@
+//! Reference extraction: walks parsed code and collects every item it
+//! reaches — calls, function values, consts and statics, types, trait
+//! bounds, methods (by receiver type), macros and the code inside macro
+//! arguments — tracking local scopes so that locals, parameters and
+//! generic parameters are never mistaken for items.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use proc_macro2::Span;
+use syn::punctuated::Punctuated;
+use syn::visit::{self, Visit};
+use syn::{Expr, Pat, Token};
+
+use crate::impls::TypeKey;
+use crate::receiver::{Session, Ty, TyCx, path_segments};
+use crate::scope::{Binding, NodeKey, PRELUDE, STD_MACROS};
+use crate::shallow::{ItemKind, UseEntry};
+
+/// What a piece of code reaches.
+#[derive(Default, Debug)]
+pub(crate) struct Out {
+    pub nodes: BTreeSet<NodeKey>,
+    pub externals: BTreeSet<String>,
+    /// `(path as written, location)`.
+    pub unresolved: Vec<(String, String)>,
+}
+
+/// Where parsed text sits in its file, to turn spans into locations.
+#[derive(Clone, Debug)]
+pub(crate) struct LocBase {
+    /// The file, relative to the manifest directory of the analysis.
+    pub file: String,
+    /// 1-based line and column of the text's first byte.
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Default)]
+struct Scope {
+    locals: HashMap<String, Ty>,
+    uses: Vec<UseEntry>,
+    items: HashSet<String>,
+}
+
+/// The walker. Create one per node with [`Walker::new`], feed it syntax,
+/// take [`Walker::out`].
+pub(crate) struct Walker<'a, 'w> {
+    pub(crate) s: &'a Session<'w>,
+    pub(crate) cx: TyCx,
+    scopes: Vec<Scope>,
+    loc: LocBase,
+    /// Inside the arguments of a macro that is not std's: its input may
+    /// not be code, so unresolved names there are not reported.
+    quiet: usize,
+    pub out: Out,
+}
+
+impl<'a, 'w> Walker<'a, 'w> {
+    /// A walker for code in context `cx`.
+    pub fn new(s: &'a Session<'w>, cx: TyCx, loc: LocBase) -> Self {
+        Walker {
+            s,
+            cx,
+            scopes: vec![Scope::default()],
+            loc,
+            quiet: 0,
+            out: Out::default(),
+        }
+    }
+
+    fn location(&self, span: Span) -> String {
+        let start = span.start();
+        let (line, column) = if start.line <= 1 {
+            (self.loc.line, self.loc.column + start.column)
+        } else {
+            (self.loc.line + start.line - 1, start.column + 1)
+        };
+        format!("{}:{line}:{column}", self.loc.file)
+    }
+
+    pub(crate) fn local(&self, name: &str) -> Option<&Ty> {
+        self.scopes.iter().rev().find_map(|s| s.locals.get(name))
+    }
+
+    fn is_local_item(&self, name: &str) -> bool {
+        self.scopes.iter().any(|s| s.items.contains(name))
+    }
+
+    fn bind(&mut self, name: String, ty: Ty) {
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.locals.insert(name, ty);
+        }
+    }
+
+    fn push(&mut self) {
+        self.scopes.push(Scope::default());
+    }
+
+    fn pop(&mut self) {
+        self.scopes.pop();
+    }
+
+    fn add_node(&mut self, key: NodeKey) {
+        self.out.nodes.insert(key);
+    }
+
+    /// Rewrites a path through `use` declarations inside blocks.
+    fn through_local_uses(&self, segs: &[String]) -> Vec<Vec<String>> {
+        let Some(first) = segs.first() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for scope in self.scopes.iter().rev() {
+            for u in &scope.uses {
+                if !u.glob && u.name.as_deref() == Some(first.as_str()) {
+                    let mut p = u.path.clone();
+                    p.extend_from_slice(&segs[1..]);
+                    out.push(p);
+                } else if u.glob {
+                    let mut p = u.path.clone();
+                    p.extend_from_slice(segs);
+                    if !self.s.world.resolve(self.cx.module, &p).is_empty() {
+                        out.push(p);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Resolves a path to nodes, externals and the type it denotes (for
+    /// constructors and types). Returns `None` when it is unresolved.
+    pub(crate) fn resolve(&self, segs: &[String]) -> Option<(Vec<NodeKey>, Vec<String>, Ty)> {
+        let first = segs.first()?;
+        let rest = &segs[1..];
+        if rest.is_empty() && (self.local(first).is_some() || self.is_local_item(first)) {
+            return Some((
+                Vec::new(),
+                Vec::new(),
+                self.local(first).cloned().unwrap_or(Ty::Unknown),
+            ));
+        }
+        if let Some(bounds) = self.cx.generic(first) {
+            let nodes = match rest.first() {
+                Some(name) if !bounds.is_empty() => {
+                    let found = self.s.assoc_of_traits(bounds, name);
+                    if found.is_empty() {
+                        self.s.assoc_by_name(name)
+                    } else {
+                        found
+                    }
+                }
+                Some(name) => self.s.assoc_by_name(name),
+                None => Vec::new(),
+            };
+            let ty = if bounds.is_empty() {
+                Ty::Unknown
+            } else {
+                Ty::Traits(bounds.to_vec())
+            };
+            return Some((nodes, Vec::new(), ty));
+        }
+        if first == "Self" {
+            let self_ty = self.cx.self_ty.clone().unwrap_or(Ty::Unknown);
+            let mut nodes = Vec::new();
+            if let Ty::Named(TypeKey::Local(i), _) = &self_ty {
+                nodes.push(NodeKey::item(*i));
+            }
+            if let Some(name) = rest.first() {
+                nodes.extend(match &self_ty {
+                    Ty::Named(key, _) => self.s.assoc_of_type(key, name),
+                    Ty::Traits(ts) => {
+                        let found = self.s.assoc_of_traits(ts, name);
+                        if found.is_empty() {
+                            self.s.assoc_by_name(name)
+                        } else {
+                            found
+                        }
+                    }
+                    Ty::Unknown => self.s.assoc_by_name(name),
+                });
+            }
+            return Some((nodes, Vec::new(), self_ty));
+        }
+        let mut bindings = Vec::new();
+        for rewritten in self.through_local_uses(segs) {
+            bindings.extend(self.s.world.resolve(self.cx.module, &rewritten));
+        }
+        if bindings.is_empty() {
+            bindings = self.s.world.resolve(self.cx.module, segs);
+        }
+        if bindings.is_empty() {
+            return None;
+        }
+        let mut nodes = Vec::new();
+        let mut externals = Vec::new();
+        let mut ty = Ty::Unknown;
+        for b in bindings {
+            match b {
+                Binding::Item(i) => {
+                    let kind = &self.s.world.item(i).item.kind;
+                    if matches!(
+                        kind,
+                        ItemKind::Struct | ItemKind::Enum { .. } | ItemKind::Union
+                    ) {
+                        ty = Ty::Named(TypeKey::Local(i), Vec::new());
+                    }
+                    if !matches!(
+                        kind,
+                        ItemKind::Use(_) | ItemKind::Mod { .. } | ItemKind::ExternCrate { .. }
+                    ) {
+                        nodes.push(NodeKey::item(i));
+                    }
+                }
+                Binding::Assoc(i, name) => {
+                    nodes.push(NodeKey::item(i));
+                    match &self.s.world.item(i).item.kind {
+                        ItemKind::Trait { .. } => {
+                            let found = self.s.assoc_of_traits(&[i], &name);
+                            nodes.extend(if found.is_empty() {
+                                self.s.assoc_by_name(&name)
+                            } else {
+                                found
+                            });
+                        }
+                        ItemKind::TypeAlias => {
+                            let module = self.s.world.module_of(i);
+                            if let Some(target) = self.s.world.alias_target(i) {
+                                for key in self.s.world.type_keys(module, &target) {
+                                    if let TypeKey::Local(t) = &key {
+                                        nodes.push(NodeKey::item(*t));
+                                    }
+                                    nodes.extend(self.s.assoc_of_type(&key, &name));
+                                }
+                            }
+                        }
+                        _ => nodes.extend(self.s.assoc_of_type(&TypeKey::Local(i), &name)),
+                    }
+                }
+                Binding::External(x) => {
+                    externals.push(x);
+                    nodes.extend(self.foreign_assoc(segs));
+                }
+                Binding::Std => nodes.extend(self.foreign_assoc(segs)),
+                Binding::Module(_) => {}
+            }
+        }
+        Some((nodes, externals, ty))
+    }
+
+    /// `String::from` → the crate's own impls for the foreign type, if any.
+    fn foreign_assoc(&self, segs: &[String]) -> Vec<NodeKey> {
+        if segs.len() >= 2 {
+            let key = TypeKey::Foreign(segs[segs.len() - 2].clone());
+            self.s.assoc_of_type(&key, &segs[segs.len() - 1])
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Resolves and records a path; unresolvable ones are reported.
+    fn record_path(&mut self, segs: Vec<String>, span: Span) -> Ty {
+        if segs.is_empty() {
+            return Ty::Unknown;
+        }
+        match self.resolve(&segs) {
+            Some((nodes, externals, ty)) => {
+                self.out.nodes.extend(nodes);
+                self.out.externals.extend(externals);
+                ty
+            }
+            None => {
+                if self.quiet == 0 && !(segs.len() == 1 && PRELUDE.contains(&segs[0].as_str())) {
+                    let location = self.location(span);
+                    self.out.unresolved.push((segs.join("::"), location));
+                }
+                Ty::Unknown
+            }
+        }
+    }
+
+    fn record_syn_path(&mut self, path: &syn::Path) -> Ty {
+        let span = path
+            .segments
+            .first()
+            .map_or_else(Span::call_site, |s| s.ident.span());
+        let ty = self.record_path(path_segments(path), span);
+        for seg in &path.segments {
+            self.visit_path_arguments(&seg.arguments);
+        }
+        ty
+    }
+
+    /// `<T as Trait>::f`: the trait's item and its impls for `T` (all impls
+    /// when `T` is not known).
+    fn record_qself(&mut self, qself: &syn::QSelf, path: &syn::Path) {
+        self.visit_type(&qself.ty);
+        let segs = path_segments(path);
+        let Some(name) = segs.last().cloned() else {
+            return;
+        };
+        if qself.position > 0 {
+            let trait_segs = segs[..qself.position].to_vec();
+            let span = path
+                .segments
+                .first()
+                .map_or_else(Span::call_site, |s| s.ident.span());
+            let trait_ty = self.record_path(trait_segs, span);
+            if let Ty::Traits(ts) = trait_ty {
+                let found = self.s.assoc_of_traits(&ts, &name);
+                self.out.nodes.extend(found);
+                return;
+            }
+        }
+        let recv = self.s.ty_of(&self.cx, &qself.ty);
+        let found = match recv {
+            Ty::Unknown => self.s.assoc_by_name(&name),
+            known => self.s.methods(&known, &name),
+        };
+        self.out.nodes.extend(found);
+    }
+
+    /// Sets what `Self` is and adds the enclosing impl's or trait's generics.
+    pub fn set_self(&mut self, ty: Ty, generics: &syn::Generics) {
+        self.cx.self_ty = Some(ty);
+        self.cx.add_generics(self.s, generics);
+    }
+
+    /// Brings generic parameters into scope.
+    pub fn add_generics(&mut self, generics: &syn::Generics) {
+        self.cx.add_generics(self.s, generics);
+    }
+
+    /// Records a path in type position (a trait in an impl header).
+    pub fn visit_path_as_type(&mut self, path: &syn::Path) {
+        self.record_syn_path(path);
+    }
+
+    /// Walks a function: generics, parameters and body in a new scope.
+    pub fn walk_fn(&mut self, sig: &syn::Signature, block: Option<&syn::Block>) {
+        let saved = self.cx.generics.len();
+        self.cx.add_generics(self.s, &sig.generics);
+        self.push();
+        self.visit_generics(&sig.generics);
+        for input in &sig.inputs {
+            match input {
+                syn::FnArg::Receiver(r) => {
+                    let ty = match &r.kind {
+                        syn::ReceiverKind::Typed(_, t) => self.s.ty_of(&self.cx, t),
+                        _ => self.cx.self_ty.clone().unwrap_or(Ty::Unknown),
+                    };
+                    if let syn::ReceiverKind::Typed(_, t) = &r.kind {
+                        self.visit_type(t);
+                    }
+                    self.bind("self".into(), ty);
+                }
+                syn::FnArg::Typed(p) => {
+                    self.visit_type(&p.ty);
+                    let ty = self.s.ty_of(&self.cx, &p.ty);
+                    self.bind_pat(&p.pat, ty);
+                }
+            }
+        }
+        if let syn::ReturnType::Type(_, ty) = &sig.output {
+            self.visit_type(ty);
+        }
+        if let Some(block) = block {
+            self.visit_block(block);
+        }
+        self.pop();
+        self.cx.generics.truncate(saved);
+    }
+
+    /// Declares the bindings of a pattern; paths in it (variants, consts,
+    /// unit structs) are references.
+    fn bind_pat(&mut self, pat: &Pat, ty: Ty) {
+        match pat {
+            Pat::Ident(p) => {
+                let name = p.ident.to_string();
+                // A lone identifier naming a const, static or unit struct
+                // is a reference, not a binding.
+                if p.by_ref.is_none()
+                    && p.mutability.is_none()
+                    && p.subpat.is_none()
+                    && self.local(&name).is_none()
+                {
+                    let bindings = self
+                        .s
+                        .world
+                        .resolve(self.cx.module, std::slice::from_ref(&name));
+                    let is_constant = bindings.iter().any(|b| match b {
+                        Binding::Item(i) => match &self.s.world.item(*i).item.kind {
+                            ItemKind::Const | ItemKind::Static | ItemKind::Struct => true,
+                            ItemKind::Enum { variants } => variants.contains(&name),
+                            _ => false,
+                        },
+                        _ => false,
+                    });
+                    if is_constant {
+                        self.record_path(vec![name], p.ident.span());
+                        return;
+                    }
+                }
+                if let Some((_, sub)) = &p.subpat {
+                    self.bind_pat(sub, ty.clone());
+                }
+                self.bind(name, ty);
+            }
+            Pat::Type(p) => {
+                self.visit_type(&p.ty);
+                let ty = self.s.ty_of(&self.cx, &p.ty);
+                self.bind_pat(&p.pat, ty);
+            }
+            Pat::Reference(p) => self.bind_pat(&p.pat, ty),
+            Pat::Paren(p) => self.bind_pat(&p.pat, ty),
+            Pat::Or(p) => {
+                for case in &p.cases {
+                    self.bind_pat(case, ty.clone());
+                }
+            }
+            Pat::Tuple(p) => {
+                for elem in &p.elems {
+                    self.bind_pat(elem, Ty::Unknown);
+                }
+            }
+            Pat::Slice(p) => {
+                let elem = ty.element();
+                for e in &p.elems {
+                    self.bind_pat(e, elem.clone());
+                }
+            }
+            Pat::TupleStruct(p) => {
+                match &p.qself {
+                    Some(q) => self.record_qself(q, &p.path),
+                    None => {
+                        self.record_syn_path(&p.path);
+                    }
+                }
+                // `Some(x)` / `Ok(x)` of a known Option/Result.
+                let inner = if p.path.is_ident("Some") || p.path.is_ident("Ok") {
+                    ty.unwrapped()
+                } else {
+                    Ty::Unknown
+                };
+                for elem in &p.elems {
+                    self.bind_pat(elem, inner.clone());
+                }
+            }
+            Pat::Struct(p) => {
+                match &p.qself {
+                    Some(q) => self.record_qself(q, &p.path),
+                    None => {
+                        self.record_syn_path(&p.path);
+                    }
+                }
+                for field in &p.fields {
+                    self.bind_pat(&field.pat, Ty::Unknown);
+                }
+            }
+            Pat::Path(p) => match &p.qself {
+                Some(q) => self.record_qself(q, &p.path),
+                None => {
+                    self.record_syn_path(&p.path);
+                }
+            },
+            Pat::Guard(p) => {
+                self.bind_pat(&p.pat, ty);
+                self.visit_expr(&p.guard);
+            }
+            other => visit::visit_pat(self, other),
+        }
+    }
+
+    /// Walks the arguments of a macro call as code when they parse as
+    /// comma-separated expressions (or as statements); otherwise resolves
+    /// whatever paths in them name crate items.
+    fn walk_macro_args(&mut self, mac: &syn::Macro) {
+        let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
+        if let Ok(args) = syn::parse::Parser::parse2(parser, mac.tokens.clone()) {
+            for (i, arg) in args.iter().enumerate() {
+                if i == 0 {
+                    self.inline_format_args(arg);
+                }
+                self.visit_expr(arg);
+            }
+            return;
+        }
+        if let Ok(block) = syn::parse::Parser::parse2(syn::Block::parse_within, mac.tokens.clone())
+        {
+            self.push();
+            for stmt in &block {
+                self.visit_stmt(stmt);
+            }
+            self.pop();
+            return;
+        }
+        self.scan_tokens(mac.tokens.clone());
+    }
+
+    /// `println!("{x} {CONST}")`: inline format arguments are references.
+    fn inline_format_args(&mut self, first: &Expr) {
+        let Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) = first
+        else {
+            return;
+        };
+        let value = s.value();
+        let mut rest = value.as_str();
+        while let Some(open) = rest.find('{') {
+            rest = &rest[open + 1..];
+            if rest.starts_with('{') {
+                rest = &rest[1..];
+                continue;
+            }
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty()
+                && !name.chars().next().is_some_and(|c| c.is_ascii_digit())
+                && self.local(&name).is_none()
+                && !self.is_local_item(&name)
+            {
+                self.record_path(vec![name], s.span());
+            }
+        }
+    }
+
+    /// Token soup: any `a::b::c` or `f` whose first segment resolves to a
+    /// crate item is included; nothing is reported as unresolved.
+    pub fn scan_tokens(&mut self, tokens: proc_macro2::TokenStream) {
+        let trees: Vec<proc_macro2::TokenTree> = tokens.into_iter().collect();
+        let mut i = 0;
+        while i < trees.len() {
+            match &trees[i] {
+                proc_macro2::TokenTree::Group(g) => {
+                    self.scan_tokens(g.stream());
+                    i += 1;
+                }
+                proc_macro2::TokenTree::Ident(ident) => {
+                    let preceded_by_dollar = i > 0
+                        && matches!(&trees[i - 1], proc_macro2::TokenTree::Punct(p) if p.as_char() == '$');
+                    let mut segs = vec![if preceded_by_dollar && ident == "crate" {
+                        "crate".to_owned()
+                    } else {
+                        ident.to_string()
+                    }];
+                    let mut j = i + 1;
+                    while j + 2 < trees.len() + 1 {
+                        let is_sep = matches!((&trees.get(j), &trees.get(j + 1)),
+                            (Some(proc_macro2::TokenTree::Punct(a)), Some(proc_macro2::TokenTree::Punct(b)))
+                                if a.as_char() == ':' && b.as_char() == ':');
+                        if !is_sep {
+                            break;
+                        }
+                        match trees.get(j + 2) {
+                            Some(proc_macro2::TokenTree::Ident(next)) => {
+                                segs.push(next.to_string());
+                                j += 3;
+                            }
+                            _ => break,
+                        }
+                    }
+                    if !preceded_by_dollar || segs[0] == "crate" {
+                        let is_local = segs.len() == 1 && self.local(&segs[0]).is_some();
+                        if !is_local {
+                            if let Some((nodes, externals, _)) = self.resolve(&segs) {
+                                self.out.nodes.extend(nodes);
+                                self.out.externals.extend(externals);
+                            }
+                        }
+                    }
+                    i = j;
+                }
+                _ => i += 1,
+            }
+        }
+    }
+
+    fn record_macro(&mut self, mac: &syn::Macro) {
+        let segs = path_segments(&mac.path);
+        let span = mac
+            .path
+            .segments
+            .first()
+            .map_or_else(Span::call_site, |s| s.ident.span());
+        let name = segs.last().cloned().unwrap_or_default();
+        let mut found = false;
+        if segs.len() == 1 || segs[0] == "crate" || segs[0] == "$crate" || segs[0] == "self" {
+            // macro_rules! scoping is textual; over-include every
+            // definition of that name in the crate.
+            for m in self.s.world.macros_named(self.cx.module.krate, &name) {
+                self.add_node(NodeKey::item(m));
+                found = true;
+            }
+        }
+        if !found {
+            // `use crate::mac;` re-exports, external crates' macros.
+            if let Some((nodes, externals, _)) = self.resolve(&segs) {
+                found = !nodes.is_empty() || !externals.is_empty();
+                self.out.nodes.extend(nodes);
+                self.out.externals.extend(externals);
+            }
+        }
+        let std_macro = segs.len() == 1 && STD_MACROS.contains(&name.as_str());
+        if !found && !std_macro {
+            // Could be `#[macro_use] extern crate` or a path-dep macro:
+            // look in every crate in view before giving up.
+            let mut any = false;
+            for &c in &self.s.view {
+                for m in self.s.world.macros_named(c, &name) {
+                    self.out.nodes.insert(NodeKey::item(m));
+                    any = true;
+                }
+            }
+            if !any && self.s.world.resolve(self.cx.module, &segs).is_empty() {
+                let location = self.location(span);
+                self.out
+                    .unresolved
+                    .push((format!("{}!", segs.join("::")), location));
+            }
+        }
+    }
+
+    /// Declares the items of a block (visible in all of it) and its `use`s.
+    fn declare_block_items(&mut self, stmts: &[syn::Stmt]) {
+        for stmt in stmts {
+            if let syn::Stmt::Item(item) = stmt {
+                match item {
+                    syn::Item::Use(u) => {
+                        let mut entries = Vec::new();
+                        flatten_use(
+                            &u.tree,
+                            &mut Vec::new(),
+                            u.leading_colon.is_some(),
+                            &mut entries,
+                        );
+                        if let Some(scope) = self.scopes.last_mut() {
+                            scope.uses.extend(entries);
+                        }
+                    }
+                    other => {
+                        if let Some(name) = item_name(other) {
+                            if let Some(scope) = self.scopes.last_mut() {
+                                scope.items.insert(name);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn item_name(item: &syn::Item) -> Option<String> {
+    let ident = match item {
+        syn::Item::Fn(f) => &f.sig.ident,
+        syn::Item::Struct(s) => &s.ident,
+        syn::Item::Enum(e) => &e.ident,
+        syn::Item::Const(c) => &c.ident,
+        syn::Item::Static(s) => &s.ident,
+        syn::Item::Type(t) => &t.ident,
+        syn::Item::Trait(t) => &t.ident,
+        syn::Item::Union(u) => &u.ident,
+        syn::Item::Mod(m) => &m.ident,
+        _ => return None,
+    };
+    Some(ident.to_string())
+}
+
+/// Flattens a syn use tree into entries, like [`crate::shallow`] does.
+fn flatten_use(
+    tree: &syn::UseTree,
+    prefix: &mut Vec<String>,
+    leading: bool,
+    out: &mut Vec<UseEntry>,
+) {
+    if leading && prefix.is_empty() {
+        prefix.push("::".into());
+    }
+    match tree {
+        syn::UseTree::Path(p) => {
+            prefix.push(p.ident.to_string());
+            flatten_use(&p.tree, prefix, false, out);
+            prefix.pop();
+        }
+        syn::UseTree::Name(n) => {
+            let name = n.ident.to_string();
+            let (path, bound) = if name == "self" {
+                (prefix.clone(), prefix.last().cloned().unwrap_or_default())
+            } else {
+                let mut p = prefix.clone();
+                p.push(name.clone());
+                (p, name)
+            };
+            out.push(UseEntry {
+                path,
+                name: Some(bound),
+                glob: false,
+            });
+        }
+        syn::UseTree::Rename(r) => {
+            let mut path = prefix.clone();
+            if r.ident != "self" {
+                path.push(r.ident.to_string());
+            }
+            let alias = r.rename.to_string();
+            out.push(UseEntry {
+                path,
+                name: (alias != "_").then_some(alias),
+                glob: false,
+            });
+        }
+        syn::UseTree::Glob(_) => out.push(UseEntry {
+            path: prefix.clone(),
+            name: None,
+            glob: true,
+        }),
+        syn::UseTree::Group(g) => {
+            for t in &g.items {
+                flatten_use(t, prefix, false, out);
+            }
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Walker<'_, '_> {
+    fn visit_attribute(&mut self, _: &'ast syn::Attribute) {
+        // Attributes inside code are not calls.
+    }
+
+    fn visit_block(&mut self, block: &'ast syn::Block) {
+        self.push();
+        self.declare_block_items(&block.stmts);
+        for stmt in &block.stmts {
+            self.visit_stmt(stmt);
+        }
+        self.pop();
+    }
+
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        let mut ty = Ty::Unknown;
+        if let Some(init) = &local.init {
+            self.visit_expr(&init.expr);
+            if let Some((_, diverge)) = &init.diverge {
+                self.visit_expr(diverge);
+            }
+            ty = self.infer(&init.expr);
+        }
+        self.bind_pat(&local.pat, ty);
+    }
+
+    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+        self.walk_fn(&f.sig, Some(&f.block));
+    }
+
+    fn visit_item_use(&mut self, _: &'ast syn::ItemUse) {
+        // Handled by declare_block_items.
+    }
+
+    fn visit_item_impl(&mut self, imp: &'ast syn::ItemImpl) {
+        // A local impl: its methods see `Self` as the local type.
+        self.visit_generics(&imp.generics);
+        self.visit_type(&imp.self_ty);
+        let saved = self.cx.self_ty.clone();
+        self.cx.self_ty = Some(self.s.ty_of(&self.cx, &imp.self_ty));
+        for item in &imp.items {
+            match item {
+                syn::ImplItem::Fn(f) => self.walk_fn(&f.sig, Some(&f.block)),
+                other => visit::visit_impl_item(self, other),
+            }
+        }
+        self.cx.self_ty = saved;
+    }
+
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        self.push();
+        for input in &c.inputs {
+            self.bind_pat(input, Ty::Unknown);
+        }
+        if let syn::ReturnType::Type(_, ty) = &c.output {
+            self.visit_type(ty);
+        }
+        self.visit_expr(&c.body);
+        self.pop();
+    }
+
+    fn visit_arm(&mut self, arm: &'ast syn::Arm) {
+        self.push();
+        self.bind_pat(&arm.pat, Ty::Unknown);
+        self.visit_expr(&arm.body);
+        self.pop();
+    }
+
+    fn visit_expr_match(&mut self, m: &'ast syn::ExprMatch) {
+        self.visit_expr(&m.expr);
+        let scrutinee = self.infer(&m.expr);
+        for arm in &m.arms {
+            self.push();
+            self.bind_pat(&arm.pat, scrutinee.clone());
+            self.visit_expr(&arm.body);
+            self.pop();
+        }
+    }
+
+    fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+        self.visit_expr(&f.expr);
+        let elem = self.infer(&f.expr).element();
+        self.push();
+        self.bind_pat(&f.pat, elem);
+        self.visit_block(&f.body);
+        self.pop();
+    }
+
+    fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
+        self.push();
+        self.visit_expr(&e.cond);
+        self.visit_block(&e.then_branch);
+        self.pop();
+        if let Some((_, other)) = &e.else_branch {
+            self.visit_expr(other);
+        }
+    }
+
+    fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
+        self.push();
+        self.visit_expr(&e.cond);
+        self.visit_block(&e.body);
+        self.pop();
+    }
+
+    fn visit_expr_let(&mut self, e: &'ast syn::ExprLet) {
+        self.visit_expr(&e.expr);
+        let ty = self.infer(&e.expr);
+        self.bind_pat(&e.pat, ty);
+    }
+
+    fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+        match &p.qself {
+            Some(q) => self.record_qself(q, &p.path),
+            None => {
+                self.record_syn_path(&p.path);
+            }
+        }
+    }
+
+    fn visit_expr_struct(&mut self, s: &'ast syn::ExprStruct) {
+        match &s.qself {
+            Some(q) => self.record_qself(q, &s.path),
+            None => {
+                self.record_syn_path(&s.path);
+            }
+        }
+        for field in &s.fields {
+            self.visit_expr(&field.expr);
+        }
+        if let Some(rest) = &s.rest {
+            self.visit_expr(rest);
+        }
+    }
+
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        self.visit_expr(&m.receiver);
+        let recv = self.infer(&m.receiver);
+        let found = self.s.methods(&recv, &m.method.to_string());
+        self.out.nodes.extend(found);
+        if let Some(turbofish) = &m.turbofish {
+            self.visit_angle_bracketed_generic_arguments(turbofish);
+        }
+        for arg in &m.args {
+            self.visit_expr(arg);
+        }
+    }
+
+    fn visit_type_path(&mut self, t: &'ast syn::TypePath) {
+        match &t.qself {
+            Some(q) => self.record_qself(q, &t.path),
+            None => {
+                self.record_syn_path(&t.path);
+            }
+        }
+    }
+
+    fn visit_trait_bound(&mut self, b: &'ast syn::TraitBound) {
+        self.record_syn_path(&b.path);
+    }
+
+    fn visit_path(&mut self, path: &'ast syn::Path) {
+        // Paths are resolved where their role is known (expression, type,
+        // pattern, macro); elsewhere only their generic arguments matter.
+        for seg in &path.segments {
+            self.visit_path_arguments(&seg.arguments);
+        }
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        self.record_macro(mac);
+        let std_macro = mac
+            .path
+            .get_ident()
+            .is_some_and(|i| STD_MACROS.contains(&i.to_string().as_str()));
+        if !std_macro {
+            self.quiet += 1;
+        }
+        self.walk_macro_args(mac);
+        if !std_macro {
+            self.quiet -= 1;
+        }
+    }
+
+    fn visit_lifetime(&mut self, _: &'ast syn::Lifetime) {}
+}

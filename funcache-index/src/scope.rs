@@ -1,0 +1,558 @@
+//! Name resolution over the module tree: `use` maps (renames, globs, nested
+//! groups, `self`/`super`/`crate`), the extern prelude (dependencies by the
+//! name code uses) and the std prelude.
+//!
+//! Namespaces are not separated: a name bound as both a module and a
+//! function resolves to both. That can only over-include.
+
+use std::collections::HashSet;
+
+use crate::cache::{CrateId, DepBinding, World};
+use crate::module_tree::{ItemId, ModId};
+use crate::shallow::ItemKind;
+
+/// An item of some crate in the world.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct ItemRef {
+    pub krate: CrateId,
+    pub item: ItemId,
+}
+
+/// A module of some crate in the world.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct ModRef {
+    pub krate: CrateId,
+    pub module: ModId,
+}
+
+/// A node of the dependency graph: an item, or an item of an impl/trait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct NodeKey {
+    pub item: ItemRef,
+    /// Index into the impl's or trait's items; [`NodeKey::WHOLE`] for the
+    /// item itself.
+    pub assoc: u32,
+}
+
+impl NodeKey {
+    /// `assoc` of a node that is a whole item.
+    pub const WHOLE: u32 = u32::MAX;
+
+    /// The node of a whole item.
+    pub fn item(item: ItemRef) -> NodeKey {
+        NodeKey {
+            item,
+            assoc: Self::WHOLE,
+        }
+    }
+
+    /// The node of item `assoc` of impl or trait `item`.
+    pub fn assoc(item: ItemRef, assoc: usize) -> NodeKey {
+        NodeKey {
+            item,
+            assoc: assoc as u32,
+        }
+    }
+}
+
+/// What a name or path denotes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Binding {
+    Item(ItemRef),
+    Module(ModRef),
+    /// `Type::name` or `Trait::name` where `Type`/`Trait` is an item.
+    Assoc(ItemRef, String),
+    /// An external crate (or something in it): `name@version`.
+    External(String),
+    /// std, core, alloc, the prelude, primitives.
+    Std,
+}
+
+/// Crates whose items contribute nothing to a fingerprint.
+pub(crate) const STD_CRATES: &[&str] = &["std", "core", "alloc", "proc_macro", "test"];
+
+/// Names in scope everywhere: the std prelude (all editions), primitive
+/// types and built-in derive/attribute names.
+pub(crate) const PRELUDE: &[&str] = &[
+    "Option",
+    "Some",
+    "None",
+    "Result",
+    "Ok",
+    "Err",
+    "Vec",
+    "String",
+    "Box",
+    "ToString",
+    "ToOwned",
+    "Clone",
+    "Copy",
+    "Send",
+    "Sync",
+    "Sized",
+    "Unpin",
+    "Drop",
+    "Fn",
+    "FnMut",
+    "FnOnce",
+    "AsRef",
+    "AsMut",
+    "Into",
+    "From",
+    "Default",
+    "Iterator",
+    "Extend",
+    "IntoIterator",
+    "DoubleEndedIterator",
+    "ExactSizeIterator",
+    "PartialEq",
+    "Eq",
+    "PartialOrd",
+    "Ord",
+    "Hash",
+    "Debug",
+    "TryFrom",
+    "TryInto",
+    "FromIterator",
+    "drop",
+    "Future",
+    "IntoFuture",
+    "AsyncFn",
+    "AsyncFnMut",
+    "AsyncFnOnce",
+    "size_of",
+    "size_of_val",
+    "align_of",
+    "align_of_val",
+    "bool",
+    "char",
+    "str",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "usize",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "i128",
+    "isize",
+    "f16",
+    "f32",
+    "f64",
+    "f128",
+    "Self",
+    "self",
+    "_",
+];
+
+/// Macros that come with the language or std.
+pub(crate) const STD_MACROS: &[&str] = &[
+    "println",
+    "print",
+    "eprintln",
+    "eprint",
+    "format",
+    "format_args",
+    "vec",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "panic",
+    "unreachable",
+    "unimplemented",
+    "todo",
+    "write",
+    "writeln",
+    "matches",
+    "dbg",
+    "include_str",
+    "include_bytes",
+    "include",
+    "concat",
+    "stringify",
+    "env",
+    "option_env",
+    "line",
+    "column",
+    "file",
+    "module_path",
+    "cfg",
+    "compile_error",
+    "thread_local",
+    "try",
+    "const_format_args",
+    "concat_idents",
+    "trace_macros",
+    "log_syntax",
+    "global_asm",
+    "asm",
+    "naked_asm",
+    "addr_of",
+    "addr_of_mut",
+    "offset_of",
+    "cfg_select",
+    "pin",
+    "ready",
+    "join",
+    "is_x86_feature_detected",
+    "assert_matches",
+    "macro_rules",
+];
+
+impl World {
+    /// The crate root module of crate `krate`.
+    pub fn root_of(krate: CrateId) -> ModRef {
+        ModRef { krate, module: 0 }
+    }
+
+    /// Names bound in module `m` itself: its items, its `use`s and, failing
+    /// those, its glob imports.
+    pub fn lookup_in_module(
+        &self,
+        m: ModRef,
+        name: &str,
+        seen: &mut HashSet<(ModRef, String)>,
+    ) -> Vec<Binding> {
+        if !seen.insert((m, name.to_owned())) {
+            return Vec::new();
+        }
+        let krate = &self.crates[m.krate as usize];
+        let module = &krate.index.modules[m.module as usize];
+        let mut out = Vec::new();
+        if let Some(ids) = module.names.get(name) {
+            for &id in ids {
+                let it = &krate.index.items[id as usize];
+                match (&it.item.kind, it.child) {
+                    (ItemKind::Mod { .. }, Some(child)) => out.push(Binding::Module(ModRef {
+                        krate: m.krate,
+                        module: child,
+                    })),
+                    (ItemKind::Mod { .. }, None) => {}
+                    (ItemKind::ExternCrate { krate: target }, _) => {
+                        out.extend(self.extern_crate(m.krate, target));
+                    }
+                    _ => out.push(Binding::Item(ItemRef {
+                        krate: m.krate,
+                        item: id,
+                    })),
+                }
+            }
+        }
+        for entry in &module.uses {
+            if !entry.glob && entry.name.as_deref() == Some(name) {
+                for b in self.resolve_segments(m, &entry.path, seen) {
+                    push_unique(&mut out, b);
+                }
+            }
+        }
+        if out.is_empty() {
+            for entry in module.uses.iter().filter(|e| e.glob) {
+                for target in self.resolve_segments(m, &entry.path, seen) {
+                    match target {
+                        Binding::Module(t) => {
+                            for b in self.lookup_in_module(t, name, seen) {
+                                push_unique(&mut out, b);
+                            }
+                        }
+                        Binding::Item(e) => {
+                            if let ItemKind::Enum { variants } = &self.item(e).item.kind {
+                                if variants.iter().any(|v| v == name) {
+                                    push_unique(&mut out, Binding::Item(e));
+                                }
+                            }
+                        }
+                        // `use serde::*;`: the name may come from there.
+                        Binding::External(x) => push_unique(&mut out, Binding::External(x)),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        seen.remove(&(m, name.to_owned()));
+        out
+    }
+
+    /// A name as the first segment of a path written in module `m`: the
+    /// module's bindings, then the extern prelude, then the std prelude.
+    pub fn lookup_in_scope(
+        &self,
+        m: ModRef,
+        name: &str,
+        seen: &mut HashSet<(ModRef, String)>,
+    ) -> Vec<Binding> {
+        let found = self.lookup_in_module(m, name, seen);
+        if !found.is_empty() {
+            return found;
+        }
+        let extern_found = self.extern_crate(m.krate, name);
+        if !extern_found.is_empty() {
+            return extern_found;
+        }
+        if PRELUDE.contains(&name) {
+            return vec![Binding::Std];
+        }
+        self.macro_call_fallback(m)
+    }
+
+    /// A name not found in module `m` may be generated by one of its
+    /// item-position macro calls (`thread_local!`, `lazy_static!`, syn's
+    /// `ast_struct!`): those calls stand in for it.
+    fn macro_call_fallback(&self, m: ModRef) -> Vec<Binding> {
+        self.crates[m.krate as usize].index.modules[m.module as usize]
+            .macro_calls
+            .iter()
+            .map(|&item| {
+                Binding::Item(ItemRef {
+                    krate: m.krate,
+                    item,
+                })
+            })
+            .collect()
+    }
+
+    /// A crate named `name` as seen from crate `from`.
+    fn extern_crate(&self, from: CrateId, name: &str) -> Vec<Binding> {
+        let name = name.trim_start_matches("r#");
+        if STD_CRATES.contains(&name) {
+            return vec![Binding::Std];
+        }
+        let krate = &self.crates[from as usize];
+        if name == "self" {
+            return vec![Binding::Module(World::root_of(from))];
+        }
+        match krate.deps.get(name) {
+            Some(DepBinding::Crate(id)) => vec![Binding::Module(World::root_of(*id))],
+            Some(DepBinding::External(x)) => vec![Binding::External(x.clone())],
+            None => Vec::new(),
+        }
+    }
+
+    /// Resolves a path written in module `m`. An empty result means the path
+    /// is unresolved.
+    pub fn resolve_segments(
+        &self,
+        m: ModRef,
+        segs: &[String],
+        seen: &mut HashSet<(ModRef, String)>,
+    ) -> Vec<Binding> {
+        let Some(first) = segs.first() else {
+            return Vec::new();
+        };
+        let mut rest = &segs[1..];
+        let mut current: Vec<Binding> = match first.as_str() {
+            "crate" | "$crate" => vec![Binding::Module(World::root_of(m.krate))],
+            "self" => vec![Binding::Module(m)],
+            "super" => {
+                let mut module = m;
+                let mut up = 1;
+                while rest.first().is_some_and(|s| s == "super") {
+                    up += 1;
+                    rest = &rest[1..];
+                }
+                for _ in 0..up {
+                    match self.crates[m.krate as usize].index.modules[module.module as usize].parent
+                    {
+                        Some(p) => module.module = p,
+                        None => return Vec::new(),
+                    }
+                }
+                vec![Binding::Module(module)]
+            }
+            "::" => match rest.first() {
+                Some(name) => {
+                    let found = self.extern_crate(m.krate, name);
+                    rest = &rest[1..];
+                    found
+                }
+                None => return Vec::new(),
+            },
+            name => self.lookup_in_scope(m, name, seen),
+        };
+        for seg in rest {
+            let mut next = Vec::new();
+            for b in current {
+                match b {
+                    Binding::Module(t) => {
+                        let mut found = self.lookup_in_module(t, seg, seen);
+                        if found.is_empty() {
+                            found = self.macro_call_fallback(t);
+                        }
+                        for b in found {
+                            push_unique(&mut next, b);
+                        }
+                    }
+                    Binding::Item(i) => {
+                        let kind = &self.item(i).item.kind;
+                        match kind {
+                            ItemKind::Enum { variants } if variants.iter().any(|v| v == seg) => {
+                                push_unique(&mut next, Binding::Item(i));
+                            }
+                            ItemKind::Struct
+                            | ItemKind::Enum { .. }
+                            | ItemKind::Union
+                            | ItemKind::TypeAlias
+                            | ItemKind::Trait { .. } => {
+                                push_unique(&mut next, Binding::Assoc(i, seg.clone()))
+                            }
+                            _ => {}
+                        }
+                    }
+                    Binding::Assoc(i, name) => push_unique(&mut next, Binding::Assoc(i, name)),
+                    other => push_unique(&mut next, other),
+                }
+            }
+            current = next;
+            if current.is_empty() {
+                break;
+            }
+        }
+        current
+    }
+
+    /// Convenience: [`World::resolve_segments`] with a fresh cycle guard.
+    pub fn resolve(&self, m: ModRef, segs: &[String]) -> Vec<Binding> {
+        self.resolve_segments(m, segs, &mut HashSet::new())
+    }
+
+    /// The indexed item behind a reference.
+    pub fn item(&self, r: ItemRef) -> &crate::module_tree::IndexedItem {
+        &self.crates[r.krate as usize].index.items[r.item as usize]
+    }
+
+    /// The module an item is written in.
+    pub fn module_of(&self, r: ItemRef) -> ModRef {
+        ModRef {
+            krate: r.krate,
+            module: self.item(r).module,
+        }
+    }
+
+    /// `macro_rules!` macros named `name` in crate `krate`.
+    pub fn macros_named(&self, krate: CrateId, name: &str) -> Vec<ItemRef> {
+        self.crates[krate as usize]
+            .index
+            .macros
+            .get(name)
+            .map(|ids| ids.iter().map(|&item| ItemRef { krate, item }).collect())
+            .unwrap_or_default()
+    }
+}
+
+fn push_unique(out: &mut Vec<Binding>, b: Binding) {
+    if !out.contains(&b) {
+        out.push(b);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn world_for(files: &[(&str, &str)]) -> (tempfile::TempDir, World, CrateId) {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let mut world = World::default();
+        let root = dir.path().join("src/lib.rs");
+        let id = world
+            .load_crate(dir.path(), &root, "fixture", None)
+            .unwrap();
+        (dir, world, id)
+    }
+
+    fn segs(path: &str) -> Vec<String> {
+        path.split("::").map(str::to_owned).collect()
+    }
+
+    fn names(world: &World, bindings: &[Binding]) -> Vec<String> {
+        bindings
+            .iter()
+            .map(|b| match b {
+                Binding::Item(i) => world.item(*i).item.name.clone(),
+                Binding::Module(m) => format!(
+                    "mod {}",
+                    world.crates[m.krate as usize].index.modules[m.module as usize]
+                        .path
+                        .join("::")
+                ),
+                Binding::Assoc(i, n) => format!("{}::{n}", world.item(*i).item.name),
+                Binding::External(x) => format!("ext {x}"),
+                Binding::Std => "std".into(),
+            })
+            .collect()
+    }
+
+    const MANIFEST: &str = "[package]\nname = \"fixture\"\nversion = \"0.1.0\"\n[dependencies]\nrx = { package = \"regex\", version = \"1\" }\n";
+
+    #[test]
+    fn use_maps() {
+        let (_dir, world, id) = world_for(&[
+            ("Cargo.toml", MANIFEST),
+            (
+                "src/lib.rs",
+                "mod a; mod b; pub use a::deep::{self as dd, target as renamed}; use b::*; use rx::Regex as R; enum E { V1, V2 } use E::*;",
+            ),
+            (
+                "src/a.rs",
+                "pub mod deep { pub fn target() {} pub fn other() {} } pub fn up() { } ",
+            ),
+            (
+                "src/b.rs",
+                "pub fn globbed() {} pub use super::a::up as up2; pub mod c { use super::super::a; pub fn f() {} }",
+            ),
+        ]);
+        let root = World::root_of(id);
+        let r = |p: &str| names(&world, &world.resolve(root, &segs(p)));
+        assert_eq!(r("renamed"), ["target"]);
+        assert_eq!(r("dd::other"), ["other"]);
+        assert_eq!(r("globbed"), ["globbed"]);
+        assert_eq!(r("up2"), ["up"]);
+        assert_eq!(r("crate::b::c::f"), ["f"]);
+        assert_eq!(r("self::a::up"), ["up"]);
+        assert_eq!(r("R"), ["ext regex@1"]);
+        assert_eq!(r("rx::bytes::Regex"), ["ext regex@1"]);
+        assert_eq!(r("V2"), ["E"]);
+        assert_eq!(r("E::V1"), ["E"]);
+        assert_eq!(r("E::new"), ["E::new"]);
+        assert_eq!(r("std::mem::swap"), ["std"]);
+        assert_eq!(r("Vec"), ["std"]);
+        assert!(r("missing").is_empty());
+        assert!(r("a::missing").is_empty());
+        // `super` and `crate` from inside a nested module.
+        let c = world.resolve(root, &segs("b::c"));
+        let Binding::Module(cm) = c[0] else { panic!() };
+        assert_eq!(names(&world, &world.resolve(cm, &segs("a::up"))), ["up"]);
+        assert_eq!(
+            names(&world, &world.resolve(cm, &segs("super::globbed"))),
+            ["globbed"]
+        );
+        assert_eq!(names(&world, &world.resolve(cm, &segs("crate::E"))), ["E"]);
+        let _ = Path::new("");
+    }
+
+    #[test]
+    fn glob_cycles_terminate() {
+        let (_dir, world, id) = world_for(&[
+            ("Cargo.toml", MANIFEST),
+            (
+                "src/lib.rs",
+                "mod a { pub use super::b::*; } mod b { pub use super::a::*; } use a::*;",
+            ),
+        ]);
+        assert!(
+            world
+                .resolve(World::root_of(id), &segs("nothing"))
+                .is_empty()
+        );
+    }
+}
