@@ -56,7 +56,7 @@ pub(crate) fn cache(args: TokenStream, item: TokenStream) -> TokenStream {
 fn expand(args: TokenStream, function: &ItemFn) -> syn::Result<TokenStream> {
     let options: CacheOptions = syn::parse2(args)?;
     let signature = Signature::read(&function.sig, &options)?;
-    let source = source::analyze(function, &options);
+    let source = source::analyze(function, &options)?;
     Ok(Expansion::new(function, &options, &signature, &source).generate())
 }
 
@@ -380,10 +380,12 @@ impl<'a> Expansion<'a> {
     fn static_item(&self) -> TokenStream {
         let krate = &self.krate;
         let source = self.source;
-        let name = self.name().to_string();
-        let suffix = match &source.impl_context {
-            Some(context) => format!("::{}::{name}", context.self_ty),
-            None => format!("::{name}"),
+        let id = match &source.id {
+            Some(id) => quote!(#id),
+            None => {
+                let suffix = format!("::{}", self.name());
+                quote!(::core::concat!(::core::module_path!(), #suffix))
+            }
         };
         let fingerprint = source.fingerprint;
         let memory = self.memory;
@@ -404,7 +406,7 @@ impl<'a> Expansion<'a> {
             #(#tracked)*
             static __FUNCACHE: #krate::__private::FnCache =
                 #krate::__private::FnCache::new(#krate::__private::FnMeta {
-                    id: ::core::concat!(::core::module_path!(), #suffix),
+                    id: #id,
                     fingerprint: [#(#fingerprint),*],
                     memory: #memory,
                     dir: #krate::__private::DirChoice::Default(#default_dir),

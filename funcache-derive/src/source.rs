@@ -1,14 +1,23 @@
 //! What the source says about a cached function: its fingerprint and the
-//! dependency list embedded beside it.
+//! dependency list embedded beside it, from the call-graph index.
+//!
+//! When the index cannot analyze the function (a crate layout it does not
+//! understand, a doctest, syntax its scanner rejects), the fingerprint falls
+//! back to the function's own tokens plus a digest of every `.rs` file of
+//! the package: any edit anywhere then invalidates. That is coarse, but it
+//! can never serve a stale result. With `strict`, the failure is an error.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use funcache_index::{CacheOptions, Dependency, FingerprintInput, canonical_hash};
+use proc_macro2::Span;
+use quote::ToTokens;
+
+use funcache_index::{
+    Analysis, CacheOptions, Dependency, FingerprintInput, MacroSite, Unresolved, canonical_hash,
+};
 
 /// Where the function sits, when the index could tell.
 pub(crate) struct ImplContext {
-    /// The impl's self type as written, e.g. `Parser`.
-    pub self_ty: String,
     /// Whether it is a trait impl (companions cannot be added there).
     pub is_trait_impl: bool,
     /// Whether the impl has type or const parameters (then `Self`'s type
@@ -18,40 +27,198 @@ pub(crate) struct ImplContext {
 
 /// The source facts the expansion embeds.
 pub(crate) struct SourceInfo {
-    /// Path of the function below the crate root, e.g. `steps::parse`, when
-    /// the index located it.
-    #[allow(dead_code)] // read once the index locates functions
-    pub item_path: Option<String>,
+    /// The function's id in the cache directory when the index located it
+    /// (`my_crate::steps::parse`); otherwise the expansion derives it from
+    /// `module_path!()`.
+    pub id: Option<String>,
     pub impl_context: Option<ImplContext>,
     pub fingerprint: [u8; 32],
     /// (qualified path, hex hash), sorted.
     pub dependencies: Vec<(String, String)>,
     pub externals: Vec<String>,
+    /// `path (at file:line:column)` of each unresolved reference.
     pub unresolved: Vec<String>,
     /// Files read that rustc does not track for this crate.
     pub tracked_files: Vec<PathBuf>,
 }
 
-/// Fingerprints the function from its own canonical tokens and the
-/// options' salt.
-pub(crate) fn analyze(item: &syn::ItemFn, options: &CacheOptions) -> SourceInfo {
+/// Where this expansion happens, from the proc-macro environment.
+fn macro_site() -> Option<MacroSite> {
+    let span = proc_macro::Span::call_site();
+    let file = span.local_file()?;
+    let file = if file.is_absolute() {
+        file
+    } else {
+        std::env::current_dir().ok()?.join(file)
+    };
+    Some(MacroSite {
+        manifest_dir: std::env::var_os("CARGO_MANIFEST_DIR")?.into(),
+        crate_name: std::env::var("CARGO_CRATE_NAME").ok()?,
+        bin_name: std::env::var("CARGO_BIN_NAME").ok(),
+        file,
+        line: span.line(),
+    })
+}
+
+/// Analyzes `item` through the index, falling back as described above.
+pub(crate) fn analyze(item: &syn::ItemFn, options: &CacheOptions) -> syn::Result<SourceInfo> {
+    let salt = options.salt();
+    let analysis = match macro_site() {
+        Some(site) => {
+            funcache_index::analyze_cached_fn(&site, &item.to_token_stream().to_string(), &salt)
+                .map_err(|error| error.to_string())
+        }
+        None => Err("the macro is not running under cargo".to_owned()),
+    };
+    match analysis {
+        Ok(analysis) => {
+            if let Some(strict) = options.strict {
+                check_strict(item, &analysis, strict)?;
+            }
+            Ok(from_analysis(analysis))
+        }
+        Err(reason) => match options.strict {
+            Some(strict) => Err(syn::Error::new(
+                strict,
+                format!("`strict`: the source index could not analyze this function: {reason}"),
+            )),
+            None => Ok(fallback(item, &salt)),
+        },
+    }
+}
+
+fn from_analysis(analysis: Analysis) -> SourceInfo {
+    let crate_name = std::env::var("CARGO_CRATE_NAME").unwrap_or_default();
+    SourceInfo {
+        id: Some(format!("{crate_name}::{}", analysis.item_path)),
+        impl_context: analysis.impl_context.map(|context| ImplContext {
+            is_trait_impl: context.trait_.is_some(),
+            generic: context.generic,
+        }),
+        fingerprint: *analysis.fingerprint.as_bytes(),
+        dependencies: analysis
+            .dependencies
+            .into_iter()
+            .map(|dependency| (dependency.path, dependency.hash.to_string()))
+            .collect(),
+        externals: analysis.externals,
+        unresolved: analysis
+            .unresolved
+            .iter()
+            .map(|unresolved| format!("{} (at {})", unresolved.path, unresolved.location))
+            .collect(),
+        tracked_files: analysis.tracked_files,
+    }
+}
+
+/// `strict`: every unresolved reference is an error, at its own span when
+/// it is in the function itself.
+fn check_strict(item: &syn::ItemFn, analysis: &Analysis, strict: Span) -> syn::Result<()> {
+    let mut errors: Option<syn::Error> = None;
+    for unresolved in &analysis.unresolved {
+        let span = if unresolved.in_root {
+            span_of(item, unresolved).unwrap_or(strict)
+        } else {
+            strict
+        };
+        let error = syn::Error::new(
+            span,
+            format!(
+                "`strict`: cannot resolve `{}` (at {}); changes to it would not invalidate \
+                 this cache",
+                unresolved.path, unresolved.location
+            ),
+        );
+        match &mut errors {
+            Some(existing) => existing.combine(error),
+            None => errors = Some(error),
+        }
+    }
+    errors.map_or(Ok(()), Err)
+}
+
+/// The span of the first identifier in the function that matches the last
+/// segment of an unresolved path.
+fn span_of(item: &syn::ItemFn, unresolved: &Unresolved) -> Option<Span> {
+    let last = unresolved
+        .path
+        .trim_end_matches('!')
+        .rsplit(['.', ':'])
+        .next()
+        .filter(|name| !name.is_empty())?;
+    fn find(tokens: proc_macro2::TokenStream, name: &str) -> Option<Span> {
+        tokens.into_iter().find_map(|tree| match tree {
+            proc_macro2::TokenTree::Ident(ident) if ident == name => Some(ident.span()),
+            proc_macro2::TokenTree::Group(group) => find(group.stream(), name),
+            _ => None,
+        })
+    }
+    find(item.block.to_token_stream(), last)
+}
+
+/// Own tokens plus every `.rs` file of the package.
+fn fallback(item: &syn::ItemFn, salt: &[u8]) -> SourceInfo {
     let path = format!("crate::{}", item.sig.ident);
     let hash = canonical_hash(item);
+    let mut dependencies = vec![Dependency {
+        path: path.clone(),
+        hash,
+    }];
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    if let Some(digest) = manifest_dir.as_deref().and_then(package_sources_digest) {
+        dependencies.push(Dependency {
+            path: "<all package sources>".to_owned(),
+            hash: digest,
+        });
+    }
     let input = FingerprintInput {
-        dependencies: vec![Dependency {
-            path: path.clone(),
-            hash,
-        }],
+        dependencies: dependencies.clone(),
         externals: Vec::new(),
-        salt: options.salt(),
+        salt: salt.to_vec(),
     };
     SourceInfo {
-        item_path: None,
+        id: None,
         impl_context: None,
         fingerprint: *input.fingerprint().as_bytes(),
-        dependencies: vec![(path, hash.to_string())],
+        dependencies: dependencies
+            .into_iter()
+            .map(|d| (d.path, d.hash.to_string()))
+            .collect(),
         externals: Vec::new(),
         unresolved: Vec::new(),
         tracked_files: Vec::new(),
     }
+}
+
+/// A digest of every `.rs` file under the package directory (skipping
+/// `target/` and hidden directories), in path order, relative paths
+/// included.
+fn package_sources_digest(manifest_dir: &Path) -> Option<funcache_index::Digest> {
+    let visible = |entry: &walkdir::DirEntry| {
+        let name = entry.file_name().to_string_lossy();
+        entry.depth() == 0
+            || !(name.starts_with('.') || (entry.file_type().is_dir() && name == "target"))
+    };
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(manifest_dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(visible)
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_file())
+        .map(walkdir::DirEntry::into_path)
+        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+        .collect();
+    if files.is_empty() {
+        return None;
+    }
+    files.sort();
+    let mut hasher = blake3::Hasher::new();
+    for file in files {
+        let relative = file.strip_prefix(manifest_dir).unwrap_or(&file);
+        hasher.update(relative.to_string_lossy().as_bytes());
+        hasher.update(&[0]);
+        hasher.update(&std::fs::read(&file).unwrap_or_default());
+        hasher.update(&[0]);
+    }
+    Some(hasher.finalize().into())
 }

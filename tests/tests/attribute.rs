@@ -69,7 +69,21 @@ fn free_function_and_companions() {
         "{}",
         square_cache().id()
     );
-    assert_eq!(square_cache().dependencies().len(), 1);
+    let paths: Vec<&str> = square_cache()
+        .dependencies()
+        .iter()
+        .map(|d| d.path())
+        .collect();
+    assert_eq!(
+        paths,
+        ["crate::SQUARE_RUNS", "crate::square"],
+        "the static it reads is a dependency"
+    );
+    assert!(
+        square_cache().unresolved().is_empty(),
+        "{:?}",
+        square_cache().unresolved()
+    );
     square_cache().clear().unwrap();
     assert_eq!(square(3), 9);
     assert_eq!(
@@ -381,4 +395,80 @@ fn destructuring_and_mut_parameters() {
     assert_eq!(area((2, 3), 1), 6);
     assert_eq!(area((3, 2), 1), 6);
     assert_eq!(PATTERN_RUNS.load(Ordering::SeqCst), 2);
+}
+
+static HELPER_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+impl Model {
+    /// An associated function whose signature never mentions `Self`: only
+    /// the index can tell the macro it is inside an impl.
+    #[funcache::cache]
+    fn scale(x: i64) -> i64 {
+        HELPER_RUNS.fetch_add(1, Ordering::SeqCst);
+        x * 100
+    }
+}
+
+#[test]
+fn associated_functions_without_self_and_ids_with_the_type() {
+    setup();
+    assert_eq!(Model::scale(2), 200);
+    assert_eq!(Model::scale(2), 200);
+    assert_eq!(HELPER_RUNS.load(Ordering::SeqCst), 1);
+    assert_eq!(Model::scale_cache().id(), "attribute::Model::scale");
+    assert_eq!(Model::score_cache().id(), "attribute::Model::score");
+    assert_eq!(square_cache().id(), "attribute::square");
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct Wrapper<T> {
+    items: Vec<T>,
+}
+
+static LEN_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+impl<T: Serialize> Wrapper<T> {
+    /// In a generic impl the concrete `Self` is part of the key, though the
+    /// signature names neither `Self` nor `T`.
+    #[funcache::cache]
+    fn describe(count: usize) -> String {
+        LEN_RUNS.fetch_add(1, Ordering::SeqCst);
+        format!("{count} x {}", std::any::type_name::<T>())
+    }
+}
+
+#[test]
+fn generic_impls_key_on_the_concrete_self_type() {
+    setup();
+    assert_eq!(Wrapper::<u8>::describe(3), "3 x u8");
+    assert_eq!(Wrapper::<u16>::describe(3), "3 x u16");
+    assert_eq!(Wrapper::<u8>::describe(3), "3 x u8");
+    assert_eq!(LEN_RUNS.load(Ordering::SeqCst), 2);
+}
+
+trait Scorer {
+    fn total(&self) -> i64;
+}
+
+static TOTAL_SCORE_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+impl Scorer for Model {
+    /// In a trait impl no companion can be added; the method is still
+    /// cached.
+    #[funcache::cache]
+    fn total(&self) -> i64 {
+        TOTAL_SCORE_RUNS.fetch_add(1, Ordering::SeqCst);
+        self.weights.iter().sum()
+    }
+}
+
+#[test]
+fn trait_impl_methods_are_cached_inline() {
+    setup();
+    let model = Model {
+        weights: vec![4, 5],
+    };
+    assert_eq!(model.total(), 9);
+    assert_eq!(model.total(), 9);
+    assert_eq!(TOTAL_SCORE_RUNS.load(Ordering::SeqCst), 1);
 }
