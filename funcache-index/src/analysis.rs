@@ -286,10 +286,10 @@ pub fn package_cached_fns(manifest_dir: &Path) -> Result<Vec<CachedFn>, IndexErr
                 }
                 ItemKind::Impl(parts) => {
                     for (i, a) in parts.items.iter().enumerate() {
-                        if matches!(a.kind, AssocKind::Fn(_)) {
-                            if let Some(o) = options(&a.attrs) {
-                                roots.push((NodeKey::assoc(item, i), o));
-                            }
+                        if matches!(a.kind, AssocKind::Fn(_))
+                            && let Some(o) = options(&a.attrs)
+                        {
+                            roots.push((NodeKey::assoc(item, i), o));
                         }
                     }
                 }

@@ -87,18 +87,18 @@ fn macro_text(path: &Path, name: &str) -> (String, usize) {
                 }
                 syn::Item::Impl(i) => {
                     for it in &i.items {
-                        if let syn::ImplItem::Fn(f) = it {
-                            if f.sig.ident == name {
-                                return Some(it.clone());
-                            }
+                        if let syn::ImplItem::Fn(f) = it
+                            && f.sig.ident == name
+                        {
+                            return Some(it.clone());
                         }
                     }
                 }
                 syn::Item::Mod(m) => {
-                    if let Some((_, items)) = &m.content {
-                        if let Some(found) = find(items, name) {
-                            return Some(found);
-                        }
+                    if let Some((_, items)) = &m.content
+                        && let Some(found) = find(items, name)
+                    {
+                        return Some(found);
                     }
                 }
                 _ => {}

@@ -95,10 +95,10 @@ impl World {
             let files = &mut self.files;
             CrateIndex::build(root, &mut |path: &Path| {
                 let stamp = Stamp::of(path);
-                if let Some(cached) = files.get(path) {
-                    if Some(cached.stamp) == stamp {
-                        return Ok(cached.clone());
-                    }
+                if let Some(cached) = files.get(path)
+                    && Some(cached.stamp) == stamp
+                {
+                    return Ok(cached.clone());
                 }
                 let parsed = Arc::new(ParsedFile::read(path)?);
                 files.insert(path.to_owned(), parsed.clone());
@@ -173,10 +173,10 @@ impl World {
     pub fn manifest(&mut self, dir: &Path) -> Result<Arc<Manifest>, IndexError> {
         let path = dir.join("Cargo.toml");
         let stamp = Stamp::of(&path);
-        if let Some((cached_stamp, manifest)) = self.manifests.get(dir) {
-            if *cached_stamp == stamp {
-                return Ok(manifest.clone());
-            }
+        if let Some((cached_stamp, manifest)) = self.manifests.get(dir)
+            && *cached_stamp == stamp
+        {
+            return Ok(manifest.clone());
         }
         let manifest = Arc::new(Manifest::load(dir)?);
         self.manifests
@@ -209,10 +209,10 @@ impl World {
         let mut i = 0;
         while i < out.len() {
             for dep in self.crates[out[i] as usize].deps.values() {
-                if let DepBinding::Crate(id) = dep {
-                    if !out.contains(id) {
-                        out.push(*id);
-                    }
+                if let DepBinding::Crate(id) = dep
+                    && !out.contains(id)
+                {
+                    out.push(*id);
                 }
             }
             i += 1;

@@ -146,13 +146,13 @@ impl Manifest {
         for table in tables {
             for (key, value) in table.iter() {
                 let mut dep = dep_from(dir, key, value);
-                if value.get("workspace").and_then(Item::as_bool) == Some(true) {
-                    if let Some(ws) = workspace.as_ref().and_then(|w| w.get(key)) {
-                        dep.path = dep.path.or(ws.path);
-                        dep.req = dep.req.or(ws.req);
-                        if value.get("package").is_none() {
-                            dep.package = ws.package;
-                        }
+                if value.get("workspace").and_then(Item::as_bool) == Some(true)
+                    && let Some(ws) = workspace.as_ref().and_then(|w| w.get(key))
+                {
+                    dep.path = dep.path.or(ws.path);
+                    dep.req = dep.req.or(ws.req);
+                    if value.get("package").is_none() {
+                        dep.package = ws.package;
                     }
                 }
                 if !manifest.deps.iter().any(|d| d.code_name == dep.code_name) {
@@ -296,10 +296,10 @@ impl Lock {
         if let Some(entry) = owner_entry {
             for dep in &entry.3 {
                 let mut parts = dep.split(' ');
-                if parts.next() == Some(package) {
-                    if let Some(version) = parts.next() {
-                        return format!("{package}@{version}");
-                    }
+                if parts.next() == Some(package)
+                    && let Some(version) = parts.next()
+                {
+                    return format!("{package}@{version}");
                 }
             }
         }

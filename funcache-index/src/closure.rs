@@ -181,12 +181,11 @@ impl Session<'_> {
                     );
                     // The trait's declaration of this item (its signature,
                     // its default) is part of what the impl means.
-                    if let Some(info) = self.impl_info(key.item) {
-                        if let (Some(t), ItemKind::Impl(imp)) = (info.trait_item, &it.item.kind) {
-                            if let Some(a) = imp.items.get(i as usize) {
-                                extra_edges.extend(self.trait_items_named(t, &a.name));
-                            }
-                        }
+                    if let Some(info) = self.impl_info(key.item)
+                        && let (Some(t), ItemKind::Impl(imp)) = (info.trait_item, &it.item.kind)
+                        && let Some(a) = imp.items.get(i as usize)
+                    {
+                        extra_edges.extend(self.trait_items_named(t, &a.name));
                     }
                 }
                 let item_hash = self.walk_assoc(&mut walker, own_text, strip, false);
@@ -272,15 +271,15 @@ impl Session<'_> {
         {
             extra_edges.extend(self.trait_impl_items(&TypeKey::Local(key.item)));
         }
-        if let Some(via) = &it.item.via_macro {
-            if let Some(name) = via.last() {
-                extra_edges.extend(
-                    world
-                        .macros_named(key.item.krate, name)
-                        .into_iter()
-                        .map(NodeKey::item),
-                );
-            }
+        if let Some(via) = &it.item.via_macro
+            && let Some(name) = via.last()
+        {
+            extra_edges.extend(
+                world
+                    .macros_named(key.item.krate, name)
+                    .into_iter()
+                    .map(NodeKey::item),
+            );
         }
         let mut out = walker.out;
         out.nodes.extend(extra_edges);
@@ -350,10 +349,9 @@ impl Session<'_> {
                 if d.impls
                     .get(&imp)
                     .is_some_and(|i| i.is_trait_impl && i.trait_item.is_none())
+                    && let ItemKind::Impl(parts) = &self.world.item(imp).item.kind
                 {
-                    if let ItemKind::Impl(parts) = &self.world.item(imp).item.kind {
-                        out.extend((0..parts.items.len()).map(|i| NodeKey::assoc(imp, i)));
-                    }
+                    out.extend((0..parts.items.len()).map(|i| NodeKey::assoc(imp, i)));
                 }
             }
         }
@@ -412,10 +410,10 @@ fn walk_derives(walker: &mut Walker, item: &syn::Item) {
         _ => return,
     };
     for attr in attrs {
-        if attr.path().is_ident("derive") {
-            if let syn::Meta::List(list) = &attr.meta {
-                walker.scan_tokens(list.tokens.clone());
-            }
+        if attr.path().is_ident("derive")
+            && let syn::Meta::List(list) = &attr.meta
+        {
+            walker.scan_tokens(list.tokens.clone());
         }
     }
 }

@@ -149,10 +149,10 @@ impl World {
                 _ => {}
             }
         }
-        if resolved.is_empty() {
-            if let Some(last) = segs.last() {
-                out.push(TypeKey::Foreign(last.clone()));
-            }
+        if resolved.is_empty()
+            && let Some(last) = segs.last()
+        {
+            out.push(TypeKey::Foreign(last.clone()));
         }
         out
     }

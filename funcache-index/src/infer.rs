@@ -121,10 +121,10 @@ impl Walker<'_, '_> {
         match expr {
             Expr::Path(p) if p.qself.is_none() => {
                 let segs = path_segments(&p.path);
-                if segs.len() == 1 {
-                    if let Some(ty) = self.local(&segs[0]) {
-                        return ty.clone();
-                    }
+                if segs.len() == 1
+                    && let Some(ty) = self.local(&segs[0])
+                {
+                    return ty.clone();
                 }
                 self.resolve(&segs).map_or(Ty::Unknown, |(_, _, ty)| ty)
             }
@@ -213,10 +213,10 @@ impl Walker<'_, '_> {
             return Ty::Unknown;
         };
         // A tuple struct or variant constructor names its type.
-        if let Ty::Named(TypeKey::Local(_), _) = ty {
-            if segs.len() == 1 || !nodes.iter().any(|n| n.assoc != NodeKey::WHOLE) {
-                return ty;
-            }
+        if let Ty::Named(TypeKey::Local(_), _) = ty
+            && (segs.len() == 1 || !nodes.iter().any(|n| n.assoc != NodeKey::WHOLE))
+        {
+            return ty;
         }
         self.first_return(&nodes)
     }

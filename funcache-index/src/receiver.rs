@@ -134,17 +134,14 @@ impl TyCx {
         }
         if let Some(where_clause) = &generics.where_clause {
             for predicate in &where_clause.predicates {
-                if let syn::WherePredicate::Type(p) = predicate {
-                    if let syn::Type::Path(tp) = &p.bounded_ty {
-                        if let Some(ident) = tp.path.get_ident() {
-                            let name = ident.to_string();
-                            let bounds = s.trait_bounds(self, p.bounds.iter());
-                            if let Some(entry) =
-                                self.generics.iter_mut().rev().find(|g| g.0 == name)
-                            {
-                                entry.1.extend(bounds);
-                            }
-                        }
+                if let syn::WherePredicate::Type(p) = predicate
+                    && let syn::Type::Path(tp) = &p.bounded_ty
+                    && let Some(ident) = tp.path.get_ident()
+                {
+                    let name = ident.to_string();
+                    let bounds = s.trait_bounds(self, p.bounds.iter());
+                    if let Some(entry) = self.generics.iter_mut().rev().find(|g| g.0 == name) {
+                        entry.1.extend(bounds);
                     }
                 }
             }
@@ -198,10 +195,10 @@ impl<'w> Session<'w> {
         for bound in bounds {
             if let syn::TypeParamBound::Trait(t) = bound {
                 for b in self.world.resolve(cx.module, &path_segments(&t.path)) {
-                    if let Binding::Item(i) = b {
-                        if matches!(self.world.item(i).item.kind, ItemKind::Trait { .. }) {
-                            out.push(i);
-                        }
+                    if let Binding::Item(i) = b
+                        && matches!(self.world.item(i).item.kind, ItemKind::Trait { .. })
+                    {
+                        out.push(i);
                     }
                 }
             }
@@ -333,16 +330,15 @@ impl<'w> Session<'w> {
         };
         let file = &self.world.crates[imp.krate as usize].index.files[it.file as usize];
         for a in &parts.items {
-            if matches!(a.kind, AssocKind::Type) && a.name == "Target" {
-                if let Ok(syn::ImplItem::Type(t)) =
+            if matches!(a.kind, AssocKind::Type)
+                && a.name == "Target"
+                && let Ok(syn::ImplItem::Type(t)) =
                     syn::parse_str::<syn::ImplItem>(file.slice(a.span))
-                {
-                    if let syn::Type::Path(tp) = &t.ty {
-                        return self
-                            .world
-                            .type_keys(self.world.module_of(imp), &path_segments(&tp.path));
-                    }
-                }
+                && let syn::Type::Path(tp) = &t.ty
+            {
+                return self
+                    .world
+                    .type_keys(self.world.module_of(imp), &path_segments(&tp.path));
             }
         }
         Vec::new()

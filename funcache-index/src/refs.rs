@@ -565,11 +565,9 @@ impl<'a, 'w> Walker<'a, 'w> {
                     }
                     if !preceded_by_dollar || segs[0] == "crate" {
                         let is_local = segs.len() == 1 && self.local(&segs[0]).is_some();
-                        if !is_local {
-                            if let Some((nodes, externals, _)) = self.resolve(&segs) {
-                                self.out.nodes.extend(nodes);
-                                self.out.externals.extend(externals);
-                            }
+                        if !is_local && let Some((nodes, externals, _)) = self.resolve(&segs) {
+                            self.out.nodes.extend(nodes);
+                            self.out.externals.extend(externals);
                         }
                     }
                     i = j;
@@ -642,10 +640,10 @@ impl<'a, 'w> Walker<'a, 'w> {
                         }
                     }
                     other => {
-                        if let Some(name) = item_name(other) {
-                            if let Some(scope) = self.scopes.last_mut() {
-                                scope.items.insert(name);
-                            }
+                        if let Some(name) = item_name(other)
+                            && let Some(scope) = self.scopes.last_mut()
+                        {
+                            scope.items.insert(name);
                         }
                     }
                 }

@@ -261,10 +261,10 @@ impl World {
                             }
                         }
                         Binding::Item(e) => {
-                            if let ItemKind::Enum { variants } = &self.item(e).item.kind {
-                                if variants.iter().any(|v| v == name) {
-                                    push_unique(&mut out, Binding::Item(e));
-                                }
+                            if let ItemKind::Enum { variants } = &self.item(e).item.kind
+                                && variants.iter().any(|v| v == name)
+                            {
+                                push_unique(&mut out, Binding::Item(e));
                             }
                         }
                         // `use serde::*;`: the name may come from there.

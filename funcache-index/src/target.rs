@@ -43,10 +43,11 @@ fn discover(dir: &Path) -> Vec<(String, PathBuf)> {
             if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
                 out.push((stem.to_owned(), path));
             }
-        } else if path.is_dir() && path.join("main.rs").is_file() {
-            if let Some(name) = path.file_name().and_then(|s| s.to_str()) {
-                out.push((name.to_owned(), path.join("main.rs")));
-            }
+        } else if path.is_dir()
+            && path.join("main.rs").is_file()
+            && let Some(name) = path.file_name().and_then(|s| s.to_str())
+        {
+            out.push((name.to_owned(), path.join("main.rs")));
         }
     }
     out

@@ -338,15 +338,13 @@ impl FnCache {
             self.record_fingerprint(&disk.store);
         }
         self.write_usage(disk);
-        if durable {
-            if let Err(error) = disk.store.flush() {
-                warn_once("flush", self.meta.id, || {
-                    format!(
-                        "funcache: flushing the cache of {} failed: {error}",
-                        self.meta.id
-                    )
-                });
-            }
+        if durable && let Err(error) = disk.store.flush() {
+            warn_once("flush", self.meta.id, || {
+                format!(
+                    "funcache: flushing the cache of {} failed: {error}",
+                    self.meta.id
+                )
+            });
         }
     }
 

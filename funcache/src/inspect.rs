@@ -279,7 +279,24 @@ impl CacheDir {
     ///
     /// When the database or a blob file cannot be written.
     pub fn remove(&self, entries: &[EntryInfo]) -> Result<Removed, Error> {
+        self.remove_with_progress(entries, |_| {})
+    }
+
+    /// Like [`remove`](Self::remove), calling `progress` with the number of
+    /// entries handled so far after each one, so that a caller removing
+    /// many can show how far it got. Garbage collection (orphan records,
+    /// unreferenced blobs) runs once at the end.
+    ///
+    /// # Errors
+    ///
+    /// When the database or a blob file cannot be written.
+    pub fn remove_with_progress(
+        &self,
+        entries: &[EntryInfo],
+        mut progress: impl FnMut(u64),
+    ) -> Result<Removed, Error> {
         let mut removed = Removed::default();
+        let mut handled = 0;
         let mut by_function: BTreeMap<&str, Vec<&EntryInfo>> = BTreeMap::new();
         for entry in entries {
             by_function.entry(&entry.fn_id).or_default().push(entry);
@@ -294,6 +311,8 @@ impl CacheDir {
                     removed.entries += 1;
                     removed.bytes += entry.size;
                 }
+                handled += 1;
+                progress(handled);
             }
         }
         self.collect_garbage()?;

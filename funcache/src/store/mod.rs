@@ -259,10 +259,10 @@ impl Store {
             let referenced = self.referenced_blobs()?;
             for hash in candidates.difference(&referenced) {
                 let path = self.blobs.path(hash);
-                if let Err(source) = std::fs::remove_file(&path) {
-                    if source.kind() != std::io::ErrorKind::NotFound {
-                        return Err(Error::Io { path, source });
-                    }
+                if let Err(source) = std::fs::remove_file(&path)
+                    && source.kind() != std::io::ErrorKind::NotFound
+                {
+                    return Err(Error::Io { path, source });
                 }
             }
         }
