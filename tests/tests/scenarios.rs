@@ -136,3 +136,243 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+/// Every cached function of `fixtures/graph`.
+const GRAPH_FUNCTIONS: &[&str] = &[
+    "calls_glob",
+    "calls_path",
+    "calls_renamed",
+    "circle_area",
+    "makes_pair",
+    "nested_fn",
+    "passes_fn_value",
+    "reads_const",
+    "reads_static",
+    "square_description",
+    "uses_external",
+    "uses_macro",
+    "uses_path_attribute",
+    "uses_path_dependency",
+    "uses_super",
+];
+
+/// One edit of the matrix: what it changes, and exactly which cached
+/// functions must recompute afterwards (every other one must hit).
+struct Edit {
+    what: &'static str,
+    file: &'static str,
+    from: &'static str,
+    to: &'static str,
+    reruns: &'static [&'static str],
+}
+
+const EDITS: &[Edit] = &[
+    Edit {
+        what: "a helper called by path and through a renamed import",
+        file: "src/helpers.rs",
+        from: "    x + 1\n",
+        to: "    x + 11\n",
+        reruns: &["calls_path", "calls_renamed"],
+    },
+    Edit {
+        what: "a helper reached through a glob import",
+        file: "src/helpers.rs",
+        from: "    x + 2\n",
+        to: "    x + 12\n",
+        reruns: &["calls_glob"],
+    },
+    Edit {
+        what: "a helper only passed as a value",
+        file: "src/helpers.rs",
+        from: "    x + 3\n",
+        to: "    x + 13\n",
+        reruns: &["passes_fn_value"],
+    },
+    Edit {
+        what: "a helper called from a nested fn (and through super)",
+        file: "src/helpers.rs",
+        from: "    x + 4\n",
+        to: "    x + 14\n",
+        reruns: &["nested_fn", "uses_super"],
+    },
+    Edit {
+        what: "an unrelated fn in the same file",
+        file: "src/helpers.rs",
+        from: "    x + 5\n",
+        to: "    x + 15\n",
+        reruns: &[],
+    },
+    Edit {
+        what: "comments, doc comments and formatting only",
+        file: "src/helpers.rs",
+        from: "/// Applies a function value.\npub fn apply(f: fn(u64) -> u64, x: u64) -> u64 {\n    f(x)\n}",
+        to: "/// Applies `f` to `x`.\n// (it is only a call)\npub fn apply(\n    f: fn(u64) -> u64,\n    x: u64,\n) -> u64 {\n    f(\n        x, // the argument\n    )\n}",
+        reruns: &[],
+    },
+    Edit {
+        what: "a method of a known receiver type",
+        file: "src/shapes.rs",
+        from: "3.0 * self.r * self.r",
+        to: "3.14 * self.r * self.r",
+        reruns: &["circle_area"],
+    },
+    Edit {
+        what: "the same-named method on another type",
+        file: "src/shapes.rs",
+        from: "self.side * self.side",
+        to: "self.side * self.side * 1.0",
+        reruns: &["square_description"],
+    },
+    Edit {
+        what: "a trait's default method",
+        file: "src/shapes.rs",
+        from: "format!(\"size {:.1}\", self.size())",
+        to: "format!(\"size={:.2}\", self.size())",
+        reruns: &["square_description"],
+    },
+    Edit {
+        what: "a method nothing cached calls",
+        file: "src/shapes.rs",
+        from: "4.0 * self.side",
+        to: "4.0 * self.side + 0.0",
+        reruns: &[],
+    },
+    Edit {
+        what: "a const",
+        file: "src/config.rs",
+        from: "pub const LIMIT: u64 = 10;",
+        to: "pub const LIMIT: u64 = 20;",
+        reruns: &["reads_const"],
+    },
+    Edit {
+        what: "a static",
+        file: "src/config.rs",
+        from: "pub static NAME: &str = \"graph\";",
+        to: "pub static NAME: &str = \"graph2\";",
+        reruns: &["reads_static"],
+    },
+    Edit {
+        what: "the field order of the return type",
+        file: "src/shapes.rs",
+        from: "    pub first: u32,\n    pub second: String,",
+        to: "    pub second: String,\n    pub first: u32,",
+        reruns: &["makes_pair"],
+    },
+    Edit {
+        what: "a macro_rules! body",
+        file: "src/main.rs",
+        from: "        $x * 2",
+        to: "        $x * 2 + 1",
+        reruns: &["uses_macro"],
+    },
+    Edit {
+        what: "a function of a path dependency",
+        file: "util/src/lib.rs",
+        from: "    x * 3\n",
+        to: "    x * 3 + 1\n",
+        reruns: &["uses_path_dependency"],
+    },
+    Edit {
+        what: "an unreached function of a path dependency",
+        file: "util/src/lib.rs",
+        from: "x + 1000",
+        to: "x + 2000",
+        reruns: &[],
+    },
+    Edit {
+        what: "a module reached through super",
+        file: "src/nested/mod.rs",
+        from: "* 10",
+        to: "* 20",
+        reruns: &["uses_super"],
+    },
+    Edit {
+        what: "a module loaded through #[path]",
+        file: "src/elsewhere/odd_name.rs",
+        from: "x * 7",
+        to: "x * 8",
+        reruns: &["uses_path_attribute"],
+    },
+    Edit {
+        what: "the version of an external crate",
+        file: "Cargo.toml",
+        from: "bitflags = \"1\"",
+        to: "bitflags = \"2\"",
+        reruns: &["uses_external"],
+    },
+];
+
+#[test]
+fn edits_invalidate_exactly_what_reaches_them() {
+    let _guard = support::lock();
+    let fixture = Fixture::copy("graph");
+    let cache = tempfile::tempdir().unwrap();
+    fixture.build();
+    let first = fixture.run(cache.path());
+    assert_eq!(first.ran, GRAPH_FUNCTIONS);
+    for unresolved in first
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("unresolved.graph::calls_path"))
+    {
+        assert!(unresolved.ends_with("=[]"), "{unresolved}");
+    }
+    let second = fixture.run(cache.path());
+    assert!(
+        second.ran.is_empty(),
+        "second run executed {:?}",
+        second.ran
+    );
+
+    let mut failures = Vec::new();
+    for edit in EDITS {
+        fixture.edit(edit.file, edit.from, edit.to);
+        fixture.build();
+        let run = fixture.run(cache.path());
+        if run.ran != edit.reruns {
+            failures.push(format!(
+                "{}: expected {:?} to recompute, got {:?}",
+                edit.what, edit.reruns, run.ran
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // The values follow the edits, including the reordered return type.
+    let last = fixture.run(cache.path());
+    assert_eq!(last.value("calls_path"), "12");
+    assert_eq!(last.value("reads_const"), "20");
+    assert_eq!(last.value("reads_static"), "GRAPH2");
+    assert_eq!(last.value("makes_pair"), "7/#7");
+    assert_eq!(last.value("uses_path_dependency"), "16");
+    assert_eq!(last.value("uses_super"), "300");
+}
+
+#[test]
+fn two_checkouts_share_one_cache_directory() {
+    let _guard = support::lock();
+    let cache = tempfile::tempdir().unwrap();
+    let one = Fixture::copy("graph");
+    one.build();
+    let first = one.run(cache.path());
+    assert_eq!(first.ran, GRAPH_FUNCTIONS);
+    let other = Fixture::copy("graph");
+    assert_ne!(one.path(), other.path());
+    other.build();
+    let second = other.run(cache.path());
+    assert!(
+        second.ran.is_empty(),
+        "a second checkout recomputed {:?}",
+        second.ran
+    );
+    for line in first
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("fingerprint."))
+    {
+        assert!(
+            second.stdout.contains(line),
+            "fingerprint differs across checkouts: {line}"
+        );
+    }
+}

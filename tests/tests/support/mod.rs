@@ -84,7 +84,7 @@ fn output_text(output: &Output) -> (String, String) {
 impl Fixture {
     /// Copies `fixtures/<name>` to a new temporary directory, pointing its
     /// path dependencies on this workspace at absolute paths and seeding it
-    /// with the workspace's Cargo.lock so the build resolves offline to the
+    /// with the workspace's Cargo.lock so the build resolves to the
     /// versions already used here.
     pub fn copy(name: &str) -> Fixture {
         Self::copy_into(
@@ -135,7 +135,7 @@ impl Fixture {
     /// Builds and returns cargo's output, success or not.
     pub fn cargo_build(&self) -> Output {
         Command::new(env!("CARGO"))
-            .args(["build", "--offline", "--quiet", "--manifest-path"])
+            .args(["build", "--quiet", "--manifest-path"])
             .arg(self.path().join("Cargo.toml"))
             .env("CARGO_TARGET_DIR", fixture_target_dir())
             // Debug info only slows these builds down.
