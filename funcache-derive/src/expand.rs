@@ -378,43 +378,51 @@ impl<'a> Expansion<'a> {
 
     /// The `static` holding the cache, with everything the macro knows.
     fn static_item(&self) -> TokenStream {
-        let krate = &self.krate;
-        let source = self.source;
-        let id = match &source.id {
-            Some(id) => quote!(#id),
-            None => {
-                let suffix = format!("::{}", self.name());
-                quote!(::core::concat!(::core::module_path!(), #suffix))
-            }
-        };
-        let fingerprint = source.fingerprint;
-        let memory = self.memory;
-        let default_dir = paths::default_cache_dir();
-        let dependencies = source
-            .dependencies
-            .iter()
-            .map(|(path, hash)| quote!(#krate::__private::Dependency::new(#path, #hash)));
-        let externals = &source.externals;
-        let unresolved = &source.unresolved;
-        let tracked = source.tracked_files.iter().map(|path| {
-            let path = path.to_string_lossy();
-            quote!(
-                const _: &[u8] = ::core::include_bytes!(#path);
-            )
-        });
-        quote! {
-            #(#tracked)*
-            static __FUNCACHE: #krate::__private::FnCache =
-                #krate::__private::FnCache::new(#krate::__private::FnMeta {
-                    id: #id,
-                    fingerprint: [#(#fingerprint),*],
-                    memory: #memory,
-                    dir: #krate::__private::DirChoice::Default(#default_dir),
-                    dependencies: &[#(#dependencies),*],
-                    externals: &[#(#externals),*],
-                    unresolved: &[#(#unresolved),*],
-                });
-        }
+        let suffix = format!("::{}", self.name());
+        let id = quote!(::core::concat!(::core::module_path!(), #suffix));
+        cache_static(&self.krate, self.source, self.memory, id)
+    }
+}
+
+/// The `static __FUNCACHE` item (and the `include_bytes!` that make cargo
+/// rebuild when a tracked file changes). `fallback_id` is used when the
+/// index did not locate the function.
+pub(crate) fn cache_static(
+    krate: &TokenStream,
+    source: &SourceInfo,
+    memory: usize,
+    fallback_id: TokenStream,
+) -> TokenStream {
+    let id = match &source.id {
+        Some(id) => quote!(#id),
+        None => fallback_id,
+    };
+    let fingerprint = source.fingerprint;
+    let default_dir = paths::default_cache_dir();
+    let dependencies = source
+        .dependencies
+        .iter()
+        .map(|(path, hash)| quote!(#krate::__private::Dependency::new(#path, #hash)));
+    let externals = &source.externals;
+    let unresolved = &source.unresolved;
+    let tracked = source.tracked_files.iter().map(|path| {
+        let path = path.to_string_lossy();
+        quote!(
+            const _: &[u8] = ::core::include_bytes!(#path);
+        )
+    });
+    quote! {
+        #(#tracked)*
+        static __FUNCACHE: #krate::__private::FnCache =
+            #krate::__private::FnCache::new(#krate::__private::FnMeta {
+                id: #id,
+                fingerprint: [#(#fingerprint),*],
+                memory: #memory,
+                dir: #krate::__private::DirChoice::Default(#default_dir),
+                dependencies: &[#(#dependencies),*],
+                externals: &[#(#externals),*],
+                unresolved: &[#(#unresolved),*],
+            });
     }
 }
 

@@ -2,6 +2,7 @@
 //! `funcache`, not on this crate: it re-exports everything here.
 
 mod expand;
+mod memoize;
 mod paths;
 mod signature;
 mod source;
@@ -200,4 +201,36 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn cache(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::cache(args.into(), item.into()).into()
+}
+
+/// Wraps an existing function — one you do not want to annotate, or cannot
+/// — in the same durable, source-aware cache as `#[funcache::cache]`,
+/// without modifying it. Evaluates to a `Copy` closure with the function's
+/// arguments and return type.
+///
+/// ```no_run
+/// mod steps {
+///     pub fn tokenize(text: &str) -> Vec<String> {
+///         text.split_whitespace().map(str::to_owned).collect()
+///     }
+/// }
+///
+/// let tokenize = funcache::memoize!(steps::tokenize);
+/// assert_eq!(tokenize("a b"), ["a", "b"]); // computed and stored
+/// assert_eq!(tokenize("a b"), ["a", "b"]); // from the cache
+/// ```
+///
+/// The path is resolved where `memoize!` is written, and the fingerprint
+/// covers the function and everything it reaches, exactly as the attribute
+/// would. Every `memoize!` of the same function shares one set of entries
+/// (the function's id and fingerprint are the same). A generic function is
+/// wrapped per instantiation: `memoize!(parse::<u32>)`.
+///
+/// Options follow the path: `memoize!(f, memory = 0, version = 2)`;
+/// `memory`, `version`, `cache_errors`, `strict` and `crate` work as on
+/// the attribute. `skip` is not available (annotate the function instead),
+/// nor are `async fn`s or functions of more than 8 arguments.
+#[proc_macro]
+pub fn memoize(input: TokenStream) -> TokenStream {
+    memoize::memoize(input.into()).into()
 }

@@ -87,6 +87,36 @@ pub(crate) fn analyze(item: &syn::ItemFn, options: &CacheOptions) -> syn::Result
     }
 }
 
+/// Resolves `path` (as written in `memoize!`) from the call site and
+/// analyzes the function it names; also returns its signature.
+pub(crate) fn analyze_path(
+    path: &str,
+    options: &CacheOptions,
+    written: &dyn ToTokens,
+) -> syn::Result<(SourceInfo, syn::Signature)> {
+    let error = |message: String| syn::Error::new_spanned(written, message);
+    let site =
+        macro_site().ok_or_else(|| error("`memoize!` needs to be compiled by cargo".into()))?;
+    let (analysis, signature) = funcache_index::analyze_fn_path(&site, path, &options.salt())
+        .map_err(|e| error(format!("`memoize!({path})`: {e}")))?;
+    let signature: syn::Signature = syn::parse_str(&signature)
+        .map_err(|e| error(format!("`memoize!({path})`: unreadable signature: {e}")))?;
+    if let Some(strict) = options.strict {
+        let unresolved: Vec<String> = analysis
+            .unresolved
+            .iter()
+            .map(|u| format!("`{}` (at {})", u.path, u.location))
+            .collect();
+        if !unresolved.is_empty() {
+            return Err(syn::Error::new(
+                strict,
+                format!("`strict`: cannot resolve {}", unresolved.join(", ")),
+            ));
+        }
+    }
+    Ok((from_analysis(analysis), signature))
+}
+
 fn from_analysis(analysis: Analysis) -> SourceInfo {
     let crate_name = std::env::var("CARGO_CRATE_NAME").unwrap_or_default();
     SourceInfo {

@@ -75,7 +75,7 @@ pub use config::{DIR_VAR, DISABLE_VAR, DURABILITY_VAR, READONLY_VAR, REFRESH_VAR
 pub use envelope::FORMAT_VERSION;
 pub use error::Error;
 pub use fn_cache::{Dependency, Fingerprint, FnCache};
-pub use funcache_derive::cache;
+pub use funcache_derive::{cache, memoize};
 pub use inspect::{CacheDir, DiskUsage, EntryInfo, FingerprintInfo, FunctionSummary, Removed};
 pub use key::{ArgsKey, KeyError};
 pub use memo::{DEFAULT_CAPACITY, Memo};

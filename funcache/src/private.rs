@@ -236,6 +236,115 @@ impl<T, E> OkOnly<T, E> {
     }
 }
 
+/// What `memoize!` needs of an adapter: one method that looks up, computes
+/// on a miss and stores, generic over the return type.
+pub trait Adapter<R>: Copy {
+    /// Memory (unless [`DiskOnly`]), then disk, then `compute`.
+    fn run_memoized(&self, call: Call<'_>, compute: impl FnOnce() -> R) -> R;
+}
+
+impl<R> Clone for Plain<R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<R> Copy for Plain<R> {}
+
+impl<T, E> Clone for OkOnly<T, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T, E> Copy for OkOnly<T, E> {}
+
+impl<R: CacheValue + MemoryValue> Adapter<R> for Plain<R> {
+    #[inline(always)]
+    fn run_memoized(&self, call: Call<'_>, compute: impl FnOnce() -> R) -> R {
+        self.run(call, compute)
+    }
+}
+
+impl<T: CacheValue + MemoryValue, E> Adapter<Result<T, E>> for OkOnly<T, E> {
+    #[inline(always)]
+    fn run_memoized(&self, call: Call<'_>, compute: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+        self.run(call, compute)
+    }
+}
+
+/// An adapter restricted to the disk tier (`memoize!(f, memory = 0)`).
+#[derive(Clone, Copy)]
+pub struct DiskOnly<A>(pub A);
+
+impl<R: CacheValue> Adapter<R> for DiskOnly<Plain<R>> {
+    #[inline(always)]
+    fn run_memoized(&self, call: Call<'_>, compute: impl FnOnce() -> R) -> R {
+        self.0.run_disk(call, compute)
+    }
+}
+
+impl<T: CacheValue, E> Adapter<Result<T, E>> for DiskOnly<OkOnly<T, E>> {
+    #[inline(always)]
+    fn run_memoized(&self, call: Call<'_>, compute: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+        self.0.run_disk(call, compute)
+    }
+}
+
+/// Generates, per arity, the function `memoize!` expands to (wrapping a
+/// function item in a cached closure) and the one that names its return
+/// type for adapter selection. Generic over the function, so the macro
+/// never has to write the argument types (which may not be in scope where
+/// `memoize!` is used).
+macro_rules! memoize_arity {
+    ($memoize:ident, $returns:ident, $($arg:ident: $ty:ident),*) => {
+        /// Wraps `function` in the cache `cache`. `generic` adds the
+        /// function item's type name (which includes its generic
+        /// arguments) to the key.
+        #[allow(clippy::too_many_arguments)]
+        pub fn $memoize<F, $($ty,)* R, Ad>(
+            cache: &'static FnCache,
+            function: F,
+            adapter: Ad,
+            generic: bool,
+        ) -> impl Fn($($ty),*) -> R + Copy
+        where
+            F: Fn($($ty),*) -> R + Copy,
+            $($ty: KeyArg,)*
+            Ad: Adapter<R>,
+        {
+            move |$($arg: $ty),*| {
+                #[allow(unused_mut)]
+                let mut key = KeyBuilder::new();
+                $(key.arg(&$arg);)*
+                if generic {
+                    key.type_name(std::any::type_name::<F>());
+                }
+                adapter.run_memoized(cache.begin(key, false), move || function($($arg),*))
+            }
+        }
+
+        /// The return type of `function`, as a `PhantomData`.
+        pub fn $returns<F, $($ty,)* R>(_: &F) -> PhantomData<R>
+        where
+            F: Fn($($ty),*) -> R,
+        {
+            PhantomData
+        }
+    };
+}
+
+memoize_arity!(memoize0, returns0,);
+memoize_arity!(memoize1, returns1, a0: A0);
+memoize_arity!(memoize2, returns2, a0: A0, a1: A1);
+memoize_arity!(memoize3, returns3, a0: A0, a1: A1, a2: A2);
+memoize_arity!(memoize4, returns4, a0: A0, a1: A1, a2: A2, a3: A3);
+memoize_arity!(memoize5, returns5, a0: A0, a1: A1, a2: A2, a3: A3, a4: A4);
+memoize_arity!(memoize6, returns6, a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5);
+memoize_arity!(memoize7, returns7, a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6);
+memoize_arity!(memoize8, returns8, a0: A0, a1: A1, a2: A2, a3: A3, a4: A4, a5: A5, a6: A6, a7: A7);
+
+/// The largest arity `memoize!` supports.
+pub const MEMOIZE_MAX_ARITY: usize = 8;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -144,6 +144,7 @@ const GRAPH_FUNCTIONS: &[&str] = &[
     "calls_renamed",
     "circle_area",
     "makes_pair",
+    "memoized_compute",
     "nested_fn",
     "passes_fn_value",
     "reads_const",
@@ -179,7 +180,7 @@ const EDITS: &[Edit] = &[
         file: "src/helpers.rs",
         from: "    x + 2\n",
         to: "    x + 12\n",
-        reruns: &["calls_glob"],
+        reruns: &["calls_glob", "memoized_compute"],
     },
     Edit {
         what: "a helper only passed as a value",
@@ -346,6 +347,7 @@ fn edits_invalidate_exactly_what_reaches_them() {
     assert_eq!(last.value("makes_pair"), "7/#7");
     assert_eq!(last.value("uses_path_dependency"), "16");
     assert_eq!(last.value("uses_super"), "300");
+    assert_eq!(last.value("memoized_compute"), "13000");
 }
 
 #[test]
