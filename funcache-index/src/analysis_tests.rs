@@ -370,6 +370,25 @@ fn unresolved_references_have_locations() {
 }
 
 #[test]
+fn names_a_body_macro_may_define_are_not_unresolved() {
+    // `define!` (like `bitflags!`) creates `Flags` inside the body, where
+    // the index cannot see it; a typo in a body without such a macro is
+    // still reported.
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "macro_rules! define { ($name:ident) => { struct $name; impl $name { const A: u32 = 1; } }; }\n#[funcache::cache]\npub fn with_macro() -> u32 {\n    define! { Flags }\n    Flags::A\n}\n#[funcache::cache]\npub fn without_macro() -> u32 {\n    Flagz::A\n}\n",
+        ),
+    ]);
+    let with = f.analyze("src/lib.rs", "with_macro");
+    assert!(with.unresolved.is_empty(), "{:?}", with.unresolved);
+    assert!(has(&with, "crate::define!"), "{:?}", paths(&with));
+    let without = f.analyze("src/lib.rs", "without_macro");
+    assert_eq!(without.unresolved.len(), 1, "{:?}", without.unresolved);
+}
+
+#[test]
 fn formatting_comments_and_docs_do_not_change_the_fingerprint() {
     let f = Fixture::new(&[
         ("Cargo.toml", MANIFEST),

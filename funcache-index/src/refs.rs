@@ -40,6 +40,10 @@ struct Scope {
     locals: HashMap<String, Ty>,
     uses: Vec<UseEntry>,
     items: HashSet<String>,
+    /// The block invokes a non-std macro in statement position (e.g.
+    /// `bitflags! { struct Flags .. }`): it may define names the index
+    /// cannot see, so missing names are not reported, as at module level.
+    item_macros: bool,
 }
 
 /// The walker. Create one per node with [`Walker::new`], feed it syntax,
@@ -84,6 +88,11 @@ impl<'a, 'w> Walker<'a, 'w> {
 
     fn is_local_item(&self, name: &str) -> bool {
         self.scopes.iter().any(|s| s.items.contains(name))
+    }
+
+    /// Whether an enclosing block may define items through a macro.
+    fn under_item_macros(&self) -> bool {
+        self.scopes.iter().any(|s| s.item_macros)
     }
 
     fn bind(&mut self, name: String, ty: Ty) {
@@ -270,7 +279,8 @@ impl<'a, 'w> Walker<'a, 'w> {
                 ty
             }
             None => {
-                if self.quiet == 0 && !(segs.len() == 1 && PRELUDE.contains(&segs[0].as_str())) {
+                let prelude = segs.len() == 1 && PRELUDE.contains(&segs[0].as_str());
+                if self.quiet == 0 && !prelude && !self.under_item_macros() {
                     let location = self.location(span);
                     self.out.unresolved.push((segs.join("::"), location));
                 }
@@ -625,6 +635,20 @@ impl<'a, 'w> Walker<'a, 'w> {
     /// Declares the items of a block (visible in all of it) and its `use`s.
     fn declare_block_items(&mut self, stmts: &[syn::Stmt]) {
         for stmt in stmts {
+            let statement_macro = match stmt {
+                syn::Stmt::Macro(m) => Some(&m.mac),
+                syn::Stmt::Item(syn::Item::Macro(m)) => Some(&m.mac),
+                _ => None,
+            };
+            if let Some(mac) = statement_macro {
+                let std_macro = mac
+                    .path
+                    .get_ident()
+                    .is_some_and(|i| STD_MACROS.contains(&i.to_string().as_str()));
+                if !std_macro && let Some(scope) = self.scopes.last_mut() {
+                    scope.item_macros = true;
+                }
+            }
             if let syn::Stmt::Item(item) = stmt {
                 match item {
                     syn::Item::Use(u) => {
