@@ -1,0 +1,244 @@
+//! `explain FN`: will the next call hit, and if not, what in the source
+//! changed since the stored entries were computed.
+//!
+//! The runtime records, beside the entries, the dependency list (item
+//! paths and hashes, external crates) of every fingerprint it stores
+//! under; the index computes the same list for the current source. The
+//! difference between the two is the answer.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use funcache::{Fingerprint, FingerprintInfo};
+use funcache_index::CachedFn;
+
+use crate::args::ExplainArgs;
+use crate::error::CliError;
+use crate::fn_id::{self, Lookup};
+use crate::output::{self, Out};
+use crate::{Context, dir};
+
+/// Runs `explain`.
+pub fn run(context: &Context, args: &ExplainArgs, out: &mut Out) -> Result<(), CliError> {
+    let source = context.source()?;
+    let id = fn_id::find(&args.function, source.ids()).map_err(|lookup| match lookup {
+        Lookup::NotFound(suggestions) => CliError::NotInSource {
+            id: args.function.clone(),
+            manifest_dir: source.manifest_dir.clone(),
+            suggestions,
+        },
+        Lookup::Ambiguous(candidates) => CliError::Ambiguous {
+            id: args.function.clone(),
+            candidates,
+        },
+    })?;
+    let location = context.location()?;
+    let cache = dir::open(&location)?;
+    // `entries` of an id the directory has never seen would create an empty
+    // tree for it; explaining must not change the directory.
+    let entries = if cache.has_function(&id) {
+        cache.entries(&id)?
+    } else {
+        Vec::new()
+    };
+    let records = cache.fingerprints(&id)?;
+    drop(cache);
+
+    let mut stored: BTreeMap<Fingerprint, u64> = BTreeMap::new();
+    for entry in &entries {
+        *stored.entry(entry.fingerprint).or_default() += 1;
+    }
+    let definitions = source.definitions(&id);
+    // A function defined under several `#[cfg]`s has one fingerprint per
+    // definition: explain the one that is stored, if any.
+    let current = definitions
+        .iter()
+        .find(|d| stored.keys().any(|fp| same(fp, d)))
+        .unwrap_or(&definitions[0]);
+    let fingerprint = current.analysis.fingerprint;
+
+    let mut lines = Vec::new();
+    if let Some((_, &count)) = stored.iter().find(|(fp, _)| same(fp, current)) {
+        lines.push(format!(
+            "{id}: the next call will hit for arguments already stored."
+        ));
+        lines.push(format!(
+            "Its fingerprint {} is stored ({}).",
+            fingerprint.short(8),
+            output::count(count, "entry", "entries"),
+        ));
+        let older: u64 = entries.len() as u64 - count;
+        if older > 0 {
+            lines.push(format!(
+                "{} under {} will not hit again (`funcache-cli purge --stale` removes them).",
+                output::count(older, "entry", "entries"),
+                output::count(
+                    stored.len() as u64 - 1,
+                    "older fingerprint",
+                    "older fingerprints"
+                ),
+            ));
+        }
+    } else if entries.is_empty() {
+        lines.push(format!(
+            "{id}: the next call will miss: nothing is stored for it in {}.",
+            location.path.display()
+        ));
+    } else {
+        lines.push(format!("{id}: the next call will miss."));
+        lines.push(format!(
+            "Its fingerprint is now {}; {} {} stored under {}.",
+            fingerprint.short(8),
+            output::count(entries.len() as u64, "entry", "entries"),
+            if entries.len() == 1 { "is" } else { "are" },
+            output::count(stored.len() as u64, "other", "others"),
+        ));
+        lines.extend(compare(current, &records, &stored, context));
+    }
+    lines.extend(unresolved(current));
+    for line in lines {
+        out.line(line)?;
+    }
+    Ok(())
+}
+
+fn same(stored: &Fingerprint, definition: &CachedFn) -> bool {
+    stored.as_bytes() == definition.analysis.fingerprint.as_bytes()
+}
+
+/// What differs between the latest recorded dependency list (preferring
+/// one whose entries are still stored) and the current one.
+fn compare(
+    current: &CachedFn,
+    records: &[FingerprintInfo],
+    stored: &BTreeMap<Fingerprint, u64>,
+    context: &Context,
+) -> Vec<String> {
+    let Some(record) = records
+        .iter()
+        .rev()
+        .find(|r| stored.contains_key(&r.fingerprint))
+        .or(records.last())
+    else {
+        return vec![
+            "No dependency list was recorded for the stored fingerprints, so what \
+             changed cannot be said."
+                .to_owned(),
+        ];
+    };
+    let mut lines = vec![format!(
+        "Compared with fingerprint {}, recorded {}:",
+        output::short(record.fingerprint.as_bytes()),
+        output::ago(record.recorded, context.now)
+    )];
+    let before: BTreeMap<&str, &str> = record
+        .dependencies
+        .iter()
+        .map(|(path, hash)| (path.as_str(), hash.as_str()))
+        .collect();
+    let now: BTreeMap<&str, String> = current
+        .analysis
+        .dependencies
+        .iter()
+        .map(|d| (d.path.as_str(), d.hash.to_string()))
+        .collect();
+    let mut changes = Vec::new();
+    for (path, hash) in &now {
+        match before.get(path) {
+            Some(old) if old != hash => changes.push(("changed", path.to_string())),
+            Some(_) => {}
+            None => changes.push(("appeared", path.to_string())),
+        }
+    }
+    for path in before.keys().filter(|p| !now.contains_key(*p)) {
+        changes.push(("disappeared", path.to_string()));
+    }
+    changes.extend(external_changes(
+        &record.externals,
+        &current.analysis.externals,
+    ));
+    if changes.is_empty() {
+        let options = match current.options_source.trim() {
+            "" => "#[funcache::cache]".to_owned(),
+            options => format!("#[funcache::cache({options})]"),
+        };
+        lines.extend([
+            "  no item or external crate changed: the attribute's options that enter".to_owned(),
+            "  the fingerprint (version, skip, cache_errors) did, or funcache's".to_owned(),
+            format!("  fingerprint format; the attribute is now {options}"),
+        ]);
+    } else {
+        let width = changes.iter().map(|c| c.0.len()).max().unwrap_or(0);
+        lines.extend(
+            changes
+                .into_iter()
+                .map(|(kind, what)| format!("  {kind:width$}  {what}")),
+        );
+    }
+    lines
+}
+
+/// External crates that changed version, appeared or disappeared, paired
+/// by name so an upgrade reads as one line.
+fn external_changes(before: &[String], now: &[String]) -> Vec<(&'static str, String)> {
+    let name = |e: &str| e.split_once('@').map_or(e, |(n, _)| n).to_owned();
+    let before: BTreeSet<&str> = before.iter().map(String::as_str).collect();
+    let now: BTreeSet<&str> = now.iter().map(String::as_str).collect();
+    let gone: Vec<&str> = before.difference(&now).copied().collect();
+    let new: Vec<&str> = now.difference(&before).copied().collect();
+    let mut changes = Vec::new();
+    for old in &gone {
+        match new.iter().find(|n| name(n) == name(old)) {
+            Some(upgraded) => changes.push(("external", format!("{old} -> {upgraded}"))),
+            None => changes.push(("disappeared", format!("{old} (external crate)"))),
+        }
+    }
+    for added in new
+        .iter()
+        .filter(|n| !gone.iter().any(|g| name(g) == name(n)))
+    {
+        changes.push(("appeared", format!("{added} (external crate)")));
+    }
+    changes
+}
+
+/// The references the index could not resolve: edits behind them do not
+/// change the fingerprint, which is worth knowing whatever the verdict.
+fn unresolved(current: &CachedFn) -> Vec<String> {
+    let list = &current.analysis.unresolved;
+    if list.is_empty() {
+        return Vec::new();
+    }
+    let width = list.iter().map(|u| u.path.len()).max().unwrap_or(0);
+    let (what, them) = if list.len() == 1 {
+        ("reference", "it")
+    } else {
+        ("references", "them")
+    };
+    let mut lines = vec![format!(
+        "Unresolved {what} (the fingerprint does not follow edits behind {them}):"
+    )];
+    lines.extend(
+        list.iter()
+            .map(|u| format!("  {:width$}  at {}", u.path, u.location)),
+    );
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn external_upgrades_pair_by_name() {
+        let before = vec!["serde@1.0.1".to_owned(), "old@0.1.0".to_owned()];
+        let now = vec!["serde@1.0.2".to_owned(), "rand@0.9.0".to_owned()];
+        assert_eq!(
+            external_changes(&before, &now),
+            [
+                ("disappeared", "old@0.1.0 (external crate)".to_owned()),
+                ("external", "serde@1.0.1 -> serde@1.0.2".to_owned()),
+                ("appeared", "rand@0.9.0 (external crate)".to_owned()),
+            ]
+        );
+    }
+}

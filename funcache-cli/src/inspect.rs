@@ -1,0 +1,377 @@
+//! `inspect [FN]`: what a cache directory holds, per function or per entry.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::SystemTime;
+
+use funcache::{EntryInfo, Fingerprint, FunctionSummary};
+use serde::Serialize;
+
+use crate::args::InspectArgs;
+use crate::error::CliError;
+use crate::output::{self, Align, Out, Table};
+use crate::snapshot::Snapshot;
+use crate::source::{Source, Status};
+use crate::{Context, dir};
+
+/// `inspect --json` without FN.
+#[derive(Serialize)]
+struct DirectoryReport<'a> {
+    /// The cache directory.
+    dir: &'a Path,
+    /// The package (or workspace) compared with; null without --manifest-path.
+    source: Option<&'a Path>,
+    /// Bytes on disk.
+    disk: DiskJson,
+    /// Functions with entries, sorted by id.
+    functions: Vec<FunctionJson>,
+}
+
+/// `inspect FN --json`.
+#[derive(Serialize)]
+struct FunctionReport<'a> {
+    dir: &'a Path,
+    source: Option<&'a Path>,
+    function: FunctionJson,
+    /// Its entries, newest fingerprint first, newest entry first.
+    entries: Vec<EntryJson>,
+}
+
+/// Bytes on disk of a cache directory.
+#[derive(Serialize)]
+pub struct DiskJson {
+    /// The sled database.
+    pub database: u64,
+    /// Blob files.
+    pub blobs: u64,
+    /// Both.
+    pub total: u64,
+}
+
+impl From<funcache::DiskUsage> for DiskJson {
+    fn from(usage: funcache::DiskUsage) -> Self {
+        DiskJson {
+            database: usage.database,
+            blobs: usage.blobs,
+            total: usage.total(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct FunctionJson {
+    id: String,
+    entries: u64,
+    /// Bytes of stored values, blobs included.
+    bytes: u64,
+    fingerprints: Vec<FingerprintJson>,
+    /// RFC 3339 (UTC) creation time of the oldest and newest entry.
+    oldest: Option<String>,
+    newest: Option<String>,
+    /// Recorded by the programs that used the directory.
+    hits: u64,
+    misses: u64,
+}
+
+#[derive(Serialize)]
+struct FingerprintJson {
+    /// 64 hex digits.
+    fingerprint: String,
+    entries: u64,
+    bytes: u64,
+    /// live, stale, gone or unknown; null without --manifest-path.
+    status: Option<Status>,
+}
+
+#[derive(Serialize)]
+struct EntryJson {
+    fingerprint: String,
+    /// 64 hex digits: the digest of the arguments.
+    args_key: String,
+    /// Bytes on disk: the database value plus the blob, if any.
+    size: u64,
+    /// Whether the value is in a blob file.
+    blob: bool,
+    created: String,
+    last_used: String,
+    compute_seconds: f64,
+    /// Whether this funcache can read the entry (else it will be recomputed).
+    readable: bool,
+    status: Option<Status>,
+}
+
+/// Runs `inspect`.
+pub fn run(context: &Context, args: &InspectArgs, out: &mut Out) -> Result<(), CliError> {
+    // Index the source before taking the database's lock, so a running
+    // program is shut out for as short a time as possible.
+    let source = match &context.manifest_path {
+        Some(_) => Some(context.source()?),
+        None => None,
+    };
+    let location = context.location()?;
+    let cache = dir::open(&location)?;
+    let snapshot = Snapshot::read(&cache)?;
+    drop(cache);
+    let view = View {
+        dir: &location.path,
+        source: source.as_ref(),
+        now: context.now,
+    };
+    match &args.function {
+        None if args.json => out.json(&view.directory_json(&snapshot)),
+        None => view.directory_table(&snapshot, out),
+        Some(wanted) => {
+            let id = snapshot.resolve(wanted, &location.path)?;
+            let function = snapshot.function(&id).expect("resolved ids exist");
+            let entries = sorted(snapshot.entries_of(&id));
+            if args.json {
+                out.json(&FunctionReport {
+                    dir: view.dir,
+                    source: view.source_path(),
+                    function: view.function_json(function, snapshot.entries_of(&id)),
+                    entries: entries.iter().map(|e| view.entry_json(e)).collect(),
+                })
+            } else {
+                view.function_table(function, &entries, out)
+            }
+        }
+    }
+}
+
+/// Newest fingerprint group first (by its newest entry), newest entry first.
+fn sorted(entries: &[EntryInfo]) -> Vec<&EntryInfo> {
+    let mut newest: BTreeMap<Fingerprint, SystemTime> = BTreeMap::new();
+    for entry in entries {
+        let latest = newest.entry(entry.fingerprint).or_insert(entry.created);
+        *latest = (*latest).max(entry.created);
+    }
+    let mut sorted: Vec<&EntryInfo> = entries.iter().collect();
+    sorted.sort_by(|a, b| {
+        (newest[&b.fingerprint], b.fingerprint, b.created).cmp(&(
+            newest[&a.fingerprint],
+            a.fingerprint,
+            a.created,
+        ))
+    });
+    sorted
+}
+
+/// What every rendering needs.
+struct View<'a> {
+    dir: &'a Path,
+    source: Option<&'a Source>,
+    now: SystemTime,
+}
+
+impl View<'_> {
+    fn source_path(&self) -> Option<&Path> {
+        self.source.map(|s| s.manifest_dir.as_path())
+    }
+
+    fn status(&self, id: &str, fingerprint: &Fingerprint) -> Option<Status> {
+        self.source.map(|s| s.status(id, fingerprint))
+    }
+
+    fn function_json(&self, function: &FunctionSummary, entries: &[EntryInfo]) -> FunctionJson {
+        let mut by_fingerprint: BTreeMap<Fingerprint, (u64, u64)> = BTreeMap::new();
+        for entry in entries {
+            let totals = by_fingerprint.entry(entry.fingerprint).or_default();
+            totals.0 += 1;
+            totals.1 += entry.size;
+        }
+        FunctionJson {
+            id: function.id.clone(),
+            entries: function.entries,
+            bytes: function.bytes,
+            fingerprints: by_fingerprint
+                .into_iter()
+                .map(|(fingerprint, (entries, bytes))| FingerprintJson {
+                    fingerprint: output::hex(fingerprint.as_bytes()),
+                    entries,
+                    bytes,
+                    status: self.status(&function.id, &fingerprint),
+                })
+                .collect(),
+            oldest: function.oldest.map(output::timestamp),
+            newest: function.newest.map(output::timestamp),
+            hits: function.usage.hits,
+            misses: function.usage.misses,
+        }
+    }
+
+    fn entry_json(&self, entry: &EntryInfo) -> EntryJson {
+        EntryJson {
+            fingerprint: output::hex(entry.fingerprint.as_bytes()),
+            args_key: output::hex(entry.args_key.as_bytes()),
+            size: entry.size,
+            blob: entry.blob,
+            created: output::timestamp(entry.created),
+            last_used: output::timestamp(entry.last_used),
+            compute_seconds: entry.compute_time.as_secs_f64(),
+            readable: entry.readable,
+            status: self.status(&entry.fn_id, &entry.fingerprint),
+        }
+    }
+
+    fn directory_json<'s>(&'s self, snapshot: &Snapshot) -> DirectoryReport<'s> {
+        DirectoryReport {
+            dir: self.dir,
+            source: self.source_path(),
+            disk: snapshot.disk.into(),
+            functions: snapshot
+                .functions
+                .iter()
+                .map(|f| self.function_json(f, snapshot.entries_of(&f.id)))
+                .collect(),
+        }
+    }
+
+    /// One word for a function's fingerprints against the source.
+    fn function_status(&self, function: &FunctionSummary) -> String {
+        let statuses: Vec<Status> = function
+            .fingerprints
+            .iter()
+            .filter_map(|fp| self.status(&function.id, fp))
+            .collect();
+        let live = statuses.contains(&Status::Live);
+        let stale = statuses.contains(&Status::Stale);
+        match (live, stale) {
+            (true, true) => "live+stale".to_owned(),
+            (true, false) => "live".to_owned(),
+            (false, true) => "stale".to_owned(),
+            (false, false) => statuses.first().map_or("-", |s| s.as_str()).to_owned(),
+        }
+    }
+
+    fn directory_table(&self, snapshot: &Snapshot, out: &mut Out) -> Result<(), CliError> {
+        let disk = &snapshot.disk;
+        let disk_line = format!(
+            "on disk: {} (database {}, blobs {}) in {}",
+            output::size(disk.total()),
+            output::size(disk.database),
+            output::size(disk.blobs),
+            self.dir.display()
+        );
+        if snapshot.functions.is_empty() {
+            out.line("no entries")?;
+            return out.line(disk_line);
+        }
+        let mut columns = vec![
+            ("ENTRIES", Align::Right),
+            ("SIZE", Align::Right),
+            ("FPS", Align::Right),
+            ("OLDEST", Align::Right),
+            ("NEWEST", Align::Right),
+            ("HITS", Align::Right),
+            ("MISSES", Align::Right),
+        ];
+        if self.source.is_some() {
+            columns.push(("SOURCE", Align::Left));
+        }
+        columns.push(("FUNCTION", Align::Left));
+        let mut table = Table::new(&columns);
+        let when = |time: Option<SystemTime>| time.map_or("-".into(), |t| output::ago(t, self.now));
+        for function in &snapshot.functions {
+            let mut row = vec![
+                function.entries.to_string(),
+                output::size(function.bytes),
+                function.fingerprints.len().to_string(),
+                when(function.oldest),
+                when(function.newest),
+                function.usage.hits.to_string(),
+                function.usage.misses.to_string(),
+            ];
+            if self.source.is_some() {
+                row.push(self.function_status(function));
+            }
+            row.push(function.id.clone());
+            table.row(row);
+        }
+        for line in table.render() {
+            out.line(line)?;
+        }
+        let entries: u64 = snapshot.functions.iter().map(|f| f.entries).sum();
+        let bytes: u64 = snapshot.functions.iter().map(|f| f.bytes).sum();
+        out.line("")?;
+        out.line(format!(
+            "{}, {}, {} of values",
+            output::count(snapshot.functions.len() as u64, "function", "functions"),
+            output::count(entries, "entry", "entries"),
+            output::size(bytes)
+        ))?;
+        out.line(disk_line)?;
+        if let Some(source) = self.source {
+            out.line(format!(
+                "SOURCE against {}: live = its current fingerprint,",
+                source.manifest_dir.display()
+            ))?;
+            out.line(
+                "stale = an older one, gone = no longer in the source, unknown = not from it",
+            )?;
+        }
+        Ok(())
+    }
+
+    fn function_table(
+        &self,
+        function: &FunctionSummary,
+        entries: &[&EntryInfo],
+        out: &mut Out,
+    ) -> Result<(), CliError> {
+        out.line(format!(
+            "{}: {}, {}, {}, {}, {}",
+            function.id,
+            output::count(function.entries, "entry", "entries"),
+            output::size(function.bytes),
+            output::count(
+                function.fingerprints.len() as u64,
+                "fingerprint",
+                "fingerprints"
+            ),
+            output::count(function.usage.hits, "hit", "hits"),
+            output::count(function.usage.misses, "miss", "misses"),
+        ))?;
+        let mut columns = vec![
+            ("FINGERPRINT", Align::Left),
+            ("ARGS", Align::Left),
+            ("SIZE", Align::Right),
+            ("STORED", Align::Left),
+            ("CREATED", Align::Right),
+            ("LAST USED", Align::Right),
+            ("TOOK", Align::Right),
+        ];
+        if self.source.is_some() {
+            columns.push(("SOURCE", Align::Left));
+        }
+        let mut table = Table::new(&columns);
+        for entry in entries {
+            let (stored, created, used, took) = if entry.readable {
+                (
+                    if entry.blob { "blob" } else { "db" },
+                    output::ago(entry.created, self.now),
+                    output::ago(entry.last_used, self.now),
+                    output::took(entry.compute_time),
+                )
+            } else {
+                ("unreadable", "-".into(), "-".into(), "-".into())
+            };
+            let mut row = vec![
+                output::short(entry.fingerprint.as_bytes()),
+                output::short(entry.args_key.as_bytes()),
+                output::size(entry.size),
+                stored.to_owned(),
+                created,
+                used,
+                took,
+            ];
+            if let Some(status) = self.status(&entry.fn_id, &entry.fingerprint) {
+                row.push(status.as_str().to_owned());
+            }
+            table.row(row);
+        }
+        for line in table.render() {
+            out.line(line)?;
+        }
+        Ok(())
+    }
+}

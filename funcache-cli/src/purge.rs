@@ -1,0 +1,372 @@
+//! `purge`: remove what the selectors choose, then give the space back.
+//!
+//! Everything that can be wrong (the directory, the function ids, the
+//! source for `--stale`) is checked before the first removal. A real purge
+//! then removes the entries the filters chose, rewrites the database
+//! (sled reuses freed space but never shrinks its files), and for
+//! `--max-size` measures the compacted directory and evicts the least
+//! recently used entries until it fits — measuring again after each round,
+//! because the database's size is not simply the sum of its values.
+//! `--dry-run` computes the same choice from the sizes on disk now.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::UNIX_EPOCH;
+
+use funcache::{CacheDir, DiskUsage, EntryInfo};
+use serde::Serialize;
+
+use crate::args::PurgeArgs;
+use crate::error::CliError;
+use crate::inspect::DiskJson;
+use crate::output::{self, Align, Out, Progress, Table};
+use crate::select::{self, Criteria, Facts};
+use crate::snapshot::Snapshot;
+use crate::source::Source;
+use crate::{Context, dir};
+
+/// Rounds of evict-compact-measure before giving up on `--max-size`: the
+/// first round's measurement is exact up to the database's own overhead,
+/// so a second is rare and a third rarer.
+const MAX_ROUNDS: usize = 3;
+
+/// Below this database size compaction is quick and needs no spinner.
+const SPINNER_DB_BYTES: u64 = 64 << 20;
+
+/// `purge --json`.
+#[derive(Serialize)]
+struct PurgeReport<'a> {
+    /// The cache directory.
+    dir: &'a Path,
+    /// Whether this was a dry run (nothing changed).
+    dry_run: bool,
+    /// Everything removed (or that would be), `evicted` included.
+    removed: Amount,
+    /// The part `--max-size` evicted.
+    evicted: Amount,
+    /// Removed per function, sorted by id.
+    functions: Vec<FunctionAmount>,
+    /// What is left.
+    remaining: Amount,
+    /// The `--max-size` limit in bytes, if given.
+    max_size: Option<u64>,
+    /// Size on disk before.
+    disk_before: DiskJson,
+    /// Size on disk after compaction; null for a dry run.
+    disk_after: Option<DiskJson>,
+    /// `disk_before.total - disk_after.total`; null for a dry run.
+    reclaimed: Option<i64>,
+    /// For a dry run, the expected total size afterwards (database
+    /// compaction may shrink it further); else the measured one.
+    projected_total: u64,
+}
+
+#[derive(Serialize, Default, Clone, Copy)]
+struct Amount {
+    entries: u64,
+    bytes: u64,
+}
+
+impl Amount {
+    fn of<'e>(entries: impl IntoIterator<Item = &'e EntryInfo>) -> Amount {
+        entries.into_iter().fold(Amount::default(), |a, e| Amount {
+            entries: a.entries + 1,
+            bytes: a.bytes + e.size,
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct FunctionAmount {
+    id: String,
+    entries: u64,
+    bytes: u64,
+}
+
+/// What a purge did, for either rendering.
+struct Outcome {
+    removed: Vec<EntryInfo>,
+    evicted: Vec<EntryInfo>,
+    remaining: Amount,
+    before: DiskUsage,
+    after: Option<DiskUsage>,
+    projected: u64,
+}
+
+/// Runs `purge`.
+pub fn run(context: &Context, args: &PurgeArgs, out: &mut Out) -> Result<(), CliError> {
+    if !args.has_selector() {
+        return Err(CliError::NoSelector);
+    }
+    let source = if args.stale {
+        Some(context.source()?)
+    } else {
+        None
+    };
+    let location = context.location()?;
+    let cache = dir::open(&location)?;
+    let snapshot = Snapshot::read(&cache)?;
+    let functions = args
+        .functions
+        .iter()
+        .map(|wanted| snapshot.resolve(wanted, &location.path))
+        .collect::<Result<_, _>>()?;
+    // An age past the clock's range means "before anything".
+    let cutoff = |age| context.now.checked_sub(age).unwrap_or(UNIX_EPOCH);
+    let criteria = Criteria {
+        all: args.all,
+        functions,
+        stale: args.stale,
+        created_before: args.older_than.map(cutoff),
+        used_before: args.unused_for.map(cutoff),
+        max_size: args.max_size,
+    };
+    let outcome = if args.dry_run {
+        preview(&snapshot, &criteria, source.as_ref())
+    } else {
+        purge(cache, snapshot, &criteria, source.as_ref())?
+    };
+    let dir = &location.path;
+    if args.json {
+        out.json(&report(dir, args, &outcome))
+    } else {
+        render(args, &outcome, out)
+    }
+}
+
+fn facts<'s>(entries: &[&'s EntryInfo], source: Option<&Source>) -> Vec<Facts<'s>> {
+    entries
+        .iter()
+        .map(|e| Facts {
+            fn_id: &e.fn_id,
+            size: e.size,
+            created: e.created,
+            last_used: e.last_used,
+            status: source.map(|s| s.status(&e.fn_id, &e.fingerprint)),
+        })
+        .collect()
+}
+
+/// The whole choice at once, from the sizes on disk now.
+fn preview(snapshot: &Snapshot, criteria: &Criteria, source: Option<&Source>) -> Outcome {
+    let entries: Vec<&EntryInfo> = snapshot.all_entries().collect();
+    let plan = select::plan(&facts(&entries, source), criteria, snapshot.disk.total());
+    let pick = |indices: &[usize]| -> Vec<EntryInfo> {
+        indices.iter().map(|&i| entries[i].clone()).collect()
+    };
+    let selected = pick(&plan.selected);
+    let evicted = pick(&plan.evicted);
+    let mut gone: Vec<bool> = vec![false; entries.len()];
+    for i in plan.all() {
+        gone[i] = true;
+    }
+    let remaining = Amount::of(
+        entries
+            .iter()
+            .zip(&gone)
+            .filter(|(_, gone)| !**gone)
+            .map(|(e, _)| *e),
+    );
+    Outcome {
+        removed: selected
+            .into_iter()
+            .chain(evicted.iter().cloned())
+            .collect(),
+        evicted,
+        remaining,
+        before: snapshot.disk,
+        after: None,
+        projected: plan.projected,
+    }
+}
+
+/// Removes, compacts, and for `--max-size` evicts until the directory fits.
+fn purge(
+    cache: CacheDir,
+    snapshot: Snapshot,
+    criteria: &Criteria,
+    source: Option<&Source>,
+) -> Result<Outcome, CliError> {
+    let before = snapshot.disk;
+    let entries: Vec<&EntryInfo> = snapshot.all_entries().collect();
+    let filters_only = Criteria {
+        max_size: None,
+        ..criteria.clone()
+    };
+    let plan = select::plan(&facts(&entries, source), &filters_only, before.total());
+    let mut removed: Vec<EntryInfo> = plan.selected.iter().map(|&i| entries[i].clone()).collect();
+    let mut evicted: Vec<EntryInfo> = Vec::new();
+    remove(&cache, &removed)?;
+    let over_limit = criteria
+        .max_size
+        .is_some_and(|limit| before.total() > limit);
+    let mut cache = if !removed.is_empty() || over_limit {
+        compact(cache)?
+    } else {
+        cache
+    };
+    if let Some(limit) = criteria.max_size {
+        for _ in 0..MAX_ROUNDS {
+            let now = Snapshot::read(&cache)?;
+            if now.disk.total() <= limit {
+                break;
+            }
+            let left: Vec<&EntryInfo> = now.all_entries().collect();
+            let size_only = Criteria {
+                max_size: Some(limit),
+                ..Criteria::default()
+            };
+            let plan = select::plan(&facts(&left, None), &size_only, now.disk.total());
+            if plan.evicted.is_empty() {
+                break;
+            }
+            let round: Vec<EntryInfo> = plan.evicted.iter().map(|&i| left[i].clone()).collect();
+            remove(&cache, &round)?;
+            cache = compact(cache)?;
+            evicted.extend(round);
+        }
+    }
+    removed.extend(evicted.iter().cloned());
+    let after = Snapshot::read(&cache)?;
+    Ok(Outcome {
+        removed,
+        evicted,
+        remaining: Amount::of(after.all_entries()),
+        before,
+        after: Some(after.disk),
+        projected: after.disk.total(),
+    })
+}
+
+fn remove(cache: &CacheDir, entries: &[EntryInfo]) -> Result<(), CliError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut progress = Progress::new(entries.len() as u64, "removing");
+    let result = cache.remove_with_progress(entries, |done| progress.set(done));
+    progress.finish();
+    result?;
+    Ok(())
+}
+
+fn compact(cache: CacheDir) -> Result<CacheDir, CliError> {
+    let spinner = output::spinner(
+        "compacting the database",
+        cache.disk_usage().database >= SPINNER_DB_BYTES,
+    );
+    let result = cache.compact();
+    spinner.finish_and_clear();
+    Ok(result?)
+}
+
+fn per_function(entries: &[EntryInfo]) -> Vec<FunctionAmount> {
+    let mut by_id: BTreeMap<&str, Amount> = BTreeMap::new();
+    for entry in entries {
+        let amount = by_id.entry(&entry.fn_id).or_default();
+        amount.entries += 1;
+        amount.bytes += entry.size;
+    }
+    by_id
+        .into_iter()
+        .map(|(id, a)| FunctionAmount {
+            id: id.to_owned(),
+            entries: a.entries,
+            bytes: a.bytes,
+        })
+        .collect()
+}
+
+fn report<'a>(dir: &'a Path, args: &PurgeArgs, outcome: &Outcome) -> PurgeReport<'a> {
+    PurgeReport {
+        dir,
+        dry_run: args.dry_run,
+        removed: Amount::of(&outcome.removed),
+        evicted: Amount::of(&outcome.evicted),
+        functions: per_function(&outcome.removed),
+        remaining: outcome.remaining,
+        max_size: args.max_size,
+        disk_before: outcome.before.into(),
+        disk_after: outcome.after.map(DiskJson::from),
+        reclaimed: outcome
+            .after
+            .map(|after| outcome.before.total() as i64 - after.total() as i64),
+        projected_total: outcome.projected,
+    }
+}
+
+fn render(args: &PurgeArgs, outcome: &Outcome, out: &mut Out) -> Result<(), CliError> {
+    let removed = Amount::of(&outcome.removed);
+    let functions = per_function(&outcome.removed);
+    let verb = if args.dry_run {
+        "would remove"
+    } else {
+        "removed"
+    };
+    if removed.entries == 0 {
+        out.line(format!("nothing to remove ({verb} 0 entries)"))?;
+    } else {
+        out.line(format!(
+            "{verb} {} ({} of values) from {}:",
+            output::count(removed.entries, "entry", "entries"),
+            output::size(removed.bytes),
+            output::count(functions.len() as u64, "function", "functions"),
+        ))?;
+        let mut table = Table::new(&[
+            ("ENTRIES", Align::Right),
+            ("SIZE", Align::Right),
+            ("FUNCTION", Align::Left),
+        ]);
+        for function in &functions {
+            table.row(vec![
+                function.entries.to_string(),
+                output::size(function.bytes),
+                function.id.clone(),
+            ]);
+        }
+        for line in table.render() {
+            out.line(format!("  {line}"))?;
+        }
+    }
+    if let Some(limit) = args.max_size {
+        let evicted = Amount::of(&outcome.evicted);
+        out.line(format!(
+            "--max-size {}: {} evicted, least recently used first",
+            output::size(limit),
+            output::count(evicted.entries, "entry", "entries"),
+        ))?;
+    }
+    let remaining = format!(
+        "{} ({}) remain",
+        output::count(outcome.remaining.entries, "entry", "entries"),
+        output::size(outcome.remaining.bytes)
+    );
+    match outcome.after {
+        Some(after) => {
+            let reclaimed = outcome.before.total() as i64 - after.total() as i64;
+            out.line(format!(
+                "on disk: {} -> {} ({} reclaimed); {remaining}",
+                output::size(outcome.before.total()),
+                output::size(after.total()),
+                if reclaimed >= 0 {
+                    output::size(reclaimed as u64)
+                } else {
+                    format!("-{}", output::size(reclaimed.unsigned_abs()))
+                },
+            ))?;
+        }
+        None => {
+            out.line(format!(
+                "dry run, nothing changed: on disk now {}, about {} after; {remaining}",
+                output::size(outcome.before.total()),
+                output::size(outcome.projected),
+            ))?;
+        }
+    }
+    if let Some(limit) = args.max_size.filter(|&limit| outcome.projected > limit) {
+        out.line(format!(
+            "the directory stays over {}: what is left is the database's own overhead",
+            output::size(limit)
+        ))?;
+    }
+    Ok(())
+}

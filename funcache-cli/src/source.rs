@@ -1,0 +1,302 @@
+//! The current source: every cached function of a package (or of every
+//! member of a virtual workspace) with the fingerprint the macro would
+//! embed now, computed by `funcache-index` without building anything.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use funcache::Fingerprint;
+use funcache_index::CachedFn;
+use serde::Serialize;
+
+use crate::error::{CliError, IndexMessage};
+
+/// How a stored fingerprint relates to the current source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The current source produces it: its entries can hit.
+    Live,
+    /// The function is in the source with another fingerprint.
+    Stale,
+    /// The function belongs to a crate of the package but is no longer in
+    /// its source (removed or renamed).
+    Gone,
+    /// The function is not from the package read (another package sharing
+    /// the directory, a dependency): left alone by `purge --stale`.
+    Unknown,
+}
+
+impl Status {
+    /// Whether `purge --stale` removes entries with this status.
+    pub fn is_stale(self) -> bool {
+        matches!(self, Status::Stale | Status::Gone)
+    }
+
+    /// The word used in tables and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Live => "live",
+            Status::Stale => "stale",
+            Status::Gone => "gone",
+            Status::Unknown => "unknown",
+        }
+    }
+}
+
+/// The cached functions of the current source.
+#[derive(Debug)]
+pub struct Source {
+    /// What was read (a package or a workspace root).
+    pub manifest_dir: PathBuf,
+    /// Crate names of every target of the packages read: a function id
+    /// starting with one of them belongs to this source.
+    crates: BTreeSet<String>,
+    /// By function id. Usually one per id; a function defined twice under
+    /// different `#[cfg]`s has one per definition.
+    functions: BTreeMap<String, Vec<CachedFn>>,
+}
+
+impl Source {
+    /// Indexes the package at `manifest_dir`, or every member of the
+    /// workspace if its manifest is a virtual one.
+    pub fn load(manifest_dir: &Path) -> Result<Source, CliError> {
+        let mut source = Source {
+            manifest_dir: manifest_dir.to_path_buf(),
+            crates: BTreeSet::new(),
+            functions: BTreeMap::new(),
+        };
+        for package in packages(manifest_dir)? {
+            source.crates.extend(crate_names(&package));
+            let found =
+                funcache_index::package_cached_fns(&package).map_err(|e| CliError::Index {
+                    manifest_dir: package.clone(),
+                    source: IndexMessage(e),
+                })?;
+            for function in found {
+                let id = format!("{}::{}", function.crate_name, function.analysis.item_path);
+                source.crates.insert(function.crate_name.clone());
+                source.functions.entry(id).or_default().push(function);
+            }
+        }
+        Ok(source)
+    }
+
+    /// Every cached function id of the source.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.functions.keys().map(String::as_str)
+    }
+
+    /// The definitions of `id` (empty if it is not in the source).
+    pub fn definitions(&self, id: &str) -> &[CachedFn] {
+        self.functions.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    /// How `fingerprint` of function `id` relates to the source.
+    pub fn status(&self, id: &str, fingerprint: &Fingerprint) -> Status {
+        match self.functions.get(id) {
+            Some(definitions) => {
+                let live = definitions
+                    .iter()
+                    .any(|d| d.analysis.fingerprint.as_bytes() == fingerprint.as_bytes());
+                if live { Status::Live } else { Status::Stale }
+            }
+            None => {
+                let krate = id.split("::").next().unwrap_or(id);
+                if self.crates.contains(krate) {
+                    Status::Gone
+                } else {
+                    Status::Unknown
+                }
+            }
+        }
+    }
+}
+
+fn read_manifest(dir: &Path) -> Result<toml_edit::DocumentMut, CliError> {
+    let path = dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| CliError::NoPackage(format!("cannot read {}: {e}", path.display())))?;
+    text.parse()
+        .map_err(|e| CliError::NoPackage(format!("{} is not valid TOML: {e}", path.display())))
+}
+
+/// The package at `dir`, or the members of the virtual workspace there.
+fn packages(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
+    let manifest = read_manifest(dir)?;
+    if manifest.get("package").is_some() {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    let Some(workspace) = manifest.get("workspace").and_then(|w| w.as_table_like()) else {
+        return Err(CliError::NoPackage(format!(
+            "{} has neither [package] nor [workspace]",
+            dir.join("Cargo.toml").display()
+        )));
+    };
+    let list = |key: &str| -> Vec<String> {
+        workspace
+            .get(key)
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let excluded: Vec<PathBuf> = list("exclude").iter().map(|e| dir.join(e)).collect();
+    let mut members = Vec::new();
+    for pattern in list("members") {
+        for member in expand_glob(dir, &pattern) {
+            if member.join("Cargo.toml").is_file()
+                && !excluded.iter().any(|e| member.starts_with(e))
+                && !members.contains(&member)
+            {
+                members.push(member);
+            }
+        }
+    }
+    Ok(members)
+}
+
+/// Expands a workspace member pattern: `*` and `?` within a path
+/// component, as cargo's globs are used in practice (`crates/*`).
+fn expand_glob(base: &Path, pattern: &str) -> Vec<PathBuf> {
+    let mut current = vec![base.to_path_buf()];
+    for component in pattern.split('/').filter(|c| !c.is_empty() && *c != ".") {
+        let mut next = Vec::new();
+        for dir in &current {
+            if !component.contains(['*', '?']) {
+                next.push(dir.join(component));
+                continue;
+            }
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            let mut matched: Vec<PathBuf> = entries
+                .flatten()
+                .filter(|e| e.path().is_dir())
+                .filter(|e| wildcard(component, &e.file_name().to_string_lossy()))
+                .map(|e| e.path())
+                .collect();
+            matched.sort();
+            next.extend(matched);
+        }
+        current = next;
+    }
+    current
+}
+
+fn wildcard(pattern: &str, name: &str) -> bool {
+    fn go(p: &[char], n: &[char]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    go(&p, &n)
+}
+
+/// The crate names (`CARGO_CRATE_NAME`) of every target of the package:
+/// declared ones and cargo's auto-discovered ones. A function id whose
+/// crate is one of these but which the source no longer has is gone; any
+/// other is somebody else's and is left alone.
+fn crate_names(dir: &Path) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let Ok(manifest) = read_manifest(dir) else {
+        return names;
+    };
+    let package = manifest
+        .get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    if !package.is_empty() {
+        // The lib and the main binary default to the package name.
+        names.insert(package.clone());
+    }
+    if let Some(name) = manifest
+        .get("lib")
+        .and_then(|l| l.get("name"))
+        .and_then(|n| n.as_str())
+    {
+        names.insert(name.to_owned());
+    }
+    for key in ["bin", "example", "test", "bench"] {
+        if let Some(targets) = manifest.get(key).and_then(|t| t.as_array_of_tables()) {
+            names.extend(
+                targets
+                    .iter()
+                    .filter_map(|t| t.get("name").and_then(|n| n.as_str()))
+                    .map(str::to_owned),
+            );
+        }
+    }
+    for folder in ["src/bin", "examples", "tests", "benches"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(folder)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = if path.extension().is_some_and(|e| e == "rs") {
+                path.file_stem()
+            } else if path.join("main.rs").is_file() {
+                path.file_name()
+            } else {
+                None
+            };
+            names.extend(name.and_then(|n| n.to_str()).map(str::to_owned));
+        }
+    }
+    names.into_iter().map(|n| n.replace('-', "_")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_match_within_a_component() {
+        assert!(wildcard("*", "anything"));
+        assert!(wildcard("crate-?", "crate-a"));
+        assert!(wildcard("fun*-cli", "funcache-cli"));
+        assert!(!wildcard("fun*-cli", "funcache-index"));
+    }
+
+    #[test]
+    fn workspace_members_and_target_names() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path();
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[workspace]\nmembers = [\"crates/*\", \"tool\"]\nexclude = [\"crates/skip\"]\n",
+        )
+        .unwrap();
+        for (member, name) in [
+            ("crates/a", "pkg-a"),
+            ("crates/skip", "skip"),
+            ("tool", "tool"),
+        ] {
+            std::fs::create_dir_all(root.join(member).join("src/bin")).unwrap();
+            std::fs::write(
+                root.join(member).join("Cargo.toml"),
+                format!("[package]\nname = \"{name}\"\n"),
+            )
+            .unwrap();
+        }
+        std::fs::write(root.join("crates/a/src/bin/extra-bin.rs"), "fn main() {}").unwrap();
+        let found = packages(root).unwrap();
+        assert_eq!(found, [root.join("crates/a"), root.join("tool")]);
+        let names = crate_names(&root.join("crates/a"));
+        assert_eq!(
+            names.into_iter().collect::<Vec<_>>(),
+            ["extra_bin", "pkg_a"]
+        );
+    }
+}
