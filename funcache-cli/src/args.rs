@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "funcache-cli",
     version,
+    max_term_width = 80,
     about,
     long_about = "Look inside funcache cache directories, explain why a cached function \
                   will miss, and remove entries to reclaim space.\n\n\
@@ -29,9 +30,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
-    /// The package whose current source to compare with (its Cargo.toml or
-    /// its directory; a virtual workspace means all its members) [default:
-    /// the package enclosing the working directory]
+    /// The package whose current source to compare with: its Cargo.toml or
+    /// its directory (a virtual workspace means all its members). inspect
+    /// compares only when it is given; explain and purge --stale default to
+    /// the package enclosing the working directory
     #[arg(long, global = true, value_name = "PATH")]
     pub manifest_path: Option<PathBuf>,
 

@@ -35,17 +35,20 @@ pub fn find<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Resul
     }
 }
 
-/// Up to three ids close to `wanted`, closest first: compared whole, and
-/// by their last segments (as many as `wanted` has), so that a typo in a
-/// short name still finds the long id.
+/// Up to three ids close to `wanted`, closest first. An id is close when
+/// its ending (as many segments as `wanted` has) is close to `wanted` *and*
+/// its function name is close to the one typed: the shared `my_app::steps::`
+/// prefix alone must not make every function of a module a suggestion.
 fn close(wanted: &str, known: &[&str]) -> Vec<String> {
     let segments = wanted.split("::").count();
+    let name = |id: &str| id.rsplit("::").next().unwrap_or(id).to_owned();
     let mut scored: Vec<(f64, &str)> = known
         .iter()
         .map(|id| {
             let parts: Vec<&str> = id.split("::").collect();
             let ending = parts[parts.len().saturating_sub(segments)..].join("::");
-            let score = strsim::jaro_winkler(wanted, id).max(strsim::jaro_winkler(wanted, &ending));
+            let score = strsim::jaro_winkler(wanted, &ending)
+                .min(strsim::jaro_winkler(&name(wanted), &name(id)));
             (score, *id)
         })
         .filter(|(score, _)| *score >= 0.8)
@@ -100,6 +103,7 @@ mod tests {
             panic!("should not match");
         };
         assert_eq!(suggestions[0], "app::steps::parse");
+        assert!(!suggestions.contains(&"app::big_table".to_owned()));
         let Err(Lookup::NotFound(suggestions)) = find("big_tabel", IDS) else {
             panic!("should not match");
         };

@@ -303,7 +303,7 @@ fn render(args: &PurgeArgs, outcome: &Outcome, out: &mut Out) -> Result<(), CliE
         "removed"
     };
     if removed.entries == 0 {
-        out.line(format!("nothing to remove ({verb} 0 entries)"))?;
+        out.line("nothing to remove")?;
     } else {
         out.line(format!(
             "{verb} {} ({} of values) from {}:",
