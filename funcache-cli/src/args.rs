@@ -52,8 +52,9 @@ pub enum Command {
                       then the directory's size on disk.\n\n\
                       With FN (a full id such as my_app::steps::parse, or an unambiguous \
                       ending such as steps::parse): one row per stored result — fingerprint, \
-                      arguments key, size, where it is stored, when it was computed and last \
-                      used, how long it took.\n\n\
+                      a short hash of the arguments key (ARGS#; --json has the key), size, \
+                      where it is stored, when it was computed and last used, how long it \
+                      took.\n\n\
                       With --manifest-path, each fingerprint is marked live (the current \
                       source produces it), stale (it does not), gone (the function is no \
                       longer in the source) or unknown (not a function of that package).",
@@ -134,7 +135,7 @@ pub struct PurgeArgs {
     pub functions: Vec<String>,
 
     /// Only entries under fingerprints the current source no longer produces
-    /// (see --manifest-path).
+    /// (see --manifest-path; functions of other packages are left alone).
     #[arg(long)]
     pub stale: bool,
 

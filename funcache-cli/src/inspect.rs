@@ -86,7 +86,8 @@ struct FingerprintJson {
 #[derive(Serialize)]
 struct EntryJson {
     fingerprint: String,
-    /// 64 hex digits: the digest of the arguments.
+    /// The arguments key as hex (the digest of the arguments, or for small
+    /// ones their encoding: its length depends on the runtime's key format).
     args_key: String,
     /// Bytes on disk: the database value plus the blob, if any.
     size: u64,
@@ -169,7 +170,7 @@ impl View<'_> {
     }
 
     fn status(&self, id: &str, fingerprint: &Fingerprint) -> Option<Status> {
-        self.source.map(|s| s.status(id, fingerprint))
+        self.source.map(|s| s.status(id, fingerprint.as_bytes()))
     }
 
     fn function_json(&self, function: &FunctionSummary, entries: &[EntryInfo]) -> FunctionJson {
@@ -333,7 +334,7 @@ impl View<'_> {
         ))?;
         let mut columns = vec![
             ("FINGERPRINT", Align::Left),
-            ("ARGS", Align::Left),
+            ("ARGS#", Align::Left),
             ("SIZE", Align::Right),
             ("STORED", Align::Left),
             ("CREATED", Align::Right),
@@ -357,7 +358,7 @@ impl View<'_> {
             };
             let mut row = vec![
                 output::short(entry.fingerprint.as_bytes()),
-                output::short(entry.args_key.as_bytes()),
+                output::key_tag(entry.args_key.as_bytes()),
                 output::size(entry.size),
                 stored.to_owned(),
                 created,

@@ -20,8 +20,9 @@
 //!   stored values, fingerprints present, oldest and newest entry, hits and
 //!   misses recorded by the programs that used the directory; then the size
 //!   on disk (database and blobs). With `FN`, a row per entry: fingerprint,
-//!   arguments key, size, stored in the database or a blob, created, last
-//!   used, compute time. With `--manifest-path`, every fingerprint is marked
+//!   a short hash of the arguments key (`ARGS#`; `--json` has the key),
+//!   size, stored in the database or a blob, created, last used, compute
+//!   time. With `--manifest-path`, every fingerprint is marked
 //!   `live` (the current source produces it), `stale` (the function's source
 //!   changed since), `gone` (the function is no longer in the source) or
 //!   `unknown` (not a function of that package).
@@ -29,8 +30,12 @@
 //!   ```text
 //!   $ funcache-cli inspect
 //!   ENTRIES     SIZE  FPS  OLDEST  NEWEST  HITS  MISSES  FUNCTION
-//!         1  1.5 MiB    1  3m ago  3m ago     2       1  my_app::steps::load_table
-//!         3    126 B    2  3m ago  2m ago     4       3  my_app::steps::parse
+//!         2     26 B    1  3m ago  3m ago     0       2  my_app::steps::label
+//!         4     40 B    1  3m ago  1m ago     2       4  my_app::steps::square
+//!         1  1.4 MiB    1  3m ago  3m ago     0       1  my_app::steps::table
+//!
+//!   3 functions, 7 entries, 1.4 MiB of values
+//!   on disk: 1.9 MiB (database 512.6 KiB, blobs 1.4 MiB) in target/funcache
 //!   ```
 //!
 //! * **`explain FN`** — computes FN's fingerprint from the current source
@@ -42,10 +47,11 @@
 //!   their locations: edits behind them do not change the fingerprint.
 //!
 //!   ```text
-//!   $ funcache-cli explain my_app::steps::parse
-//!   my_app::steps::parse: the next call will miss: its current fingerprint 9e8d7c6b is not stored (3 entries under 1 other fingerprint).
-//!   Compared with fingerprint 3fa2c1d0, recorded 2m ago:
-//!     changed  crate::steps::normalize
+//!   $ funcache-cli explain square
+//!   my_app::steps::square: the next call will miss.
+//!   Its fingerprint is now 4fb5ef60; 4 entries are stored under 1 other.
+//!   Compared with fingerprint 0602bac9, recorded 2m ago:
+//!     changed  crate::steps::scale
 //!   ```
 //!
 //! * **`purge`** — removes entries, deletes blobs no entry uses any more and
@@ -58,11 +64,35 @@
 //!   humantime duration (`90s`, `12h`, `7d`), SIZE a byte size (`500MiB`,
 //!   `2GB`).
 //!
+//!   ```text
+//!   $ funcache-cli purge --stale --dry-run
+//!   would remove 4 entries (40 B of values) from 1 function:
+//!     ENTRIES  SIZE  FUNCTION
+//!           4  40 B  my_app::steps::square
+//!   dry run, nothing changed: on disk now 1.9 MiB, about 1.9 MiB after; 4 entries (1.4 MiB) remain
+//!   ```
+//!
 //! `FN` is a function id as the runtime stores it (`my_app::steps::parse`:
 //! the crate, the module path, the name) or an unambiguous ending of one
-//! (`steps::parse`, `parse`). `--json` on `inspect` and `purge` prints one
-//! JSON document whose field names are stable: see the `Serialize` structs
-//! in `inspect.rs` and `purge.rs`.
+//! (`steps::parse`, `parse`).
+//!
+//! # JSON
+//!
+//! `--json` on `inspect` and `purge` prints one JSON document (nothing on
+//! stdout when the command fails). Field names are stable; sizes are bytes,
+//! times RFC 3339 in UTC, fingerprints 64 hex digits, arguments keys hex; `status` is `live`,
+//! `stale`, `gone` or `unknown`, and null without `--manifest-path`.
+//!
+//! * `inspect`: `{dir, source, disk: {database, blobs, total}, functions:
+//!   [{id, entries, bytes, fingerprints: [{fingerprint, entries, bytes,
+//!   status}], oldest, newest, hits, misses}]}`
+//! * `inspect FN`: `{dir, source, function: {…as above}, entries:
+//!   [{fingerprint, args_key, size, blob, created, last_used,
+//!   compute_seconds, readable, status}]}`
+//! * `purge`: `{dir, dry_run, removed: {entries, bytes}, evicted: {entries,
+//!   bytes}, functions: [{id, entries, bytes}], remaining: {entries, bytes},
+//!   max_size, disk_before: {database, blobs, total}, disk_after (null for a
+//!   dry run), reclaimed (null for a dry run), projected_total}`
 //!
 //! # Exit codes and errors
 //!
@@ -70,7 +100,9 @@
 //! directory that does not exist or is not a funcache cache, a store that
 //! cannot be read, a store locked by a running program, an unknown
 //! function id, a bad age or size, a purge without a selector — printed as
-//! one line on stderr, and nothing in the directory is changed.
+//! one line on stderr, and nothing in the directory is changed (sled may
+//! refresh its own `snap.*` index file whenever a database is opened).
+//! 101 for a bug in funcache-cli itself.
 
 mod args;
 mod dir;

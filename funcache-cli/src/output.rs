@@ -165,15 +165,30 @@ pub fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// A digest (fingerprint, arguments key) as lowercase hex.
-pub fn hex(bytes: &[u8; 32]) -> String {
+/// Bytes (a fingerprint, an arguments key) as lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The first 8 hex digits of a digest: enough to tell apart the handful a
-/// function has, short enough for an 80-column row.
-pub fn short(bytes: &[u8; 32]) -> String {
-    hex(bytes)[..8].to_owned()
+/// The first 8 hex digits of a fingerprint: enough to tell apart the
+/// handful a function has, short enough for an 80-column row.
+pub fn short(bytes: &[u8]) -> String {
+    let mut text = hex(bytes);
+    text.truncate(8);
+    text
+}
+
+/// An arguments key for a table cell: 8 hex digits of a hash of the key.
+///
+/// A key is not necessarily a digest: small arguments may be kept as their
+/// encoding, whose bytes are mostly the same tags and zeros for every call
+/// of a function, so no prefix or suffix of it tells entries apart. A hash
+/// (FNV-1a) does, in 8 columns; `--json` has the full key.
+pub fn key_tag(bytes: &[u8]) -> String {
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("{:08x}", (hash >> 32) as u32 ^ hash as u32)
 }
 
 /// A progress bar on stderr that appears only once the work has taken more
@@ -263,6 +278,9 @@ mod tests {
         assert_eq!(took(Duration::from_millis(2_500)), "2.5s");
         assert_eq!(took(Duration::from_secs(245)), "4m05s");
         assert_eq!(count(1, "entry", "entries"), "1 entry");
+        assert_eq!(short(&[0xab; 32]), "abababab");
+        assert_eq!(key_tag(&[1, 2, 3]).len(), 8);
+        assert_ne!(key_tag(&[0, 1, 2, 0, 0]), key_tag(&[0, 1, 3, 0, 0]));
         assert_eq!(count(2, "entry", "entries"), "2 entries");
     }
 }

@@ -142,7 +142,7 @@ fn facts<'s>(entries: &[&'s EntryInfo], source: Option<&Source>) -> Vec<Facts<'s
             size: e.size,
             created: e.created,
             last_used: e.last_used,
-            status: source.map(|s| s.status(&e.fn_id, &e.fingerprint)),
+            status: source.map(|s| s.status(&e.fn_id, e.fingerprint.as_bytes())),
         })
         .collect()
 }

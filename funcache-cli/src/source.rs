@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use funcache::Fingerprint;
 use funcache_index::CachedFn;
 use serde::Serialize;
 
@@ -92,13 +91,13 @@ impl Source {
         self.functions.get(id).map_or(&[], Vec::as_slice)
     }
 
-    /// How `fingerprint` of function `id` relates to the source.
-    pub fn status(&self, id: &str, fingerprint: &Fingerprint) -> Status {
+    /// How `fingerprint` (its bytes) of function `id` relates to the source.
+    pub fn status(&self, id: &str, fingerprint: &[u8; 32]) -> Status {
         match self.functions.get(id) {
             Some(definitions) => {
                 let live = definitions
                     .iter()
-                    .any(|d| d.analysis.fingerprint.as_bytes() == fingerprint.as_bytes());
+                    .any(|d| d.analysis.fingerprint.as_bytes() == fingerprint);
                 if live { Status::Live } else { Status::Stale }
             }
             None => {
@@ -260,6 +259,44 @@ fn crate_names(dir: &Path) -> BTreeSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cached(crate_name: &str, item_path: &str, fingerprint: u8) -> CachedFn {
+        CachedFn {
+            crate_name: crate_name.into(),
+            options_source: String::new(),
+            analysis: funcache_index::Analysis {
+                item_path: item_path.into(),
+                impl_context: None,
+                dependencies: Vec::new(),
+                externals: Vec::new(),
+                unresolved: Vec::new(),
+                fingerprint: funcache_index::Digest([fingerprint; 32]),
+                tracked_files: Vec::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn statuses_tell_stale_from_gone_from_somebody_else_s() {
+        let mut source = Source {
+            manifest_dir: PathBuf::from("app"),
+            crates: ["app".to_owned(), "app_tool".to_owned()].into(),
+            functions: BTreeMap::new(),
+        };
+        // One function defined twice under different `#[cfg]`s.
+        source.functions.insert(
+            "app::f".into(),
+            vec![cached("app", "f", 1), cached("app", "f", 2)],
+        );
+        let fp = |byte| [byte; 32];
+        assert_eq!(source.status("app::f", &fp(1)), Status::Live);
+        assert_eq!(source.status("app::f", &fp(2)), Status::Live);
+        assert_eq!(source.status("app::f", &fp(3)), Status::Stale);
+        assert_eq!(source.status("app_tool::removed", &fp(1)), Status::Gone);
+        assert_eq!(source.status("other::f", &fp(1)), Status::Unknown);
+        assert!(Status::Stale.is_stale() && Status::Gone.is_stale());
+        assert!(!Status::Live.is_stale() && !Status::Unknown.is_stale());
+    }
 
     #[test]
     fn wildcards_match_within_a_component() {
