@@ -69,7 +69,8 @@
 //!   would remove 4 entries (40 B of values) from 1 function:
 //!     ENTRIES  SIZE  FUNCTION
 //!           4  40 B  my_app::steps::square
-//!   dry run, nothing changed: on disk now 1.9 MiB, about 1.9 MiB after; 4 entries (1.4 MiB) remain
+//!   dry run, nothing changed; on disk 1.9 MiB now, about 1.9 MiB after
+//!   4 entries (1.4 MiB) would remain
 //!   ```
 //!
 //! `FN` is a function id as the runtime stores it (`my_app::steps::parse`:

@@ -336,7 +336,7 @@ fn render(args: &PurgeArgs, outcome: &Outcome, out: &mut Out) -> Result<(), CliE
         ))?;
     }
     let remaining = format!(
-        "{} ({}) remain",
+        "{} ({})",
         output::count(outcome.remaining.entries, "entry", "entries"),
         output::size(outcome.remaining.bytes)
     );
@@ -344,7 +344,7 @@ fn render(args: &PurgeArgs, outcome: &Outcome, out: &mut Out) -> Result<(), CliE
         Some(after) => {
             let reclaimed = outcome.before.total() as i64 - after.total() as i64;
             out.line(format!(
-                "on disk: {} -> {} ({} reclaimed); {remaining}",
+                "on disk: {} -> {} ({} reclaimed)",
                 output::size(outcome.before.total()),
                 output::size(after.total()),
                 if reclaimed >= 0 {
@@ -353,13 +353,20 @@ fn render(args: &PurgeArgs, outcome: &Outcome, out: &mut Out) -> Result<(), CliE
                     format!("-{}", output::size(reclaimed.unsigned_abs()))
                 },
             ))?;
+            let verb = if outcome.remaining.entries == 1 {
+                "remains"
+            } else {
+                "remain"
+            };
+            out.line(format!("{remaining} {verb}"))?;
         }
         None => {
             out.line(format!(
-                "dry run, nothing changed: on disk now {}, about {} after; {remaining}",
+                "dry run, nothing changed; on disk {} now, about {} after",
                 output::size(outcome.before.total()),
                 output::size(outcome.projected),
             ))?;
+            out.line(format!("{remaining} would remain"))?;
         }
     }
     if let Some(limit) = args.max_size.filter(|&limit| outcome.projected > limit) {
