@@ -102,7 +102,9 @@ fn root() -> PathBuf {
 ///
 /// * old, computed at T0: `square(1)`, `square(2)`, `table(150000)`,
 ///   `table(160000)`;
-/// * two seconds later, `square(1)` and `table(150000)` are read again and
+/// * two seconds later, `square(1)` and `table(150000)` are read again
+///   (64 times each: the runtime may record only a sample of reads, and
+///   both functions have `memory = 0`, so every call reads the disk) and
 ///   `square(3)` and `table(170000)` computed.
 ///
 /// So by creation time the old four precede `boundary`, and by last use
@@ -116,7 +118,8 @@ fn aged(fixture: &Fixture, root: &Path) -> (PathBuf, SystemTime) {
     // the old entries land in a later second than their creation.
     std::thread::sleep(Duration::from_secs(2));
     let new_start = SystemTime::now();
-    let new = calls(fixture, &dir, "square=1 table=150000 square=3 table=170000");
+    let reads = format!("{}{}", "square=1 ".repeat(64), "table=150000 ".repeat(64));
+    let new = calls(fixture, &dir, &format!("{reads}square=3 table=170000"));
     assert_eq!(new.ran, ["square", "table"], "only the new calls compute");
     let gap = new_start.duration_since(old_done).unwrap();
     (dir, old_done + gap / 2)
