@@ -174,35 +174,35 @@ impl<'a> Expansion<'a> {
         sig
     }
 
-    /// Statements that build `__funcache_key`.
+    /// Statements that add the arguments to `__funcache_call`'s key.
     fn key_statements(&self) -> TokenStream {
         let mut statements = TokenStream::new();
         if self.signature.receiver.as_ref().is_some_and(|r| r.keyed) {
-            statements.extend(quote!(__funcache_key.arg(&self);));
+            statements.extend(quote!(__funcache_call.arg(&self);));
         }
         for arg in self.signature.args.iter().filter(|arg| arg.keyed) {
             let name = &arg.name;
             // Spanned at the type so that a missing `Serialize` points at
             // the argument's type.
-            statements.extend(quote_spanned!(arg.ty.span()=> __funcache_key.arg(&#name);));
+            statements.extend(quote_spanned!(arg.ty.span()=> __funcache_call.arg(&#name);));
             if arg.impl_trait {
                 statements.extend(quote! {
-                    __funcache_key.type_name(::core::any::type_name_of_val(&#name));
+                    __funcache_call.type_name(::core::any::type_name_of_val(&#name));
                 });
             }
         }
         for param in &self.signature.type_params {
             statements.extend(quote! {
-                __funcache_key.type_name(::core::any::type_name::<#param>());
+                __funcache_call.type_name(::core::any::type_name::<#param>());
             });
         }
         for param in &self.signature.const_params {
-            statements.extend(quote!(__funcache_key.arg(&#param);));
+            statements.extend(quote!(__funcache_call.arg(&#param);));
         }
         let generic_impl = self.source.impl_context.as_ref().is_some_and(|c| c.generic);
         if generic_impl {
             statements.extend(quote! {
-                __funcache_key.type_name(::core::any::type_name::<Self>());
+                __funcache_call.type_name(::core::any::type_name::<Self>());
             });
         }
         statements
@@ -325,16 +325,13 @@ impl<'a> Expansion<'a> {
         let run = syn::Ident::new(run, ret_span);
         let await_ = self.signature.is_async.then(|| quote!(.await));
         let compute = self.compute(kind);
-        let run = quote!(#adapter.#run(__funcache_call, #compute) #await_);
+        let run = quote!(#adapter.#run(&mut __funcache_call, #compute) #await_);
         quote! {
             #(#attrs)*
             #doc
             #vis #sig {
-                let __funcache_call = {
-                    let mut __funcache_key = #krate::__private::KeyBuilder::new();
-                    #keys
-                    #handle.begin(__funcache_key, #refresh)
-                };
+                let mut __funcache_call = #handle.call(#refresh);
+                #keys
                 #run
             }
         }

@@ -29,6 +29,7 @@ pub(crate) struct Switches {
 }
 
 impl Switches {
+    #[inline]
     pub(crate) fn get() -> Switches {
         static SWITCHES: OnceLock<Switches> = OnceLock::new();
         *SWITCHES.get_or_init(|| Switches {

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use crate::config::{DirChoice, Switches};
 use crate::error::Error;
 use crate::key::{ArgsKey, KeyBuilder};
-use crate::memory::{ErasedValue, MemoryTier};
+use crate::memory::MemoryTier;
 use crate::stats::{CacheInfo, Counters};
 use crate::store::{self, FingerprintRecord, Store};
 use crate::warn::warn_once;
@@ -118,7 +118,7 @@ impl fmt::Debug for FnCache {
         f.debug_struct("FnCache")
             .field("id", &self.meta.id)
             .field("fingerprint", &self.fingerprint())
-            .field("info", &self.info())
+            .field("info", &self.snapshot())
             .finish()
     }
 }
@@ -171,11 +171,15 @@ impl FnCache {
     /// Hits, misses and sizes since the process started or the last
     /// [`clear`](Self::clear).
     pub fn info(&self) -> CacheInfo {
-        let (maxsize, currsize) = match self.memory() {
-            Some(tier) => (tier.capacity(), tier.len()),
-            None => (0, 0),
-        };
-        self.counters.snapshot(maxsize, currsize)
+        self.counters.publish_pending();
+        self.snapshot()
+    }
+
+    /// The counters as they are, without publishing this thread's pending
+    /// disk hits (for `Debug`, which must not have effects).
+    fn snapshot(&self) -> CacheInfo {
+        let memory = self.memory().map(MemoryTier::stats).unwrap_or_default();
+        self.counters.snapshot(memory)
     }
 
     /// Removes this function's entries from every tier (all fingerprints,
@@ -206,6 +210,7 @@ impl FnCache {
         }
     }
 
+    #[inline]
     fn memory(&self) -> Option<&MemoryTier> {
         self.memory
             .get_or_init(|| NonZeroUsize::new(self.meta.memory).map(MemoryTier::new))
@@ -238,44 +243,25 @@ impl FnCache {
         Some(self.disk.get_or_init(|| Disk { store, tree }))
     }
 
-    /// Starts a call: hashes the arguments and decides, from the
-    /// environment switches, what this call may read and write.
+    /// Starts a call. The generated code then adds the arguments to its
+    /// key ([`Call::arg`]) and hands it to an adapter, which looks up,
+    /// computes on a miss and stores. `refresh` skips the lookup.
     #[doc(hidden)]
-    pub fn begin(&self, key: KeyBuilder, refresh: bool) -> Call<'_> {
-        let switches = Switches::get();
-        let key = if switches.disable {
-            None
-        } else {
-            match key.finish() {
-                Ok(key) => Some(key),
-                Err(error) => {
-                    warn_once("key", self.meta.id, || {
-                        format!("funcache: {} runs uncached: {error}", self.meta.id)
-                    });
-                    None
-                }
-            }
-        };
+    #[inline]
+    pub fn call(&'static self, refresh: bool) -> Call {
         Call {
             cache: self,
-            read: key.is_some() && !refresh && !switches.refresh,
-            write_disk: !switches.readonly,
-            durable: !switches.lazy_durability,
-            key,
-            started: Instant::now(),
+            key: KeyBuilder::with_prefix(&self.meta.fingerprint),
+            refresh,
+            usable: false,
+            started: None,
         }
     }
 
-    fn entry_key(&self, key: &ArgsKey) -> [u8; 64] {
-        let mut bytes = [0u8; 64];
-        bytes[..32].copy_from_slice(&self.meta.fingerprint);
-        bytes[32..].copy_from_slice(key.as_bytes());
-        bytes
-    }
-
-    fn disk_get<R: DeserializeOwned>(&self, key: &ArgsKey) -> Option<R> {
+    /// Reads an entry by its database key (fingerprint ‖ argument key).
+    fn disk_get<R: DeserializeOwned>(&'static self, entry_key: &[u8]) -> Option<R> {
         let disk = self.disk()?;
-        let found = match disk.store.get(&disk.tree, &self.entry_key(key)) {
+        let found = match disk.store.get(&disk.tree, entry_key) {
             Ok(found) => found,
             Err(error) => {
                 warn_once("read", self.meta.id, || {
@@ -293,12 +279,8 @@ impl FnCache {
         };
         match disk.store.decode::<R>(&bytes) {
             Ok(value) => {
-                Counters::bump(&self.counters.disk_hits);
-                if disk
-                    .store
-                    .journal()
-                    .touch(self.meta.id, &self.entry_key(key))
-                {
+                self.counters.disk_hit();
+                if disk.store.journal().sample(self.meta.id, entry_key) {
                     self.write_usage(disk);
                 }
                 Some(value)
@@ -318,17 +300,14 @@ impl FnCache {
     }
 
     fn disk_put<R: Serialize + DeserializeOwned>(
-        &self,
-        key: &ArgsKey,
+        &'static self,
+        entry_key: &[u8],
         value: &R,
         compute: Duration,
         durable: bool,
     ) {
         let Some(disk) = self.disk() else { return };
-        if let Err(error) = disk
-            .store
-            .put(&disk.tree, &self.entry_key(key), value, compute)
-        {
+        if let Err(error) = disk.store.put(&disk.tree, entry_key, value, compute) {
             warn_once("write", self.meta.id, || {
                 format!("funcache: result of {} not stored: {error}", self.meta.id)
             });
@@ -349,8 +328,8 @@ impl FnCache {
     }
 
     /// Hands the counts since the last batch to the journal and writes it.
-    fn write_usage(&self, disk: &Disk) {
-        let info = self.counters.snapshot(0, 0);
+    fn write_usage(&'static self, disk: &Disk) {
+        let info = self.info();
         let since = |journaled: &AtomicU64, now: u64| {
             now.saturating_sub(journaled.swap(now, Ordering::Relaxed))
         };
@@ -390,80 +369,129 @@ impl FnCache {
     }
 }
 
-/// One call in progress. Generated code calls a `lookup` method, and on a
-/// miss runs the body and hands the result to the matching `store`.
+/// One call in progress: its key, built in place (a key is a hundred
+/// bytes; moving it around costs more than hashing it), and what the
+/// environment switches allow it.
 #[doc(hidden)]
-pub struct Call<'c> {
-    cache: &'c FnCache,
-    key: Option<ArgsKey>,
-    read: bool,
-    write_disk: bool,
-    durable: bool,
-    started: Instant,
+pub struct Call {
+    cache: &'static FnCache,
+    key: KeyBuilder,
+    refresh: bool,
+    /// Whether the key is usable and the cache not disabled: decided by
+    /// the lookup, read by the store.
+    usable: bool,
+    /// When the computation started: set on a miss, so a hit reads no
+    /// clock.
+    started: Option<Instant>,
 }
 
-impl Call<'_> {
-    /// Memory tier, then disk (filling the memory tier on a disk hit).
+impl Call {
+    /// Adds one argument to the key.
+    #[inline]
+    pub fn arg<T: crate::__private::KeyArg + ?Sized>(&mut self, value: &T) {
+        self.key.arg(value);
+    }
+
+    /// Adds a type name to the key (generic functions).
+    #[inline]
+    pub fn type_name(&mut self, name: &str) {
+        self.key.type_name(name);
+    }
+
+    /// Seals the key and applies the switches: whether this call may read
+    /// (it may store when [`usable`](Self::usable) is set).
+    #[inline]
+    fn prepare(&mut self) -> bool {
+        let switches = Switches::get();
+        if switches.disable {
+            return false;
+        }
+        match self.key.seal() {
+            Ok(()) => {
+                self.usable = true;
+                !self.refresh && !switches.refresh
+            }
+            Err(error) => {
+                let id = self.cache.meta.id;
+                warn_once("key", id, || {
+                    format!("funcache: {id} runs uncached: {error}")
+                });
+                false
+            }
+        }
+    }
+
+    /// Memory tier, then disk (filling the memory tier on a disk hit). On
+    /// a miss, starts the compute-time clock.
     #[inline]
     pub(crate) fn lookup<R>(&mut self) -> Option<R>
     where
         R: DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        let cache = self.cache;
-        let key = self.key.filter(|_| self.read)?;
-        if let Some(tier) = cache.memory() {
-            if let Some(value) = tier.get(&key).and_then(|v| v.downcast::<R>().ok()) {
-                Counters::bump(&cache.counters.memory_hits);
-                return Some(R::clone(&value));
+        if self.prepare() {
+            let cache = self.cache;
+            let memory = cache.memory();
+            if let Some(tier) = memory
+                && let Some(value) = tier.get_cloned::<R>(self.key.args_key())
+            {
+                return Some(value);
             }
-            Counters::bump(&cache.counters.memory_misses);
+            if let Some(value) = cache.disk_get::<R>(self.key.entry_key()) {
+                if let Some(tier) = memory {
+                    tier.put(ArgsKey::copy_of(self.key.args_key()), value.clone());
+                }
+                return Some(value);
+            }
         }
-        let value = cache.disk_get::<R>(&key);
-        if let (Some(value), Some(tier)) = (&value, cache.memory()) {
-            tier.put(key, Arc::new(value.clone()) as ErasedValue);
-        }
-        self.started = Instant::now();
-        value
+        self.started = Some(Instant::now());
+        None
     }
 
     /// Disk only: for functions declared with `memory = 0`, whose values
-    /// need not be `Clone`.
+    /// need not be `Clone`. On a miss, starts the compute-time clock.
     #[inline]
     pub(crate) fn lookup_disk<R: DeserializeOwned>(&mut self) -> Option<R> {
-        let key = self.key.filter(|_| self.read)?;
-        let value = self.cache.disk_get::<R>(&key);
-        self.started = Instant::now();
-        value
+        if self.prepare()
+            && let Some(value) = self.cache.disk_get::<R>(self.key.entry_key())
+        {
+            return Some(value);
+        }
+        self.started = Some(Instant::now());
+        None
     }
 
     /// Records a computed value in every tier.
-    pub(crate) fn store<R>(self, value: &R)
+    pub(crate) fn store<R>(&mut self, value: &R)
     where
         R: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
     {
-        let compute = self.started.elapsed();
-        Counters::bump(&self.cache.counters.computed);
-        let Some(key) = self.key else { return };
-        if let Some(tier) = self.cache.memory() {
-            tier.put(key, Arc::new(value.clone()) as ErasedValue);
+        if self.usable
+            && let Some(tier) = self.cache.memory()
+        {
+            tier.put(ArgsKey::copy_of(self.key.args_key()), value.clone());
         }
-        if self.write_disk {
-            self.cache.disk_put(&key, value, compute, self.durable);
-        }
+        self.store_disk(value);
     }
 
     /// Records a computed value on disk only.
-    pub(crate) fn store_disk<R: Serialize + DeserializeOwned>(self, value: &R) {
-        let compute = self.started.elapsed();
+    pub(crate) fn store_disk<R: Serialize + DeserializeOwned>(&mut self, value: &R) {
+        let compute = self
+            .started
+            .map_or(Duration::ZERO, |started| started.elapsed());
         Counters::bump(&self.cache.counters.computed);
-        let Some(key) = self.key else { return };
-        if self.write_disk {
-            self.cache.disk_put(&key, value, compute, self.durable);
+        let switches = Switches::get();
+        if self.usable && !switches.readonly {
+            self.cache.disk_put(
+                self.key.entry_key(),
+                value,
+                compute,
+                !switches.lazy_durability,
+            );
         }
     }
 
     /// Counts a computation whose value is not stored (an `Err`).
-    pub(crate) fn discard(self) {
+    pub(crate) fn discard(&mut self) {
         Counters::bump(&self.cache.counters.computed);
     }
 }
@@ -503,10 +531,9 @@ mod tests {
     }
 
     /// What `#[funcache::cache]` generates, by hand: x -> x * 10.
-    fn call(cache: &FnCache, x: u64, runs: &AtomicUsize) -> u64 {
-        let mut key = KeyBuilder::new();
-        key.arg(&x);
-        let mut call = cache.begin(key, false);
+    fn call(cache: &'static FnCache, x: u64, runs: &AtomicUsize) -> u64 {
+        let mut call = cache.call(false);
+        call.arg(&x);
         if let Some(value) = call.lookup::<u64>() {
             return value;
         }
@@ -667,10 +694,10 @@ mod tests {
         let runs = AtomicUsize::new(0);
         let cache = new_cache("t::refresh", 1, 8, temp_dir());
         call(cache, 1, &runs);
-        let mut key = KeyBuilder::new();
-        key.arg(&1u64);
-        let call_ = cache.begin(key, true);
-        call_.store(&99u64);
+        let mut refresh = cache.call(true);
+        refresh.arg(&1u64);
+        assert_eq!(refresh.lookup::<u64>(), None, "a refresh never reads");
+        refresh.store(&99u64);
         assert_eq!(
             call(cache, 1, &runs),
             99,

@@ -10,7 +10,7 @@ use crate::envelope::{self, Payload};
 use crate::error::Error;
 use crate::fn_cache::Fingerprint;
 use crate::key::ArgsKey;
-use crate::store::{self, FUNCTION_TREE_PREFIX, Store, UsageCounts};
+use crate::store::{self, EntryKey, FUNCTION_TREE_PREFIX, Store, UsageCounts};
 
 /// A cache directory opened for inspection and maintenance.
 ///
@@ -118,6 +118,12 @@ impl DiskUsage {
     }
 }
 
+/// How long [`CacheDir::open`] waits for a lock that may be on its way out.
+const LOCK_RETRY: Duration = Duration::from_millis(500);
+
+/// How long to wait for a handle this process just dropped.
+const RELEASE_WAIT: Duration = Duration::from_secs(10);
+
 fn from_unix_ms(ms: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(ms)
 }
@@ -146,9 +152,24 @@ impl CacheDir {
     /// [`Error::Locked`] if a running program has it open, and
     /// [`Error::Store`] if its database is damaged.
     pub fn open(path: impl AsRef<Path>) -> Result<CacheDir, Error> {
-        Ok(CacheDir {
-            store: Store::open(path.as_ref(), false)?,
-        })
+        Self::open_waiting(path.as_ref(), LOCK_RETRY)
+    }
+
+    /// [`open`](Self::open), waiting up to `patience` for a lock that is
+    /// being released: sled releases it asynchronously after the last
+    /// handle is dropped (its IO threads finish first), so a directory
+    /// closed a moment ago — by this process, or by a program that just
+    /// exited — can still look locked, for longer on a loaded machine.
+    fn open_waiting(path: &Path, patience: Duration) -> Result<CacheDir, Error> {
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            match Store::open(path, false) {
+                Err(Error::Locked { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                result => return result.map(|store| CacheDir { store }),
+            }
+        }
     }
 
     /// The directory.
@@ -206,18 +227,16 @@ impl CacheDir {
     ///
     /// When the database cannot be read.
     pub fn entries(&self, fn_id: &str) -> Result<Vec<EntryInfo>, Error> {
-        let tree = self.store.function_tree(fn_id)?;
+        let Some(tree) = self.store.existing_function_tree(fn_id)? else {
+            return Ok(Vec::new());
+        };
         let access = self.store.access_tree()?;
         let mut entries = Vec::new();
         for item in tree.iter() {
             let (key, value) = item.map_err(|e| self.store.error(e))?;
-            let Ok(key) = <[u8; 64]>::try_from(key.as_ref()) else {
+            let Some((fingerprint, args)) = EntryKey::parse(&key) else {
                 continue;
             };
-            let mut fingerprint = [0; 32];
-            fingerprint.copy_from_slice(&key[..32]);
-            let mut args = [0; 32];
-            args.copy_from_slice(&key[32..]);
             let decoded = envelope::decode(&value).ok();
             let (header, blob_len) = match decoded {
                 Some((header, _)) => {
@@ -230,13 +249,15 @@ impl CacheDir {
                 None => (None, None),
             };
             let created = header.map_or(UNIX_EPOCH, |h| from_unix_ms(h.created_unix_ms));
-            let last_used = store::read_access(&access, fn_id, &key)
+            let last_used = access
+                .as_ref()
+                .and_then(|access| store::read_access(access, fn_id, &key))
                 .map(|secs| UNIX_EPOCH + Duration::from_secs(secs))
                 .map_or(created, |read| read.max(created));
             entries.push(EntryInfo {
                 fn_id: fn_id.to_owned(),
                 fingerprint: Fingerprint(fingerprint),
-                args_key: ArgsKey(args),
+                args_key: args,
                 size: value.len() as u64 + blob_len.unwrap_or(0),
                 blob: blob_len.is_some(),
                 created,
@@ -302,11 +323,11 @@ impl CacheDir {
             by_function.entry(&entry.fn_id).or_default().push(entry);
         }
         for (fn_id, entries) in by_function {
-            let tree = self.store.function_tree(fn_id)?;
+            let Some(tree) = self.store.existing_function_tree(fn_id)? else {
+                continue;
+            };
             for entry in entries {
-                let mut key = [0u8; 64];
-                key[..32].copy_from_slice(entry.fingerprint.as_bytes());
-                key[32..].copy_from_slice(entry.args_key.as_bytes());
+                let key = EntryKey::new(entry.fingerprint.as_bytes(), &entry.args_key);
                 if self.store.remove_entry(fn_id, &tree, &key)? {
                     removed.entries += 1;
                     removed.bytes += entry.size;
@@ -330,7 +351,7 @@ impl CacheDir {
             }
         }
         self.store
-            .retain_fingerprint_records(|fingerprint| live.contains(fingerprint))?;
+            .retain_fingerprint_records(|fingerprint, _| live.contains(fingerprint))?;
         let referenced = self.store.referenced_blobs()?;
         self.store
             .blobs()
@@ -374,7 +395,8 @@ impl CacheDir {
         fs::rename(layout.db(), &old).map_err(io(&layout.db()))?;
         fs::rename(&fresh, layout.db()).map_err(io(&fresh))?;
         fs::remove_dir_all(&old).map_err(io(&old))?;
-        CacheDir::open(&dir)
+        // This process dropped the handle a moment ago: wait for sled.
+        CacheDir::open_waiting(&dir, RELEASE_WAIT)
     }
 }
 
@@ -398,8 +420,7 @@ mod tests {
         let store = Store::open(temp.path(), true).unwrap();
         let small = store.function_tree("app::small").unwrap();
         for (fingerprint, arg) in [(1u8, 1u8), (1, 2), (2, 1)] {
-            let mut key = [fingerprint; 64];
-            key[32..].fill(arg);
+            let key = entry_key(fingerprint, arg);
             store
                 .put(
                     &small,
@@ -411,7 +432,9 @@ mod tests {
         }
         let big = store.function_tree("app::big").unwrap();
         let value: Vec<u64> = (0..200_000).map(|i| u64::MAX - i).collect();
-        store.put(&big, &[9; 64], &value, Duration::ZERO).unwrap();
+        store
+            .put(&big, &entry_key(9, 0), &value, Duration::ZERO)
+            .unwrap();
         for (fingerprint, id) in [
             (1u8, "app::small"),
             (2, "app::small"),
@@ -429,16 +452,26 @@ mod tests {
                 .record_fingerprint(&[fingerprint; 32], &record)
                 .unwrap();
         }
-        store.journal().touch("app::small", &[1; 64]);
+        store.journal().touch("app::small", entry_key(1, 1));
         store.journal().count("app::small", 5, 3);
         store.flush().unwrap();
         temp
     }
 
+    fn args_key(arg: u8) -> ArgsKey {
+        let mut builder = crate::key::KeyBuilder::new();
+        builder.arg(&arg);
+        builder.finish().unwrap()
+    }
+
+    fn entry_key(fingerprint: u8, arg: u8) -> EntryKey {
+        EntryKey::new(&[fingerprint; 32], &args_key(arg))
+    }
+
     #[test]
     fn summarizes_functions_and_entries() {
         let temp = populated();
-        let dir = CacheDir::open(temp.path()).unwrap();
+        let dir = CacheDir::open_waiting(temp.path(), RELEASE_WAIT).unwrap();
         let functions = dir.functions().unwrap();
         let ids: Vec<&str> = functions.iter().map(|f| f.id.as_str()).collect();
         assert_eq!(ids, ["app::big", "app::small"]);
@@ -457,7 +490,7 @@ mod tests {
         );
         let touched = entries
             .iter()
-            .find(|e| e.args_key.as_bytes() == &[1; 32] && e.fingerprint.as_bytes() == &[1; 32]);
+            .find(|e| e.args_key == args_key(1) && e.fingerprint.as_bytes() == &[1; 32]);
         assert!(touched.unwrap().last_used >= touched.unwrap().created);
         assert!(dir.entries("app::unknown").unwrap().is_empty());
         assert_eq!(dir.fingerprints("app::small").unwrap().len(), 2);
@@ -466,7 +499,7 @@ mod tests {
     #[test]
     fn remove_frees_entries_blobs_and_orphan_records() {
         let temp = populated();
-        let dir = CacheDir::open(temp.path()).unwrap();
+        let dir = CacheDir::open_waiting(temp.path(), RELEASE_WAIT).unwrap();
         let before = dir.disk_usage();
         let big = dir.entries("app::big").unwrap();
         let removed = dir.remove(&big).unwrap();
@@ -485,7 +518,7 @@ mod tests {
     #[test]
     fn compact_keeps_live_data() {
         let temp = populated();
-        let dir = CacheDir::open(temp.path()).unwrap();
+        let dir = CacheDir::open_waiting(temp.path(), RELEASE_WAIT).unwrap();
         let small = dir.entries("app::small").unwrap();
         dir.remove(&small[..2]).unwrap();
         let dir = dir.compact().unwrap();
@@ -503,7 +536,7 @@ mod tests {
             Err(Error::NotACacheDir { .. })
         ));
         let populated = populated();
-        let _held = CacheDir::open(populated.path()).unwrap();
+        let _held = CacheDir::open_waiting(populated.path(), RELEASE_WAIT).unwrap();
         assert!(matches!(
             CacheDir::open(populated.path()),
             Err(Error::Locked { .. })

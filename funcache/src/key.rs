@@ -1,40 +1,130 @@
-//! Argument keys: a blake3 digest of a call's arguments, identical in every
-//! process, on every machine.
+//! Argument keys: the canonical encoding of a call's arguments, identical in
+//! every process, on every machine.
 //!
 //! Arguments are fed through [`KeyWriter`], a serde `Serializer` that writes
-//! a tagged, self-delimiting encoding straight into the hasher — there is no
-//! intermediate `Vec` of the whole encoding. Two things make it canonical:
+//! a tagged, self-delimiting encoding. Two things make it canonical:
 //!
 //! * every value starts with a tag and every string is length-prefixed, so
 //!   distinct argument lists can never encode to the same bytes;
 //! * map entries are hashed individually and fed in sorted order, so a
-//!   `HashMap` argument hashes the same whatever its (randomised) iteration
+//!   `HashMap` argument keys the same whatever its (randomised) iteration
 //!   order.
+//!
+//! The key is then, by length of the encoding:
+//!
+//! * up to [`INLINE`] bytes — the encoding itself. Most calls (numbers,
+//!   short strings, small structs) land here: the key is exact, costs no
+//!   hashing, and cannot collide;
+//! * longer — its blake3 digest. The bytes beyond the inline buffer stream
+//!   straight into the hasher; the arguments are never copied into a `Vec`.
+//!
+//! A leading kind byte keeps the two forms apart.
 
+use std::borrow::Borrow;
 use std::fmt;
 
 use serde::Serialize;
 use serde::ser;
 
-/// Digest of one call's arguments (and, for generic functions, the concrete
-/// type names).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ArgsKey(pub(crate) [u8; 32]);
+/// Encodings up to this many bytes are their own key.
+pub const INLINE: usize = 64;
+
+/// Room kept in front of a call's key for the function's fingerprint, so
+/// that the database key (fingerprint ‖ argument key) is a slice of the
+/// same buffer: no copy is made on a lookup.
+pub(crate) const PREFIX: usize = 32;
+
+const KIND_INLINE: u8 = 0;
+const KIND_DIGEST: u8 = 1;
+
+/// The key of one call's arguments (and, for generic functions, the
+/// concrete type names): a kind byte, then the encoding itself or its
+/// blake3 digest.
+#[derive(Clone, Copy)]
+pub struct ArgsKey {
+    len: u8,
+    bytes: [u8; 1 + INLINE],
+}
+
+// Equality, order and hashing are those of the used bytes, as a slice: the
+// memory tier is looked up by `&[u8]` (through `Borrow`), which needs the
+// same hash.
+impl PartialEq for ArgsKey {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for ArgsKey {}
+
+impl PartialOrd for ArgsKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ArgsKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl std::hash::Hash for ArgsKey {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl Borrow<[u8]> for ArgsKey {
+    #[inline]
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
 
 impl ArgsKey {
-    /// The raw digest.
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
+    /// The key's bytes, as stored after the fingerprint.
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+
+    /// Reads a key back from its bytes; `None` if they are not a key.
+    pub fn from_bytes(bytes: &[u8]) -> Option<ArgsKey> {
+        let valid = match bytes.split_first()? {
+            (&KIND_INLINE, encoding) => encoding.len() <= INLINE,
+            (&KIND_DIGEST, digest) => digest.len() == 32,
+            _ => false,
+        };
+        valid.then(|| ArgsKey::copy_of(bytes))
+    }
+
+    /// An owned copy of key bytes already known to be valid.
+    #[inline]
+    pub(crate) fn copy_of(bytes: &[u8]) -> ArgsKey {
+        let mut key = ArgsKey {
+            len: bytes.len() as u8,
+            bytes: [0; 1 + INLINE],
+        };
+        key.bytes[..bytes.len()].copy_from_slice(bytes);
+        key
+    }
+}
+
+impl fmt::Display for ArgsKey {
+    /// Hex of the key's bytes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.as_bytes()
+            .iter()
+            .try_for_each(|byte| write!(f, "{byte:02x}"))
     }
 }
 
 impl fmt::Debug for ArgsKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ArgsKey(")?;
-        for byte in &self.0[..8] {
-            write!(f, "{byte:02x}")?;
-        }
-        write!(f, "…)")
+        write!(f, "ArgsKey({self})")
     }
 }
 
@@ -91,42 +181,100 @@ mod tag {
     pub const END: u8 = 0x3f;
 }
 
-/// A blake3 hasher with a small buffer in front: serde emits many tiny
-/// writes (a tag byte, a `u32`), and blake3's `update` has a fixed cost per
-/// call that would otherwise dominate small keys.
-struct BufferedHasher {
-    hasher: blake3::Hasher,
-    buf: [u8; 256],
-    len: usize,
+/// Where the encoding goes: a buffer holding `prefix ‖ kind ‖ encoding`
+/// while the encoding is short; past [`INLINE`] bytes, a blake3 hasher,
+/// with the buffer's encoding part batching the many tiny writes serde
+/// makes (a tag byte, a `u32`) into larger updates.
+struct Sink {
+    buf: [u8; PREFIX + 1 + INLINE],
+    /// End of the used part of `buf`.
+    end: usize,
+    /// Boxed so that a short key stays small to build and to move.
+    hasher: Option<Box<blake3::Hasher>>,
 }
 
-impl BufferedHasher {
-    fn new() -> Self {
-        BufferedHasher {
-            hasher: blake3::Hasher::new(),
-            buf: [0; 256],
-            len: 0,
+const ENCODING: usize = PREFIX + 1;
+
+impl Sink {
+    #[inline]
+    fn new(prefix: &[u8; PREFIX]) -> Self {
+        let mut buf = [0; PREFIX + 1 + INLINE];
+        buf[..PREFIX].copy_from_slice(prefix);
+        buf[PREFIX] = KIND_INLINE;
+        Sink {
+            buf,
+            end: ENCODING,
+            hasher: None,
+        }
+    }
+
+    /// Writes a fixed-size piece (a tag, a number): with `N` known, the copy
+    /// compiles to plain stores instead of a call to `memmove`.
+    #[inline(always)]
+    fn write_array<const N: usize>(&mut self, bytes: [u8; N]) {
+        if let Some(slot) = self.buf.get_mut(self.end..self.end + N) {
+            slot.copy_from_slice(&bytes);
+            self.end += N;
+        } else {
+            self.write(&bytes);
         }
     }
 
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        if self.len + bytes.len() > self.buf.len() {
-            self.hasher.update(&self.buf[..self.len]);
-            self.len = 0;
-            if bytes.len() > self.buf.len() {
-                self.hasher.update(bytes);
-                return;
-            }
+        if self.end + bytes.len() <= self.buf.len() {
+            self.buf[self.end..self.end + bytes.len()].copy_from_slice(bytes);
+            self.end += bytes.len();
+            return;
         }
-        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
+        let mut hasher = self
+            .hasher
+            .take()
+            .unwrap_or_else(|| Box::new(blake3::Hasher::new()));
+        hasher.update(&self.buf[ENCODING..self.end]);
+        self.end = ENCODING;
+        if bytes.len() > INLINE {
+            hasher.update(bytes);
+        } else {
+            self.buf[ENCODING..ENCODING + bytes.len()].copy_from_slice(bytes);
+            self.end += bytes.len();
+        }
+        self.hasher = Some(hasher);
     }
 
-    fn finish(mut self) -> [u8; 32] {
-        self.hasher.update(&self.buf[..self.len]);
-        self.len = 0;
-        *self.hasher.finalize().as_bytes()
+    /// Finishes the key in place: the inline encoding stays, or (when the
+    /// encoding outgrew the buffer) its digest replaces it.
+    #[inline]
+    fn seal(&mut self) {
+        if let Some(mut hasher) = self.hasher.take() {
+            hasher.update(&self.buf[ENCODING..self.end]);
+            self.buf[PREFIX] = KIND_DIGEST;
+            self.buf[ENCODING..ENCODING + 32].copy_from_slice(hasher.finalize().as_bytes());
+            self.end = ENCODING + 32;
+        }
+    }
+
+    /// `kind ‖ encoding or digest` (after [`seal`](Self::seal)).
+    #[inline]
+    fn args_key(&self) -> &[u8] {
+        &self.buf[PREFIX..self.end]
+    }
+
+    /// `prefix ‖ kind ‖ encoding or digest` (after [`seal`](Self::seal)).
+    #[inline]
+    fn entry_key(&self) -> &[u8] {
+        &self.buf[..self.end]
+    }
+
+    /// A fixed-size digest of everything written, short or long.
+    fn digest(mut self) -> [u8; 32] {
+        match self.hasher.take() {
+            None => *blake3::hash(&self.buf[ENCODING..self.end]).as_bytes(),
+            Some(mut hasher) => {
+                hasher.update(&self.buf[ENCODING..self.end]);
+                *hasher.finalize().as_bytes()
+            }
+        }
     }
 }
 
@@ -145,9 +293,19 @@ impl Default for KeyBuilder {
 
 impl KeyBuilder {
     /// An empty key.
+    #[inline]
     pub fn new() -> Self {
+        Self::with_prefix(&[0; PREFIX])
+    }
+
+    /// An empty key with `prefix` (a fingerprint) in front of it, so that
+    /// [`entry_key`](Self::entry_key) needs no copy.
+    #[inline]
+    pub(crate) fn with_prefix(prefix: &[u8; PREFIX]) -> Self {
         KeyBuilder {
-            writer: KeyWriter::new(),
+            writer: KeyWriter {
+                sink: Sink::new(prefix),
+            },
             error: None,
         }
     }
@@ -159,7 +317,7 @@ impl KeyBuilder {
         if self.error.is_some() {
             return;
         }
-        self.writer.sink.write(&[tag::ARG]);
+        self.writer.sink.write_array([tag::ARG]);
         if let Err(error) = value.serialize(&mut self.writer) {
             self.error = Some(error);
         }
@@ -167,40 +325,64 @@ impl KeyBuilder {
 
     /// Adds a type name, so that `f::<u32>(1)` and `f::<u64>(1)` differ.
     pub fn type_name(&mut self, name: &str) {
-        self.writer.sink.write(&[tag::TYPE_NAME]);
+        self.writer.sink.write_array([tag::TYPE_NAME]);
         self.writer.write_str(name);
     }
 
     /// The finished key, or the first serialization error.
-    pub fn finish(self) -> Result<ArgsKey, KeyError> {
-        match self.error {
+    pub fn finish(mut self) -> Result<ArgsKey, KeyError> {
+        self.seal().map_err(KeyError::clone)?;
+        Ok(ArgsKey::copy_of(self.args_key()))
+    }
+
+    /// Finishes the key in place, or returns the first serialization error.
+    /// Nothing may be added after sealing.
+    #[inline]
+    pub(crate) fn seal(&mut self) -> Result<(), &KeyError> {
+        match &self.error {
             Some(error) => Err(error),
-            None => Ok(ArgsKey(self.writer.sink.finish())),
+            None => {
+                self.writer.sink.seal();
+                Ok(())
+            }
         }
+    }
+
+    /// The argument key (after [`seal`](Self::seal)).
+    #[inline]
+    pub(crate) fn args_key(&self) -> &[u8] {
+        self.writer.sink.args_key()
+    }
+
+    /// The prefix, then the argument key (after [`seal`](Self::seal)).
+    #[inline]
+    pub(crate) fn entry_key(&self) -> &[u8] {
+        self.writer.sink.entry_key()
     }
 }
 
-/// The canonical key encoding, as a serde `Serializer` over a hasher.
+/// The canonical key encoding, as a serde `Serializer` over a [`Sink`].
 pub(crate) struct KeyWriter {
-    sink: BufferedHasher,
+    sink: Sink,
 }
 
 impl KeyWriter {
+    #[inline]
     fn new() -> Self {
         KeyWriter {
-            sink: BufferedHasher::new(),
+            sink: Sink::new(&[0; PREFIX]),
         }
     }
 
-    #[inline]
-    fn tagged(&mut self, tag: u8, bytes: &[u8]) {
-        self.sink.write(&[tag]);
-        self.sink.write(bytes);
+    #[inline(always)]
+    fn tagged<const N: usize>(&mut self, tag: u8, bytes: [u8; N]) {
+        self.sink.write_array([tag]);
+        self.sink.write_array(bytes);
     }
 
     #[inline]
     fn write_len(&mut self, len: usize) {
-        self.sink.write(&(len as u64).to_le_bytes());
+        self.sink.write_array((len as u64).to_le_bytes());
     }
 
     #[inline]
@@ -213,7 +395,7 @@ impl KeyWriter {
     fn digest_of<T: Serialize + ?Sized>(value: &T) -> Result<[u8; 32], KeyError> {
         let mut writer = KeyWriter::new();
         value.serialize(&mut writer)?;
-        Ok(writer.sink.finish())
+        Ok(writer.sink.digest())
     }
 }
 
@@ -228,109 +410,132 @@ impl<'a> ser::Serializer for &'a mut KeyWriter {
     type SerializeStruct = Compound<'a>;
     type SerializeStructVariant = Compound<'a>;
 
+    #[inline]
     fn serialize_bool(self, v: bool) -> Result<(), KeyError> {
-        self.tagged(tag::BOOL, &[v as u8]);
+        self.tagged(tag::BOOL, [v as u8]);
         Ok(())
     }
+    #[inline]
     fn serialize_i8(self, v: i8) -> Result<(), KeyError> {
-        self.tagged(tag::I8, &v.to_le_bytes());
+        self.tagged(tag::I8, v.to_le_bytes());
         Ok(())
     }
+    #[inline]
     fn serialize_i16(self, v: i16) -> Result<(), KeyError> {
-        self.tagged(tag::I16, &v.to_le_bytes());
+        self.tagged(tag::I16, v.to_le_bytes());
         Ok(())
     }
+    #[inline]
     fn serialize_i32(self, v: i32) -> Result<(), KeyError> {
-        self.tagged(tag::I32, &v.to_le_bytes());
+        self.tagged(tag::I32, v.to_le_bytes());
         Ok(())
     }
+    #[inline]
     fn serialize_i64(self, v: i64) -> Result<(), KeyError> {
-        self.tagged(tag::I64, &v.to_le_bytes());
+        self.tagged(tag::I64, v.to_le_bytes());
         Ok(())
     }
+    #[inline]
     fn serialize_i128(self, v: i128) -> Result<(), KeyError> {
-        self.tagged(tag::I128, &v.to_le_bytes());
+        self.tagged(tag::I128, v.to_le_bytes());
         Ok(())
     }
+    #[inline]
     fn serialize_u8(self, v: u8) -> Result<(), KeyError> {
-        self.tagged(tag::U8, &v.to_le_bytes());
+        self.tagged(tag::U8, v.to_le_bytes());
         Ok(())
     }
+    #[inline]
     fn serialize_u16(self, v: u16) -> Result<(), KeyError> {
-        self.tagged(tag::U16, &v.to_le_bytes());
+        self.tagged(tag::U16, v.to_le_bytes());
         Ok(())
     }
+    #[inline]
     fn serialize_u32(self, v: u32) -> Result<(), KeyError> {
-        self.tagged(tag::U32, &v.to_le_bytes());
+        self.tagged(tag::U32, v.to_le_bytes());
         Ok(())
     }
+    #[inline]
     fn serialize_u64(self, v: u64) -> Result<(), KeyError> {
-        self.tagged(tag::U64, &v.to_le_bytes());
+        self.tagged(tag::U64, v.to_le_bytes());
         Ok(())
     }
+    #[inline]
     fn serialize_u128(self, v: u128) -> Result<(), KeyError> {
-        self.tagged(tag::U128, &v.to_le_bytes());
+        self.tagged(tag::U128, v.to_le_bytes());
         Ok(())
     }
+    #[inline]
     fn serialize_f32(self, v: f32) -> Result<(), KeyError> {
-        self.tagged(tag::F32, &v.to_bits().to_le_bytes());
+        self.tagged(tag::F32, v.to_bits().to_le_bytes());
         Ok(())
     }
+    #[inline]
     fn serialize_f64(self, v: f64) -> Result<(), KeyError> {
-        self.tagged(tag::F64, &v.to_bits().to_le_bytes());
+        self.tagged(tag::F64, v.to_bits().to_le_bytes());
         Ok(())
     }
+    #[inline]
     fn serialize_char(self, v: char) -> Result<(), KeyError> {
-        self.tagged(tag::CHAR, &(v as u32).to_le_bytes());
+        self.tagged(tag::CHAR, (v as u32).to_le_bytes());
         Ok(())
     }
+    #[inline]
     fn serialize_str(self, v: &str) -> Result<(), KeyError> {
-        self.sink.write(&[tag::STR]);
+        self.sink.write_array([tag::STR]);
         self.write_str(v);
         Ok(())
     }
+    #[inline]
     fn serialize_bytes(self, v: &[u8]) -> Result<(), KeyError> {
-        self.sink.write(&[tag::BYTES]);
+        self.sink.write_array([tag::BYTES]);
         self.write_len(v.len());
         self.sink.write(v);
         Ok(())
     }
+    #[inline]
     fn serialize_none(self) -> Result<(), KeyError> {
-        self.sink.write(&[tag::NONE]);
+        self.sink.write_array([tag::NONE]);
         Ok(())
     }
+    #[inline]
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), KeyError> {
-        self.sink.write(&[tag::SOME]);
+        self.sink.write_array([tag::SOME]);
         value.serialize(self)
     }
+    #[inline]
     fn serialize_unit(self) -> Result<(), KeyError> {
-        self.sink.write(&[tag::UNIT]);
+        self.sink.write_array([tag::UNIT]);
         Ok(())
     }
+    #[inline]
     fn serialize_unit_struct(self, name: &'static str) -> Result<(), KeyError> {
-        self.sink.write(&[tag::UNIT_STRUCT]);
+        self.sink.write_array([tag::UNIT_STRUCT]);
         self.write_str(name);
         Ok(())
     }
+    #[inline]
     fn serialize_unit_variant(
         self,
         name: &'static str,
         index: u32,
         variant: &'static str,
     ) -> Result<(), KeyError> {
-        self.sink.write(&[tag::UNIT_VARIANT]);
+        self.sink.write_array([tag::UNIT_VARIANT]);
         self.write_variant(name, index, variant);
         Ok(())
     }
+    #[inline]
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         name: &'static str,
         value: &T,
     ) -> Result<(), KeyError> {
-        self.sink.write(&[tag::NEWTYPE_STRUCT]);
+        self.sink.write_array([tag::NEWTYPE_STRUCT]);
         self.write_str(name);
         value.serialize(self)
     }
+    #[inline]
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
         name: &'static str,
@@ -338,27 +543,31 @@ impl<'a> ser::Serializer for &'a mut KeyWriter {
         variant: &'static str,
         value: &T,
     ) -> Result<(), KeyError> {
-        self.sink.write(&[tag::NEWTYPE_VARIANT]);
+        self.sink.write_array([tag::NEWTYPE_VARIANT]);
         self.write_variant(name, index, variant);
         value.serialize(self)
     }
+    #[inline]
     fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a>, KeyError> {
-        self.sink.write(&[tag::SEQ]);
+        self.sink.write_array([tag::SEQ]);
         Ok(Compound { writer: self })
     }
+    #[inline]
     fn serialize_tuple(self, _len: usize) -> Result<Compound<'a>, KeyError> {
-        self.sink.write(&[tag::TUPLE]);
+        self.sink.write_array([tag::TUPLE]);
         Ok(Compound { writer: self })
     }
+    #[inline]
     fn serialize_tuple_struct(
         self,
         name: &'static str,
         _len: usize,
     ) -> Result<Compound<'a>, KeyError> {
-        self.sink.write(&[tag::TUPLE_STRUCT]);
+        self.sink.write_array([tag::TUPLE_STRUCT]);
         self.write_str(name);
         Ok(Compound { writer: self })
     }
+    #[inline]
     fn serialize_tuple_variant(
         self,
         name: &'static str,
@@ -366,10 +575,11 @@ impl<'a> ser::Serializer for &'a mut KeyWriter {
         variant: &'static str,
         _len: usize,
     ) -> Result<Compound<'a>, KeyError> {
-        self.sink.write(&[tag::TUPLE_VARIANT]);
+        self.sink.write_array([tag::TUPLE_VARIANT]);
         self.write_variant(name, index, variant);
         Ok(Compound { writer: self })
     }
+    #[inline]
     fn serialize_map(self, len: Option<usize>) -> Result<MapEntries<'a>, KeyError> {
         Ok(MapEntries {
             writer: self,
@@ -377,11 +587,13 @@ impl<'a> ser::Serializer for &'a mut KeyWriter {
             pending_key: None,
         })
     }
+    #[inline]
     fn serialize_struct(self, name: &'static str, _len: usize) -> Result<Compound<'a>, KeyError> {
-        self.sink.write(&[tag::STRUCT]);
+        self.sink.write_array([tag::STRUCT]);
         self.write_str(name);
         Ok(Compound { writer: self })
     }
+    #[inline]
     fn serialize_struct_variant(
         self,
         name: &'static str,
@@ -389,7 +601,7 @@ impl<'a> ser::Serializer for &'a mut KeyWriter {
         variant: &'static str,
         _len: usize,
     ) -> Result<Compound<'a>, KeyError> {
-        self.sink.write(&[tag::STRUCT_VARIANT]);
+        self.sink.write_array([tag::STRUCT_VARIANT]);
         self.write_variant(name, index, variant);
         Ok(Compound { writer: self })
     }
@@ -402,7 +614,7 @@ impl<'a> ser::Serializer for &'a mut KeyWriter {
 impl KeyWriter {
     fn write_variant(&mut self, name: &str, index: u32, variant: &str) {
         self.write_str(name);
-        self.sink.write(&index.to_le_bytes());
+        self.sink.write_array(index.to_le_bytes());
         self.write_str(variant);
     }
 }
@@ -415,19 +627,21 @@ pub(crate) struct Compound<'a> {
 }
 
 impl Compound<'_> {
+    #[inline]
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
-        self.writer.sink.write(&[tag::ELEMENT]);
+        self.writer.sink.write_array([tag::ELEMENT]);
         value.serialize(&mut *self.writer)
     }
 
     fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), KeyError> {
-        self.writer.sink.write(&[tag::FIELD]);
+        self.writer.sink.write_array([tag::FIELD]);
         self.writer.write_str(key);
         value.serialize(&mut *self.writer)
     }
 
+    #[inline]
     fn end(self) -> Result<(), KeyError> {
-        self.writer.sink.write(&[tag::END]);
+        self.writer.sink.write_array([tag::END]);
         Ok(())
     }
 }
@@ -435,6 +649,7 @@ impl Compound<'_> {
 impl ser::SerializeSeq for Compound<'_> {
     type Ok = ();
     type Error = KeyError;
+    #[inline]
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
         self.element(value)
     }
@@ -446,6 +661,7 @@ impl ser::SerializeSeq for Compound<'_> {
 impl ser::SerializeTuple for Compound<'_> {
     type Ok = ();
     type Error = KeyError;
+    #[inline]
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
         self.element(value)
     }
@@ -457,6 +673,7 @@ impl ser::SerializeTuple for Compound<'_> {
 impl ser::SerializeTupleStruct for Compound<'_> {
     type Ok = ();
     type Error = KeyError;
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
         self.element(value)
     }
@@ -468,6 +685,7 @@ impl ser::SerializeTupleStruct for Compound<'_> {
 impl ser::SerializeTupleVariant for Compound<'_> {
     type Ok = ();
     type Error = KeyError;
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
         self.element(value)
     }
@@ -479,6 +697,7 @@ impl ser::SerializeTupleVariant for Compound<'_> {
 impl ser::SerializeStruct for Compound<'_> {
     type Ok = ();
     type Error = KeyError;
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
@@ -494,6 +713,7 @@ impl ser::SerializeStruct for Compound<'_> {
 impl ser::SerializeStructVariant for Compound<'_> {
     type Ok = ();
     type Error = KeyError;
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
@@ -519,11 +739,13 @@ impl ser::SerializeMap for MapEntries<'_> {
     type Ok = ();
     type Error = KeyError;
 
+    #[inline]
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), KeyError> {
         self.pending_key = Some(KeyWriter::digest_of(key)?);
         Ok(())
     }
 
+    #[inline]
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
         let key = self
             .pending_key
@@ -535,7 +757,7 @@ impl ser::SerializeMap for MapEntries<'_> {
 
     fn end(mut self) -> Result<(), KeyError> {
         self.entries.sort_unstable();
-        self.writer.sink.write(&[tag::MAP]);
+        self.writer.sink.write_array([tag::MAP]);
         self.writer.write_len(self.entries.len());
         for (key, value) in &self.entries {
             self.writer.sink.write(key);
@@ -666,12 +888,49 @@ mod tests {
     fn key_is_pinned() {
         // Keys must be identical across processes, machines and releases of
         // the same format; this digest guards the encoding.
-        let key = key_of(&(42u64, "answer", vec![1.5f64]));
-        let hex: String = key.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(hex, PINNED_KEY);
+        let short = key_of(&(42u64, "answer", vec![1.5f64]));
+        assert_eq!(short.to_string(), PINNED_SHORT);
+        let long = key_of(&"a string long enough to make the encoding exceed the inline buffer");
+        assert_eq!(long.to_string(), PINNED_LONG);
     }
 
-    const PINNED_KEY: &str = "4ebb513001f143a194f3910ec94419d2b6dcb8016c9e037fefc73ffba5593cf6";
+    /// Kind 00, then the encoding: ARG, TUPLE, ELEMENT U64 42, ELEMENT STR
+    /// len 6 "answer", ELEMENT SEQ ELEMENT F64 1.5, END, END.
+    const PINNED_SHORT: &str = "0001283019\
+        2a000000000000003\
+        01e0600000000000000616e73776572\
+        3027301c000000000000f83f3f3f";
+    /// Kind 01, then the blake3 digest of the encoding.
+    const PINNED_LONG: &str = "0121fe9b9c79fb99283048eda472384c356984f8abec5347f23eb876b6ff45e068";
+
+    #[test]
+    fn short_encodings_are_their_own_key_and_long_ones_a_digest() {
+        let short = key_of(&7u64);
+        assert_eq!(short.as_bytes()[0], KIND_INLINE);
+        assert_eq!(
+            short.as_bytes().len(),
+            1 + 1 + 1 + 8,
+            "kind, ARG, U64, 8 bytes"
+        );
+        let long = key_of(&vec![0u8; 500]);
+        assert_eq!(long.as_bytes()[0], KIND_DIGEST);
+        assert_eq!(long.as_bytes().len(), 33);
+        for key in [short, long] {
+            assert_eq!(ArgsKey::from_bytes(key.as_bytes()), Some(key));
+        }
+        assert_eq!(ArgsKey::from_bytes(&[9, 1, 2]), None);
+        assert_eq!(ArgsKey::from_bytes(&[KIND_DIGEST, 1, 2]), None);
+    }
+
+    #[test]
+    fn keys_just_below_and_above_the_inline_limit_differ() {
+        // 1 ARG + 1 STR + 8 length = 10 bytes of overhead.
+        let at_limit = "x".repeat(INLINE - 10);
+        let over = "x".repeat(INLINE - 9);
+        assert_eq!(key_of(at_limit.as_str()).as_bytes()[0], KIND_INLINE);
+        assert_eq!(key_of(over.as_str()).as_bytes()[0], KIND_DIGEST);
+        assert_ne!(key_of(at_limit.as_str()), key_of(over.as_str()));
+    }
 
     #[test]
     fn serialization_errors_are_reported_not_panicked() {

@@ -7,6 +7,7 @@ use std::sync::{Mutex, PoisonError};
 
 use lru::LruCache;
 
+use crate::memory::MemoryStats;
 use crate::stats::{CacheInfo, Counters};
 
 /// Default capacity of a [`Memo`], as in `functools.lru_cache`.
@@ -32,8 +33,12 @@ pub const DEFAULT_CAPACITY: usize = 128;
 /// call other memoized functions (or itself, through a shared reference).
 pub struct Memo<A, R, F> {
     function: F,
-    lru: Mutex<LruCache<A, R>>,
-    counters: Counters,
+    inner: Mutex<Inner<A, R>>,
+}
+
+struct Inner<A, R> {
+    lru: LruCache<A, R>,
+    stats: MemoryStats,
 }
 
 impl<A: Hash + Eq, R, F> fmt::Debug for Memo<A, R, F> {
@@ -64,46 +69,58 @@ where
         };
         Memo {
             function,
-            lru: Mutex::new(lru),
-            counters: Counters::new(),
+            inner: Mutex::new(Inner {
+                lru,
+                stats: MemoryStats::default(),
+            }),
         }
     }
 
     /// Returns the cached result for `args`, computing it on a miss.
     pub fn call(&self, args: A) -> R {
-        if let Some(value) = self.lock().get(&args) {
-            Counters::bump(&self.counters.memory_hits);
-            return value.clone();
+        {
+            let mut inner = self.lock();
+            if let Some(value) = inner.lru.get(&args).cloned() {
+                inner.stats.hits += 1;
+                return value;
+            }
+            inner.stats.misses += 1;
         }
-        Counters::bump(&self.counters.memory_misses);
+        // Not under the lock: the function may call other memoized
+        // functions, or this one.
         let value = (self.function)(args.clone());
-        Counters::bump(&self.counters.computed);
-        self.lock().put(args, value.clone());
+        self.lock().lru.put(args, value.clone());
         value
     }
 }
 
 impl<A: Hash + Eq, R, F> Memo<A, R, F> {
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<A, R>> {
-        self.lru.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner<A, R>> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Hits, misses, capacity and size. `maxsize` is 0 for an unbounded
     /// memo.
     pub fn info(&self) -> CacheInfo {
-        let lru = self.lock();
-        let maxsize = if lru.cap().get() == usize::MAX {
-            0
-        } else {
-            lru.cap().get()
+        let inner = self.lock();
+        let capacity = inner.lru.cap().get();
+        let stats = MemoryStats {
+            len: inner.lru.len(),
+            capacity: if capacity == usize::MAX { 0 } else { capacity },
+            ..inner.stats
         };
-        self.counters.snapshot(maxsize, lru.len())
+        // Every miss computes: a memo has no other tier.
+        CacheInfo {
+            misses: stats.misses,
+            ..Counters::new().snapshot(stats)
+        }
     }
 
     /// Forgets every entry and resets the counters.
     pub fn clear(&self) {
-        self.lock().clear();
-        self.counters.reset();
+        let mut inner = self.lock();
+        inner.lru.clear();
+        inner.stats = MemoryStats::default();
     }
 }
 

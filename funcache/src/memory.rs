@@ -1,9 +1,8 @@
 //! The in-memory tier: a bounded LRU map from argument key to value.
 
 use std::any::Any;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 use lru::LruCache;
 
@@ -13,67 +12,90 @@ use crate::key::ArgsKey;
 /// cache serves every instantiation of a generic function (their keys
 /// differ by type name, so a downcast never meets the wrong type in
 /// practice — and if it did, it would be a miss).
-pub(crate) type ErasedValue = Arc<dyn Any + Send + Sync>;
+type ErasedValue = Box<dyn Any + Send + Sync>;
 
-/// Argument keys are already uniformly distributed blake3 output: hashing
-/// them again would only cost time. This hasher takes their first 8 bytes.
-#[derive(Default)]
-pub(crate) struct PrehashedHasher(u64);
-
-impl Hasher for PrehashedHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut word = [0u8; 8];
-        let n = bytes.len().min(8);
-        word[..n].copy_from_slice(&bytes[..n]);
-        self.0 ^= u64::from_le_bytes(word);
-    }
+struct Inner {
+    lru: LruCache<ArgsKey, ErasedValue>,
+    /// Counted under the lock the lookup holds anyway: no atomics on the
+    /// hot path.
+    hits: u64,
+    misses: u64,
 }
-
-type Lru = LruCache<ArgsKey, ErasedValue, BuildHasherDefault<PrehashedHasher>>;
 
 /// A bounded, least-recently-used map.
 pub(crate) struct MemoryTier {
-    lru: Mutex<Lru>,
+    inner: Mutex<Inner>,
+}
+
+/// What the tier holds and has answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct MemoryStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub len: usize,
+    pub capacity: usize,
 }
 
 impl MemoryTier {
     pub(crate) fn new(capacity: NonZeroUsize) -> Self {
         MemoryTier {
-            lru: Mutex::new(LruCache::with_hasher(capacity, Default::default())),
+            inner: Mutex::new(Inner {
+                lru: LruCache::new(capacity),
+                hits: 0,
+                misses: 0,
+            }),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Lru> {
+    #[inline]
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the LRU half-updated
         // in a way that matters for a cache; keep using it.
-        self.lru.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The value for `key`, marking it most recently used.
+    /// A clone of the value for `key`, marking it most recently used.
+    ///
+    /// The clone happens under the lock: that costs less than keeping
+    /// values behind an `Arc` (two atomic operations per hit), at the price
+    /// of serialising concurrent hits on the same function while a large
+    /// value is cloned.
     #[inline]
-    pub(crate) fn get(&self, key: &ArgsKey) -> Option<ErasedValue> {
-        self.lock().get(key).cloned()
+    pub(crate) fn get_cloned<R: Clone + 'static>(&self, key: &[u8]) -> Option<R> {
+        let mut inner = self.lock();
+        let found = inner
+            .lru
+            .get(key)
+            .and_then(|value| value.downcast_ref::<R>())
+            .cloned();
+        match found {
+            Some(_) => inner.hits += 1,
+            None => inner.misses += 1,
+        }
+        found
     }
 
     /// Inserts, evicting the least recently used entry when full.
-    pub(crate) fn put(&self, key: ArgsKey, value: ErasedValue) {
-        self.lock().put(key, value);
+    pub(crate) fn put<R: Send + Sync + 'static>(&self, key: ArgsKey, value: R) {
+        self.lock().lru.put(key, Box::new(value));
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.lock().len()
+    pub(crate) fn stats(&self) -> MemoryStats {
+        let inner = self.lock();
+        MemoryStats {
+            hits: inner.hits,
+            misses: inner.misses,
+            len: inner.lru.len(),
+            capacity: inner.lru.cap().get(),
+        }
     }
 
-    pub(crate) fn capacity(&self) -> usize {
-        self.lock().cap().get()
-    }
-
+    /// Empties the tier and resets its counts.
     pub(crate) fn clear(&self) {
-        self.lock().clear();
+        let mut inner = self.lock();
+        inner.lru.clear();
+        inner.hits = 0;
+        inner.misses = 0;
     }
 }
 
@@ -81,24 +103,41 @@ impl MemoryTier {
 mod tests {
     use super::*;
 
+    fn key_bytes(n: u8) -> &'static [u8] {
+        Box::leak(Box::new(key(n))).as_bytes()
+    }
+
     fn key(n: u8) -> ArgsKey {
-        ArgsKey([n; 32])
+        let mut builder = crate::key::KeyBuilder::new();
+        builder.arg(&n);
+        builder.finish().unwrap()
     }
 
     #[test]
     fn evicts_least_recently_used() {
         let tier = MemoryTier::new(NonZeroUsize::new(2).unwrap());
-        tier.put(key(1), Arc::new(1u32));
-        tier.put(key(2), Arc::new(2u32));
-        assert!(
-            tier.get(&key(1)).is_some(),
+        tier.put(key(1), 1u32);
+        tier.put(key(2), 2u32);
+        assert_eq!(
+            tier.get_cloned::<u32>(key_bytes(1)),
+            Some(1),
             "touch 1 so 2 becomes the oldest"
         );
-        tier.put(key(3), Arc::new(3u32));
-        assert!(tier.get(&key(2)).is_none(), "2 was evicted");
-        assert!(tier.get(&key(1)).is_some());
-        assert!(tier.get(&key(3)).is_some());
-        assert_eq!(tier.len(), 2);
-        assert_eq!(tier.capacity(), 2);
+        tier.put(key(3), 3u32);
+        assert_eq!(tier.get_cloned::<u32>(key_bytes(2)), None, "2 was evicted");
+        assert_eq!(tier.get_cloned::<u32>(key_bytes(1)), Some(1));
+        assert_eq!(tier.get_cloned::<u32>(key_bytes(3)), Some(3));
+        let stats = tier.stats();
+        assert_eq!(
+            (stats.hits, stats.misses, stats.len, stats.capacity),
+            (3, 1, 2, 2)
+        );
+    }
+
+    #[test]
+    fn a_value_of_another_type_is_a_miss() {
+        let tier = MemoryTier::new(NonZeroUsize::new(2).unwrap());
+        tier.put(key(1), 1u32);
+        assert_eq!(tier.get_cloned::<u64>(key_bytes(1)), None);
     }
 }

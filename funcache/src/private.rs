@@ -98,7 +98,7 @@ impl<R> Default for Plain<R> {
 impl<R> Plain<R> {
     /// Memory, then disk, then `compute`.
     #[inline(always)]
-    pub fn run(&self, mut call: Call<'_>, compute: impl FnOnce() -> R) -> R
+    pub fn run(&self, call: &mut Call, compute: impl FnOnce() -> R) -> R
     where
         R: CacheValue + MemoryValue,
     {
@@ -112,7 +112,7 @@ impl<R> Plain<R> {
 
     /// Disk, then `compute` (`memory = 0`).
     #[inline(always)]
-    pub fn run_disk(&self, mut call: Call<'_>, compute: impl FnOnce() -> R) -> R
+    pub fn run_disk(&self, call: &mut Call, compute: impl FnOnce() -> R) -> R
     where
         R: CacheValue,
     {
@@ -126,7 +126,7 @@ impl<R> Plain<R> {
 
     /// [`run`](Self::run) for `async fn`: `compute` is the body's future,
     /// which is only polled on a miss.
-    pub async fn run_async(&self, mut call: Call<'_>, compute: impl Future<Output = R>) -> R
+    pub async fn run_async(&self, call: &mut Call, compute: impl Future<Output = R>) -> R
     where
         R: CacheValue + MemoryValue,
     {
@@ -139,7 +139,7 @@ impl<R> Plain<R> {
     }
 
     /// [`run_disk`](Self::run_disk) for `async fn`.
-    pub async fn run_async_disk(&self, mut call: Call<'_>, compute: impl Future<Output = R>) -> R
+    pub async fn run_async_disk(&self, call: &mut Call, compute: impl Future<Output = R>) -> R
     where
         R: CacheValue,
     {
@@ -159,7 +159,7 @@ pub struct OkOnly<T, E>(PhantomData<fn() -> (T, E)>);
 impl<T, E> OkOnly<T, E> {
     /// Memory, then disk, then `compute`; an `Err` is returned, not stored.
     #[inline(always)]
-    pub fn run(&self, mut call: Call<'_>, compute: impl FnOnce() -> Result<T, E>) -> Result<T, E>
+    pub fn run(&self, call: &mut Call, compute: impl FnOnce() -> Result<T, E>) -> Result<T, E>
     where
         T: CacheValue + MemoryValue,
     {
@@ -176,11 +176,7 @@ impl<T, E> OkOnly<T, E> {
 
     /// Disk, then `compute` (`memory = 0`).
     #[inline(always)]
-    pub fn run_disk(
-        &self,
-        mut call: Call<'_>,
-        compute: impl FnOnce() -> Result<T, E>,
-    ) -> Result<T, E>
+    pub fn run_disk(&self, call: &mut Call, compute: impl FnOnce() -> Result<T, E>) -> Result<T, E>
     where
         T: CacheValue,
     {
@@ -198,7 +194,7 @@ impl<T, E> OkOnly<T, E> {
     /// [`run`](Self::run) for `async fn`.
     pub async fn run_async(
         &self,
-        mut call: Call<'_>,
+        call: &mut Call,
         compute: impl Future<Output = Result<T, E>>,
     ) -> Result<T, E>
     where
@@ -218,7 +214,7 @@ impl<T, E> OkOnly<T, E> {
     /// [`run_disk`](Self::run_disk) for `async fn`.
     pub async fn run_async_disk(
         &self,
-        mut call: Call<'_>,
+        call: &mut Call,
         compute: impl Future<Output = Result<T, E>>,
     ) -> Result<T, E>
     where
@@ -240,7 +236,7 @@ impl<T, E> OkOnly<T, E> {
 /// on a miss and stores, generic over the return type.
 pub trait Adapter<R>: Copy {
     /// Memory (unless [`DiskOnly`]), then disk, then `compute`.
-    fn run_memoized(&self, call: Call<'_>, compute: impl FnOnce() -> R) -> R;
+    fn run_memoized(&self, call: &mut Call, compute: impl FnOnce() -> R) -> R;
 }
 
 impl<R> Clone for Plain<R> {
@@ -259,14 +255,18 @@ impl<T, E> Copy for OkOnly<T, E> {}
 
 impl<R: CacheValue + MemoryValue> Adapter<R> for Plain<R> {
     #[inline(always)]
-    fn run_memoized(&self, call: Call<'_>, compute: impl FnOnce() -> R) -> R {
+    fn run_memoized(&self, call: &mut Call, compute: impl FnOnce() -> R) -> R {
         self.run(call, compute)
     }
 }
 
 impl<T: CacheValue + MemoryValue, E> Adapter<Result<T, E>> for OkOnly<T, E> {
     #[inline(always)]
-    fn run_memoized(&self, call: Call<'_>, compute: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+    fn run_memoized(
+        &self,
+        call: &mut Call,
+        compute: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
         self.run(call, compute)
     }
 }
@@ -277,14 +277,18 @@ pub struct DiskOnly<A>(pub A);
 
 impl<R: CacheValue> Adapter<R> for DiskOnly<Plain<R>> {
     #[inline(always)]
-    fn run_memoized(&self, call: Call<'_>, compute: impl FnOnce() -> R) -> R {
+    fn run_memoized(&self, call: &mut Call, compute: impl FnOnce() -> R) -> R {
         self.0.run_disk(call, compute)
     }
 }
 
 impl<T: CacheValue, E> Adapter<Result<T, E>> for DiskOnly<OkOnly<T, E>> {
     #[inline(always)]
-    fn run_memoized(&self, call: Call<'_>, compute: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+    fn run_memoized(
+        &self,
+        call: &mut Call,
+        compute: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
         self.0.run_disk(call, compute)
     }
 }
@@ -312,13 +316,12 @@ macro_rules! memoize_arity {
             Ad: Adapter<R>,
         {
             move |$($arg: $ty),*| {
-                #[allow(unused_mut)]
-                let mut key = KeyBuilder::new();
-                $(key.arg(&$arg);)*
+                let mut call = cache.call(false);
+                $(call.arg(&$arg);)*
                 if generic {
-                    key.type_name(std::any::type_name::<F>());
+                    call.type_name(std::any::type_name::<F>());
                 }
-                adapter.run_memoized(cache.begin(key, false), move || function($($arg),*))
+                adapter.run_memoized(&mut call, move || function($($arg),*))
             }
         }
 

@@ -1,14 +1,16 @@
 //! Hit and miss counters, and the `cache_info()` view of them.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Counters of one cache, updated with relaxed atomics: they are statistics,
-/// not synchronisation.
+use crate::memory::MemoryStats;
+
+/// Counters of the disk tier and of computations, updated with relaxed
+/// atomics: they are statistics, not synchronisation. (The memory tier
+/// counts its own hits and misses under its lock.)
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    pub memory_hits: AtomicU64,
-    pub memory_misses: AtomicU64,
     pub disk_hits: AtomicU64,
     pub disk_misses: AtomicU64,
     pub computed: AtomicU64,
@@ -17,8 +19,6 @@ pub(crate) struct Counters {
 impl Counters {
     pub(crate) const fn new() -> Self {
         Counters {
-            memory_hits: AtomicU64::new(0),
-            memory_misses: AtomicU64::new(0),
             disk_hits: AtomicU64::new(0),
             disk_misses: AtomicU64::new(0),
             computed: AtomicU64::new(0),
@@ -30,23 +30,35 @@ impl Counters {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts a disk hit. An atomic add costs a good part of a disk hit, so
+    /// hits are tallied per thread and added to the shared counter every
+    /// [`PUBLISH_EVERY`] hits, when the thread hits another function, when
+    /// the thread ends, and before this thread reads the counters. A count
+    /// read from another thread may therefore lag by fewer than
+    /// [`PUBLISH_EVERY`] hits per thread still running.
+    #[inline]
+    pub(crate) fn disk_hit(&'static self) {
+        PENDING.with(|pending| pending.add(self));
+    }
+
+    /// Adds this thread's pending disk hits of these counters.
+    pub(crate) fn publish_pending(&self) {
+        PENDING.with(|pending| pending.publish_if(self));
+    }
+
     pub(crate) fn reset(&self) {
-        for counter in [
-            &self.memory_hits,
-            &self.memory_misses,
-            &self.disk_hits,
-            &self.disk_misses,
-            &self.computed,
-        ] {
+        for counter in [&self.disk_hits, &self.disk_misses, &self.computed] {
             counter.store(0, Ordering::Relaxed);
         }
     }
 
-    pub(crate) fn snapshot(&self, maxsize: usize, currsize: usize) -> CacheInfo {
+    /// The counters, combined with the memory tier's own (all zero when
+    /// there is no memory tier).
+    pub(crate) fn snapshot(&self, tier: MemoryStats) -> CacheInfo {
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         let memory = TierInfo {
-            hits: load(&self.memory_hits),
-            misses: load(&self.memory_misses),
+            hits: tier.hits,
+            misses: tier.misses,
         };
         let disk = TierInfo {
             hits: load(&self.disk_hits),
@@ -55,10 +67,68 @@ impl Counters {
         CacheInfo {
             hits: memory.hits + disk.hits,
             misses: load(&self.computed),
-            maxsize,
-            currsize,
+            maxsize: tier.capacity,
+            currsize: tier.len,
             memory,
             disk,
+        }
+    }
+}
+
+/// Disk hits are published from the thread-local tally at least this often.
+const PUBLISH_EVERY: u32 = 32;
+
+thread_local! {
+    static PENDING: Pending = const { Pending(Cell::new((None, 0))) };
+}
+
+/// This thread's disk hits not yet added to their counters: the counters of
+/// the function it hit last, and how many.
+struct Pending(Cell<(Option<&'static Counters>, u32)>);
+
+impl Pending {
+    #[inline]
+    fn add(&self, counters: &'static Counters) {
+        match self.0.get() {
+            (Some(owner), count) if std::ptr::eq(owner, counters) => {
+                if count + 1 >= PUBLISH_EVERY {
+                    owner
+                        .disk_hits
+                        .fetch_add(u64::from(count + 1), Ordering::Relaxed);
+                    self.0.set((Some(owner), 0));
+                } else {
+                    self.0.set((Some(owner), count + 1));
+                }
+            }
+            (previous, count) => {
+                if let Some(previous) = previous {
+                    previous
+                        .disk_hits
+                        .fetch_add(u64::from(count), Ordering::Relaxed);
+                }
+                self.0.set((Some(counters), 1));
+            }
+        }
+    }
+
+    fn publish_if(&self, counters: &Counters) {
+        if let (Some(owner), count) = self.0.get()
+            && std::ptr::eq(owner, counters)
+        {
+            owner
+                .disk_hits
+                .fetch_add(u64::from(count), Ordering::Relaxed);
+            self.0.set((Some(owner), 0));
+        }
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let (Some(owner), count) = self.0.get() {
+            owner
+                .disk_hits
+                .fetch_add(u64::from(count), Ordering::Relaxed);
         }
     }
 }

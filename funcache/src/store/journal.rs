@@ -1,15 +1,19 @@
 //! Usage recorded in the cache directory for `funcache-cli`: when each
 //! entry was last read, and how many hits and misses each function had.
 //!
-//! Writing on every hit would double the cost of a disk hit, so usage is
-//! buffered in memory and written in batches: whenever a value is stored
-//! (the store writes anyway), when the buffer grows past
+//! Writing on every hit would cost more than the hit itself, so reads are
+//! sampled — every [`SAMPLE_EVERY`]th disk hit of a thread is recorded —
+//! and the records are buffered and written in batches: whenever a value
+//! is stored (the store writes anyway), when the buffer grows past
 //! [`FLUSH_EVERY_TOUCHES`], when [`FLUSH_EVERY`] has passed, and on
-//! [`crate::flush`]. A process that exits between batches loses its last
-//! few touches and counts: last-used times and counters are approximate by
-//! design, never wrong by more than that.
+//! [`crate::flush`]. Last-used times are therefore approximate: good for
+//! evicting the least recently used entries, not for auditing reads. An
+//! entry that has not been recorded as read counts as last used when it
+//! was computed.
 
 use std::collections::HashMap;
+
+use super::EntryKey;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -21,6 +25,8 @@ pub(crate) const ACCESS_TREE: &str = "meta:access";
 pub(crate) const STATS_TREE: &str = "meta:stats";
 
 const FLUSH_EVERY_TOUCHES: usize = 256;
+/// One disk hit in this many (per thread) records its entry as read.
+pub(crate) const SAMPLE_EVERY: u32 = 32;
 const FLUSH_EVERY: Duration = Duration::from_secs(5);
 
 /// Hits and misses of one function, summed over every process that
@@ -35,8 +41,10 @@ pub struct UsageCounts {
 
 #[derive(Default)]
 struct Pending {
-    /// Access-tree key → unix seconds of the latest read.
-    touches: HashMap<Vec<u8>, u64>,
+    /// Entries read since the last batch. The batch records its own time as
+    /// their last use: within [`FLUSH_EVERY`] of the truth, and no clock
+    /// read per hit.
+    touches: Vec<(&'static str, EntryKey)>,
     /// Function id → counts not yet written.
     counts: HashMap<String, UsageCounts>,
     last_flush: Option<Instant>,
@@ -68,13 +76,30 @@ impl Journal {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Samples a read of an entry: records one read in [`SAMPLE_EVERY`]
+    /// per thread, with a thread-local tick (no atomics on the hit path).
+    /// Returns whether a batch is due.
+    #[inline]
+    pub(crate) fn sample(&self, fn_id: &'static str, entry_key: &[u8]) -> bool {
+        thread_local! {
+            static TICK: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+        }
+        let sampled = TICK.with(|tick| {
+            let next = tick.get().wrapping_add(1);
+            tick.set(next);
+            next % SAMPLE_EVERY == 0
+        });
+        sampled && self.touch(fn_id, EntryKey::copy_of(entry_key))
+    }
+
     /// Records a read of an entry; returns whether a batch is due.
-    pub(crate) fn touch(&self, fn_id: &str, entry_key: &[u8]) -> bool {
+    #[inline]
+    pub(crate) fn touch(&self, fn_id: &'static str, entry_key: EntryKey) -> bool {
         let mut pending = self.lock();
-        pending
-            .touches
-            .insert(access_key(fn_id, entry_key), now_unix_secs());
-        Self::due(&mut pending)
+        pending.touches.push((fn_id, entry_key));
+        let touches = pending.touches.len();
+        // The clock is read only every 32 touches.
+        touches >= FLUSH_EVERY_TOUCHES || (touches.is_multiple_of(32) && Self::due(&mut pending))
     }
 
     /// Adds hits and misses not yet recorded.
@@ -90,7 +115,7 @@ impl Journal {
 
     fn due(pending: &mut Pending) -> bool {
         let last = *pending.last_flush.get_or_insert_with(Instant::now);
-        pending.touches.len() >= FLUSH_EVERY_TOUCHES || last.elapsed() >= FLUSH_EVERY
+        last.elapsed() >= FLUSH_EVERY
     }
 
     /// Writes the buffered usage to `db`.
@@ -105,9 +130,10 @@ impl Journal {
         };
         if !touches.is_empty() {
             let access = db.open_tree(ACCESS_TREE)?;
+            let now = now_unix_secs().to_le_bytes();
             let mut batch = sled::Batch::default();
-            for (key, secs) in touches {
-                batch.insert(key, &secs.to_le_bytes());
+            for (fn_id, key) in touches {
+                batch.insert(access_key(fn_id, &key), &now);
             }
             access.apply_batch(batch)?;
         }
@@ -129,8 +155,7 @@ impl Journal {
 }
 
 /// Reads the recorded counts of every function.
-pub(crate) fn read_counts(db: &sled::Db) -> sled::Result<HashMap<String, UsageCounts>> {
-    let stats = db.open_tree(STATS_TREE)?;
+pub(crate) fn read_counts(stats: &sled::Tree) -> sled::Result<HashMap<String, UsageCounts>> {
     let mut all = HashMap::new();
     for entry in stats.iter() {
         let (key, value) = entry?;
@@ -159,23 +184,39 @@ mod tests {
         let temp = tempfile::tempdir().unwrap();
         let db = sled::open(temp.path()).unwrap();
         let journal = Journal::default();
-        journal.touch("app::f", b"entry-1");
+        let key = entry_key(1);
+        journal.touch("app::f", key);
         journal.count("app::f", 3, 1);
         journal.write_to(&db).unwrap();
         journal.count("app::f", 0, 3);
         journal.write_to(&db).unwrap();
-        let counts = read_counts(&db).unwrap();
+        let counts = read_counts(&db.open_tree(STATS_TREE).unwrap()).unwrap();
         assert_eq!(counts["app::f"], UsageCounts { hits: 3, misses: 4 });
         let access = db.open_tree(ACCESS_TREE).unwrap();
-        let when = read_access(&access, "app::f", b"entry-1").unwrap();
+        let when = read_access(&access, "app::f", &key).unwrap();
         assert!(now_unix_secs() - when < 60);
-        assert!(read_access(&access, "app::f", b"entry-2").is_none());
+        assert!(read_access(&access, "app::f", &entry_key(2)).is_none());
+    }
+
+    fn entry_key(n: u64) -> EntryKey {
+        let mut builder = crate::key::KeyBuilder::new();
+        builder.arg(&n);
+        EntryKey::new(&[0; 32], &builder.finish().unwrap())
+    }
+
+    #[test]
+    fn reads_are_sampled() {
+        let journal = Journal::default();
+        for i in 0..SAMPLE_EVERY as u64 * 4 {
+            journal.sample("f", &entry_key(i));
+        }
+        assert_eq!(journal.lock().touches.len(), 4);
     }
 
     #[test]
     fn a_batch_is_due_after_many_touches() {
         let journal = Journal::default();
-        let due = (0..FLUSH_EVERY_TOUCHES).map(|i| journal.touch("f", &i.to_le_bytes()));
+        let due = (0..FLUSH_EVERY_TOUCHES as u64).map(|i| journal.touch("f", entry_key(i)));
         assert_eq!(due.filter(|&due| due).count(), 1);
     }
 }

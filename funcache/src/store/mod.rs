@@ -2,6 +2,7 @@
 //! cached function, large values in content-addressed blob files.
 
 mod blobs;
+mod entry_key;
 mod journal;
 mod layout;
 mod registry;
@@ -18,6 +19,7 @@ use crate::envelope::{self, BLOB_THRESHOLD, Header, Payload};
 use crate::error::Error;
 
 pub(crate) use blobs::Blobs;
+pub(crate) use entry_key::EntryKey;
 pub use journal::UsageCounts;
 pub(crate) use journal::{Journal, read_access};
 pub(crate) use layout::Layout;
@@ -273,23 +275,16 @@ impl Store {
     /// records.
     fn forget_usage(&self, fn_id: &str) -> Result<(), Error> {
         let dir = self.dir();
-        let access = guarded(dir, || self.db.open_tree(journal::ACCESS_TREE))?;
-        let prefix = journal::access_key(fn_id, &[]);
-        for entry in access.scan_prefix(&prefix) {
-            let (key, _) = guarded(dir, || entry)?;
-            guarded(dir, || access.remove(key))?;
-        }
-        let stats = guarded(dir, || self.db.open_tree(journal::STATS_TREE))?;
-        guarded(dir, || stats.remove(fn_id.as_bytes()))?;
-        let fingerprints = guarded(dir, || self.db.open_tree(FINGERPRINTS_TREE))?;
-        for entry in fingerprints.iter() {
-            let (key, value) = guarded(dir, || entry)?;
-            let record = postcard::from_bytes::<FingerprintRecord>(&value);
-            if record.is_ok_and(|record| record.fn_id == fn_id) {
-                guarded(dir, || fingerprints.remove(key))?;
+        if let Some(access) = self.existing_tree(journal::ACCESS_TREE)? {
+            for entry in access.scan_prefix(journal::access_key(fn_id, &[])) {
+                let (key, _) = guarded(dir, || entry)?;
+                guarded(dir, || access.remove(key))?;
             }
         }
-        Ok(())
+        if let Some(stats) = self.existing_tree(journal::STATS_TREE)? {
+            guarded(dir, || stats.remove(fn_id.as_bytes()))?;
+        }
+        self.retain_fingerprint_records(|_, record| record.fn_id != fn_id)
     }
 
     /// Turns a sled error into ours.
@@ -297,21 +292,46 @@ impl Store {
         classify(self.dir(), error)
     }
 
-    /// The tree of last-read times.
-    pub(crate) fn access_tree(&self) -> Result<sled::Tree, Error> {
-        guarded(self.dir(), || self.db.open_tree(journal::ACCESS_TREE))
+    /// A tree, if it exists. Reading must not create trees: `open_tree`
+    /// would, and inspecting a cache directory must leave it unchanged.
+    pub(crate) fn existing_tree(&self, name: &str) -> Result<Option<sled::Tree>, Error> {
+        let exists = self
+            .db
+            .tree_names()
+            .iter()
+            .any(|existing| existing == name.as_bytes());
+        if exists {
+            guarded(self.dir(), || self.db.open_tree(name)).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// One function's tree, if it exists (for inspection).
+    pub(crate) fn existing_function_tree(&self, fn_id: &str) -> Result<Option<sled::Tree>, Error> {
+        self.existing_tree(&format!("{FUNCTION_TREE_PREFIX}{fn_id}"))
+    }
+
+    /// The tree of last-read times, if anything was recorded.
+    pub(crate) fn access_tree(&self) -> Result<Option<sled::Tree>, Error> {
+        self.existing_tree(journal::ACCESS_TREE)
     }
 
     /// Recorded hits and misses per function id.
     pub(crate) fn usage_counts(
         &self,
     ) -> Result<std::collections::HashMap<String, UsageCounts>, Error> {
-        guarded(self.dir(), || journal::read_counts(&self.db))
+        match self.existing_tree(journal::STATS_TREE)? {
+            Some(stats) => guarded(self.dir(), || journal::read_counts(&stats)),
+            None => Ok(Default::default()),
+        }
     }
 
     /// Every fingerprint record (undecodable ones skipped).
     pub(crate) fn fingerprint_records(&self) -> Result<Vec<([u8; 32], FingerprintRecord)>, Error> {
-        let tree = guarded(self.dir(), || self.db.open_tree(FINGERPRINTS_TREE))?;
+        let Some(tree) = self.existing_tree(FINGERPRINTS_TREE)? else {
+            return Ok(Vec::new());
+        };
         let mut records = Vec::new();
         for entry in tree.iter() {
             let (key, value) = guarded(self.dir(), || entry)?;
@@ -325,14 +345,16 @@ impl Store {
         Ok(records)
     }
 
-    /// Keeps only the fingerprint records whose fingerprint passes `keep`.
+    /// Keeps only the fingerprint records that pass `keep`.
     pub(crate) fn retain_fingerprint_records(
         &self,
-        keep: impl Fn(&[u8; 32]) -> bool,
+        keep: impl Fn(&[u8; 32], &FingerprintRecord) -> bool,
     ) -> Result<(), Error> {
-        let tree = guarded(self.dir(), || self.db.open_tree(FINGERPRINTS_TREE))?;
-        for (fingerprint, _) in self.fingerprint_records()? {
-            if !keep(&fingerprint) {
+        let Some(tree) = self.existing_tree(FINGERPRINTS_TREE)? else {
+            return Ok(());
+        };
+        for (fingerprint, record) in self.fingerprint_records()? {
+            if !keep(&fingerprint, &record) {
                 guarded(self.dir(), || tree.remove(fingerprint))?;
             }
         }
@@ -347,10 +369,11 @@ impl Store {
         key: &[u8],
     ) -> Result<bool, Error> {
         let existed = guarded(self.dir(), || tree.remove(key))?.is_some();
-        let access = self.access_tree()?;
-        guarded(self.dir(), || {
-            access.remove(journal::access_key(fn_id, key))
-        })?;
+        if let Some(access) = self.access_tree()? {
+            guarded(self.dir(), || {
+                access.remove(journal::access_key(fn_id, key))
+            })?;
+        }
         Ok(existed)
     }
 
