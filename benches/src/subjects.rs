@@ -1,0 +1,71 @@
+//! The functions under test: funcache and the `cached` crate, caching the
+//! same trivial computation (u64 in, small String out).
+
+use cached::macros::{cached, concurrent_cached};
+
+/// Where `cached`'s disk stores live (relative to the workspace root, where
+/// the bench runs); cleared by the parent before each section.
+pub const CACHED_DISK_DIR: &str = "target/funcache-bench/cached";
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CachedError(String);
+
+impl From<cached::RedbCacheError> for CachedError {
+    fn from(error: cached::RedbCacheError) -> Self {
+        CachedError(format!("{error:?}"))
+    }
+}
+
+pub fn compute(x: u64) -> String {
+    format!("value {x}")
+}
+
+#[funcache::cache]
+pub fn funcache_memory(x: u64) -> String {
+    compute(x)
+}
+
+#[funcache::cache(memory = 0)]
+pub fn funcache_disk(x: u64) -> String {
+    compute(x)
+}
+
+#[cached]
+pub fn cached_memory(x: u64) -> String {
+    compute(x)
+}
+
+#[concurrent_cached(disk = true, disk_dir = "target/funcache-bench/cached")]
+pub fn cached_disk(x: u64) -> Result<String, CachedError> {
+    Ok(compute(x))
+}
+
+#[concurrent_cached(
+    disk = true,
+    durable = false,
+    disk_dir = "target/funcache-bench/cached"
+)]
+pub fn cached_disk_lazy(x: u64) -> Result<String, CachedError> {
+    Ok(compute(x))
+}
+
+#[funcache::cache(memory = 0)]
+pub fn scale_10(x: u64) -> String {
+    compute(x)
+}
+
+#[funcache::cache(memory = 0)]
+pub fn scale_10k(x: u64) -> String {
+    compute(x)
+}
+
+#[funcache::cache(memory = 0)]
+pub fn scale_1m(x: u64) -> String {
+    compute(x)
+}
+
+#[funcache::cache(memory = 0)]
+pub fn large_value(elements: usize) -> Vec<f64> {
+    (0..elements).map(|i| i as f64 * 0.5).collect()
+}
