@@ -188,6 +188,10 @@ fn main() {
         println!("  {:<40} {}", cache.id(), cache.info());
     }
     let computed: u64 = caches.iter().map(|c| c.info().misses).sum();
+    // Records this run's hit and miss counts for `funcache-cli inspect`.
+    if let Err(error) = funcache::flush() {
+        eprintln!("warning: {error}");
+    }
     if computed == 0 {
         println!("every step was served from the cache.");
     } else {

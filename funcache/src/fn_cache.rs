@@ -5,7 +5,7 @@ use std::fmt;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
@@ -81,6 +81,20 @@ pub struct FnMeta {
     pub unresolved: &'static [&'static str],
 }
 
+/// Every cache that has used its disk tier in this process.
+static USED: Mutex<Vec<&'static FnCache>> = Mutex::new(Vec::new());
+
+/// Writes the usage (hit and miss counts, sampled reads) of every cache
+/// used in this process to its directory. Part of [`crate::flush`].
+pub(crate) fn flush_usage() {
+    let used: Vec<&'static FnCache> = USED.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    for cache in used {
+        if let Some(disk) = cache.disk.get() {
+            cache.write_usage(disk);
+        }
+    }
+}
+
 /// The open disk tier of one function.
 struct Disk {
     store: Arc<Store>,
@@ -108,6 +122,8 @@ pub struct FnCache {
     memory: OnceLock<Option<MemoryTier>>,
     disk: OnceLock<Disk>,
     fingerprint_recorded: AtomicBool,
+    /// Whether this cache is in [`USED`], for [`crate::flush`].
+    registered: AtomicBool,
     counters: Counters,
     /// Hits and misses already handed to the store's journal.
     journaled: [AtomicU64; 2],
@@ -131,6 +147,7 @@ impl FnCache {
             memory: OnceLock::new(),
             disk: OnceLock::new(),
             fingerprint_recorded: AtomicBool::new(false),
+            registered: AtomicBool::new(false),
             counters: Counters::new(),
             journaled: [AtomicU64::new(0), AtomicU64::new(0)],
         }
@@ -261,6 +278,7 @@ impl FnCache {
     /// Reads an entry by its database key (fingerprint ‖ argument key).
     fn disk_get<R: DeserializeOwned>(&'static self, entry_key: &[u8]) -> Option<R> {
         let disk = self.disk()?;
+        self.register();
         let found = match disk.store.get(&disk.tree, entry_key) {
             Ok(found) => found,
             Err(error) => {
@@ -307,6 +325,7 @@ impl FnCache {
         durable: bool,
     ) {
         let Some(disk) = self.disk() else { return };
+        self.register();
         if let Err(error) = disk.store.put(&disk.tree, entry_key, value, compute) {
             warn_once("write", self.meta.id, || {
                 format!("funcache: result of {} not stored: {error}", self.meta.id)
@@ -324,6 +343,19 @@ impl FnCache {
                     self.meta.id
                 )
             });
+        }
+    }
+
+    /// Remembers this cache for [`flush_usage`] the first time it uses the
+    /// disk tier.
+    #[inline]
+    fn register(&'static self) {
+        if !self.registered.load(Ordering::Relaxed)
+            && !self.registered.swap(true, Ordering::Relaxed)
+        {
+            USED.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(self);
         }
     }
 
@@ -702,6 +734,25 @@ mod tests {
             call(cache, 1, &runs),
             99,
             "the refreshed value is what is served"
+        );
+    }
+
+    #[test]
+    fn flush_records_the_counts_of_a_run_that_only_hits() {
+        let runs = AtomicUsize::new(0);
+        let dir = temp_dir();
+        call(new_cache("t::hits_only", 4, 0, dir), 1, &runs);
+        // Stands in for a later process that only hits: its counts stay in
+        // memory until a batch or a flush.
+        let hitter = new_cache("t::hits_only", 4, 0, dir);
+        for _ in 0..3 {
+            call(hitter, 1, &runs);
+        }
+        crate::flush().unwrap();
+        let counts = hitter.disk().unwrap().store.usage_counts().unwrap();
+        assert_eq!(
+            counts["t::hits_only"],
+            crate::UsageCounts { hits: 3, misses: 1 }
         );
     }
 

@@ -82,15 +82,19 @@ pub use memo::{DEFAULT_CAPACITY, Memo};
 pub use stats::{CacheInfo, TierInfo};
 pub use store::UsageCounts;
 
-/// Writes every cache opened by this process to disk and fsyncs it.
+/// Writes everything this process has buffered to its cache directories
+/// and fsyncs them: results stored with `FUNCACHE_DURABILITY=lazy`, and the
+/// usage statistics `funcache-cli inspect` shows (hit and miss counts, when
+/// entries were last read), which are otherwise written in batches.
 ///
-/// Only needed with `FUNCACHE_DURABILITY=lazy`; by default every stored
-/// result is flushed before the call returns.
+/// Results are safe without it (by default each one is flushed before the
+/// call returns); call it at the end of `main` for exact statistics.
 ///
 /// # Errors
 ///
 /// When a store fails to flush.
 pub fn flush() -> Result<(), Error> {
+    fn_cache::flush_usage();
     store::flush_all()
 }
 
