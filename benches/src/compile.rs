@@ -63,6 +63,7 @@ fn write_crate(dir: &Path, workspace: &Path, cached: bool) {
         dir.join("Cargo.toml"),
         format!(
             "[package]\nname = \"build_{}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
+             # Generated under target/: not a member of the funcache workspace.\n[workspace]\n\n\
              [dependencies]\nfuncache = {{ path = {:?} }}\nserde = {{ version = \"1\", features = [\"derive\"] }}\n",
             if cached { "with" } else { "without" },
             funcache.to_str().unwrap()

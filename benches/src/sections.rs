@@ -10,6 +10,9 @@ use crate::subjects::*;
 
 const SAMPLES: usize = 41;
 
+/// A cached function under test.
+type Subject = fn(u64) -> String;
+
 pub fn report(key: &str, figure: Figure) {
     println!(
         "RESULT {key} {} {} {}",
@@ -30,6 +33,11 @@ pub fn hits() {
     report(
         "hit.funcache.memory",
         per_op(SAMPLES, || funcache_memory(black_box(7))),
+    );
+    funcache_memory_sharded(7);
+    report(
+        "hit.funcache.memory_sharded",
+        per_op(SAMPLES, || funcache_memory_sharded(black_box(7))),
     );
     funcache_disk(7);
     report(
@@ -85,27 +93,71 @@ pub fn misses(lazy: bool) {
     );
 }
 
+/// A deterministic xorshift generator of keys below `n`.
+fn random_below(n: u64) -> impl FnMut() -> u64 {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    }
+}
+
+/// Random reads before measuring, so the figure is the steady state of a
+/// long-running program, not the first touches of pages after the fill.
+fn warm_up(n: u64, mut read: impl FnMut(u64)) {
+    let mut random = random_below(n);
+    for _ in 0..(2 * n).min(300_000) {
+        read(random());
+    }
+}
+
 pub fn scaling() {
     let _dir = use_temp_cache_dir();
-    let fill = |f: fn(u64) -> String, n: u64| {
+    let functions: [(&str, Subject, u64); 3] = [
+        ("10", scale_10, 10),
+        ("10k", scale_10k, 10_000),
+        ("1m", scale_1m, 1_000_000),
+    ];
+    for (_, function, n) in functions {
         for x in 0..n {
-            f(x);
+            function(x);
         }
-        funcache::flush().unwrap();
-    };
-    fill(scale_10, 10);
-    fill(scale_10k, 10_000);
-    fill(scale_1m, 1_000_000);
-    let mut rng = 0x2545_f491_4f6c_dd1du64;
-    let mut random = move |n: u64| {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng % n
-    };
-    report("scale.10", per_op(SAMPLES, || scale_10(random(10))));
-    report("scale.10k", per_op(SAMPLES, || scale_10k(random(10_000))));
-    report("scale.1m", per_op(SAMPLES, || scale_1m(random(1_000_000))));
+    }
+    funcache::flush().unwrap();
+    for (label, function, n) in functions {
+        warm_up(n, |x| drop(function(x)));
+        let mut random = random_below(n);
+        report(
+            &format!("scale.{label}"),
+            per_op(SAMPLES, || function(random())),
+        );
+    }
+    // The floor: sled's own get, with the same key and value sizes.
+    for (label, n) in [("10", 10u64), ("1m", 1_000_000)] {
+        let temp = tempfile::tempdir().unwrap();
+        let db = sled::Config::new()
+            .path(temp.path())
+            .cache_capacity(64 << 20)
+            .open()
+            .unwrap();
+        let tree = db.open_tree("fn:bench").unwrap();
+        let key = |x: u64| {
+            let mut key = [7u8; 32 + 1 + 10];
+            key[35..].copy_from_slice(&x.to_le_bytes());
+            key
+        };
+        for x in 0..n {
+            tree.insert(key(x), vec![1u8; 17]).unwrap();
+        }
+        warm_up(n, |x| drop(tree.get(key(x)).unwrap()));
+        let mut random = random_below(n);
+        report(
+            &format!("scale.sled.{label}"),
+            per_op(SAMPLES, || tree.get(key(random())).unwrap()),
+        );
+    }
 }
 
 pub fn large() {
@@ -168,12 +220,17 @@ pub fn threads() {
     let _dir = use_temp_cache_dir();
     for x in 0..64 {
         funcache_memory(x);
+        funcache_memory_sharded(x);
         funcache_disk(x);
+        cached_memory(x);
     }
-    for (label, op) in [
-        ("memory", funcache_memory as fn(u64) -> String),
+    let subjects: [(&str, Subject); 4] = [
+        ("memory", funcache_memory),
+        ("memory_sharded", funcache_memory_sharded),
         ("disk", funcache_disk),
-    ] {
+        ("cached_memory", cached_memory),
+    ];
+    for (label, op) in subjects {
         for threads in [1, 2] {
             let rates: Vec<f64> = (0..5).map(|_| throughput(threads, op)).collect();
             // Reported as ns per hit of aggregate throughput.

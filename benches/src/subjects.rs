@@ -26,6 +26,12 @@ pub fn funcache_memory(x: u64) -> String {
     compute(x)
 }
 
+/// A memory tier large enough to be sharded.
+#[funcache::cache(memory = 4096)]
+pub fn funcache_memory_sharded(x: u64) -> String {
+    compute(x)
+}
+
 #[funcache::cache(memory = 0)]
 pub fn funcache_disk(x: u64) -> String {
     compute(x)

@@ -208,7 +208,11 @@ pub fn cache(args: TokenStream, item: TokenStream) -> TokenStream {
 /// without modifying it. Evaluates to a `Copy` closure with the function's
 /// arguments and return type.
 ///
-/// ```no_run
+/// (This example is not run as a doctest: `memoize!` reads the wrapped
+/// function from the crate's source files, and a doctest's code is in none.
+/// `tests/memoize.rs` runs the same code.)
+///
+/// ```ignore
 /// mod steps {
 ///     pub fn tokenize(text: &str) -> Vec<String> {
 ///         text.split_whitespace().map(str::to_owned).collect()

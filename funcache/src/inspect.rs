@@ -4,13 +4,14 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::envelope::{self, Payload};
 use crate::error::Error;
 use crate::fn_cache::Fingerprint;
 use crate::key::ArgsKey;
-use crate::store::{self, EntryKey, FUNCTION_TREE_PREFIX, Store, UsageCounts};
+use crate::store::{self, EntryKey, FUNCTION_TREE_PREFIX, LastReads, Store, UsageCounts};
 
 /// A cache directory opened for inspection and maintenance.
 ///
@@ -26,6 +27,8 @@ use crate::store::{self, EntryKey, FUNCTION_TREE_PREFIX, Store, UsageCounts};
 /// ```
 pub struct CacheDir {
     store: Store,
+    /// The access log, read once and kept until entries are removed.
+    last_reads: Mutex<Option<Arc<LastReads>>>,
 }
 
 /// One function's entries in a cache directory, summarized.
@@ -167,7 +170,12 @@ impl CacheDir {
                 Err(Error::Locked { .. }) if std::time::Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(20));
                 }
-                result => return result.map(|store| CacheDir { store }),
+                result => {
+                    return result.map(|store| CacheDir {
+                        store,
+                        last_reads: Mutex::new(None),
+                    });
+                }
             }
         }
     }
@@ -221,6 +229,20 @@ impl CacheDir {
         self.function_ids().iter().any(|known| known == id)
     }
 
+    /// When each entry was last read, read from the log once.
+    fn last_reads(&self) -> Result<Arc<LastReads>, Error> {
+        let mut cached = self
+            .last_reads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(reads) = &*cached {
+            return Ok(Arc::clone(reads));
+        }
+        let reads = Arc::new(self.store.last_reads()?);
+        *cached = Some(Arc::clone(&reads));
+        Ok(reads)
+    }
+
     /// One function's entries (empty for an unknown id).
     ///
     /// # Errors
@@ -230,7 +252,7 @@ impl CacheDir {
         let Some(tree) = self.store.existing_function_tree(fn_id)? else {
             return Ok(Vec::new());
         };
-        let access = self.store.access_tree()?;
+        let last_reads = self.last_reads()?;
         let mut entries = Vec::new();
         for item in tree.iter() {
             let (key, value) = item.map_err(|e| self.store.error(e))?;
@@ -249,10 +271,9 @@ impl CacheDir {
                 None => (None, None),
             };
             let created = header.map_or(UNIX_EPOCH, |h| from_unix_ms(h.created_unix_ms));
-            let last_used = access
-                .as_ref()
-                .and_then(|access| store::read_access(access, fn_id, &key))
-                .map(|secs| UNIX_EPOCH + Duration::from_secs(secs))
+            let last_used = last_reads
+                .get(&(fn_id.to_owned(), key.to_vec()))
+                .map(|&secs| UNIX_EPOCH + Duration::from_secs(secs))
                 .map_or(created, |read| read.max(created));
             entries.push(EntryInfo {
                 fn_id: fn_id.to_owned(),
@@ -328,7 +349,7 @@ impl CacheDir {
             };
             for entry in entries {
                 let key = EntryKey::new(entry.fingerprint.as_bytes(), &entry.args_key);
-                if self.store.remove_entry(fn_id, &tree, &key)? {
+                if self.store.remove_entry(&tree, &key)? {
                     removed.entries += 1;
                     removed.bytes += entry.size;
                 }
@@ -341,17 +362,28 @@ impl CacheDir {
         Ok(removed)
     }
 
-    /// Drops fingerprint records no entry uses, and blob files no entry
-    /// references (including temporary files left by a crash).
+    /// Drops fingerprint records no entry uses, access-log records of
+    /// entries that are gone, and blob files no entry references (including
+    /// temporary files left by a crash).
     fn collect_garbage(&self) -> Result<(), Error> {
-        let mut live = HashSet::new();
+        let mut live_fingerprints = HashSet::new();
+        let mut live_entries = HashSet::new();
         for id in self.function_ids() {
             for entry in self.entries(&id)? {
-                live.insert(*entry.fingerprint.as_bytes());
+                live_fingerprints.insert(*entry.fingerprint.as_bytes());
+                let key = EntryKey::new(entry.fingerprint.as_bytes(), &entry.args_key);
+                live_entries.insert((id.clone(), key.to_vec()));
             }
         }
         self.store
-            .retain_fingerprint_records(|fingerprint, _| live.contains(fingerprint))?;
+            .retain_fingerprint_records(|fingerprint, _| live_fingerprints.contains(fingerprint))?;
+        self.store.compact_access_log(|fn_id, key| {
+            live_entries.contains(&(fn_id.to_owned(), key.to_vec()))
+        })?;
+        *self
+            .last_reads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
         let referenced = self.store.referenced_blobs()?;
         self.store
             .blobs()

@@ -1,5 +1,6 @@
 //! Usage recorded in the cache directory for `funcache-cli`: when each
-//! entry was last read, and how many hits and misses each function had.
+//! entry was last read (in [`AccessLog`]), and how many hits and misses
+//! each function had (in the `meta:stats` tree).
 //!
 //! Writing on every hit would cost more than the hit itself, so reads are
 //! sampled — every [`SAMPLE_EVERY`]th disk hit of a thread is recorded —
@@ -14,13 +15,12 @@
 use std::collections::HashMap;
 
 use super::EntryKey;
+use super::access_log::AccessLog;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-/// The sled tree that maps `<fn id>\0<entry key>` to the last-read time.
-pub(crate) const ACCESS_TREE: &str = "meta:access";
 /// The sled tree that maps a function id to its [`UsageCounts`].
 pub(crate) const STATS_TREE: &str = "meta:stats";
 
@@ -60,15 +60,6 @@ pub(crate) fn now_unix_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-/// The access-tree key of one entry.
-pub(crate) fn access_key(fn_id: &str, entry_key: &[u8]) -> Vec<u8> {
-    let mut key = Vec::with_capacity(fn_id.len() + 1 + entry_key.len());
-    key.extend_from_slice(fn_id.as_bytes());
-    key.push(0);
-    key.extend_from_slice(entry_key);
-    key
 }
 
 impl Journal {
@@ -118,8 +109,8 @@ impl Journal {
         last.elapsed() >= FLUSH_EVERY
     }
 
-    /// Writes the buffered usage to `db`.
-    pub(crate) fn write_to(&self, db: &sled::Db) -> sled::Result<()> {
+    /// Writes the buffered usage: reads to `log`, counts to `db`.
+    pub(crate) fn write_to(&self, db: &sled::Db, log: &AccessLog) -> Result<(), JournalError> {
         let (touches, counts) = {
             let mut pending = self.lock();
             pending.last_flush = Some(Instant::now());
@@ -128,30 +119,35 @@ impl Journal {
                 std::mem::take(&mut pending.counts),
             )
         };
-        if !touches.is_empty() {
-            let access = db.open_tree(ACCESS_TREE)?;
-            let now = now_unix_secs().to_le_bytes();
-            let mut batch = sled::Batch::default();
-            for (fn_id, key) in touches {
-                batch.insert(access_key(fn_id, &key), &now);
-            }
-            access.apply_batch(batch)?;
-        }
+        let reads = touches.iter().map(|(fn_id, key)| (*fn_id, key.as_ref()));
+        log.append(reads, now_unix_secs())
+            .map_err(JournalError::Log)?;
         if !counts.is_empty() {
-            let stats = db.open_tree(STATS_TREE)?;
+            let stats = db.open_tree(STATS_TREE).map_err(JournalError::Db)?;
             for (fn_id, delta) in counts {
-                stats.update_and_fetch(fn_id.as_bytes(), |old| {
-                    let mut total: UsageCounts = old
-                        .and_then(|bytes| postcard::from_bytes(bytes).ok())
-                        .unwrap_or_default();
-                    total.hits += delta.hits;
-                    total.misses += delta.misses;
-                    postcard::to_allocvec(&total).ok()
-                })?;
+                stats
+                    .update_and_fetch(fn_id.as_bytes(), |old| {
+                        let mut total: UsageCounts = old
+                            .and_then(|bytes| postcard::from_bytes(bytes).ok())
+                            .unwrap_or_default();
+                        total.hits += delta.hits;
+                        total.misses += delta.misses;
+                        postcard::to_allocvec(&total).ok()
+                    })
+                    .map_err(JournalError::Db)?;
             }
         }
         Ok(())
     }
+}
+
+/// Why usage could not be written.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum JournalError {
+    #[error("access log: {0}")]
+    Log(std::io::Error),
+    #[error(transparent)]
+    Db(sled::Error),
 }
 
 /// Reads the recorded counts of every function.
@@ -169,12 +165,6 @@ pub(crate) fn read_counts(stats: &sled::Tree) -> sled::Result<HashMap<String, Us
     Ok(all)
 }
 
-/// Reads the recorded last-read time of one entry.
-pub(crate) fn read_access(access: &sled::Tree, fn_id: &str, entry_key: &[u8]) -> Option<u64> {
-    let bytes = access.get(access_key(fn_id, entry_key)).ok()??;
-    Some(u64::from_le_bytes(bytes.as_ref().try_into().ok()?))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,20 +172,21 @@ mod tests {
     #[test]
     fn batches_accumulate_and_merge_with_earlier_totals() {
         let temp = tempfile::tempdir().unwrap();
-        let db = sled::open(temp.path()).unwrap();
+        let db = sled::open(temp.path().join("db")).unwrap();
+        let log = AccessLog::new(temp.path());
         let journal = Journal::default();
         let key = entry_key(1);
         journal.touch("app::f", key);
         journal.count("app::f", 3, 1);
-        journal.write_to(&db).unwrap();
+        journal.write_to(&db, &log).unwrap();
         journal.count("app::f", 0, 3);
-        journal.write_to(&db).unwrap();
+        journal.write_to(&db, &log).unwrap();
         let counts = read_counts(&db.open_tree(STATS_TREE).unwrap()).unwrap();
         assert_eq!(counts["app::f"], UsageCounts { hits: 3, misses: 4 });
-        let access = db.open_tree(ACCESS_TREE).unwrap();
-        let when = read_access(&access, "app::f", &key).unwrap();
+        let reads = AccessLog::read(temp.path()).unwrap();
+        let when = reads[&("app::f".to_owned(), key.to_vec())];
         assert!(now_unix_secs() - when < 60);
-        assert!(read_access(&access, "app::f", &entry_key(2)).is_none());
+        assert_eq!(reads.len(), 1);
     }
 
     fn entry_key(n: u64) -> EntryKey {

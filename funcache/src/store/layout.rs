@@ -4,6 +4,7 @@
 //! <dir>/FUNCACHE      marker: identifies the directory and its format version
 //! <dir>/db/           the sled database (one tree per cached function)
 //! <dir>/blobs/<hex>   values of 1 MiB and more, content-addressed
+//! <dir>/access.log    sampled reads, for least-recently-used eviction
 //! ```
 //!
 //! Nothing in the directory names an absolute path or a machine, so it can

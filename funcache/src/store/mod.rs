@@ -1,6 +1,7 @@
 //! The local disk tier: one sled database per cache directory, one tree per
 //! cached function, large values in content-addressed blob files.
 
+mod access_log;
 mod blobs;
 mod entry_key;
 mod journal;
@@ -18,10 +19,11 @@ use serde::{Deserialize, Serialize};
 use crate::envelope::{self, BLOB_THRESHOLD, Header, Payload};
 use crate::error::Error;
 
+pub(crate) use access_log::{AccessLog, LastReads};
 pub(crate) use blobs::Blobs;
 pub(crate) use entry_key::EntryKey;
+pub(crate) use journal::Journal;
 pub use journal::UsageCounts;
-pub(crate) use journal::{Journal, read_access};
 pub(crate) use layout::Layout;
 pub(crate) use registry::{flush_all, open_shared};
 
@@ -80,6 +82,7 @@ pub(crate) struct Store {
     db: sled::Db,
     blobs: Blobs,
     journal: Journal,
+    access_log: AccessLog,
 }
 
 impl std::fmt::Debug for Store {
@@ -133,6 +136,7 @@ impl Store {
         let db = guarded(dir, || config.open())?;
         let blobs = Blobs::new(layout.blobs());
         Ok(Store {
+            access_log: AccessLog::new(dir),
             layout,
             db,
             blobs,
@@ -212,7 +216,15 @@ impl Store {
 
     /// Writes the buffered usage (access times, counts) to the database.
     pub(crate) fn write_journal(&self) -> Result<(), Error> {
-        guarded(self.dir(), || self.journal.write_to(&self.db))
+        self.journal
+            .write_to(&self.db, &self.access_log)
+            .map_err(|error| match error {
+                journal::JournalError::Db(error) => classify(self.dir(), error),
+                journal::JournalError::Log(source) => Error::Io {
+                    path: self.dir().join("access.log"),
+                    source,
+                },
+            })
     }
 
     /// Writes buffered usage and data to disk and fsyncs it.
@@ -275,12 +287,8 @@ impl Store {
     /// records.
     fn forget_usage(&self, fn_id: &str) -> Result<(), Error> {
         let dir = self.dir();
-        if let Some(access) = self.existing_tree(journal::ACCESS_TREE)? {
-            for entry in access.scan_prefix(journal::access_key(fn_id, &[])) {
-                let (key, _) = guarded(dir, || entry)?;
-                guarded(dir, || access.remove(key))?;
-            }
-        }
+        // Its records in the access log are left to the next compaction
+        // (`funcache-cli purge`): they match no entry any more.
         if let Some(stats) = self.existing_tree(journal::STATS_TREE)? {
             guarded(dir, || stats.remove(fn_id.as_bytes()))?;
         }
@@ -312,9 +320,23 @@ impl Store {
         self.existing_tree(&format!("{FUNCTION_TREE_PREFIX}{fn_id}"))
     }
 
-    /// The tree of last-read times, if anything was recorded.
-    pub(crate) fn access_tree(&self) -> Result<Option<sled::Tree>, Error> {
-        self.existing_tree(journal::ACCESS_TREE)
+    /// When each entry was last read, as far as recorded.
+    pub(crate) fn last_reads(&self) -> Result<LastReads, Error> {
+        AccessLog::read(self.dir()).map_err(|source| Error::Io {
+            path: self.dir().join("access.log"),
+            source,
+        })
+    }
+
+    /// Rewrites the access log to the records of entries `keep` accepts.
+    pub(crate) fn compact_access_log(
+        &self,
+        keep: impl Fn(&str, &[u8]) -> bool,
+    ) -> Result<(), Error> {
+        AccessLog::rewrite(self.dir(), keep).map_err(|source| Error::Io {
+            path: self.dir().join("access.log"),
+            source,
+        })
     }
 
     /// Recorded hits and misses per function id.
@@ -361,20 +383,9 @@ impl Store {
         Ok(())
     }
 
-    /// Removes one entry and its access record; whether it existed.
-    pub(crate) fn remove_entry(
-        &self,
-        fn_id: &str,
-        tree: &sled::Tree,
-        key: &[u8],
-    ) -> Result<bool, Error> {
-        let existed = guarded(self.dir(), || tree.remove(key))?.is_some();
-        if let Some(access) = self.access_tree()? {
-            guarded(self.dir(), || {
-                access.remove(journal::access_key(fn_id, key))
-            })?;
-        }
-        Ok(existed)
+    /// Removes one entry; whether it existed.
+    pub(crate) fn remove_entry(&self, tree: &sled::Tree, key: &[u8]) -> Result<bool, Error> {
+        Ok(guarded(self.dir(), || tree.remove(key))?.is_some())
     }
 
     /// Copies every tree into a new database at `path`, flushed.
