@@ -49,32 +49,6 @@ pub fn human_ns(ns: f64) -> String {
     }
 }
 
-/// Times `op` (one operation per call) over `samples` samples.
-pub fn per_op<T>(samples: usize, mut op: impl FnMut() -> T) -> Figure {
-    // Calibrate: how many operations make a millisecond.
-    let mut batch = 1u64;
-    loop {
-        let started = Instant::now();
-        for _ in 0..batch {
-            black_box(op());
-        }
-        if started.elapsed() >= Duration::from_millis(1) || batch >= 1 << 24 {
-            break;
-        }
-        batch *= 2;
-    }
-    let timings = (0..samples)
-        .map(|_| {
-            let started = Instant::now();
-            for _ in 0..batch {
-                black_box(op());
-            }
-            started.elapsed().as_nanos() as f64 / batch as f64
-        })
-        .collect();
-    Figure::from_samples(timings)
-}
-
 /// Times `op` once per sample (for operations that take milliseconds).
 pub fn each<T>(samples: usize, mut op: impl FnMut() -> T) -> Figure {
     let timings = (0..samples)
@@ -85,4 +59,54 @@ pub fn each<T>(samples: usize, mut op: impl FnMut() -> T) -> Figure {
         })
         .collect();
     Figure::from_samples(timings)
+}
+
+/// An operation to time, type-erased so that several can be interleaved.
+pub type Op<'a> = Box<dyn FnMut() + 'a>;
+
+/// Times several operations together: each round takes one sample of every
+/// operation in turn, so that drift in the machine's speed (other tenants,
+/// frequency changes) affects all of them alike and their ratios stay
+/// meaningful. Each sample lasts about a millisecond.
+pub fn per_op_interleaved(samples: usize, mut ops: Vec<Op<'_>>) -> Vec<Figure> {
+    let batches: Vec<u64> = ops
+        .iter_mut()
+        .map(|op| {
+            let mut batch = 1u64;
+            loop {
+                let started = Instant::now();
+                for _ in 0..batch {
+                    op();
+                }
+                if started.elapsed() >= Duration::from_millis(1) || batch >= 1 << 24 {
+                    return batch;
+                }
+                batch *= 2;
+            }
+        })
+        .collect();
+    let mut timings = vec![Vec::with_capacity(samples); ops.len()];
+    for _ in 0..samples {
+        for ((op, &batch), timings) in ops.iter_mut().zip(&batches).zip(&mut timings) {
+            let started = Instant::now();
+            for _ in 0..batch {
+                op();
+            }
+            timings.push(started.elapsed().as_nanos() as f64 / batch as f64);
+        }
+    }
+    timings.into_iter().map(Figure::from_samples).collect()
+}
+
+/// Times several slow operations together, one run of each per round.
+pub fn each_interleaved(samples: usize, mut ops: Vec<Op<'_>>) -> Vec<Figure> {
+    let mut timings = vec![Vec::with_capacity(samples); ops.len()];
+    for _ in 0..samples {
+        for (op, timings) in ops.iter_mut().zip(&mut timings) {
+            let started = Instant::now();
+            op();
+            timings.push(started.elapsed().as_nanos() as f64);
+        }
+    }
+    timings.into_iter().map(Figure::from_samples).collect()
 }

@@ -5,7 +5,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use crate::harness::{Figure, each, per_op};
+use crate::harness::{Figure, Op, each, each_interleaved, per_op_interleaved};
 use crate::subjects::*;
 
 const SAMPLES: usize = 41;
@@ -30,30 +30,10 @@ pub fn use_temp_cache_dir() -> tempfile::TempDir {
 pub fn hits() {
     let _dir = use_temp_cache_dir();
     funcache_memory(7);
-    report(
-        "hit.funcache.memory",
-        per_op(SAMPLES, || funcache_memory(black_box(7))),
-    );
     funcache_memory_sharded(7);
-    report(
-        "hit.funcache.memory_sharded",
-        per_op(SAMPLES, || funcache_memory_sharded(black_box(7))),
-    );
     funcache_disk(7);
-    report(
-        "hit.funcache.disk",
-        per_op(SAMPLES, || funcache_disk(black_box(7))),
-    );
     cached_memory(7);
-    report(
-        "hit.cached.memory",
-        per_op(SAMPLES, || cached_memory(black_box(7))),
-    );
     cached_disk(7).unwrap();
-    report(
-        "hit.cached.disk",
-        per_op(SAMPLES, || cached_disk(black_box(7)).unwrap()),
-    );
 
     // The floor: sled's own get of a key and value the sizes of ours for
     // `funcache_disk(7)`: the key is fingerprint (32) ‖ kind (1) ‖ the u64
@@ -65,10 +45,26 @@ pub fn hits() {
     let tree = db.open_tree("fn:bench").unwrap();
     let key = [7u8; 32 + 1 + 10];
     tree.insert(key, vec![1u8; 1 + 6 + 1 + 1 + 8]).unwrap();
-    report(
+
+    let ops: Vec<Op<'_>> = vec![
+        Box::new(|| drop(black_box(funcache_memory(black_box(7))))),
+        Box::new(|| drop(black_box(funcache_memory_sharded(black_box(7))))),
+        Box::new(|| drop(black_box(funcache_disk(black_box(7))))),
+        Box::new(|| drop(black_box(cached_memory(black_box(7))))),
+        Box::new(|| drop(black_box(cached_disk(black_box(7)).unwrap()))),
+        Box::new(|| drop(black_box(tree.get(black_box(key)).unwrap()))),
+    ];
+    let keys = [
+        "hit.funcache.memory",
+        "hit.funcache.memory_sharded",
+        "hit.funcache.disk",
+        "hit.cached.memory",
+        "hit.cached.disk",
         "hit.sled.get",
-        per_op(SAMPLES, || tree.get(black_box(key)).unwrap()),
-    );
+    ];
+    for (key, figure) in keys.iter().zip(per_op_interleaved(SAMPLES, ops)) {
+        report(key, figure);
+    }
 }
 
 pub fn misses(lazy: bool) {
@@ -126,37 +122,51 @@ pub fn scaling() {
         }
     }
     funcache::flush().unwrap();
-    for (label, function, n) in functions {
-        warm_up(n, |x| drop(function(x)));
-        let mut random = random_below(n);
-        report(
-            &format!("scale.{label}"),
-            per_op(SAMPLES, || function(random())),
-        );
-    }
     // The floor: sled's own get, with the same key and value sizes.
-    for (label, n) in [("10", 10u64), ("1m", 1_000_000)] {
-        let temp = tempfile::tempdir().unwrap();
-        let db = sled::Config::new()
-            .path(temp.path())
-            .cache_capacity(64 << 20)
-            .open()
-            .unwrap();
-        let tree = db.open_tree("fn:bench").unwrap();
-        let key = |x: u64| {
-            let mut key = [7u8; 32 + 1 + 10];
-            key[35..].copy_from_slice(&x.to_le_bytes());
-            key
-        };
-        for x in 0..n {
-            tree.insert(key(x), vec![1u8; 17]).unwrap();
-        }
-        warm_up(n, |x| drop(tree.get(key(x)).unwrap()));
+    let key = |x: u64| {
+        let mut key = [7u8; 32 + 1 + 10];
+        key[35..].copy_from_slice(&x.to_le_bytes());
+        key
+    };
+    let temps: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let sled_trees: Vec<(&str, sled::Tree, u64)> = [("10", 10u64), ("1m", 1_000_000)]
+        .into_iter()
+        .zip(&temps)
+        .map(|((label, n), temp)| {
+            let db = sled::Config::new()
+                .path(temp.path())
+                .cache_capacity(64 << 20)
+                .open()
+                .unwrap();
+            let tree = db.open_tree("fn:bench").unwrap();
+            for x in 0..n {
+                tree.insert(key(x), vec![1u8; 17]).unwrap();
+            }
+            (label, tree, n)
+        })
+        .collect();
+    for (_, function, n) in functions {
+        warm_up(n, |x| drop(function(x)));
+    }
+    for (_, tree, n) in &sled_trees {
+        warm_up(*n, |x| drop(tree.get(key(x)).unwrap()));
+    }
+    let mut ops: Vec<Op<'_>> = Vec::new();
+    let mut keys = Vec::new();
+    for (label, function, n) in functions {
         let mut random = random_below(n);
-        report(
-            &format!("scale.sled.{label}"),
-            per_op(SAMPLES, || tree.get(key(random())).unwrap()),
-        );
+        ops.push(Box::new(move || drop(black_box(function(random())))));
+        keys.push(format!("scale.{label}"));
+    }
+    for (label, tree, n) in &sled_trees {
+        let mut random = random_below(*n);
+        ops.push(Box::new(move || {
+            drop(black_box(tree.get(key(random())).unwrap()))
+        }));
+        keys.push(format!("scale.sled.{label}"));
+    }
+    for (key, figure) in keys.iter().zip(per_op_interleaved(SAMPLES, ops)) {
+        report(key, figure);
     }
 }
 
@@ -165,38 +175,40 @@ pub fn large() {
     for (label, bytes) in [("1mib", 1usize << 20), ("256mib", 256 << 20)] {
         let elements = bytes / 8;
         let samples = if bytes > 1 << 20 { 7 } else { SAMPLES };
-        // Store: each sample computes and writes anew (refresh).
-        report(
-            &format!("large.store.{label}"),
-            each(samples, || large_value_refresh(elements)),
-        );
-        report(
-            &format!("large.reload.{label}"),
-            each(samples, || large_value(elements)),
-        );
         let value = large_value(elements);
         let raw: Vec<u8> = value.iter().flat_map(|v| v.to_le_bytes()).collect();
         let path = dir.path().join(format!("plain-{label}"));
-        report(
-            &format!("large.file_write.{label}"),
-            each(samples, || {
-                use std::io::Write;
-                let mut file = std::fs::File::create(&path).unwrap();
-                file.write_all(&raw).unwrap();
-                file.sync_all().unwrap();
-            }),
-        );
-        report(
-            &format!("large.file_read.{label}"),
-            each(samples, || {
+        let write_plain = || {
+            use std::io::Write;
+            let mut file = std::fs::File::create(&path).unwrap();
+            file.write_all(&raw).unwrap();
+            file.sync_all().unwrap();
+        };
+        write_plain();
+        // Store: each sample computes and writes anew (refresh); the plain
+        // write is timed in the same rounds, and so are the reads.
+        let ops: Vec<Op<'_>> = vec![
+            Box::new(|| drop(black_box(large_value_refresh(elements)))),
+            Box::new(write_plain),
+            Box::new(|| drop(black_box(large_value(elements)))),
+            Box::new(|| {
                 let bytes = std::fs::read(&path).unwrap();
                 let floats: Vec<f64> = bytes
                     .chunks_exact(8)
                     .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
                     .collect();
-                floats
+                drop(black_box(floats));
             }),
-        );
+        ];
+        let keys = [
+            "large.store",
+            "large.file_write",
+            "large.reload",
+            "large.file_read",
+        ];
+        for (key, figure) in keys.iter().zip(each_interleaved(samples, ops)) {
+            report(&format!("{key}.{label}"), figure);
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::key::{ArgsKey, KeyBuilder};
 use crate::memory::MemoryTier;
 use crate::stats::{CacheInfo, Counters};
-use crate::store::{self, FingerprintRecord, Store};
+use crate::store::{self, EntryKey, FingerprintRecord, Store};
 use crate::warn::warn_once;
 
 /// A function's source fingerprint: the digest of its own canonical tokens
@@ -297,8 +297,14 @@ impl FnCache {
         };
         match disk.store.decode::<R>(&bytes) {
             Ok(value) => {
-                self.counters.disk_hit();
-                if disk.store.journal().sample(self.meta.id, entry_key) {
+                // The hits that publish the tally are the ones sampled for
+                // last-used times: one per PUBLISH_EVERY per thread.
+                if self.counters.disk_hit()
+                    && disk
+                        .store
+                        .journal()
+                        .touch(self.meta.id, EntryKey::copy_of(entry_key))
+                {
                     self.write_usage(disk);
                 }
                 Some(value)
@@ -754,6 +760,20 @@ mod tests {
             counts["t::hits_only"],
             crate::UsageCounts { hits: 3, misses: 1 }
         );
+    }
+
+    #[test]
+    fn repeated_disk_hits_are_sampled_into_the_access_log() {
+        let runs = AtomicUsize::new(0);
+        let dir = temp_dir();
+        call(new_cache("t::sampled", 5, 0, dir), 9, &runs);
+        let reader = new_cache("t::sampled", 5, 0, dir);
+        for _ in 0..2 * crate::stats::PUBLISH_EVERY {
+            call(reader, 9, &runs);
+        }
+        crate::flush().unwrap();
+        let reads = reader.disk().unwrap().store.last_reads().unwrap();
+        assert!(reads.keys().any(|(id, _)| id == "t::sampled"), "{reads:?}");
     }
 
     #[test]

@@ -36,9 +36,13 @@ impl Counters {
     /// the thread ends, and before this thread reads the counters. A count
     /// read from another thread may therefore lag by fewer than
     /// [`PUBLISH_EVERY`] hits per thread still running.
+    ///
+    /// Returns whether this hit published the tally: one disk hit in
+    /// [`PUBLISH_EVERY`] (per thread and function), which is what the caller
+    /// samples for last-used times.
     #[inline]
-    pub(crate) fn disk_hit(&'static self) {
-        PENDING.with(|pending| pending.add(self));
+    pub(crate) fn disk_hit(&'static self) -> bool {
+        PENDING.with(|pending| pending.add(self))
     }
 
     /// Adds this thread's pending disk hits of these counters.
@@ -76,7 +80,7 @@ impl Counters {
 }
 
 /// Disk hits are published from the thread-local tally at least this often.
-const PUBLISH_EVERY: u32 = 32;
+pub(crate) const PUBLISH_EVERY: u32 = 32;
 
 thread_local! {
     static PENDING: Pending = const { Pending(Cell::new((None, 0))) };
@@ -87,8 +91,9 @@ thread_local! {
 struct Pending(Cell<(Option<&'static Counters>, u32)>);
 
 impl Pending {
+    /// Adds a hit; whether it published the tally.
     #[inline]
-    fn add(&self, counters: &'static Counters) {
+    fn add(&self, counters: &'static Counters) -> bool {
         match self.0.get() {
             (Some(owner), count) if std::ptr::eq(owner, counters) => {
                 if count + 1 >= PUBLISH_EVERY {
@@ -96,8 +101,10 @@ impl Pending {
                         .disk_hits
                         .fetch_add(u64::from(count + 1), Ordering::Relaxed);
                     self.0.set((Some(owner), 0));
+                    true
                 } else {
                     self.0.set((Some(owner), count + 1));
+                    false
                 }
             }
             (previous, count) => {
@@ -107,6 +114,7 @@ impl Pending {
                         .fetch_add(u64::from(count), Ordering::Relaxed);
                 }
                 self.0.set((Some(counters), 1));
+                true
             }
         }
     }

@@ -3,8 +3,9 @@
 //! each function had (in the `meta:stats` tree).
 //!
 //! Writing on every hit would cost more than the hit itself, so reads are
-//! sampled — every [`SAMPLE_EVERY`]th disk hit of a thread is recorded —
-//! and the records are buffered and written in batches: whenever a value
+//! sampled — one disk hit in [`PUBLISH_EVERY`](crate::stats::PUBLISH_EVERY)
+//! per thread is recorded — and the records are buffered and written in
+//! batches: whenever a value
 //! is stored (the store writes anyway), when the buffer grows past
 //! [`FLUSH_EVERY_TOUCHES`], when [`FLUSH_EVERY`] has passed, and on
 //! [`crate::flush`]. Last-used times are therefore approximate: good for
@@ -25,8 +26,6 @@ use serde::{Deserialize, Serialize};
 pub(crate) const STATS_TREE: &str = "meta:stats";
 
 const FLUSH_EVERY_TOUCHES: usize = 256;
-/// One disk hit in this many (per thread) records its entry as read.
-pub(crate) const SAMPLE_EVERY: u32 = 32;
 const FLUSH_EVERY: Duration = Duration::from_secs(5);
 
 /// Hits and misses of one function, summed over every process that
@@ -65,22 +64,6 @@ pub(crate) fn now_unix_secs() -> u64 {
 impl Journal {
     fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Samples a read of an entry: records one read in [`SAMPLE_EVERY`]
-    /// per thread, with a thread-local tick (no atomics on the hit path).
-    /// Returns whether a batch is due.
-    #[inline]
-    pub(crate) fn sample(&self, fn_id: &'static str, entry_key: &[u8]) -> bool {
-        thread_local! {
-            static TICK: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
-        }
-        let sampled = TICK.with(|tick| {
-            let next = tick.get().wrapping_add(1);
-            tick.set(next);
-            next % SAMPLE_EVERY == 0
-        });
-        sampled && self.touch(fn_id, EntryKey::copy_of(entry_key))
     }
 
     /// Records a read of an entry; returns whether a batch is due.
@@ -193,15 +176,6 @@ mod tests {
         let mut builder = crate::key::KeyBuilder::new();
         builder.arg(&n);
         EntryKey::new(&[0; 32], &builder.finish().unwrap())
-    }
-
-    #[test]
-    fn reads_are_sampled() {
-        let journal = Journal::default();
-        for i in 0..SAMPLE_EVERY as u64 * 4 {
-            journal.sample("f", &entry_key(i));
-        }
-        assert_eq!(journal.lock().touches.len(), 4);
     }
 
     #[test]
