@@ -261,6 +261,14 @@ impl Session<'_> {
                 Err(_) => raw_hash(own_text),
             },
         };
+        // Files pulled in with include!/include_str!/include_bytes! are part
+        // of the item, though none of its tokens change when they do.
+        let crate_dir = &world.crates[key.item.krate as usize].manifest.dir;
+        let file_dir = file.path.parent().unwrap_or(crate_dir);
+        let hash = match crate::includes::digest(own_text, file_dir, crate_dir) {
+            Some(included) => combine(hash, included),
+            None => hash,
+        };
         // Types bring their trait impls: they run implicitly (operators,
         // Display, Drop, Deref, From via `?`, Iterator in `for`).
         if key.assoc == NodeKey::WHOLE

@@ -21,6 +21,7 @@ mod closure;
 mod error;
 mod fingerprint;
 mod impls;
+mod includes;
 mod infer;
 mod item_hash;
 mod lexer;

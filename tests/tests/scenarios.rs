@@ -143,6 +143,7 @@ const GRAPH_FUNCTIONS: &[&str] = &[
     "calls_path",
     "calls_renamed",
     "circle_area",
+    "counts_words",
     "makes_pair",
     "memoized_compute",
     "nested_fn",
@@ -151,6 +152,7 @@ const GRAPH_FUNCTIONS: &[&str] = &[
     "reads_static",
     "square_description",
     "uses_external",
+    "uses_generated",
     "uses_macro",
     "uses_path_attribute",
     "uses_path_dependency",
@@ -295,6 +297,20 @@ const EDITS: &[Edit] = &[
         reruns: &["uses_path_attribute"],
     },
     Edit {
+        what: "a data file embedded with include_str!",
+        file: "data/words.txt",
+        from: "alpha beta gamma",
+        to: "alpha beta gamma delta",
+        reruns: &["counts_words"],
+    },
+    Edit {
+        what: "a file whose items come in through include!",
+        file: "src/generated/functions.in",
+        from: "x + 40",
+        to: "x + 41",
+        reruns: &["uses_generated"],
+    },
+    Edit {
         what: "the version of an external crate",
         file: "Cargo.toml",
         from: "bitflags = \"1\"",
@@ -348,6 +364,8 @@ fn edits_invalidate_exactly_what_reaches_them() {
     assert_eq!(last.value("uses_path_dependency"), "16");
     assert_eq!(last.value("uses_super"), "300");
     assert_eq!(last.value("memoized_compute"), "13000");
+    assert_eq!(last.value("counts_words"), "4");
+    assert_eq!(last.value("uses_generated"), "43");
 }
 
 #[test]

@@ -1,0 +1,178 @@
+//! Files an item pulls in with `include!`, `include_str!` or
+//! `include_bytes!`: their contents are part of what the item means, though
+//! none of its tokens change when they do (a data file embedded in a const
+//! is the common case). Their digest joins the item's hash.
+//!
+//! A path is a string literal, relative to the directory of the file that
+//! holds the invocation (as rustc resolves it), or the common
+//! `concat!(env!("CARGO_MANIFEST_DIR"), "/…")`. Any other argument cannot
+//! be evaluated here and is left to the tokens' own hash.
+
+use std::path::{Path, PathBuf};
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+
+use crate::Digest;
+
+const INCLUDE_MACROS: &[&str] = &["include", "include_str", "include_bytes"];
+
+/// A digest of every file `text` includes, in order of appearance, or
+/// `None` when it includes none. A file that cannot be read contributes
+/// its path as missing, so its later appearance changes the digest.
+pub(crate) fn digest(text: &str, file_dir: &Path, manifest_dir: &Path) -> Option<Digest> {
+    // Cheap test first: almost no item includes anything.
+    if !text.contains("include") {
+        return None;
+    }
+    let tokens: TokenStream = text.parse().ok()?;
+    let mut paths = Vec::new();
+    collect(tokens, file_dir, manifest_dir, &mut paths);
+    if paths.is_empty() {
+        return None;
+    }
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"funcache-includes\0");
+    for path in paths {
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                hasher.update(&[1]);
+                hasher.update(&(bytes.len() as u64).to_le_bytes());
+                hasher.update(&bytes);
+            }
+            Err(_) => {
+                // Only the file name: absolute paths must not reach a hash.
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                hasher.update(&[0]);
+                hasher.update(name.unwrap_or_default().as_bytes());
+            }
+        }
+    }
+    Some(hasher.finalize().into())
+}
+
+fn collect(tokens: TokenStream, file_dir: &Path, manifest_dir: &Path, out: &mut Vec<PathBuf>) {
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    for (index, tree) in trees.iter().enumerate() {
+        match tree {
+            TokenTree::Ident(ident) if INCLUDE_MACROS.iter().any(|name| ident == name) => {
+                let bang =
+                    matches!(trees.get(index + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
+                if let (true, Some(TokenTree::Group(args))) = (bang, trees.get(index + 2))
+                    && let Some(path) = evaluate(args.stream(), manifest_dir)
+                {
+                    out.push(file_dir.join(path));
+                }
+            }
+            TokenTree::Group(group) => collect(group.stream(), file_dir, manifest_dir, out),
+            _ => {}
+        }
+    }
+}
+
+/// The path an include's argument names: a string literal, or
+/// `concat!` of string literals and `env!("CARGO_MANIFEST_DIR")`.
+fn evaluate(args: TokenStream, manifest_dir: &Path) -> Option<String> {
+    let trees: Vec<TokenTree> = args.into_iter().collect();
+    match trees.as_slice() {
+        [TokenTree::Literal(literal)] | [TokenTree::Literal(literal), TokenTree::Punct(_)] => {
+            string_literal(literal)
+        }
+        [
+            TokenTree::Ident(name),
+            TokenTree::Punct(bang),
+            TokenTree::Group(parts),
+        ] if name == "concat" && bang.as_char() == '!' => {
+            let mut path = String::new();
+            for part in split_commas(parts.stream()) {
+                match part.as_slice() {
+                    [TokenTree::Literal(literal)] => path.push_str(&string_literal(literal)?),
+                    [
+                        TokenTree::Ident(env),
+                        TokenTree::Punct(bang),
+                        TokenTree::Group(var),
+                    ] if env == "env"
+                        && bang.as_char() == '!'
+                        && var.delimiter() != Delimiter::None
+                        && var.stream().to_string().trim() == "\"CARGO_MANIFEST_DIR\"" =>
+                    {
+                        path.push_str(&manifest_dir.to_string_lossy());
+                    }
+                    [] => {}
+                    _ => return None,
+                }
+            }
+            Some(path)
+        }
+        _ => None,
+    }
+}
+
+fn split_commas(tokens: TokenStream) -> Vec<Vec<TokenTree>> {
+    let mut parts = vec![Vec::new()];
+    for tree in tokens {
+        match &tree {
+            TokenTree::Punct(punct) if punct.as_char() == ',' => parts.push(Vec::new()),
+            _ => parts.last_mut().expect("never empty").push(tree),
+        }
+    }
+    parts
+}
+
+/// The value of a plain (non-raw) string literal without escapes, the only
+/// kind a path needs.
+fn string_literal(literal: &proc_macro2::Literal) -> Option<String> {
+    let text = literal.to_string();
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains('\\')).then(|| inner.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn included_files_change_the_digest_and_others_do_not() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
+        std::fs::write(dir.join("data.txt"), "one").unwrap();
+        std::fs::create_dir(dir.join("assets")).unwrap();
+        std::fs::write(dir.join("assets/table.bin"), [1, 2, 3]).unwrap();
+        let item = r#"const DATA: &str = include_str!("data.txt");"#;
+        let by_env = r#"static T: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/table.bin"));"#;
+        let first = digest(item, dir, dir).unwrap();
+        let env_first = digest(by_env, Path::new("/elsewhere"), dir).unwrap();
+        std::fs::write(dir.join("data.txt"), "two").unwrap();
+        std::fs::write(dir.join("assets/table.bin"), [1, 2, 4]).unwrap();
+        assert_ne!(digest(item, dir, dir).unwrap(), first);
+        assert_ne!(
+            digest(by_env, Path::new("/elsewhere"), dir).unwrap(),
+            env_first
+        );
+        assert_eq!(digest("fn f() -> u32 { 1 }", dir, dir), None);
+        assert_eq!(
+            digest(r#"fn f() { include_str!(some_const!()); }"#, dir, dir),
+            None
+        );
+    }
+
+    #[test]
+    fn a_missing_file_counts_and_its_appearance_changes_the_digest() {
+        let temp = tempfile::tempdir().unwrap();
+        let item = r#"const DATA: &str = include_str!("later.txt");"#;
+        let missing = digest(item, temp.path(), temp.path()).unwrap();
+        std::fs::write(temp.path().join("later.txt"), "").unwrap();
+        assert_ne!(digest(item, temp.path(), temp.path()).unwrap(), missing);
+    }
+
+    #[test]
+    fn the_digest_does_not_depend_on_where_the_crate_is() {
+        let hashes: Vec<Digest> = (0..2)
+            .map(|_| {
+                let temp = tempfile::tempdir().unwrap();
+                std::fs::write(temp.path().join("data.txt"), "same").unwrap();
+                digest(r#"include_str!("data.txt")"#, temp.path(), temp.path()).unwrap()
+            })
+            .collect();
+        assert_eq!(hashes[0], hashes[1]);
+    }
+}
