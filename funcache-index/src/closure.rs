@@ -157,19 +157,10 @@ impl Session<'_> {
         let hash = match (&it.item.kind, key.assoc) {
             (ItemKind::Impl(_), i) if i != NodeKey::WHOLE => {
                 let header_text = format!("{} {{}}", file.slice(header_range.unwrap_or_default()));
-                let header: Option<syn::ItemImpl> = syn::parse_str(&header_text).ok();
-                let header_hash = header.as_ref().map_or_else(
-                    || raw_hash(&header_text),
-                    |h| canonical_hash(&syn::Item::Impl(h.clone())),
-                );
+                let (header, header_hash) = parse_header(&header_text, syn::Item::Impl);
                 if let Some(h) = &header {
-                    let mut header_walker = Walker::new(
-                        self,
-                        TyCx::plain(module),
-                        self.loc_base(key.item, it.item.span.0, manifest_dir),
-                    );
-                    header_walker.add_generics(&h.generics);
-                    header_walker.visit_generics(&h.generics);
+                    let mut header_walker =
+                        self.header_walker(key.item, module, manifest_dir, &h.generics);
                     if let Some((trait_path, _)) = &h.trait_ {
                         header_walker.visit_path_as_type(trait_path);
                     }
@@ -193,19 +184,10 @@ impl Session<'_> {
             }
             (ItemKind::Trait { .. }, i) if i != NodeKey::WHOLE => {
                 let header_text = format!("{} {{}}", file.slice(header_range.unwrap_or_default()));
-                let header: Option<syn::ItemTrait> = syn::parse_str(&header_text).ok();
-                let header_hash = header.as_ref().map_or_else(
-                    || raw_hash(&header_text),
-                    |h| canonical_hash(&syn::Item::Trait(h.clone())),
-                );
+                let (header, header_hash) = parse_header(&header_text, syn::Item::Trait);
                 if let Some(h) = &header {
-                    let mut header_walker = Walker::new(
-                        self,
-                        TyCx::plain(module),
-                        self.loc_base(key.item, it.item.span.0, manifest_dir),
-                    );
-                    header_walker.add_generics(&h.generics);
-                    header_walker.visit_generics(&h.generics);
+                    let mut header_walker =
+                        self.header_walker(key.item, module, manifest_dir, &h.generics);
                     for bound in &h.supertraits {
                         header_walker.visit_type_param_bound(bound);
                     }
@@ -299,6 +281,25 @@ impl Session<'_> {
             externals: out.externals.into_iter().collect(),
             unresolved: out.unresolved,
         }
+    }
+
+    /// A walker for an impl's or trait's header, its generics declared.
+    fn header_walker(
+        &self,
+        item: ItemRef,
+        module: crate::scope::ModRef,
+        manifest_dir: &Path,
+        generics: &syn::Generics,
+    ) -> Walker<'_, '_> {
+        let start = self.world.item(item).item.span.0;
+        let mut walker = Walker::new(
+            self,
+            TyCx::plain(module),
+            self.loc_base(item, start, manifest_dir),
+        );
+        walker.add_generics(generics);
+        walker.visit_generics(generics);
+        walker
     }
 
     /// Parses a function or impl/trait item, walks it and returns its hash.
@@ -406,6 +407,19 @@ fn merge(into: &mut Walker, from: Walker) {
     into.out.nodes.extend(from.out.nodes);
     into.out.externals.extend(from.out.externals);
     into.out.unresolved.extend(from.out.unresolved);
+}
+
+/// Parses an impl or trait header (`impl<..> X for Y where .. {}`) and
+/// hashes it; unparsable text is hashed raw.
+fn parse_header<T: syn::parse::Parse + Clone>(
+    text: &str,
+    as_item: fn(T) -> syn::Item,
+) -> (Option<T>, Digest) {
+    let header: Option<T> = syn::parse_str(text).ok();
+    let hash = header
+        .clone()
+        .map_or_else(|| raw_hash(text), |h| canonical_hash(&as_item(h)));
+    (header, hash)
 }
 
 /// `#[derive(serde::Serialize)]`: derive macros from external crates are

@@ -528,9 +528,27 @@ impl Call {
         }
     }
 
-    /// Counts a computation whose value is not stored (an `Err`).
-    pub(crate) fn discard(&mut self) {
-        Counters::bump(&self.cache.counters.computed);
+    /// Stores an `Ok` value in every tier; an `Err` is only counted (it is
+    /// retried on the next call).
+    pub(crate) fn store_ok<T, E>(&mut self, result: &Result<T, E>)
+    where
+        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        match result {
+            Ok(value) => self.store(value),
+            Err(_) => Counters::bump(&self.cache.counters.computed),
+        }
+    }
+
+    /// [`store_ok`](Self::store_ok) on disk only.
+    pub(crate) fn store_ok_disk<T: Serialize + DeserializeOwned, E>(
+        &mut self,
+        result: &Result<T, E>,
+    ) {
+        match result {
+            Ok(value) => self.store_disk(value),
+            Err(_) => Counters::bump(&self.cache.counters.computed),
+        }
     }
 }
 

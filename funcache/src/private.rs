@@ -167,10 +167,7 @@ impl<T, E> OkOnly<T, E> {
             return Ok(value);
         }
         let result = compute();
-        match &result {
-            Ok(value) => call.store(value),
-            Err(_) => call.discard(),
-        }
+        call.store_ok(&result);
         result
     }
 
@@ -184,10 +181,7 @@ impl<T, E> OkOnly<T, E> {
             return Ok(value);
         }
         let result = compute();
-        match &result {
-            Ok(value) => call.store_disk(value),
-            Err(_) => call.discard(),
-        }
+        call.store_ok_disk(&result);
         result
     }
 
@@ -204,10 +198,7 @@ impl<T, E> OkOnly<T, E> {
             return Ok(value);
         }
         let result = compute.await;
-        match &result {
-            Ok(value) => call.store(value),
-            Err(_) => call.discard(),
-        }
+        call.store_ok(&result);
         result
     }
 
@@ -224,10 +215,7 @@ impl<T, E> OkOnly<T, E> {
             return Ok(value);
         }
         let result = compute.await;
-        match &result {
-            Ok(value) => call.store_disk(value),
-            Err(_) => call.discard(),
-        }
+        call.store_ok_disk(&result);
         result
     }
 }

@@ -166,21 +166,8 @@ impl CacheCopy {
 /// Copies `from` (a cache directory: it can be copied and still hits).
 pub fn copy_cache(from: &Path) -> CacheCopy {
     let dir = temp_in(&shared().root, "cache-");
-    copy_dir(from, dir.path());
+    crate::support::copy_dir(from, dir.path());
     CacheCopy { dir }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// A fresh, unbuilt copy of the fixture's source, to edit: the CLI reads

@@ -254,19 +254,7 @@ impl Store {
     /// fingerprints, and the blobs only it used.
     pub(crate) fn clear_function(&self, fn_id: &str, tree: &sled::Tree) -> Result<(), Error> {
         let mut candidates = HashSet::new();
-        for entry in tree.iter() {
-            let (_, value) = guarded(self.dir(), || entry)?;
-            if let Ok((
-                Header {
-                    payload: Payload::Blob { hash, .. },
-                    ..
-                },
-                _,
-            )) = envelope::decode(&value)
-            {
-                candidates.insert(hash);
-            }
-        }
+        self.blob_refs(tree, &mut candidates)?;
         guarded(self.dir(), || tree.clear())?;
         self.forget_usage(fn_id)?;
         if !candidates.is_empty() {
@@ -402,26 +390,31 @@ impl Store {
         guarded(path, || fresh.flush()).map(drop)
     }
 
+    /// Adds the blob hashes the entries of `tree` reference to `into`.
+    fn blob_refs(&self, tree: &sled::Tree, into: &mut HashSet<[u8; 32]>) -> Result<(), Error> {
+        for entry in tree.iter() {
+            let (_, value) = guarded(self.dir(), || entry)?;
+            if let Ok((
+                Header {
+                    payload: Payload::Blob { hash, .. },
+                    ..
+                },
+                _,
+            )) = envelope::decode(&value)
+            {
+                into.insert(hash);
+            }
+        }
+        Ok(())
+    }
+
     /// Every blob hash referenced by any entry of any function.
     pub(crate) fn referenced_blobs(&self) -> Result<HashSet<[u8; 32]>, Error> {
         let mut referenced = HashSet::new();
         for name in self.db.tree_names() {
-            if !name.starts_with(FUNCTION_TREE_PREFIX.as_bytes()) {
-                continue;
-            }
-            let tree = guarded(self.dir(), || self.db.open_tree(&name))?;
-            for entry in tree.iter() {
-                let (_, value) = guarded(self.dir(), || entry)?;
-                if let Ok((
-                    Header {
-                        payload: Payload::Blob { hash, .. },
-                        ..
-                    },
-                    _,
-                )) = envelope::decode(&value)
-                {
-                    referenced.insert(hash);
-                }
+            if name.starts_with(FUNCTION_TREE_PREFIX.as_bytes()) {
+                let tree = guarded(self.dir(), || self.db.open_tree(&name))?;
+                self.blob_refs(&tree, &mut referenced)?;
             }
         }
         Ok(referenced)
