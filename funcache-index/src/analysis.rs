@@ -246,12 +246,7 @@ pub fn package_cached_fns(manifest_dir: &Path) -> Result<Vec<CachedFn>, IndexErr
     let manifest_dir = normalize(manifest_dir);
     let mut world = crate::cache::world();
     world.revalidate();
-    let manifest = world.manifest(&manifest_dir)?;
-    let targets = target::targets(&manifest);
-    let lib_root = targets
-        .iter()
-        .find(|t| t.kind == TargetKind::Lib)
-        .map(|t| t.root.clone());
+    let (targets, lib_root) = package_targets(&mut world, &manifest_dir)?;
     let mut out = Vec::new();
     for t in &targets {
         let own_lib = lib_root.as_deref().filter(|_| t.kind != TargetKind::Lib);
@@ -400,16 +395,26 @@ fn parse_error(file: &Path, line: usize, e: syn::Error) -> IndexError {
     }
 }
 
-/// Chooses the target being compiled and loads it. Returns the crate and
-/// the id of `site.file` in it, if it is one of its module files.
-fn select_crate(world: &mut World, site: &MacroSite) -> Result<(CrateId, Option<u32>), IndexError> {
-    let manifest_dir = normalize(&site.manifest_dir);
-    let manifest = world.manifest(&manifest_dir)?;
+/// The targets of the package at `manifest_dir`, and the root file of its
+/// lib (which its other targets see as a dependency).
+fn package_targets(
+    world: &mut World,
+    manifest_dir: &Path,
+) -> Result<(Vec<target::Target>, Option<PathBuf>), IndexError> {
+    let manifest = world.manifest(manifest_dir)?;
     let targets = target::targets(&manifest);
     let lib_root = targets
         .iter()
         .find(|t| t.kind == TargetKind::Lib)
         .map(|t| t.root.clone());
+    Ok((targets, lib_root))
+}
+
+/// Chooses the target being compiled and loads it. Returns the crate and
+/// the id of `site.file` in it, if it is one of its module files.
+fn select_crate(world: &mut World, site: &MacroSite) -> Result<(CrateId, Option<u32>), IndexError> {
+    let manifest_dir = normalize(&site.manifest_dir);
+    let (targets, lib_root) = package_targets(world, &manifest_dir)?;
     let candidates = target::candidates(&targets, &site.crate_name, site.bin_name.as_deref());
     if candidates.is_empty() {
         return Err(IndexError::NoCrateTarget {
