@@ -631,13 +631,9 @@ fn impl_header(t: &Tokens, lo: usize, hi: usize) -> ImplParts {
         let mut k = from;
         let mut angle = 0i32;
         while k < hi {
-            if t.is_punct(k, b'<') {
-                angle += 1;
-            } else if t.is_punct(k, b'>')
-                && !(t.toks[k - 1].joint && matches!(t.toks[k - 1].ch, b'-' | b'='))
-            {
-                angle -= 1;
-            } else if angle == 0 && words.iter().any(|w| t.is_ident(k, w)) {
+            let delta = angle_delta(t, k);
+            angle += delta;
+            if delta == 0 && angle == 0 && words.iter().any(|w| t.is_ident(k, w)) {
                 return k;
             }
             k = t.skip(k);
@@ -660,20 +656,29 @@ fn impl_header(t: &Tokens, lo: usize, hi: usize) -> ImplParts {
     }
 }
 
+/// How the token at `k` changes angle-bracket depth: `<` opens, `>` closes
+/// unless it ends `->` or `=>`.
+fn angle_delta(t: &Tokens, k: usize) -> i32 {
+    if t.is_punct(k, b'<') {
+        1
+    } else if t.is_punct(k, b'>')
+        && !(k > 0 && t.toks[k - 1].joint && matches!(t.toks[k - 1].ch, b'-' | b'='))
+    {
+        -1
+    } else {
+        0
+    }
+}
+
 /// Index of the `>` closing the `<` at `i`.
 fn angle_end(t: &Tokens, i: usize, hi: usize) -> usize {
     let mut depth = 0i32;
     let mut k = i;
     while k < hi {
-        if t.is_punct(k, b'<') {
-            depth += 1;
-        } else if t.is_punct(k, b'>')
-            && !(t.toks[k - 1].joint && matches!(t.toks[k - 1].ch, b'-' | b'='))
-        {
-            depth -= 1;
-            if depth == 0 {
-                return k;
-            }
+        let delta = angle_delta(t, k);
+        depth += delta;
+        if delta < 0 && depth == 0 {
+            return k;
         }
         k = t.skip(k);
     }
