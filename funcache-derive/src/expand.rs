@@ -103,7 +103,7 @@ impl<'a> Expansion<'a> {
             memory: options.memory.as_ref().map_or(DEFAULT_MEMORY, |m| m.value),
             cache_errors: options.cache_errors.is_some(),
             in_impl: context.is_some() || signature.mentions_self,
-            in_trait_impl: context.is_some_and(|c| c.is_trait_impl),
+            in_trait_impl: context.is_some_and(|c| c.trait_.is_some()),
         }
     }
 
@@ -396,10 +396,10 @@ pub(crate) fn cache_static(
     };
     let fingerprint = source.fingerprint;
     let default_dir = paths::default_cache_dir();
-    let dependencies = source
-        .dependencies
-        .iter()
-        .map(|(path, hash)| quote!(#krate::__private::Dependency::new(#path, #hash)));
+    let dependencies = source.dependencies.iter().map(|dependency| {
+        let (path, hash) = (&dependency.path, dependency.hash.to_string());
+        quote!(#krate::__private::Dependency::new(#path, #hash))
+    });
     let externals = &source.externals;
     let unresolved = &source.unresolved;
     let tracked = source.tracked_files.iter().map(|path| {

@@ -13,17 +13,9 @@ use proc_macro2::Span;
 use quote::ToTokens;
 
 use funcache_index::{
-    Analysis, CacheOptions, Dependency, FingerprintInput, MacroSite, Unresolved, canonical_hash,
+    Analysis, CacheOptions, Dependency, FingerprintInput, ImplContext, MacroSite, Unresolved,
+    canonical_hash,
 };
-
-/// Where the function sits, when the index could tell.
-pub(crate) struct ImplContext {
-    /// Whether it is a trait impl (companions cannot be added there).
-    pub is_trait_impl: bool,
-    /// Whether the impl has type or const parameters (then `Self`'s type
-    /// name goes into the key).
-    pub generic: bool,
-}
 
 /// The source facts the expansion embeds.
 pub(crate) struct SourceInfo {
@@ -31,10 +23,12 @@ pub(crate) struct SourceInfo {
     /// (`my_crate::steps::parse`); otherwise the expansion derives it from
     /// `module_path!()`.
     pub id: Option<String>,
+    /// Where the function sits, when the index could tell: a trait impl
+    /// takes no companions, and a generic impl keys on `Self`'s type name.
     pub impl_context: Option<ImplContext>,
     pub fingerprint: [u8; 32],
-    /// (qualified path, hex hash), sorted.
-    pub dependencies: Vec<(String, String)>,
+    /// The closure, sorted by path.
+    pub dependencies: Vec<Dependency>,
     pub externals: Vec<String>,
     /// `path (at file:line:column)` of each unresolved reference.
     pub unresolved: Vec<String>,
@@ -121,16 +115,9 @@ fn from_analysis(analysis: Analysis) -> SourceInfo {
     let crate_name = std::env::var("CARGO_CRATE_NAME").unwrap_or_default();
     SourceInfo {
         id: Some(format!("{crate_name}::{}", analysis.item_path)),
-        impl_context: analysis.impl_context.map(|context| ImplContext {
-            is_trait_impl: context.trait_.is_some(),
-            generic: context.generic,
-        }),
+        impl_context: analysis.impl_context,
         fingerprint: *analysis.fingerprint.as_bytes(),
-        dependencies: analysis
-            .dependencies
-            .into_iter()
-            .map(|dependency| (dependency.path, dependency.hash.to_string()))
-            .collect(),
+        dependencies: analysis.dependencies,
         externals: analysis.externals,
         unresolved: analysis
             .unresolved
@@ -210,10 +197,7 @@ fn fallback(item: &syn::ItemFn, salt: &[u8]) -> SourceInfo {
         id: None,
         impl_context: None,
         fingerprint: *input.fingerprint().as_bytes(),
-        dependencies: dependencies
-            .into_iter()
-            .map(|d| (d.path, d.hash.to_string()))
-            .collect(),
+        dependencies,
         externals: Vec::new(),
         unresolved: Vec::new(),
         tracked_files: Vec::new(),
