@@ -48,14 +48,18 @@ pub(crate) enum Payload {
     },
 }
 
+/// Milliseconds since the Unix epoch (0 if the clock is set before it):
+/// the time stamps funcache writes into a cache directory.
+pub(crate) fn now_unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
 impl Header {
     pub(crate) fn new(compute: Duration, payload: Payload) -> Self {
-        let created_unix_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
         Header {
-            created_unix_ms,
+            created_unix_ms: now_unix_ms(),
             compute_micros: compute.as_micros().min(u64::MAX as u128) as u64,
             payload,
         }

@@ -6,7 +6,7 @@ use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -341,14 +341,19 @@ impl FnCache {
         if !self.fingerprint_recorded.swap(true, Ordering::Relaxed) {
             self.record_fingerprint(&disk.store);
         }
-        self.write_usage(disk);
-        if durable && let Err(error) = disk.store.flush() {
-            warn_once("flush", self.meta.id, || {
-                format!(
-                    "funcache: flushing the cache of {} failed: {error}",
-                    self.meta.id
-                )
-            });
+        if durable {
+            // A flush writes the journal too, then syncs everything.
+            self.hand_over_counts(disk);
+            if let Err(error) = disk.store.flush() {
+                warn_once("flush", self.meta.id, || {
+                    format!(
+                        "funcache: flushing the cache of {} failed: {error}",
+                        self.meta.id
+                    )
+                });
+            }
+        } else {
+            self.write_usage(disk);
         }
     }
 
@@ -365,8 +370,8 @@ impl FnCache {
         }
     }
 
-    /// Hands the counts since the last batch to the journal and writes it.
-    fn write_usage(&'static self, disk: &Disk) {
+    /// Hands the counts since the last batch to the journal.
+    fn hand_over_counts(&self, disk: &Disk) {
         let info = self.info();
         let since = |journaled: &AtomicU64, now: u64| {
             now.saturating_sub(journaled.swap(now, Ordering::Relaxed))
@@ -374,6 +379,11 @@ impl FnCache {
         let hits = since(&self.journaled[0], info.hits);
         let misses = since(&self.journaled[1], info.misses);
         disk.store.journal().count(self.meta.id, hits, misses);
+    }
+
+    /// Hands the counts since the last batch to the journal and writes it.
+    fn write_usage(&self, disk: &Disk) {
+        self.hand_over_counts(disk);
         if let Err(error) = disk.store.write_journal() {
             warn_once("journal", self.meta.id, || {
                 format!("funcache: usage of {} not recorded: {error}", self.meta.id)
@@ -392,9 +402,7 @@ impl FnCache {
                 .collect(),
             externals: self.meta.externals.iter().map(|s| s.to_string()).collect(),
             unresolved: self.meta.unresolved.iter().map(|s| s.to_string()).collect(),
-            recorded_unix_ms: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64),
+            recorded_unix_ms: crate::envelope::now_unix_ms(),
         };
         if let Err(error) = store.record_fingerprint(&self.meta.fingerprint, &record) {
             warn_once("record", self.meta.id, || {

@@ -84,6 +84,11 @@ fn decode(mut bytes: &[u8], into: &mut LastReads) {
 }
 
 impl AccessLog {
+    /// The log's path in the cache directory `dir` (for error messages).
+    pub(crate) fn path(dir: &Path) -> PathBuf {
+        dir.join(FILE)
+    }
+
     pub(crate) fn new(dir: &Path) -> Self {
         AccessLog {
             dir: dir.to_path_buf(),

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use super::EntryKey;
 use super::access_log::AccessLog;
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -56,9 +56,7 @@ pub(crate) struct Journal {
 }
 
 pub(crate) fn now_unix_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    crate::envelope::now_unix_ms() / 1000
 }
 
 impl Journal {

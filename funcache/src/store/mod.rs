@@ -220,10 +220,7 @@ impl Store {
             .write_to(&self.db, &self.access_log)
             .map_err(|error| match error {
                 journal::JournalError::Db(error) => classify(self.dir(), error),
-                journal::JournalError::Log(source) => Error::Io {
-                    path: self.dir().join("access.log"),
-                    source,
-                },
+                journal::JournalError::Log(source) => self.access_log_error(source),
             })
     }
 
@@ -308,12 +305,16 @@ impl Store {
         self.existing_tree(&format!("{FUNCTION_TREE_PREFIX}{fn_id}"))
     }
 
+    fn access_log_error(&self, source: std::io::Error) -> Error {
+        Error::Io {
+            path: AccessLog::path(self.dir()),
+            source,
+        }
+    }
+
     /// When each entry was last read, as far as recorded.
     pub(crate) fn last_reads(&self) -> Result<LastReads, Error> {
-        AccessLog::read(self.dir()).map_err(|source| Error::Io {
-            path: self.dir().join("access.log"),
-            source,
-        })
+        AccessLog::read(self.dir()).map_err(|source| self.access_log_error(source))
     }
 
     /// Rewrites the access log to the records of entries `keep` accepts.
@@ -321,10 +322,7 @@ impl Store {
         &self,
         keep: impl Fn(&str, &[u8]) -> bool,
     ) -> Result<(), Error> {
-        AccessLog::rewrite(self.dir(), keep).map_err(|source| Error::Io {
-            path: self.dir().join("access.log"),
-            source,
-        })
+        AccessLog::rewrite(self.dir(), keep).map_err(|source| self.access_log_error(source))
     }
 
     /// Recorded hits and misses per function id.
