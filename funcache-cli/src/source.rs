@@ -158,47 +158,19 @@ fn packages(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
     Ok(members)
 }
 
-/// Expands a workspace member pattern: `*` and `?` within a path
-/// component, as cargo's globs are used in practice (`crates/*`).
+/// Expands a workspace member pattern (`crates/*`) to existing
+/// directories, with the glob crate (which cargo uses for them too).
 fn expand_glob(base: &Path, pattern: &str) -> Vec<PathBuf> {
-    let mut current = vec![base.to_path_buf()];
-    for component in pattern.split('/').filter(|c| !c.is_empty() && *c != ".") {
-        let mut next = Vec::new();
-        for dir in &current {
-            if !component.contains(['*', '?']) {
-                next.push(dir.join(component));
-                continue;
-            }
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                continue;
-            };
-            let mut matched: Vec<PathBuf> = entries
-                .flatten()
-                .filter(|e| e.path().is_dir())
-                .filter(|e| wildcard(component, &e.file_name().to_string_lossy()))
-                .map(|e| e.path())
-                .collect();
-            matched.sort();
-            next.extend(matched);
-        }
-        current = next;
-    }
-    current
-}
-
-fn wildcard(pattern: &str, name: &str) -> bool {
-    fn go(p: &[char], n: &[char]) -> bool {
-        match (p.first(), n.first()) {
-            (None, None) => true,
-            (Some('*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
-            (Some('?'), Some(_)) => go(&p[1..], &n[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
-            _ => false,
-        }
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    go(&p, &n)
+    let pattern = pattern.trim_start_matches("./");
+    let full = format!(
+        "{}/{pattern}",
+        glob::Pattern::escape(&base.to_string_lossy())
+    );
+    let mut found: Vec<PathBuf> = glob::glob(&full)
+        .map(|paths| paths.flatten().filter(|path| path.is_dir()).collect())
+        .unwrap_or_default();
+    found.sort();
+    found
 }
 
 /// The crate names (`CARGO_CRATE_NAME`) of every target of the package:
@@ -206,54 +178,22 @@ fn wildcard(pattern: &str, name: &str) -> bool {
 /// crate is one of these but which the source no longer has is gone; any
 /// other is somebody else's and is left alone.
 fn crate_names(dir: &Path) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    let Ok(manifest) = read_manifest(dir) else {
-        return names;
-    };
-    let package = manifest
-        .get("package")
-        .and_then(|p| p.get("name"))
-        .and_then(|n| n.as_str())
+    let mut names: BTreeSet<String> = funcache_index::package_crate_names(dir)
         .unwrap_or_default()
-        .to_owned();
-    if !package.is_empty() {
-        // The lib and the main binary default to the package name.
-        names.insert(package.clone());
-    }
-    if let Some(name) = manifest
-        .get("lib")
-        .and_then(|l| l.get("name"))
-        .and_then(|n| n.as_str())
-    {
-        names.insert(name.to_owned());
-    }
-    for key in ["bin", "example", "test", "bench"] {
-        if let Some(targets) = manifest.get(key).and_then(|t| t.as_array_of_tables()) {
-            names.extend(
-                targets
-                    .iter()
-                    .filter_map(|t| t.get("name").and_then(|n| n.as_str()))
-                    .map(str::to_owned),
-            );
-        }
-    }
-    for folder in ["src/bin", "examples", "tests", "benches"] {
-        let Ok(entries) = std::fs::read_dir(dir.join(folder)) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = if path.extension().is_some_and(|e| e == "rs") {
-                path.file_stem()
-            } else if path.join("main.rs").is_file() {
-                path.file_name()
-            } else {
-                None
-            };
-            names.extend(name.and_then(|n| n.to_str()).map(str::to_owned));
-        }
-    }
-    names.into_iter().map(|n| n.replace('-', "_")).collect()
+        .into_iter()
+        .collect();
+    // The package's own name counts too, even without a target of that
+    // name: an id under it is this package's, never somebody else's.
+    let package = read_manifest(dir).ok().and_then(|manifest| {
+        let name = manifest
+            .get("package")?
+            .get("name")?
+            .as_str()?
+            .replace('-', "_");
+        Some(name)
+    });
+    names.extend(package);
+    names
 }
 
 #[cfg(test)]
@@ -300,10 +240,17 @@ mod tests {
 
     #[test]
     fn wildcards_match_within_a_component() {
-        assert!(wildcard("*", "anything"));
-        assert!(wildcard("crate-?", "crate-a"));
-        assert!(wildcard("fun*-cli", "funcache-cli"));
-        assert!(!wildcard("fun*-cli", "funcache-index"));
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path();
+        for dir in ["anything", "crate-a", "funcache-cli", "funcache-index"] {
+            std::fs::create_dir(root.join(dir)).unwrap();
+        }
+        let matches =
+            |pattern: &str, name: &str| expand_glob(root, pattern).contains(&root.join(name));
+        assert!(matches("*", "anything"));
+        assert!(matches("crate-?", "crate-a"));
+        assert!(matches("fun*-cli", "funcache-cli"));
+        assert!(!matches("fun*-cli", "funcache-index"));
     }
 
     #[test]

@@ -312,6 +312,18 @@ pub fn package_cached_fns(manifest_dir: &Path) -> Result<Vec<CachedFn>, IndexErr
     Ok(out)
 }
 
+/// The crate name (`CARGO_CRATE_NAME`) of every target of the package at
+/// `manifest_dir`, declared or found by cargo's conventions: the names its
+/// cached functions' ids start with.
+pub fn package_crate_names(manifest_dir: &Path) -> Result<Vec<String>, IndexError> {
+    let mut world = crate::cache::world();
+    let (targets, _) = package_targets(&mut world, &normalize(manifest_dir))?;
+    Ok(targets
+        .into_iter()
+        .map(|target| target.crate_name)
+        .collect())
+}
+
 /// Size of an index, from [`index_stats`].
 #[derive(Debug, Clone, Default)]
 pub struct IndexStats {
