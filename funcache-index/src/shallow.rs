@@ -472,12 +472,7 @@ fn item(t: &Tokens, start: usize, hi: usize) -> (Option<Item>, usize) {
             let name = name_at(j + 2);
             let g = j + 3;
             if g < hi && t.toks[g].kind == Kind::Open {
-                let close = t.close[g] as usize;
-                let last = if t.is_punct(close + 1, b';') {
-                    close + 1
-                } else {
-                    close
-                };
+                let last = group_end(t, g);
                 (
                     Some(make(ItemKind::MacroRules, name, attrs, last)),
                     last + 1,
@@ -495,16 +490,11 @@ fn item(t: &Tokens, start: usize, hi: usize) -> (Option<Item>, usize) {
                     g += 1; // `name! ident { .. }`
                 }
                 if g < hi && t.toks[g].kind == Kind::Open {
-                    let close = t.close[g] as usize;
-                    let last = if t.is_punct(close + 1, b';') {
-                        close + 1
-                    } else {
-                        close
-                    };
+                    let last = group_end(t, g);
                     let mut call = make(ItemKind::MacroCall, String::new(), attrs, last);
                     // `ast_struct! { pub struct S { .. } }`: index what is
                     // inside when it reads as plain items.
-                    let inner = items(t, g + 1, close);
+                    let inner = items(t, g + 1, t.close[g] as usize);
                     let clean = !inner.is_empty()
                         && inner
                             .iter()
@@ -653,6 +643,17 @@ fn impl_header(t: &Tokens, lo: usize, hi: usize) -> ImplParts {
         trait_,
         generics,
         items: Vec::new(),
+    }
+}
+
+/// The last token of a macro item whose group opens at `g`: the group's
+/// close, or the `;` after it.
+fn group_end(t: &Tokens, g: usize) -> usize {
+    let close = t.close[g] as usize;
+    if t.is_punct(close + 1, b';') {
+        close + 1
+    } else {
+        close
     }
 }
 
