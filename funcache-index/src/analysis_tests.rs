@@ -44,9 +44,22 @@ impl Fixture {
     /// Analyzes `name` in `file` of package `pkg` the way the macro does:
     /// from the item's tokens printed by `TokenStream::to_string()`.
     fn analyze_in(&self, pkg: &str, crate_name: &str, file: &str, name: &str) -> Analysis {
+        self.analyze_nth(pkg, crate_name, file, name, 0)
+    }
+
+    /// [`Fixture::analyze_in`] for the `nth` function called `name` in
+    /// the file (nested functions included), in source order.
+    fn analyze_nth(
+        &self,
+        pkg: &str,
+        crate_name: &str,
+        file: &str,
+        name: &str,
+        nth: usize,
+    ) -> Analysis {
         let manifest_dir = self.root().join(pkg);
         let path = manifest_dir.join(file);
-        let (text, line) = macro_text(&path, name);
+        let (text, line) = macro_text(&path, name, nth);
         let site = MacroSite {
             manifest_dir,
             crate_name: crate_name.into(),
@@ -65,12 +78,15 @@ impl Fixture {
 /// The function `name` of `path` as the macro receives it: the cache
 /// attribute removed, printed by `TokenStream::to_string()`, and the line
 /// it starts on.
-fn macro_text(path: &Path, name: &str) -> (String, usize) {
+fn macro_text(path: &Path, name: &str, nth: usize) -> (String, usize) {
     let source = std::fs::read_to_string(path).unwrap();
     let line = source
         .lines()
-        .position(|l| l.contains(&format!("fn {name}(")) || l.contains(&format!("fn {name}<")))
-        .unwrap_or_else(|| panic!("fn {name} not in {}", path.display()))
+        .enumerate()
+        .filter(|(_, l)| l.contains(&format!("fn {name}(")) || l.contains(&format!("fn {name}<")))
+        .nth(nth)
+        .unwrap_or_else(|| panic!("fn {name} #{nth} not in {}", path.display()))
+        .0
         + 1;
     let file: syn::File = syn::parse_str(&source).unwrap();
     let strip = |attrs: &mut Vec<syn::Attribute>| {
@@ -79,34 +95,26 @@ fn macro_text(path: &Path, name: &str) -> (String, usize) {
             !(segs.last().is_some_and(|s| s == "cache" || s == "memo"))
         })
     };
-    fn find(items: &[syn::Item], name: &str) -> Option<syn::ImplItem> {
-        for item in items {
-            match item {
-                syn::Item::Fn(f) if f.sig.ident == name => {
-                    return Some(syn::parse2(f.to_token_stream()).unwrap());
-                }
-                syn::Item::Impl(i) => {
-                    for it in &i.items {
-                        if let syn::ImplItem::Fn(f) = it
-                            && f.sig.ident == name
-                        {
-                            return Some(it.clone());
-                        }
-                    }
-                }
-                syn::Item::Mod(m) => {
-                    if let Some((_, items)) = &m.content
-                        && let Some(found) = find(items, name)
-                    {
-                        return Some(found);
-                    }
-                }
-                _ => {}
+    /// Every function called `name`, nested ones included, in source
+    /// order.
+    struct Find<'n>(&'n str, Vec<syn::ImplItem>);
+    impl<'ast> syn::visit::Visit<'ast> for Find<'_> {
+        fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+            if f.sig.ident == self.0 {
+                self.1.push(syn::parse2(f.to_token_stream()).unwrap());
             }
+            syn::visit::visit_item_fn(self, f);
         }
-        None
+        fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+            if f.sig.ident == self.0 {
+                self.1.push(syn::ImplItem::Fn(f.clone()));
+            }
+            syn::visit::visit_impl_item_fn(self, f);
+        }
     }
-    let mut item = find(&file.items, name).unwrap();
+    let mut finder = Find(name, Vec::new());
+    syn::visit::Visit::visit_file(&mut finder, &file);
+    let mut item = finder.1.swap_remove(nth);
     if let syn::ImplItem::Fn(f) = &mut item {
         strip(&mut f.attrs);
     }
@@ -501,7 +509,7 @@ fn binaries_see_their_package_lib() {
         ),
     ]);
     let path = f.root().join("src/main.rs");
-    let (text, line) = macro_text(&path, "root");
+    let (text, line) = macro_text(&path, "root", 0);
     let site = MacroSite {
         manifest_dir: f.root(),
         crate_name: "fixture".into(),
@@ -567,7 +575,7 @@ fn cli_finds_cached_fns_with_the_macros_fingerprint() {
         ("src/lib.rs", "a", Vec::new()),
     ]) {
         let path = f.root().join(file);
-        let (text, line) = macro_text(&path, name);
+        let (text, line) = macro_text(&path, name, 0);
         assert_ne!(text, std::fs::read_to_string(&path).unwrap());
         let site = MacroSite {
             manifest_dir: f.root(),
@@ -635,4 +643,99 @@ fn errors_name_what_is_wrong() {
     };
     let err = analyze_cached_fn(&site, "fn f() {}", b"").unwrap_err();
     assert!(matches!(err, IndexError::Parse { line: 1, .. }), "{err}");
+}
+
+#[test]
+fn use_in_a_body_hides_no_path() {
+    // A glob of an enum in a body once made every other path in it resolve
+    // to the enum (issue 8.1): `helpers::one` vanished from the closure.
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "pub enum Kind { A, B }\nmod helpers { pub fn one() -> u32 { 1 } pub fn two() -> u32 { 2 } pub fn three() -> u32 { 3 } pub mod deep { pub fn four() -> u32 { 4 } } }\n\
+             #[funcache::cache]\npub fn kind_glob(a: bool) -> u32 {\n    use crate::Kind::*;\n    let k = if a { A } else { B };\n    match k { A => helpers::one(), B => crate::helpers::two() }\n}\n\
+             #[funcache::cache]\npub fn kinds(a: bool) -> u32 {\n    use crate::helpers::{three as third, deep::{self, *}};\n    use crate::Kind::{A as First};\n    if a { let _ = First; third() } else { deep::four() + four() }\n}\n\
+             #[funcache::cache]\npub fn broken() -> u32 {\n    use crate::gone::*;\n    use crate::helpers::missing;\n    missing() + vanished()\n}\n",
+        ),
+    ]);
+    let a = f.analyze("src/lib.rs", "kind_glob");
+    for p in ["crate::Kind", "crate::helpers::one", "crate::helpers::two"] {
+        assert!(has(&a, p), "{p} missing from {:?}", paths(&a));
+    }
+    assert!(!has(&a, "crate::helpers::three"));
+    assert!(a.unresolved.is_empty(), "{:?}", a.unresolved);
+
+    let b = f.analyze("src/lib.rs", "kinds");
+    for p in [
+        "crate::Kind",
+        "crate::helpers::three",
+        "crate::helpers::deep::four",
+    ] {
+        assert!(has(&b, p), "{p} missing from {:?}", paths(&b));
+    }
+    assert!(b.unresolved.is_empty(), "{:?}", b.unresolved);
+
+    // Nothing silently vanishes: what a body's `use` cannot resolve is
+    // reported.
+    let c = f.analyze("src/lib.rs", "broken");
+    let un: Vec<&str> = c.unresolved.iter().map(|u| u.path.as_str()).collect();
+    assert!(un.contains(&"missing"), "{un:?}");
+    assert!(un.contains(&"vanished"), "{un:?}");
+}
+
+const GREETINGS: &str = "pub fn english() -> String {\n    fn word() -> &'static str { \"hello\" }\n    #[funcache::cache]\n    fn greet(n: u32) -> String { format!(\"{} #{n}\", word()) }\n    greet(1)\n}\n\
+pub fn french() -> String {\n    fn word() -> &'static str { \"bonjour\" }\n    #[funcache::cache]\n    fn greet(n: u32) -> String { format!(\"{} #{n}\", word()) }\n    greet(1)\n}\n";
+
+#[test]
+fn nested_fns_are_items_of_their_enclosing_fn() {
+    // Two nested `greet`s with identical tokens once shared one id and one
+    // fingerprint, so one served the other's result (issue 9.1).
+    let f = Fixture::new(&[("Cargo.toml", MANIFEST), ("src/lib.rs", GREETINGS)]);
+    let en = f.analyze_nth("", "fixture", "src/lib.rs", "greet", 0);
+    let fr = f.analyze_nth("", "fixture", "src/lib.rs", "greet", 1);
+    assert_eq!(en.item_path, "english::greet");
+    assert_eq!(fr.item_path, "french::greet");
+    assert!(has(&en, "crate::english::word"), "{:?}", paths(&en));
+    assert!(has(&fr, "crate::french::word"), "{:?}", paths(&fr));
+    assert!(!has(&en, "crate::french::word"));
+    assert!(en.unresolved.is_empty(), "{:?}", en.unresolved);
+    assert_ne!(en.fingerprint, fr.fingerprint);
+
+    // Editing the sibling a nested fn calls changes its fingerprint only.
+    f.edit("src/lib.rs", "\"hello\"", "\"hi\"");
+    let en2 = f.analyze_nth("", "fixture", "src/lib.rs", "greet", 0);
+    let fr2 = f.analyze_nth("", "fixture", "src/lib.rs", "greet", 1);
+    assert_ne!(en2.fingerprint, en.fingerprint);
+    assert_eq!(fr2.fingerprint, fr.fingerprint);
+}
+
+#[test]
+fn nested_names_resolve_innermost_block_first() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "fn helper() -> u32 { 0 }\nconst SCALE: u32 = 1;\npub enum Kind { A, B }\n\
+             pub fn outer() -> u32 {\n    use crate::Kind::*;\n    const SCALE: u32 = 3;\n    struct Local;\n    impl Local { fn val() -> u32 { helper() * SCALE } }\n    impl std::fmt::Display for Local { fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { write!(f, \"{}\", shown()) } }\n    fn shown() -> u32 { 9 }\n\
+             {\n        fn helper() -> u32 { 2 }\n        #[funcache::cache]\n        fn inner(k: u32) -> u32 { let _ = A; Local::val() + helper() + k + SCALE }\n        inner(1)\n    }\n}\n",
+        ),
+    ]);
+    let a = f.analyze("src/lib.rs", "inner");
+    assert_eq!(a.item_path, "outer::inner");
+    for p in [
+        "crate::outer::helper",
+        "crate::outer::SCALE",
+        "crate::outer::Local",
+        "crate::outer::Local::val",
+        "crate::outer::<Local as std::fmt::Display>::fmt",
+        "crate::outer::shown",
+        "crate::Kind",
+        // `Local::val` calls the module's `helper`: it is not in the block.
+        "crate::helper",
+    ] {
+        assert!(has(&a, p), "{p} missing from {:?}", paths(&a));
+    }
+    assert!(!has(&a, "crate::SCALE"), "{:?}", paths(&a));
+    assert!(a.unresolved.is_empty(), "{:?}", a.unresolved);
 }

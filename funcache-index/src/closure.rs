@@ -94,6 +94,11 @@ impl Session<'_> {
         let it = self.world.item(key.item);
         let module = &self.world.crates[key.item.krate as usize].index.modules[it.module as usize];
         let mut parts: Vec<String> = module.path.clone();
+        // A nested item's path names what it is written in, as
+        // `std::any::type_name` does: `english::greet`.
+        if let Some(nested) = &it.nested {
+            parts.extend(nested.enclosing.iter().cloned());
+        }
         match (&it.item.kind, key.assoc) {
             (ItemKind::Impl(imp), i) if i != NodeKey::WHOLE => {
                 let owner = match &imp.trait_ {
@@ -153,6 +158,7 @@ impl Session<'_> {
         // file's; the item's own start is still right.
         let loc = self.loc_base(key.item, span.0, manifest_dir);
         let mut walker = Walker::new(self, TyCx::plain(module), loc.clone());
+        walker.set_within(key.item);
         let mut extra_edges: Vec<NodeKey> = Vec::new();
         let hash = match (&it.item.kind, key.assoc) {
             (ItemKind::Impl(_), i) if i != NodeKey::WHOLE => {
@@ -297,6 +303,7 @@ impl Session<'_> {
             TyCx::plain(module),
             self.loc_base(item, start, manifest_dir),
         );
+        walker.set_within(item);
         walker.add_generics(generics);
         walker.visit_generics(generics);
         walker

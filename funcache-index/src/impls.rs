@@ -72,11 +72,15 @@ impl World {
                     });
                     let self_keys = if blanket || parts.self_ty.segs.is_empty() {
                         Vec::new()
+                    } else if it.nested.is_some() {
+                        // `impl Local` in a fn body names the block's type.
+                        self.type_keys_from(module, Some(r), &parts.self_ty.segs)
                     } else {
                         self.type_keys(module, &parts.self_ty.segs)
                     };
                     let trait_item = parts.trait_.as_ref().and_then(|t| {
-                        self.resolve(module, &t.segs)
+                        let within = it.nested.as_ref().map(|_| r);
+                        self.resolve_from(module, within, &t.segs)
                             .into_iter()
                             .find_map(|b| match b {
                                 Binding::Item(i)
@@ -123,8 +127,19 @@ impl World {
     /// The keys a type path written in module `module` stands for. Type
     /// aliases are followed to what they name.
     pub fn type_keys(&self, module: crate::scope::ModRef, segs: &[String]) -> Vec<TypeKey> {
+        self.type_keys_from(module, None, segs)
+    }
+
+    /// [`World::type_keys`] for a path written inside item `within`
+    /// (resolved through the blocks around it first).
+    pub fn type_keys_from(
+        &self,
+        module: crate::scope::ModRef,
+        within: Option<ItemRef>,
+        segs: &[String],
+    ) -> Vec<TypeKey> {
         let mut out = Vec::new();
-        let resolved = self.resolve(module, segs);
+        let resolved = self.resolve_from(module, within, segs);
         for b in &resolved {
             match b {
                 Binding::Item(i) => match &self.item(*i).item.kind {

@@ -26,6 +26,7 @@ mod infer;
 mod item_hash;
 mod lexer;
 mod module_tree;
+mod nested;
 mod options;
 mod receiver;
 mod refs;

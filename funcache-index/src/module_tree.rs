@@ -12,6 +12,7 @@ use std::time::SystemTime;
 
 use crate::IndexError;
 use crate::lexer;
+use crate::nested::{self, Nested};
 use crate::shallow::{self, Item, ItemKind, UseEntry};
 
 /// Index of a module in [`CrateIndex::modules`].
@@ -46,6 +47,8 @@ pub(crate) struct ParsedFile {
     pub text: Arc<str>,
     pub line_starts: Vec<u32>,
     pub items: Vec<Item>,
+    /// Items written inside function bodies.
+    pub nested: Vec<Nested>,
 }
 
 impl ParsedFile {
@@ -63,7 +66,7 @@ impl ParsedFile {
     /// Shallow-parses `text` as the contents of `path`.
     pub fn from_text(path: &Path, stamp: Stamp, text: String) -> Result<ParsedFile, IndexError> {
         let line_starts = lexer::line_starts(&text);
-        let items = {
+        let (items, nested) = {
             let tokens = lexer::lex(&text).map_err(|e| {
                 let (line, column) = lexer::line_column(&text, &line_starts, e.offset);
                 IndexError::Parse {
@@ -73,7 +76,9 @@ impl ParsedFile {
                     message: e.message.to_owned(),
                 }
             })?;
-            shallow::items(&tokens, 0, tokens.toks.len())
+            let items = shallow::items(&tokens, 0, tokens.toks.len());
+            let nested = nested::scan(&tokens, &items);
+            (items, nested)
         };
         Ok(ParsedFile {
             path: path.to_owned(),
@@ -81,6 +86,7 @@ impl ParsedFile {
             text: text.into(),
             line_starts,
             items,
+            nested,
         })
     }
 
@@ -124,6 +130,17 @@ pub(crate) struct IndexedItem {
     pub file: FileId,
     /// For `mod` items: the module it declares (if its file was found).
     pub child: Option<ModId>,
+    /// For items written in a block: which block, and in what.
+    pub nested: Option<NestedScope>,
+}
+
+/// Where a nested item is visible (see [`crate::nested`]).
+#[derive(Debug)]
+pub(crate) struct NestedScope {
+    /// Bytes of the block, braces included, in the item's file.
+    pub block: shallow::Range,
+    /// What the block is in, below the module (`["english"]`).
+    pub enclosing: Vec<String>,
 }
 
 /// A crate: files, modules and items.
@@ -135,6 +152,8 @@ pub(crate) struct CrateIndex {
     pub items: Vec<IndexedItem>,
     /// `macro_rules!` definitions by name, anywhere in the crate.
     pub macros: HashMap<String, Vec<ItemId>>,
+    /// Items written in blocks, not bound in any module.
+    pub nested: Vec<ItemId>,
 }
 
 /// How a module file's own children directory follows from its path.
@@ -157,6 +176,7 @@ impl CrateIndex {
             modules: Vec::new(),
             items: Vec::new(),
             macros: HashMap::new(),
+            nested: Vec::new(),
         };
         let file = load(root)?;
         let dir = root.parent().unwrap_or(Path::new("")).to_owned();
@@ -167,7 +187,35 @@ impl CrateIndex {
             path_base: dir,
         };
         index.add_module(Vec::new(), None, 0, items, &ctx, load)?;
+        index.add_nested();
         Ok(index)
+    }
+
+    /// Adds every file's nested items, in the module around them. They are
+    /// bound in no module: names reach them through their block only.
+    fn add_nested(&mut self) {
+        for file in 0..self.files.len() {
+            let parsed = self.files[file].clone();
+            for n in &parsed.nested {
+                let file = file as FileId;
+                let module = self.module_at(file, n.item.span.0).unwrap_or(0);
+                let id = self.items.len() as ItemId;
+                if matches!(n.item.kind, ItemKind::MacroRules) {
+                    self.macros.entry(n.item.name.clone()).or_default().push(id);
+                }
+                self.nested.push(id);
+                self.items.push(IndexedItem {
+                    item: n.item.clone(),
+                    module,
+                    file,
+                    child: None,
+                    nested: Some(NestedScope {
+                        block: n.block,
+                        enclosing: n.enclosing.clone(),
+                    }),
+                });
+            }
+        }
     }
 
     fn add_module(
@@ -241,6 +289,7 @@ impl CrateIndex {
                 module,
                 file,
                 child,
+                nested: None,
             });
         }
         Ok(())

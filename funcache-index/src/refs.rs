@@ -13,7 +13,7 @@ use syn::{Expr, Pat, Token};
 
 use crate::impls::TypeKey;
 use crate::receiver::{Session, Ty, TyCx, path_segments};
-use crate::scope::{Binding, NodeKey, PRELUDE, STD_MACROS};
+use crate::scope::{Binding, ItemRef, NodeKey, PRELUDE, STD_MACROS};
 use crate::shallow::{ItemKind, UseEntry};
 
 /// What a piece of code reaches.
@@ -56,7 +56,21 @@ pub(crate) struct Walker<'a, 'w> {
     /// Inside the arguments of a macro that is not std's: its input may
     /// not be code, so unresolved names there are not reported.
     quiet: usize,
+    /// The indexed item whose text is walked: names not bound in the text
+    /// itself resolve through the blocks around it (for nested items).
+    within: Option<ItemRef>,
     pub out: Out,
+}
+
+/// What the blocks of the walked text make of a path's first segment.
+enum InText {
+    /// An item declared in the text: its tokens are in the text's hash
+    /// and its body is walked where it is written.
+    Item,
+    /// Bound by a `use` in the text, to these (empty: to nothing).
+    Bound(Vec<Binding>),
+    /// Not bound in the text.
+    Free,
 }
 
 impl<'a, 'w> Walker<'a, 'w> {
@@ -68,8 +82,15 @@ impl<'a, 'w> Walker<'a, 'w> {
             scopes: vec![Scope::default()],
             loc,
             quiet: 0,
+            within: None,
             out: Out::default(),
         }
+    }
+
+    /// Declares that the walked text is the indexed item `item`, so that
+    /// names it does not bind resolve through the blocks around it.
+    pub fn set_within(&mut self, item: ItemRef) {
+        self.within = Some(item);
     }
 
     fn location(&self, span: Span) -> String {
@@ -113,28 +134,62 @@ impl<'a, 'w> Walker<'a, 'w> {
         self.out.nodes.insert(key);
     }
 
-    /// Rewrites a path through `use` declarations inside blocks.
-    fn through_local_uses(&self, segs: &[String]) -> Vec<Vec<String>> {
+    /// What the blocks of the walked text bind `segs[0]` to, innermost
+    /// block first: its items, then its named `use`s, then its globs.
+    fn in_text(&self, segs: &[String]) -> InText {
         let Some(first) = segs.first() else {
-            return Vec::new();
+            return InText::Free;
         };
-        let mut out = Vec::new();
+        let rest = &segs[1..];
+        let mut seen = HashSet::new();
         for scope in self.scopes.iter().rev() {
-            for u in &scope.uses {
-                if !u.glob && u.name.as_deref() == Some(first.as_str()) {
+            if scope.items.contains(first) {
+                return InText::Item;
+            }
+            let mut found = Vec::new();
+            for u in scope.uses.iter().filter(|u| !u.glob) {
+                if u.name.as_deref() == Some(first.as_str()) {
                     let mut p = u.path.clone();
-                    p.extend_from_slice(&segs[1..]);
-                    out.push(p);
-                } else if u.glob {
-                    let mut p = u.path.clone();
-                    p.extend_from_slice(segs);
-                    if !self.s.world.resolve(self.cx.module, &p).is_empty() {
-                        out.push(p);
-                    }
+                    p.extend_from_slice(rest);
+                    found.extend(self.s.world.resolve_from(self.cx.module, self.within, &p));
                 }
             }
+            if !found.is_empty() {
+                return InText::Bound(found);
+            }
+            if scope
+                .uses
+                .iter()
+                .any(|u| u.name.as_deref() == Some(first.as_str()))
+            {
+                // `use missing::thing;`: bound, to nothing known.
+                return InText::Bound(Vec::new());
+            }
+            for u in scope.uses.iter().filter(|u| u.glob) {
+                for target in self
+                    .s
+                    .world
+                    .resolve_from(self.cx.module, self.within, &u.path)
+                {
+                    found.extend(self.s.world.glob_provides(target, first, &mut seen));
+                }
+            }
+            if !found.is_empty() {
+                return InText::Bound(self.s.world.follow(found, rest, &mut seen));
+            }
         }
-        out
+        InText::Free
+    }
+
+    /// Bindings of a path: through the walked text's blocks, then the
+    /// blocks around it, then its module. `None` for an item declared in
+    /// the text.
+    fn bindings(&self, segs: &[String]) -> Option<Vec<Binding>> {
+        match self.in_text(segs) {
+            InText::Item => None,
+            InText::Bound(found) => Some(found),
+            InText::Free => Some(self.s.world.resolve_from(self.cx.module, self.within, segs)),
+        }
     }
 
     /// Resolves a path to nodes, externals and the type it denotes (for
@@ -142,7 +197,7 @@ impl<'a, 'w> Walker<'a, 'w> {
     pub(crate) fn resolve(&self, segs: &[String]) -> Option<(Vec<NodeKey>, Vec<String>, Ty)> {
         let first = segs.first()?;
         let rest = &segs[1..];
-        if rest.is_empty() && (self.local(first).is_some() || self.is_local_item(first)) {
+        if rest.is_empty() && self.local(first).is_some() {
             return Some((
                 Vec::new(),
                 Vec::new(),
@@ -191,13 +246,10 @@ impl<'a, 'w> Walker<'a, 'w> {
             }
             return Some((nodes, Vec::new(), self_ty));
         }
-        let mut bindings = Vec::new();
-        for rewritten in self.through_local_uses(segs) {
-            bindings.extend(self.s.world.resolve(self.cx.module, &rewritten));
-        }
-        if bindings.is_empty() {
-            bindings = self.s.world.resolve(self.cx.module, segs);
-        }
+        let Some(bindings) = self.bindings(segs) else {
+            // Declared in the walked text: covered by its hash.
+            return Some((Vec::new(), Vec::new(), Ty::Unknown));
+        };
         if bindings.is_empty() {
             return None;
         }
@@ -395,9 +447,8 @@ impl<'a, 'w> Walker<'a, 'w> {
                     && self.local(&name).is_none()
                 {
                     let bindings = self
-                        .s
-                        .world
-                        .resolve(self.cx.module, std::slice::from_ref(&name));
+                        .bindings(std::slice::from_ref(&name))
+                        .unwrap_or_default();
                     let is_constant = bindings.iter().any(|b| match b {
                         Binding::Item(i) => match &self.s.world.item(*i).item.kind {
                             ItemKind::Const | ItemKind::Static | ItemKind::Struct => true,
@@ -623,7 +674,7 @@ impl<'a, 'w> Walker<'a, 'w> {
                     any = true;
                 }
             }
-            if !any && self.s.world.resolve(self.cx.module, &segs).is_empty() {
+            if !any && self.bindings(&segs).is_some_and(|b| b.is_empty()) {
                 let location = self.location(span);
                 self.out
                     .unresolved

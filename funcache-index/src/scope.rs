@@ -254,22 +254,8 @@ impl World {
         if out.is_empty() {
             for entry in module.uses.iter().filter(|e| e.glob) {
                 for target in self.resolve_segments(m, &entry.path, seen) {
-                    match target {
-                        Binding::Module(t) => {
-                            for b in self.lookup_in_module(t, name, seen) {
-                                push_unique(&mut out, b);
-                            }
-                        }
-                        Binding::Item(e) => {
-                            if let ItemKind::Enum { variants } = &self.item(e).item.kind
-                                && variants.iter().any(|v| v == name)
-                            {
-                                push_unique(&mut out, Binding::Item(e));
-                            }
-                        }
-                        // `use serde::*;`: the name may come from there.
-                        Binding::External(x) => push_unique(&mut out, Binding::External(x)),
-                        _ => {}
+                    for b in self.glob_provides(target, name, seen) {
+                        push_unique(&mut out, b);
                     }
                 }
             }
@@ -345,7 +331,7 @@ impl World {
             return Vec::new();
         };
         let mut rest = &segs[1..];
-        let mut current: Vec<Binding> = match first.as_str() {
+        let current: Vec<Binding> = match first.as_str() {
             "crate" | "$crate" => vec![Binding::Module(World::root_of(m.krate))],
             "self" => vec![Binding::Module(m)],
             "super" => {
@@ -374,6 +360,39 @@ impl World {
             },
             name => self.lookup_in_scope(m, name, seen),
         };
+        self.follow(current, rest, seen)
+    }
+
+    /// What `name` denotes through a glob import of `target` (`use m::*`,
+    /// `use Enum::*`, `use serde::*`).
+    pub fn glob_provides(
+        &self,
+        target: Binding,
+        name: &str,
+        seen: &mut HashSet<(ModRef, String)>,
+    ) -> Vec<Binding> {
+        match target {
+            Binding::Module(t) => self.lookup_in_module(t, name, seen),
+            Binding::Item(e) => match &self.item(e).item.kind {
+                ItemKind::Enum { variants } if variants.iter().any(|v| v == name) => {
+                    vec![Binding::Item(e)]
+                }
+                _ => Vec::new(),
+            },
+            // `use serde::*;`: the name may come from there.
+            Binding::External(x) => vec![Binding::External(x)],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The remaining segments of a path whose first segments denote
+    /// `current`.
+    pub fn follow(
+        &self,
+        mut current: Vec<Binding>,
+        rest: &[String],
+        seen: &mut HashSet<(ModRef, String)>,
+    ) -> Vec<Binding> {
         for seg in rest {
             let mut next = Vec::new();
             for b in current {
@@ -413,6 +432,142 @@ impl World {
             }
         }
         current
+    }
+
+    /// Resolves a path written inside item `within` (when it is known):
+    /// its first segment through the blocks around `within`, innermost
+    /// first, then through module `m`.
+    pub fn resolve_from(
+        &self,
+        m: ModRef,
+        within: Option<ItemRef>,
+        segs: &[String],
+    ) -> Vec<Binding> {
+        let mut seen = HashSet::new();
+        if let (Some(item), Some(first)) = (within, segs.first())
+            && !matches!(
+                first.as_str(),
+                "crate" | "$crate" | "self" | "super" | "::" | "Self"
+            )
+        {
+            let found = self.lookup_enclosing(item, first, &mut seen);
+            if !found.is_empty() {
+                return self.follow(found, &segs[1..], &mut seen);
+            }
+        }
+        self.resolve_segments(m, segs, &mut seen)
+    }
+
+    /// `name` as bound by the blocks that item `within` is written in:
+    /// the innermost block binding it wins; in a block, its items and
+    /// named `use`s before its glob imports. Empty when no block binds it.
+    pub fn lookup_enclosing(
+        &self,
+        within: ItemRef,
+        name: &str,
+        seen: &mut HashSet<(ModRef, String)>,
+    ) -> Vec<Binding> {
+        let index = &self.crates[within.krate as usize].index;
+        let it = self.item(within);
+        let Some(scope) = &it.nested else {
+            return Vec::new();
+        };
+        let at = it.item.span.0;
+        let module = self.module_of(within);
+        // Blocks around `at`, innermost (shortest) first; the item's own
+        // block is one of them.
+        let mut blocks: Vec<crate::shallow::Range> = index
+            .nested
+            .iter()
+            .map(|&id| &index.items[id as usize])
+            .filter(|n| n.file == it.file)
+            .filter_map(|n| n.nested.as_ref().map(|s| s.block))
+            .filter(|b| b.0 <= at && at < b.1)
+            .collect();
+        blocks.push(scope.block);
+        blocks.sort_by_key(|b| (b.1 - b.0, b.0));
+        blocks.dedup();
+        for block in blocks {
+            let in_block = || {
+                index.nested.iter().filter_map(move |&id| {
+                    let n = &index.items[id as usize];
+                    let s = n.nested.as_ref()?;
+                    (n.file == it.file && s.block == block).then_some((
+                        ItemRef {
+                            krate: within.krate,
+                            item: id,
+                        },
+                        n,
+                    ))
+                })
+            };
+            let mut out = Vec::new();
+            for (r, n) in in_block() {
+                match &n.item.kind {
+                    ItemKind::Use(entries) => {
+                        for e in entries.iter().filter(|e| !e.glob) {
+                            if e.name.as_deref() == Some(name) {
+                                for b in self.resolve_from_seen(module, r, &e.path, seen) {
+                                    push_unique(&mut out, b);
+                                }
+                            }
+                        }
+                    }
+                    ItemKind::Impl(_) => {}
+                    _ if n.item.name == name => push_unique(&mut out, Binding::Item(r)),
+                    _ => {}
+                }
+            }
+            if out.is_empty() {
+                for (r, n) in in_block() {
+                    if let ItemKind::Use(entries) = &n.item.kind {
+                        for e in entries.iter().filter(|e| e.glob) {
+                            for target in self.resolve_from_seen(module, r, &e.path, seen) {
+                                for b in self.glob_provides(target, name, seen) {
+                                    push_unique(&mut out, b);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if !out.is_empty() {
+                return out;
+            }
+        }
+        Vec::new()
+    }
+
+    /// [`World::resolve_from`] for the path of a `use` in a block, with the
+    /// caller's cycle guard (`use a::b; use b::a;` in one block).
+    fn resolve_from_seen(
+        &self,
+        m: ModRef,
+        use_item: ItemRef,
+        segs: &[String],
+        seen: &mut HashSet<(ModRef, String)>,
+    ) -> Vec<Binding> {
+        let Some(first) = segs.first() else {
+            return Vec::new();
+        };
+        // Guarded by the use item's own start, which no module has.
+        let guard = (
+            ModRef {
+                krate: use_item.krate,
+                module: u32::MAX - use_item.item,
+            },
+            first.clone(),
+        );
+        if !matches!(first.as_str(), "crate" | "$crate" | "self" | "super" | "::")
+            && seen.insert(guard.clone())
+        {
+            let found = self.lookup_enclosing(use_item, first, seen);
+            seen.remove(&guard);
+            if !found.is_empty() {
+                return self.follow(found, &segs[1..], seen);
+            }
+        }
+        self.resolve_segments(m, segs, seen)
     }
 
     /// Convenience: [`World::resolve_segments`] with a fresh cycle guard.

@@ -262,7 +262,7 @@ fn find_end(t: &Tokens, mut i: usize, hi: usize, brace_ends: bool) -> usize {
 }
 
 /// Parses one item at `i`; returns it (if any) and the index after it.
-fn item(t: &Tokens, start: usize, hi: usize) -> (Option<Item>, usize) {
+pub(crate) fn item(t: &Tokens, start: usize, hi: usize) -> (Option<Item>, usize) {
     let (attrs, i) = attrs(t, start, hi);
     if i >= hi {
         return (None, hi);
