@@ -33,7 +33,8 @@ use proc_macro::TokenStream;
 ///   it uses. Edit any of those and old results stop matching. Edit only
 ///   comments, doc comments or formatting and they still match.
 /// * the **arguments**, in a canonical serde encoding: maps are ordered, so
-///   a `HashMap` argument gives the same key in every process.
+///   a `HashMap` argument gives the same key in every process; so are
+///   unordered sets (see [Sets](#sets-in-arguments)).
 ///
 /// Results live in a bounded in-memory LRU tier and in a sled database under
 /// the cache directory: `$FUNCACHE_DIR` if set, otherwise `target/funcache`
@@ -51,7 +52,7 @@ use proc_macro::TokenStream;
 /// # Requirements
 ///
 /// * Every argument in the key implements `serde::Serialize` (references
-///   are fine). Hash sets are rejected: their order differs per process.
+///   are fine).
 /// * The return type implements `serde::Serialize` and
 ///   `serde::de::DeserializeOwned`; with the memory tier on (the default)
 ///   it is also `Clone + Send + Sync + 'static`.
@@ -210,6 +211,58 @@ use proc_macro::TokenStream;
 ///     fn score(&self, x: i64) -> i64 {
 ///         self.weights.iter().map(|w| w * x).sum()
 ///     }
+/// }
+/// ```
+///
+/// # Sets in arguments
+///
+/// A `HashSet` iterates in another order in every process (and after
+/// every rehash), and serde hands it over as a plain sequence. The key
+/// therefore recognises unordered sets by their type wherever they sit in
+/// the arguments — the argument itself, a struct field, an `Option`, a
+/// newtype, behind a `type Tags = HashSet<String>` alias — and keys them
+/// by their sorted element digests: equal sets give equal keys. Recognised:
+/// std's `HashSet` (any hasher, so `FxHashSet` too), hashbrown's, `ahash`'s
+/// `AHashSet`, `dashmap`'s `DashSet`, `im`'s `HashSet`. `BTreeSet`,
+/// `Vec` and other sequences keep their order; `HashMap`s are ordered by
+/// key. Another set type whose order varies must be passed sorted.
+///
+/// ```no_run
+/// use std::collections::HashSet;
+///
+/// #[derive(serde::Serialize)]
+/// struct Query {
+///     tags: HashSet<String>,
+/// }
+///
+/// #[funcache::cache]
+/// fn matching(query: &Query) -> usize {
+///     query.tags.len()
+/// }
+/// ```
+///
+/// # Nested functions
+///
+/// A cached function may be written inside another function. Its id and
+/// its fingerprint name the functions it is in (`my_crate::english::greet`),
+/// so two nested functions with the same name and tokens in different
+/// functions never share results. Names in it resolve as rustc resolves
+/// them: through the blocks around it, innermost first (items and `use`s
+/// written in those blocks, globs last), then its module. The items it
+/// reaches there — a local `fn`, `const`, `struct` and its impls — are
+/// part of its fingerprint like any other item; the rest of the enclosing
+/// function is not.
+///
+/// ```no_run
+/// fn english() -> String {
+///     fn word() -> &'static str {
+///         "hello"
+///     }
+///     #[funcache::cache]
+///     fn greet(n: u32) -> String {
+///         format!("{} #{n}", word())
+///     }
+///     greet(1)
 /// }
 /// ```
 ///

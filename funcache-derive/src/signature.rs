@@ -83,26 +83,6 @@ fn contains_impl_trait(ty: &Type) -> bool {
     finder.0
 }
 
-/// Type names whose iteration order is random per process: a key built
-/// from them would differ run to run (maps are fine; sets are sequences
-/// to serde and cannot be reordered).
-const UNORDERED_SETS: &[&str] = &["HashSet", "FxHashSet", "AHashSet", "DashSet"];
-
-fn unordered_set_in(ty: &Type) -> Option<Span> {
-    struct Finder(Option<Span>);
-    impl<'ast> syn::visit::Visit<'ast> for Finder {
-        fn visit_path_segment(&mut self, segment: &'ast syn::PathSegment) {
-            if self.0.is_none() && UNORDERED_SETS.iter().any(|name| segment.ident == name) {
-                self.0 = Some(segment.ident.span());
-            }
-            syn::visit::visit_path_segment(self, segment);
-        }
-    }
-    let mut finder = Finder(None);
-    syn::visit::Visit::visit_type(&mut finder, ty);
-    finder.0
-}
-
 impl Signature {
     pub(crate) fn read(sig: &syn::Signature, options: &CacheOptions) -> syn::Result<Signature> {
         let mut errors = Errors::default();
@@ -155,14 +135,6 @@ impl Signature {
                                  affect the result",
                                 user_name.as_deref().unwrap_or("name")
                             ),
-                        );
-                    }
-                    if let (true, Some(span)) = (keyed, unordered_set_in(&ty)) {
-                        errors.push(
-                            span,
-                            "a hash set iterates in a different order in every process, so it \
-                             cannot be hashed into a stable key; use a `BTreeSet` or a sorted \
-                             `Vec`, or `skip` the argument",
                         );
                     }
                     if let Some(user_name) = user_name {

@@ -181,6 +181,20 @@ fn fallback(item: &syn::ItemFn, salt: &[u8]) -> SourceInfo {
         path: path.clone(),
         hash,
     }];
+    // Where it is written: two nested functions with the same tokens in
+    // two enclosing functions get one fallback id, never one fingerprint.
+    if let Some(site) = macro_site() {
+        // Relative: a cache directory copied to another machine still hits.
+        let file = site
+            .file
+            .strip_prefix(&site.manifest_dir)
+            .unwrap_or(&site.file);
+        let text = format!("{}:{}", file.display(), site.line);
+        dependencies.push(Dependency {
+            path: "<call site>".to_owned(),
+            hash: blake3::hash(text.as_bytes()).into(),
+        });
+    }
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
     if let Some(digest) = manifest_dir.as_deref().and_then(package_sources_digest) {
         dependencies.push(Dependency {

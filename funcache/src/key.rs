@@ -8,7 +8,12 @@
 //!   distinct argument lists can never encode to the same bytes;
 //! * map entries are hashed individually and fed in sorted order, so a
 //!   `HashMap` argument keys the same whatever its (randomised) iteration
-//!   order.
+//!   order;
+//! * so are the elements of an unordered set (`HashSet`, hashbrown's,
+//!   `AHashSet`, `DashSet`, `im`'s), wherever it sits in the arguments: in
+//!   a struct field, behind a type alias, in an `Option`. serde hands a set
+//!   over as a plain sequence, so the set is recognised by its type name
+//!   ([`std::any::type_name`]) where a value of it is serialized.
 //!
 //! The key is then, by length of the encoding:
 //!
@@ -176,6 +181,7 @@ mod tag {
     pub const MAP: u8 = 0x2b;
     pub const STRUCT: u8 = 0x2c;
     pub const STRUCT_VARIANT: u8 = 0x2d;
+    pub const SET: u8 = 0x2e;
     pub const ELEMENT: u8 = 0x30;
     pub const FIELD: u8 = 0x31;
     pub const END: u8 = 0x3f;
@@ -305,6 +311,7 @@ impl KeyBuilder {
         KeyBuilder {
             writer: KeyWriter {
                 sink: Sink::new(prefix),
+                unordered: false,
             },
             error: None,
         }
@@ -318,7 +325,7 @@ impl KeyBuilder {
             return;
         }
         self.writer.sink.write_array([tag::ARG]);
-        if let Err(error) = value.serialize(&mut self.writer) {
+        if let Err(error) = self.writer.value(value) {
             self.error = Some(error);
         }
     }
@@ -364,6 +371,34 @@ impl KeyBuilder {
 /// The canonical key encoding, as a serde `Serializer` over a [`Sink`].
 pub(crate) struct KeyWriter {
     sink: Sink,
+    /// The value being serialized is an unordered set: its sequence is
+    /// keyed by sorted element digests. Set by [`KeyWriter::value`], taken
+    /// by the sequence it serializes as.
+    unordered: bool,
+}
+
+/// Type names (references stripped) of sets whose iteration order is not
+/// a function of their contents.
+const UNORDERED_SETS: &[&str] = &[
+    "std::collections::hash::set::HashSet<",
+    "std::collections::hash::set::Iter<",
+    "hashbrown::set::HashSet<",
+    "hashbrown::set::Iter<",
+    "ahash::hash_set::AHashSet<",
+    "dashmap::set::DashSet<",
+    "im::hash::set::HashSet<",
+    "im_rc::hash::set::HashSet<",
+];
+
+/// Whether a value of the type named `type_name` is an unordered set.
+#[inline]
+fn is_unordered_set(type_name: &str) -> bool {
+    let name = type_name.trim_start_matches(['&', ' ']);
+    let name = name.strip_prefix("mut ").unwrap_or(name);
+    matches!(
+        name.as_bytes().first(),
+        Some(b's' | b'h' | b'a' | b'd' | b'i')
+    ) && UNORDERED_SETS.iter().any(|set| name.starts_with(set))
 }
 
 impl KeyWriter {
@@ -371,7 +406,18 @@ impl KeyWriter {
     fn new() -> Self {
         KeyWriter {
             sink: Sink::new(&[0; PREFIX]),
+            unordered: false,
         }
+    }
+
+    /// Serializes one value, noting first whether its type is an unordered
+    /// set (the only place its type is known).
+    #[inline]
+    fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
+        self.unordered = is_unordered_set(std::any::type_name::<T>());
+        let result = value.serialize(&mut *self);
+        self.unordered = false;
+        result
     }
 
     #[inline(always)]
@@ -394,7 +440,7 @@ impl KeyWriter {
     /// Digest of one value on its own (a map key or a map value).
     fn digest_of<T: Serialize + ?Sized>(value: &T) -> Result<[u8; 32], KeyError> {
         let mut writer = KeyWriter::new();
-        value.serialize(&mut writer)?;
+        writer.value(value)?;
         Ok(writer.sink.digest())
     }
 }
@@ -501,7 +547,7 @@ impl<'a> ser::Serializer for &'a mut KeyWriter {
     #[inline]
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), KeyError> {
         self.sink.write_array([tag::SOME]);
-        value.serialize(self)
+        self.value(value)
     }
     #[inline]
     fn serialize_unit(self) -> Result<(), KeyError> {
@@ -533,7 +579,7 @@ impl<'a> ser::Serializer for &'a mut KeyWriter {
     ) -> Result<(), KeyError> {
         self.sink.write_array([tag::NEWTYPE_STRUCT]);
         self.write_str(name);
-        value.serialize(self)
+        self.value(value)
     }
     #[inline]
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -545,17 +591,46 @@ impl<'a> ser::Serializer for &'a mut KeyWriter {
     ) -> Result<(), KeyError> {
         self.sink.write_array([tag::NEWTYPE_VARIANT]);
         self.write_variant(name, index, variant);
-        value.serialize(self)
+        self.value(value)
     }
     #[inline]
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a>, KeyError> {
+    fn serialize_seq(self, len: Option<usize>) -> Result<Compound<'a>, KeyError> {
+        if std::mem::take(&mut self.unordered) {
+            return Ok(Compound {
+                writer: self,
+                set: Some(Vec::with_capacity(len.unwrap_or(0))),
+            });
+        }
         self.sink.write_array([tag::SEQ]);
-        Ok(Compound { writer: self })
+        Ok(Compound {
+            writer: self,
+            set: None,
+        })
+    }
+    fn collect_seq<I>(self, iter: I) -> Result<(), KeyError>
+    where
+        I: IntoIterator,
+        I::Item: Serialize,
+    {
+        // A hand-written `Serialize` may pass a set (or its iterator) here
+        // without going through `value`.
+        if is_unordered_set(std::any::type_name::<I>()) {
+            self.unordered = true;
+        }
+        let iter = iter.into_iter();
+        let mut seq = ser::Serializer::serialize_seq(self, Some(iter.size_hint().0))?;
+        for item in iter {
+            ser::SerializeSeq::serialize_element(&mut seq, &item)?;
+        }
+        ser::SerializeSeq::end(seq)
     }
     #[inline]
     fn serialize_tuple(self, _len: usize) -> Result<Compound<'a>, KeyError> {
         self.sink.write_array([tag::TUPLE]);
-        Ok(Compound { writer: self })
+        Ok(Compound {
+            writer: self,
+            set: None,
+        })
     }
     #[inline]
     fn serialize_tuple_struct(
@@ -565,7 +640,10 @@ impl<'a> ser::Serializer for &'a mut KeyWriter {
     ) -> Result<Compound<'a>, KeyError> {
         self.sink.write_array([tag::TUPLE_STRUCT]);
         self.write_str(name);
-        Ok(Compound { writer: self })
+        Ok(Compound {
+            writer: self,
+            set: None,
+        })
     }
     #[inline]
     fn serialize_tuple_variant(
@@ -577,7 +655,10 @@ impl<'a> ser::Serializer for &'a mut KeyWriter {
     ) -> Result<Compound<'a>, KeyError> {
         self.sink.write_array([tag::TUPLE_VARIANT]);
         self.write_variant(name, index, variant);
-        Ok(Compound { writer: self })
+        Ok(Compound {
+            writer: self,
+            set: None,
+        })
     }
     #[inline]
     fn serialize_map(self, len: Option<usize>) -> Result<MapEntries<'a>, KeyError> {
@@ -591,7 +672,10 @@ impl<'a> ser::Serializer for &'a mut KeyWriter {
     fn serialize_struct(self, name: &'static str, _len: usize) -> Result<Compound<'a>, KeyError> {
         self.sink.write_array([tag::STRUCT]);
         self.write_str(name);
-        Ok(Compound { writer: self })
+        Ok(Compound {
+            writer: self,
+            set: None,
+        })
     }
     #[inline]
     fn serialize_struct_variant(
@@ -603,7 +687,10 @@ impl<'a> ser::Serializer for &'a mut KeyWriter {
     ) -> Result<Compound<'a>, KeyError> {
         self.sink.write_array([tag::STRUCT_VARIANT]);
         self.write_variant(name, index, variant);
-        Ok(Compound { writer: self })
+        Ok(Compound {
+            writer: self,
+            set: None,
+        })
     }
     fn is_human_readable(&self) -> bool {
         // Compact forms are just as deterministic and cheaper to hash.
@@ -622,25 +709,42 @@ impl KeyWriter {
 /// Sequences, tuples and structs: each element is introduced by a tag, and
 /// the whole is closed by `END`, so nesting is unambiguous without knowing
 /// lengths up front.
+///
+/// The sequence of an unordered set is reduced like a map: one digest per
+/// element, sorted, written at the end.
 pub(crate) struct Compound<'a> {
     writer: &'a mut KeyWriter,
+    set: Option<Vec<[u8; 32]>>,
 }
 
 impl Compound<'_> {
     #[inline]
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
+        if let Some(set) = &mut self.set {
+            set.push(KeyWriter::digest_of(value)?);
+            return Ok(());
+        }
         self.writer.sink.write_array([tag::ELEMENT]);
-        value.serialize(&mut *self.writer)
+        self.writer.value(value)
     }
 
     fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), KeyError> {
         self.writer.sink.write_array([tag::FIELD]);
         self.writer.write_str(key);
-        value.serialize(&mut *self.writer)
+        self.writer.value(value)
     }
 
     #[inline]
     fn end(self) -> Result<(), KeyError> {
+        if let Some(mut set) = self.set {
+            set.sort_unstable();
+            self.writer.sink.write_array([tag::SET]);
+            self.writer.write_len(set.len());
+            for digest in &set {
+                self.writer.sink.write(digest);
+            }
+            return Ok(());
+        }
         self.writer.sink.write_array([tag::END]);
         Ok(())
     }
@@ -732,7 +836,7 @@ impl ser::SerializeMap for MapEntries<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::{BTreeMap, HashMap};
+    use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
     fn key_of<T: Serialize + ?Sized>(value: &T) -> ArgsKey {
         let mut builder = KeyBuilder::new();
@@ -803,14 +907,86 @@ mod tests {
         assert_ne!(key_of(&small), key_of(&large));
     }
 
-    /// A map whose iteration order comes from this process's random hasher
-    /// seed, and its key in hex.
+    /// Sets in every place serde can put them, built in different orders
+    /// and capacities (so they iterate differently).
+    #[derive(Serialize)]
+    struct Query {
+        tags: Tags,
+        maybe: Option<HashSet<u32>>,
+        nested: Vec<HashSet<String>>,
+    }
+    type Tags = HashSet<String>;
+    #[derive(Serialize)]
+    struct Wrapped(HashSet<String>);
+
+    fn query(order: impl Iterator<Item = u32> + Clone, capacity: usize) -> Query {
+        let mut tags = Tags::with_capacity(capacity);
+        let mut maybe = HashSet::with_capacity(capacity);
+        for i in order.clone() {
+            tags.insert(format!("tag-{i}"));
+            maybe.insert(i);
+        }
+        Query {
+            tags,
+            maybe: Some(maybe),
+            nested: vec![order.map(|i| format!("n{i}")).collect()],
+        }
+    }
+
+    #[test]
+    fn hashset_key_ignores_iteration_order_wherever_it_is() {
+        // Sets inside fields and behind aliases once hashed in iteration
+        // order: equal arguments missed every time (issue 9.5).
+        let a = query(0..60, 0);
+        let b = query((0..60).rev(), 1024);
+        assert_eq!(key_of(&a), key_of(&b));
+        assert_eq!(key_of(&a.tags), key_of(&b.tags));
+        assert_eq!(
+            key_of(&Wrapped(a.tags.clone())),
+            key_of(&Wrapped(b.tags.clone()))
+        );
+        let c = query(1..61, 0);
+        assert_ne!(key_of(&a), key_of(&c), "different contents still differ");
+        // A hand-written impl passing the set to `collect_seq`.
+        struct Manual<'a>(&'a HashSet<String>);
+        impl Serialize for Manual<'_> {
+            fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter())
+            }
+        }
+        assert_eq!(key_of(&Manual(&a.tags)), key_of(&Manual(&b.tags)));
+    }
+
+    #[test]
+    fn ordered_collections_keep_their_order() {
+        // Only unordered sets are sorted: a Vec of sets, a BTreeSet and a
+        // Vec keep their sequence semantics.
+        let one: HashSet<u8> = [1].into();
+        let two: HashSet<u8> = [2].into();
+        assert_ne!(
+            key_of(&vec![one.clone(), two.clone()]),
+            key_of(&vec![two, one])
+        );
+        assert_ne!(key_of(&vec![1u8, 2]), key_of(&vec![2u8, 1]));
+        let forward: BTreeSet<u8> = (0..50).collect();
+        let backward: BTreeSet<u8> = (0..50).rev().collect();
+        assert_eq!(key_of(&forward), key_of(&backward));
+        assert_eq!(key_of(&forward), key_of(&(0..50u8).collect::<Vec<_>>()));
+        // HashMap keys are ordered canonically already.
+        let m1: HashMap<(u8, u8), u8> = (0..50).map(|i| ((i, i), i)).collect();
+        let m2: HashMap<(u8, u8), u8> = (0..50).rev().map(|i| ((i, i), i)).collect();
+        assert_eq!(key_of(&m1), key_of(&m2));
+    }
+
+    /// A map and sets whose iteration order comes from this process's
+    /// random hasher seed, and their key in hex.
     fn process_local_map_key() -> String {
         let map: HashMap<String, Vec<u32>> = (0..50)
             .map(|i| (format!("entry-{i}"), vec![i, i * 2]))
             .collect();
         let mut builder = KeyBuilder::new();
         builder.arg(&map);
+        builder.arg(&query(0..40, 0));
         builder.arg("tail");
         builder
             .finish()

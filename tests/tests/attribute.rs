@@ -472,3 +472,132 @@ fn trait_impl_methods_are_cached_inline() {
     assert_eq!(model.total(), 9);
     assert_eq!(TOTAL_SCORE_RUNS.load(Ordering::SeqCst), 1);
 }
+
+// Sets inside arguments (issue 9.5): a `HashSet` in a field, behind an
+// alias or as the argument itself once missed on every call, silently.
+type Tags = std::collections::HashSet<String>;
+
+#[derive(Serialize)]
+struct TagQuery {
+    tags: Tags,
+    limit: u32,
+}
+
+static TAG_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache]
+fn tag_count(query: &TagQuery, extra: std::collections::HashSet<u32>) -> usize {
+    TAG_RUNS.fetch_add(1, Ordering::SeqCst);
+    query.tags.len().min(query.limit as usize) + extra.len()
+}
+
+#[test]
+fn hash_sets_inside_arguments_key_by_content() {
+    setup();
+    let forward = TagQuery {
+        tags: (0..40).map(|i| format!("t{i}")).collect(),
+        limit: 100,
+    };
+    let mut backward = TagQuery {
+        tags: Tags::with_capacity(512),
+        limit: 100,
+    };
+    for i in (0..40).rev() {
+        backward.tags.insert(format!("t{i}"));
+    }
+    let extra_a: std::collections::HashSet<u32> = (0..30).collect();
+    let extra_b: std::collections::HashSet<u32> = (0..30).rev().collect();
+    assert_eq!(tag_count(&forward, extra_a.clone()), 70);
+    assert_eq!(tag_count(&backward, extra_b), 70);
+    assert_eq!(TAG_RUNS.load(Ordering::SeqCst), 1, "equal sets hit");
+    backward.tags.insert("new".into());
+    assert_eq!(tag_count(&backward, extra_a), 71);
+    assert_eq!(TAG_RUNS.load(Ordering::SeqCst), 2, "different sets miss");
+}
+
+// Body-level `use` (issue 8.1): a glob of an enum once hid every other path
+// of the body from the fingerprint.
+#[derive(Clone, Copy)]
+enum Kind {
+    A,
+    B,
+}
+
+mod kind_helpers {
+    pub fn one() -> u32 {
+        1
+    }
+    pub fn two() -> u32 {
+        2
+    }
+}
+
+#[funcache::cache]
+fn kind_glob(a: bool) -> u32 {
+    use crate::Kind::*;
+    let k = if a { A } else { B };
+    match k {
+        A => kind_helpers::one(),
+        B => crate::kind_helpers::two(),
+    }
+}
+
+#[test]
+fn body_level_use_keeps_every_path_in_the_fingerprint() {
+    setup();
+    assert_eq!(kind_glob(true), 1);
+    let paths: Vec<&str> = kind_glob_cache()
+        .dependencies()
+        .iter()
+        .map(|d| d.path())
+        .collect();
+    for expected in [
+        "crate::Kind",
+        "crate::kind_glob",
+        "crate::kind_helpers::one",
+        "crate::kind_helpers::two",
+    ] {
+        assert!(paths.contains(&expected), "{expected} not in {paths:?}");
+    }
+    assert!(
+        kind_glob_cache().unresolved().is_empty(),
+        "{:?}",
+        kind_glob_cache().unresolved()
+    );
+}
+
+// Nested cached fns (issue 9.1): two `greet`s with identical tokens in two
+// functions once shared one entry, so `french` served "hello #1".
+fn english() -> (String, &'static str) {
+    fn word() -> &'static str {
+        "hello"
+    }
+    #[funcache::cache]
+    fn greet(n: u32) -> String {
+        format!("{} #{n}", word())
+    }
+    (greet(1), greet_cache().id())
+}
+
+fn french() -> (String, &'static str) {
+    fn word() -> &'static str {
+        "bonjour"
+    }
+    #[funcache::cache]
+    fn greet(n: u32) -> String {
+        format!("{} #{n}", word())
+    }
+    (greet(1), greet_cache().id())
+}
+
+#[test]
+fn nested_cached_fns_are_told_apart_by_their_enclosing_fn() {
+    setup();
+    let (en, en_id) = english();
+    let (fr, fr_id) = french();
+    assert_eq!(format!("{en} | {fr}"), "hello #1 | bonjour #1");
+    assert!(en_id.ends_with("::english::greet"), "{en_id}");
+    assert!(fr_id.ends_with("::french::greet"), "{fr_id}");
+    assert_eq!(english().0, "hello #1");
+    assert_eq!(french().0, "bonjour #1");
+}

@@ -1,8 +1,0 @@
-use std::collections::HashSet;
-
-#[funcache::cache]
-fn f(tags: HashSet<String>) -> usize {
-    tags.len()
-}
-
-fn main() {}
