@@ -57,7 +57,15 @@ fn expand(args: TokenStream, function: &ItemFn) -> syn::Result<TokenStream> {
     let options: CacheOptions = syn::parse2(args)?;
     let signature = Signature::read(&function.sig, &options)?;
     let source = source::analyze(function, &options)?;
-    Ok(Expansion::new(function, &options, &signature, &source).generate())
+    let mut expansion = Expansion::new(function, &options, &signature, &source);
+    if signature
+        .args
+        .iter()
+        .any(|arg| arg.keyed && arg.function.is_some())
+    {
+        expansion.function_sources = source::function_sources();
+    }
+    Ok(expansion.generate())
 }
 
 fn is_doc(attr: &Attribute) -> bool {
@@ -85,6 +93,9 @@ struct Expansion<'a> {
     in_impl: bool,
     /// Inside a trait impl: no companions can be added.
     in_trait_impl: bool,
+    /// For function arguments: the functions that may be passed, by type
+    /// path, with their source fingerprints (sorted by path).
+    function_sources: Vec<(String, [u8; 32])>,
 }
 
 impl<'a> Expansion<'a> {
@@ -104,6 +115,7 @@ impl<'a> Expansion<'a> {
             cache_errors: options.cache_errors.is_some(),
             in_impl: context.is_some() || signature.mentions_self,
             in_trait_impl: context.is_some_and(|c| c.trait_.is_some()),
+            function_sources: Vec::new(),
         }
     }
 
@@ -180,8 +192,29 @@ impl<'a> Expansion<'a> {
         if self.signature.receiver.as_ref().is_some_and(|r| r.keyed) {
             statements.extend(quote!(__funcache_call.arg(&self);));
         }
+        if self
+            .signature
+            .args
+            .iter()
+            .any(|a| a.keyed && a.function.is_some())
+        {
+            let entries = self
+                .function_sources
+                .iter()
+                .map(|(path, fingerprint)| quote!((#path, [#(#fingerprint),*])));
+            statements.extend(quote! {
+                const __FUNCACHE_FNS: &[(&str, [u8; 32])] = &[#(#entries),*];
+            });
+        }
         for arg in self.signature.args.iter().filter(|arg| arg.keyed) {
             let name = &arg.name;
+            if let Some(type_name) = &arg.function {
+                // A function: keyed by which one it is and its source.
+                statements.extend(quote! {
+                    __funcache_call.function(#type_name, __FUNCACHE_FNS);
+                });
+                continue;
+            }
             // Spanned at the type so that a missing `Serialize` points at
             // the argument's type.
             statements.extend(quote_spanned!(arg.ty.span()=> __funcache_call.arg(&#name);));

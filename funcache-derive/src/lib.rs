@@ -139,6 +139,26 @@ use proc_macro::TokenStream;
 /// }
 /// ```
 ///
+/// `skip` of a function argument is refused: which function is passed
+/// usually decides the result, and skipping it would serve the result
+/// computed with one function for another. See
+/// [Function arguments](#function-arguments) and `skip_fn`.
+///
+/// ## `skip_fn(arg, ...)`
+///
+/// Leaves function arguments out of the key, promising that the result
+/// does not depend on which function is passed — a progress or logging
+/// callback. Only for arguments typed as functions (`impl Fn(..)`,
+/// `F: Fn(..)`, `fn(..)`, `dyn Fn(..)`); any other argument is `skip`ped.
+///
+/// ```no_run
+/// #[funcache::cache(skip_fn(log))]
+/// fn checksum(data: &[u8], log: fn(&str)) -> u64 {
+///     log("summing");
+///     data.iter().map(|&b| b as u64).sum()
+/// }
+/// ```
+///
 /// ## `cache_errors`
 ///
 /// For a function returning `Result<T, E>`, only `Ok` values are stored by
@@ -213,6 +233,40 @@ use proc_macro::TokenStream;
 ///     }
 /// }
 /// ```
+///
+/// # Function arguments
+///
+/// A function passed to a cached function is keyed by which function it is
+/// and by its source: `apply(double, 10)` and `apply(triple, 10)` are two
+/// entries, and editing `double` — or anything it reaches — invalidates the
+/// results computed with it, and only those. Take the argument as a
+/// generic function (`F: Fn(..)`, `impl Fn(..)`, or a reference to one);
+/// the function item's type names its path, and the attribute embeds the
+/// fingerprint of every function of the crate (and of its path
+/// dependencies) that is used as a value somewhere: free functions, nested
+/// ones and inherent associated functions.
+///
+/// ```no_run
+/// fn double(x: u64) -> u64 { x * 2 }
+/// fn triple(x: u64) -> u64 { x * 3 }
+///
+/// #[funcache::cache]
+/// fn apply<F: Fn(u64) -> u64>(f: F, x: u64) -> u64 {
+///     f(x)
+/// }
+///
+/// assert_eq!(apply(double, 10), 20);
+/// assert_eq!(apply(triple, 10), 30);
+/// ```
+///
+/// What cannot be identified is never confused with something else:
+///
+/// * a **closure** (its type is named after the function it is written
+///   in, shared by every closure there), a trait method or a function of
+///   another crate: the call runs uncached, with one warning;
+/// * a **function pointer** (`fn(u64) -> u64`) or a **`dyn Fn`**: a compile
+///   error, since which function it points to is never known. Make the
+///   argument generic, or use `skip_fn` if the result does not depend on it.
 ///
 /// # Sets in arguments
 ///

@@ -18,6 +18,110 @@ pub(crate) struct Arg {
     pub keyed: bool,
     /// `impl Trait` argument: its concrete type name goes into the key.
     pub impl_trait: bool,
+    /// A keyed function argument: an expression giving the type name of
+    /// the function passed, which keys it by identity and source.
+    pub function: Option<TokenStream>,
+}
+
+/// What a parameter's type says about it being a function.
+enum FnType {
+    /// A type parameter or `impl Trait` bounded by `Fn*`: the concrete
+    /// type names the function item passed.
+    Identifiable(TokenStream),
+    /// A function pointer or `dyn Fn*`: which function it is cannot be
+    /// known. The text says which of the two.
+    Unidentifiable(&'static str),
+}
+
+/// Whether a trait bound is `Fn(..)`, `FnMut(..)` or `FnOnce(..)`.
+fn is_fn_bound(bound: &syn::TypeParamBound) -> bool {
+    match bound {
+        syn::TypeParamBound::Trait(t) => t.path.segments.last().is_some_and(|s| {
+            ["Fn", "FnMut", "FnOnce"].iter().any(|f| s.ident == f)
+                && matches!(s.arguments, syn::PathArguments::Parenthesized(_))
+        }),
+        _ => false,
+    }
+}
+
+/// Type parameters of `sig` bounded by `Fn*`, inline or in the `where`
+/// clause.
+fn fn_type_params(sig: &syn::Signature) -> Vec<Ident> {
+    let mut out = Vec::new();
+    for param in &sig.generics.params {
+        if let GenericParam::Type(t) = param
+            && t.bounds.iter().any(is_fn_bound)
+        {
+            out.push(t.ident.clone());
+        }
+    }
+    for predicate in sig.generics.where_clause.iter().flat_map(|w| &w.predicates) {
+        if let syn::WherePredicate::Type(p) = predicate
+            && let Type::Path(path) = &p.bounded_ty
+            && let Some(ident) = path.path.get_ident()
+            && p.bounds.iter().any(is_fn_bound)
+        {
+            out.push(ident.clone());
+        }
+    }
+    out
+}
+
+/// Classifies an argument `name: ty` as a function, when it is one.
+fn fn_type(ty: &Type, name: &Ident, fn_params: &[Ident]) -> Option<FnType> {
+    let mut inner = ty;
+    let mut refs = 0;
+    while let Type::Reference(r) = inner {
+        inner = &r.elem;
+        refs += 1;
+    }
+    loop {
+        match inner {
+            Type::Paren(p) => inner = &p.elem,
+            Type::Group(g) => inner = &g.elem,
+            _ => break,
+        }
+    }
+    match inner {
+        Type::Path(p) if p.qself.is_none() => {
+            if let Some(ident) = p.path.get_ident()
+                && fn_params.contains(ident)
+            {
+                return Some(FnType::Identifiable(
+                    quote!(::core::any::type_name::<#ident>()),
+                ));
+            }
+            // `Box<dyn Fn(..)>`, `Arc<dyn Fn(..)>`.
+            let last = p.path.segments.last()?;
+            if let syn::PathArguments::AngleBracketed(args) = &last.arguments
+                && args.args.iter().any(|a| {
+                    matches!(a, syn::GenericArgument::Type(Type::TraitObject(o))
+                        if o.bounds.iter().any(is_fn_bound))
+                })
+            {
+                return Some(FnType::Unidentifiable("a boxed `dyn Fn` closure"));
+            }
+            None
+        }
+        Type::ImplTrait(t) if t.bounds.iter().any(is_fn_bound) => {
+            // `type_name_of_val` of the value itself, through references.
+            let value = match refs {
+                0 => quote!(&#name),
+                _ => {
+                    let stars = (1..refs).map(|_| quote!(*));
+                    quote!(#(#stars)* #name)
+                }
+            };
+            Some(FnType::Identifiable(
+                quote!(::core::any::type_name_of_val(#value)),
+            ))
+        }
+        Type::TraitObject(o) if o.bounds.iter().any(is_fn_bound) => {
+            Some(FnType::Unidentifiable("a `dyn Fn` closure"))
+        }
+        Type::FnPtr(_) => Some(FnType::Unidentifiable("a function pointer")),
+        _ => None,
+    }
 }
 
 /// Everything the expansion needs to know about the signature.
@@ -87,6 +191,8 @@ impl Signature {
     pub(crate) fn read(sig: &syn::Signature, options: &CacheOptions) -> syn::Result<Signature> {
         let mut errors = Errors::default();
         let skipped = |name: &str| options.skip.iter().any(|s| s == name);
+        let skipped_fn = |name: &str| options.skip_fn.iter().any(|s| s == name);
+        let fn_params = fn_type_params(sig);
 
         if let Some(constness) = &sig.constness {
             errors.push(
@@ -126,6 +232,53 @@ impl Signature {
                     };
                     let keyed = !user_name.as_deref().is_some_and(skipped);
                     let ty = (*pat_type.ty).clone();
+                    let shown = user_name.as_deref().unwrap_or("name");
+                    let is_skipped_fn = user_name.as_deref().is_some_and(skipped_fn);
+                    let function = match fn_type(&ty, &name, &fn_params) {
+                        Some(_) if !keyed => {
+                            errors.push(
+                                pat_type.ty.span(),
+                                format!(
+                                    "`skip({shown})` would serve the result computed with one \
+                                     function for another: `{shown}` is a function, and which \
+                                     function it is is part of the key. If the result does not \
+                                     depend on it (a progress or logging callback), say so with \
+                                     `skip_fn({shown})`"
+                                ),
+                            );
+                            None
+                        }
+                        Some(_) if is_skipped_fn => None,
+                        Some(FnType::Identifiable(type_name)) => Some(type_name),
+                        Some(FnType::Unidentifiable(what)) => {
+                            errors.push(
+                                pat_type.ty.span(),
+                                format!(
+                                    "`{shown}` is {what}: which function it is cannot be known, \
+                                     so results computed with different functions could not be \
+                                     told apart. Take a generic function instead (`impl Fn(..)` \
+                                     or `F: Fn(..)`): a named function passed to it is keyed by \
+                                     its path and its source. If the result does not depend on \
+                                     which function is passed, add `skip_fn({shown})`"
+                                ),
+                            );
+                            None
+                        }
+                        None => {
+                            if is_skipped_fn {
+                                errors.push(
+                                    pat_type.ty.span(),
+                                    format!(
+                                        "`skip_fn({shown})`: `{shown}` is not a function argument \
+                                         (`impl Fn(..)`, `F: Fn(..)`, `fn(..)`, `dyn Fn(..)`); \
+                                         use `skip({shown})`"
+                                    ),
+                                );
+                            }
+                            None
+                        }
+                    };
+                    let keyed = keyed && !is_skipped_fn;
                     if keyed && is_mut_reference(&ty) {
                         errors.push(
                             pat_type.ty.span(),
@@ -145,12 +298,13 @@ impl Signature {
                         name,
                         ty,
                         keyed,
-                        impl_trait,
+                        impl_trait: impl_trait && function.is_none(),
+                        function,
                     });
                 }
             }
         }
-        for skip in &options.skip {
+        for skip in options.skip.iter().chain(&options.skip_fn) {
             if !names_seen.iter().any(|name| skip == name) {
                 errors.push(
                     skip.span(),

@@ -81,6 +81,24 @@ pub(crate) fn analyze(item: &syn::ItemFn, options: &CacheOptions) -> syn::Result
     }
 }
 
+/// The functions of this crate (and its path dependencies) that are
+/// passed as values somewhere, by the path `type_name` prints, with their
+/// source fingerprints, sorted. Empty when the index cannot tell: then
+/// every call with a function argument runs uncached (with a warning).
+pub(crate) fn function_sources() -> Vec<(String, [u8; 32])> {
+    let Some(site) = macro_site() else {
+        return Vec::new();
+    };
+    funcache_index::fn_values(&site)
+        .map(|table| {
+            table
+                .into_iter()
+                .map(|v| (v.type_path, *v.fingerprint.as_bytes()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Resolves `path` (as written in `memoize!`) from the call site and
 /// analyzes the function it names; also returns its signature.
 pub(crate) fn analyze_path(

@@ -91,10 +91,10 @@ pub struct CachedFn {
 
 /// Forces proc_macro2's fallback implementation while alive, and restores
 /// detection when dropped (also on unwind).
-struct FallbackGuard;
+pub(crate) struct FallbackGuard;
 
 impl FallbackGuard {
-    fn new() -> FallbackGuard {
+    pub(crate) fn new() -> FallbackGuard {
         proc_macro2::fallback::force();
         FallbackGuard
     }
@@ -394,7 +394,7 @@ fn fn_signature(world: &World, key: NodeKey) -> Option<String> {
     Some(closure::signature_text(&sig))
 }
 
-fn attr_segments(attr: &syn::Attribute) -> Vec<String> {
+pub(crate) fn attr_segments(attr: &syn::Attribute) -> Vec<String> {
     path_segments(attr.path())
 }
 
@@ -424,7 +424,10 @@ fn package_targets(
 
 /// Chooses the target being compiled and loads it. Returns the crate and
 /// the id of `site.file` in it, if it is one of its module files.
-fn select_crate(world: &mut World, site: &MacroSite) -> Result<(CrateId, Option<u32>), IndexError> {
+pub(crate) fn select_crate(
+    world: &mut World,
+    site: &MacroSite,
+) -> Result<(CrateId, Option<u32>), IndexError> {
     let manifest_dir = normalize(&site.manifest_dir);
     let (targets, lib_root) = package_targets(world, &manifest_dir)?;
     let candidates = target::candidates(&targets, &site.crate_name, site.bin_name.as_deref());
@@ -459,7 +462,7 @@ fn select_crate(world: &mut World, site: &MacroSite) -> Result<(CrateId, Option<
 }
 
 /// Computes the impl tables of every crate in view of `krate`.
-fn prepare(world: &mut World, krate: CrateId) {
+pub(crate) fn prepare(world: &mut World, krate: CrateId) {
     for c in world.view(krate) {
         if !world.derived.contains_key(&c) {
             let d = Arc::new(world.derive_tables(c));
@@ -526,12 +529,12 @@ fn locate_fn(world: &World, krate: CrateId, file: u32, line: usize, name: &str) 
     best.map(|(_, k)| k)
 }
 
-fn store(world: &mut World, computed: Vec<(NodeKey, Arc<NodeInfo>)>) {
+pub(crate) fn store(world: &mut World, computed: Vec<(NodeKey, Arc<NodeInfo>)>) {
     world.nodes.extend(computed);
 }
 
 /// Runs the closure from `root` and assembles the analysis.
-fn finish(
+pub(crate) fn finish(
     s: &Session,
     root_key: Option<NodeKey>,
     root: &NodeInfo,

@@ -739,3 +739,59 @@ fn nested_names_resolve_innermost_block_first() {
     assert!(!has(&a, "crate::SCALE"), "{:?}", paths(&a));
     assert!(a.unresolved.is_empty(), "{:?}", a.unresolved);
 }
+
+#[test]
+fn functions_passed_as_values_are_tabled_with_their_fingerprint() {
+    // A cached fn taking a function argument keys on which function it is
+    // given and on that function's source (issue 9.2).
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "fn scale() -> u64 { 2 }\npub fn double(x: u64) -> u64 { x * scale() }\npub fn triple(x: u64) -> u64 { x * 3 }\npub fn only_called(x: u64) -> u64 { x }\n\
+             #[funcache::cache]\npub fn apply<F: Fn(u64) -> u64>(f: F, x: u64) -> u64 { f(x) }\n\
+             pub struct Ops;\nimpl Ops { pub fn neg(x: u64) -> u64 { !x } }\n\
+             pub fn run() -> u64 {\n    fn local(x: u64) -> u64 { x + 1 }\n    apply(double, 1) + apply(triple, 2) + apply(Ops::neg, 3) + apply(local, 4) + only_called(5)\n}\n",
+        ),
+    ]);
+    let site = MacroSite {
+        manifest_dir: f.root(),
+        crate_name: "fixture".into(),
+        bin_name: None,
+        file: f.root().join("src/lib.rs"),
+        line: 5,
+    };
+    let table = crate::fn_values(&site).unwrap();
+    let paths: Vec<&str> = table.iter().map(|v| v.type_path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "fixture::Ops::neg",
+            "fixture::double",
+            "fixture::run::local",
+            "fixture::triple"
+        ]
+    );
+    let fingerprint = |table: &[crate::FnValue], path: &str| {
+        table
+            .iter()
+            .find(|v| v.type_path == path)
+            .unwrap()
+            .fingerprint
+    };
+    // Editing what `double` calls changes its entry only.
+    f.edit(
+        "src/lib.rs",
+        "fn scale() -> u64 { 2 }",
+        "fn scale() -> u64 { 4 }",
+    );
+    let edited = crate::fn_values(&site).unwrap();
+    assert_ne!(
+        fingerprint(&table, "fixture::double"),
+        fingerprint(&edited, "fixture::double")
+    );
+    assert_eq!(
+        fingerprint(&table, "fixture::triple"),
+        fingerprint(&edited, "fixture::triple")
+    );
+}

@@ -13,6 +13,7 @@ mod kw {
     syn::custom_keyword!(memory);
     syn::custom_keyword!(version);
     syn::custom_keyword!(skip);
+    syn::custom_keyword!(skip_fn);
     syn::custom_keyword!(cache_errors);
     syn::custom_keyword!(strict);
 }
@@ -27,6 +28,9 @@ pub struct CacheOptions {
     pub version: Option<Spanned<String>>,
     /// `skip(a, b)`: arguments left out of the key.
     pub skip: Vec<Ident>,
+    /// `skip_fn(f)`: function arguments left out of the key, with the
+    /// promise that the result does not depend on which function is passed.
+    pub skip_fn: Vec<Ident>,
     /// `cache_errors`: store `Err` values of a `Result` return too.
     pub cache_errors: Option<Span>,
     /// `strict`: unresolved references are compile errors.
@@ -45,6 +49,14 @@ impl std::fmt::Debug for CacheOptions {
             .field(
                 "skip",
                 &self.skip.iter().map(Ident::to_string).collect::<Vec<_>>(),
+            )
+            .field(
+                "skip_fn",
+                &self
+                    .skip_fn
+                    .iter()
+                    .map(Ident::to_string)
+                    .collect::<Vec<_>>(),
             )
             .field("cache_errors", &self.cache_errors.is_some())
             .field("strict", &self.strict.is_some())
@@ -88,6 +100,14 @@ impl CacheOptions {
             salt.extend_from_slice(name.as_bytes());
             salt.push(0);
         }
+        let mut skipped_fns: Vec<String> = self.skip_fn.iter().map(Ident::to_string).collect();
+        skipped_fns.sort();
+        skipped_fns.dedup();
+        for name in skipped_fns {
+            salt.extend_from_slice(b"skip_fn=");
+            salt.extend_from_slice(name.as_bytes());
+            salt.push(0);
+        }
         salt
     }
 }
@@ -96,6 +116,7 @@ enum Option_ {
     Memory(Span, LitInt),
     Version(Span, Lit),
     Skip(Span, Vec<Ident>),
+    SkipFn(Span, Vec<Ident>),
     CacheErrors(Span),
     Strict(Span),
     Crate(Span, syn::Path),
@@ -112,6 +133,12 @@ impl Parse for Option_ {
             let key: kw::version = input.parse()?;
             input.parse::<Token![=]>()?;
             Ok(Option_::Version(key.span, input.parse()?))
+        } else if lookahead.peek(kw::skip_fn) {
+            let key: kw::skip_fn = input.parse()?;
+            let content;
+            syn::parenthesized!(content in input);
+            let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+            Ok(Option_::SkipFn(key.span, names.into_iter().collect()))
         } else if lookahead.peek(kw::skip) {
             let key: kw::skip = input.parse()?;
             let content;
@@ -201,6 +228,17 @@ impl Parse for CacheOptions {
                             ));
                         }
                         options.skip = names;
+                    }
+                }
+                Option_::SkipFn(span, names) => {
+                    if once("skip_fn", span, &mut push_error) {
+                        if names.is_empty() {
+                            push_error(syn::Error::new(
+                                span,
+                                "`skip_fn(...)` needs at least one argument name",
+                            ));
+                        }
+                        options.skip_fn = names;
                     }
                 }
                 Option_::CacheErrors(span) => {

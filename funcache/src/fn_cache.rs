@@ -444,6 +444,13 @@ impl Call {
         self.key.type_name(name);
     }
 
+    /// Adds a function argument to the key by its identity and source
+    /// (see [`KeyBuilder::function`]).
+    #[inline]
+    pub fn function(&mut self, type_name: &str, sources: &[(&str, [u8; 32])]) {
+        self.key.function(type_name, sources);
+    }
+
     /// Seals the key and applies the switches: whether this call may read
     /// (it may store when [`usable`](Self::usable) is set).
     #[inline]

@@ -136,12 +136,14 @@ impl fmt::Debug for ArgsKey {
 /// Why an argument could not be turned into a key. The call still runs; it
 /// just bypasses the cache.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("argument could not be serialized for the cache key: {0}")]
+#[error("{0}")]
 pub struct KeyError(String);
 
 impl ser::Error for KeyError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        KeyError(msg.to_string())
+        KeyError(format!(
+            "argument could not be serialized for the cache key: {msg}"
+        ))
     }
 }
 
@@ -151,6 +153,7 @@ impl ser::Error for KeyError {
 mod tag {
     pub const ARG: u8 = 0x01;
     pub const TYPE_NAME: u8 = 0x02;
+    pub const FUNCTION: u8 = 0x03;
     pub const BOOL: u8 = 0x10;
     pub const I8: u8 = 0x11;
     pub const I16: u8 = 0x12;
@@ -336,6 +339,34 @@ impl KeyBuilder {
         self.writer.write_str(name);
     }
 
+    /// Adds a function argument by its identity: `type_name` is
+    /// `std::any::type_name` of its type, which names a function item's
+    /// path (`my_crate::steps::double`); `sources` maps such paths
+    /// (generic arguments left out) to the fingerprint of the function's
+    /// source, so that editing it changes the key. A closure, a function
+    /// pointer or a function not in `sources` cannot be told apart from
+    /// another one: the key fails, and the call runs uncached.
+    pub fn function(&mut self, type_name: &str, sources: &[(&str, [u8; 32])]) {
+        if self.error.is_some() {
+            return;
+        }
+        let path = without_generics(type_name);
+        match sources.binary_search_by(|(p, _)| (*p).cmp(path.as_str())) {
+            Ok(found) => {
+                self.writer.sink.write_array([tag::FUNCTION]);
+                self.writer.write_str(type_name);
+                self.writer.sink.write(&sources[found].1);
+            }
+            Err(_) => {
+                self.error = Some(KeyError(format!(
+                    "a function argument of type `{type_name}` cannot be identified (only \
+                     named functions of the crate and its path dependencies can, not closures \
+                     or function pointers), so its results cannot be told apart from another's"
+                )));
+            }
+        }
+    }
+
     /// The finished key, or the first serialization error.
     pub fn finish(mut self) -> Result<ArgsKey, KeyError> {
         self.seal().map_err(KeyError::clone)?;
@@ -366,6 +397,23 @@ impl KeyBuilder {
     pub(crate) fn entry_key(&self) -> &[u8] {
         self.writer.sink.entry_key()
     }
+}
+
+/// A type name without its generic argument lists: `a::f<u8>` → `a::f`.
+/// (A trait method's `<a::S as a::T>::m` becomes `::m`, which names no
+/// function: trait methods are not identified.)
+fn without_generics(type_name: &str) -> String {
+    let mut out = String::with_capacity(type_name.len());
+    let mut depth = 0usize;
+    for c in type_name.chars() {
+        match c {
+            '<' => depth += 1,
+            '>' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The canonical key encoding, as a serde `Serializer` over a [`Sink`].
@@ -1068,6 +1116,31 @@ mod tests {
         assert_eq!(key_of(at_limit.as_str()).as_bytes()[0], KIND_INLINE);
         assert_eq!(key_of(over.as_str()).as_bytes()[0], KIND_DIGEST);
         assert_ne!(key_of(at_limit.as_str()), key_of(over.as_str()));
+    }
+
+    #[test]
+    fn function_arguments_key_by_identity_and_source() {
+        // Named functions passed as arguments (issue 9.2): keyed by their
+        // path and their source's fingerprint; anything else fails the key.
+        let sources = [("app::double", [1; 32]), ("app::triple", [2; 32])];
+        let key = |name: &str, sources: &[(&str, [u8; 32])]| {
+            let mut builder = KeyBuilder::new();
+            builder.arg(&10u64);
+            builder.function(name, sources);
+            builder.finish()
+        };
+        let double = key("app::double", &sources).unwrap();
+        assert_ne!(double, key("app::triple", &sources).unwrap());
+        let edited = [("app::double", [3; 32]), ("app::triple", [2; 32])];
+        assert_ne!(double, key("app::double", &edited).unwrap());
+        assert_ne!(
+            key("app::twice<u8>", &[("app::twice", [4; 32])]).unwrap(),
+            key("app::twice<u16>", &[("app::twice", [4; 32])]).unwrap()
+        );
+        for unknown in ["app::main::{{closure}}", "fn(u64) -> u64", "app::other"] {
+            let error = key(unknown, &sources).unwrap_err();
+            assert!(error.to_string().contains(unknown), "{error}");
+        }
     }
 
     #[test]

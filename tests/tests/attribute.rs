@@ -601,3 +601,88 @@ fn nested_cached_fns_are_told_apart_by_their_enclosing_fn() {
     assert_eq!(english().0, "hello #1");
     assert_eq!(french().0, "bonjour #1");
 }
+
+// Functions as arguments (issue 9.2): a named function is keyed by its
+// identity (and its source, see the scenario test); a closure cannot be
+// identified, so a call with one runs uncached and is never confused with
+// another closure's.
+fn double(x: u64) -> u64 {
+    x * 2
+}
+
+fn triple(x: u64) -> u64 {
+    x * 3
+}
+
+static APPLY_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache]
+fn apply<F: Fn(u64) -> u64>(f: F, x: u64) -> u64 {
+    APPLY_RUNS.fetch_add(1, Ordering::SeqCst);
+    f(x)
+}
+
+static APPLY_IMPL_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache]
+fn apply_impl(f: &impl Fn(u64) -> u64, x: u64) -> u64 {
+    APPLY_IMPL_RUNS.fetch_add(1, Ordering::SeqCst);
+    f(x)
+}
+
+static LOGGED_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache(skip_fn(log))]
+fn logged(x: u64, log: fn(&str)) -> u64 {
+    LOGGED_RUNS.fetch_add(1, Ordering::SeqCst);
+    log("computing");
+    x + 1
+}
+
+#[test]
+fn named_functions_as_arguments_key_by_identity() {
+    setup();
+    assert_eq!(apply(double, 10), 20);
+    assert_eq!(apply(triple, 10), 30);
+    assert_eq!(apply(double, 10), 20);
+    assert_eq!(apply(triple, 10), 30);
+    assert_eq!(APPLY_RUNS.load(Ordering::SeqCst), 2);
+    assert_eq!(apply_impl(&double, 4), 8);
+    assert_eq!(apply_impl(&triple, 4), 12);
+    assert_eq!(apply_impl(&triple, 4), 12);
+    assert_eq!(APPLY_IMPL_RUNS.load(Ordering::SeqCst), 2);
+}
+
+static CLOSURE_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache]
+fn apply_closure(f: impl Fn(u64) -> u64, x: u64) -> u64 {
+    CLOSURE_RUNS.fetch_add(1, Ordering::SeqCst);
+    f(x)
+}
+
+#[test]
+fn closures_as_arguments_run_uncached_never_confused() {
+    setup();
+    // With `skip(f)` these once gave `11, 11` and `20, 20`.
+    assert_eq!(apply_closure(|x| x + 1, 10), 11);
+    assert_eq!(apply_closure(|x| x * 100, 10), 1000);
+    for k in [2, 3] {
+        assert_eq!(apply_closure(move |x| x * k, 10), 10 * k);
+    }
+    assert_eq!(apply_closure(|x| x + 1, 10), 11);
+    assert_eq!(CLOSURE_RUNS.load(Ordering::SeqCst), 5, "every call ran");
+    assert_eq!(apply_closure_cache().info().hits, 0);
+}
+
+#[test]
+fn skip_fn_leaves_a_function_out_of_the_key() {
+    setup();
+    fn quiet(_: &str) {}
+    fn loud(message: &str) {
+        let _ = message.len();
+    }
+    assert_eq!(logged(1, quiet), 2);
+    assert_eq!(logged(1, loud), 2);
+    assert_eq!(LOGGED_RUNS.load(Ordering::SeqCst), 1);
+}

@@ -396,3 +396,66 @@ fn two_checkouts_share_one_cache_directory() {
         );
     }
 }
+
+/// Scopes inside function bodies and functions as arguments, across real
+/// rebuilds: a body-level glob import once hid the paths of its body
+/// (issue 8.1), nested cached fns shared one entry (9.1), a function
+/// argument could not be keyed (9.2), and a set in a struct field missed in
+/// every process (9.5).
+#[test]
+fn fn_body_scopes_and_function_arguments_invalidate_exactly() {
+    let _guard = support::lock();
+    let fixture = Fixture::copy("scopes");
+    let cache = tempfile::tempdir().unwrap();
+    fixture.build();
+
+    let first = fixture.run(cache.path());
+    assert_eq!(
+        first.ran,
+        [
+            "apply:20",
+            "apply:30",
+            "english::greet",
+            "french::greet",
+            "kind_glob",
+            "kind_glob",
+            "tag_count"
+        ]
+    );
+    assert_eq!(first.value("kind_glob"), "3");
+    assert_eq!(first.value("greet"), "hello #1 | bonjour #1");
+    assert_eq!(first.value("apply.double"), "20");
+    assert_eq!(first.value("apply.triple"), "30");
+    assert_eq!(first.value("tag_count"), "30");
+
+    // Another process (another hasher seed for the set): all served.
+    let second = fixture.run(cache.path());
+    assert!(
+        second.ran.is_empty(),
+        "second run executed {:?}",
+        second.ran
+    );
+    assert_eq!(second.stdout, first.stdout);
+
+    // A helper reached only through a body that globs an enum.
+    fixture.edit("src/helpers.rs", "    1\n", "    10\n");
+    fixture.build();
+    let helper = fixture.run(cache.path());
+    assert_eq!(helper.ran, ["kind_glob", "kind_glob"]);
+    assert_eq!(helper.value("kind_glob"), "12");
+
+    // The function passed as an argument: only calls made with it rerun.
+    fixture.edit("src/ops.rs", "x * 2", "x * 2 + 1");
+    fixture.build();
+    let double = fixture.run(cache.path());
+    assert_eq!(double.ran, ["apply:21"]);
+    assert_eq!(double.value("apply.double"), "21");
+    assert_eq!(double.value("apply.triple"), "30");
+
+    // The nested sibling a nested cached fn calls.
+    fixture.edit("src/main.rs", "\"hello\"", "\"hi\"");
+    fixture.build();
+    let word = fixture.run(cache.path());
+    assert_eq!(word.ran, ["english::greet"]);
+    assert_eq!(word.value("greet"), "hi #1 | bonjour #1");
+}
