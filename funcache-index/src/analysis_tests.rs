@@ -656,7 +656,8 @@ fn use_in_a_body_hides_no_path() {
             "pub enum Kind { A, B }\nmod helpers { pub fn one() -> u32 { 1 } pub fn two() -> u32 { 2 } pub fn three() -> u32 { 3 } pub mod deep { pub fn four() -> u32 { 4 } } }\n\
              #[funcache::cache]\npub fn kind_glob(a: bool) -> u32 {\n    use crate::Kind::*;\n    let k = if a { A } else { B };\n    match k { A => helpers::one(), B => crate::helpers::two() }\n}\n\
              #[funcache::cache]\npub fn kinds(a: bool) -> u32 {\n    use crate::helpers::{three as third, deep::{self, *}};\n    use crate::Kind::{A as First};\n    if a { let _ = First; third() } else { deep::four() + four() }\n}\n\
-             #[funcache::cache]\npub fn broken() -> u32 {\n    use crate::gone::*;\n    use crate::helpers::missing;\n    missing() + vanished()\n}\n",
+             #[funcache::cache]\npub fn broken() -> u32 {\n    use crate::gone::*;\n    use crate::helpers::missing;\n    missing() + vanished()\n}\n\
+             #[funcache::cache]\npub fn local_enum() -> u32 {\n    enum E { X, Y }\n    use E::*;\n    use E::Y as Why;\n    match X { X => helpers::one(), Why => 0 }\n}\n",
         ),
     ]);
     let a = f.analyze("src/lib.rs", "kind_glob");
@@ -675,6 +676,11 @@ fn use_in_a_body_hides_no_path() {
         assert!(has(&b, p), "{p} missing from {:?}", paths(&b));
     }
     assert!(b.unresolved.is_empty(), "{:?}", b.unresolved);
+
+    // A glob of an enum declared in the body itself.
+    let d = f.analyze("src/lib.rs", "local_enum");
+    assert!(has(&d, "crate::helpers::one"), "{:?}", paths(&d));
+    assert!(d.unresolved.is_empty(), "{:?}", d.unresolved);
 
     // Nothing silently vanishes: what a body's `use` cannot resolve is
     // reported.

@@ -40,6 +40,8 @@ struct Scope {
     locals: HashMap<String, Ty>,
     uses: Vec<UseEntry>,
     items: HashSet<String>,
+    /// Variants of the enums among `items`, for `use Local::*;`.
+    variants: HashMap<String, Vec<String>>,
     /// The block invokes a non-std macro in statement position (e.g.
     /// `bitflags! { struct Flags .. }`): it may define names the index
     /// cannot see, so missing names are not reported, as at module level.
@@ -149,6 +151,10 @@ impl<'a, 'w> Walker<'a, 'w> {
             let mut found = Vec::new();
             for u in scope.uses.iter().filter(|u| !u.glob) {
                 if u.name.as_deref() == Some(first.as_str()) {
+                    // `use Local::A;` of an item declared in the text.
+                    if u.path.first().is_some_and(|p| self.is_local_item(p)) {
+                        return InText::Item;
+                    }
                     let mut p = u.path.clone();
                     p.extend_from_slice(rest);
                     found.extend(self.s.world.resolve_from(self.cx.module, self.within, &p));
@@ -166,6 +172,16 @@ impl<'a, 'w> Walker<'a, 'w> {
                 return InText::Bound(Vec::new());
             }
             for u in scope.uses.iter().filter(|u| u.glob) {
+                // `use Local::*;` of an enum declared in the text.
+                if let [local] = u.path.as_slice()
+                    && self
+                        .scopes
+                        .iter()
+                        .filter_map(|s| s.variants.get(local))
+                        .any(|variants| variants.contains(first))
+                {
+                    return InText::Item;
+                }
                 for target in self
                     .s
                     .world
@@ -718,6 +734,10 @@ impl<'a, 'w> Walker<'a, 'w> {
                         if let Some(name) = item_name(other)
                             && let Some(scope) = self.scopes.last_mut()
                         {
+                            if let syn::Item::Enum(e) = other {
+                                let variants = e.variants.iter().map(|v| v.ident.to_string());
+                                scope.variants.insert(name.clone(), variants.collect());
+                            }
                             scope.items.insert(name);
                         }
                     }
