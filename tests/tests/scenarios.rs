@@ -413,6 +413,8 @@ fn fn_body_scopes_and_function_arguments_invalidate_exactly() {
     assert_eq!(
         first.ran,
         [
+            "apply:1000",
+            "apply:11",
             "apply:20",
             "apply:30",
             "english::greet",
@@ -428,27 +430,35 @@ fn fn_body_scopes_and_function_arguments_invalidate_exactly() {
     assert_eq!(first.value("apply.triple"), "30");
     assert_eq!(first.value("tag_count"), "30");
 
-    // Another process (another hasher seed for the set): all served.
-    let second = fixture.run(cache.path());
-    assert!(
-        second.ran.is_empty(),
-        "second run executed {:?}",
-        second.ran
+    assert_eq!(first.value("apply.closures"), "11 1000");
+    assert_eq!(
+        first.stderr.matches("runs uncached").count(),
+        1,
+        "one warning for the closures:\n{}",
+        first.stderr
     );
+
+    // Another process (another hasher seed for the set): all served but
+    // the closures, which are never confused with each other.
+    let second = fixture.run(cache.path());
+    assert_eq!(second.ran, ["apply:1000", "apply:11"]);
     assert_eq!(second.stdout, first.stdout);
 
     // A helper reached only through a body that globs an enum.
     fixture.edit("src/helpers.rs", "    1\n", "    10\n");
     fixture.build();
     let helper = fixture.run(cache.path());
-    assert_eq!(helper.ran, ["kind_glob", "kind_glob"]);
+    assert_eq!(
+        helper.ran,
+        ["apply:1000", "apply:11", "kind_glob", "kind_glob"]
+    );
     assert_eq!(helper.value("kind_glob"), "12");
 
     // The function passed as an argument: only calls made with it rerun.
-    fixture.edit("src/ops.rs", "x * 2", "x * 2 + 1");
+    fixture.edit("src/math.rs", "x * 2", "x * 2 + 1");
     fixture.build();
     let double = fixture.run(cache.path());
-    assert_eq!(double.ran, ["apply:21"]);
+    assert_eq!(double.ran, ["apply:1000", "apply:11", "apply:21"]);
     assert_eq!(double.value("apply.double"), "21");
     assert_eq!(double.value("apply.triple"), "30");
 
@@ -456,6 +466,6 @@ fn fn_body_scopes_and_function_arguments_invalidate_exactly() {
     fixture.edit("src/main.rs", "\"hello\"", "\"hi\"");
     fixture.build();
     let word = fixture.run(cache.path());
-    assert_eq!(word.ran, ["english::greet"]);
+    assert_eq!(word.ran, ["apply:1000", "apply:11", "english::greet"]);
     assert_eq!(word.value("greet"), "hi #1 | bonjour #1");
 }
