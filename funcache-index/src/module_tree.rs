@@ -152,8 +152,8 @@ pub(crate) struct CrateIndex {
     pub items: Vec<IndexedItem>,
     /// `macro_rules!` definitions by name, anywhere in the crate.
     pub macros: HashMap<String, Vec<ItemId>>,
-    /// Items written in blocks, not bound in any module.
-    pub nested: Vec<ItemId>,
+    /// Items written in blocks, not bound in any module, by file.
+    pub nested: HashMap<FileId, Vec<ItemId>>,
 }
 
 /// How a module file's own children directory follows from its path.
@@ -176,7 +176,7 @@ impl CrateIndex {
             modules: Vec::new(),
             items: Vec::new(),
             macros: HashMap::new(),
-            nested: Vec::new(),
+            nested: HashMap::new(),
         };
         let file = load(root)?;
         let dir = root.parent().unwrap_or(Path::new("")).to_owned();
@@ -203,7 +203,7 @@ impl CrateIndex {
                 if matches!(n.item.kind, ItemKind::MacroRules) {
                     self.macros.entry(n.item.name.clone()).or_default().push(id);
                 }
-                self.nested.push(id);
+                self.nested.entry(file).or_default().push(id);
                 self.items.push(IndexedItem {
                     item: n.item.clone(),
                     module,

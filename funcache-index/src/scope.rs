@@ -476,11 +476,10 @@ impl World {
         let module = self.module_of(within);
         // Blocks around `at`, innermost (shortest) first; the item's own
         // block is one of them.
-        let mut blocks: Vec<crate::shallow::Range> = index
-            .nested
+        let in_file = index.nested.get(&it.file).map_or(&[][..], Vec::as_slice);
+        let mut blocks: Vec<crate::shallow::Range> = in_file
             .iter()
             .map(|&id| &index.items[id as usize])
-            .filter(|n| n.file == it.file)
             .filter_map(|n| n.nested.as_ref().map(|s| s.block))
             .filter(|b| b.0 <= at && at < b.1)
             .collect();
@@ -489,10 +488,10 @@ impl World {
         blocks.dedup();
         for block in blocks {
             let in_block = || {
-                index.nested.iter().filter_map(move |&id| {
+                in_file.iter().filter_map(move |&id| {
                     let n = &index.items[id as usize];
                     let s = n.nested.as_ref()?;
-                    (n.file == it.file && s.block == block).then_some((
+                    (s.block == block).then_some((
                         ItemRef {
                             krate: within.krate,
                             item: id,
