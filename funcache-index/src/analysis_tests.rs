@@ -754,10 +754,10 @@ fn functions_passed_as_values_are_tabled_with_their_fingerprint() {
         ("Cargo.toml", MANIFEST),
         (
             "src/lib.rs",
-            "fn scale() -> u64 { 2 }\npub fn double(x: u64) -> u64 { x * scale() }\npub fn triple(x: u64) -> u64 { x * 3 }\npub fn only_called(x: u64) -> u64 { x }\n\
+            "fn scale() -> u64 { 2 }\npub fn double(x: u64) -> u64 { x * scale() }\npub fn triple(x: u64) -> u64 { x * 3 }\npub fn only_called(x: u64) -> u64 { x }\npub fn twice<T: Copy>(x: T) -> T { x }\n\
              #[funcache::cache]\npub fn apply<F: Fn(u64) -> u64>(f: F, x: u64) -> u64 { f(x) }\n\
              pub struct Ops;\nimpl Ops { pub fn neg(x: u64) -> u64 { !x } }\n\
-             pub fn run() -> u64 {\n    fn local(x: u64) -> u64 { x + 1 }\n    apply(double, 1) + apply(triple, 2) + apply(Ops::neg, 3) + apply(local, 4) + only_called(5)\n}\n",
+             pub fn run() -> u64 {\n    fn local(x: u64) -> u64 { x + 1 }\n    apply(double, 1) + apply(triple, 2) + apply(Ops::neg, 3) + apply(local, 4) + only_called(5) + apply(twice::<u64>, 6)\n}\n",
         ),
     ]);
     let site = MacroSite {
@@ -775,7 +775,8 @@ fn functions_passed_as_values_are_tabled_with_their_fingerprint() {
             "fixture::Ops::neg",
             "fixture::double",
             "fixture::run::local",
-            "fixture::triple"
+            "fixture::triple",
+            "fixture::twice"
         ]
     );
     let fingerprint = |table: &[crate::FnValue], path: &str| {

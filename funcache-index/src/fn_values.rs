@@ -128,7 +128,11 @@ fn passed_as_values(world: &World, krate: CrateId) -> Vec<NodeKey> {
             let Some((name, _)) = by_name.get_key_value(t.text(i)) else {
                 continue;
             };
-            let called = t.is_open(i + 1, b'(') || t.is_punct(i + 1, b'!') || t.is_path_sep(i + 1);
+            // `twice::<u8>` may be a value; `module::f` is not `module`.
+            let turbofish = t.is_path_sep(i + 1) && t.is_punct(i + 3, b'<');
+            let called = t.is_open(i + 1, b'(')
+                || t.is_punct(i + 1, b'!')
+                || (t.is_path_sep(i + 1) && !turbofish);
             let declared = i > 0 && (t.is_ident(i - 1, "fn") || t.is_punct(i - 1, b'.'));
             if !called && !declared {
                 used.insert(name);

@@ -614,6 +614,10 @@ fn triple(x: u64) -> u64 {
     x * 3
 }
 
+fn plus<const N: u64>(x: u64) -> u64 {
+    x + N
+}
+
 static APPLY_RUNS: AtomicUsize = AtomicUsize::new(0);
 
 #[funcache::cache]
@@ -647,6 +651,11 @@ fn named_functions_as_arguments_key_by_identity() {
     assert_eq!(apply(double, 10), 20);
     assert_eq!(apply(triple, 10), 30);
     assert_eq!(APPLY_RUNS.load(Ordering::SeqCst), 2);
+    // Instantiations of one generic function are told apart.
+    assert_eq!(apply(plus::<1>, 10), 11);
+    assert_eq!(apply(plus::<2>, 10), 12);
+    assert_eq!(apply(plus::<1>, 10), 11);
+    assert_eq!(APPLY_RUNS.load(Ordering::SeqCst), 4);
     assert_eq!(apply_impl(&double, 4), 8);
     assert_eq!(apply_impl(&triple, 4), 12);
     assert_eq!(apply_impl(&triple, 4), 12);
