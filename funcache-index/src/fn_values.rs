@@ -58,9 +58,24 @@ pub fn fn_values(site: &MacroSite) -> Result<Vec<FnValue>, IndexError> {
             store(&mut world, computed);
         }
     }
-    out.sort_by(|a, b| a.type_path.cmp(&b.type_path));
-    out.dedup_by(|a, b| a.type_path == b.type_path);
-    Ok(out)
+    // One path can name several functions (`#[cfg]` alternatives, a name
+    // bound in two blocks of one function): the entry covers all of them.
+    out.sort_by(|a, b| {
+        (&a.type_path, a.fingerprint.as_bytes()).cmp(&(&b.type_path, b.fingerprint.as_bytes()))
+    });
+    let mut merged: Vec<FnValue> = Vec::with_capacity(out.len());
+    for value in out {
+        match merged.last_mut() {
+            Some(last) if last.type_path == value.type_path => {
+                let mut hasher = blake3::Hasher::new();
+                hasher.update(last.fingerprint.as_bytes());
+                hasher.update(value.fingerprint.as_bytes());
+                last.fingerprint = hasher.finalize().into();
+            }
+            _ => merged.push(value),
+        }
+    }
+    Ok(merged)
 }
 
 /// `crate_name::path`, as `type_name` prints it: raw identifiers without
