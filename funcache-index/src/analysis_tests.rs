@@ -657,6 +657,7 @@ fn use_in_a_body_hides_no_path() {
              #[funcache::cache]\npub fn kind_glob(a: bool) -> u32 {\n    use crate::Kind::*;\n    let k = if a { A } else { B };\n    match k { A => helpers::one(), B => crate::helpers::two() }\n}\n\
              #[funcache::cache]\npub fn kinds(a: bool) -> u32 {\n    use crate::helpers::{three as third, deep::{self, *}};\n    use crate::Kind::{A as First};\n    if a { let _ = First; third() } else { deep::four() + four() }\n}\n\
              #[funcache::cache]\npub fn broken() -> u32 {\n    use crate::gone::*;\n    use crate::helpers::missing;\n    missing() + vanished()\n}\n\
+             #[funcache::cache]\npub fn foreign_globs() -> u32 {\n    use std::collections::*;\n    use funcache::*;\n    let m: HashMap<u32, u32> = HashMap::new();\n    m.len() as u32 + helpers::one() + crate::helpers::two()\n}\n\
              #[funcache::cache]\npub fn local_enum() -> u32 {\n    enum E { X, Y }\n    use E::*;\n    use E::Y as Why;\n    match X { X => helpers::one(), Why => 0 }\n}\n",
         ),
     ]);
@@ -676,6 +677,13 @@ fn use_in_a_body_hides_no_path() {
         assert!(has(&b, p), "{p} missing from {:?}", paths(&b));
     }
     assert!(b.unresolved.is_empty(), "{:?}", b.unresolved);
+
+    // Globs of std and external crates provide unknown names, which never
+    // hide the names of the crate.
+    let e = f.analyze("src/lib.rs", "foreign_globs");
+    assert!(has(&e, "crate::helpers::one"), "{:?}", paths(&e));
+    assert!(has(&e, "crate::helpers::two"), "{:?}", paths(&e));
+    assert!(e.unresolved.is_empty(), "{:?}", e.unresolved);
 
     // A glob of an enum declared in the body itself.
     let d = f.analyze("src/lib.rs", "local_enum");

@@ -71,6 +71,10 @@ enum InText {
     Item,
     /// Bound by a `use` in the text, to these (empty: to nothing).
     Bound(Vec<Binding>),
+    /// Possibly provided by a glob of an external crate or std (`use
+    /// serde::*;`), whose names the index does not know: these, if
+    /// nothing else binds it.
+    Maybe(Vec<Binding>),
     /// Not bound in the text.
     Free,
 }
@@ -144,6 +148,7 @@ impl<'a, 'w> Walker<'a, 'w> {
         };
         let rest = &segs[1..];
         let mut seen = HashSet::new();
+        let mut maybe = Vec::new();
         for scope in self.scopes.iter().rev() {
             if scope.items.contains(first) {
                 return InText::Item;
@@ -187,14 +192,23 @@ impl<'a, 'w> Walker<'a, 'w> {
                     .world
                     .resolve_from(self.cx.module, self.within, &u.path)
                 {
-                    found.extend(self.s.world.glob_provides(target, first, &mut seen));
+                    match target {
+                        Binding::External(_) | Binding::Std => maybe.push(target),
+                        target => {
+                            found.extend(self.s.world.glob_provides(target, first, &mut seen))
+                        }
+                    }
                 }
             }
             if !found.is_empty() {
                 return InText::Bound(self.s.world.follow(found, rest, &mut seen));
             }
         }
-        InText::Free
+        if maybe.is_empty() {
+            InText::Free
+        } else {
+            InText::Maybe(self.s.world.follow(maybe, rest, &mut seen))
+        }
     }
 
     /// Bindings of a path: through the walked text's blocks, then the
@@ -204,6 +218,10 @@ impl<'a, 'w> Walker<'a, 'w> {
         match self.in_text(segs) {
             InText::Item => None,
             InText::Bound(found) => Some(found),
+            InText::Maybe(maybe) => {
+                let found = self.s.world.resolve_from(self.cx.module, self.within, segs);
+                Some(if found.is_empty() { maybe } else { found })
+            }
             InText::Free => Some(self.s.world.resolve_from(self.cx.module, self.within, segs)),
         }
     }

@@ -444,28 +444,36 @@ impl World {
         segs: &[String],
     ) -> Vec<Binding> {
         let mut seen = HashSet::new();
+        let mut maybe = Vec::new();
         if let (Some(item), Some(first)) = (within, segs.first())
             && !matches!(
                 first.as_str(),
                 "crate" | "$crate" | "self" | "super" | "::" | "Self"
             )
         {
-            let found = self.lookup_enclosing(item, first, &mut seen);
+            let found = self.lookup_enclosing(item, first, &mut seen, &mut maybe);
             if !found.is_empty() {
                 return self.follow(found, &segs[1..], &mut seen);
             }
         }
-        self.resolve_segments(m, segs, &mut seen)
+        let found = self.resolve_segments(m, segs, &mut seen);
+        if found.is_empty() && !maybe.is_empty() {
+            return self.follow(maybe, &segs[1..], &mut seen);
+        }
+        found
     }
 
     /// `name` as bound by the blocks that item `within` is written in:
     /// the innermost block binding it wins; in a block, its items and
     /// named `use`s before its glob imports. Empty when no block binds it.
+    /// Globs of external crates and std, whose names are unknown, add to
+    /// `maybe`: what the name is if nothing else binds it.
     pub fn lookup_enclosing(
         &self,
         within: ItemRef,
         name: &str,
         seen: &mut HashSet<(ModRef, String)>,
+        maybe: &mut Vec<Binding>,
     ) -> Vec<Binding> {
         let index = &self.crates[within.krate as usize].index;
         let it = self.item(within);
@@ -522,6 +530,10 @@ impl World {
                     if let ItemKind::Use(entries) = &n.item.kind {
                         for e in entries.iter().filter(|e| e.glob) {
                             for target in self.resolve_from_seen(module, r, &e.path, seen) {
+                                if matches!(target, Binding::External(_) | Binding::Std) {
+                                    push_unique(maybe, target);
+                                    continue;
+                                }
                                 for b in self.glob_provides(target, name, seen) {
                                     push_unique(&mut out, b);
                                 }
@@ -560,11 +572,17 @@ impl World {
         if !matches!(first.as_str(), "crate" | "$crate" | "self" | "super" | "::")
             && seen.insert(guard.clone())
         {
-            let found = self.lookup_enclosing(use_item, first, seen);
+            let mut maybe = Vec::new();
+            let found = self.lookup_enclosing(use_item, first, seen, &mut maybe);
             seen.remove(&guard);
             if !found.is_empty() {
                 return self.follow(found, &segs[1..], seen);
             }
+            let found = self.resolve_segments(m, segs, seen);
+            if found.is_empty() && !maybe.is_empty() {
+                return self.follow(maybe, &segs[1..], seen);
+            }
+            return found;
         }
         self.resolve_segments(m, segs, seen)
     }
