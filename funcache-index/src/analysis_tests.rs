@@ -810,3 +810,29 @@ fn functions_passed_as_values_are_tabled_with_their_fingerprint() {
         fingerprint(&edited, "fixture::triple")
     );
 }
+
+#[test]
+fn functions_written_by_macros_are_told_apart_by_where_they_are() {
+    // A cached fn the index cannot locate (a macro wrote it) has no known
+    // enclosing fn: two with the same tokens in two fns must not share a
+    // fingerprint.
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "macro_rules! make { () => { #[funcache::cache] fn made() -> u32 { 1 } }; }\npub fn a() -> u32 {\n    make!();\n    made()\n}\npub fn b() -> u32 {\n    make!();\n    made()\n}\n",
+        ),
+    ]);
+    let at = |line: usize| {
+        let site = MacroSite {
+            manifest_dir: f.root(),
+            crate_name: "fixture".into(),
+            bin_name: None,
+            file: f.root().join("src/lib.rs"),
+            line,
+        };
+        analyze_cached_fn(&site, "fn made() -> u32 { 1 }", b"").unwrap()
+    };
+    assert_ne!(at(3).fingerprint, at(7).fingerprint);
+    assert_eq!(at(3).fingerprint, at(3).fingerprint);
+}
