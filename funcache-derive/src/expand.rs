@@ -206,6 +206,14 @@ impl<'a> Expansion<'a> {
                 const __FUNCACHE_FNS: &[(&str, [u8; 32])] = &[#(#entries),*];
             });
         }
+        for arg in self.signature.args.iter().filter(|arg| arg.skipped) {
+            // A skipped function its type did not reveal (an alias, a
+            // trait bound) must not share results: checked at run time.
+            let name = &arg.name;
+            statements.extend(quote! {
+                __funcache_call.skipped(::core::any::type_name_of_val(&#name));
+            });
+        }
         for arg in self.signature.args.iter().filter(|arg| arg.keyed) {
             let name = &arg.name;
             if let Some(type_name) = &arg.function {

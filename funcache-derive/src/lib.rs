@@ -142,7 +142,10 @@ use proc_macro::TokenStream;
 /// `skip` of a function argument is refused: which function is passed
 /// usually decides the result, and skipping it would serve the result
 /// computed with one function for another. See
-/// [Function arguments](#function-arguments) and `skip_fn`.
+/// [Function arguments](#function-arguments) and `skip_fn`. When the
+/// signature does not show that an argument is a function (`type Op =
+/// fn(u64) -> u64`) and a function pointer, closure or `dyn Fn` is passed,
+/// the call runs uncached, with one warning.
 ///
 /// ## `skip_fn(arg, ...)`
 ///

@@ -21,6 +21,9 @@ pub(crate) struct Arg {
     /// A keyed function argument: an expression giving the type name of
     /// the function passed, which keys it by identity and source.
     pub function: Option<TokenStream>,
+    /// Left out by `skip` (not `skip_fn`): checked at run time not to be
+    /// a function its type did not reveal (`type Op = fn(u64) -> u64`).
+    pub skipped: bool,
 }
 
 /// What a parameter's type says about it being a function.
@@ -300,6 +303,7 @@ impl Signature {
                         keyed,
                         impl_trait: impl_trait && function.is_none(),
                         function,
+                        skipped: !keyed && !is_skipped_fn,
                     });
                 }
             }

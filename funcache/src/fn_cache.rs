@@ -444,6 +444,13 @@ impl Call {
         self.key.type_name(name);
     }
 
+    /// Checks an argument left out of the key (see
+    /// [`KeyBuilder::skipped`]).
+    #[inline]
+    pub fn skipped(&mut self, type_name: &str) {
+        self.key.skipped(type_name);
+    }
+
     /// Adds a function argument to the key by its identity and source
     /// (see [`KeyBuilder::function`]).
     #[inline]

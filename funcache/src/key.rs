@@ -367,6 +367,27 @@ impl KeyBuilder {
         }
     }
 
+    /// Checks an argument left out of the key with `skip`: when its type
+    /// turns out to be a function (a closure, a function pointer, a `dyn
+    /// Fn`), leaving it out would serve one function's result for another,
+    /// so the key fails and the call runs uncached. (`skip_fn` is how a
+    /// caller says the function does not matter.)
+    pub fn skipped(&mut self, type_name: &str) {
+        if self.error.is_some() {
+            return;
+        }
+        if type_name.contains("fn(")
+            || type_name.contains("{{closure}}")
+            || type_name.contains("dyn core::ops::function::Fn")
+        {
+            self.error = Some(KeyError(format!(
+                "a skipped argument is a function (`{type_name}`): results computed with \
+                 different functions would be shared; use `skip_fn` if the result does not \
+                 depend on which function is passed"
+            )));
+        }
+    }
+
     /// The finished key, or the first serialization error.
     pub fn finish(mut self) -> Result<ArgsKey, KeyError> {
         self.seal().map_err(KeyError::clone)?;
@@ -1141,6 +1162,24 @@ mod tests {
             let error = key(unknown, &sources).unwrap_err();
             assert!(error.to_string().contains(unknown), "{error}");
         }
+    }
+
+    #[test]
+    fn skipped_functions_fail_the_key() {
+        for function in [
+            "fn(u64) -> u64",
+            "&dyn core::ops::function::Fn(u64) -> u64",
+            "alloc::boxed::Box<dyn core::ops::function::FnMut()>",
+            "app::main::{{closure}}",
+        ] {
+            let mut builder = KeyBuilder::new();
+            builder.skipped(function);
+            assert!(builder.finish().is_err(), "{function}");
+        }
+        let mut builder = KeyBuilder::new();
+        builder.skipped("&mut app::Progress");
+        builder.skipped("app::Connection");
+        assert!(builder.finish().is_ok());
     }
 
     #[test]

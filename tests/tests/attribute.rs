@@ -695,3 +695,23 @@ fn skip_fn_leaves_a_function_out_of_the_key() {
     assert_eq!(logged(1, loud), 2);
     assert_eq!(LOGGED_RUNS.load(Ordering::SeqCst), 1);
 }
+
+// A function its type does not reveal (an alias), skipped: never shared.
+type Op = fn(u64) -> u64;
+
+static OP_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache(skip(op))]
+fn apply_op(op: Op, x: u64) -> u64 {
+    OP_RUNS.fetch_add(1, Ordering::SeqCst);
+    op(x)
+}
+
+#[test]
+fn skipped_functions_behind_aliases_run_uncached() {
+    setup();
+    assert_eq!(apply_op(double, 10), 20);
+    assert_eq!(apply_op(triple, 10), 30);
+    assert_eq!(OP_RUNS.load(Ordering::SeqCst), 2);
+    assert_eq!(apply_op_cache().info().hits, 0);
+}
