@@ -836,3 +836,26 @@ fn functions_written_by_macros_are_told_apart_by_where_they_are() {
     assert_ne!(at(3).fingerprint, at(7).fingerprint);
     assert_eq!(at(3).fingerprint, at(3).fingerprint);
 }
+
+#[test]
+fn nested_types_shadow_module_types_in_signatures() {
+    // `l: &Local` in a nested fn names the block's `Local`, not the
+    // module's: its methods are the block's impl's.
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "pub struct Local;\nimpl Local { pub fn val(&self) -> u32 { 0 } }\n\
+             pub fn outer() -> u32 {\n    struct Local;\n    impl Local { fn val(&self) -> u32 { 1 } }\n    #[funcache::cache]\n    fn inner(n: u32) -> u32 { read(&Local) + n }\n    fn read(l: &Local) -> u32 { l.val() }\n    inner(1)\n}\n",
+        ),
+    ]);
+    let a = f.analyze("src/lib.rs", "inner");
+    for p in [
+        "crate::outer::read",
+        "crate::outer::Local",
+        "crate::outer::Local::val",
+    ] {
+        assert!(has(&a, p), "{p} missing from {:?}", paths(&a));
+    }
+    assert!(!has(&a, "crate::Local::val"), "{:?}", paths(&a));
+}

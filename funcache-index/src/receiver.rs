@@ -95,6 +95,8 @@ impl Ty {
 #[derive(Clone, Debug)]
 pub(crate) struct TyCx {
     pub module: ModRef,
+    /// The nested item the code is in: its blocks' names come first.
+    pub within: Option<ItemRef>,
     pub self_ty: Option<Ty>,
     pub generics: Vec<(String, Vec<ItemRef>)>,
 }
@@ -104,6 +106,7 @@ impl TyCx {
     pub fn plain(module: ModRef) -> TyCx {
         TyCx {
             module,
+            within: None,
             self_ty: None,
             generics: Vec::new(),
         }
@@ -194,7 +197,10 @@ impl<'w> Session<'w> {
         let mut out = Vec::new();
         for bound in bounds {
             if let syn::TypeParamBound::Trait(t) = bound {
-                for b in self.world.resolve(cx.module, &path_segments(&t.path)) {
+                for b in self
+                    .world
+                    .resolve_from(cx.module, cx.within, &path_segments(&t.path))
+                {
                     if let Binding::Item(i) = b
                         && matches!(self.world.item(i).item.kind, ItemKind::Trait { .. })
                     {
@@ -250,7 +256,7 @@ impl<'w> Session<'w> {
         if segs.first().is_some_and(|s| s == "Self") {
             return Ty::Unknown;
         }
-        let bindings = self.world.resolve(cx.module, &segs);
+        let bindings = self.world.resolve_from(cx.module, cx.within, &segs);
         for b in &bindings {
             if let Binding::Item(i) = b {
                 match self.world.item(*i).item.kind {
@@ -259,7 +265,11 @@ impl<'w> Session<'w> {
                         return Ty::Named(TypeKey::Local(*i), args);
                     }
                     ItemKind::TypeAlias => {
-                        if let Some(key) = self.world.type_keys(cx.module, &segs).into_iter().next()
+                        if let Some(key) = self
+                            .world
+                            .type_keys_from(cx.module, cx.within, &segs)
+                            .into_iter()
+                            .next()
                         {
                             return Ty::Named(key, args);
                         }
@@ -451,6 +461,7 @@ impl<'w> Session<'w> {
         let file = &world.crates[key.item.krate as usize].index.files[it.file as usize];
         let module = world.module_of(key.item);
         let mut cx = TyCx::plain(module);
+        cx.within = it.nested.as_ref().map(|_| key.item);
         let parts = match (&it.item.kind, key.assoc) {
             (ItemKind::Fn(parts), NodeKey::WHOLE) => parts,
             (ItemKind::Impl(imp), i) if i != NodeKey::WHOLE => {

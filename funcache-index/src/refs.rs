@@ -97,6 +97,7 @@ impl<'a, 'w> Walker<'a, 'w> {
     /// names it does not bind resolve through the blocks around it.
     pub fn set_within(&mut self, item: ItemRef) {
         self.within = Some(item);
+        self.cx.within = Some(item);
     }
 
     fn location(&self, span: Span) -> String {
