@@ -58,9 +58,6 @@ pub(crate) struct Walker<'a, 'w> {
     /// Inside the arguments of a macro that is not std's: its input may
     /// not be code, so unresolved names there are not reported.
     quiet: usize,
-    /// The indexed item whose text is walked: names not bound in the text
-    /// itself resolve through the blocks around it (for nested items).
-    within: Option<ItemRef>,
     pub out: Out,
 }
 
@@ -88,7 +85,6 @@ impl<'a, 'w> Walker<'a, 'w> {
             scopes: vec![Scope::default()],
             loc,
             quiet: 0,
-            within: None,
             out: Out::default(),
         }
     }
@@ -96,7 +92,6 @@ impl<'a, 'w> Walker<'a, 'w> {
     /// Declares that the walked text is the indexed item `item`, so that
     /// names it does not bind resolve through the blocks around it.
     pub fn set_within(&mut self, item: ItemRef) {
-        self.within = Some(item);
         self.cx.within = Some(item);
     }
 
@@ -163,7 +158,11 @@ impl<'a, 'w> Walker<'a, 'w> {
                     }
                     let mut p = u.path.clone();
                     p.extend_from_slice(rest);
-                    found.extend(self.s.world.resolve_from(self.cx.module, self.within, &p));
+                    found.extend(
+                        self.s
+                            .world
+                            .resolve_from(self.cx.module, self.cx.within, &p),
+                    );
                 }
             }
             if !found.is_empty() {
@@ -191,7 +190,7 @@ impl<'a, 'w> Walker<'a, 'w> {
                 for target in self
                     .s
                     .world
-                    .resolve_from(self.cx.module, self.within, &u.path)
+                    .resolve_from(self.cx.module, self.cx.within, &u.path)
                 {
                     match target {
                         Binding::External(_) | Binding::Std => maybe.push(target),
@@ -220,10 +219,17 @@ impl<'a, 'w> Walker<'a, 'w> {
             InText::Item => None,
             InText::Bound(found) => Some(found),
             InText::Maybe(maybe) => {
-                let found = self.s.world.resolve_from(self.cx.module, self.within, segs);
+                let found = self
+                    .s
+                    .world
+                    .resolve_from(self.cx.module, self.cx.within, segs);
                 Some(if found.is_empty() { maybe } else { found })
             }
-            InText::Free => Some(self.s.world.resolve_from(self.cx.module, self.within, segs)),
+            InText::Free => Some(
+                self.s
+                    .world
+                    .resolve_from(self.cx.module, self.cx.within, segs),
+            ),
         }
     }
 
