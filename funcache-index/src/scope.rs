@@ -1,6 +1,7 @@
 //! Name resolution over the module tree: `use` maps (renames, globs, nested
 //! groups, `self`/`super`/`crate`), the extern prelude (dependencies by the
-//! name code uses) and the std prelude.
+//! name code uses) and the std prelude; and, for items written in function
+//! bodies, the blocks around them first ([`World::resolve_from`]).
 //!
 //! Namespaces are not separated: a name bound as both a module and a
 //! function resolves to both. That can only over-include.
