@@ -714,6 +714,66 @@ mod tests {
     }
 
     #[test]
+    fn nested_items_resolve_through_their_blocks_innermost_first() {
+        let (_dir, world, id) = world_for(&[
+            ("Cargo.toml", MANIFEST),
+            (
+                "src/lib.rs",
+                "fn word() {} enum Kind { A } mod m { pub fn deep() {} }\n\
+                 fn outer() {\n    fn word() {}\n    use crate::Kind::*;\n    use crate::m::deep as d;\n    use rx::*;\n    {\n        fn word() {}\n        fn inner() {}\n    }\n    fn sibling() {}\n}\n",
+            ),
+        ]);
+        let index = &world.crates[id as usize].index;
+        let nested = |name: &str| {
+            let ids: Vec<ItemRef> = index.nested[&0]
+                .iter()
+                .filter(|&&i| index.items[i as usize].item.name == name)
+                .map(|&item| ItemRef { krate: id, item })
+                .collect();
+            ids
+        };
+        let root = World::root_of(id);
+        let from = |within: ItemRef, path: &str| {
+            world
+                .resolve_from(root, Some(within), &segs(path))
+                .into_iter()
+                .map(|b| match b {
+                    Binding::Item(i) => {
+                        let it = world.item(i);
+                        let line = world.crates[id as usize].index.files[0]
+                            .line_column(it.item.span.0)
+                            .0;
+                        format!("{}@{line}", it.item.name)
+                    }
+                    other => names(&world, &[other]).join(""),
+                })
+                .collect::<Vec<_>>()
+        };
+        let inner = nested("inner")[0];
+        let sibling = nested("sibling")[0];
+        // The innermost block's `word`, then the outer block's, then the
+        // module's.
+        assert_eq!(from(inner, "word"), ["word@8"]);
+        assert_eq!(from(sibling, "word"), ["word@3"]);
+        let module_level = ItemRef {
+            krate: id,
+            item: index
+                .items
+                .iter()
+                .position(|it| it.item.name == "outer")
+                .unwrap() as u32,
+        };
+        assert_eq!(from(module_level, "word"), ["word@1"]);
+        // Globs and renames of the outer block reach the inner one; a glob
+        // of an external crate never hides a name that resolves otherwise.
+        assert_eq!(from(inner, "A"), ["Kind@1"]);
+        assert_eq!(from(inner, "d"), ["deep@1"]);
+        assert_eq!(from(inner, "m::deep"), ["deep@1"]);
+        assert_eq!(from(inner, "Regex"), ["ext regex@1"]);
+        assert!(from(inner, "crate::nothing").is_empty());
+    }
+
+    #[test]
     fn glob_cycles_terminate() {
         let (_dir, world, id) = world_for(&[
             ("Cargo.toml", MANIFEST),
