@@ -44,7 +44,7 @@ pub(crate) fn memoize(input: TokenStream) -> TokenStream {
 
 fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let MemoizeInput { path, options } = syn::parse2(input)?;
-    if let Some(first) = options.skip.first() {
+    if let Some(first) = options.skip.first().or(options.skip_fn.first()) {
         return Err(syn::Error::new(
             first.span(),
             "`memoize!` cannot skip arguments; annotate the function with \
