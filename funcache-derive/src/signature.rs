@@ -70,6 +70,29 @@ fn fn_type_params(sig: &syn::Signature) -> Vec<Ident> {
     out
 }
 
+/// Whether a function type appears anywhere in `ty` (`Option<F>`,
+/// `Vec<fn()>`, `Box<dyn Fn()>`): skipping it would share results between
+/// functions.
+fn mentions_fn_type(ty: &Type, fn_params: &[Ident]) -> bool {
+    struct Finder<'a>(&'a [Ident], bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder<'_> {
+        fn visit_type(&mut self, ty: &'ast Type) {
+            match ty {
+                Type::FnPtr(_) => self.1 = true,
+                Type::ImplTrait(t) if t.bounds.iter().any(is_fn_bound) => self.1 = true,
+                Type::TraitObject(t) if t.bounds.iter().any(is_fn_bound) => self.1 = true,
+                Type::Path(p) if p.path.get_ident().is_some_and(|i| self.0.contains(i)) => {
+                    self.1 = true
+                }
+                _ => syn::visit::visit_type(self, ty),
+            }
+        }
+    }
+    let mut finder = Finder(fn_params, false);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.1
+}
+
 /// Classifies an argument `name: ty` as a function, when it is one.
 fn fn_type(ty: &Type, name: &Ident, fn_params: &[Ident]) -> Option<FnType> {
     let mut inner = ty;
@@ -238,12 +261,12 @@ impl Signature {
                     let shown = user_name.as_deref().unwrap_or("name");
                     let is_skipped_fn = user_name.as_deref().is_some_and(skipped_fn);
                     let function = match fn_type(&ty, &name, &fn_params) {
-                        Some(_) if !keyed => {
+                        _ if !keyed && mentions_fn_type(&ty, &fn_params) => {
                             errors.push(
                                 pat_type.ty.span(),
                                 format!(
                                     "`skip({shown})` would serve the result computed with one \
-                                     function for another: `{shown}` is a function, and which \
+                                     function for another: `{shown}` is or holds a function, and which \
                                      function it is is part of the key. If the result does not \
                                      depend on it (a progress or logging callback), say so with \
                                      `skip_fn({shown})`"
@@ -268,7 +291,7 @@ impl Signature {
                             None
                         }
                         None => {
-                            if is_skipped_fn {
+                            if is_skipped_fn && !mentions_fn_type(&ty, &fn_params) {
                                 errors.push(
                                     pat_type.ty.span(),
                                     format!(
