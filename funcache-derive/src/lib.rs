@@ -151,8 +151,9 @@ use proc_macro::TokenStream;
 ///
 /// Leaves function arguments out of the key, promising that the result
 /// does not depend on which function is passed — a progress or logging
-/// callback. Only for arguments typed as functions (`impl Fn(..)`,
-/// `F: Fn(..)`, `fn(..)`, `dyn Fn(..)`); any other argument is `skip`ped.
+/// callback. Only for arguments whose type is or holds a function
+/// (`impl Fn(..)`, `F: Fn(..)`, `fn(..)`, `dyn Fn(..)`, `Option<F>` …); any
+/// other argument is `skip`ped.
 ///
 /// ```no_run
 /// #[funcache::cache(skip_fn(log))]
