@@ -498,7 +498,9 @@ fn module_at_line(world: &World, krate: CrateId, file: Option<u32>, line: usize)
 fn locate_fn(world: &World, krate: CrateId, file: u32, line: usize, name: &str) -> Option<NodeKey> {
     let index = &world.crates[krate as usize].index;
     let parsed = &index.files[file as usize];
-    let mut best: Option<(usize, NodeKey)> = None;
+    // Nearest first; among functions covering the line, the innermost (a
+    // nested `fn f` inside a `fn f`).
+    let mut best: Option<((usize, u32), NodeKey)> = None;
     let mut consider = |key: NodeKey, span: (u32, u32)| {
         let (first, _) = parsed.line_column(span.0);
         let (last, _) = parsed.line_column(span.1);
@@ -507,8 +509,9 @@ fn locate_fn(world: &World, krate: CrateId, file: u32, line: usize, name: &str) 
         } else {
             first.abs_diff(line).min(last.abs_diff(line))
         };
-        if best.is_none_or(|(d, _)| distance < d) {
-            best = Some((distance, key));
+        let rank = (distance, span.1 - span.0);
+        if best.is_none_or(|(r, _)| rank < r) {
+            best = Some((rank, key));
         }
     };
     for (id, it) in index.items.iter().enumerate() {

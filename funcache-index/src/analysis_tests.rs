@@ -859,3 +859,17 @@ fn nested_types_shadow_module_types_in_signatures() {
     }
     assert!(!has(&a, "crate::Local::val"), "{:?}", paths(&a));
 }
+
+#[test]
+fn a_nested_fn_named_like_its_enclosing_fn_is_located() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "fn helper() -> u32 { 1 }\npub fn calc() -> u32 {\n    #[funcache::cache]\n    fn calc() -> u32 { helper() }\n    calc()\n}\n",
+        ),
+    ]);
+    let a = f.analyze_nth("", "fixture", "src/lib.rs", "calc", 1);
+    assert_eq!(a.item_path, "calc::calc");
+    assert!(has(&a, "crate::helper"), "{:?}", paths(&a));
+}
