@@ -2,6 +2,7 @@
 //! `funcache`, not on this crate: it re-exports everything here.
 
 mod expand;
+mod fn_args;
 mod memoize;
 mod paths;
 mod signature;
