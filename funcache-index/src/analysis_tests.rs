@@ -873,3 +873,6 @@ fn a_nested_fn_named_like_its_enclosing_fn_is_located() {
     assert_eq!(a.item_path, "calc::calc");
     assert!(has(&a, "crate::helper"), "{:?}", paths(&a));
 }
+
+#[path = "precision_tests.rs"]
+mod precision;

@@ -361,7 +361,8 @@ impl Session<'_> {
         let mut out = Vec::new();
         for d in &self.derived {
             let typed = d.by_type.get(key).map(Vec::as_slice).unwrap_or(&[]);
-            for &imp in typed.iter().chain(&d.blanket) {
+            let mentioned = d.by_mention.get(key).map(Vec::as_slice).unwrap_or(&[]);
+            for &imp in typed.iter().chain(mentioned).chain(&d.blanket) {
                 if d.impls
                     .get(&imp)
                     .is_some_and(|i| i.is_trait_impl && i.trait_item.is_none())

@@ -37,6 +37,12 @@ pub(crate) struct Derived {
     pub by_type: HashMap<TypeKey, Vec<ItemRef>>,
     pub by_trait: HashMap<ItemRef, Vec<ItemRef>>,
     pub blanket: Vec<ItemRef>,
+    /// Impls of std or external traits by the crate types their header
+    /// names besides the self type: `impl From<Align> for char` under
+    /// `Align`. The orphan rule makes every such impl name a local type,
+    /// and std reaches it through blanket impls (`.into()`, `?`,
+    /// `.try_into()`, `==` on the foreign side) without naming it.
+    pub by_mention: HashMap<TypeKey, Vec<ItemRef>>,
     /// Functions of impls and traits taking `self`, by name.
     pub methods: HashMap<String, Vec<NodeKey>>,
     /// All functions of impls and traits, by name (for `T::f`).
@@ -99,6 +105,12 @@ impl World {
                     }
                     if let Some(t) = trait_item {
                         d.by_trait.entry(t).or_default().push(r);
+                    } else if parts.trait_.is_some() {
+                        for key in self.header_mentions(r, parts) {
+                            if !self_keys.contains(&key) {
+                                d.by_mention.entry(key).or_default().push(r);
+                            }
+                        }
                     }
                     for (i, a) in parts.items.iter().enumerate() {
                         d.add_fn(a, NodeKey::assoc(r, i));
@@ -122,6 +134,36 @@ impl World {
             }
         }
         d
+    }
+
+    /// The crate types named anywhere in the header of impl `imp`.
+    fn header_mentions(&self, imp: ItemRef, parts: &crate::shallow::ImplParts) -> Vec<TypeKey> {
+        let it = self.item(imp);
+        let file = &self.crates[imp.krate as usize].index.files[it.file as usize];
+        let Ok(tokens) = crate::lexer::lex(file.slice(parts.header)) else {
+            return Vec::new();
+        };
+        let module = self.module_of(imp);
+        let n = tokens.toks.len();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < n {
+            if tokens.toks[i].kind != crate::lexer::Kind::Ident {
+                i += 1;
+                continue;
+            }
+            let (segs, next) = crate::shallow::path_at(&tokens, i, n);
+            let generic = segs.len() == 1 && parts.generics.contains(&segs[0]);
+            if !segs.is_empty() && !generic {
+                for key in self.type_keys(module, &segs) {
+                    if matches!(key, TypeKey::Local(_)) && !out.contains(&key) {
+                        out.push(key);
+                    }
+                }
+            }
+            i = next.max(i + 1);
+        }
+        out
     }
 
     /// The keys a type path written in module `module` stands for. Type

@@ -579,11 +579,22 @@ impl<'a, 'w> Walker<'a, 'w> {
     fn walk_macro_args(&mut self, mac: &syn::Macro) {
         let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
         if let Ok(args) = syn::parse::Parser::parse2(parser, mac.tokens.clone()) {
+            // `format!("{:w$}", x, w = n)`: `w` names an argument, not an
+            // item; only its value is code.
+            let named: Vec<String> = args.iter().filter_map(named_format_arg).collect();
+            // The format string is the first string literal (after the
+            // writer of `write!`, the condition of `assert!` …).
+            let format_string = args.iter().position(|a| {
+                matches!(a, Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(_), .. }))
+            });
             for (i, arg) in args.iter().enumerate() {
-                if i == 0 {
-                    self.inline_format_args(arg);
+                if Some(i) == format_string {
+                    self.inline_format_args(arg, &named);
                 }
-                self.visit_expr(arg);
+                match arg {
+                    Expr::Assign(a) if named_format_arg(arg).is_some() => self.visit_expr(&a.right),
+                    other => self.visit_expr(other),
+                }
             }
             return;
         }
@@ -599,31 +610,19 @@ impl<'a, 'w> Walker<'a, 'w> {
         self.scan_tokens(mac.tokens.clone());
     }
 
-    /// `println!("{x} {CONST}")`: inline format arguments are references.
-    fn inline_format_args(&mut self, first: &Expr) {
+    /// `println!("{x} {CONST:w$}")`: names captured by a format string
+    /// (before `:` and before `$` in the spec) are references, unless they
+    /// are locals or the macro's named arguments.
+    fn inline_format_args(&mut self, arg: &Expr, named: &[String]) {
         let Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Str(s),
             ..
-        }) = first
+        }) = arg
         else {
             return;
         };
-        let value = s.value();
-        let mut rest = value.as_str();
-        while let Some(open) = rest.find('{') {
-            rest = &rest[open + 1..];
-            if rest.starts_with('{') {
-                rest = &rest[1..];
-                continue;
-            }
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            if !name.is_empty()
-                && !name.chars().next().is_some_and(|c| c.is_ascii_digit())
-                && self.local(&name).is_none()
-                && !self.is_local_item(&name)
+        for name in format_string_names(&s.value()) {
+            if !named.contains(&name) && self.local(&name).is_none() && !self.is_local_item(&name)
             {
                 self.record_path(vec![name], s.span());
             }
@@ -770,6 +769,53 @@ impl<'a, 'w> Walker<'a, 'w> {
             }
         }
     }
+}
+
+/// `name = value` in a macro's arguments: a named format argument.
+fn named_format_arg(arg: &Expr) -> Option<String> {
+    match arg {
+        Expr::Assign(a) => match a.left.as_ref() {
+            Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The identifiers a format string captures: `{name}`, `{name:…}` and
+/// `name$` widths and precisions in a spec. `{{` is an escaped brace.
+fn format_string_names(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        rest = &rest[open + 1..];
+        if let Some(after) = rest.strip_prefix('{') {
+            rest = after;
+            continue;
+        }
+        let end = rest.find('}').unwrap_or(rest.len());
+        let field = &rest[..end];
+        rest = &rest[end..];
+        let (argument, spec) = field.split_once(':').unwrap_or((field, ""));
+        let mut candidates = vec![argument.trim()];
+        // `name$` in the spec: split at `$` and take the identifier that
+        // ends each piece but the last.
+        let pieces: Vec<&str> = spec.split('$').collect();
+        for piece in &pieces[..pieces.len().saturating_sub(1)] {
+            let start = piece
+                .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .map_or(0, |i| i + 1);
+            candidates.push(&piece[start..]);
+        }
+        for c in candidates {
+            let is_ident = c.chars().next().is_some_and(|f| f.is_alphabetic() || f == '_')
+                && c.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
+            if is_ident && c != "_" {
+                out.push(c.to_owned());
+            }
+        }
+    }
+    out
 }
 
 fn item_name(item: &syn::Item) -> Option<String> {
@@ -1029,4 +1075,17 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     }
 
     fn visit_lifetime(&mut self, _: &'ast syn::Lifetime) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_string_names;
+
+    #[test]
+    fn format_strings_capture_arguments_widths_and_precisions() {
+        assert_eq!(
+            format_string_names("{a} {{b}} {:w$} {c:>0$} {d:.p$} {0} {e:?} {:1$.prec$}"),
+            ["a", "w", "c", "d", "p", "e", "prec"]
+        );
+    }
 }

@@ -1,0 +1,208 @@
+//! Resolution precision: conversions through std's blanket impls, methods
+//! on std types, trait impls joined by the types the closure uses, open
+//! generic bounds of the cached function, derive lists and format
+//! arguments. Each test names the fault it guards.
+
+use super::*;
+
+fn lib(src: &str) -> Fixture {
+    Fixture::new(&[("Cargo.toml", MANIFEST), ("src/lib.rs", src)])
+}
+
+/// `a.into()`, `a.try_into()` and `?` reach a local `From`/`TryFrom` impl
+/// for a std type only through std's blanket impls: that impl must be in
+/// the closure, or editing it serves a stale value.
+#[test]
+fn conversions_through_blanket_impls_reach_local_impls() {
+    let f = lib("pub enum Align { L, R }\n\
+         impl From<Align> for char { fn from(a: Align) -> char { match a { Align::L => '<', Align::R => '>' } } }\n\
+         impl TryFrom<Align> for u8 { type Error = (); fn try_from(a: Align) -> Result<u8, ()> { match a { Align::L => Ok(1), Align::R => Err(()) } } }\n\
+         pub struct Oops;\n\
+         impl From<Oops> for std::fmt::Error { fn from(_: Oops) -> Self { std::fmt::Error } }\n\
+         fn fails() -> Result<u8, Oops> { Err(Oops) }\n\
+         pub struct Unrelated;\n\
+         impl From<Unrelated> for char { fn from(_: Unrelated) -> char { 'u' } }\n\
+         #[funcache::cache]\npub fn to_char(a: Align) -> char { a.into() }\n\
+         #[funcache::cache]\npub fn to_u8(a: Align) -> Option<u8> { a.try_into().ok() }\n\
+         #[funcache::cache]\npub fn question() -> Result<u8, std::fmt::Error> { Ok(fails()? + 1) }\n");
+    let a = f.analyze("src/lib.rs", "to_char");
+    assert!(has(&a, "crate::<char as From<Align>>::from"), "{:?}", paths(&a));
+    // A conversion of a type the closure never has is not reached.
+    assert!(!has(&a, "crate::<char as From<Unrelated>>::from"), "{:?}", paths(&a));
+    let b = f.analyze("src/lib.rs", "to_u8");
+    assert!(has(&b, "crate::<u8 as TryFrom<Align>>::try_from"), "{:?}", paths(&b));
+    let c = f.analyze("src/lib.rs", "question");
+    assert!(
+        has(&c, "crate::<std::fmt::Error as From<Oops>>::from"),
+        "{:?}",
+        paths(&c)
+    );
+    let before = a.fingerprint;
+    f.edit("src/lib.rs", "Align::R => '>'", "Align::R => ']'");
+    assert_ne!(f.analyze("src/lib.rs", "to_char").fingerprint, before);
+}
+
+/// A method called on a std container never resolves to a crate method of
+/// the same name; a local trait implemented for that std type does.
+#[test]
+fn methods_on_std_values_skip_same_named_crate_methods() {
+    let f = lib("use std::collections::HashMap;\n\
+         pub struct Stack { v: Vec<u32> }\n\
+         impl Stack { pub fn push(&mut self, x: u32) { self.v.push(x) } pub fn len(&self) -> usize { 0 } pub fn insert(&mut self) {} pub fn get(&self) {} }\n\
+         impl Iterator for Stack { type Item = u32; fn next(&mut self) -> Option<u32> { None } }\n\
+         pub trait Shout { fn shout(&self) -> String; }\n\
+         impl Shout for String { fn shout(&self) -> String { self.to_uppercase() } }\n\
+         impl Shout for Stack { fn shout(&self) -> String { String::new() } }\n\
+         #[funcache::cache]\npub fn std_only() -> usize {\n\
+             let mut v = Vec::new();\n    v.push(1);\n\
+             let mut w = vec![1, 2];\n    w.push(3);\n\
+             let mut s = String::new();\n    s.push('a');\n\
+             let mut m = HashMap::new();\n    m.insert(1, 2);\n    m.get(&1);\n\
+             let c = w.iter().map(|x| x + 1).collect::<Vec<_>>();\n\
+             let mut it = c.iter();\n    it.next();\n\
+             let n = 5u32;\n    n.len_utf8_not_a_method();\n\
+             s.shout().len() + v.len() + w.len() + m.len() + c.len()\n}\n");
+    let a = f.analyze("src/lib.rs", "std_only");
+    let p = paths(&a);
+    for absent in [
+        "crate::Stack::push",
+        "crate::Stack::len",
+        "crate::Stack::insert",
+        "crate::Stack::get",
+        "crate::<Stack as Iterator>::next",
+        "crate::<Stack as Shout>::shout",
+    ] {
+        assert!(!has(&a, absent), "{absent} in {p:?}");
+    }
+    assert!(has(&a, "crate::<String as Shout>::shout"), "{p:?}");
+}
+
+/// A generic fn's trait calls are served by the impls of the types the
+/// closure instantiates it with, not by every impl of the trait.
+#[test]
+fn trait_impls_join_only_with_types_the_closure_has() {
+    let f = lib("pub trait Weight { fn weight(&self) -> u32; }\n\
+         pub struct Item;\npub struct Other;\n\
+         impl Weight for Item { fn weight(&self) -> u32 { 1 } }\n\
+         impl Weight for Other { fn weight(&self) -> u32 { 2 } }\n\
+         impl Weight for u8 { fn weight(&self) -> u32 { 3 } }\n\
+         pub fn sum_weights<T: Weight>(xs: &[T]) -> u32 { let mut t = 0; for x in xs { t += x.weight(); } t }\n\
+         #[funcache::cache]\npub fn instantiated() -> u32 { sum_weights::<Item>(&[Item]) }\n\
+         #[funcache::cache]\npub fn open<T: Weight>(x: &T) -> u32 { x.weight() }\n\
+         #[funcache::cache]\npub fn objects(xs: &[Box<dyn Weight>]) -> u32 { xs.iter().map(|x| x.weight()).sum() }\n\
+         pub struct Registry { all: Vec<Box<dyn Weight>> }\n\
+         impl Registry { pub fn total(&self) -> u32 { let mut t = 0; for x in &self.all { t += x.weight(); } t } }\n\
+         #[funcache::cache]\npub fn via_field(r: &Registry) -> u32 { r.total() }\n");
+    let a = f.analyze("src/lib.rs", "instantiated");
+    let p = paths(&a);
+    assert!(has(&a, "crate::<Item as Weight>::weight"), "{p:?}");
+    assert!(!has(&a, "crate::<Other as Weight>::weight"), "{p:?}");
+    // An impl for a std type may be instantiated by values the index
+    // cannot type: kept.
+    assert!(has(&a, "crate::<u8 as Weight>::weight"), "{p:?}");
+    // A caller-chosen type (a generic root, trait objects from outside):
+    // every impl of the trait.
+    for root in ["open", "objects", "via_field"] {
+        let b = f.analyze("src/lib.rs", root);
+        assert!(
+            has(&b, "crate::<Item as Weight>::weight") && has(&b, "crate::<Other as Weight>::weight"),
+            "{root}: {:?}",
+            paths(&b)
+        );
+    }
+    let before = a.fingerprint;
+    f.edit("src/lib.rs", "u32 { 2 }", "u32 { 20 }");
+    assert_eq!(f.analyze("src/lib.rs", "instantiated").fingerprint, before);
+}
+
+/// `fn label<T: Display>(x: &T)` formats a type the caller picks: every
+/// crate impl of the bound's traits (std ones included, derives too) is in
+/// its closure, so editing one is never served stale.
+#[test]
+fn std_bounds_of_a_generic_root_bring_every_local_impl() {
+    let f = lib("use std::fmt;\n\
+         pub struct Square;\n\
+         impl fmt::Display for Square { fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result { write!(f, \"square\") } }\n\
+         #[derive(Debug, Clone)]\npub struct Derived { x: u8 }\n\
+         pub struct Boom;\n\
+         impl fmt::Debug for Boom { fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result { write!(f, \"boom\") } }\n\
+         impl fmt::Display for Boom { fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result { write!(f, \"b\") } }\n\
+         impl std::error::Error for Boom {}\n\
+         #[funcache::cache]\npub fn label<T: fmt::Display>(x: &T) -> String { format!(\"<{x}>\") }\n\
+         #[funcache::cache]\npub fn debug(x: &impl fmt::Debug) -> String { format!(\"{x:?}\") }\n\
+         #[funcache::cache]\npub fn error(x: &dyn std::error::Error) -> String { x.to_string() }\n\
+         #[funcache::cache]\npub fn concrete(x: u8) -> String { format!(\"{x}\") }\n");
+    let a = f.analyze("src/lib.rs", "label");
+    let p = paths(&a);
+    assert!(has(&a, "crate::<Square as fmt::Display>::fmt"), "{p:?}");
+    assert!(has(&a, "crate::<Boom as fmt::Display>::fmt"), "{p:?}");
+    assert!(!has(&a, "crate::<Boom as fmt::Debug>::fmt"), "{p:?}");
+    let d = f.analyze("src/lib.rs", "debug");
+    assert!(has(&d, "crate::<Boom as fmt::Debug>::fmt"), "{:?}", paths(&d));
+    assert!(has(&d, "crate::Derived"), "derives count: {:?}", paths(&d));
+    // `Error: Debug + Display`.
+    let e = f.analyze("src/lib.rs", "error");
+    assert!(has(&e, "crate::<Square as fmt::Display>::fmt"), "{:?}", paths(&e));
+    assert!(has(&e, "crate::<Boom as fmt::Debug>::fmt"), "{:?}", paths(&e));
+    let c = f.analyze("src/lib.rs", "concrete");
+    assert!(!has(&c, "crate::<Square as fmt::Display>::fmt"), "{:?}", paths(&c));
+    let before = a.fingerprint;
+    f.edit("src/lib.rs", "\"square\"", "\"SQUARE\"");
+    assert_ne!(f.analyze("src/lib.rs", "label").fingerprint, before);
+}
+
+/// std derives are the type's fields seen through a std trait: adding or
+/// removing one changes nothing the closure can observe unless the closure
+/// uses it (then it does not compile without it). Other derives (serde's)
+/// decide how values are encoded and stay in the type's hash.
+#[test]
+fn std_derive_lists_do_not_change_the_hash_but_others_do() {
+    let f = lib("#[derive(Debug)]\npub struct Out { pub x: u8 }\n\
+         #[funcache::cache]\npub fn make() -> Out { Out { x: 1 } }\n");
+    let before = f.analyze("src/lib.rs", "make").fingerprint;
+    f.edit("src/lib.rs", "#[derive(Debug)]", "#[derive(Debug, Clone, PartialEq)]");
+    assert_eq!(f.analyze("src/lib.rs", "make").fingerprint, before);
+    f.edit(
+        "src/lib.rs",
+        "#[derive(Debug, Clone, PartialEq)]",
+        "#[derive(Debug, Clone, PartialEq, serde::Serialize)]",
+    );
+    assert_ne!(f.analyze("src/lib.rs", "make").fingerprint, before);
+}
+
+/// `cfg_attr(feature = "x", derive(...))` names crate `x` only when the
+/// feature can be on; the derive list of an item under an inactive
+/// `cfg_attr` adds no external.
+#[test]
+fn cfg_attr_derives_name_their_crate() {
+    let f = Fixture::new(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"fixture\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nfuncache = \"0.1\"\nserde = { version = \"1\", optional = true }\n",
+        ),
+        (
+            "src/lib.rs",
+            "#[cfg_attr(feature = \"serde\", derive(serde::Serialize))]\npub struct Out { pub x: u8 }\n\
+             #[funcache::cache]\npub fn make() -> Out { Out { x: 1 } }\n",
+        ),
+    ]);
+    let a = f.analyze("src/lib.rs", "make");
+    assert!(
+        a.externals.iter().all(|e| !e.starts_with("serde")),
+        "{:?}",
+        a.externals
+    );
+}
+
+/// Named format arguments and inline captures are not paths.
+#[test]
+fn named_format_arguments_are_not_unresolved() {
+    let f = lib("const WIDTH: usize = 4;\n\
+         #[funcache::cache]\npub fn pad(n: usize, s: &str) -> String {\n\
+             let a = format!(\"{:width$}|{s:>w2$}|{x}\", \"\", width = n, w2 = WIDTH, x = s.len());\n\
+             let b = format!(\"{s:0$}{WIDTH}\", n);\n\
+             a + &b\n}\n");
+    let a = f.analyze("src/lib.rs", "pad");
+    assert!(a.unresolved.is_empty(), "{:?}", a.unresolved);
+    assert!(has(&a, "crate::WIDTH"), "{:?}", paths(&a));
+}
