@@ -107,6 +107,27 @@ const MAY_RETURN_PARAM: &[&str] = &[
     "leak",
 ];
 
+/// Associated functions of std types that return `Self`.
+const STD_CONSTRUCTORS: &[&str] = &[
+    "new",
+    "with_capacity",
+    "default",
+    "from",
+    "from_iter",
+    "new_in",
+    "with_hasher",
+    "with_capacity_and_hasher",
+];
+
+/// std types whose constructor's first argument is their type parameter.
+const STD_WRAPPERS: &[&str] = &[
+    "Mutex", "RwLock", "RefCell", "Cell", "OnceCell", "Reverse", "Wrapping",
+];
+
+fn named(name: &str) -> Ty {
+    Ty::Named(TypeKey::Foreign(name.into()), Vec::new())
+}
+
 fn opaque() -> Ty {
     Ty::Named(TypeKey::Foreign("?".into()), Vec::new())
 }
@@ -142,13 +163,26 @@ impl Walker<'_, '_> {
             Expr::Cast(c) => self.s.ty_of(&self.cx, &c.ty),
             Expr::Index(i) => self.infer(&i.expr).element(),
             Expr::Await(a) => self.infer(&a.base),
-            Expr::Lit(l) => match l.lit {
+            Expr::Lit(l) => match &l.lit {
                 syn::Lit::Str(_) => str_ty(),
+                syn::Lit::Bool(_) => named("bool"),
+                syn::Lit::Char(_) => named("char"),
+                syn::Lit::Byte(_) => named("u8"),
+                syn::Lit::ByteStr(_) => Ty::Named(TypeKey::Foreign("[]".into()), vec![named("u8")]),
+                syn::Lit::Int(i) if !i.suffix().is_empty() => named(i.suffix()),
+                syn::Lit::Float(f) if !f.suffix().is_empty() => named(f.suffix()),
+                // `1` is any integer type: see `Session::methods`.
                 _ => opaque(),
             },
-            Expr::Macro(m) if m.mac.path.is_ident("format") => {
-                Ty::Named(TypeKey::Foreign("String".into()), Vec::new())
+            Expr::Macro(m) if m.mac.path.is_ident("format") => named("String"),
+            Expr::Macro(m) if m.mac.path.is_ident("vec") => {
+                Ty::Named(TypeKey::Foreign("Vec".into()), vec![Ty::Unknown])
             }
+            Expr::Array(a) => Ty::Named(
+                TypeKey::Foreign("[]".into()),
+                vec![a.elems.first().map_or(Ty::Unknown, |e| self.infer(e))],
+            ),
+            Expr::Repeat(r) => Ty::Named(TypeKey::Foreign("[]".into()), vec![self.infer(&r.expr)]),
             Expr::Block(b) => self.infer_block(&b.block),
             Expr::Unsafe(b) => self.infer_block(&b.block),
             Expr::If(e) => {
@@ -207,6 +241,20 @@ impl Walker<'_, '_> {
             ["Some"] => return Ty::Named(TypeKey::Foreign("Option".into()), vec![arg0()]),
             ["Ok"] => return Ty::Named(TypeKey::Foreign("Result".into()), vec![arg0()]),
             [wrapper, "new"] if ["Box", "Rc", "Arc"].contains(wrapper) => return arg0(),
+            [.., ty, ctor]
+                if STD_CONSTRUCTORS.contains(ctor)
+                    && ty.starts_with(char::is_uppercase)
+                    && self.names_std(&segs[..segs.len() - 1]) =>
+            {
+                // `Vec::new()`, `HashMap::with_capacity(n)`, `Mutex::new(x)`:
+                // std's constructors return `Self`.
+                let args = if STD_WRAPPERS.contains(ty) {
+                    vec![arg0()]
+                } else {
+                    Vec::new()
+                };
+                return Ty::Named(TypeKey::Foreign((*ty).to_owned()), args);
+            }
             _ => {}
         }
         let Some((nodes, _, ty)) = self.resolve(&segs) else {

@@ -26,11 +26,23 @@ fn conversions_through_blanket_impls_reach_local_impls() {
          #[funcache::cache]\npub fn to_u8(a: Align) -> Option<u8> { a.try_into().ok() }\n\
          #[funcache::cache]\npub fn question() -> Result<u8, std::fmt::Error> { Ok(fails()? + 1) }\n");
     let a = f.analyze("src/lib.rs", "to_char");
-    assert!(has(&a, "crate::<char as From<Align>>::from"), "{:?}", paths(&a));
+    assert!(
+        has(&a, "crate::<char as From<Align>>::from"),
+        "{:?}",
+        paths(&a)
+    );
     // A conversion of a type the closure never has is not reached.
-    assert!(!has(&a, "crate::<char as From<Unrelated>>::from"), "{:?}", paths(&a));
+    assert!(
+        !has(&a, "crate::<char as From<Unrelated>>::from"),
+        "{:?}",
+        paths(&a)
+    );
     let b = f.analyze("src/lib.rs", "to_u8");
-    assert!(has(&b, "crate::<u8 as TryFrom<Align>>::try_from"), "{:?}", paths(&b));
+    assert!(
+        has(&b, "crate::<u8 as TryFrom<Align>>::try_from"),
+        "{:?}",
+        paths(&b)
+    );
     let c = f.analyze("src/lib.rs", "question");
     assert!(
         has(&c, "crate::<std::fmt::Error as From<Oops>>::from"),
@@ -53,6 +65,7 @@ fn methods_on_std_values_skip_same_named_crate_methods() {
          pub trait Shout { fn shout(&self) -> String; }\n\
          impl Shout for String { fn shout(&self) -> String { self.to_uppercase() } }\n\
          impl Shout for Stack { fn shout(&self) -> String { String::new() } }\n\
+         impl Shout for u32 { fn shout(&self) -> String { String::new() } }\n\
          #[funcache::cache]\npub fn std_only() -> usize {\n\
              let mut v = Vec::new();\n    v.push(1);\n\
              let mut w = vec![1, 2];\n    w.push(3);\n\
@@ -61,7 +74,7 @@ fn methods_on_std_values_skip_same_named_crate_methods() {
              let c = w.iter().map(|x| x + 1).collect::<Vec<_>>();\n\
              let mut it = c.iter();\n    it.next();\n\
              let n = 5u32;\n    n.len_utf8_not_a_method();\n\
-             s.shout().len() + v.len() + w.len() + m.len() + c.len()\n}\n");
+             7.shout().len() + s.shout().len() + v.len() + w.len() + m.len() + c.len()\n}\n");
     let a = f.analyze("src/lib.rs", "std_only");
     let p = paths(&a);
     for absent in [
@@ -75,6 +88,8 @@ fn methods_on_std_values_skip_same_named_crate_methods() {
         assert!(!has(&a, absent), "{absent} in {p:?}");
     }
     assert!(has(&a, "crate::<String as Shout>::shout"), "{p:?}");
+    // An integer literal may be any integer type: its impls are kept.
+    assert!(has(&a, "crate::<u32 as Shout>::shout"), "{p:?}");
 }
 
 /// A generic fn's trait calls are served by the impls of the types the
@@ -105,7 +120,8 @@ fn trait_impls_join_only_with_types_the_closure_has() {
     for root in ["open", "objects", "via_field"] {
         let b = f.analyze("src/lib.rs", root);
         assert!(
-            has(&b, "crate::<Item as Weight>::weight") && has(&b, "crate::<Other as Weight>::weight"),
+            has(&b, "crate::<Item as Weight>::weight")
+                && has(&b, "crate::<Other as Weight>::weight"),
             "{root}: {:?}",
             paths(&b)
         );
@@ -138,14 +154,30 @@ fn std_bounds_of_a_generic_root_bring_every_local_impl() {
     assert!(has(&a, "crate::<Boom as fmt::Display>::fmt"), "{p:?}");
     assert!(!has(&a, "crate::<Boom as fmt::Debug>::fmt"), "{p:?}");
     let d = f.analyze("src/lib.rs", "debug");
-    assert!(has(&d, "crate::<Boom as fmt::Debug>::fmt"), "{:?}", paths(&d));
+    assert!(
+        has(&d, "crate::<Boom as fmt::Debug>::fmt"),
+        "{:?}",
+        paths(&d)
+    );
     assert!(has(&d, "crate::Derived"), "derives count: {:?}", paths(&d));
     // `Error: Debug + Display`.
     let e = f.analyze("src/lib.rs", "error");
-    assert!(has(&e, "crate::<Square as fmt::Display>::fmt"), "{:?}", paths(&e));
-    assert!(has(&e, "crate::<Boom as fmt::Debug>::fmt"), "{:?}", paths(&e));
+    assert!(
+        has(&e, "crate::<Square as fmt::Display>::fmt"),
+        "{:?}",
+        paths(&e)
+    );
+    assert!(
+        has(&e, "crate::<Boom as fmt::Debug>::fmt"),
+        "{:?}",
+        paths(&e)
+    );
     let c = f.analyze("src/lib.rs", "concrete");
-    assert!(!has(&c, "crate::<Square as fmt::Display>::fmt"), "{:?}", paths(&c));
+    assert!(
+        !has(&c, "crate::<Square as fmt::Display>::fmt"),
+        "{:?}",
+        paths(&c)
+    );
     let before = a.fingerprint;
     f.edit("src/lib.rs", "\"square\"", "\"SQUARE\"");
     assert_ne!(f.analyze("src/lib.rs", "label").fingerprint, before);
@@ -160,7 +192,11 @@ fn std_derive_lists_do_not_change_the_hash_but_others_do() {
     let f = lib("#[derive(Debug)]\npub struct Out { pub x: u8 }\n\
          #[funcache::cache]\npub fn make() -> Out { Out { x: 1 } }\n");
     let before = f.analyze("src/lib.rs", "make").fingerprint;
-    f.edit("src/lib.rs", "#[derive(Debug)]", "#[derive(Debug, Clone, PartialEq)]");
+    f.edit(
+        "src/lib.rs",
+        "#[derive(Debug)]",
+        "#[derive(Debug, Clone, PartialEq)]",
+    );
     assert_eq!(f.analyze("src/lib.rs", "make").fingerprint, before);
     f.edit(
         "src/lib.rs",

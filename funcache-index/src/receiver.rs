@@ -430,6 +430,14 @@ impl<'w> Session<'w> {
     /// Candidates for method `name` on a receiver of type `recv`.
     pub fn methods(&self, recv: &Ty, name: &str) -> Vec<NodeKey> {
         match recv.peel() {
+            // Some std or external type not known exactly (an integer
+            // literal, what a std method returned): the methods of every
+            // impl except those for crate types.
+            Ty::Named(TypeKey::Foreign(n), _) if n == "?" => self
+                .by_name(name)
+                .into_iter()
+                .filter(|k| !self.is_crate_type_impl(k.item))
+                .collect(),
             // A known type: its impls only. Nothing found means a method of
             // a derived or external trait, or of std.
             Ty::Named(key, _) => self.assoc_of_type(&key, name),
@@ -443,6 +451,16 @@ impl<'w> Session<'w> {
             }
             Ty::Unknown => self.by_name(name),
         }
+    }
+
+    /// Whether `item` is an impl whose self type is a crate type.
+    fn is_crate_type_impl(&self, item: ItemRef) -> bool {
+        self.tables().any(|d| {
+            d.impls.get(&item).is_some_and(|i| {
+                !i.self_keys.is_empty()
+                    && i.self_keys.iter().all(|k| matches!(k, TypeKey::Local(_)))
+            })
+        })
     }
 
     /// The signature of function node `key`, parsed once per session.

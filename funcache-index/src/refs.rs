@@ -350,6 +350,25 @@ impl<'a, 'w> Walker<'a, 'w> {
         Some((nodes, externals, ty))
     }
 
+    /// Whether `segs` names a std item (and nothing of the crates'), seen
+    /// through the body's `use`s and the module's.
+    pub(crate) fn names_std(&self, segs: &[String]) -> bool {
+        if segs.len() == 1 && (self.local(&segs[0]).is_some() || self.is_local_item(&segs[0])) {
+            return false;
+        }
+        if segs.first().is_some_and(|s| s == "Self") || self.cx.generic(&segs[0]).is_some() {
+            return false;
+        }
+        let mut bindings = Vec::new();
+        for rewritten in self.through_local_uses(segs) {
+            bindings.extend(self.s.world.resolve(self.cx.module, &rewritten));
+        }
+        if bindings.is_empty() {
+            bindings = self.s.world.resolve(self.cx.module, segs);
+        }
+        !bindings.is_empty() && bindings.iter().all(|b| matches!(b, Binding::Std))
+    }
+
     /// `String::from` → the crate's own impls for the foreign type, if any.
     fn foreign_assoc(&self, segs: &[String]) -> Vec<NodeKey> {
         if segs.len() >= 2 {
@@ -585,7 +604,13 @@ impl<'a, 'w> Walker<'a, 'w> {
             // The format string is the first string literal (after the
             // writer of `write!`, the condition of `assert!` …).
             let format_string = args.iter().position(|a| {
-                matches!(a, Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(_), .. }))
+                matches!(
+                    a,
+                    Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(_),
+                        ..
+                    })
+                )
             });
             for (i, arg) in args.iter().enumerate() {
                 if Some(i) == format_string {
@@ -622,8 +647,7 @@ impl<'a, 'w> Walker<'a, 'w> {
             return;
         };
         for name in format_string_names(&s.value()) {
-            if !named.contains(&name) && self.local(&name).is_none() && !self.is_local_item(&name)
-            {
+            if !named.contains(&name) && self.local(&name).is_none() && !self.is_local_item(&name) {
                 self.record_path(vec![name], s.span());
             }
         }
@@ -808,7 +832,10 @@ fn format_string_names(text: &str) -> Vec<String> {
             candidates.push(&piece[start..]);
         }
         for c in candidates {
-            let is_ident = c.chars().next().is_some_and(|f| f.is_alphabetic() || f == '_')
+            let is_ident = c
+                .chars()
+                .next()
+                .is_some_and(|f| f.is_alphabetic() || f == '_')
                 && c.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
             if is_ident && c != "_" {
                 out.push(c.to_owned());
