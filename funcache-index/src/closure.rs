@@ -15,6 +15,7 @@ use syn::visit::Visit;
 
 use crate::cache::CrateId;
 use crate::impls::TypeKey;
+use crate::open_bounds::{Open, newly_open};
 use crate::receiver::{Session, Ty, TyCx};
 use crate::refs::{LocBase, Walker};
 use crate::scope::{ItemRef, NodeKey};
@@ -31,6 +32,8 @@ pub(crate) struct NodeInfo {
     pub externals: Vec<String>,
     /// `(path as written, location)`.
     pub unresolved: Vec<(String, String)>,
+    /// Crate traits this node opens (a `dyn Trait` in data).
+    pub open: Vec<ItemRef>,
 }
 
 /// A method's hash: its impl (or trait) header and its own tokens, so that
@@ -239,12 +242,13 @@ impl Session<'_> {
             },
             _ => match syn::parse_str::<syn::Item>(own_text) {
                 Ok(item) => {
+                    walker.dyn_opens = true;
                     if let Some(generics) = item_generics(&item) {
                         walker.add_generics(generics);
                     }
                     walker.visit_item(&item);
                     walk_derives(&mut walker, &item);
-                    canonical_hash(&item)
+                    canonical_hash(&crate::derives::without_std_derives(item))
                 }
                 Err(_) => raw_hash(own_text),
             },
@@ -286,6 +290,7 @@ impl Session<'_> {
             edges: out.nodes.into_iter().collect(),
             externals: out.externals.into_iter().collect(),
             unresolved: out.unresolved,
+            open: out.open.into_iter().collect(),
         }
     }
 
@@ -397,6 +402,7 @@ impl Session<'_> {
             edges: out.nodes.into_iter().collect(),
             externals: out.externals.into_iter().collect(),
             unresolved: out.unresolved,
+            open: out.open.into_iter().collect(),
         }
     }
 }
@@ -415,6 +421,7 @@ fn merge(into: &mut Walker, from: Walker) {
     into.out.nodes.extend(from.out.nodes);
     into.out.externals.extend(from.out.externals);
     into.out.unresolved.extend(from.out.unresolved);
+    into.out.open.extend(from.out.open);
 }
 
 /// Parses an impl or trait header (`impl<..> X for Y where .. {}`) and
@@ -495,7 +502,44 @@ pub(crate) fn closure(
     let mut queue: Vec<NodeKey> = root.edges.clone();
     let mut local: BTreeMap<NodeKey, Arc<NodeInfo>> = BTreeMap::new();
     let no_strip: AttrFilter = &|_| false;
-    while let Some(key) = queue.pop() {
+    // Traits whose impls all join (caller-chosen types, trait objects in
+    // data), and those already joined.
+    let mut open = root_key.map(|k| s.root_open(k)).unwrap_or_default();
+    if !open.foreign.is_empty() {
+        // A caller-chosen type may be any dependency's, with its impls of
+        // those std or external traits: every dependency's version counts.
+        for &c in &s.view {
+            externals.extend(
+                s.world.crates[c as usize]
+                    .deps
+                    .values()
+                    .filter_map(|d| match d {
+                        crate::cache::DepBinding::External(x) => Some(x.clone()),
+                        crate::cache::DepBinding::Crate(_) => None,
+                    }),
+            );
+        }
+    }
+    open.local.extend(root.open.iter().copied());
+    let mut applied = Open::default();
+    loop {
+        if queue.is_empty() {
+            s.close(&mut open);
+            if let Some(fresh) = newly_open(&open, &mut applied) {
+                queue.extend(
+                    s.open_nodes(&fresh)
+                        .into_iter()
+                        .filter(|n| !seen.contains(n)),
+                );
+            }
+            if queue.is_empty() {
+                queue.extend(s.joined_impls(&seen));
+            }
+            if queue.is_empty() {
+                break;
+            }
+        }
+        let Some(key) = queue.pop() else { break };
         if !seen.insert(key) {
             continue;
         }
@@ -513,6 +557,7 @@ pub(crate) fn closure(
             hash: info.hash,
         });
         externals.extend(info.externals.iter().cloned());
+        open.local.extend(info.open.iter().copied());
         unresolved.extend(
             info.unresolved
                 .iter()

@@ -144,6 +144,8 @@ fn std_bounds_of_a_generic_root_bring_every_local_impl() {
          impl fmt::Debug for Boom { fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result { write!(f, \"boom\") } }\n\
          impl fmt::Display for Boom { fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result { write!(f, \"b\") } }\n\
          impl std::error::Error for Boom {}\n\
+         pub struct OnlyDebug;\n\
+         impl fmt::Debug for OnlyDebug { fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result { write!(f, \"d\") } }\n\
          #[funcache::cache]\npub fn label<T: fmt::Display>(x: &T) -> String { format!(\"<{x}>\") }\n\
          #[funcache::cache]\npub fn debug(x: &impl fmt::Debug) -> String { format!(\"{x:?}\") }\n\
          #[funcache::cache]\npub fn error(x: &dyn std::error::Error) -> String { x.to_string() }\n\
@@ -152,10 +154,12 @@ fn std_bounds_of_a_generic_root_bring_every_local_impl() {
     let p = paths(&a);
     assert!(has(&a, "crate::<Square as fmt::Display>::fmt"), "{p:?}");
     assert!(has(&a, "crate::<Boom as fmt::Display>::fmt"), "{p:?}");
-    assert!(!has(&a, "crate::<Boom as fmt::Debug>::fmt"), "{p:?}");
+    // A type with no impl of the bound: not reached.
+    assert!(!has(&a, "crate::<OnlyDebug as fmt::Debug>::fmt"), "{p:?}");
+    assert!(!has(&a, "crate::Derived"), "{p:?}");
     let d = f.analyze("src/lib.rs", "debug");
     assert!(
-        has(&d, "crate::<Boom as fmt::Debug>::fmt"),
+        has(&d, "crate::<OnlyDebug as fmt::Debug>::fmt"),
         "{:?}",
         paths(&d)
     );
@@ -168,11 +172,18 @@ fn std_bounds_of_a_generic_root_bring_every_local_impl() {
         paths(&e)
     );
     assert!(
-        has(&e, "crate::<Boom as fmt::Debug>::fmt"),
+        has(&e, "crate::<OnlyDebug as fmt::Debug>::fmt"),
         "{:?}",
         paths(&e)
     );
+    // A caller-chosen type may be a dependency's: its version counts.
+    assert!(
+        a.externals.iter().any(|x| x.starts_with("funcache@")),
+        "{:?}",
+        a.externals
+    );
     let c = f.analyze("src/lib.rs", "concrete");
+    assert!(c.externals.is_empty(), "{:?}", c.externals);
     assert!(
         !has(&c, "crate::<Square as fmt::Display>::fmt"),
         "{:?}",

@@ -381,7 +381,11 @@ impl<'w> Session<'w> {
         }
     }
 
-    /// Item `name` of traits `traits` and of every impl of them.
+    /// Item `name` of traits `traits` and of their impls for types other
+    /// than crate types (std, external, blanket impls). The impls for crate
+    /// types join in the closure, with the types it has (see
+    /// [`crate::open_bounds`]): a value of a crate type comes from code
+    /// that names it.
     pub fn assoc_of_traits(&self, traits: &[ItemRef], name: &str) -> Vec<NodeKey> {
         let mut out = Vec::new();
         for &t in traits {
@@ -392,7 +396,9 @@ impl<'w> Session<'w> {
             out.extend(declared);
             for d in self.tables() {
                 for &imp in d.by_trait.get(&t).map(Vec::as_slice).unwrap_or(&[]) {
-                    out.extend(self.impl_items_named(imp, name));
+                    if !self.is_crate_type_impl(imp) {
+                        out.extend(self.impl_items_named(imp, name));
+                    }
                 }
             }
         }
@@ -454,7 +460,7 @@ impl<'w> Session<'w> {
     }
 
     /// Whether `item` is an impl whose self type is a crate type.
-    fn is_crate_type_impl(&self, item: ItemRef) -> bool {
+    pub fn is_crate_type_impl(&self, item: ItemRef) -> bool {
         self.tables().any(|d| {
             d.impls.get(&item).is_some_and(|i| {
                 !i.self_keys.is_empty()

@@ -23,6 +23,10 @@ pub(crate) struct Out {
     pub externals: BTreeSet<String>,
     /// `(path as written, location)`.
     pub unresolved: Vec<(String, String)>,
+    /// Crate traits of `dyn Trait`s stored in data (fields, statics): their
+    /// values may come from outside the closure (see
+    /// [`crate::open_bounds`]).
+    pub open: BTreeSet<crate::scope::ItemRef>,
 }
 
 /// Where parsed text sits in its file, to turn spans into locations.
@@ -58,6 +62,8 @@ pub(crate) struct Walker<'a, 'w> {
     /// Inside the arguments of a macro that is not std's: its input may
     /// not be code, so unresolved names there are not reported.
     quiet: usize,
+    /// Walking data (a field, a static): `dyn Trait`s opens their traits.
+    pub(crate) dyn_opens: bool,
     pub out: Out,
 }
 
@@ -85,6 +91,7 @@ impl<'a, 'w> Walker<'a, 'w> {
             scopes: vec![Scope::default()],
             loc,
             quiet: 0,
+            dyn_opens: false,
             out: Out::default(),
         }
     }
@@ -1102,6 +1109,14 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     }
 
     fn visit_lifetime(&mut self, _: &'ast syn::Lifetime) {}
+
+    fn visit_type_trait_object(&mut self, t: &'ast syn::TypeTraitObject) {
+        if self.dyn_opens {
+            let traits = self.s.trait_bounds(&self.cx, t.bounds.iter());
+            self.out.open.extend(traits);
+        }
+        visit::visit_type_trait_object(self, t);
+    }
 }
 
 #[cfg(test)]

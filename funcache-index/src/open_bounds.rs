@@ -1,0 +1,280 @@
+//! Trait impls a closure reaches without naming the type they are for.
+//!
+//! A call through a trait (`x.weight()` with `x: T`, `T: Weight`, or a
+//! `dyn Weight`) runs the impl of whatever type the value has. A value of a
+//! crate type is made by code that names the type, so such calls resolve to
+//! the trait's declaration (and its impls for std, external and blanket
+//! types), and the impls for crate types join when the closure has the
+//! type ([`Session::joined_impls`]). A generic fn instantiated as
+//! `sum_weights::<Item>` then reaches `impl Weight for Item`, not `impl
+//! Weight for Other`.
+//!
+//! Values can also come from outside the closure: the arguments of the
+//! cached function (a caller-chosen `T: Display`, an `impl Debug`, a `dyn
+//! Weight`) and trait objects stored in fields or statics. Their traits are
+//! *open*: every impl of them in the crates is in the closure
+//! ([`Session::open_nodes`]), std traits included (`impl Display for
+//! Square` under `fn label<T: Display>`), and so is every crate type that
+//! derives one.
+
+use std::collections::{BTreeSet, HashSet};
+
+use syn::visit::Visit;
+
+use crate::receiver::{Session, path_segments};
+use crate::scope::{Binding, ItemRef, ModRef, NodeKey};
+use crate::shallow::ItemKind;
+
+/// Traits whose impls for every type are in the closure.
+#[derive(Default, Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Open {
+    /// Traits of crates in the world.
+    pub local: BTreeSet<ItemRef>,
+    /// std or external traits, by their last path segment (`Display`).
+    pub foreign: BTreeSet<String>,
+}
+
+impl Open {
+    fn is_empty(&self) -> bool {
+        self.local.is_empty() && self.foreign.is_empty()
+    }
+
+    fn contains(&self, other: &Open) -> bool {
+        self.local.is_superset(&other.local) && self.foreign.is_superset(&other.foreign)
+    }
+}
+
+/// std traits a bound implies, through supertraits or std's blanket impls
+/// (`T: ToString` is `T: Display`; `T: Into<U>` runs `U: From<T>`).
+const STD_IMPLIED: &[(&str, &[&str])] = &[
+    ("Error", &["Debug", "Display"]),
+    ("Ord", &["PartialOrd", "Eq", "PartialEq"]),
+    ("PartialOrd", &["PartialEq"]),
+    ("Eq", &["PartialEq"]),
+    ("Copy", &["Clone"]),
+    ("ToString", &["Display"]),
+    ("Into", &["From"]),
+    ("TryInto", &["TryFrom"]),
+    ("IntoIterator", &["Iterator"]),
+    ("DoubleEndedIterator", &["Iterator"]),
+    ("ExactSizeIterator", &["Iterator"]),
+    ("FusedIterator", &["Iterator"]),
+];
+
+/// Collects the trait paths of every bound in what it visits.
+#[derive(Default)]
+struct Bounds(Vec<syn::Path>);
+
+impl<'ast> Visit<'ast> for Bounds {
+    fn visit_trait_bound(&mut self, b: &'ast syn::TraitBound) {
+        self.0.push(b.path.clone());
+        syn::visit::visit_trait_bound(self, b);
+    }
+}
+
+impl Session<'_> {
+    /// The open traits of cached function `root`: bounds of its and its
+    /// impl's type parameters, and the traits of `impl Trait` and `dyn
+    /// Trait` in its parameters.
+    pub fn root_open(&self, root: NodeKey) -> Open {
+        let mut open = Open::default();
+        let Some(sig) = self.fn_sig(root) else {
+            return open;
+        };
+        let mut bounds = Bounds::default();
+        bounds.visit_generics(&sig.sig.generics);
+        for input in &sig.sig.inputs {
+            if let syn::FnArg::Typed(p) = input {
+                bounds.visit_type(&p.ty);
+            }
+        }
+        let it = self.world.item(root.item);
+        if let ItemKind::Impl(parts) = &it.item.kind {
+            let file = &self.world.crates[root.item.krate as usize].index.files[it.file as usize];
+            let header = format!("{} {{}}", file.slice((it.item.span.0, parts.header.1)));
+            if let Ok(imp) = syn::parse_str::<syn::ItemImpl>(&header) {
+                bounds.visit_generics(&imp.generics);
+            }
+        }
+        for path in &bounds.0 {
+            self.add_bound(&mut open, sig.cx.module, path);
+        }
+        self.close(&mut open);
+        open
+    }
+
+    fn add_bound(&self, open: &mut Open, module: ModRef, path: &syn::Path) {
+        let segs = path_segments(path);
+        let mut local = false;
+        for b in self.world.resolve(module, &segs) {
+            if let Binding::Item(i) = b
+                && matches!(self.world.item(i).item.kind, ItemKind::Trait { .. })
+            {
+                open.local.insert(i);
+                local = true;
+            }
+        }
+        // std, external or not found: by name (over-includes, never misses).
+        if !local && let Some(last) = segs.last() {
+            open.foreign.insert(last.clone());
+        }
+    }
+
+    /// Adds supertraits of open crate traits and what open std traits imply.
+    pub fn close(&self, open: &mut Open) {
+        loop {
+            let before = open.clone();
+            for t in before.local.iter().copied() {
+                let it = self.world.item(t);
+                let ItemKind::Trait { header, .. } = &it.item.kind else {
+                    continue;
+                };
+                let file = &self.world.crates[t.krate as usize].index.files[it.file as usize];
+                let text = format!("{} {{}}", file.slice((it.item.span.0, header.1)));
+                if let Ok(tr) = syn::parse_str::<syn::ItemTrait>(&text) {
+                    let mut bounds = Bounds::default();
+                    for b in &tr.supertraits {
+                        bounds.visit_type_param_bound(b);
+                    }
+                    for path in &bounds.0 {
+                        self.add_bound(open, self.world.module_of(t), path);
+                    }
+                }
+            }
+            for name in &before.foreign {
+                if let Some((_, implied)) = STD_IMPLIED.iter().find(|(n, _)| n == name) {
+                    open.foreign.extend(implied.iter().map(|s| (*s).to_owned()));
+                }
+            }
+            if *open == before {
+                return;
+            }
+        }
+    }
+
+    /// Every item of every impl of an open trait, and every crate type
+    /// that derives an open std or external trait.
+    pub fn open_nodes(&self, open: &Open) -> Vec<NodeKey> {
+        let mut out = Vec::new();
+        if open.is_empty() {
+            return out;
+        }
+        for d in &self.derived {
+            for (&imp, info) in &d.impls {
+                let hit = match info.trait_item {
+                    Some(t) => open.local.contains(&t),
+                    None => info
+                        .trait_name
+                        .as_ref()
+                        .is_some_and(|n| open.foreign.contains(n)),
+                };
+                if hit && let ItemKind::Impl(parts) = &self.world.item(imp).item.kind {
+                    out.extend((0..parts.items.len()).map(|i| NodeKey::assoc(imp, i)));
+                }
+            }
+        }
+        if !open.foreign.is_empty() {
+            for &c in &self.view {
+                out.extend(self.deriving(c, &open.foreign).map(NodeKey::item));
+            }
+        }
+        out
+    }
+
+    /// Types of crate `c` whose `derive` (or `cfg_attr(.., derive(..))`)
+    /// names one of `traits`.
+    fn deriving<'a>(
+        &'a self,
+        c: crate::cache::CrateId,
+        traits: &'a BTreeSet<String>,
+    ) -> impl Iterator<Item = ItemRef> + 'a {
+        let index = &self.world.crates[c as usize].index;
+        index.items.iter().enumerate().filter_map(move |(id, it)| {
+            if !matches!(
+                it.item.kind,
+                ItemKind::Struct | ItemKind::Enum { .. } | ItemKind::Union
+            ) {
+                return None;
+            }
+            let file = &index.files[it.file as usize];
+            let derives = it.item.attrs.iter().any(|a| {
+                let derive_attr =
+                    a.path.len() == 1 && (a.path[0] == "derive" || a.path[0] == "cfg_attr");
+                derive_attr
+                    && a.args.is_some_and(|r| {
+                        crate::lexer::lex(file.slice(r)).is_ok_and(|t| {
+                            (0..t.toks.len()).any(|i| {
+                                t.toks[i].kind == crate::lexer::Kind::Ident
+                                    && traits.contains(t.text(i))
+                            })
+                        })
+                    })
+            });
+            derives.then_some(ItemRef {
+                krate: c,
+                item: id as u32,
+            })
+        })
+    }
+
+    /// Items of crate-type impls of the traits the closure calls through,
+    /// for the crate types it has: for each trait item in `seen`, the
+    /// same-named items of the impls of that trait whose self type is a
+    /// crate type in `seen`. Only nodes not yet in `seen`.
+    pub fn joined_impls(&self, seen: &BTreeSet<NodeKey>) -> Vec<NodeKey> {
+        let types: HashSet<ItemRef> = seen
+            .iter()
+            .filter(|k| {
+                k.assoc == NodeKey::WHOLE
+                    && matches!(
+                        self.world.item(k.item).item.kind,
+                        ItemKind::Struct | ItemKind::Enum { .. } | ItemKind::Union
+                    )
+            })
+            .map(|k| k.item)
+            .collect();
+        let mut out = Vec::new();
+        for key in seen {
+            if key.assoc == NodeKey::WHOLE {
+                continue;
+            }
+            let ItemKind::Trait { items, .. } = &self.world.item(key.item).item.kind else {
+                continue;
+            };
+            let Some(name) = items.get(key.assoc as usize).map(|a| &a.name) else {
+                continue;
+            };
+            for d in &self.derived {
+                for &imp in d.by_trait.get(&key.item).map(Vec::as_slice).unwrap_or(&[]) {
+                    let for_seen_type = d.impls.get(&imp).is_some_and(|i| {
+                        i.self_keys.iter().any(
+                            |k| matches!(k, crate::impls::TypeKey::Local(t) if types.contains(t)),
+                        )
+                    });
+                    if for_seen_type {
+                        out.extend(
+                            self.impl_items_named(imp, name)
+                                .into_iter()
+                                .filter(|n| !seen.contains(n)),
+                        );
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Folds newly opened traits into `applied` and returns what to add.
+pub(crate) fn newly_open(open: &Open, applied: &mut Open) -> Option<Open> {
+    if applied.contains(open) {
+        return None;
+    }
+    let fresh = Open {
+        local: open.local.difference(&applied.local).copied().collect(),
+        foreign: open.foreign.difference(&applied.foreign).cloned().collect(),
+    };
+    applied.local.extend(fresh.local.iter().copied());
+    applied.foreign.extend(fresh.foreign.iter().cloned());
+    Some(fresh)
+}
