@@ -193,7 +193,7 @@ fn known_receivers_pick_their_own_methods() {
             &format!(
                 "{RECEIVERS}#[funcache::cache]\npub fn root() -> u32 {{\n    let p = Parser::new();\n    let boxed: Box<Parser> = Box::new(Parser::new());\n    p.run() + boxed.run()\n}}\n\
                  pub fn typed(p: &Parser) -> u32 {{ p.run() }}\n\
-                 pub fn unknown(items: Vec<u32>) -> u32 {{ items.iter().map(|x| *x).fold(0, |acc, v| acc + v.run()) }}\n"
+                 pub fn unknown(items: Vec<u32>, _p: &[Parser], _o: &[Other]) -> u32 {{ items.iter().map(|x| *x).fold(0, |acc, v| acc + v.run()) }}\n"
             ),
         ),
     ]);
@@ -207,7 +207,8 @@ fn known_receivers_pick_their_own_methods() {
     assert!(!has(&a, "crate::Parser::sibling"));
     let typed = f.analyze("src/lib.rs", "typed");
     assert!(has(&typed, "crate::Parser::run") && !has(&typed, "crate::Other::run"));
-    // An unknown receiver falls back to every method of that name.
+    // An unknown receiver falls back to every method of that name of the
+    // types the closure has.
     let unknown = f.analyze("src/lib.rs", "unknown");
     assert!(
         has(&unknown, "crate::Parser::run") && has(&unknown, "crate::Other::run"),

@@ -6,7 +6,7 @@
 //! on the crates, so it is computed once per world and shared by every
 //! cached function that reaches it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -34,6 +34,8 @@ pub(crate) struct NodeInfo {
     pub unresolved: Vec<(String, String)>,
     /// Crate traits this node opens (a `dyn Trait` in data).
     pub open: Vec<ItemRef>,
+    /// Methods it calls on receivers of unknown type.
+    pub by_name: Vec<String>,
 }
 
 /// A method's hash: its impl (or trait) header and its own tokens, so that
@@ -291,6 +293,7 @@ impl Session<'_> {
             externals: out.externals.into_iter().collect(),
             unresolved: out.unresolved,
             open: out.open.into_iter().collect(),
+            by_name: out.by_name.into_iter().collect(),
         }
     }
 
@@ -403,6 +406,7 @@ impl Session<'_> {
             externals: out.externals.into_iter().collect(),
             unresolved: out.unresolved,
             open: out.open.into_iter().collect(),
+            by_name: out.by_name.into_iter().collect(),
         }
     }
 }
@@ -422,6 +426,7 @@ fn merge(into: &mut Walker, from: Walker) {
     into.out.externals.extend(from.out.externals);
     into.out.unresolved.extend(from.out.unresolved);
     into.out.open.extend(from.out.open);
+    into.out.by_name.extend(from.out.by_name);
 }
 
 /// Parses an impl or trait header (`impl<..> X for Y where .. {}`) and
@@ -522,6 +527,7 @@ pub(crate) fn closure(
     }
     open.local.extend(root.open.iter().copied());
     let mut applied = Open::default();
+    let mut by_name: HashSet<String> = root.by_name.iter().cloned().collect();
     loop {
         if queue.is_empty() {
             s.close(&mut open);
@@ -533,7 +539,7 @@ pub(crate) fn closure(
                 );
             }
             if queue.is_empty() {
-                queue.extend(s.joined_impls(&seen));
+                queue.extend(s.joined_impls(&seen, &by_name));
             }
             if queue.is_empty() {
                 break;
@@ -558,6 +564,7 @@ pub(crate) fn closure(
         });
         externals.extend(info.externals.iter().cloned());
         open.local.extend(info.open.iter().copied());
+        by_name.extend(info.by_name.iter().cloned());
         unresolved.extend(
             info.unresolved
                 .iter()

@@ -217,11 +217,17 @@ impl Session<'_> {
         })
     }
 
-    /// Items of crate-type impls of the traits the closure calls through,
+    /// Items of crate-type impls the closure calls without naming the type,
     /// for the crate types it has: for each trait item in `seen`, the
     /// same-named items of the impls of that trait whose self type is a
-    /// crate type in `seen`. Only nodes not yet in `seen`.
-    pub fn joined_impls(&self, seen: &BTreeSet<NodeKey>) -> Vec<NodeKey> {
+    /// crate type in `seen`; for each method called on an unknown receiver
+    /// (`by_name`), the same-named methods of the impls of the crate types
+    /// in `seen`. Only nodes not yet in `seen`.
+    pub fn joined_impls(
+        &self,
+        seen: &BTreeSet<NodeKey>,
+        by_name: &HashSet<String>,
+    ) -> Vec<NodeKey> {
         let types: HashSet<ItemRef> = seen
             .iter()
             .filter(|k| {
@@ -234,6 +240,24 @@ impl Session<'_> {
             .map(|k| k.item)
             .collect();
         let mut out = Vec::new();
+        if !by_name.is_empty() {
+            for &t in &types {
+                let key = crate::impls::TypeKey::Local(t);
+                for d in &self.derived {
+                    for &imp in d.by_type.get(&key).map(Vec::as_slice).unwrap_or(&[]) {
+                        let ItemKind::Impl(parts) = &self.world.item(imp).item.kind else {
+                            continue;
+                        };
+                        for (i, a) in parts.items.iter().enumerate() {
+                            let node = NodeKey::assoc(imp, i);
+                            if by_name.contains(&a.name) && !seen.contains(&node) {
+                                out.push(node);
+                            }
+                        }
+                    }
+                }
+            }
+        }
         for key in seen {
             if key.assoc == NodeKey::WHOLE {
                 continue;

@@ -253,3 +253,22 @@ fn named_format_arguments_are_not_unresolved() {
     assert!(a.unresolved.is_empty(), "{:?}", a.unresolved);
     assert!(has(&a, "crate::WIDTH"), "{:?}", paths(&a));
 }
+
+/// A method called on a receiver the index cannot type resolves to the
+/// same-named methods of the types the closure has (a value of a crate
+/// type comes from code that names it), not of every type in the crate.
+#[test]
+fn unknown_receivers_resolve_among_the_closures_types() {
+    let f = lib("use std::ops::Deref;\n\
+         pub struct A;\npub struct B;\npub struct W(A);\n\
+         impl A { pub fn go(&self) -> u32 { 1 } }\n\
+         impl B { pub fn go(&self) -> u32 { 2 } }\n\
+         impl Deref for W { type Target = A; fn deref(&self) -> &A { &self.0 } }\n\
+         fn make() -> W { W(A) }\n\
+         #[funcache::cache]\npub fn root() -> u32 { [make()].iter().map(|x| x.go()).sum() }\n");
+    let a = f.analyze("src/lib.rs", "root");
+    let p = paths(&a);
+    // Through `W`'s `Deref` impl, whose target is `A`.
+    assert!(has(&a, "crate::A::go"), "{p:?}");
+    assert!(!has(&a, "crate::B::go"), "{p:?}");
+}

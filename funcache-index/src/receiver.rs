@@ -459,6 +459,32 @@ impl<'w> Session<'w> {
         }
     }
 
+    /// What a method call reaches by itself, and whether the rest joins by
+    /// name: on a receiver whose type is not known, the methods named
+    /// `name` of the crate types the closure has join later (see
+    /// [`crate::open_bounds`]), so only trait declarations and impls for
+    /// std, external and blanket types are returned here.
+    pub fn method_call(&self, recv: &Ty, name: &str) -> (Vec<NodeKey>, bool) {
+        let by_name = || -> Vec<NodeKey> {
+            self.by_name(name)
+                .into_iter()
+                .filter(|k| !self.is_crate_type_impl(k.item))
+                .collect()
+        };
+        match recv.peel() {
+            Ty::Named(..) => (self.methods(recv, name), false),
+            Ty::Traits(traits) => {
+                let found = self.assoc_of_traits(&traits, name);
+                if found.is_empty() {
+                    (by_name(), true)
+                } else {
+                    (found, false)
+                }
+            }
+            Ty::Unknown => (by_name(), true),
+        }
+    }
+
     /// Whether `item` is an impl whose self type is a crate type.
     pub fn is_crate_type_impl(&self, item: ItemRef) -> bool {
         self.tables().any(|d| {

@@ -27,6 +27,9 @@ pub(crate) struct Out {
     /// values may come from outside the closure (see
     /// [`crate::open_bounds`]).
     pub open: BTreeSet<crate::scope::ItemRef>,
+    /// Methods called on receivers of unknown type: those of the crate
+    /// types in the closure join (see [`crate::open_bounds`]).
+    pub by_name: BTreeSet<String>,
 }
 
 /// Where parsed text sits in its file, to turn spans into locations.
@@ -1062,8 +1065,12 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
         self.visit_expr(&m.receiver);
         let recv = self.infer(&m.receiver);
-        let found = self.s.methods(&recv, &m.method.to_string());
+        let name = m.method.to_string();
+        let (found, join) = self.s.method_call(&recv, &name);
         self.out.nodes.extend(found);
+        if join {
+            self.out.by_name.insert(name);
+        }
         if let Some(turbofish) = &m.turbofish {
             self.visit_angle_bracketed_generic_arguments(turbofish);
         }
