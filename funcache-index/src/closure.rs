@@ -36,6 +36,8 @@ pub(crate) struct NodeInfo {
     pub open: Vec<ItemRef>,
     /// Methods it calls on receivers of unknown type.
     pub by_name: Vec<String>,
+    /// Gated std traits it may use.
+    pub uses: crate::open_bounds::Uses,
 }
 
 /// A method's hash: its impl (or trait) header and its own tokens, so that
@@ -294,6 +296,7 @@ impl Session<'_> {
             unresolved: out.unresolved,
             open: out.open.into_iter().collect(),
             by_name: out.by_name.into_iter().collect(),
+            uses: out.uses,
         }
     }
 
@@ -361,6 +364,10 @@ impl Session<'_> {
     /// `Display` in `format!`, `Drop`, `Deref`, `From` via `?`, `Iterator`
     /// in `for`, serde's traits …), including blanket impls of them.
     ///
+    /// Impls of the gated traits (`Debug`, `Hash`) are left out: they join
+    /// the closures of code that may use them ([`crate::open_bounds::GATED`],
+    /// [`Session::joined_impls`]).
+    ///
     /// Impls of the crates' own traits are left out here on purpose: only
     /// code in these crates can call their methods, and every such call is
     /// followed (by receiver type, by trait bound, or by name when the
@@ -371,10 +378,14 @@ impl Session<'_> {
             let typed = d.by_type.get(key).map(Vec::as_slice).unwrap_or(&[]);
             let mentioned = d.by_mention.get(key).map(Vec::as_slice).unwrap_or(&[]);
             for &imp in typed.iter().chain(mentioned).chain(&d.blanket) {
-                if d.impls
-                    .get(&imp)
-                    .is_some_and(|i| i.is_trait_impl && i.trait_item.is_none())
-                    && let ItemKind::Impl(parts) = &self.world.item(imp).item.kind
+                if d.impls.get(&imp).is_some_and(|i| {
+                    i.is_trait_impl
+                        && i.trait_item.is_none()
+                        && !i
+                            .trait_name
+                            .as_deref()
+                            .is_some_and(crate::open_bounds::is_gated)
+                }) && let ItemKind::Impl(parts) = &self.world.item(imp).item.kind
                 {
                     out.extend((0..parts.items.len()).map(|i| NodeKey::assoc(imp, i)));
                 }
@@ -407,6 +418,7 @@ impl Session<'_> {
             unresolved: out.unresolved,
             open: out.open.into_iter().collect(),
             by_name: out.by_name.into_iter().collect(),
+            uses: out.uses,
         }
     }
 }
@@ -427,6 +439,7 @@ fn merge(into: &mut Walker, from: Walker) {
     into.out.unresolved.extend(from.out.unresolved);
     into.out.open.extend(from.out.open);
     into.out.by_name.extend(from.out.by_name);
+    into.out.uses.add(from.out.uses);
 }
 
 /// Parses an impl or trait header (`impl<..> X for Y where .. {}`) and
@@ -455,7 +468,9 @@ fn walk_derives(walker: &mut Walker, item: &syn::Item) {
         if attr.path().is_ident("derive")
             && let syn::Meta::List(list) = &attr.meta
         {
+            walker.in_derive = true;
             walker.scan_tokens(list.tokens.clone());
+            walker.in_derive = false;
         }
     }
 }
@@ -528,6 +543,7 @@ pub(crate) fn closure(
     open.local.extend(root.open.iter().copied());
     let mut applied = Open::default();
     let mut by_name: HashSet<String> = root.by_name.iter().cloned().collect();
+    let mut uses = root.uses;
     loop {
         if queue.is_empty() {
             s.close(&mut open);
@@ -539,7 +555,7 @@ pub(crate) fn closure(
                 );
             }
             if queue.is_empty() {
-                queue.extend(s.joined_impls(&seen, &by_name));
+                queue.extend(s.joined_impls(&seen, &by_name, uses));
             }
             if queue.is_empty() {
                 break;
@@ -565,6 +581,7 @@ pub(crate) fn closure(
         externals.extend(info.externals.iter().cloned());
         open.local.extend(info.open.iter().copied());
         by_name.extend(info.by_name.iter().cloned());
+        uses.add(info.uses);
         unresolved.extend(
             info.unresolved
                 .iter()

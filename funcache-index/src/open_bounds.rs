@@ -120,24 +120,38 @@ impl Session<'_> {
         }
     }
 
-    /// Adds supertraits of open crate traits and what open std traits imply.
+    /// Adds what open traits imply: for a crate trait, the bounds of its
+    /// blanket impls (`impl<X: Display> Shout for X` makes any `Display`
+    /// type a `Shout`); for a std trait, its supertraits and blanket
+    /// routes ([`STD_IMPLIED`]).
+    ///
+    /// A crate trait's own supertraits need nothing here: a type chosen for
+    /// `T: Sub` is one of the self types of `Sub`'s impls, which join with
+    /// all their std impls ([`Session::open_nodes`]), or a std or external
+    /// type, which has no crate impls of std traits.
     pub fn close(&self, open: &mut Open) {
         loop {
             let before = open.clone();
-            for t in before.local.iter().copied() {
-                let it = self.world.item(t);
-                let ItemKind::Trait { header, .. } = &it.item.kind else {
-                    continue;
-                };
-                let file = &self.world.crates[t.krate as usize].index.files[it.file as usize];
-                let text = format!("{} {{}}", file.slice((it.item.span.0, header.1)));
-                if let Ok(tr) = syn::parse_str::<syn::ItemTrait>(&text) {
-                    let mut bounds = Bounds::default();
-                    for b in &tr.supertraits {
-                        bounds.visit_type_param_bound(b);
-                    }
-                    for path in &bounds.0 {
-                        self.add_bound(open, self.world.module_of(t), path);
+            for t in &before.local {
+                for d in &self.derived {
+                    for &imp in d.by_trait.get(t).map(Vec::as_slice).unwrap_or(&[]) {
+                        if !d.blanket.contains(&imp) {
+                            continue;
+                        }
+                        let it = self.world.item(imp);
+                        let ItemKind::Impl(parts) = &it.item.kind else {
+                            continue;
+                        };
+                        let file =
+                            &self.world.crates[imp.krate as usize].index.files[it.file as usize];
+                        let text = format!("{} {{}}", file.slice((it.item.span.0, parts.header.1)));
+                        if let Ok(header) = syn::parse_str::<syn::ItemImpl>(&text) {
+                            let mut bounds = Bounds::default();
+                            bounds.visit_generics(&header.generics);
+                            for path in &bounds.0 {
+                                self.add_bound(open, self.world.module_of(imp), path);
+                            }
+                        }
                     }
                 }
             }
@@ -152,7 +166,8 @@ impl Session<'_> {
         }
     }
 
-    /// Every item of every impl of an open trait, and every crate type
+    /// Every item of every impl of an open trait, the crate types those
+    /// impls are for (with them, their std impls), and every crate type
     /// that derives an open std or external trait.
     pub fn open_nodes(&self, open: &Open) -> Vec<NodeKey> {
         let mut out = Vec::new();
@@ -170,6 +185,12 @@ impl Session<'_> {
                 };
                 if hit && let ItemKind::Impl(parts) = &self.world.item(imp).item.kind {
                     out.extend((0..parts.items.len()).map(|i| NodeKey::assoc(imp, i)));
+                    if info.trait_item.is_some() {
+                        out.extend(info.self_keys.iter().filter_map(|k| match k {
+                            crate::impls::TypeKey::Local(t) => Some(NodeKey::item(*t)),
+                            crate::impls::TypeKey::Foreign(_) => None,
+                        }));
+                    }
                 }
             }
         }
@@ -222,11 +243,13 @@ impl Session<'_> {
     /// same-named items of the impls of that trait whose self type is a
     /// crate type in `seen`; for each method called on an unknown receiver
     /// (`by_name`), the same-named methods of the impls of the crate types
-    /// in `seen`. Only nodes not yet in `seen`.
+    /// in `seen`; the impls of the gated std traits the closure `uses` for
+    /// the crate types in `seen`. Only nodes not yet in `seen`.
     pub fn joined_impls(
         &self,
         seen: &BTreeSet<NodeKey>,
         by_name: &HashSet<String>,
+        uses: Uses,
     ) -> Vec<NodeKey> {
         let types: HashSet<ItemRef> = seen
             .iter()
@@ -240,7 +263,7 @@ impl Session<'_> {
             .map(|k| k.item)
             .collect();
         let mut out = Vec::new();
-        if !by_name.is_empty() {
+        if !by_name.is_empty() || uses.any() {
             for &t in &types {
                 let key = crate::impls::TypeKey::Local(t);
                 for d in &self.derived {
@@ -248,9 +271,13 @@ impl Session<'_> {
                         let ItemKind::Impl(parts) = &self.world.item(imp).item.kind else {
                             continue;
                         };
+                        let used_gated = d.impls.get(&imp).is_some_and(|i| {
+                            i.trait_item.is_none()
+                                && i.trait_name.as_deref().is_some_and(|n| uses.has(n))
+                        });
                         for (i, a) in parts.items.iter().enumerate() {
                             let node = NodeKey::assoc(imp, i);
-                            if by_name.contains(&a.name) && !seen.contains(&node) {
+                            if (used_gated || by_name.contains(&a.name)) && !seen.contains(&node) {
                                 out.push(node);
                             }
                         }
@@ -287,6 +314,95 @@ impl Session<'_> {
         }
         out
     }
+}
+
+/// std traits whose impls for the closure's types join only where code may
+/// call them. Every other std or external trait's impls come with the type
+/// (operators, `Drop`, `Deref`, `Clone`, `PartialEq`, serde … run from code
+/// that need not name them).
+///
+/// * `Debug` runs where code formats with `{:?}` (`format!`, `write!`,
+///   `dbg!`, any macro whose format string has a `?` spec), names `Debug`
+///   (a bound, `dyn Debug`, `Debug::fmt`) or calls a `fmt` method. Other
+///   callers only print (panics, `unwrap`) and produce no value.
+/// * `Hash` runs where code names a hashing type or trait (any path with
+///   `Hash` in a segment: `HashMap`, `HashSet`, `Hasher`, `BuildHasher`,
+///   `FxHashMap` …), invokes a `hash…!` macro, or calls `hash`, `hash_one`
+///   or `hash_slice`. A `Hash` impl consistent with `Eq` changes no lookup;
+///   it changes results only through hash values or a deterministic
+///   hasher's iteration order, which such code names.
+pub(crate) const GATED: &[&str] = &["Debug", "Hash"];
+
+/// Which of [`GATED`] the code may use.
+#[derive(Default, Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Uses(u8);
+
+impl Uses {
+    pub fn note(&mut self, trait_name: &str) {
+        if let Some(i) = GATED.iter().position(|g| *g == trait_name) {
+            self.0 |= 1 << i;
+        }
+    }
+
+    pub fn has(&self, trait_name: &str) -> bool {
+        GATED
+            .iter()
+            .position(|g| *g == trait_name)
+            .is_some_and(|i| self.0 & (1 << i) != 0)
+    }
+
+    pub fn any(&self) -> bool {
+        self.0 != 0
+    }
+
+    pub fn add(&mut self, other: Uses) {
+        self.0 |= other.0;
+    }
+
+    /// The gated traits a path names (`fmt::Debug`, `HashMap`).
+    pub fn note_path(&mut self, segs: &[String]) {
+        for s in segs {
+            self.note_ident(s);
+        }
+    }
+
+    pub fn note_ident(&mut self, ident: &str) {
+        if ident == "Debug" {
+            self.note("Debug");
+        }
+        if ident.contains("Hash") {
+            self.note("Hash");
+        }
+    }
+
+    pub fn note_method(&mut self, name: &str) {
+        match name {
+            "fmt" => self.note("Debug"),
+            "hash" | "hash_one" | "hash_slice" => self.note("Hash"),
+            _ => {}
+        }
+    }
+
+    pub fn note_macro(&mut self, name: &str) {
+        if name == "dbg" {
+            self.note("Debug");
+        }
+        if name.contains("hash") {
+            self.note("Hash");
+        }
+    }
+
+    /// A `Debug` spec in a format string (`{:?}`, `{x:#?}`, `{:x?}`).
+    pub fn note_format_string(&mut self, text: &str) {
+        if text.contains("?}") {
+            self.note("Debug");
+        }
+    }
+}
+
+/// Whether impls of std trait `name` wait for a use (see [`GATED`]).
+pub(crate) fn is_gated(name: &str) -> bool {
+    GATED.contains(&name)
 }
 
 /// Folds newly opened traits into `applied` and returns what to add.

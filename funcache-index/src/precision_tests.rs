@@ -272,3 +272,77 @@ fn unknown_receivers_resolve_among_the_closures_types() {
     assert!(has(&a, "crate::A::go"), "{p:?}");
     assert!(!has(&a, "crate::B::go"), "{p:?}");
 }
+
+/// A crate type's `Debug` impl runs only where code formats with `{:?}`:
+/// it joins the closure of such code and no other.
+#[test]
+fn debug_impls_join_only_where_debug_formatting_is() {
+    let f = lib("use std::fmt;\n\
+         pub struct S { pub x: u8 }\n\
+         impl fmt::Debug for S { fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result { write!(f, \"S{}\", self.x) } }\n\
+         impl Clone for S { fn clone(&self) -> S { S { x: self.x } } }\n\
+         fn make() -> S { S { x: 1 } }\n\
+         #[funcache::cache]\npub fn plain() -> u8 { make().x }\n\
+         #[funcache::cache]\npub fn formats() -> String { format!(\"{:?}\", make()) }\n\
+         #[funcache::cache]\npub fn logs() -> String { let s = make(); let t = format!(\"{s:#?}\"); t }\n\
+         #[funcache::cache]\npub fn dbgs() -> u8 { dbg!(make()).x }\n");
+    let a = f.analyze("src/lib.rs", "plain");
+    assert!(!has(&a, "crate::<S as fmt::Debug>::fmt"), "{:?}", paths(&a));
+    // Other std impls still come with the type.
+    assert!(has(&a, "crate::<S as Clone>::clone"), "{:?}", paths(&a));
+    for root in ["formats", "logs", "dbgs"] {
+        let b = f.analyze("src/lib.rs", root);
+        assert!(
+            has(&b, "crate::<S as fmt::Debug>::fmt"),
+            "{root}: {:?}",
+            paths(&b)
+        );
+    }
+}
+
+/// A crate type's `Hash` impl joins only closures that hash (name a
+/// hashing type or trait, or call `hash`).
+#[test]
+fn hash_impls_join_only_where_hashing_is() {
+    let f = lib(
+        "use std::collections::HashSet;\nuse std::hash::{Hash, Hasher};\n\
+         #[derive(PartialEq, Eq)]\npub struct K { pub x: u8 }\n\
+         impl Hash for K { fn hash<H: Hasher>(&self, h: &mut H) { self.x.hash(h) } }\n\
+         fn make() -> K { K { x: 1 } }\n\
+         #[funcache::cache]\npub fn plain() -> bool { make() == make() }\n\
+         #[funcache::cache]\npub fn hashes() -> usize { let mut s = HashSet::new(); s.insert(make()); s.len() }\n",
+    );
+    let a = f.analyze("src/lib.rs", "plain");
+    assert!(!has(&a, "crate::<K as Hash>::hash"), "{:?}", paths(&a));
+    let b = f.analyze("src/lib.rs", "hashes");
+    assert!(has(&b, "crate::<K as Hash>::hash"), "{:?}", paths(&b));
+}
+
+/// `T: Interval` where `trait Interval: Debug + Ord` can only be a type
+/// implementing `Interval`: those types (with their std impls) join, not
+/// every `Debug`/`Ord` impl of the crate. A blanket impl's bounds widen it.
+#[test]
+fn crate_trait_bounds_open_only_their_implementors() {
+    let f = lib("use std::fmt;\n\
+         pub trait Interval: fmt::Debug + Ord { fn lo(&self) -> u32; }\n\
+         #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]\npub struct R(u32);\n\
+         impl Interval for R { fn lo(&self) -> u32 { self.0 } }\n\
+         pub struct Unrelated;\n\
+         impl fmt::Debug for Unrelated { fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result { write!(f, \"u\") } }\n\
+         impl fmt::Display for Unrelated { fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result { write!(f, \"u\") } }\n\
+         pub trait Shout { fn shout(&self) -> String; }\n\
+         impl<X: fmt::Display> Shout for X { fn shout(&self) -> String { self.to_string() } }\n\
+         #[funcache::cache]\npub fn first<T: Interval>(xs: &[T]) -> String { format!(\"{:?}\", xs.iter().min()) }\n\
+         #[funcache::cache]\npub fn loud<T: Shout>(x: &T) -> String { x.shout() }\n");
+    let a = f.analyze("src/lib.rs", "first");
+    let p = paths(&a);
+    assert!(has(&a, "crate::<R as Interval>::lo"), "{p:?}");
+    assert!(has(&a, "crate::R"), "{p:?}");
+    assert!(!has(&a, "crate::<Unrelated as fmt::Debug>::fmt"), "{p:?}");
+    let b = f.analyze("src/lib.rs", "loud");
+    assert!(
+        has(&b, "crate::<Unrelated as fmt::Display>::fmt"),
+        "{:?}",
+        paths(&b)
+    );
+}

@@ -30,6 +30,9 @@ pub(crate) struct Out {
     /// Methods called on receivers of unknown type: those of the crate
     /// types in the closure join (see [`crate::open_bounds`]).
     pub by_name: BTreeSet<String>,
+    /// Gated std traits the code may use (see
+    /// [`crate::open_bounds::GATED`]).
+    pub uses: crate::open_bounds::Uses,
 }
 
 /// Where parsed text sits in its file, to turn spans into locations.
@@ -67,6 +70,8 @@ pub(crate) struct Walker<'a, 'w> {
     quiet: usize,
     /// Walking data (a field, a static): `dyn Trait`s opens their traits.
     pub(crate) dyn_opens: bool,
+    /// Scanning a derive list, which defines impls and uses none.
+    pub(crate) in_derive: bool,
     pub out: Out,
 }
 
@@ -95,6 +100,7 @@ impl<'a, 'w> Walker<'a, 'w> {
             loc,
             quiet: 0,
             dyn_opens: false,
+            in_derive: false,
             out: Out::default(),
         }
     }
@@ -394,6 +400,7 @@ impl<'a, 'w> Walker<'a, 'w> {
         if segs.is_empty() {
             return Ty::Unknown;
         }
+        self.out.uses.note_path(&segs);
         match self.resolve(&segs) {
             Some((nodes, externals, ty)) => {
                 self.out.nodes.extend(nodes);
@@ -626,6 +633,13 @@ impl<'a, 'w> Walker<'a, 'w> {
                 if Some(i) == format_string {
                     self.inline_format_args(arg, &named);
                 }
+                if let Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) = arg
+                {
+                    self.out.uses.note_format_string(&s.value());
+                }
                 match arg {
                     Expr::Assign(a) if named_format_arg(arg).is_some() => self.visit_expr(&a.right),
                     other => self.visit_expr(other),
@@ -674,7 +688,14 @@ impl<'a, 'w> Walker<'a, 'w> {
                     self.scan_tokens(g.stream());
                     i += 1;
                 }
+                proc_macro2::TokenTree::Literal(lit) => {
+                    self.out.uses.note_format_string(&lit.to_string());
+                    i += 1;
+                }
                 proc_macro2::TokenTree::Ident(ident) => {
+                    if !self.in_derive {
+                        self.out.uses.note_ident(&ident.to_string());
+                    }
                     let preceded_by_dollar = i > 0
                         && matches!(&trees[i - 1], proc_macro2::TokenTree::Punct(p) if p.as_char() == '$');
                     let mut segs = vec![if preceded_by_dollar && ident == "crate" {
@@ -720,6 +741,7 @@ impl<'a, 'w> Walker<'a, 'w> {
             .first()
             .map_or_else(Span::call_site, |s| s.ident.span());
         let name = segs.last().cloned().unwrap_or_default();
+        self.out.uses.note_macro(&name);
         let mut found = false;
         if segs.len() == 1 || segs[0] == "crate" || segs[0] == "$crate" || segs[0] == "self" {
             // macro_rules! scoping is textual; over-include every
@@ -1066,6 +1088,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         self.visit_expr(&m.receiver);
         let recv = self.infer(&m.receiver);
         let name = m.method.to_string();
+        self.out.uses.note_method(&name);
         let (found, join) = self.s.method_call(&recv, &name);
         self.out.nodes.extend(found);
         if join {
