@@ -364,9 +364,10 @@ impl Session<'_> {
     /// `Display` in `format!`, `Drop`, `Deref`, `From` via `?`, `Iterator`
     /// in `for`, serde's traits …), including blanket impls of them.
     ///
-    /// Impls of the gated traits (`Debug`, `Hash`) are left out: they join
-    /// the closures of code that may use them ([`crate::open_bounds::GATED`],
-    /// [`Session::joined_impls`]).
+    /// Impls of the gated traits (`Debug`, `Hash`, `From`, `TryFrom`) are
+    /// left out, and so are impls that name the type only in the trait
+    /// (`impl From<T> for char`): they join the closures of code that may
+    /// use them ([`crate::open_bounds::GATED`], [`Session::joined_impls`]).
     ///
     /// Impls of the crates' own traits are left out here on purpose: only
     /// code in these crates can call their methods, and every such call is
@@ -376,8 +377,7 @@ impl Session<'_> {
         let mut out = Vec::new();
         for d in &self.derived {
             let typed = d.by_type.get(key).map(Vec::as_slice).unwrap_or(&[]);
-            let mentioned = d.by_mention.get(key).map(Vec::as_slice).unwrap_or(&[]);
-            for &imp in typed.iter().chain(mentioned).chain(&d.blanket) {
+            for &imp in typed.iter().chain(&d.blanket) {
                 if d.impls.get(&imp).is_some_and(|i| {
                     i.is_trait_impl
                         && i.trait_item.is_none()
@@ -465,6 +465,16 @@ fn walk_derives(walker: &mut Walker, item: &syn::Item) {
         _ => return,
     };
     for attr in attrs {
+        // `#[serde(from = "Raw")]`: the derived code converts.
+        if attr.path().is_ident("serde")
+            && let syn::Meta::List(list) = &attr.meta
+        {
+            for token in list.tokens.clone() {
+                if let proc_macro2::TokenTree::Ident(ident) = token {
+                    walker.out.uses.note_ident(&ident.to_string());
+                }
+            }
+        }
         if attr.path().is_ident("derive")
             && let syn::Meta::List(list) = &attr.meta
         {

@@ -263,24 +263,41 @@ impl Session<'_> {
             .map(|k| k.item)
             .collect();
         let mut out = Vec::new();
-        if !by_name.is_empty() || uses.any() {
-            for &t in &types {
-                let key = crate::impls::TypeKey::Local(t);
-                for d in &self.derived {
-                    for &imp in d.by_type.get(&key).map(Vec::as_slice).unwrap_or(&[]) {
-                        let ItemKind::Impl(parts) = &self.world.item(imp).item.kind else {
-                            continue;
-                        };
-                        let used_gated = d.impls.get(&imp).is_some_and(|i| {
-                            i.trait_item.is_none()
-                                && i.trait_name.as_deref().is_some_and(|n| uses.has(n))
-                        });
-                        for (i, a) in parts.items.iter().enumerate() {
-                            let node = NodeKey::assoc(imp, i);
-                            if (used_gated || by_name.contains(&a.name)) && !seen.contains(&node) {
-                                out.push(node);
-                            }
+        for &t in &types {
+            let key = crate::impls::TypeKey::Local(t);
+            for d in &self.derived {
+                for &imp in d.by_type.get(&key).map(Vec::as_slice).unwrap_or(&[]) {
+                    let ItemKind::Impl(parts) = &self.world.item(imp).item.kind else {
+                        continue;
+                    };
+                    let used_gated = d.impls.get(&imp).is_some_and(|i| {
+                        i.trait_item.is_none()
+                            && i.trait_name.as_deref().is_some_and(|n| uses.has(n))
+                    });
+                    for (i, a) in parts.items.iter().enumerate() {
+                        let node = NodeKey::assoc(imp, i);
+                        if (used_gated || by_name.contains(&a.name)) && !seen.contains(&node) {
+                            out.push(node);
                         }
+                    }
+                }
+                // `impl From<T> for char`: std reaches it through the
+                // type it names, when the closure may use that trait.
+                for &imp in d.by_mention.get(&key).map(Vec::as_slice).unwrap_or(&[]) {
+                    let used = d.impls.get(&imp).is_some_and(|i| {
+                        i.trait_name
+                            .as_deref()
+                            .is_none_or(|n| !is_gated(n) || uses.has(n))
+                    });
+                    let ItemKind::Impl(parts) = &self.world.item(imp).item.kind else {
+                        continue;
+                    };
+                    if used {
+                        out.extend(
+                            (0..parts.items.len())
+                                .map(|i| NodeKey::assoc(imp, i))
+                                .filter(|n| !seen.contains(n)),
+                        );
                     }
                 }
             }
@@ -331,7 +348,11 @@ impl Session<'_> {
 ///   or `hash_slice`. A `Hash` impl consistent with `Eq` changes no lookup;
 ///   it changes results only through hash values or a deterministic
 ///   hasher's iteration order, which such code names.
-pub(crate) const GATED: &[&str] = &["Debug", "Hash"];
+/// * `From` runs through `T::from`, `.into()`, `Into::into`, `?`, or a
+///   serde `from`/`into` attribute; `TryFrom` through `T::try_from`,
+///   `.try_into()` or serde's `try_from`. Code that converts names one of
+///   those.
+pub(crate) const GATED: &[&str] = &["Debug", "Hash", "From", "TryFrom"];
 
 /// Which of [`GATED`] the code may use.
 #[derive(Default, Debug, Clone, Copy, PartialEq, Eq)]
@@ -349,10 +370,6 @@ impl Uses {
             .iter()
             .position(|g| *g == trait_name)
             .is_some_and(|i| self.0 & (1 << i) != 0)
-    }
-
-    pub fn any(&self) -> bool {
-        self.0 != 0
     }
 
     pub fn add(&mut self, other: Uses) {
@@ -373,12 +390,19 @@ impl Uses {
         if ident.contains("Hash") {
             self.note("Hash");
         }
+        match ident {
+            "From" | "Into" | "from" | "into" => self.note("From"),
+            "TryFrom" | "TryInto" | "try_from" | "try_into" => self.note("TryFrom"),
+            _ => {}
+        }
     }
 
     pub fn note_method(&mut self, name: &str) {
         match name {
             "fmt" => self.note("Debug"),
             "hash" | "hash_one" | "hash_slice" => self.note("Hash"),
+            "into" | "from" => self.note("From"),
+            "try_into" | "try_from" => self.note("TryFrom"),
             _ => {}
         }
     }

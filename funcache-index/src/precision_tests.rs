@@ -24,7 +24,8 @@ fn conversions_through_blanket_impls_reach_local_impls() {
          impl From<Unrelated> for char { fn from(_: Unrelated) -> char { 'u' } }\n\
          #[funcache::cache]\npub fn to_char(a: Align) -> char { a.into() }\n\
          #[funcache::cache]\npub fn to_u8(a: Align) -> Option<u8> { a.try_into().ok() }\n\
-         #[funcache::cache]\npub fn question() -> Result<u8, std::fmt::Error> { Ok(fails()? + 1) }\n");
+         #[funcache::cache]\npub fn question() -> Result<u8, std::fmt::Error> { Ok(fails()? + 1) }\n\
+         #[funcache::cache]\npub fn no_conversion(a: Align) -> u8 { match a { Align::L => 1, Align::R => 2 } }\n");
     let a = f.analyze("src/lib.rs", "to_char");
     assert!(
         has(&a, "crate::<char as From<Align>>::from"),
@@ -48,6 +49,18 @@ fn conversions_through_blanket_impls_reach_local_impls() {
         has(&c, "crate::<std::fmt::Error as From<Oops>>::from"),
         "{:?}",
         paths(&c)
+    );
+    // Code that converts nothing does not reach the conversions.
+    let d = f.analyze("src/lib.rs", "no_conversion");
+    assert!(
+        !has(&d, "crate::<char as From<Align>>::from"),
+        "{:?}",
+        paths(&d)
+    );
+    assert!(
+        !has(&d, "crate::<u8 as TryFrom<Align>>::try_from"),
+        "{:?}",
+        paths(&d)
     );
     let before = a.fingerprint;
     f.edit("src/lib.rs", "Align::R => '>'", "Align::R => ']'");

@@ -1140,6 +1140,12 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
 
     fn visit_lifetime(&mut self, _: &'ast syn::Lifetime) {}
 
+    fn visit_expr_try(&mut self, e: &'ast syn::ExprTry) {
+        // `?` converts the error with `From`.
+        self.out.uses.note("From");
+        visit::visit_expr_try(self, e);
+    }
+
     fn visit_type_trait_object(&mut self, t: &'ast syn::TypeTraitObject) {
         if self.dyn_opens {
             let traits = self.s.trait_bounds(&self.cx, t.bounds.iter());

@@ -469,3 +469,117 @@ fn fn_body_scopes_and_function_arguments_invalidate_exactly() {
     assert_eq!(word.ran, ["apply:1000", "apply:11", "english::greet"]);
     assert_eq!(word.value("greet"), "hi #1 | bonjour #1");
 }
+
+/// Every cached function of `fixtures/precision`.
+const PRECISION_FUNCTIONS: &[&str] = &[
+    "instantiated",
+    "label",
+    "pad",
+    "report",
+    "std_push",
+    "to_char",
+    "to_u8",
+];
+
+/// Resolution precision (issue 8, items 2, 6, 8, 9, 10, 11): impls reached
+/// only through std's blanket impls or a caller-chosen type invalidate
+/// (they were served stale); impls nothing cached can run do not (they
+/// were needless misses).
+const PRECISION_EDITS: &[Edit] = &[
+    Edit {
+        what: "a From impl reached only through .into()",
+        file: "src/convert.rs",
+        from: "Align::Right => '>'",
+        to: "Align::Right => ']'",
+        reruns: &["to_char"],
+    },
+    Edit {
+        what: "a TryFrom impl reached only through .try_into()",
+        file: "src/convert.rs",
+        from: "Align::Right => Ok(2)",
+        to: "Align::Right => Ok(20)",
+        reruns: &["to_u8"],
+    },
+    Edit {
+        what: "the Display impl of a caller-chosen type",
+        file: "src/shapes.rs",
+        from: "\"square {}\"",
+        to: "\"SQUARE {}\"",
+        reruns: &["label"],
+    },
+    Edit {
+        what: "a crate method named like the std method a cached fn calls",
+        file: "src/shapes.rs",
+        from: "self.items.push(x);",
+        to: "self.items.push(x + 1);",
+        reruns: &[],
+    },
+    Edit {
+        what: "another type's impl of the trait a generic fn is instantiated with",
+        file: "src/shapes.rs",
+        from: "        5\n",
+        to: "        50\n",
+        reruns: &[],
+    },
+    Edit {
+        what: "the impl of the type the generic fn is instantiated with",
+        file: "src/shapes.rs",
+        from: "        3\n",
+        to: "        30\n",
+        reruns: &["instantiated"],
+    },
+    Edit {
+        what: "a Debug impl nothing cached formats with",
+        file: "src/shapes.rs",
+        from: "\"Quiet({})\"",
+        to: "\"Quiet[{}]\"",
+        reruns: &[],
+    },
+    Edit {
+        what: "std derives of a returned type",
+        file: "src/shapes.rs",
+        from: "#[derive(Debug, Clone, Serialize, Deserialize)]",
+        to: "#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]",
+        reruns: &[],
+    },
+];
+
+#[test]
+fn precision_edits_invalidate_what_can_run_them_and_nothing_else() {
+    let _guard = support::lock();
+    let fixture = Fixture::copy("precision");
+    let cache = tempfile::tempdir().unwrap();
+    fixture.build();
+    let first = fixture.run(cache.path());
+    assert_eq!(first.ran, PRECISION_FUNCTIONS);
+    assert_eq!(first.value("to_char"), ">");
+    assert_eq!(first.value("label"), "<square 2>");
+    // Named format arguments are not unresolved paths (`pad` is strict).
+    assert_eq!(first.value("pad"), "[  |  2]");
+    for line in first.stdout.lines().filter(|l| l.starts_with("unresolved.")) {
+        assert!(line.ends_with("=[]"), "{line}");
+    }
+
+    let mut failures = Vec::new();
+    for edit in PRECISION_EDITS {
+        fixture.edit(edit.file, edit.from, edit.to);
+        fixture.build();
+        let run = fixture.run(cache.path());
+        if run.ran != edit.reruns {
+            failures.push(format!(
+                "{}: expected {:?} to recompute, got {:?}",
+                edit.what, edit.reruns, run.ran
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // The served values follow the edits.
+    let last = fixture.run(cache.path());
+    assert_eq!(last.value("to_char"), "]");
+    assert_eq!(last.value("to_u8"), "20");
+    assert_eq!(last.value("label"), "<SQUARE 2>");
+    assert_eq!(last.value("instantiated"), "60");
+    assert_eq!(last.value("std_push"), "4");
+    assert_eq!(last.value("report"), "42");
+}
