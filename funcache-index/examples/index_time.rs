@@ -101,6 +101,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     analysis.unresolved.len()
                 );
                 if std::env::var_os("INDEX_TIME_VERBOSE").is_some() {
+                    println!("    externals {:?}", analysis.externals);
                     for u in &analysis.unresolved {
                         println!("    unresolved {} at {}", u.path, u.location);
                     }

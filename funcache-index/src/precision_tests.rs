@@ -359,3 +359,21 @@ fn crate_trait_bounds_open_only_their_implementors() {
         paths(&b)
     );
 }
+
+/// `v.iter().map(|x| x.go())` on a known collection: `x` is an element,
+/// so only its type's `go` is reached.
+#[test]
+fn closure_parameters_of_iterator_adaptors_are_elements() {
+    let f = lib("pub struct A;\npub struct B;\n\
+         impl A { pub fn go(&self) -> u32 { 1 } }\n\
+         impl B { pub fn go(&self) -> u32 { 2 } }\n\
+         #[funcache::cache]\npub fn root(b: u8) -> u32 {\n\
+             let _other = B;\n\
+             let v = vec![A, A];\n\
+             let xs: Vec<A> = Vec::new();\n\
+             v.len() as u32 + xs.iter().map(|x| x.go()).sum::<u32>() + xs.iter().filter(|x| x.go() > b as u32).count() as u32\n}\n");
+    let a = f.analyze("src/lib.rs", "root");
+    let p = paths(&a);
+    assert!(has(&a, "crate::A::go"), "{p:?}");
+    assert!(!has(&a, "crate::B::go"), "{p:?}");
+}

@@ -779,6 +779,20 @@ impl<'a, 'w> Walker<'a, 'w> {
         }
     }
 
+    /// Walks a closure whose parameter `i` has type `params[i]` (unknown
+    /// past the end).
+    fn walk_closure(&mut self, c: &syn::ExprClosure, params: &[Ty]) {
+        self.push();
+        for (i, input) in c.inputs.iter().enumerate() {
+            self.bind_pat(input, params.get(i).cloned().unwrap_or(Ty::Unknown));
+        }
+        if let syn::ReturnType::Type(_, ty) = &c.output {
+            self.visit_type(ty);
+        }
+        self.visit_expr(&c.body);
+        self.pop();
+    }
+
     /// Declares the items of a block (visible in all of it) and its `use`s.
     fn declare_block_items(&mut self, stmts: &[syn::Stmt]) {
         for stmt in stmts {
@@ -826,6 +840,38 @@ impl<'a, 'w> Walker<'a, 'w> {
         }
     }
 }
+
+/// Methods of collections (and their iterators, and `Option`) whose closure
+/// argument takes elements, with how many of its parameters do.
+const ELEMENT_CLOSURES: &[(&str, usize)] = &[
+    ("map", 1),
+    ("filter", 1),
+    ("filter_map", 1),
+    ("flat_map", 1),
+    ("for_each", 1),
+    ("inspect", 1),
+    ("any", 1),
+    ("all", 1),
+    ("find", 1),
+    ("find_map", 1),
+    ("position", 1),
+    ("take_while", 1),
+    ("skip_while", 1),
+    ("map_while", 1),
+    ("partition", 1),
+    ("max_by_key", 1),
+    ("min_by_key", 1),
+    ("sort_by_key", 1),
+    ("sort_unstable_by_key", 1),
+    ("retain", 1),
+    ("and_then", 1),
+    ("is_some_and", 1),
+    ("is_none_or", 1),
+    ("sort_by", 2),
+    ("sort_unstable_by", 2),
+    ("max_by", 2),
+    ("min_by", 2),
+];
 
 /// `name = value` in a macro's arguments: a named format argument.
 fn named_format_arg(arg: &Expr) -> Option<String> {
@@ -999,15 +1045,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
-        self.push();
-        for input in &c.inputs {
-            self.bind_pat(input, Ty::Unknown);
-        }
-        if let syn::ReturnType::Type(_, ty) = &c.output {
-            self.visit_type(ty);
-        }
-        self.visit_expr(&c.body);
-        self.pop();
+        self.walk_closure(c, &[]);
     }
 
     fn visit_arm(&mut self, arm: &'ast syn::Arm) {
@@ -1092,13 +1130,23 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         let (found, join) = self.s.method_call(&recv, &name);
         self.out.nodes.extend(found);
         if join {
-            self.out.by_name.insert(name);
+            self.out.by_name.insert(name.clone());
         }
         if let Some(turbofish) = &m.turbofish {
             self.visit_angle_bracketed_generic_arguments(turbofish);
         }
+        // `v.iter().map(|x| x.m())`: the closure's parameters are the
+        // elements of a known collection (or an `Option`'s payload).
+        let element = recv.element();
+        let params: Vec<Ty> = match ELEMENT_CLOSURES.iter().find(|(n, _)| *n == name) {
+            Some((_, count)) if !matches!(element, Ty::Unknown) => vec![element; *count],
+            _ => Vec::new(),
+        };
         for arg in &m.args {
-            self.visit_expr(arg);
+            match arg {
+                Expr::Closure(c) if !params.is_empty() => self.walk_closure(c, &params),
+                other => self.visit_expr(other),
+            }
         }
     }
 
