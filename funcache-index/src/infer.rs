@@ -105,6 +105,24 @@ const MAY_RETURN_PARAM: &[&str] = &[
     "binary_search_by",
     "select_nth_unstable",
     "leak",
+    "into_owned",
+    "to_mut",
+    "get_or_init",
+    "get_or_try_init",
+    "peek",
+    "peek_mut",
+    "pop_first",
+    "pop_last",
+    "first_key_value",
+    "last_key_value",
+    "remove_entry",
+    "swap_remove_back",
+    "swap_remove_front",
+    "split_off",
+    "into_sorted_vec",
+    "into_vec",
+    "into_keys",
+    "into_values",
 ];
 
 /// Associated functions of std types that return `Self`.
@@ -244,6 +262,7 @@ impl Walker<'_, '_> {
             [.., ty, ctor]
                 if STD_CONSTRUCTORS.contains(ctor)
                     && ty.starts_with(char::is_uppercase)
+                    && !crate::receiver::TRANSPARENT.contains(ty)
                     && self.names_std(&segs[..segs.len() - 1]) =>
             {
                 // `Vec::new()`, `HashMap::with_capacity(n)`, `Mutex::new(x)`:

@@ -59,6 +59,18 @@ const STD_IMPLIED: &[(&str, &[&str])] = &[
     ("DoubleEndedIterator", &["Iterator"]),
     ("ExactSizeIterator", &["Iterator"]),
     ("FusedIterator", &["Iterator"]),
+    ("DeserializeOwned", &["Deserialize"]),
+];
+
+/// Bounds that run no code of the type: no impl of theirs is opened.
+const MARKERS: &[&str] = &[
+    "Send",
+    "Sync",
+    "Sized",
+    "Unpin",
+    "Any",
+    "UnwindSafe",
+    "RefUnwindSafe",
 ];
 
 /// Collects the trait paths of every bound in what it visits.
@@ -115,7 +127,10 @@ impl Session<'_> {
             }
         }
         // std, external or not found: by name (over-includes, never misses).
-        if !local && let Some(last) = segs.last() {
+        if !local
+            && let Some(last) = segs.last()
+            && !MARKERS.contains(&last.as_str())
+        {
             open.foreign.insert(last.clone());
         }
     }

@@ -377,3 +377,18 @@ fn closure_parameters_of_iterator_adaptors_are_elements() {
     assert!(has(&a, "crate::A::go"), "{p:?}");
     assert!(!has(&a, "crate::B::go"), "{p:?}");
 }
+
+/// A smart pointer made by a std constructor that does not say what it
+/// points to stays unknown: its methods are the pointee's.
+#[test]
+fn smart_pointer_constructors_keep_the_pointees_methods() {
+    let f = lib("use std::rc::Rc;\nuse std::sync::LazyLock;\n\
+         pub struct A;\nimpl A { pub fn go(&self) -> u32 { 1 } }\n\
+         static SHARED: LazyLock<A> = LazyLock::new(|| A);\n\
+         #[funcache::cache]\npub fn boxed() -> u32 { let b = Box::from(A); let r = Rc::from(b); r.go() }\n\
+         #[funcache::cache]\npub fn lazy() -> u32 { SHARED.go() }\n");
+    for root in ["boxed", "lazy"] {
+        let a = f.analyze("src/lib.rs", root);
+        assert!(has(&a, "crate::A::go"), "{root}: {:?}", paths(&a));
+    }
+}

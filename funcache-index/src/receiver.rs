@@ -31,7 +31,18 @@ pub(crate) enum Ty {
 }
 
 /// Smart pointers whose methods are looked up on what they point to.
-const TRANSPARENT: &[&str] = &["Box", "Rc", "Arc", "Cow", "Pin", "ManuallyDrop"];
+pub(crate) const TRANSPARENT: &[&str] = &[
+    "Box",
+    "Rc",
+    "Arc",
+    "Cow",
+    "Pin",
+    "ManuallyDrop",
+    "LazyLock",
+    "LazyCell",
+    "Lazy",
+    "AssertUnwindSafe",
+];
 
 impl Ty {
     /// Sees through `Box`/`Rc`/`Arc` (references are already gone).
