@@ -379,12 +379,7 @@ impl Session<'_> {
             let typed = d.by_type.get(key).map(Vec::as_slice).unwrap_or(&[]);
             for &imp in typed.iter().chain(&d.blanket) {
                 if d.impls.get(&imp).is_some_and(|i| {
-                    i.is_trait_impl
-                        && i.trait_item.is_none()
-                        && !i
-                            .trait_name
-                            .as_deref()
-                            .is_some_and(crate::open_bounds::is_gated)
+                    i.is_trait_impl && i.trait_item.is_none() && i.gated_trait().is_none()
                 }) && let ItemKind::Impl(parts) = &self.world.item(imp).item.kind
                 {
                     out.extend((0..parts.items.len()).map(|i| NodeKey::assoc(imp, i)));
@@ -433,13 +428,14 @@ fn item_generics(item: &syn::Item) -> Option<&syn::Generics> {
     }
 }
 
+/// Adds what a header walker found to the item's walker.
 fn merge(into: &mut Walker, from: Walker) {
     into.out.nodes.extend(from.out.nodes);
     into.out.externals.extend(from.out.externals);
     into.out.unresolved.extend(from.out.unresolved);
     into.out.open.extend(from.out.open);
     into.out.by_name.extend(from.out.by_name);
-    into.out.uses.add(from.out.uses);
+    // A header declares what it implements; it uses nothing by that.
 }
 
 /// Parses an impl or trait header (`impl<..> X for Y where .. {}`) and

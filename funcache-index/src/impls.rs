@@ -28,6 +28,17 @@ pub(crate) struct ImplInfo {
     pub is_trait_impl: bool,
     /// Last segment of the trait path (`Deref`, `Display`, …).
     pub trait_name: Option<String>,
+    /// Whether the trait path resolves to std (or core, alloc).
+    pub std_trait: bool,
+}
+
+impl ImplInfo {
+    /// The std trait this impl is of, when its impls join only closures
+    /// that may use it ([`crate::open_bounds::GATED`]).
+    pub fn gated_trait(&self) -> Option<&str> {
+        let name = self.trait_name.as_deref()?;
+        (self.std_trait && crate::open_bounds::is_gated(name)).then_some(name)
+    }
 }
 
 /// The impl and method tables of one crate.
@@ -84,18 +95,23 @@ impl World {
                     } else {
                         self.type_keys(module, &parts.self_ty.segs)
                     };
-                    let trait_item = parts.trait_.as_ref().and_then(|t| {
-                        let within = it.nested.as_ref().map(|_| r);
-                        self.resolve_from(module, within, &t.segs)
-                            .into_iter()
-                            .find_map(|b| match b {
-                                Binding::Item(i)
-                                    if matches!(self.item(i).item.kind, ItemKind::Trait { .. }) =>
-                                {
-                                    Some(i)
-                                }
-                                _ => None,
-                            })
+                    let within = it.nested.as_ref().map(|_| r);
+                    let trait_bindings = parts
+                        .trait_
+                        .as_ref()
+                        .map(|t| self.resolve_from(module, within, &t.segs))
+                        .unwrap_or_default();
+                    let std_trait = !trait_bindings.is_empty()
+                        && trait_bindings.iter().all(|b| matches!(b, Binding::Std));
+                    let trait_item = parts.trait_.as_ref().and_then(|_| {
+                        trait_bindings.iter().cloned().find_map(|b| match b {
+                            Binding::Item(i)
+                                if matches!(self.item(i).item.kind, ItemKind::Trait { .. }) =>
+                            {
+                                Some(i)
+                            }
+                            _ => None,
+                        })
                     });
                     if self_keys.is_empty() {
                         d.blanket.push(r);
@@ -122,6 +138,7 @@ impl World {
                             trait_item,
                             is_trait_impl: parts.trait_.is_some(),
                             trait_name: parts.trait_.as_ref().and_then(|t| t.segs.last().cloned()),
+                            std_trait,
                         },
                     );
                 }
@@ -155,7 +172,8 @@ impl World {
             let (segs, next) = crate::shallow::path_at(&tokens, i, n);
             let generic = segs.len() == 1 && parts.generics.contains(&segs[0]);
             if !segs.is_empty() && !generic {
-                for key in self.type_keys(module, &segs) {
+                let within = it.nested.as_ref().map(|_| imp);
+                for key in self.type_keys_from(module, within, &segs) {
                     if matches!(key, TypeKey::Local(_)) && !out.contains(&key) {
                         out.push(key);
                     }

@@ -285,10 +285,10 @@ impl Session<'_> {
                     let ItemKind::Impl(parts) = &self.world.item(imp).item.kind else {
                         continue;
                     };
-                    let used_gated = d.impls.get(&imp).is_some_and(|i| {
-                        i.trait_item.is_none()
-                            && i.trait_name.as_deref().is_some_and(|n| uses.has(n))
-                    });
+                    let used_gated = d
+                        .impls
+                        .get(&imp)
+                        .is_some_and(|i| i.gated_trait().is_some_and(|n| uses.has(n)));
                     for (i, a) in parts.items.iter().enumerate() {
                         let node = NodeKey::assoc(imp, i);
                         if (used_gated || by_name.contains(&a.name)) && !seen.contains(&node) {
@@ -299,11 +299,10 @@ impl Session<'_> {
                 // `impl From<T> for char`: std reaches it through the
                 // type it names, when the closure may use that trait.
                 for &imp in d.by_mention.get(&key).map(Vec::as_slice).unwrap_or(&[]) {
-                    let used = d.impls.get(&imp).is_some_and(|i| {
-                        i.trait_name
-                            .as_deref()
-                            .is_none_or(|n| !is_gated(n) || uses.has(n))
-                    });
+                    let used = d
+                        .impls
+                        .get(&imp)
+                        .is_some_and(|i| i.gated_trait().is_none_or(|n| uses.has(n)));
                     let ItemKind::Impl(parts) = &self.world.item(imp).item.kind else {
                         continue;
                     };

@@ -294,6 +294,7 @@ fn debug_impls_join_only_where_debug_formatting_is() {
          pub struct S { pub x: u8 }\n\
          impl fmt::Debug for S { fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result { write!(f, \"S{}\", self.x) } }\n\
          impl Clone for S { fn clone(&self) -> S { S { x: self.x } } }\n\
+         impl funcache::Debug for S { fn show(&self) -> u8 { self.x } }\n\
          fn make() -> S { S { x: 1 } }\n\
          #[funcache::cache]\npub fn plain() -> u8 { make().x }\n\
          #[funcache::cache]\npub fn formats() -> String { format!(\"{:?}\", make()) }\n\
@@ -301,8 +302,14 @@ fn debug_impls_join_only_where_debug_formatting_is() {
          #[funcache::cache]\npub fn dbgs() -> u8 { dbg!(make()).x }\n");
     let a = f.analyze("src/lib.rs", "plain");
     assert!(!has(&a, "crate::<S as fmt::Debug>::fmt"), "{:?}", paths(&a));
-    // Other std impls still come with the type.
+    // Other std impls still come with the type, and so does another
+    // crate's trait that happens to be called `Debug`.
     assert!(has(&a, "crate::<S as Clone>::clone"), "{:?}", paths(&a));
+    assert!(
+        has(&a, "crate::<S as funcache::Debug>::show"),
+        "{:?}",
+        paths(&a)
+    );
     for root in ["formats", "logs", "dbgs"] {
         let b = f.analyze("src/lib.rs", root);
         assert!(
