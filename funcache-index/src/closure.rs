@@ -34,6 +34,9 @@ pub(crate) struct NodeInfo {
     pub unresolved: Vec<(String, String)>,
     /// Crate traits this node opens (a `dyn Trait` in data).
     pub open: Vec<ItemRef>,
+    /// For a root that is not in the index: the open traits of its
+    /// signature (for indexed roots, [`Session::root_open`] finds them).
+    pub sig_open: Open,
     /// Methods it calls on receivers of unknown type.
     pub by_name: Vec<String>,
     /// Gated std traits it may use.
@@ -297,6 +300,7 @@ impl Session<'_> {
             open: out.open.into_iter().collect(),
             by_name: out.by_name.into_iter().collect(),
             uses: out.uses,
+            sig_open: Open::default(),
         }
     }
 
@@ -414,6 +418,7 @@ impl Session<'_> {
             open: out.open.into_iter().collect(),
             by_name: out.by_name.into_iter().collect(),
             uses: out.uses,
+            sig_open: self.sig_open(&item.sig, module),
         }
     }
 }
@@ -530,7 +535,7 @@ pub(crate) fn closure(
     let no_strip: AttrFilter = &|_| false;
     // Traits whose impls all join (caller-chosen types, trait objects in
     // data), and those already joined.
-    let mut open = root_key.map(|k| s.root_open(k)).unwrap_or_default();
+    let mut open = root_key.map_or_else(|| root.sig_open.clone(), |k| s.root_open(k));
     if !open.foreign.is_empty() {
         // A caller-chosen type may be any dependency's, with its impls of
         // those std or external traits: every dependency's version counts.

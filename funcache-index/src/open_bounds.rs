@@ -39,6 +39,11 @@ impl Open {
         self.local.is_empty() && self.foreign.is_empty()
     }
 
+    pub fn add(&mut self, other: &Open) {
+        self.local.extend(other.local.iter().copied());
+        self.foreign.extend(other.foreign.iter().cloned());
+    }
+
     fn contains(&self, other: &Open) -> bool {
         self.local.is_superset(&other.local) && self.foreign.is_superset(&other.foreign)
     }
@@ -89,17 +94,11 @@ impl Session<'_> {
     /// impl's type parameters, and the traits of `impl Trait` and `dyn
     /// Trait` in its parameters.
     pub fn root_open(&self, root: NodeKey) -> Open {
-        let mut open = Open::default();
         let Some(sig) = self.fn_sig(root) else {
-            return open;
+            return Open::default();
         };
+        let mut open = Open::default();
         let mut bounds = Bounds::default();
-        bounds.visit_generics(&sig.sig.generics);
-        for input in &sig.sig.inputs {
-            if let syn::FnArg::Typed(p) = input {
-                bounds.visit_type(&p.ty);
-            }
-        }
         let it = self.world.item(root.item);
         if let ItemKind::Impl(parts) = &it.item.kind {
             let file = &self.world.crates[root.item.krate as usize].index.files[it.file as usize];
@@ -110,6 +109,25 @@ impl Session<'_> {
         }
         for path in &bounds.0 {
             self.add_bound(&mut open, sig.cx.module, path);
+        }
+        open.add(&self.sig_open(&sig.sig, sig.cx.module));
+        self.close(&mut open);
+        open
+    }
+
+    /// The open traits of a function's own signature in `module`: bounds
+    /// of its type parameters, `impl Trait` and `dyn Trait` parameters.
+    pub fn sig_open(&self, sig: &syn::Signature, module: ModRef) -> Open {
+        let mut bounds = Bounds::default();
+        bounds.visit_generics(&sig.generics);
+        for input in &sig.inputs {
+            if let syn::FnArg::Typed(p) = input {
+                bounds.visit_type(&p.ty);
+            }
+        }
+        let mut open = Open::default();
+        for path in &bounds.0 {
+            self.add_bound(&mut open, module, path);
         }
         self.close(&mut open);
         open
