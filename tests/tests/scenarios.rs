@@ -556,7 +556,11 @@ fn precision_edits_invalidate_what_can_run_them_and_nothing_else() {
     assert_eq!(first.value("label"), "<square 2>");
     // Named format arguments are not unresolved paths (`pad` is strict).
     assert_eq!(first.value("pad"), "[  |  2]");
-    for line in first.stdout.lines().filter(|l| l.starts_with("unresolved.")) {
+    for line in first
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("unresolved."))
+    {
         assert!(line.ends_with("=[]"), "{line}");
     }
 
