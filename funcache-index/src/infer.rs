@@ -329,7 +329,9 @@ impl Walker<'_, '_> {
                 return recv.element();
             }
             "lock" | "read" | "write" if peeled.is_foreign(&["Mutex", "RwLock"]) => {
-                return Ty::Named(TypeKey::Foreign("Result".into()), vec![peeled.arg(0)]);
+                // std's guard comes in a `Result`, parking_lot's does not:
+                // `LockResult` answers both `.unwrap()` and a direct call.
+                return Ty::Named(TypeKey::Foreign("LockResult".into()), vec![peeled.arg(0)]);
             }
             "parse" | "collect" | "into" | "try_into" | "sum" | "product" => {
                 if let Some(syn::GenericArgument::Type(t)) =

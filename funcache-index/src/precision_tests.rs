@@ -428,3 +428,18 @@ fn generic_roots_from_macros_open_their_bounds() {
         paths(&a)
     );
 }
+
+/// `m.lock()` is a `Result` for std's `Mutex` and the guard itself for
+/// parking_lot's: a method called either way is the protected type's.
+#[test]
+fn lock_guards_reach_the_protected_types_methods() {
+    let f = lib("use std::sync::Mutex;\n\
+         pub struct A;\nimpl A { pub fn go(&self) -> u32 { 1 } }\n\
+         pub struct Shared { m: Mutex<A> }\n\
+         #[funcache::cache]\npub fn std_lock(s: &Shared) -> u32 { s.m.lock().unwrap().go() }\n\
+         #[funcache::cache]\npub fn direct(s: &Shared) -> u32 { s.m.lock().go() }\n");
+    for root in ["std_lock", "direct"] {
+        let a = f.analyze("src/lib.rs", root);
+        assert!(has(&a, "crate::A::go"), "{root}: {:?}", paths(&a));
+    }
+}

@@ -42,6 +42,8 @@ pub(crate) const TRANSPARENT: &[&str] = &[
     "LazyCell",
     "Lazy",
     "AssertUnwindSafe",
+    // A lock's guard, in a `Result` or not (see `infer_method`).
+    "LockResult",
 ];
 
 impl Ty {
@@ -73,6 +75,9 @@ impl Ty {
 
     /// `T` of `Option<T>` / `Result<T, E>`, for `?` and `unwrap`.
     pub fn unwrapped(&self) -> Ty {
+        if self.is_foreign(&["LockResult"]) {
+            return self.arg(0);
+        }
         let peeled = self.peel();
         if peeled.is_foreign(&["Option", "Result"]) {
             peeled.arg(0)
