@@ -466,16 +466,6 @@ fn walk_derives(walker: &mut Walker, item: &syn::Item) {
         _ => return,
     };
     for attr in attrs {
-        // `#[serde(from = "Raw")]`: the derived code converts.
-        if attr.path().is_ident("serde")
-            && let syn::Meta::List(list) = &attr.meta
-        {
-            for token in list.tokens.clone() {
-                if let proc_macro2::TokenTree::Ident(ident) = token {
-                    walker.out.uses.note_ident(&ident.to_string());
-                }
-            }
-        }
         if attr.path().is_ident("derive")
             && let syn::Meta::List(list) = &attr.meta
         {

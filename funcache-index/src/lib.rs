@@ -34,6 +34,7 @@ mod options;
 mod receiver;
 mod refs;
 mod scope;
+mod serde_attrs;
 mod shallow;
 mod target;
 

@@ -443,3 +443,29 @@ fn lock_guards_reach_the_protected_types_methods() {
         assert!(has(&a, "crate::A::go"), "{root}: {:?}", paths(&a));
     }
 }
+
+/// A returned value is decoded on a hit: functions serde's derives call by
+/// a path in a string are part of what the cached fn returns.
+#[test]
+fn serde_attribute_paths_are_references() {
+    let f = lib("mod defaults { pub fn port() -> u16 { 80 } }\n\
+         mod hexed { pub fn serialize() {} pub fn deserialize() {} }\n\
+         pub struct Raw(u8);\n\
+         impl From<Raw> for Out { fn from(r: Raw) -> Out { Out { port: r.0 as u16, data: 0 } } }\n\
+         #[derive(serde::Deserialize)]\n#[serde(from = \"Raw\")]\npub struct Out {\n\
+             #[serde(default = \"defaults::port\")]\n    pub port: u16,\n\
+             #[serde(with = \"hexed\")]\n    pub data: u8,\n}\n\
+         #[funcache::cache]\npub fn make() -> Out { Out { port: 1, data: 2 } }\n");
+    let a = f.analyze("src/lib.rs", "make");
+    let p = paths(&a);
+    for present in [
+        "crate::defaults::port",
+        "crate::hexed::serialize",
+        "crate::hexed::deserialize",
+        "crate::Raw",
+        "crate::<Out as From<Raw>>::from",
+    ] {
+        assert!(has(&a, present), "{present} not in {p:?}");
+    }
+    assert!(a.unresolved.is_empty(), "{:?}", a.unresolved);
+}

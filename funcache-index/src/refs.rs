@@ -996,8 +996,22 @@ fn flatten_use(
 }
 
 impl<'ast> Visit<'ast> for Walker<'_, '_> {
-    fn visit_attribute(&mut self, _: &'ast syn::Attribute) {
-        // Attributes inside code are not calls.
+    fn visit_attribute(&mut self, attr: &'ast syn::Attribute) {
+        // Attributes are no calls, except serde's paths in strings (on a
+        // type, a field or a variant), which its derives call.
+        for r in crate::serde_attrs::serde_refs(attr) {
+            match r {
+                crate::serde_attrs::SerdeRef::Fn(path) => {
+                    self.record_syn_path(&path);
+                }
+                crate::serde_attrs::SerdeRef::Type(ty) => {
+                    // `from`/`into`/`try_from`: the derive converts.
+                    self.out.uses.note("From");
+                    self.out.uses.note("TryFrom");
+                    self.visit_type(&ty);
+                }
+            }
+        }
     }
 
     fn visit_block(&mut self, block: &'ast syn::Block) {
