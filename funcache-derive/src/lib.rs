@@ -29,9 +29,10 @@ use proc_macro::TokenStream;
 ///   reaches in your crate and its path dependencies — functions it calls or
 ///   passes as values, methods (resolved by receiver type where it is
 ///   known), consts and statics it reads, types it names (and their fields
-///   and trait impls), `macro_rules!` macros it invokes, files it pulls in
-///   with `include_str!` and friends — plus the versions of external crates
-///   it uses. Edit any of those and old results stop matching. Edit only
+///   and trait impls, and the functions their serde attributes name, such
+///   as `#[serde(default = "path")]` or `with = "module"`), `macro_rules!`
+///   macros it invokes, files it pulls in with `include_str!` and friends —
+///   plus the versions of external crates it uses. Edit any of those and old results stop matching. Edit only
 ///   comments, doc comments or formatting and they still match.
 /// * the **arguments**, in a canonical serde encoding: maps are ordered, so
 ///   a `HashMap` argument gives the same key in every process; so are
