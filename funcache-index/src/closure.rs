@@ -32,8 +32,8 @@ pub(crate) struct NodeInfo {
     pub externals: Vec<String>,
     /// `(path as written, location)`.
     pub unresolved: Vec<(String, String)>,
-    /// Crate traits this node opens (a `dyn Trait` in data).
-    pub open: Vec<ItemRef>,
+    /// Traits this node opens (a `dyn Trait` in data).
+    pub open: Open,
     /// For a root that is not in the index: the open traits of its
     /// signature (for indexed roots, [`Session::root_open`] finds them).
     pub sig_open: Open,
@@ -250,6 +250,7 @@ impl Session<'_> {
             _ => match syn::parse_str::<syn::Item>(own_text) {
                 Ok(item) => {
                     walker.dyn_opens = true;
+                    walker.in_static = matches!(item, syn::Item::Static(_));
                     if let Some(generics) = item_generics(&item) {
                         walker.add_generics(generics);
                     }
@@ -297,7 +298,7 @@ impl Session<'_> {
             edges: out.nodes.into_iter().collect(),
             externals: out.externals.into_iter().collect(),
             unresolved: out.unresolved,
-            open: out.open.into_iter().collect(),
+            open: out.open,
             by_name: out.by_name.into_iter().collect(),
             uses: out.uses,
             sig_open: Open::default(),
@@ -415,7 +416,7 @@ impl Session<'_> {
             edges: out.nodes.into_iter().collect(),
             externals: out.externals.into_iter().collect(),
             unresolved: out.unresolved,
-            open: out.open.into_iter().collect(),
+            open: out.open,
             by_name: out.by_name.into_iter().collect(),
             uses: out.uses,
             sig_open: self.sig_open(&item.sig, module),
@@ -438,7 +439,7 @@ fn merge(into: &mut Walker, from: Walker) {
     into.out.nodes.extend(from.out.nodes);
     into.out.externals.extend(from.out.externals);
     into.out.unresolved.extend(from.out.unresolved);
-    into.out.open.extend(from.out.open);
+    into.out.open.add(&from.out.open);
     into.out.by_name.extend(from.out.by_name);
     // A header declares what it implements; it uses nothing by that.
 }
@@ -541,7 +542,7 @@ pub(crate) fn closure(
             );
         }
     }
-    open.local.extend(root.open.iter().copied());
+    open.add(&root.open);
     let mut applied = Open::default();
     let mut by_name: HashSet<String> = root.by_name.iter().cloned().collect();
     let mut uses = root.uses;
@@ -580,7 +581,7 @@ pub(crate) fn closure(
             hash: info.hash,
         });
         externals.extend(info.externals.iter().cloned());
-        open.local.extend(info.open.iter().copied());
+        open.add(&info.open);
         by_name.extend(info.by_name.iter().cloned());
         uses.add(info.uses);
         unresolved.extend(

@@ -133,7 +133,9 @@ impl Session<'_> {
         open
     }
 
-    fn add_bound(&self, open: &mut Open, module: ModRef, path: &syn::Path) {
+    /// Adds the trait `path` names in `module` to `open`: a crate trait,
+    /// or else a std or external one by its last segment (markers left out).
+    pub fn add_bound(&self, open: &mut Open, module: ModRef, path: &syn::Path) {
         let segs = path_segments(path);
         let mut local = false;
         for b in self.world.resolve(module, &segs) {

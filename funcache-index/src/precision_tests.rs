@@ -469,3 +469,29 @@ fn serde_attribute_paths_are_references() {
     }
     assert!(a.unresolved.is_empty(), "{:?}", a.unresolved);
 }
+
+/// Trait objects in a static may hold values made anywhere: their traits,
+/// std ones included, are open. A field's trait object of a std trait is
+/// filled by code the closure has (or came in serialized).
+#[test]
+fn trait_objects_in_statics_open_std_traits() {
+    let f = lib("use std::fmt;\nuse std::sync::Mutex;\n\
+         pub struct Square;\n\
+         impl fmt::Display for Square { fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result { write!(f, \"square\") } }\n\
+         pub static HOOKS: Mutex<Vec<Box<dyn fmt::Display + Send>>> = Mutex::new(Vec::new());\n\
+         pub struct Holder { pub shown: Box<dyn fmt::Display> }\n\
+         #[funcache::cache]\npub fn hooks() -> usize { HOOKS.lock().unwrap().len() }\n\
+         #[funcache::cache]\npub fn holder(n: u8) -> String { let h = Holder { shown: Box::new(n) }; h.shown.to_string() }\n");
+    let a = f.analyze("src/lib.rs", "hooks");
+    assert!(
+        has(&a, "crate::<Square as fmt::Display>::fmt"),
+        "{:?}",
+        paths(&a)
+    );
+    let b = f.analyze("src/lib.rs", "holder");
+    assert!(
+        !has(&b, "crate::<Square as fmt::Display>::fmt"),
+        "{:?}",
+        paths(&b)
+    );
+}

@@ -23,10 +23,12 @@ pub(crate) struct Out {
     pub externals: BTreeSet<String>,
     /// `(path as written, location)`.
     pub unresolved: Vec<(String, String)>,
-    /// Crate traits of `dyn Trait`s stored in data (fields, statics): their
-    /// values may come from outside the closure (see
-    /// [`crate::open_bounds`]).
-    pub open: BTreeSet<crate::scope::ItemRef>,
+    /// Traits of `dyn Trait`s stored in data: their values may come from
+    /// outside the closure (see [`crate::open_bounds`]). Crate traits of
+    /// fields and statics; std and external traits of statics only (a
+    /// field's value reaches a cached fn through an argument, which is
+    /// serialized, or through a static).
+    pub open: crate::open_bounds::Open,
     /// Methods called on receivers of unknown type: those of the crate
     /// types in the closure join (see [`crate::open_bounds`]).
     pub by_name: BTreeSet<String>,
@@ -70,6 +72,8 @@ pub(crate) struct Walker<'a, 'w> {
     quiet: usize,
     /// Walking data (a field, a static): `dyn Trait`s opens their traits.
     pub(crate) dyn_opens: bool,
+    /// Walking a static.
+    pub(crate) in_static: bool,
     /// Scanning a derive list, which defines impls and uses none.
     pub(crate) in_derive: bool,
     pub out: Out,
@@ -100,6 +104,7 @@ impl<'a, 'w> Walker<'a, 'w> {
             loc,
             quiet: 0,
             dyn_opens: false,
+            in_static: false,
             in_derive: false,
             out: Out::default(),
         }
@@ -1210,8 +1215,16 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
 
     fn visit_type_trait_object(&mut self, t: &'ast syn::TypeTraitObject) {
         if self.dyn_opens {
-            let traits = self.s.trait_bounds(&self.cx, t.bounds.iter());
-            self.out.open.extend(traits);
+            let mut found = crate::open_bounds::Open::default();
+            for bound in &t.bounds {
+                if let syn::TypeParamBound::Trait(b) = bound {
+                    self.s.add_bound(&mut found, self.cx.module, &b.path);
+                }
+            }
+            if !self.in_static {
+                found.foreign.clear();
+            }
+            self.out.open.add(&found);
         }
         visit::visit_type_trait_object(self, t);
     }
