@@ -380,14 +380,10 @@ impl<'a, 'w> Walker<'a, 'w> {
         if segs.first().is_some_and(|s| s == "Self") || self.cx.generic(&segs[0]).is_some() {
             return false;
         }
-        let mut bindings = Vec::new();
-        for rewritten in self.through_local_uses(segs) {
-            bindings.extend(self.s.world.resolve(self.cx.module, &rewritten));
-        }
-        if bindings.is_empty() {
-            bindings = self.s.world.resolve(self.cx.module, segs);
-        }
-        !bindings.is_empty() && bindings.iter().all(|b| matches!(b, Binding::Std))
+        // `None`: declared in the walked text, so not std.
+        self.bindings(segs).is_some_and(|bindings| {
+            !bindings.is_empty() && bindings.iter().all(|b| matches!(b, Binding::Std))
+        })
     }
 
     /// `String::from` → the crate's own impls for the foreign type, if any.
