@@ -470,6 +470,105 @@ fn fn_body_scopes_and_function_arguments_invalidate_exactly() {
     assert_eq!(word.value("greet"), "hi #1 | bonjour #1");
 }
 
+/// Issue 8, item 3: `cargo build --features fast` selects another `kernel`;
+/// the default build's result must not be served for it. Editing the
+/// definition the build does not compile must not recompute anything.
+#[test]
+fn cargo_features_select_what_the_fingerprint_covers() {
+    let _guard = support::lock();
+    let fixture = Fixture::copy("buildcfg");
+    let cache = tempfile::tempdir().unwrap();
+    fixture.build();
+    let default = fixture.run(cache.path());
+    assert_eq!(default.value("featured"), "21");
+
+    fixture.build_with(&["fast"], &[]);
+    let fast = fixture.run(cache.path());
+    assert_eq!(fast.value("featured"), "14", "stale value served");
+    assert_eq!(fast.ran, ["featured"]);
+
+    // Back to the default build: its entry is still there.
+    fixture.build();
+    let again = fixture.run(cache.path());
+    assert_eq!(again.value("featured"), "21");
+    assert!(again.ran.is_empty(), "recomputed {:?}", again.ran);
+
+    // The `fast` kernel is not compiled in the default build.
+    fixture.edit("src/main.rs", "x * 2", "x * 4");
+    fixture.build();
+    let inactive = fixture.run(cache.path());
+    assert!(inactive.ran.is_empty(), "recomputed {:?}", inactive.ran);
+    fixture.build_with(&["fast"], &[]);
+    let edited = fixture.run(cache.path());
+    assert_eq!(edited.value("featured"), "28");
+}
+
+/// Issue 8, item 4: a const read with `option_env!` changes with the build's
+/// environment; its value is part of the fingerprint.
+#[test]
+fn compile_time_environment_is_part_of_the_fingerprint() {
+    let _guard = support::lock();
+    let fixture = Fixture::copy("buildcfg");
+    let cache = tempfile::tempdir().unwrap();
+    fixture.build();
+    assert_eq!(fixture.run(cache.path()).value("moded"), "unset-7");
+
+    fixture.build_with(&[], &[("FIXTURE_MODE", "b")]);
+    let b = fixture.run(cache.path());
+    assert_eq!(b.value("moded"), "b-7", "stale value served");
+    assert_eq!(b.ran, ["moded"]);
+
+    fixture.build();
+    let unset = fixture.run(cache.path());
+    assert_eq!(unset.value("moded"), "unset-7");
+    assert!(unset.ran.is_empty(), "recomputed {:?}", unset.ran);
+}
+
+/// Issue 8, item 5: code `build.rs` writes to `OUT_DIR` and the crate
+/// `include!`s is indexed like any other source.
+#[test]
+fn code_generated_by_build_rs_is_part_of_the_fingerprint() {
+    let _guard = support::lock();
+    let fixture = Fixture::copy("buildcfg");
+    let cache = tempfile::tempdir().unwrap();
+    fixture.build();
+    assert_eq!(fixture.run(cache.path()).value("generated"), "35");
+
+    fixture.write("generator/scale.txt", "6\n");
+    fixture.build();
+    let regenerated = fixture.run(cache.path());
+    assert_eq!(regenerated.value("generated"), "42", "stale value served");
+    assert_eq!(regenerated.ran, ["generated"]);
+}
+
+/// Issue 8, item 7: trait impls and `macro_rules!` in a `#[cfg(test)]`
+/// module are not part of a normal build, so editing them must not
+/// recompute anything there.
+#[test]
+fn test_only_code_does_not_invalidate_a_normal_build() {
+    let _guard = support::lock();
+    let fixture = Fixture::copy("buildcfg");
+    let cache = tempfile::tempdir().unwrap();
+    fixture.build();
+    let first = fixture.run(cache.path());
+    assert_eq!(first.value("measured"), "8");
+
+    fixture.edit("src/shapes.rs", "\"point {}\"", "\"the point {}\"");
+    fixture.edit("src/shapes.rs", "$x + 100", "$x + 200");
+    fixture.edit("src/shapes.rs", "bump!(1), 101", "bump!(1), 201");
+    fixture.build();
+    let edited = fixture.run(cache.path());
+    assert_eq!(edited.value("measured"), "8");
+    assert!(edited.ran.is_empty(), "recomputed {:?}", edited.ran);
+
+    // The same edit outside the test module does recompute.
+    fixture.edit("src/shapes.rs", "$x + 1\n", "$x + 2\n");
+    fixture.build();
+    let real = fixture.run(cache.path());
+    assert_eq!(real.value("measured"), "9");
+    assert_eq!(real.ran, ["measured"]);
+}
+
 /// Every cached function of `fixtures/precision`.
 const PRECISION_FUNCTIONS: &[&str] = &[
     "instantiated",

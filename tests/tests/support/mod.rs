@@ -135,13 +135,34 @@ impl Fixture {
 
     /// Builds and returns cargo's output, success or not.
     pub fn cargo_build(&self) -> Output {
-        Command::new(env!("CARGO"))
+        self.cargo_build_with(&[], &[])
+    }
+
+    /// Builds with cargo `features` enabled and extra environment variables
+    /// set for cargo (and so for rustc, build scripts and `env!`); panics
+    /// with cargo's output on failure.
+    pub fn build_with(&self, features: &[&str], env: &[(&str, &str)]) {
+        let output = self.cargo_build_with(features, env);
+        if !output.status.success() {
+            let (stdout, stderr) = output_text(&output);
+            panic!("building fixture {} failed:\n{stdout}\n{stderr}", self.name);
+        }
+    }
+
+    fn cargo_build_with(&self, features: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut command = Command::new(env!("CARGO"));
+        command
             .args(["build", "--quiet", "--manifest-path"])
-            .arg(self.path().join("Cargo.toml"))
+            .arg(self.path().join("Cargo.toml"));
+        if !features.is_empty() {
+            command.arg("--features").arg(features.join(","));
+        }
+        command
             .env("CARGO_TARGET_DIR", fixture_target_dir())
             // Debug info only slows these builds down.
             .env("CARGO_PROFILE_DEV_DEBUG", "0")
             .env_remove("FUNCACHE_DIR")
+            .envs(env.iter().copied())
             .output()
             .unwrap()
     }
