@@ -57,7 +57,14 @@ pub fn run(context: &Context, args: &ExplainArgs, out: &mut Out) -> Result<(), C
     let fingerprint = current.analysis.fingerprint;
 
     let mut lines = Vec::new();
-    if let Some((_, &count)) = stored.iter().find(|(fp, _)| same(fp, current)) {
+    if !current.analysis.build.is_empty() {
+        lines.push(format!(
+            "{id}: {} stored; whether the next call hits depends on the build, which the \
+             source alone does not tell.",
+            output::count(entries.len() as u64, "entry", "entries"),
+        ));
+        lines.extend(build_inputs(current));
+    } else if let Some((_, &count)) = stored.iter().find(|(fp, _)| same(fp, current)) {
         lines.push(format!(
             "{id}: the next call will hit for arguments already stored."
         ));
@@ -199,6 +206,29 @@ fn external_changes(before: &[String], now: &[String]) -> Vec<(&'static str, Str
         changes.push(("appeared", format!("{added} (external crate)")));
     }
     changes
+}
+
+/// What the build decides about the fingerprint (the macro has the
+/// compiler evaluate it; the CLI cannot).
+fn build_inputs(current: &CachedFn) -> Vec<String> {
+    let build = &current.analysis.build;
+    let mut lines = vec!["Its fingerprint also depends on:".to_owned()];
+    for (predicate, dependency) in &build.gated {
+        lines.push(format!(
+            "  cfg({predicate})  whether {} is compiled",
+            dependency.path
+        ));
+    }
+    for predicate in &build.cfgs {
+        lines.push(format!("  cfg({predicate})"));
+    }
+    for name in &build.env {
+        lines.push(format!("  the compile-time value of ${name}"));
+    }
+    if build.out_dir {
+        lines.push("  code or data a build script writes to OUT_DIR".to_owned());
+    }
+    lines
 }
 
 /// The references the index could not resolve: edits behind them do not

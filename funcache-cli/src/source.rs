@@ -22,7 +22,10 @@ pub enum Status {
     /// its source (removed or renamed).
     Gone,
     /// The function is not from the package read (another package sharing
-    /// the directory, a dependency): left alone by `purge --stale`.
+    /// the directory, a dependency), or its fingerprint depends on the
+    /// build (cargo features and other `cfg`s, compile-time environment
+    /// variables, code generated into `OUT_DIR`), which the source alone
+    /// does not tell: left alone by `purge --stale`.
     Unknown,
 }
 
@@ -98,7 +101,17 @@ impl Source {
                 let live = definitions
                     .iter()
                     .any(|d| d.analysis.fingerprint.as_bytes() == fingerprint);
-                if live { Status::Live } else { Status::Stale }
+                // The build mixes into such a fingerprint what reading the
+                // source cannot know: calling it stale could purge entries
+                // the next build would hit.
+                let build_dependent = definitions.iter().any(|d| !d.analysis.build.is_empty());
+                if live {
+                    Status::Live
+                } else if build_dependent {
+                    Status::Unknown
+                } else {
+                    Status::Stale
+                }
             }
             None => {
                 let krate = id.split("::").next().unwrap_or(id);
@@ -211,6 +224,7 @@ mod tests {
                 externals: Vec::new(),
                 unresolved: Vec::new(),
                 fingerprint: funcache_index::Digest([fingerprint; 32]),
+                build: funcache_index::BuildInputs::default(),
                 tracked_files: Vec::new(),
             },
         }
@@ -234,6 +248,11 @@ mod tests {
         assert_eq!(source.status("app::f", &fp(3)), Status::Stale);
         assert_eq!(source.status("app_tool::removed", &fp(1)), Status::Gone);
         assert_eq!(source.status("other::f", &fp(1)), Status::Unknown);
+        // A fingerprint the build decides part of cannot be judged from source.
+        let mut featured = cached("app", "g", 4);
+        featured.analysis.build.env.push("MODE".into());
+        source.functions.insert("app::g".into(), vec![featured]);
+        assert_eq!(source.status("app::g", &fp(5)), Status::Unknown);
         assert!(Status::Stale.is_stale() && Status::Gone.is_stale());
         assert!(!Status::Live.is_stale() && !Status::Unknown.is_stale());
     }

@@ -17,7 +17,7 @@ use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, ItemFn, Pat, PatIdent};
 
-use funcache_index::CacheOptions;
+use funcache_index::{BuildInputs, CacheOptions};
 
 use crate::paths;
 use crate::signature::Signature;
@@ -449,8 +449,12 @@ pub(crate) fn cache_static(
             const _: &[u8] = ::core::include_bytes!(#path);
         )
     });
+    let build = build_inputs(krate, &source.build);
     quote! {
         #(#tracked)*
+        // A predicate the crate did not declare warns at its own `#[cfg]`
+        // already.
+        #[allow(unexpected_cfgs)]
         static __FUNCACHE: #krate::__private::FnCache =
             #krate::__private::FnCache::new(#krate::__private::FnMeta {
                 id: #id,
@@ -460,8 +464,36 @@ pub(crate) fn cache_static(
                 dependencies: &[#(#dependencies),*],
                 externals: &[#(#externals),*],
                 unresolved: &[#(#unresolved),*],
+                build: &[#(#build),*],
             });
     }
+}
+
+/// The `BuildInput`s of the closure: each `cfg` predicate and environment
+/// variable becomes `cfg!(..)` / `option_env!(..)`, which the compiler
+/// evaluates (and tracks) where the function is compiled.
+fn build_inputs(krate: &TokenStream, build: &BuildInputs) -> Vec<TokenStream> {
+    let input = quote!(#krate::__private::BuildInput);
+    // A predicate that does not read back as tokens (never seen) keeps its
+    // item in: a needless miss at worst.
+    let cfg = |predicate: &str| match predicate.parse::<TokenStream>() {
+        Ok(tokens) => quote!(::core::cfg!(#tokens)),
+        Err(_) => quote!(true),
+    };
+    let mut out = Vec::new();
+    for (predicate, dependency) in &build.gated {
+        let active = cfg(predicate);
+        let (path, hash) = (&dependency.path, dependency.hash.to_string());
+        out.push(quote!(#input::Gated { active: #active, path: #path, hash: #hash }));
+    }
+    for predicate in &build.cfgs {
+        let active = cfg(predicate);
+        out.push(quote!(#input::Cfg { predicate: #predicate, active: #active }));
+    }
+    for name in &build.env {
+        out.push(quote!(#input::Env { name: #name, value: ::core::option_env!(#name) }));
+    }
+    out
 }
 
 #[derive(Clone, Copy)]

@@ -13,8 +13,8 @@ use proc_macro2::Span;
 use quote::ToTokens;
 
 use funcache_index::{
-    Analysis, CacheOptions, Dependency, FingerprintInput, ImplContext, MacroSite, Unresolved,
-    canonical_hash,
+    Analysis, BuildInputs, CacheOptions, Dependency, FingerprintInput, ImplContext, MacroSite,
+    Unresolved, canonical_hash,
 };
 
 /// The source facts the expansion embeds.
@@ -34,6 +34,8 @@ pub(crate) struct SourceInfo {
     pub unresolved: Vec<String>,
     /// Files read that rustc does not track for this crate.
     pub tracked_files: Vec<PathBuf>,
+    /// What the build decides, for the expansion to evaluate.
+    pub build: BuildInputs,
 }
 
 /// Where this expansion happens, from the proc-macro environment.
@@ -143,6 +145,7 @@ fn from_analysis(analysis: Analysis) -> SourceInfo {
             .map(|unresolved| format!("{} (at {})", unresolved.path, unresolved.location))
             .collect(),
         tracked_files: analysis.tracked_files,
+        build: analysis.build,
     }
 }
 
@@ -233,6 +236,7 @@ fn fallback(item: &syn::ItemFn, salt: &[u8]) -> SourceInfo {
         externals: Vec::new(),
         unresolved: Vec::new(),
         tracked_files: Vec::new(),
+        build: BuildInputs::default(),
     }
 }
 

@@ -17,7 +17,7 @@ use crate::refs::LocBase;
 use crate::scope::{Binding, ItemRef, ModRef, NodeKey};
 use crate::shallow::{AssocKind, ItemKind};
 use crate::target::{self, TargetKind};
-use crate::{CacheOptions, Dependency, Digest, FingerprintInput, IndexError};
+use crate::{BuildInputs, CacheOptions, Dependency, Digest, FingerprintInput, IndexError};
 
 /// Where a macro expansion happens (from the proc-macro environment).
 #[derive(Debug, Clone)]
@@ -70,8 +70,12 @@ pub struct Analysis {
     pub externals: Vec<String>,
     /// References that could not be resolved.
     pub unresolved: Vec<Unresolved>,
-    /// The fingerprint of `dependencies`, `externals` and the salt.
+    /// The fingerprint of `dependencies`, `externals` and the salt. The
+    /// runtime mixes `build` into it (see [`BuildInputs`]).
     pub fingerprint: Digest,
+    /// What the build decides: items that exist only under a `cfg`, the
+    /// `cfg` predicates and environment variables read, generated code.
+    pub build: BuildInputs,
     /// Files read that rustc does not load for this crate (path
     /// dependencies' sources, `Cargo.lock`): the macro registers them with
     /// `include_bytes!` so that editing them reruns it.
@@ -125,6 +129,7 @@ pub fn analyze_cached_fn(
     };
     let mut world = crate::cache::world();
     world.revalidate();
+    world.set_out_dir(&site.manifest_dir, site_out_dir());
     let (krate, file) = select_crate(&mut world, site)?;
     prepare(&mut world, krate);
     let name = item.sig.ident.to_string();
@@ -192,6 +197,7 @@ pub fn analyze_fn_path(
     let segs = path_segments(&parsed);
     let mut world = crate::cache::world();
     world.revalidate();
+    world.set_out_dir(&site.manifest_dir, site_out_dir());
     let (krate, file) = select_crate(&mut world, site)?;
     prepare(&mut world, krate);
     let module = module_at_line(&world, krate, file, site.line);
@@ -349,6 +355,7 @@ pub fn index_stats(site: &MacroSite) -> Result<IndexStats, IndexError> {
     let _guard = FallbackGuard::new();
     let mut world = crate::cache::world();
     world.revalidate();
+    world.set_out_dir(&site.manifest_dir, site_out_dir());
     let (krate, _) = select_crate(&mut world, site)?;
     prepare(&mut world, krate);
     let mut stats = IndexStats::default();
@@ -364,6 +371,13 @@ pub fn index_stats(site: &MacroSite) -> Result<IndexStats, IndexError> {
         stats.items += index.items.len();
     }
     Ok(stats)
+}
+
+/// `OUT_DIR` of the package being compiled: in a proc macro, the
+/// environment is the rustc run's, which cargo gives the package's build
+/// script output directory.
+fn site_out_dir() -> Option<PathBuf> {
+    std::env::var_os("OUT_DIR").map(PathBuf::from)
 }
 
 fn is_fn(world: &World, key: NodeKey) -> bool {
@@ -595,6 +609,7 @@ pub(crate) fn finish(
             })
             .collect(),
         fingerprint,
+        build: result.build,
         tracked_files,
     };
     (analysis, result.computed)

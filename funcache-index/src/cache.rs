@@ -57,6 +57,10 @@ pub(crate) struct World {
     manifests: HashMap<PathBuf, (Option<Stamp>, Arc<Manifest>)>,
     pub derived: HashMap<CrateId, Arc<Derived>>,
     pub nodes: HashMap<NodeKey, Arc<NodeInfo>>,
+    /// `OUT_DIR` of the package being compiled, by its manifest directory:
+    /// only the rustc run of that package knows it (a path dependency's
+    /// build script has another one, which the macro cannot see).
+    out_dirs: HashMap<PathBuf, PathBuf>,
 }
 
 static WORLD: OnceLock<Mutex<World>> = OnceLock::new();
@@ -93,7 +97,11 @@ impl World {
         let manifest = self.manifest(manifest_dir)?;
         let index = {
             let files = &mut self.files;
-            CrateIndex::build(root, &mut |path: &Path| {
+            let dirs = crate::includes::IncludeDirs {
+                manifest: manifest_dir,
+                out: self.out_dirs.get(manifest_dir).map(PathBuf::as_path),
+            };
+            CrateIndex::build(root, dirs, &mut |path: &Path| {
                 let stamp = Stamp::of(path);
                 if let Some(cached) = files.get(path)
                     && Some(cached.stamp) == stamp
@@ -184,6 +192,21 @@ impl World {
         Ok(manifest)
     }
 
+    /// Records the `OUT_DIR` of the package at `manifest_dir` (the rustc run
+    /// compiling it has it in its environment). A different one than
+    /// before drops every crate, as an edit would.
+    pub fn set_out_dir(&mut self, manifest_dir: &Path, out_dir: Option<PathBuf>) {
+        let manifest_dir = normalize(manifest_dir);
+        if self.out_dirs.get(&manifest_dir) == out_dir.as_ref() {
+            return;
+        }
+        match out_dir {
+            Some(dir) => self.out_dirs.insert(manifest_dir, dir),
+            None => self.out_dirs.remove(&manifest_dir),
+        };
+        self.drop_crates();
+    }
+
     /// Drops every crate and node if any file they were built from changed
     /// (parsed files stay cached by stamp, so only edited files are re-read).
     pub fn revalidate(&mut self) {
@@ -196,11 +219,15 @@ impl World {
                 || k.extra_files.iter().any(|(p, s)| Stamp::of(p) != *s)
         });
         if stale {
-            self.crates.clear();
-            self.by_root.clear();
-            self.derived.clear();
-            self.nodes.clear();
+            self.drop_crates();
         }
+    }
+
+    fn drop_crates(&mut self) {
+        self.crates.clear();
+        self.by_root.clear();
+        self.derived.clear();
+        self.nodes.clear();
     }
 
     /// The crate and every crate it depends on, transitively.

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use quote::ToTokens;
 use syn::visit::Visit;
 
+use crate::build_inputs::{self, BuildInputs, TextInputs};
 use crate::cache::CrateId;
 use crate::impls::TypeKey;
 use crate::open_bounds::{Open, newly_open};
@@ -41,6 +42,10 @@ pub(crate) struct NodeInfo {
     pub by_name: Vec<String>,
     /// Gated std traits it may use.
     pub uses: crate::open_bounds::Uses,
+    /// The `cfg` predicate the item exists under, if any.
+    pub gate: Option<String>,
+    /// `cfg` predicates and environment variables in its text.
+    pub inputs: TextInputs,
 }
 
 /// A method's hash: its impl (or trait) header and its own tokens, so that
@@ -263,9 +268,9 @@ impl Session<'_> {
         };
         // Files pulled in with include!/include_str!/include_bytes! are part
         // of the item, though none of its tokens change when they do.
-        let crate_dir = &world.crates[key.item.krate as usize].manifest.dir;
-        let file_dir = file.path.parent().unwrap_or(crate_dir);
-        let hash = match crate::includes::digest(own_text, file_dir, crate_dir) {
+        let index = &world.crates[key.item.krate as usize].index;
+        let file_dir = file.path.parent().unwrap_or(&index.manifest_dir);
+        let hash = match crate::includes::digest(own_text, file_dir, index.include_dirs()) {
             Some(included) => combine(hash, included),
             None => hash,
         };
@@ -289,6 +294,10 @@ impl Session<'_> {
                     .map(NodeKey::item),
             );
         }
+        let mut inputs = build_inputs::scan(own_text);
+        if let Some(header) = header_range {
+            inputs.extend(build_inputs::scan(file.slice(header)));
+        }
         let mut out = walker.out;
         out.nodes.extend(extra_edges);
         out.nodes.remove(&key);
@@ -302,6 +311,8 @@ impl Session<'_> {
             by_name: out.by_name.into_iter().collect(),
             uses: out.uses,
             sig_open: Open::default(),
+            gate: build_inputs::gate(world, key),
+            inputs,
         }
     }
 
@@ -420,6 +431,8 @@ impl Session<'_> {
             by_name: out.by_name.into_iter().collect(),
             uses: out.uses,
             sig_open: self.sig_open(&item.sig, module),
+            gate: None,
+            inputs: build_inputs::scan(&item.to_token_stream().to_string()),
         }
     }
 }
@@ -483,6 +496,8 @@ pub(crate) struct ClosureResult {
     pub externals: Vec<String>,
     /// `(path, location, in_root)`.
     pub unresolved: Vec<(String, String, bool)>,
+    /// What the build decides; `dependencies` leaves out `build.gated`.
+    pub build: BuildInputs,
     /// Nodes computed during this closure, to keep in the world.
     pub computed: Vec<(NodeKey, Arc<NodeInfo>)>,
 }
@@ -519,6 +534,10 @@ pub(crate) fn closure(
         .iter()
         .map(|(p, l)| (p.clone(), l.clone(), true))
         .collect();
+    let root_crate = root_key.map_or(s.root_crate, |k| k.item.krate);
+    let mut build = BuildCollector::new(s, root_crate);
+    // The cached function is compiled, so its own gate holds.
+    build.add_text(root_crate, &root.inputs);
     let mut computed = Vec::new();
     let mut seen: BTreeSet<NodeKey> = root_key.into_iter().collect();
     let mut queue: Vec<NodeKey> = root.edges.clone();
@@ -576,10 +595,16 @@ pub(crate) fn closure(
                 info
             }
         };
-        dependencies.push(Dependency {
+        let dependency = Dependency {
             path: join(key.item.krate, &info.path),
             hash: info.hash,
-        });
+        };
+        build.add_text(key.item.krate, &info.inputs);
+        build.add_item(key);
+        match build.gate(key.item.krate, info.gate.as_deref()) {
+            Some(predicate) => build.inputs.gated.push((predicate, dependency)),
+            None => dependencies.push(dependency),
+        }
         externals.extend(info.externals.iter().cloned());
         open.add(&info.open);
         by_name.extend(info.by_name.iter().cloned());
@@ -599,7 +624,89 @@ pub(crate) fn closure(
         dependencies,
         externals: externals.into_iter().collect(),
         unresolved,
+        build: build.finish(),
         computed,
+    }
+}
+
+/// Gathers a closure's [`BuildInputs`], keeping only what can be evaluated
+/// where the cached function is compiled (see
+/// [`build_inputs::evaluable_in`]); an item whose gate cannot be evaluated
+/// there always counts.
+struct BuildCollector<'s, 'w> {
+    s: &'s Session<'w>,
+    root_crate: CrateId,
+    inputs: BuildInputs,
+}
+
+impl<'s, 'w> BuildCollector<'s, 'w> {
+    fn new(s: &'s Session<'w>, root_crate: CrateId) -> Self {
+        BuildCollector {
+            s,
+            root_crate,
+            inputs: BuildInputs::default(),
+        }
+    }
+
+    fn same_package(&self, krate: CrateId) -> bool {
+        let dir = |c: CrateId| &self.s.world.crates[c as usize].index.manifest_dir;
+        dir(krate) == dir(self.root_crate)
+    }
+
+    fn add_text(&mut self, krate: CrateId, text: &TextInputs) {
+        let same_package = self.same_package(krate);
+        for predicate in &text.cfgs {
+            if build_inputs::evaluable_in(predicate, krate == self.root_crate, same_package) {
+                self.inputs.cfgs.push(predicate.clone());
+            }
+        }
+        for variable in &text.env {
+            if build_inputs::env_evaluable_in(variable, same_package) {
+                self.inputs.env.push(variable.clone());
+            }
+        }
+        self.inputs.out_dir |= text.out_dir;
+    }
+
+    /// Notes an item written in a file a build script generated.
+    fn add_item(&mut self, key: NodeKey) {
+        let index = &self.s.world.crates[key.item.krate as usize].index;
+        let file = &index.files[self.s.world.item(key.item).file as usize];
+        if index
+            .out_dir
+            .as_ref()
+            .is_some_and(|dir| file.path.starts_with(dir))
+        {
+            self.inputs.out_dir = true;
+        }
+    }
+
+    /// The predicate an item of `krate` counts under, when it has one that
+    /// can be evaluated.
+    fn gate(&self, krate: CrateId, gate: Option<&str>) -> Option<String> {
+        let predicate = gate?;
+        build_inputs::evaluable_in(
+            predicate,
+            krate == self.root_crate,
+            self.same_package(krate),
+        )
+        .then(|| predicate.to_owned())
+    }
+
+    fn finish(mut self) -> BuildInputs {
+        // Code of this package that could not be read here (generated into
+        // an OUT_DIR this reader does not know) may be in the closure.
+        let unread = self.s.view.iter().any(|&c| {
+            self.same_package(c) && self.s.world.crates[c as usize].index.unread_includes
+        });
+        self.inputs.out_dir |= unread;
+        self.inputs.gated.sort();
+        self.inputs.gated.dedup();
+        self.inputs.cfgs.sort();
+        self.inputs.cfgs.dedup();
+        self.inputs.env.sort();
+        self.inputs.env.dedup();
+        self.inputs
     }
 }
 

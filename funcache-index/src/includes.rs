@@ -5,8 +5,10 @@
 //!
 //! A path is a string literal, relative to the directory of the file that
 //! holds the invocation (as rustc resolves it), or the common
-//! `concat!(env!("CARGO_MANIFEST_DIR"), "/…")`. Any other argument cannot
-//! be evaluated here and is left to the tokens' own hash.
+//! `concat!(env!("CARGO_MANIFEST_DIR"), "/…")` and
+//! `concat!(env!("OUT_DIR"), "/…")` (code a build script generates, the
+//! prost/bindgen pattern). Any other argument cannot be evaluated here and
+//! is left to the tokens' own hash.
 
 use std::path::{Path, PathBuf};
 
@@ -16,17 +18,28 @@ use crate::Digest;
 
 const INCLUDE_MACROS: &[&str] = &["include", "include_str", "include_bytes"];
 
+/// The directories an include path may start from besides the including
+/// file's own.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IncludeDirs<'a> {
+    /// `CARGO_MANIFEST_DIR` of the crate's package.
+    pub manifest: &'a Path,
+    /// `OUT_DIR` of the crate's build script, when it is known (in the
+    /// rustc run that compiles the crate; never in the CLI).
+    pub out: Option<&'a Path>,
+}
+
 /// A digest of every file `text` includes, in order of appearance, or
 /// `None` when it includes none. A file that cannot be read contributes
 /// its path as missing, so its later appearance changes the digest.
-pub(crate) fn digest(text: &str, file_dir: &Path, manifest_dir: &Path) -> Option<Digest> {
+pub(crate) fn digest(text: &str, file_dir: &Path, dirs: IncludeDirs) -> Option<Digest> {
     // Cheap test first: almost no item includes anything.
     if !text.contains("include") {
         return None;
     }
     let tokens: TokenStream = text.parse().ok()?;
     let mut paths = Vec::new();
-    collect(tokens, file_dir, manifest_dir, &mut paths);
+    collect(tokens, file_dir, dirs, &mut paths);
     if paths.is_empty() {
         return None;
     }
@@ -50,7 +63,28 @@ pub(crate) fn digest(text: &str, file_dir: &Path, manifest_dir: &Path) -> Option
     Some(hasher.finalize().into())
 }
 
-fn collect(tokens: TokenStream, file_dir: &Path, manifest_dir: &Path, out: &mut Vec<PathBuf>) {
+/// The file an item-position `include!(..)` (text of the whole item)
+/// pulls in, when its argument can be evaluated.
+pub(crate) fn item_include(text: &str, file_dir: &Path, dirs: IncludeDirs) -> Option<PathBuf> {
+    let tokens: TokenStream = text.parse().ok()?;
+    let mut trees: Vec<TokenTree> = tokens.into_iter().collect();
+    if matches!(trees.last(), Some(TokenTree::Punct(semi)) if semi.as_char() == ';') {
+        trees.pop();
+    }
+    match trees.as_slice() {
+        [
+            ..,
+            TokenTree::Ident(name),
+            TokenTree::Punct(bang),
+            TokenTree::Group(args),
+        ] if name == "include" && bang.as_char() == '!' => {
+            evaluate(args.stream(), dirs).map(|path| file_dir.join(path))
+        }
+        _ => None,
+    }
+}
+
+fn collect(tokens: TokenStream, file_dir: &Path, dirs: IncludeDirs, out: &mut Vec<PathBuf>) {
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
     for (index, tree) in trees.iter().enumerate() {
         match tree {
@@ -58,20 +92,21 @@ fn collect(tokens: TokenStream, file_dir: &Path, manifest_dir: &Path, out: &mut 
                 let bang =
                     matches!(trees.get(index + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
                 if let (true, Some(TokenTree::Group(args))) = (bang, trees.get(index + 2))
-                    && let Some(path) = evaluate(args.stream(), manifest_dir)
+                    && let Some(path) = evaluate(args.stream(), dirs)
                 {
                     out.push(file_dir.join(path));
                 }
             }
-            TokenTree::Group(group) => collect(group.stream(), file_dir, manifest_dir, out),
+            TokenTree::Group(group) => collect(group.stream(), file_dir, dirs, out),
             _ => {}
         }
     }
 }
 
 /// The path an include's argument names: a string literal, or
-/// `concat!` of string literals and `env!("CARGO_MANIFEST_DIR")`.
-fn evaluate(args: TokenStream, manifest_dir: &Path) -> Option<String> {
+/// `concat!` of string literals, `env!("CARGO_MANIFEST_DIR")` and (when
+/// known) `env!("OUT_DIR")`.
+fn evaluate(args: TokenStream, dirs: IncludeDirs) -> Option<String> {
     let trees: Vec<TokenTree> = args.into_iter().collect();
     match trees.as_slice() {
         [TokenTree::Literal(literal)] | [TokenTree::Literal(literal), TokenTree::Punct(_)] => {
@@ -92,10 +127,14 @@ fn evaluate(args: TokenStream, manifest_dir: &Path) -> Option<String> {
                         TokenTree::Group(var),
                     ] if env == "env"
                         && bang.as_char() == '!'
-                        && var.delimiter() != Delimiter::None
-                        && var.stream().to_string().trim() == "\"CARGO_MANIFEST_DIR\"" =>
+                        && var.delimiter() != Delimiter::None =>
                     {
-                        path.push_str(&manifest_dir.to_string_lossy());
+                        let dir = match var.stream().to_string().trim() {
+                            "\"CARGO_MANIFEST_DIR\"" => dirs.manifest,
+                            "\"OUT_DIR\"" => dirs.out?,
+                            _ => return None,
+                        };
+                        path.push_str(&dir.to_string_lossy());
                     }
                     [] => {}
                     _ => return None,
@@ -139,18 +178,22 @@ mod tests {
         std::fs::write(dir.join("assets/table.bin"), [1, 2, 3]).unwrap();
         let item = r#"const DATA: &str = include_str!("data.txt");"#;
         let by_env = r#"static T: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/table.bin"));"#;
-        let first = digest(item, dir, dir).unwrap();
-        let env_first = digest(by_env, Path::new("/elsewhere"), dir).unwrap();
+        let dirs = IncludeDirs {
+            manifest: dir,
+            out: None,
+        };
+        let first = digest(item, dir, dirs).unwrap();
+        let env_first = digest(by_env, Path::new("/elsewhere"), dirs).unwrap();
         std::fs::write(dir.join("data.txt"), "two").unwrap();
         std::fs::write(dir.join("assets/table.bin"), [1, 2, 4]).unwrap();
-        assert_ne!(digest(item, dir, dir).unwrap(), first);
+        assert_ne!(digest(item, dir, dirs).unwrap(), first);
         assert_ne!(
-            digest(by_env, Path::new("/elsewhere"), dir).unwrap(),
+            digest(by_env, Path::new("/elsewhere"), dirs).unwrap(),
             env_first
         );
-        assert_eq!(digest("fn f() -> u32 { 1 }", dir, dir), None);
+        assert_eq!(digest("fn f() -> u32 { 1 }", dir, dirs), None);
         assert_eq!(
-            digest(r#"fn f() { include_str!(some_const!()); }"#, dir, dir),
+            digest(r#"fn f() { include_str!(some_const!()); }"#, dir, dirs),
             None
         );
     }
@@ -159,9 +202,13 @@ mod tests {
     fn a_missing_file_counts_and_its_appearance_changes_the_digest() {
         let temp = tempfile::tempdir().unwrap();
         let item = r#"const DATA: &str = include_str!("later.txt");"#;
-        let missing = digest(item, temp.path(), temp.path()).unwrap();
+        let dirs = IncludeDirs {
+            manifest: temp.path(),
+            out: None,
+        };
+        let missing = digest(item, temp.path(), dirs).unwrap();
         std::fs::write(temp.path().join("later.txt"), "").unwrap();
-        assert_ne!(digest(item, temp.path(), temp.path()).unwrap(), missing);
+        assert_ne!(digest(item, temp.path(), dirs).unwrap(), missing);
     }
 
     #[test]
@@ -170,9 +217,43 @@ mod tests {
             .map(|_| {
                 let temp = tempfile::tempdir().unwrap();
                 std::fs::write(temp.path().join("data.txt"), "same").unwrap();
-                digest(r#"include_str!("data.txt")"#, temp.path(), temp.path()).unwrap()
+                let dirs = IncludeDirs {
+                    manifest: temp.path(),
+                    out: None,
+                };
+                digest(r#"include_str!("data.txt")"#, temp.path(), dirs).unwrap()
             })
             .collect();
         assert_eq!(hashes[0], hashes[1]);
+    }
+
+    #[test]
+    fn files_generated_into_out_dir_are_followed_when_it_is_known() {
+        let temp = tempfile::tempdir().unwrap();
+        let out = temp.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(out.join("table.txt"), "1").unwrap();
+        let item = r#"const T: &str = include_str!(concat!(env!("OUT_DIR"), "/table.txt"));"#;
+        let known = IncludeDirs {
+            manifest: temp.path(),
+            out: Some(&out),
+        };
+        let unknown = IncludeDirs { out: None, ..known };
+        let first = digest(item, temp.path(), known).unwrap();
+        std::fs::write(out.join("table.txt"), "2").unwrap();
+        assert_ne!(digest(item, temp.path(), known).unwrap(), first);
+        assert_eq!(digest(item, temp.path(), unknown), None);
+
+        let generated = r#"#[cfg(unix)] include!(concat!(env!("OUT_DIR"), "/gen.rs"));"#;
+        assert_eq!(
+            item_include(generated, temp.path(), known),
+            Some(out.join("gen.rs"))
+        );
+        assert_eq!(item_include(generated, temp.path(), unknown), None);
+        assert_eq!(
+            item_include(r#"include!("part.rs")"#, temp.path(), unknown),
+            Some(temp.path().join("part.rs"))
+        );
+        assert_eq!(item_include("other!(\"x.rs\");", temp.path(), known), None);
     }
 }

@@ -2,8 +2,11 @@
 //! from the crate root through `mod` declarations, honouring `#[path]`.
 //!
 //! Walking `src/` instead would miss `#[path]` modules and pick up orphan
-//! files. `#[cfg]` is ignored: both sides of a cfg are indexed, which can
-//! only over-include.
+//! files. Item-position `include!`s are followed too (code a build script
+//! writes to `OUT_DIR`, the prost/bindgen pattern): their items belong to
+//! the including module. `#[cfg]` is not evaluated here: both sides of a
+//! cfg are indexed, and [`crate::build_inputs`] decides at compile time
+//! which of them count.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,6 +14,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::IndexError;
+use crate::includes::{self, IncludeDirs};
 use crate::lexer;
 use crate::nested::{self, Nested};
 use crate::shallow::{self, Item, ItemKind, UseEntry};
@@ -154,6 +158,14 @@ pub(crate) struct CrateIndex {
     pub macros: HashMap<String, Vec<ItemId>>,
     /// Items written in blocks, not bound in any module, by file.
     pub nested: HashMap<FileId, Vec<ItemId>>,
+    /// The package directory and build-script output directory that
+    /// `include!` paths may start from.
+    pub manifest_dir: PathBuf,
+    pub out_dir: Option<PathBuf>,
+    /// Whether an item-position `include!` could not be followed (its
+    /// path names `OUT_DIR` and that is unknown here, or cannot be
+    /// evaluated): the crate has code this index does not see.
+    pub unread_includes: bool,
 }
 
 /// How a module file's own children directory follows from its path.
@@ -168,8 +180,13 @@ struct DirCtx {
 }
 
 impl CrateIndex {
-    /// Builds the index of the crate whose root file is `root`.
-    pub fn build(root: &Path, load: &mut Loader) -> Result<CrateIndex, IndexError> {
+    /// Builds the index of the crate whose root file is `root`, in the
+    /// package at `dirs.manifest`.
+    pub fn build(
+        root: &Path,
+        dirs: IncludeDirs,
+        load: &mut Loader,
+    ) -> Result<CrateIndex, IndexError> {
         let mut index = CrateIndex {
             files: Vec::new(),
             missing: Vec::new(),
@@ -177,6 +194,9 @@ impl CrateIndex {
             items: Vec::new(),
             macros: HashMap::new(),
             nested: HashMap::new(),
+            manifest_dir: dirs.manifest.to_owned(),
+            out_dir: dirs.out.map(Path::to_owned),
+            unread_includes: false,
         };
         let file = load(root)?;
         let dir = root.parent().unwrap_or(Path::new("")).to_owned();
@@ -247,6 +267,9 @@ impl CrateIndex {
         load: &mut Loader,
     ) -> Result<(), IndexError> {
         for mut item in items {
+            if self.add_included(module, file, &item, ctx, load)? {
+                continue;
+            }
             let mut child = None;
             if let ItemKind::Mod { body } = &mut item.kind {
                 let body = body.take();
@@ -293,6 +316,58 @@ impl CrateIndex {
             });
         }
         Ok(())
+    }
+
+    /// The directories `include!` paths may start from.
+    pub fn include_dirs(&self) -> IncludeDirs<'_> {
+        IncludeDirs {
+            manifest: &self.manifest_dir,
+            out: self.out_dir.as_deref(),
+        }
+    }
+
+    /// Adds the items of the file an item-position `include!` names to
+    /// `module`; false (the item stays a macro call) when `item` is not one
+    /// or its file cannot be found.
+    fn add_included(
+        &mut self,
+        module: ModId,
+        file: FileId,
+        item: &Item,
+        ctx: &DirCtx,
+        load: &mut Loader,
+    ) -> Result<bool, IndexError> {
+        if !matches!(item.kind, ItemKind::MacroCall)
+            || item
+                .via_macro
+                .as_ref()
+                .and_then(|p| p.last())
+                .map(String::as_str)
+                != Some("include")
+        {
+            return Ok(false);
+        }
+        let including = &self.files[file as usize];
+        let dir = including.path.parent().unwrap_or(Path::new(""));
+        let Some(path) =
+            includes::item_include(including.slice(item.span), dir, self.include_dirs())
+        else {
+            self.unread_includes = true;
+            return Ok(false);
+        };
+        if self.files.iter().any(|f| f.path == path) {
+            return Ok(false);
+        }
+        if !path.is_file() {
+            self.missing.push(path);
+            return Ok(false);
+        }
+        let parsed = load(&path)?;
+        let items = parsed.items.clone();
+        let file_id = self.files.len() as FileId;
+        self.files.push(parsed);
+        self.add_items(module, file_id, items, ctx, load)?;
+        Ok(true)
     }
 
     fn add_child(
@@ -440,7 +515,16 @@ mod tests {
     }
 
     fn build(root: &Path) -> CrateIndex {
-        CrateIndex::build(root, &mut |p: &Path| ParsedFile::read(p).map(Arc::new)).unwrap()
+        build_with_out_dir(root, None)
+    }
+
+    fn build_with_out_dir(root: &Path, out: Option<&Path>) -> CrateIndex {
+        let manifest = root.parent().unwrap().parent().unwrap();
+        let dirs = IncludeDirs { manifest, out };
+        CrateIndex::build(root, dirs, &mut |p: &Path| {
+            ParsedFile::read(p).map(Arc::new)
+        })
+        .unwrap()
     }
 
     fn module_files(index: &CrateIndex) -> Vec<String> {
@@ -527,5 +611,45 @@ mod tests {
         assert_eq!(index.modules.len(), 1);
         assert!(index.missing.contains(&dir.path().join("src/gone.rs")));
         assert!(index.missing.contains(&dir.path().join("src/gone/mod.rs")));
+    }
+
+    #[test]
+    fn items_of_included_files_belong_to_the_including_module() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(
+            d,
+            &[
+                (
+                    "src/lib.rs",
+                    "mod m { include!(concat!(env!(\"OUT_DIR\"), \"/gen.rs\")); }\ninclude!(\"part.rs\");",
+                ),
+                ("src/part.rs", "pub fn from_part() {}"),
+                ("out/gen.rs", "pub fn generated() {}"),
+            ],
+        );
+        let names = |index: &CrateIndex| -> Vec<String> {
+            index
+                .items
+                .iter()
+                .map(|it| {
+                    format!(
+                        "{}:{}",
+                        index.modules[it.module as usize].path.join("::"),
+                        it.item.name
+                    )
+                })
+                .collect()
+        };
+        let index = build_with_out_dir(&d.join("src/lib.rs"), Some(&d.join("out")));
+        assert_eq!(names(&index), ["m:generated", ":m", ":from_part"]);
+        assert!(index.modules[1].macro_calls.is_empty());
+        assert!(!index.unread_includes);
+        // Without OUT_DIR (the CLI) the generated items are unknown; the
+        // include stays a macro call that names not found fall back to.
+        let index = build(&d.join("src/lib.rs"));
+        assert_eq!(names(&index), ["m:", ":m", ":from_part"]);
+        assert_eq!(index.modules[1].macro_calls.len(), 1);
+        assert!(index.unread_includes);
     }
 }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::build::{self, BuildInput};
 use crate::config::{DirChoice, Switches};
 use crate::error::Error;
 use crate::key::{ArgsKey, KeyBuilder};
@@ -79,6 +80,9 @@ pub struct FnMeta {
     pub dependencies: &'static [Dependency],
     pub externals: &'static [&'static str],
     pub unresolved: &'static [&'static str],
+    /// What the build decided (`cfg!`, `option_env!`), mixed into
+    /// `fingerprint`.
+    pub build: &'static [BuildInput],
 }
 
 /// Every cache that has used its disk tier in this process.
@@ -119,6 +123,8 @@ struct Disk {
 /// ```
 pub struct FnCache {
     meta: FnMeta,
+    /// `meta.fingerprint` with `meta.build` mixed in, when there is any.
+    effective: OnceLock<[u8; 32]>,
     memory: OnceLock<Option<MemoryTier>>,
     disk: OnceLock<Disk>,
     fingerprint_recorded: AtomicBool,
@@ -144,6 +150,7 @@ impl FnCache {
     pub const fn new(meta: FnMeta) -> Self {
         FnCache {
             meta,
+            effective: OnceLock::new(),
             memory: OnceLock::new(),
             disk: OnceLock::new(),
             fingerprint_recorded: AtomicBool::new(false),
@@ -159,9 +166,19 @@ impl FnCache {
         self.meta.id
     }
 
-    /// The source fingerprint entries are stored under.
+    /// The fingerprint entries are stored under: the source's, with what
+    /// the build decided (`cfg`, compile-time environment) mixed in.
     pub fn fingerprint(&self) -> Fingerprint {
-        Fingerprint(self.meta.fingerprint)
+        Fingerprint(*self.key_fingerprint())
+    }
+
+    #[inline]
+    fn key_fingerprint(&self) -> &[u8; 32] {
+        if self.meta.build.is_empty() {
+            return &self.meta.fingerprint;
+        }
+        self.effective
+            .get_or_init(|| build::effective_fingerprint(&self.meta.fingerprint, self.meta.build))
     }
 
     /// The items the fingerprint covers, sorted by path.
@@ -268,7 +285,7 @@ impl FnCache {
     pub fn call(&'static self, refresh: bool) -> Call {
         Call {
             cache: self,
-            key: KeyBuilder::with_prefix(&self.meta.fingerprint),
+            key: KeyBuilder::with_prefix(self.key_fingerprint()),
             refresh,
             usable: false,
             started: None,
@@ -394,17 +411,25 @@ impl FnCache {
     fn record_fingerprint(&self, store: &Store) {
         let record = FingerprintRecord {
             fn_id: self.meta.id.to_owned(),
-            dependencies: self
-                .meta
-                .dependencies
-                .iter()
-                .map(|d| (d.path.to_owned(), d.hash.to_owned()))
-                .collect(),
+            // The items the build compiled, gated ones included: what the
+            // fingerprint covers.
+            dependencies: {
+                let mut all: Vec<(String, String)> = self
+                    .meta
+                    .dependencies
+                    .iter()
+                    .map(|d| (d.path, d.hash))
+                    .chain(build::active_items(self.meta.build))
+                    .map(|(path, hash)| (path.to_owned(), hash.to_owned()))
+                    .collect();
+                all.sort();
+                all
+            },
             externals: self.meta.externals.iter().map(|s| s.to_string()).collect(),
             unresolved: self.meta.unresolved.iter().map(|s| s.to_string()).collect(),
             recorded_unix_ms: crate::envelope::now_unix_ms(),
         };
-        if let Err(error) = store.record_fingerprint(&self.meta.fingerprint, &record) {
+        if let Err(error) = store.record_fingerprint(self.key_fingerprint(), &record) {
             warn_once("record", self.meta.id, || {
                 format!(
                     "funcache: dependency list of {} not recorded: {error}",
@@ -600,6 +625,7 @@ mod tests {
         Box::leak(Box::new(FnCache::new(FnMeta {
             id,
             fingerprint: [fingerprint; 32],
+            build: &[],
             memory,
             dir: DirChoice::Fixed(dir),
             dependencies: &[],

@@ -55,6 +55,7 @@
 // unit tests.
 extern crate self as funcache;
 
+mod build;
 mod config;
 mod envelope;
 mod error;

@@ -89,7 +89,10 @@ fn a_new_version_option_is_reported_as_changed_options() {
 fn unresolved_references_are_listed_with_locations() {
     let cache = copy_cache(&shared().standard);
     let text = explain(&cache.dir_arg(), shared().fixture.path(), "shifted");
-    assert!(text.contains("will hit"), "{text}");
+    // `shifted` has a statement under `#[cfg(feature = "tuning")]`: its
+    // fingerprint depends on the build, which the CLI cannot evaluate.
+    assert!(text.contains("depends on the build"), "{text}");
+    assert!(text.contains("  cfg(feature = \"tuning\")\n"), "{text}");
     assert!(text.contains("Unresolved reference"), "{text}");
     assert!(text.contains("tuning::adjust  at src/steps.rs:"), "{text}");
 }

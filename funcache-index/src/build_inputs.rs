@@ -1,0 +1,389 @@
+//! The build is part of the source: the same text compiles to other code
+//! under other cargo features, targets, `debug_assertions` or `test`,
+//! another `env!`/`option_env!` value, or another `build.rs` output.
+//!
+//! A proc macro cannot see the crate's active `cfg` (cargo sets
+//! `CARGO_FEATURE_*` for build scripts only) nor tell rustc which
+//! environment variables it read. So the index does not decide: it records
+//! what the build decides — the `cfg` predicate each item exists under
+//! (its gate), the predicates written inside items, the environment
+//! variables read — and the macro emits `cfg!(..)` and `option_env!(..)`
+//! for them, which rustc evaluates (and tracks) where the cached function
+//! is compiled. The runtime mixes the answers into the fingerprint.
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+
+use crate::Dependency;
+use crate::cache::World;
+use crate::scope::NodeKey;
+use crate::shallow::{Attr, ItemKind};
+
+/// What a cached function's result depends on in its build rather than in
+/// its source text: everything here is evaluated by the compiler where the
+/// function is compiled and mixed into the fingerprint at run time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildInputs {
+    /// Items of the closure that exist only under a `cfg` predicate
+    /// (their own `#[cfg]`s and their modules', `#[cfg(test)] mod tests`
+    /// included), sorted: each counts only when its predicate holds.
+    /// [`Analysis::fingerprint`](crate::Analysis::fingerprint) leaves them
+    /// out.
+    pub gated: Vec<(String, Dependency)>,
+    /// `cfg` predicates written inside the closure's items (`cfg!(..)`,
+    /// `#[cfg]` on statements, fields or arms, `#[cfg_attr]`), sorted: the
+    /// value of each is part of the fingerprint.
+    pub cfgs: Vec<String>,
+    /// Environment variables read with `env!`/`option_env!`, sorted: their
+    /// values are part of the fingerprint. Cargo's path-valued variables
+    /// (`OUT_DIR`, `CARGO_MANIFEST_DIR`, …) are left out: what matters is
+    /// the files they lead to, and a key must not depend on where the
+    /// crate is built.
+    pub env: Vec<String>,
+    /// Whether the closure reads code or data a build script writes to
+    /// `OUT_DIR`, or its package has an `include!` this reader could not
+    /// follow. The macro indexes those files (it has the build's
+    /// `OUT_DIR`); a reader without it (the CLI) cannot, and so cannot
+    /// reproduce the fingerprint.
+    pub out_dir: bool,
+}
+
+impl BuildInputs {
+    /// True when the fingerprint depends on nothing but the source text.
+    pub fn is_empty(&self) -> bool {
+        self.gated.is_empty() && self.cfgs.is_empty() && self.env.is_empty() && !self.out_dir
+    }
+}
+
+/// Build inputs met in one item's text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct TextInputs {
+    pub cfgs: Vec<String>,
+    pub env: Vec<String>,
+    pub out_dir: bool,
+}
+
+impl TextInputs {
+    pub fn extend(&mut self, other: TextInputs) {
+        self.cfgs.extend(other.cfgs);
+        self.env.extend(other.env);
+        self.out_dir |= other.out_dir;
+    }
+}
+
+/// Cargo's variables whose values are paths on the building machine.
+const PATH_VARIABLES: &[&str] = &[
+    "CARGO",
+    "CARGO_MANIFEST_DIR",
+    "CARGO_MANIFEST_PATH",
+    "CARGO_TARGET_TMPDIR",
+    "CARGO_RUSTC_CURRENT_DIR",
+    "OUT_DIR",
+];
+
+/// The `cfg` predicates and environment variables in an item's text. The
+/// item's own outer `#[cfg]` is its gate ([`gate`]), not an input.
+pub(crate) fn scan(text: &str) -> TextInputs {
+    let mut found = TextInputs::default();
+    // Cheap test first: most items mention neither.
+    if !text.contains("cfg") && !text.contains("env") {
+        return found;
+    }
+    if let Ok(tokens) = text.parse::<TokenStream>() {
+        scan_tokens(tokens, true, &mut found);
+    }
+    found.cfgs.sort();
+    found.cfgs.dedup();
+    found.env.sort();
+    found.env.dedup();
+    found
+}
+
+fn scan_tokens(tokens: TokenStream, outer: bool, found: &mut TextInputs) {
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    for (i, tree) in trees.iter().enumerate() {
+        match tree {
+            TokenTree::Group(group) => {
+                // `#[...]` at the top level is the item's own attribute.
+                let own_attr = outer
+                    && group.delimiter() == Delimiter::Bracket
+                    && matches!(trees.get(i.wrapping_sub(1)), Some(TokenTree::Punct(p)) if p.as_char() == '#');
+                if own_attr {
+                    own_attribute(group.stream(), found);
+                } else {
+                    scan_tokens(group.stream(), false, found);
+                }
+            }
+            TokenTree::Ident(name) => {
+                let args = match (trees.get(i + 1), trees.get(i + 2)) {
+                    (Some(TokenTree::Punct(bang)), Some(TokenTree::Group(args)))
+                        if bang.as_char() == '!' =>
+                    {
+                        Some(("macro", args))
+                    }
+                    (Some(TokenTree::Group(args)), _)
+                        if args.delimiter() == Delimiter::Parenthesis =>
+                    {
+                        Some(("attr", args))
+                    }
+                    _ => None,
+                };
+                match (name.to_string().as_str(), args) {
+                    ("cfg", Some((_, args))) => found.cfgs.push(normalize(args.stream())),
+                    ("cfg_attr", Some(("attr", args))) => {
+                        if let Some(predicate) = first_argument(args.stream()) {
+                            found.cfgs.push(predicate);
+                        }
+                    }
+                    ("env" | "option_env", Some(("macro", args))) => {
+                        if let Some(TokenTree::Literal(literal)) = args.stream().into_iter().next()
+                        {
+                            let variable = crate::shallow::unquote(&literal.to_string());
+                            if variable == "OUT_DIR" {
+                                found.out_dir = true;
+                            }
+                            if !PATH_VARIABLES.contains(&variable.as_str())
+                                && !variable.starts_with("CARGO_BIN_EXE_")
+                            {
+                                found.env.push(variable);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// An item's own attribute: `cfg(..)` is its gate; `cfg_attr(p, ..)`
+/// depends on `p`.
+fn own_attribute(tokens: TokenStream, found: &mut TextInputs) {
+    let mut trees = tokens.into_iter();
+    if let (Some(TokenTree::Ident(name)), Some(TokenTree::Group(args))) =
+        (trees.next(), trees.next())
+        && name == "cfg_attr"
+        && let Some(predicate) = first_argument(args.stream())
+    {
+        found.cfgs.push(predicate);
+    }
+}
+
+/// The tokens before the first top-level comma, normalized.
+fn first_argument(tokens: TokenStream) -> Option<String> {
+    let first: TokenStream = tokens
+        .into_iter()
+        .take_while(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
+        .collect();
+    (!first.is_empty()).then(|| normalize(first))
+}
+
+/// One spelling per predicate, whatever the spacing it was written with.
+fn normalize(tokens: TokenStream) -> String {
+    tokens.to_string()
+}
+
+/// The `cfg` predicate the item of `key` exists under: its own `#[cfg]`s
+/// (an impl member's and its impl's) and those of every module around it,
+/// as one predicate (`all(..)` when there are several). `None` when it
+/// always exists.
+pub(crate) fn gate(world: &World, key: NodeKey) -> Option<String> {
+    let index = &world.crates[key.item.krate as usize].index;
+    let it = world.item(key.item);
+    let mut predicates: Vec<String> = Vec::new();
+    let mut add = |attrs: &[Attr], file: u32| {
+        for attr in attrs {
+            if attr.path == ["cfg"]
+                && let Some(range) = attr.args
+                && let Ok(tokens) = index.files[file as usize]
+                    .slice(range)
+                    .parse::<TokenStream>()
+            {
+                predicates.push(normalize(tokens));
+            }
+        }
+    };
+    if key.assoc != NodeKey::WHOLE {
+        let members = match &it.item.kind {
+            ItemKind::Impl(parts) => Some(&parts.items),
+            ItemKind::Trait { items, .. } => Some(items),
+            _ => None,
+        };
+        if let Some(member) = members.and_then(|m| m.get(key.assoc as usize)) {
+            add(&member.attrs, it.file);
+        }
+    }
+    add(&it.item.attrs, it.file);
+    let mut module = Some(it.module);
+    while let Some(m) = module {
+        let m = &index.modules[m as usize];
+        if let Some(decl) = m.decl {
+            let decl = &index.items[decl as usize];
+            add(&decl.item.attrs, decl.file);
+        }
+        module = m.parent;
+    }
+    predicates.dedup();
+    match predicates.len() {
+        0 => None,
+        1 => predicates.pop(),
+        _ => {
+            // Innermost first was collected; outermost first reads better.
+            predicates.reverse();
+            Some(format!("all({})", predicates.join(", ")))
+        }
+    }
+}
+
+/// Whether a predicate met in crate code can be evaluated where the cached
+/// function is compiled: always in its own crate; in another crate of its
+/// package (features, target and profile are the package's) unless it
+/// mentions `test`, which only the crate under test has; never in another
+/// package, whose features are its own.
+pub(crate) fn evaluable_in(predicate: &str, same_crate: bool, same_package: bool) -> bool {
+    if same_crate {
+        return true;
+    }
+    same_package && !mentions_test(predicate)
+}
+
+fn mentions_test(predicate: &str) -> bool {
+    predicate
+        .parse::<TokenStream>()
+        .map(|tokens| contains_ident(tokens, "test"))
+        .unwrap_or(true)
+}
+
+fn contains_ident(tokens: TokenStream, name: &str) -> bool {
+    tokens.into_iter().any(|t| match t {
+        TokenTree::Ident(ident) => ident == name,
+        TokenTree::Group(group) => contains_ident(group.stream(), name),
+        _ => false,
+    })
+}
+
+/// Whether a variable read in another package can be read where the cached
+/// function is compiled: cargo gives every crate of a build the same
+/// environment except its own `CARGO_*` variables.
+pub(crate) fn env_evaluable_in(variable: &str, same_package: bool) -> bool {
+    same_package || !variable.starts_with("CARGO")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn predicates_and_variables_inside_an_item() {
+        let text = r#"
+            #[cfg(feature = "gate")]
+            #[cfg_attr(feature = "serde", derive(Serialize))]
+            fn f() -> u32 {
+                #[cfg(debug_assertions)]
+                check();
+                let mode = option_env!("MODE").unwrap_or(env!("CARGO_PKG_VERSION"));
+                let data = include_str!(concat!(env!("OUT_DIR"), "/d.txt"));
+                if cfg!(all(unix, not(target_os="macos"))) { 1 } else { 2 }
+            }"#;
+        let found = scan(text);
+        assert_eq!(
+            found.cfgs,
+            [
+                "all (unix , not (target_os = \"macos\"))",
+                "debug_assertions",
+                "feature = \"serde\"",
+            ]
+        );
+        assert_eq!(found.env, ["CARGO_PKG_VERSION", "MODE"]);
+        assert!(found.out_dir);
+        assert_eq!(scan("fn plain() -> u32 { 1 }"), TextInputs::default());
+    }
+
+    #[test]
+    fn spacing_does_not_change_a_predicate() {
+        assert_eq!(
+            scan("fn f() { cfg!(not(feature=\"a\")) }").cfgs,
+            scan("fn f() { cfg ! ( not ( feature = \"a\" ) ) }").cfgs
+        );
+    }
+
+    #[test]
+    fn test_only_predicates_are_not_evaluated_across_crates() {
+        assert!(evaluable_in("test", true, true));
+        assert!(evaluable_in("feature = \"fast\"", false, true));
+        assert!(!evaluable_in("all (unix , test)", false, true));
+        assert!(!evaluable_in("feature = \"fast\"", false, false));
+        assert!(env_evaluable_in("MODE", false));
+        assert!(!env_evaluable_in("CARGO_PKG_VERSION", false));
+        assert!(env_evaluable_in("CARGO_PKG_VERSION", true));
+    }
+
+    #[test]
+    fn gated_items_leave_the_fingerprint_for_the_build_to_decide() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(
+            "Cargo.toml",
+            "[package]\nname = \"gates\"\nversion = \"0.1.0\"\n\n[dependencies]\nfuncache = \"0.1\"\n",
+        );
+        let lib = r#"
+            #[cfg(feature = "fast")]
+            fn kernel(x: u64) -> u64 { x * 2 }
+            #[cfg(not(feature = "fast"))]
+            fn kernel(x: u64) -> u64 { x * 3 }
+            const MODE: Option<&str> = option_env!("MODE");
+            pub struct P(pub u64);
+            #[funcache::cache]
+            pub fn f(x: u64) -> u64 {
+                if cfg!(debug_assertions) { 0 } else { kernel(x) + P(1).0 + MODE.map_or(0, |m| m.len() as u64) }
+            }
+            #[cfg(test)]
+            mod tests {
+                impl std::fmt::Display for super::P {
+                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, "{}", self.0) }
+                }
+            }
+        "#;
+        write("src/lib.rs", lib);
+        let found = crate::package_cached_fns(dir.path()).unwrap();
+        let analysis = &found[0].analysis;
+        let gated: Vec<(&str, &str)> = analysis
+            .build
+            .gated
+            .iter()
+            .map(|(predicate, d)| (predicate.as_str(), d.path.as_str()))
+            .collect();
+        assert_eq!(
+            gated,
+            [
+                ("feature = \"fast\"", "crate::kernel"),
+                ("not (feature = \"fast\")", "crate::kernel"),
+                ("test", "crate::tests::<super::P as std::fmt::Display>::fmt"),
+            ]
+        );
+        let paths: Vec<&str> = analysis
+            .dependencies
+            .iter()
+            .map(|d| d.path.as_str())
+            .collect();
+        assert_eq!(paths, ["crate::MODE", "crate::P", "crate::f"]);
+        assert_eq!(analysis.build.cfgs, ["debug_assertions"]);
+        assert_eq!(analysis.build.env, ["MODE"]);
+        assert!(!analysis.build.out_dir);
+
+        // Editing code the build excludes leaves the source fingerprint alone.
+        let fingerprint = analysis.fingerprint;
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        write(
+            "src/lib.rs",
+            &lib.replace("write!(f, \"{}\"", "write!(f, \"P{}\""),
+        );
+        let again = crate::package_cached_fns(dir.path()).unwrap();
+        assert_eq!(again[0].analysis.fingerprint, fingerprint);
+        assert_ne!(again[0].analysis.build, found[0].analysis.build);
+    }
+}
