@@ -11,12 +11,14 @@
 //! for them, which rustc evaluates (and tracks) where the cached function
 //! is compiled. The runtime mixes the answers into the fingerprint.
 
+use std::collections::BTreeSet;
+
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 
 use crate::Dependency;
-use crate::cache::World;
-use crate::scope::NodeKey;
-use crate::shallow::{Attr, ItemKind};
+use crate::cache::{CrateId, World};
+use crate::scope::{Binding, ItemRef, ModRef, NodeKey};
+use crate::shallow::{Attr, ItemKind, UseEntry};
 
 /// What a cached function's result depends on in its build rather than in
 /// its source text: everything here is evaluated by the compiler where the
@@ -269,6 +271,171 @@ pub(crate) fn env_evaluable_in(variable: &str, same_package: bool) -> bool {
     same_package || !variable.starts_with("CARGO")
 }
 
+/// Gathers a closure's [`BuildInputs`], keeping only what can be evaluated
+/// where the cached function is compiled (see [`evaluable_in`]); an item
+/// whose gate cannot be evaluated there always counts.
+pub(crate) struct BuildCollector<'w> {
+    world: &'w World,
+    view: &'w [CrateId],
+    root_crate: CrateId,
+    inputs: BuildInputs,
+    /// Modules whose gated `use`s were looked at: (crate, module).
+    modules: BTreeSet<(CrateId, u32)>,
+    /// Gated `use`s of those modules: `(predicate, module, entries)`.
+    uses: Vec<(String, ModRef, Vec<UseEntry>)>,
+}
+
+impl<'w> BuildCollector<'w> {
+    pub fn new(world: &'w World, view: &'w [CrateId], root_crate: CrateId) -> Self {
+        BuildCollector {
+            world,
+            view,
+            root_crate,
+            inputs: BuildInputs::default(),
+            modules: BTreeSet::new(),
+            uses: Vec::new(),
+        }
+    }
+
+    fn same_package(&self, krate: CrateId) -> bool {
+        let dir = |c: CrateId| &self.world.crates[c as usize].index.manifest_dir;
+        dir(krate) == dir(self.root_crate)
+    }
+
+    /// Adds what an item's text reads from the build.
+    pub fn add_text(&mut self, krate: CrateId, text: &TextInputs) {
+        let same_package = self.same_package(krate);
+        for predicate in &text.cfgs {
+            if evaluable_in(predicate, krate == self.root_crate, same_package) {
+                self.inputs.cfgs.push(predicate.clone());
+            }
+        }
+        for variable in &text.env {
+            if env_evaluable_in(variable, same_package) {
+                self.inputs.env.push(variable.clone());
+            }
+        }
+        self.inputs.out_dir |= text.out_dir;
+    }
+
+    /// Adds what an item's place decides: whether a build script generated
+    /// its file, and the `#[cfg]`-gated `use`s of its module, which can
+    /// pick what its names mean (`#[cfg(feature = "fast")] use
+    /// fast::kernel;` beside another `use … kernel`).
+    pub fn add_item(&mut self, key: NodeKey) {
+        let world = self.world;
+        let index = &world.crates[key.item.krate as usize].index;
+        let file = &index.files[world.item(key.item).file as usize];
+        if index
+            .out_dir
+            .as_ref()
+            .is_some_and(|dir| file.path.starts_with(dir))
+        {
+            self.inputs.out_dir = true;
+        }
+        let module = world.module_of(key.item);
+        if !self.modules.insert((module.krate, module.module)) {
+            return;
+        }
+        for &item in &index.modules[module.module as usize].items {
+            let item = ItemRef {
+                krate: module.krate,
+                item,
+            };
+            let ItemKind::Use(entries) = &world.item(item).item.kind else {
+                continue;
+            };
+            let gate = gate(world, NodeKey::item(item));
+            if let Some(predicate) = self.gate(item.krate, gate.as_deref()) {
+                self.uses.push((predicate, module, entries.clone()));
+            }
+        }
+    }
+
+    /// The predicate an item of `krate` counts under, when it has one that
+    /// can be evaluated.
+    pub fn gate(&self, krate: CrateId, gate: Option<&str>) -> Option<String> {
+        let predicate = gate?;
+        evaluable_in(
+            predicate,
+            krate == self.root_crate,
+            self.same_package(krate),
+        )
+        .then(|| predicate.to_owned())
+    }
+
+    /// Adds an item of the closure that has a gate.
+    pub fn add_gated(&mut self, predicate: String, dependency: Dependency) {
+        self.inputs.gated.push((predicate, dependency));
+    }
+
+    /// The inputs, given the closure's nodes and externals.
+    pub fn finish(
+        mut self,
+        closure: &BTreeSet<NodeKey>,
+        externals: &BTreeSet<String>,
+    ) -> BuildInputs {
+        let items: BTreeSet<ItemRef> = closure.iter().map(|k| k.item).collect();
+        let uses = std::mem::take(&mut self.uses);
+        for (predicate, module, entries) in uses {
+            if self.use_matters(module, &entries, &items, externals) {
+                self.inputs.cfgs.push(predicate);
+            }
+        }
+        // Code of this package that could not be read here (generated into
+        // an OUT_DIR this reader does not know) may be in the closure.
+        let unread = self
+            .view
+            .iter()
+            .any(|&c| self.same_package(c) && self.world.crates[c as usize].index.unread_includes);
+        self.inputs.out_dir |= unread;
+        self.inputs.gated.sort();
+        self.inputs.gated.dedup();
+        self.inputs.cfgs.sort();
+        self.inputs.cfgs.dedup();
+        self.inputs.env.sort();
+        self.inputs.env.dedup();
+        self.inputs
+    }
+
+    /// Whether a gated `use` can change what the closure's code means: it
+    /// is a glob, or binds a name that something else in its module binds
+    /// too (the other side of the `cfg`), and what it imports is in the
+    /// closure (std, modules and associated items count as in it).
+    fn use_matters(
+        &self,
+        module: ModRef,
+        entries: &[UseEntry],
+        closure: &BTreeSet<ItemRef>,
+        externals: &BTreeSet<String>,
+    ) -> bool {
+        let m = &self.world.crates[module.krate as usize].index.modules[module.module as usize];
+        entries.iter().any(|entry| {
+            let alternative = match &entry.name {
+                None => entry.glob,
+                Some(name) => {
+                    m.names.contains_key(name)
+                        || m.uses
+                            .iter()
+                            .filter(|u| u.name.as_ref() == Some(name))
+                            .count()
+                            > 1
+                }
+            };
+            alternative
+                && self
+                    .world
+                    .resolve(module, &entry.path)
+                    .iter()
+                    .any(|binding| match binding {
+                        Binding::Item(item) | Binding::Assoc(item, _) => closure.contains(item),
+                        Binding::External(name) => externals.contains(name),
+                        Binding::Module(_) | Binding::Std => true,
+                    })
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -385,5 +552,38 @@ mod tests {
         let again = crate::package_cached_fns(dir.path()).unwrap();
         assert_eq!(again[0].analysis.fingerprint, fingerprint);
         assert_ne!(again[0].analysis.build, found[0].analysis.build);
+    }
+
+    #[test]
+    fn gated_uses_of_a_module_in_the_closure_are_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[package]\nname = \"uses\"\nversion = \"0.1.0\"\n",
+        )
+        .unwrap();
+        let lib = r#"
+            mod fast_impl { pub fn pick(x: u64) -> u64 { x * 2 } }
+            mod slow_impl { pub fn pick(x: u64) -> u64 { x * 3 } }
+            mod steps {
+                #[cfg(feature = "fast")]
+                use crate::fast_impl::pick;
+                #[cfg(not(feature = "fast"))]
+                use crate::slow_impl::pick;
+                #[funcache::cache]
+                pub fn f(x: u64) -> u64 { pick(x) }
+                #[funcache::cache]
+                pub fn g(x: u64) -> u64 { x }
+            }
+        "#;
+        std::fs::write(dir.path().join("src/lib.rs"), lib).unwrap();
+        let found = crate::package_cached_fns(dir.path()).unwrap();
+        assert_eq!(
+            found[0].analysis.build.cfgs,
+            ["feature = \"fast\"", "not (feature = \"fast\")"]
+        );
+        // A function of the module that does not use what they import.
+        assert!(found[1].analysis.build.is_empty());
     }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use quote::ToTokens;
 use syn::visit::Visit;
 
-use crate::build_inputs::{self, BuildInputs, TextInputs};
+use crate::build_inputs::{self, BuildCollector, BuildInputs, TextInputs};
 use crate::cache::CrateId;
 use crate::impls::TypeKey;
 use crate::open_bounds::{Open, newly_open};
@@ -535,9 +535,12 @@ pub(crate) fn closure(
         .map(|(p, l)| (p.clone(), l.clone(), true))
         .collect();
     let root_crate = root_key.map_or(s.root_crate, |k| k.item.krate);
-    let mut build = BuildCollector::new(s, root_crate);
+    let mut build = BuildCollector::new(s.world, &s.view, root_crate);
     // The cached function is compiled, so its own gate holds.
     build.add_text(root_crate, &root.inputs);
+    if let Some(key) = root_key {
+        build.add_item(key);
+    }
     let mut computed = Vec::new();
     let mut seen: BTreeSet<NodeKey> = root_key.into_iter().collect();
     let mut queue: Vec<NodeKey> = root.edges.clone();
@@ -602,7 +605,7 @@ pub(crate) fn closure(
         build.add_text(key.item.krate, &info.inputs);
         build.add_item(key);
         match build.gate(key.item.krate, info.gate.as_deref()) {
-            Some(predicate) => build.inputs.gated.push((predicate, dependency)),
+            Some(predicate) => build.add_gated(predicate, dependency),
             None => dependencies.push(dependency),
         }
         externals.extend(info.externals.iter().cloned());
@@ -622,91 +625,10 @@ pub(crate) fn closure(
     unresolved.dedup();
     ClosureResult {
         dependencies,
+        build: build.finish(&seen, &externals),
         externals: externals.into_iter().collect(),
         unresolved,
-        build: build.finish(),
         computed,
-    }
-}
-
-/// Gathers a closure's [`BuildInputs`], keeping only what can be evaluated
-/// where the cached function is compiled (see
-/// [`build_inputs::evaluable_in`]); an item whose gate cannot be evaluated
-/// there always counts.
-struct BuildCollector<'s, 'w> {
-    s: &'s Session<'w>,
-    root_crate: CrateId,
-    inputs: BuildInputs,
-}
-
-impl<'s, 'w> BuildCollector<'s, 'w> {
-    fn new(s: &'s Session<'w>, root_crate: CrateId) -> Self {
-        BuildCollector {
-            s,
-            root_crate,
-            inputs: BuildInputs::default(),
-        }
-    }
-
-    fn same_package(&self, krate: CrateId) -> bool {
-        let dir = |c: CrateId| &self.s.world.crates[c as usize].index.manifest_dir;
-        dir(krate) == dir(self.root_crate)
-    }
-
-    fn add_text(&mut self, krate: CrateId, text: &TextInputs) {
-        let same_package = self.same_package(krate);
-        for predicate in &text.cfgs {
-            if build_inputs::evaluable_in(predicate, krate == self.root_crate, same_package) {
-                self.inputs.cfgs.push(predicate.clone());
-            }
-        }
-        for variable in &text.env {
-            if build_inputs::env_evaluable_in(variable, same_package) {
-                self.inputs.env.push(variable.clone());
-            }
-        }
-        self.inputs.out_dir |= text.out_dir;
-    }
-
-    /// Notes an item written in a file a build script generated.
-    fn add_item(&mut self, key: NodeKey) {
-        let index = &self.s.world.crates[key.item.krate as usize].index;
-        let file = &index.files[self.s.world.item(key.item).file as usize];
-        if index
-            .out_dir
-            .as_ref()
-            .is_some_and(|dir| file.path.starts_with(dir))
-        {
-            self.inputs.out_dir = true;
-        }
-    }
-
-    /// The predicate an item of `krate` counts under, when it has one that
-    /// can be evaluated.
-    fn gate(&self, krate: CrateId, gate: Option<&str>) -> Option<String> {
-        let predicate = gate?;
-        build_inputs::evaluable_in(
-            predicate,
-            krate == self.root_crate,
-            self.same_package(krate),
-        )
-        .then(|| predicate.to_owned())
-    }
-
-    fn finish(mut self) -> BuildInputs {
-        // Code of this package that could not be read here (generated into
-        // an OUT_DIR this reader does not know) may be in the closure.
-        let unread = self.s.view.iter().any(|&c| {
-            self.same_package(c) && self.s.world.crates[c as usize].index.unread_includes
-        });
-        self.inputs.out_dir |= unread;
-        self.inputs.gated.sort();
-        self.inputs.gated.dedup();
-        self.inputs.cfgs.sort();
-        self.inputs.cfgs.dedup();
-        self.inputs.env.sort();
-        self.inputs.env.dedup();
-        self.inputs
     }
 }
 

@@ -481,16 +481,20 @@ fn cargo_features_select_what_the_fingerprint_covers() {
     fixture.build();
     let default = fixture.run(cache.path());
     assert_eq!(default.value("featured"), "21");
+    assert_eq!(default.value("picked"), "207");
 
     fixture.build_with(&["fast"], &[]);
     let fast = fixture.run(cache.path());
     assert_eq!(fast.value("featured"), "14", "stale value served");
-    assert_eq!(fast.ran, ["featured"]);
+    // A `#[cfg]`-gated `use` chose another function.
+    assert_eq!(fast.value("picked"), "107", "stale value served");
+    assert_eq!(fast.ran, ["featured", "picked"]);
 
-    // Back to the default build: its entry is still there.
+    // Back to the default build: its entries are still there.
     fixture.build();
     let again = fixture.run(cache.path());
     assert_eq!(again.value("featured"), "21");
+    assert_eq!(again.value("picked"), "207");
     assert!(again.ran.is_empty(), "recomputed {:?}", again.ran);
 
     // The `fast` kernel is not compiled in the default build.
