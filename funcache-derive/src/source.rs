@@ -4,8 +4,11 @@
 //! When the index cannot analyze the function (a crate layout it does not
 //! understand, a doctest, syntax its scanner rejects), the fingerprint falls
 //! back to the function's own tokens plus a digest of every `.rs` file of
-//! the package: any edit anywhere then invalidates. That is coarse, but it
-//! can never serve a stale result. With `strict`, the failure is an error.
+//! the package (and the value of every `cfg` predicate and compile-time
+//! environment variable they read): any edit anywhere then invalidates.
+//! That is coarse, but it can never serve a stale result (short of code a
+//! build script generates, which it does not see). With `strict`, the
+//! failure is an error.
 
 use std::path::{Path, PathBuf};
 
@@ -217,11 +220,13 @@ fn fallback(item: &syn::ItemFn, salt: &[u8]) -> SourceInfo {
         });
     }
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
-    if let Some(digest) = manifest_dir.as_deref().and_then(package_sources_digest) {
+    let mut build = BuildInputs::default();
+    if let Some((digest, inputs)) = manifest_dir.as_deref().and_then(package_sources_digest) {
         dependencies.push(Dependency {
             path: "<all package sources>".to_owned(),
             hash: digest,
         });
+        build = inputs;
     }
     let input = FingerprintInput {
         dependencies: dependencies.clone(),
@@ -236,14 +241,15 @@ fn fallback(item: &syn::ItemFn, salt: &[u8]) -> SourceInfo {
         externals: Vec::new(),
         unresolved: Vec::new(),
         tracked_files: Vec::new(),
-        build: BuildInputs::default(),
+        build,
     }
 }
 
 /// A digest of every `.rs` file under the package directory (skipping
 /// `target/` and hidden directories), in path order, relative paths
-/// included.
-fn package_sources_digest(manifest_dir: &Path) -> Option<funcache_index::Digest> {
+/// included; and every `cfg` predicate and compile-time environment
+/// variable those files read, for the build to evaluate.
+fn package_sources_digest(manifest_dir: &Path) -> Option<(funcache_index::Digest, BuildInputs)> {
     let visible = |entry: &walkdir::DirEntry| {
         let name = entry.file_name().to_string_lossy();
         entry.depth() == 0
@@ -263,12 +269,22 @@ fn package_sources_digest(manifest_dir: &Path) -> Option<funcache_index::Digest>
     }
     files.sort();
     let mut hasher = blake3::Hasher::new();
+    let mut build = BuildInputs::default();
     for file in files {
         let relative = file.strip_prefix(manifest_dir).unwrap_or(&file);
         hasher.update(relative.to_string_lossy().as_bytes());
         hasher.update(&[0]);
-        hasher.update(&std::fs::read(&file).unwrap_or_default());
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        let inputs = funcache_index::file_build_inputs(&String::from_utf8_lossy(&bytes));
+        build.cfgs.extend(inputs.cfgs);
+        build.env.extend(inputs.env);
+        build.out_dir |= inputs.out_dir;
+        hasher.update(&bytes);
         hasher.update(&[0]);
     }
-    Some(hasher.finalize().into())
+    build.cfgs.sort();
+    build.cfgs.dedup();
+    build.env.sort();
+    build.env.dedup();
+    Some((hasher.finalize().into(), build))
 }

@@ -100,6 +100,28 @@ pub(crate) fn scan(text: &str) -> TextInputs {
     found
 }
 
+/// Every `cfg` predicate and environment variable in a whole source file
+/// (its items' own `#[cfg]`s included): for a fingerprint that covers whole
+/// files rather than a closure (the macro's fallback when the index cannot
+/// analyze a function).
+pub fn file_build_inputs(text: &str) -> BuildInputs {
+    let mut found = TextInputs::default();
+    if let Ok(tokens) = text.parse::<TokenStream>() {
+        scan_tokens(tokens, false, &mut found);
+    }
+    let mut inputs = BuildInputs {
+        cfgs: found.cfgs,
+        env: found.env,
+        out_dir: found.out_dir,
+        ..BuildInputs::default()
+    };
+    inputs.cfgs.sort();
+    inputs.cfgs.dedup();
+    inputs.env.sort();
+    inputs.env.dedup();
+    inputs
+}
+
 fn scan_tokens(tokens: TokenStream, outer: bool, found: &mut TextInputs) {
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
     for (i, tree) in trees.iter().enumerate() {
@@ -130,7 +152,7 @@ fn scan_tokens(tokens: TokenStream, outer: bool, found: &mut TextInputs) {
                     _ => None,
                 };
                 match (name.to_string().as_str(), args) {
-                    ("cfg", Some((_, args))) => found.cfgs.push(normalize(args.stream())),
+                    ("cfg", Some((_, args))) => found.cfgs.extend(predicate(args.stream())),
                     ("cfg_attr", Some(("attr", args))) => {
                         if let Some(predicate) = first_argument(args.stream()) {
                             found.cfgs.push(predicate);
@@ -171,18 +193,58 @@ fn own_attribute(tokens: TokenStream, found: &mut TextInputs) {
     }
 }
 
-/// The tokens before the first top-level comma, normalized.
+/// The predicate before the first top-level comma, normalized.
 fn first_argument(tokens: TokenStream) -> Option<String> {
-    let first: TokenStream = tokens
-        .into_iter()
-        .take_while(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
-        .collect();
-    (!first.is_empty()).then(|| normalize(first))
+    predicate(
+        tokens
+            .into_iter()
+            .take_while(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
+            .collect(),
+    )
 }
 
 /// One spelling per predicate, whatever the spacing it was written with.
 fn normalize(tokens: TokenStream) -> String {
     tokens.to_string()
+}
+
+/// Whether `tokens` is a `cfg` predicate (`name`, `name = "value"`,
+/// `any(..)`, `all(..)`, `not(..)`): what the expansion can put in
+/// `cfg!(..)`. A `#[cfg($m:meta)]` in a `macro_rules!` body is not.
+fn is_predicate(tokens: &TokenStream) -> bool {
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    match trees.as_slice() {
+        [TokenTree::Ident(_)] => true,
+        [
+            TokenTree::Ident(_),
+            TokenTree::Punct(eq),
+            TokenTree::Literal(value),
+        ] => eq.as_char() == '=' && value.to_string().starts_with('"'),
+        [TokenTree::Ident(list), TokenTree::Group(args)]
+            if args.delimiter() == Delimiter::Parenthesis
+                && ["any", "all", "not"].iter().any(|name| list == name) =>
+        {
+            let mut parts = vec![TokenStream::new()];
+            for tree in args.stream() {
+                match &tree {
+                    TokenTree::Punct(comma) if comma.as_char() == ',' => {
+                        parts.push(TokenStream::new())
+                    }
+                    _ => parts.last_mut().expect("never empty").extend([tree]),
+                }
+            }
+            if parts.last().is_some_and(TokenStream::is_empty) {
+                parts.pop();
+            }
+            parts.iter().all(is_predicate)
+        }
+        _ => false,
+    }
+}
+
+/// The predicate in `tokens`, normalized, if it is one.
+fn predicate(tokens: TokenStream) -> Option<String> {
+    is_predicate(&tokens).then(|| normalize(tokens))
 }
 
 /// The `cfg` predicate the item of `key` exists under: its own `#[cfg]`s
@@ -193,15 +255,20 @@ pub(crate) fn gate(world: &World, key: NodeKey) -> Option<String> {
     let index = &world.crates[key.item.krate as usize].index;
     let it = world.item(key.item);
     let mut predicates: Vec<String> = Vec::new();
+    // A `#[cfg]` that does not read as a predicate (never seen in code that
+    // compiles) makes the item always count, which is safe.
+    let mut unreadable = false;
     let mut add = |attrs: &[Attr], file: u32| {
-        for attr in attrs {
-            if attr.path == ["cfg"]
-                && let Some(range) = attr.args
-                && let Ok(tokens) = index.files[file as usize]
-                    .slice(range)
-                    .parse::<TokenStream>()
+        for attr in attrs.iter().filter(|a| a.path == ["cfg"]) {
+            let text = attr
+                .args
+                .map(|range| index.files[file as usize].slice(range));
+            match text
+                .and_then(|t| t.parse::<TokenStream>().ok())
+                .and_then(predicate)
             {
-                predicates.push(normalize(tokens));
+                Some(p) => predicates.push(p),
+                None => unreadable = true,
             }
         }
     };
@@ -224,6 +291,9 @@ pub(crate) fn gate(world: &World, key: NodeKey) -> Option<String> {
             add(&decl.item.attrs, decl.file);
         }
         module = m.parent;
+    }
+    if unreadable {
+        return None;
     }
     predicates.dedup();
     match predicates.len() {
@@ -464,6 +534,21 @@ mod tests {
         assert_eq!(found.env, ["CARGO_PKG_VERSION", "MODE"]);
         assert!(found.out_dir);
         assert_eq!(scan("fn plain() -> u32 { 1 }"), TextInputs::default());
+        let whole = file_build_inputs(text);
+        assert_eq!(whole.cfgs.len(), 4, "{:?}", whole.cfgs);
+        assert_eq!(whole.env, found.env);
+    }
+
+    #[test]
+    fn only_real_predicates_are_taken() {
+        let text =
+            r#"macro_rules! m { ($(#[cfg($m:meta)])* $x:expr) => { cfg!(any(unix, windows,)) } }"#;
+        assert_eq!(scan(text).cfgs, ["any (unix , windows ,)"]);
+        assert!(
+            scan("fn f() { cfg!(feature = 1); cfg!(a::b) }")
+                .cfgs
+                .is_empty()
+        );
     }
 
     #[test]

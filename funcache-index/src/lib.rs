@@ -43,7 +43,7 @@ pub use analysis::{
     Analysis, CachedFn, ImplContext, IndexStats, MacroSite, Unresolved, analyze_cached_fn,
     analyze_fn_path, index_stats, package_cached_fns, package_crate_names,
 };
-pub use build_inputs::BuildInputs;
+pub use build_inputs::{BuildInputs, file_build_inputs};
 pub use cache_dir::{default_cache_dir, find_manifest_dir, workspace_root};
 pub use canonical::{CANONICAL_FORMAT, Canonical, Normalizer, canonical_hash, hash_tokens};
 pub use error::IndexError;
