@@ -86,8 +86,8 @@ const PATH_VARIABLES: &[&str] = &[
 /// item's own outer `#[cfg]` is its gate ([`gate`]), not an input.
 pub(crate) fn scan(text: &str) -> TextInputs {
     let mut found = TextInputs::default();
-    // Cheap test first: most items mention neither.
-    if !text.contains("cfg") && !text.contains("env") {
+    // Lexing again costs about what the item's own parse did: look first.
+    if !needs_scan(text) {
         return found;
     }
     if let Ok(tokens) = text.parse::<TokenStream>() {
@@ -120,6 +120,77 @@ pub fn file_build_inputs(text: &str) -> BuildInputs {
     inputs.env.sort();
     inputs.env.dedup();
     inputs
+}
+
+/// Whether `text` may hold an input beyond its own leading `#[cfg]`s and
+/// doc comments (most gated items have nothing else): `cfg` or `env` after
+/// the leading attributes and comments, or a leading `cfg_attr`. Never
+/// false for text that has one; may be true for text that has none.
+fn needs_scan(text: &str) -> bool {
+    let body = &text[leading_attributes_end(text)..];
+    body.contains("cfg")
+        || body.contains("env")
+        || text[..text.len() - body.len()].contains("cfg_attr")
+}
+
+/// Byte offset after the leading comments and outer attributes of an item.
+/// Stops early (which only makes [`needs_scan`] say yes more often) at
+/// anything it does not follow, such as a raw string in an attribute.
+fn leading_attributes_end(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    loop {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let rest = &text[i..];
+        if rest.starts_with("//") {
+            i += rest.find('\n').map_or(rest.len(), |n| n + 1);
+        } else if rest.starts_with("/*") {
+            match rest.find("*/") {
+                Some(end) if !rest[2..end].contains("/*") => i += end + 2,
+                _ => return i,
+            }
+        } else if rest.starts_with("#[") {
+            match attribute_len(rest) {
+                Some(len) => i += len,
+                None => return i,
+            }
+        } else {
+            return i;
+        }
+    }
+}
+
+/// Length of the `#[..]` at the start of `text`, through its `]`; `None`
+/// when it holds a raw string or a char literal, or does not close.
+fn attribute_len(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '[' => depth += 1,
+            ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            '"' => loop {
+                match chars.next()? {
+                    (_, '\\') => {
+                        chars.next()?;
+                    }
+                    (_, '"') => break,
+                    _ => {}
+                }
+            },
+            '\'' => return None,
+            'r' if text[i + 1..].starts_with(['"', '#']) => return None,
+            _ => {}
+        }
+    }
+    None
 }
 
 fn scan_tokens(tokens: TokenStream, outer: bool, found: &mut TextInputs) {
@@ -537,6 +608,22 @@ mod tests {
         let whole = file_build_inputs(text);
         assert_eq!(whole.cfgs.len(), 4, "{:?}", whole.cfgs);
         assert_eq!(whole.env, found.env);
+    }
+
+    #[test]
+    fn items_with_nothing_but_their_own_gate_are_not_lexed_again() {
+        let gated = "/// Docs [with] \"brackets\".\n#[cfg(feature = \"full\")]\n#[doc = \"a ] b \\\" c\"]\n/* note */ pub fn f() -> u32 { 1 }";
+        assert!(!needs_scan(gated));
+        assert!(needs_scan(
+            &gated.replace("1 }", "if cfg!(unix) { 1 } else { 2 } }")
+        ));
+        assert!(needs_scan(&gated.replace("1 }", "env!(\"X\").len() }")));
+        assert!(needs_scan(&format!(
+            "#[cfg_attr(test, derive(Debug))]\n{gated}"
+        )));
+        // What the leading skip does not follow is scanned.
+        assert!(needs_scan("#[doc = r\"]\"] fn f() { cfg!(unix) }"));
+        assert!(needs_scan("#[cfg(unix)] fn f() { /* cfg */ }"));
     }
 
     #[test]
