@@ -15,11 +15,12 @@ use crate::args::ExplainArgs;
 use crate::error::CliError;
 use crate::fn_id::{self, Lookup};
 use crate::output::{self, Out};
+use crate::source::Status;
 use crate::{Context, dir};
 
 /// Runs `explain`.
 pub fn run(context: &Context, args: &ExplainArgs, out: &mut Out) -> Result<(), CliError> {
-    let source = context.source()?;
+    let mut source = context.source()?;
     let id = fn_id::find(&args.function, source.ids()).map_err(|lookup| match lookup {
         Lookup::NotFound(suggestions) => CliError::NotInSource {
             id: args.function.clone(),
@@ -41,6 +42,7 @@ pub fn run(context: &Context, args: &ExplainArgs, out: &mut Out) -> Result<(), C
         Vec::new()
     };
     let records = cache.fingerprints(&id)?;
+    source.judge_build(&cache)?;
     drop(cache);
 
     let mut stored: BTreeMap<Fingerprint, u64> = BTreeMap::new();
@@ -58,11 +60,40 @@ pub fn run(context: &Context, args: &ExplainArgs, out: &mut Out) -> Result<(), C
 
     let mut lines = Vec::new();
     if !current.analysis.build.is_empty() {
-        lines.push(format!(
-            "{id}: {} stored; whether the next call hits depends on the build, which the \
-             source alone does not tell.",
-            output::count(entries.len() as u64, "entry", "entries"),
-        ));
+        let mut by_status: BTreeMap<Status, u64> = BTreeMap::new();
+        for entry in &entries {
+            *by_status
+                .entry(source.status(&id, entry.fingerprint.as_bytes()))
+                .or_default() += 1;
+        }
+        let count = |status| by_status.get(&status).copied().unwrap_or(0);
+        let (live, stale) = (count(Status::Live), count(Status::Stale));
+        lines.push(if entries.is_empty() {
+            format!(
+                "{id}: the next call will miss: nothing is stored for it in {}.",
+                location.path.display()
+            )
+        } else if live > 0 {
+            format!(
+                "{id}: the next call will hit for arguments already stored, in a build like the \
+                 one that stored them."
+            )
+        } else if stale == entries.len() as u64 {
+            format!("{id}: the next call will miss.")
+        } else {
+            format!(
+                "{id}: whether the next call hits depends on the build, which the answers \
+                 recorded with the stored entries do not settle."
+            )
+        });
+        if !entries.is_empty() {
+            lines.push(format!(
+                "Of {}: {live} live, {stale} stale, {} unknown (judged under the build each \
+                 was stored by).",
+                output::count(entries.len() as u64, "entry", "entries"),
+                count(Status::Unknown),
+            ));
+        }
         lines.extend(build_inputs(current));
     } else if let Some((_, &count)) = stored.iter().find(|(fp, _)| same(fp, current)) {
         lines.push(format!(

@@ -105,13 +105,16 @@ struct EntryJson {
 pub fn run(context: &Context, args: &InspectArgs, out: &mut Out) -> Result<(), CliError> {
     // Index the source before taking the database's lock, so a running
     // program is shut out for as short a time as possible.
-    let source = match &context.manifest_path {
+    let mut source = match &context.manifest_path {
         Some(_) => Some(context.source()?),
         None => None,
     };
     let location = context.location()?;
     let cache = dir::open(&location)?;
     let snapshot = Snapshot::read(&cache)?;
+    if let Some(source) = &mut source {
+        source.judge_build(&cache)?;
+    }
     drop(cache);
     let view = View {
         dir: &location.path,

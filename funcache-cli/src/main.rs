@@ -25,7 +25,10 @@
 //!   time. With `--manifest-path`, every fingerprint is marked
 //!   `live` (the current source produces it), `stale` (the function's source
 //!   changed since), `gone` (the function is no longer in the source) or
-//!   `unknown` (not a function of that package).
+//!   `unknown` (not a function of that package). A fingerprint that depends
+//!   on the build (cargo features, `cfg`, compile-time environment) is
+//!   judged under the build that stored it, from the answers recorded with
+//!   it, and is `unknown` when they do not settle it.
 //!
 //!   ```text
 //!   $ funcache-cli inspect
@@ -106,6 +109,7 @@
 //! 101 for a bug in funcache-cli itself.
 
 mod args;
+mod build_answers;
 mod dir;
 mod error;
 mod explain;

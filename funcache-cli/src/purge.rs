@@ -98,7 +98,7 @@ pub fn run(context: &Context, args: &PurgeArgs, out: &mut Out) -> Result<(), Cli
     if !args.has_selector() {
         return Err(CliError::NoSelector);
     }
-    let source = if args.stale {
+    let mut source = if args.stale {
         Some(context.source()?)
     } else {
         None
@@ -106,6 +106,9 @@ pub fn run(context: &Context, args: &PurgeArgs, out: &mut Out) -> Result<(), Cli
     let location = context.location()?;
     let cache = dir::open(&location)?;
     let snapshot = Snapshot::read(&cache)?;
+    if let Some(source) = &mut source {
+        source.judge_build(&cache)?;
+    }
     let functions = args
         .functions
         .iter()

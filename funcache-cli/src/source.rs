@@ -5,9 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use funcache::CacheDir;
 use funcache_index::CachedFn;
 use serde::Serialize;
 
+use crate::build_answers;
 use crate::error::{CliError, IndexMessage};
 
 /// How a stored fingerprint relates to the current source.
@@ -24,8 +26,8 @@ pub enum Status {
     /// The function is not from the package read (another package sharing
     /// the directory, a dependency), or its fingerprint depends on the
     /// build (cargo features and other `cfg`s, compile-time environment
-    /// variables, code generated into `OUT_DIR`), which the source alone
-    /// does not tell: left alone by `purge --stale`.
+    /// variables, code generated into `OUT_DIR`) in a way the answers
+    /// recorded with it do not settle: left alone by `purge --stale`.
     Unknown,
 }
 
@@ -57,6 +59,10 @@ pub struct Source {
     /// By function id. Usually one per id; a function defined twice under
     /// different `#[cfg]`s has one per definition.
     functions: BTreeMap<String, Vec<CachedFn>>,
+    /// Stored fingerprints of functions whose fingerprint depends on the
+    /// build, judged against the build recorded with them
+    /// ([`judge_build`](Self::judge_build)).
+    verdicts: BTreeMap<(String, [u8; 32]), Status>,
 }
 
 impl Source {
@@ -67,6 +73,7 @@ impl Source {
             manifest_dir: manifest_dir.to_path_buf(),
             crates: BTreeSet::new(),
             functions: BTreeMap::new(),
+            verdicts: BTreeMap::new(),
         };
         for package in packages(manifest_dir)? {
             source.crates.extend(crate_names(&package));
@@ -94,6 +101,35 @@ impl Source {
         self.functions.get(id).map_or(&[], Vec::as_slice)
     }
 
+    /// Judges the stored fingerprints of every function whose fingerprint
+    /// depends on the build, from the build's answers recorded with each:
+    /// live when the current source, built that way, has it; stale when it
+    /// does not; unknown when the record does not answer what the current
+    /// source asks.
+    pub fn judge_build(&mut self, cache: &CacheDir) -> Result<(), CliError> {
+        for (id, definitions) in &self.functions {
+            if definitions.iter().all(|d| d.analysis.build.is_empty()) {
+                continue;
+            }
+            for record in cache.fingerprints(id)? {
+                let rebuilt: Vec<Option<[u8; 32]>> = definitions
+                    .iter()
+                    .map(|d| build_answers::under_recorded_build(&d.analysis, &record.dependencies))
+                    .collect();
+                let stored = *record.fingerprint.as_bytes();
+                let verdict = if rebuilt.contains(&Some(stored)) {
+                    Status::Live
+                } else if rebuilt.iter().all(Option::is_some) {
+                    Status::Stale
+                } else {
+                    Status::Unknown
+                };
+                self.verdicts.insert((id.clone(), stored), verdict);
+            }
+        }
+        Ok(())
+    }
+
     /// How `fingerprint` (its bytes) of function `id` relates to the source.
     pub fn status(&self, id: &str, fingerprint: &[u8; 32]) -> Status {
         match self.functions.get(id) {
@@ -102,13 +138,17 @@ impl Source {
                     .iter()
                     .any(|d| d.analysis.fingerprint.as_bytes() == fingerprint);
                 // The build mixes into such a fingerprint what reading the
-                // source cannot know: calling it stale could purge entries
-                // the next build would hit.
+                // source cannot know: only the answers recorded with it
+                // tell (calling it stale on a guess could purge entries
+                // the next build would hit).
                 let build_dependent = definitions.iter().any(|d| !d.analysis.build.is_empty());
                 if live {
                     Status::Live
                 } else if build_dependent {
-                    Status::Unknown
+                    self.verdicts
+                        .get(&(id.to_owned(), *fingerprint))
+                        .copied()
+                        .unwrap_or(Status::Unknown)
                 } else {
                     Status::Stale
                 }
@@ -236,6 +276,7 @@ mod tests {
             manifest_dir: PathBuf::from("app"),
             crates: ["app".to_owned(), "app_tool".to_owned()].into(),
             functions: BTreeMap::new(),
+            verdicts: BTreeMap::new(),
         };
         // One function defined twice under different `#[cfg]`s.
         source.functions.insert(
@@ -253,6 +294,10 @@ mod tests {
         featured.analysis.build.env.push("MODE".into());
         source.functions.insert("app::g".into(), vec![featured]);
         assert_eq!(source.status("app::g", &fp(5)), Status::Unknown);
+        source
+            .verdicts
+            .insert(("app::g".into(), fp(5)), Status::Stale);
+        assert_eq!(source.status("app::g", &fp(5)), Status::Stale);
         assert!(Status::Stale.is_stale() && Status::Gone.is_stale());
         assert!(!Status::Live.is_stale() && !Status::Unknown.is_stale());
     }

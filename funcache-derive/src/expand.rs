@@ -484,7 +484,12 @@ fn build_inputs(krate: &TokenStream, build: &BuildInputs) -> Vec<TokenStream> {
     for (predicate, dependency) in &build.gated {
         let active = cfg(predicate);
         let (path, hash) = (&dependency.path, dependency.hash.to_string());
-        out.push(quote!(#input::Gated { active: #active, path: #path, hash: #hash }));
+        out.push(quote!(#input::Gated {
+            predicate: #predicate,
+            active: #active,
+            path: #path,
+            hash: #hash,
+        }));
     }
     for predicate in &build.cfgs {
         let active = cfg(predicate);

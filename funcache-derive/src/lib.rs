@@ -120,9 +120,11 @@ use proc_macro::TokenStream;
 /// a dependency's feature is not seen: bump `version`. Nor is `test` of
 /// another crate of your package (the lib when a bin is tested): its
 /// `#[cfg(test)]` items always count. `funcache-cli` reads the source
-/// without building it, so it reports a fingerprint that depends on the
-/// build as `unknown` (and `purge --stale` keeps its entries); `explain`
-/// lists what it depends on.
+/// without building it: it judges such a fingerprint under the build that
+/// stored it (the runtime records that build's answers beside it — a
+/// variable's value as a digest), and reports `unknown` (kept by `purge
+/// --stale`) when those answers do not settle it, e.g. for code generated
+/// into `OUT_DIR`; `explain` lists what the fingerprint depends on.
 ///
 /// # Requirements
 ///

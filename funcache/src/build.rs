@@ -4,15 +4,23 @@
 //! cannot see those; it emits `cfg!(..)` and `option_env!(..)` for each one
 //! the function's closure meets, the compiler evaluates them where the
 //! function is compiled, and the fingerprint entries are stored under
-//! mixes them in here.
+//! mixes the answers in here.
+//!
+//! The answers are kept as `(key, value)` text pairs — `("cfg(test)",
+//! "false")`, `("env!(MODE)", <blake3 of the value>)`, and `(path, hash)`
+//! of each gated item the build compiled — which are also recorded beside
+//! the entries, so that `funcache-cli` can rebuild the fingerprint the
+//! current source would have under the recorded build.
 
-/// One answer of the build, evaluated by the compiler in generated code.
+/// One question to the build, answered by the compiler in generated code.
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BuildInput {
     /// An item of the closure that exists only under a `cfg` predicate: it
     /// is part of the fingerprint when the predicate holds.
     Gated {
+        /// The predicate, as the index normalized it.
+        predicate: &'static str,
         /// `cfg!(predicate)` where the function is compiled.
         active: bool,
         /// Qualified path of the item.
@@ -22,7 +30,7 @@ pub enum BuildInput {
     },
     /// A `cfg` predicate written inside the closure's code.
     Cfg {
-        /// The predicate, as written (normalized).
+        /// The predicate, as the index normalized it.
         predicate: &'static str,
         /// `cfg!(predicate)`.
         active: bool,
@@ -36,14 +44,57 @@ pub enum BuildInput {
     },
 }
 
-/// The fingerprint entries are stored under: the source fingerprint alone
-/// when the build decides nothing (so it stays comparable with what the CLI
-/// computes from source), otherwise a digest of it and every input, each
-/// field length-prefixed.
-pub(crate) fn effective_fingerprint(source: &[u8; 32], inputs: &[BuildInput]) -> [u8; 32] {
-    if inputs.is_empty() {
-        return *source;
+/// The answer pair of a `cfg` predicate.
+#[doc(hidden)]
+pub fn cfg_answer(predicate: &str, active: bool) -> (String, String) {
+    (format!("cfg({predicate})"), active.to_string())
+}
+
+/// The answer pair of an environment variable: its value is kept as a
+/// digest, so a secret read at compile time never lands in the cache
+/// directory.
+#[doc(hidden)]
+pub fn env_answer(name: &str, value: Option<&str>) -> (String, String) {
+    let value = value.map_or_else(
+        || "unset".to_owned(),
+        |v| blake3::hash(v.as_bytes()).to_hex().to_string(),
+    );
+    (format!("env!({name})"), value)
+}
+
+/// The answers to `inputs`, sorted: every predicate's value, every
+/// variable's, and the `(path, hash)` of each gated item the build
+/// compiled. An item the build leaves out contributes nothing, so editing
+/// it invalidates nothing.
+pub(crate) fn answers(inputs: &[BuildInput]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for input in inputs {
+        match *input {
+            BuildInput::Gated {
+                predicate,
+                active,
+                path,
+                hash,
+            } => {
+                out.push(cfg_answer(predicate, active));
+                if active {
+                    out.push((path.to_owned(), hash.to_owned()));
+                }
+            }
+            BuildInput::Cfg { predicate, active } => out.push(cfg_answer(predicate, active)),
+            BuildInput::Env { name, value } => out.push(env_answer(name, value)),
+        }
     }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The fingerprint entries are stored under, from the source fingerprint
+/// and the build's answers (sorted, as [`answers`] gives them); each field
+/// length-prefixed. Used by `funcache-cli` too.
+#[doc(hidden)]
+pub fn build_fingerprint(source: &[u8; 32], answers: &[(String, String)]) -> [u8; 32] {
     let mut hasher = blake3::Hasher::new();
     hasher.update(b"funcache-build\0");
     hasher.update(source);
@@ -51,53 +102,21 @@ pub(crate) fn effective_fingerprint(source: &[u8; 32], inputs: &[BuildInput]) ->
         hasher.update(&(bytes.len() as u64).to_le_bytes());
         hasher.update(bytes);
     };
-    for input in inputs {
-        match *input {
-            // An inactive item contributes nothing: editing code the build
-            // leaves out must not invalidate.
-            BuildInput::Gated { active: false, .. } => {}
-            BuildInput::Gated {
-                active: true,
-                path,
-                hash,
-            } => {
-                field(b"item");
-                field(path.as_bytes());
-                field(hash.as_bytes());
-            }
-            BuildInput::Cfg { predicate, active } => {
-                field(b"cfg");
-                field(predicate.as_bytes());
-                field(&[u8::from(active)]);
-            }
-            BuildInput::Env { name, value } => {
-                field(b"env");
-                field(name.as_bytes());
-                match value {
-                    Some(value) => {
-                        field(&[1]);
-                        field(value.as_bytes());
-                    }
-                    None => field(&[0]),
-                }
-            }
-        }
+    for (key, value) in answers {
+        field(key.as_bytes());
+        field(value.as_bytes());
     }
     *hasher.finalize().as_bytes()
 }
 
-/// The items among `inputs` that the build compiled, as `(path, hash)`.
-pub(crate) fn active_items(
-    inputs: &[BuildInput],
-) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
-    inputs.iter().filter_map(|input| match *input {
-        BuildInput::Gated {
-            active: true,
-            path,
-            hash,
-        } => Some((path, hash)),
-        _ => None,
-    })
+/// The source fingerprint alone when the build decides nothing (so it
+/// stays comparable with what the CLI computes from source), otherwise
+/// [`build_fingerprint`] of the answers.
+pub(crate) fn effective_fingerprint(source: &[u8; 32], inputs: &[BuildInput]) -> [u8; 32] {
+    if inputs.is_empty() {
+        return *source;
+    }
+    build_fingerprint(source, &answers(inputs))
 }
 
 #[cfg(test)]
@@ -106,8 +125,9 @@ mod tests {
 
     const SOURCE: [u8; 32] = [7; 32];
 
-    fn gated(active: bool, hash: &'static str) -> BuildInput {
+    fn gated(predicate: &'static str, active: bool, hash: &'static str) -> BuildInput {
         BuildInput::Gated {
+            predicate,
             active,
             path: "crate::kernel",
             hash,
@@ -122,8 +142,8 @@ mod tests {
     #[test]
     fn every_answer_of_the_build_counts() {
         let cases: [&[BuildInput]; 7] = [
-            &[gated(true, "aa"), gated(false, "bb")],
-            &[gated(false, "aa"), gated(true, "bb")],
+            &[gated("fast", true, "aa"), gated("not (fast)", false, "bb")],
+            &[gated("fast", false, "aa"), gated("not (fast)", true, "bb")],
             &[BuildInput::Cfg {
                 predicate: "test",
                 active: true,
@@ -159,15 +179,21 @@ mod tests {
 
     #[test]
     fn inactive_items_do_not_count() {
-        let with = [gated(true, "aa"), gated(false, "bb")];
-        let edited = [gated(true, "aa"), gated(false, "cc")];
+        let with = [gated("fast", true, "aa"), gated("not (fast)", false, "bb")];
+        let edited = [gated("fast", true, "aa"), gated("not (fast)", false, "cc")];
         assert_eq!(
             effective_fingerprint(&SOURCE, &with),
             effective_fingerprint(&SOURCE, &edited)
         );
-        assert_eq!(
-            active_items(&with).collect::<Vec<_>>(),
-            [("crate::kernel", "aa")]
-        );
+        assert!(answers(&with).contains(&("crate::kernel".to_owned(), "aa".to_owned())));
+        assert!(!answers(&with).iter().any(|(_, hash)| hash == "bb"));
+    }
+
+    #[test]
+    fn values_are_recorded_as_digests() {
+        let (key, value) = env_answer("TOKEN", Some("secret"));
+        assert_eq!(key, "env!(TOKEN)");
+        assert!(!value.contains("secret"));
+        assert_eq!(env_answer("TOKEN", None).1, "unset");
     }
 }

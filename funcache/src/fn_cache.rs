@@ -411,16 +411,16 @@ impl FnCache {
     fn record_fingerprint(&self, store: &Store) {
         let record = FingerprintRecord {
             fn_id: self.meta.id.to_owned(),
-            // The items the build compiled, gated ones included: what the
-            // fingerprint covers.
+            // The items the build compiled, gated ones included, and its
+            // answers: what the fingerprint covers, and what the CLI needs
+            // to rebuild it from the current source.
             dependencies: {
                 let mut all: Vec<(String, String)> = self
                     .meta
                     .dependencies
                     .iter()
-                    .map(|d| (d.path, d.hash))
-                    .chain(build::active_items(self.meta.build))
-                    .map(|(path, hash)| (path.to_owned(), hash.to_owned()))
+                    .map(|d| (d.path.to_owned(), d.hash.to_owned()))
+                    .chain(build::answers(self.meta.build))
                     .collect();
                 all.sort();
                 all

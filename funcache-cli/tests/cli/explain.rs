@@ -89,9 +89,11 @@ fn a_new_version_option_is_reported_as_changed_options() {
 fn unresolved_references_are_listed_with_locations() {
     let cache = copy_cache(&shared().standard);
     let text = explain(&cache.dir_arg(), shared().fixture.path(), "shifted");
+    assert!(text.contains("will hit"), "{text}");
     // `shifted` has a statement under `#[cfg(feature = "tuning")]`: its
-    // fingerprint depends on the build, which the CLI cannot evaluate.
-    assert!(text.contains("depends on the build"), "{text}");
+    // fingerprint depends on the build, judged from the answers recorded
+    // with the stored entries.
+    assert!(text.contains("2 live, 0 stale, 0 unknown"), "{text}");
     assert!(text.contains("  cfg(feature = \"tuning\")\n"), "{text}");
     assert!(text.contains("Unresolved reference"), "{text}");
     assert!(text.contains("tuning::adjust  at src/steps.rs:"), "{text}");
@@ -131,4 +133,38 @@ fn a_function_not_in_the_source_is_an_error() {
         "{line}"
     );
     assert_eq!(crate::util::contents(cache.path()), before);
+}
+
+/// A fingerprint the build decides part of is judged under the build that
+/// stored it (the answers the runtime records with it): an edit makes it
+/// stale, and a predicate that build was never asked about leaves it
+/// unknown.
+#[test]
+fn build_dependent_fingerprints_are_judged_under_the_recorded_build() {
+    let cache = copy_cache(&shared().standard);
+    let source = source_copy();
+    source.edit("src/steps.rs", "    x + 7\n", "    x + 8\n");
+    let text = explain(&cache.dir_arg(), source.path(), "shifted");
+    assert!(text.contains("the next call will miss"), "{text}");
+    assert!(text.contains("0 live, 2 stale, 0 unknown"), "{text}");
+    let purged = cli(&[
+        "--dir",
+        &cache.dir_arg(),
+        "purge",
+        "--stale",
+        "--dry-run",
+        "--manifest-path",
+        source.path().to_str().unwrap(),
+    ]);
+    assert!(purged.ok().contains("shifted"), "{}", purged.ok());
+
+    let source = source_copy();
+    source.edit(
+        "src/steps.rs",
+        "    x + 7\n",
+        "    if cfg!(unix) { x + 7 } else { x + 7 }\n",
+    );
+    let text = explain(&cache.dir_arg(), source.path(), "shifted");
+    assert!(text.contains("0 live, 0 stale, 2 unknown"), "{text}");
+    assert!(text.contains("  cfg(unix)\n"), "{text}");
 }

@@ -1,0 +1,128 @@
+//! Fingerprints that depend on the build (cargo features and other `cfg`s,
+//! compile-time environment variables): the CLI reads the source without
+//! building it, so it cannot evaluate those itself. The runtime records
+//! the build's answers beside each fingerprint it stores under; with them
+//! the fingerprint the *current* source would have under *that* build can
+//! be rebuilt, and compared with the stored one.
+
+use std::collections::BTreeMap;
+
+use funcache::__private::{build_fingerprint, cfg_answer, env_answer};
+use funcache_index::Analysis;
+
+/// The fingerprint `analysis` (the current source) has under the build
+/// whose answers are among `recorded` (a fingerprint record's dependency
+/// list); `None` when they do not answer everything the current source
+/// asks (a predicate or variable that is new), or when the source has code
+/// the CLI cannot read (generated into `OUT_DIR`).
+pub fn under_recorded_build(
+    analysis: &Analysis,
+    recorded: &[(String, String)],
+) -> Option<[u8; 32]> {
+    let build = &analysis.build;
+    if build.out_dir {
+        return None;
+    }
+    let recorded: BTreeMap<&str, &str> = recorded
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .collect();
+    let cfg = |predicate: &str| -> Option<bool> {
+        let (key, _) = cfg_answer(predicate, true);
+        match recorded.get(key.as_str()).copied() {
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            _ => None,
+        }
+    };
+    let mut answers = Vec::new();
+    for (predicate, dependency) in &build.gated {
+        let active = cfg(predicate)?;
+        answers.push(cfg_answer(predicate, active));
+        if active {
+            answers.push((dependency.path.clone(), dependency.hash.to_string()));
+        }
+    }
+    for predicate in &build.cfgs {
+        answers.push(cfg_answer(predicate, cfg(predicate)?));
+    }
+    for name in &build.env {
+        let (key, _) = env_answer(name, None);
+        let value = recorded.get(key.as_str())?.to_string();
+        answers.push((key, value));
+    }
+    answers.sort();
+    answers.dedup();
+    Some(build_fingerprint(analysis.fingerprint.as_bytes(), &answers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use funcache_index::{BuildInputs, Dependency, Digest};
+
+    fn analysis(build: BuildInputs) -> Analysis {
+        Analysis {
+            item_path: "f".into(),
+            impl_context: None,
+            dependencies: Vec::new(),
+            externals: Vec::new(),
+            unresolved: Vec::new(),
+            fingerprint: Digest([1; 32]),
+            build,
+            tracked_files: Vec::new(),
+        }
+    }
+
+    fn kernel(hash: u8) -> Dependency {
+        Dependency {
+            path: "crate::kernel".into(),
+            hash: Digest([hash; 32]),
+        }
+    }
+
+    #[test]
+    fn what_the_runtime_recorded_rebuilds_its_fingerprint() {
+        let build = BuildInputs {
+            gated: vec![("fast".into(), kernel(2)), ("not (fast)".into(), kernel(3))],
+            cfgs: vec!["test".into()],
+            env: vec!["MODE".into()],
+            out_dir: false,
+        };
+        // What the runtime stores for a build with `fast` off, MODE=b.
+        let answers = {
+            let mut a = vec![
+                cfg_answer("fast", false),
+                cfg_answer("not (fast)", true),
+                ("crate::kernel".to_owned(), Digest([3; 32]).to_string()),
+                cfg_answer("test", false),
+                env_answer("MODE", Some("b")),
+            ];
+            a.sort();
+            a
+        };
+        let stored = build_fingerprint(&[1; 32], &answers);
+        let record = answers;
+        let current = analysis(build.clone());
+        assert_eq!(under_recorded_build(&current, &record), Some(stored));
+
+        // The kernel the recorded build compiled changed: another print.
+        let mut edited = build.clone();
+        edited.gated[1].1 = kernel(4);
+        assert_ne!(
+            under_recorded_build(&analysis(edited), &record),
+            Some(stored)
+        );
+        // The one it did not compile changed: the same.
+        let mut inactive = build.clone();
+        inactive.gated[0].1 = kernel(5);
+        assert_eq!(
+            under_recorded_build(&analysis(inactive), &record),
+            Some(stored)
+        );
+        // A question the record has no answer to.
+        let mut asked = build;
+        asked.env.push("OTHER".into());
+        assert_eq!(under_recorded_build(&analysis(asked), &record), None);
+    }
+}
