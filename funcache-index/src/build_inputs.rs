@@ -354,6 +354,12 @@ pub(crate) fn gate(world: &World, key: NodeKey) -> Option<String> {
         }
     }
     add(&it.item.attrs, it.file);
+    // `#[cfg(..)] include!("x.rs")`: the gate of every item of x.rs.
+    let mut file = it.file;
+    while let Some((including, attrs)) = index.included_by.get(&file) {
+        add(attrs, *including);
+        file = *including;
+    }
     let mut module = Some(it.module);
     while let Some(m) = module {
         let m = &index.modules[m as usize];
@@ -724,6 +730,39 @@ mod tests {
         let again = crate::package_cached_fns(dir.path()).unwrap();
         assert_eq!(again[0].analysis.fingerprint, fingerprint);
         assert_ne!(again[0].analysis.build, found[0].analysis.build);
+    }
+
+    #[test]
+    fn items_of_a_gated_include_are_gated() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        let write = |path: &str, text: &str| std::fs::write(dir.path().join(path), text).unwrap();
+        write(
+            "Cargo.toml",
+            "[package]\nname = \"inc\"\nversion = \"0.1.0\"\n",
+        );
+        write("src/a.rs", "fn pick(x: u64) -> u64 { x * 2 }");
+        write("src/b.rs", "fn pick(x: u64) -> u64 { x * 3 }");
+        write(
+            "src/lib.rs",
+            r#"
+            #[cfg(feature = "a")]
+            include!("a.rs");
+            #[cfg(not(feature = "a"))]
+            include!("b.rs");
+            #[funcache::cache]
+            pub fn f(x: u64) -> u64 { pick(x) }
+        "#,
+        );
+        let found = crate::package_cached_fns(dir.path()).unwrap();
+        let gated: Vec<&str> = found[0]
+            .analysis
+            .build
+            .gated
+            .iter()
+            .map(|(predicate, _)| predicate.as_str())
+            .collect();
+        assert_eq!(gated, ["feature = \"a\"", "not (feature = \"a\")"]);
     }
 
     #[test]

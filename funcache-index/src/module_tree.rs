@@ -166,6 +166,10 @@ pub(crate) struct CrateIndex {
     /// path names `OUT_DIR` and that is unknown here, or cannot be
     /// evaluated): the crate has code this index does not see.
     pub unread_includes: bool,
+    /// For a file pulled in by an item-position `include!`: the including
+    /// file and the `include!`'s attributes (its `#[cfg]` gates every item
+    /// of the file).
+    pub included_by: HashMap<FileId, (FileId, Vec<shallow::Attr>)>,
 }
 
 /// How a module file's own children directory follows from its path.
@@ -197,6 +201,7 @@ impl CrateIndex {
             manifest_dir: dirs.manifest.to_owned(),
             out_dir: dirs.out.map(Path::to_owned),
             unread_includes: false,
+            included_by: HashMap::new(),
         };
         let file = load(root)?;
         let dir = root.parent().unwrap_or(Path::new("")).to_owned();
@@ -366,6 +371,7 @@ impl CrateIndex {
         let items = parsed.items.clone();
         let file_id = self.files.len() as FileId;
         self.files.push(parsed);
+        self.included_by.insert(file_id, (file, item.attrs.clone()));
         self.add_items(module, file_id, items, ctx, load)?;
         Ok(true)
     }
