@@ -543,6 +543,14 @@ fn code_generated_by_build_rs_is_part_of_the_fingerprint() {
     let regenerated = fixture.run(cache.path());
     assert_eq!(regenerated.value("generated"), "42", "stale value served");
     assert_eq!(regenerated.ran, ["generated"]);
+
+    // Data generated into OUT_DIR and read with include_str!.
+    assert_eq!(regenerated.value("tabled"), "alpha7");
+    fixture.write("generator/table.txt", "beta\n");
+    fixture.build();
+    let retabled = fixture.run(cache.path());
+    assert_eq!(retabled.value("tabled"), "beta7", "stale value served");
+    assert_eq!(retabled.ran, ["tabled"]);
 }
 
 /// Issue 8, item 7: trait impls and `macro_rules!` in a `#[cfg(test)]`
