@@ -92,11 +92,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok((analysis, _)) => {
                 let took = start.elapsed();
                 total += took;
-                sizes.push(analysis.dependencies.len());
+                // Items under a `cfg` are in the closure too; the build
+                // decides which of them count.
+                let closure = analysis.dependencies.len() + analysis.build.gated.len();
+                sizes.push(closure);
                 println!(
-                    "{path:<36} {:>8.1} ms  closure {:>5}  externals {}  unresolved {}",
+                    "{path:<36} {:>8.1} ms  closure {:>5} (cfg-gated {:>5})  externals {}  unresolved {}",
                     ms(took),
-                    analysis.dependencies.len(),
+                    closure,
+                    analysis.build.gated.len(),
                     analysis.externals.len(),
                     analysis.unresolved.len()
                 );
