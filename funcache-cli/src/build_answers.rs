@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use funcache::__private::{build_fingerprint, cfg_answer, env_answer};
-use funcache_index::Analysis;
+use funcache_index::{Analysis, Dependency};
 
 /// The fingerprint `analysis` (the current source) has under the build
 /// whose answers are among `recorded` (a fingerprint record's dependency
@@ -56,10 +56,40 @@ pub fn under_recorded_build(
     Some(build_fingerprint(analysis.fingerprint.as_bytes(), &answers))
 }
 
+/// Whether a recorded `(key, value)` pair is one of the build's answers
+/// rather than an item.
+pub fn is_answer(key: &str) -> bool {
+    key.starts_with("cfg(") || key.starts_with("env!(")
+}
+
+/// The items of `analysis` under a `cfg` that the build whose answers are
+/// among `recorded` compiled.
+pub fn active_under<'a>(
+    analysis: &'a Analysis,
+    recorded: &[(String, String)],
+) -> impl Iterator<Item = &'a Dependency> + 'a {
+    let compiled: Vec<bool> = analysis
+        .build
+        .gated
+        .iter()
+        .map(|(predicate, _)| {
+            let (key, value) = cfg_answer(predicate, true);
+            recorded.contains(&(key, value))
+        })
+        .collect();
+    analysis
+        .build
+        .gated
+        .iter()
+        .zip(compiled)
+        .filter(|(_, compiled)| *compiled)
+        .map(|((_, dependency), _)| dependency)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use funcache_index::{BuildInputs, Dependency, Digest};
+    use funcache_index::{BuildInputs, Digest};
 
     fn analysis(build: BuildInputs) -> Analysis {
         Analysis {

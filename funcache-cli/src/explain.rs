@@ -12,6 +12,7 @@ use funcache::{Fingerprint, FingerprintInfo};
 use funcache_index::CachedFn;
 
 use crate::args::ExplainArgs;
+use crate::build_answers;
 use crate::error::CliError;
 use crate::fn_id::{self, Lookup};
 use crate::output::{self, Out};
@@ -94,6 +95,9 @@ pub fn run(context: &Context, args: &ExplainArgs, out: &mut Out) -> Result<(), C
                 count(Status::Unknown),
             ));
         }
+        if !entries.is_empty() && live == 0 {
+            lines.extend(compare(current, &records, &stored, context));
+        }
         lines.extend(build_inputs(current));
     } else if let Some((_, &count)) = stored.iter().find(|(fp, _)| same(fp, current)) {
         lines.push(format!(
@@ -168,15 +172,20 @@ fn compare(
         output::short(record.fingerprint.as_bytes()),
         output::ago(record.recorded, context.now)
     )];
+    // The build's answers recorded beside the items are not items.
     let before: BTreeMap<&str, &str> = record
         .dependencies
         .iter()
+        .filter(|(key, _)| !build_answers::is_answer(key))
         .map(|(path, hash)| (path.as_str(), hash.as_str()))
         .collect();
+    // Items under a `cfg` count when the recorded build compiled them.
+    let active = build_answers::active_under(&current.analysis, &record.dependencies);
     let now: BTreeMap<&str, String> = current
         .analysis
         .dependencies
         .iter()
+        .chain(active)
         .map(|d| (d.path.as_str(), d.hash.to_string()))
         .collect();
     let mut changes = Vec::new();
@@ -194,7 +203,13 @@ fn compare(
         &record.externals,
         &current.analysis.externals,
     ));
-    if changes.is_empty() {
+    if changes.is_empty() && !current.analysis.build.is_empty() {
+        lines.push(
+            "  no item or external crate changed: the build's answers did (features, cfg, \
+             compile-time environment), or the attribute's options"
+                .to_owned(),
+        );
+    } else if changes.is_empty() {
         let options = match current.options_source.trim() {
             "" => "#[funcache::cache]".to_owned(),
             options => format!("#[funcache::cache({options})]"),

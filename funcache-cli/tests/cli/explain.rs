@@ -147,6 +147,11 @@ fn build_dependent_fingerprints_are_judged_under_the_recorded_build() {
     let text = explain(&cache.dir_arg(), source.path(), "shifted");
     assert!(text.contains("the next call will miss"), "{text}");
     assert!(text.contains("0 live, 2 stale, 0 unknown"), "{text}");
+    assert!(text.contains("  changed  crate::steps::shifted"), "{text}");
+    assert!(
+        !text.contains("disappeared"),
+        "answers are not items: {text}"
+    );
     let purged = cli(&[
         "--dir",
         &cache.dir_arg(),
