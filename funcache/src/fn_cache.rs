@@ -181,7 +181,10 @@ impl FnCache {
             .get_or_init(|| build::effective_fingerprint(&self.meta.fingerprint, self.meta.build))
     }
 
-    /// The items the fingerprint covers, sorted by path.
+    /// The items the fingerprint covers in every build, sorted by path.
+    /// Items that exist only under a `cfg` count when the build compiled
+    /// them; they are recorded with the fingerprint in the cache directory
+    /// (`funcache-cli explain` shows them).
     pub fn dependencies(&self) -> &'static [Dependency] {
         self.meta.dependencies
     }
