@@ -13,15 +13,16 @@ use std::sync::Arc;
 use quote::ToTokens;
 use syn::visit::Visit;
 
-use crate::build_inputs::{self, BuildCollector, BuildInputs, TextInputs};
+use crate::build_inputs::{self, BuildCollector};
 use crate::cache::CrateId;
+use crate::cfg_text::{self, TextInputs};
 use crate::impls::TypeKey;
 use crate::open_bounds::{Open, newly_open};
 use crate::receiver::{Session, Ty, TyCx};
 use crate::refs::{LocBase, Walker};
 use crate::scope::{ItemRef, NodeKey};
 use crate::shallow::ItemKind;
-use crate::{Dependency, Digest, canonical_hash, hash_tokens};
+use crate::{BuildInputs, Dependency, Digest, canonical_hash, hash_tokens};
 
 /// Everything known about one node.
 #[derive(Debug, Clone)]
@@ -294,9 +295,9 @@ impl Session<'_> {
                     .map(NodeKey::item),
             );
         }
-        let mut inputs = build_inputs::scan(own_text);
+        let mut inputs = cfg_text::scan(own_text);
         if let Some(header) = header_range {
-            inputs.extend(build_inputs::scan(file.slice(header)));
+            inputs.extend(cfg_text::scan(file.slice(header)));
         }
         let mut out = walker.out;
         out.nodes.extend(extra_edges);
@@ -432,7 +433,7 @@ impl Session<'_> {
             uses: out.uses,
             sig_open: self.sig_open(&item.sig, module),
             gate: None,
-            inputs: build_inputs::scan(&item.to_token_stream().to_string()),
+            inputs: cfg_text::scan(&item.to_token_stream().to_string()),
         }
     }
 }

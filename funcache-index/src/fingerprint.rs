@@ -1,5 +1,6 @@
 //! The fingerprint: one digest for everything a cached function's result
-//! depends on in source.
+//! depends on in source, and the inputs the build decides
+//! ([`BuildInputs`]), which the runtime mixes in.
 
 use crate::Digest;
 
@@ -15,6 +16,42 @@ pub struct Dependency {
     pub path: String,
     /// Canonical hash of the item's tokens.
     pub hash: Digest,
+}
+
+/// What a cached function's result depends on in its build rather than in
+/// its source text: everything here is evaluated by the compiler where the
+/// function is compiled and mixed into the fingerprint at run time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildInputs {
+    /// Items of the closure that exist only under a `cfg` predicate
+    /// (their own `#[cfg]`s and their modules', `#[cfg(test)] mod tests`
+    /// included), sorted: each counts only when its predicate holds.
+    /// [`Analysis::fingerprint`](crate::Analysis::fingerprint) leaves them
+    /// out.
+    pub gated: Vec<(String, Dependency)>,
+    /// `cfg` predicates written inside the closure's items (`cfg!(..)`,
+    /// `#[cfg]` on statements, fields or arms, `#[cfg_attr]`), sorted: the
+    /// value of each is part of the fingerprint.
+    pub cfgs: Vec<String>,
+    /// Environment variables read with `env!`/`option_env!`, sorted: their
+    /// values are part of the fingerprint. Cargo's path-valued variables
+    /// (`OUT_DIR`, `CARGO_MANIFEST_DIR`, …) are left out: what matters is
+    /// the files they lead to, and a key must not depend on where the
+    /// crate is built.
+    pub env: Vec<String>,
+    /// Whether the closure reads code or data a build script writes to
+    /// `OUT_DIR`, or its package has an `include!` this reader could not
+    /// follow. The macro indexes those files (it has the build's
+    /// `OUT_DIR`); a reader without it (the CLI) cannot, and so cannot
+    /// reproduce the fingerprint.
+    pub out_dir: bool,
+}
+
+impl BuildInputs {
+    /// True when the fingerprint depends on nothing but the source text.
+    pub fn is_empty(&self) -> bool {
+        self.gated.is_empty() && self.cfgs.is_empty() && self.env.is_empty() && !self.out_dir
+    }
 }
 
 /// Everything a fingerprint is computed from.

@@ -18,6 +18,7 @@ mod cache_attr;
 mod cache_dir;
 mod canonical;
 mod cargo;
+mod cfg_text;
 mod closure;
 mod derives;
 mod error;
@@ -43,11 +44,11 @@ pub use analysis::{
     Analysis, CachedFn, ImplContext, IndexStats, MacroSite, Unresolved, analyze_cached_fn,
     analyze_fn_path, index_stats, package_cached_fns, package_crate_names,
 };
-pub use build_inputs::{BuildInputs, file_build_inputs};
+pub use build_inputs::file_build_inputs;
 pub use cache_dir::{default_cache_dir, find_manifest_dir, workspace_root};
 pub use canonical::{CANONICAL_FORMAT, Canonical, Normalizer, canonical_hash, hash_tokens};
 pub use error::IndexError;
-pub use fingerprint::{Dependency, FINGERPRINT_FORMAT, FingerprintInput};
+pub use fingerprint::{BuildInputs, Dependency, FINGERPRINT_FORMAT, FingerprintInput};
 pub use fn_values::{FnValue, fn_values};
 pub use item_hash::{Digest, ParseDigestError};
 pub use options::{CacheOptions, Spanned};

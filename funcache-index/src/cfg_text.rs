@@ -1,0 +1,332 @@
+//! The build inputs written in source text: `cfg` predicates (`cfg!(..)`,
+//! `#[cfg]` and `#[cfg_attr]` on anything inside an item) and environment
+//! variables read with `env!`/`option_env!`. What they mean for a closure
+//! is [`crate::build_inputs`]'s business.
+
+use proc_macro2::{Delimiter, TokenStream, TokenTree};
+
+/// Build inputs met in one item's text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct TextInputs {
+    pub cfgs: Vec<String>,
+    pub env: Vec<String>,
+    pub out_dir: bool,
+}
+
+impl TextInputs {
+    pub fn extend(&mut self, other: TextInputs) {
+        self.cfgs.extend(other.cfgs);
+        self.env.extend(other.env);
+        self.out_dir |= other.out_dir;
+    }
+
+    fn sort(&mut self) {
+        self.cfgs.sort();
+        self.cfgs.dedup();
+        self.env.sort();
+        self.env.dedup();
+    }
+}
+
+/// Cargo's variables whose values are paths on the building machine.
+const PATH_VARIABLES: &[&str] = &[
+    "CARGO",
+    "CARGO_MANIFEST_DIR",
+    "CARGO_MANIFEST_PATH",
+    "CARGO_TARGET_TMPDIR",
+    "CARGO_RUSTC_CURRENT_DIR",
+    "OUT_DIR",
+];
+
+/// The `cfg` predicates and environment variables in an item's text. The
+/// item's own outer `#[cfg]` is its gate
+/// ([`gate`](crate::build_inputs::gate)), not an input.
+pub(crate) fn scan(text: &str) -> TextInputs {
+    let mut found = TextInputs::default();
+    // Lexing again costs about what the item's own parse did: look first.
+    if !needs_scan(text) {
+        return found;
+    }
+    if let Ok(tokens) = text.parse::<TokenStream>() {
+        scan_tokens(tokens, true, &mut found);
+    }
+    found.sort();
+    found
+}
+
+/// Every `cfg` predicate and environment variable in a whole source
+/// file, its items' own `#[cfg]`s included.
+pub(crate) fn scan_file(text: &str) -> TextInputs {
+    let mut found = TextInputs::default();
+    if let Ok(tokens) = text.parse::<TokenStream>() {
+        scan_tokens(tokens, false, &mut found);
+    }
+    found.sort();
+    found
+}
+
+/// Whether `text` may hold an input beyond its own leading `#[cfg]`s and
+/// doc comments (most gated items have nothing else): `cfg` or `env` after
+/// the leading attributes and comments, or a leading `cfg_attr`. Never
+/// false for text that has one; may be true for text that has none.
+fn needs_scan(text: &str) -> bool {
+    let body = &text[leading_attributes_end(text)..];
+    body.contains("cfg")
+        || body.contains("env")
+        || text[..text.len() - body.len()].contains("cfg_attr")
+}
+
+/// Byte offset after the leading comments and outer attributes of an item.
+/// Stops early (which only makes [`needs_scan`] say yes more often) at
+/// anything it does not follow, such as a raw string in an attribute.
+fn leading_attributes_end(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    loop {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let rest = &text[i..];
+        if rest.starts_with("//") {
+            i += rest.find('\n').map_or(rest.len(), |n| n + 1);
+        } else if rest.starts_with("/*") {
+            match rest.find("*/") {
+                Some(end) if !rest[2..end].contains("/*") => i += end + 2,
+                _ => return i,
+            }
+        } else if rest.starts_with("#[") {
+            match attribute_len(rest) {
+                Some(len) => i += len,
+                None => return i,
+            }
+        } else {
+            return i;
+        }
+    }
+}
+
+/// Length of the `#[..]` at the start of `text`, through its `]`; `None`
+/// when it holds a raw string or a char literal, or does not close.
+fn attribute_len(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '[' => depth += 1,
+            ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            '"' => loop {
+                match chars.next()? {
+                    (_, '\\') => {
+                        chars.next()?;
+                    }
+                    (_, '"') => break,
+                    _ => {}
+                }
+            },
+            '\'' => return None,
+            'r' if text[i + 1..].starts_with(['"', '#']) => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+fn scan_tokens(tokens: TokenStream, outer: bool, found: &mut TextInputs) {
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    for (i, tree) in trees.iter().enumerate() {
+        match tree {
+            TokenTree::Group(group) => {
+                // `#[...]` at the top level is the item's own attribute.
+                let own_attr = outer
+                    && group.delimiter() == Delimiter::Bracket
+                    && matches!(trees.get(i.wrapping_sub(1)), Some(TokenTree::Punct(p)) if p.as_char() == '#');
+                if own_attr {
+                    own_attribute(group.stream(), found);
+                } else {
+                    scan_tokens(group.stream(), false, found);
+                }
+            }
+            TokenTree::Ident(name) => {
+                let args = match (trees.get(i + 1), trees.get(i + 2)) {
+                    (Some(TokenTree::Punct(bang)), Some(TokenTree::Group(args)))
+                        if bang.as_char() == '!' =>
+                    {
+                        Some(("macro", args))
+                    }
+                    (Some(TokenTree::Group(args)), _)
+                        if args.delimiter() == Delimiter::Parenthesis =>
+                    {
+                        Some(("attr", args))
+                    }
+                    _ => None,
+                };
+                match (name.to_string().as_str(), args) {
+                    ("cfg", Some((_, args))) => found.cfgs.extend(predicate(args.stream())),
+                    ("cfg_attr", Some(("attr", args))) => {
+                        if let Some(predicate) = first_argument(args.stream()) {
+                            found.cfgs.push(predicate);
+                        }
+                    }
+                    ("env" | "option_env", Some(("macro", args))) => {
+                        if let Some(TokenTree::Literal(literal)) = args.stream().into_iter().next()
+                        {
+                            let variable = crate::shallow::unquote(&literal.to_string());
+                            if variable == "OUT_DIR" {
+                                found.out_dir = true;
+                            }
+                            if !PATH_VARIABLES.contains(&variable.as_str())
+                                && !variable.starts_with("CARGO_BIN_EXE_")
+                            {
+                                found.env.push(variable);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// An item's own attribute: `cfg(..)` is its gate; `cfg_attr(p, ..)`
+/// depends on `p`.
+fn own_attribute(tokens: TokenStream, found: &mut TextInputs) {
+    let mut trees = tokens.into_iter();
+    if let (Some(TokenTree::Ident(name)), Some(TokenTree::Group(args))) =
+        (trees.next(), trees.next())
+        && name == "cfg_attr"
+        && let Some(predicate) = first_argument(args.stream())
+    {
+        found.cfgs.push(predicate);
+    }
+}
+
+/// The predicate before the first top-level comma, normalized.
+fn first_argument(tokens: TokenStream) -> Option<String> {
+    predicate(
+        tokens
+            .into_iter()
+            .take_while(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
+            .collect(),
+    )
+}
+
+/// One spelling per predicate, whatever the spacing it was written with.
+fn normalize(tokens: TokenStream) -> String {
+    tokens.to_string()
+}
+
+/// Whether `tokens` is a `cfg` predicate (`name`, `name = "value"`,
+/// `any(..)`, `all(..)`, `not(..)`): what the expansion can put in
+/// `cfg!(..)`. A `#[cfg($m:meta)]` in a `macro_rules!` body is not.
+fn is_predicate(tokens: &TokenStream) -> bool {
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    match trees.as_slice() {
+        [TokenTree::Ident(_)] => true,
+        [
+            TokenTree::Ident(_),
+            TokenTree::Punct(eq),
+            TokenTree::Literal(value),
+        ] => eq.as_char() == '=' && value.to_string().starts_with('"'),
+        [TokenTree::Ident(list), TokenTree::Group(args)]
+            if args.delimiter() == Delimiter::Parenthesis
+                && ["any", "all", "not"].iter().any(|name| list == name) =>
+        {
+            let mut parts = vec![TokenStream::new()];
+            for tree in args.stream() {
+                match &tree {
+                    TokenTree::Punct(comma) if comma.as_char() == ',' => {
+                        parts.push(TokenStream::new())
+                    }
+                    _ => parts.last_mut().expect("never empty").extend([tree]),
+                }
+            }
+            if parts.last().is_some_and(TokenStream::is_empty) {
+                parts.pop();
+            }
+            parts.iter().all(is_predicate)
+        }
+        _ => false,
+    }
+}
+
+/// The predicate in `tokens`, normalized, if it is one.
+pub(crate) fn predicate(tokens: TokenStream) -> Option<String> {
+    is_predicate(&tokens).then(|| normalize(tokens))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn predicates_and_variables_inside_an_item() {
+        let text = r#"
+            #[cfg(feature = "gate")]
+            #[cfg_attr(feature = "serde", derive(Serialize))]
+            fn f() -> u32 {
+                #[cfg(debug_assertions)]
+                check();
+                let mode = option_env!("MODE").unwrap_or(env!("CARGO_PKG_VERSION"));
+                let data = include_str!(concat!(env!("OUT_DIR"), "/d.txt"));
+                if cfg!(all(unix, not(target_os="macos"))) { 1 } else { 2 }
+            }"#;
+        let found = scan(text);
+        assert_eq!(
+            found.cfgs,
+            [
+                "all (unix , not (target_os = \"macos\"))",
+                "debug_assertions",
+                "feature = \"serde\"",
+            ]
+        );
+        assert_eq!(found.env, ["CARGO_PKG_VERSION", "MODE"]);
+        assert!(found.out_dir);
+        assert_eq!(scan("fn plain() -> u32 { 1 }"), TextInputs::default());
+        let whole = scan_file(text);
+        assert_eq!(whole.cfgs.len(), 4, "{:?}", whole.cfgs);
+        assert_eq!(whole.env, found.env);
+    }
+
+    #[test]
+    fn items_with_nothing_but_their_own_gate_are_not_lexed_again() {
+        let gated = "/// Docs [with] \"brackets\".\n#[cfg(feature = \"full\")]\n#[doc = \"a ] b \\\" c\"]\n/* note */ pub fn f() -> u32 { 1 }";
+        assert!(!needs_scan(gated));
+        assert!(needs_scan(
+            &gated.replace("1 }", "if cfg!(unix) { 1 } else { 2 } }")
+        ));
+        assert!(needs_scan(&gated.replace("1 }", "env!(\"X\").len() }")));
+        assert!(needs_scan(&format!(
+            "#[cfg_attr(test, derive(Debug))]\n{gated}"
+        )));
+        // What the leading skip does not follow is scanned.
+        assert!(needs_scan("#[doc = r\"]\"] fn f() { cfg!(unix) }"));
+        assert!(needs_scan("#[cfg(unix)] fn f() { /* cfg */ }"));
+    }
+
+    #[test]
+    fn only_real_predicates_are_taken() {
+        let text =
+            r#"macro_rules! m { ($(#[cfg($m:meta)])* $x:expr) => { cfg!(any(unix, windows,)) } }"#;
+        assert_eq!(scan(text).cfgs, ["any (unix , windows ,)"]);
+        assert!(
+            scan("fn f() { cfg!(feature = 1); cfg!(a::b) }")
+                .cfgs
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn spacing_does_not_change_a_predicate() {
+        assert_eq!(
+            scan("fn f() { cfg!(not(feature=\"a\")) }").cfgs,
+            scan("fn f() { cfg ! ( not ( feature = \"a\" ) ) }").cfgs
+        );
+    }
+}
