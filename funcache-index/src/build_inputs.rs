@@ -262,10 +262,12 @@ impl<'w> BuildCollector<'w> {
         self.inputs
     }
 
-    /// Whether a gated `use` can change what the closure's code means: it
-    /// is a glob, or binds a name that something else in its module binds
-    /// too (the other side of the `cfg`), and what it imports is in the
-    /// closure (std, modules and associated items count as in it).
+    /// Whether a gated `use` can change what the closure's code means:
+    /// what it imports is in the closure (std, modules and associated items
+    /// count as in it). Whether another binding of the name (the other side
+    /// of the `cfg`, a glob, the prelude) would apply without it is not
+    /// asked: mixing in a predicate's value costs nothing while the build
+    /// stays the same.
     fn use_matters(
         &self,
         module: ModRef,
@@ -273,21 +275,9 @@ impl<'w> BuildCollector<'w> {
         closure: &BTreeSet<ItemRef>,
         externals: &BTreeSet<String>,
     ) -> bool {
-        let m = &self.world.crates[module.krate as usize].index.modules[module.module as usize];
         entries.iter().any(|entry| {
-            let alternative = match &entry.name {
-                None => entry.glob,
-                Some(name) => {
-                    m.names.contains_key(name)
-                        || m.uses
-                            .iter()
-                            .filter(|u| u.name.as_ref() == Some(name))
-                            .count()
-                            > 1
-                }
-            };
-            alternative
-                && self
+            entry.glob
+                || self
                     .world
                     .resolve(module, &entry.path)
                     .iter()
@@ -438,7 +428,13 @@ mod tests {
                 pub fn f(x: u64) -> u64 { pick(x) }
                 #[funcache::cache]
                 pub fn g(x: u64) -> u64 { x }
+                // The only binding of its name: without it `Vec` is std's.
+                #[cfg(feature = "own-vec")]
+                use crate::own::Vec;
+                #[funcache::cache]
+                pub fn h() -> usize { Vec::new().len() }
             }
+            mod own { pub struct Vec; impl Vec { pub fn new() -> Vec { Vec } pub fn len(&self) -> usize { 7 } } }
         "#;
         std::fs::write(dir.path().join("src/lib.rs"), lib).unwrap();
         let found = crate::package_cached_fns(dir.path()).unwrap();
@@ -448,5 +444,6 @@ mod tests {
         );
         // A function of the module that does not use what they import.
         assert!(found[1].analysis.build.is_empty());
+        assert_eq!(found[2].analysis.build.cfgs, ["feature = \"own-vec\""]);
     }
 }
