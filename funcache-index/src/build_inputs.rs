@@ -375,6 +375,55 @@ mod tests {
     }
 
     #[test]
+    fn gates_of_another_package_are_not_evaluated_here() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(
+            "app/Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[dependencies]\ndep = { path = \"../dep\" }\n",
+        );
+        write(
+            "app/src/lib.rs",
+            "#[funcache::cache]\npub fn f(x: u64) -> u64 { dep::k(x) + (dep::MODE.len() + dep::NAME.len()) as u64 }",
+        );
+        write(
+            "dep/Cargo.toml",
+            "[package]\nname = \"dep\"\nversion = \"0.1.0\"\n",
+        );
+        write(
+            "dep/src/lib.rs",
+            r#"
+            #[cfg(feature = "x")]
+            pub fn k(x: u64) -> u64 { x * 2 }
+            #[cfg(not(feature = "x"))]
+            pub fn k(x: u64) -> u64 { if cfg!(test) { 0 } else { x * 3 } }
+            pub const MODE: &str = match option_env!("MODE") { Some(m) => m, None => "" };
+            pub const NAME: &str = env!("CARGO_PKG_NAME");
+        "#,
+        );
+        let found = crate::package_cached_fns(&dir.path().join("app")).unwrap();
+        let analysis = &found[0].analysis;
+        let paths: Vec<&str> = analysis
+            .dependencies
+            .iter()
+            .map(|d| d.path.as_str())
+            .collect();
+        // Both sides count: the dependency's features are its own.
+        assert_eq!(
+            paths,
+            ["crate::f", "dep::MODE", "dep::NAME", "dep::k", "dep::k"]
+        );
+        assert!(analysis.build.gated.is_empty());
+        assert!(analysis.build.cfgs.is_empty());
+        // Its environment is the same build's, but not its CARGO_ variables.
+        assert_eq!(analysis.build.env, ["MODE"]);
+    }
+
+    #[test]
     fn items_of_a_gated_include_are_gated() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("src")).unwrap();
