@@ -78,13 +78,24 @@ pub(crate) fn gate(world: &World, key: NodeKey) -> Option<String> {
         file = *including;
     }
     let mut module = Some(it.module);
+    let mut module_files = Vec::new();
     while let Some(m) = module {
         let m = &index.modules[m as usize];
         if let Some(decl) = m.decl {
             let decl = &index.items[decl as usize];
             add(&decl.item.attrs, decl.file);
+            // A module in its own file may gate itself with `#![cfg(..)]`.
+            if decl.file != m.file {
+                module_files.push(m.file);
+            }
         }
         module = m.parent;
+    }
+    for file in module_files {
+        match cfg_text::inner_cfgs(&index.files[file as usize].text) {
+            Ok(inner) => predicates.extend(inner),
+            Err(()) => unreadable = true,
+        }
     }
     if unreadable {
         return None;
@@ -421,6 +432,34 @@ mod tests {
         assert!(analysis.build.cfgs.is_empty());
         // Its environment is the same build's, but not its CARGO_ variables.
         assert_eq!(analysis.build.env, ["MODE"]);
+    }
+
+    #[test]
+    fn a_module_file_that_gates_itself_gates_its_items() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        let write = |path: &str, text: &str| std::fs::write(dir.path().join(path), text).unwrap();
+        write(
+            "Cargo.toml",
+            "[package]\nname = \"inner\"\nversion = \"0.1.0\"\n",
+        );
+        write(
+            "src/fast.rs",
+            "//! Fast.\n#![cfg(feature = \"fast\")]\npub fn k(x: u64) -> u64 { x * 2 }",
+        );
+        write(
+            "src/lib.rs",
+            "mod fast;\n#[funcache::cache]\npub fn f(x: u64) -> u64 { fast::k(x) }",
+        );
+        let found = crate::package_cached_fns(dir.path()).unwrap();
+        let gated: Vec<(&str, &str)> = found[0]
+            .analysis
+            .build
+            .gated
+            .iter()
+            .map(|(predicate, d)| (predicate.as_str(), d.path.as_str()))
+            .collect();
+        assert_eq!(gated, [("feature = \"fast\"", "crate::fast::k")]);
     }
 
     #[test]

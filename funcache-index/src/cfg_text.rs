@@ -76,31 +76,71 @@ fn needs_scan(text: &str) -> bool {
         || text[..text.len() - body.len()].contains("cfg_attr")
 }
 
+/// The predicates of a file's leading `#![cfg(..)]` attributes (a module
+/// file that gates itself); `Err` when one does not read as a predicate.
+pub(crate) fn inner_cfgs(text: &str) -> Result<Vec<String>, ()> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    loop {
+        rest = skip_comments(rest);
+        if !rest.starts_with("#![") {
+            return Ok(found);
+        }
+        let Some(len) = attribute_len(rest) else {
+            // An inner attribute this skip does not follow: if it could be
+            // a cfg, the gate is unknown.
+            return if rest[..rest.find(']').unwrap_or(rest.len())].contains("cfg") {
+                Err(())
+            } else {
+                Ok(found)
+            };
+        };
+        let attribute = &rest[3..len - 1];
+        rest = &rest[len..];
+        let Ok(tokens) = attribute.parse::<TokenStream>() else {
+            return Err(());
+        };
+        let mut trees = tokens.into_iter();
+        match (trees.next(), trees.next(), trees.next()) {
+            (Some(TokenTree::Ident(name)), Some(TokenTree::Group(args)), None) if name == "cfg" => {
+                found.push(predicate(args.stream()).ok_or(())?);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `text` after leading whitespace and comments (doc comments included).
+fn skip_comments(mut text: &str) -> &str {
+    loop {
+        text = text.trim_start();
+        if text.starts_with("//") {
+            text = text.find('\n').map_or("", |n| &text[n + 1..]);
+        } else if text.starts_with("/*") {
+            match text.find("*/") {
+                Some(end) if !text[2..end].contains("/*") => text = &text[end + 2..],
+                _ => return text,
+            }
+        } else {
+            return text;
+        }
+    }
+}
+
 /// Byte offset after the leading comments and outer attributes of an item.
 /// Stops early (which only makes [`needs_scan`] say yes more often) at
 /// anything it does not follow, such as a raw string in an attribute.
 fn leading_attributes_end(text: &str) -> usize {
-    let bytes = text.as_bytes();
-    let mut i = 0;
+    let mut rest = text;
     loop {
-        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let rest = &text[i..];
-        if rest.starts_with("//") {
-            i += rest.find('\n').map_or(rest.len(), |n| n + 1);
-        } else if rest.starts_with("/*") {
-            match rest.find("*/") {
-                Some(end) if !rest[2..end].contains("/*") => i += end + 2,
-                _ => return i,
-            }
-        } else if rest.starts_with("#[") {
-            match attribute_len(rest) {
-                Some(len) => i += len,
-                None => return i,
-            }
-        } else {
-            return i;
+        rest = skip_comments(rest);
+        match rest
+            .starts_with("#[")
+            .then(|| attribute_len(rest))
+            .flatten()
+        {
+            Some(len) => rest = &rest[len..],
+            None => return text.len() - rest.len(),
         }
     }
 }
@@ -308,6 +348,17 @@ mod tests {
         // What the leading skip does not follow is scanned.
         assert!(needs_scan("#[doc = r\"]\"] fn f() { cfg!(unix) }"));
         assert!(needs_scan("#[cfg(unix)] fn f() { /* cfg */ }"));
+    }
+
+    #[test]
+    fn a_module_file_can_gate_itself() {
+        let file = "//! Fast paths.\n#![cfg(feature = \"fast\")]\n#![allow(dead_code)]\n/* x */ #![cfg(unix)]\nfn f() {}\n#![cfg(never)]";
+        assert_eq!(
+            inner_cfgs(file),
+            Ok(vec!["feature = \"fast\"".to_owned(), "unix".to_owned()])
+        );
+        assert_eq!(inner_cfgs("fn f() {}"), Ok(vec![]));
+        assert_eq!(inner_cfgs("#![cfg($m)]"), Err(()));
     }
 
     #[test]
