@@ -79,8 +79,10 @@ pub(crate) fn gate(world: &World, key: NodeKey) -> Option<String> {
     }
     let mut module = Some(it.module);
     let mut module_files = Vec::new();
-    while let Some(m) = module {
-        let m = &index.modules[m as usize];
+    let mut module_gates: Vec<String> = Vec::new();
+    while let Some(id) = module {
+        let m = &index.modules[id as usize];
+        module_gates.extend(index.module_gates.get(&id).cloned());
         if let Some(decl) = m.decl {
             let decl = &index.items[decl as usize];
             add(&decl.item.attrs, decl.file);
@@ -91,6 +93,7 @@ pub(crate) fn gate(world: &World, key: NodeKey) -> Option<String> {
         }
         module = m.parent;
     }
+    predicates.extend(module_gates);
     for file in module_files {
         match cfg_text::inner_cfgs(&index.files[file as usize].text) {
             Ok(inner) => predicates.extend(inner),
@@ -460,6 +463,41 @@ mod tests {
             .map(|(predicate, d)| (predicate.as_str(), d.path.as_str()))
             .collect();
         assert_eq!(gated, [("feature = \"fast\"", "crate::fast::k")]);
+    }
+
+    #[test]
+    fn each_module_file_a_cfg_attr_path_may_choose_is_gated() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src/sys")).unwrap();
+        let write = |path: &str, text: &str| std::fs::write(dir.path().join(path), text).unwrap();
+        write(
+            "Cargo.toml",
+            "[package]\nname = \"sys\"\nversion = \"0.1.0\"\n",
+        );
+        write("src/sys/unix.rs", "pub fn k(x: u64) -> u64 { x * 2 }");
+        write("src/sys/other.rs", "pub fn k(x: u64) -> u64 { x * 3 }");
+        write(
+            "src/lib.rs",
+            r#"
+            #[cfg_attr(unix, path = "sys/unix.rs")]
+            #[cfg_attr(not(unix), path = "sys/other.rs")]
+            mod sys;
+            #[funcache::cache]
+            pub fn f(x: u64) -> u64 { sys::k(x) }
+        "#,
+        );
+        let found = crate::package_cached_fns(dir.path()).unwrap();
+        let gated: Vec<(&str, &str)> = found[0]
+            .analysis
+            .build
+            .gated
+            .iter()
+            .map(|(predicate, d)| (predicate.as_str(), d.path.as_str()))
+            .collect();
+        assert_eq!(
+            gated,
+            [("not (unix)", "crate::sys::k"), ("unix", "crate::sys::k")]
+        );
     }
 
     #[test]

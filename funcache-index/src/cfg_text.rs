@@ -110,6 +110,29 @@ pub(crate) fn inner_cfgs(text: &str) -> Result<Vec<String>, ()> {
     }
 }
 
+/// `(predicate, path)` of a `#[cfg_attr(predicate, path = "path")]`
+/// (its arguments' text): a module file chosen by the build.
+pub(crate) fn cfg_attr_path(args: &str) -> Option<(String, String)> {
+    let tokens: TokenStream = args.parse().ok()?;
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let comma = trees
+        .iter()
+        .position(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','))?;
+    let condition = predicate(trees[..comma].iter().cloned().collect())?;
+    match &trees[comma + 1..] {
+        [
+            TokenTree::Ident(name),
+            TokenTree::Punct(eq),
+            TokenTree::Literal(value),
+        ] if name == "path" && eq.as_char() == '=' => {
+            let text = value.to_string();
+            text.starts_with('"')
+                .then(|| (condition, crate::shallow::unquote(&text)))
+        }
+        _ => None,
+    }
+}
+
 /// `text` after leading whitespace and comments (doc comments included).
 fn skip_comments(mut text: &str) -> &str {
     loop {
@@ -359,6 +382,16 @@ mod tests {
         );
         assert_eq!(inner_cfgs("fn f() {}"), Ok(vec![]));
         assert_eq!(inner_cfgs("#![cfg($m)]"), Err(()));
+    }
+
+    #[test]
+    fn module_paths_chosen_by_cfg_attr() {
+        assert_eq!(
+            cfg_attr_path("unix, path = \"sys/unix.rs\""),
+            Some(("unix".to_owned(), "sys/unix.rs".to_owned()))
+        );
+        assert_eq!(cfg_attr_path("unix, allow(dead_code)"), None);
+        assert_eq!(cfg_attr_path("$m, path = \"x.rs\""), None);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::IndexError;
+use crate::cfg_text;
 use crate::includes::{self, IncludeDirs};
 use crate::lexer;
 use crate::nested::{self, Nested};
@@ -170,6 +171,10 @@ pub(crate) struct CrateIndex {
     /// file and the `include!`'s attributes (its `#[cfg]` gates every item
     /// of the file).
     pub included_by: HashMap<FileId, (FileId, Vec<shallow::Attr>)>,
+    /// Modules whose file a `#[cfg_attr(p, path = "..")]` chose: the
+    /// predicate under which it is that file (the default file's is
+    /// `not(any(..))` of the others).
+    pub module_gates: HashMap<ModId, String>,
 }
 
 /// How a module file's own children directory follows from its path.
@@ -202,6 +207,7 @@ impl CrateIndex {
             out_dir: dirs.out.map(Path::to_owned),
             unread_includes: false,
             included_by: HashMap::new(),
+            module_gates: HashMap::new(),
         };
         let file = load(root)?;
         let dir = root.parent().unwrap_or(Path::new("")).to_owned();
@@ -271,7 +277,10 @@ impl CrateIndex {
         ctx: &DirCtx,
         load: &mut Loader,
     ) -> Result<(), IndexError> {
-        for mut item in items {
+        let items = items
+            .into_iter()
+            .flat_map(|item| self.module_file_choices(file, item));
+        for (mut item, module_gate) in items.collect::<Vec<_>>() {
             if self.add_included(module, file, &item, ctx, load)? {
                 continue;
             }
@@ -295,6 +304,9 @@ impl CrateIndex {
             let item_id = self.items.len() as ItemId;
             if let Some(c) = child {
                 self.modules[c as usize].decl = Some(item_id);
+                if let Some(gate) = module_gate {
+                    self.module_gates.insert(c, gate);
+                }
             }
             let m = &mut self.modules[module as usize];
             m.items.push(item_id);
@@ -321,6 +333,44 @@ impl CrateIndex {
             });
         }
         Ok(())
+    }
+
+    /// `mod x;` with `#[cfg_attr(p, path = "f.rs")]`s becomes one
+    /// declaration per file the build may choose, each with the predicate
+    /// it is chosen under (like alternative `#[cfg]`'d declarations); any
+    /// other item is itself, ungated.
+    fn module_file_choices(&self, file: FileId, item: Item) -> Vec<(Item, Option<String>)> {
+        let file_declaration = matches!(item.kind, ItemKind::Mod { body: None });
+        let choices: Vec<(String, String)> = if file_declaration {
+            item.attrs
+                .iter()
+                .filter(|a| a.path == ["cfg_attr"])
+                .filter_map(|a| a.args)
+                .filter_map(|range| cfg_text::cfg_attr_path(self.files[file as usize].slice(range)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if choices.is_empty() {
+            return vec![(item, None)];
+        }
+        let predicates: Vec<&str> = choices.iter().map(|(p, _)| p.as_str()).collect();
+        let default_gate = format!("not (any ({}))", predicates.join(" , "));
+        let mut out: Vec<(Item, Option<String>)> = choices
+            .iter()
+            .map(|(predicate, path)| {
+                let mut chosen = item.clone();
+                chosen.attrs.retain(|a| a.path != ["path"]);
+                chosen.attrs.push(shallow::Attr {
+                    path: vec!["path".to_owned()],
+                    args: None,
+                    value: Some(path.clone()),
+                });
+                (chosen, Some(predicate.clone()))
+            })
+            .collect();
+        out.push((item, Some(default_gate)));
+        out
     }
 
     /// The directories `include!` paths may start from.
