@@ -34,16 +34,6 @@ pub enum CliError {
         /// The directory.
         path: PathBuf,
     },
-    /// A running program holds sled's lock on the database.
-    #[error(
-        "the cache at {} is in use by a running program (its database is locked); \
-         retry when that program has exited",
-        path.display()
-    )]
-    Locked {
-        /// The directory.
-        path: PathBuf,
-    },
     /// The directory's marker or database cannot be read.
     #[error("the cache at {} cannot be read", path.display())]
     Corrupt {
@@ -152,7 +142,6 @@ impl CliError {
     pub fn from_open(path: PathBuf, error: funcache::Error) -> CliError {
         match error {
             funcache::Error::NotACacheDir { .. } => CliError::NotACache { path },
-            funcache::Error::Locked { .. } => CliError::Locked { path },
             error @ (funcache::Error::Format { .. } | funcache::Error::Store { .. }) => {
                 CliError::Corrupt {
                     path,

@@ -40,7 +40,7 @@ struct FunctionReport<'a> {
 /// Bytes on disk of a cache directory.
 #[derive(Serialize)]
 pub struct DiskJson {
-    /// The sled database.
+    /// The database's pages in use.
     pub database: u64,
     /// Blob files.
     pub blobs: u64,
@@ -103,8 +103,8 @@ struct EntryJson {
 
 /// Runs `inspect`.
 pub fn run(context: &Context, args: &InspectArgs, out: &mut Out) -> Result<(), CliError> {
-    // Index the source before taking the database's lock, so a running
-    // program is shut out for as short a time as possible.
+    // Index the source before opening the database: an error in the
+    // source is reported before the directory is touched.
     let mut source = match &context.manifest_path {
         Some(_) => Some(context.source()?),
         None => None,

@@ -102,10 +102,13 @@
 //!
 //! 0 on success (a closed output pipe included). 2 for every error — a
 //! directory that does not exist or is not a funcache cache, a store that
-//! cannot be read, a store locked by a running program, an unknown
-//! function id, a bad age or size, a purge without a selector — printed as
-//! one line on stderr, and nothing in the directory is changed (sled may
-//! refresh its own `snap.*` index file whenever a database is opened).
+//! cannot be read, an unknown function id, a bad age or size, a purge
+//! without a selector — printed as one line on stderr, and nothing in the
+//! directory is changed (LMDB's `lmdb/lock.mdb` records readers whenever a
+//! database is opened; it holds no data).
+//!
+//! Programs may use the directory while the CLI runs: LMDB lets any
+//! number of processes read, and serialises writers.
 //! 101 for a bug in funcache-cli itself.
 
 mod args;
@@ -172,9 +175,9 @@ fn run(cli: Cli) -> Result<(), CliError> {
     out.flush()
 }
 
-/// The message of the last panic, kept by the hook instead of printed: sled
-/// can panic on a damaged file, the runtime turns that into an error we
-/// report in one line, and the default hook would print it a second time.
+/// The message of the last panic, kept by the hook instead of printed: a
+/// panic is a bug of funcache-cli, reported in one line, and the default
+/// hook would print it a second time.
 static PANIC: Mutex<Option<String>> = Mutex::new(None);
 
 fn main() -> ExitCode {

@@ -236,18 +236,6 @@ impl Progress {
     }
 }
 
-/// A spinner on stderr for one step of unknown length (rewriting the
-/// database), shown only when `worth_showing` and stderr is a terminal.
-pub fn spinner(message: &'static str, worth_showing: bool) -> ProgressBar {
-    if !worth_showing || !io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new_spinner();
-    bar.set_message(message);
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,11 +2,12 @@
 //!
 //! Everything that can be wrong (the directory, the function ids, the
 //! source for `--stale`) is checked before the first removal. A real purge
-//! then removes the entries the filters chose, rewrites the database
-//! (sled reuses freed space but never shrinks its files), and for
-//! `--max-size` measures the compacted directory and evicts the least
-//! recently used entries until it fits — measuring again after each round,
-//! because the database's size is not simply the sum of its values.
+//! then removes the entries the filters chose, and for `--max-size`
+//! measures the directory and evicts the least recently used entries until
+//! it fits — measuring again after each round, because the database's size
+//! is not simply the sum of its values. (The database is measured by the
+//! pages that hold data: LMDB reuses the pages of removed entries but does
+//! not shrink its file.) Programs may use the directory meanwhile.
 //! `--dry-run` computes the same choice from the sizes on disk now.
 
 use std::collections::BTreeMap;
@@ -25,13 +26,10 @@ use crate::snapshot::Snapshot;
 use crate::source::Source;
 use crate::{Context, dir};
 
-/// Rounds of evict-compact-measure before giving up on `--max-size`: the
+/// Rounds of evict-measure before giving up on `--max-size`: the
 /// first round's measurement is exact up to the database's own overhead,
 /// so a second is rare and a third rarer.
 const MAX_ROUNDS: usize = 3;
-
-/// Below this database size compaction is quick and needs no spinner.
-const SPINNER_DB_BYTES: u64 = 64 << 20;
 
 /// `purge --json`.
 #[derive(Serialize)]
@@ -183,7 +181,7 @@ fn preview(snapshot: &Snapshot, criteria: &Criteria, source: Option<&Source>) ->
     }
 }
 
-/// Removes, compacts, and for `--max-size` evicts until the directory fits.
+/// Removes, and for `--max-size` evicts until the directory fits.
 fn purge(
     cache: CacheDir,
     snapshot: Snapshot,
@@ -200,14 +198,6 @@ fn purge(
     let mut removed: Vec<EntryInfo> = plan.selected.iter().map(|&i| entries[i].clone()).collect();
     let mut evicted: Vec<EntryInfo> = Vec::new();
     remove(&cache, &removed)?;
-    let over_limit = criteria
-        .max_size
-        .is_some_and(|limit| before.total() > limit);
-    let mut cache = if !removed.is_empty() || over_limit {
-        compact(cache)?
-    } else {
-        cache
-    };
     if let Some(limit) = criteria.max_size {
         for _ in 0..MAX_ROUNDS {
             let now = Snapshot::read(&cache)?;
@@ -225,7 +215,6 @@ fn purge(
             }
             let round: Vec<EntryInfo> = plan.evicted.iter().map(|&i| left[i].clone()).collect();
             remove(&cache, &round)?;
-            cache = compact(cache)?;
             evicted.extend(round);
         }
     }
@@ -250,16 +239,6 @@ fn remove(cache: &CacheDir, entries: &[EntryInfo]) -> Result<(), CliError> {
     progress.finish();
     result?;
     Ok(())
-}
-
-fn compact(cache: CacheDir) -> Result<CacheDir, CliError> {
-    let spinner = output::spinner(
-        "compacting the database",
-        cache.disk_usage().database >= SPINNER_DB_BYTES,
-    );
-    let result = cache.compact();
-    spinner.finish_and_clear();
-    Ok(result?)
 }
 
 fn per_function(entries: &[EntryInfo]) -> Vec<FunctionAmount> {

@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 /// Version of everything funcache writes: envelope layout, key encoding and
 /// cache-directory layout. Entries written under another version are
 /// ignored (recomputed and overwritten).
-pub const FORMAT_VERSION: u8 = 1;
+///
+/// 1: sled database in `db/`. 2: LMDB database in `lmdb/`.
+pub const FORMAT_VERSION: u8 = 2;
 
 /// Values whose encoding reaches this size are stored as files under
 /// `blobs/` instead of inside the database.
@@ -271,7 +273,7 @@ mod tests {
         assert_eq!(
             bytes,
             [
-                1, // format version
+                2, // format version
                 128, 208, 149, 255, 188, 49, // created_unix_ms varint (1_700_000_000_000)
                 220, 11, // compute_micros varint (1500)
                 0,  // Payload::Inline

@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-/// A boxed backend error (sled, I/O), kept out of the public API.
+/// A boxed backend error (LMDB, I/O), kept out of the public API.
 type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// What went wrong with a cache directory or store.
@@ -41,12 +41,6 @@ pub enum Error {
         path: PathBuf,
         /// The format version found in its marker.
         found: u8,
-    },
-    /// Another process holds the store open.
-    #[error("the cache at {path} is in use by another process (its database is locked)")]
-    Locked {
-        /// The directory.
-        path: PathBuf,
     },
     /// The database could not be opened or used.
     #[error("cache database at {path} failed: {source}")]

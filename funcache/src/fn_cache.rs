@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::key::{ArgsKey, KeyBuilder};
 use crate::memory::MemoryTier;
 use crate::stats::{CacheInfo, Counters};
-use crate::store::{self, EntryKey, FingerprintRecord, Store};
+use crate::store::{self, EntryKey, FingerprintRecord, FunctionKey, LoadError, OpenMode, Store};
 use crate::warn::warn_once;
 
 /// A function's source fingerprint: the digest of its own canonical tokens
@@ -102,7 +102,7 @@ pub(crate) fn flush_usage() {
 /// The open disk tier of one function.
 struct Disk {
     store: Arc<Store>,
-    tree: sled::Tree,
+    function: FunctionKey,
 }
 
 /// The cache of one `#[funcache::cache]` function, returned by its
@@ -235,7 +235,7 @@ impl FnCache {
             journaled.store(0, Ordering::Relaxed);
         }
         match self.disk() {
-            Some(disk) => disk.store.clear_function(self.meta.id, &disk.tree),
+            Some(disk) => disk.store.clear_function(self.meta.id),
             None => {
                 let dir = self.dir();
                 if dir.exists() {
@@ -264,20 +264,14 @@ impl FnCache {
             // Nothing to serve and nothing may be written: not a failure.
             return None;
         }
-        let store = store::open_shared(&dir, !readonly).ok()?;
-        let tree = match store.function_tree(self.meta.id) {
-            Ok(tree) => tree,
-            Err(error) => {
-                warn_once("store-tree", self.meta.id, || {
-                    format!(
-                        "funcache: disk cache disabled for {}: {error}",
-                        self.meta.id
-                    )
-                });
-                return None;
-            }
+        let mode = if readonly {
+            OpenMode::ReadOnly
+        } else {
+            OpenMode::Create
         };
-        Some(self.disk.get_or_init(|| Disk { store, tree }))
+        let store = store::open_shared(&dir, mode).ok()?;
+        let function = FunctionKey::of(self.meta.id);
+        Some(self.disk.get_or_init(|| Disk { store, function }))
     }
 
     /// Starts a call. The generated code then adds the arguments to its
@@ -299,24 +293,22 @@ impl FnCache {
     fn disk_get<R: DeserializeOwned>(&'static self, entry_key: &[u8]) -> Option<R> {
         let disk = self.disk()?;
         self.register();
-        let found = match disk.store.get(&disk.tree, entry_key) {
-            Ok(found) => found,
-            Err(error) => {
+        match disk.store.load::<R>(&disk.function, entry_key) {
+            Ok(None) => {
+                Counters::bump(&self.counters.disk_misses);
+                None
+            }
+            Err(LoadError::Store(error)) => {
                 warn_once("read", self.meta.id, || {
                     format!(
                         "funcache: reading the cache of {} failed: {error}",
                         self.meta.id
                     )
                 });
+                Counters::bump(&self.counters.disk_misses);
                 None
             }
-        };
-        let Some(bytes) = found else {
-            Counters::bump(&self.counters.disk_misses);
-            return None;
-        };
-        match disk.store.decode::<R>(&bytes) {
-            Ok(value) => {
+            Ok(Some(value)) => {
                 // The hits that publish the tally are the ones sampled for
                 // last-used times: one per PUBLISH_EVERY per thread.
                 if self.counters.disk_hit()
@@ -348,11 +340,12 @@ impl FnCache {
         entry_key: &[u8],
         value: &R,
         compute: Duration,
-        durable: bool,
     ) {
         let Some(disk) = self.disk() else { return };
         self.register();
-        if let Err(error) = disk.store.put(&disk.tree, entry_key, value, compute) {
+        // The store writes the buffered usage in the value's transaction.
+        self.hand_over_counts(disk);
+        if let Err(error) = disk.store.put(self.meta.id, entry_key, value, compute) {
             warn_once("write", self.meta.id, || {
                 format!("funcache: result of {} not stored: {error}", self.meta.id)
             });
@@ -360,20 +353,6 @@ impl FnCache {
         }
         if !self.fingerprint_recorded.swap(true, Ordering::Relaxed) {
             self.record_fingerprint(&disk.store);
-        }
-        if durable {
-            // A flush writes the journal too, then syncs everything.
-            self.hand_over_counts(disk);
-            if let Err(error) = disk.store.flush() {
-                warn_once("flush", self.meta.id, || {
-                    format!(
-                        "funcache: flushing the cache of {} failed: {error}",
-                        self.meta.id
-                    )
-                });
-            }
-        } else {
-            self.write_usage(disk);
         }
     }
 
@@ -569,12 +548,7 @@ impl Call {
         Counters::bump(&self.cache.counters.computed);
         let switches = Switches::get();
         if self.usable && !switches.readonly {
-            self.cache.disk_put(
-                self.key.entry_key(),
-                value,
-                compute,
-                !switches.lazy_durability,
-            );
+            self.cache.disk_put(self.key.entry_key(), value, compute);
         }
     }
 
@@ -714,10 +688,9 @@ mod tests {
         let dir = temp_dir();
         let first = new_cache("t::corrupt", 3, 0, dir);
         call(first, 4, &runs);
-        let disk = first.disk().unwrap();
-        for entry in disk.tree.iter() {
-            let (key, _) = entry.unwrap();
-            disk.tree.insert(key, &b"\x01garbage"[..]).unwrap();
+        let store = &first.disk().unwrap().store;
+        for (key, _) in store::test_support::raw_entries(store, "t::corrupt") {
+            store::test_support::put_raw(store, "t::corrupt", &key, b"\x01garbage");
         }
         assert_eq!(
             call(first, 4, &runs),
@@ -759,22 +732,23 @@ mod tests {
         );
     }
 
+    /// Regression: a second process on a directory got "in use by another
+    /// process" and persisted nothing. Two handles on one directory (as two
+    /// processes have) share their results.
     #[test]
-    fn locked_directory_still_returns_correct_results() {
+    fn a_directory_in_use_elsewhere_is_shared() {
         let dir = temp_dir();
-        // Another handle on the directory holds sled's lock, as another
-        // process would.
-        let _holder = Store::open(std::path::Path::new(dir), true).unwrap();
         let runs = AtomicUsize::new(0);
-        let cache = new_cache("t::locked", 1, 4, dir);
-        assert_eq!(call(cache, 3, &runs), 30);
-        assert_eq!(call(cache, 3, &runs), 30);
-        assert_eq!(
-            runs.load(Ordering::SeqCst),
-            1,
-            "the memory tier still works"
-        );
-        assert!(matches!(cache.clear(), Err(Error::Unavailable { .. })));
+        let inspector = crate::CacheDir::open(dir);
+        assert!(inspector.is_err(), "nothing there yet");
+        call(new_cache("t::shared", 1, 0, dir), 3, &runs);
+        let inspector = crate::CacheDir::open(dir).unwrap();
+        assert_eq!(inspector.entries("t::shared").unwrap().len(), 1);
+        let other = new_cache("t::shared", 1, 0, dir);
+        assert_eq!(call(other, 3, &runs), 30);
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "a hit for the other");
+        assert!(other.clear().is_ok());
+        assert!(inspector.entries("t::shared").unwrap().is_empty());
     }
 
     #[test]
@@ -850,10 +824,9 @@ mod tests {
         let runs = AtomicUsize::new(0);
         let cache = new_cache("t::record", 9, 0, temp_dir());
         call(cache, 1, &runs);
-        let disk = cache.disk().unwrap();
-        let tree = disk.store.db().open_tree(store::FINGERPRINTS_TREE).unwrap();
-        let record: FingerprintRecord =
-            postcard::from_bytes(&tree.get([9u8; 32]).unwrap().unwrap()).unwrap();
-        assert_eq!(record.fn_id, "t::record");
+        let records = cache.disk().unwrap().store.fingerprint_records().unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].0, [9u8; 32]);
+        assert_eq!(records[0].1.fn_id, "t::record");
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,12 +11,13 @@ use crate::envelope::{self, Payload};
 use crate::error::Error;
 use crate::fn_cache::Fingerprint;
 use crate::key::ArgsKey;
-use crate::store::{self, EntryKey, FUNCTION_TREE_PREFIX, LastReads, Store, UsageCounts};
+use crate::store::{self, EntryKey, FunctionKey, LastReads, Store, UsageCounts};
 
 /// A cache directory opened for inspection and maintenance.
 ///
-/// Opening takes the database's lock, so it fails with [`Error::Locked`]
-/// while a program using the directory is running.
+/// Programs may use the directory at the same time: what is read is a
+/// consistent snapshot of the moment of each call, and removals take
+/// effect for them at once.
 ///
 /// ```no_run
 /// let dir = funcache::CacheDir::open("target/funcache")?;
@@ -26,7 +27,7 @@ use crate::store::{self, EntryKey, FUNCTION_TREE_PREFIX, LastReads, Store, Usage
 /// # Ok::<(), funcache::Error>(())
 /// ```
 pub struct CacheDir {
-    store: Store,
+    store: Arc<Store>,
     /// The access log, read once and kept until entries are removed.
     last_reads: Mutex<Option<Arc<LastReads>>>,
 }
@@ -108,7 +109,7 @@ pub struct Removed {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DiskUsage {
-    /// The sled database's files.
+    /// The database's pages in use.
     pub database: u64,
     /// The blob files.
     pub blobs: u64,
@@ -121,11 +122,10 @@ impl DiskUsage {
     }
 }
 
-/// How long [`CacheDir::open`] waits for a lock that may be on its way out.
-const LOCK_RETRY: Duration = Duration::from_millis(500);
-
-/// How long to wait for a handle this process just dropped.
-const RELEASE_WAIT: Duration = Duration::from_secs(10);
+/// Blob files no entry references are left alone this long after they
+/// were written: a program may have written one and be about to commit the
+/// entry that references it.
+const ORPHAN_GRACE: Duration = Duration::from_secs(120);
 
 fn from_unix_ms(ms: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(ms)
@@ -146,38 +146,22 @@ fn dir_size(path: &Path) -> u64 {
 }
 
 impl CacheDir {
-    /// Opens an existing cache directory.
+    /// Opens an existing cache directory, for writing where the user may
+    /// (else read only: removals then fail).
     ///
     /// # Errors
     ///
     /// [`Error::NotACacheDir`] if it does not exist or is not a funcache
-    /// directory, [`Error::Format`] if another funcache format wrote it,
-    /// [`Error::Locked`] if a running program has it open, and
-    /// [`Error::Store`] if its database is damaged.
+    /// directory, [`Error::Format`] if another funcache format wrote it
+    /// (funcache before 0.1's LMDB store wrote format 1; a program using
+    /// the directory upgrades it), and [`Error::Store`] if its database
+    /// cannot be opened.
     pub fn open(path: impl AsRef<Path>) -> Result<CacheDir, Error> {
-        Self::open_waiting(path.as_ref(), LOCK_RETRY)
-    }
-
-    /// [`open`](Self::open), waiting up to `patience` for a lock that is
-    /// being released: sled releases it asynchronously after the last
-    /// handle is dropped (its IO threads finish first), so a directory
-    /// closed a moment ago — by this process, or by a program that just
-    /// exited — can still look locked, for longer on a loaded machine.
-    fn open_waiting(path: &Path, patience: Duration) -> Result<CacheDir, Error> {
-        let deadline = std::time::Instant::now() + patience;
-        loop {
-            match Store::open(path, false) {
-                Err(Error::Locked { .. }) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                result => {
-                    return result.map(|store| CacheDir {
-                        store,
-                        last_reads: Mutex::new(None),
-                    });
-                }
-            }
-        }
+        let store = store::open_existing(path.as_ref())?;
+        Ok(CacheDir {
+            store,
+            last_reads: Mutex::new(None),
+        })
     }
 
     /// The directory.
@@ -185,17 +169,8 @@ impl CacheDir {
         self.store.dir()
     }
 
-    fn function_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .store
-            .db()
-            .tree_names()
-            .iter()
-            .filter_map(|name| name.strip_prefix(FUNCTION_TREE_PREFIX.as_bytes()))
-            .filter_map(|id| String::from_utf8(id.to_vec()).ok())
-            .collect();
-        ids.sort();
-        ids
+    fn function_ids(&self) -> Result<Vec<String>, Error> {
+        self.store.function_ids()
     }
 
     /// Every function that has entries, sorted by id.
@@ -206,7 +181,7 @@ impl CacheDir {
     pub fn functions(&self) -> Result<Vec<FunctionSummary>, Error> {
         let usage = self.store.usage_counts()?;
         let mut summaries = Vec::new();
-        for id in self.function_ids() {
+        for id in self.function_ids()? {
             let entries = self.entries(&id)?;
             if entries.is_empty() {
                 continue;
@@ -226,7 +201,8 @@ impl CacheDir {
 
     /// Whether the directory has entries of function `id`.
     pub fn has_function(&self, id: &str) -> bool {
-        self.function_ids().iter().any(|known| known == id)
+        self.function_ids()
+            .is_ok_and(|ids| ids.iter().any(|known| known == id))
     }
 
     /// When each entry was last read, read from the log once.
@@ -249,45 +225,14 @@ impl CacheDir {
     ///
     /// When the database cannot be read.
     pub fn entries(&self, fn_id: &str) -> Result<Vec<EntryInfo>, Error> {
-        let Some(tree) = self.store.existing_function_tree(fn_id)? else {
-            return Ok(Vec::new());
-        };
         let last_reads = self.last_reads()?;
         let mut entries = Vec::new();
-        for item in tree.iter() {
-            let (key, value) = item.map_err(|e| self.store.error(e))?;
-            let Some((fingerprint, args)) = EntryKey::parse(&key) else {
-                continue;
-            };
-            let decoded = envelope::decode(&value).ok();
-            let (header, blob_len) = match decoded {
-                Some((header, _)) => {
-                    let blob_len = match header.payload {
-                        Payload::Blob { len, .. } => Some(len),
-                        Payload::Inline => None,
-                    };
-                    (Some(header), blob_len)
+        self.store
+            .for_each_entry(&FunctionKey::of(fn_id), |key, value| {
+                if let Some(entry) = entry_info(fn_id, key, value, &last_reads) {
+                    entries.push(entry);
                 }
-                None => (None, None),
-            };
-            let created = header.map_or(UNIX_EPOCH, |h| from_unix_ms(h.created_unix_ms));
-            let last_used = last_reads
-                .get(&(fn_id.to_owned(), key.to_vec()))
-                .map(|&secs| UNIX_EPOCH + Duration::from_secs(secs))
-                .map_or(created, |read| read.max(created));
-            entries.push(EntryInfo {
-                fn_id: fn_id.to_owned(),
-                fingerprint: Fingerprint(fingerprint),
-                args_key: args,
-                size: value.len() as u64 + blob_len.unwrap_or(0),
-                blob: blob_len.is_some(),
-                created,
-                last_used,
-                compute_time: header
-                    .map_or(Duration::ZERO, |h| Duration::from_micros(h.compute_micros)),
-                readable: header.is_some(),
-            });
-        }
+            })?;
         Ok(entries)
     }
 
@@ -339,24 +284,28 @@ impl CacheDir {
     ) -> Result<Removed, Error> {
         let mut removed = Removed::default();
         let mut handled = 0;
+        let mut blobs = HashSet::new();
         let mut by_function: BTreeMap<&str, Vec<&EntryInfo>> = BTreeMap::new();
         for entry in entries {
             by_function.entry(&entry.fn_id).or_default().push(entry);
         }
         for (fn_id, entries) in by_function {
-            let Some(tree) = self.store.existing_function_tree(fn_id)? else {
-                continue;
-            };
-            for entry in entries {
-                let key = EntryKey::new(entry.fingerprint.as_bytes(), &entry.args_key);
-                if self.store.remove_entry(&tree, &key)? {
+            let keys: Vec<EntryKey> = entries
+                .iter()
+                .map(|entry| EntryKey::new(entry.fingerprint.as_bytes(), &entry.args_key))
+                .collect();
+            let existed = self.store.remove_entries(fn_id, &keys, &mut blobs, || {
+                handled += 1;
+                progress(handled);
+            })?;
+            for (entry, existed) in entries.iter().zip(existed) {
+                if existed {
                     removed.entries += 1;
                     removed.bytes += entry.size;
                 }
-                handled += 1;
-                progress(handled);
             }
         }
+        self.store.remove_unreferenced_blobs(&blobs)?;
         self.collect_garbage()?;
         self.store.flush()?;
         Ok(removed)
@@ -364,11 +313,12 @@ impl CacheDir {
 
     /// Drops fingerprint records no entry uses, access-log records of
     /// entries that are gone, and blob files no entry references (including
-    /// temporary files left by a crash).
+    /// temporary files left by a crash) once they are older than
+    /// [`ORPHAN_GRACE`].
     fn collect_garbage(&self) -> Result<(), Error> {
         let mut live_fingerprints = HashSet::new();
         let mut live_entries = HashSet::new();
-        for id in self.function_ids() {
+        for id in self.function_ids()? {
             for entry in self.entries(&id)? {
                 live_fingerprints.insert(*entry.fingerprint.as_bytes());
                 let key = EntryKey::new(entry.fingerprint.as_bytes(), &entry.args_key);
@@ -387,49 +337,56 @@ impl CacheDir {
         let referenced = self.store.referenced_blobs()?;
         self.store
             .blobs()
-            .remove_unreferenced(&referenced, Duration::ZERO)?;
+            .remove_unreferenced(&referenced, ORPHAN_GRACE)?;
         Ok(())
     }
 
-    /// Bytes on disk.
+    /// Bytes used: the database's pages that hold data (its file does not
+    /// shrink when entries are removed; LMDB reuses the freed pages), and
+    /// the blob files.
     pub fn disk_usage(&self) -> DiskUsage {
         let layout = store::Layout::new(self.path());
         DiskUsage {
-            database: dir_size(&layout.db()),
+            database: self
+                .store
+                .live_bytes()
+                .unwrap_or_else(|_| dir_size(&layout.db())),
             blobs: dir_size(&layout.blobs()),
         }
     }
+}
 
-    /// Rewrites the database into a fresh one holding only live data, which
-    /// returns the space of removed entries to the file system (sled reuses
-    /// freed space but does not shrink its files), and reopens it.
-    ///
-    /// # Errors
-    ///
-    /// When the copy cannot be written; the original database is left in
-    /// place until the copy is complete.
-    pub fn compact(self) -> Result<CacheDir, Error> {
-        let dir: PathBuf = self.path().to_path_buf();
-        let layout = store::Layout::new(&dir);
-        let fresh = dir.join("db.compacting");
-        let old = dir.join("db.old");
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| Error::Io { path, source }
-        };
-        for leftover in [&fresh, &old] {
-            if leftover.exists() {
-                fs::remove_dir_all(leftover).map_err(io(leftover))?;
-            }
+/// What an entry's key and envelope say about it (`None` for a key that is
+/// not an entry key).
+fn entry_info(fn_id: &str, key: &[u8], value: &[u8], last_reads: &LastReads) -> Option<EntryInfo> {
+    let (fingerprint, args) = EntryKey::parse(key)?;
+    let decoded = envelope::decode(value).ok();
+    let (header, blob_len) = match decoded {
+        Some((header, _)) => {
+            let blob_len = match header.payload {
+                Payload::Blob { len, .. } => Some(len),
+                Payload::Inline => None,
+            };
+            (Some(header), blob_len)
         }
-        self.store.copy_into(&fresh)?;
-        drop(self);
-        fs::rename(layout.db(), &old).map_err(io(&layout.db()))?;
-        fs::rename(&fresh, layout.db()).map_err(io(&fresh))?;
-        fs::remove_dir_all(&old).map_err(io(&old))?;
-        // This process dropped the handle a moment ago: wait for sled.
-        CacheDir::open_waiting(&dir, RELEASE_WAIT)
-    }
+        None => (None, None),
+    };
+    let created = header.map_or(UNIX_EPOCH, |h| from_unix_ms(h.created_unix_ms));
+    let last_used = last_reads
+        .get(&(fn_id.to_owned(), key.to_vec()))
+        .map(|&secs| UNIX_EPOCH + Duration::from_secs(secs))
+        .map_or(created, |read| read.max(created));
+    Some(EntryInfo {
+        fn_id: fn_id.to_owned(),
+        fingerprint: Fingerprint(fingerprint),
+        args_key: args,
+        size: value.len() as u64 + blob_len.unwrap_or(0),
+        blob: blob_len.is_some(),
+        created,
+        last_used,
+        compute_time: header.map_or(Duration::ZERO, |h| Duration::from_micros(h.compute_micros)),
+        readable: header.is_some(),
+    })
 }
 
 impl std::fmt::Debug for CacheDir {
@@ -443,29 +400,27 @@ impl std::fmt::Debug for CacheDir {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{FingerprintRecord, Store};
+    use crate::store::{FingerprintRecord, OpenMode};
 
     /// A cache directory with two functions: `app::small` (three entries,
-    /// two fingerprints) and `app::big` (one blob), all handles closed.
+    /// two fingerprints) and `app::big` (one blob).
     fn populated() -> tempfile::TempDir {
         let temp = tempfile::tempdir().unwrap();
-        let store = Store::open(temp.path(), true).unwrap();
-        let small = store.function_tree("app::small").unwrap();
+        let store = store::open_shared(temp.path(), OpenMode::Create).unwrap();
         for (fingerprint, arg) in [(1u8, 1u8), (1, 2), (2, 1)] {
             let key = entry_key(fingerprint, arg);
             store
                 .put(
-                    &small,
+                    "app::small",
                     &key,
                     &format!("value {arg}"),
                     Duration::from_millis(3),
                 )
                 .unwrap();
         }
-        let big = store.function_tree("app::big").unwrap();
         let value: Vec<u64> = (0..200_000).map(|i| u64::MAX - i).collect();
         store
-            .put(&big, &entry_key(9, 0), &value, Duration::ZERO)
+            .put("app::big", &entry_key(9, 0), &value, Duration::ZERO)
             .unwrap();
         for (fingerprint, id) in [
             (1u8, "app::small"),
@@ -503,7 +458,7 @@ mod tests {
     #[test]
     fn summarizes_functions_and_entries() {
         let temp = populated();
-        let dir = CacheDir::open_waiting(temp.path(), RELEASE_WAIT).unwrap();
+        let dir = CacheDir::open(temp.path()).unwrap();
         let functions = dir.functions().unwrap();
         let ids: Vec<&str> = functions.iter().map(|f| f.id.as_str()).collect();
         assert_eq!(ids, ["app::big", "app::small"]);
@@ -531,7 +486,7 @@ mod tests {
     #[test]
     fn remove_frees_entries_blobs_and_orphan_records() {
         let temp = populated();
-        let dir = CacheDir::open_waiting(temp.path(), RELEASE_WAIT).unwrap();
+        let dir = CacheDir::open(temp.path()).unwrap();
         let before = dir.disk_usage();
         let big = dir.entries("app::big").unwrap();
         let removed = dir.remove(&big).unwrap();
@@ -548,16 +503,21 @@ mod tests {
     }
 
     #[test]
-    fn compact_keeps_live_data() {
+    fn removed_entries_give_their_pages_back() {
         let temp = populated();
-        let dir = CacheDir::open_waiting(temp.path(), RELEASE_WAIT).unwrap();
-        let small = dir.entries("app::small").unwrap();
-        dir.remove(&small[..2]).unwrap();
-        let dir = dir.compact().unwrap();
-        let functions = dir.functions().unwrap();
-        assert_eq!(functions.iter().map(|f| f.entries).sum::<u64>(), 2);
-        assert!(!temp.path().join("db.compacting").exists());
-        assert!(!temp.path().join("db.old").exists());
+        let store = store::open_shared(temp.path(), OpenMode::Create).unwrap();
+        for arg in 0..=255u8 {
+            let value = vec![arg; 900];
+            store
+                .put("app::many", &entry_key(3, arg), &value, Duration::ZERO)
+                .unwrap();
+        }
+        let dir = CacheDir::open(temp.path()).unwrap();
+        let full = dir.disk_usage().database;
+        dir.remove(&dir.entries("app::many").unwrap()).unwrap();
+        let emptied = dir.disk_usage().database;
+        assert!(emptied * 4 < full, "{emptied} of {full} bytes still in use");
+        assert_eq!(dir.functions().unwrap().len(), 2);
     }
 
     #[test]
@@ -568,10 +528,8 @@ mod tests {
             Err(Error::NotACacheDir { .. })
         ));
         let populated = populated();
-        let _held = CacheDir::open_waiting(populated.path(), RELEASE_WAIT).unwrap();
-        assert!(matches!(
-            CacheDir::open(populated.path()),
-            Err(Error::Locked { .. })
-        ));
+        let _held = CacheDir::open(populated.path()).unwrap();
+        let again = CacheDir::open(populated.path()).unwrap();
+        assert_eq!(again.functions().unwrap().len(), 2, "open twice: shared");
     }
 }

@@ -114,14 +114,19 @@ fn unusable_cache_directory_still_gives_correct_results() {
     let run = fixture.run(&file.join("cache"));
     assert_eq!(run.value("total"), "6");
 
-    // A corrupt database directory.
+    // A corrupt database: moved aside with one warning, and rebuilt.
     let corrupt = temp.path().join("corrupt");
     fixture.run(&corrupt);
-    for entry in walk(&corrupt.join("db")) {
+    for entry in walk(&corrupt.join("lmdb")) {
         std::fs::write(&entry, b"\xff\xfe garbage garbage garbage").unwrap();
     }
     let run = fixture.run(&corrupt);
     assert_eq!(run.value("greet"), "hello world");
+    assert_eq!(run.ran, ["double", "greet", "total"]);
+    assert_eq!(run.stderr.matches("damaged").count(), 1, "{}", run.stderr);
+    let rebuilt = fixture.run(&corrupt);
+    assert!(rebuilt.ran.is_empty(), "the rebuilt database hits");
+    assert!(!rebuilt.stderr.contains("warning"), "{}", rebuilt.stderr);
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -72,11 +72,9 @@ fn json_has_the_same_numbers_and_the_disk_usage() {
     );
     assert_eq!(disk["total"].as_u64().unwrap(), database + blobs);
     assert!(blobs >= table_bytes - 100, "the blob is on disk: {disk}");
-    assert_eq!(
-        database,
-        crate::util::size_on_disk(&cache.path().join("db")),
-        "database bytes are the db directory's"
-    );
+    // The pages in use: at most the file, which keeps freed pages.
+    let file = crate::util::size_on_disk(&cache.path().join("lmdb"));
+    assert!(database > 0 && database <= file, "{database} of {file}");
 }
 
 #[test]

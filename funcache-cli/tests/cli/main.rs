@@ -10,3 +10,4 @@ mod errors;
 mod explain;
 mod inspect;
 mod purge;
+mod sharing;

@@ -320,11 +320,9 @@ fn max_size_combines_with_filters() {
 }
 
 #[test]
-fn a_real_purge_compacts_the_database() {
+fn a_real_purge_frees_database_pages() {
     let fixture = &shared().fixture;
     let cache = tempfile::tempdir().unwrap();
-    // Every stored result is flushed on its own: many small writes leave a
-    // database that is mostly superseded pages.
     let squares: Vec<String> = (1..=1500).map(|i| format!("square={i}")).collect();
     crate::util::calls(fixture, cache.path(), &squares.join(" "));
     crate::util::calls(fixture, cache.path(), "table=150000");
@@ -334,13 +332,12 @@ fn a_real_purge_compacts_the_database() {
     let before = report["disk_before"]["database"].as_u64().unwrap();
     let after = report["disk_after"]["database"].as_u64().unwrap();
     assert!(
-        after < before,
-        "compaction shrank the database: {before} -> {after}"
+        after * 2 < before,
+        "the removed entries' pages are free: {before} -> {after}"
     );
-    assert_eq!(
-        after,
-        size_on_disk(&cache.path().join("db")),
-        "measured, not estimated"
+    assert!(
+        after <= size_on_disk(&cache.path().join("lmdb")),
+        "measured from the database, not estimated"
     );
     assert_eq!(
         report["reclaimed"].as_i64().unwrap(),

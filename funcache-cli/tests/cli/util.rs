@@ -179,10 +179,8 @@ pub fn source_copy() -> Fixture {
 /// Every file under `dir` with its length and a hash of its contents:
 /// equal before and after means the command changed nothing.
 ///
-/// sled's `snap.*` files are left out: opening a database whose log has
-/// moved past its last snapshot makes sled write a fresh one (and delete
-/// the old), whatever the opener then does. A snapshot is an index of the
-/// log, rebuilt from it; the log (`db/db`), blobs and marker are the data.
+/// LMDB's `lock.mdb` is left out: every open records its reader slots
+/// there. It holds no data; `data.mdb`, blobs and marker are the data.
 pub fn contents(dir: &Path) -> BTreeMap<PathBuf, (u64, u64)> {
     let mut files = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -192,12 +190,12 @@ pub fn contents(dir: &Path) -> BTreeMap<PathBuf, (u64, u64)> {
         };
         for entry in entries {
             let path = entry.unwrap().path();
-            let snapshot = path
+            let lock_file = path
                 .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("snap."));
+                .is_some_and(|n| n.to_string_lossy() == "lock.mdb");
             if path.is_dir() {
                 stack.push(path);
-            } else if !snapshot {
+            } else if !lock_file {
                 let bytes = fs::read(&path).unwrap();
                 let mut hasher = std::hash::DefaultHasher::new();
                 std::hash::Hash::hash(&bytes, &mut hasher);

@@ -6,11 +6,14 @@
 //! where inserting each record into a large sled tree cost a third of a
 //! disk hit in a million-entry cache (copy-on-write node updates).
 //!
-//! Only the process that holds the database's lock writes the log, so the
-//! lock covers it too. When the log passes [`ROTATE_AT`] bytes it becomes
-//! `access.log.1` (replacing an older one) and a new log starts, so the two
-//! together stay bounded; `funcache-cli purge` rewrites it to the records
-//! of the entries that remain.
+//! Every process that uses the directory appends to it. Each batch is one
+//! `write` to a file opened with `O_APPEND`, so batches of different
+//! processes do not overwrite or split each other. When the log passes
+//! [`ROTATE_AT`] bytes it becomes `access.log.1` (replacing an older one)
+//! and a new log starts, so the two together stay bounded; `funcache-cli
+//! purge` rewrites it to the records of the entries that remain. A process
+//! still appending to a file that was rotated or rewritten loses those
+//! records: last-use times are approximate anyway (see the journal).
 //!
 //! A record is `fn id length (u8) ‖ fn id ‖ key length (u8) ‖ entry key ‖
 //! unix seconds (u64 LE)`. A torn record at the end (a crash mid-write) is
@@ -119,7 +122,11 @@ impl AccessLog {
             fs::rename(&path, self.dir.join(OLD_FILE))?;
         }
         if file.is_none() {
-            *file = Some(OpenOptions::new().create(true).append(true).open(&path)?);
+            let mut options = OpenOptions::new();
+            options.create(true).append(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            *file = Some(options.open(&path)?);
         }
         file.as_mut().map_or(Ok(()), |f| f.write_all(&batch))
     }

@@ -49,7 +49,7 @@ impl Blobs {
         if fs::metadata(&path).is_ok_and(|meta| meta.len() == bytes.len() as u64) {
             return Ok(hash);
         }
-        fs::create_dir_all(&self.dir).map_err(Self::io_error(&self.dir))?;
+        super::layout::create_private_dir(&self.dir).map_err(Self::io_error(&self.dir))?;
         let mut temp = tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
             .tempfile_in(&self.dir)
@@ -65,20 +65,28 @@ impl Blobs {
         Ok(hash)
     }
 
-    /// Reads a blob, checking its length against the reference.
+    /// Reads a blob, checking its length and its content against the
+    /// reference. A blob whose bytes do not hash to its name is damaged
+    /// (a bad disk, a stray write): it is removed, so that the value is
+    /// computed and written again, and never served.
     pub(crate) fn read(&self, hash: &[u8; 32], len: u64) -> Result<Vec<u8>, Error> {
         let path = self.path(hash);
         let bytes = fs::read(&path).map_err(Self::io_error(&path))?;
-        if bytes.len() as u64 != len {
-            return Err(Error::Io {
-                path,
-                source: io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("blob is {} bytes, expected {len}", bytes.len()),
-                ),
-            });
-        }
-        Ok(bytes)
+        let problem = if bytes.len() as u64 != len {
+            format!("blob is {} bytes, expected {len}", bytes.len())
+        } else if blake3::hash(&bytes).as_bytes() != hash {
+            "blob content does not match its hash".to_owned()
+        } else {
+            return Ok(bytes);
+        };
+        let removed = match fs::remove_file(&path) {
+            Ok(()) => "removed",
+            Err(_) => "could not be removed",
+        };
+        Err(Error::Io {
+            path,
+            source: io::Error::new(io::ErrorKind::InvalidData, format!("{problem}; {removed}")),
+        })
     }
 
     /// Every blob file: (hash, size in bytes, modified time).
@@ -173,6 +181,24 @@ mod tests {
         let hash = blobs.write(b"abc").unwrap();
         assert!(blobs.read(&hash, 4).is_err());
         assert!(blobs.read(&[0; 32], 3).is_err(), "missing blob");
+    }
+
+    /// Regression: a blob with flipped bytes (same length) was served as
+    /// the value.
+    #[test]
+    fn a_blob_with_flipped_bytes_is_an_error_and_removed() {
+        let temp = tempfile::tempdir().unwrap();
+        let blobs = Blobs::new(temp.path().to_path_buf());
+        let data = vec![7u8; 5000];
+        let hash = blobs.write(&data).unwrap();
+        let mut damaged = fs::read(blobs.path(&hash)).unwrap();
+        damaged[4000] ^= 0x10;
+        fs::write(blobs.path(&hash), damaged).unwrap();
+        let error = blobs.read(&hash, 5000).unwrap_err();
+        assert!(error.to_string().contains("does not match"), "{error}");
+        assert!(!blobs.path(&hash).exists(), "the damaged blob is removed");
+        assert_eq!(blobs.write(&data).unwrap(), hash);
+        assert_eq!(blobs.read(&hash, 5000).unwrap(), data);
     }
 
     #[test]

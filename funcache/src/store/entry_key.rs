@@ -1,9 +1,68 @@
 //! The database key of one entry: the function's fingerprint, then the
-//! argument key. Built on the stack: it is made on every disk lookup.
+//! argument key; in the `entries` table it follows the function's key.
+//! Built on the stack: it is made on every disk lookup.
 
 use crate::key::{ArgsKey, INLINE};
 
 const MAX: usize = 32 + 1 + INLINE;
+
+/// Bytes of a [`FunctionKey`].
+const FUNCTION_KEY_LEN: usize = 16;
+
+/// LMDB's default limit on key size; every key funcache writes is shorter.
+const LMDB_MAX_KEY: usize = 511;
+const _: () = assert!(FUNCTION_KEY_LEN + MAX <= LMDB_MAX_KEY);
+
+/// A function's id, hashed to a fixed length: the prefix of its entries in
+/// the `entries` table and its key in the `functions` and `stats` tables.
+/// (A function id can be any length; LMDB keys cannot.) The `functions`
+/// table maps it back to the id.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub(crate) struct FunctionKey([u8; FUNCTION_KEY_LEN]);
+
+impl FunctionKey {
+    pub(crate) fn of(fn_id: &str) -> FunctionKey {
+        let hash = blake3::hash(fn_id.as_bytes());
+        let mut key = [0; FUNCTION_KEY_LEN];
+        key.copy_from_slice(&hash.as_bytes()[..FUNCTION_KEY_LEN]);
+        FunctionKey(key)
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The `entries` table key of one of this function's entries.
+    #[inline]
+    pub(crate) fn entry(&self, entry_key: &[u8]) -> TableKey {
+        let mut key = TableKey {
+            len: (FUNCTION_KEY_LEN + entry_key.len()) as u8,
+            bytes: [0; FUNCTION_KEY_LEN + MAX],
+        };
+        key.bytes[..FUNCTION_KEY_LEN].copy_from_slice(&self.0);
+        key.bytes[FUNCTION_KEY_LEN..key.len as usize].copy_from_slice(entry_key);
+        key
+    }
+
+    /// The entry key part of an `entries` table key.
+    pub(crate) fn strip(table_key: &[u8]) -> Option<&[u8]> {
+        table_key.get(FUNCTION_KEY_LEN..)
+    }
+}
+
+/// `function key ‖ entry key`, at most 113 bytes, on the stack.
+pub(crate) struct TableKey {
+    len: u8,
+    bytes: [u8; FUNCTION_KEY_LEN + MAX],
+}
+
+impl std::ops::Deref for TableKey {
+    type Target = [u8];
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+}
 
 /// `fingerprint ‖ args key`, at most 97 bytes.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,5 +128,9 @@ mod tests {
         let key = EntryKey::new(&[3; 32], &args);
         assert_eq!(EntryKey::parse(&key), Some(([3; 32], args)));
         assert_eq!(EntryKey::parse(&[3; 32]), None);
+        let function = FunctionKey::of("app::f");
+        let table_key = function.entry(&key);
+        assert!(table_key.starts_with(function.as_bytes()));
+        assert_eq!(FunctionKey::strip(&table_key), Some(&key[..]));
     }
 }

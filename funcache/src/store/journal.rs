@@ -1,6 +1,6 @@
 //! Usage recorded in the cache directory for `funcache-cli`: when each
-//! entry was last read (in [`AccessLog`]), and how many hits and misses
-//! each function had (in the `meta:stats` tree).
+//! entry was last read (in the access log), and how many hits and misses
+//! each function had (in the `stats` table).
 //!
 //! Writing on every hit would cost more than the hit itself, so reads are
 //! sampled — one disk hit in [`PUBLISH_EVERY`](crate::stats::PUBLISH_EVERY)
@@ -16,14 +16,10 @@
 use std::collections::HashMap;
 
 use super::EntryKey;
-use super::access_log::AccessLog;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-
-/// The sled tree that maps a function id to its [`UsageCounts`].
-pub(crate) const STATS_TREE: &str = "meta:stats";
 
 const FLUSH_EVERY_TOUCHES: usize = 256;
 const FLUSH_EVERY: Duration = Duration::from_secs(5);
@@ -90,60 +86,27 @@ impl Journal {
         last.elapsed() >= FLUSH_EVERY
     }
 
-    /// Writes the buffered usage: reads to `log`, counts to `db`.
-    pub(crate) fn write_to(&self, db: &sled::Db, log: &AccessLog) -> Result<(), JournalError> {
-        let (touches, counts) = {
-            let mut pending = self.lock();
-            pending.last_flush = Some(Instant::now());
-            (
-                std::mem::take(&mut pending.touches),
-                std::mem::take(&mut pending.counts),
-            )
-        };
-        let reads = touches.iter().map(|(fn_id, key)| (*fn_id, key.as_ref()));
-        log.append(reads, now_unix_secs())
-            .map_err(JournalError::Log)?;
-        if !counts.is_empty() {
-            let stats = db.open_tree(STATS_TREE).map_err(JournalError::Db)?;
-            for (fn_id, delta) in counts {
-                stats
-                    .update_and_fetch(fn_id.as_bytes(), |old| {
-                        let mut total: UsageCounts = old
-                            .and_then(|bytes| postcard::from_bytes(bytes).ok())
-                            .unwrap_or_default();
-                        total.hits += delta.hits;
-                        total.misses += delta.misses;
-                        postcard::to_allocvec(&total).ok()
-                    })
-                    .map_err(JournalError::Db)?;
-            }
-        }
-        Ok(())
+    /// Takes the buffered usage: (entries read, counts per function id).
+    pub(crate) fn take(&self) -> (Vec<(&'static str, EntryKey)>, HashMap<String, UsageCounts>) {
+        let mut pending = self.lock();
+        pending.last_flush = Some(Instant::now());
+        (
+            std::mem::take(&mut pending.touches),
+            std::mem::take(&mut pending.counts),
+        )
     }
 }
 
-/// Why usage could not be written.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum JournalError {
-    #[error("access log: {0}")]
-    Log(std::io::Error),
-    #[error(transparent)]
-    Db(sled::Error),
-}
-
-/// Reads the recorded counts of every function.
-pub(crate) fn read_counts(stats: &sled::Tree) -> sled::Result<HashMap<String, UsageCounts>> {
-    let mut all = HashMap::new();
-    for entry in stats.iter() {
-        let (key, value) = entry?;
-        if let (Ok(id), Ok(counts)) = (
-            String::from_utf8(key.to_vec()),
-            postcard::from_bytes::<UsageCounts>(&value),
-        ) {
-            all.insert(id, counts);
-        }
+impl UsageCounts {
+    /// Adds `delta` to stored counts (absent or undecodable: zero).
+    pub(crate) fn merged(stored: Option<&[u8]>, delta: UsageCounts) -> Vec<u8> {
+        let mut total: UsageCounts = stored
+            .and_then(|bytes| postcard::from_bytes(bytes).ok())
+            .unwrap_or_default();
+        total.hits += delta.hits;
+        total.misses += delta.misses;
+        postcard::to_allocvec(&total).unwrap_or_default()
     }
-    Ok(all)
 }
 
 #[cfg(test)]
@@ -151,23 +114,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn batches_accumulate_and_merge_with_earlier_totals() {
-        let temp = tempfile::tempdir().unwrap();
-        let db = sled::open(temp.path().join("db")).unwrap();
-        let log = AccessLog::new(temp.path());
+    fn counts_merge_with_earlier_totals() {
+        let once = UsageCounts::merged(None, UsageCounts { hits: 3, misses: 1 });
+        let twice = UsageCounts::merged(Some(&once), UsageCounts { hits: 0, misses: 3 });
+        let total: UsageCounts = postcard::from_bytes(&twice).unwrap();
+        assert_eq!(total, UsageCounts { hits: 3, misses: 4 });
         let journal = Journal::default();
-        let key = entry_key(1);
-        journal.touch("app::f", key);
+        journal.touch("app::f", entry_key(1));
         journal.count("app::f", 3, 1);
-        journal.write_to(&db, &log).unwrap();
-        journal.count("app::f", 0, 3);
-        journal.write_to(&db, &log).unwrap();
-        let counts = read_counts(&db.open_tree(STATS_TREE).unwrap()).unwrap();
-        assert_eq!(counts["app::f"], UsageCounts { hits: 3, misses: 4 });
-        let reads = AccessLog::read(temp.path()).unwrap();
-        let when = reads[&("app::f".to_owned(), key.to_vec())];
-        assert!(now_unix_secs() - when < 60);
-        assert_eq!(reads.len(), 1);
+        let (touches, counts) = journal.take();
+        assert_eq!(touches.len(), 1);
+        assert_eq!(counts["app::f"], UsageCounts { hits: 3, misses: 1 });
+        assert!(journal.take().0.is_empty());
     }
 
     fn entry_key(n: u64) -> EntryKey {

@@ -1,15 +1,29 @@
-//! The local disk tier: one sled database per cache directory, one tree per
-//! cached function, large values in content-addressed blob files.
+//! The local disk tier: one LMDB database per cache directory, shared by
+//! every process that uses the directory, and large values in
+//! content-addressed blob files. No LMDB type leaves this module.
+//!
+//! Tables (see [`lmdb`]):
+//!
+//! ```text
+//! entries       function key ‖ fingerprint ‖ args key → envelope
+//! functions     function key → function id
+//! fingerprints  fingerprint → FingerprintRecord (postcard)
+//! stats         function key → UsageCounts (postcard)
+//! ```
+//!
+//! Write transactions are short (one `put`, or one batch of usage) and
+//! never span a function body; reads are one read transaction each.
 
 mod access_log;
 mod blobs;
 mod entry_key;
 mod journal;
 mod layout;
+mod lmdb;
 mod registry;
 
-use std::collections::HashSet;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::collections::{HashMap, HashSet};
+use std::ops::Bound;
 use std::path::Path;
 use std::time::Duration;
 
@@ -21,20 +35,13 @@ use crate::error::Error;
 
 pub(crate) use access_log::{AccessLog, LastReads};
 pub(crate) use blobs::Blobs;
-pub(crate) use entry_key::EntryKey;
+pub(crate) use entry_key::{EntryKey, FunctionKey};
 pub(crate) use journal::Journal;
 pub use journal::UsageCounts;
 pub(crate) use layout::Layout;
-pub(crate) use registry::{flush_all, open_shared};
+pub(crate) use registry::{flush_all, open_existing, open_shared};
 
-/// Prefix of the sled tree that holds one function's entries.
-pub(crate) const FUNCTION_TREE_PREFIX: &str = "fn:";
-/// The sled tree that maps a fingerprint to its dependency record.
-pub(crate) const FINGERPRINTS_TREE: &str = "meta:fingerprints";
-
-/// sled's page cache is bounded by this many bytes. Its default (1 GiB) is
-/// too much to impose on a program that only wanted memoization.
-const SLED_CACHE_BYTES: u64 = 64 << 20;
+use lmdb::{Access, LmdbEnv, Table};
 
 /// What the source of one fingerprint was, stored beside the entries so the
 /// CLI can explain a miss long after the program that wrote them is gone.
@@ -51,6 +58,8 @@ pub(crate) struct FingerprintRecord {
 /// Why a stored entry could not be turned back into a value.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum LoadError {
+    #[error("reading the database failed: {0}")]
+    Store(Error),
     #[error(transparent)]
     Envelope(#[from] envelope::EnvelopeError),
     #[error("stored value does not decode as the return type: {0}")]
@@ -76,13 +85,25 @@ pub(crate) enum SaveError {
     Store(#[from] Error),
 }
 
+/// The tables of one database.
+#[derive(Clone, Copy)]
+struct Tables {
+    entries: Table,
+    functions: Table,
+    fingerprints: Table,
+    stats: Table,
+}
+
 /// An open cache directory.
 pub(crate) struct Store {
     layout: Layout,
-    db: sled::Db,
+    env: LmdbEnv,
+    tables: Tables,
     blobs: Blobs,
     journal: Journal,
     access_log: AccessLog,
+    /// Opened read only: nothing is written, usage included.
+    read_only: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -93,55 +114,92 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Runs a sled operation, turning its errors — and its panics, which sled
-/// 0.34 can raise on a damaged file — into [`Error`].
-fn guarded<T>(dir: &Path, op: impl FnOnce() -> sled::Result<T>) -> Result<T, Error> {
-    match catch_unwind(AssertUnwindSafe(op)) {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => Err(classify(dir, error)),
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".into());
-            Err(Error::Store {
-                path: dir.to_path_buf(),
-                source: message.into(),
-            })
-        }
-    }
-}
-
-fn classify(dir: &Path, error: sled::Error) -> Error {
-    match error {
-        sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => Error::Locked {
-            path: dir.to_path_buf(),
-        },
-        other => Error::Store {
-            path: dir.to_path_buf(),
-            source: Box::new(other),
-        },
-    }
+/// How a store is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpenMode {
+    /// Create the directory if it is missing; read and write where
+    /// permitted, else read only.
+    Create,
+    /// The directory must exist; read and write where permitted, else
+    /// read only.
+    Existing,
+    /// The directory must exist; never write (`FUNCACHE_READONLY`).
+    ReadOnly,
 }
 
 impl Store {
-    /// Opens (creating if `create`) the cache directory `dir`.
-    pub(crate) fn open(dir: &Path, create: bool) -> Result<Store, Error> {
+    /// Opens the cache directory `dir`. Only the registry calls this: one
+    /// environment per directory per process (see [`lmdb::open_env`]).
+    fn open(dir: &Path, mode: OpenMode, lazy: bool) -> Result<Store, Error> {
         let layout = Layout::new(dir);
-        layout.prepare(create)?;
-        let config = sled::Config::new()
-            .path(layout.db())
-            .cache_capacity(SLED_CACHE_BYTES);
-        let db = guarded(dir, || config.open())?;
-        let blobs = Blobs::new(layout.blobs());
+        layout.prepare(mode == OpenMode::Create)?;
+        match Self::open_env(layout.clone(), mode, lazy) {
+            Err(OpenError::Corrupt(error)) if mode == OpenMode::Create => {
+                // A damaged database is moved aside, never served from, and
+                // a new one started: a cache can always be rebuilt. (Only
+                // by programs: an inspection reports it and changes
+                // nothing.)
+                let aside = dir.join(format!("lmdb.corrupt-{}", envelope::now_unix_ms()));
+                std::fs::rename(layout.db(), &aside).map_err(|source| Error::Io {
+                    path: layout.db(),
+                    source,
+                })?;
+                crate::warn::warn_once("store-corrupt", &dir.to_string_lossy(), || {
+                    format!(
+                        "funcache: the cache database in {} is damaged ({error}); it was \
+                         moved to {} and the cache starts empty",
+                        dir.display(),
+                        aside.display()
+                    )
+                });
+                layout.prepare(true)?;
+                Self::open_env(layout, mode, lazy).map_err(|error| error.into_error(dir))
+            }
+            result => result.map_err(|error| error.into_error(dir)),
+        }
+    }
+
+    fn open_env(layout: Layout, mode: OpenMode, lazy: bool) -> Result<Store, OpenError> {
+        let dir = layout.root.clone();
+        let db_error = |source: heed::Error| {
+            if lmdb::is_corruption(&source) {
+                OpenError::Corrupt(source)
+            } else {
+                OpenError::Other(Error::Store {
+                    path: dir.clone(),
+                    source: Box::new(source),
+                })
+            }
+        };
+        let writable = Access::Write { lazy };
+        let (env, read_only) = match mode {
+            OpenMode::Create | OpenMode::Existing => match lmdb::open_env(&layout.db(), writable) {
+                Err(error) if lmdb::lock_file_unwritable(&error) => {
+                    open_read_only(&layout.db()).map(|env| (env, true))
+                }
+                result => result.map(|env| (env, false)),
+            },
+            OpenMode::ReadOnly => open_read_only(&layout.db()).map(|env| (env, true)),
+        }
+        .map_err(db_error)?;
+        // Reader slots of processes that died mid-read would otherwise
+        // hold old pages forever. (Without the lock file there are none.)
+        let _ = env.clear_stale_readers();
+        let tables = open_tables(&env).map_err(db_error)?;
         Ok(Store {
-            access_log: AccessLog::new(dir),
+            access_log: AccessLog::new(&dir),
+            blobs: Blobs::new(layout.blobs()),
             layout,
-            db,
-            blobs,
+            env,
+            tables,
             journal: Journal::default(),
+            read_only,
         })
+    }
+
+    /// Whether the store was opened read only.
+    pub(crate) fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     pub(crate) fn dir(&self) -> &Path {
@@ -152,38 +210,77 @@ impl Store {
         &self.blobs
     }
 
-    pub(crate) fn db(&self) -> &sled::Db {
-        &self.db
+    fn db_error(&self, source: heed::Error) -> Error {
+        Error::Store {
+            path: self.dir().to_path_buf(),
+            source: Box::new(source),
+        }
     }
 
-    /// The tree of one function's entries.
-    pub(crate) fn function_tree(&self, fn_id: &str) -> Result<sled::Tree, Error> {
-        let name = format!("{FUNCTION_TREE_PREFIX}{fn_id}");
-        guarded(self.dir(), || self.db.open_tree(name))
+    /// Runs `write` in one write transaction and commits it.
+    fn write<T>(
+        &self,
+        write: impl FnOnce(&mut heed::RwTxn<'_>, &Tables) -> heed::Result<T>,
+    ) -> Result<T, Error> {
+        let run = || {
+            let mut txn = self.env.write_txn()?;
+            let value = write(&mut txn, &self.tables)?;
+            txn.commit()?;
+            Ok(value)
+        };
+        run().map_err(|error| self.db_error(error))
     }
 
-    /// Reads the raw envelope stored under `key`.
-    pub(crate) fn get(&self, tree: &sled::Tree, key: &[u8]) -> Result<Option<sled::IVec>, Error> {
-        guarded(self.dir(), || tree.get(key))
+    /// Runs `read` in one read transaction.
+    fn read<T>(
+        &self,
+        read: impl FnOnce(&heed::RoTxn<'_, heed::WithoutTls>, &Tables) -> heed::Result<T>,
+    ) -> Result<T, Error> {
+        let run = || {
+            let txn = self.env.read_txn()?;
+            read(&txn, &self.tables)
+        };
+        run().map_err(|error| self.db_error(error))
     }
 
-    /// Decodes an envelope into a value, fetching its blob if it has one.
-    pub(crate) fn decode<R: DeserializeOwned>(&self, bytes: &[u8]) -> Result<R, LoadError> {
+    /// Loads the value stored under `entry_key` of `function`, if any.
+    pub(crate) fn load<R: DeserializeOwned>(
+        &self,
+        function: &FunctionKey,
+        entry_key: &[u8],
+    ) -> Result<Option<R>, LoadError> {
+        let key = function.entry(entry_key);
+        let txn = self
+            .env
+            .read_txn()
+            .map_err(|e| LoadError::Store(self.db_error(e)))?;
+        let Some(bytes) = self
+            .tables
+            .entries
+            .get(&txn, &key)
+            .map_err(|e| LoadError::Store(self.db_error(e)))?
+        else {
+            return Ok(None);
+        };
         let (header, body) = envelope::decode(bytes)?;
         match header.payload {
-            Payload::Inline => decode_exact(body),
+            // Decoded straight from the memory map.
+            Payload::Inline => decode_exact(body).map(Some),
             Payload::Blob { hash, len } => {
+                // The file read does not need the transaction.
+                drop(txn);
                 let bytes = self.blobs.read(&hash, len).map_err(LoadError::Blob)?;
-                decode_exact(&bytes)
+                decode_exact(&bytes).map(Some)
             }
         }
     }
 
-    /// Encodes and stores `value` under `key`.
+    /// Encodes and stores `value` under `entry_key` of the function
+    /// `fn_id`.
     pub(crate) fn put<R: Serialize + DeserializeOwned>(
         &self,
-        tree: &sled::Tree,
-        key: &[u8],
+        fn_id: &str,
+        entry_key: &[u8],
         value: &R,
         compute: Duration,
     ) -> Result<(), SaveError> {
@@ -205,8 +302,28 @@ impl Store {
         } else if !round_trips::<R>(&bytes[header_len..]) {
             return Err(SaveError::RoundTrip);
         }
-        guarded(self.dir(), || tree.insert(key, bytes))?;
+        self.put_raw(fn_id, entry_key, &bytes)?;
         Ok(())
+    }
+
+    /// Stores envelope bytes as they are, with the buffered usage in the
+    /// same transaction (one commit, one sync).
+    fn put_raw(&self, fn_id: &str, entry_key: &[u8], bytes: &[u8]) -> Result<(), Error> {
+        let function = FunctionKey::of(fn_id);
+        let (touches, counts) = self.journal.take();
+        self.write(|txn, tables| {
+            tables.entries.put(txn, &function.entry(entry_key), bytes)?;
+            name_function(txn, tables, &function, fn_id)?;
+            add_counts(txn, tables, &counts)
+        })?;
+        self.append_reads(&touches)
+    }
+
+    fn append_reads(&self, touches: &[(&'static str, EntryKey)]) -> Result<(), Error> {
+        let reads = touches.iter().map(|(fn_id, key)| (*fn_id, key.as_ref()));
+        self.access_log
+            .append(reads, journal::now_unix_secs())
+            .map_err(|source| self.access_log_error(source))
     }
 
     /// The usage buffer of this store.
@@ -214,20 +331,28 @@ impl Store {
         &self.journal
     }
 
-    /// Writes the buffered usage (access times, counts) to the database.
+    /// Writes the buffered usage: reads to the access log, counts to the
+    /// `stats` table.
     pub(crate) fn write_journal(&self) -> Result<(), Error> {
-        self.journal
-            .write_to(&self.db, &self.access_log)
-            .map_err(|error| match error {
-                journal::JournalError::Db(error) => classify(self.dir(), error),
-                journal::JournalError::Log(source) => self.access_log_error(source),
-            })
+        let (touches, counts) = self.journal.take();
+        if self.read_only {
+            return Ok(());
+        }
+        self.append_reads(&touches)?;
+        if counts.is_empty() {
+            return Ok(());
+        }
+        self.write(|txn, tables| add_counts(txn, tables, &counts))
     }
 
-    /// Writes buffered usage and data to disk and fsyncs it.
+    /// Writes buffered usage and makes every commit durable (with
+    /// `FUNCACHE_DURABILITY=lazy`, commits are not synced one by one).
     pub(crate) fn flush(&self) -> Result<(), Error> {
         self.write_journal()?;
-        guarded(self.dir(), || self.db.flush()).map(drop)
+        if self.read_only {
+            return Ok(());
+        }
+        self.env.force_sync().map_err(|error| self.db_error(error))
     }
 
     /// Records the dependency list of a fingerprint, once.
@@ -236,73 +361,90 @@ impl Store {
         fingerprint: &[u8; 32],
         record: &FingerprintRecord,
     ) -> Result<(), Error> {
-        let tree = guarded(self.dir(), || self.db.open_tree(FINGERPRINTS_TREE))?;
-        if guarded(self.dir(), || tree.contains_key(fingerprint))? {
+        if self.read(|txn, tables| {
+            tables
+                .fingerprints
+                .get(txn, fingerprint)
+                .map(|v| v.is_some())
+        })? {
             return Ok(());
         }
         let bytes = postcard::to_allocvec(record).map_err(|e| Error::Store {
             path: self.dir().to_path_buf(),
             source: Box::new(e),
         })?;
-        guarded(self.dir(), || tree.insert(fingerprint, bytes)).map(drop)
+        self.write(|txn, tables| {
+            // Another process may have recorded it since: the first stays.
+            if tables.fingerprints.get(txn, fingerprint)?.is_none() {
+                tables.fingerprints.put(txn, fingerprint, &bytes)?;
+            }
+            Ok(())
+        })
     }
 
     /// Removes every entry of one function, its recorded usage and
     /// fingerprints, and the blobs only it used.
-    pub(crate) fn clear_function(&self, fn_id: &str, tree: &sled::Tree) -> Result<(), Error> {
+    pub(crate) fn clear_function(&self, fn_id: &str) -> Result<(), Error> {
+        let function = FunctionKey::of(fn_id);
         let mut candidates = HashSet::new();
-        self.blob_refs(tree, &mut candidates)?;
-        guarded(self.dir(), || tree.clear())?;
-        self.forget_usage(fn_id)?;
-        if !candidates.is_empty() {
-            let referenced = self.referenced_blobs()?;
-            for hash in candidates.difference(&referenced) {
-                let path = self.blobs.path(hash);
-                if let Err(source) = std::fs::remove_file(&path)
-                    && source.kind() != std::io::ErrorKind::NotFound
-                {
-                    return Err(Error::Io { path, source });
+        self.for_each_entry(&function, |_, value| {
+            blob_ref(value, &mut candidates);
+        })?;
+        let records = self.fingerprint_records()?;
+        self.write(|txn, tables| {
+            let prefix = function.as_bytes();
+            let end = prefix_end(prefix);
+            let range = (
+                Bound::Included(prefix),
+                end.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
+            );
+            tables.entries.delete_range(txn, &range)?;
+            tables.stats.delete(txn, prefix)?;
+            for (fingerprint, record) in &records {
+                if record.fn_id == fn_id {
+                    tables.fingerprints.delete(txn, fingerprint)?;
                 }
             }
-        }
+            Ok(())
+        })?;
+        // Its records in the access log are left to the next purge: they
+        // match no entry any more.
+        self.remove_unreferenced_blobs(&candidates)?;
         self.flush()
     }
 
-    /// Removes a function's recorded access times, counts and fingerprint
-    /// records.
-    fn forget_usage(&self, fn_id: &str) -> Result<(), Error> {
-        let dir = self.dir();
-        // Its records in the access log are left to the next compaction
-        // (`funcache-cli purge`): they match no entry any more.
-        if let Some(stats) = self.existing_tree(journal::STATS_TREE)? {
-            guarded(dir, || stats.remove(fn_id.as_bytes()))?;
-        }
-        self.retain_fingerprint_records(|_, record| record.fn_id != fn_id)
+    /// Calls `visit` with (entry key, envelope bytes) of every entry of
+    /// `function`, in key order, inside one read transaction.
+    pub(crate) fn for_each_entry(
+        &self,
+        function: &FunctionKey,
+        mut visit: impl FnMut(&[u8], &[u8]),
+    ) -> Result<(), Error> {
+        self.read(|txn, tables| {
+            for item in tables.entries.prefix_iter(txn, function.as_bytes())? {
+                let (key, value) = item?;
+                if let Some(entry_key) = FunctionKey::strip(key) {
+                    visit(entry_key, value);
+                }
+            }
+            Ok(())
+        })
     }
 
-    /// Turns a sled error into ours.
-    pub(crate) fn error(&self, error: sled::Error) -> Error {
-        classify(self.dir(), error)
-    }
-
-    /// A tree, if it exists. Reading must not create trees: `open_tree`
-    /// would, and inspecting a cache directory must leave it unchanged.
-    pub(crate) fn existing_tree(&self, name: &str) -> Result<Option<sled::Tree>, Error> {
-        let exists = self
-            .db
-            .tree_names()
-            .iter()
-            .any(|existing| existing == name.as_bytes());
-        if exists {
-            guarded(self.dir(), || self.db.open_tree(name)).map(Some)
-        } else {
-            Ok(None)
-        }
-    }
-
-    /// One function's tree, if it exists (for inspection).
-    pub(crate) fn existing_function_tree(&self, fn_id: &str) -> Result<Option<sled::Tree>, Error> {
-        self.existing_tree(&format!("{FUNCTION_TREE_PREFIX}{fn_id}"))
+    /// The ids of every function that has stored anything, sorted.
+    pub(crate) fn function_ids(&self) -> Result<Vec<String>, Error> {
+        let mut ids = self.read(|txn, tables| {
+            let mut ids = Vec::new();
+            for item in tables.functions.iter(txn)? {
+                let (_, id) = item?;
+                if let Ok(id) = std::str::from_utf8(id) {
+                    ids.push(id.to_owned());
+                }
+            }
+            Ok(ids)
+        })?;
+        ids.sort();
+        Ok(ids)
     }
 
     fn access_log_error(&self, source: std::io::Error) -> Error {
@@ -326,31 +468,38 @@ impl Store {
     }
 
     /// Recorded hits and misses per function id.
-    pub(crate) fn usage_counts(
-        &self,
-    ) -> Result<std::collections::HashMap<String, UsageCounts>, Error> {
-        match self.existing_tree(journal::STATS_TREE)? {
-            Some(stats) => guarded(self.dir(), || journal::read_counts(&stats)),
-            None => Ok(Default::default()),
-        }
+    pub(crate) fn usage_counts(&self) -> Result<HashMap<String, UsageCounts>, Error> {
+        let ids = self.function_ids()?;
+        self.read(|txn, tables| {
+            let mut all = HashMap::new();
+            for id in ids {
+                let key = FunctionKey::of(&id);
+                if let Some(counts) = tables
+                    .stats
+                    .get(txn, key.as_bytes())?
+                    .and_then(|bytes| postcard::from_bytes::<UsageCounts>(bytes).ok())
+                {
+                    all.insert(id, counts);
+                }
+            }
+            Ok(all)
+        })
     }
 
     /// Every fingerprint record (undecodable ones skipped).
     pub(crate) fn fingerprint_records(&self) -> Result<Vec<([u8; 32], FingerprintRecord)>, Error> {
-        let Some(tree) = self.existing_tree(FINGERPRINTS_TREE)? else {
-            return Ok(Vec::new());
-        };
-        let mut records = Vec::new();
-        for entry in tree.iter() {
-            let (key, value) = guarded(self.dir(), || entry)?;
-            if let (Ok(key), Ok(record)) = (
-                <[u8; 32]>::try_from(key.as_ref()),
-                postcard::from_bytes(&value),
-            ) {
-                records.push((key, record));
+        self.read(|txn, tables| {
+            let mut records = Vec::new();
+            for item in tables.fingerprints.iter(txn)? {
+                let (key, value) = item?;
+                if let (Ok(key), Ok(record)) =
+                    (<[u8; 32]>::try_from(key), postcard::from_bytes(value))
+                {
+                    records.push((key, record));
+                }
             }
-        }
-        Ok(records)
+            Ok(records)
+        })
     }
 
     /// Keeps only the fingerprint records that pass `keep`.
@@ -358,49 +507,63 @@ impl Store {
         &self,
         keep: impl Fn(&[u8; 32], &FingerprintRecord) -> bool,
     ) -> Result<(), Error> {
-        let Some(tree) = self.existing_tree(FINGERPRINTS_TREE)? else {
+        let doomed: Vec<[u8; 32]> = self
+            .fingerprint_records()?
+            .into_iter()
+            .filter(|(fingerprint, record)| !keep(fingerprint, record))
+            .map(|(fingerprint, _)| fingerprint)
+            .collect();
+        if doomed.is_empty() {
             return Ok(());
-        };
-        for (fingerprint, record) in self.fingerprint_records()? {
-            if !keep(&fingerprint, &record) {
-                guarded(self.dir(), || tree.remove(fingerprint))?;
-            }
         }
-        Ok(())
-    }
-
-    /// Removes one entry; whether it existed.
-    pub(crate) fn remove_entry(&self, tree: &sled::Tree, key: &[u8]) -> Result<bool, Error> {
-        Ok(guarded(self.dir(), || tree.remove(key))?.is_some())
-    }
-
-    /// Copies every tree into a new database at `path`, flushed.
-    pub(crate) fn copy_into(&self, path: &Path) -> Result<(), Error> {
-        let fresh = guarded(path, || sled::Config::new().path(path).open())?;
-        for name in self.db.tree_names() {
-            let from = guarded(self.dir(), || self.db.open_tree(&name))?;
-            let to = guarded(path, || fresh.open_tree(&name))?;
-            for entry in from.iter() {
-                let (key, value) = guarded(self.dir(), || entry)?;
-                guarded(path, || to.insert(key, value))?;
+        self.write(|txn, tables| {
+            for fingerprint in &doomed {
+                tables.fingerprints.delete(txn, fingerprint)?;
             }
-        }
-        guarded(path, || fresh.flush()).map(drop)
+            Ok(())
+        })
     }
 
-    /// Adds the blob hashes the entries of `tree` reference to `into`.
-    fn blob_refs(&self, tree: &sled::Tree, into: &mut HashSet<[u8; 32]>) -> Result<(), Error> {
-        for entry in tree.iter() {
-            let (_, value) = guarded(self.dir(), || entry)?;
-            if let Ok((
-                Header {
-                    payload: Payload::Blob { hash, .. },
-                    ..
-                },
-                _,
-            )) = envelope::decode(&value)
+    /// Removes entries of `fn_id` in one transaction, calling `progress`
+    /// after each; returns which existed, and adds the blobs they
+    /// referenced to `blobs`.
+    pub(crate) fn remove_entries(
+        &self,
+        fn_id: &str,
+        entry_keys: &[EntryKey],
+        blobs: &mut HashSet<[u8; 32]>,
+        mut progress: impl FnMut(),
+    ) -> Result<Vec<bool>, Error> {
+        let function = FunctionKey::of(fn_id);
+        self.write(|txn, tables| {
+            let mut existed = Vec::with_capacity(entry_keys.len());
+            for key in entry_keys {
+                let key = function.entry(key);
+                if let Some(value) = tables.entries.get(txn, &key)? {
+                    blob_ref(value, blobs);
+                }
+                existed.push(tables.entries.delete(txn, &key)?);
+                progress();
+            }
+            Ok(existed)
+        })
+    }
+
+    /// Deletes the blob files among `candidates` that no entry references.
+    pub(crate) fn remove_unreferenced_blobs(
+        &self,
+        candidates: &HashSet<[u8; 32]>,
+    ) -> Result<(), Error> {
+        if candidates.is_empty() {
+            return Ok(());
+        }
+        let referenced = self.referenced_blobs()?;
+        for hash in candidates.difference(&referenced) {
+            let path = self.blobs.path(hash);
+            if let Err(source) = std::fs::remove_file(&path)
+                && source.kind() != std::io::ErrorKind::NotFound
             {
-                into.insert(hash);
+                return Err(Error::Io { path, source });
             }
         }
         Ok(())
@@ -408,14 +571,157 @@ impl Store {
 
     /// Every blob hash referenced by any entry of any function.
     pub(crate) fn referenced_blobs(&self) -> Result<HashSet<[u8; 32]>, Error> {
-        let mut referenced = HashSet::new();
-        for name in self.db.tree_names() {
-            if name.starts_with(FUNCTION_TREE_PREFIX.as_bytes()) {
-                let tree = guarded(self.dir(), || self.db.open_tree(&name))?;
-                self.blob_refs(&tree, &mut referenced)?;
+        self.read(|txn, tables| {
+            let mut referenced = HashSet::new();
+            for item in tables.entries.iter(txn)? {
+                let (_, value) = item?;
+                blob_ref(value, &mut referenced);
             }
+            Ok(referenced)
+        })
+    }
+
+    /// Bytes of the database's pages that hold data (LMDB reuses the pages
+    /// of removed entries but never shrinks its file, so the file's size
+    /// says how large the database once was, not how large it is).
+    pub(crate) fn live_bytes(&self) -> Result<u64, Error> {
+        self.read(|txn, tables| {
+            let mut bytes = 0u64;
+            for table in [
+                tables.entries,
+                tables.functions,
+                tables.fingerprints,
+                tables.stats,
+            ] {
+                let stat = table.stat(txn)?;
+                let pages = stat.branch_pages + stat.leaf_pages + stat.overflow_pages;
+                bytes += pages as u64 * u64::from(stat.page_size);
+            }
+            Ok(bytes)
+        })
+    }
+}
+
+/// Why a database did not open.
+enum OpenError {
+    /// Its file is damaged.
+    Corrupt(heed::Error),
+    Other(Error),
+}
+
+impl OpenError {
+    fn into_error(self, dir: &Path) -> Error {
+        match self {
+            OpenError::Corrupt(source) => Error::Store {
+                path: dir.to_path_buf(),
+                source: Box::new(source),
+            },
+            OpenError::Other(error) => error,
         }
-        Ok(referenced)
+    }
+}
+
+/// Opens read only: through the lock file where it can be written, else
+/// without it (nobody can write there then).
+fn open_read_only(dir: &Path) -> heed::Result<LmdbEnv> {
+    lmdb::open_env(dir, Access::Read).or_else(|error| {
+        if lmdb::lock_file_unwritable(&error) {
+            lmdb::open_env(dir, Access::ReadNoLock)
+        } else {
+            Err(error)
+        }
+    })
+}
+
+/// Opens the tables, creating them in a writable environment.
+fn open_tables(env: &LmdbEnv) -> heed::Result<Tables> {
+    let existing = {
+        let txn = env.read_txn()?;
+        let mut tables = Vec::new();
+        for name in lmdb::TABLE_NAMES {
+            tables.push(
+                env.open_database::<heed::types::Bytes, heed::types::Bytes>(&txn, Some(name))?,
+            );
+        }
+        txn.commit()?;
+        tables
+    };
+    let tables: Vec<Table> = if existing.iter().all(Option::is_some) {
+        existing.into_iter().flatten().collect()
+    } else {
+        // A new database (only a writable one: a read-only open of a
+        // database without tables fails here, and the disk tier is off).
+        let mut txn = env.write_txn()?;
+        let mut tables = Vec::new();
+        for name in lmdb::TABLE_NAMES {
+            tables.push(env.create_database(&mut txn, Some(name))?);
+        }
+        txn.commit()?;
+        tables
+    };
+    Ok(Tables {
+        entries: tables[0],
+        functions: tables[1],
+        fingerprints: tables[2],
+        stats: tables[3],
+    })
+}
+
+/// Records `fn_id` under its key, if it is not yet.
+fn name_function(
+    txn: &mut heed::RwTxn<'_>,
+    tables: &Tables,
+    function: &FunctionKey,
+    fn_id: &str,
+) -> heed::Result<()> {
+    if tables.functions.get(txn, function.as_bytes())?.is_none() {
+        tables
+            .functions
+            .put(txn, function.as_bytes(), fn_id.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Adds usage counts to the `stats` table.
+fn add_counts(
+    txn: &mut heed::RwTxn<'_>,
+    tables: &Tables,
+    counts: &HashMap<String, UsageCounts>,
+) -> heed::Result<()> {
+    for (fn_id, delta) in counts {
+        let function = FunctionKey::of(fn_id);
+        let stored = tables.stats.get(txn, function.as_bytes())?;
+        let total = UsageCounts::merged(stored, *delta);
+        tables.stats.put(txn, function.as_bytes(), &total)?;
+        name_function(txn, tables, &function, fn_id)?;
+    }
+    Ok(())
+}
+
+/// The first key after every key that starts with `prefix` (none if the
+/// prefix is all `0xff`).
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// Adds the blob an envelope references, if any, to `into`.
+fn blob_ref(envelope_bytes: &[u8], into: &mut HashSet<[u8; 32]>) {
+    if let Ok((
+        Header {
+            payload: Payload::Blob { hash, .. },
+            ..
+        },
+        _,
+    )) = envelope::decode(envelope_bytes)
+    {
+        into.insert(hash);
     }
 }
 
@@ -443,121 +749,25 @@ fn round_trips<R: Serialize + DeserializeOwned>(bytes: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod test_support {
     use super::*;
 
-    fn store() -> (tempfile::TempDir, Store) {
-        let temp = tempfile::tempdir().unwrap();
-        let store = Store::open(&temp.path().join("cache"), true).unwrap();
-        (temp, store)
+    /// Overwrites an entry's stored bytes (to simulate damage).
+    pub(crate) fn put_raw(store: &Store, fn_id: &str, entry_key: &[u8], bytes: &[u8]) {
+        store.put_raw(fn_id, entry_key, bytes).unwrap();
     }
 
-    #[test]
-    fn put_then_decode() {
-        let (_temp, store) = store();
-        let tree = store.function_tree("app::f").unwrap();
+    /// The raw bytes of every entry of `fn_id`: (entry key, envelope).
+    pub(crate) fn raw_entries(store: &Store, fn_id: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut all = Vec::new();
         store
-            .put(&tree, b"k", &vec![1u32, 2, 3], Duration::from_millis(5))
+            .for_each_entry(&FunctionKey::of(fn_id), |key, value| {
+                all.push((key.to_vec(), value.to_vec()))
+            })
             .unwrap();
-        let bytes = store.get(&tree, b"k").unwrap().unwrap();
-        assert_eq!(store.decode::<Vec<u32>>(&bytes).unwrap(), vec![1, 2, 3]);
-    }
-
-    #[test]
-    fn large_values_go_to_blobs_and_come_back() {
-        let (_temp, store) = store();
-        let tree = store.function_tree("app::big").unwrap();
-        // Varints of large numbers take 10 bytes each: ~3 MB.
-        let value: Vec<u64> = (0..300_000).map(|i| u64::MAX - i).collect();
-        store.put(&tree, b"k", &value, Duration::ZERO).unwrap();
-        let bytes = store.get(&tree, b"k").unwrap().unwrap();
-        assert!(bytes.len() < 200, "the database keeps only a reference");
-        assert_eq!(store.blobs().list().unwrap().len(), 1);
-        assert_eq!(store.decode::<Vec<u64>>(&bytes).unwrap(), value);
-    }
-
-    #[test]
-    fn a_value_of_another_type_is_a_decode_error() {
-        let (_temp, store) = store();
-        let tree = store.function_tree("app::f").unwrap();
-        store.put(&tree, b"k", &(7u8, 8u8), Duration::ZERO).unwrap();
-        let bytes = store.get(&tree, b"k").unwrap().unwrap();
-        assert!(
-            store.decode::<u8>(&bytes).is_err(),
-            "trailing bytes are rejected"
-        );
-        assert!(store.decode::<String>(&bytes).is_err());
-    }
-
-    #[test]
-    fn values_that_do_not_round_trip_are_refused() {
-        #[derive(Serialize, Deserialize)]
-        struct Sparse {
-            #[serde(skip_serializing_if = "Option::is_none")]
-            note: Option<u32>,
-            count: u32,
-        }
-        let (_temp, store) = store();
-        let tree = store.function_tree("app::f").unwrap();
-        let error = store
-            .put(
-                &tree,
-                b"k",
-                &Sparse {
-                    note: None,
-                    count: 1,
-                },
-                Duration::ZERO,
-            )
-            .unwrap_err();
-        assert!(matches!(error, SaveError::RoundTrip), "{error}");
-        assert!(store.get(&tree, b"k").unwrap().is_none());
-    }
-
-    #[test]
-    fn clear_removes_entries_and_unshared_blobs() {
-        let (_temp, store) = store();
-        let a = store.function_tree("app::a").unwrap();
-        let b = store.function_tree("app::b").unwrap();
-        let shared: Vec<u64> = (0..200_000).map(|i| u64::MAX - i).collect();
-        let own: Vec<u64> = (1..200_001).map(|i| u64::MAX - i).collect();
-        store.put(&a, b"1", &shared, Duration::ZERO).unwrap();
-        store.put(&a, b"2", &own, Duration::ZERO).unwrap();
-        store.put(&b, b"1", &shared, Duration::ZERO).unwrap();
-        assert_eq!(store.blobs().list().unwrap().len(), 2);
-        store.clear_function("app::a", &a).unwrap();
-        assert!(a.is_empty());
-        assert_eq!(store.blobs().list().unwrap().len(), 1, "b's blob survives");
-        let bytes = store.get(&b, b"1").unwrap().unwrap();
-        assert_eq!(store.decode::<Vec<u64>>(&bytes).unwrap(), shared);
-    }
-
-    #[test]
-    fn second_open_of_the_same_directory_reports_locked() {
-        let (temp, _store) = store();
-        let error = Store::open(&temp.path().join("cache"), true).unwrap_err();
-        assert!(matches!(error, Error::Locked { .. }), "{error}");
-    }
-
-    #[test]
-    fn fingerprint_record_is_written_once() {
-        let (_temp, store) = store();
-        let record = FingerprintRecord {
-            fn_id: "app::f".into(),
-            dependencies: vec![("crate::f".into(), "00".repeat(32))],
-            externals: vec![],
-            unresolved: vec![],
-            recorded_unix_ms: 1,
-        };
-        store.record_fingerprint(&[1; 32], &record).unwrap();
-        let later = FingerprintRecord {
-            recorded_unix_ms: 2,
-            ..record.clone()
-        };
-        store.record_fingerprint(&[1; 32], &later).unwrap();
-        let tree = store.db().open_tree(FINGERPRINTS_TREE).unwrap();
-        let stored: FingerprintRecord =
-            postcard::from_bytes(&tree.get([1; 32]).unwrap().unwrap()).unwrap();
-        assert_eq!(stored.recorded_unix_ms, 1);
+        all
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,20 +1,23 @@
 //! One open store per cache directory per process.
 //!
-//! sled holds an exclusive lock on its directory, so a second handle in the
-//! same process would fail just like one in another process. Every cached
-//! function that uses a directory shares the handle opened here.
+//! LMDB requires it: a second environment on the same file in one process
+//! would release the first one's locks when closed. So every cached
+//! function and every [`CacheDir`](crate::CacheDir) that uses a directory
+//! shares the handle opened here, keyed by the directory's canonical path,
+//! and the handle stays open for the life of the process.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::Store;
+use super::{OpenMode, Store};
+use crate::config::Switches;
 use crate::error::Error;
 use crate::warn::warn_once;
 
-/// After a failed open, wait this long before trying again: the process
-/// holding the lock may have finished by then.
+/// After a failed open, wait this long before trying again (for the
+/// runtime; [`CacheDir`](crate::CacheDir) always tries).
 const RETRY_AFTER: Duration = Duration::from_secs(10);
 
 enum Slot {
@@ -27,11 +30,20 @@ fn slots() -> &'static Mutex<HashMap<PathBuf, Slot>> {
     SLOTS.get_or_init(Default::default)
 }
 
-/// The process's handle on `dir`, opening it on first use. A failure is
-/// logged once per directory; the caller carries on without a disk tier.
-pub(crate) fn open_shared(dir: &Path, create: bool) -> Result<Arc<Store>, Error> {
-    let key = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+/// The key of a directory: its canonical path once it exists, so that two
+/// spellings of one directory (relative, through a symlink) share a handle.
+fn key_of(dir: &Path) -> PathBuf {
+    dir.canonicalize()
+        .or_else(|_| std::path::absolute(dir))
+        .unwrap_or_else(|_| dir.to_path_buf())
+}
+
+/// The process's handle on `dir`, opening it on first use. For the
+/// runtime: a failure is logged once per directory and remembered for a
+/// while; the caller carries on without a disk tier.
+pub(crate) fn open_shared(dir: &Path, mode: OpenMode) -> Result<Arc<Store>, Error> {
     let mut slots = slots().lock().unwrap_or_else(PoisonError::into_inner);
+    let key = key_of(dir);
     match slots.get(&key) {
         Some(Slot::Open(store)) => return Ok(Arc::clone(store)),
         Some(Slot::Failed { at }) if at.elapsed() < RETRY_AFTER => {
@@ -39,10 +51,17 @@ pub(crate) fn open_shared(dir: &Path, create: bool) -> Result<Arc<Store>, Error>
         }
         _ => {}
     }
-    match Store::open(&key, create) {
+    match open_into(&mut slots, dir, mode) {
         Ok(store) => {
-            let store = Arc::new(store);
-            slots.insert(key, Slot::Open(Arc::clone(&store)));
+            if store.is_read_only() && mode != OpenMode::ReadOnly {
+                warn_once("store-readonly", &key.to_string_lossy(), || {
+                    format!(
+                        "funcache: {} cannot be written by this user; serving stored results \
+                         without storing new ones",
+                        key.display()
+                    )
+                });
+            }
             Ok(store)
         }
         Err(error) => {
@@ -56,6 +75,27 @@ pub(crate) fn open_shared(dir: &Path, create: bool) -> Result<Arc<Store>, Error>
             Err(error)
         }
     }
+}
+
+/// The process's handle on an existing `dir`, for inspection: opened now
+/// if it is not open, whatever earlier attempts found.
+pub(crate) fn open_existing(dir: &Path) -> Result<Arc<Store>, Error> {
+    let mut slots = slots().lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(Slot::Open(store)) = slots.get(&key_of(dir)) {
+        return Ok(Arc::clone(store));
+    }
+    open_into(&mut slots, dir, OpenMode::Existing)
+}
+
+fn open_into(
+    slots: &mut HashMap<PathBuf, Slot>,
+    dir: &Path,
+    mode: OpenMode,
+) -> Result<Arc<Store>, Error> {
+    let store = Arc::new(Store::open(dir, mode, Switches::get().lazy_durability)?);
+    // The directory exists now: key it by its canonical path.
+    slots.insert(key_of(dir), Slot::Open(Arc::clone(&store)));
+    Ok(store)
 }
 
 /// Flushes every store opened by this process.

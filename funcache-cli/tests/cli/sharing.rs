@@ -1,0 +1,109 @@
+//! Many processes on one cache directory, with the CLI reading it while
+//! they run. Regression: with sled, the first process locked the directory;
+//! the others warned "in use by another process", computed everything and
+//! stored nothing, and the CLI could not open it while a program ran.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::support;
+use crate::util::{cli, shared};
+
+/// Processes started together in each wave.
+const PROCESSES: usize = 4;
+/// Distinct small values each process asks for (plus one blob).
+const KEYS: u64 = 30;
+
+fn fixture_binary() -> PathBuf {
+    shared(); // built once
+    support::fixture_target_dir().join("debug").join("cli")
+}
+
+fn calls() -> String {
+    let mut calls: Vec<String> = (1..=KEYS).map(|i| format!("square={i}")).collect();
+    calls.push("table=150000".into());
+    calls.push("label=shared".into());
+    calls.join(" ")
+}
+
+fn spawn(cache: &Path) -> Child {
+    Command::new(fixture_binary())
+        .env("FUNCACHE_DIR", cache)
+        .env("FIXTURE_CALLS", calls())
+        .env_remove("FUNCACHE_READONLY")
+        .env_remove("FUNCACHE_REFRESH")
+        .env_remove("FUNCACHE_DISABLE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for one process; checks every value it printed and that it said
+/// nothing but its own markers; returns how many bodies it ran.
+fn verify(child: Child) -> usize {
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    for i in 1..=KEYS {
+        let line = format!("square({i})={}", i * i);
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "{line} missing:\n{stdout}"
+        );
+    }
+    assert!(
+        stdout.lines().any(|l| l == "table(150000)=150000"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l == "label(shared)=<shared>"),
+        "{stdout}"
+    );
+    let noise: Vec<&str> = stderr.lines().filter(|l| !l.starts_with("RUN ")).collect();
+    assert!(noise.is_empty(), "no errors or warnings: {noise:?}");
+    stderr.lines().filter(|l| l.starts_with("RUN ")).count()
+}
+
+#[test]
+fn processes_started_together_share_one_new_directory() {
+    let temp = tempfile::tempdir().unwrap();
+    // Not created yet: the processes create it together.
+    let cache = temp.path().join("cache");
+    let first: Vec<Child> = (0..PROCESSES).map(|_| spawn(&cache)).collect();
+    // The CLI reads the directory while they write it.
+    let mut inspected = 0;
+    for _ in 0..20 {
+        let run = cli(&["--dir", cache.to_str().unwrap(), "inspect", "--json"]);
+        if run.code == 0 {
+            inspected += 1;
+        } else {
+            assert!(
+                inspected == 0 && run.stderr.contains("does not exist")
+                    || run.stderr.contains("not a funcache cache directory"),
+                "inspect failed while programs ran: {}",
+                run.stderr
+            );
+        }
+    }
+    let ran: usize = first.into_iter().map(verify).sum();
+    let per_process = KEYS as usize + 2;
+    assert!(
+        ran >= per_process && ran <= PROCESSES * per_process,
+        "{ran} bodies ran"
+    );
+
+    // Everything any of them computed is a hit for every later process.
+    let second: Vec<Child> = (0..PROCESSES).map(|_| spawn(&cache)).collect();
+    let ran_again: usize = second.into_iter().map(verify).sum();
+    assert_eq!(ran_again, 0, "all hits");
+    let report = cli(&["--dir", cache.to_str().unwrap(), "inspect", "--json"]).json();
+    let entries: u64 = report["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["entries"].as_u64().unwrap())
+        .sum();
+    assert_eq!(entries, KEYS + 2);
+}

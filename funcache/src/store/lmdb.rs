@@ -1,0 +1,115 @@
+//! The LMDB environment of one cache directory: how it is opened and the
+//! tables in it. This file holds the workspace's only `unsafe` block.
+//!
+//! Why LMDB: any number of processes read without locks while LMDB's own
+//! lock serialises writers across processes; its copy-on-write B+tree with
+//! two meta pages survives a killed process; it opens read-only; reads are
+//! zero-copy from the memory map. (sled, used before, held an exclusive lock
+//! on its directory: a second process could neither read nor write.)
+
+use std::io;
+use std::path::Path;
+
+use heed::types::Bytes;
+use heed::{Database, Env, EnvFlags, EnvOpenOptions, WithoutTls};
+
+/// A table: byte keys to byte values.
+pub(crate) type Table = Database<Bytes, Bytes>;
+
+/// An environment whose read transactions are not tied to a thread
+/// (`MDB_NOTLS`): a read can begin on one thread and end on another, as
+/// async code does, and a thread can hold more than one.
+pub(crate) type LmdbEnv = Env<WithoutTls>;
+
+/// The size of the memory map, which is the most the database file can
+/// grow to. It costs address space, not memory or disk: the file grows as
+/// pages are written. Every process uses the same size, so none ever sees
+/// `MDB_MAP_RESIZED` from another; a full map is a failed write (the value
+/// is returned, not stored, with a warning).
+#[cfg(target_pointer_width = "64")]
+pub(crate) const MAP_SIZE: usize = 256 << 30;
+#[cfg(not(target_pointer_width = "64"))]
+pub(crate) const MAP_SIZE: usize = 1 << 30;
+
+/// Reader slots in the lock file: concurrent read transactions across all
+/// processes (each takes one for the length of one lookup).
+const MAX_READERS: u32 = 1022;
+
+/// Named tables; four are used.
+const MAX_DBS: u32 = 8;
+
+/// The tables of a cache directory's database.
+pub(crate) const TABLE_NAMES: [&str; 4] = ["entries", "functions", "fingerprints", "stats"];
+
+/// How to open an environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Read and write; `lazy` skips the fsync of each commit
+    /// (`FUNCACHE_DURABILITY=lazy`).
+    Write { lazy: bool },
+    /// Read only, through the lock file: safe while other processes write.
+    Read,
+    /// Read only without the lock file, for a directory where it cannot be
+    /// written (a read-only mount, another user's cache). Only safe while
+    /// nobody writes the database: used only when nobody could.
+    ReadNoLock,
+}
+
+/// Opens the environment in `dir` (which must exist).
+///
+/// heed marks this `unsafe` because the memory map assumes two things the
+/// compiler cannot check; this function is the one place the workspace
+/// allows it (the workspace lint is `deny`, not `forbid`, for that).
+#[allow(unsafe_code)]
+pub(crate) fn open_env(dir: &Path, access: Access) -> heed::Result<LmdbEnv> {
+    let mut options = EnvOpenOptions::new().read_txn_without_tls();
+    options
+        .map_size(MAP_SIZE)
+        .max_readers(MAX_READERS)
+        .max_dbs(MAX_DBS);
+    let flags = match access {
+        Access::Write { lazy: false } => EnvFlags::empty(),
+        Access::Write { lazy: true } => EnvFlags::NO_SYNC,
+        Access::Read => EnvFlags::READ_ONLY,
+        Access::ReadNoLock => EnvFlags::READ_ONLY | EnvFlags::NO_LOCK,
+    };
+    // SAFETY: LMDB's map is sound as long as (1) this process opens one
+    // environment per database file, and (2) nobody truncates or rewrites
+    // the file behind the map. (1): environments are opened only by the
+    // per-process registry in `registry.rs`, keyed by canonical path, which
+    // keeps each open for the life of the process (heed also refuses a
+    // second open of a path). (2): funcache never truncates, copies over or
+    // deletes `data.mdb`; a damaged database is renamed aside before any
+    // environment is opened on it, and renaming leaves open maps intact.
+    // NO_SYNC gives up durability across an OS crash, not soundness;
+    // NO_LOCK is only used read-only on a directory nobody can write.
+    unsafe {
+        options.flags(flags);
+        options.open(dir)
+    }
+}
+
+/// Whether an open failure means the directory's lock file cannot be
+/// written (read-only mount, another user's directory).
+pub(crate) fn lock_file_unwritable(error: &heed::Error) -> bool {
+    match error {
+        heed::Error::Io(io) => matches!(
+            io.kind(),
+            io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
+        ),
+        _ => false,
+    }
+}
+
+/// Whether an error says the database file is damaged.
+pub(crate) fn is_corruption(error: &heed::Error) -> bool {
+    matches!(
+        error,
+        heed::Error::Mdb(
+            heed::MdbError::Corrupted
+                | heed::MdbError::Invalid
+                | heed::MdbError::PageNotFound
+                | heed::MdbError::VersionMismatch
+        )
+    )
+}

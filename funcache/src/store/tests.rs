@@ -1,0 +1,225 @@
+use super::*;
+
+fn store() -> (tempfile::TempDir, Arc<Store>) {
+    let temp = tempfile::tempdir().unwrap();
+    let store = open_shared(&temp.path().join("cache"), OpenMode::Create).unwrap();
+    (temp, store)
+}
+
+use std::sync::Arc;
+
+fn key(n: u8) -> EntryKey {
+    let mut builder = crate::key::KeyBuilder::new();
+    builder.arg(&n);
+    EntryKey::new(&[7; 32], &builder.finish().unwrap())
+}
+
+fn load<R: DeserializeOwned>(store: &Store, fn_id: &str, entry_key: &[u8]) -> Option<R> {
+    store.load(&FunctionKey::of(fn_id), entry_key).unwrap()
+}
+
+#[test]
+fn put_then_load() {
+    let (_temp, store) = store();
+    store
+        .put(
+            "app::f",
+            &key(1),
+            &vec![1u32, 2, 3],
+            Duration::from_millis(5),
+        )
+        .unwrap();
+    assert_eq!(
+        load::<Vec<u32>>(&store, "app::f", &key(1)),
+        Some(vec![1, 2, 3])
+    );
+    assert_eq!(load::<Vec<u32>>(&store, "app::f", &key(2)), None);
+    assert_eq!(
+        load::<Vec<u32>>(&store, "app::g", &key(1)),
+        None,
+        "per function"
+    );
+    assert_eq!(store.function_ids().unwrap(), ["app::f"]);
+}
+
+#[test]
+fn large_values_go_to_blobs_and_come_back() {
+    let (_temp, store) = store();
+    // Varints of large numbers take 10 bytes each: ~3 MB.
+    let value: Vec<u64> = (0..300_000).map(|i| u64::MAX - i).collect();
+    store
+        .put("app::big", &key(1), &value, Duration::ZERO)
+        .unwrap();
+    let raw = test_support::raw_entries(&store, "app::big");
+    assert!(raw[0].1.len() < 200, "the database keeps only a reference");
+    assert_eq!(store.blobs().list().unwrap().len(), 1);
+    assert_eq!(load::<Vec<u64>>(&store, "app::big", &key(1)), Some(value));
+}
+
+/// Regression: a 2 MiB value whose blob had flipped bytes (same length)
+/// was served as the result.
+#[test]
+fn a_damaged_blob_is_never_served() {
+    let (_temp, store) = store();
+    let value: Vec<u64> = (0..300_000).map(|i| u64::MAX - i).collect();
+    store
+        .put("app::big", &key(1), &value, Duration::ZERO)
+        .unwrap();
+    let (hash, _, _) = store.blobs().list().unwrap()[0];
+    let path = store.blobs().path(&hash);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[1_000_000] ^= 0x01;
+    std::fs::write(&path, bytes).unwrap();
+    let error = store
+        .load::<Vec<u64>>(&FunctionKey::of("app::big"), &key(1))
+        .unwrap_err();
+    assert!(matches!(error, LoadError::Blob(_)), "{error}");
+    assert!(!path.exists(), "the damaged blob is removed");
+    store
+        .put("app::big", &key(1), &value, Duration::ZERO)
+        .unwrap();
+    assert_eq!(load::<Vec<u64>>(&store, "app::big", &key(1)), Some(value));
+}
+
+#[test]
+fn a_value_of_another_type_is_a_decode_error() {
+    let (_temp, store) = store();
+    store
+        .put("app::f", &key(1), &(7u8, 8u8), Duration::ZERO)
+        .unwrap();
+    let function = FunctionKey::of("app::f");
+    assert!(
+        store.load::<u8>(&function, &key(1)).is_err(),
+        "trailing bytes are rejected"
+    );
+    assert!(store.load::<String>(&function, &key(1)).is_err());
+}
+
+#[test]
+fn values_that_do_not_round_trip_are_refused() {
+    #[derive(Serialize, Deserialize)]
+    struct Sparse {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<u32>,
+        count: u32,
+    }
+    let (_temp, store) = store();
+    let error = store
+        .put(
+            "app::f",
+            &key(1),
+            &Sparse {
+                note: None,
+                count: 1,
+            },
+            Duration::ZERO,
+        )
+        .unwrap_err();
+    assert!(matches!(error, SaveError::RoundTrip), "{error}");
+    assert!(load::<u32>(&store, "app::f", &key(1)).is_none());
+}
+
+#[test]
+fn clear_removes_entries_and_unshared_blobs() {
+    let (_temp, store) = store();
+    let shared: Vec<u64> = (0..200_000).map(|i| u64::MAX - i).collect();
+    let own: Vec<u64> = (1..200_001).map(|i| u64::MAX - i).collect();
+    store
+        .put("app::a", &key(1), &shared, Duration::ZERO)
+        .unwrap();
+    store.put("app::a", &key(2), &own, Duration::ZERO).unwrap();
+    store
+        .put("app::b", &key(1), &shared, Duration::ZERO)
+        .unwrap();
+    // A function whose key sorts right after app::a's must keep its entries.
+    assert_eq!(store.blobs().list().unwrap().len(), 2);
+    store.clear_function("app::a").unwrap();
+    assert!(test_support::raw_entries(&store, "app::a").is_empty());
+    assert_eq!(store.blobs().list().unwrap().len(), 1, "b's blob survives");
+    assert_eq!(load::<Vec<u64>>(&store, "app::b", &key(1)), Some(shared));
+}
+
+#[test]
+fn one_handle_per_directory_in_a_process() {
+    let (temp, store) = store();
+    let again = open_shared(&temp.path().join("cache"), OpenMode::Create).unwrap();
+    assert!(Arc::ptr_eq(&store, &again));
+    let via_dots = temp.path().join("cache/../cache");
+    assert!(Arc::ptr_eq(
+        &store,
+        &registry::open_existing(&via_dots).unwrap()
+    ));
+}
+
+/// Regression: a directory written by funcache's sled version is moved
+/// aside and started anew, never read as this format.
+#[test]
+fn a_sled_era_directory_is_moved_aside_and_rebuilt() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("cache");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/sled-v1-cache"),
+        &dir,
+    );
+    assert!(matches!(
+        registry::open_existing(&dir),
+        Err(Error::Format { found: 1, .. })
+    ));
+    let store = open_shared(&dir, OpenMode::Create).unwrap();
+    assert!(
+        store.function_ids().unwrap().is_empty(),
+        "nothing carried over"
+    );
+    assert!(dir.join(layout::SLED_ASIDE).join("db").is_file());
+    assert!(!dir.join("db").exists());
+    store.put("app::f", &key(1), &5u32, Duration::ZERO).unwrap();
+    assert_eq!(load::<u32>(&store, "app::f", &key(1)), Some(5));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn usage_counts_accumulate_across_batches() {
+    let (_temp, store) = store();
+    store.journal().count("app::f", 3, 1);
+    store.write_journal().unwrap();
+    store.journal().count("app::f", 0, 3);
+    store.journal().touch("app::f", key(1));
+    store.write_journal().unwrap();
+    assert_eq!(
+        store.usage_counts().unwrap()["app::f"],
+        UsageCounts { hits: 3, misses: 4 }
+    );
+    assert_eq!(store.last_reads().unwrap().len(), 1);
+}
+
+#[test]
+fn fingerprint_record_is_written_once() {
+    let (_temp, store) = store();
+    let record = FingerprintRecord {
+        fn_id: "app::f".into(),
+        dependencies: vec![("crate::f".into(), "00".repeat(32))],
+        externals: vec![],
+        unresolved: vec![],
+        recorded_unix_ms: 1,
+    };
+    store.record_fingerprint(&[1; 32], &record).unwrap();
+    let later = FingerprintRecord {
+        recorded_unix_ms: 2,
+        ..record.clone()
+    };
+    store.record_fingerprint(&[1; 32], &later).unwrap();
+    let records = store.fingerprint_records().unwrap();
+    assert_eq!(records, [([1; 32], record)]);
+}
