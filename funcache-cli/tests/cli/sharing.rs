@@ -107,3 +107,83 @@ fn processes_started_together_share_one_new_directory() {
         .sum();
     assert_eq!(entries, KEYS + 2);
 }
+
+/// Makes everything under `dir` readable and not writable by anyone
+/// (`dir` included), as a cache restored read-only or another user's is.
+fn make_read_only(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            make_read_only(&path);
+        } else {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+        }
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+}
+
+/// Runs the fixture on `cache` as a user who cannot write it: `nobody`
+/// when the tests run as root (root writes anything), else this user.
+fn run_as_other_user(cache: &Path, readonly: bool) -> Option<std::process::Output> {
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let mut command = if root {
+        let mut command = Command::new("setpriv");
+        command.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+        command.arg(fixture_binary());
+        command
+    } else {
+        Command::new(fixture_binary())
+    };
+    command
+        .env("FUNCACHE_DIR", cache)
+        .env("FIXTURE_CALLS", calls())
+        .env_remove("FUNCACHE_REFRESH")
+        .env_remove("FUNCACHE_DISABLE");
+    if readonly {
+        command.env("FUNCACHE_READONLY", "1");
+    } else {
+        command.env_remove("FUNCACHE_READONLY");
+    }
+    match command.output() {
+        Ok(output) => Some(output),
+        Err(error) => {
+            eprintln!("SKIPPED: cannot run the fixture as another user: {error}");
+            None
+        }
+    }
+}
+
+/// Regression: `FUNCACHE_READONLY=1` on a read-only directory served no
+/// hits ("Permission denied"): sled always opened for writing.
+#[test]
+fn a_read_only_directory_serves_every_stored_hit() {
+    let temp = tempfile::tempdir().unwrap();
+    let cache = temp.path().join("cache");
+    assert_eq!(verify(spawn(&cache)), KEYS as usize + 2, "first run computes");
+    make_read_only(temp.path());
+    for readonly in [true, false] {
+        let Some(output) = run_as_other_user(&cache, readonly) else {
+            return;
+        };
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stdout}\n{stderr}");
+        assert!(!stderr.contains("RUN "), "every call hits:\n{stderr}");
+        assert!(stdout.contains("square(30)=900"), "{stdout}");
+        let warnings = stderr.lines().filter(|l| l.contains("warning")).count();
+        // Asked to only read: silent. Not asked: one warning that nothing
+        // new will be stored.
+        assert_eq!(warnings, usize::from(!readonly), "{stderr}");
+    }
+    // Let the temporary directory be removed.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for sub in ["lmdb", "blobs"] {
+        std::fs::set_permissions(cache.join(sub), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
