@@ -3,12 +3,14 @@
 //! ```text
 //! byte 0        FORMAT_VERSION
 //! postcard      Header { created_unix_ms, compute_micros, payload: Inline | Blob { hash, len } }
-//! rest          Inline: the value, postcard-encoded; Blob: nothing (the bytes are in blobs/<hash>)
+//! then          Inline: the value, postcard-encoded; Blob: nothing (the bytes are in blobs/<hash>)
+//! last 8 bytes  checksum: the first 8 bytes of blake3 of everything before it
 //! ```
 //!
-//! A reader that finds another version byte, or bytes that do not decode,
-//! treats the entry as a miss: it recomputes and overwrites. It never
-//! panics and never returns a wrong value.
+//! A reader that finds another version byte, a checksum that does not
+//! match (a flipped bit on disk, a torn or stray write), or bytes that do
+//! not decode, treats the entry as a miss: it recomputes and overwrites. It
+//! never panics and never returns a wrong value.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -77,17 +79,34 @@ pub(crate) enum EnvelopeError {
     Version { found: u8 },
     #[error("corrupt envelope header")]
     Header,
+    #[error("the stored bytes do not match their checksum (damaged on disk)")]
+    Checksum,
+}
+
+/// Bytes of the checksum at the end of an envelope.
+const CHECKSUM_LEN: usize = 8;
+
+fn checksum(bytes: &[u8]) -> [u8; CHECKSUM_LEN] {
+    let mut sum = [0; CHECKSUM_LEN];
+    sum.copy_from_slice(&blake3::hash(bytes).as_bytes()[..CHECKSUM_LEN]);
+    sum
 }
 
 /// Starts an envelope: version byte and header. For an inline value, the
-/// caller appends the value's postcard encoding.
+/// caller appends the value's postcard encoding; then [`seal`] it.
 pub(crate) fn start(header: &Header) -> Vec<u8> {
     // Integers and a unit-or-array enum cannot fail to serialize into a Vec.
     // Were it ever to, the empty result decodes as `Empty`, a miss: safe.
     postcard::to_extend(header, vec![FORMAT_VERSION]).unwrap_or_default()
 }
 
-/// Splits stored bytes into header and inline body.
+/// Ends an envelope: appends the checksum of everything in it.
+pub(crate) fn seal(bytes: &mut Vec<u8>) {
+    let sum = checksum(bytes);
+    bytes.extend_from_slice(&sum);
+}
+
+/// Checks stored bytes and splits them into header and inline body.
 ///
 /// This runs on every disk hit, so the header is read by hand rather than
 /// through serde: postcard's encoding of it is three LEB128 varints, a
@@ -95,10 +114,20 @@ pub(crate) fn start(header: &Header) -> Vec<u8> {
 /// that encoding; `decodes_what_postcard_encodes` checks the two agree.
 #[inline]
 pub(crate) fn decode(bytes: &[u8]) -> Result<(Header, &[u8]), EnvelopeError> {
-    let (&version, rest) = bytes.split_first().ok_or(EnvelopeError::Empty)?;
+    let (&version, _) = bytes.split_first().ok_or(EnvelopeError::Empty)?;
     if version != FORMAT_VERSION {
         return Err(EnvelopeError::Version { found: version });
     }
+    let sealed = bytes
+        .len()
+        .checked_sub(CHECKSUM_LEN)
+        .filter(|&len| len >= 1)
+        .ok_or(EnvelopeError::Header)?;
+    let (content, sum) = bytes.split_at(sealed);
+    if checksum(content) != sum {
+        return Err(EnvelopeError::Checksum);
+    }
+    let rest = &content[1..];
     let mut reader = Reader(rest);
     let created_unix_ms = reader.varint()?;
     let compute_micros = reader.varint()?;
@@ -159,6 +188,11 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
 
+    fn sealed(mut bytes: Vec<u8>) -> Vec<u8> {
+        seal(&mut bytes);
+        bytes
+    }
+
     fn fixed_header(payload: Payload) -> Header {
         Header {
             created_unix_ms: 1_700_000_000_000,
@@ -170,7 +204,7 @@ mod tests {
     #[test]
     fn inline_round_trip() {
         let bytes = start(&fixed_header(Payload::Inline));
-        let bytes = postcard::to_extend(&("value", 7u32), bytes).unwrap();
+        let bytes = sealed(postcard::to_extend(&("value", 7u32), bytes).unwrap());
         let (header, body) = decode(&bytes).unwrap();
         assert_eq!(header, fixed_header(Payload::Inline));
         assert_eq!(
@@ -185,7 +219,7 @@ mod tests {
             hash: [7; 32],
             len: 3 << 20,
         };
-        let bytes = start(&fixed_header(payload));
+        let bytes = sealed(start(&fixed_header(payload)));
         let (header, body) = decode(&bytes).unwrap();
         assert_eq!(header.payload, payload);
         assert!(body.is_empty());
@@ -193,7 +227,7 @@ mod tests {
 
     #[test]
     fn other_versions_are_rejected() {
-        let mut bytes = start(&fixed_header(Payload::Inline));
+        let mut bytes = sealed(start(&fixed_header(Payload::Inline)));
         bytes[0] = FORMAT_VERSION + 1;
         assert!(matches!(decode(&bytes), Err(EnvelopeError::Version { .. })));
         assert!(matches!(decode(&[]), Err(EnvelopeError::Empty)));
@@ -206,7 +240,13 @@ mod tests {
             len: 9,
         }));
         for cut in 1..bytes.len() {
-            assert!(decode(&bytes[..cut]).is_err(), "cut at {cut}");
+            // Sealed after the cut: the checksum matches, the header is short.
+            let cut = sealed(bytes[..cut].to_vec());
+            assert!(matches!(decode(&cut), Err(EnvelopeError::Header)));
+        }
+        let whole = sealed(bytes);
+        for cut in 0..whole.len() {
+            assert!(decode(&whole[..cut]).is_err(), "cut at {cut}");
         }
     }
 
@@ -235,6 +275,7 @@ mod tests {
         for header in headers {
             let mut bytes = start(&header);
             bytes.extend_from_slice(b"body");
+            let bytes = sealed(bytes);
             let (decoded, body) = decode(&bytes).unwrap();
             assert_eq!(decoded, header);
             assert_eq!(body, b"body");
@@ -243,7 +284,7 @@ mod tests {
         }
         // An overlong varint is an error, not a wrap-around.
         assert!(
-            decode(&[
+            decode(&sealed(vec![
                 FORMAT_VERSION,
                 0xff,
                 0xff,
@@ -256,20 +297,67 @@ mod tests {
                 0xff,
                 0xff,
                 0x01
-            ])
+            ]))
             .is_err()
         );
         assert!(
-            decode(&[FORMAT_VERSION, 0, 0, 7]).is_err(),
+            decode(&sealed(vec![FORMAT_VERSION, 0, 0, 7])).is_err(),
             "unknown payload kind"
         );
+    }
+
+    /// A flipped bit anywhere in a stored value is a miss, never a wrong
+    /// value.
+    #[test]
+    fn every_flipped_bit_is_detected() {
+        let bytes = sealed(
+            postcard::to_extend(&(17u32, "seventeen"), start(&fixed_header(Payload::Inline)))
+                .unwrap(),
+        );
+        for index in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut damaged = bytes.clone();
+                damaged[index] ^= 1 << bit;
+                assert!(decode(&damaged).is_err(), "byte {index} bit {bit}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Any bytes at all: an error or a header, never a panic.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = decode(&bytes);
+            let mut versioned = bytes.clone();
+            versioned.insert(0, FORMAT_VERSION);
+            let _ = decode(&sealed(versioned));
+        }
+
+        /// A valid envelope with bytes overwritten is rejected.
+        #[test]
+        fn mutated_envelopes_are_rejected(
+            created in proptest::num::u64::ANY,
+            value in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+            at in proptest::num::usize::ANY,
+            xor in 1u8..=255,
+        ) {
+            let header = Header { created_unix_ms: created, compute_micros: 1, payload: Payload::Inline };
+            let bytes = sealed(postcard::to_extend(&value, start(&header)).unwrap());
+            let (decoded, body) = decode(&bytes).unwrap();
+            proptest::prop_assert_eq!(decoded, header);
+            proptest::prop_assert_eq!(postcard::from_bytes::<Vec<u8>>(body).unwrap(), value);
+            let mut damaged = bytes.clone();
+            damaged[at % bytes.len()] ^= xor;
+            proptest::prop_assert!(decode(&damaged).is_err());
+        }
     }
 
     #[test]
     fn golden_bytes() {
         // Pins the on-disk envelope. If this fails, the format changed:
         // bump FORMAT_VERSION and update the bytes deliberately.
-        let bytes = postcard::to_extend(&"hi", start(&fixed_header(Payload::Inline))).unwrap();
+        let bytes =
+            sealed(postcard::to_extend(&"hi", start(&fixed_header(Payload::Inline))).unwrap());
         assert_eq!(
             bytes,
             [
@@ -278,7 +366,9 @@ mod tests {
                 220, 11, // compute_micros varint (1500)
                 0,  // Payload::Inline
                 2, b'h', b'i', // the value
+                101, 220, 94, 163, 42, 173, 233, 144, // checksum
             ]
         );
+        assert_eq!(bytes[13..], blake3::hash(&bytes[..13]).as_bytes()[..8]);
     }
 }

@@ -302,6 +302,7 @@ impl Store {
         } else if !round_trips::<R>(&bytes[header_len..]) {
             return Err(SaveError::RoundTrip);
         }
+        envelope::seal(&mut bytes);
         self.put_raw(fn_id, entry_key, &bytes)?;
         Ok(())
     }

@@ -223,3 +223,65 @@ fn fingerprint_record_is_written_once() {
     let records = store.fingerprint_records().unwrap();
     assert_eq!(records, [([1; 32], record)]);
 }
+
+/// Regression guard: a flipped byte in a stored value decoded to another
+/// value of the same type before envelopes had a checksum.
+#[test]
+fn a_flipped_byte_in_a_stored_value_is_never_served() {
+    let (_temp, store) = store();
+    store
+        .put("app::f", &key(1), &1_000_000u64, Duration::ZERO)
+        .unwrap();
+    let (entry_key, bytes) = test_support::raw_entries(&store, "app::f").remove(0);
+    for index in 0..bytes.len() {
+        let mut damaged = bytes.clone();
+        damaged[index] ^= 0x04;
+        test_support::put_raw(&store, "app::f", &entry_key, &damaged);
+        let loaded = store.load::<u64>(&FunctionKey::of("app::f"), &entry_key);
+        assert!(loaded.is_err(), "byte {index}: {loaded:?}");
+    }
+}
+
+/// A length prefix that claims more elements than the entry holds is an
+/// error, and allocates no more than serde's cautious bound (1 MiB).
+#[test]
+fn a_crafted_length_prefix_is_an_error() {
+    let (_temp, store) = store();
+    let mut bytes = envelope::start(&Header::new(Duration::ZERO, Payload::Inline));
+    // postcard varint of 2^62 elements, then nothing.
+    bytes.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40]);
+    envelope::seal(&mut bytes);
+    test_support::put_raw(&store, "app::f", &key(1), &bytes);
+    let loaded = store.load::<Vec<u64>>(&FunctionKey::of("app::f"), &key(1));
+    assert!(matches!(loaded, Err(LoadError::Decode(_))), "{loaded:?}");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Whatever bytes an entry holds, loading it is a value, a miss or an
+    /// error: never a panic. Valid entries with a byte changed are errors.
+    #[test]
+    fn entries_of_arbitrary_and_mutated_bytes(
+        raw in proptest::collection::vec(proptest::num::u8::ANY, 0..120),
+        value in proptest::collection::vec(".{0,8}", 0..6),
+        at in proptest::num::usize::ANY,
+        xor in 1u8..=255,
+    ) {
+        let (_temp, store) = store();
+        let function = FunctionKey::of("app::p");
+        test_support::put_raw(&store, "app::p", &key(1), &raw);
+        let _ = store.load::<Vec<String>>(&function, &key(1));
+        let _ = store.load::<(u64, String)>(&function, &key(1));
+        store.put("app::p", &key(2), &value, Duration::ZERO).unwrap();
+        proptest::prop_assert_eq!(store.load::<Vec<String>>(&function, &key(2)).unwrap(), Some(value));
+        let (entry_key, mut bytes) = test_support::raw_entries(&store, "app::p")
+            .into_iter()
+            .find(|(entry_key, _)| entry_key[..] == key(2)[..])
+            .unwrap();
+        let index = at % bytes.len();
+        bytes[index] ^= xor;
+        test_support::put_raw(&store, "app::p", &entry_key, &bytes);
+        proptest::prop_assert!(store.load::<Vec<String>>(&function, &entry_key).is_err());
+    }
+}
