@@ -3,6 +3,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use crate::error::Error;
 use crate::warn::warn_once;
@@ -15,6 +16,14 @@ pub const REFRESH_VAR: &str = "FUNCACHE_REFRESH";
 pub const DISABLE_VAR: &str = "FUNCACHE_DISABLE";
 /// Serve hits but never write to disk (for untrusted CI jobs).
 pub const READONLY_VAR: &str = "FUNCACHE_READONLY";
+/// How long a call waits for another process that is computing the same
+/// entry (humantime syntax: `30s`, `5m`; default 2 minutes) before it
+/// computes the value itself.
+pub const LOCK_WAIT_VAR: &str = "FUNCACHE_LOCK_WAIT";
+
+/// The default of [`LOCK_WAIT_VAR`].
+const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(120);
+
 /// `lazy` skips the flush after each write (faster, may lose the last
 /// half second of writes on exit unless [`crate::flush`] is called).
 pub const DURABILITY_VAR: &str = "FUNCACHE_DURABILITY";
@@ -26,6 +35,8 @@ pub(crate) struct Switches {
     pub disable: bool,
     pub readonly: bool,
     pub lazy_durability: bool,
+    /// See [`LOCK_WAIT_VAR`].
+    pub lock_wait: Duration,
 }
 
 impl Switches {
@@ -37,6 +48,7 @@ impl Switches {
             disable: flag(DISABLE_VAR),
             readonly: flag(READONLY_VAR),
             lazy_durability: durability_is_lazy(),
+            lock_wait: lock_wait(),
         })
     }
 }
@@ -59,6 +71,19 @@ fn flag(name: &str) -> bool {
             false
         }
     }
+}
+
+fn lock_wait() -> Duration {
+    let Some(value) = std::env::var_os(LOCK_WAIT_VAR) else {
+        return DEFAULT_LOCK_WAIT;
+    };
+    let text = value.to_string_lossy().trim().to_owned();
+    humantime::parse_duration(&text).unwrap_or_else(|_| {
+        warn_once("env", LOCK_WAIT_VAR, || {
+            format!("{LOCK_WAIT_VAR}={text:?} is not a duration (e.g. 30s, 5m); using 2m")
+        });
+        DEFAULT_LOCK_WAIT
+    })
 }
 
 fn durability_is_lazy() -> bool {

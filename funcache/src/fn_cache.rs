@@ -286,14 +286,28 @@ impl FnCache {
             refresh,
             usable: false,
             started: None,
+            entry_lock: None,
         }
     }
 
     /// Reads an entry by its database key (fingerprint ‖ argument key).
-    fn disk_get<R: DeserializeOwned>(&'static self, entry_key: &[u8]) -> Option<R> {
+    /// On a miss, takes the entry's cross-process lock into `lock` (held
+    /// until the value is stored or the call ends) and reads again: another
+    /// process may have just computed it.
+    fn disk_get<R: DeserializeOwned>(
+        &'static self,
+        entry_key: &[u8],
+        lock: &mut Option<store::KeyLock>,
+    ) -> Option<R> {
         let disk = self.disk()?;
         self.register();
-        match disk.store.load::<R>(&disk.function, entry_key) {
+        let mut loaded = disk.store.load::<R>(&disk.function, entry_key);
+        if matches!(loaded, Ok(None)) {
+            let wait = Switches::get().lock_wait;
+            *lock = disk.store.lock_entry(&disk.function, entry_key, wait);
+            loaded = disk.store.load::<R>(&disk.function, entry_key);
+        }
+        match loaded {
             Ok(None) => {
                 Counters::bump(&self.counters.disk_misses);
                 None
@@ -436,6 +450,9 @@ pub struct Call {
     /// When the computation started: set on a miss, so a hit reads no
     /// clock.
     started: Option<Instant>,
+    /// The entry's cross-process lock, taken on a miss and released once
+    /// the value is stored (or the call ends: an error, a panic).
+    entry_lock: Option<store::KeyLock>,
 }
 
 impl Call {
@@ -503,7 +520,7 @@ impl Call {
             {
                 return Some(value);
             }
-            if let Some(value) = cache.disk_get::<R>(self.key.entry_key()) {
+            if let Some(value) = cache.disk_get::<R>(self.key.entry_key(), &mut self.entry_lock) {
                 if let Some(tier) = memory {
                     tier.put(ArgsKey::copy_of(self.key.args_key()), value.clone());
                 }
@@ -519,7 +536,9 @@ impl Call {
     #[inline]
     pub(crate) fn lookup_disk<R: DeserializeOwned>(&mut self) -> Option<R> {
         if self.prepare()
-            && let Some(value) = self.cache.disk_get::<R>(self.key.entry_key())
+            && let Some(value) = self
+                .cache
+                .disk_get::<R>(self.key.entry_key(), &mut self.entry_lock)
         {
             return Some(value);
         }
@@ -549,6 +568,7 @@ impl Call {
         let switches = Switches::get();
         if self.usable && !switches.readonly {
             self.cache.disk_put(self.key.entry_key(), value, compute);
+            self.entry_lock = None;
         }
     }
 

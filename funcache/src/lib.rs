@@ -72,7 +72,9 @@ mod warn;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use config::{DIR_VAR, DISABLE_VAR, DURABILITY_VAR, READONLY_VAR, REFRESH_VAR, set_cache_dir};
+pub use config::{
+    DIR_VAR, DISABLE_VAR, DURABILITY_VAR, LOCK_WAIT_VAR, READONLY_VAR, REFRESH_VAR, set_cache_dir,
+};
 pub use envelope::FORMAT_VERSION;
 pub use error::Error;
 pub use fn_cache::{Dependency, Fingerprint, FnCache};

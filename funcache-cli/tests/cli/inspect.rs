@@ -71,7 +71,8 @@ fn json_has_the_same_numbers_and_the_disk_usage() {
         disk["blobs"].as_u64().unwrap(),
     );
     assert_eq!(disk["total"].as_u64().unwrap(), database + blobs);
-    assert!(blobs >= table_bytes - 100, "the blob is on disk: {disk}");
+    // Entry sizes also count each blob reference (an envelope of ~60 bytes).
+    assert!(blobs >= table_bytes - 200, "the blob is on disk: {disk}");
     // The pages in use: at most the file, which keeps freed pages.
     let file = crate::util::size_on_disk(&cache.path().join("lmdb"));
     assert!(database > 0 && database <= file, "{database} of {file}");

@@ -27,9 +27,13 @@ fn calls() -> String {
 }
 
 fn spawn(cache: &Path) -> Child {
+    spawn_calls(cache, &calls())
+}
+
+fn spawn_calls(cache: &Path, calls: &str) -> Child {
     Command::new(fixture_binary())
         .env("FUNCACHE_DIR", cache)
-        .env("FIXTURE_CALLS", calls())
+        .env("FIXTURE_CALLS", calls)
         .env_remove("FUNCACHE_READONLY")
         .env_remove("FUNCACHE_REFRESH")
         .env_remove("FUNCACHE_DISABLE")
@@ -66,6 +70,37 @@ fn verify(child: Child) -> usize {
     stderr.lines().filter(|l| l.starts_with("RUN ")).count()
 }
 
+/// Processes that ask for the same slow values at the same time: each
+/// value is computed once, by one of them; the others wait for it and get
+/// it from the cache.
+#[test]
+fn processes_compute_each_key_once_between_them() {
+    let temp = tempfile::tempdir().unwrap();
+    let cache = temp.path().join("cache");
+    let calls: Vec<String> = (1..=5).map(|i| format!("slow_square={i}")).collect();
+    let calls = calls.join(" ");
+    let processes: Vec<Child> = (0..PROCESSES)
+        .map(|_| spawn_calls(&cache, &calls))
+        .collect();
+    let mut ran = 0;
+    for process in processes {
+        let output = process.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stdout}\n{stderr}");
+        for i in 1..=5u64 {
+            let line = format!("slow_square({i})={}", i * i);
+            assert!(stdout.lines().any(|l| l == line), "{stdout}");
+        }
+        assert!(stderr.lines().all(|l| l == "RUN slow_square"), "{stderr}");
+        ran += stderr.lines().count();
+    }
+    assert_eq!(
+        ran, 5,
+        "each of 5 values computed once by {PROCESSES} processes"
+    );
+}
+
 #[test]
 fn processes_started_together_share_one_new_directory() {
     let temp = tempfile::tempdir().unwrap();
@@ -88,10 +123,11 @@ fn processes_started_together_share_one_new_directory() {
         }
     }
     let ran: usize = first.into_iter().map(verify).sum();
-    let per_process = KEYS as usize + 2;
-    assert!(
-        ran >= per_process && ran <= PROCESSES * per_process,
-        "{ran} bodies ran"
+    // One computation per key between them (the others waited for it).
+    assert_eq!(
+        ran,
+        KEYS as usize + 2,
+        "bodies run by {PROCESSES} processes"
     );
 
     // Everything any of them computed is a hit for every later process.
@@ -163,7 +199,11 @@ fn run_as_other_user(cache: &Path, readonly: bool) -> Option<std::process::Outpu
 fn a_read_only_directory_serves_every_stored_hit() {
     let temp = tempfile::tempdir().unwrap();
     let cache = temp.path().join("cache");
-    assert_eq!(verify(spawn(&cache)), KEYS as usize + 2, "first run computes");
+    assert_eq!(
+        verify(spawn(&cache)),
+        KEYS as usize + 2,
+        "first run computes"
+    );
     make_read_only(temp.path());
     for readonly in [true, false] {
         let Some(output) = run_as_other_user(&cache, readonly) else {

@@ -5,6 +5,7 @@
 //! <dir>/lmdb/         the LMDB database (data.mdb, lock.mdb)
 //! <dir>/blobs/<hex>   values of 1 MiB and more, content-addressed
 //! <dir>/access.log    sampled reads, for least-recently-used eviction
+//! <dir>/locks/<n>     advisory lock files: one computation per key
 //! ```
 //!
 //! Nothing in the directory names an absolute path or a machine, so it can
@@ -47,6 +48,7 @@ const OWN_NAMES: &[&str] = &[
     "blobs",
     "access.log",
     "access.log.1",
+    "locks",
     "db",
     SLED_ASIDE,
 ];

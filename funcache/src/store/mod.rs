@@ -18,6 +18,7 @@ mod access_log;
 mod blobs;
 mod entry_key;
 mod journal;
+mod key_lock;
 mod layout;
 mod lmdb;
 mod registry;
@@ -38,6 +39,7 @@ pub(crate) use blobs::Blobs;
 pub(crate) use entry_key::{EntryKey, FunctionKey};
 pub(crate) use journal::Journal;
 pub use journal::UsageCounts;
+pub(crate) use key_lock::KeyLock;
 pub(crate) use layout::Layout;
 pub(crate) use registry::{flush_all, open_existing, open_shared};
 
@@ -325,6 +327,34 @@ impl Store {
         self.access_log
             .append(reads, journal::now_unix_secs())
             .map_err(|source| self.access_log_error(source))
+    }
+
+    /// Takes the cross-process lock of one entry, waiting at most `wait`
+    /// for another process that computes it. `None` (compute anyway) when
+    /// the wait runs out, the store is read only, or locking fails (one
+    /// warning).
+    pub(crate) fn lock_entry(
+        &self,
+        function: &FunctionKey,
+        entry_key: &[u8],
+        wait: Duration,
+    ) -> Option<KeyLock> {
+        if self.read_only {
+            return None;
+        }
+        match key_lock::acquire(self.dir(), function, entry_key, wait) {
+            Ok(lock) => lock,
+            Err(error) => {
+                crate::warn::warn_once("key-lock", &self.dir().to_string_lossy(), || {
+                    format!(
+                        "funcache: cannot lock entries in {} ({error}); processes may compute \
+                         the same value at the same time",
+                        self.dir().display()
+                    )
+                });
+                None
+            }
+        }
     }
 
     /// The usage buffer of this store.

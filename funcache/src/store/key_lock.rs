@@ -1,0 +1,169 @@
+//! One computation per key across processes: an OS advisory lock (flock)
+//! held from a miss until the value is stored.
+//!
+//! The locks are byte-free files `<dir>/locks/<stripe>`, one of
+//! [`STRIPES`] chosen by the entry's key: bounded in number, never deleted
+//! (deleting a lock file while another process waits on it would let two
+//! processes hold "the" lock). Two keys in one stripe only make one wait
+//! for the other's computation. The OS releases a lock when its holder
+//! exits or is killed, so a crashed computation never blocks others; a
+//! waiter gives up after a timeout and computes itself.
+//!
+//! A stripe this process already holds is not waited for: the holder may
+//! be the very call that is asking (a cached function calling another whose
+//! key falls in the same stripe, or itself recursively), and waiting would
+//! stall it until the timeout. Threads of one process are kept to one
+//! computation per key by the call path, not by these locks.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use super::FunctionKey;
+
+/// Lock files per cache directory.
+const STRIPES: u64 = 1024;
+
+/// The longest pause between two attempts to take a held lock.
+const MAX_PAUSE: Duration = Duration::from_millis(50);
+
+/// A held key lock; dropping it (or the process ending) releases it.
+#[derive(Debug)]
+pub(crate) struct KeyLock {
+    // Closing the file releases the flock.
+    _file: File,
+    /// The lock file, in [`HELD`] while this lives.
+    path: PathBuf,
+}
+
+/// Lock files this process holds.
+static HELD: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+
+fn held() -> std::sync::MutexGuard<'static, Option<HashSet<PathBuf>>> {
+    HELD.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Drop for KeyLock {
+    fn drop(&mut self) {
+        if let Some(held) = held().as_mut() {
+            held.remove(&self.path);
+        }
+    }
+}
+
+/// The directory of lock files in a cache directory.
+pub(crate) fn dir(cache_dir: &Path) -> PathBuf {
+    cache_dir.join("locks")
+}
+
+fn stripe(function: &FunctionKey, entry_key: &[u8]) -> u64 {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(function.as_bytes());
+    hasher.update(entry_key);
+    let hash = hasher.finalize();
+    let mut first = [0; 8];
+    first.copy_from_slice(&hash.as_bytes()[..8]);
+    u64::from_le_bytes(first) % STRIPES
+}
+
+/// Takes the lock of one entry, waiting at most `wait` for a holder.
+/// `Ok(None)` when the wait ran out: the caller computes anyway.
+pub(crate) fn acquire(
+    cache_dir: &Path,
+    function: &FunctionKey,
+    entry_key: &[u8],
+    wait: Duration,
+) -> std::io::Result<Option<KeyLock>> {
+    let dir = dir(cache_dir);
+    let path = dir.join(format!("{:03x}", stripe(function, entry_key)));
+    if held().as_ref().is_some_and(|held| held.contains(&path)) {
+        return Ok(None);
+    }
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = match options.open(&path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            super::layout::create_private_dir(&dir)?;
+            options.open(&path)?
+        }
+        Err(error) => return Err(error),
+    };
+    let deadline = Instant::now() + wait;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match fs4::FileExt::try_lock(&file) {
+            Ok(()) => {
+                held().get_or_insert_with(HashSet::new).insert(path.clone());
+                return Ok(Some(KeyLock { _file: file, path }));
+            }
+            Err(fs4::TryLockError::WouldBlock) => {}
+            Err(fs4::TryLockError::Error(error)) => return Err(error),
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(MAX_PAUSE);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Another process's lock, as this test can make one: the lock file
+    /// opened and locked on its own.
+    fn lock_as_another_process(cache_dir: &Path, function: &FunctionKey, key: &[u8]) -> File {
+        let path = dir(cache_dir).join(format!("{:03x}", stripe(function, key)));
+        super::super::layout::create_private_dir(&dir(cache_dir)).unwrap();
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .unwrap();
+        fs4::FileExt::try_lock(&file).unwrap();
+        file
+    }
+
+    #[test]
+    fn a_lock_held_elsewhere_is_waited_for_until_released_or_timed_out() {
+        let temp = tempfile::tempdir().unwrap();
+        let function = FunctionKey::of("app::f");
+        let other = lock_as_another_process(temp.path(), &function, b"k");
+        let waited = acquire(temp.path(), &function, b"k", Duration::from_millis(30)).unwrap();
+        assert!(waited.is_none(), "held elsewhere: the wait runs out");
+        std::thread::scope(|scope| {
+            let waiter = scope
+                .spawn(|| acquire(temp.path(), &function, b"k", Duration::from_secs(600)).unwrap());
+            std::thread::sleep(Duration::from_millis(20));
+            // Closing the file releases the lock, as the holder's exit does.
+            drop(other);
+            assert!(waiter.join().unwrap().is_some(), "released: taken");
+        });
+    }
+
+    #[test]
+    fn a_stripe_this_process_holds_is_not_waited_for() {
+        let temp = tempfile::tempdir().unwrap();
+        let function = FunctionKey::of("app::f");
+        let outer = acquire(temp.path(), &function, b"k", Duration::ZERO).unwrap();
+        assert!(outer.is_some());
+        // A nested call whose key shares the stripe (here: the same key).
+        // Were it waited for, this would take the whole 10 minutes.
+        let nested = acquire(temp.path(), &function, b"k", Duration::from_secs(600)).unwrap();
+        assert!(nested.is_none());
+        drop(outer);
+        assert!(
+            acquire(temp.path(), &function, b"k", Duration::ZERO)
+                .unwrap()
+                .is_some()
+        );
+    }
+}
