@@ -6,6 +6,7 @@
 mod support;
 mod util;
 
+mod crash;
 mod errors;
 mod explain;
 mod inspect;
