@@ -40,10 +40,17 @@ use proc_macro::TokenStream;
 ///   a `HashMap` argument gives the same key in every process; so are
 ///   unordered sets (see [Sets](#sets-in-arguments)).
 ///
-/// Results live in a bounded in-memory LRU tier and in a sled database under
+/// Results live in a bounded in-memory LRU tier and in an LMDB database under
 /// the cache directory: `$FUNCACHE_DIR` if set, otherwise `target/funcache`
 /// of the workspace (`$CARGO_TARGET_DIR/funcache` when that is set at build
-/// time). Values of 1 MiB and more are stored as separate files.
+/// time). Values of 1 MiB and more are stored as separate files, checked
+/// against their hash when read.
+///
+/// Any number of processes may use one cache directory at once: a result
+/// one of them stores is a hit for the others, and a value several of them
+/// miss at the same time is computed by one while the others wait (an OS
+/// lock per key, released if the holder dies; after `FUNCACHE_LOCK_WAIT` a
+/// waiter computes it itself).
 ///
 /// Trait impls count where the code can run them. A call through a trait
 /// (`x.weight()` with `x: T` and `T: Weight`, or on a `dyn Weight`) reaches
@@ -406,14 +413,19 @@ use proc_macro::TokenStream;
 /// * `FUNCACHE_DIR` — the cache directory.
 /// * `FUNCACHE_REFRESH=1` — recompute and overwrite on every call.
 /// * `FUNCACHE_DISABLE=1` — bypass every tier.
-/// * `FUNCACHE_READONLY=1` — serve hits, never write (untrusted CI jobs).
+/// * `FUNCACHE_READONLY=1` — serve hits, never write (untrusted CI jobs,
+///   read-only directories).
 /// * `FUNCACHE_DURABILITY=lazy` — do not fsync after each write (faster
-///   for many small misses; call `funcache::flush()` before exiting).
+///   for many small misses; call `funcache::flush()` before exiting). A
+///   process crash loses nothing either way; an OS crash can lose the last
+///   unsynced results, which are then recomputed.
+/// * `FUNCACHE_LOCK_WAIT=30s` — how long a call waits for another process
+///   that computes the same value before computing it itself (default 2m).
 ///
 /// # Failures
 ///
-/// A cache that cannot be used — a directory that is locked by another
-/// process, unwritable or corrupt, a stored value that no longer decodes,
+/// A cache that cannot be used — a directory that is unwritable or corrupt,
+/// a stored value that no longer decodes or fails its checksum,
 /// an argument whose `Serialize` fails — is never the caller's failure: the
 /// function runs, its correct result is returned, and a `tracing` warning
 /// (once per cause) says why. A panic in the body is not cached.

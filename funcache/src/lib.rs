@@ -4,8 +4,9 @@
 //! persist on disk, keyed by the function's *source* and its *arguments*.
 //! Edit the function and old results stop matching; edit only comments or
 //! formatting and they still match. Results are kept in a bounded
-//! in-memory LRU tier in front of a sled database, so a repeated call costs
-//! a hash and a lookup, in this process or the next one.
+//! in-memory LRU tier in front of an LMDB database, so a repeated call costs
+//! a hash and a lookup, in this process or the next one — or in another
+//! process using the same cache directory at the same time.
 //!
 //! ```toml
 //! [dependencies]
@@ -47,9 +48,17 @@
 //! }
 //! ```
 //!
-//! A cache failure (a locked, unwritable or corrupt directory, a value that
-//! no longer decodes) never fails the call: the function runs, its result
-//! is returned, and a [`tracing`](https://docs.rs/tracing) warning says why.
+//! A cache failure (an unwritable or corrupt directory, a value that no
+//! longer decodes or fails its checksum) never fails the call: the function
+//! runs, its result is returned, and a [`tracing`](https://docs.rs/tracing)
+//! warning says why.
+//!
+//! Durability: by default each stored result is synced to disk before the
+//! call returns. A process killed at any point leaves a cache that serves
+//! every result whose write completed and never a torn value. With
+//! `FUNCACHE_DURABILITY=lazy` results are synced by [`flush`] (and by the
+//! OS in time): a process crash loses nothing, an OS crash can lose the
+//! last results, which are then recomputed.
 
 // Lets the macro's `::funcache::…` paths resolve inside this crate's own
 // unit tests.
