@@ -31,8 +31,13 @@ fn spawn(cache: &Path) -> Child {
 }
 
 fn spawn_calls(cache: &Path, calls: &str) -> Child {
+    spawn_threads(cache, calls, 1)
+}
+
+fn spawn_threads(cache: &Path, calls: &str, threads: usize) -> Child {
     Command::new(fixture_binary())
         .env("FUNCACHE_DIR", cache)
+        .env("FIXTURE_THREADS", threads.to_string())
         .env("FIXTURE_CALLS", calls)
         .env_remove("FUNCACHE_READONLY")
         .env_remove("FUNCACHE_REFRESH")
@@ -142,6 +147,55 @@ fn processes_started_together_share_one_new_directory() {
         .map(|f| f["entries"].as_u64().unwrap())
         .sum();
     assert_eq!(entries, KEYS + 2);
+}
+
+/// Processes × threads on one directory with overlapping keys: hits and
+/// misses mixed, every returned value checked, no warnings; afterwards
+/// every key is a hit.
+#[test]
+fn processes_and_threads_hammering_one_directory_get_only_right_values() {
+    const THREADS: usize = 4;
+    let temp = tempfile::tempdir().unwrap();
+    let cache = temp.path().join("cache");
+    let range = |p: u64| {
+        let calls: Vec<String> = (p * 50 + 1..=p * 50 + 150)
+            .map(|i| format!("square={i}"))
+            .collect();
+        calls.join(" ")
+    };
+    let check = |child: Child, p: u64| {
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        let mut answered = 0;
+        for line in stdout.lines() {
+            let (call, value) = line.split_once('=').unwrap();
+            let arg: u64 = call
+                .trim_start_matches("square(")
+                .trim_end_matches(')')
+                .parse()
+                .unwrap();
+            assert_eq!(value, (arg * arg).to_string(), "{line}");
+            assert!((p * 50 + 1..=p * 50 + 150).contains(&arg));
+            answered += 1;
+        }
+        assert_eq!(answered, 150);
+        assert!(stderr.lines().all(|l| l == "RUN square"), "{stderr}");
+        stderr.lines().count()
+    };
+    // Each wave: 3 processes of 4 threads; ranges overlap by 100 keys.
+    for wave in 0..2 {
+        let processes: Vec<(Child, u64)> = (0..3u64)
+            .map(|p| (spawn_threads(&cache, &range(p), THREADS), p))
+            .collect();
+        let ran: usize = processes.into_iter().map(|(c, p)| check(c, p)).sum();
+        if wave == 0 {
+            assert!(ran >= 250, "250 distinct keys: {ran} bodies ran");
+        } else {
+            assert_eq!(ran, 0, "the second wave only hits");
+        }
+    }
 }
 
 /// Makes everything under `dir` readable and not writable by anyone
