@@ -415,10 +415,12 @@ use proc_macro::TokenStream;
 /// * `FUNCACHE_DISABLE=1` — bypass every tier.
 /// * `FUNCACHE_READONLY=1` — serve hits, never write (untrusted CI jobs,
 ///   read-only directories).
-/// * `FUNCACHE_DURABILITY=lazy` — do not fsync after each write (faster
-///   for many small misses; call `funcache::flush()` before exiting). A
-///   process crash loses nothing either way; an OS crash can lose the last
-///   unsynced results, which are then recomputed.
+/// * `FUNCACHE_DURABILITY=batch|sync|lazy` — when results are synced to
+///   disk: in background batches at most 100 ms after the write (default),
+///   before each call returns, or only by `funcache::flush()`. A result is
+///   committed before its call returns in every mode, so a process crash
+///   loses nothing; an OS crash can lose the last unsynced results, which
+///   are then recomputed.
 /// * `FUNCACHE_LOCK_WAIT=30s` — how long a call waits for another process
 ///   that computes the same value before computing it itself (default 2m).
 ///

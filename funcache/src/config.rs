@@ -24,9 +24,33 @@ pub const LOCK_WAIT_VAR: &str = "FUNCACHE_LOCK_WAIT";
 /// The default of [`LOCK_WAIT_VAR`].
 const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(120);
 
-/// `lazy` skips the flush after each write (faster, may lose the last
-/// half second of writes on exit unless [`crate::flush`] is called).
+/// When stored results reach the disk: `batch` (the default), `sync` or
+/// `lazy`. See [`Durability`].
 pub const DURABILITY_VAR: &str = "FUNCACHE_DURABILITY";
+
+/// When stored results are synced to disk ([`DURABILITY_VAR`]).
+///
+/// In every mode a result is in the operating system's hands when the call
+/// that stored it returns: a process that exits or is killed afterwards
+/// loses nothing, and other processes see it at once. The modes differ in
+/// what an operating-system crash or power loss can cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Durability {
+    /// `batch` (default): a background thread syncs what was written, one
+    /// sync per batch, at most [`SYNC_DELAY`](crate::SYNC_DELAY) after the
+    /// write; [`crate::flush`] syncs at once. An OS crash can lose the
+    /// results of that last moment (they are recomputed); a database it
+    /// damages is moved aside and rebuilt.
+    #[default]
+    Batch,
+    /// `sync`: each result is synced before its call returns (about two
+    /// disk syncs per miss).
+    Sync,
+    /// `lazy`: nothing is synced but by [`crate::flush`] and the OS's own
+    /// write-back.
+    Lazy,
+}
 
 /// The environment switches, read once per process.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -34,7 +58,7 @@ pub(crate) struct Switches {
     pub refresh: bool,
     pub disable: bool,
     pub readonly: bool,
-    pub lazy_durability: bool,
+    pub durability: Durability,
     /// See [`LOCK_WAIT_VAR`].
     pub lock_wait: Duration,
 }
@@ -47,7 +71,7 @@ impl Switches {
             refresh: flag(REFRESH_VAR),
             disable: flag(DISABLE_VAR),
             readonly: flag(READONLY_VAR),
-            lazy_durability: durability_is_lazy(),
+            durability: durability(),
             lock_wait: lock_wait(),
         })
     }
@@ -86,19 +110,22 @@ fn lock_wait() -> Duration {
     })
 }
 
-fn durability_is_lazy() -> bool {
+fn durability() -> Durability {
     let Some(value) = std::env::var_os(DURABILITY_VAR) else {
-        return false;
+        return Durability::Batch;
     };
     match value.to_string_lossy().trim().to_ascii_lowercase().as_str() {
-        "" | "flush" | "immediate" => false,
-        "lazy" => true,
+        "" | "batch" => Durability::Batch,
+        "sync" | "flush" | "immediate" => Durability::Sync,
+        "lazy" => Durability::Lazy,
         other => {
             let other = other.to_owned();
             warn_once("env", DURABILITY_VAR, || {
-                format!("{DURABILITY_VAR}={other:?} is not `flush` or `lazy`; using `flush`")
+                format!(
+                    "{DURABILITY_VAR}={other:?} is not `batch`, `sync` or `lazy`; using `batch`"
+                )
             });
-            false
+            Durability::Batch
         }
     }
 }

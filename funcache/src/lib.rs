@@ -53,12 +53,12 @@
 //! runs, its result is returned, and a [`tracing`](https://docs.rs/tracing)
 //! warning says why.
 //!
-//! Durability: by default each stored result is synced to disk before the
-//! call returns. A process killed at any point leaves a cache that serves
-//! every result whose write completed and never a torn value. With
-//! `FUNCACHE_DURABILITY=lazy` results are synced by [`flush`] (and by the
-//! OS in time): a process crash loses nothing, an OS crash can lose the
-//! last results, which are then recomputed.
+//! Durability: each stored result is committed before its call returns, so
+//! a process killed at any point leaves a cache that serves every result
+//! whose write completed and never a torn value. Syncs to disk are batched
+//! in the background ([`Durability::Batch`], at most [`SYNC_DELAY`] late);
+//! only an OS crash can cost the last results, which are then recomputed.
+//! `FUNCACHE_DURABILITY=sync` syncs each one before its call returns.
 
 // Lets the macro's `::funcache::…` paths resolve inside this crate's own
 // unit tests.
@@ -82,7 +82,8 @@ mod warn;
 pub mod __private;
 
 pub use config::{
-    DIR_VAR, DISABLE_VAR, DURABILITY_VAR, LOCK_WAIT_VAR, READONLY_VAR, REFRESH_VAR, set_cache_dir,
+    DIR_VAR, DISABLE_VAR, DURABILITY_VAR, Durability, LOCK_WAIT_VAR, READONLY_VAR, REFRESH_VAR,
+    set_cache_dir,
 };
 pub use envelope::FORMAT_VERSION;
 pub use error::Error;
@@ -92,15 +93,18 @@ pub use inspect::{CacheDir, DiskUsage, EntryInfo, FingerprintInfo, FunctionSumma
 pub use key::{ArgsKey, KeyError};
 pub use memo::{DEFAULT_CAPACITY, Memo};
 pub use stats::{CacheInfo, TierInfo};
+pub use store::SYNC_DELAY;
 pub use store::UsageCounts;
 
 /// Writes everything this process has buffered to its cache directories
-/// and fsyncs them: results stored with `FUNCACHE_DURABILITY=lazy`, and the
-/// usage statistics `funcache-cli inspect` shows (hit and miss counts, when
-/// entries were last read), which are otherwise written in batches.
+/// and syncs them to disk: results not yet synced (see [`Durability`]), and
+/// the usage statistics `funcache-cli inspect` shows (hit and miss counts,
+/// when entries were last read), which are otherwise written in batches.
 ///
-/// Results are safe without it (by default each one is flushed before the
-/// call returns); call it at the end of `main` for exact statistics.
+/// Results are safe from a process exit or kill without it (each one is
+/// committed before its call returns); call it at the end of `main` for
+/// exact statistics and to have the last results on disk before an OS
+/// crash could cost them.
 ///
 /// # Errors
 ///

@@ -44,9 +44,9 @@ pub(crate) const TABLE_NAMES: [&str; 4] = ["entries", "functions", "fingerprints
 /// How to open an environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Access {
-    /// Read and write; `lazy` skips the fsync of each commit
-    /// (`FUNCACHE_DURABILITY=lazy`).
-    Write { lazy: bool },
+    /// Read and write; `sync_each` syncs every commit
+    /// (`FUNCACHE_DURABILITY=sync`), else syncs are left to the caller.
+    Write { sync_each: bool },
     /// Read only, through the lock file: safe while other processes write.
     Read,
     /// Read only without the lock file, for a directory where it cannot be
@@ -68,8 +68,8 @@ pub(crate) fn open_env(dir: &Path, access: Access) -> heed::Result<LmdbEnv> {
         .max_readers(MAX_READERS)
         .max_dbs(MAX_DBS);
     let flags = match access {
-        Access::Write { lazy: false } => EnvFlags::empty(),
-        Access::Write { lazy: true } => EnvFlags::NO_SYNC,
+        Access::Write { sync_each: true } => EnvFlags::empty(),
+        Access::Write { sync_each: false } => EnvFlags::NO_SYNC,
         Access::Read => EnvFlags::READ_ONLY,
         Access::ReadNoLock => EnvFlags::READ_ONLY | EnvFlags::NO_LOCK,
     };
@@ -81,7 +81,8 @@ pub(crate) fn open_env(dir: &Path, access: Access) -> heed::Result<LmdbEnv> {
     // second open of a path). (2): funcache never truncates, copies over or
     // deletes `data.mdb`; a damaged database is renamed aside before any
     // environment is opened on it, and renaming leaves open maps intact.
-    // NO_SYNC gives up durability across an OS crash, not soundness;
+    // NO_SYNC (synced in batches or on flush instead) gives up durability
+    // across an OS crash, not soundness;
     // NO_LOCK is only used read-only on a directory nobody can write.
     unsafe {
         options.flags(flags);

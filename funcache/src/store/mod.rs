@@ -22,6 +22,7 @@ mod key_lock;
 mod layout;
 mod lmdb;
 mod registry;
+mod syncer;
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
@@ -31,6 +32,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::config::Durability;
 use crate::envelope::{self, BLOB_THRESHOLD, Header, Payload};
 use crate::error::Error;
 
@@ -42,6 +44,7 @@ pub use journal::UsageCounts;
 pub(crate) use key_lock::KeyLock;
 pub(crate) use layout::Layout;
 pub(crate) use registry::{flush_all, open_existing, open_shared};
+pub use syncer::SYNC_DELAY;
 
 use lmdb::{Access, LmdbEnv, Table};
 
@@ -106,6 +109,9 @@ pub(crate) struct Store {
     access_log: AccessLog,
     /// Opened read only: nothing is written, usage included.
     read_only: bool,
+    durability: Durability,
+    /// Committed since the last sync (batch durability).
+    unsynced: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Store {
@@ -132,10 +138,10 @@ pub(crate) enum OpenMode {
 impl Store {
     /// Opens the cache directory `dir`. Only the registry calls this: one
     /// environment per directory per process (see [`lmdb::open_env`]).
-    fn open(dir: &Path, mode: OpenMode, lazy: bool) -> Result<Store, Error> {
+    fn open(dir: &Path, mode: OpenMode, durability: Durability) -> Result<Store, Error> {
         let layout = Layout::new(dir);
         layout.prepare(mode == OpenMode::Create)?;
-        match Self::open_env(layout.clone(), mode, lazy) {
+        match Self::open_env(layout.clone(), mode, durability) {
             Err(OpenError::Corrupt(error)) if mode == OpenMode::Create => {
                 // A damaged database is moved aside, never served from, and
                 // a new one started: a cache can always be rebuilt. (Only
@@ -155,13 +161,17 @@ impl Store {
                     )
                 });
                 layout.prepare(true)?;
-                Self::open_env(layout, mode, lazy).map_err(|error| error.into_error(dir))
+                Self::open_env(layout, mode, durability).map_err(|error| error.into_error(dir))
             }
             result => result.map_err(|error| error.into_error(dir)),
         }
     }
 
-    fn open_env(layout: Layout, mode: OpenMode, lazy: bool) -> Result<Store, OpenError> {
+    fn open_env(
+        layout: Layout,
+        mode: OpenMode,
+        durability: Durability,
+    ) -> Result<Store, OpenError> {
         let dir = layout.root.clone();
         let db_error = |source: heed::Error| {
             if lmdb::is_corruption(&source) {
@@ -173,7 +183,9 @@ impl Store {
                 })
             }
         };
-        let writable = Access::Write { lazy };
+        let writable = Access::Write {
+            sync_each: durability == Durability::Sync,
+        };
         let (env, read_only) = match mode {
             OpenMode::Create | OpenMode::Existing => match lmdb::open_env(&layout.db(), writable) {
                 Err(error) if lmdb::lock_file_unwritable(&error) => {
@@ -196,6 +208,8 @@ impl Store {
             tables,
             journal: Journal::default(),
             read_only,
+            durability,
+            unsynced: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -230,7 +244,31 @@ impl Store {
             txn.commit()?;
             Ok(value)
         };
-        run().map_err(|error| self.db_error(error))
+        let value = run().map_err(|error| self.db_error(error))?;
+        if self.durability == Durability::Batch
+            && !self
+                .unsynced
+                .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            syncer::wake();
+        }
+        Ok(value)
+    }
+
+    /// Syncs the database if anything was committed since the last sync.
+    fn sync_if_written(&self) {
+        if self
+            .unsynced
+            .swap(false, std::sync::atomic::Ordering::AcqRel)
+            && let Err(error) = self.env.force_sync()
+        {
+            crate::warn::warn_once("sync", &self.dir().to_string_lossy(), || {
+                format!(
+                    "funcache: syncing the cache in {} failed: {error}",
+                    self.dir().display()
+                )
+            });
+        }
     }
 
     /// Runs `read` in one read transaction.
@@ -383,6 +421,8 @@ impl Store {
         if self.read_only {
             return Ok(());
         }
+        self.unsynced
+            .store(false, std::sync::atomic::Ordering::Release);
         self.env.force_sync().map_err(|error| self.db_error(error))
     }
 

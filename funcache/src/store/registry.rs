@@ -92,15 +92,23 @@ fn open_into(
     dir: &Path,
     mode: OpenMode,
 ) -> Result<Arc<Store>, Error> {
-    let store = Arc::new(Store::open(dir, mode, Switches::get().lazy_durability)?);
+    let store = Arc::new(Store::open(dir, mode, Switches::get().durability)?);
     // The directory exists now: key it by its canonical path.
     slots.insert(key_of(dir), Slot::Open(Arc::clone(&store)));
     Ok(store)
 }
 
-/// Flushes every store opened by this process.
-pub(crate) fn flush_all() -> Result<(), Error> {
-    let stores: Vec<Arc<Store>> = slots()
+/// Syncs every store written since its last sync (for the background
+/// syncer).
+pub(crate) fn sync_written() {
+    let stores: Vec<Arc<Store>> = open_stores();
+    for store in stores {
+        store.sync_if_written();
+    }
+}
+
+fn open_stores() -> Vec<Arc<Store>> {
+    slots()
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .values()
@@ -108,6 +116,10 @@ pub(crate) fn flush_all() -> Result<(), Error> {
             Slot::Open(store) => Some(Arc::clone(store)),
             Slot::Failed { .. } => None,
         })
-        .collect();
-    stores.iter().try_for_each(|store| store.flush())
+        .collect()
+}
+
+/// Flushes every store opened by this process.
+pub(crate) fn flush_all() -> Result<(), Error> {
+    open_stores().iter().try_for_each(|store| store.flush())
 }

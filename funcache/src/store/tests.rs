@@ -285,3 +285,19 @@ proptest::proptest! {
         proptest::prop_assert!(store.load::<Vec<String>>(&function, &entry_key).is_err());
     }
 }
+
+/// Batch durability: a commit is synced by the background thread, without
+/// anyone calling flush.
+#[test]
+fn commits_are_synced_in_the_background() {
+    let (_temp, store) = store();
+    store.put("app::f", &key(1), &1u8, Duration::ZERO).unwrap();
+    let synced = || !store.unsynced.load(std::sync::atomic::Ordering::Acquire);
+    // Generous: the syncer waits SYNC_DELAY, then syncs; a loaded machine
+    // may take longer. Never syncing is the failure.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while !synced() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(synced());
+}
