@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use crate::harness::{Figure, Op, each, each_interleaved, per_op_interleaved};
 use crate::subjects::*;
+use funcache::__private::RawTable;
 
 const SAMPLES: usize = 41;
 
@@ -35,16 +36,17 @@ pub fn hits() {
     cached_memory(7);
     cached_disk(7).unwrap();
 
-    // The floor: sled's own get of a key and value the sizes of ours for
-    // `funcache_disk(7)`: the key is fingerprint (32) ‖ kind (1) ‖ the u64
+    // The floor: LMDB's own read transaction and get (same environment
+    // settings) of a key and value the sizes of ours for `funcache_disk(7)`:
+    // the key is function key (16) ‖ fingerprint (32) ‖ kind (1) ‖ the u64
     // argument's encoding (tag, tag, 8 bytes); the value is the envelope
-    // (version, created-ms varint of 6 bytes, compute varint, payload kind)
-    // and postcard's "value 7" (length byte and 7 bytes).
+    // (version, created-ms varint of 6 bytes, compute varint, payload kind,
+    // checksum of 8) and postcard's "value 7" (length byte and 7 bytes).
     let temp = tempfile::tempdir().unwrap();
-    let db = sled::Config::new().path(temp.path()).open().unwrap();
-    let tree = db.open_tree("fn:bench").unwrap();
-    let key = [7u8; 32 + 1 + 10];
-    tree.insert(key, vec![1u8; 1 + 6 + 1 + 1 + 8]).unwrap();
+    let raw = RawTable::create(temp.path()).unwrap();
+    let key = [7u8; 16 + 32 + 1 + 10];
+    let value = [1u8; 1 + 6 + 1 + 1 + 8 + 8];
+    raw.put_all([(&key[..], &value[..])]).unwrap();
 
     let ops: Vec<Op<'_>> = vec![
         Box::new(|| drop(black_box(funcache_memory(black_box(7))))),
@@ -52,7 +54,9 @@ pub fn hits() {
         Box::new(|| drop(black_box(funcache_disk(black_box(7))))),
         Box::new(|| drop(black_box(cached_memory(black_box(7))))),
         Box::new(|| drop(black_box(cached_disk(black_box(7)).unwrap()))),
-        Box::new(|| drop(black_box(tree.get(black_box(key)).unwrap()))),
+        Box::new(|| {
+            black_box(raw.get_len(black_box(&key)).unwrap());
+        }),
     ];
     let keys = [
         "hit.funcache.memory",
@@ -60,7 +64,7 @@ pub fn hits() {
         "hit.funcache.disk",
         "hit.cached.memory",
         "hit.cached.disk",
-        "hit.sled.get",
+        "hit.lmdb.get",
     ];
     for (key, figure) in keys.iter().zip(per_op_interleaved(SAMPLES, ops)) {
         report(key, figure);
@@ -122,34 +126,33 @@ pub fn scaling() {
         }
     }
     funcache::flush().unwrap();
-    // The floor: sled's own get, with the same key and value sizes.
+    // The floor: LMDB's own read transaction and get, with the same key
+    // and value sizes.
     let key = |x: u64| {
-        let mut key = [7u8; 32 + 1 + 10];
-        key[35..].copy_from_slice(&x.to_le_bytes());
+        let mut key = [7u8; 16 + 32 + 1 + 10];
+        key[51..].copy_from_slice(&x.to_le_bytes());
         key
     };
     let temps: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-    let sled_trees: Vec<(&str, sled::Tree, u64)> = [("10", 10u64), ("1m", 1_000_000)]
+    let raw_tables: Vec<(&str, RawTable, u64)> = [("10", 10u64), ("1m", 1_000_000)]
         .into_iter()
         .zip(&temps)
         .map(|((label, n), temp)| {
-            let db = sled::Config::new()
-                .path(temp.path())
-                .cache_capacity(64 << 20)
-                .open()
+            let raw = RawTable::create(temp.path()).unwrap();
+            let keys: Vec<_> = (0..n).map(key).collect();
+            let value = [1u8; 25];
+            raw.put_all(keys.iter().map(|k| (&k[..], &value[..])))
                 .unwrap();
-            let tree = db.open_tree("fn:bench").unwrap();
-            for x in 0..n {
-                tree.insert(key(x), vec![1u8; 17]).unwrap();
-            }
-            (label, tree, n)
+            (label, raw, n)
         })
         .collect();
     for (_, function, n) in functions {
         warm_up(n, |x| drop(function(x)));
     }
-    for (_, tree, n) in &sled_trees {
-        warm_up(*n, |x| drop(tree.get(key(x)).unwrap()));
+    for (_, raw, n) in &raw_tables {
+        warm_up(*n, |x| {
+            raw.get_len(&key(x)).unwrap();
+        });
     }
     let mut ops: Vec<Op<'_>> = Vec::new();
     let mut keys = Vec::new();
@@ -158,12 +161,12 @@ pub fn scaling() {
         ops.push(Box::new(move || drop(black_box(function(random())))));
         keys.push(format!("scale.{label}"));
     }
-    for (label, tree, n) in &sled_trees {
+    for (label, raw, n) in &raw_tables {
         let mut random = random_below(*n);
         ops.push(Box::new(move || {
-            drop(black_box(tree.get(key(random())).unwrap()))
+            black_box(raw.get_len(&key(random())).unwrap());
         }));
-        keys.push(format!("scale.sled.{label}"));
+        keys.push(format!("scale.lmdb.{label}"));
     }
     for (key, figure) in keys.iter().zip(per_op_interleaved(SAMPLES, ops)) {
         report(key, figure);

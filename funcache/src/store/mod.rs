@@ -21,6 +21,7 @@ mod journal;
 mod key_lock;
 mod layout;
 mod lmdb;
+mod raw;
 mod registry;
 mod syncer;
 
@@ -43,6 +44,7 @@ pub(crate) use journal::Journal;
 pub use journal::UsageCounts;
 pub(crate) use key_lock::KeyLock;
 pub(crate) use layout::Layout;
+pub use raw::RawTable;
 pub(crate) use registry::{flush_all, open_existing, open_shared};
 pub use syncer::SYNC_DELAY;
 
