@@ -421,6 +421,11 @@ use proc_macro::TokenStream;
 ///   committed before its call returns in every mode, so a process crash
 ///   loses nothing; an OS crash can lose the last unsynced results, which
 ///   are then recomputed.
+/// * `FUNCACHE_MAX_SIZE=2GiB` — the most the cache directory may hold
+///   (database pages in use plus large-value files); past it, programs
+///   evict the least recently used entries of every function
+///   (`funcache::set_max_size` in code). Reads are recorded by sampling,
+///   so "recently used" is approximate.
 /// * `FUNCACHE_LOCK_WAIT=30s` — how long a call waits for another process
 ///   that computes the same value before computing it itself (default 2m).
 ///

@@ -24,6 +24,49 @@ pub const LOCK_WAIT_VAR: &str = "FUNCACHE_LOCK_WAIT";
 /// The default of [`LOCK_WAIT_VAR`].
 const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(120);
 
+/// The most a cache directory may hold (`2GiB`, `500MB`, or bytes):
+/// beyond it, the least recently used entries of every function are
+/// evicted. Unset: no limit. [`set_max_size`] overrides it.
+pub const MAX_SIZE_VAR: &str = "FUNCACHE_MAX_SIZE";
+
+/// Sets the size limit of the cache directories this process uses,
+/// overriding `FUNCACHE_MAX_SIZE`: the database's pages in use plus the
+/// large-value files, in bytes. Call it before the first cached call.
+///
+/// ```no_run
+/// funcache::set_max_size(2 << 30); // 2 GiB
+/// ```
+pub fn set_max_size(bytes: u64) {
+    MAX_SIZE_OVERRIDE.store(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
+static MAX_SIZE_OVERRIDE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The size limit in effect, if any.
+pub(crate) fn max_size() -> Option<u64> {
+    let set = MAX_SIZE_OVERRIDE.load(std::sync::atomic::Ordering::Relaxed);
+    if set > 0 {
+        return Some(set);
+    }
+    static FROM_ENV: OnceLock<Option<u64>> = OnceLock::new();
+    *FROM_ENV.get_or_init(|| {
+        let value = std::env::var_os(MAX_SIZE_VAR)?;
+        let text = value.to_string_lossy().trim().to_owned();
+        if text.is_empty() {
+            return None;
+        }
+        match text.parse::<bytesize::ByteSize>() {
+            Ok(size) if size.as_u64() > 0 => Some(size.as_u64()),
+            _ => {
+                warn_once("env", MAX_SIZE_VAR, || {
+                    format!("{MAX_SIZE_VAR}={text:?} is not a size (e.g. 2GiB); no limit")
+                });
+                None
+            }
+        }
+    })
+}
+
 /// When stored results reach the disk: `batch` (the default), `sync` or
 /// `lazy`. See [`Durability`].
 pub const DURABILITY_VAR: &str = "FUNCACHE_DURABILITY";

@@ -10,5 +10,6 @@ mod crash;
 mod errors;
 mod explain;
 mod inspect;
+mod limit;
 mod purge;
 mod sharing;

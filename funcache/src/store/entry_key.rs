@@ -44,6 +44,13 @@ impl FunctionKey {
         key
     }
 
+    /// The function key an `entries` table key starts with.
+    pub(crate) fn from_prefix(table_key: &[u8]) -> Option<FunctionKey> {
+        Some(FunctionKey(
+            table_key.get(..FUNCTION_KEY_LEN)?.try_into().ok()?,
+        ))
+    }
+
     /// The entry key part of an `entries` table key.
     pub(crate) fn strip(table_key: &[u8]) -> Option<&[u8]> {
         table_key.get(FUNCTION_KEY_LEN..)

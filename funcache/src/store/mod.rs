@@ -17,6 +17,7 @@
 mod access_log;
 mod blobs;
 mod entry_key;
+mod evict;
 mod journal;
 mod key_lock;
 mod layout;
@@ -114,6 +115,8 @@ pub(crate) struct Store {
     durability: Durability,
     /// Committed since the last sync (batch durability).
     unsynced: std::sync::atomic::AtomicBool,
+    /// Values stored by this process, for the size checks.
+    puts: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Store {
@@ -212,6 +215,7 @@ impl Store {
             read_only,
             durability,
             unsynced: std::sync::atomic::AtomicBool::new(false),
+            puts: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -346,6 +350,12 @@ impl Store {
         }
         envelope::seal(&mut bytes);
         self.put_raw(fn_id, entry_key, &bytes)?;
+        let puts = self.puts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some(limit) = crate::config::max_size()
+            && (body_len >= BLOB_THRESHOLD || puts.is_multiple_of(evict::CHECK_EVERY))
+        {
+            self.enforce_limit(limit);
+        }
         Ok(())
     }
 
@@ -367,6 +377,19 @@ impl Store {
         self.access_log
             .append(reads, journal::now_unix_secs())
             .map_err(|source| self.access_log_error(source))
+    }
+
+    /// Evicts least recently used entries if the directory is over
+    /// `limit` bytes (one warning if that fails).
+    pub(crate) fn enforce_limit(&self, limit: u64) {
+        if let Err(error) = evict::enforce(self, limit) {
+            crate::warn::warn_once("evict", &self.dir().to_string_lossy(), || {
+                format!(
+                    "funcache: the size limit of {} could not be enforced: {error}",
+                    self.dir().display()
+                )
+            });
+        }
     }
 
     /// Takes the cross-process lock of one entry, waiting at most `wait`

@@ -301,3 +301,53 @@ fn commits_are_synced_in_the_background() {
     }
     assert!(synced());
 }
+
+/// FUNCACHE_MAX_SIZE: over the limit, the least recently used entries of
+/// every function go first (last use: creation or last recorded read),
+/// until the directory is back under the limit.
+#[test]
+fn over_the_size_limit_the_least_recently_used_entries_are_evicted() {
+    let (_temp, store) = store();
+    let day_ago_ms = crate::envelope::now_unix_ms() - 86_400_000;
+    let ids = ["app::a", "app::b"];
+    let mut entries = Vec::new();
+    for i in 0..40u8 {
+        // Entry i was created i minutes after a day ago.
+        let header = Header {
+            created_unix_ms: day_ago_ms + u64::from(i) * 60_000,
+            compute_micros: 0,
+            payload: Payload::Inline,
+        };
+        let mut bytes = envelope::start(&header);
+        bytes = postcard::to_extend(&vec![i; 3000], bytes).unwrap();
+        envelope::seal(&mut bytes);
+        let fn_id = ids[usize::from(i % 2)];
+        test_support::put_raw(&store, fn_id, &key(i), &bytes);
+        entries.push((fn_id, key(i)));
+    }
+    // The five oldest were read just now.
+    let now = journal::now_unix_secs();
+    let reads = entries[..5].iter().map(|(id, k)| (*id, k.as_ref()));
+    store.access_log.append(reads, now).unwrap();
+
+    let before = evict::size(&store).unwrap();
+    let limit = before / 2;
+    let evicted = evict::enforce(&store, limit).unwrap();
+    assert!(evicted.entries > 0);
+    assert!(
+        evict::size(&store).unwrap() <= limit,
+        "back under the limit"
+    );
+    let alive = |(id, k): &(&str, EntryKey)| load::<Vec<u8>>(&store, id, k).is_some();
+    let kept: Vec<bool> = entries.iter().map(alive).collect();
+    assert!(
+        kept[..5].iter().all(|&k| k),
+        "recently read survive: {kept:?}"
+    );
+    // Among the rest, eviction took the oldest first: no survivor is older
+    // than an evicted entry.
+    let first_kept = kept[5..].iter().position(|&k| k).unwrap() + 5;
+    assert!(kept[first_kept..].iter().all(|&k| k), "{kept:?}");
+    assert!(!kept[5], "the oldest unread entry went first: {kept:?}");
+    assert_eq!(evicted.entries as usize, first_kept - 5);
+}
