@@ -416,7 +416,7 @@ use proc_macro::TokenStream;
 /// * `FUNCACHE_READONLY=1` — serve hits, never write (untrusted CI jobs,
 ///   read-only directories).
 /// * `FUNCACHE_DURABILITY=batch|sync|lazy` — when results are synced to
-///   disk: in background batches at most 100 ms after the write (default),
+///   disk: in background batches at most 0.5 s after the write (default),
 ///   before each call returns, or only by `funcache::flush()`. A result is
 ///   committed before its call returns in every mode, so a process crash
 ///   loses nothing; an OS crash can lose the last unsynced results, which

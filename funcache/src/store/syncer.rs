@@ -11,7 +11,7 @@ use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 /// The longest a committed result waits for its sync (batch durability).
-pub const SYNC_DELAY: Duration = Duration::from_millis(100);
+pub const SYNC_DELAY: Duration = Duration::from_millis(500);
 
 struct Signal {
     pending: Mutex<bool>,
