@@ -360,15 +360,29 @@ impl Store {
     }
 
     /// Stores envelope bytes as they are, with the buffered usage in the
-    /// same transaction (one commit, one sync).
+    /// same transaction (one commit, one sync). A large-value file the
+    /// replaced entry referenced is deleted if no entry references it any
+    /// more. (Should another process store the same content at that moment,
+    /// its entry finds no file, which is a miss that writes it again.)
     fn put_raw(&self, fn_id: &str, entry_key: &[u8], bytes: &[u8]) -> Result<(), Error> {
         let function = FunctionKey::of(fn_id);
         let (touches, counts) = self.journal.take();
+        let mut replaced = HashSet::new();
         self.write(|txn, tables| {
-            tables.entries.put(txn, &function.entry(entry_key), bytes)?;
+            let key = function.entry(entry_key);
+            if let Some(old) = tables.entries.get(txn, &key)? {
+                blob_ref(old, &mut replaced);
+            }
+            tables.entries.put(txn, &key, bytes)?;
             name_function(txn, tables, &function, fn_id)?;
             add_counts(txn, tables, &counts)
         })?;
+        if !replaced.is_empty() {
+            let mut kept = HashSet::new();
+            blob_ref(bytes, &mut kept);
+            replaced.retain(|hash| !kept.contains(hash));
+            self.remove_unreferenced_blobs(&replaced)?;
+        }
         self.append_reads(&touches)
     }
 

@@ -351,3 +351,35 @@ fn over_the_size_limit_the_least_recently_used_entries_are_evicted() {
     assert!(!kept[5], "the oldest unread entry went first: {kept:?}");
     assert_eq!(evicted.entries as usize, first_kept - 5);
 }
+
+/// A large value replaced by another (a refresh that computed different
+/// bytes) leaves no orphan file, unless another entry uses it.
+#[test]
+fn a_replaced_large_value_leaves_no_orphan_file() {
+    let (_temp, store) = store();
+    let first: Vec<u64> = (0..200_000).map(|i| u64::MAX - i).collect();
+    let second: Vec<u64> = (1..200_001).map(|i| u64::MAX - i).collect();
+    store
+        .put("app::big", &key(1), &first, Duration::ZERO)
+        .unwrap();
+    store
+        .put("app::big", &key(2), &first, Duration::ZERO)
+        .unwrap();
+    store
+        .put("app::big", &key(1), &second, Duration::ZERO)
+        .unwrap();
+    assert_eq!(
+        store.blobs().list().unwrap().len(),
+        2,
+        "key 2 still uses the first"
+    );
+    store
+        .put("app::big", &key(2), &second, Duration::ZERO)
+        .unwrap();
+    assert_eq!(store.blobs().list().unwrap().len(), 1, "the first is gone");
+    assert_eq!(
+        load::<Vec<u64>>(&store, "app::big", &key(1)),
+        Some(second.clone())
+    );
+    assert_eq!(load::<Vec<u64>>(&store, "app::big", &key(2)), Some(second));
+}
