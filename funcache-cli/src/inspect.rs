@@ -46,6 +46,9 @@ pub struct DiskJson {
     pub blobs: u64,
     /// Both.
     pub total: u64,
+    /// The size limit programs enforce, as `FUNCACHE_MAX_SIZE` in this
+    /// environment says (null: none).
+    pub limit: Option<u64>,
 }
 
 impl From<funcache::DiskUsage> for DiskJson {
@@ -54,6 +57,7 @@ impl From<funcache::DiskUsage> for DiskJson {
             database: usage.database,
             blobs: usage.blobs,
             total: usage.total(),
+            limit: funcache::max_size(),
         }
     }
 }
@@ -249,8 +253,11 @@ impl View<'_> {
 
     fn directory_table(&self, snapshot: &Snapshot, out: &mut Out) -> Result<(), CliError> {
         let disk = &snapshot.disk;
+        let limit = funcache::max_size().map_or_else(String::new, |limit| {
+            format!(", limit {}", output::size(limit))
+        });
         let disk_line = format!(
-            "on disk: {} (database {}, blobs {}) in {}",
+            "on disk: {} (database {}, blobs {}{limit}) in {}",
             output::size(disk.total()),
             output::size(disk.database),
             output::size(disk.blobs),

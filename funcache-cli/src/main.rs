@@ -87,7 +87,7 @@
 //! times RFC 3339 in UTC, fingerprints 64 hex digits, arguments keys hex; `status` is `live`,
 //! `stale`, `gone` or `unknown`, and null without `--manifest-path`.
 //!
-//! * `inspect`: `{dir, source, disk: {database, blobs, total}, functions:
+//! * `inspect`: `{dir, source, disk: {database, blobs, total, limit}, functions:
 //!   [{id, entries, bytes, fingerprints: [{fingerprint, entries, bytes,
 //!   status}], oldest, newest, hits, misses}]}`
 //! * `inspect FN`: `{dir, source, function: {…as above}, entries:
@@ -95,7 +95,7 @@
 //!   compute_seconds, readable, status}]}`
 //! * `purge`: `{dir, dry_run, removed: {entries, bytes}, evicted: {entries,
 //!   bytes}, functions: [{id, entries, bytes}], remaining: {entries, bytes},
-//!   max_size, disk_before: {database, blobs, total}, disk_after (null for a
+//!   max_size, disk_before: {database, blobs, total, limit}, disk_after (null for a
 //!   dry run), reclaimed (null for a dry run), projected_total}`
 //!
 //! # Exit codes and errors

@@ -42,8 +42,9 @@ pub fn set_max_size(bytes: u64) {
 
 static MAX_SIZE_OVERRIDE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// The size limit in effect, if any.
-pub(crate) fn max_size() -> Option<u64> {
+/// The size limit of cache directories in this process, in bytes:
+/// [`set_max_size`], else `FUNCACHE_MAX_SIZE`, else none.
+pub fn max_size() -> Option<u64> {
     let set = MAX_SIZE_OVERRIDE.load(std::sync::atomic::Ordering::Relaxed);
     if set > 0 {
         return Some(set);

@@ -83,7 +83,7 @@ pub mod __private;
 
 pub use config::{
     DIR_VAR, DISABLE_VAR, DURABILITY_VAR, Durability, LOCK_WAIT_VAR, MAX_SIZE_VAR, READONLY_VAR,
-    REFRESH_VAR, set_cache_dir, set_max_size,
+    REFRESH_VAR, max_size, set_cache_dir, set_max_size,
 };
 pub use envelope::FORMAT_VERSION;
 pub use error::Error;

@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use crate::support;
-use crate::util::{cli, shared};
+use crate::util::{cli, command, run, shared};
 
 #[test]
 fn programs_keep_the_directory_under_the_size_limit() {
@@ -46,4 +46,24 @@ fn programs_keep_the_directory_under_the_size_limit() {
     assert!(kept("table=150005"), "the newest large value stays");
     assert!(kept("square=5"));
     assert!(!kept("table=150000"), "the oldest large value was evicted");
+}
+
+#[test]
+fn inspect_shows_the_limit_in_effect() {
+    let cache = crate::util::copy_cache(&shared().standard);
+    let dir = cache.dir_arg();
+    let json = run(command()
+        .env("FUNCACHE_MAX_SIZE", "1GiB")
+        .args(["--dir", &dir, "inspect", "--json"]))
+    .json();
+    assert_eq!(json["disk"]["limit"], 1u64 << 30);
+    let table = run(command()
+        .env("FUNCACHE_MAX_SIZE", "1GiB")
+        .args(["--dir", &dir, "inspect"]));
+    assert!(table.stdout.contains("limit 1.0 GiB"), "{}", table.stdout);
+    let json = run(command()
+        .env_remove("FUNCACHE_MAX_SIZE")
+        .args(["--dir", &dir, "inspect", "--json"]))
+    .json();
+    assert!(json["disk"]["limit"].is_null());
 }
