@@ -88,6 +88,8 @@ struct Expansion<'a> {
     source: &'a SourceInfo,
     krate: TokenStream,
     memory: usize,
+    /// `ttl = "..."` in seconds; 0: none.
+    ttl_secs: u64,
     cache_errors: bool,
     /// Inside an impl block: companions are reached through `Self::`.
     in_impl: bool,
@@ -112,6 +114,7 @@ impl<'a> Expansion<'a> {
             source,
             krate: paths::runtime_crate(options),
             memory: options.memory.as_ref().map_or(DEFAULT_MEMORY, |m| m.value),
+            ttl_secs: options.ttl.as_ref().map_or(0, |t| t.value),
             cache_errors: options.cache_errors.is_some(),
             in_impl: context.is_some() || signature.mentions_self,
             in_trait_impl: context.is_some_and(|c| c.trait_.is_some()),
@@ -418,7 +421,7 @@ impl<'a> Expansion<'a> {
     fn static_item(&self) -> TokenStream {
         let suffix = format!("::{}", self.name());
         let id = quote!(::core::concat!(::core::module_path!(), #suffix));
-        cache_static(&self.krate, self.source, self.memory, id)
+        cache_static(&self.krate, self.source, self.memory, self.ttl_secs, id)
     }
 }
 
@@ -429,6 +432,7 @@ pub(crate) fn cache_static(
     krate: &TokenStream,
     source: &SourceInfo,
     memory: usize,
+    ttl_secs: u64,
     fallback_id: TokenStream,
 ) -> TokenStream {
     let id = match &source.id {
@@ -460,6 +464,7 @@ pub(crate) fn cache_static(
                 id: #id,
                 fingerprint: [#(#fingerprint),*],
                 memory: #memory,
+                ttl_secs: #ttl_secs,
                 dir: #krate::__private::DirChoice::Default(#default_dir),
                 dependencies: &[#(#dependencies),*],
                 externals: &[#(#externals),*],

@@ -279,6 +279,26 @@ use proc_macro::TokenStream;
 /// }
 /// ```
 ///
+/// ## `ttl = "7d"`
+///
+/// How long a stored result may be served (humantime syntax: `"90s"`,
+/// `"12h"`, `"7d"`; a second or more). An older result is a miss: the
+/// function runs and its result replaces the old one. For results that
+/// depend on the outside world (a price, a remote file) as well as on the
+/// source. Age is measured from when the value was computed, by the clock
+/// of the machine reading it. A function with a `ttl` has no memory tier:
+/// every call reads the disk tier, which checks the age. `ttl` is not part
+/// of the fingerprint: changing it keeps the stored results.
+///
+/// ```no_run
+/// #[funcache::cache(ttl = "1h")]
+/// fn exchange_rate(currency: &str) -> f64 {
+///     // ... ask a remote service ...
+/// #   let _ = currency;
+/// #   1.0
+/// }
+/// ```
+///
 /// ## `crate = path`
 ///
 /// Where the `funcache` crate is, when it is reached through a re-export
@@ -469,7 +489,7 @@ pub fn cache(args: TokenStream, item: TokenStream) -> TokenStream {
 /// wrapped per instantiation: `memoize!(parse::<u32>)`.
 ///
 /// Options follow the path: `memoize!(f, memory = 0, version = 2)`;
-/// `memory`, `version`, `cache_errors`, `strict` and `crate` work as on
+/// `memory`, `version`, `ttl`, `cache_errors`, `strict` and `crate` work as on
 /// the attribute. `skip` is not available (annotate the function instead),
 /// nor are `async fn`s or functions of more than 8 arguments.
 #[proc_macro]

@@ -97,7 +97,8 @@ fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let memory = options.memory.as_ref().map_or(DEFAULT_MEMORY, |m| m.value);
     let name = signature.ident.to_string();
     let fallback_id = quote!(::core::concat!(::core::module_path!(), "::", #name));
-    let static_item = cache_static(&krate, &source, memory, fallback_id);
+    let ttl_secs = options.ttl.as_ref().map_or(0, |t| t.value);
+    let static_item = cache_static(&krate, &source, memory, ttl_secs, fallback_id);
     let memoize = format_ident!("memoize{}", arity, span = Span::call_site());
     let returns = format_ident!("returns{}", arity, span = Span::call_site());
     let adapter = if options.cache_errors.is_some() {

@@ -16,6 +16,7 @@ mod kw {
     syn::custom_keyword!(skip_fn);
     syn::custom_keyword!(cache_errors);
     syn::custom_keyword!(strict);
+    syn::custom_keyword!(ttl);
 }
 
 /// Everything written inside `#[funcache::cache(...)]`.
@@ -35,6 +36,9 @@ pub struct CacheOptions {
     pub cache_errors: Option<Span>,
     /// `strict`: unresolved references are compile errors.
     pub strict: Option<Span>,
+    /// `ttl = "7d"` (humantime syntax): how long a stored value may be
+    /// served, in seconds.
+    pub ttl: Option<Spanned<u64>>,
     /// `crate = path`: where the `funcache` crate is, for re-exports.
     pub krate: Option<syn::Path>,
 }
@@ -60,6 +64,7 @@ impl std::fmt::Debug for CacheOptions {
             )
             .field("cache_errors", &self.cache_errors.is_some())
             .field("strict", &self.strict.is_some())
+            .field("ttl", &self.ttl.as_ref().map(|t| t.value))
             .field(
                 "crate",
                 &self.krate.as_ref().map(|p| p.to_token_stream().to_string()),
@@ -79,9 +84,9 @@ pub struct Spanned<T> {
 
 impl CacheOptions {
     /// The part of the options that changes what a stored value means, in a
-    /// deterministic byte form for the fingerprint. `memory` and `strict`
-    /// are deliberately absent: they change how values are kept or checked,
-    /// not what they are.
+    /// deterministic byte form for the fingerprint. `memory`, `strict` and
+    /// `ttl` are deliberately absent: they change how values are kept,
+    /// checked or expired, not what they are.
     pub fn salt(&self) -> Vec<u8> {
         let mut salt = Vec::new();
         if let Some(version) = &self.version {
@@ -119,6 +124,7 @@ enum Option_ {
     SkipFn(Span, Vec<Ident>),
     CacheErrors(Span),
     Strict(Span),
+    Ttl(Span, syn::LitStr),
     Crate(Span, syn::Path),
 }
 
@@ -153,6 +159,10 @@ impl Parse for Option_ {
             ))
         } else if lookahead.peek(kw::strict) {
             Ok(Option_::Strict(input.parse::<kw::strict>()?.span))
+        } else if lookahead.peek(kw::ttl) {
+            let key: kw::ttl = input.parse()?;
+            input.parse::<Token![=]>()?;
+            Ok(Option_::Ttl(key.span, input.parse()?))
         } else if lookahead.peek(Token![crate]) {
             let key: Token![crate] = input.parse()?;
             input.parse::<Token![=]>()?;
@@ -249,6 +259,22 @@ impl Parse for CacheOptions {
                 Option_::Strict(span) => {
                     if once("strict", span, &mut push_error) {
                         options.strict = Some(span);
+                    }
+                }
+                Option_::Ttl(span, text) => {
+                    if once("ttl", span, &mut push_error) {
+                        match humantime::parse_duration(&text.value()) {
+                            Ok(ttl) if ttl.as_secs() > 0 => {
+                                options.ttl = Some(Spanned {
+                                    value: ttl.as_secs(),
+                                    span: text.span(),
+                                })
+                            }
+                            _ => push_error(syn::Error::new(
+                                text.span(),
+                                "`ttl` takes a duration of a second or more, e.g. `ttl = \"7d\"` or `ttl = \"12h\"`",
+                            )),
+                        }
                     }
                 }
                 Option_::Crate(span, path) => {

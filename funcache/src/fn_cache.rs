@@ -76,6 +76,8 @@ pub struct FnMeta {
     pub id: &'static str,
     pub fingerprint: [u8; 32],
     pub memory: usize,
+    /// `ttl = "..."` in seconds; 0: stored values never expire.
+    pub ttl_secs: u64,
     pub dir: DirChoice,
     pub dependencies: &'static [Dependency],
     pub externals: &'static [&'static str],
@@ -247,10 +249,19 @@ impl FnCache {
         }
     }
 
+    /// The memory tier; none for `memory = 0` and for functions with a
+    /// `ttl` (whose values must be checked for age on every call).
     #[inline]
     fn memory(&self) -> Option<&MemoryTier> {
         self.memory
-            .get_or_init(|| NonZeroUsize::new(self.meta.memory).map(MemoryTier::new))
+            .get_or_init(|| {
+                let capacity = if self.meta.ttl_secs > 0 {
+                    0
+                } else {
+                    self.meta.memory
+                };
+                NonZeroUsize::new(capacity).map(MemoryTier::new)
+            })
             .as_ref()
     }
 
@@ -301,11 +312,18 @@ impl FnCache {
     ) -> Option<R> {
         let disk = self.disk()?;
         self.register();
-        let mut loaded = disk.store.load::<R>(&disk.function, entry_key);
+        // Only functions with a ttl read the clock on a hit.
+        let max_age = (self.meta.ttl_secs > 0).then(|| {
+            store::MaxAge::new(
+                Duration::from_secs(self.meta.ttl_secs),
+                crate::envelope::now_unix_ms(),
+            )
+        });
+        let mut loaded = disk.store.load::<R>(&disk.function, entry_key, max_age);
         if matches!(loaded, Ok(None)) {
             let wait = Switches::get().lock_wait;
             *lock = disk.store.lock_entry(&disk.function, entry_key, wait);
-            loaded = disk.store.load::<R>(&disk.function, entry_key);
+            loaded = disk.store.load::<R>(&disk.function, entry_key, max_age);
         }
         match loaded {
             Ok(None) => {
@@ -624,6 +642,7 @@ mod tests {
             fingerprint: [fingerprint; 32],
             build: &[],
             memory,
+            ttl_secs: 0,
             dir: DirChoice::Fixed(dir),
             dependencies: &[],
             externals: &[],

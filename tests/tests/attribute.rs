@@ -715,3 +715,24 @@ fn skipped_functions_behind_aliases_run_uncached() {
     assert_eq!(OP_RUNS.load(Ordering::SeqCst), 2);
     assert_eq!(apply_op_cache().info().hits, 0);
 }
+
+static RATE_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache(ttl = "1h")]
+fn rate(currency: &str) -> u64 {
+    RATE_RUNS.fetch_add(1, Ordering::SeqCst);
+    currency.len() as u64
+}
+
+/// `ttl`: within it, results are served from disk (no memory tier: the age
+/// is checked on every call). Expiry itself is tested in the store, with an
+/// injected clock.
+#[test]
+fn ttl_results_are_served_from_disk_within_it() {
+    setup();
+    assert_eq!(rate("EUR"), 3);
+    assert_eq!(rate("EUR"), 3);
+    assert_eq!(RATE_RUNS.load(Ordering::SeqCst), 1);
+    let info = rate_cache().info();
+    assert_eq!((info.maxsize, info.memory.hits, info.disk.hits), (0, 0, 1));
+}

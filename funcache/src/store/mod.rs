@@ -127,6 +127,30 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The age past which a stored value is not served (`ttl`), and the time
+/// to measure it at: the clock is the caller's, so tests can move it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MaxAge {
+    ttl_ms: u64,
+    now_unix_ms: u64,
+}
+
+impl MaxAge {
+    pub(crate) fn new(ttl: Duration, now_unix_ms: u64) -> MaxAge {
+        MaxAge {
+            ttl_ms: ttl.as_millis().min(u128::from(u64::MAX)) as u64,
+            now_unix_ms,
+        }
+    }
+
+    /// Whether a value created at `created_unix_ms` is too old. A value
+    /// from the future (another machine's clock) is as old as it can be
+    /// shown to be: not expired.
+    fn expired(self, created_unix_ms: u64) -> bool {
+        self.now_unix_ms.saturating_sub(created_unix_ms) >= self.ttl_ms
+    }
+}
+
 /// How a store is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OpenMode {
@@ -289,11 +313,14 @@ impl Store {
         run().map_err(|error| self.db_error(error))
     }
 
-    /// Loads the value stored under `entry_key` of `function`, if any.
+    /// Loads the value stored under `entry_key` of `function`, if any and,
+    /// with `max_age`, if not expired (an expired value is a miss; the
+    /// value computed instead overwrites it).
     pub(crate) fn load<R: DeserializeOwned>(
         &self,
         function: &FunctionKey,
         entry_key: &[u8],
+        max_age: Option<MaxAge>,
     ) -> Result<Option<R>, LoadError> {
         let key = function.entry(entry_key);
         let txn = self
@@ -309,6 +336,9 @@ impl Store {
             return Ok(None);
         };
         let (header, body) = envelope::decode(bytes)?;
+        if max_age.is_some_and(|max_age| max_age.expired(header.created_unix_ms)) {
+            return Ok(None);
+        }
         match header.payload {
             // Decoded straight from the memory map.
             Payload::Inline => decode_exact(body).map(Some),

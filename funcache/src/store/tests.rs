@@ -15,7 +15,9 @@ fn key(n: u8) -> EntryKey {
 }
 
 fn load<R: DeserializeOwned>(store: &Store, fn_id: &str, entry_key: &[u8]) -> Option<R> {
-    store.load(&FunctionKey::of(fn_id), entry_key).unwrap()
+    store
+        .load(&FunctionKey::of(fn_id), entry_key, None)
+        .unwrap()
 }
 
 #[test]
@@ -71,7 +73,7 @@ fn a_damaged_blob_is_never_served() {
     bytes[1_000_000] ^= 0x01;
     std::fs::write(&path, bytes).unwrap();
     let error = store
-        .load::<Vec<u64>>(&FunctionKey::of("app::big"), &key(1))
+        .load::<Vec<u64>>(&FunctionKey::of("app::big"), &key(1), None)
         .unwrap_err();
     assert!(matches!(error, LoadError::Blob(_)), "{error}");
     assert!(!path.exists(), "the damaged blob is removed");
@@ -89,10 +91,10 @@ fn a_value_of_another_type_is_a_decode_error() {
         .unwrap();
     let function = FunctionKey::of("app::f");
     assert!(
-        store.load::<u8>(&function, &key(1)).is_err(),
+        store.load::<u8>(&function, &key(1), None).is_err(),
         "trailing bytes are rejected"
     );
-    assert!(store.load::<String>(&function, &key(1)).is_err());
+    assert!(store.load::<String>(&function, &key(1), None).is_err());
 }
 
 #[test]
@@ -237,7 +239,7 @@ fn a_flipped_byte_in_a_stored_value_is_never_served() {
         let mut damaged = bytes.clone();
         damaged[index] ^= 0x04;
         test_support::put_raw(&store, "app::f", &entry_key, &damaged);
-        let loaded = store.load::<u64>(&FunctionKey::of("app::f"), &entry_key);
+        let loaded = store.load::<u64>(&FunctionKey::of("app::f"), &entry_key, None);
         assert!(loaded.is_err(), "byte {index}: {loaded:?}");
     }
 }
@@ -252,7 +254,7 @@ fn a_crafted_length_prefix_is_an_error() {
     bytes.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40]);
     envelope::seal(&mut bytes);
     test_support::put_raw(&store, "app::f", &key(1), &bytes);
-    let loaded = store.load::<Vec<u64>>(&FunctionKey::of("app::f"), &key(1));
+    let loaded = store.load::<Vec<u64>>(&FunctionKey::of("app::f"), &key(1), None);
     assert!(matches!(loaded, Err(LoadError::Decode(_))), "{loaded:?}");
 }
 
@@ -271,10 +273,10 @@ proptest::proptest! {
         let (_temp, store) = store();
         let function = FunctionKey::of("app::p");
         test_support::put_raw(&store, "app::p", &key(1), &raw);
-        let _ = store.load::<Vec<String>>(&function, &key(1));
-        let _ = store.load::<(u64, String)>(&function, &key(1));
+        let _ = store.load::<Vec<String>>(&function, &key(1), None);
+        let _ = store.load::<(u64, String)>(&function, &key(1), None);
         store.put("app::p", &key(2), &value, Duration::ZERO).unwrap();
-        proptest::prop_assert_eq!(store.load::<Vec<String>>(&function, &key(2)).unwrap(), Some(value));
+        proptest::prop_assert_eq!(store.load::<Vec<String>>(&function, &key(2), None).unwrap(), Some(value));
         let (entry_key, mut bytes) = test_support::raw_entries(&store, "app::p")
             .into_iter()
             .find(|(entry_key, _)| entry_key[..] == key(2)[..])
@@ -282,7 +284,7 @@ proptest::proptest! {
         let index = at % bytes.len();
         bytes[index] ^= xor;
         test_support::put_raw(&store, "app::p", &entry_key, &bytes);
-        proptest::prop_assert!(store.load::<Vec<String>>(&function, &entry_key).is_err());
+        proptest::prop_assert!(store.load::<Vec<String>>(&function, &entry_key, None).is_err());
     }
 }
 
@@ -382,4 +384,41 @@ fn a_replaced_large_value_leaves_no_orphan_file() {
         Some(second.clone())
     );
     assert_eq!(load::<Vec<u64>>(&store, "app::big", &key(2)), Some(second));
+}
+
+/// `ttl`: with the clock moved forward (injected), a value older than its
+/// ttl is a miss.
+#[test]
+fn values_past_their_ttl_are_misses() {
+    let (_temp, store) = store();
+    store.put("app::t", &key(1), &5u32, Duration::ZERO).unwrap();
+    let now = crate::envelope::now_unix_ms();
+    let day = 86_400_000;
+    let week = Duration::from_secs(7 * 86_400);
+    let at = |ms| Some(MaxAge::new(week, ms));
+    let function = FunctionKey::of("app::t");
+    assert_eq!(
+        store
+            .load::<u32>(&function, &key(1), at(now + 6 * day))
+            .unwrap(),
+        Some(5)
+    );
+    assert_eq!(
+        store
+            .load::<u32>(&function, &key(1), at(now + 8 * day))
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.load::<u32>(&function, &key(1), None).unwrap(),
+        Some(5),
+        "no ttl"
+    );
+    // Another machine's clock ahead of ours: not expired.
+    assert_eq!(
+        store
+            .load::<u32>(&function, &key(1), at(now - day))
+            .unwrap(),
+        Some(5)
+    );
 }
