@@ -345,8 +345,17 @@ impl Store {
             Payload::Blob { hash, len } => {
                 // The file read does not need the transaction.
                 drop(txn);
-                let bytes = self.blobs.read(&hash, len).map_err(LoadError::Blob)?;
-                decode_exact(&bytes).map(Some)
+                match self.blobs.read(&hash, len) {
+                    Ok(bytes) => decode_exact(&bytes).map(Some),
+                    // Removed since the entry was read (a purge, an
+                    // eviction, a replacing write): a plain miss.
+                    Err(Error::Io { source, .. })
+                        if source.kind() == std::io::ErrorKind::NotFound =>
+                    {
+                        Ok(None)
+                    }
+                    Err(error) => Err(LoadError::Blob(error)),
+                }
             }
         }
     }

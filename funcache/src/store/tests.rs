@@ -422,3 +422,18 @@ fn values_past_their_ttl_are_misses() {
         Some(5)
     );
 }
+
+/// A large value whose file was removed meanwhile (a purge or eviction in
+/// another process) is a plain miss, not a damaged value.
+#[test]
+fn a_removed_blob_is_a_silent_miss() {
+    let (_temp, store) = store();
+    let value: Vec<u64> = (0..200_000).map(|i| u64::MAX - i).collect();
+    store
+        .put("app::big", &key(1), &value, Duration::ZERO)
+        .unwrap();
+    let (hash, _, _) = store.blobs().list().unwrap()[0];
+    std::fs::remove_file(store.blobs().path(&hash)).unwrap();
+    let loaded = store.load::<Vec<u64>>(&FunctionKey::of("app::big"), &key(1), None);
+    assert!(matches!(loaded, Ok(None)), "{loaded:?}");
+}
