@@ -29,6 +29,7 @@ const SECTIONS: &[(&str, &[(&str, &str)])] = &[
     ("scaling", &[("FUNCACHE_DURABILITY", "lazy")]),
     ("large", &[]),
     ("threads", &[]),
+    ("processes", &[]),
 ];
 
 fn workspace() -> PathBuf {
@@ -46,6 +47,7 @@ fn run_section(name: &str) {
         "scaling" => sections::scaling(),
         "large" => sections::large(),
         "threads" => sections::threads(),
+        "processes" => sections::processes(),
         other => panic!("unknown section {other}"),
     }
 }
@@ -56,6 +58,12 @@ fn main() {
         && flag == "--section"
     {
         run_section(name);
+        return;
+    }
+    if let [flag, cache, hits] = args.as_slice()
+        && flag == "--worker"
+    {
+        sections::worker(cache, hits.parse().expect("a count of hits"));
         return;
     }
     let write_to = match args.as_slice() {

@@ -256,3 +256,85 @@ pub fn threads() {
         }
     }
 }
+
+/// Keys the `processes` section fills and hits.
+const SHARED_KEYS: u64 = 1_000;
+/// Hits each worker times, per sample.
+const WORKER_HITS: u64 = 300_000;
+
+/// Disk hits in processes that share one directory: a hit in a second
+/// process (while the first keeps its handle open) against one in the
+/// process that filled it, and the per-hit cost of one worker process
+/// against two running at once (readers must not contend).
+pub fn processes() {
+    let dir = use_temp_cache_dir();
+    let cache = dir.path().join("cache");
+    for x in 0..SHARED_KEYS {
+        funcache_disk(x);
+    }
+    funcache::flush().unwrap();
+    let first: Vec<f64> = (0..5).map(|_| time_hits(WORKER_HITS)).collect();
+    report("share.first_process", Figure::from_samples(first));
+    // Other processes, while this one keeps the directory open.
+    let second: Vec<f64> = (0..5)
+        .map(|_| run_workers(&cache, 1, WORKER_HITS)[0])
+        .collect();
+    let two: Vec<f64> = (0..5)
+        .map(|_| {
+            let per_hit = run_workers(&cache, 2, WORKER_HITS);
+            // Aggregate: both processes' hits in the time of the slower.
+            per_hit.iter().cloned().fold(0.0, f64::max) / 2.0
+        })
+        .collect();
+    report("share.second_process", Figure::from_samples(second));
+    report("share.two_processes_per_hit", Figure::from_samples(two));
+}
+
+/// Nanoseconds per disk hit over `hits` random keys, after a warm-up.
+fn time_hits(hits: u64) -> f64 {
+    let mut random = random_below(SHARED_KEYS);
+    warm_up(SHARED_KEYS, |x| drop(funcache_disk(x)));
+    let started = Instant::now();
+    for _ in 0..hits {
+        black_box(funcache_disk(random()));
+    }
+    started.elapsed().as_nanos() as f64 / hits as f64
+}
+
+/// Starts `workers` processes at once, each timing `hits` random disk hits
+/// on `cache`; returns each one's nanoseconds per hit.
+fn run_workers(cache: &std::path::Path, workers: usize, hits: u64) -> Vec<f64> {
+    let children: Vec<_> = (0..workers)
+        .map(|_| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--worker", &cache.to_string_lossy(), &hits.to_string()])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("start worker")
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|child| {
+            let output = child.wait_with_output().unwrap();
+            assert!(output.status.success(), "worker failed");
+            String::from_utf8_lossy(&output.stdout)
+                .trim()
+                .parse()
+                .unwrap()
+        })
+        .collect()
+}
+
+/// A worker of [`processes`]: `hits` random disk hits on `cache`, after a
+/// warm-up; prints nanoseconds per hit.
+pub fn worker(cache: &str, hits: u64) {
+    funcache::set_cache_dir(cache).unwrap();
+    let per_hit = time_hits(hits);
+    assert_eq!(
+        funcache_disk_cache().info().misses,
+        0,
+        "the worker only hits"
+    );
+    println!("{per_hit}");
+}
