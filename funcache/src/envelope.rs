@@ -4,8 +4,13 @@
 //! byte 0        FORMAT_VERSION
 //! postcard      Header { created_unix_ms, compute_micros, payload: Inline | Blob { hash, len } }
 //! then          Inline: the value, postcard-encoded; Blob: nothing (the bytes are in blobs/<hash>)
-//! last 8 bytes  checksum: XXH3-64 of everything before it, little-endian
+//! last 8 bytes  checksum: XXH3-64 of everything before it, seeded with the
+//!               XXH3-64 of the entry's database key; little-endian
 //! ```
+//!
+//! The checksum covers the key too: a flipped bit in a stored key could
+//! otherwise turn one call's entry into another's (the key of `f(3)` into
+//! the key of `f(2)`) and serve its value as the other's.
 //!
 //! A reader that finds another version byte, a checksum that does not
 //! match (a flipped bit on disk, a torn or stray write), or bytes that do
@@ -92,8 +97,9 @@ const CHECKSUM_LEN: usize = 8;
 /// cost 95 ns, more than the LMDB read itself. (It is not a defence against
 /// someone forging entries: whoever can write the database can write any
 /// value anyway.)
-fn checksum(bytes: &[u8]) -> [u8; CHECKSUM_LEN] {
-    xxhash_rust::xxh3::xxh3_64(bytes).to_le_bytes()
+fn checksum(key: &[u8], bytes: &[u8]) -> [u8; CHECKSUM_LEN] {
+    let seed = xxhash_rust::xxh3::xxh3_64(key);
+    xxhash_rust::xxh3::xxh3_64_with_seed(bytes, seed).to_le_bytes()
 }
 
 /// Starts an envelope: version byte and header. For an inline value, the
@@ -104,9 +110,10 @@ pub(crate) fn start(header: &Header) -> Vec<u8> {
     postcard::to_extend(header, vec![FORMAT_VERSION]).unwrap_or_default()
 }
 
-/// Ends an envelope: appends the checksum of everything in it.
-pub(crate) fn seal(bytes: &mut Vec<u8>) {
-    let sum = checksum(bytes);
+/// Ends an envelope to be stored under `key`: appends the checksum of the
+/// key and of everything in the envelope.
+pub(crate) fn seal(bytes: &mut Vec<u8>, key: &[u8]) {
+    let sum = checksum(key, bytes);
     bytes.extend_from_slice(&sum);
 }
 
@@ -117,7 +124,7 @@ pub(crate) fn seal(bytes: &mut Vec<u8>) {
 /// variant index and (for a blob) 32 raw bytes. The golden-bytes test pins
 /// that encoding; `decodes_what_postcard_encodes` checks the two agree.
 #[inline]
-pub(crate) fn decode(bytes: &[u8]) -> Result<(Header, &[u8]), EnvelopeError> {
+pub(crate) fn decode<'a>(bytes: &'a [u8], key: &[u8]) -> Result<(Header, &'a [u8]), EnvelopeError> {
     let (&version, _) = bytes.split_first().ok_or(EnvelopeError::Empty)?;
     if version != FORMAT_VERSION {
         return Err(EnvelopeError::Version { found: version });
@@ -128,7 +135,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Header, &[u8]), EnvelopeError> {
         .filter(|&len| len >= 1)
         .ok_or(EnvelopeError::Header)?;
     let (content, sum) = bytes.split_at(sealed);
-    if checksum(content) != sum {
+    if checksum(key, content) != sum {
         return Err(EnvelopeError::Checksum);
     }
     let rest = &content[1..];
@@ -192,8 +199,11 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
 
+    /// The key the test envelopes are stored under.
+    const KEY: &[u8] = b"key";
+
     fn sealed(mut bytes: Vec<u8>) -> Vec<u8> {
-        seal(&mut bytes);
+        seal(&mut bytes, KEY);
         bytes
     }
 
@@ -209,7 +219,7 @@ mod tests {
     fn inline_round_trip() {
         let bytes = start(&fixed_header(Payload::Inline));
         let bytes = sealed(postcard::to_extend(&("value", 7u32), bytes).unwrap());
-        let (header, body) = decode(&bytes).unwrap();
+        let (header, body) = decode(&bytes, KEY).unwrap();
         assert_eq!(header, fixed_header(Payload::Inline));
         assert_eq!(
             postcard::from_bytes::<(String, u32)>(body).unwrap(),
@@ -224,7 +234,7 @@ mod tests {
             len: 3 << 20,
         };
         let bytes = sealed(start(&fixed_header(payload)));
-        let (header, body) = decode(&bytes).unwrap();
+        let (header, body) = decode(&bytes, KEY).unwrap();
         assert_eq!(header.payload, payload);
         assert!(body.is_empty());
     }
@@ -233,8 +243,11 @@ mod tests {
     fn other_versions_are_rejected() {
         let mut bytes = sealed(start(&fixed_header(Payload::Inline)));
         bytes[0] = FORMAT_VERSION + 1;
-        assert!(matches!(decode(&bytes), Err(EnvelopeError::Version { .. })));
-        assert!(matches!(decode(&[]), Err(EnvelopeError::Empty)));
+        assert!(matches!(
+            decode(&bytes, KEY),
+            Err(EnvelopeError::Version { .. })
+        ));
+        assert!(matches!(decode(&[], KEY), Err(EnvelopeError::Empty)));
     }
 
     #[test]
@@ -246,11 +259,11 @@ mod tests {
         for cut in 1..bytes.len() {
             // Sealed after the cut: the checksum matches, the header is short.
             let cut = sealed(bytes[..cut].to_vec());
-            assert!(matches!(decode(&cut), Err(EnvelopeError::Header)));
+            assert!(matches!(decode(&cut, KEY), Err(EnvelopeError::Header)));
         }
         let whole = sealed(bytes);
         for cut in 0..whole.len() {
-            assert!(decode(&whole[..cut]).is_err(), "cut at {cut}");
+            assert!(decode(&whole[..cut], KEY).is_err(), "cut at {cut}");
         }
     }
 
@@ -280,7 +293,7 @@ mod tests {
             let mut bytes = start(&header);
             bytes.extend_from_slice(b"body");
             let bytes = sealed(bytes);
-            let (decoded, body) = decode(&bytes).unwrap();
+            let (decoded, body) = decode(&bytes, KEY).unwrap();
             assert_eq!(decoded, header);
             assert_eq!(body, b"body");
             let via_postcard: (Header, &[u8]) = postcard::take_from_bytes(&bytes[1..]).unwrap();
@@ -288,24 +301,27 @@ mod tests {
         }
         // An overlong varint is an error, not a wrap-around.
         assert!(
-            decode(&sealed(vec![
-                FORMAT_VERSION,
-                0xff,
-                0xff,
-                0xff,
-                0xff,
-                0xff,
-                0xff,
-                0xff,
-                0xff,
-                0xff,
-                0xff,
-                0x01
-            ]))
+            decode(
+                &sealed(vec![
+                    FORMAT_VERSION,
+                    0xff,
+                    0xff,
+                    0xff,
+                    0xff,
+                    0xff,
+                    0xff,
+                    0xff,
+                    0xff,
+                    0xff,
+                    0xff,
+                    0x01
+                ]),
+                KEY
+            )
             .is_err()
         );
         assert!(
-            decode(&sealed(vec![FORMAT_VERSION, 0, 0, 7])).is_err(),
+            decode(&sealed(vec![FORMAT_VERSION, 0, 0, 7]), KEY).is_err(),
             "unknown payload kind"
         );
     }
@@ -322,7 +338,7 @@ mod tests {
             for bit in 0..8 {
                 let mut damaged = bytes.clone();
                 damaged[index] ^= 1 << bit;
-                assert!(decode(&damaged).is_err(), "byte {index} bit {bit}");
+                assert!(decode(&damaged, KEY).is_err(), "byte {index} bit {bit}");
             }
         }
     }
@@ -331,10 +347,10 @@ mod tests {
         /// Any bytes at all: an error or a header, never a panic.
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
-            let _ = decode(&bytes);
+            let _ = decode(&bytes, KEY);
             let mut versioned = bytes.clone();
             versioned.insert(0, FORMAT_VERSION);
-            let _ = decode(&sealed(versioned));
+            let _ = decode(&sealed(versioned), KEY);
         }
 
         /// A valid envelope with bytes overwritten is rejected.
@@ -347,13 +363,26 @@ mod tests {
         ) {
             let header = Header { created_unix_ms: created, compute_micros: 1, payload: Payload::Inline };
             let bytes = sealed(postcard::to_extend(&value, start(&header)).unwrap());
-            let (decoded, body) = decode(&bytes).unwrap();
+            let (decoded, body) = decode(&bytes, KEY).unwrap();
             proptest::prop_assert_eq!(decoded, header);
             proptest::prop_assert_eq!(postcard::from_bytes::<Vec<u8>>(body).unwrap(), value);
             let mut damaged = bytes.clone();
             damaged[at % bytes.len()] ^= xor;
-            proptest::prop_assert!(decode(&damaged).is_err());
+            proptest::prop_assert!(decode(&damaged, KEY).is_err());
         }
+    }
+
+    /// The same envelope under another key (a flipped bit in the stored
+    /// key) is rejected.
+    #[test]
+    fn an_envelope_under_another_key_is_rejected() {
+        let bytes =
+            sealed(postcard::to_extend(&3u8, start(&fixed_header(Payload::Inline))).unwrap());
+        assert!(decode(&bytes, KEY).is_ok());
+        assert!(matches!(
+            decode(&bytes, b"kez"),
+            Err(EnvelopeError::Checksum)
+        ));
     }
 
     #[test]
@@ -370,12 +399,13 @@ mod tests {
                 220, 11, // compute_micros varint (1500)
                 0,  // Payload::Inline
                 2, b'h', b'i', // the value
-                224, 249, 40, 31, 143, 147, 239, 107, // checksum
+                228, 160, 164, 198, 187, 84, 105, 230, // checksum (with the key)
             ]
         );
+        let seed = xxhash_rust::xxh3::xxh3_64(KEY);
         assert_eq!(
             bytes[13..],
-            xxhash_rust::xxh3::xxh3_64(&bytes[..13]).to_le_bytes()
+            xxhash_rust::xxh3::xxh3_64_with_seed(&bytes[..13], seed).to_le_bytes()
         );
     }
 }

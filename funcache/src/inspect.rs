@@ -360,7 +360,8 @@ impl CacheDir {
 /// not an entry key).
 fn entry_info(fn_id: &str, key: &[u8], value: &[u8], last_reads: &LastReads) -> Option<EntryInfo> {
     let (fingerprint, args) = EntryKey::parse(key)?;
-    let decoded = envelope::decode(value).ok();
+    let table_key = FunctionKey::of(fn_id).entry(key);
+    let decoded = envelope::decode(value, &table_key).ok();
     let (header, blob_len) = match decoded {
         Some((header, _)) => {
             let blob_len = match header.payload {

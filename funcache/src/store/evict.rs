@@ -110,7 +110,7 @@ fn candidates(store: &Store) -> Result<Vec<Candidate>, Error> {
             let Some(entry_key) = FunctionKey::strip(key) else {
                 continue;
             };
-            let (created_secs, blob) = match envelope::decode(value) {
+            let (created_secs, blob) = match envelope::decode(value, key) {
                 Ok((header, _)) => (
                     header.created_unix_ms / 1000,
                     match header.payload {

@@ -335,7 +335,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        let (header, body) = envelope::decode(bytes)?;
+        let (header, body) = envelope::decode(bytes, &key)?;
         if max_age.is_some_and(|max_age| max_age.expired(header.created_unix_ms)) {
             return Ok(None);
         }
@@ -387,7 +387,7 @@ impl Store {
         } else if !round_trips::<R>(&bytes[header_len..]) {
             return Err(SaveError::RoundTrip);
         }
-        envelope::seal(&mut bytes);
+        envelope::seal(&mut bytes, &FunctionKey::of(fn_id).entry(entry_key));
         self.put_raw(fn_id, entry_key, &bytes)?;
         let puts = self.puts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Some(limit) = crate::config::max_size()
@@ -410,7 +410,7 @@ impl Store {
         self.write(|txn, tables| {
             let key = function.entry(entry_key);
             if let Some(old) = tables.entries.get(txn, &key)? {
-                blob_ref(old, &mut replaced);
+                blob_ref(&key, old, &mut replaced);
             }
             tables.entries.put(txn, &key, bytes)?;
             name_function(txn, tables, &function, fn_id)?;
@@ -418,7 +418,7 @@ impl Store {
         })?;
         if !replaced.is_empty() {
             let mut kept = HashSet::new();
-            blob_ref(bytes, &mut kept);
+            blob_ref(&function.entry(entry_key), bytes, &mut kept);
             replaced.retain(|hash| !kept.contains(hash));
             self.remove_unreferenced_blobs(&replaced)?;
         }
@@ -536,8 +536,8 @@ impl Store {
     pub(crate) fn clear_function(&self, fn_id: &str) -> Result<(), Error> {
         let function = FunctionKey::of(fn_id);
         let mut candidates = HashSet::new();
-        self.for_each_entry(&function, |_, value| {
-            blob_ref(value, &mut candidates);
+        self.for_each_entry(&function, |key, value| {
+            blob_ref(&function.entry(key), value, &mut candidates);
         })?;
         let records = self.fingerprint_records()?;
         self.write(|txn, tables| {
@@ -689,7 +689,7 @@ impl Store {
             for key in entry_keys {
                 let key = function.entry(key);
                 if let Some(value) = tables.entries.get(txn, &key)? {
-                    blob_ref(value, blobs);
+                    blob_ref(&key, value, blobs);
                 }
                 existed.push(tables.entries.delete(txn, &key)?);
                 progress();
@@ -723,8 +723,8 @@ impl Store {
         self.read(|txn, tables| {
             let mut referenced = HashSet::new();
             for item in tables.entries.iter(txn)? {
-                let (_, value) = item?;
-                blob_ref(value, &mut referenced);
+                let (key, value) = item?;
+                blob_ref(key, value, &mut referenced);
             }
             Ok(referenced)
         })
@@ -860,15 +860,16 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
-/// Adds the blob an envelope references, if any, to `into`.
-fn blob_ref(envelope_bytes: &[u8], into: &mut HashSet<[u8; 32]>) {
+/// Adds the blob the envelope stored under `table_key` references, if any,
+/// to `into`.
+fn blob_ref(table_key: &[u8], envelope_bytes: &[u8], into: &mut HashSet<[u8; 32]>) {
     if let Ok((
         Header {
             payload: Payload::Blob { hash, .. },
             ..
         },
         _,
-    )) = envelope::decode(envelope_bytes)
+    )) = envelope::decode(envelope_bytes, table_key)
     {
         into.insert(hash);
     }

@@ -252,7 +252,7 @@ fn a_crafted_length_prefix_is_an_error() {
     let mut bytes = envelope::start(&Header::new(Duration::ZERO, Payload::Inline));
     // postcard varint of 2^62 elements, then nothing.
     bytes.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40]);
-    envelope::seal(&mut bytes);
+    envelope::seal(&mut bytes, &FunctionKey::of("app::f").entry(&key(1)));
     test_support::put_raw(&store, "app::f", &key(1), &bytes);
     let loaded = store.load::<Vec<u64>>(&FunctionKey::of("app::f"), &key(1), None);
     assert!(matches!(loaded, Err(LoadError::Decode(_))), "{loaded:?}");
@@ -322,8 +322,8 @@ fn over_the_size_limit_the_least_recently_used_entries_are_evicted() {
         };
         let mut bytes = envelope::start(&header);
         bytes = postcard::to_extend(&vec![i; 3000], bytes).unwrap();
-        envelope::seal(&mut bytes);
         let fn_id = ids[usize::from(i % 2)];
+        envelope::seal(&mut bytes, &FunctionKey::of(fn_id).entry(&key(i)));
         test_support::put_raw(&store, fn_id, &key(i), &bytes);
         entries.push((fn_id, key(i)));
     }
@@ -436,4 +436,18 @@ fn a_removed_blob_is_a_silent_miss() {
     std::fs::remove_file(store.blobs().path(&hash)).unwrap();
     let loaded = store.load::<Vec<u64>>(&FunctionKey::of("app::big"), &key(1), None);
     assert!(matches!(loaded, Ok(None)), "{loaded:?}");
+}
+
+/// Regression guard: the checksum covers the key. An entry whose stored
+/// key changed (a flipped bit turning `f(3)`'s key into `f(2)`'s) is not
+/// served as the other call's value.
+#[test]
+fn an_entry_under_a_damaged_key_is_never_served() {
+    let (_temp, store) = store();
+    store.put("app::f", &key(3), &9u64, Duration::ZERO).unwrap();
+    let (_, bytes) = test_support::raw_entries(&store, "app::f").remove(0);
+    test_support::put_raw(&store, "app::f", &key(2), &bytes);
+    let loaded = store.load::<u64>(&FunctionKey::of("app::f"), &key(2), None);
+    assert!(loaded.is_err(), "{loaded:?}");
+    assert_eq!(load::<u64>(&store, "app::f", &key(3)), Some(9));
 }
