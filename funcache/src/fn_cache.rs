@@ -809,6 +809,32 @@ mod tests {
         assert_eq!(runs.load(Ordering::SeqCst), 3, "the disk entry is gone too");
     }
 
+    /// A computation that panics releases its entry's cross-process lock
+    /// (others would otherwise wait for it until the timeout).
+    #[test]
+    fn a_panicking_computation_releases_its_entry_lock() {
+        let cache = new_cache("t::panics", 1, 0, temp_dir());
+        let entry_key = {
+            let mut call = cache.call(false);
+            call.arg(&7u64);
+            assert!(call.lookup_disk::<u64>().is_none());
+            assert!(call.entry_lock.is_some(), "a miss holds the lock");
+            call.key.entry_key().to_vec()
+        };
+        let result = std::panic::catch_unwind(|| {
+            let mut call = cache.call(false);
+            call.arg(&7u64);
+            assert!(call.lookup_disk::<u64>().is_none());
+            panic!("the body fails");
+        });
+        assert!(result.is_err());
+        let disk = cache.disk().unwrap();
+        let lock = disk
+            .store
+            .lock_entry(&disk.function, &entry_key, Duration::ZERO);
+        assert!(lock.is_some(), "released by the unwinding call");
+    }
+
     #[test]
     fn refresh_recomputes_and_overwrites() {
         let runs = AtomicUsize::new(0);
