@@ -23,9 +23,13 @@ pub(crate) type LmdbEnv = Env<WithoutTls>;
 
 /// The size of the memory map, which is the most the database file can
 /// grow to. It costs address space, not memory or disk: the file grows as
-/// pages are written. Every process uses the same size, so none ever sees
-/// `MDB_MAP_RESIZED` from another; a full map is a failed write (the value
-/// is returned, not stored, with a warning).
+/// pages are written. A full map is a failed write (the value is returned,
+/// not stored, with a warning; `FUNCACHE_MAX_SIZE` keeps a directory far
+/// below it). LMDB answers `MDB_MAP_RESIZED` only to a process whose map is
+/// smaller than the data another one wrote: with one size for every 64-bit
+/// process, that is a 32-bit process (1 GiB map) on a directory holding
+/// more than 1 GiB of database, which then reads nothing (a warning, and
+/// every call computes).
 #[cfg(target_pointer_width = "64")]
 pub(crate) const MAP_SIZE: usize = 256 << 30;
 #[cfg(not(target_pointer_width = "64"))]
