@@ -22,12 +22,13 @@ mod journal;
 mod key_lock;
 mod layout;
 mod lmdb;
+mod maintenance;
+mod open;
 mod raw;
 mod registry;
 mod syncer;
 
 use std::collections::{HashMap, HashSet};
-use std::ops::Bound;
 use std::path::Path;
 use std::time::Duration;
 
@@ -45,11 +46,12 @@ pub(crate) use journal::Journal;
 pub use journal::UsageCounts;
 pub(crate) use key_lock::KeyLock;
 pub(crate) use layout::Layout;
+pub(crate) use open::OpenMode;
 pub use raw::RawTable;
 pub(crate) use registry::{flush_all, open_existing, open_shared};
 pub use syncer::SYNC_DELAY;
 
-use lmdb::{Access, LmdbEnv, Table};
+use lmdb::{LmdbEnv, Table};
 
 /// What the source of one fingerprint was, stored beside the entries so the
 /// CLI can explain a miss long after the program that wrote them is gone.
@@ -151,98 +153,7 @@ impl MaxAge {
     }
 }
 
-/// How a store is opened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum OpenMode {
-    /// Create the directory if it is missing; read and write where
-    /// permitted, else read only.
-    Create,
-    /// The directory must exist; read and write where permitted, else
-    /// read only.
-    Existing,
-    /// The directory must exist; never write (`FUNCACHE_READONLY`).
-    ReadOnly,
-}
-
 impl Store {
-    /// Opens the cache directory `dir`. Only the registry calls this: one
-    /// environment per directory per process (see [`lmdb::open_env`]).
-    fn open(dir: &Path, mode: OpenMode, durability: Durability) -> Result<Store, Error> {
-        let layout = Layout::new(dir);
-        layout.prepare(mode == OpenMode::Create)?;
-        match Self::open_env(layout.clone(), mode, durability) {
-            Err(OpenError::Corrupt(error)) if mode == OpenMode::Create => {
-                // A damaged database is moved aside, never served from, and
-                // a new one started: a cache can always be rebuilt. (Only
-                // by programs: an inspection reports it and changes
-                // nothing.)
-                let aside = dir.join(format!("lmdb.corrupt-{}", envelope::now_unix_ms()));
-                std::fs::rename(layout.db(), &aside).map_err(|source| Error::Io {
-                    path: layout.db(),
-                    source,
-                })?;
-                crate::warn::warn_once("store-corrupt", &dir.to_string_lossy(), || {
-                    format!(
-                        "funcache: the cache database in {} is damaged ({error}); it was \
-                         moved to {} and the cache starts empty",
-                        dir.display(),
-                        aside.display()
-                    )
-                });
-                layout.prepare(true)?;
-                Self::open_env(layout, mode, durability).map_err(|error| error.into_error(dir))
-            }
-            result => result.map_err(|error| error.into_error(dir)),
-        }
-    }
-
-    fn open_env(
-        layout: Layout,
-        mode: OpenMode,
-        durability: Durability,
-    ) -> Result<Store, OpenError> {
-        let dir = layout.root.clone();
-        let db_error = |source: heed::Error| {
-            if lmdb::is_corruption(&source) {
-                OpenError::Corrupt(source)
-            } else {
-                OpenError::Other(Error::Store {
-                    path: dir.clone(),
-                    source: Box::new(source),
-                })
-            }
-        };
-        let writable = Access::Write {
-            sync_each: durability == Durability::Sync,
-        };
-        let (env, read_only) = match mode {
-            OpenMode::Create | OpenMode::Existing => match lmdb::open_env(&layout.db(), writable) {
-                Err(error) if lmdb::lock_file_unwritable(&error) => {
-                    open_read_only(&layout.db()).map(|env| (env, true))
-                }
-                result => result.map(|env| (env, false)),
-            },
-            OpenMode::ReadOnly => open_read_only(&layout.db()).map(|env| (env, true)),
-        }
-        .map_err(db_error)?;
-        // Reader slots of processes that died mid-read would otherwise
-        // hold old pages forever. (Without the lock file there are none.)
-        let _ = env.clear_stale_readers();
-        let tables = open_tables(&env).map_err(db_error)?;
-        Ok(Store {
-            access_log: AccessLog::new(&dir),
-            blobs: Blobs::new(layout.blobs()),
-            layout,
-            env,
-            tables,
-            journal: Journal::default(),
-            read_only,
-            durability,
-            unsynced: std::sync::atomic::AtomicBool::new(false),
-            puts: std::sync::atomic::AtomicU64::new(0),
-        })
-    }
-
     /// Whether the store was opened read only.
     pub(crate) fn is_read_only(&self) -> bool {
         self.read_only
@@ -530,290 +441,6 @@ impl Store {
             Ok(())
         })
     }
-
-    /// Removes every entry of one function, its recorded usage and
-    /// fingerprints, and the blobs only it used.
-    pub(crate) fn clear_function(&self, fn_id: &str) -> Result<(), Error> {
-        let function = FunctionKey::of(fn_id);
-        let mut candidates = HashSet::new();
-        self.for_each_entry(&function, |key, value| {
-            blob_ref(&function.entry(key), value, &mut candidates);
-        })?;
-        let records = self.fingerprint_records()?;
-        self.write(|txn, tables| {
-            let prefix = function.as_bytes();
-            let end = prefix_end(prefix);
-            let range = (
-                Bound::Included(prefix),
-                end.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
-            );
-            tables.entries.delete_range(txn, &range)?;
-            tables.stats.delete(txn, prefix)?;
-            for (fingerprint, record) in &records {
-                if record.fn_id == fn_id {
-                    tables.fingerprints.delete(txn, fingerprint)?;
-                }
-            }
-            Ok(())
-        })?;
-        // Its records in the access log are left to the next purge: they
-        // match no entry any more.
-        self.remove_unreferenced_blobs(&candidates)?;
-        self.flush()
-    }
-
-    /// Calls `visit` with (entry key, envelope bytes) of every entry of
-    /// `function`, in key order, inside one read transaction.
-    pub(crate) fn for_each_entry(
-        &self,
-        function: &FunctionKey,
-        mut visit: impl FnMut(&[u8], &[u8]),
-    ) -> Result<(), Error> {
-        self.read(|txn, tables| {
-            for item in tables.entries.prefix_iter(txn, function.as_bytes())? {
-                let (key, value) = item?;
-                if let Some(entry_key) = FunctionKey::strip(key) {
-                    visit(entry_key, value);
-                }
-            }
-            Ok(())
-        })
-    }
-
-    /// The ids of every function that has stored anything, sorted.
-    pub(crate) fn function_ids(&self) -> Result<Vec<String>, Error> {
-        let mut ids = self.read(|txn, tables| {
-            let mut ids = Vec::new();
-            for item in tables.functions.iter(txn)? {
-                let (_, id) = item?;
-                if let Ok(id) = std::str::from_utf8(id) {
-                    ids.push(id.to_owned());
-                }
-            }
-            Ok(ids)
-        })?;
-        ids.sort();
-        Ok(ids)
-    }
-
-    fn access_log_error(&self, source: std::io::Error) -> Error {
-        Error::Io {
-            path: AccessLog::path(self.dir()),
-            source,
-        }
-    }
-
-    /// When each entry was last read, as far as recorded.
-    pub(crate) fn last_reads(&self) -> Result<LastReads, Error> {
-        AccessLog::read(self.dir()).map_err(|source| self.access_log_error(source))
-    }
-
-    /// Rewrites the access log to the records of entries `keep` accepts.
-    pub(crate) fn compact_access_log(
-        &self,
-        keep: impl Fn(&str, &[u8]) -> bool,
-    ) -> Result<(), Error> {
-        AccessLog::rewrite(self.dir(), keep).map_err(|source| self.access_log_error(source))
-    }
-
-    /// Recorded hits and misses per function id.
-    pub(crate) fn usage_counts(&self) -> Result<HashMap<String, UsageCounts>, Error> {
-        let ids = self.function_ids()?;
-        self.read(|txn, tables| {
-            let mut all = HashMap::new();
-            for id in ids {
-                let key = FunctionKey::of(&id);
-                if let Some(counts) = tables
-                    .stats
-                    .get(txn, key.as_bytes())?
-                    .and_then(|bytes| postcard::from_bytes::<UsageCounts>(bytes).ok())
-                {
-                    all.insert(id, counts);
-                }
-            }
-            Ok(all)
-        })
-    }
-
-    /// Every fingerprint record (undecodable ones skipped).
-    pub(crate) fn fingerprint_records(&self) -> Result<Vec<([u8; 32], FingerprintRecord)>, Error> {
-        self.read(|txn, tables| {
-            let mut records = Vec::new();
-            for item in tables.fingerprints.iter(txn)? {
-                let (key, value) = item?;
-                if let (Ok(key), Ok(record)) =
-                    (<[u8; 32]>::try_from(key), postcard::from_bytes(value))
-                {
-                    records.push((key, record));
-                }
-            }
-            Ok(records)
-        })
-    }
-
-    /// Keeps only the fingerprint records that pass `keep`.
-    pub(crate) fn retain_fingerprint_records(
-        &self,
-        keep: impl Fn(&[u8; 32], &FingerprintRecord) -> bool,
-    ) -> Result<(), Error> {
-        let doomed: Vec<[u8; 32]> = self
-            .fingerprint_records()?
-            .into_iter()
-            .filter(|(fingerprint, record)| !keep(fingerprint, record))
-            .map(|(fingerprint, _)| fingerprint)
-            .collect();
-        if doomed.is_empty() {
-            return Ok(());
-        }
-        self.write(|txn, tables| {
-            for fingerprint in &doomed {
-                tables.fingerprints.delete(txn, fingerprint)?;
-            }
-            Ok(())
-        })
-    }
-
-    /// Removes entries of `fn_id` in one transaction, calling `progress`
-    /// after each; returns which existed, and adds the blobs they
-    /// referenced to `blobs`.
-    pub(crate) fn remove_entries(
-        &self,
-        fn_id: &str,
-        entry_keys: &[EntryKey],
-        blobs: &mut HashSet<[u8; 32]>,
-        mut progress: impl FnMut(),
-    ) -> Result<Vec<bool>, Error> {
-        let function = FunctionKey::of(fn_id);
-        self.write(|txn, tables| {
-            let mut existed = Vec::with_capacity(entry_keys.len());
-            for key in entry_keys {
-                let key = function.entry(key);
-                if let Some(value) = tables.entries.get(txn, &key)? {
-                    blob_ref(&key, value, blobs);
-                }
-                existed.push(tables.entries.delete(txn, &key)?);
-                progress();
-            }
-            Ok(existed)
-        })
-    }
-
-    /// Deletes the blob files among `candidates` that no entry references.
-    pub(crate) fn remove_unreferenced_blobs(
-        &self,
-        candidates: &HashSet<[u8; 32]>,
-    ) -> Result<(), Error> {
-        if candidates.is_empty() {
-            return Ok(());
-        }
-        let referenced = self.referenced_blobs()?;
-        for hash in candidates.difference(&referenced) {
-            let path = self.blobs.path(hash);
-            if let Err(source) = std::fs::remove_file(&path)
-                && source.kind() != std::io::ErrorKind::NotFound
-            {
-                return Err(Error::Io { path, source });
-            }
-        }
-        Ok(())
-    }
-
-    /// Every blob hash referenced by any entry of any function.
-    pub(crate) fn referenced_blobs(&self) -> Result<HashSet<[u8; 32]>, Error> {
-        self.read(|txn, tables| {
-            let mut referenced = HashSet::new();
-            for item in tables.entries.iter(txn)? {
-                let (key, value) = item?;
-                blob_ref(key, value, &mut referenced);
-            }
-            Ok(referenced)
-        })
-    }
-
-    /// Bytes of the database's pages that hold data (LMDB reuses the pages
-    /// of removed entries but never shrinks its file, so the file's size
-    /// says how large the database once was, not how large it is).
-    pub(crate) fn live_bytes(&self) -> Result<u64, Error> {
-        self.read(|txn, tables| {
-            let mut bytes = 0u64;
-            for table in [
-                tables.entries,
-                tables.functions,
-                tables.fingerprints,
-                tables.stats,
-            ] {
-                let stat = table.stat(txn)?;
-                let pages = stat.branch_pages + stat.leaf_pages + stat.overflow_pages;
-                bytes += pages as u64 * u64::from(stat.page_size);
-            }
-            Ok(bytes)
-        })
-    }
-}
-
-/// Why a database did not open.
-enum OpenError {
-    /// Its file is damaged.
-    Corrupt(heed::Error),
-    Other(Error),
-}
-
-impl OpenError {
-    fn into_error(self, dir: &Path) -> Error {
-        match self {
-            OpenError::Corrupt(source) => Error::Store {
-                path: dir.to_path_buf(),
-                source: Box::new(source),
-            },
-            OpenError::Other(error) => error,
-        }
-    }
-}
-
-/// Opens read only: through the lock file where it can be written, else
-/// without it (nobody can write there then).
-fn open_read_only(dir: &Path) -> heed::Result<LmdbEnv> {
-    lmdb::open_env(dir, Access::Read).or_else(|error| {
-        if lmdb::lock_file_unwritable(&error) {
-            lmdb::open_env(dir, Access::ReadNoLock)
-        } else {
-            Err(error)
-        }
-    })
-}
-
-/// Opens the tables, creating them in a writable environment.
-fn open_tables(env: &LmdbEnv) -> heed::Result<Tables> {
-    let existing = {
-        let txn = env.read_txn()?;
-        let mut tables = Vec::new();
-        for name in lmdb::TABLE_NAMES {
-            tables.push(
-                env.open_database::<heed::types::Bytes, heed::types::Bytes>(&txn, Some(name))?,
-            );
-        }
-        txn.commit()?;
-        tables
-    };
-    let tables: Vec<Table> = if existing.iter().all(Option::is_some) {
-        existing.into_iter().flatten().collect()
-    } else {
-        // A new database (only a writable one: a read-only open of a
-        // database without tables fails here, and the disk tier is off).
-        let mut txn = env.write_txn()?;
-        let mut tables = Vec::new();
-        for name in lmdb::TABLE_NAMES {
-            tables.push(env.create_database(&mut txn, Some(name))?);
-        }
-        txn.commit()?;
-        tables
-    };
-    Ok(Tables {
-        entries: tables[0],
-        functions: tables[1],
-        fingerprints: tables[2],
-        stats: tables[3],
-    })
 }
 
 /// Records `fn_id` under its key, if it is not yet.

@@ -1,0 +1,169 @@
+//! Opening a cache directory's store: the access it gets (read-write,
+//! read only, read only without the lock file), its tables, and what
+//! happens to a damaged database.
+
+use std::path::Path;
+
+use super::lmdb::{self, Access, LmdbEnv, Table};
+use super::{AccessLog, Blobs, Journal, Layout, Store, Tables};
+use crate::config::Durability;
+use crate::envelope;
+use crate::error::Error;
+
+/// How a store is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpenMode {
+    /// Create the directory if it is missing; read and write where
+    /// permitted, else read only.
+    Create,
+    /// The directory must exist; read and write where permitted, else
+    /// read only.
+    Existing,
+    /// The directory must exist; never write (`FUNCACHE_READONLY`).
+    ReadOnly,
+}
+
+impl Store {
+    /// Opens the cache directory `dir`. Only the registry calls this: one
+    /// environment per directory per process (see [`lmdb::open_env`]).
+    pub(super) fn open(dir: &Path, mode: OpenMode, durability: Durability) -> Result<Store, Error> {
+        let layout = Layout::new(dir);
+        layout.prepare(mode == OpenMode::Create)?;
+        match Self::open_env(layout.clone(), mode, durability) {
+            Err(OpenError::Corrupt(error)) if mode == OpenMode::Create => {
+                // A damaged database is moved aside, never served from, and
+                // a new one started: a cache can always be rebuilt. (Only
+                // by programs: an inspection reports it and changes
+                // nothing.)
+                let aside = dir.join(format!("lmdb.corrupt-{}", envelope::now_unix_ms()));
+                std::fs::rename(layout.db(), &aside).map_err(|source| Error::Io {
+                    path: layout.db(),
+                    source,
+                })?;
+                crate::warn::warn_once("store-corrupt", &dir.to_string_lossy(), || {
+                    format!(
+                        "funcache: the cache database in {} is damaged ({error}); it was \
+                         moved to {} and the cache starts empty",
+                        dir.display(),
+                        aside.display()
+                    )
+                });
+                layout.prepare(true)?;
+                Self::open_env(layout, mode, durability).map_err(|error| error.into_error(dir))
+            }
+            result => result.map_err(|error| error.into_error(dir)),
+        }
+    }
+
+    fn open_env(
+        layout: Layout,
+        mode: OpenMode,
+        durability: Durability,
+    ) -> Result<Store, OpenError> {
+        let dir = layout.root.clone();
+        let db_error = |source: heed::Error| {
+            if lmdb::is_corruption(&source) {
+                OpenError::Corrupt(source)
+            } else {
+                OpenError::Other(Error::Store {
+                    path: dir.clone(),
+                    source: Box::new(source),
+                })
+            }
+        };
+        let writable = Access::Write {
+            sync_each: durability == Durability::Sync,
+        };
+        let (env, read_only) = match mode {
+            OpenMode::Create | OpenMode::Existing => match lmdb::open_env(&layout.db(), writable) {
+                Err(error) if lmdb::lock_file_unwritable(&error) => {
+                    open_read_only(&layout.db()).map(|env| (env, true))
+                }
+                result => result.map(|env| (env, false)),
+            },
+            OpenMode::ReadOnly => open_read_only(&layout.db()).map(|env| (env, true)),
+        }
+        .map_err(db_error)?;
+        // Reader slots of processes that died mid-read would otherwise
+        // hold old pages forever. (Without the lock file there are none.)
+        let _ = env.clear_stale_readers();
+        let tables = open_tables(&env).map_err(db_error)?;
+        Ok(Store {
+            access_log: AccessLog::new(&dir),
+            blobs: Blobs::new(layout.blobs()),
+            layout,
+            env,
+            tables,
+            journal: Journal::default(),
+            read_only,
+            durability,
+            unsynced: std::sync::atomic::AtomicBool::new(false),
+            puts: std::sync::atomic::AtomicU64::new(0),
+        })
+    }
+}
+
+/// Why a database did not open.
+enum OpenError {
+    /// Its file is damaged.
+    Corrupt(heed::Error),
+    Other(Error),
+}
+
+impl OpenError {
+    fn into_error(self, dir: &Path) -> Error {
+        match self {
+            OpenError::Corrupt(source) => Error::Store {
+                path: dir.to_path_buf(),
+                source: Box::new(source),
+            },
+            OpenError::Other(error) => error,
+        }
+    }
+}
+
+/// Opens read only: through the lock file where it can be written, else
+/// without it (nobody can write there then).
+fn open_read_only(dir: &Path) -> heed::Result<LmdbEnv> {
+    lmdb::open_env(dir, Access::Read).or_else(|error| {
+        if lmdb::lock_file_unwritable(&error) {
+            lmdb::open_env(dir, Access::ReadNoLock)
+        } else {
+            Err(error)
+        }
+    })
+}
+
+/// Opens the tables, creating them in a writable environment.
+fn open_tables(env: &LmdbEnv) -> heed::Result<Tables> {
+    let existing = {
+        let txn = env.read_txn()?;
+        let mut tables = Vec::new();
+        for name in lmdb::TABLE_NAMES {
+            tables.push(
+                env.open_database::<heed::types::Bytes, heed::types::Bytes>(&txn, Some(name))?,
+            );
+        }
+        txn.commit()?;
+        tables
+    };
+    let tables: Vec<Table> = if existing.iter().all(Option::is_some) {
+        existing.into_iter().flatten().collect()
+    } else {
+        // A new database (only a writable one: a read-only open of a
+        // database without tables fails here, and the disk tier is off).
+        let mut txn = env.write_txn()?;
+        let mut tables = Vec::new();
+        for name in lmdb::TABLE_NAMES {
+            tables.push(env.create_database(&mut txn, Some(name))?);
+        }
+        txn.commit()?;
+        tables
+    };
+    Ok(Tables {
+        entries: tables[0],
+        functions: tables[1],
+        fingerprints: tables[2],
+        stats: tables[3],
+    })
+}
