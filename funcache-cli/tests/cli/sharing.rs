@@ -281,3 +281,36 @@ fn a_read_only_directory_serves_every_stored_hit() {
         std::fs::set_permissions(cache.join(sub), std::fs::Permissions::from_mode(0o755)).unwrap();
     }
 }
+
+/// A process killed while it computes (holding the entry's lock) does not
+/// keep others waiting: the OS releases its lock. (Were it not released,
+/// the second process would wait the whole FUNCACHE_LOCK_WAIT of 10
+/// minutes.)
+#[test]
+fn a_killed_computation_does_not_keep_others_waiting() {
+    let temp = tempfile::tempdir().unwrap();
+    let cache = temp.path().join("cache");
+    // Creates the directory, so the next process starts computing at once.
+    verify_quietly(spawn_calls(&cache, "square=1"));
+    let mut holder = spawn_calls(&cache, "slow_square=9");
+    // Inside its 200 ms body, holding the lock, when killed.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    let waiter = Command::new(fixture_binary())
+        .env("FUNCACHE_DIR", &cache)
+        .env("FIXTURE_CALLS", "slow_square=9")
+        .env("FUNCACHE_LOCK_WAIT", "10m")
+        .output()
+        .unwrap();
+    assert!(waiter.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&waiter.stdout).trim(),
+        "slow_square(9)=81"
+    );
+}
+
+fn verify_quietly(child: Child) {
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+}
