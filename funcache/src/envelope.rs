@@ -2,11 +2,12 @@
 //!
 //! ```text
 //! byte 0        FORMAT_VERSION
-//! postcard      Header { created_unix_ms, compute_micros, payload: Inline | Blob { hash, len } }
-//! rest          Inline: the value, postcard-encoded; Blob: nothing (the bytes are in blobs/<hash>)
+//! postcard      Header { created_unix_ms, compute_micros, codec, payload: Inline | Blob { hash, len } }
+//! rest          Inline: the value, encoded by `codec`; Blob: nothing (the bytes are in blobs/<hash>)
 //! ```
 //!
 //! A reader that finds another version byte, or bytes that do not decode,
+//! or a codec it does not know (see `codec.rs`),
 //! treats the entry as a miss: it recomputes and overwrites. It never
 //! panics and never returns a wrong value.
 
@@ -17,7 +18,7 @@ use serde::{Deserialize, Serialize};
 /// Version of everything funcache writes: envelope layout, key encoding and
 /// cache-directory layout. Entries written under another version are
 /// ignored (recomputed and overwritten).
-pub const FORMAT_VERSION: u8 = 1;
+pub const FORMAT_VERSION: u8 = 2;
 
 /// Values whose encoding reaches this size are stored as files under
 /// `blobs/` instead of inside the database.
@@ -30,6 +31,9 @@ pub(crate) struct Header {
     pub created_unix_ms: u64,
     /// How long the computation took, in microseconds.
     pub compute_micros: u64,
+    /// Which codec wrote the value (`codec::Codec` as a byte; kept raw so
+    /// that an entry of an unknown codec can still be listed).
+    pub codec: u8,
     /// Where the value's bytes are.
     pub payload: Payload,
 }
@@ -57,10 +61,11 @@ pub(crate) fn now_unix_ms() -> u64 {
 }
 
 impl Header {
-    pub(crate) fn new(compute: Duration, payload: Payload) -> Self {
+    pub(crate) fn new(compute: Duration, codec: u8, payload: Payload) -> Self {
         Header {
             created_unix_ms: now_unix_ms(),
             compute_micros: compute.as_micros().min(u64::MAX as u128) as u64,
+            codec,
             payload,
         }
     }
@@ -78,7 +83,7 @@ pub(crate) enum EnvelopeError {
 }
 
 /// Starts an envelope: version byte and header. For an inline value, the
-/// caller appends the value's postcard encoding.
+/// caller appends the value's encoding.
 pub(crate) fn start(header: &Header) -> Vec<u8> {
     // Integers and a unit-or-array enum cannot fail to serialize into a Vec.
     // Were it ever to, the empty result decodes as `Empty`, a miss: safe.
@@ -88,8 +93,8 @@ pub(crate) fn start(header: &Header) -> Vec<u8> {
 /// Splits stored bytes into header and inline body.
 ///
 /// This runs on every disk hit, so the header is read by hand rather than
-/// through serde: postcard's encoding of it is three LEB128 varints, a
-/// variant index and (for a blob) 32 raw bytes. The golden-bytes test pins
+/// through serde: postcard's encoding of it is two LEB128 varints, a raw
+/// byte, a varint variant index and (for a blob) 32 raw bytes and a varint. The golden-bytes test pins
 /// that encoding; `decodes_what_postcard_encodes` checks the two agree.
 #[inline]
 pub(crate) fn decode(bytes: &[u8]) -> Result<(Header, &[u8]), EnvelopeError> {
@@ -100,6 +105,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Header, &[u8]), EnvelopeError> {
     let mut reader = Reader(rest);
     let created_unix_ms = reader.varint()?;
     let compute_micros = reader.varint()?;
+    let codec = reader.take(1)?[0];
     let payload = match reader.varint()? {
         0 => Payload::Inline,
         1 => {
@@ -118,6 +124,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Header, &[u8]), EnvelopeError> {
         Header {
             created_unix_ms,
             compute_micros,
+            codec,
             payload,
         },
         reader.0,
@@ -161,6 +168,7 @@ mod tests {
         Header {
             created_unix_ms: 1_700_000_000_000,
             compute_micros: 1500,
+            codec: 1,
             payload,
         }
     }
@@ -214,16 +222,19 @@ mod tests {
             Header {
                 created_unix_ms: 0,
                 compute_micros: 0,
+                codec: 0,
                 payload: Payload::Inline,
             },
             Header {
                 created_unix_ms: u64::MAX,
                 compute_micros: 1 << 35,
+                codec: 255,
                 payload: Payload::Inline,
             },
             Header {
                 created_unix_ms: 1_763_000_000_123,
                 compute_micros: 127,
+                codec: 1,
                 payload: Payload::Blob {
                     hash: [0xab; 32],
                     len: u64::MAX - 1,
@@ -258,7 +269,7 @@ mod tests {
             .is_err()
         );
         assert!(
-            decode(&[FORMAT_VERSION, 0, 0, 7]).is_err(),
+            decode(&[FORMAT_VERSION, 0, 0, 0, 7]).is_err(),
             "unknown payload kind"
         );
     }
@@ -271,9 +282,10 @@ mod tests {
         assert_eq!(
             bytes,
             [
-                1, // format version
+                2, // format version
                 128, 208, 149, 255, 188, 49, // created_unix_ms varint (1_700_000_000_000)
                 220, 11, // compute_micros varint (1500)
+                1,  // codec (MessagePack)
                 0,  // Payload::Inline
                 2, b'h', b'i', // the value
             ]

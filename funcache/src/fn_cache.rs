@@ -12,8 +12,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::build::{self, BuildInput};
+use crate::codec::{self, Encoded};
 use crate::config::{DirChoice, Switches};
 use crate::error::Error;
+use crate::flight::{Flights, Turn, WAIT_LIMIT};
 use crate::key::{ArgsKey, KeyBuilder};
 use crate::memory::MemoryTier;
 use crate::stats::{CacheInfo, Counters};
@@ -131,6 +133,8 @@ pub struct FnCache {
     /// Whether this cache is in [`USED`], for [`crate::flush`].
     registered: AtomicBool,
     counters: Counters,
+    /// Keys being computed now, for one computation per key.
+    flights: Flights,
     /// Hits and misses already handed to the store's journal.
     journaled: [AtomicU64; 2],
 }
@@ -156,6 +160,7 @@ impl FnCache {
             fingerprint_recorded: AtomicBool::new(false),
             registered: AtomicBool::new(false),
             counters: Counters::new(),
+            flights: Flights::new(),
             journaled: [AtomicU64::new(0), AtomicU64::new(0)],
         }
     }
@@ -207,13 +212,13 @@ impl FnCache {
 
     /// Hits, misses and sizes since the process started or the last
     /// [`clear`](Self::clear).
+    ///
+    /// Exact: once calls have returned, `hits + misses` is the number of
+    /// calls (a call whose body panicked counts as a miss).
     pub fn info(&self) -> CacheInfo {
-        self.counters.publish_pending();
         self.snapshot()
     }
 
-    /// The counters as they are, without publishing this thread's pending
-    /// disk hits (for `Debug`, which must not have effects).
     fn snapshot(&self) -> CacheInfo {
         let memory = self.memory().map(MemoryTier::stats).unwrap_or_default();
         self.counters.snapshot(memory)
@@ -296,7 +301,9 @@ impl FnCache {
     }
 
     /// Reads an entry by its database key (fingerprint ‖ argument key).
-    fn disk_get<R: DeserializeOwned>(&'static self, entry_key: &[u8]) -> Option<R> {
+    /// `counted`: a lookup (counted, sampled); otherwise a peek, which
+    /// leaves no trace.
+    fn disk_read<R: DeserializeOwned>(&'static self, entry_key: &[u8], counted: bool) -> Option<R> {
         let disk = self.disk()?;
         self.register();
         let found = match disk.store.get(&disk.tree, entry_key) {
@@ -312,13 +319,14 @@ impl FnCache {
             }
         };
         let Some(bytes) = found else {
-            Counters::bump(&self.counters.disk_misses);
+            if counted {
+                Counters::bump(&self.counters.disk_misses);
+            }
             return None;
         };
         match disk.store.decode::<R>(&bytes) {
+            Ok(value) if !counted => Some(value),
             Ok(value) => {
-                // The hits that publish the tally are the ones sampled for
-                // last-used times: one per PUBLISH_EVERY per thread.
                 if self.counters.disk_hit()
                     && disk
                         .store
@@ -337,22 +345,24 @@ impl FnCache {
                         self.meta.id
                     )
                 });
-                Counters::bump(&self.counters.disk_misses);
+                if counted {
+                    Counters::bump(&self.counters.disk_misses);
+                }
                 None
             }
         }
     }
 
-    fn disk_put<R: Serialize + DeserializeOwned>(
+    fn disk_put<R>(
         &'static self,
         entry_key: &[u8],
-        value: &R,
+        encoded: &Encoded<R>,
         compute: Duration,
         durable: bool,
     ) {
         let Some(disk) = self.disk() else { return };
         self.register();
-        if let Err(error) = disk.store.put(&disk.tree, entry_key, value, compute) {
+        if let Err(error) = disk.store.put(&disk.tree, entry_key, encoded, compute) {
             warn_once("write", self.meta.id, || {
                 format!("funcache: result of {} not stored: {error}", self.meta.id)
             });
@@ -446,17 +456,75 @@ impl FnCache {
 /// One call in progress: its key, built in place (a key is a hundred
 /// bytes; moving it around costs more than hashing it), and what the
 /// environment switches allow it.
+///
+/// The protocol ([`run`](Self::run), [`run_async`](Self::run_async)):
+/// memory tier; on a miss, join the key's [flight](crate::flight) — the
+/// leader reads the disk and computes, the others wait and read what it
+/// stored; a computed value is stored in every tier as its decoded form
+/// (see [`codec`]), which is also what the computing call returns.
 #[doc(hidden)]
 pub struct Call {
     cache: &'static FnCache,
     key: KeyBuilder,
     refresh: bool,
     /// Whether the key is usable and the cache not disabled: decided by
-    /// the lookup, read by the store.
+    /// [`prepare`](Self::prepare), read by the store.
     usable: bool,
     /// When the computation started: set on a miss, so a hit reads no
     /// clock.
     started: Option<Instant>,
+}
+
+/// What the switches and the key allow a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Disabled, or the key failed: run the body, touch no tier.
+    Bypass,
+    /// Refresh: compute and store, read nothing.
+    WriteOnly,
+    ReadWrite,
+}
+
+/// Whether a call uses the memory tier. Values kept in memory must be
+/// `Clone`; functions declared with `memory = 0` use [`NoMemory`], which
+/// lifts that.
+pub(crate) trait MemoryUse<V> {
+    /// A counted lookup that marks the entry most recently used.
+    fn get(call: &Call) -> Option<V>;
+    /// A lookup that leaves no trace.
+    fn peek(call: &Call) -> Option<V>;
+    fn put(call: &Call, value: &V);
+}
+
+/// The memory tier in front of the disk.
+pub(crate) struct InMemory;
+/// The disk alone.
+pub(crate) struct NoMemory;
+
+impl<V: Clone + Send + Sync + 'static> MemoryUse<V> for InMemory {
+    #[inline]
+    fn get(call: &Call) -> Option<V> {
+        call.cache.memory()?.get_cloned(call.key.args_key())
+    }
+    fn peek(call: &Call) -> Option<V> {
+        call.cache.memory()?.peek_cloned(call.key.args_key())
+    }
+    fn put(call: &Call, value: &V) {
+        if let Some(tier) = call.cache.memory() {
+            tier.put(ArgsKey::copy_of(call.key.args_key()), value.clone());
+        }
+    }
+}
+
+impl<V> MemoryUse<V> for NoMemory {
+    #[inline]
+    fn get(_: &Call) -> Option<V> {
+        None
+    }
+    fn peek(_: &Call) -> Option<V> {
+        None
+    }
+    fn put(_: &Call, _: &V) {}
 }
 
 impl Call {
@@ -486,119 +554,240 @@ impl Call {
         self.key.function(type_name, sources);
     }
 
-    /// Seals the key and applies the switches: whether this call may read
-    /// (it may store when [`usable`](Self::usable) is set).
+    /// Seals the key and applies the switches.
     #[inline]
-    fn prepare(&mut self) -> bool {
+    fn prepare(&mut self) -> Access {
         let switches = Switches::get();
         if switches.disable {
-            return false;
+            return Access::Bypass;
         }
         match self.key.seal() {
             Ok(()) => {
                 self.usable = true;
-                !self.refresh && !switches.refresh
+                if self.refresh || switches.refresh {
+                    Access::WriteOnly
+                } else {
+                    Access::ReadWrite
+                }
             }
             Err(error) => {
                 let id = self.cache.meta.id;
                 warn_once("key", id, || {
                     format!("funcache: {id} runs uncached: {error}")
                 });
-                false
+                Access::Bypass
             }
         }
     }
 
-    /// Memory tier, then disk (filling the memory tier on a disk hit). On
-    /// a miss, starts the compute-time clock.
+    /// The disk tier (counted), filling the memory tier on a hit.
+    fn lookup_disk<M: MemoryUse<V>, V: DeserializeOwned>(&self) -> Option<V> {
+        let value = self.cache.disk_read::<V>(self.key.entry_key(), true)?;
+        M::put(self, &value);
+        Some(value)
+    }
+
+    /// After waiting for another call's computation: what it stored.
+    fn lookup_again<M: MemoryUse<V>, V: DeserializeOwned>(&self) -> Option<V> {
+        M::get(self).or_else(|| self.lookup_disk::<M, V>())
+    }
+
+    fn warn_wait_limit(&self) {
+        let id = self.cache.meta.id;
+        warn_once("wait", id, || {
+            format!(
+                "funcache: a call of {id} waited {}s for another thread computing the same \
+                 arguments; computing them again",
+                WAIT_LIMIT.as_secs()
+            )
+        });
+    }
+
+    /// The whole call of a synchronous body. `split` takes from the body's
+    /// output what is stored (returning anything else, such as an `Err`,
+    /// as it is); `join` makes an output of a stored value.
     #[inline]
-    pub(crate) fn lookup<R>(&mut self) -> Option<R>
+    pub(crate) fn run<M, V, Out>(
+        &mut self,
+        compute: impl FnOnce() -> Out,
+        split: impl FnOnce(Out) -> Result<V, Out>,
+        join: impl FnOnce(V) -> Out,
+    ) -> Out
     where
-        R: DeserializeOwned + Clone + Send + Sync + 'static,
+        M: MemoryUse<V>,
+        V: Serialize + DeserializeOwned,
     {
-        if self.prepare() {
-            let cache = self.cache;
-            let memory = cache.memory();
-            if let Some(tier) = memory
-                && let Some(value) = tier.get_cloned::<R>(self.key.args_key())
-            {
-                return Some(value);
-            }
-            if let Some(value) = cache.disk_get::<R>(self.key.entry_key()) {
-                if let Some(tier) = memory {
-                    tier.put(ArgsKey::copy_of(self.key.args_key()), value.clone());
+        match self.prepare() {
+            Access::Bypass => return self.compute_uncached(compute),
+            Access::WriteOnly => return self.compute_and_store::<M, V, Out>(compute, split, join),
+            Access::ReadWrite => {}
+        }
+        if let Some(value) = M::get(self) {
+            return join(value);
+        }
+        let flights = &self.cache.flights;
+        match flights.enter(self.key.args_key(), true) {
+            Turn::Lead(_leading) => {
+                // (A lock across processes would be taken here.)
+                if let Some(value) = self.lookup_disk::<M, V>() {
+                    return join(value);
                 }
-                return Some(value);
+                self.compute_and_store::<M, V, Out>(compute, split, join)
+            }
+            Turn::Wait(waiting) => {
+                if !waiting.wait(WAIT_LIMIT) {
+                    self.warn_wait_limit();
+                }
+                match self.lookup_again::<M, V>() {
+                    Some(value) => join(value),
+                    None => self.compute_and_store::<M, V, Out>(compute, split, join),
+                }
+            }
+            Turn::Reentered => self.compute_and_store::<M, V, Out>(compute, split, join),
+        }
+    }
+
+    /// [`run`](Self::run) for an async body: `compute` is its future, only
+    /// polled on a miss. A waiter awaits the leader without blocking its
+    /// thread.
+    pub(crate) async fn run_async<M, V, Out>(
+        &mut self,
+        compute: impl Future<Output = Out>,
+        split: impl FnOnce(Out) -> Result<V, Out>,
+        join: impl FnOnce(V) -> Out,
+    ) -> Out
+    where
+        M: MemoryUse<V>,
+        V: Serialize + DeserializeOwned,
+    {
+        match self.prepare() {
+            Access::Bypass => {
+                Counters::bump(&self.cache.counters.computed);
+                return compute.await;
+            }
+            Access::WriteOnly => {
+                let out = self.start_computing(compute).await;
+                return self.store_output::<M, V, Out>(out, split, join);
+            }
+            Access::ReadWrite => {}
+        }
+        if let Some(value) = M::get(self) {
+            return join(value);
+        }
+        let flights = &self.cache.flights;
+        // Tasks interleave on one thread: the thread says nothing about
+        // who leads, so no re-entry check.
+        match flights.enter(self.key.args_key(), false) {
+            Turn::Lead(_leading) => {
+                if let Some(value) = self.lookup_disk::<M, V>() {
+                    return join(value);
+                }
+                let out = self.start_computing(compute).await;
+                self.store_output::<M, V, Out>(out, split, join)
+            }
+            Turn::Wait(waiting) => {
+                waiting.finished().await;
+                if let Some(value) = self.lookup_again::<M, V>() {
+                    return join(value);
+                }
+                let out = self.start_computing(compute).await;
+                self.store_output::<M, V, Out>(out, split, join)
+            }
+            Turn::Reentered => {
+                let out = self.start_computing(compute).await;
+                self.store_output::<M, V, Out>(out, split, join)
             }
         }
-        self.started = Some(Instant::now());
-        None
     }
 
-    /// Disk only: for functions declared with `memory = 0`, whose values
-    /// need not be `Clone`. On a miss, starts the compute-time clock.
-    #[inline]
-    pub(crate) fn lookup_disk<R: DeserializeOwned>(&mut self) -> Option<R> {
-        if self.prepare()
-            && let Some(value) = self.cache.disk_get::<R>(self.key.entry_key())
-        {
-            return Some(value);
+    /// What the tiers hold for this call, without computing, counting or
+    /// reordering anything. `None` when the cache is disabled or refreshing
+    /// (a call would compute).
+    pub(crate) fn peek<M: MemoryUse<V>, V: DeserializeOwned>(&mut self) -> Option<V> {
+        if self.prepare() != Access::ReadWrite {
+            return None;
         }
-        self.started = Some(Instant::now());
-        None
+        M::peek(self).or_else(|| self.cache.disk_read::<V>(self.key.entry_key(), false))
     }
 
-    /// Records a computed value in every tier.
-    pub(crate) fn store<R>(&mut self, value: &R)
+    /// Runs the body with no tier (counted as a miss).
+    fn compute_uncached<Out>(&mut self, compute: impl FnOnce() -> Out) -> Out {
+        Counters::bump(&self.cache.counters.computed);
+        compute()
+    }
+
+    /// Runs the body (a miss, counted before it runs, so that a panic
+    /// counts too) and stores its output.
+    fn compute_and_store<M, V, Out>(
+        &mut self,
+        compute: impl FnOnce() -> Out,
+        split: impl FnOnce(Out) -> Result<V, Out>,
+        join: impl FnOnce(V) -> Out,
+    ) -> Out
     where
-        R: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+        M: MemoryUse<V>,
+        V: Serialize + DeserializeOwned,
     {
-        if self.usable
-            && let Some(tier) = self.cache.memory()
-        {
-            tier.put(ArgsKey::copy_of(self.key.args_key()), value.clone());
-        }
-        self.store_disk(value);
+        Counters::bump(&self.cache.counters.computed);
+        self.started = Some(Instant::now());
+        let out = compute();
+        self.store_output::<M, V, Out>(out, split, join)
     }
 
-    /// Records a computed value on disk only.
-    pub(crate) fn store_disk<R: Serialize + DeserializeOwned>(&mut self, value: &R) {
+    async fn start_computing<Out>(&mut self, compute: impl Future<Output = Out>) -> Out {
+        Counters::bump(&self.cache.counters.computed);
+        self.started = Some(Instant::now());
+        compute.await
+    }
+
+    fn store_output<M, V, Out>(
+        &mut self,
+        out: Out,
+        split: impl FnOnce(Out) -> Result<V, Out>,
+        join: impl FnOnce(V) -> Out,
+    ) -> Out
+    where
+        M: MemoryUse<V>,
+        V: Serialize + DeserializeOwned,
+    {
+        match split(out) {
+            Ok(value) => join(self.store::<M, V>(value)),
+            Err(out) => out,
+        }
+    }
+
+    /// Stores a computed value in every tier and returns what they serve:
+    /// the value decoded from its stored bytes. A value that does not come
+    /// back equal from any codec is stored nowhere (every call computes
+    /// it) and returned as it is.
+    fn store<M: MemoryUse<V>, V: Serialize + DeserializeOwned>(&mut self, value: V) -> V {
         let compute = self
             .started
             .map_or(Duration::ZERO, |started| started.elapsed());
-        Counters::bump(&self.cache.counters.computed);
+        if !self.usable {
+            return value;
+        }
+        let encoded = match codec::encode(&value) {
+            Ok(encoded) => encoded,
+            Err(error) => {
+                let id = self.cache.meta.id;
+                warn_once("encode", id, || {
+                    format!("funcache: a result of {id} is returned but not stored: {error}")
+                });
+                return value;
+            }
+        };
+        M::put(self, &encoded.value);
         let switches = Switches::get();
-        if self.usable && !switches.readonly {
+        if !switches.readonly {
             self.cache.disk_put(
                 self.key.entry_key(),
-                value,
+                &encoded,
                 compute,
                 !switches.lazy_durability,
             );
         }
-    }
-
-    /// Stores an `Ok` value in every tier; an `Err` is only counted (it is
-    /// retried on the next call).
-    pub(crate) fn store_ok<T, E>(&mut self, result: &Result<T, E>)
-    where
-        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-    {
-        match result {
-            Ok(value) => self.store(value),
-            Err(_) => Counters::bump(&self.cache.counters.computed),
-        }
-    }
-
-    /// [`store_ok`](Self::store_ok) on disk only.
-    pub(crate) fn store_ok_disk<T: Serialize + DeserializeOwned, E>(
-        &mut self,
-        result: &Result<T, E>,
-    ) {
-        match result {
-            Ok(value) => self.store_disk(value),
-            Err(_) => Counters::bump(&self.cache.counters.computed),
-        }
+        encoded.value
     }
 }
 
@@ -641,13 +830,14 @@ mod tests {
     fn call(cache: &'static FnCache, x: u64, runs: &AtomicUsize) -> u64 {
         let mut call = cache.call(false);
         call.arg(&x);
-        if let Some(value) = call.lookup::<u64>() {
-            return value;
-        }
-        runs.fetch_add(1, Ordering::SeqCst);
-        let value = x * 10;
-        call.store(&value);
-        value
+        call.run::<InMemory, u64, u64>(
+            || {
+                runs.fetch_add(1, Ordering::SeqCst);
+                x * 10
+            },
+            Ok,
+            |value| value,
+        )
     }
 
     #[test]
@@ -803,8 +993,8 @@ mod tests {
         call(cache, 1, &runs);
         let mut refresh = cache.call(true);
         refresh.arg(&1u64);
-        assert_eq!(refresh.lookup::<u64>(), None, "a refresh never reads");
-        refresh.store(&99u64);
+        let value = refresh.run::<InMemory, u64, u64>(|| 99, Ok, |value| value);
+        assert_eq!(value, 99, "a refresh never reads");
         assert_eq!(
             call(cache, 1, &runs),
             99,
@@ -837,7 +1027,7 @@ mod tests {
         let dir = temp_dir();
         call(new_cache("t::sampled", 5, 0, dir), 9, &runs);
         let reader = new_cache("t::sampled", 5, 0, dir);
-        for _ in 0..2 * crate::stats::PUBLISH_EVERY {
+        for _ in 0..2 * crate::stats::SAMPLE_EVERY {
             call(reader, 9, &runs);
         }
         crate::flush().unwrap();

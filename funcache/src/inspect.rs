@@ -457,7 +457,7 @@ mod tests {
                 .put(
                     &small,
                     &key,
-                    &format!("value {arg}"),
+                    &crate::codec::encode(&format!("value {arg}")).unwrap(),
                     Duration::from_millis(3),
                 )
                 .unwrap();
@@ -465,7 +465,12 @@ mod tests {
         let big = store.function_tree("app::big").unwrap();
         let value: Vec<u64> = (0..200_000).map(|i| u64::MAX - i).collect();
         store
-            .put(&big, &entry_key(9, 0), &value, Duration::ZERO)
+            .put(
+                &big,
+                &entry_key(9, 0),
+                &crate::codec::encode(&value).unwrap(),
+                Duration::ZERO,
+            )
             .unwrap();
         for (fingerprint, id) in [
             (1u8, "app::small"),

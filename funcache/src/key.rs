@@ -287,6 +287,14 @@ impl Sink {
     }
 }
 
+/// The blake3 digest of `value`'s canonical encoding: equal for two values
+/// exactly when serde sees them as equal (maps compared regardless of
+/// iteration order). How a stored value is checked against the computed
+/// one.
+pub(crate) fn canonical_digest<T: Serialize + ?Sized>(value: &T) -> Result<[u8; 32], KeyError> {
+    KeyWriter::digest_of(value)
+}
+
 /// Builds an [`ArgsKey`] from a call's arguments. Generated code calls
 /// [`arg`](Self::arg) once per keyed argument, in order.
 pub struct KeyBuilder {

@@ -7,7 +7,10 @@ pub use crate::fn_cache::{Call, Dependency, FnCache, FnMeta};
 pub use crate::key::KeyBuilder;
 pub use core::marker::PhantomData as __PhantomData;
 
+use std::convert::identity;
 use std::marker::PhantomData;
+
+use crate::fn_cache::{InMemory, NoMemory};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -103,12 +106,7 @@ impl<R> Plain<R> {
     where
         R: CacheValue + MemoryValue,
     {
-        if let Some(value) = call.lookup::<R>() {
-            return value;
-        }
-        let value = compute();
-        call.store(&value);
-        value
+        call.run::<InMemory, R, R>(compute, Ok, identity)
     }
 
     /// Disk, then `compute` (`memory = 0`).
@@ -117,12 +115,7 @@ impl<R> Plain<R> {
     where
         R: CacheValue,
     {
-        if let Some(value) = call.lookup_disk::<R>() {
-            return value;
-        }
-        let value = compute();
-        call.store_disk(&value);
-        value
+        call.run::<NoMemory, R, R>(compute, Ok, identity)
     }
 
     /// [`run`](Self::run) for `async fn`: `compute` is the body's future,
@@ -131,12 +124,8 @@ impl<R> Plain<R> {
     where
         R: CacheValue + MemoryValue,
     {
-        if let Some(value) = call.lookup::<R>() {
-            return value;
-        }
-        let value = compute.await;
-        call.store(&value);
-        value
+        call.run_async::<InMemory, R, R>(compute, Ok, identity)
+            .await
     }
 
     /// [`run_disk`](Self::run_disk) for `async fn`.
@@ -144,18 +133,35 @@ impl<R> Plain<R> {
     where
         R: CacheValue,
     {
-        if let Some(value) = call.lookup_disk::<R>() {
-            return value;
-        }
-        let value = compute.await;
-        call.store_disk(&value);
-        value
+        call.run_async::<NoMemory, R, R>(compute, Ok, identity)
+            .await
+    }
+
+    /// What the tiers hold for the call (`f_peek`).
+    pub fn peek(&self, call: &mut Call) -> Option<R>
+    where
+        R: CacheValue + MemoryValue,
+    {
+        call.peek::<InMemory, R>()
+    }
+
+    /// [`peek`](Self::peek) without a memory tier (`memory = 0`).
+    pub fn peek_disk(&self, call: &mut Call) -> Option<R>
+    where
+        R: CacheValue,
+    {
+        call.peek::<NoMemory, R>()
     }
 }
 
 /// For `Result<T, E>`: stores the `Ok` value only, so `E` needs no serde
 /// and a failure is retried on the next call.
 pub struct OkOnly<T, E>(PhantomData<fn() -> (T, E)>);
+
+/// The part of a `Result` that is stored; an `Err` is returned as it is.
+fn ok_value<T, E>(result: Result<T, E>) -> Result<T, Result<T, E>> {
+    result.map_err(Err)
+}
 
 impl<T, E> OkOnly<T, E> {
     /// Memory, then disk, then `compute`; an `Err` is returned, not stored.
@@ -164,12 +170,7 @@ impl<T, E> OkOnly<T, E> {
     where
         T: CacheValue + MemoryValue,
     {
-        if let Some(value) = call.lookup::<T>() {
-            return Ok(value);
-        }
-        let result = compute();
-        call.store_ok(&result);
-        result
+        call.run::<InMemory, T, _>(compute, ok_value, Ok)
     }
 
     /// Disk, then `compute` (`memory = 0`).
@@ -178,12 +179,7 @@ impl<T, E> OkOnly<T, E> {
     where
         T: CacheValue,
     {
-        if let Some(value) = call.lookup_disk::<T>() {
-            return Ok(value);
-        }
-        let result = compute();
-        call.store_ok_disk(&result);
-        result
+        call.run::<NoMemory, T, _>(compute, ok_value, Ok)
     }
 
     /// [`run`](Self::run) for `async fn`.
@@ -195,12 +191,8 @@ impl<T, E> OkOnly<T, E> {
     where
         T: CacheValue + MemoryValue,
     {
-        if let Some(value) = call.lookup::<T>() {
-            return Ok(value);
-        }
-        let result = compute.await;
-        call.store_ok(&result);
-        result
+        call.run_async::<InMemory, T, _>(compute, ok_value, Ok)
+            .await
     }
 
     /// [`run_disk`](Self::run_disk) for `async fn`.
@@ -212,12 +204,24 @@ impl<T, E> OkOnly<T, E> {
     where
         T: CacheValue,
     {
-        if let Some(value) = call.lookup_disk::<T>() {
-            return Ok(value);
-        }
-        let result = compute.await;
-        call.store_ok_disk(&result);
-        result
+        call.run_async::<NoMemory, T, _>(compute, ok_value, Ok)
+            .await
+    }
+
+    /// What the tiers hold for the call (`f_peek`): a stored `Ok` value.
+    pub fn peek(&self, call: &mut Call) -> Option<Result<T, E>>
+    where
+        T: CacheValue + MemoryValue,
+    {
+        call.peek::<InMemory, T>().map(Ok)
+    }
+
+    /// [`peek`](Self::peek) without a memory tier (`memory = 0`).
+    pub fn peek_disk(&self, call: &mut Call) -> Option<Result<T, E>>
+    where
+        T: CacheValue,
+    {
+        call.peek::<NoMemory, T>().map(Ok)
     }
 }
 

@@ -16,6 +16,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::codec::{self, Encoded};
 use crate::envelope::{self, BLOB_THRESHOLD, Header, Payload};
 use crate::error::Error;
 
@@ -54,26 +55,9 @@ pub(crate) enum LoadError {
     #[error(transparent)]
     Envelope(#[from] envelope::EnvelopeError),
     #[error("stored value does not decode as the return type: {0}")]
-    Decode(postcard::Error),
-    #[error("stored value has {0} trailing bytes; it was written by a different type")]
-    Trailing(usize),
+    Decode(codec::DecodeError),
     #[error("large value unavailable: {0}")]
     Blob(Error),
-}
-
-/// Why a value was not written.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum SaveError {
-    #[error("the value cannot be encoded: {0}")]
-    Encode(postcard::Error),
-    #[error(
-        "the value does not decode back to itself (serde attributes such as \
-         skip_serializing_if, flatten or untagged need a self-describing format); \
-         values of this type are not stored"
-    )]
-    RoundTrip,
-    #[error(transparent)]
-    Store(#[from] Error),
 }
 
 /// An open cache directory.
@@ -170,40 +154,35 @@ impl Store {
     /// Decodes an envelope into a value, fetching its blob if it has one.
     pub(crate) fn decode<R: DeserializeOwned>(&self, bytes: &[u8]) -> Result<R, LoadError> {
         let (header, body) = envelope::decode(bytes)?;
-        match header.payload {
-            Payload::Inline => decode_exact(body),
+        let decoded = match header.payload {
+            Payload::Inline => codec::decode(header.codec, body),
             Payload::Blob { hash, len } => {
                 let bytes = self.blobs.read(&hash, len).map_err(LoadError::Blob)?;
-                decode_exact(&bytes)
+                codec::decode(header.codec, &bytes)
             }
-        }
+        };
+        decoded.map_err(LoadError::Decode)
     }
 
-    /// Encodes and stores `value` under `key`.
-    pub(crate) fn put<R: Serialize + DeserializeOwned>(
+    /// Stores an encoded value under `key`.
+    pub(crate) fn put<R>(
         &self,
         tree: &sled::Tree,
         key: &[u8],
-        value: &R,
+        encoded: &Encoded<R>,
         compute: Duration,
-    ) -> Result<(), SaveError> {
-        let header = Header::new(compute, Payload::Inline);
+    ) -> Result<(), Error> {
+        let header = Header::new(compute, encoded.codec as u8, Payload::Inline);
         let mut bytes = envelope::start(&header);
-        let header_len = bytes.len();
-        bytes = postcard::to_extend(value, bytes).map_err(SaveError::Encode)?;
-        let body_len = bytes.len() - header_len;
-        if body_len >= BLOB_THRESHOLD {
-            // Large values skip the round-trip check: it would double the
-            // cost of writing them. A blob that fails to decode later is
-            // still just a miss.
-            let hash = self.blobs.write(&bytes[header_len..])?;
+        if encoded.bytes.len() >= BLOB_THRESHOLD {
+            let hash = self.blobs.write(&encoded.bytes)?;
             let payload = Payload::Blob {
                 hash,
-                len: body_len as u64,
+                len: encoded.bytes.len() as u64,
             };
             bytes = envelope::start(&Header { payload, ..header });
-        } else if !round_trips::<R>(&bytes[header_len..]) {
-            return Err(SaveError::RoundTrip);
+        } else {
+            bytes.extend_from_slice(&encoded.bytes);
         }
         guarded(self.dir(), || tree.insert(key, bytes))?;
         Ok(())
@@ -419,32 +398,13 @@ impl Store {
     }
 }
 
-/// Decodes a value and insists that it used every byte: leftover bytes mean
-/// the bytes were written by a different type, and whatever decoded from
-/// them cannot be trusted.
-fn decode_exact<R: DeserializeOwned>(bytes: &[u8]) -> Result<R, LoadError> {
-    let (value, rest) = postcard::take_from_bytes::<R>(bytes).map_err(LoadError::Decode)?;
-    if rest.is_empty() {
-        Ok(value)
-    } else {
-        Err(LoadError::Trailing(rest.len()))
-    }
-}
-
-/// Whether `bytes` decode to a value that encodes back to the same bytes.
-/// postcard is not self-describing, so serde attributes that make the
-/// encoded shape depend on the value (skip_serializing_if, flatten,
-/// untagged) can produce bytes that decode to something else.
-fn round_trips<R: Serialize + DeserializeOwned>(bytes: &[u8]) -> bool {
-    match decode_exact::<R>(bytes) {
-        Ok(decoded) => postcard::to_allocvec(&decoded).is_ok_and(|again| again == bytes),
-        Err(_) => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn encoded<R: Serialize + DeserializeOwned>(value: &R) -> Encoded<R> {
+        codec::encode(value).unwrap()
+    }
 
     fn store() -> (tempfile::TempDir, Store) {
         let temp = tempfile::tempdir().unwrap();
@@ -457,7 +417,12 @@ mod tests {
         let (_temp, store) = store();
         let tree = store.function_tree("app::f").unwrap();
         store
-            .put(&tree, b"k", &vec![1u32, 2, 3], Duration::from_millis(5))
+            .put(
+                &tree,
+                b"k",
+                &encoded(&vec![1u32, 2, 3]),
+                Duration::from_millis(5),
+            )
             .unwrap();
         let bytes = store.get(&tree, b"k").unwrap().unwrap();
         assert_eq!(store.decode::<Vec<u32>>(&bytes).unwrap(), vec![1, 2, 3]);
@@ -469,7 +434,9 @@ mod tests {
         let tree = store.function_tree("app::big").unwrap();
         // Varints of large numbers take 10 bytes each: ~3 MB.
         let value: Vec<u64> = (0..300_000).map(|i| u64::MAX - i).collect();
-        store.put(&tree, b"k", &value, Duration::ZERO).unwrap();
+        store
+            .put(&tree, b"k", &encoded(&value), Duration::ZERO)
+            .unwrap();
         let bytes = store.get(&tree, b"k").unwrap().unwrap();
         assert!(bytes.len() < 200, "the database keeps only a reference");
         assert_eq!(store.blobs().list().unwrap().len(), 1);
@@ -480,7 +447,9 @@ mod tests {
     fn a_value_of_another_type_is_a_decode_error() {
         let (_temp, store) = store();
         let tree = store.function_tree("app::f").unwrap();
-        store.put(&tree, b"k", &(7u8, 8u8), Duration::ZERO).unwrap();
+        store
+            .put(&tree, b"k", &encoded(&(7u8, 8u8)), Duration::ZERO)
+            .unwrap();
         let bytes = store.get(&tree, b"k").unwrap().unwrap();
         assert!(
             store.decode::<u8>(&bytes).is_err(),
@@ -490,40 +459,19 @@ mod tests {
     }
 
     #[test]
-    fn values_that_do_not_round_trip_are_refused() {
-        #[derive(Serialize, Deserialize)]
-        struct Sparse {
-            #[serde(skip_serializing_if = "Option::is_none")]
-            note: Option<u32>,
-            count: u32,
-        }
-        let (_temp, store) = store();
-        let tree = store.function_tree("app::f").unwrap();
-        let error = store
-            .put(
-                &tree,
-                b"k",
-                &Sparse {
-                    note: None,
-                    count: 1,
-                },
-                Duration::ZERO,
-            )
-            .unwrap_err();
-        assert!(matches!(error, SaveError::RoundTrip), "{error}");
-        assert!(store.get(&tree, b"k").unwrap().is_none());
-    }
-
-    #[test]
     fn clear_removes_entries_and_unshared_blobs() {
         let (_temp, store) = store();
         let a = store.function_tree("app::a").unwrap();
         let b = store.function_tree("app::b").unwrap();
         let shared: Vec<u64> = (0..200_000).map(|i| u64::MAX - i).collect();
         let own: Vec<u64> = (1..200_001).map(|i| u64::MAX - i).collect();
-        store.put(&a, b"1", &shared, Duration::ZERO).unwrap();
-        store.put(&a, b"2", &own, Duration::ZERO).unwrap();
-        store.put(&b, b"1", &shared, Duration::ZERO).unwrap();
+        store
+            .put(&a, b"1", &encoded(&shared), Duration::ZERO)
+            .unwrap();
+        store.put(&a, b"2", &encoded(&own), Duration::ZERO).unwrap();
+        store
+            .put(&b, b"1", &encoded(&shared), Duration::ZERO)
+            .unwrap();
         assert_eq!(store.blobs().list().unwrap().len(), 2);
         store.clear_function("app::a", &a).unwrap();
         assert!(a.is_empty());
