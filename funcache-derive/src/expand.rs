@@ -412,12 +412,10 @@ impl<'a> Expansion<'a> {
                 (&#krate::__private::__PhantomData::<#ret>).__funcache_adapter()
             }}
         };
-        let peek = if self.memory == 0 {
-            "peek_disk"
-        } else {
-            "peek"
-        };
-        let peek = syn::Ident::new(peek, ret.span());
+        // The same adapter method as the wrapper's (for a sync fn), so a
+        // return type without serde is reported once.
+        let run = if self.memory == 0 { "run_disk" } else { "run" };
+        let run = syn::Ident::new(run, ret.span());
         quote! {
             #(#attrs)*
             #[doc = #doc]
@@ -425,7 +423,7 @@ impl<'a> Expansion<'a> {
             #vis #sig {
                 let mut __funcache_call = #prefix #handle().call(false);
                 #keys
-                #adapter.#peek(&mut __funcache_call)
+                #adapter.#run(&mut __funcache_call, #krate::__private::PeekOnly)
             }
         }
     }

@@ -488,7 +488,7 @@ enum Access {
 /// Whether a call uses the memory tier. Values kept in memory must be
 /// `Clone`; functions declared with `memory = 0` use [`NoMemory`], which
 /// lifts that.
-pub(crate) trait MemoryUse<V> {
+pub trait MemoryUse<V> {
     /// A counted lookup that marks the entry most recently used.
     fn get(call: &Call) -> Option<V>;
     /// A lookup that leaves no trace.
@@ -497,9 +497,9 @@ pub(crate) trait MemoryUse<V> {
 }
 
 /// The memory tier in front of the disk.
-pub(crate) struct InMemory;
+pub struct InMemory;
 /// The disk alone.
-pub(crate) struct NoMemory;
+pub struct NoMemory;
 
 impl<V: Clone + Send + Sync + 'static> MemoryUse<V> for InMemory {
     #[inline]

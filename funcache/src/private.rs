@@ -10,7 +10,7 @@ pub use core::marker::PhantomData as __PhantomData;
 use std::convert::identity;
 use std::marker::PhantomData;
 
-use crate::fn_cache::{InMemory, NoMemory};
+use crate::fn_cache::{InMemory, MemoryUse, NoMemory};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -100,22 +100,23 @@ impl<R> Default for Plain<R> {
 // method, so an unsuitable return type produces one error, with the
 // messages of `CacheValue` and `MemoryValue`, at the return type.
 impl<R> Plain<R> {
-    /// Memory, then disk, then `compute`.
+    /// Memory, then disk, then the body; or, for [`PeekOnly`], memory then
+    /// disk.
     #[inline(always)]
-    pub fn run(&self, call: &mut Call, compute: impl FnOnce() -> R) -> R
+    pub fn run<B: Body<R>>(&self, call: &mut Call, body: B) -> B::Returns
     where
         R: CacheValue + MemoryValue,
     {
-        call.run::<InMemory, R, R>(compute, Ok, identity)
+        body.resolve::<InMemory, R>(call, Ok, identity)
     }
 
-    /// Disk, then `compute` (`memory = 0`).
+    /// Disk, then the body (`memory = 0`).
     #[inline(always)]
-    pub fn run_disk(&self, call: &mut Call, compute: impl FnOnce() -> R) -> R
+    pub fn run_disk<B: Body<R>>(&self, call: &mut Call, body: B) -> B::Returns
     where
         R: CacheValue,
     {
-        call.run::<NoMemory, R, R>(compute, Ok, identity)
+        body.resolve::<NoMemory, R>(call, Ok, identity)
     }
 
     /// [`run`](Self::run) for `async fn`: `compute` is the body's future,
@@ -136,22 +137,6 @@ impl<R> Plain<R> {
         call.run_async::<NoMemory, R, R>(compute, Ok, identity)
             .await
     }
-
-    /// What the tiers hold for the call (`f_peek`).
-    pub fn peek(&self, call: &mut Call) -> Option<R>
-    where
-        R: CacheValue + MemoryValue,
-    {
-        call.peek::<InMemory, R>()
-    }
-
-    /// [`peek`](Self::peek) without a memory tier (`memory = 0`).
-    pub fn peek_disk(&self, call: &mut Call) -> Option<R>
-    where
-        R: CacheValue,
-    {
-        call.peek::<NoMemory, R>()
-    }
 }
 
 /// For `Result<T, E>`: stores the `Ok` value only, so `E` needs no serde
@@ -164,22 +149,22 @@ fn ok_value<T, E>(result: Result<T, E>) -> Result<T, Result<T, E>> {
 }
 
 impl<T, E> OkOnly<T, E> {
-    /// Memory, then disk, then `compute`; an `Err` is returned, not stored.
+    /// Memory, then disk, then the body; an `Err` is returned, not stored.
     #[inline(always)]
-    pub fn run(&self, call: &mut Call, compute: impl FnOnce() -> Result<T, E>) -> Result<T, E>
+    pub fn run<B: Body<Result<T, E>>>(&self, call: &mut Call, body: B) -> B::Returns
     where
         T: CacheValue + MemoryValue,
     {
-        call.run::<InMemory, T, _>(compute, ok_value, Ok)
+        body.resolve::<InMemory, T>(call, ok_value, Ok)
     }
 
-    /// Disk, then `compute` (`memory = 0`).
+    /// Disk, then the body (`memory = 0`).
     #[inline(always)]
-    pub fn run_disk(&self, call: &mut Call, compute: impl FnOnce() -> Result<T, E>) -> Result<T, E>
+    pub fn run_disk<B: Body<Result<T, E>>>(&self, call: &mut Call, body: B) -> B::Returns
     where
         T: CacheValue,
     {
-        call.run::<NoMemory, T, _>(compute, ok_value, Ok)
+        body.resolve::<NoMemory, T>(call, ok_value, Ok)
     }
 
     /// [`run`](Self::run) for `async fn`.
@@ -207,21 +192,50 @@ impl<T, E> OkOnly<T, E> {
         call.run_async::<NoMemory, T, _>(compute, ok_value, Ok)
             .await
     }
+}
 
-    /// What the tiers hold for the call (`f_peek`): a stored `Ok` value.
-    pub fn peek(&self, call: &mut Call) -> Option<Result<T, E>>
-    where
-        T: CacheValue + MemoryValue,
-    {
-        call.peek::<InMemory, T>().map(Ok)
+/// What an adapter's `run` is given: the body, run on a miss, or
+/// [`PeekOnly`]. The companions `f` and `f_peek` make the same adapter
+/// call, so an unsuitable return type is reported once, not once each.
+pub trait Body<Out> {
+    /// What `run` returns: the body's output, or an `Option` of it.
+    type Returns;
+    /// Looks the call up in the tiers (`M`: with or without memory),
+    /// storing `V`, the part of the output `split` takes.
+    fn resolve<M: MemoryUse<V>, V: CacheValue>(
+        self,
+        call: &mut Call,
+        split: fn(Out) -> Result<V, Out>,
+        join: fn(V) -> Out,
+    ) -> Self::Returns;
+}
+
+impl<Out, F: FnOnce() -> Out> Body<Out> for F {
+    type Returns = Out;
+    #[inline(always)]
+    fn resolve<M: MemoryUse<V>, V: CacheValue>(
+        self,
+        call: &mut Call,
+        split: fn(Out) -> Result<V, Out>,
+        join: fn(V) -> Out,
+    ) -> Out {
+        call.run::<M, V, Out>(self, split, join)
     }
+}
 
-    /// [`peek`](Self::peek) without a memory tier (`memory = 0`).
-    pub fn peek_disk(&self, call: &mut Call) -> Option<Result<T, E>>
-    where
-        T: CacheValue,
-    {
-        call.peek::<NoMemory, T>().map(Ok)
+/// Answer from the tiers only (`f_peek`): never runs the body, counts
+/// nothing, reorders nothing.
+pub struct PeekOnly;
+
+impl<Out> Body<Out> for PeekOnly {
+    type Returns = Option<Out>;
+    fn resolve<M: MemoryUse<V>, V: CacheValue>(
+        self,
+        call: &mut Call,
+        _split: fn(Out) -> Result<V, Out>,
+        join: fn(V) -> Out,
+    ) -> Option<Out> {
+        call.peek::<M, V>().map(join)
     }
 }
 
