@@ -29,6 +29,7 @@ const SECTIONS: &[(&str, &[(&str, &str)])] = &[
     ("scaling", &[("FUNCACHE_DURABILITY", "lazy")]),
     ("large", &[]),
     ("threads", &[]),
+    ("values", &[("FUNCACHE_DURABILITY", "lazy")]),
 ];
 
 fn workspace() -> PathBuf {
@@ -46,6 +47,7 @@ fn run_section(name: &str) {
         "scaling" => sections::scaling(),
         "large" => sections::large(),
         "threads" => sections::threads(),
+        "values" => sections::values(),
         other => panic!("unknown section {other}"),
     }
 }

@@ -117,17 +117,18 @@ pub(crate) fn encode<R: Serialize + DeserializeOwned>(
     value: &R,
 ) -> Result<Encoded<R>, EncodeError> {
     let expected = canonical_digest(value).map_err(EncodeError::Canonical)?;
+    let equal = |decoded: &R| canonical_digest(decoded).map(|digest| digest == expected);
     let mut failures = Vec::new();
     for codec in [Codec::Postcard, Codec::MessagePack] {
         let attempt = codec.encode(value).and_then(|bytes| {
             let decoded = codec.decode::<R>(&bytes).map_err(|e| e.0)?;
-            match canonical_digest(&decoded) {
-                Ok(digest) if digest == expected => Ok(Encoded {
+            match equal(&decoded) {
+                Ok(true) => Ok(Encoded {
                     codec,
                     bytes,
                     value: decoded,
                 }),
-                Ok(_) => Err("decodes to another value".to_owned()),
+                Ok(false) => Err("decodes to another value".to_owned()),
                 Err(error) => Err(error.to_string()),
             }
         });
@@ -150,7 +151,7 @@ pub(crate) fn decode<R: DeserializeOwned>(codec: u8, bytes: &[u8]) -> Result<R, 
 mod tests {
     use super::*;
     use serde::Deserialize;
-    use std::collections::HashMap;
+    use std::collections::{HashMap, HashSet};
 
     fn round_trip<R: Serialize + DeserializeOwned>(value: &R) -> (Codec, R) {
         let encoded = encode(value).unwrap();
@@ -172,6 +173,14 @@ mod tests {
         let (codec, decoded) = round_trip(&map);
         assert_eq!(codec, Codec::Postcard);
         assert_eq!(decoded, map);
+    }
+
+    #[test]
+    fn a_hash_set_is_stored_though_it_comes_back_reordered() {
+        let set: HashSet<String> = (0..50).map(|i| format!("k{i}")).collect();
+        let nested: Vec<HashSet<u32>> = vec![(0..40).collect(), (5..30).collect()];
+        assert_eq!(round_trip(&set), (Codec::Postcard, set));
+        assert_eq!(round_trip(&nested), (Codec::Postcard, nested));
     }
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]

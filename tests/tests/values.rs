@@ -7,7 +7,7 @@
 //! the `child_*` tests (ignored in a normal run) in fresh processes that
 //! share one cache directory, and reads what they print.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
@@ -125,6 +125,12 @@ fn word_counts(text: &str) -> HashMap<String, u32> {
 }
 
 #[funcache::cache]
+fn unique_words(text: &str) -> HashSet<String> {
+    SHAPE_RUNS.fetch_add(1, Ordering::SeqCst);
+    text.split_whitespace().map(str::to_owned).collect()
+}
+
+#[funcache::cache]
 fn as_json(n: u32) -> serde_json::Value {
     SHAPE_RUNS.fetch_add(1, Ordering::SeqCst);
     serde_json::json!({ "n": n, "half": f64::from(n) / 2.0, "tags": ["a", null, true], "big": u64::MAX })
@@ -176,6 +182,9 @@ fn print_values() {
     let mut sorted: Vec<_> = counts.iter().collect();
     sorted.sort();
     println!("@@ counts={sorted:?}");
+    let mut unique: Vec<_> = unique_words("a b a c b a d e f g h").into_iter().collect();
+    unique.sort();
+    println!("@@ unique={unique:?}");
     println!("@@ json={}", as_json(5));
     println!("@@ shapes={:?}", shapes(2));
     println!("@@ cells={:?}", cells(-4));
@@ -193,15 +202,16 @@ fn child_values() {
 }
 
 /// Regression: these types were recomputed by every process ("does not
-/// decode back to itself") — postcard cannot carry them.
+/// decode back to itself"): a hash map or set decodes in another order, and
+/// postcard cannot carry the others.
 #[test]
 fn every_serde_type_is_stored_and_served_across_processes() {
     let dir = fresh_dir();
     let first = run_child("child_values", &dir);
     let second = run_child("child_values", &dir);
-    assert_eq!(first["runs"], "5", "the first process computes each once");
+    assert_eq!(first["runs"], "6", "the first process computes each once");
     assert_eq!(second["runs"], "0", "the second process reads every value");
-    for key in ["counts", "json", "shapes", "cells", "records"] {
+    for key in ["counts", "unique", "json", "shapes", "cells", "records"] {
         assert_eq!(first[key], second[key], "{key}");
     }
     assert!(
@@ -400,6 +410,8 @@ fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
 #[test]
 fn async_calls_compute_once_per_key() {
     setup();
+    fn assert_send<T: Send>(_: &T) {}
+    assert_send(&slow_async(0)); // a multi-threaded executor can run it
     let results = join_all((0..8).map(|_| slow_async(5)).collect());
     assert_eq!(results, [15; 8]);
     assert_eq!(ASYNC_RUNS.load(Ordering::SeqCst), 1);
