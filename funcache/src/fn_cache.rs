@@ -301,9 +301,7 @@ impl FnCache {
     }
 
     /// Reads an entry by its database key (fingerprint ‖ argument key).
-    /// `counted`: a lookup (counted, sampled); otherwise a peek, which
-    /// leaves no trace.
-    fn disk_read<R: DeserializeOwned>(&'static self, entry_key: &[u8], counted: bool) -> Option<R> {
+    fn disk_read<R: DeserializeOwned>(&'static self, entry_key: &[u8], look: Look) -> Option<R> {
         let disk = self.disk()?;
         self.register();
         let found = match disk.store.get(&disk.tree, entry_key) {
@@ -319,13 +317,13 @@ impl FnCache {
             }
         };
         let Some(bytes) = found else {
-            if counted {
+            if look == Look::First {
                 Counters::bump(&self.counters.disk_misses);
             }
             return None;
         };
         match disk.store.decode::<R>(&bytes) {
-            Ok(value) if !counted => Some(value),
+            Ok(value) if look == Look::Peek => Some(value),
             Ok(value) => {
                 if self.counters.disk_hit()
                     && disk
@@ -345,7 +343,7 @@ impl FnCache {
                         self.meta.id
                     )
                 });
-                if counted {
+                if look == Look::First {
                     Counters::bump(&self.counters.disk_misses);
                 }
                 None
@@ -475,6 +473,18 @@ pub struct Call {
     started: Option<Instant>,
 }
 
+/// Which look at the tiers a lookup is, for the counters (and the
+/// last-used samples) of each tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Look {
+    /// A call's first look: hits and misses are counted.
+    First,
+    /// A second look of a call whose misses are counted: hits only.
+    Again,
+    /// `f_peek`: nothing is counted, sampled or reordered.
+    Peek,
+}
+
 /// What the switches and the key allow a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Access {
@@ -489,10 +499,9 @@ enum Access {
 /// `Clone`; functions declared with `memory = 0` use [`NoMemory`], which
 /// lifts that.
 pub trait MemoryUse<V> {
-    /// A counted lookup that marks the entry most recently used.
-    fn get(call: &Call) -> Option<V>;
-    /// A lookup that leaves no trace.
-    fn peek(call: &Call) -> Option<V>;
+    /// A lookup; unless it is a [`Look::Peek`], it marks the entry most
+    /// recently used.
+    fn get(call: &Call, look: Look) -> Option<V>;
     fn put(call: &Call, value: &V);
 }
 
@@ -503,11 +512,14 @@ pub struct NoMemory;
 
 impl<V: Clone + Send + Sync + 'static> MemoryUse<V> for InMemory {
     #[inline]
-    fn get(call: &Call) -> Option<V> {
-        call.cache.memory()?.get_cloned(call.key.args_key())
-    }
-    fn peek(call: &Call) -> Option<V> {
-        call.cache.memory()?.peek_cloned(call.key.args_key())
+    fn get(call: &Call, look: Look) -> Option<V> {
+        let tier = call.cache.memory()?;
+        let key = call.key.args_key();
+        match look {
+            Look::First => tier.get_cloned(key, true),
+            Look::Again => tier.get_cloned(key, false),
+            Look::Peek => tier.peek_cloned(key),
+        }
     }
     fn put(call: &Call, value: &V) {
         if let Some(tier) = call.cache.memory() {
@@ -518,10 +530,7 @@ impl<V: Clone + Send + Sync + 'static> MemoryUse<V> for InMemory {
 
 impl<V> MemoryUse<V> for NoMemory {
     #[inline]
-    fn get(_: &Call) -> Option<V> {
-        None
-    }
-    fn peek(_: &Call) -> Option<V> {
+    fn get(_: &Call, _: Look) -> Option<V> {
         None
     }
     fn put(_: &Call, _: &V) {}
@@ -580,16 +589,17 @@ impl Call {
         }
     }
 
-    /// The disk tier (counted), filling the memory tier on a hit.
-    fn lookup_disk<M: MemoryUse<V>, V: DeserializeOwned>(&self) -> Option<V> {
-        let value = self.cache.disk_read::<V>(self.key.entry_key(), true)?;
-        M::put(self, &value);
+    /// Memory, then disk (filling the memory tier on a disk hit).
+    #[inline]
+    fn lookup<M: MemoryUse<V>, V: DeserializeOwned>(&self, look: Look) -> Option<V> {
+        if let Some(value) = M::get(self, look) {
+            return Some(value);
+        }
+        let value = self.cache.disk_read::<V>(self.key.entry_key(), look)?;
+        if look != Look::Peek {
+            M::put(self, &value);
+        }
         Some(value)
-    }
-
-    /// After waiting for another call's computation: what it stored.
-    fn lookup_again<M: MemoryUse<V>, V: DeserializeOwned>(&self) -> Option<V> {
-        M::get(self).or_else(|| self.lookup_disk::<M, V>())
     }
 
     fn warn_wait_limit(&self) {
@@ -622,28 +632,34 @@ impl Call {
             Access::WriteOnly => return self.compute_and_store::<M, V, Out>(compute, split, join),
             Access::ReadWrite => {}
         }
-        if let Some(value) = M::get(self) {
+        // Hits never touch the flights: only a call that missed every tier
+        // joins its key's computation.
+        if let Some(value) = self.lookup::<M, V>(Look::First) {
             return join(value);
         }
         let flights = &self.cache.flights;
-        match flights.enter(self.key.args_key(), true) {
-            Turn::Lead(_leading) => {
-                // (A lock across processes would be taken here.)
-                if let Some(value) = self.lookup_disk::<M, V>() {
+        let found = match flights.enter(self.key.args_key(), true) {
+            Turn::Lead(leading) => {
+                // (A lock across processes would be taken here.) Another
+                // call may have stored the value since this one looked.
+                if let Some(value) = self.lookup::<M, V>(Look::Again) {
                     return join(value);
                 }
-                self.compute_and_store::<M, V, Out>(compute, split, join)
+                let out = self.compute_and_store::<M, V, Out>(compute, split, join);
+                drop(leading);
+                return out;
             }
             Turn::Wait(waiting) => {
                 if !waiting.wait(WAIT_LIMIT) {
                     self.warn_wait_limit();
                 }
-                match self.lookup_again::<M, V>() {
-                    Some(value) => join(value),
-                    None => self.compute_and_store::<M, V, Out>(compute, split, join),
-                }
+                self.lookup::<M, V>(Look::Again)
             }
-            Turn::Reentered => self.compute_and_store::<M, V, Out>(compute, split, join),
+            Turn::Reentered => None,
+        };
+        match found {
+            Some(value) => join(value),
+            None => self.compute_and_store::<M, V, Out>(compute, split, join),
         }
     }
 
@@ -671,33 +687,25 @@ impl Call {
             }
             Access::ReadWrite => {}
         }
-        if let Some(value) = M::get(self) {
+        if let Some(value) = self.lookup::<M, V>(Look::First) {
             return join(value);
         }
         let flights = &self.cache.flights;
         // Tasks interleave on one thread: the thread says nothing about
         // who leads, so no re-entry check.
-        match flights.enter(self.key.args_key(), false) {
-            Turn::Lead(_leading) => {
-                if let Some(value) = self.lookup_disk::<M, V>() {
-                    return join(value);
-                }
-                let out = self.start_computing(compute).await;
-                self.store_output::<M, V, Out>(out, split, join)
-            }
+        let _leading = match flights.enter(self.key.args_key(), false) {
+            Turn::Lead(leading) => Some(leading),
             Turn::Wait(waiting) => {
                 waiting.finished().await;
-                if let Some(value) = self.lookup_again::<M, V>() {
-                    return join(value);
-                }
-                let out = self.start_computing(compute).await;
-                self.store_output::<M, V, Out>(out, split, join)
+                None
             }
-            Turn::Reentered => {
-                let out = self.start_computing(compute).await;
-                self.store_output::<M, V, Out>(out, split, join)
-            }
+            Turn::Reentered => None,
+        };
+        if let Some(value) = self.lookup::<M, V>(Look::Again) {
+            return join(value);
         }
+        let out = self.start_computing(compute).await;
+        self.store_output::<M, V, Out>(out, split, join)
     }
 
     /// What the tiers hold for this call, without computing, counting or
@@ -707,7 +715,7 @@ impl Call {
         if self.prepare() != Access::ReadWrite {
             return None;
         }
-        M::peek(self).or_else(|| self.cache.disk_read::<V>(self.key.entry_key(), false))
+        self.lookup::<M, V>(Look::Peek)
     }
 
     /// Runs the body with no tier (counted as a miss).

@@ -11,11 +11,12 @@
 //! The shards share one capacity rather than each having a share of it (a
 //! share overflows while others sit empty: 1024 keys in 8 shards of 128
 //! kept 1011 and hit 499 of them on a second pass). Every use of an entry
-//! takes a stamp from one counter, so each shard's least recently used
-//! entry carries its age, and an insert beyond the capacity evicts the
-//! oldest of those — the tier's least recently used entry.
+//! takes a [stamp](stamp), so each shard's least recently used entry
+//! carries its age, and an insert beyond the capacity evicts the oldest of
+//! those — the tier's least recently used entry.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -56,8 +57,39 @@ pub(crate) struct MemoryTier {
     capacity: usize,
     /// Entries in all shards (sharded tiers only).
     len: AtomicUsize,
-    /// Source of use stamps (sharded tiers only).
-    clock: AtomicU64,
+}
+
+/// The latest stamp some thread has published (see [`stamp`]).
+static PUBLISHED: AtomicU64 = AtomicU64::new(0);
+/// A thread publishes its stamps at least this often.
+const PUBLISH_EVERY: u64 = 64;
+
+thread_local! {
+    /// This thread's last stamp, and the last one it published.
+    static CLOCK: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
+
+/// When an entry of a sharded tier is used: later than every stamp this
+/// thread took before, and than every stamp another thread published. One
+/// counter written by every hit would make the two threads of a
+/// two-thread program fight over its cache line on every hit; here a
+/// thread writes it once in [`PUBLISH_EVERY`] stamps and otherwise only
+/// reads it. So the order is exact within a thread (and in a program that
+/// calls from one thread), and between threads exact up to their last few
+/// dozen uses.
+#[inline]
+fn stamp() -> u64 {
+    CLOCK.with(|clock| {
+        let (last, published) = clock.get();
+        let next = last.max(PUBLISHED.load(Ordering::Relaxed)) + 1;
+        if next - published >= PUBLISH_EVERY {
+            PUBLISHED.fetch_max(next, Ordering::Relaxed);
+            clock.set((next, next));
+        } else {
+            clock.set((next, published));
+        }
+        next
+    })
 }
 
 /// What the tier holds and has answered.
@@ -120,7 +152,6 @@ impl MemoryTier {
             shards,
             capacity: capacity.get(),
             len: AtomicUsize::new(0),
-            clock: AtomicU64::new(0),
         }
     }
 
@@ -139,25 +170,23 @@ impl MemoryTier {
         lock(&self.shards[index])
     }
 
-    /// A stamp later than every stamp taken before (sharded tiers; a
-    /// single LRU keeps its order by itself).
+    /// A use [stamp] (sharded tiers; a single LRU keeps its order by
+    /// itself).
     #[inline]
     fn stamp(&self) -> u64 {
-        if self.sharded() {
-            self.clock.fetch_add(1, Ordering::Relaxed)
-        } else {
-            0
-        }
+        if self.sharded() { stamp() } else { 0 }
     }
 
-    /// A clone of the value for `key`, marking it most recently used.
+    /// A clone of the value for `key`, marking it most recently used. A
+    /// hit is counted, and a miss unless `count_miss` is false (a second
+    /// look of a call whose miss is counted).
     ///
     /// The clone happens under the shard's lock: that costs less than
     /// keeping values behind an `Arc` (two atomic operations per hit), at
     /// the price of serialising concurrent hits on one shard while a large
     /// value is cloned.
     #[inline]
-    pub(crate) fn get_cloned<R: Clone + 'static>(&self, key: &[u8]) -> Option<R> {
+    pub(crate) fn get_cloned<R: Clone + 'static>(&self, key: &[u8], count_miss: bool) -> Option<R> {
         let mut shard = self.shard(key);
         let found = match shard.lru.get_mut(key) {
             Some(slot) => match slot.value.downcast_ref::<R>() {
@@ -171,7 +200,8 @@ impl MemoryTier {
         };
         match found {
             Some(_) => shard.hits += 1,
-            None => shard.misses += 1,
+            None if count_miss => shard.misses += 1,
+            None => {}
         }
         found
     }
@@ -296,7 +326,7 @@ mod tests {
     }
 
     fn get(tier: &MemoryTier, n: u8) -> Option<u32> {
-        tier.get_cloned::<u32>(key(n).as_bytes())
+        tier.get_cloned::<u32>(key(n).as_bytes(), true)
     }
 
     #[test]
@@ -325,7 +355,7 @@ mod tests {
     fn get_n(tier: &MemoryTier, n: u32) -> Option<u32> {
         let mut builder = crate::key::KeyBuilder::new();
         builder.arg(&n);
-        tier.get_cloned::<u32>(builder.finish().unwrap().as_bytes())
+        tier.get_cloned::<u32>(builder.finish().unwrap().as_bytes(), true)
     }
 
     /// Regression: each shard had an eighth of the capacity, so shards that
@@ -388,6 +418,6 @@ mod tests {
     fn a_value_of_another_type_is_a_miss() {
         let tier = MemoryTier::new(NonZeroUsize::new(2).unwrap());
         tier.put(key(1), 1u32);
-        assert_eq!(tier.get_cloned::<u64>(key(1).as_bytes()), None);
+        assert_eq!(tier.get_cloned::<u64>(key(1).as_bytes(), true), None);
     }
 }
