@@ -227,34 +227,27 @@ impl MemoryTier {
             self.shard(key.as_bytes()).lru.put(key, slot);
             return;
         }
-        let added = {
+        {
             let mut shard = self.shard(key.as_bytes());
             let slot = Slot {
                 stamp: self.stamp(),
                 ..slot
             };
-            shard.lru.put(key, slot).is_none()
-        };
-        if added {
-            self.len.fetch_add(1, Ordering::Relaxed);
-            // Claim one eviction per entry beyond the capacity, so that
-            // concurrent inserts never evict more than they added.
-            while self
-                .len
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |len| {
-                    (len > self.capacity).then(|| len - 1)
-                })
-                .is_ok()
-            {
-                self.evict_oldest();
+            // `len` changes only under the lock of the shard that changes,
+            // so it is the sum of the shards' lengths whenever no lock is
+            // held.
+            if shard.lru.put(key, slot).is_none() {
+                self.len.fetch_add(1, Ordering::Relaxed);
             }
         }
+        while self.len.load(Ordering::Relaxed) > self.capacity && self.evict_oldest() {}
     }
 
-    /// Removes the entry with the oldest stamp of all shards. The shards
-    /// are locked one at a time; if the chosen entry was used meanwhile,
-    /// the search starts again.
-    fn evict_oldest(&self) {
+    /// Removes the entry with the oldest stamp of all shards if the tier
+    /// is over its capacity; whether it did. The shards are locked one at
+    /// a time; if the chosen entry was used meanwhile, the search starts
+    /// again.
+    fn evict_oldest(&self) -> bool {
         loop {
             let oldest = self
                 .shards
@@ -268,7 +261,7 @@ impl MemoryTier {
                 })
                 .min();
             let Some((stamp, index)) = oldest else {
-                return;
+                return false;
             };
             let mut shard = lock(&self.shards[index]);
             if shard
@@ -276,8 +269,18 @@ impl MemoryTier {
                 .peek_lru()
                 .is_some_and(|(_, slot)| slot.stamp == stamp)
             {
-                shard.lru.pop_lru();
-                return;
+                // Claimed under the lock, so that concurrent inserts evict
+                // one entry per entry beyond the capacity, not more.
+                let claimed = self
+                    .len
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |len| {
+                        (len > self.capacity).then(|| len - 1)
+                    })
+                    .is_ok();
+                if claimed {
+                    shard.lru.pop_lru();
+                }
+                return claimed;
             }
         }
     }
@@ -392,6 +395,30 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    /// Concurrent inserts (and a clear among them) never leave the tier
+    /// over its capacity or its count out of step with its entries.
+    #[test]
+    fn concurrent_inserts_keep_the_bound_exact() {
+        let capacity = SHARD_FROM;
+        let tier = MemoryTier::new(NonZeroUsize::new(capacity).unwrap());
+        std::thread::scope(|scope| {
+            for t in 0..4u32 {
+                let tier = &tier;
+                scope.spawn(move || {
+                    for n in 0..3000 {
+                        put_n(tier, t * 10_000 + n);
+                        if t == 0 && n == 1500 {
+                            tier.clear();
+                        }
+                    }
+                });
+            }
+        });
+        let stats = tier.stats();
+        assert_eq!(stats.len, tier.len.load(Ordering::Relaxed));
+        assert_eq!(stats.len, capacity, "{stats:?}");
     }
 
     #[test]
