@@ -412,10 +412,22 @@ impl<'a> Expansion<'a> {
                 (&#krate::__private::__PhantomData::<#ret>).__funcache_adapter()
             }}
         };
-        // The same adapter method as the wrapper's (for a sync fn), so a
-        // return type without serde is reported once.
-        let run = if self.memory == 0 { "run_disk" } else { "run" };
+        // The same adapter method as the wrapper's, so a return type
+        // without serde is reported once. For an `async fn` its future is
+        // polled once: a peek never waits.
+        let run = match (self.signature.is_async, self.memory == 0) {
+            (false, false) => "run",
+            (false, true) => "run_disk",
+            (true, false) => "run_async",
+            (true, true) => "run_async_disk",
+        };
         let run = syn::Ident::new(run, ret.span());
+        let peek = quote!(#adapter.#run(&mut __funcache_call, #krate::__private::PeekOnly));
+        let peek = if self.signature.is_async {
+            quote!(#krate::__private::now(#peek).flatten())
+        } else {
+            peek
+        };
         quote! {
             #(#attrs)*
             #[doc = #doc]
@@ -423,7 +435,7 @@ impl<'a> Expansion<'a> {
             #vis #sig {
                 let mut __funcache_call = #prefix #handle().call(false);
                 #keys
-                #adapter.#run(&mut __funcache_call, #krate::__private::PeekOnly)
+                #peek
             }
         }
     }

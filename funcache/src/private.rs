@@ -119,23 +119,21 @@ impl<R> Plain<R> {
         body.resolve::<NoMemory, R>(call, Ok, identity)
     }
 
-    /// [`run`](Self::run) for `async fn`: `compute` is the body's future,
-    /// which is only polled on a miss.
-    pub async fn run_async(&self, call: &mut Call, compute: impl Future<Output = R>) -> R
+    /// [`run`](Self::run) for `async fn`: the body is its future, which
+    /// is only polled on a miss.
+    pub async fn run_async<B: AsyncBody<R>>(&self, call: &mut Call, body: B) -> B::Returns
     where
         R: CacheValue + MemoryValue,
     {
-        call.run_async::<InMemory, R, R>(compute, Ok, identity)
-            .await
+        body.resolve::<InMemory, R>(call, Ok, identity).await
     }
 
     /// [`run_disk`](Self::run_disk) for `async fn`.
-    pub async fn run_async_disk(&self, call: &mut Call, compute: impl Future<Output = R>) -> R
+    pub async fn run_async_disk<B: AsyncBody<R>>(&self, call: &mut Call, body: B) -> B::Returns
     where
         R: CacheValue,
     {
-        call.run_async::<NoMemory, R, R>(compute, Ok, identity)
-            .await
+        body.resolve::<NoMemory, R>(call, Ok, identity).await
     }
 }
 
@@ -168,29 +166,27 @@ impl<T, E> OkOnly<T, E> {
     }
 
     /// [`run`](Self::run) for `async fn`.
-    pub async fn run_async(
+    pub async fn run_async<B: AsyncBody<Result<T, E>>>(
         &self,
         call: &mut Call,
-        compute: impl Future<Output = Result<T, E>>,
-    ) -> Result<T, E>
+        body: B,
+    ) -> B::Returns
     where
         T: CacheValue + MemoryValue,
     {
-        call.run_async::<InMemory, T, _>(compute, ok_value, Ok)
-            .await
+        body.resolve::<InMemory, T>(call, ok_value, Ok).await
     }
 
     /// [`run_disk`](Self::run_disk) for `async fn`.
-    pub async fn run_async_disk(
+    pub async fn run_async_disk<B: AsyncBody<Result<T, E>>>(
         &self,
         call: &mut Call,
-        compute: impl Future<Output = Result<T, E>>,
-    ) -> Result<T, E>
+        body: B,
+    ) -> B::Returns
     where
         T: CacheValue,
     {
-        call.run_async::<NoMemory, T, _>(compute, ok_value, Ok)
-            .await
+        body.resolve::<NoMemory, T>(call, ok_value, Ok).await
     }
 }
 
@@ -236,6 +232,54 @@ impl<Out> Body<Out> for PeekOnly {
         join: fn(V) -> Out,
     ) -> Option<Out> {
         call.peek::<M, V>().map(join)
+    }
+}
+
+/// [`Body`] for `async fn`: the body's future, or [`PeekOnly`].
+pub trait AsyncBody<Out> {
+    /// What `run_async` returns: the body's output, or an `Option` of it.
+    type Returns;
+    /// Looks the call up in the tiers, as [`Body::resolve`].
+    fn resolve<M: MemoryUse<V>, V: CacheValue>(
+        self,
+        call: &mut Call,
+        split: fn(Out) -> Result<V, Out>,
+        join: fn(V) -> Out,
+    ) -> impl Future<Output = Self::Returns>;
+}
+
+impl<Out, F: Future<Output = Out>> AsyncBody<Out> for F {
+    type Returns = Out;
+    async fn resolve<M: MemoryUse<V>, V: CacheValue>(
+        self,
+        call: &mut Call,
+        split: fn(Out) -> Result<V, Out>,
+        join: fn(V) -> Out,
+    ) -> Out {
+        call.run_async::<M, V, Out>(self, split, join).await
+    }
+}
+
+impl<Out> AsyncBody<Out> for PeekOnly {
+    type Returns = Option<Out>;
+    async fn resolve<M: MemoryUse<V>, V: CacheValue>(
+        self,
+        call: &mut Call,
+        _split: fn(Out) -> Result<V, Out>,
+        join: fn(V) -> Out,
+    ) -> Option<Out> {
+        call.peek::<M, V>().map(join)
+    }
+}
+
+/// The output of a future that does not wait — an async peek's — or
+/// `None` if it would.
+pub fn now<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(output) => Some(output),
+        std::task::Poll::Pending => None,
     }
 }
 

@@ -412,7 +412,9 @@ fn async_calls_compute_once_per_key() {
     setup();
     fn assert_send<T: Send>(_: &T) {}
     assert_send(&slow_async(0)); // a multi-threaded executor can run it
+    assert_eq!(slow_async_peek(5), None);
     let results = join_all((0..8).map(|_| slow_async(5)).collect());
+    assert_eq!(slow_async_peek(5), Some(15), "a plain fn for an async fn");
     assert_eq!(results, [15; 8]);
     assert_eq!(ASYNC_RUNS.load(Ordering::SeqCst), 1);
     let info = slow_async_cache().info();
