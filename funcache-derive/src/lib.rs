@@ -428,7 +428,8 @@ use proc_macro::TokenStream;
 ///   (`#[serde(tag = "kind")]`) and untagged enums, `#[serde(flatten)]`,
 ///   `skip_serializing_if`, `serde_json::Value`. Measured on 1,000 rows
 ///   of four fields: reading back takes 1.6× postcard's time, storing
-///   1.2×; on one row, no difference (BENCHMARKS.md).
+///   1.2×; on one row, no difference (the `values` section of
+///   `funcache-bench`).
 ///
 /// **Every call returns the stored value** — the value as decoded from its
 /// bytes — the call that ran the body included. So no caller can tell which

@@ -11,7 +11,7 @@
 //! The shards share one capacity rather than each having a share of it (a
 //! share overflows while others sit empty: 1024 keys in 8 shards of 128
 //! kept 1011 and hit 499 of them on a second pass). Every use of an entry
-//! takes a [stamp](stamp), so each shard's least recently used entry
+//! takes a [`stamp`], so each shard's least recently used entry
 //! carries its age, and an insert beyond the capacity evicts the oldest of
 //! those — the tier's least recently used entry.
 
