@@ -1,6 +1,7 @@
-//! One computation per key within a process: the first call to miss a key
-//! leads (looks up the disk and computes); calls with the same key that
-//! arrive meanwhile wait for it and then read what it stored.
+//! One computation per key within a process: of the calls that missed
+//! every tier, the first leads (looks again, then computes); calls with the
+//! same key that miss meanwhile wait for it and then read what it stored.
+//! Hits never come here.
 //!
 //! The leader's [`Leading`] guard releases the waiters when it is dropped:
 //! after the value is stored, and equally when the body panics or an async
@@ -15,7 +16,7 @@
 //! waiters await the leader without blocking their thread.
 //!
 //! Across processes this is the place for a per-key lock: the leader would
-//! take it around its disk lookup and computation (see `Call::lead`).
+//! take it around its second look and its computation (see `Call::run`).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};

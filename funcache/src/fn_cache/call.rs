@@ -19,10 +19,11 @@ use crate::warn::warn_once;
 /// environment switches allow it.
 ///
 /// The protocol ([`run`](Self::run), [`run_async`](Self::run_async)):
-/// memory tier; on a miss, join the key's [flight](crate::flight) — the
-/// leader reads the disk and computes, the others wait and read what it
-/// stored; a computed value is stored in every tier as its decoded form
-/// (see [`codec`]), which is also what the computing call returns.
+/// memory tier, then disk; a call that missed both joins its key's
+/// [flight](crate::flight) — the leader looks again and computes, the
+/// others wait and read what it stored. A computed value is stored in
+/// every tier as its decoded form (see [`codec`]), which is also what the
+/// computing call returns.
 #[doc(hidden)]
 pub struct Call {
     cache: &'static FnCache,
@@ -65,6 +66,7 @@ pub trait MemoryUse<V> {
     /// A lookup; unless it is a [`Look::Peek`], it marks the entry most
     /// recently used.
     fn get(call: &Call, look: Look) -> Option<V>;
+    /// Keeps `value` as the call's most recently used entry.
     fn put(call: &Call, value: &V);
 }
 
