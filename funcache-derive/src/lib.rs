@@ -417,8 +417,8 @@ use proc_macro::TokenStream;
 /// A result is stored only if it comes back equal: its stored bytes must
 /// decode to a value that serde sees as the same (the same canonical
 /// encoding — the one arguments are keyed by — so a `HashMap` read back in
-/// another order is equal; a `HashSet` read back in another order is equal
-/// too, its elements compared as a multiset). Two encodings are tried, and
+/// another order is equal, and so is a `HashSet`, as in
+/// [keys](#sets-in-arguments)). Two encodings are tried, and
 /// the one used is recorded with the entry (an entry written by an encoding
 /// this build does not know is a miss):
 ///
