@@ -455,7 +455,9 @@ use proc_macro::TokenStream;
 /// A value whose serde impls do not round-trip — a `Deserialize` that does
 /// not read what `Serialize` wrote, such as `skip_serializing_if` on a field
 /// without `#[serde(default)]` — is returned as computed and stored in no
-/// tier: every call computes it, and a warning says why (once).
+/// tier: every call computes it, and a warning says why (once). With
+/// `FUNCACHE_DISABLE=1` no tier is used, and every call returns the value
+/// its body computed, as `f_uncached` does.
 ///
 /// # Concurrent calls
 ///
