@@ -16,10 +16,19 @@ use std::process::Command;
 
 use super::{bump_mtime, copy_dir, fixture_target_dir, output_text, workspace};
 
+/// A crate's unpacked source in cargo's registry cache.
+#[derive(Debug, Clone)]
+pub struct RegistrySource {
+    pub dir: PathBuf,
+    /// The registry could not be reached: the source came from cargo's
+    /// offline cache, and builds must stay offline too.
+    pub offline: bool,
+}
+
 /// Finds the unpacked source of `name` at exactly `version`, downloading it
 /// through cargo (a throwaway project that depends on `name = "=version"`).
 /// Falls back to cargo's offline cache; `Err` says why neither worked.
-pub fn registry_source(name: &str, version: &str) -> Result<PathBuf, String> {
+pub fn registry_source(name: &str, version: &str) -> Result<RegistrySource, String> {
     let project = tempfile::Builder::new()
         .prefix("funcache-fetch-")
         .tempdir()
@@ -61,7 +70,10 @@ pub fn registry_source(name: &str, version: &str) -> Result<PathBuf, String> {
                 .find(|p| p["name"] == name && p["version"] == version)
         });
         return match found.and_then(|p| p["manifest_path"].as_str()) {
-            Some(manifest) => Ok(Path::new(manifest).parent().unwrap().to_path_buf()),
+            Some(manifest) => Ok(RegistrySource {
+                dir: Path::new(manifest).parent().unwrap().to_path_buf(),
+                offline,
+            }),
             None => Err(format!("cargo metadata lists no {name} {version}")),
         };
     }
@@ -81,6 +93,7 @@ pub struct BuildConfig {
 pub struct RealCrate {
     dir: tempfile::TempDir,
     binary: String,
+    offline: bool,
     /// Variables read at compile time by the crate: unset unless a
     /// [`BuildConfig`] sets them, so the caller's environment cannot leak in.
     build_env_names: Vec<String>,
@@ -104,7 +117,7 @@ impl RealCrate {
     /// Copies `source` to a temporary directory and applies the additions
     /// in `fixtures/real-crates/<overlay>/`; the probe binary is `binary`.
     pub fn prepare(
-        source: &Path,
+        source: &RegistrySource,
         overlay: &str,
         binary: &str,
         build_env_names: &[&str],
@@ -113,7 +126,7 @@ impl RealCrate {
             .prefix("funcache-real-crate-")
             .tempdir()
             .unwrap();
-        copy_dir(source, dir.path());
+        copy_dir(&source.dir, dir.path());
         let overlay = workspace().join("fixtures/real-crates").join(overlay);
         for file in files_under(&overlay.join("append")) {
             let target = dir.path().join(&file);
@@ -142,6 +155,7 @@ impl RealCrate {
         RealCrate {
             dir,
             binary: binary.to_owned(),
+            offline: source.offline,
             build_env_names: build_env_names.iter().map(|s| s.to_string()).collect(),
         }
     }
@@ -170,6 +184,9 @@ impl RealCrate {
             .env("CARGO_TARGET_DIR", fixture_target_dir())
             .env("CARGO_PROFILE_DEV_DEBUG", "0")
             .env_remove("FUNCACHE_DIR");
+        if self.offline {
+            command.arg("--offline");
+        }
         if let Some(features) = &config.features {
             command
                 .arg("--no-default-features")
