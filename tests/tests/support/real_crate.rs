@@ -140,7 +140,6 @@ impl RealCrate {
         let mut text = fs::read_to_string(&manifest).unwrap();
         text.push_str(&format!(
             "\n[dependencies.funcache]\npath = {:?}\n\n\
-             [dependencies.serde]\nversion = \"1\"\nfeatures = [\"derive\"]\n\n\
              [[bin]]\nname = \"{binary}\"\npath = \"src/bin/{binary}.rs\"\n\n\
              [workspace]\n",
             workspace().join("funcache").to_str().unwrap()
