@@ -41,7 +41,7 @@ pub enum Change {
 
 pub struct Edit {
     pub what: &'static str,
-    /// The kind of issue 8 it exercises.
+    /// The kind of reference it exercises (with its issue 8 item, if any).
     pub kind: &'static str,
     pub change: Change,
     /// The wrappers whose computed value the edit changes; every other
