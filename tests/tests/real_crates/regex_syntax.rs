@@ -199,6 +199,17 @@ const EDITS: &[Edit] = &[
         known_stale_until_merged: Some("not in issue 8: no branch yet"),
     },
     Edit {
+        what: "impl FuncacheByteLabel for u8, called as `byte.funcache_label()`",
+        kind: "crate trait method on a std receiver",
+        change: Change::Source(&[(
+            "src/utf8.rs",
+            "alloc::format!(\"first byte {self:02X}\")",
+            "alloc::format!(\"first byte {self:02x}\")",
+        )]),
+        changes: &["utf8"],
+        known_stale_until_merged: None,
+    },
+    Edit {
         what: "Utf8Sequences::next, called only by a `for` loop",
         kind: "Iterator impl behind a for loop",
         change: Change::Source(&[(
