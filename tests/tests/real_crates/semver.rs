@@ -95,6 +95,28 @@ const EDITS: &[Edit] = &[
         known_stale_until_merged: None,
     },
     Edit {
+        what: "impl Display for QuotedChar, a value built inside write!'s arguments",
+        kind: "trait impl behind a format argument",
+        change: Change::Source(&[(
+            "src/error.rs",
+            "            write!(formatter, \"{:?}\", self.0)",
+            "            write!(formatter, \"`{}`\", self.0)",
+        )]),
+        changes: &["errors"],
+        known_stale_until_merged: None,
+    },
+    Edit {
+        what: "impl Display for Position, a pattern-bound value whose type is never named",
+        kind: "trait impl behind a format argument",
+        change: Change::Source(&[(
+            "src/error.rs",
+            "            Position::Minor => \"minor version number\",",
+            "            Position::Minor => \"minor number\",",
+        )]),
+        changes: &["errors"],
+        known_stale_until_merged: None,
+    },
+    Edit {
         what: "impl Deref for BuildMetadata, reached by auto-deref (`v.build.len()`)",
         kind: "Deref impl behind auto-deref",
         change: Change::Source(&[(
