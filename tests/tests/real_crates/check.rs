@@ -47,6 +47,10 @@ pub struct Edit {
     /// The wrappers whose computed value the edit changes; every other
     /// wrapper's value stays the same.
     pub changes: &'static [&'static str],
+    /// The wrappers whose stored values decode differently after the edit
+    /// (their return type's `Deserialize` changed): they must recompute
+    /// although their bodies compute the same value.
+    pub decodes: &'static [&'static str],
     /// `Some(fix)` while the fix for this kind is not on main: a stale
     /// result here is printed, not failed. Set to `None` once `fix` merges.
     pub known_stale_until_merged: Option<&'static str>,
@@ -66,8 +70,9 @@ enum Outcome {
 }
 
 impl Outcome {
-    fn of(pristine: &WrapperReport, edited: &WrapperReport) -> Outcome {
-        let changed = edited.uncached != pristine.uncached;
+    /// `decodes`: the edit changes how the wrapper's stored value decodes.
+    fn of(pristine: &WrapperReport, edited: &WrapperReport, decodes: bool) -> Outcome {
+        let changed = edited.uncached != pristine.uncached || decodes;
         match (edited.served == edited.uncached, edited.misses > 0) {
             (false, _) => Outcome::Stale,
             (true, true) if changed => Outcome::Fresh,
@@ -134,7 +139,13 @@ pub fn check(case: &Case) {
         let outcomes: BTreeMap<&str, Outcome> = case
             .wrappers
             .iter()
-            .map(|&wrapper| (wrapper, Outcome::of(&pristine[wrapper], &edited[wrapper])))
+            .map(|&wrapper| {
+                let decodes = edit.decodes.contains(&wrapper);
+                (
+                    wrapper,
+                    Outcome::of(&pristine[wrapper], &edited[wrapper], decodes),
+                )
+            })
             .collect();
         let changed: Vec<&str> = case
             .wrappers
@@ -240,6 +251,22 @@ fn changed_dependencies(
     changed
 }
 
+/// The wrappers an edit must change, for the table.
+fn expected(edit: &Edit) -> String {
+    let decoding = edit.decodes.iter().map(|w| format!("{w} (decoding)"));
+    let all: Vec<String> = edit
+        .changes
+        .iter()
+        .map(|w| w.to_string())
+        .chain(decoding)
+        .collect();
+    if all.is_empty() {
+        "none".to_owned()
+    } else {
+        all.join(", ")
+    }
+}
+
 type Row<'a> = (&'a Edit, BTreeMap<&'a str, Outcome>, BTreeSet<String>);
 
 /// The report: one row per edit, totals per kind, closure sizes.
@@ -263,9 +290,10 @@ fn table(case: &Case, rows: &[Row<'_>], pristine: &BTreeMap<String, WrapperRepor
         let count = |o| outcomes.values().filter(|&&x| x == o).count();
         let (stale, needless) = (count(Outcome::Stale), count(Outcome::Needless));
         let totals = per_kind.entry(edit.kind).or_default();
-        totals[0] += edit.changes.len();
+        let must_change = edit.changes.len() + edit.decodes.len();
+        totals[0] += must_change;
         totals[1] += stale;
-        totals[2] += wrappers.len() - edit.changes.len();
+        totals[2] += wrappers.len() - must_change;
         totals[3] += needless;
         let cells: Vec<&str> = wrappers.iter().map(|w| outcomes[w].cell()).collect();
         let mut why: Vec<&str> = why.iter().map(String::as_str).collect();
@@ -278,11 +306,7 @@ fn table(case: &Case, rows: &[Row<'_>], pristine: &BTreeMap<String, WrapperRepor
             "| {} | {} | {} | {} | {} | {} | {} | {} |",
             edit.what,
             edit.kind,
-            if edit.changes.is_empty() {
-                "none".to_owned()
-            } else {
-                edit.changes.join(", ")
-            },
+            expected(edit),
             cells.join(" | "),
             stale,
             needless,

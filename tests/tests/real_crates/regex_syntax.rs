@@ -63,6 +63,7 @@ const EDITS: &[Edit] = &[
             "        // Letters only.\n        Alpha => &[\n            (b'A', b'Z'),\n            (b'a', b'z')\n        ],",
         )]),
         changes: &[],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -74,6 +75,7 @@ const EDITS: &[Edit] = &[
             "        Digit => &[(b'0', b'8')],",
         )]),
         changes: &["hir"],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -86,6 +88,7 @@ const EDITS: &[Edit] = &[
              class.push(hir::ClassBytesRange::new(b'#', b'#'));\n    class\n}",
         )]),
         changes: &["hir"],
+        decodes: &[],
         known_stale_until_merged: Some("8.1 (nested)"),
     },
     Edit {
@@ -97,6 +100,7 @@ const EDITS: &[Edit] = &[
             "pub const DECIMAL_NUMBER: &'static [(char, char)] = &[\n    ('0', '8'),",
         )]),
         changes: &["hir"],
+        decodes: &[],
         known_stale_until_merged: Some("8.1 (nested)"),
     },
     Edit {
@@ -108,6 +112,7 @@ const EDITS: &[Edit] = &[
             "        Literal::inexact(vec![byte])",
         )]),
         changes: &["literals"],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -119,6 +124,7 @@ const EDITS: &[Edit] = &[
             "        ascii_class(kind).skip(1).collect()",
         )]),
         changes: &["posix_ranges"],
+        decodes: &[],
         known_stale_until_merged: Some("8.2 (fp-index)"),
     },
     Edit {
@@ -130,6 +136,7 @@ const EDITS: &[Edit] = &[
             "            aux_span: None,",
         )]),
         changes: &["errors"],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -141,6 +148,7 @@ const EDITS: &[Edit] = &[
             "\"Unicode-aware case folding is unavailable \\",
         )]),
         changes: &["unicode_errors"],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -152,6 +160,7 @@ const EDITS: &[Edit] = &[
             "GroupUnclosed => write!(f, \"unclosed group (edited)\"),",
         )]),
         changes: &["ast_roundtrip", "errors", "hir"],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -163,6 +172,7 @@ const EDITS: &[Edit] = &[
             "UnicodePropertyNotFound => \"no such Unicode property\",",
         )]),
         changes: &["errors"],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -174,6 +184,7 @@ const EDITS: &[Edit] = &[
             "                self.wtr.write_str(\"(??\")?;\n                self.fmt_flags(flags)?;",
         )]),
         changes: &["ast_roundtrip"],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -185,6 +196,7 @@ const EDITS: &[Edit] = &[
             "write!(f, \"[{:x}-{:x}]\", self.start, self.end)",
         )]),
         changes: &["utf8"],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -196,6 +208,7 @@ const EDITS: &[Edit] = &[
             "    fn max_value() -> Self {\n        '\\u{10FFFE}'\n    }",
         )]),
         changes: &["hir"],
+        decodes: &[],
         known_stale_until_merged: Some("not in issue 8: no branch yet"),
     },
     Edit {
@@ -207,6 +220,7 @@ const EDITS: &[Edit] = &[
             "alloc::format!(\"first byte {self:02x}\")",
         )]),
         changes: &["utf8"],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -218,6 +232,7 @@ const EDITS: &[Edit] = &[
             "return Some(Utf8Sequence::One(Utf8Range::new(ascii_range.end, ascii_range.end)));",
         )]),
         changes: &["utf8"],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -225,6 +240,7 @@ const EDITS: &[Edit] = &[
         kind: "8.3 cfg/feature",
         change: Change::Features(WITHOUT_UNICODE_CASE),
         changes: &["hir", "literals"],
+        decodes: &[],
         known_stale_until_merged: Some("8.3 (fp-build)"),
     },
     Edit {
@@ -232,6 +248,7 @@ const EDITS: &[Edit] = &[
         kind: "8.3 cfg/feature",
         change: Change::Features(WITHOUT_UNICODE_AGE),
         changes: &[],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -239,6 +256,7 @@ const EDITS: &[Edit] = &[
         kind: "8.4 option_env!",
         change: Change::BuildEnv(NEST_LIMIT_VAR, "2"),
         changes: &["nest_limited"],
+        decodes: &[],
         known_stale_until_merged: Some("8.4 (fp-build)"),
     },
     Edit {
@@ -250,6 +268,7 @@ const EDITS: &[Edit] = &[
             "\"assertion failed: `left == right`\\n\\n\\",
         )]),
         changes: &[],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -261,6 +280,7 @@ const EDITS: &[Edit] = &[
             "    impl PartialEq<TestError> for ast::Error {\n        fn eq(&self, other: &TestError) -> bool {\n            self.kind == other.kind && self.span == other.span",
         )]),
         changes: &[],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -272,6 +292,7 @@ const EDITS: &[Edit] = &[
             "#[derive(Clone, Copy, Eq, PartialEq, Hash)]\n#[cfg_attr(feature = \"arbitrary\", derive(arbitrary::Arbitrary))]\npub struct Position {",
         )]),
         changes: &[],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -283,6 +304,7 @@ const EDITS: &[Edit] = &[
             "if lits.last().map_or(false, |m| *m == lit) {",
         )]),
         changes: &[],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -294,6 +316,7 @@ const EDITS: &[Edit] = &[
             "            Utf8Sequence::Two(_) => {}",
         )]),
         changes: &[],
+        decodes: &[],
         known_stale_until_merged: None,
     },
 ];

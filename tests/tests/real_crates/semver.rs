@@ -37,6 +37,7 @@ const EDITS: &[Edit] = &[
             "    // No minor: any minor matches.\n    let minor = match cmp.minor { None => return true, Some(minor) => minor };",
         )]),
         changes: &[],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -48,6 +49,7 @@ const EDITS: &[Edit] = &[
             "                return ver.minor > minor;",
         )]),
         changes: &["matching"],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -59,6 +61,7 @@ const EDITS: &[Edit] = &[
             "                (true, false) => return Ordering::Greater,\n                (false, true) => return Ordering::Less,",
         )]),
         changes: &["sorted"],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -70,6 +73,7 @@ const EDITS: &[Edit] = &[
             "            return Ok(Version::new(major, minor, patch + 1));",
         )]),
         changes: &["sorted", "versions"],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -81,6 +85,7 @@ const EDITS: &[Edit] = &[
             "            Op::Tilde => \"~=\",",
         )]),
         changes: &["reqs"],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -92,6 +97,7 @@ const EDITS: &[Edit] = &[
             "ErrorKind::Empty => formatter.write_str(\"empty string\"),",
         )]),
         changes: &["errors"],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -103,6 +109,7 @@ const EDITS: &[Edit] = &[
             "            write!(formatter, \"`{}`\", self.0)",
         )]),
         changes: &["errors"],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -114,6 +121,7 @@ const EDITS: &[Edit] = &[
             "            Position::Minor => \"minor number\",",
         )]),
         changes: &["errors"],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -125,6 +133,19 @@ const EDITS: &[Edit] = &[
             "impl Deref for BuildMetadata {\n    type Target = str;\n\n    fn deref(&self) -> &Self::Target {\n        self.identifier.as_str().trim_end_matches('7')",
         )]),
         changes: &["build_lengths"],
+        decodes: &[],
+        known_stale_until_merged: None,
+    },
+    Edit {
+        what: "the nested VersionVisitor of Version's Deserialize, which decodes cached values",
+        kind: "return type's Deserialize impl",
+        change: Change::Source(&[(
+            "src/serde.rs",
+            "                string.parse().map_err(Error::custom)\n            }\n        }\n\n        deserializer.deserialize_str(VersionVisitor)",
+            "                string.replacen('1', \"3\", 1).parse().map_err(Error::custom)\n            }\n        }\n\n        deserializer.deserialize_str(VersionVisitor)",
+        )]),
+        changes: &[],
+        decodes: &["versions"],
         known_stale_until_merged: None,
     },
     Edit {
@@ -136,6 +157,7 @@ const EDITS: &[Edit] = &[
             "#[derive(Copy, Clone, Eq, PartialEq, PartialOrd, Ord, Hash, Debug)]\n#[non_exhaustive]\npub enum Op {",
         )]),
         changes: &[],
+        decodes: &[],
         known_stale_until_merged: None,
     },
     Edit {
@@ -147,6 +169,7 @@ const EDITS: &[Edit] = &[
             "            return ver.patch >= patch;\n        }\n    }\n\n    ver.pre >= cmp.pre\n}\n\nfn matches_caret",
         )]),
         changes: &[],
+        decodes: &[],
         known_stale_until_merged: None,
     },
 ];
