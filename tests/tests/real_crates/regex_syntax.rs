@@ -89,7 +89,7 @@ const EDITS: &[Edit] = &[
         )]),
         changes: &["hir"],
         decodes: &[],
-        known_stale_until_merged: Some("8.1 (nested)"),
+        known_stale_until_merged: None,
     },
     Edit {
         what: "the DECIMAL_NUMBER Unicode table, used by a nested fn's `use`",
@@ -101,7 +101,7 @@ const EDITS: &[Edit] = &[
         )]),
         changes: &["hir"],
         decodes: &[],
-        known_stale_until_merged: Some("8.1 (nested)"),
+        known_stale_until_merged: None,
     },
     Edit {
         what: "impl From<u8> for Literal, reached as `b'z'.into()`",
