@@ -125,7 +125,7 @@ const EDITS: &[Edit] = &[
         )]),
         changes: &["posix_ranges"],
         decodes: &[],
-        known_stale_until_merged: Some("8.2 (fp-index)"),
+        known_stale_until_merged: None,
     },
     Edit {
         what: "impl From<&ast::Error> for Formatter, called as Formatter::from",
