@@ -241,7 +241,7 @@ const EDITS: &[Edit] = &[
         change: Change::Features(WITHOUT_UNICODE_CASE),
         changes: &["hir", "literals"],
         decodes: &[],
-        known_stale_until_merged: Some("8.3 (fp-build)"),
+        known_stale_until_merged: None,
     },
     Edit {
         what: "feature unicode-age off (no wrapper uses it)",
@@ -257,7 +257,7 @@ const EDITS: &[Edit] = &[
         change: Change::BuildEnv(NEST_LIMIT_VAR, "2"),
         changes: &["nest_limited"],
         decodes: &[],
-        known_stale_until_merged: Some("8.4 (fp-build)"),
+        known_stale_until_merged: None,
     },
     Edit {
         what: "the test-only assert_eq! macro in ast::parse::tests",
