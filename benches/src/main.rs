@@ -30,6 +30,7 @@ const SECTIONS: &[(&str, &[(&str, &str)])] = &[
     ("large", &[]),
     ("threads", &[]),
     ("processes", &[]),
+    ("values", &[("FUNCACHE_DURABILITY", "lazy")]),
 ];
 
 fn workspace() -> PathBuf {
@@ -48,6 +49,7 @@ fn run_section(name: &str) {
         "large" => sections::large(),
         "threads" => sections::threads(),
         "processes" => sections::processes(),
+        "values" => sections::values(),
         other => panic!("unknown section {other}"),
     }
 }

@@ -186,6 +186,33 @@ pub fn render(results: &BTreeMap<String, Figure>, compile: CompileFigures) -> St
         .unwrap();
     }
 
+    writeln!(w, "\n## Values: postcard and the self-describing codec\n").unwrap();
+    writeln!(
+        w,
+        "The same rows (`u64`, `String`, `f64`, `Vec<String>`), one type with `skip_serializing_if` on a field, \
+         which postcard cannot read back, so funcache stores it with MessagePack. Lazy durability; \
+         a store is a refresh (compute, encode, decode and compare, write), a hit reads the disk tier.\n"
+    )
+    .unwrap();
+    writeln!(
+        w,
+        "| rows | body alone | store, postcard | store, MessagePack | hit, postcard | hit, MessagePack |\n|---|---|---|---|---|---|"
+    )
+    .unwrap();
+    for n in [1, 1000] {
+        let cell = |what: &str| get(&format!("values.{what}.{n}")).display();
+        writeln!(
+            w,
+            "| {n} | {} | {} | {} | {} | {} |",
+            cell("compute"),
+            cell("store.postcard"),
+            cell("store.messagepack"),
+            cell("hit.postcard"),
+            cell("hit.messagepack"),
+        )
+        .unwrap();
+    }
+
     writeln!(w, "\n## Compile time\n").unwrap();
     writeln!(w, "| what | time |\n|---|---|").unwrap();
     writeln!(w, "| index of syn 3.0.9 ({} lines), dev profile (proc macros are not optimised), cold process | {} |", compile.lines, compile.index.display()).unwrap();

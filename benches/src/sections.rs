@@ -338,3 +338,32 @@ pub fn worker(cache: &str, hits: u64) {
     );
     println!("{per_hit}");
 }
+
+/// The cost of the self-describing codec against postcard: the same rows,
+/// one type stored with each (lazy durability, so fsync does not drown the
+/// difference). A store is a refresh (compute, encode, decode to check,
+/// write); the body's own cost is measured alone.
+pub fn values() {
+    let _dir = use_temp_cache_dir();
+    for n in [1u64, 1000] {
+        rows_postcard(n);
+        rows_messagepack(n);
+        let ops: Vec<Op<'_>> = vec![
+            Box::new(move || drop(black_box(rows_postcard_uncached(black_box(n))))),
+            Box::new(move || drop(black_box(rows_postcard_refresh(black_box(n))))),
+            Box::new(move || drop(black_box(rows_messagepack_refresh(black_box(n))))),
+            Box::new(move || drop(black_box(rows_postcard(black_box(n))))),
+            Box::new(move || drop(black_box(rows_messagepack(black_box(n))))),
+        ];
+        let keys = [
+            "values.compute",
+            "values.store.postcard",
+            "values.store.messagepack",
+            "values.hit.postcard",
+            "values.hit.messagepack",
+        ];
+        for (key, figure) in keys.iter().zip(per_op_interleaved(SAMPLES, ops)) {
+            report(&format!("{key}.{n}"), figure);
+        }
+    }
+}

@@ -75,3 +75,52 @@ pub fn scale_1m(x: u64) -> String {
 pub fn large_value(elements: usize) -> Vec<f64> {
     (0..elements).map(|i| i as f64 * 0.5).collect()
 }
+
+/// A row of a data-pipeline step's result; postcard carries it.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub struct Row {
+    id: u64,
+    name: String,
+    score: f64,
+    tags: Vec<String>,
+}
+
+/// The same row, with `tags` left out when empty: postcard cannot read that
+/// back, so it is stored with MessagePack.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub struct SparseRow {
+    id: u64,
+    name: String,
+    score: f64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<String>,
+}
+
+macro_rules! rows {
+    ($row:ident, $n:expr) => {
+        (0..$n)
+            .map(|i| $row {
+                id: i,
+                name: format!("row {i}"),
+                score: i as f64 * 0.25,
+                tags: if i % 2 == 0 {
+                    vec!["even".into()]
+                } else {
+                    vec![]
+                },
+            })
+            .collect()
+    };
+}
+
+/// `n` rows, stored with postcard.
+#[funcache::cache(memory = 0)]
+pub fn rows_postcard(n: u64) -> Vec<Row> {
+    rows!(Row, n)
+}
+
+/// `n` rows, stored with MessagePack.
+#[funcache::cache(memory = 0)]
+pub fn rows_messagepack(n: u64) -> Vec<SparseRow> {
+    rows!(SparseRow, n)
+}

@@ -7,7 +7,9 @@
 //! * `f_uncached` — the original body, untouched;
 //! * `f_refresh` — like `f`, but always recomputes and overwrites;
 //! * `f_cache` — returns the `&'static FnCache` that holds the tiers,
-//!   the counters and the fingerprint.
+//!   the counters and the fingerprint;
+//! * `f_peek` — what the tiers hold for given arguments, as an `Option`,
+//!   without running the body or counting.
 //!
 //! Inside a trait impl no companion can be added, so there `f` holds the
 //! body inline and the cache lives in a `static` inside it.
@@ -156,11 +158,13 @@ impl<'a> Expansion<'a> {
         let refresh = self.wrapper(WrapperKind::Refresh);
         let uncached = self.uncached();
         let handle = self.handle();
+        let peek = self.peek();
         quote! {
             #wrapper
             #refresh
             #uncached
             #handle
+            #peek
         }
     }
 
@@ -377,6 +381,64 @@ impl<'a> Expansion<'a> {
                 let mut __funcache_call = #handle.call(#refresh);
                 #keys
                 #run
+            }
+        }
+    }
+
+    /// `f_peek`: the wrapper's arguments, `Option` of its return type, a
+    /// plain `fn` even for an `async fn` (it never runs the body).
+    fn peek(&self) -> TokenStream {
+        let krate = &self.krate;
+        let ret = &self.signature.ret;
+        let vis = &self.function.vis;
+        let mut sig = self.wrapper_signature(self.companion("peek"));
+        sig.asyncness = None;
+        sig.safety = syn::Safety::Default;
+        sig.constness = None;
+        sig.output = syn::parse_quote!(-> ::core::option::Option<#ret>);
+        let attrs = self.function.attrs.iter().filter(|a| is_cfg_or_lint(a));
+        let doc = format!(
+            "What the cache holds for these arguments of [`{}`]({}), from any tier, \
+             without running it and without counting a hit or a miss.",
+            self.name(),
+            self.link()
+        );
+        let keys = self.key_statements();
+        let prefix = self.self_prefix();
+        let handle = self.companion("cache");
+        let adapter = if self.cache_errors {
+            quote!(#krate::__private::Plain::<#ret>::new())
+        } else {
+            quote! {{
+                #[allow(unused_imports)]
+                use #krate::__private::{PlainKind as _, ResultKind as _};
+                (&#krate::__private::__PhantomData::<#ret>).__funcache_adapter()
+            }}
+        };
+        // The same adapter method as the wrapper's, so a return type
+        // without serde is reported once. For an `async fn` its future is
+        // polled once: a peek never waits.
+        let run = match (self.signature.is_async, self.memory == 0) {
+            (false, false) => "run",
+            (false, true) => "run_disk",
+            (true, false) => "run_async",
+            (true, true) => "run_async_disk",
+        };
+        let run = syn::Ident::new(run, ret.span());
+        let peek = quote!(#adapter.#run(&mut __funcache_call, #krate::__private::PeekOnly));
+        let peek = if self.signature.is_async {
+            quote!(#krate::__private::now(#peek).flatten())
+        } else {
+            peek
+        };
+        quote! {
+            #(#attrs)*
+            #[doc = #doc]
+            #[allow(unused_variables)]
+            #vis #sig {
+                let mut __funcache_call = #prefix #handle().call(false);
+                #keys
+                #peek
             }
         }
     }

@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! byte 0        FORMAT_VERSION
-//! postcard      Header { created_unix_ms, compute_micros, payload: Inline | Blob { hash, len } }
-//! then          Inline: the value, postcard-encoded; Blob: nothing (the bytes are in blobs/<hash>)
+//! postcard      Header { created_unix_ms, compute_micros, codec, payload: Inline | Blob { hash, len } }
+//! then          Inline: the value, encoded by `codec`; Blob: nothing (the bytes are in blobs/<hash>)
 //! last 8 bytes  checksum: XXH3-64 of everything before it, seeded with the
 //!               XXH3-64 of the entry's database key; little-endian
 //! ```
@@ -13,9 +13,10 @@
 //! the key of `f(2)`) and serve its value as the other's.
 //!
 //! A reader that finds another version byte, a checksum that does not
-//! match (a flipped bit on disk, a torn or stray write), or bytes that do
-//! not decode, treats the entry as a miss: it recomputes and overwrites. It
-//! never panics and never returns a wrong value.
+//! match (a flipped bit on disk, a torn or stray write), bytes that do not
+//! decode, or a codec it does not know (see `codec.rs`), treats the entry
+//! as a miss: it recomputes and overwrites. It never panics and never
+//! returns a wrong value.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -25,8 +26,9 @@ use serde::{Deserialize, Serialize};
 /// cache-directory layout. Entries written under another version are
 /// ignored (recomputed and overwritten).
 ///
-/// 1: sled database in `db/`. 2: LMDB database in `lmdb/`.
-pub const FORMAT_VERSION: u8 = 2;
+/// 1: sled database in `db/`. 2: the same with a codec byte in the header.
+/// 3: LMDB database in `lmdb/`, checksummed envelopes.
+pub const FORMAT_VERSION: u8 = 3;
 
 /// Values whose encoding reaches this size are stored as files under
 /// `blobs/` instead of inside the database.
@@ -39,6 +41,9 @@ pub(crate) struct Header {
     pub created_unix_ms: u64,
     /// How long the computation took, in microseconds.
     pub compute_micros: u64,
+    /// Which codec wrote the value (`codec::Codec` as a byte; kept raw so
+    /// that an entry of an unknown codec can still be listed).
+    pub codec: u8,
     /// Where the value's bytes are.
     pub payload: Payload,
 }
@@ -66,10 +71,11 @@ pub(crate) fn now_unix_ms() -> u64 {
 }
 
 impl Header {
-    pub(crate) fn new(compute: Duration, payload: Payload) -> Self {
+    pub(crate) fn new(compute: Duration, codec: u8, payload: Payload) -> Self {
         Header {
             created_unix_ms: now_unix_ms(),
             compute_micros: compute.as_micros().min(u64::MAX as u128) as u64,
+            codec,
             payload,
         }
     }
@@ -103,7 +109,7 @@ fn checksum(key: &[u8], bytes: &[u8]) -> [u8; CHECKSUM_LEN] {
 }
 
 /// Starts an envelope: version byte and header. For an inline value, the
-/// caller appends the value's postcard encoding; then [`seal`] it.
+/// caller appends the value's encoding; then [`seal`] it.
 pub(crate) fn start(header: &Header) -> Vec<u8> {
     // Integers and a unit-or-array enum cannot fail to serialize into a Vec.
     // Were it ever to, the empty result decodes as `Empty`, a miss: safe.
@@ -120,8 +126,8 @@ pub(crate) fn seal(bytes: &mut Vec<u8>, key: &[u8]) {
 /// Checks stored bytes and splits them into header and inline body.
 ///
 /// This runs on every disk hit, so the header is read by hand rather than
-/// through serde: postcard's encoding of it is three LEB128 varints, a
-/// variant index and (for a blob) 32 raw bytes. The golden-bytes test pins
+/// through serde: postcard's encoding of it is two LEB128 varints, a raw
+/// byte, a varint variant index and (for a blob) 32 raw bytes and a varint. The golden-bytes test pins
 /// that encoding; `decodes_what_postcard_encodes` checks the two agree.
 #[inline]
 pub(crate) fn decode<'a>(bytes: &'a [u8], key: &[u8]) -> Result<(Header, &'a [u8]), EnvelopeError> {
@@ -142,6 +148,7 @@ pub(crate) fn decode<'a>(bytes: &'a [u8], key: &[u8]) -> Result<(Header, &'a [u8
     let mut reader = Reader(rest);
     let created_unix_ms = reader.varint()?;
     let compute_micros = reader.varint()?;
+    let codec = reader.take(1)?[0];
     let payload = match reader.varint()? {
         0 => Payload::Inline,
         1 => {
@@ -160,6 +167,7 @@ pub(crate) fn decode<'a>(bytes: &'a [u8], key: &[u8]) -> Result<(Header, &'a [u8
         Header {
             created_unix_ms,
             compute_micros,
+            codec,
             payload,
         },
         reader.0,
@@ -211,6 +219,7 @@ mod tests {
         Header {
             created_unix_ms: 1_700_000_000_000,
             compute_micros: 1500,
+            codec: 1,
             payload,
         }
     }
@@ -273,16 +282,19 @@ mod tests {
             Header {
                 created_unix_ms: 0,
                 compute_micros: 0,
+                codec: 0,
                 payload: Payload::Inline,
             },
             Header {
                 created_unix_ms: u64::MAX,
                 compute_micros: 1 << 35,
+                codec: 255,
                 payload: Payload::Inline,
             },
             Header {
                 created_unix_ms: 1_763_000_000_123,
                 compute_micros: 127,
+                codec: 1,
                 payload: Payload::Blob {
                     hash: [0xab; 32],
                     len: u64::MAX - 1,
@@ -321,7 +333,7 @@ mod tests {
             .is_err()
         );
         assert!(
-            decode(&sealed(vec![FORMAT_VERSION, 0, 0, 7]), KEY).is_err(),
+            decode(&sealed(vec![FORMAT_VERSION, 0, 0, 0, 7]), KEY).is_err(),
             "unknown payload kind"
         );
     }
@@ -361,7 +373,7 @@ mod tests {
             at in proptest::num::usize::ANY,
             xor in 1u8..=255,
         ) {
-            let header = Header { created_unix_ms: created, compute_micros: 1, payload: Payload::Inline };
+            let header = Header { created_unix_ms: created, compute_micros: 1, codec: 0, payload: Payload::Inline };
             let bytes = sealed(postcard::to_extend(&value, start(&header)).unwrap());
             let (decoded, body) = decode(&bytes, KEY).unwrap();
             proptest::prop_assert_eq!(decoded, header);
@@ -394,18 +406,19 @@ mod tests {
         assert_eq!(
             bytes,
             [
-                2, // format version
+                3, // format version
                 128, 208, 149, 255, 188, 49, // created_unix_ms varint (1_700_000_000_000)
                 220, 11, // compute_micros varint (1500)
+                1,  // codec (MessagePack)
                 0,  // Payload::Inline
                 2, b'h', b'i', // the value
-                228, 160, 164, 198, 187, 84, 105, 230, // checksum (with the key)
+                98, 158, 193, 14, 231, 168, 128, 115, // checksum (with the key)
             ]
         );
         let seed = xxhash_rust::xxh3::xxh3_64(KEY);
         assert_eq!(
-            bytes[13..],
-            xxhash_rust::xxh3::xxh3_64_with_seed(&bytes[..13], seed).to_le_bytes()
+            bytes[14..],
+            xxhash_rust::xxh3::xxh3_64_with_seed(&bytes[..14], seed).to_le_bytes()
         );
     }
 }

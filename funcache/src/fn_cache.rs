@@ -6,19 +6,23 @@ use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::build::{self, BuildInput};
+use crate::codec::Encoded;
 use crate::config::{DirChoice, Switches};
 use crate::error::Error;
-use crate::key::{ArgsKey, KeyBuilder};
+use crate::flight::Flights;
 use crate::memory::MemoryTier;
 use crate::stats::{CacheInfo, Counters};
 use crate::store::{self, EntryKey, FingerprintRecord, FunctionKey, LoadError, OpenMode, Store};
 use crate::warn::warn_once;
+
+mod call;
+
+pub use call::{Call, InMemory, Look, MemoryUse, NoMemory};
 
 /// A function's source fingerprint: the digest of its own canonical tokens
 /// and of everything it reaches.
@@ -133,6 +137,8 @@ pub struct FnCache {
     /// Whether this cache is in [`USED`], for [`crate::flush`].
     registered: AtomicBool,
     counters: Counters,
+    /// Keys being computed now, for one computation per key.
+    flights: Flights,
     /// Hits and misses already handed to the store's journal.
     journaled: [AtomicU64; 2],
 }
@@ -158,6 +164,7 @@ impl FnCache {
             fingerprint_recorded: AtomicBool::new(false),
             registered: AtomicBool::new(false),
             counters: Counters::new(),
+            flights: Flights::new(),
             journaled: [AtomicU64::new(0), AtomicU64::new(0)],
         }
     }
@@ -209,13 +216,13 @@ impl FnCache {
 
     /// Hits, misses and sizes since the process started or the last
     /// [`clear`](Self::clear).
+    ///
+    /// Exact: once calls have returned, `hits + misses` is the number of
+    /// calls (a call whose body panicked counts as a miss).
     pub fn info(&self) -> CacheInfo {
-        self.counters.publish_pending();
         self.snapshot()
     }
 
-    /// The counters as they are, without publishing this thread's pending
-    /// disk hits (for `Debug`, which must not have effects).
     fn snapshot(&self) -> CacheInfo {
         let memory = self.memory().map(MemoryTier::stats).unwrap_or_default();
         self.counters.snapshot(memory)
@@ -291,25 +298,11 @@ impl FnCache {
     #[doc(hidden)]
     #[inline]
     pub fn call(&'static self, refresh: bool) -> Call {
-        Call {
-            cache: self,
-            key: KeyBuilder::with_prefix(self.key_fingerprint()),
-            refresh,
-            usable: false,
-            started: None,
-            entry_lock: None,
-        }
+        Call::new(self, refresh)
     }
 
     /// Reads an entry by its database key (fingerprint ‖ argument key).
-    /// On a miss, takes the entry's cross-process lock into `lock` (held
-    /// until the value is stored or the call ends) and reads again: another
-    /// process may have just computed it.
-    fn disk_get<R: DeserializeOwned>(
-        &'static self,
-        entry_key: &[u8],
-        lock: &mut Option<store::KeyLock>,
-    ) -> Option<R> {
+    fn disk_read<R: DeserializeOwned>(&'static self, entry_key: &[u8], look: Look) -> Option<R> {
         let disk = self.disk()?;
         self.register();
         // Only functions with a ttl read the clock on a hit.
@@ -319,15 +312,14 @@ impl FnCache {
                 crate::envelope::now_unix_ms(),
             )
         });
-        let mut loaded = disk.store.load::<R>(&disk.function, entry_key, max_age);
-        if matches!(loaded, Ok(None)) {
-            let wait = Switches::get().lock_wait;
-            *lock = disk.store.lock_entry(&disk.function, entry_key, wait);
-            loaded = disk.store.load::<R>(&disk.function, entry_key, max_age);
-        }
-        match loaded {
-            Ok(None) => {
+        let miss = || {
+            if look == Look::First {
                 Counters::bump(&self.counters.disk_misses);
+            }
+        };
+        match disk.store.load::<R>(&disk.function, entry_key, max_age) {
+            Ok(None) => {
+                miss();
                 None
             }
             Err(LoadError::Store(error)) => {
@@ -337,12 +329,11 @@ impl FnCache {
                         self.meta.id
                     )
                 });
-                Counters::bump(&self.counters.disk_misses);
+                miss();
                 None
             }
+            Ok(Some(value)) if look == Look::Peek => Some(value),
             Ok(Some(value)) => {
-                // The hits that publish the tally are the ones sampled for
-                // last-used times: one per PUBLISH_EVERY per thread.
                 if self.counters.disk_hit()
                     && disk
                         .store
@@ -361,23 +352,30 @@ impl FnCache {
                         self.meta.id
                     )
                 });
-                Counters::bump(&self.counters.disk_misses);
+                miss();
                 None
             }
         }
     }
 
-    fn disk_put<R: Serialize + DeserializeOwned>(
+    /// Takes the cross-process lock of one entry (see `store::KeyLock`),
+    /// waiting at most `wait` for another process computing it; `None`
+    /// without a disk tier, when the wait runs out, or read only.
+    pub(crate) fn lock_entry(
         &'static self,
         entry_key: &[u8],
-        value: &R,
-        compute: Duration,
-    ) {
+        wait: Duration,
+    ) -> Option<store::KeyLock> {
+        let disk = self.disk()?;
+        disk.store.lock_entry(&disk.function, entry_key, wait)
+    }
+
+    fn disk_put<R>(&'static self, entry_key: &[u8], encoded: &Encoded<R>, compute: Duration) {
         let Some(disk) = self.disk() else { return };
         self.register();
         // The store writes the buffered usage in the value's transaction.
         self.hand_over_counts(disk);
-        if let Err(error) = disk.store.put(self.meta.id, entry_key, value, compute) {
+        if let Err(error) = disk.store.put(self.meta.id, entry_key, encoded, compute) {
             warn_once("write", self.meta.id, || {
                 format!("funcache: result of {} not stored: {error}", self.meta.id)
             });
@@ -454,166 +452,6 @@ impl FnCache {
     }
 }
 
-/// One call in progress: its key, built in place (a key is a hundred
-/// bytes; moving it around costs more than hashing it), and what the
-/// environment switches allow it.
-#[doc(hidden)]
-pub struct Call {
-    cache: &'static FnCache,
-    key: KeyBuilder,
-    refresh: bool,
-    /// Whether the key is usable and the cache not disabled: decided by
-    /// the lookup, read by the store.
-    usable: bool,
-    /// When the computation started: set on a miss, so a hit reads no
-    /// clock.
-    started: Option<Instant>,
-    /// The entry's cross-process lock, taken on a miss and released once
-    /// the value is stored (or the call ends: an error, a panic).
-    entry_lock: Option<store::KeyLock>,
-}
-
-impl Call {
-    /// Adds one argument to the key.
-    #[inline]
-    pub fn arg<T: crate::__private::KeyArg + ?Sized>(&mut self, value: &T) {
-        self.key.arg(value);
-    }
-
-    /// Adds a type name to the key (generic functions).
-    #[inline]
-    pub fn type_name(&mut self, name: &str) {
-        self.key.type_name(name);
-    }
-
-    /// Checks an argument left out of the key (see
-    /// [`KeyBuilder::skipped`]).
-    #[inline]
-    pub fn skipped(&mut self, type_name: &str) {
-        self.key.skipped(type_name);
-    }
-
-    /// Adds a function argument to the key by its identity and source
-    /// (see [`KeyBuilder::function`]).
-    #[inline]
-    pub fn function(&mut self, type_name: &str, sources: &[(&str, [u8; 32])]) {
-        self.key.function(type_name, sources);
-    }
-
-    /// Seals the key and applies the switches: whether this call may read
-    /// (it may store when [`usable`](Self::usable) is set).
-    #[inline]
-    fn prepare(&mut self) -> bool {
-        let switches = Switches::get();
-        if switches.disable {
-            return false;
-        }
-        match self.key.seal() {
-            Ok(()) => {
-                self.usable = true;
-                !self.refresh && !switches.refresh
-            }
-            Err(error) => {
-                let id = self.cache.meta.id;
-                warn_once("key", id, || {
-                    format!("funcache: {id} runs uncached: {error}")
-                });
-                false
-            }
-        }
-    }
-
-    /// Memory tier, then disk (filling the memory tier on a disk hit). On
-    /// a miss, starts the compute-time clock.
-    #[inline]
-    pub(crate) fn lookup<R>(&mut self) -> Option<R>
-    where
-        R: DeserializeOwned + Clone + Send + Sync + 'static,
-    {
-        if self.prepare() {
-            let cache = self.cache;
-            let memory = cache.memory();
-            if let Some(tier) = memory
-                && let Some(value) = tier.get_cloned::<R>(self.key.args_key())
-            {
-                return Some(value);
-            }
-            if let Some(value) = cache.disk_get::<R>(self.key.entry_key(), &mut self.entry_lock) {
-                if let Some(tier) = memory {
-                    tier.put(ArgsKey::copy_of(self.key.args_key()), value.clone());
-                }
-                return Some(value);
-            }
-        }
-        self.started = Some(Instant::now());
-        None
-    }
-
-    /// Disk only: for functions declared with `memory = 0`, whose values
-    /// need not be `Clone`. On a miss, starts the compute-time clock.
-    #[inline]
-    pub(crate) fn lookup_disk<R: DeserializeOwned>(&mut self) -> Option<R> {
-        if self.prepare()
-            && let Some(value) = self
-                .cache
-                .disk_get::<R>(self.key.entry_key(), &mut self.entry_lock)
-        {
-            return Some(value);
-        }
-        self.started = Some(Instant::now());
-        None
-    }
-
-    /// Records a computed value in every tier.
-    pub(crate) fn store<R>(&mut self, value: &R)
-    where
-        R: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-    {
-        if self.usable
-            && let Some(tier) = self.cache.memory()
-        {
-            tier.put(ArgsKey::copy_of(self.key.args_key()), value.clone());
-        }
-        self.store_disk(value);
-    }
-
-    /// Records a computed value on disk only.
-    pub(crate) fn store_disk<R: Serialize + DeserializeOwned>(&mut self, value: &R) {
-        let compute = self
-            .started
-            .map_or(Duration::ZERO, |started| started.elapsed());
-        Counters::bump(&self.cache.counters.computed);
-        let switches = Switches::get();
-        if self.usable && !switches.readonly {
-            self.cache.disk_put(self.key.entry_key(), value, compute);
-            self.entry_lock = None;
-        }
-    }
-
-    /// Stores an `Ok` value in every tier; an `Err` is only counted (it is
-    /// retried on the next call).
-    pub(crate) fn store_ok<T, E>(&mut self, result: &Result<T, E>)
-    where
-        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-    {
-        match result {
-            Ok(value) => self.store(value),
-            Err(_) => Counters::bump(&self.cache.counters.computed),
-        }
-    }
-
-    /// [`store_ok`](Self::store_ok) on disk only.
-    pub(crate) fn store_ok_disk<T: Serialize + DeserializeOwned, E>(
-        &mut self,
-        result: &Result<T, E>,
-    ) {
-        match result {
-            Ok(value) => self.store_disk(value),
-            Err(_) => Counters::bump(&self.cache.counters.computed),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -654,13 +492,14 @@ mod tests {
     fn call(cache: &'static FnCache, x: u64, runs: &AtomicUsize) -> u64 {
         let mut call = cache.call(false);
         call.arg(&x);
-        if let Some(value) = call.lookup::<u64>() {
-            return value;
-        }
-        runs.fetch_add(1, Ordering::SeqCst);
-        let value = x * 10;
-        call.store(&value);
-        value
+        call.run::<InMemory, u64, u64>(
+            || {
+                runs.fetch_add(1, Ordering::SeqCst);
+                x * 10
+            },
+            Ok,
+            |value| value,
+        )
     }
 
     #[test]
@@ -809,29 +648,34 @@ mod tests {
         assert_eq!(runs.load(Ordering::SeqCst), 3, "the disk entry is gone too");
     }
 
-    /// A computation that panics releases its entry's cross-process lock
-    /// (others would otherwise wait for it until the timeout).
+    /// A computation holds its entry's cross-process lock, and releases it
+    /// when it panics (others would otherwise wait until the timeout).
     #[test]
     fn a_panicking_computation_releases_its_entry_lock() {
         let cache = new_cache("t::panics", 1, 0, temp_dir());
         let entry_key = {
-            let mut call = cache.call(false);
-            call.arg(&7u64);
-            assert!(call.lookup_disk::<u64>().is_none());
-            assert!(call.entry_lock.is_some(), "a miss holds the lock");
-            call.key.entry_key().to_vec()
+            let mut key = crate::key::KeyBuilder::with_prefix(cache.key_fingerprint());
+            key.arg(&7u64);
+            key.seal().unwrap();
+            key.entry_key().to_vec()
         };
+        let held_while_computing = AtomicBool::new(false);
         let result = std::panic::catch_unwind(|| {
             let mut call = cache.call(false);
             call.arg(&7u64);
-            assert!(call.lookup_disk::<u64>().is_none());
-            panic!("the body fails");
+            call.run::<NoMemory, u64, u64>(
+                || {
+                    let free = cache.lock_entry(&entry_key, Duration::ZERO);
+                    held_while_computing.store(free.is_none(), Ordering::SeqCst);
+                    panic!("the body fails")
+                },
+                Ok,
+                |value| value,
+            )
         });
         assert!(result.is_err());
-        let disk = cache.disk().unwrap();
-        let lock = disk
-            .store
-            .lock_entry(&disk.function, &entry_key, Duration::ZERO);
+        assert!(held_while_computing.load(Ordering::SeqCst));
+        let lock = cache.lock_entry(&entry_key, Duration::ZERO);
         assert!(lock.is_some(), "released by the unwinding call");
     }
 
@@ -842,8 +686,8 @@ mod tests {
         call(cache, 1, &runs);
         let mut refresh = cache.call(true);
         refresh.arg(&1u64);
-        assert_eq!(refresh.lookup::<u64>(), None, "a refresh never reads");
-        refresh.store(&99u64);
+        let value = refresh.run::<InMemory, u64, u64>(|| 99, Ok, |value| value);
+        assert_eq!(value, 99, "a refresh never reads");
         assert_eq!(
             call(cache, 1, &runs),
             99,
@@ -876,7 +720,7 @@ mod tests {
         let dir = temp_dir();
         call(new_cache("t::sampled", 5, 0, dir), 9, &runs);
         let reader = new_cache("t::sampled", 5, 0, dir);
-        for _ in 0..2 * crate::stats::PUBLISH_EVERY {
+        for _ in 0..2 * crate::stats::SAMPLE_EVERY {
             call(reader, 9, &runs);
         }
         crate::flush().unwrap();

@@ -414,14 +414,19 @@ mod tests {
                 .put(
                     "app::small",
                     &key,
-                    &format!("value {arg}"),
+                    &crate::codec::encode(&format!("value {arg}")).unwrap(),
                     Duration::from_millis(3),
                 )
                 .unwrap();
         }
         let value: Vec<u64> = (0..200_000).map(|i| u64::MAX - i).collect();
         store
-            .put("app::big", &entry_key(9, 0), &value, Duration::ZERO)
+            .put(
+                "app::big",
+                &entry_key(9, 0),
+                &crate::codec::encode(&value).unwrap(),
+                Duration::ZERO,
+            )
             .unwrap();
         for (fingerprint, id) in [
             (1u8, "app::small"),
@@ -510,7 +515,12 @@ mod tests {
         for arg in 0..=255u8 {
             let value = vec![arg; 900];
             store
-                .put("app::many", &entry_key(3, arg), &value, Duration::ZERO)
+                .put(
+                    "app::many",
+                    &entry_key(3, arg),
+                    &crate::codec::encode(&value).unwrap(),
+                    Duration::ZERO,
+                )
                 .unwrap();
         }
         let dir = CacheDir::open(temp.path()).unwrap();

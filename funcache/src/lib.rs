@@ -65,9 +65,11 @@
 extern crate self as funcache;
 
 mod build;
+mod codec;
 mod config;
 mod envelope;
 mod error;
+mod flight;
 mod fn_cache;
 mod inspect;
 mod key;

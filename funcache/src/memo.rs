@@ -116,6 +116,40 @@ impl<A: Hash + Eq, R, F> Memo<A, R, F> {
         }
     }
 
+    /// The value cached for `args`, without computing it, counting a hit
+    /// or a miss, or making it the most recently used.
+    pub fn peek(&self, args: &A) -> Option<R>
+    where
+        R: Clone,
+    {
+        self.lock().lru.peek(args).cloned()
+    }
+
+    /// The cached entries, arguments and values, most recently used first:
+    /// a snapshot (the memo is not locked while you iterate), which counts
+    /// nothing and reorders nothing.
+    ///
+    /// ```
+    /// let memo = funcache::Memo::with_capacity(2, |x: u32| x * x);
+    /// memo.call(2);
+    /// memo.call(3);
+    /// memo.call(2);
+    /// assert_eq!(memo.entries().collect::<Vec<_>>(), [(2, 4), (3, 9)]);
+    /// ```
+    pub fn entries(&self) -> impl Iterator<Item = (A, R)>
+    where
+        A: Clone,
+        R: Clone,
+    {
+        let snapshot: Vec<(A, R)> = self
+            .lock()
+            .lru
+            .iter()
+            .map(|(args, value)| (args.clone(), value.clone()))
+            .collect();
+        snapshot.into_iter()
+    }
+
     /// Forgets every entry and resets the counters.
     pub fn clear(&self) {
         let mut inner = self.lock();

@@ -9,7 +9,10 @@ pub use crate::key::KeyBuilder;
 pub use crate::store::RawTable;
 pub use core::marker::PhantomData as __PhantomData;
 
+use std::convert::identity;
 use std::marker::PhantomData;
+
+use crate::fn_cache::{InMemory, MemoryUse, NoMemory};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -99,59 +102,40 @@ impl<R> Default for Plain<R> {
 // method, so an unsuitable return type produces one error, with the
 // messages of `CacheValue` and `MemoryValue`, at the return type.
 impl<R> Plain<R> {
-    /// Memory, then disk, then `compute`.
+    /// Memory, then disk, then the body; or, for [`PeekOnly`], memory then
+    /// disk.
     #[inline(always)]
-    pub fn run(&self, call: &mut Call, compute: impl FnOnce() -> R) -> R
+    pub fn run<B: Body<R>>(&self, call: &mut Call, body: B) -> B::Returns
     where
         R: CacheValue + MemoryValue,
     {
-        if let Some(value) = call.lookup::<R>() {
-            return value;
-        }
-        let value = compute();
-        call.store(&value);
-        value
+        body.resolve::<InMemory, R>(call, Ok, identity)
     }
 
-    /// Disk, then `compute` (`memory = 0`).
+    /// Disk, then the body (`memory = 0`).
     #[inline(always)]
-    pub fn run_disk(&self, call: &mut Call, compute: impl FnOnce() -> R) -> R
+    pub fn run_disk<B: Body<R>>(&self, call: &mut Call, body: B) -> B::Returns
     where
         R: CacheValue,
     {
-        if let Some(value) = call.lookup_disk::<R>() {
-            return value;
-        }
-        let value = compute();
-        call.store_disk(&value);
-        value
+        body.resolve::<NoMemory, R>(call, Ok, identity)
     }
 
-    /// [`run`](Self::run) for `async fn`: `compute` is the body's future,
-    /// which is only polled on a miss.
-    pub async fn run_async(&self, call: &mut Call, compute: impl Future<Output = R>) -> R
+    /// [`run`](Self::run) for `async fn`: the body is its future, which
+    /// is only polled on a miss.
+    pub async fn run_async<B: AsyncBody<R>>(&self, call: &mut Call, body: B) -> B::Returns
     where
         R: CacheValue + MemoryValue,
     {
-        if let Some(value) = call.lookup::<R>() {
-            return value;
-        }
-        let value = compute.await;
-        call.store(&value);
-        value
+        body.resolve::<InMemory, R>(call, Ok, identity).await
     }
 
     /// [`run_disk`](Self::run_disk) for `async fn`.
-    pub async fn run_async_disk(&self, call: &mut Call, compute: impl Future<Output = R>) -> R
+    pub async fn run_async_disk<B: AsyncBody<R>>(&self, call: &mut Call, body: B) -> B::Returns
     where
         R: CacheValue,
     {
-        if let Some(value) = call.lookup_disk::<R>() {
-            return value;
-        }
-        let value = compute.await;
-        call.store_disk(&value);
-        value
+        body.resolve::<NoMemory, R>(call, Ok, identity).await
     }
 }
 
@@ -159,67 +143,145 @@ impl<R> Plain<R> {
 /// and a failure is retried on the next call.
 pub struct OkOnly<T, E>(PhantomData<fn() -> (T, E)>);
 
+/// The part of a `Result` that is stored; an `Err` is returned as it is.
+fn ok_value<T, E>(result: Result<T, E>) -> Result<T, Result<T, E>> {
+    result.map_err(Err)
+}
+
 impl<T, E> OkOnly<T, E> {
-    /// Memory, then disk, then `compute`; an `Err` is returned, not stored.
+    /// Memory, then disk, then the body; an `Err` is returned, not stored.
     #[inline(always)]
-    pub fn run(&self, call: &mut Call, compute: impl FnOnce() -> Result<T, E>) -> Result<T, E>
+    pub fn run<B: Body<Result<T, E>>>(&self, call: &mut Call, body: B) -> B::Returns
     where
         T: CacheValue + MemoryValue,
     {
-        if let Some(value) = call.lookup::<T>() {
-            return Ok(value);
-        }
-        let result = compute();
-        call.store_ok(&result);
-        result
+        body.resolve::<InMemory, T>(call, ok_value, Ok)
     }
 
-    /// Disk, then `compute` (`memory = 0`).
+    /// Disk, then the body (`memory = 0`).
     #[inline(always)]
-    pub fn run_disk(&self, call: &mut Call, compute: impl FnOnce() -> Result<T, E>) -> Result<T, E>
+    pub fn run_disk<B: Body<Result<T, E>>>(&self, call: &mut Call, body: B) -> B::Returns
     where
         T: CacheValue,
     {
-        if let Some(value) = call.lookup_disk::<T>() {
-            return Ok(value);
-        }
-        let result = compute();
-        call.store_ok_disk(&result);
-        result
+        body.resolve::<NoMemory, T>(call, ok_value, Ok)
     }
 
     /// [`run`](Self::run) for `async fn`.
-    pub async fn run_async(
+    pub async fn run_async<B: AsyncBody<Result<T, E>>>(
         &self,
         call: &mut Call,
-        compute: impl Future<Output = Result<T, E>>,
-    ) -> Result<T, E>
+        body: B,
+    ) -> B::Returns
     where
         T: CacheValue + MemoryValue,
     {
-        if let Some(value) = call.lookup::<T>() {
-            return Ok(value);
-        }
-        let result = compute.await;
-        call.store_ok(&result);
-        result
+        body.resolve::<InMemory, T>(call, ok_value, Ok).await
     }
 
     /// [`run_disk`](Self::run_disk) for `async fn`.
-    pub async fn run_async_disk(
+    pub async fn run_async_disk<B: AsyncBody<Result<T, E>>>(
         &self,
         call: &mut Call,
-        compute: impl Future<Output = Result<T, E>>,
-    ) -> Result<T, E>
+        body: B,
+    ) -> B::Returns
     where
         T: CacheValue,
     {
-        if let Some(value) = call.lookup_disk::<T>() {
-            return Ok(value);
-        }
-        let result = compute.await;
-        call.store_ok_disk(&result);
-        result
+        body.resolve::<NoMemory, T>(call, ok_value, Ok).await
+    }
+}
+
+/// What an adapter's `run` is given: the body, run on a miss, or
+/// [`PeekOnly`]. The companions `f` and `f_peek` make the same adapter
+/// call, so an unsuitable return type is reported once, not once each.
+pub trait Body<Out> {
+    /// What `run` returns: the body's output, or an `Option` of it.
+    type Returns;
+    /// Looks the call up in the tiers (`M`: with or without memory),
+    /// storing `V`, the part of the output `split` takes.
+    fn resolve<M: MemoryUse<V>, V: CacheValue>(
+        self,
+        call: &mut Call,
+        split: fn(Out) -> Result<V, Out>,
+        join: fn(V) -> Out,
+    ) -> Self::Returns;
+}
+
+impl<Out, F: FnOnce() -> Out> Body<Out> for F {
+    type Returns = Out;
+    #[inline(always)]
+    fn resolve<M: MemoryUse<V>, V: CacheValue>(
+        self,
+        call: &mut Call,
+        split: fn(Out) -> Result<V, Out>,
+        join: fn(V) -> Out,
+    ) -> Out {
+        call.run::<M, V, Out>(self, split, join)
+    }
+}
+
+/// Answer from the tiers only (`f_peek`): never runs the body, counts
+/// nothing, reorders nothing.
+pub struct PeekOnly;
+
+impl<Out> Body<Out> for PeekOnly {
+    type Returns = Option<Out>;
+    fn resolve<M: MemoryUse<V>, V: CacheValue>(
+        self,
+        call: &mut Call,
+        _split: fn(Out) -> Result<V, Out>,
+        join: fn(V) -> Out,
+    ) -> Option<Out> {
+        call.peek::<M, V>().map(join)
+    }
+}
+
+/// [`Body`] for `async fn`: the body's future, or [`PeekOnly`].
+pub trait AsyncBody<Out> {
+    /// What `run_async` returns: the body's output, or an `Option` of it.
+    type Returns;
+    /// Looks the call up in the tiers, as [`Body::resolve`].
+    fn resolve<M: MemoryUse<V>, V: CacheValue>(
+        self,
+        call: &mut Call,
+        split: fn(Out) -> Result<V, Out>,
+        join: fn(V) -> Out,
+    ) -> impl Future<Output = Self::Returns>;
+}
+
+impl<Out, F: Future<Output = Out>> AsyncBody<Out> for F {
+    type Returns = Out;
+    async fn resolve<M: MemoryUse<V>, V: CacheValue>(
+        self,
+        call: &mut Call,
+        split: fn(Out) -> Result<V, Out>,
+        join: fn(V) -> Out,
+    ) -> Out {
+        call.run_async::<M, V, Out>(self, split, join).await
+    }
+}
+
+impl<Out> AsyncBody<Out> for PeekOnly {
+    type Returns = Option<Out>;
+    async fn resolve<M: MemoryUse<V>, V: CacheValue>(
+        self,
+        call: &mut Call,
+        _split: fn(Out) -> Result<V, Out>,
+        join: fn(V) -> Out,
+    ) -> Option<Out> {
+        call.peek::<M, V>().map(join)
+    }
+}
+
+/// The output of a future that does not wait — an async peek's — or
+/// `None` if it would.
+pub fn now<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut context) {
+        std::task::Poll::Ready(output) => Some(output),
+        std::task::Poll::Pending => None,
     }
 }
 

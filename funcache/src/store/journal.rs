@@ -3,7 +3,7 @@
 //! each function had (in the `stats` table).
 //!
 //! Writing on every hit would cost more than the hit itself, so reads are
-//! sampled — one disk hit in [`PUBLISH_EVERY`](crate::stats::PUBLISH_EVERY)
+//! sampled — one disk hit in [`SAMPLE_EVERY`](crate::stats::SAMPLE_EVERY)
 //! per thread is recorded — and the records are buffered and written in
 //! batches: whenever a value
 //! is stored (the store writes anyway), when the buffer grows past

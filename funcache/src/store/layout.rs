@@ -17,7 +17,7 @@
 //! place), and what a concurrent creator may have put there meanwhile is
 //! not mistaken for a foreign directory's contents.
 //!
-//! Format 1 (funcache with sled, `<dir>/db/`) is upgraded in place: its
+//! Formats 1 and 2 (funcache with sled, `<dir>/db/`) are upgraded in place: its
 //! database is moved aside to `<dir>/db.sled-v1` (never read), and a new
 //! one is started. Its blob files match no entry of the new database, so
 //! the next purge removes them.
@@ -35,8 +35,9 @@ pub(crate) const MARKER: &str = "FUNCACHE";
 const MARKER_PREFIX: &str = "funcache cache directory\nformat ";
 /// Temporary files of the marker start with this.
 const MARKER_TEMP: &str = ".FUNCACHE.tmp";
-/// The last format whose database was sled's.
-const SLED_FORMAT: u8 = 1;
+/// The last format whose database was sled's (1: postcard values; 2: a
+/// codec byte added).
+const LAST_SLED_FORMAT: u8 = 2;
 /// Where a sled-era database is moved.
 pub(crate) const SLED_ASIDE: &str = "db.sled-v1";
 
@@ -102,7 +103,9 @@ impl Layout {
         match fs::read_to_string(self.marker()) {
             Ok(text) => match parse_marker(&text) {
                 Some(FORMAT_VERSION) => return self.ensure_dirs(create),
-                Some(SLED_FORMAT) if create => return self.upgrade_from_sled(),
+                Some(found) if found <= LAST_SLED_FORMAT && create => {
+                    return self.upgrade_from_sled();
+                }
                 Some(found) => {
                     return Err(Error::Format {
                         path: self.root.clone(),
@@ -267,6 +270,17 @@ mod tests {
         fs::write(temp.path().join(MARKER), format!("{MARKER_PREFIX}99\n")).unwrap();
         let error = Layout::new(temp.path()).prepare(true).unwrap_err();
         assert!(matches!(error, Error::Format { found: 99, .. }), "{error}");
+    }
+
+    #[test]
+    fn a_format_2_sled_directory_is_upgraded() {
+        let temp = tempfile::tempdir().unwrap();
+        fs::write(temp.path().join(MARKER), format!("{MARKER_PREFIX}2\n")).unwrap();
+        fs::create_dir(temp.path().join("db")).unwrap();
+        Layout::new(temp.path()).prepare(true).unwrap();
+        assert!(temp.path().join(SLED_ASIDE).is_dir());
+        let marker = fs::read_to_string(temp.path().join(MARKER)).unwrap();
+        assert_eq!(parse_marker(&marker), Some(FORMAT_VERSION));
     }
 
     #[test]

@@ -35,6 +35,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::codec::{self, Encoded};
 use crate::config::Durability;
 use crate::envelope::{self, BLOB_THRESHOLD, Header, Payload};
 use crate::error::Error;
@@ -73,26 +74,9 @@ pub(crate) enum LoadError {
     #[error(transparent)]
     Envelope(#[from] envelope::EnvelopeError),
     #[error("stored value does not decode as the return type: {0}")]
-    Decode(postcard::Error),
-    #[error("stored value has {0} trailing bytes; it was written by a different type")]
-    Trailing(usize),
+    Decode(codec::DecodeError),
     #[error("large value unavailable: {0}")]
     Blob(Error),
-}
-
-/// Why a value was not written.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum SaveError {
-    #[error("the value cannot be encoded: {0}")]
-    Encode(postcard::Error),
-    #[error(
-        "the value does not decode back to itself (serde attributes such as \
-         skip_serializing_if, flatten or untagged need a self-describing format); \
-         values of this type are not stored"
-    )]
-    RoundTrip,
-    #[error(transparent)]
-    Store(#[from] Error),
 }
 
 /// The tables of one database.
@@ -252,12 +236,16 @@ impl Store {
         }
         match header.payload {
             // Decoded straight from the memory map.
-            Payload::Inline => decode_exact(body).map(Some),
+            Payload::Inline => codec::decode(header.codec, body)
+                .map(Some)
+                .map_err(LoadError::Decode),
             Payload::Blob { hash, len } => {
                 // The file read does not need the transaction.
                 drop(txn);
                 match self.blobs.read(&hash, len) {
-                    Ok(bytes) => decode_exact(&bytes).map(Some),
+                    Ok(bytes) => codec::decode(header.codec, &bytes)
+                        .map(Some)
+                        .map_err(LoadError::Decode),
                     // Removed since the entry was read (a purge, an
                     // eviction, a replacing write): a plain miss.
                     Err(Error::Io { source, .. })
@@ -271,38 +259,31 @@ impl Store {
         }
     }
 
-    /// Encodes and stores `value` under `entry_key` of the function
-    /// `fn_id`.
-    pub(crate) fn put<R: Serialize + DeserializeOwned>(
+    /// Stores an encoded value under `entry_key` of the function `fn_id`.
+    pub(crate) fn put<R>(
         &self,
         fn_id: &str,
         entry_key: &[u8],
-        value: &R,
+        encoded: &Encoded<R>,
         compute: Duration,
-    ) -> Result<(), SaveError> {
-        let header = Header::new(compute, Payload::Inline);
+    ) -> Result<(), Error> {
+        let header = Header::new(compute, encoded.codec as u8, Payload::Inline);
         let mut bytes = envelope::start(&header);
-        let header_len = bytes.len();
-        bytes = postcard::to_extend(value, bytes).map_err(SaveError::Encode)?;
-        let body_len = bytes.len() - header_len;
-        if body_len >= BLOB_THRESHOLD {
-            // Large values skip the round-trip check: it would double the
-            // cost of writing them. A blob that fails to decode later is
-            // still just a miss.
-            let hash = self.blobs.write(&bytes[header_len..])?;
+        if encoded.bytes.len() >= BLOB_THRESHOLD {
+            let hash = self.blobs.write(&encoded.bytes)?;
             let payload = Payload::Blob {
                 hash,
-                len: body_len as u64,
+                len: encoded.bytes.len() as u64,
             };
             bytes = envelope::start(&Header { payload, ..header });
-        } else if !round_trips::<R>(&bytes[header_len..]) {
-            return Err(SaveError::RoundTrip);
+        } else {
+            bytes.extend_from_slice(&encoded.bytes);
         }
         envelope::seal(&mut bytes, &FunctionKey::of(fn_id).entry(entry_key));
         self.put_raw(fn_id, entry_key, &bytes)?;
         let puts = self.puts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Some(limit) = crate::config::max_size()
-            && (body_len >= BLOB_THRESHOLD || puts.is_multiple_of(evict::CHECK_EVERY))
+            && (encoded.bytes.len() >= BLOB_THRESHOLD || puts.is_multiple_of(evict::CHECK_EVERY))
         {
             self.enforce_limit(limit);
         }
@@ -499,29 +480,6 @@ fn blob_ref(table_key: &[u8], envelope_bytes: &[u8], into: &mut HashSet<[u8; 32]
     )) = envelope::decode(envelope_bytes, table_key)
     {
         into.insert(hash);
-    }
-}
-
-/// Decodes a value and insists that it used every byte: leftover bytes mean
-/// the bytes were written by a different type, and whatever decoded from
-/// them cannot be trusted.
-fn decode_exact<R: DeserializeOwned>(bytes: &[u8]) -> Result<R, LoadError> {
-    let (value, rest) = postcard::take_from_bytes::<R>(bytes).map_err(LoadError::Decode)?;
-    if rest.is_empty() {
-        Ok(value)
-    } else {
-        Err(LoadError::Trailing(rest.len()))
-    }
-}
-
-/// Whether `bytes` decode to a value that encodes back to the same bytes.
-/// postcard is not self-describing, so serde attributes that make the
-/// encoded shape depend on the value (skip_serializing_if, flatten,
-/// untagged) can produce bytes that decode to something else.
-fn round_trips<R: Serialize + DeserializeOwned>(bytes: &[u8]) -> bool {
-    match decode_exact::<R>(bytes) {
-        Ok(decoded) => postcard::to_allocvec(&decoded).is_ok_and(|again| again == bytes),
-        Err(_) => false,
     }
 }
 

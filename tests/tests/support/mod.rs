@@ -8,6 +8,8 @@
 
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
+pub mod real_crate;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
