@@ -10,13 +10,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::cache::{CrateId, World, normalize};
-use crate::closure::{self, AttrFilter, NodeInfo};
+use crate::closure::{self, AttrFilter};
+use crate::ids::{Binding, CrateId, ItemRef, ModRef, NodeKey};
+use crate::node::NodeInfo;
 use crate::receiver::{Session, path_segments};
 use crate::refs::LocBase;
-use crate::scope::{Binding, ItemRef, ModRef, NodeKey};
 use crate::shallow::{AssocKind, ItemKind};
 use crate::target::{self, TargetKind};
+use crate::world::{World, normalize};
 use crate::{BuildInputs, CacheOptions, Dependency, Digest, FingerprintInput, IndexError};
 
 /// Where a macro expansion happens (from the proc-macro environment).
@@ -127,7 +128,7 @@ pub fn analyze_cached_fn(
             context: "`#[funcache::cache]` applies to functions".into(),
         });
     };
-    let mut world = crate::cache::world();
+    let mut world = crate::world::world();
     world.revalidate();
     world.set_out_dir(&site.manifest_dir, site_out_dir());
     let (krate, file) = select_crate(&mut world, site)?;
@@ -195,7 +196,7 @@ pub fn analyze_fn_path(
     let parsed: syn::Path =
         syn::parse_str(path).map_err(|e| parse_error(&site.file, site.line, e))?;
     let segs = path_segments(&parsed);
-    let mut world = crate::cache::world();
+    let mut world = crate::world::world();
     world.revalidate();
     world.set_out_dir(&site.manifest_dir, site_out_dir());
     let (krate, file) = select_crate(&mut world, site)?;
@@ -212,7 +213,7 @@ pub fn analyze_fn_path(
             Binding::Assoc(i, name) => {
                 let keys = match world.item(i).item.kind {
                     ItemKind::Trait { .. } => s.trait_items_named(i, &name),
-                    _ => s.assoc_of_type(&crate::impls::TypeKey::Local(i), &name),
+                    _ => s.assoc_of_type(&crate::impl_table::TypeKey::Local(i), &name),
                 };
                 // Inherent methods first: that is what `Type::f` names.
                 let mut keys: Vec<NodeKey> =
@@ -255,7 +256,7 @@ pub fn analyze_fn_path(
 pub fn package_cached_fns(manifest_dir: &Path) -> Result<Vec<CachedFn>, IndexError> {
     let _guard = FallbackGuard::new();
     let manifest_dir = normalize(manifest_dir);
-    let mut world = crate::cache::world();
+    let mut world = crate::world::world();
     world.revalidate();
     let (targets, lib_root) = package_targets(&mut world, &manifest_dir)?;
     let mut out = Vec::new();
@@ -327,7 +328,7 @@ pub fn package_cached_fns(manifest_dir: &Path) -> Result<Vec<CachedFn>, IndexErr
 /// `manifest_dir`, declared or found by cargo's conventions: the names its
 /// cached functions' ids start with.
 pub fn package_crate_names(manifest_dir: &Path) -> Result<Vec<String>, IndexError> {
-    let mut world = crate::cache::world();
+    let mut world = crate::world::world();
     let (targets, _) = package_targets(&mut world, &normalize(manifest_dir))?;
     Ok(targets
         .into_iter()
@@ -353,7 +354,7 @@ pub struct IndexStats {
 /// diagnostics (`examples/index_time.rs`).
 pub fn index_stats(site: &MacroSite) -> Result<IndexStats, IndexError> {
     let _guard = FallbackGuard::new();
-    let mut world = crate::cache::world();
+    let mut world = crate::world::world();
     world.revalidate();
     world.set_out_dir(&site.manifest_dir, site_out_dir());
     let (krate, _) = select_crate(&mut world, site)?;

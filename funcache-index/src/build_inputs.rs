@@ -15,10 +15,10 @@ use std::collections::BTreeSet;
 
 use proc_macro2::{TokenStream, TokenTree};
 
-use crate::cache::{CrateId, World};
 use crate::cfg_text::{self, TextInputs};
-use crate::scope::{Binding, ItemRef, ModRef, NodeKey};
+use crate::ids::{Binding, CrateId, ItemRef, ModRef, NodeKey};
 use crate::shallow::{Attr, ItemKind, UseEntry};
+use crate::world::World;
 use crate::{BuildInputs, Dependency};
 
 /// Every `cfg` predicate and environment variable in a whole source file

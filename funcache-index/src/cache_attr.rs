@@ -6,9 +6,9 @@
 //! The CLI must strip exactly this attribute before hashing, as rustc does
 //! before handing the function to the macro.
 
-use crate::cache::World;
-use crate::scope::ModRef;
+use crate::ids::ModRef;
 use crate::shallow::ItemKind;
+use crate::world::World;
 
 /// The funcache package and the attribute's name in it.
 const PACKAGE: &str = "funcache";

@@ -1,7 +1,7 @@
 //! Closure nodes and the transitive closure.
 //!
 //! A node is one item (a function, type, const, static, trait, macro) or one
-//! item of an impl or trait. Its [`NodeInfo`] — canonical hash, the nodes it
+//! item of an impl or trait. Its [`NodeInfo`](crate::node::NodeInfo) — canonical hash, the nodes it
 //! reaches, the externals it uses, what could not be resolved — depends only
 //! on the crates, so it is computed once per world and shared by every
 //! cached function that reaches it.
@@ -14,40 +14,15 @@ use quote::ToTokens;
 use syn::visit::Visit;
 
 use crate::build_inputs::{self, BuildCollector};
-use crate::cache::CrateId;
-use crate::cfg_text::{self, TextInputs};
-use crate::impls::TypeKey;
-use crate::open_bounds::{Open, newly_open};
+use crate::cfg_text;
+use crate::ids::{CrateId, ItemRef, NodeKey};
+use crate::impl_table::TypeKey;
+use crate::node::NodeInfo;
 use crate::receiver::{Session, Ty, TyCx};
 use crate::refs::{LocBase, Walker};
-use crate::scope::{ItemRef, NodeKey};
 use crate::shallow::ItemKind;
+use crate::trait_sets::{Open, newly_open};
 use crate::{BuildInputs, Dependency, Digest, canonical_hash, hash_tokens};
-
-/// Everything known about one node.
-#[derive(Debug, Clone)]
-pub(crate) struct NodeInfo {
-    /// Path below the crate root, e.g. `steps::Parser::parse`.
-    pub path: String,
-    pub hash: Digest,
-    pub edges: Vec<NodeKey>,
-    pub externals: Vec<String>,
-    /// `(path as written, location)`.
-    pub unresolved: Vec<(String, String)>,
-    /// Traits this node opens (a `dyn Trait` in data).
-    pub open: Open,
-    /// For a root that is not in the index: the open traits of its
-    /// signature (for indexed roots, [`Session::root_open`] finds them).
-    pub sig_open: Open,
-    /// Methods it calls on receivers of unknown type.
-    pub by_name: Vec<String>,
-    /// Gated std traits it may use.
-    pub uses: crate::open_bounds::Uses,
-    /// The `cfg` predicate the item exists under, if any.
-    pub gate: Option<String>,
-    /// `cfg` predicates and environment variables in its text.
-    pub inputs: TextInputs,
-}
 
 /// A method's hash: its impl (or trait) header and its own tokens, so that
 /// editing a sibling method does not change it.
@@ -321,7 +296,7 @@ impl Session<'_> {
     fn header_walker(
         &self,
         item: ItemRef,
-        module: crate::scope::ModRef,
+        module: crate::ids::ModRef,
         manifest_dir: &Path,
         generics: &syn::Generics,
     ) -> Walker<'_, '_> {
@@ -384,7 +359,7 @@ impl Session<'_> {
     /// Impls of the gated traits (`Debug`, `Hash`, `From`, `TryFrom`) are
     /// left out, and so are impls that name the type only in the trait
     /// (`impl From<T> for char`): they join the closures of code that may
-    /// use them ([`crate::open_bounds::GATED`], [`Session::joined_impls`]).
+    /// use them ([`crate::trait_sets::GATED`], [`Session::joined_impls`]).
     ///
     /// Impls of the crates' own traits are left out here on purpose: only
     /// code in these crates can call their methods, and every such call is
@@ -406,7 +381,7 @@ impl Session<'_> {
         out
     }
 
-    fn impl_info(&self, imp: ItemRef) -> Option<&crate::impls::ImplInfo> {
+    fn impl_info(&self, imp: ItemRef) -> Option<&crate::impl_table::ImplInfo> {
         self.derived.iter().find_map(|d| d.impls.get(&imp))
     }
 
@@ -414,7 +389,7 @@ impl Session<'_> {
     /// its text in `module`.
     pub fn text_root(
         &self,
-        module: crate::scope::ModRef,
+        module: crate::ids::ModRef,
         item: &syn::ImplItemFn,
         loc: LocBase,
         path: String,
@@ -559,8 +534,8 @@ pub(crate) fn closure(
                     .deps
                     .values()
                     .filter_map(|d| match d {
-                        crate::cache::DepBinding::External(x) => Some(x.clone()),
-                        crate::cache::DepBinding::Crate(_) => None,
+                        crate::world::DepBinding::External(x) => Some(x.clone()),
+                        crate::world::DepBinding::Crate(_) => None,
                     }),
             );
         }

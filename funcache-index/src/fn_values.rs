@@ -14,12 +14,12 @@
 use std::collections::HashSet;
 
 use crate::analysis::{FallbackGuard, attr_segments, finish, prepare, select_crate, store};
-use crate::cache::{CrateId, World};
 use crate::closure::AttrFilter;
+use crate::ids::{CrateId, ItemRef, NodeKey};
 use crate::lexer::Kind;
 use crate::receiver::Session;
-use crate::scope::{ItemRef, NodeKey};
 use crate::shallow::{AssocKind, ItemKind};
+use crate::world::World;
 use crate::{Digest, IndexError, MacroSite};
 
 /// A function that may be passed as a value.
@@ -36,11 +36,11 @@ pub struct FnValue {
 /// that are used as values somewhere, sorted by path.
 pub fn fn_values(site: &MacroSite) -> Result<Vec<FnValue>, IndexError> {
     let _guard = FallbackGuard::new();
-    let mut world = crate::cache::world();
+    let mut world = crate::world::world();
     world.revalidate();
     let (krate, _) = select_crate(&mut world, site)?;
     prepare(&mut world, krate);
-    let manifest_dir = crate::cache::normalize(&site.manifest_dir);
+    let manifest_dir = crate::world::normalize(&site.manifest_dir);
     let mut out = Vec::new();
     for c in world.view(krate) {
         for key in passed_as_values(&world, c) {
@@ -165,7 +165,7 @@ fn passed_as_values(world: &World, krate: CrateId) -> Vec<NodeKey> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache::World;
+    use crate::world::World;
 
     #[test]
     fn type_paths_are_as_type_name_prints_them() {

@@ -2,74 +2,10 @@
 //! trait, which are blanket impls, and every method by name (the fallback
 //! when a receiver's type is unknown).
 
-use std::collections::HashMap;
-
-use crate::cache::{CrateId, World};
-use crate::scope::{Binding, ItemRef, NodeKey};
-use crate::shallow::{AssocKind, ItemKind};
-
-/// A type as impls and receivers name it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum TypeKey {
-    /// A struct, enum or union of a crate in the world.
-    Local(ItemRef),
-    /// Anything else (std, external, primitive), by its last path segment.
-    Foreign(String),
-}
-
-/// Facts about one impl block.
-#[derive(Clone, Debug)]
-pub(crate) struct ImplInfo {
-    /// `None` for a blanket impl (`impl<T> Trait for T`).
-    pub self_keys: Vec<TypeKey>,
-    /// The trait, when it is an item of a crate in the world.
-    pub trait_item: Option<ItemRef>,
-    /// Whether it is a trait impl at all.
-    pub is_trait_impl: bool,
-    /// Last segment of the trait path (`Deref`, `Display`, …).
-    pub trait_name: Option<String>,
-    /// Whether the trait path resolves to std (or core, alloc).
-    pub std_trait: bool,
-}
-
-impl ImplInfo {
-    /// The std trait this impl is of, when its impls join only closures
-    /// that may use it ([`crate::open_bounds::GATED`]).
-    pub fn gated_trait(&self) -> Option<&str> {
-        let name = self.trait_name.as_deref()?;
-        (self.std_trait && crate::open_bounds::is_gated(name)).then_some(name)
-    }
-}
-
-/// The impl and method tables of one crate.
-#[derive(Default)]
-pub(crate) struct Derived {
-    pub impls: HashMap<ItemRef, ImplInfo>,
-    pub by_type: HashMap<TypeKey, Vec<ItemRef>>,
-    pub by_trait: HashMap<ItemRef, Vec<ItemRef>>,
-    pub blanket: Vec<ItemRef>,
-    /// Impls of std or external traits by the crate types their header
-    /// names besides the self type: `impl From<Align> for char` under
-    /// `Align`. The orphan rule makes every such impl name a local type,
-    /// and std reaches it through blanket impls (`.into()`, `?`,
-    /// `.try_into()`, `==` on the foreign side) without naming it.
-    pub by_mention: HashMap<TypeKey, Vec<ItemRef>>,
-    /// Functions of impls and traits taking `self`, by name.
-    pub methods: HashMap<String, Vec<NodeKey>>,
-    /// All functions of impls and traits, by name (for `T::f`).
-    pub assoc_fns: HashMap<String, Vec<NodeKey>>,
-}
-
-impl Derived {
-    fn add_fn(&mut self, a: &crate::shallow::Assoc, key: NodeKey) {
-        if let AssocKind::Fn(parts) = &a.kind {
-            if parts.has_self {
-                self.methods.entry(a.name.clone()).or_default().push(key);
-            }
-            self.assoc_fns.entry(a.name.clone()).or_default().push(key);
-        }
-    }
-}
+use crate::ids::{Binding, CrateId, ItemRef, NodeKey};
+use crate::impl_table::{Derived, ImplInfo, TypeKey};
+use crate::shallow::ItemKind;
+use crate::world::World;
 
 impl World {
     /// Computes the tables of crate `krate`.
@@ -186,7 +122,7 @@ impl World {
 
     /// The keys a type path written in module `module` stands for. Type
     /// aliases are followed to what they name.
-    pub fn type_keys(&self, module: crate::scope::ModRef, segs: &[String]) -> Vec<TypeKey> {
+    pub fn type_keys(&self, module: crate::ids::ModRef, segs: &[String]) -> Vec<TypeKey> {
         self.type_keys_from(module, None, segs)
     }
 
@@ -194,7 +130,7 @@ impl World {
     /// (resolved through the blocks around it first).
     pub fn type_keys_from(
         &self,
-        module: crate::scope::ModRef,
+        module: crate::ids::ModRef,
         within: Option<ItemRef>,
         segs: &[String],
     ) -> Vec<TypeKey> {

@@ -4,10 +4,10 @@
 
 use syn::{Expr, Pat};
 
-use crate::impls::TypeKey;
+use crate::ids::NodeKey;
+use crate::impl_table::TypeKey;
 use crate::receiver::{Ty, path_segments};
 use crate::refs::Walker;
-use crate::scope::NodeKey;
 
 /// std methods that may return a type parameter of their receiver or a type
 /// picked by inference: their result's type stays unknown.

@@ -13,7 +13,7 @@
 
 mod analysis;
 mod build_inputs;
-mod cache;
+
 mod cache_attr;
 mod cache_dir;
 mod canonical;
@@ -24,6 +24,8 @@ mod derives;
 mod error;
 mod fingerprint;
 mod fn_values;
+mod ids;
+mod impl_table;
 mod impls;
 mod includes;
 mod infer;
@@ -31,6 +33,7 @@ mod item_hash;
 mod lexer;
 mod module_tree;
 mod nested;
+mod node;
 mod open_bounds;
 mod options;
 mod receiver;
@@ -39,6 +42,8 @@ mod scope;
 mod serde_attrs;
 mod shallow;
 mod target;
+mod trait_sets;
+mod world;
 
 pub use analysis::{
     Analysis, CachedFn, ImplContext, IndexStats, MacroSite, Unresolved, analyze_cached_fn,

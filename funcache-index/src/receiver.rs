@@ -14,10 +14,10 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::cache::{CrateId, World};
-use crate::impls::{Derived, TypeKey};
-use crate::scope::{Binding, ItemRef, ModRef, NodeKey};
+use crate::ids::{Binding, CrateId, ItemRef, ModRef, NodeKey};
+use crate::impl_table::{Derived, TypeKey};
 use crate::shallow::{AssocKind, ItemKind};
+use crate::world::World;
 
 /// What is known about the type of a value.
 #[derive(Clone, Debug)]

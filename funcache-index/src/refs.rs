@@ -11,9 +11,10 @@ use syn::punctuated::Punctuated;
 use syn::visit::{self, Visit};
 use syn::{Expr, Pat, Token};
 
-use crate::impls::TypeKey;
+use crate::ids::{Binding, ItemRef, NodeKey};
+use crate::impl_table::TypeKey;
 use crate::receiver::{Session, Ty, TyCx, path_segments};
-use crate::scope::{Binding, ItemRef, NodeKey, PRELUDE, STD_MACROS};
+use crate::scope::{PRELUDE, STD_MACROS};
 use crate::shallow::{ItemKind, UseEntry};
 
 /// What a piece of code reaches.
@@ -28,13 +29,13 @@ pub(crate) struct Out {
     /// fields and statics; std and external traits of statics only (a
     /// field's value reaches a cached fn through an argument, which is
     /// serialized, or through a static).
-    pub open: crate::open_bounds::Open,
+    pub open: crate::trait_sets::Open,
     /// Methods called on receivers of unknown type: those of the crate
     /// types in the closure join (see [`crate::open_bounds`]).
     pub by_name: BTreeSet<String>,
     /// Gated std traits the code may use (see
-    /// [`crate::open_bounds::GATED`]).
-    pub uses: crate::open_bounds::Uses,
+    /// [`crate::trait_sets::GATED`]).
+    pub uses: crate::trait_sets::Uses,
 }
 
 /// Where parsed text sits in its file, to turn spans into locations.
@@ -1211,7 +1212,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
 
     fn visit_type_trait_object(&mut self, t: &'ast syn::TypeTraitObject) {
         if self.dyn_opens {
-            let mut found = crate::open_bounds::Open::default();
+            let mut found = crate::trait_sets::Open::default();
             for bound in &t.bounds {
                 if let syn::TypeParamBound::Trait(b) = bound {
                     self.s.add_bound(&mut found, self.cx.module, &b.path);

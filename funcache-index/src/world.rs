@@ -15,13 +15,10 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::IndexError;
 use crate::cargo::{Lock, Manifest};
-use crate::closure::NodeInfo;
-use crate::impls::Derived;
+use crate::ids::{CrateId, NodeKey};
+use crate::impl_table::Derived;
 use crate::module_tree::{CrateIndex, ParsedFile, Stamp};
-use crate::scope::NodeKey;
-
-/// Index of a crate in [`World::crates`].
-pub(crate) type CrateId = u32;
+use crate::node::NodeInfo;
 
 /// Packages that are funcache itself: always treated as external crates,
 /// never indexed, even when a fixture depends on them by path.
