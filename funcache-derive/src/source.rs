@@ -3,20 +3,17 @@
 //!
 //! When the index cannot analyze the function (a crate layout it does not
 //! understand, a doctest, syntax its scanner rejects), the fingerprint falls
-//! back to the function's own tokens plus a digest of every `.rs` file of
-//! the package (and the value of every `cfg` predicate and compile-time
-//! environment variable they read): any edit anywhere then invalidates.
-//! That is coarse, but it can never serve a stale result (short of code a
-//! build script generates, which it does not see). With `strict`, the
-//! failure is an error.
+//! back to [`funcache_index::fallback_fingerprint`]: the function's own
+//! tokens plus a digest of every `.rs` file of the package, so any edit
+//! anywhere invalidates. With `strict`, the failure is an error.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use proc_macro2::Span;
 use quote::ToTokens;
 
 use funcache_index::{
-    Analysis, BuildInputs, CacheOptions, Dependency, FingerprintInput, ImplContext, MacroSite,
+    Analysis, BuildInputs, CacheOptions, Dependency, FallbackSite, ImplContext, MacroSite,
     Unresolved, canonical_hash,
 };
 
@@ -197,94 +194,29 @@ fn span_of(item: &syn::ItemFn, unresolved: &Unresolved) -> Option<Span> {
     find(item.block.to_token_stream(), last)
 }
 
-/// Own tokens plus every `.rs` file of the package.
+/// The index's fallback fingerprint (see the module docs), from the
+/// function's own tokens, where it is written and its package's sources.
 fn fallback(item: &syn::ItemFn, salt: &[u8]) -> SourceInfo {
-    let path = format!("crate::{}", item.sig.ident);
-    let hash = canonical_hash(item);
-    let mut dependencies = vec![Dependency {
-        path: path.clone(),
-        hash,
-    }];
-    // Where it is written: two nested functions with the same tokens in
-    // two enclosing functions get one fallback id, never one fingerprint.
-    if let Some(site) = macro_site() {
-        // Relative: a cache directory copied to another machine still hits.
-        let file = site
-            .file
-            .strip_prefix(&site.manifest_dir)
-            .unwrap_or(&site.file);
-        let text = format!("{}:{}", file.display(), site.line);
-        dependencies.push(Dependency {
-            path: "<call site>".to_owned(),
-            hash: blake3::hash(text.as_bytes()).into(),
-        });
-    }
+    let site = macro_site();
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
-    let mut build = BuildInputs::default();
-    if let Some((digest, inputs)) = manifest_dir.as_deref().and_then(package_sources_digest) {
-        dependencies.push(Dependency {
-            path: "<all package sources>".to_owned(),
-            hash: digest,
-        });
-        build = inputs;
-    }
-    let input = FingerprintInput {
-        dependencies: dependencies.clone(),
-        externals: Vec::new(),
-        salt: salt.to_vec(),
-    };
+    let fallback = funcache_index::fallback_fingerprint(
+        &item.sig.ident.to_string(),
+        canonical_hash(item),
+        manifest_dir.as_deref().map(|manifest_dir| FallbackSite {
+            manifest_dir,
+            file: site.as_ref().map(|site| site.file.as_path()),
+            line: site.as_ref().map_or(0, |site| site.line),
+        }),
+        salt,
+    );
     SourceInfo {
         id: None,
         impl_context: None,
-        fingerprint: *input.fingerprint().as_bytes(),
-        dependencies,
+        fingerprint: *fallback.fingerprint.as_bytes(),
+        dependencies: fallback.dependencies,
         externals: Vec::new(),
         unresolved: Vec::new(),
         tracked_files: Vec::new(),
-        build,
+        build: fallback.build,
     }
-}
-
-/// A digest of every `.rs` file under the package directory (skipping
-/// `target/` and hidden directories), in path order, relative paths
-/// included; and every `cfg` predicate and compile-time environment
-/// variable those files read, for the build to evaluate.
-fn package_sources_digest(manifest_dir: &Path) -> Option<(funcache_index::Digest, BuildInputs)> {
-    let visible = |entry: &walkdir::DirEntry| {
-        let name = entry.file_name().to_string_lossy();
-        entry.depth() == 0
-            || !(name.starts_with('.') || (entry.file_type().is_dir() && name == "target"))
-    };
-    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(manifest_dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(visible)
-        .filter_map(Result::ok)
-        .filter(|entry| entry.file_type().is_file())
-        .map(walkdir::DirEntry::into_path)
-        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
-        .collect();
-    if files.is_empty() {
-        return None;
-    }
-    files.sort();
-    let mut hasher = blake3::Hasher::new();
-    let mut build = BuildInputs::default();
-    for file in files {
-        let relative = file.strip_prefix(manifest_dir).unwrap_or(&file);
-        hasher.update(relative.to_string_lossy().as_bytes());
-        hasher.update(&[0]);
-        let bytes = std::fs::read(&file).unwrap_or_default();
-        let inputs = funcache_index::file_build_inputs(&String::from_utf8_lossy(&bytes));
-        build.cfgs.extend(inputs.cfgs);
-        build.env.extend(inputs.env);
-        build.out_dir |= inputs.out_dir;
-        hasher.update(&bytes);
-        hasher.update(&[0]);
-    }
-    build.cfgs.sort();
-    build.cfgs.dedup();
-    build.env.sort();
-    build.env.dedup();
-    Some((hasher.finalize().into(), build))
 }

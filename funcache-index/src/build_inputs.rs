@@ -21,20 +21,6 @@ use crate::shallow::{Attr, ItemKind, UseEntry};
 use crate::world::World;
 use crate::{BuildInputs, Dependency};
 
-/// Every `cfg` predicate and environment variable in a whole source file
-/// (its items' own `#[cfg]`s included): for a fingerprint that covers whole
-/// files rather than a closure (the macro's fallback when the index cannot
-/// analyze a function).
-pub fn file_build_inputs(text: &str) -> BuildInputs {
-    let found = cfg_text::scan_file(text);
-    BuildInputs {
-        cfgs: found.cfgs,
-        env: found.env,
-        out_dir: found.out_dir,
-        ..BuildInputs::default()
-    }
-}
-
 /// The `cfg` predicate the item of `key` exists under: its own `#[cfg]`s
 /// (an impl member's and its impl's) and those of every module around it,
 /// as one predicate (`all(..)` when there are several). `None` when it

@@ -22,6 +22,7 @@ mod cfg_text;
 mod closure;
 mod derives;
 mod error;
+mod fallback;
 mod fingerprint;
 mod fn_values;
 mod ids;
@@ -49,10 +50,12 @@ pub use analysis::{
     Analysis, CachedFn, ImplContext, IndexStats, MacroSite, Unresolved, analyze_cached_fn,
     analyze_fn_path, index_stats, package_cached_fns, package_crate_names,
 };
-pub use build_inputs::file_build_inputs;
 pub use cache_dir::{default_cache_dir, find_manifest_dir, workspace_root};
 pub use canonical::{CANONICAL_FORMAT, Canonical, Normalizer, canonical_hash, hash_tokens};
 pub use error::IndexError;
+pub use fallback::{
+    FALLBACK_CALL_SITE, FALLBACK_PACKAGE_SOURCES, Fallback, FallbackSite, fallback_fingerprint,
+};
 pub use fingerprint::{BuildInputs, Dependency, FINGERPRINT_FORMAT, FingerprintInput};
 pub use fn_values::{FnValue, fn_values};
 pub use item_hash::{Digest, ParseDigestError};

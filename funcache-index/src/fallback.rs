@@ -1,0 +1,187 @@
+//! The fingerprint of a cached function the index cannot analyze (a crate
+//! layout it does not understand, a doctest, syntax its scanner rejects):
+//! the function's own tokens, where it is written, and a digest of every
+//! `.rs` file of its package, with the value of every `cfg` predicate and
+//! compile-time environment variable those files read. Any edit anywhere
+//! in the package then invalidates: coarse, but it can never serve a stale
+//! result (short of code a build script generates, which it does not see).
+//!
+//! It lives here rather than in the macro so that every reader of
+//! fingerprints (the macro, the CLI) computes it the same way.
+
+use std::path::{Path, PathBuf};
+
+use crate::cfg_text;
+use crate::{BuildInputs, Dependency, Digest, FingerprintInput};
+
+/// The dependency path under which the call site is recorded.
+pub const FALLBACK_CALL_SITE: &str = "<call site>";
+/// The dependency path under which the package's sources are recorded.
+pub const FALLBACK_PACKAGE_SOURCES: &str = "<all package sources>";
+
+/// Where a function the index could not analyze is written.
+#[derive(Debug, Clone, Copy)]
+pub struct FallbackSite<'a> {
+    /// The package's manifest directory (`CARGO_MANIFEST_DIR`).
+    pub manifest_dir: &'a Path,
+    /// The file the function is in, absolute, when known.
+    pub file: Option<&'a Path>,
+    /// Its 1-based line (with `file`).
+    pub line: usize,
+}
+
+/// A fallback fingerprint and what it was computed from.
+#[derive(Debug, Clone)]
+pub struct Fallback {
+    /// `crate::<name>` with the function's canonical hash, then the call
+    /// site and the package sources when they could be read.
+    pub dependencies: Vec<Dependency>,
+    /// The `cfg` predicates and environment variables the package's files
+    /// read, for the build to evaluate.
+    pub build: BuildInputs,
+    /// The fingerprint of `dependencies` and the salt.
+    pub fingerprint: Digest,
+}
+
+/// The fallback fingerprint of function `name` whose own canonical hash is
+/// `own_hash`, written at `site` (when the macro knows it), with `salt`
+/// (the `version` option).
+pub fn fallback_fingerprint(
+    name: &str,
+    own_hash: Digest,
+    site: Option<FallbackSite<'_>>,
+    salt: &[u8],
+) -> Fallback {
+    let mut dependencies = vec![Dependency {
+        path: format!("crate::{name}"),
+        hash: own_hash,
+    }];
+    let mut build = BuildInputs::default();
+    if let Some(site) = site {
+        // Where it is written: two nested functions with the same tokens in
+        // two enclosing functions get one fallback id, never one fingerprint.
+        if let Some(file) = site.file {
+            // Relative: a cache directory copied to another machine still hits.
+            let file = file.strip_prefix(site.manifest_dir).unwrap_or(file);
+            let text = format!("{}:{}", file.display(), site.line);
+            dependencies.push(Dependency {
+                path: FALLBACK_CALL_SITE.to_owned(),
+                hash: blake3::hash(text.as_bytes()).into(),
+            });
+        }
+        if let Some((digest, inputs)) = package_sources_digest(site.manifest_dir) {
+            dependencies.push(Dependency {
+                path: FALLBACK_PACKAGE_SOURCES.to_owned(),
+                hash: digest,
+            });
+            build = inputs;
+        }
+    }
+    let input = FingerprintInput {
+        dependencies: dependencies.clone(),
+        externals: Vec::new(),
+        salt: salt.to_vec(),
+    };
+    Fallback {
+        fingerprint: input.fingerprint(),
+        dependencies,
+        build,
+    }
+}
+
+/// A digest of every `.rs` file under the package directory (skipping
+/// `target/` and hidden directories), in path order, relative paths
+/// included; and every `cfg` predicate and compile-time environment
+/// variable those files read. `None` when the package has no `.rs` file.
+fn package_sources_digest(manifest_dir: &Path) -> Option<(Digest, BuildInputs)> {
+    let visible = |entry: &walkdir::DirEntry| {
+        let name = entry.file_name().to_string_lossy();
+        entry.depth() == 0
+            || !(name.starts_with('.') || (entry.file_type().is_dir() && name == "target"))
+    };
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(manifest_dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(visible)
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_file())
+        .map(walkdir::DirEntry::into_path)
+        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+        .collect();
+    if files.is_empty() {
+        return None;
+    }
+    files.sort();
+    let mut hasher = blake3::Hasher::new();
+    let mut build = BuildInputs::default();
+    for file in files {
+        let relative = file.strip_prefix(manifest_dir).unwrap_or(&file);
+        hasher.update(relative.to_string_lossy().as_bytes());
+        hasher.update(&[0]);
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        // Whole files, the items' own `#[cfg]`s included: nothing here
+        // knows which items the function reaches.
+        let inputs = cfg_text::scan_file(&String::from_utf8_lossy(&bytes));
+        build.cfgs.extend(inputs.cfgs);
+        build.env.extend(inputs.env);
+        build.out_dir |= inputs.out_dir;
+        hasher.update(&bytes);
+        hasher.update(&[0]);
+    }
+    build.cfgs.sort();
+    build.cfgs.dedup();
+    build.env.sort();
+    build.env.dedup();
+    Some((hasher.finalize().into(), build))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, path: &str, text: &str) {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn any_source_edit_in_the_package_changes_it_and_target_does_not() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
+        write(dir, "src/lib.rs", "pub fn f() -> u32 { 1 }\n");
+        write(dir, "src/other.rs", "#[cfg(feature = \"x\")] fn g() {}\n");
+        let own = Digest([7; 32]);
+        let file = dir.join("src/lib.rs");
+        let site = FallbackSite {
+            manifest_dir: dir,
+            file: Some(&file),
+            line: 1,
+        };
+        let first = fallback_fingerprint("f", own, Some(site), b"");
+        let paths: Vec<&str> = first.dependencies.iter().map(|d| d.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["crate::f", FALLBACK_CALL_SITE, FALLBACK_PACKAGE_SOURCES]
+        );
+        assert_eq!(first.build.cfgs, ["feature = \"x\""]);
+        // Build output and hidden directories are not sources.
+        write(dir, "target/debug/build/out.rs", "fn generated() {}\n");
+        write(dir, ".git/hook.rs", "fn hook() {}\n");
+        let same = fallback_fingerprint("f", own, Some(site), b"");
+        assert_eq!(same.fingerprint, first.fingerprint);
+        write(dir, "src/other.rs", "fn g() {}\n");
+        let edited = fallback_fingerprint("f", own, Some(site), b"");
+        assert_ne!(edited.fingerprint, first.fingerprint);
+        assert!(edited.build.cfgs.is_empty());
+        let moved = FallbackSite { line: 2, ..site };
+        assert_ne!(
+            fallback_fingerprint("f", own, Some(moved), b"").fingerprint,
+            edited.fingerprint
+        );
+        assert_ne!(
+            fallback_fingerprint("f", own, Some(site), b"v2").fingerprint,
+            edited.fingerprint
+        );
+    }
+}
