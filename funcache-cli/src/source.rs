@@ -165,65 +165,13 @@ impl Source {
     }
 }
 
-fn read_manifest(dir: &Path) -> Result<toml_edit::DocumentMut, CliError> {
-    let path = dir.join("Cargo.toml");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| CliError::NoPackage(format!("cannot read {}: {e}", path.display())))?;
-    text.parse()
-        .map_err(|e| CliError::NoPackage(format!("{} is not valid TOML: {e}", path.display())))
-}
-
 /// The package at `dir`, or the members of the virtual workspace there.
 fn packages(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
-    let manifest = read_manifest(dir)?;
-    if manifest.get("package").is_some() {
-        return Ok(vec![dir.to_path_buf()]);
-    }
-    let Some(workspace) = manifest.get("workspace").and_then(|w| w.as_table_like()) else {
-        return Err(CliError::NoPackage(format!(
-            "{} has neither [package] nor [workspace]",
-            dir.join("Cargo.toml").display()
-        )));
-    };
-    let list = |key: &str| -> Vec<String> {
-        workspace
-            .get(key)
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let excluded: Vec<PathBuf> = list("exclude").iter().map(|e| dir.join(e)).collect();
-    let mut members = Vec::new();
-    for pattern in list("members") {
-        for member in expand_glob(dir, &pattern) {
-            if member.join("Cargo.toml").is_file()
-                && !excluded.iter().any(|e| member.starts_with(e))
-                && !members.contains(&member)
-            {
-                members.push(member);
-            }
-        }
-    }
-    Ok(members)
-}
-
-/// Expands a workspace member pattern (`crates/*`) to existing
-/// directories, with the glob crate (which cargo uses for them too).
-fn expand_glob(base: &Path, pattern: &str) -> Vec<PathBuf> {
-    let pattern = pattern.trim_start_matches("./");
-    let full = format!(
-        "{}/{pattern}",
-        glob::Pattern::escape(&base.to_string_lossy())
-    );
-    let mut found: Vec<PathBuf> = glob::glob(&full)
-        .map(|paths| paths.flatten().filter(|path| path.is_dir()).collect())
-        .unwrap_or_default();
-    found.sort();
-    found
+    funcache_index::package_dirs(dir).map_err(|e| {
+        // The index's messages are for compile errors; here the CLI speaks.
+        let message = e.to_string();
+        CliError::NoPackage(message.trim_start_matches("funcache: ").to_owned())
+    })
 }
 
 /// The crate names (`CARGO_CRATE_NAME`) of every target of the package:
@@ -237,14 +185,7 @@ fn crate_names(dir: &Path) -> BTreeSet<String> {
         .collect();
     // The package's own name counts too, even without a target of that
     // name: an id under it is this package's, never somebody else's.
-    let package = read_manifest(dir).ok().and_then(|manifest| {
-        let name = manifest
-            .get("package")?
-            .get("name")?
-            .as_str()?
-            .replace('-', "_");
-        Some(name)
-    });
+    let package = funcache_index::package_name(dir).map(|name| name.replace('-', "_"));
     names.extend(package);
     names
 }
@@ -300,21 +241,6 @@ mod tests {
         assert_eq!(source.status("app::g", &fp(5)), Status::Stale);
         assert!(Status::Stale.is_stale() && Status::Gone.is_stale());
         assert!(!Status::Live.is_stale() && !Status::Unknown.is_stale());
-    }
-
-    #[test]
-    fn wildcards_match_within_a_component() {
-        let temp = tempfile::tempdir().unwrap();
-        let root = temp.path();
-        for dir in ["anything", "crate-a", "funcache-cli", "funcache-index"] {
-            std::fs::create_dir(root.join(dir)).unwrap();
-        }
-        let matches =
-            |pattern: &str, name: &str| expand_glob(root, pattern).contains(&root.join(name));
-        assert!(matches("*", "anything"));
-        assert!(matches("crate-?", "crate-a"));
-        assert!(matches("fun*-cli", "funcache-cli"));
-        assert!(!matches("fun*-cli", "funcache-index"));
     }
 
     #[test]

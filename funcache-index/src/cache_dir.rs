@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::workspace::workspace_root;
+
 /// `<target dir>/funcache` for the package at `manifest_dir`: the target
 /// directory is `target_dir_env` (the value of `CARGO_TARGET_DIR`) when set
 /// and non-empty, else `target/` at the workspace root.
@@ -29,42 +31,12 @@ pub fn find_manifest_dir(start: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-/// The nearest ancestor of `manifest_dir` (or itself) whose Cargo.toml
-/// declares a `[workspace]` that does not exclude the package.
-pub fn workspace_root(manifest_dir: &Path) -> PathBuf {
-    for dir in manifest_dir.ancestors() {
-        let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
-            continue;
-        };
-        let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else {
-            continue;
-        };
-        let Some(workspace) = doc.get("workspace").and_then(|w| w.as_table_like()) else {
-            continue;
-        };
-        let relative = manifest_dir.strip_prefix(dir).unwrap_or(manifest_dir);
-        let excluded = workspace
-            .get("exclude")
-            .and_then(|e| e.as_array())
-            .is_some_and(|list| {
-                list.iter()
-                    .filter_map(|v| v.as_str())
-                    .any(|ex| relative.starts_with(ex))
-            });
-        if excluded && dir != manifest_dir {
-            return manifest_dir.to_path_buf();
-        }
-        return dir.to_path_buf();
-    }
-    manifest_dir.to_path_buf()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn finds_the_enclosing_workspace_unless_excluded() {
+    fn the_cache_is_in_the_workspace_target_dir_unless_cargo_says_otherwise() {
         let temp = tempfile::tempdir().unwrap();
         let root = temp.path();
         std::fs::write(
@@ -80,14 +52,13 @@ mod tests {
             )
             .unwrap();
         }
-        assert_eq!(workspace_root(&root.join("app")), root);
-        assert_eq!(
-            workspace_root(&root.join("fixtures/one")),
-            root.join("fixtures/one")
-        );
         assert_eq!(
             default_cache_dir(&root.join("app"), None),
             root.join("target/funcache")
+        );
+        assert_eq!(
+            default_cache_dir(&root.join("fixtures/one"), None),
+            root.join("fixtures/one/target/funcache")
         );
         let custom = root.join("elsewhere");
         assert_eq!(

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use toml_edit::{Document, Item, Table};
 
 use crate::IndexError;
+use crate::workspace::Workspace;
 
 /// A dependency as code names it.
 #[derive(Clone, Debug)]
@@ -202,24 +203,13 @@ struct WorkspaceDeps {
 
 impl WorkspaceDeps {
     fn find(dir: &Path) -> Option<WorkspaceDeps> {
-        for ancestor in dir.ancestors() {
-            let path = ancestor.join("Cargo.toml");
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
-            };
-            if !text.contains("[workspace") {
-                continue;
-            }
-            let doc = Document::parse(text).ok()?;
-            let ws = doc.as_table().get("workspace")?.as_table()?;
-            let deps = ws
-                .get("dependencies")
-                .and_then(Item::as_table)
-                .map(|t| t.iter().map(|(k, v)| dep_from(ancestor, k, v)).collect())
-                .unwrap_or_default();
-            return Some(WorkspaceDeps { deps });
-        }
-        None
+        let ws = Workspace::enclosing(dir)?;
+        let deps = ws
+            .dependencies()
+            .into_iter()
+            .map(|(k, v)| dep_from(ws.root(), k, v))
+            .collect();
+        Some(WorkspaceDeps { deps })
     }
 
     fn get(&self, key: &str) -> Option<Dep> {

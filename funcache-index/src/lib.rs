@@ -44,13 +44,14 @@ mod serde_attrs;
 mod shallow;
 mod target;
 mod trait_sets;
+mod workspace;
 mod world;
 
 pub use analysis::{
     Analysis, CachedFn, ImplContext, IndexStats, MacroSite, Unresolved, analyze_cached_fn,
     analyze_fn_path, index_stats, package_cached_fns, package_crate_names,
 };
-pub use cache_dir::{default_cache_dir, find_manifest_dir, workspace_root};
+pub use cache_dir::{default_cache_dir, find_manifest_dir};
 pub use canonical::{CANONICAL_FORMAT, Canonical, Normalizer, canonical_hash, hash_tokens};
 pub use error::IndexError;
 pub use fallback::{
@@ -60,3 +61,4 @@ pub use fingerprint::{BuildInputs, Dependency, FINGERPRINT_FORMAT, FingerprintIn
 pub use fn_values::{FnValue, fn_values};
 pub use item_hash::{Digest, ParseDigestError};
 pub use options::{CacheOptions, Spanned};
+pub use workspace::{Workspace, package_dirs, package_name, workspace_root};
