@@ -17,7 +17,7 @@ use crate::analysis::{FallbackGuard, attr_segments, finish, prepare, select_crat
 use crate::closure::AttrFilter;
 use crate::ids::{CrateId, ItemRef, NodeKey};
 use crate::lexer::Kind;
-use crate::receiver::Session;
+use crate::session::Session;
 use crate::shallow::{AssocKind, ItemKind};
 use crate::world::World;
 use crate::{Digest, IndexError, MacroSite};

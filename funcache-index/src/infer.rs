@@ -6,8 +6,9 @@ use syn::{Expr, Pat};
 
 use crate::ids::NodeKey;
 use crate::impl_table::TypeKey;
-use crate::receiver::{Ty, path_segments};
 use crate::refs::Walker;
+use crate::session::path_segments;
+use crate::ty::Ty;
 
 /// std methods that may return a type parameter of their receiver or a type
 /// picked by inference: their result's type stays unknown.
@@ -262,7 +263,7 @@ impl Walker<'_, '_> {
             [.., ty, ctor]
                 if STD_CONSTRUCTORS.contains(ctor)
                     && ty.starts_with(char::is_uppercase)
-                    && !crate::receiver::TRANSPARENT.contains(ty)
+                    && !crate::ty::TRANSPARENT.contains(ty)
                     && self.names_std(&segs[..segs.len() - 1]) =>
             {
                 // `Vec::new()`, `HashMap::with_capacity(n)`, `Mutex::new(x)`:

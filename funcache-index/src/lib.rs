@@ -21,6 +21,7 @@ mod cargo;
 mod cfg_text;
 mod closure;
 mod derives;
+mod digest;
 mod error;
 mod fallback;
 mod fingerprint;
@@ -30,20 +31,20 @@ mod impl_table;
 mod impls;
 mod includes;
 mod infer;
-mod item_hash;
 mod lexer;
 mod module_tree;
 mod nested;
 mod node;
 mod open_bounds;
 mod options;
-mod receiver;
 mod refs;
 mod scope;
 mod serde_attrs;
+mod session;
 mod shallow;
 mod target;
 mod trait_sets;
+mod ty;
 mod workspace;
 mod world;
 
@@ -53,12 +54,12 @@ pub use analysis::{
 };
 pub use cache_dir::{default_cache_dir, find_manifest_dir};
 pub use canonical::{CANONICAL_FORMAT, Canonical, Normalizer, canonical_hash, hash_tokens};
+pub use digest::{Digest, ParseDigestError};
 pub use error::IndexError;
 pub use fallback::{
     FALLBACK_CALL_SITE, FALLBACK_PACKAGE_SOURCES, Fallback, FallbackSite, fallback_fingerprint,
 };
 pub use fingerprint::{BuildInputs, Dependency, FINGERPRINT_FORMAT, FingerprintInput};
 pub use fn_values::{FnValue, fn_values};
-pub use item_hash::{Digest, ParseDigestError};
 pub use options::{CacheOptions, Spanned};
 pub use workspace::{Workspace, package_dirs, package_name, workspace_root};

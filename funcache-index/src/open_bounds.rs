@@ -22,7 +22,7 @@ use std::collections::{BTreeSet, HashSet};
 use syn::visit::Visit;
 
 use crate::ids::{Binding, ItemRef, ModRef, NodeKey};
-use crate::receiver::{Session, path_segments};
+use crate::session::{Session, path_segments};
 use crate::shallow::ItemKind;
 use crate::trait_sets::{Open, Uses};
 

@@ -13,9 +13,10 @@ use syn::{Expr, Pat, Token};
 
 use crate::ids::{Binding, ItemRef, NodeKey};
 use crate::impl_table::TypeKey;
-use crate::receiver::{Session, Ty, TyCx, path_segments};
 use crate::scope::{PRELUDE, STD_MACROS};
+use crate::session::{Session, path_segments};
 use crate::shallow::{ItemKind, UseEntry};
+use crate::ty::{Ty, TyCx};
 
 /// What a piece of code reaches.
 #[derive(Default, Debug)]
@@ -464,12 +465,12 @@ impl<'a, 'w> Walker<'a, 'w> {
     /// Sets what `Self` is and adds the enclosing impl's or trait's generics.
     pub fn set_self(&mut self, ty: Ty, generics: &syn::Generics) {
         self.cx.self_ty = Some(ty);
-        self.cx.add_generics(self.s, generics);
+        self.s.add_generics(&mut self.cx, generics);
     }
 
     /// Brings generic parameters into scope.
     pub fn add_generics(&mut self, generics: &syn::Generics) {
-        self.cx.add_generics(self.s, generics);
+        self.s.add_generics(&mut self.cx, generics);
     }
 
     /// Records a path in type position (a trait in an impl header).
@@ -480,7 +481,7 @@ impl<'a, 'w> Walker<'a, 'w> {
     /// Walks a function: generics, parameters and body in a new scope.
     pub fn walk_fn(&mut self, sig: &syn::Signature, block: Option<&syn::Block>) {
         let saved = self.cx.generics.len();
-        self.cx.add_generics(self.s, &sig.generics);
+        self.s.add_generics(&mut self.cx, &sig.generics);
         self.push();
         self.visit_generics(&sig.generics);
         for input in &sig.inputs {

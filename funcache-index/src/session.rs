@@ -1,4 +1,5 @@
-//! Receiver typing: just enough type knowledge to resolve `x.m()` to the
+//! The per-call [`Session`] over the world, and what it answers: receiver
+//! typing, just enough type knowledge to resolve `x.m()` to the
 //! methods of `x`'s type instead of every method named `m`.
 //!
 //! Naive name matching gives syn's own source a median closure of 962
@@ -14,159 +15,11 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::ids::{Binding, CrateId, ItemRef, ModRef, NodeKey};
+use crate::ids::{Binding, CrateId, ItemRef, NodeKey};
 use crate::impl_table::{Derived, TypeKey};
 use crate::shallow::{AssocKind, ItemKind};
+use crate::ty::{Ty, TyCx};
 use crate::world::World;
-
-/// What is known about the type of a value.
-#[derive(Clone, Debug)]
-pub(crate) enum Ty {
-    Unknown,
-    /// A named type with its generic arguments.
-    Named(TypeKey, Vec<Ty>),
-    /// Some type implementing these crate traits (`dyn T`, `impl T`, a
-    /// bounded generic parameter, `Self` in a trait).
-    Traits(Vec<ItemRef>),
-}
-
-/// Smart pointers whose methods are looked up on what they point to.
-pub(crate) const TRANSPARENT: &[&str] = &[
-    "Box",
-    "Rc",
-    "Arc",
-    "Cow",
-    "Pin",
-    "ManuallyDrop",
-    "LazyLock",
-    "LazyCell",
-    "Lazy",
-    "AssertUnwindSafe",
-    // A lock's guard, in a `Result` or not (see `infer_method`).
-    "LockResult",
-];
-
-impl Ty {
-    /// Sees through `Box`/`Rc`/`Arc` (references are already gone).
-    pub fn peel(&self) -> Ty {
-        let mut ty = self.clone();
-        while let Ty::Named(TypeKey::Foreign(name), args) = &ty {
-            if TRANSPARENT.contains(&name.as_str()) && !args.is_empty() {
-                ty = args[0].clone();
-            } else {
-                break;
-            }
-        }
-        ty
-    }
-
-    /// Generic argument `i`, if known.
-    pub fn arg(&self, i: usize) -> Ty {
-        match self {
-            Ty::Named(_, args) => args.get(i).cloned().unwrap_or(Ty::Unknown),
-            _ => Ty::Unknown,
-        }
-    }
-
-    /// Whether it is the foreign type `name` (`Option`, `Vec` …).
-    pub fn is_foreign(&self, names: &[&str]) -> bool {
-        matches!(self, Ty::Named(TypeKey::Foreign(n), _) if names.contains(&n.as_str()))
-    }
-
-    /// `T` of `Option<T>` / `Result<T, E>`, for `?` and `unwrap`.
-    pub fn unwrapped(&self) -> Ty {
-        if self.is_foreign(&["LockResult"]) {
-            return self.arg(0);
-        }
-        let peeled = self.peel();
-        if peeled.is_foreign(&["Option", "Result"]) {
-            peeled.arg(0)
-        } else {
-            Ty::Unknown
-        }
-    }
-
-    /// The element type of a collection, for `for x in v` and `v[i]`.
-    pub fn element(&self) -> Ty {
-        let peeled = self.peel();
-        if peeled.is_foreign(&[
-            "Vec",
-            "[]",
-            "VecDeque",
-            "HashSet",
-            "BTreeSet",
-            "Option",
-            "BinaryHeap",
-            "LinkedList",
-        ]) {
-            peeled.arg(0)
-        } else {
-            Ty::Unknown
-        }
-    }
-}
-
-/// The typing context of a piece of code: where it is written, what
-/// `Self` is, and its generic parameters with their crate-trait bounds.
-#[derive(Clone, Debug)]
-pub(crate) struct TyCx {
-    pub module: ModRef,
-    /// The nested item the code is in: its blocks' names come first.
-    pub within: Option<ItemRef>,
-    pub self_ty: Option<Ty>,
-    pub generics: Vec<(String, Vec<ItemRef>)>,
-}
-
-impl TyCx {
-    /// A context with no `Self` and no generics.
-    pub fn plain(module: ModRef) -> TyCx {
-        TyCx {
-            module,
-            within: None,
-            self_ty: None,
-            generics: Vec::new(),
-        }
-    }
-
-    /// The bounds of generic parameter `name`, if it is one.
-    pub fn generic(&self, name: &str) -> Option<&[ItemRef]> {
-        self.generics
-            .iter()
-            .rev()
-            .find(|g| g.0 == name)
-            .map(|g| g.1.as_slice())
-    }
-
-    /// Adds the parameters (and `where` bounds) of `generics`.
-    pub fn add_generics(&mut self, s: &Session, generics: &syn::Generics) {
-        for param in &generics.params {
-            match param {
-                syn::GenericParam::Type(t) => {
-                    let bounds = s.trait_bounds(self, t.bounds.iter());
-                    self.generics.push((t.ident.to_string(), bounds));
-                }
-                syn::GenericParam::Const(c) => {
-                    self.generics.push((c.ident.to_string(), Vec::new()))
-                }
-                _ => {}
-            }
-        }
-        if let Some(where_clause) = &generics.where_clause {
-            for predicate in &where_clause.predicates {
-                if let syn::WherePredicate::Type(p) = predicate
-                    && let syn::Type::Path(tp) = &p.bounded_ty
-                    && let Some(ident) = tp.path.get_ident()
-                {
-                    let name = ident.to_string();
-                    let bounds = s.trait_bounds(self, p.bounds.iter());
-                    if let Some(entry) = self.generics.iter_mut().rev().find(|g| g.0 == name) {
-                        entry.1.extend(bounds);
-                    }
-                }
-            }
-        }
-    }
-}
 
 /// A function's parsed signature and the context its types are read in.
 pub(crate) struct FnSig {
@@ -554,7 +407,7 @@ impl<'w> Session<'w> {
             _ => return None,
         };
         let sig: syn::Signature = syn::parse_str(file.slice(parts.sig)).ok()?;
-        cx.add_generics(self, &sig.generics);
+        self.add_generics(&mut cx, &sig.generics);
         Some(FnSig { sig, cx })
     }
 
@@ -605,12 +458,40 @@ impl<'w> Session<'w> {
             _ => return Ty::Unknown,
         };
         let mut cx = TyCx::plain(self.world.module_of(item));
-        cx.add_generics(self, generics);
+        self.add_generics(&mut cx, generics);
         let field = match member {
             syn::Member::Named(name) => fields.iter().find(|f| f.ident.as_ref() == Some(name)),
             syn::Member::Unnamed(index) => fields.iter().nth(index.index as usize),
         };
         field.map_or(Ty::Unknown, |f| self.ty_of(&cx, &f.ty))
+    }
+
+    /// Adds the parameters (and `where` bounds) of `generics` to `cx`.
+    pub fn add_generics(&self, cx: &mut TyCx, generics: &syn::Generics) {
+        for param in &generics.params {
+            match param {
+                syn::GenericParam::Type(t) => {
+                    let bounds = self.trait_bounds(cx, t.bounds.iter());
+                    cx.generics.push((t.ident.to_string(), bounds));
+                }
+                syn::GenericParam::Const(c) => cx.generics.push((c.ident.to_string(), Vec::new())),
+                _ => {}
+            }
+        }
+        if let Some(where_clause) = &generics.where_clause {
+            for predicate in &where_clause.predicates {
+                if let syn::WherePredicate::Type(p) = predicate
+                    && let syn::Type::Path(tp) = &p.bounded_ty
+                    && let Some(ident) = tp.path.get_ident()
+                {
+                    let name = ident.to_string();
+                    let bounds = self.trait_bounds(cx, p.bounds.iter());
+                    if let Some(entry) = cx.generics.iter_mut().rev().find(|g| g.0 == name) {
+                        entry.1.extend(bounds);
+                    }
+                }
+            }
+        }
     }
 }
 
