@@ -13,10 +13,10 @@ use std::sync::Arc;
 use crate::closure::{self, AttrFilter};
 use crate::ids::{Binding, CrateId, ItemRef, ModRef, NodeKey};
 use crate::node::NodeInfo;
-use crate::refs::LocBase;
 use crate::session::{Session, path_segments};
 use crate::shallow::{AssocKind, ItemKind};
 use crate::target::{self, TargetKind};
+use crate::walker::LocBase;
 use crate::world::{World, normalize};
 use crate::{BuildInputs, CacheOptions, Dependency, Digest, FingerprintInput, IndexError};
 

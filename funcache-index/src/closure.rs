@@ -18,11 +18,11 @@ use crate::cfg_text;
 use crate::ids::{CrateId, ItemRef, NodeKey};
 use crate::impl_table::TypeKey;
 use crate::node::NodeInfo;
-use crate::refs::{LocBase, Walker};
 use crate::session::Session;
 use crate::shallow::ItemKind;
 use crate::trait_sets::{Open, newly_open};
 use crate::ty::{Ty, TyCx};
+use crate::walker::{LocBase, Walker};
 use crate::{BuildInputs, Dependency, Digest, canonical_hash, hash_tokens};
 
 /// A method's hash: its impl (or trait) header and its own tokens, so that

@@ -13,7 +13,6 @@
 
 mod analysis;
 mod build_inputs;
-
 mod cache_attr;
 mod cache_dir;
 mod canonical;
@@ -30,14 +29,12 @@ mod ids;
 mod impl_table;
 mod impls;
 mod includes;
-mod infer;
 mod lexer;
 mod module_tree;
 mod nested;
 mod node;
 mod open_bounds;
 mod options;
-mod refs;
 mod scope;
 mod serde_attrs;
 mod session;
@@ -45,6 +42,7 @@ mod shallow;
 mod target;
 mod trait_sets;
 mod ty;
+mod walker;
 mod workspace;
 mod world;
 

@@ -6,9 +6,9 @@ use syn::{Expr, Pat};
 
 use crate::ids::NodeKey;
 use crate::impl_table::TypeKey;
-use crate::refs::Walker;
 use crate::session::path_segments;
 use crate::ty::Ty;
+use crate::walker::Walker;
 
 /// std methods that may return a type parameter of their receiver or a type
 /// picked by inference: their result's type stays unknown.
@@ -360,5 +360,23 @@ impl Walker<'_, '_> {
             return opaque();
         }
         Ty::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::closure_of;
+
+    #[test]
+    fn std_constructors_and_return_types_type_their_values() {
+        let closure = closure_of(
+            "pub struct Stack;\n\
+             impl Stack { pub fn push(&mut self, _: u8) {} pub fn top(&self) -> Item { Item } }\n\
+             pub struct Item;\nimpl Item { pub fn push(&self) {} pub fn len(&self) -> usize { 0 } }\n\
+             pub fn f(s: &Stack) -> usize { let mut v = Vec::new(); v.push(1u8); s.top().len() }",
+            "f",
+        );
+        // `v` is a `Vec`: neither crate `push` joins; `s.top()` is an `Item`.
+        assert_eq!(closure, ["Item", "Item::len", "Stack", "Stack::top", "f"]);
     }
 }

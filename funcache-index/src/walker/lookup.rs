@@ -1,0 +1,289 @@
+//! Where a path's first segment is bound, looking through the blocks of
+//! the walked text before the module: locals, block items, block `use`s.
+
+use std::collections::HashSet;
+
+use crate::ids::{Binding, NodeKey};
+use crate::impl_table::TypeKey;
+use crate::shallow::ItemKind;
+use crate::ty::Ty;
+
+use super::Walker;
+
+/// What the blocks of the walked text make of a path's first segment.
+enum InText {
+    /// An item declared in the text: its tokens are in the text's hash
+    /// and its body is walked where it is written.
+    Item,
+    /// Bound by a `use` in the text, to these (empty: to nothing).
+    Bound(Vec<Binding>),
+    /// Possibly provided by a glob of an external crate or std (`use
+    /// serde::*;`), whose names the index does not know: these, if
+    /// nothing else binds it.
+    Maybe(Vec<Binding>),
+    /// Not bound in the text.
+    Free,
+}
+
+impl Walker<'_, '_> {
+    /// What the blocks of the walked text bind `segs[0]` to, innermost
+    /// block first: its items, then its named `use`s, then its globs.
+    fn in_text(&self, segs: &[String]) -> InText {
+        let Some(first) = segs.first() else {
+            return InText::Free;
+        };
+        let rest = &segs[1..];
+        let mut seen = HashSet::new();
+        let mut maybe = Vec::new();
+        for scope in self.scopes.iter().rev() {
+            if scope.items.contains(first) {
+                return InText::Item;
+            }
+            let mut found = Vec::new();
+            for u in scope.uses.iter().filter(|u| !u.glob) {
+                if u.name.as_deref() == Some(first.as_str()) {
+                    // `use Local::A;` of an item declared in the text.
+                    if u.path.first().is_some_and(|p| self.is_local_item(p)) {
+                        return InText::Item;
+                    }
+                    let mut p = u.path.clone();
+                    p.extend_from_slice(rest);
+                    found.extend(
+                        self.s
+                            .world
+                            .resolve_from(self.cx.module, self.cx.within, &p),
+                    );
+                }
+            }
+            if !found.is_empty() {
+                return InText::Bound(found);
+            }
+            if scope
+                .uses
+                .iter()
+                .any(|u| u.name.as_deref() == Some(first.as_str()))
+            {
+                // `use missing::thing;`: bound, to nothing known.
+                return InText::Bound(Vec::new());
+            }
+            for u in scope.uses.iter().filter(|u| u.glob) {
+                // `use Local::*;` of an enum declared in the text.
+                if let [local] = u.path.as_slice()
+                    && self
+                        .scopes
+                        .iter()
+                        .filter_map(|s| s.variants.get(local))
+                        .any(|variants| variants.contains(first))
+                {
+                    return InText::Item;
+                }
+                for target in self
+                    .s
+                    .world
+                    .resolve_from(self.cx.module, self.cx.within, &u.path)
+                {
+                    match target {
+                        Binding::External(_) | Binding::Std => maybe.push(target),
+                        target => {
+                            found.extend(self.s.world.glob_provides(target, first, &mut seen))
+                        }
+                    }
+                }
+            }
+            if !found.is_empty() {
+                return InText::Bound(self.s.world.follow(found, rest, &mut seen));
+            }
+        }
+        if maybe.is_empty() {
+            InText::Free
+        } else {
+            InText::Maybe(self.s.world.follow(maybe, rest, &mut seen))
+        }
+    }
+
+    /// Bindings of a path: through the walked text's blocks, then the
+    /// blocks around it, then its module. `None` for an item declared in
+    /// the text.
+    pub(super) fn bindings(&self, segs: &[String]) -> Option<Vec<Binding>> {
+        match self.in_text(segs) {
+            InText::Item => None,
+            InText::Bound(found) => Some(found),
+            InText::Maybe(maybe) => {
+                let found = self
+                    .s
+                    .world
+                    .resolve_from(self.cx.module, self.cx.within, segs);
+                Some(if found.is_empty() { maybe } else { found })
+            }
+            InText::Free => Some(
+                self.s
+                    .world
+                    .resolve_from(self.cx.module, self.cx.within, segs),
+            ),
+        }
+    }
+
+    /// Resolves a path to nodes, externals and the type it denotes (for
+    /// constructors and types). Returns `None` when it is unresolved.
+    pub(crate) fn resolve(&self, segs: &[String]) -> Option<(Vec<NodeKey>, Vec<String>, Ty)> {
+        let first = segs.first()?;
+        let rest = &segs[1..];
+        if rest.is_empty() && self.local(first).is_some() {
+            return Some((
+                Vec::new(),
+                Vec::new(),
+                self.local(first).cloned().unwrap_or(Ty::Unknown),
+            ));
+        }
+        if let Some(bounds) = self.cx.generic(first) {
+            let nodes = match rest.first() {
+                Some(name) if !bounds.is_empty() => {
+                    let found = self.s.assoc_of_traits(bounds, name);
+                    if found.is_empty() {
+                        self.s.assoc_by_name(name)
+                    } else {
+                        found
+                    }
+                }
+                Some(name) => self.s.assoc_by_name(name),
+                None => Vec::new(),
+            };
+            let ty = if bounds.is_empty() {
+                Ty::Unknown
+            } else {
+                Ty::Traits(bounds.to_vec())
+            };
+            return Some((nodes, Vec::new(), ty));
+        }
+        if first == "Self" {
+            let self_ty = self.cx.self_ty.clone().unwrap_or(Ty::Unknown);
+            let mut nodes = Vec::new();
+            if let Ty::Named(TypeKey::Local(i), _) = &self_ty {
+                nodes.push(NodeKey::item(*i));
+            }
+            if let Some(name) = rest.first() {
+                nodes.extend(match &self_ty {
+                    Ty::Named(key, _) => self.s.assoc_of_type(key, name),
+                    Ty::Traits(ts) => {
+                        let found = self.s.assoc_of_traits(ts, name);
+                        if found.is_empty() {
+                            self.s.assoc_by_name(name)
+                        } else {
+                            found
+                        }
+                    }
+                    Ty::Unknown => self.s.assoc_by_name(name),
+                });
+            }
+            return Some((nodes, Vec::new(), self_ty));
+        }
+        let Some(bindings) = self.bindings(segs) else {
+            // Declared in the walked text: covered by its hash.
+            return Some((Vec::new(), Vec::new(), Ty::Unknown));
+        };
+        if bindings.is_empty() {
+            return None;
+        }
+        let mut nodes = Vec::new();
+        let mut externals = Vec::new();
+        let mut ty = Ty::Unknown;
+        for b in bindings {
+            match b {
+                Binding::Item(i) => {
+                    let kind = &self.s.world.item(i).item.kind;
+                    if matches!(
+                        kind,
+                        ItemKind::Struct | ItemKind::Enum { .. } | ItemKind::Union
+                    ) {
+                        ty = Ty::Named(TypeKey::Local(i), Vec::new());
+                    }
+                    if !matches!(
+                        kind,
+                        ItemKind::Use(_) | ItemKind::Mod { .. } | ItemKind::ExternCrate { .. }
+                    ) {
+                        nodes.push(NodeKey::item(i));
+                    }
+                }
+                Binding::Assoc(i, name) => {
+                    nodes.push(NodeKey::item(i));
+                    match &self.s.world.item(i).item.kind {
+                        ItemKind::Trait { .. } => {
+                            let found = self.s.assoc_of_traits(&[i], &name);
+                            nodes.extend(if found.is_empty() {
+                                self.s.assoc_by_name(&name)
+                            } else {
+                                found
+                            });
+                        }
+                        ItemKind::TypeAlias => {
+                            let module = self.s.world.module_of(i);
+                            if let Some(target) = self.s.world.alias_target(i) {
+                                for key in self.s.world.type_keys(module, &target) {
+                                    if let TypeKey::Local(t) = &key {
+                                        nodes.push(NodeKey::item(*t));
+                                    }
+                                    nodes.extend(self.s.assoc_of_type(&key, &name));
+                                }
+                            }
+                        }
+                        _ => nodes.extend(self.s.assoc_of_type(&TypeKey::Local(i), &name)),
+                    }
+                }
+                Binding::External(x) => {
+                    externals.push(x);
+                    nodes.extend(self.foreign_assoc(segs));
+                }
+                Binding::Std => nodes.extend(self.foreign_assoc(segs)),
+                Binding::Module(_) => {}
+            }
+        }
+        Some((nodes, externals, ty))
+    }
+
+    /// Whether `segs` names a std item (and nothing of the crates'), seen
+    /// through the body's `use`s and the module's.
+    pub(crate) fn names_std(&self, segs: &[String]) -> bool {
+        if segs.len() == 1 && (self.local(&segs[0]).is_some() || self.is_local_item(&segs[0])) {
+            return false;
+        }
+        if segs.first().is_some_and(|s| s == "Self") || self.cx.generic(&segs[0]).is_some() {
+            return false;
+        }
+        // `None`: declared in the walked text, so not std.
+        self.bindings(segs).is_some_and(|bindings| {
+            !bindings.is_empty() && bindings.iter().all(|b| matches!(b, Binding::Std))
+        })
+    }
+
+    /// `String::from` → the crate's own impls for the foreign type, if any.
+    pub(super) fn foreign_assoc(&self, segs: &[String]) -> Vec<NodeKey> {
+        if segs.len() >= 2 {
+            let key = TypeKey::Foreign(segs[segs.len() - 2].clone());
+            self.s.assoc_of_type(&key, &segs[segs.len() - 1])
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::closure_of;
+
+    #[test]
+    fn block_items_and_uses_come_before_the_module() {
+        let closure = closure_of(
+            "pub fn helper() {}\nmod m { pub fn helper() {} }\n\
+             pub fn f() { fn helper() {} helper() }\n\
+             pub fn g() { use crate::m::helper; helper() }",
+            "f",
+        );
+        assert!(!closure.contains(&"helper".to_owned()), "{closure:?}");
+        let closure = closure_of(
+            "pub fn helper() {}\nmod m { pub fn helper() {} }\n\
+             pub fn g() { use crate::m::helper; helper() }",
+            "g",
+        );
+        assert_eq!(closure, ["g", "m::helper"]);
+    }
+}

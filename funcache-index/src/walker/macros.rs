@@ -1,0 +1,267 @@
+//! Macro calls: the macro itself, and the code inside its arguments (format
+//! strings and their captured names included).
+
+use proc_macro2::Span;
+use syn::punctuated::Punctuated;
+use syn::visit::Visit;
+use syn::{Expr, Token};
+
+use crate::ids::NodeKey;
+use crate::scope::STD_MACROS;
+use crate::session::path_segments;
+
+use super::Walker;
+
+impl Walker<'_, '_> {
+    /// Walks the arguments of a macro call as code when they parse as
+    /// comma-separated expressions (or as statements); otherwise resolves
+    /// whatever paths in them name crate items.
+    pub(super) fn walk_macro_args(&mut self, mac: &syn::Macro) {
+        let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
+        if let Ok(args) = syn::parse::Parser::parse2(parser, mac.tokens.clone()) {
+            // `format!("{:w$}", x, w = n)`: `w` names an argument, not an
+            // item; only its value is code.
+            let named: Vec<String> = args.iter().filter_map(named_format_arg).collect();
+            // The format string is the first string literal (after the
+            // writer of `write!`, the condition of `assert!` …).
+            let format_string = args.iter().position(|a| {
+                matches!(
+                    a,
+                    Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(_),
+                        ..
+                    })
+                )
+            });
+            for (i, arg) in args.iter().enumerate() {
+                if Some(i) == format_string {
+                    self.inline_format_args(arg, &named);
+                }
+                if let Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) = arg
+                {
+                    self.out.uses.note_format_string(&s.value());
+                }
+                match arg {
+                    Expr::Assign(a) if named_format_arg(arg).is_some() => self.visit_expr(&a.right),
+                    other => self.visit_expr(other),
+                }
+            }
+            return;
+        }
+        if let Ok(block) = syn::parse::Parser::parse2(syn::Block::parse_within, mac.tokens.clone())
+        {
+            self.push();
+            for stmt in &block {
+                self.visit_stmt(stmt);
+            }
+            self.pop();
+            return;
+        }
+        self.scan_tokens(mac.tokens.clone());
+    }
+
+    /// `println!("{x} {CONST:w$}")`: names captured by a format string
+    /// (before `:` and before `$` in the spec) are references, unless they
+    /// are locals or the macro's named arguments.
+    pub(super) fn inline_format_args(&mut self, arg: &Expr, named: &[String]) {
+        let Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) = arg
+        else {
+            return;
+        };
+        for name in format_string_names(&s.value()) {
+            if !named.contains(&name) && self.local(&name).is_none() && !self.is_local_item(&name) {
+                self.record_path(vec![name], s.span());
+            }
+        }
+    }
+
+    /// Token soup: any `a::b::c` or `f` whose first segment resolves to a
+    /// crate item is included; nothing is reported as unresolved.
+    pub fn scan_tokens(&mut self, tokens: proc_macro2::TokenStream) {
+        let trees: Vec<proc_macro2::TokenTree> = tokens.into_iter().collect();
+        let mut i = 0;
+        while i < trees.len() {
+            match &trees[i] {
+                proc_macro2::TokenTree::Group(g) => {
+                    self.scan_tokens(g.stream());
+                    i += 1;
+                }
+                proc_macro2::TokenTree::Literal(lit) => {
+                    self.out.uses.note_format_string(&lit.to_string());
+                    i += 1;
+                }
+                proc_macro2::TokenTree::Ident(ident) => {
+                    if !self.in_derive {
+                        self.out.uses.note_ident(&ident.to_string());
+                    }
+                    let preceded_by_dollar = i > 0
+                        && matches!(&trees[i - 1], proc_macro2::TokenTree::Punct(p) if p.as_char() == '$');
+                    let mut segs = vec![if preceded_by_dollar && ident == "crate" {
+                        "crate".to_owned()
+                    } else {
+                        ident.to_string()
+                    }];
+                    let mut j = i + 1;
+                    while j + 2 < trees.len() + 1 {
+                        let is_sep = matches!((&trees.get(j), &trees.get(j + 1)),
+                            (Some(proc_macro2::TokenTree::Punct(a)), Some(proc_macro2::TokenTree::Punct(b)))
+                                if a.as_char() == ':' && b.as_char() == ':');
+                        if !is_sep {
+                            break;
+                        }
+                        match trees.get(j + 2) {
+                            Some(proc_macro2::TokenTree::Ident(next)) => {
+                                segs.push(next.to_string());
+                                j += 3;
+                            }
+                            _ => break,
+                        }
+                    }
+                    if !preceded_by_dollar || segs[0] == "crate" {
+                        let is_local = segs.len() == 1 && self.local(&segs[0]).is_some();
+                        if !is_local && let Some((nodes, externals, _)) = self.resolve(&segs) {
+                            self.out.nodes.extend(nodes);
+                            self.out.externals.extend(externals);
+                        }
+                    }
+                    i = j;
+                }
+                _ => i += 1,
+            }
+        }
+    }
+
+    pub(super) fn record_macro(&mut self, mac: &syn::Macro) {
+        let segs = path_segments(&mac.path);
+        let span = mac
+            .path
+            .segments
+            .first()
+            .map_or_else(Span::call_site, |s| s.ident.span());
+        let name = segs.last().cloned().unwrap_or_default();
+        self.out.uses.note_macro(&name);
+        let mut found = false;
+        if segs.len() == 1 || segs[0] == "crate" || segs[0] == "$crate" || segs[0] == "self" {
+            // macro_rules! scoping is textual; over-include every
+            // definition of that name in the crate.
+            for m in self.s.world.macros_named(self.cx.module.krate, &name) {
+                self.add_node(NodeKey::item(m));
+                found = true;
+            }
+        }
+        if !found {
+            // `use crate::mac;` re-exports, external crates' macros.
+            if let Some((nodes, externals, _)) = self.resolve(&segs) {
+                found = !nodes.is_empty() || !externals.is_empty();
+                self.out.nodes.extend(nodes);
+                self.out.externals.extend(externals);
+            }
+        }
+        let std_macro = segs.len() == 1 && STD_MACROS.contains(&name.as_str());
+        if !found && !std_macro {
+            // Could be `#[macro_use] extern crate` or a path-dep macro:
+            // look in every crate in view before giving up.
+            let mut any = false;
+            for &c in &self.s.view {
+                for m in self.s.world.macros_named(c, &name) {
+                    self.out.nodes.insert(NodeKey::item(m));
+                    any = true;
+                }
+            }
+            if !any && self.bindings(&segs).is_some_and(|b| b.is_empty()) {
+                let location = self.location(span);
+                self.out
+                    .unresolved
+                    .push((format!("{}!", segs.join("::")), location));
+            }
+        }
+    }
+}
+
+/// `name = value` in a macro's arguments: a named format argument.
+pub(super) fn named_format_arg(arg: &Expr) -> Option<String> {
+    match arg {
+        Expr::Assign(a) => match a.left.as_ref() {
+            Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The identifiers a format string captures: `{name}`, `{name:…}` and
+/// `name$` widths and precisions in a spec. `{{` is an escaped brace.
+pub(super) fn format_string_names(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        rest = &rest[open + 1..];
+        if let Some(after) = rest.strip_prefix('{') {
+            rest = after;
+            continue;
+        }
+        let end = rest.find('}').unwrap_or(rest.len());
+        let field = &rest[..end];
+        rest = &rest[end..];
+        let (argument, spec) = field.split_once(':').unwrap_or((field, ""));
+        let mut candidates = vec![argument.trim()];
+        // `name$` in the spec: split at `$` and take the identifier that
+        // ends each piece but the last.
+        let pieces: Vec<&str> = spec.split('$').collect();
+        for piece in &pieces[..pieces.len().saturating_sub(1)] {
+            let start = piece
+                .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .map_or(0, |i| i + 1);
+            candidates.push(&piece[start..]);
+        }
+        for c in candidates {
+            let is_ident = c
+                .chars()
+                .next()
+                .is_some_and(|f| f.is_alphabetic() || f == '_')
+                && c.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
+            if is_ident && c != "_" {
+                out.push(c.to_owned());
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::closure_of;
+    use super::{format_string_names, named_format_arg};
+
+    #[test]
+    fn named_arguments_are_names_not_paths() {
+        let arg = |text: &str| named_format_arg(&syn::parse_str(text).unwrap());
+        assert_eq!(arg("width = n").as_deref(), Some("width"));
+        assert_eq!(arg("a::b = n"), None);
+        assert_eq!(arg("n + 1"), None);
+    }
+
+    #[test]
+    fn macro_arguments_are_walked_and_captures_resolved() {
+        let closure = closure_of(
+            "pub const W: usize = 3;\npub fn val() -> u8 { 1 }\n\
+             pub fn f() -> String { format!(\"{:W$}{}\", val(), 2) }",
+            "f",
+        );
+        assert_eq!(closure, ["W", "f", "val"]);
+    }
+
+    #[test]
+    fn format_strings_capture_arguments_widths_and_precisions() {
+        assert_eq!(
+            format_string_names("{a} {{b}} {:w$} {c:>0$} {d:.p$} {0} {e:?} {:1$.prec$}"),
+            ["a", "w", "c", "d", "p", "e", "prec"]
+        );
+    }
+}
