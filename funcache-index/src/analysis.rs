@@ -10,9 +10,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::closure::{self, AttrFilter};
+use crate::closure;
 use crate::ids::{Binding, CrateId, ItemRef, ModRef, NodeKey};
 use crate::node::NodeInfo;
+use crate::node_read::{self, AttrFilter};
 use crate::session::{Session, path_segments};
 use crate::shallow::{AssocKind, ItemKind};
 use crate::target::{self, TargetKind};
@@ -146,8 +147,9 @@ pub fn analyze_cached_fn(
         Some(k) => {
             // The file's version is used when it is the same function (it
             // gives exact locations); otherwise the macro's text wins.
-            let from_file = s.node_info(k, None, strip, &site.manifest_dir);
-            let from_macro = s.node_info(k, Some(fn_source), strip, &site.manifest_dir);
+            let from_file = node_read::node_info(&s, k, None, strip, &site.manifest_dir);
+            let from_macro =
+                node_read::node_info(&s, k, Some(fn_source), strip, &site.manifest_dir);
             if from_file.hash == from_macro.hash {
                 (from_file, k)
             } else {
@@ -161,16 +163,16 @@ pub fn analyze_cached_fn(
             let mut path = module_path;
             path.push(name.clone());
             let loc = LocBase {
-                file: closure::relative(&site.manifest_dir, &site.file),
+                file: node_read::relative(&site.manifest_dir, &site.file),
                 line: site.line,
                 column: 1,
             };
-            let mut info = s.text_root(module, &item, loc.clone(), path.join("::"));
+            let mut info = node_read::text_root(&s, module, &item, loc.clone(), path.join("::"));
             // Not in the index (written by a macro): its enclosing function
             // is unknown, so where it is written stands in for it — two such
             // functions with the same tokens never share a fingerprint.
             let site_text = format!("{}:{}", loc.file, loc.line);
-            info.hash = closure::combine(info.hash, blake3::hash(site_text.as_bytes()).into());
+            info.hash = node_read::combine(info.hash, blake3::hash(site_text.as_bytes()).into());
             let analysis = finish(&s, None, &info, salt, &site.manifest_dir);
             let computed = analysis.1;
             drop(s);
@@ -241,7 +243,7 @@ pub fn analyze_fn_path(
     };
     let root_module = world.module_of(key.item);
     let strip_ref = |a: &syn::Attribute| world.is_cache_attr(root_module, &attr_segments(a));
-    let root = s.node_info(key, None, &strip_ref, &site.manifest_dir);
+    let root = node_read::node_info(&s, key, None, &strip_ref, &site.manifest_dir);
     let signature = fn_signature(&world, key).unwrap_or_default();
     let (analysis, computed) = finish(&s, Some(key), &root, salt, &site.manifest_dir);
     drop(s);
@@ -310,7 +312,7 @@ pub fn package_cached_fns(manifest_dir: &Path) -> Result<Vec<CachedFn>, IndexErr
             let s = Session::new(&world, krate);
             let module = world.module_of(key.item);
             let strip_ref = |a: &syn::Attribute| world.is_cache_attr(module, &attr_segments(a));
-            let root = s.node_info(key, None, &strip_ref, &manifest_dir);
+            let root = node_read::node_info(&s, key, None, &strip_ref, &manifest_dir);
             let (analysis, computed) = finish(&s, Some(key), &root, &options.salt(), &manifest_dir);
             drop(s);
             store(&mut world, computed);

@@ -14,9 +14,9 @@
 use std::collections::HashSet;
 
 use crate::analysis::{FallbackGuard, attr_segments, finish, prepare, select_crate, store};
-use crate::closure::AttrFilter;
 use crate::ids::{CrateId, ItemRef, NodeKey};
 use crate::lexer::Kind;
+use crate::node_read::{self, AttrFilter};
 use crate::session::Session;
 use crate::shallow::{AssocKind, ItemKind};
 use crate::world::World;
@@ -48,7 +48,7 @@ pub fn fn_values(site: &MacroSite) -> Result<Vec<FnValue>, IndexError> {
             let module = world.module_of(key.item);
             let strip_ref = |a: &syn::Attribute| world.is_cache_attr(module, &attr_segments(a));
             let strip: AttrFilter = &strip_ref;
-            let root = s.node_info(key, None, strip, &manifest_dir);
+            let root = node_read::node_info(&s, key, None, strip, &manifest_dir);
             let (analysis, computed) = finish(&s, Some(key), &root, b"", &manifest_dir);
             drop(s);
             out.push(FnValue {

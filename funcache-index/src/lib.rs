@@ -33,7 +33,7 @@ mod lexer;
 mod module_tree;
 mod nested;
 mod node;
-mod open_bounds;
+mod node_read;
 mod options;
 mod scope;
 mod serde_attrs;

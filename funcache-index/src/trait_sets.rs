@@ -1,5 +1,5 @@
 //! Sets of traits a closure carries from item to item: the traits it has
-//! *opened* (every impl of them joins, see [`crate::open_bounds`]) and the
+//! *opened* (every impl of them joins, see [`crate::session::open_bounds`]) and the
 //! gated std traits its code may use (their impls join only then).
 
 use std::collections::BTreeSet;

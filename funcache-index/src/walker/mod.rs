@@ -30,13 +30,13 @@ pub(crate) struct Out {
     /// `(path as written, location)`.
     pub unresolved: Vec<(String, String)>,
     /// Traits of `dyn Trait`s stored in data: their values may come from
-    /// outside the closure (see [`crate::open_bounds`]). Crate traits of
+    /// outside the closure (see [`crate::session::open_bounds`]). Crate traits of
     /// fields and statics; std and external traits of statics only (a
     /// field's value reaches a cached fn through an argument, which is
     /// serialized, or through a static).
     pub open: crate::trait_sets::Open,
     /// Methods called on receivers of unknown type: those of the crate
-    /// types in the closure join (see [`crate::open_bounds`]).
+    /// types in the closure join (see [`crate::session::open_bounds`]).
     pub by_name: BTreeSet<String>,
     /// Gated std traits the code may use (see
     /// [`crate::trait_sets::GATED`]).

@@ -10,6 +10,8 @@
 //! `Box`, `Rc` and `Arc` are seen through. When the type is not known, every
 //! method of that name in the crate is a candidate.
 
+pub(crate) mod open_bounds;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -253,7 +255,7 @@ impl<'w> Session<'w> {
     /// Item `name` of traits `traits` and of their impls for types other
     /// than crate types (std, external, blanket impls). The impls for crate
     /// types join in the closure, with the types it has (see
-    /// [`crate::open_bounds`]): a value of a crate type comes from code
+    /// [`crate::session::open_bounds`]): a value of a crate type comes from code
     /// that names it.
     pub fn assoc_of_traits(&self, traits: &[ItemRef], name: &str) -> Vec<NodeKey> {
         let mut out = Vec::new();
@@ -331,7 +333,7 @@ impl<'w> Session<'w> {
     /// What a method call reaches by itself, and whether the rest joins by
     /// name: on a receiver whose type is not known, the methods named
     /// `name` of the crate types the closure has join later (see
-    /// [`crate::open_bounds`]), so only trait declarations and impls for
+    /// [`crate::session::open_bounds`]), so only trait declarations and impls for
     /// std, external and blanket types are returned here.
     pub fn method_call(&self, recv: &Ty, name: &str) -> (Vec<NodeKey>, bool) {
         let by_name = || -> Vec<NodeKey> {

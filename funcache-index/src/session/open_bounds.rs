@@ -21,8 +21,8 @@ use std::collections::{BTreeSet, HashSet};
 
 use syn::visit::Visit;
 
+use super::{Session, path_segments};
 use crate::ids::{Binding, ItemRef, ModRef, NodeKey};
-use crate::session::{Session, path_segments};
 use crate::shallow::ItemKind;
 use crate::trait_sets::{Open, Uses};
 
