@@ -1,7 +1,7 @@
 //! The transitive closure of a cached function over the nodes it reaches.
 //!
 //! A node is one item (a function, type, const, static, trait, macro) or one
-//! item of an impl or trait. Its [`NodeInfo`](crate::node::NodeInfo) — canonical hash, the nodes it
+//! item of an impl or trait. Its [`NodeInfo`] — canonical hash, the nodes it
 //! reaches, the externals it uses, what could not be resolved — depends only
 //! on the crates, so it is computed once per world and shared by every
 //! cached function that reaches it.

@@ -1,5 +1,6 @@
-//! The impl and method tables of one crate, as data: what [`crate::impls`]
-//! computes once per crate and the world keeps.
+//! The impl and method tables of one crate, as data: what
+//! [`World::derive_tables`](crate::world::World::derive_tables) computes
+//! once per crate and the world keeps.
 
 use std::collections::HashMap;
 

@@ -13,7 +13,6 @@
 
 mod analysis;
 mod build_inputs;
-mod cache_attr;
 mod cache_dir;
 mod canonical;
 mod cargo;
@@ -27,7 +26,6 @@ mod fingerprint;
 mod fn_values;
 mod ids;
 mod impl_table;
-mod impls;
 mod includes;
 mod lexer;
 mod module_tree;
@@ -35,10 +33,10 @@ mod nested;
 mod node;
 mod node_read;
 mod options;
-mod scope;
 mod serde_attrs;
 mod session;
 mod shallow;
+mod std_names;
 mod target;
 mod trait_sets;
 mod ty;

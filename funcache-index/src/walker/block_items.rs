@@ -1,8 +1,8 @@
 //! Items and `use`s declared inside a block: visible in all of it, so
 //! they are declared before the block is walked.
 
-use crate::scope::STD_MACROS;
 use crate::shallow::UseEntry;
+use crate::std_names::STD_MACROS;
 
 use super::Walker;
 

@@ -7,8 +7,8 @@ use syn::visit::Visit;
 use syn::{Expr, Token};
 
 use crate::ids::NodeKey;
-use crate::scope::STD_MACROS;
 use crate::session::path_segments;
+use crate::std_names::STD_MACROS;
 
 use super::Walker;
 

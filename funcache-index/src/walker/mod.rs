@@ -17,9 +17,9 @@ use syn::Pat;
 use syn::visit::{self, Visit};
 
 use crate::ids::{Binding, ItemRef, NodeKey};
-use crate::scope::PRELUDE;
 use crate::session::{Session, path_segments};
 use crate::shallow::{ItemKind, UseEntry};
+use crate::std_names::PRELUDE;
 use crate::ty::{Ty, TyCx};
 
 /// What a piece of code reaches.

@@ -3,7 +3,7 @@
 use syn::Expr;
 use syn::visit::{self, Visit};
 
-use crate::scope::STD_MACROS;
+use crate::std_names::STD_MACROS;
 use crate::ty::Ty;
 
 use super::Walker;

@@ -8,6 +8,14 @@
 //! inside one call. Each call revalidates the files it relies on by length
 //! and modification time; any change drops the crates and nodes (files that
 //! did not change keep their parse).
+//!
+//! What the world answers is in its submodules: name resolution
+//! (`resolve`), the impl and method tables (`impl_tables`), and which
+//! attribute is funcache's (`cache_attr`).
+
+mod cache_attr;
+mod impl_tables;
+mod resolve;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
