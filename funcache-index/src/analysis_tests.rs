@@ -877,3 +877,6 @@ fn a_nested_fn_named_like_its_enclosing_fn_is_located() {
 
 #[path = "precision_tests.rs"]
 mod precision;
+
+#[path = "type_param_tests.rs"]
+mod type_params;

@@ -56,17 +56,26 @@ pub(crate) struct Derived {
     pub by_mention: HashMap<TypeKey, Vec<ItemRef>>,
     /// Functions of impls and traits taking `self`, by name.
     pub methods: HashMap<String, Vec<NodeKey>>,
-    /// All functions of impls and traits, by name (for `T::f`).
-    pub assoc_fns: HashMap<String, Vec<NodeKey>>,
+    /// All functions, consts and types of impls and traits, by name (for
+    /// `T::f`, `T::CONST`, `T::Assoc` with `T` not known).
+    pub assoc_items: HashMap<String, Vec<NodeKey>>,
 }
 
 impl Derived {
-    fn add_fn(&mut self, a: &crate::shallow::Assoc, key: NodeKey) {
-        if let AssocKind::Fn(parts) = &a.kind {
-            if parts.has_self {
-                self.methods.entry(a.name.clone()).or_default().push(key);
-            }
-            self.assoc_fns.entry(a.name.clone()).or_default().push(key);
+    fn add_assoc(&mut self, a: &crate::shallow::Assoc, key: NodeKey) {
+        if let AssocKind::Fn(parts) = &a.kind
+            && parts.has_self
+        {
+            self.methods.entry(a.name.clone()).or_default().push(key);
+        }
+        if matches!(
+            a.kind,
+            AssocKind::Fn(_) | AssocKind::Const | AssocKind::Type
+        ) {
+            self.assoc_items
+                .entry(a.name.clone())
+                .or_default()
+                .push(key);
         }
     }
 }
@@ -129,7 +138,7 @@ impl World {
                         }
                     }
                     for (i, a) in parts.items.iter().enumerate() {
-                        d.add_fn(a, NodeKey::assoc(r, i));
+                        d.add_assoc(a, NodeKey::assoc(r, i));
                     }
                     d.impls.insert(
                         r,
@@ -144,7 +153,7 @@ impl World {
                 }
                 ItemKind::Trait { items, .. } => {
                     for (i, a) in items.iter().enumerate() {
-                        d.add_fn(a, NodeKey::assoc(r, i));
+                        d.add_assoc(a, NodeKey::assoc(r, i));
                     }
                 }
                 _ => {}
@@ -280,9 +289,9 @@ mod tests {
         assert_eq!(d.by_trait[&t].len(), 3);
         assert_eq!(d.methods["t"].len(), 2);
         assert_eq!(d.methods["m"].len(), 1);
-        assert_eq!(d.assoc_fns["t"].len(), 2);
+        assert_eq!(d.assoc_items["t"].len(), 2);
         // Without `self` it is no method-call candidate.
         assert!(!d.methods.contains_key("make"));
-        assert_eq!(d.assoc_fns["make"].len(), 1);
+        assert_eq!(d.assoc_items["make"].len(), 1);
     }
 }

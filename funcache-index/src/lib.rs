@@ -33,6 +33,7 @@ mod module_tree;
 mod nested;
 mod open_bounds;
 mod options;
+mod projection;
 mod receiver;
 mod refs;
 mod scope;

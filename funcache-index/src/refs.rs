@@ -12,7 +12,7 @@ use syn::visit::{self, Visit};
 use syn::{Expr, Pat, Token};
 
 use crate::impls::TypeKey;
-use crate::receiver::{Session, Ty, TyCx, path_segments};
+use crate::receiver::{Session, Ty, TyCx, path_segments, traits_or_unknown};
 use crate::scope::{Binding, ItemRef, NodeKey, PRELUDE, STD_MACROS};
 use crate::shallow::{ItemKind, UseEntry};
 
@@ -266,25 +266,15 @@ impl<'a, 'w> Walker<'a, 'w> {
                 self.local(first).cloned().unwrap_or(Ty::Unknown),
             ));
         }
+        // `I::create`, `I::Bound::max_value`: through a type parameter's
+        // bounds (see [`crate::projection`]).
         if let Some(bounds) = self.cx.generic(first) {
-            let nodes = match rest.first() {
-                Some(name) if !bounds.is_empty() => {
-                    let found = self.s.assoc_of_traits(bounds, name);
-                    if found.is_empty() {
-                        self.s.assoc_by_name(name)
-                    } else {
-                        found
-                    }
-                }
-                Some(name) => self.s.assoc_by_name(name),
-                None => Vec::new(),
-            };
-            let ty = if bounds.is_empty() {
-                Ty::Unknown
-            } else {
-                Ty::Traits(bounds.to_vec())
-            };
-            return Some((nodes, Vec::new(), ty));
+            let base = traits_or_unknown(bounds.to_vec());
+            if rest.is_empty() {
+                return Some((Vec::new(), Vec::new(), base));
+            }
+            let (nodes, projected) = self.s.param_path(&self.cx, base, &segs[..1], rest);
+            return Some((nodes, Vec::new(), projected));
         }
         if first == "Self" {
             let self_ty = self.cx.self_ty.clone().unwrap_or(Ty::Unknown);
@@ -292,21 +282,23 @@ impl<'a, 'w> Walker<'a, 'w> {
             if let Ty::Named(TypeKey::Local(i), _) = &self_ty {
                 nodes.push(NodeKey::item(*i));
             }
-            if let Some(name) = rest.first() {
-                nodes.extend(match &self_ty {
-                    Ty::Named(key, _) => self.s.assoc_of_type(key, name),
-                    Ty::Traits(ts) => {
-                        let found = self.s.assoc_of_traits(ts, name);
-                        if found.is_empty() {
-                            self.s.assoc_by_name(name)
-                        } else {
-                            found
-                        }
-                    }
-                    Ty::Unknown => self.s.assoc_by_name(name),
-                });
-            }
-            return Some((nodes, Vec::new(), self_ty));
+            let (found, projected) = self
+                .s
+                .param_path(&self.cx, self_ty.clone(), &segs[..1], rest);
+            // `Self::Variant`, `Self::new` of a named type are that type;
+            // `Self::CONST` and what a trait's `Self` names may be any.
+            let ty = match (&self_ty, &projected) {
+                _ if rest.is_empty() => self_ty,
+                (_, Ty::Named(..) | Ty::Traits(_)) => projected,
+                (Ty::Named(..), Ty::Unknown)
+                    if rest.len() == 1 && !found.iter().any(|n| self.s.is_assoc_const(*n)) =>
+                {
+                    self_ty
+                }
+                _ => Ty::Unknown,
+            };
+            nodes.extend(found);
+            return Some((nodes, Vec::new(), ty));
         }
         let Some(bindings) = self.bindings(segs) else {
             // Declared in the walked text: covered by its hash.
@@ -431,32 +423,26 @@ impl<'a, 'w> Walker<'a, 'w> {
         ty
     }
 
-    /// `<T as Trait>::f`: the trait's item and its impls for `T` (all impls
-    /// when `T` is not known).
+    /// `<T as Trait>::f`, `<T as Trait>::Assoc::f`, `<T>::f`: through the
+    /// trait's items (every item of that name when it has none), else
+    /// through `T`'s type (see [`crate::projection`]).
     fn record_qself(&mut self, qself: &syn::QSelf, path: &syn::Path) {
         self.visit_type(&qself.ty);
         let segs = path_segments(path);
-        let Some(name) = segs.last().cloned() else {
-            return;
-        };
-        if qself.position > 0 {
-            let trait_segs = segs[..qself.position].to_vec();
+        let position = qself.position.min(segs.len());
+        if position > 0 {
+            // The trait path: its item, and its uses noted.
             let span = path
                 .segments
                 .first()
                 .map_or_else(Span::call_site, |s| s.ident.span());
-            let trait_ty = self.record_path(trait_segs, span);
-            if let Ty::Traits(ts) = trait_ty {
-                let found = self.s.assoc_of_traits(&ts, &name);
-                self.out.nodes.extend(found);
-                return;
-            }
+            self.record_path(segs[..position].to_vec(), span);
         }
-        let recv = self.s.ty_of(&self.cx, &qself.ty);
-        let found = match recv {
-            Ty::Unknown => self.s.assoc_by_name(&name),
-            known => self.s.methods(&known, &name),
-        };
+        let base = self.s.qualified_base(&self.cx, qself, &segs[..position]);
+        let base_name = crate::projection::qself_name(qself);
+        let (found, _) = self
+            .s
+            .param_path(&self.cx, base, &base_name, &segs[position..]);
         self.out.nodes.extend(found);
     }
 
