@@ -65,6 +65,14 @@ use proc_macro::TokenStream;
 /// `.into()` or `?`). std derives (`Debug`, `Clone`, `PartialEq`, …) are no
 /// part of a type's hash; other derives, such as serde's, are.
 ///
+/// Generic code reaches impls the same way through what it names by a type
+/// parameter or `Self`: `I::create(..)`, an associated type
+/// (`I::Bound::max_value()`, `<I as Interval>::Bound::f`, `Self::Bound::f`
+/// in a trait's default method) reaches the items of the traits bounding it
+/// — in its declaration, a supertrait or a where-clause (`where I::Bound:
+/// Shout`) — with their impls; where nothing bounds it, every impl item of
+/// that name in your crate counts.
+///
 /// Types chosen by the caller are covered in full: for a type parameter of
 /// the function (or of its impl), an `impl Trait` or `dyn Trait` parameter,
 /// or a `dyn Trait` stored in a field or static, every impl of the bound

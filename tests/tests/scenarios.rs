@@ -588,6 +588,7 @@ fn test_only_code_does_not_invalidate_a_normal_build() {
 
 /// Every cached function of `fixtures/precision`.
 const PRECISION_FUNCTIONS: &[&str] = &[
+    "headroom",
     "instantiated",
     "label",
     "pad",
@@ -598,9 +599,9 @@ const PRECISION_FUNCTIONS: &[&str] = &[
 ];
 
 /// Resolution precision (issue 8, items 2, 6, 8, 9, 10, 11): impls reached
-/// only through std's blanket impls or a caller-chosen type invalidate
-/// (they were served stale); impls nothing cached can run do not (they
-/// were needless misses).
+/// only through std's blanket impls, a caller-chosen type or a type
+/// parameter's associated type invalidate (they were served stale); impls
+/// nothing cached can run do not (they were needless misses).
 const PRECISION_EDITS: &[Edit] = &[
     Edit {
         what: "a From impl reached only through .into()",
@@ -622,6 +623,13 @@ const PRECISION_EDITS: &[Edit] = &[
         from: "\"square {}\"",
         to: "\"SQUARE {}\"",
         reruns: &["label"],
+    },
+    Edit {
+        what: "an impl reached only as `I::Bound::max_value()` in generic code",
+        file: "src/intervals.rs",
+        from: "'\\u{10FFFF}'",
+        to: "'\\u{10FFFE}'",
+        reruns: &["headroom"],
     },
     Edit {
         what: "a crate method named like the std method a cached fn calls",
@@ -672,6 +680,7 @@ fn precision_edits_invalidate_what_can_run_them_and_nothing_else() {
     assert_eq!(first.value("label"), "<square 2>");
     // Named format arguments are not unresolved paths (`pad` is strict).
     assert_eq!(first.value("pad"), "[  |  2]");
+    assert_eq!(first.value("headroom"), (0x10FFFF - 'z' as u32).to_string());
     for line in first
         .stdout
         .lines()
@@ -702,4 +711,5 @@ fn precision_edits_invalidate_what_can_run_them_and_nothing_else() {
     assert_eq!(last.value("instantiated"), "60");
     assert_eq!(last.value("std_push"), "4");
     assert_eq!(last.value("report"), "42");
+    assert_eq!(last.value("headroom"), (0x10FFFE - 'z' as u32).to_string());
 }
