@@ -99,7 +99,7 @@ struct Expansion<'a> {
     in_trait_impl: bool,
     /// For function arguments: the functions that may be passed, by type
     /// path, with their source fingerprints (sorted by path).
-    function_sources: Vec<(String, [u8; 32])>,
+    function_sources: Vec<(String, Option<[u8; 32]>)>,
 }
 
 impl<'a> Expansion<'a> {
@@ -205,12 +205,16 @@ impl<'a> Expansion<'a> {
             .iter()
             .any(|a| a.keyed && a.function.is_some())
         {
-            let entries = self
-                .function_sources
-                .iter()
-                .map(|(path, fingerprint)| quote!((#path, [#(#fingerprint),*])));
+            let entries =
+                self.function_sources
+                    .iter()
+                    .map(|(path, fingerprint)| match fingerprint {
+                        Some(f) => quote!((#path, ::core::option::Option::Some([#(#f),*]))),
+                        None => quote!((#path, ::core::option::Option::None)),
+                    });
             statements.extend(quote! {
-                const __FUNCACHE_FNS: &[(&str, [u8; 32])] = &[#(#entries),*];
+                const __FUNCACHE_FNS: &[(&str, ::core::option::Option<[u8; 32]>)] =
+                    &[#(#entries),*];
             });
         }
         for arg in self.signature.args.iter().filter(|arg| arg.skipped) {

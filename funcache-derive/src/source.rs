@@ -88,9 +88,10 @@ pub(crate) fn analyze(item: &syn::ItemFn, options: &CacheOptions) -> syn::Result
 
 /// The functions of this crate (and its path dependencies) that are
 /// passed as values somewhere, by the path `type_name` prints, with their
-/// source fingerprints, sorted. Empty when the index cannot tell: then
-/// every call with a function argument runs uncached (with a warning).
-pub(crate) fn function_sources() -> Vec<(String, [u8; 32])> {
+/// source fingerprints (`None` for a path naming several functions),
+/// sorted. Empty when the index cannot tell: then every call with a
+/// function argument runs uncached (with a warning).
+pub(crate) fn function_sources() -> Vec<(String, Option<[u8; 32]>)> {
     let Some(site) = macro_site() else {
         return Vec::new();
     };
@@ -98,7 +99,7 @@ pub(crate) fn function_sources() -> Vec<(String, [u8; 32])> {
         .map(|table| {
             table
                 .into_iter()
-                .map(|v| (v.type_path, *v.fingerprint.as_bytes()))
+                .map(|v| (v.type_path, v.fingerprint.map(|f| *f.as_bytes())))
                 .collect()
         })
         .unwrap_or_default()

@@ -134,7 +134,7 @@ impl Call {
     /// Adds a function argument to the key by its identity and source
     /// (see [`KeyBuilder::function`]).
     #[inline]
-    pub fn function(&mut self, type_name: &str, sources: &[(&str, [u8; 32])]) {
+    pub fn function(&mut self, type_name: &str, sources: &[(&str, Option<[u8; 32]>)]) {
         self.key.function(type_name, sources);
     }
 
@@ -156,7 +156,7 @@ impl Call {
             }
             Err(error) => {
                 let id = self.cache.meta.id;
-                warn_once("key", id, || {
+                warn_once("key", &format!("{id} {}", error.cause()), || {
                     format!("funcache: {id} runs uncached: {error}")
                 });
                 Access::Bypass
