@@ -105,6 +105,27 @@ pub(crate) fn function_sources() -> Vec<(String, Option<[u8; 32]>)> {
         .unwrap_or_default()
 }
 
+/// For an argument of type `ty`: a type it reaches whose hand-written
+/// `Serialize` may write an unordered set or map in iteration order (see
+/// `funcache_index::hidden_unordered`). `None` when the index cannot tell.
+pub(crate) fn hidden_unordered(ty: &syn::Type) -> Option<String> {
+    fn idents(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
+        for tree in tokens {
+            match tree {
+                proc_macro2::TokenTree::Ident(ident) => out.push(ident.to_string()),
+                proc_macro2::TokenTree::Group(group) => idents(group.stream(), out),
+                _ => {}
+            }
+        }
+    }
+    let site = macro_site()?;
+    let mut names = Vec::new();
+    idents(ty.to_token_stream(), &mut names);
+    funcache_index::hidden_unordered(&site, &names)
+        .ok()
+        .flatten()
+}
+
 /// Resolves `path` (as written in `memoize!`) from the call site and
 /// analyzes the function it names; also returns its signature.
 pub(crate) fn analyze_path(

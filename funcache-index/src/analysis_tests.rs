@@ -857,6 +857,39 @@ fn functions_sharing_a_path_across_scopes_have_no_entry_fingerprint() {
 }
 
 #[test]
+fn sets_behind_hand_written_serialize_impls_are_found() {
+    // A hand-written `Serialize` writing a `HashSet` as a sequence keys by
+    // iteration order: equal arguments missed every call, silently (issue
+    // 9 trial). Found through fields and aliases; a sorting impl is not.
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "use std::collections::HashSet;\ntype Set = HashSet<String>;\npub struct Tags(Set);\n\
+             impl serde::Serialize for Tags {\n    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {\n        s.collect_seq(self.0.iter().map(|t| t.len()))\n    }\n}\n\
+             pub struct Query { tags: Tags, limit: u32 }\n\
+             pub struct Sorted(HashSet<u32>);\n\
+             impl serde::Serialize for Sorted {\n    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {\n        let mut v: Vec<_> = self.0.iter().collect();\n        v.sort();\n        s.collect_seq(v)\n    }\n}\n",
+        ),
+    ]);
+    let site = MacroSite {
+        manifest_dir: f.root(),
+        crate_name: "fixture".into(),
+        bin_name: None,
+        file: f.root().join("src/lib.rs"),
+        line: 1,
+    };
+    let find = |idents: &[&str]| {
+        let idents: Vec<String> = idents.iter().map(|s| s.to_string()).collect();
+        crate::hidden_unordered(&site, &idents).unwrap()
+    };
+    assert_eq!(find(&["Query"]).as_deref(), Some("Tags"));
+    assert_eq!(find(&["Vec", "Tags"]).as_deref(), Some("Tags"));
+    assert_eq!(find(&["Sorted"]), None);
+    assert_eq!(find(&["u32", "String"]), None);
+}
+
+#[test]
 fn functions_written_by_macros_are_told_apart_by_where_they_are() {
     // A cached fn the index cannot locate (a macro wrote it) has no known
     // enclosing fn: two with the same tokens in two fns must not share a
