@@ -414,6 +414,9 @@ impl KeyBuilder {
         if self.error.is_some() {
             return;
         }
+        // `apply(&double, 10)`: a reference to a function item calls it.
+        let type_name = type_name.trim_start_matches(['&', ' ']);
+        let type_name = type_name.strip_prefix("mut ").unwrap_or(type_name);
         let path = without_generics(type_name);
         match sources.binary_search_by(|(p, _)| (*p).cmp(path.as_str())) {
             Ok(found) => match &sources[found].1 {
@@ -1258,6 +1261,9 @@ mod tests {
             let error = key(unknown, &sources).unwrap_err();
             assert!(error.to_string().contains(unknown), "{error}");
         }
+        // A reference to a function item keys as the function itself.
+        assert_eq!(double, key("&app::double", &sources).unwrap());
+        assert_eq!(double, key("&&mut app::double", &sources).unwrap());
         // A path naming several functions (two blocks' `op`) is never keyed.
         let error = key("app::run::op", &[("app::run::op", None)]).unwrap_err();
         assert!(error.to_string().contains("several functions"), "{error}");

@@ -810,3 +810,44 @@ fn nested_cached_fns_in_sibling_blocks_are_told_apart() {
     assert_eq!(format!("{en} | {fr}"), "hello #1 | bonjour #1");
     assert_ne!(en_id, fr_id);
 }
+
+// `apply(&double, 10)` (issue 9 trial): the manual said a reference to a
+// generic function works; it ran uncached. A reference to a function item
+// is keyed as the function.
+static REF_APPLY_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache]
+fn apply_ref<F: Fn(u64) -> u64>(f: F, x: u64) -> u64 {
+    REF_APPLY_RUNS.fetch_add(1, Ordering::SeqCst);
+    f(x)
+}
+
+#[test]
+#[allow(clippy::needless_borrows_for_generic_args)] // the borrow is the case
+fn references_to_named_functions_key_as_the_function() {
+    setup();
+    assert_eq!(apply_ref(&double, 10), 20);
+    assert_eq!(apply_ref(&triple, 10), 30);
+    assert_eq!(apply_ref(&double, 10), 20);
+    assert_eq!(REF_APPLY_RUNS.load(Ordering::SeqCst), 2);
+    assert_eq!(apply_ref_cache().info().hits, 1);
+}
+
+// `skip_fn` of a function behind an alias (issue 9 trial): refused with
+// "use `skip`", while `skip` ran uncached saying "use `skip_fn`". Now
+// `skip_fn` leaves it out.
+static ALIAS_SKIP_FN_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache(skip_fn(op))]
+fn apply_op_skip_fn(op: Op, x: u64) -> u64 {
+    ALIAS_SKIP_FN_RUNS.fetch_add(1, Ordering::SeqCst);
+    op(x)
+}
+
+#[test]
+fn skip_fn_leaves_out_a_function_behind_an_alias() {
+    setup();
+    assert_eq!(apply_op_skip_fn(double, 10), 20);
+    assert_eq!(apply_op_skip_fn(double, 10), 20);
+    assert_eq!(ALIAS_SKIP_FN_RUNS.load(Ordering::SeqCst), 1);
+}
