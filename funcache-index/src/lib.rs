@@ -24,6 +24,7 @@ mod derives;
 mod error;
 mod fingerprint;
 mod fn_values;
+mod hidden_order;
 mod impls;
 mod includes;
 mod infer;
@@ -51,5 +52,6 @@ pub use canonical::{CANONICAL_FORMAT, Canonical, Normalizer, canonical_hash, has
 pub use error::IndexError;
 pub use fingerprint::{BuildInputs, Dependency, FINGERPRINT_FORMAT, FingerprintInput};
 pub use fn_values::{FnValue, fn_values};
+pub use hidden_order::hidden_unordered;
 pub use item_hash::{Digest, ParseDigestError};
 pub use options::{CacheOptions, Spanned};
