@@ -67,6 +67,17 @@ fn expand(args: TokenStream, function: &ItemFn) -> syn::Result<TokenStream> {
     {
         expansion.function_sources = source::function_sources();
     }
+    for arg in signature
+        .args
+        .iter()
+        .filter(|a| a.keyed && a.function.is_none())
+    {
+        if let Some(type_name) = source::hidden_unordered(&arg.ty) {
+            expansion
+                .hidden_orders
+                .push((arg.name.to_string(), type_name));
+        }
+    }
     Ok(expansion.generate())
 }
 
@@ -99,7 +110,10 @@ struct Expansion<'a> {
     in_trait_impl: bool,
     /// For function arguments: the functions that may be passed, by type
     /// path, with their source fingerprints (sorted by path).
-    function_sources: Vec<(String, [u8; 32])>,
+    function_sources: Vec<(String, Option<[u8; 32]>)>,
+    /// Keyed arguments, with a type they reach whose hand-written
+    /// `Serialize` may write a set in iteration order: warned at run time.
+    hidden_orders: Vec<(String, String)>,
 }
 
 impl<'a> Expansion<'a> {
@@ -121,6 +135,7 @@ impl<'a> Expansion<'a> {
             in_impl: context.is_some() || signature.mentions_self,
             in_trait_impl: context.is_some_and(|c| c.trait_.is_some()),
             function_sources: Vec::new(),
+            hidden_orders: Vec::new(),
         }
     }
 
@@ -205,13 +220,27 @@ impl<'a> Expansion<'a> {
             .iter()
             .any(|a| a.keyed && a.function.is_some())
         {
-            let entries = self
-                .function_sources
-                .iter()
-                .map(|(path, fingerprint)| quote!((#path, [#(#fingerprint),*])));
+            let entries =
+                self.function_sources
+                    .iter()
+                    .map(|(path, fingerprint)| match fingerprint {
+                        Some(f) => quote!((#path, ::core::option::Option::Some([#(#f),*]))),
+                        None => quote!((#path, ::core::option::Option::None)),
+                    });
             statements.extend(quote! {
-                const __FUNCACHE_FNS: &[(&str, [u8; 32])] = &[#(#entries),*];
+                const __FUNCACHE_FNS: &[(&str, ::core::option::Option<[u8; 32]>)] =
+                    &[#(#entries),*];
             });
+        }
+        for (arg, type_name) in &self.hidden_orders {
+            // Checked once per call site, not formatted on every call.
+            statements.extend(quote! {{
+                static __FUNCACHE_WARNED: ::core::sync::atomic::AtomicBool =
+                    ::core::sync::atomic::AtomicBool::new(false);
+                if !__FUNCACHE_WARNED.swap(true, ::core::sync::atomic::Ordering::Relaxed) {
+                    __funcache_call.unordered_serialize(#arg, #type_name);
+                }
+            }});
         }
         for arg in self.signature.args.iter().filter(|arg| arg.skipped) {
             // A skipped function its type did not reveal (an alias, a

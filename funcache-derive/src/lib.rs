@@ -65,6 +65,14 @@ use proc_macro::TokenStream;
 /// `.into()` or `?`). std derives (`Debug`, `Clone`, `PartialEq`, …) are no
 /// part of a type's hash; other derives, such as serde's, are.
 ///
+/// Generic code reaches impls the same way through what it names by a type
+/// parameter or `Self`: `I::create(..)`, an associated type
+/// (`I::Bound::max_value()`, `<I as Interval>::Bound::f`, `Self::Bound::f`
+/// in a trait's default method) reaches the items of the traits bounding it
+/// — in its declaration, a supertrait or a where-clause (`where I::Bound:
+/// Shout`) — with their impls; where nothing bounds it, every impl item of
+/// that name in your crate counts.
+///
 /// Types chosen by the caller are covered in full: for a type parameter of
 /// the function (or of its impl), an `impl Trait` or `dyn Trait` parameter,
 /// or a `dyn Trait` stored in a field or static, every impl of the bound
@@ -240,15 +248,18 @@ use proc_macro::TokenStream;
 /// [Function arguments](#function-arguments) and `skip_fn`. When the
 /// signature does not show that an argument is a function (`type Op =
 /// fn(u64) -> u64`) and a function pointer, closure or `dyn Fn` is passed,
-/// the call runs uncached, with one warning.
+/// the call runs uncached, with one warning: use `skip_fn` for such an
+/// argument.
 ///
 /// ## `skip_fn(arg, ...)`
 ///
 /// Leaves function arguments out of the key, promising that the result
 /// does not depend on which function is passed — a progress or logging
-/// callback. Only for arguments whose type is or holds a function
-/// (`impl Fn(..)`, `F: Fn(..)`, `fn(..)`, `dyn Fn(..)`, `Option<F>` …); any
-/// other argument is `skip`ped.
+/// callback. For arguments whose type is or holds a function (`impl
+/// Fn(..)`, `F: Fn(..)`, `fn(..)`, `dyn Fn(..)`, `Option<F>` …), and for
+/// one whose type does not show it (an alias `type Op = fn(u64) -> u64`).
+/// On any argument it leaves the argument out as `skip` does, without the
+/// run-time check `skip` makes that no function is passed.
 ///
 /// ```no_run
 /// #[funcache::cache(skip_fn(log))]
@@ -359,11 +370,22 @@ use proc_macro::TokenStream;
 /// and by its source: `apply(double, 10)` and `apply(triple, 10)` are two
 /// entries, and editing `double` — or anything it reaches — invalidates the
 /// results computed with it, and only those. Take the argument as a
-/// generic function (`F: Fn(..)`, `impl Fn(..)`, or a reference to one);
-/// the function item's type names its path, and the attribute embeds the
-/// fingerprint of every function of the crate (and of its path
-/// dependencies) that is used as a value somewhere: free functions, nested
-/// ones and inherent associated functions.
+/// generic function: `f: F` with `F: Fn(..)`, `f: impl Fn(..)`, or a
+/// parameter that is a reference to one (`f: &F`, `f: &impl Fn(..)`); a
+/// reference passed for `F` (`apply(&double, 10)`) works too, as an entry
+/// of its own. The function item's type names its path, and the attribute
+/// embeds the fingerprint of every function written in the source of the
+/// crate or of its path dependencies that is used as a value somewhere in
+/// them: free functions, nested ones and inherent associated functions.
+///
+/// `std::any::type_name` prints a path, and one path can name several
+/// functions: `op` written in two blocks of one function, or a function
+/// nested in `fn a` beside one in `mod a`. Such a path is ambiguous, and a
+/// call with one of those functions runs uncached, with one warning;
+/// rename one of them to cache it. Two nested *cached* functions with one
+/// path (`greet` in two blocks of `run`) are located by where they are
+/// written, so their fingerprints are their own, and the later one's id
+/// names its block (`my_crate::run::greet#2`).
 ///
 /// ```no_run
 /// fn double(x: u64) -> u64 { x * 2 }
@@ -381,11 +403,16 @@ use proc_macro::TokenStream;
 /// What cannot be identified is never confused with something else:
 ///
 /// * a **closure** (its type is named after the function it is written
-///   in, shared by every closure there), a trait method or a function of
-///   another crate: the call runs uncached, with one warning;
-/// * a **function pointer** (`fn(u64) -> u64`) or a **`dyn Fn`**: a compile
-///   error, since which function it points to is never known. Make the
-///   argument generic, or use `skip_fn` if the result does not depend on it.
+///   in, shared by every closure there), a trait method, a function written
+///   by a macro, a function of a registry dependency, or an ambiguous path
+///   (above): the call runs uncached, with one warning;
+/// * a **function pointer** (`fn(u64) -> u64`), a **`dyn Fn`**, or a type
+///   that holds a function (`Option<F>`, `Vec<fn()>`): a compile error,
+///   since which function it is is never known. Make the argument generic,
+///   or use `skip_fn` if the result does not depend on it;
+/// * a function pointer behind an alias (`type Op = fn(u64) -> u64`): the
+///   signature does not show it, so rustc reports the missing `Serialize`;
+///   use `skip_fn` if the result does not depend on it.
 ///
 /// # Sets in arguments
 ///
@@ -399,6 +426,18 @@ use proc_macro::TokenStream;
 /// `AHashSet`, `dashmap`'s `DashSet`, `im`'s `HashSet`. `BTreeSet`,
 /// `Vec` and other sequences keep their order; `HashMap`s are ordered by
 /// key. Another set type whose order varies must be passed sorted.
+///
+/// A hand-written `Serialize` hides the set's type from the key: one that
+/// writes a `HashSet` (or a `HashMap`'s entries) as a sequence in iteration
+/// order (`s.collect_seq(self.0.iter())`) gives equal values different
+/// keys, and their calls miss. The run time cannot see this (a value
+/// serializes alike twice in one process), so the attribute looks in the
+/// source: when an argument's type reaches, through the fields and aliases
+/// of the crate and its path dependencies (matched by name), a type whose
+/// hand-written `Serialize` mentions such a collection and does not sort
+/// (`sort*`, `BTreeSet`/`BTreeMap`, `collect_map`/`serialize_map`), the
+/// first call warns once. The call is still cached: a fixed order hits.
+/// Hand-written impls in registry crates are not seen.
 ///
 /// ```no_run
 /// use std::collections::HashSet;
@@ -532,7 +571,8 @@ use proc_macro::TokenStream;
 /// a stored value that no longer decodes or fails its checksum,
 /// an argument whose `Serialize` fails — is never the caller's failure: the
 /// function runs, its correct result is returned, and a `tracing` warning
-/// (once per cause) says why. A panic in the body is not cached.
+/// (once per function and cause) says why. A panic in the body is not
+/// cached.
 #[proc_macro_attribute]
 pub fn cache(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::cache(args.into(), item.into()).into()

@@ -168,19 +168,28 @@ impl Signature {
                             );
                             None
                         }
-                        None => {
-                            if is_skipped_fn && !mentions_fn_type(&ty, &fn_params) {
-                                errors.push(
-                                    pat_type.ty.span(),
-                                    format!(
-                                        "`skip_fn({shown})`: `{shown}` is not a function argument \
-                                         (`impl Fn(..)`, `F: Fn(..)`, `fn(..)`, `dyn Fn(..)`); \
-                                         use `skip({shown})`"
-                                    ),
-                                );
-                            }
+                        // Holds a function (`Option<F>`, `Vec<fn()>`): which
+                        // functions cannot be keyed.
+                        None if keyed && !is_skipped_fn && mentions_fn_type(&ty, &fn_params) => {
+                            errors.push(
+                                pat_type.ty.span(),
+                                format!(
+                                    "`{shown}` holds a function: which function it holds cannot \
+                                     be known, so results computed with different functions could \
+                                     not be told apart. Take the function itself as a generic \
+                                     argument (`f: F` with `F: Fn(..)`, `f: impl Fn(..)`, or \
+                                     `f: &F`): a named function passed to it is keyed by its path \
+                                     and its source. If the result does not depend on which \
+                                     function is passed, add `skip_fn({shown})`"
+                                ),
+                            );
                             None
                         }
+                        // `skip_fn` of an argument whose type does not show a
+                        // function (an alias `type Op = fn(..)`, anything else)
+                        // leaves it out as `skip` does, without `skip`'s run-time
+                        // check for functions.
+                        None => None,
                     };
                     let keyed = keyed && !is_skipped_fn;
                     if keyed && is_mut_reference(&ty) {

@@ -85,9 +85,10 @@ pub(crate) fn analyze(item: &syn::ItemFn, options: &CacheOptions) -> syn::Result
 
 /// The functions of this crate (and its path dependencies) that are
 /// passed as values somewhere, by the path `type_name` prints, with their
-/// source fingerprints, sorted. Empty when the index cannot tell: then
-/// every call with a function argument runs uncached (with a warning).
-pub(crate) fn function_sources() -> Vec<(String, [u8; 32])> {
+/// source fingerprints (`None` for a path naming several functions),
+/// sorted. Empty when the index cannot tell: then every call with a
+/// function argument runs uncached (with a warning).
+pub(crate) fn function_sources() -> Vec<(String, Option<[u8; 32]>)> {
     let Some(site) = macro_site() else {
         return Vec::new();
     };
@@ -95,10 +96,31 @@ pub(crate) fn function_sources() -> Vec<(String, [u8; 32])> {
         .map(|table| {
             table
                 .into_iter()
-                .map(|v| (v.type_path, *v.fingerprint.as_bytes()))
+                .map(|v| (v.type_path, v.fingerprint.map(|f| *f.as_bytes())))
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// For an argument of type `ty`: a type it reaches whose hand-written
+/// `Serialize` may write an unordered set or map in iteration order (see
+/// `funcache_index::hidden_unordered`). `None` when the index cannot tell.
+pub(crate) fn hidden_unordered(ty: &syn::Type) -> Option<String> {
+    fn idents(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
+        for tree in tokens {
+            match tree {
+                proc_macro2::TokenTree::Ident(ident) => out.push(ident.to_string()),
+                proc_macro2::TokenTree::Group(group) => idents(group.stream(), out),
+                _ => {}
+            }
+        }
+    }
+    let site = macro_site()?;
+    let mut names = Vec::new();
+    idents(ty.to_token_stream(), &mut names);
+    funcache_index::hidden_unordered(&site, &names)
+        .ok()
+        .flatten()
 }
 
 /// Resolves `path` (as written in `memoize!`) from the call site and

@@ -180,10 +180,45 @@ pub fn analyze_cached_fn(
             return Ok(analysis.0);
         }
     };
-    let (analysis, computed) = finish(&s, Some(root_key), &root, salt, &site.manifest_dir);
+    let (mut analysis, computed) = finish(&s, Some(root_key), &root, salt, &site.manifest_dir);
     drop(s);
+    if let Some(ordinal) = block_ordinal(&world, root_key) {
+        analysis.item_path = format!("{}#{ordinal}", analysis.item_path);
+    }
     store(&mut world, computed);
     Ok(analysis)
+}
+
+/// For a nested function bound in a later block of the function it is in
+/// than another function of its name (`run::greet` in two blocks of
+/// `run`), its 1-based position among them: both have one path, and the
+/// id names the block (`run::greet#2`). `None` for the first one and for
+/// every other function.
+fn block_ordinal(world: &World, key: NodeKey) -> Option<usize> {
+    let it = world.item(key.item);
+    let nested = it.nested.as_ref()?;
+    if key.assoc != NodeKey::WHOLE {
+        return None;
+    }
+    let index = &world.crates[key.item.krate as usize].index;
+    let mut starts: Vec<u32> = index
+        .items
+        .iter()
+        .filter(|other| {
+            other.file == it.file
+                && other.module == it.module
+                && matches!(other.item.kind, ItemKind::Fn(_))
+                && other.item.name == it.item.name
+                && other
+                    .nested
+                    .as_ref()
+                    .is_some_and(|n| n.enclosing == nested.enclosing)
+        })
+        .map(|other| other.item.span.0)
+        .collect();
+    starts.sort_unstable();
+    let position = starts.iter().position(|&start| start == it.item.span.0)?;
+    (position > 0).then_some(position + 1)
 }
 
 /// Resolves `path` (as written in `funcache::memoize!(path)`) from the

@@ -813,6 +813,83 @@ fn functions_passed_as_values_are_tabled_with_their_fingerprint() {
 }
 
 #[test]
+fn functions_sharing_a_path_across_scopes_have_no_entry_fingerprint() {
+    // `op` in two blocks of one fn: `type_name` prints `fixture::run::op`
+    // for both, so which one a value is cannot be told; they once shared
+    // one entry and one key (issue 9 trial: `(20, 20)`). `#[cfg]`
+    // alternatives in one module may share an entry: only one exists. A
+    // dependency's fn used as a value only by this crate is in the table.
+    let f = Fixture::new(&[
+        (
+            "Cargo.toml",
+            &format!("{MANIFEST}dep1 = {{ path = \"dep1\" }}\n"),
+        ),
+        (
+            "dep1/Cargo.toml",
+            "[package]\nname = \"dep1\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        (
+            "dep1/src/lib.rs",
+            "pub fn dep_double(x: u64) -> u64 { x * 2 }\n",
+        ),
+        (
+            "src/lib.rs",
+            "#[funcache::cache]\npub fn apply<F: Fn(u64) -> u64>(f: F, x: u64) -> u64 { f(x) }\n\
+             #[cfg(unix)]\npub fn alt(x: u64) -> u64 { x }\n#[cfg(not(unix))]\npub fn alt(x: u64) -> u64 { x + 1 }\n\
+             pub fn run() -> u64 {\n    let a = { fn op(x: u64) -> u64 { x * 2 } apply(op, 10) };\n    let b = { fn op(x: u64) -> u64 { x * 3 } apply(op, 10) };\n    a + b + apply(alt, 1) + apply(dep1::dep_double, 1)\n}\n",
+        ),
+    ]);
+    let site = MacroSite {
+        manifest_dir: f.root(),
+        crate_name: "fixture".into(),
+        bin_name: None,
+        file: f.root().join("src/lib.rs"),
+        line: 1,
+    };
+    let table = crate::fn_values(&site).unwrap();
+    let entry = |path: &str| table.iter().find(|v| v.type_path == path).cloned();
+    assert_eq!(entry("fixture::run::op").map(|v| v.fingerprint), Some(None));
+    assert!(entry("fixture::alt").unwrap().fingerprint.is_some());
+    assert!(
+        entry("dep1::dep_double").is_some_and(|v| v.fingerprint.is_some()),
+        "{table:?}"
+    );
+}
+
+#[test]
+fn sets_behind_hand_written_serialize_impls_are_found() {
+    // A hand-written `Serialize` writing a `HashSet` as a sequence keys by
+    // iteration order: equal arguments missed every call, silently (issue
+    // 9 trial). Found through fields and aliases; a sorting impl is not.
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "use std::collections::HashSet;\ntype Set = HashSet<String>;\npub struct Tags(Set);\n\
+             impl serde::Serialize for Tags {\n    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {\n        s.collect_seq(self.0.iter().map(|t| t.len()))\n    }\n}\n\
+             pub struct Query { tags: Tags, limit: u32 }\n\
+             pub struct Sorted(HashSet<u32>);\n\
+             impl serde::Serialize for Sorted {\n    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {\n        let mut v: Vec<_> = self.0.iter().collect();\n        v.sort();\n        s.collect_seq(v)\n    }\n}\n",
+        ),
+    ]);
+    let site = MacroSite {
+        manifest_dir: f.root(),
+        crate_name: "fixture".into(),
+        bin_name: None,
+        file: f.root().join("src/lib.rs"),
+        line: 1,
+    };
+    let find = |idents: &[&str]| {
+        let idents: Vec<String> = idents.iter().map(|s| s.to_string()).collect();
+        crate::hidden_unordered(&site, &idents).unwrap()
+    };
+    assert_eq!(find(&["Query"]).as_deref(), Some("Tags"));
+    assert_eq!(find(&["Vec", "Tags"]).as_deref(), Some("Tags"));
+    assert_eq!(find(&["Sorted"]), None);
+    assert_eq!(find(&["u32", "String"]), None);
+}
+
+#[test]
 fn functions_written_by_macros_are_told_apart_by_where_they_are() {
     // A cached fn the index cannot locate (a macro wrote it) has no known
     // enclosing fn: two with the same tokens in two fns must not share a
@@ -877,3 +954,6 @@ fn a_nested_fn_named_like_its_enclosing_fn_is_located() {
 
 #[path = "precision_tests.rs"]
 mod precision;
+
+#[path = "type_param_tests.rs"]
+mod type_params;

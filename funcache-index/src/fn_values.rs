@@ -10,6 +10,13 @@
 //! and `apply(triple, 10)` key apart, and editing `double` changes the key
 //! of calls made with it. A function not in the table (a closure, a
 //! pointer, a trait method) cannot be identified and is never keyed.
+//!
+//! `type_name` prints a path, and one path can name several functions: `op`
+//! in two blocks of one function (`app::run::op` both), or a `fn a` holding
+//! `fn b` beside a `mod a` holding `fn b`. Such a path is ambiguous, and its
+//! entry has no fingerprint: calls with it run uncached. Only functions of
+//! one scope (one module, or one block) may share a path, as `#[cfg]`
+//! alternatives: rustc lets at most one of them exist.
 
 use std::collections::HashSet;
 
@@ -28,8 +35,10 @@ pub struct FnValue {
     /// Its path as `std::any::type_name` of its type prints it, generic
     /// arguments left out: `my_crate::steps::double`.
     pub type_path: String,
-    /// The fingerprint of its source and everything it reaches.
-    pub fingerprint: Digest,
+    /// The fingerprint of its source and everything it reaches; `None`
+    /// when the path names functions of several scopes (see the module
+    /// docs): which one a value is cannot be told from its type name.
+    pub fingerprint: Option<Digest>,
 }
 
 /// The functions of the crate at `site` (and of the crates in its view)
@@ -41,9 +50,13 @@ pub fn fn_values(site: &MacroSite) -> Result<Vec<FnValue>, IndexError> {
     let (krate, _) = select_crate(&mut world, site)?;
     prepare(&mut world, krate);
     let manifest_dir = crate::world::normalize(&site.manifest_dir);
+    let view = world.view(krate);
+    // A function of a dependency may be used as a value only by the crate
+    // that depends on it: names are collected over the whole view.
+    let used = names_used_as_values(&world, &view);
     let mut out = Vec::new();
-    for c in world.view(krate) {
-        for key in passed_as_values(&world, c) {
+    for &c in &view {
+        for key in passed_as_values(&world, c, &used) {
             let s = Session::new(&world, krate);
             let module = world.module_of(key.item);
             let strip_ref = |a: &syn::Attribute| world.is_cache_attr(module, &attr_segments(a));
@@ -51,31 +64,56 @@ pub fn fn_values(site: &MacroSite) -> Result<Vec<FnValue>, IndexError> {
             let root = node_read::node_info(&s, key, None, strip, &manifest_dir);
             let (analysis, computed) = finish(&s, Some(key), &root, b"", &manifest_dir);
             drop(s);
-            out.push(FnValue {
-                type_path: type_path(&world, c, &root.path),
-                fingerprint: analysis.fingerprint,
-            });
+            out.push((
+                type_path(&world, c, &root.path),
+                scope_of(&world, key),
+                analysis.fingerprint,
+            ));
             store(&mut world, computed);
         }
     }
-    // One path can name several functions (`#[cfg]` alternatives, a name
-    // bound in two blocks of one function): the entry covers all of them.
-    out.sort_by(|a, b| {
-        (&a.type_path, a.fingerprint.as_bytes()).cmp(&(&b.type_path, b.fingerprint.as_bytes()))
-    });
-    let mut merged: Vec<FnValue> = Vec::with_capacity(out.len());
-    for value in out {
+    Ok(merge(out))
+}
+
+/// Where a function is bound: its crate and module, and for a nested one
+/// its file and block. Two functions of one scope never both exist.
+type Scope = (CrateId, u32, Option<(u32, u32)>);
+
+fn scope_of(world: &World, key: NodeKey) -> Scope {
+    let it = world.item(key.item);
+    let block = it.nested.as_ref().map(|n| (it.file, n.block.0));
+    (key.item.krate, it.module, block)
+}
+
+/// One entry per path: functions of one scope sharing a path are `#[cfg]`
+/// alternatives and share an entry covering all of them; functions of
+/// several scopes sharing one make it ambiguous.
+fn merge(mut found: Vec<(String, Scope, Digest)>) -> Vec<FnValue> {
+    found.sort_by(|a, b| (&a.0, a.1, a.2.as_bytes()).cmp(&(&b.0, b.1, b.2.as_bytes())));
+    let mut merged: Vec<(FnValue, Scope)> = Vec::with_capacity(found.len());
+    for (type_path, scope, fingerprint) in found {
         match merged.last_mut() {
-            Some(last) if last.type_path == value.type_path => {
-                let mut hasher = blake3::Hasher::new();
-                hasher.update(last.fingerprint.as_bytes());
-                hasher.update(value.fingerprint.as_bytes());
-                last.fingerprint = hasher.finalize().into();
+            Some((last, last_scope)) if last.type_path == type_path => {
+                last.fingerprint = match last.fingerprint {
+                    Some(seen) if *last_scope == scope => {
+                        let mut hasher = blake3::Hasher::new();
+                        hasher.update(seen.as_bytes());
+                        hasher.update(fingerprint.as_bytes());
+                        Some(hasher.finalize().into())
+                    }
+                    _ => None,
+                };
             }
-            _ => merged.push(value),
+            _ => merged.push((
+                FnValue {
+                    type_path,
+                    fingerprint: Some(fingerprint),
+                },
+                scope,
+            )),
         }
     }
-    Ok(merged)
+    merged.into_iter().map(|(value, _)| value).collect()
 }
 
 /// `crate_name::path`, as `type_name` prints it: raw identifiers without
@@ -102,62 +140,56 @@ fn type_path(world: &World, krate: CrateId, path: &str) -> String {
     out
 }
 
-/// Free functions (nested ones too) and inherent associated functions of
-/// crate `krate` whose name appears in its sources other than where it is
+/// Names that appear in the sources of `crates` other than where they are
 /// declared or called: `apply(double, 10)`, `.map(Self::parse)`.
-fn passed_as_values(world: &World, krate: CrateId) -> Vec<NodeKey> {
+fn names_used_as_values(world: &World, crates: &[CrateId]) -> HashSet<String> {
+    let mut used = HashSet::new();
+    for &krate in crates {
+        for file in &world.crates[krate as usize].index.files {
+            let Ok(t) = crate::lexer::lex(&file.text) else {
+                continue;
+            };
+            for i in 0..t.toks.len() {
+                if t.toks[i].kind != Kind::Ident {
+                    continue;
+                }
+                // `twice::<u8>` may be a value; `module::f` is not `module`.
+                let turbofish = t.is_path_sep(i + 1) && t.is_punct(i + 3, b'<');
+                let called = t.is_open(i + 1, b'(')
+                    || t.is_punct(i + 1, b'!')
+                    || (t.is_path_sep(i + 1) && !turbofish);
+                let declared = i > 0 && (t.is_ident(i - 1, "fn") || t.is_punct(i - 1, b'.'));
+                if !called && !declared && !used.contains(t.text(i)) {
+                    used.insert(t.text(i).to_owned());
+                }
+            }
+        }
+    }
+    used
+}
+
+/// Free functions (nested ones too) and inherent associated functions of
+/// crate `krate` whose name is in `used`.
+fn passed_as_values(world: &World, krate: CrateId, used: &HashSet<String>) -> Vec<NodeKey> {
     let index = &world.crates[krate as usize].index;
-    let mut by_name: std::collections::HashMap<&str, Vec<NodeKey>> = Default::default();
+    let mut out = Vec::new();
     for (id, it) in index.items.iter().enumerate() {
         let item = ItemRef {
             krate,
             item: id as u32,
         };
         match &it.item.kind {
-            ItemKind::Fn(_) => by_name
-                .entry(it.item.name.as_str())
-                .or_default()
-                .push(NodeKey::item(item)),
+            ItemKind::Fn(_) if used.contains(&it.item.name) => out.push(NodeKey::item(item)),
             ItemKind::Impl(parts) if parts.trait_.is_none() => {
                 for (i, a) in parts.items.iter().enumerate() {
-                    if matches!(a.kind, AssocKind::Fn(_)) {
-                        by_name
-                            .entry(a.name.as_str())
-                            .or_default()
-                            .push(NodeKey::assoc(item, i));
+                    if matches!(a.kind, AssocKind::Fn(_)) && used.contains(&a.name) {
+                        out.push(NodeKey::assoc(item, i));
                     }
                 }
             }
             _ => {}
         }
     }
-    let mut used: HashSet<&str> = HashSet::new();
-    for file in &index.files {
-        let Ok(t) = crate::lexer::lex(&file.text) else {
-            continue;
-        };
-        for i in 0..t.toks.len() {
-            if t.toks[i].kind != Kind::Ident {
-                continue;
-            }
-            let Some((name, _)) = by_name.get_key_value(t.text(i)) else {
-                continue;
-            };
-            // `twice::<u8>` may be a value; `module::f` is not `module`.
-            let turbofish = t.is_path_sep(i + 1) && t.is_punct(i + 3, b'<');
-            let called = t.is_open(i + 1, b'(')
-                || t.is_punct(i + 1, b'!')
-                || (t.is_path_sep(i + 1) && !turbofish);
-            let declared = i > 0 && (t.is_ident(i - 1, "fn") || t.is_punct(i - 1, b'.'));
-            if !called && !declared {
-                used.insert(name);
-            }
-        }
-    }
-    let mut out: Vec<NodeKey> = used
-        .into_iter()
-        .flat_map(|name| by_name[name].iter().copied())
-        .collect();
     out.sort();
     out
 }

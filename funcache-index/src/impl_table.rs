@@ -55,17 +55,26 @@ pub(crate) struct Derived {
     pub by_mention: HashMap<TypeKey, Vec<ItemRef>>,
     /// Functions of impls and traits taking `self`, by name.
     pub methods: HashMap<String, Vec<NodeKey>>,
-    /// All functions of impls and traits, by name (for `T::f`).
-    pub assoc_fns: HashMap<String, Vec<NodeKey>>,
+    /// All functions, consts and types of impls and traits, by name (for
+    /// `T::f`, `T::CONST`, `T::Assoc` with `T` not known).
+    pub assoc_items: HashMap<String, Vec<NodeKey>>,
 }
 
 impl Derived {
-    pub fn add_fn(&mut self, a: &crate::shallow::Assoc, key: NodeKey) {
-        if let AssocKind::Fn(parts) = &a.kind {
-            if parts.has_self {
-                self.methods.entry(a.name.clone()).or_default().push(key);
-            }
-            self.assoc_fns.entry(a.name.clone()).or_default().push(key);
+    pub fn add_assoc(&mut self, a: &crate::shallow::Assoc, key: NodeKey) {
+        if let AssocKind::Fn(parts) = &a.kind
+            && parts.has_self
+        {
+            self.methods.entry(a.name.clone()).or_default().push(key);
+        }
+        if matches!(
+            a.kind,
+            AssocKind::Fn(_) | AssocKind::Const | AssocKind::Type
+        ) {
+            self.assoc_items
+                .entry(a.name.clone())
+                .or_default()
+                .push(key);
         }
     }
 }

@@ -24,6 +24,7 @@ mod error;
 mod fallback;
 mod fingerprint;
 mod fn_values;
+mod hidden_order;
 mod ids;
 mod impl_table;
 mod includes;
@@ -57,5 +58,6 @@ pub use fallback::{
 };
 pub use fingerprint::{BuildInputs, Dependency, FINGERPRINT_FORMAT, FingerprintInput};
 pub use fn_values::{FnValue, fn_values};
+pub use hidden_order::hidden_unordered;
 pub use options::{CacheOptions, Spanned};
 pub use workspace::{Workspace, package_dirs, package_name, workspace_root};

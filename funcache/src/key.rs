@@ -136,14 +136,35 @@ impl fmt::Debug for ArgsKey {
 /// Why an argument could not be turned into a key. The call still runs; it
 /// just bypasses the cache.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct KeyError(String);
+#[error("{message}")]
+pub struct KeyError {
+    /// What went wrong, for warning once per cause: a kind, and the type
+    /// it concerns where there is one.
+    cause: String,
+    message: String,
+}
+
+impl KeyError {
+    fn new(kind: &str, detail: &str, message: String) -> Self {
+        KeyError {
+            cause: format!("{kind} {detail}"),
+            message,
+        }
+    }
+
+    /// The cause, for warning once per function and cause.
+    pub(crate) fn cause(&self) -> &str {
+        &self.cause
+    }
+}
 
 impl ser::Error for KeyError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        KeyError(format!(
-            "argument could not be serialized for the cache key: {msg}"
-        ))
+        let message = msg.to_string();
+        KeyError {
+            cause: format!("serialize {message}"),
+            message: format!("argument could not be serialized for the cache key: {message}"),
+        }
     }
 }
 
@@ -384,26 +405,52 @@ impl KeyBuilder {
     /// `std::any::type_name` of its type, which names a function item's
     /// path (`my_crate::steps::double`); `sources` maps such paths
     /// (generic arguments left out) to the fingerprint of the function's
-    /// source, so that editing it changes the key. A closure, a function
-    /// pointer or a function not in `sources` cannot be told apart from
-    /// another one: the key fails, and the call runs uncached.
-    pub fn function(&mut self, type_name: &str, sources: &[(&str, [u8; 32])]) {
+    /// source, so that editing it changes the key, or to `None` when the
+    /// path names several functions (`op` in two blocks of one function).
+    /// A closure, a function pointer, a function not in `sources` or an
+    /// ambiguous path cannot be told apart from another function: the key
+    /// fails, and the call runs uncached.
+    pub fn function(&mut self, type_name: &str, sources: &[(&str, Option<[u8; 32]>)]) {
         if self.error.is_some() {
             return;
         }
+        // `apply(&double, 10)`: a reference to a function item calls it.
+        let type_name = type_name.trim_start_matches(['&', ' ']);
+        let type_name = type_name.strip_prefix("mut ").unwrap_or(type_name);
         let path = without_generics(type_name);
         match sources.binary_search_by(|(p, _)| (*p).cmp(path.as_str())) {
-            Ok(found) => {
-                self.writer.sink.write_array([tag::FUNCTION]);
-                self.writer.write_str(type_name);
-                self.writer.sink.write(&sources[found].1);
-            }
+            Ok(found) => match &sources[found].1 {
+                Some(fingerprint) => {
+                    self.writer.sink.write_array([tag::FUNCTION]);
+                    self.writer.write_str(type_name);
+                    self.writer.sink.write(fingerprint);
+                }
+                None => {
+                    self.error = Some(KeyError::new(
+                        "function-ambiguous",
+                        type_name,
+                        format!(
+                            "a function argument `{type_name}` cannot be identified: that path \
+                             names several functions (of sibling blocks of one function, or a \
+                             function and a module of one name), so their results could not be \
+                             told apart; rename one of them to cache these calls"
+                        ),
+                    ));
+                }
+            },
             Err(_) => {
-                self.error = Some(KeyError(format!(
-                    "a function argument of type `{type_name}` cannot be identified (only \
-                     named functions of the crate and its path dependencies can, not closures \
-                     or function pointers), so its results cannot be told apart from another's"
-                )));
+                self.error = Some(KeyError::new(
+                    "function-unknown",
+                    type_name,
+                    format!(
+                        "a function argument of type `{type_name}` cannot be identified, so its \
+                         results could not be told apart from another function's. Only named \
+                         functions written in the source of the crate or of its path \
+                         dependencies are identified; closures, function pointers, trait \
+                         methods, functions written by macros and functions of registry \
+                         dependencies are not"
+                    ),
+                ));
             }
         }
     }
@@ -421,11 +468,15 @@ impl KeyBuilder {
             || type_name.contains("{{closure}}")
             || type_name.contains("dyn core::ops::function::Fn")
         {
-            self.error = Some(KeyError(format!(
-                "a skipped argument is a function (`{type_name}`): results computed with \
-                 different functions would be shared; use `skip_fn` if the result does not \
-                 depend on which function is passed"
-            )));
+            self.error = Some(KeyError::new(
+                "skipped-function",
+                type_name,
+                format!(
+                    "a skipped argument is a function (`{type_name}`): results computed with \
+                     different functions would be shared; use `skip_fn` instead of `skip` if \
+                     the result does not depend on which function is passed"
+                ),
+            ));
         }
     }
 
@@ -1184,8 +1235,11 @@ mod tests {
     fn function_arguments_key_by_identity_and_source() {
         // Named functions passed as arguments (issue 9.2): keyed by their
         // path and their source's fingerprint; anything else fails the key.
-        let sources = [("app::double", [1; 32]), ("app::triple", [2; 32])];
-        let key = |name: &str, sources: &[(&str, [u8; 32])]| {
+        let sources = [
+            ("app::double", Some([1; 32])),
+            ("app::triple", Some([2; 32])),
+        ];
+        let key = |name: &str, sources: &[(&str, Option<[u8; 32]>)]| {
             let mut builder = KeyBuilder::new();
             builder.arg(&10u64);
             builder.function(name, sources);
@@ -1193,16 +1247,33 @@ mod tests {
         };
         let double = key("app::double", &sources).unwrap();
         assert_ne!(double, key("app::triple", &sources).unwrap());
-        let edited = [("app::double", [3; 32]), ("app::triple", [2; 32])];
+        let edited = [
+            ("app::double", Some([3; 32])),
+            ("app::triple", Some([2; 32])),
+        ];
         assert_ne!(double, key("app::double", &edited).unwrap());
+        let twice = [("app::twice", Some([4; 32]))];
         assert_ne!(
-            key("app::twice<u8>", &[("app::twice", [4; 32])]).unwrap(),
-            key("app::twice<u16>", &[("app::twice", [4; 32])]).unwrap()
+            key("app::twice<u8>", &twice).unwrap(),
+            key("app::twice<u16>", &twice).unwrap()
         );
         for unknown in ["app::main::{{closure}}", "fn(u64) -> u64", "app::other"] {
             let error = key(unknown, &sources).unwrap_err();
             assert!(error.to_string().contains(unknown), "{error}");
         }
+        // A reference to a function item keys as the function itself.
+        assert_eq!(double, key("&app::double", &sources).unwrap());
+        assert_eq!(double, key("&&mut app::double", &sources).unwrap());
+        // A path naming several functions (two blocks' `op`) is never keyed.
+        let error = key("app::run::op", &[("app::run::op", None)]).unwrap_err();
+        assert!(error.to_string().contains("several functions"), "{error}");
+        // Each cause is its own: warned once per function and cause.
+        assert_ne!(
+            key("app::other", &sources).unwrap_err().cause(),
+            key("app::run::op", &[("app::run::op", None)])
+                .unwrap_err()
+                .cause()
+        );
     }
 
     #[test]

@@ -22,7 +22,8 @@ use serde::de::DeserializeOwned;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be part of a funcache key",
     label = "this argument must implement `serde::Serialize`",
-    note = "derive or implement `serde::Serialize`, or leave the argument out of the key with `#[funcache::cache(skip(name))]`"
+    note = "derive or implement `serde::Serialize`, or leave an argument that does not affect the result out of the key with `#[funcache::cache(skip(name))]`",
+    note = "a function (a closure, a `fn` pointer, an alias of one) is keyed only as a generic argument (`f: F` with `F: Fn(..)`, `f: impl Fn(..)`, `f: &F`); otherwise leave it out with `skip_fn(name)` if the result does not depend on which function is passed"
 )]
 pub trait KeyArg: Serialize {}
 impl<T: Serialize + ?Sized> KeyArg for T {}

@@ -736,3 +736,118 @@ fn ttl_results_are_served_from_disk_within_it() {
     let info = rate_cache().info();
     assert_eq!((info.maxsize, info.memory.hits, info.disk.hits), (0, 0, 1));
 }
+
+// Two nested fns with one path (issue 9, trial 1): `fn_blocks::op` in two
+// blocks of one function shared one table entry, so the second call was
+// served the first one's result (`(20, 20)`). A path `type_name` cannot tell
+// apart runs uncached.
+static BLOCK_APPLY_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache]
+fn apply_in_blocks<F: Fn(u64) -> u64>(f: F, x: u64) -> u64 {
+    BLOCK_APPLY_RUNS.fetch_add(1, Ordering::SeqCst);
+    f(x)
+}
+
+fn fn_blocks() -> (u64, u64) {
+    let a = {
+        fn op(x: u64) -> u64 {
+            x * 2
+        }
+        apply_in_blocks(op, 10)
+    };
+    let b = {
+        fn op(x: u64) -> u64 {
+            x * 3
+        }
+        apply_in_blocks(op, 10)
+    };
+    (a, b)
+}
+
+#[test]
+fn functions_sharing_a_path_are_never_shared() {
+    setup();
+    assert_eq!(fn_blocks(), (20, 30));
+    assert_eq!(fn_blocks(), (20, 30));
+    assert_eq!(apply_in_blocks_cache().info().hits, 0);
+    assert_eq!(BLOCK_APPLY_RUNS.load(Ordering::SeqCst), 4, "every call ran");
+}
+
+// Nested cached fns with identical tokens in sibling blocks of one function
+// (issue 9, trial 1): each block's `word` is its own, so they never share
+// an entry, and their ids differ.
+fn sibling_blocks() -> [(String, &'static str); 2] {
+    let a = {
+        fn word() -> &'static str {
+            "hello"
+        }
+        #[funcache::cache]
+        fn greet(n: u32) -> String {
+            format!("{} #{n}", word())
+        }
+        (greet(1), greet_cache().id())
+    };
+    let b = {
+        fn word() -> &'static str {
+            "bonjour"
+        }
+        #[funcache::cache]
+        fn greet(n: u32) -> String {
+            format!("{} #{n}", word())
+        }
+        (greet(1), greet_cache().id())
+    };
+    [a, b]
+}
+
+#[test]
+fn nested_cached_fns_in_sibling_blocks_are_told_apart() {
+    setup();
+    let [(en, en_id), (fr, fr_id)] = sibling_blocks();
+    assert_eq!(format!("{en} | {fr}"), "hello #1 | bonjour #1");
+    let [(en, _), (fr, _)] = sibling_blocks();
+    assert_eq!(format!("{en} | {fr}"), "hello #1 | bonjour #1");
+    assert_ne!(en_id, fr_id);
+}
+
+// `apply(&double, 10)` (issue 9 trial): the manual said a reference to a
+// generic function works; it ran uncached. A reference to a function item
+// is keyed as the function.
+static REF_APPLY_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache]
+fn apply_ref<F: Fn(u64) -> u64>(f: F, x: u64) -> u64 {
+    REF_APPLY_RUNS.fetch_add(1, Ordering::SeqCst);
+    f(x)
+}
+
+#[test]
+#[allow(clippy::needless_borrows_for_generic_args)] // the borrow is the case
+fn references_to_named_functions_key_as_the_function() {
+    setup();
+    assert_eq!(apply_ref(&double, 10), 20);
+    assert_eq!(apply_ref(&triple, 10), 30);
+    assert_eq!(apply_ref(&double, 10), 20);
+    assert_eq!(REF_APPLY_RUNS.load(Ordering::SeqCst), 2);
+    assert_eq!(apply_ref_cache().info().hits, 1);
+}
+
+// `skip_fn` of a function behind an alias (issue 9 trial): refused with
+// "use `skip`", while `skip` ran uncached saying "use `skip_fn`". Now
+// `skip_fn` leaves it out.
+static ALIAS_SKIP_FN_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache(skip_fn(op))]
+fn apply_op_skip_fn(op: Op, x: u64) -> u64 {
+    ALIAS_SKIP_FN_RUNS.fetch_add(1, Ordering::SeqCst);
+    op(x)
+}
+
+#[test]
+fn skip_fn_leaves_out_a_function_behind_an_alias() {
+    setup();
+    assert_eq!(apply_op_skip_fn(double, 10), 20);
+    assert_eq!(apply_op_skip_fn(double, 10), 20);
+    assert_eq!(ALIAS_SKIP_FN_RUNS.load(Ordering::SeqCst), 1);
+}

@@ -422,6 +422,8 @@ fn fn_body_scopes_and_function_arguments_invalidate_exactly() {
             "apply:11",
             "apply:20",
             "apply:30",
+            "apply:50",
+            "apply:70",
             "english::greet",
             "french::greet",
             "kind_glob",
@@ -436,17 +438,35 @@ fn fn_body_scopes_and_function_arguments_invalidate_exactly() {
     assert_eq!(first.value("tag_count"), "30");
 
     assert_eq!(first.value("apply.closures"), "11 1000");
+    // Two `op`s of one path once shared an entry: `50 50` (issue 9 trial).
+    assert_eq!(first.value("blocks"), "50 70");
+    // One warning per function and cause: the closures, and the `op`s.
     assert_eq!(
         first.stderr.matches("runs uncached").count(),
+        2,
+        "one warning for the closures, one for the ops:\n{}",
+        first.stderr
+    );
+    assert_eq!(first.stderr.matches("several functions").count(), 1);
+    // A set hidden by a hand-written `Serialize` once missed silently.
+    assert_eq!(first.value("label_count"), "30 30");
+    assert_eq!(
+        first
+            .stderr
+            .matches("hand-written `Serialize` of `Labels`")
+            .count(),
         1,
-        "one warning for the closures:\n{}",
+        "{}",
         first.stderr
     );
 
     // Another process (another hasher seed for the set): all served but
     // the closures, which are never confused with each other.
     let second = fixture.run(cache.path());
-    assert_eq!(second.ran, ["apply:1000", "apply:11"]);
+    assert_eq!(
+        second.ran,
+        ["apply:1000", "apply:11", "apply:50", "apply:70"]
+    );
     assert_eq!(second.stdout, first.stdout);
 
     // A helper reached only through a body that globs an enum.
@@ -455,7 +475,14 @@ fn fn_body_scopes_and_function_arguments_invalidate_exactly() {
     let helper = fixture.run(cache.path());
     assert_eq!(
         helper.ran,
-        ["apply:1000", "apply:11", "kind_glob", "kind_glob"]
+        [
+            "apply:1000",
+            "apply:11",
+            "apply:50",
+            "apply:70",
+            "kind_glob",
+            "kind_glob"
+        ]
     );
     assert_eq!(helper.value("kind_glob"), "12");
 
@@ -463,7 +490,10 @@ fn fn_body_scopes_and_function_arguments_invalidate_exactly() {
     fixture.edit("src/math.rs", "x * 2", "x * 2 + 1");
     fixture.build();
     let double = fixture.run(cache.path());
-    assert_eq!(double.ran, ["apply:1000", "apply:11", "apply:21"]);
+    assert_eq!(
+        double.ran,
+        ["apply:1000", "apply:11", "apply:21", "apply:50", "apply:70"]
+    );
     assert_eq!(double.value("apply.double"), "21");
     assert_eq!(double.value("apply.triple"), "30");
 
@@ -471,7 +501,16 @@ fn fn_body_scopes_and_function_arguments_invalidate_exactly() {
     fixture.edit("src/main.rs", "\"hello\"", "\"hi\"");
     fixture.build();
     let word = fixture.run(cache.path());
-    assert_eq!(word.ran, ["apply:1000", "apply:11", "english::greet"]);
+    assert_eq!(
+        word.ran,
+        [
+            "apply:1000",
+            "apply:11",
+            "apply:50",
+            "apply:70",
+            "english::greet"
+        ]
+    );
     assert_eq!(word.value("greet"), "hi #1 | bonjour #1");
 }
 
@@ -588,6 +627,7 @@ fn test_only_code_does_not_invalidate_a_normal_build() {
 
 /// Every cached function of `fixtures/precision`.
 const PRECISION_FUNCTIONS: &[&str] = &[
+    "headroom",
     "instantiated",
     "label",
     "pad",
@@ -598,9 +638,9 @@ const PRECISION_FUNCTIONS: &[&str] = &[
 ];
 
 /// Resolution precision (issue 8, items 2, 6, 8, 9, 10, 11): impls reached
-/// only through std's blanket impls or a caller-chosen type invalidate
-/// (they were served stale); impls nothing cached can run do not (they
-/// were needless misses).
+/// only through std's blanket impls, a caller-chosen type or a type
+/// parameter's associated type invalidate (they were served stale); impls
+/// nothing cached can run do not (they were needless misses).
 const PRECISION_EDITS: &[Edit] = &[
     Edit {
         what: "a From impl reached only through .into()",
@@ -622,6 +662,13 @@ const PRECISION_EDITS: &[Edit] = &[
         from: "\"square {}\"",
         to: "\"SQUARE {}\"",
         reruns: &["label"],
+    },
+    Edit {
+        what: "an impl reached only as `I::Bound::max_value()` in generic code",
+        file: "src/intervals.rs",
+        from: "'\\u{10FFFF}'",
+        to: "'\\u{10FFFE}'",
+        reruns: &["headroom"],
     },
     Edit {
         what: "a crate method named like the std method a cached fn calls",
@@ -672,6 +719,7 @@ fn precision_edits_invalidate_what_can_run_them_and_nothing_else() {
     assert_eq!(first.value("label"), "<square 2>");
     // Named format arguments are not unresolved paths (`pad` is strict).
     assert_eq!(first.value("pad"), "[  |  2]");
+    assert_eq!(first.value("headroom"), (0x10FFFF - 'z' as u32).to_string());
     for line in first
         .stdout
         .lines()
@@ -702,4 +750,5 @@ fn precision_edits_invalidate_what_can_run_them_and_nothing_else() {
     assert_eq!(last.value("instantiated"), "60");
     assert_eq!(last.value("std_push"), "4");
     assert_eq!(last.value("report"), "42");
+    assert_eq!(last.value("headroom"), (0x10FFFE - 'z' as u32).to_string());
 }

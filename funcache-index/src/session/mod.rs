@@ -11,6 +11,7 @@
 //! method of that name in the crate is a candidate.
 
 pub(crate) mod open_bounds;
+pub(crate) mod projection;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -99,6 +100,7 @@ impl<'w> Session<'w> {
             syn::Type::TraitObject(t) => traits_or_unknown(self.trait_bounds(cx, t.bounds.iter())),
             syn::Type::ImplTrait(t) => traits_or_unknown(self.trait_bounds(cx, t.bounds.iter())),
             syn::Type::Path(tp) if tp.qself.is_none() => self.path_ty(cx, &tp.path),
+            syn::Type::Path(tp) => self.qualified_ty(cx, tp),
             _ => Ty::Unknown,
         }
     }
@@ -124,8 +126,16 @@ impl<'w> Session<'w> {
                 return traits_or_unknown(bounds.to_vec());
             }
         }
-        if segs.first().is_some_and(|s| s == "Self") {
-            return Ty::Unknown;
+        // `Self::Bound`, `I::Bound`: an associated type.
+        if let Some(first) = segs.first() {
+            let base = if first == "Self" {
+                Some(cx.self_ty.clone().unwrap_or(Ty::Unknown))
+            } else {
+                cx.generic(first).map(|b| traits_or_unknown(b.to_vec()))
+            };
+            if let Some(base) = base {
+                return self.projected_ty(cx, &segs, base);
+            }
         }
         let bindings = self.world.resolve_from(cx.module, cx.within, &segs);
         for b in &bindings {
@@ -291,12 +301,13 @@ impl<'w> Session<'w> {
         out
     }
 
-    /// Every impl or trait function named `name` in view, with or without
-    /// `self`: the fallback for `T::name` with `T` unknown.
+    /// Every impl or trait function, const or type named `name` in view
+    /// (a function with or without `self`): the fallback for `T::name`
+    /// with `T` unknown.
     pub fn assoc_by_name(&self, name: &str) -> Vec<NodeKey> {
         let mut out: Vec<NodeKey> = self
             .tables()
-            .flat_map(|d| d.assoc_fns.get(name).map(Vec::as_slice).unwrap_or(&[]))
+            .flat_map(|d| d.assoc_items.get(name).map(Vec::as_slice).unwrap_or(&[]))
             .copied()
             .collect();
         out.sort();
@@ -484,12 +495,20 @@ impl<'w> Session<'w> {
             for predicate in &where_clause.predicates {
                 if let syn::WherePredicate::Type(p) = predicate
                     && let syn::Type::Path(tp) = &p.bounded_ty
-                    && let Some(ident) = tp.path.get_ident()
                 {
-                    let name = ident.to_string();
                     let bounds = self.trait_bounds(cx, p.bounds.iter());
-                    if let Some(entry) = cx.generics.iter_mut().rev().find(|g| g.0 == name) {
-                        entry.1.extend(bounds);
+                    if let Some(ident) = tp.path.get_ident() {
+                        let name = ident.to_string();
+                        if let Some(entry) = cx.generics.iter_mut().rev().find(|g| g.0 == name) {
+                            entry.1.extend(bounds);
+                        }
+                    } else if let Some(name) = projection_name(cx, tp) {
+                        // `where I::Bound: Shout`: read by
+                        // [`Session::param_path`] under the name `I::Bound`.
+                        match cx.generics.iter_mut().rev().find(|g| g.0 == name) {
+                            Some(entry) => entry.1.extend(bounds),
+                            None => cx.generics.push((name, bounds)),
+                        }
                     }
                 }
             }
@@ -497,7 +516,30 @@ impl<'w> Session<'w> {
     }
 }
 
-fn traits_or_unknown(traits: Vec<ItemRef>) -> Ty {
+/// `I::Bound` for `I::Bound` or `<I as Interval>::Bound` with `I` a type
+/// parameter of `cx` or `Self`: the name its where-clause bounds are kept
+/// under.
+fn projection_name(cx: &TyCx, tp: &syn::TypePath) -> Option<String> {
+    let segs = path_segments(&tp.path);
+    let path = match &tp.qself {
+        Some(q) => {
+            let syn::Type::Path(base) = q.ty.as_ref() else {
+                return None;
+            };
+            let mut path = path_segments(&base.path);
+            path.extend_from_slice(segs.get(q.position..)?);
+            path
+        }
+        None => segs,
+    };
+    let first = path.first()?;
+    if path.len() < 2 || (first != "Self" && cx.generic(first).is_none()) {
+        return None;
+    }
+    Some(path.join("::"))
+}
+
+pub(crate) fn traits_or_unknown(traits: Vec<ItemRef>) -> Ty {
     if traits.is_empty() {
         Ty::Unknown
     } else {

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use crate::ids::{Binding, NodeKey};
 use crate::impl_table::TypeKey;
+use crate::session::traits_or_unknown;
 use crate::shallow::ItemKind;
 use crate::ty::Ty;
 
@@ -135,25 +136,15 @@ impl Walker<'_, '_> {
                 self.local(first).cloned().unwrap_or(Ty::Unknown),
             ));
         }
+        // `I::create`, `I::Bound::max_value`: through a type parameter's
+        // bounds (see [`crate::session::projection`]).
         if let Some(bounds) = self.cx.generic(first) {
-            let nodes = match rest.first() {
-                Some(name) if !bounds.is_empty() => {
-                    let found = self.s.assoc_of_traits(bounds, name);
-                    if found.is_empty() {
-                        self.s.assoc_by_name(name)
-                    } else {
-                        found
-                    }
-                }
-                Some(name) => self.s.assoc_by_name(name),
-                None => Vec::new(),
-            };
-            let ty = if bounds.is_empty() {
-                Ty::Unknown
-            } else {
-                Ty::Traits(bounds.to_vec())
-            };
-            return Some((nodes, Vec::new(), ty));
+            let base = traits_or_unknown(bounds.to_vec());
+            if rest.is_empty() {
+                return Some((Vec::new(), Vec::new(), base));
+            }
+            let (nodes, projected) = self.s.param_path(&self.cx, base, &segs[..1], rest);
+            return Some((nodes, Vec::new(), projected));
         }
         if first == "Self" {
             let self_ty = self.cx.self_ty.clone().unwrap_or(Ty::Unknown);
@@ -161,21 +152,23 @@ impl Walker<'_, '_> {
             if let Ty::Named(TypeKey::Local(i), _) = &self_ty {
                 nodes.push(NodeKey::item(*i));
             }
-            if let Some(name) = rest.first() {
-                nodes.extend(match &self_ty {
-                    Ty::Named(key, _) => self.s.assoc_of_type(key, name),
-                    Ty::Traits(ts) => {
-                        let found = self.s.assoc_of_traits(ts, name);
-                        if found.is_empty() {
-                            self.s.assoc_by_name(name)
-                        } else {
-                            found
-                        }
-                    }
-                    Ty::Unknown => self.s.assoc_by_name(name),
-                });
-            }
-            return Some((nodes, Vec::new(), self_ty));
+            let (found, projected) = self
+                .s
+                .param_path(&self.cx, self_ty.clone(), &segs[..1], rest);
+            // `Self::Variant`, `Self::new` of a named type are that type;
+            // `Self::CONST` and what a trait's `Self` names may be any.
+            let ty = match (&self_ty, &projected) {
+                _ if rest.is_empty() => self_ty,
+                (_, Ty::Named(..) | Ty::Traits(_)) => projected,
+                (Ty::Named(..), Ty::Unknown)
+                    if rest.len() == 1 && !found.iter().any(|n| self.s.is_assoc_const(*n)) =>
+                {
+                    self_ty
+                }
+                _ => Ty::Unknown,
+            };
+            nodes.extend(found);
+            return Some((nodes, Vec::new(), ty));
         }
         let Some(bindings) = self.bindings(segs) else {
             // Declared in the walked text: covered by its hash.

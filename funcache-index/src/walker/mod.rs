@@ -183,32 +183,26 @@ impl<'a, 'w> Walker<'a, 'w> {
         ty
     }
 
-    /// `<T as Trait>::f`: the trait's item and its impls for `T` (all impls
-    /// when `T` is not known).
+    /// `<T as Trait>::f`, `<T as Trait>::Assoc::f`, `<T>::f`: through the
+    /// trait's items (every item of that name when it has none), else
+    /// through `T`'s type (see [`crate::session::projection`]).
     fn record_qself(&mut self, qself: &syn::QSelf, path: &syn::Path) {
         self.visit_type(&qself.ty);
         let segs = path_segments(path);
-        let Some(name) = segs.last().cloned() else {
-            return;
-        };
-        if qself.position > 0 {
-            let trait_segs = segs[..qself.position].to_vec();
+        let position = qself.position.min(segs.len());
+        if position > 0 {
+            // The trait path: its item, and its uses noted.
             let span = path
                 .segments
                 .first()
                 .map_or_else(Span::call_site, |s| s.ident.span());
-            let trait_ty = self.record_path(trait_segs, span);
-            if let Ty::Traits(ts) = trait_ty {
-                let found = self.s.assoc_of_traits(&ts, &name);
-                self.out.nodes.extend(found);
-                return;
-            }
+            self.record_path(segs[..position].to_vec(), span);
         }
-        let recv = self.s.ty_of(&self.cx, &qself.ty);
-        let found = match recv {
-            Ty::Unknown => self.s.assoc_by_name(&name),
-            known => self.s.methods(&known, &name),
-        };
+        let base = self.s.qualified_base(&self.cx, qself, &segs[..position]);
+        let base_name = crate::session::projection::qself_name(qself);
+        let (found, _) = self
+            .s
+            .param_path(&self.cx, base, &base_name, &segs[position..]);
         self.out.nodes.extend(found);
     }
 

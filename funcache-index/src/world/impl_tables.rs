@@ -65,7 +65,7 @@ impl World {
                         }
                     }
                     for (i, a) in parts.items.iter().enumerate() {
-                        d.add_fn(a, NodeKey::assoc(r, i));
+                        d.add_assoc(a, NodeKey::assoc(r, i));
                     }
                     d.impls.insert(
                         r,
@@ -80,7 +80,7 @@ impl World {
                 }
                 ItemKind::Trait { items, .. } => {
                     for (i, a) in items.iter().enumerate() {
-                        d.add_fn(a, NodeKey::assoc(r, i));
+                        d.add_assoc(a, NodeKey::assoc(r, i));
                     }
                 }
                 _ => {}
@@ -216,9 +216,9 @@ mod tests {
         assert_eq!(d.by_trait[&t].len(), 3);
         assert_eq!(d.methods["t"].len(), 2);
         assert_eq!(d.methods["m"].len(), 1);
-        assert_eq!(d.assoc_fns["t"].len(), 2);
+        assert_eq!(d.assoc_items["t"].len(), 2);
         // Without `self` it is no method-call candidate.
         assert!(!d.methods.contains_key("make"));
-        assert_eq!(d.assoc_fns["make"].len(), 1);
+        assert_eq!(d.assoc_items["make"].len(), 1);
     }
 }

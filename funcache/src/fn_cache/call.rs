@@ -131,10 +131,28 @@ impl Call {
         self.key.skipped(type_name);
     }
 
+    /// Says, once per function and argument, that argument `arg` reaches
+    /// type `type_name`, whose hand-written `Serialize` may write a set or
+    /// a map in its iteration order: equal arguments may then get
+    /// different keys and miss. The call is still cached (an impl that
+    /// writes a fixed order hits); the macro emits this from the source.
+    #[cold]
+    pub fn unordered_serialize(&self, arg: &str, type_name: &str) {
+        let id = self.cache.meta.id;
+        warn_once("key", &format!("{id} unordered-serialize {arg}"), || {
+            format!(
+                "funcache: {id}: argument `{arg}` is keyed through the hand-written `Serialize` \
+                 of `{type_name}`, which writes a `HashSet` or `HashMap` in its iteration \
+                 order: equal arguments get different keys and miss. Serialize it sorted (or \
+                 derive `Serialize`, or use `collect_map` for a map)"
+            )
+        });
+    }
+
     /// Adds a function argument to the key by its identity and source
     /// (see [`KeyBuilder::function`]).
     #[inline]
-    pub fn function(&mut self, type_name: &str, sources: &[(&str, [u8; 32])]) {
+    pub fn function(&mut self, type_name: &str, sources: &[(&str, Option<[u8; 32]>)]) {
         self.key.function(type_name, sources);
     }
 
@@ -156,7 +174,7 @@ impl Call {
             }
             Err(error) => {
                 let id = self.cache.meta.id;
-                warn_once("key", id, || {
+                warn_once("key", &format!("{id} {}", error.cause()), || {
                     format!("funcache: {id} runs uncached: {error}")
                 });
                 Access::Bypass

@@ -209,7 +209,7 @@ const EDITS: &[Edit] = &[
         )]),
         changes: &["hir"],
         decodes: &[],
-        known_stale_until_merged: Some("not in issue 8: no branch yet"),
+        known_stale_until_merged: None,
     },
     Edit {
         what: "impl FuncacheByteLabel for u8, called as `byte.funcache_label()`",
