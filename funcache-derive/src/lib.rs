@@ -168,8 +168,10 @@ use proc_macro::TokenStream;
 /// * `f_peek(..)` returns `Some` of what a call with these arguments
 ///   would return from the cache (memory tier, then disk), or `None`:
 ///   it never runs the body, counts neither a hit nor a miss, and leaves
-///   the LRU order as it is. It is a plain `fn` even for an `async fn`;
-///   for a `Result` return type it answers `Some(Ok(..))` or `None`.
+///   the LRU order as it is. It is a plain `fn` even for an `async fn`.
+///   For a `Result` return type it answers `Some(Ok(..))` or `None` (an
+///   `Err` is not stored); with [`cache_errors`](#cache_errors), a stored
+///   `Err` too: `Some(Err(..))`.
 ///
 /// ```no_run
 /// #[funcache::cache]
@@ -484,9 +486,10 @@ use proc_macro::TokenStream;
 /// decode to a value that serde sees as the same (the same canonical
 /// encoding — the one arguments are keyed by — so a `HashMap` read back in
 /// another order is equal, and so is a `HashSet`, as in
-/// [keys](#sets-in-arguments)). Two encodings are tried, and
-/// the one used is recorded with the entry (an entry written by an encoding
-/// this build does not know is a miss):
+/// [keys](#sets-in-arguments)) **and**, where the stored type implements
+/// `PartialEq`, that is equal to the computed one by `PartialEq`. Two
+/// encodings are tried, and the one used is recorded with the entry (an
+/// entry written by an encoding this build does not know is a miss):
 ///
 /// * **postcard**, compact and fast, for most types;
 /// * **MessagePack**, self-describing, for types whose serde impls must see
@@ -495,15 +498,35 @@ use proc_macro::TokenStream;
 ///   `skip_serializing_if`, `serde_json::Value`. Measured on 1,000 rows
 ///   of four fields: reading back takes 1.6× postcard's time, storing
 ///   1.2×; on one row, no difference (the `values` section of
-///   `funcache-bench`).
+///   `funcache-bench`). One serde limit: a `u128` or `i128` inside an
+///   internally tagged or untagged enum or a `flatten`ed field is never
+///   stored (serde reads those through a buffer that has no 128-bit
+///   integers); elsewhere 128-bit integers are stored.
+///
+/// **Why `PartialEq` too.** An encoding can lose what tells two values
+/// apart: the variants of an untagged enum that hold the same data
+/// serialize alike (`Meters(3)` and `Feet(3)` are both `3`, and read back
+/// as the first variant that fits), and a `#[serde(skip)]` field is not
+/// written at all. With `PartialEq` such a value is refused, and returned
+/// as computed. Without it, the value is checked by its serde encoding
+/// only: an untagged enum whose variants serialize alike can come back as
+/// another variant, from every tier and on the first call too — derive
+/// `PartialEq` to have it checked. A value unequal to itself (one holding
+/// a `NaN`) is checked by its encoding only, since `PartialEq` would
+/// refuse it whatever it decoded to. In a generic function the check
+/// applies where the return type is `PartialEq` for every type argument
+/// the bounds allow.
 ///
 /// **Every call returns the stored value** — the value as decoded from its
 /// bytes — the call that ran the body included. So no caller can tell which
 /// tier answered, or whether the body ran: a field marked `#[serde(skip)]`
-/// has its `Default` value in every call, in every process.
+/// has its `Default` value in every call, in every process — if the type
+/// has no `PartialEq`. With one, a value whose skipped field does not hold
+/// its default is not equal to what decodes, so it is stored in no tier
+/// and returned as computed.
 ///
 /// ```no_run
-/// #[derive(Clone, serde::Serialize, serde::Deserialize)]
+/// #[derive(Clone, serde::Serialize, serde::Deserialize)] // no `PartialEq`
 /// struct Model {
 ///     weights: Vec<f64>,
 ///     #[serde(skip)]
@@ -519,9 +542,13 @@ use proc_macro::TokenStream;
 /// ```
 ///
 /// A value whose serde impls do not round-trip — a `Deserialize` that does
-/// not read what `Serialize` wrote, such as `skip_serializing_if` on a field
-/// without `#[serde(default)]` — is returned as computed and stored in no
-/// tier: every call computes it, and a warning says why (once). With
+/// not read what `Serialize` wrote, or a value refused by `PartialEq` — is
+/// returned as computed and stored in no tier: every call computes it, and
+/// a warning says why (once). `skip_serializing_if` on a field without
+/// `#[serde(default)]` is such a case when the field is skipped, unless it
+/// is an `Option` (serde reads a missing `Option` as `None`, so
+/// `skip_serializing_if = "Option::is_none"` round-trips): a skipped `Vec`
+/// or `String` is missing when read back, and that value is not stored. With
 /// `FUNCACHE_DISABLE=1` no tier is used, and every call returns the value
 /// its body computed, as `f_uncached` does.
 ///
