@@ -498,10 +498,12 @@ use proc_macro::TokenStream;
 ///   `skip_serializing_if`, `serde_json::Value`. Measured on 1,000 rows
 ///   of four fields: reading back takes 1.6× postcard's time, storing
 ///   1.2×; on one row, no difference (the `values` section of
-///   `funcache-bench`). One serde limit: a `u128` or `i128` inside an
-///   internally tagged or untagged enum or a `flatten`ed field is never
-///   stored (serde reads those through a buffer that has no 128-bit
-///   integers); elsewhere 128-bit integers are stored.
+///   `funcache-bench`). One serde limit: a value with a `u128` or `i128`
+///   anywhere inside an internally tagged or untagged enum, or inside a
+///   field marked `#[serde(flatten)]`, is never stored (serde reads those
+///   through a buffer that has no 128-bit integers, and a warning says
+///   so); elsewhere, in the other fields of such a struct too, 128-bit
+///   integers are stored.
 ///
 /// **Why `PartialEq` too.** An encoding can lose what tells two values
 /// apart: the variants of an untagged enum that hold the same data
@@ -513,9 +515,10 @@ use proc_macro::TokenStream;
 /// another variant, from every tier and on the first call too — derive
 /// `PartialEq` to have it checked. A value unequal to itself (one holding
 /// a `NaN`) is checked by its encoding only, since `PartialEq` would
-/// refuse it whatever it decoded to. In a generic function the check
-/// applies where the return type is `PartialEq` for every type argument
-/// the bounds allow.
+/// refuse it whatever it decoded to. The check is chosen on the return
+/// type where the function is compiled (`memoize!` alike): in a generic
+/// function it applies only if the bounds make the return type
+/// `PartialEq` (`T: PartialEq` for `-> Vec<T>`).
 ///
 /// **Every call returns the stored value** — the value as decoded from its
 /// bytes — the call that ran the body included. So no caller can tell which

@@ -355,8 +355,8 @@ mod tests {
     }
 
     /// What the manual states of 128-bit integers: stored, except inside
-    /// an internally tagged or untagged enum or a `flatten`ed struct,
-    /// which serde buffers in a `Content` that has no 128-bit integers.
+    /// an internally tagged or untagged enum or a `flatten`ed field, which
+    /// serde buffers in a `Content` that has no 128-bit integers.
     #[test]
     fn u128_is_stored_except_where_serde_buffers_content() {
         #[derive(Debug, PartialEq, Serialize, Deserialize)]
@@ -367,6 +367,16 @@ mod tests {
         struct Flat {
             #[serde(flatten)]
             inner: Inner,
+        }
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Beside {
+            big: u128,
+            #[serde(flatten)]
+            rest: Small,
+        }
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Small {
+            n: u8,
         }
         #[derive(Debug, PartialEq, Serialize, Deserialize)]
         #[serde(tag = "kind")]
@@ -384,6 +394,11 @@ mod tests {
             inner: Inner { big: 1 },
         };
         assert!(matches!(encode(&flat), Err(EncodeError::RoundTrip(_))));
+        let beside = Beside {
+            big: u128::MAX,
+            rest: Small { n: 1 },
+        };
+        assert!(encode(&beside).is_ok(), "not inside the flattened field");
         let tagged = Tagged::Big { big: -1 };
         assert!(matches!(encode(&tagged), Err(EncodeError::RoundTrip(_))));
         let untagged = Untagged::Big(1);
