@@ -672,6 +672,7 @@ mod tests {
                 },
                 Ok,
                 |value| value,
+                crate::codec::Equality::partial_eq(),
             )
         });
         assert!(result.is_err());
