@@ -30,6 +30,7 @@ mod includes;
 mod infer;
 mod item_hash;
 mod lexer;
+mod macro_calls;
 mod module_tree;
 mod nested;
 mod open_bounds;

@@ -153,10 +153,6 @@ impl<'a, 'w> Walker<'a, 'w> {
         self.scopes.pop();
     }
 
-    fn add_node(&mut self, key: NodeKey) {
-        self.out.nodes.insert(key);
-    }
-
     /// What the blocks of the walked text bind `segs[0]` to, innermost
     /// block first: its items, then its named `use`s, then its globs.
     fn in_text(&self, segs: &[String]) -> InText {
@@ -706,7 +702,38 @@ impl<'a, 'w> Walker<'a, 'w> {
                             _ => break,
                         }
                     }
-                    if !preceded_by_dollar || segs[0] == "crate" {
+                    let after_dot = i > 0
+                        && matches!(&trees[i - 1], proc_macro2::TokenTree::Punct(p) if p.as_char() == '.');
+                    let invoked = matches!(
+                        (trees.get(j), trees.get(j + 1)),
+                        (Some(proc_macro2::TokenTree::Punct(p)), Some(proc_macro2::TokenTree::Group(_)))
+                            if p.as_char() == '!'
+                    );
+                    if after_dot && segs.len() == 1 {
+                        // `$x.calc9()` in a macro body: a method of a
+                        // receiver whose type is not known.
+                        let called = matches!(
+                            trees.get(j),
+                            Some(proc_macro2::TokenTree::Group(g))
+                                if g.delimiter() == proc_macro2::Delimiter::Parenthesis
+                        ) || matches!(trees.get(j), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == ':');
+                        if called {
+                            let (found, join) = self.s.method_call(&Ty::Unknown, &segs[0]);
+                            self.out.nodes.extend(found);
+                            if join {
+                                self.out.by_name.insert(segs[0].clone());
+                            }
+                        }
+                    } else if invoked && (!preceded_by_dollar || segs[0] == "crate") {
+                        // `$crate::m!(..)`, `m!(..)`: another macro.
+                        self.record_macro_path(&segs, ident.span(), false);
+                    } else if preceded_by_dollar && segs[0] != "crate" {
+                        // `$t::new()`: an associated item of a type not
+                        // known here.
+                        if let Some(name) = segs.get(1) {
+                            self.out.nodes.extend(self.s.assoc_by_name(name));
+                        }
+                    } else {
                         let is_local = segs.len() == 1 && self.local(&segs[0]).is_some();
                         if !is_local && let Some((nodes, externals, _)) = self.resolve(&segs) {
                             self.out.nodes.extend(nodes);
@@ -721,48 +748,40 @@ impl<'a, 'w> Walker<'a, 'w> {
     }
 
     fn record_macro(&mut self, mac: &syn::Macro) {
-        let segs = path_segments(&mac.path);
         let span = mac
             .path
             .segments
             .first()
             .map_or_else(Span::call_site, |s| s.ident.span());
+        self.record_macro_path(&path_segments(&mac.path), span, true);
+    }
+
+    /// Records an invocation of the macro at `segs` (see
+    /// [`crate::macro_calls`] for the rule); `report` lists it as
+    /// unresolved when nothing matches.
+    fn record_macro_path(&mut self, segs: &[String], span: Span, report: bool) {
         let name = segs.last().cloned().unwrap_or_default();
         self.out.uses.note_macro(&name);
-        let mut found = false;
-        if segs.len() == 1 || segs[0] == "crate" || segs[0] == "$crate" || segs[0] == "self" {
-            // macro_rules! scoping is textual; over-include every
-            // definition of that name in the crate.
-            for m in self.s.world.macros_named(self.cx.module.krate, &name) {
-                self.add_node(NodeKey::item(m));
-                found = true;
-            }
-        }
-        if !found {
-            // `use crate::mac;` re-exports, external crates' macros.
-            if let Some((nodes, externals, _)) = self.resolve(&segs) {
-                found = !nodes.is_empty() || !externals.is_empty();
-                self.out.nodes.extend(nodes);
-                self.out.externals.extend(externals);
-            }
-        }
         let std_macro = segs.len() == 1 && STD_MACROS.contains(&name.as_str());
-        if !found && !std_macro {
-            // Could be `#[macro_use] extern crate` or a path-dep macro:
-            // look in every crate in view before giving up.
-            let mut any = false;
-            for &c in &self.s.view {
-                for m in self.s.world.macros_named(c, &name) {
-                    self.out.nodes.insert(NodeKey::item(m));
-                    any = true;
-                }
-            }
-            if !any && self.bindings(&segs).is_some_and(|b| b.is_empty()) {
-                let location = self.location(span);
-                self.out
-                    .unresolved
-                    .push((format!("{}!", segs.join("::")), location));
-            }
+        let by_name = crate::macro_calls::macros_by_name(self.s, self.cx.module.krate, segs);
+        let (mut nodes, externals) = self
+            .resolve(segs)
+            .map(|(nodes, externals, _)| (nodes, externals))
+            .unwrap_or_default();
+        if !by_name.is_empty() || std_macro {
+            // The module's item-position invocations stand in for names
+            // the module lacks; a macro found by name is not one of them.
+            nodes.retain(|k| !crate::macro_calls::is_invocation(self.s.world, *k));
+        }
+        let found = !by_name.is_empty() || !nodes.is_empty() || !externals.is_empty();
+        self.out.nodes.extend(by_name.into_iter().map(NodeKey::item));
+        self.out.nodes.extend(nodes);
+        self.out.externals.extend(externals);
+        if !found && !std_macro && report && self.bindings(segs).is_some_and(|b| b.is_empty()) {
+            let location = self.location(span);
+            self.out
+                .unresolved
+                .push((format!("{}!", segs.join("::")), location));
         }
     }
 
