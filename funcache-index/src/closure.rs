@@ -140,6 +140,15 @@ impl Session<'_> {
                 );
             }
             (ItemKind::MacroRules, _) => parts.push(format!("{}!", it.item.name)),
+            // A module-level invocation: `impl_area!(..)`.
+            (ItemKind::MacroCall, _) => parts.push(format!(
+                "{}!(..)",
+                it.item
+                    .via_macro
+                    .as_ref()
+                    .and_then(|p| p.last())
+                    .map_or("", String::as_str)
+            )),
             _ => parts.push(it.item.name.clone()),
         }
         parts.join("::")

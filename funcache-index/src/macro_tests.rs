@@ -68,11 +68,9 @@ fn items_generated_by_module_level_invocations_are_followed() {
          impl_area!(A8, 9);\n",
     );
     let a = f.analyze("src/lib.rs", "m1");
-    assert!(
-        has(&a, "crate::more::impl_area!"),
-        "impl_area! missing from {:?}",
-        paths(&a)
-    );
+    for want in ["crate::more::impl_area!(..)", "crate::more::impl_area!"] {
+        assert!(has(&a, want), "{want} missing from {:?}", paths(&a));
+    }
     let before = a.fingerprint;
     f.edit("src/more.rs", "impl_area!(A8, 9)", "impl_area!(A8, 10)");
     assert_ne!(f.analyze("src/lib.rs", "m1").fingerprint, before);
@@ -102,5 +100,77 @@ fn an_unrelated_invocation_does_not_hide_a_modules_macros() {
             let a = f.analyze("src/lib.rs", root);
             assert!(has(&a, want), "{want} missing from {:?}", paths(&a));
         }
+    }
+}
+
+/// A name only a crate macro's module-level invocation can define is
+/// listed as unresolved (so `strict` refuses it), and the invocation is in
+/// the closure.
+#[test]
+fn names_generated_by_crate_macro_invocations_are_unresolved() {
+    let f = two_files(
+        "mod more;\n#[funcache::cache]\nfn gen() -> u32 { more::mk2_fn() }\n",
+        "macro_rules! mk2 { () => { pub fn mk2_fn() -> u32 { 1 } }; }\nmk2!();\n",
+    );
+    let a = f.analyze("src/lib.rs", "gen");
+    let un: Vec<&str> = a.unresolved.iter().map(|u| u.path.as_str()).collect();
+    assert_eq!(un, ["more::mk2_fn"]);
+    for want in ["crate::more::mk2!(..)", "crate::more::mk2!"] {
+        assert!(has(&a, want), "{want} missing from {:?}", paths(&a));
+    }
+}
+
+/// An impl a module-level invocation may generate is reached through the
+/// trait its macro names, when the closure calls through that trait.
+#[test]
+fn invocations_join_through_the_traits_their_macro_names() {
+    let f = two_files(
+        "mod more;\npub trait Area { fn area(&self) -> u32; }\n\
+         fn total<T: Area>(t: &T) -> u32 { t.area() }\n\
+         #[funcache::cache]\nfn through_bound() -> u32 { total(&more::make()) }\n",
+        "pub struct B2;\npub fn make() -> impl crate::Area { B2 }\n\
+         macro_rules! impl_area { ($t:ident, $k:expr) => { impl crate::Area for $t { fn area(&self) -> u32 { $k } } }; }\n\
+         impl_area!(B2, 9);\n",
+    );
+    let a = f.analyze("src/lib.rs", "through_bound");
+    assert!(
+        has(&a, "crate::more::impl_area!(..)"),
+        "invocation missing from {:?}",
+        paths(&a)
+    );
+}
+
+/// Needless miss: a macro found by name does not bring its module's
+/// unrelated invocations.
+#[test]
+fn unrelated_invocations_stay_out() {
+    let f = two_files(
+        "mod more;\n#[funcache::cache]\nfn v17() -> u32 { more::quad!(2) }\n",
+        "macro_rules! quad { ($x:expr) => { $x * 4 }; }\npub(crate) use quad;\n\
+         macro_rules! mk2 { () => { pub fn mk2_fn() -> u32 { 1 } }; }\nmk2!();\n",
+    );
+    let a = f.analyze("src/lib.rs", "v17");
+    assert_eq!(paths(&a), ["crate::more::quad!", "crate::v17"]);
+}
+
+/// Needless miss: std macros do not bring the root's `include!`s.
+#[test]
+fn std_macros_do_not_bring_root_includes() {
+    // Read and indexed, or a file the index cannot read (an `include!` left
+    // as an invocation).
+    for include in ["\"part.rs\"", "concat!(env!(\"OUT_DIR\"), \"/part.rs\")"] {
+        let f = Fixture::new(&[
+            ("Cargo.toml", MANIFEST),
+            (
+                "src/lib.rs",
+                &format!(
+                    "include!({include});\n\
+                     #[funcache::cache]\nfn fmt() -> String {{ format!(\"{{}}\", vec![1].len()) }}\n"
+                ),
+            ),
+            ("src/part.rs", "pub fn part() -> u32 { 1 }\n"),
+        ]);
+        let a = f.analyze("src/lib.rs", "fmt");
+        assert_eq!(paths(&a), ["crate::fmt"]);
     }
 }

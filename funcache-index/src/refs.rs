@@ -392,6 +392,14 @@ impl<'a, 'w> Walker<'a, 'w> {
         self.out.uses.note_path(&segs);
         match self.resolve(&segs) {
             Some((nodes, externals, ty)) => {
+                let generated = !nodes.is_empty()
+                    && nodes
+                        .iter()
+                        .all(|k| crate::macro_calls::is_crate_macro_invocation(self.s, *k));
+                if generated && self.quiet == 0 && !self.under_item_macros() {
+                    let location = self.location(span);
+                    self.out.unresolved.push((segs.join("::"), location));
+                }
                 self.out.nodes.extend(nodes);
                 self.out.externals.extend(externals);
                 ty
@@ -675,6 +683,11 @@ impl<'a, 'w> Walker<'a, 'w> {
                     self.out.uses.note_format_string(&lit.to_string());
                     i += 1;
                 }
+                proc_macro2::TokenTree::Ident(_)
+                    if crate::macro_calls::names_no_item(&trees, i) =>
+                {
+                    i += 1;
+                }
                 proc_macro2::TokenTree::Ident(ident) => {
                     if !self.in_derive {
                         self.out.uses.note_ident(&ident.to_string());
@@ -774,7 +787,9 @@ impl<'a, 'w> Walker<'a, 'w> {
             nodes.retain(|k| !crate::macro_calls::is_invocation(self.s.world, *k));
         }
         let found = !by_name.is_empty() || !nodes.is_empty() || !externals.is_empty();
-        self.out.nodes.extend(by_name.into_iter().map(NodeKey::item));
+        self.out
+            .nodes
+            .extend(by_name.into_iter().map(NodeKey::item));
         self.out.nodes.extend(nodes);
         self.out.externals.extend(externals);
         if !found && !std_macro && report && self.bindings(segs).is_some_and(|b| b.is_empty()) {
