@@ -234,6 +234,7 @@ impl Session<'_> {
             (ItemKind::Fn(_), _) => self.walk_assoc(&mut walker, own_text, strip, false),
             (ItemKind::MacroRules, _) => match own_text.parse::<proc_macro2::TokenStream>() {
                 Ok(tokens) => {
+                    walker.in_macro_body = true;
                     walker.scan_tokens(tokens.clone());
                     hash_tokens(tokens)
                 }

@@ -10,10 +10,18 @@
 //!   `use`/`#[macro_export]` re-export it anywhere, so every definition of
 //!   that name counts (the invoking crate's, else every crate's in view).
 //! - An invocation joins a closure when the closure reaches an item named
-//!   in its tokens (`A8`), or a trait its macro's body names (the impls it
-//!   may generate), or a name its module lacks (it may generate that
-//!   name; see `World::lookup_in_scope`). A macro found by name never
-//!   brings its module's invocations.
+//!   in its tokens (`A8`) or in its macro's body (a trait it may implement,
+//!   a type it may implement one for), or a name its module lacks (it may
+//!   generate that name; see `World::lookup_in_scope`; such names are
+//!   listed as unresolved when the macro is the crate's). A macro found by
+//!   name never brings its module's invocations.
+//! - Items are not hygienic: a path in a macro's body that does not start
+//!   at a crate root resolves where the macro is invoked, so it resolves
+//!   in every module of the crate that binds its first segment.
+//! - A method called in a macro's body (`$x.calc9()`) has a receiver of
+//!   unknown type: the rule for unknown receivers applies (the methods of
+//!   that name of the crate types in the closure join); `$t::new()`
+//!   reaches every associated function of that name.
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
@@ -22,8 +30,9 @@ use proc_macro2::TokenTree;
 
 use crate::cache::{CrateId, World};
 use crate::closure::NodeInfo;
+use crate::module_tree::ModId;
 use crate::receiver::Session;
-use crate::scope::{ItemRef, NodeKey};
+use crate::scope::{ItemRef, ModRef, NodeKey};
 use crate::shallow::ItemKind;
 
 /// The `macro_rules!` definitions an invocation of `segs` may run, for code
@@ -45,6 +54,23 @@ pub(crate) fn macros_by_name(s: &Session, krate: CrateId, segs: &[String]) -> Ve
         out.extend(s.world.macros_named(c, name));
     }
     out
+}
+
+/// The modules of crate `krate` that bind `name` themselves (an item or a
+/// `use` of that name, or a glob providing it).
+pub(crate) fn modules_binding(world: &World, krate: CrateId, name: &str) -> Vec<ModRef> {
+    let count = world.crates[krate as usize].index.modules.len();
+    (0..count)
+        .map(|module| ModRef {
+            krate,
+            module: module as ModId,
+        })
+        .filter(|&m| {
+            !world
+                .lookup_in_module(m, name, &mut HashSet::new())
+                .is_empty()
+        })
+        .collect()
 }
 
 /// Whether `key` is a module-level item-position macro invocation.
@@ -89,20 +115,22 @@ impl Session<'_> {
             for module in &self.world.crates[c as usize].index.modules {
                 for &item in &module.macro_calls {
                     let invocation = NodeKey::item(ItemRef { krate: c, item });
+                    // The items its tokens name, and those its macro's body
+                    // (and the macros that body invokes) names: the traits
+                    // it may implement, the types it may implement them for.
                     let mut items = HashSet::new();
-                    for &edge in &info(invocation).edges {
-                        if matches!(self.world.item(edge.item).item.kind, ItemKind::MacroRules) {
-                            // Its macro: the traits its body names.
-                            for &e in &info(edge).edges {
-                                if matches!(
-                                    self.world.item(e.item).item.kind,
-                                    ItemKind::Trait { .. }
-                                ) {
-                                    items.insert(e.item);
+                    let mut macros = HashSet::new();
+                    let mut queue = vec![invocation];
+                    while let Some(key) = queue.pop() {
+                        for &edge in &info(key).edges {
+                            if matches!(self.world.item(edge.item).item.kind, ItemKind::MacroRules)
+                            {
+                                if macros.insert(edge) {
+                                    queue.push(edge);
                                 }
+                            } else {
+                                items.insert(edge.item);
                             }
-                        } else {
-                            items.insert(edge.item);
                         }
                     }
                     out.push(Trigger { invocation, items });

@@ -174,3 +174,40 @@ fn std_macros_do_not_bring_root_includes() {
         assert_eq!(paths(&a), ["crate::fmt"]);
     }
 }
+
+/// Items are not hygienic in `macro_rules!`: a plain path in a macro's
+/// body resolves where the macro is invoked, not where it is defined.
+#[test]
+fn plain_paths_in_macro_bodies_resolve_at_invocation_sites() {
+    let f = two_files(
+        "mod more;\nmod util { pub fn helper() -> u32 { 2 } }\nuse util::helper;\n\
+         #[funcache::cache]\nfn site() -> u32 { more::call_helper!() }\n",
+        "pub fn helper() -> u32 { 1 }\n\
+         macro_rules! call_helper { () => { helper() + 1 }; }\npub(crate) use call_helper;\n",
+    );
+    let a = f.analyze("src/lib.rs", "site");
+    assert!(
+        has(&a, "crate::util::helper"),
+        "the invocation site's helper is missing from {:?}",
+        paths(&a)
+    );
+}
+
+/// An invocation whose macro's body names the type it implements a trait
+/// for (not its tokens) joins through that type.
+#[test]
+fn invocations_join_through_items_their_macro_names() {
+    let f = two_files(
+        "mod more;\npub trait Area { fn area(&self) -> u32; }\n\
+         #[funcache::cache]\nfn m2() -> u32 { more::A9.area() }\n",
+        "pub struct A9;\n\
+         macro_rules! impl_a9 { ($k:expr) => { impl crate::Area for $crate::more::A9 { fn area(&self) -> u32 { $k } } }; }\n\
+         impl_a9!(4);\n",
+    );
+    let a = f.analyze("src/lib.rs", "m2");
+    assert!(
+        has(&a, "crate::more::impl_a9!(..)"),
+        "invocation missing from {:?}",
+        paths(&a)
+    );
+}

@@ -76,6 +76,9 @@ pub(crate) struct Walker<'a, 'w> {
     pub(crate) in_static: bool,
     /// Scanning a derive list, which defines impls and uses none.
     pub(crate) in_derive: bool,
+    /// Scanning a `macro_rules!` body: its paths resolve where it is
+    /// invoked (see [`crate::macro_calls`]).
+    pub(crate) in_macro_body: bool,
     pub out: Out,
 }
 
@@ -106,6 +109,7 @@ impl<'a, 'w> Walker<'a, 'w> {
             dyn_opens: false,
             in_static: false,
             in_derive: false,
+            in_macro_body: false,
             out: Out::default(),
         }
     }
@@ -752,12 +756,45 @@ impl<'a, 'w> Walker<'a, 'w> {
                             self.out.nodes.extend(nodes);
                             self.out.externals.extend(externals);
                         }
+                        if self.in_macro_body {
+                            self.resolve_at_invocation_sites(&segs);
+                        }
                     }
                     i = j;
                 }
                 _ => i += 1,
             }
         }
+    }
+
+    /// A path in a `macro_rules!` body, not written from the crate root,
+    /// resolves in the module of each invocation, which the index does not
+    /// track: it resolves in every module of the crate that binds its
+    /// first segment (not through the modules' invocations, which stand in
+    /// for any missing name).
+    fn resolve_at_invocation_sites(&mut self, segs: &[String]) {
+        let Some(first) = segs.first() else {
+            return;
+        };
+        if matches!(
+            first.as_str(),
+            "crate" | "$crate" | "self" | "super" | "Self" | "::"
+        ) {
+            return;
+        }
+        let saved = (self.cx.module, self.cx.within.take());
+        for module in crate::macro_calls::modules_binding(self.s.world, saved.0.krate, first) {
+            self.cx.module = module;
+            if let Some((nodes, externals, _)) = self.resolve(segs) {
+                self.out.nodes.extend(
+                    nodes
+                        .into_iter()
+                        .filter(|k| !crate::macro_calls::is_invocation(self.s.world, *k)),
+                );
+                self.out.externals.extend(externals);
+            }
+        }
+        (self.cx.module, self.cx.within) = saved;
     }
 
     fn record_macro(&mut self, mac: &syn::Macro) {
