@@ -10,8 +10,9 @@
 //!   `use`/`#[macro_export]` re-export it anywhere, so every definition of
 //!   that name counts (the invoking crate's, else every crate's in view).
 //! - An invocation joins a closure when the closure reaches an item named
-//!   in its tokens (`A8`) or in its macro's body (a trait it may implement,
-//!   a type it may implement one for), or a name its module lacks (it may
+//!   in its tokens (`A8`) or in an impl header of its macro's body (a trait
+//!   it may implement, a type it may implement one for; other items it
+//!   generates are reached by name), or a name its module lacks (it may
 //!   generate that name; see `World::lookup_in_scope`; such names are
 //!   listed as unresolved when the macro is the crate's). A macro found by
 //!   name never brings its module's invocations.
@@ -23,7 +24,8 @@
 //!   that name of the crate types in the closure join); `$t::new()`
 //!   reaches every associated function of that name.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use proc_macro2::TokenTree;
@@ -99,7 +101,7 @@ pub(crate) fn is_crate_macro_invocation(s: &Session, key: NodeKey) -> bool {
 /// What makes one invocation join a closure.
 pub(crate) struct Trigger {
     pub invocation: NodeKey,
-    /// Items named in its tokens, and traits its macro's body names.
+    /// Items named in its tokens, and in impl headers of its macro's body.
     pub items: HashSet<ItemRef>,
 }
 
@@ -110,34 +112,88 @@ impl Session<'_> {
         &self,
         info: &mut dyn FnMut(NodeKey) -> Arc<NodeInfo>,
     ) -> Vec<Trigger> {
+        let mut headers = HashMap::new();
         let mut out = Vec::new();
         for &c in &self.view {
             for module in &self.world.crates[c as usize].index.modules {
                 for &item in &module.macro_calls {
                     let invocation = NodeKey::item(ItemRef { krate: c, item });
-                    // The items its tokens name, and those its macro's body
-                    // (and the macros that body invokes) names: the traits
-                    // it may implement, the types it may implement them for.
-                    let mut items = HashSet::new();
-                    let mut macros = HashSet::new();
-                    let mut queue = vec![invocation];
-                    while let Some(key) = queue.pop() {
-                        for &edge in &info(key).edges {
-                            if matches!(self.world.item(edge.item).item.kind, ItemKind::MacroRules)
-                            {
-                                if macros.insert(edge) {
-                                    queue.push(edge);
-                                }
-                            } else {
-                                items.insert(edge.item);
-                            }
-                        }
-                    }
+                    let items = self.trigger_items(invocation, info, &mut headers);
                     out.push(Trigger { invocation, items });
                 }
             }
         }
         out
+    }
+
+    /// The items named in `invocation`'s tokens, and those named in the
+    /// impl headers of its macro's body (and of the macros that body
+    /// invokes): the traits it may implement, the types it may implement
+    /// them for. `headers` memoizes each macro's header names.
+    fn trigger_items(
+        &self,
+        invocation: NodeKey,
+        info: &mut dyn FnMut(NodeKey) -> Arc<NodeInfo>,
+        headers: &mut HashMap<ItemRef, Rc<HashSet<String>>>,
+    ) -> HashSet<ItemRef> {
+        let mut items = HashSet::new();
+        let mut macros = HashSet::new();
+        let mut queue = vec![invocation];
+        while let Some(key) = queue.pop() {
+            let names = (key != invocation).then(|| {
+                headers
+                    .entry(key.item)
+                    .or_insert_with(|| Rc::new(self.impl_header_names(key.item)))
+                    .clone()
+            });
+            for &edge in &info(key).edges {
+                let edge_item = &self.world.item(edge.item).item;
+                match edge_item.kind {
+                    ItemKind::MacroRules if macros.insert(edge) => queue.push(edge),
+                    // Another invocation stands in for a name this one
+                    // uses: reaching it does not make this one run.
+                    ItemKind::MacroRules | ItemKind::MacroCall | ItemKind::Impl(_) => {}
+                    _ if names
+                        .as_ref()
+                        .is_none_or(|names| names.contains(&edge_item.name)) =>
+                    {
+                        items.insert(edge.item);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        items
+    }
+
+    /// The identifiers in the `impl .. {` headers of a macro's text: the
+    /// traits and types of the impls it may generate.
+    fn impl_header_names(&self, item: ItemRef) -> HashSet<String> {
+        let it = self.world.item(item);
+        let file = &self.world.crates[item.krate as usize].index.files[it.file as usize];
+        let mut out = HashSet::new();
+        if let Ok(tokens) = file.slice(it.item.span).parse::<proc_macro2::TokenStream>() {
+            header_names(tokens, &mut out);
+        }
+        out
+    }
+}
+
+fn header_names(tokens: proc_macro2::TokenStream, out: &mut HashSet<String>) {
+    let mut in_header = false;
+    for tree in tokens {
+        match tree {
+            TokenTree::Ident(i) if i == "impl" => in_header = true,
+            TokenTree::Ident(i) if in_header => {
+                out.insert(i.to_string());
+            }
+            TokenTree::Group(g) if in_header && g.delimiter() == proc_macro2::Delimiter::Brace => {
+                in_header = false;
+                header_names(g.stream(), out);
+            }
+            TokenTree::Group(g) => header_names(g.stream(), out),
+            _ => {}
+        }
     }
 }
 
@@ -192,9 +248,15 @@ const KEYWORDS: &[&str] = &[
     "macro_rules",
 ];
 
+/// Keywords after which an identifier is the name being defined.
+const DEFINING: &[&str] = &[
+    "fn", "struct", "enum", "union", "trait", "type", "const", "static", "mod", "let", "mut",
+];
+
 /// Whether ident `i` of `trees` names no item whatever the scope: a
-/// keyword, a fragment specifier (`expr` in `$x:expr`) or the name a
-/// `macro_rules!` defines. Resolving these would find nothing but the
+/// keyword, a fragment specifier (`expr` in `$x:expr`), the name a
+/// `macro_rules!` or an item definition defines, a lifetime, a field or
+/// parameter name. Resolving these would find nothing but the
 /// module's invocations (the fallback for a missing name).
 pub(crate) fn names_no_item(trees: &[TokenTree], i: usize) -> bool {
     let punct =
@@ -207,6 +269,18 @@ pub(crate) fn names_no_item(trees: &[TokenTree], i: usize) -> bool {
         return true;
     }
     if i >= 3 && punct(i - 1, ':') && ident(i - 2) && punct(i - 3, '$') {
+        return true;
+    }
+    // A lifetime (`'a`), or a name being defined (`fn span`, `struct S`).
+    if i >= 1 && punct(i - 1, '\'') {
+        return true;
+    }
+    if i >= 1 && matches!(&trees[i - 1], TokenTree::Ident(d) if DEFINING.iter().any(|k| d == k)) {
+        return true;
+    }
+    // A field or parameter name (`span: Span`, `S { span: s }`), not a
+    // path (`a::b`).
+    if punct(i + 1, ':') && !punct(i + 2, ':') && !(i >= 1 && punct(i - 1, ':')) {
         return true;
     }
     i >= 2

@@ -211,3 +211,22 @@ fn invocations_join_through_items_their_macro_names() {
         paths(&a)
     );
 }
+
+/// Needless miss: an invocation does not join through items its macro's
+/// body uses outside impl headers (nor through other invocations).
+#[test]
+fn invocations_do_not_join_through_what_their_macro_uses() {
+    let f = two_files(
+        "mod more;\npub trait Area { fn area(&self) -> u32; }\n\
+         #[funcache::cache]\nfn helper_only() -> u32 { more::Helper::K }\n",
+        "pub struct Helper;\nimpl Helper { pub const K: u32 = 3; }\npub struct A8;\n\
+         macro_rules! impl_area { ($t:ident) => { impl crate::Area for $t { fn area(&self) -> u32 { $crate::more::Helper::K } } }; }\n\
+         impl_area!(A8);\n",
+    );
+    let a = f.analyze("src/lib.rs", "helper_only");
+    assert!(
+        !has(&a, "crate::more::impl_area!(..)"),
+        "the invocation joined through its macro's helper: {:?}",
+        paths(&a)
+    );
+}
