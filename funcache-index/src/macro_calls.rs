@@ -248,9 +248,11 @@ const KEYWORDS: &[&str] = &[
     "macro_rules",
 ];
 
-/// Keywords after which an identifier is the name being defined.
+/// Keywords after which an identifier is the name being defined. Not
+/// `const`, `static` or `mut`: a type follows them in `*const T`,
+/// `&'static T` and `&mut T` (and `const X: T` is a name before `:`).
 const DEFINING: &[&str] = &[
-    "fn", "struct", "enum", "union", "trait", "type", "const", "static", "mod", "let", "mut",
+    "fn", "struct", "enum", "union", "trait", "type", "mod", "let",
 ];
 
 /// Whether ident `i` of `trees` names no item whatever the scope: a

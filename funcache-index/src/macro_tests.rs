@@ -230,3 +230,19 @@ fn invocations_do_not_join_through_what_their_macro_uses() {
         paths(&a)
     );
 }
+
+/// Types after `&'static`, `*const` and `&mut` in a macro body are
+/// references, not names being defined.
+#[test]
+fn types_after_pointer_keywords_in_macro_bodies_count() {
+    let f = two_files(
+        "mod more;\n#[funcache::cache]\nfn ptrs() -> usize { more::sizes!() }\n",
+        "pub struct S1(pub u8);\npub struct S2(pub u16);\npub struct S3(pub u32);\n\
+         macro_rules! sizes { () => { std::mem::size_of::<&'static S1>() + std::mem::size_of::<*const S2>() + std::mem::size_of::<&mut S3>() }; }\n\
+         pub(crate) use sizes;\n",
+    );
+    let a = f.analyze("src/lib.rs", "ptrs");
+    for want in ["crate::more::S1", "crate::more::S2", "crate::more::S3"] {
+        assert!(has(&a, want), "{want} missing from {:?}", paths(&a));
+    }
+}
