@@ -335,7 +335,6 @@ impl<'a> Expansion<'a> {
     }
 
     fn wrapper(&self, kind: WrapperKind) -> TokenStream {
-        let krate = &self.krate;
         let ret = &self.signature.ret;
         let ret_span = ret.span();
         let vis = &self.function.vis;
@@ -378,17 +377,7 @@ impl<'a> Expansion<'a> {
             }
         };
         let refresh = matches!(kind, WrapperKind::Refresh);
-        // The adapter decides what is stored: for a `Result` only the `Ok`
-        // value (unless `cache_errors`), for anything else the value.
-        let adapter = if self.cache_errors {
-            quote!(#krate::__private::Plain::<#ret>::new())
-        } else {
-            quote! {{
-                #[allow(unused_imports)]
-                use #krate::__private::{PlainKind as _, ResultKind as _};
-                (&#krate::__private::__PhantomData::<#ret>).__funcache_adapter()
-            }}
-        };
+        let adapter = self.adapter();
         let run = match (self.signature.is_async, self.memory == 0) {
             (false, false) => "run",
             (false, true) => "run_disk",
@@ -414,6 +403,29 @@ impl<'a> Expansion<'a> {
         }
     }
 
+    /// The adapter, which decides what is stored — for a `Result` only the
+    /// `Ok` value (unless `cache_errors`), for anything else the value —
+    /// and how a decoded value is compared with the computed one: by
+    /// `PartialEq` too where the stored type implements it.
+    fn adapter(&self) -> TokenStream {
+        let krate = &self.krate;
+        let ret = &self.signature.ret;
+        let adapter = if self.cache_errors {
+            quote!(#krate::__private::Plain::<#ret>::new())
+        } else {
+            quote!((&#krate::__private::__PhantomData::<#ret>).__funcache_adapter())
+        };
+        quote! {{
+            #[allow(unused_imports)]
+            use #krate::__private::{
+                PartialEqKind as _, PlainKind as _, ResultKind as _, SerdeOnlyKind as _,
+            };
+            let __funcache_adapter = #adapter;
+            let __funcache_equality = (&__funcache_adapter.stored()).__funcache_equality();
+            __funcache_adapter.compared(__funcache_equality)
+        }}
+    }
+
     /// `f_peek`: the wrapper's arguments, `Option` of its return type, a
     /// plain `fn` even for an `async fn` (it never runs the body).
     fn peek(&self) -> TokenStream {
@@ -435,15 +447,7 @@ impl<'a> Expansion<'a> {
         let keys = self.key_statements();
         let prefix = self.self_prefix();
         let handle = self.companion("cache");
-        let adapter = if self.cache_errors {
-            quote!(#krate::__private::Plain::<#ret>::new())
-        } else {
-            quote! {{
-                #[allow(unused_imports)]
-                use #krate::__private::{PlainKind as _, ResultKind as _};
-                (&#krate::__private::__PhantomData::<#ret>).__funcache_adapter()
-            }}
-        };
+        let adapter = self.adapter();
         // The same adapter method as the wrapper's, so a return type
         // without serde is reported once. For an `async fn` its future is
         // polled once: a peek never waits.

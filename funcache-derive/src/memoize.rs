@@ -101,15 +101,23 @@ fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let static_item = cache_static(&krate, &source, memory, ttl_secs, fallback_id);
     let memoize = format_ident!("memoize{}", arity, span = Span::call_site());
     let returns = format_ident!("returns{}", arity, span = Span::call_site());
+    let returned = quote!(#krate::__private::#returns(&__funcache_function));
     let adapter = if options.cache_errors.is_some() {
-        quote!(#krate::__private::Plain::new())
+        quote!(#krate::__private::Plain::of(#returned))
     } else {
-        quote! {{
-            #[allow(unused_imports)]
-            use #krate::__private::{PlainKind as _, ResultKind as _};
-            (&#krate::__private::#returns(&__funcache_function)).__funcache_adapter()
-        }}
+        quote!((&#returned).__funcache_adapter())
     };
+    // Compared by `PartialEq` too where the stored type implements it, as
+    // in `#[funcache::cache]`.
+    let adapter = quote! {{
+        #[allow(unused_imports)]
+        use #krate::__private::{
+            PartialEqKind as _, PlainKind as _, ResultKind as _, SerdeOnlyKind as _,
+        };
+        let __funcache_adapter = #adapter;
+        let __funcache_equality = (&__funcache_adapter.stored()).__funcache_equality();
+        __funcache_adapter.compared(__funcache_equality)
+    }};
     let adapter = if memory == 0 {
         quote!(#krate::__private::DiskOnly(#adapter))
     } else {

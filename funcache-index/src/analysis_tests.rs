@@ -957,3 +957,6 @@ mod precision;
 
 #[path = "type_param_tests.rs"]
 mod type_params;
+
+#[path = "macro_tests.rs"]
+mod macros;

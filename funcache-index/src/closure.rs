@@ -17,6 +17,7 @@ use crate::ids::{CrateId, NodeKey};
 use crate::node::NodeInfo;
 use crate::node_read::{self, AttrFilter};
 use crate::session::Session;
+use crate::session::macro_calls::{Trigger, joined_invocations};
 use crate::trait_sets::{Open, newly_open};
 use crate::{BuildInputs, Dependency};
 
@@ -75,7 +76,9 @@ pub(crate) fn closure(
     let mut seen: BTreeSet<NodeKey> = root_key.into_iter().collect();
     let mut queue: Vec<NodeKey> = root.edges.clone();
     let mut local: BTreeMap<NodeKey, Arc<NodeInfo>> = BTreeMap::new();
-    let no_strip: AttrFilter = &|_| false;
+    // Module-level macro invocations and what makes each join, computed
+    // when first needed.
+    let mut triggers: Option<Vec<Trigger>> = None;
     // Traits whose impls all join (caller-chosen types, trait objects in
     // data), and those already joined.
     let mut open = root_key.map_or_else(|| root.sig_open.clone(), |k| s.root_open(k));
@@ -112,6 +115,14 @@ pub(crate) fn closure(
                 queue.extend(s.joined_impls(&seen, &by_name, uses));
             }
             if queue.is_empty() {
+                let triggers = triggers.get_or_insert_with(|| {
+                    s.invocation_triggers(&mut |k| {
+                        fetch(s, k, known, &mut local, &mut computed, manifest_dir)
+                    })
+                });
+                queue.extend(joined_invocations(triggers, &seen));
+            }
+            if queue.is_empty() {
                 break;
             }
         }
@@ -119,15 +130,7 @@ pub(crate) fn closure(
         if !seen.insert(key) {
             continue;
         }
-        let info = match known.get(&key).or_else(|| local.get(&key)) {
-            Some(info) => info.clone(),
-            None => {
-                let info = Arc::new(node_read::node_info(s, key, None, no_strip, manifest_dir));
-                local.insert(key, info.clone());
-                computed.push((key, info.clone()));
-                info
-            }
-        };
+        let info = fetch(s, key, known, &mut local, &mut computed, manifest_dir);
         let dependency = Dependency {
             path: join(key.item.krate, &info.path),
             hash: info.hash,
@@ -160,6 +163,26 @@ pub(crate) fn closure(
         unresolved,
         computed,
     }
+}
+
+/// A node's info: known to the world, computed earlier in this closure,
+/// or computed now (and kept in `local` and `computed`).
+fn fetch(
+    s: &Session,
+    key: NodeKey,
+    known: &std::collections::HashMap<NodeKey, Arc<NodeInfo>>,
+    local: &mut BTreeMap<NodeKey, Arc<NodeInfo>>,
+    computed: &mut Vec<(NodeKey, Arc<NodeInfo>)>,
+    manifest_dir: &Path,
+) -> Arc<NodeInfo> {
+    if let Some(info) = known.get(&key).or_else(|| local.get(&key)) {
+        return info.clone();
+    }
+    let no_strip: AttrFilter = &|_| false;
+    let info = Arc::new(node_read::node_info(s, key, None, no_strip, manifest_dir));
+    local.insert(key, info.clone());
+    computed.push((key, info.clone()));
+    info
 }
 
 /// The signature of a function item as source text.

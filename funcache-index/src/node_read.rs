@@ -109,6 +109,15 @@ pub(crate) fn node_path(s: &Session, key: NodeKey) -> String {
             );
         }
         (ItemKind::MacroRules, _) => parts.push(format!("{}!", it.item.name)),
+        // A module-level invocation: `impl_area!(..)`.
+        (ItemKind::MacroCall, _) => parts.push(format!(
+            "{}!(..)",
+            it.item
+                .via_macro
+                .as_ref()
+                .and_then(|p| p.last())
+                .map_or("", String::as_str)
+        )),
         _ => parts.push(it.item.name.clone()),
     }
     parts.join("::")
@@ -191,6 +200,7 @@ pub(crate) fn node_info(
         (ItemKind::Fn(_), _) => walk_assoc(s, &mut walker, own_text, strip, false),
         (ItemKind::MacroRules, _) => match own_text.parse::<proc_macro2::TokenStream>() {
             Ok(tokens) => {
+                walker.in_macro_body = true;
                 walker.scan_tokens(tokens.clone());
                 hash_tokens(tokens)
             }

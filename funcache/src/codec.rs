@@ -1,8 +1,11 @@
 //! How a returned value becomes stored bytes, and back.
 //!
-//! A value is stored only if its bytes decode to a value serde sees as
-//! equal to it: the canonical encodings of the two ([`canonical_digest`],
-//! which orders map entries) must match. Two codecs are tried in order:
+//! A value is stored only if its bytes decode to a value equal to it: the
+//! canonical encodings of the two ([`canonical_digest`], which orders map
+//! entries) must match, and so must the two values by `PartialEq` where the
+//! type implements it ([`Equality`]). The encoding alone cannot tell apart
+//! what serializes alike: the variants of an untagged enum that hold the
+//! same data, or a `#[serde(skip)]` field. Two codecs are tried in order:
 //!
 //! * [`Codec::Postcard`] — compact and fast; what most types use;
 //! * [`Codec::MessagePack`] — self-describing, with struct fields by name:
@@ -111,26 +114,74 @@ pub(crate) enum EncodeError {
 #[error("{0}")]
 pub(crate) struct DecodeError(String);
 
-/// Encodes `value` with the first codec whose bytes decode back to an
-/// equal value.
+/// How a decoded value is compared with the computed one besides their
+/// canonical encodings: by the type's `PartialEq`, where it has one (the
+/// generated code finds out on the concrete type), or not at all.
+pub struct Equality<V>(Option<fn(&V, &V) -> bool>);
+
+impl<V> Equality<V> {
+    /// By the canonical encoding alone: for types without `PartialEq`.
+    pub fn serde_only() -> Self {
+        Equality(None)
+    }
+
+    /// By `PartialEq` too.
+    pub fn partial_eq() -> Self
+    where
+        V: PartialEq,
+    {
+        Equality(Some(|computed, decoded| computed == decoded))
+    }
+
+    /// The comparison that applies to `value`: none for a value unequal
+    /// to itself (a NaN inside), which `PartialEq` would refuse whatever
+    /// it decoded to.
+    fn for_value(self, value: &V) -> Option<fn(&V, &V) -> bool> {
+        self.0.filter(|equal| equal(value, value))
+    }
+}
+
+impl<V> Clone for Equality<V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<V> Copy for Equality<V> {}
+
+/// [`encode_checked`] by the canonical encoding alone.
+#[cfg(test)]
 pub(crate) fn encode<R: Serialize + DeserializeOwned>(
     value: &R,
 ) -> Result<Encoded<R>, EncodeError> {
+    encode_checked(value, Equality::serde_only())
+}
+
+/// Encodes `value` with the first codec whose bytes decode back to an
+/// equal value: the same canonical encoding and, where `equality` has a
+/// `PartialEq`, equal by it.
+pub(crate) fn encode_checked<R: Serialize + DeserializeOwned>(
+    value: &R,
+    equality: Equality<R>,
+) -> Result<Encoded<R>, EncodeError> {
     let expected = canonical_digest(value).map_err(EncodeError::Canonical)?;
-    let equal = |decoded: &R| canonical_digest(decoded).map(|digest| digest == expected);
+    let partial_eq = equality.for_value(value);
+    let check = |decoded: &R| match canonical_digest(decoded) {
+        Err(error) => Err(error.to_string()),
+        Ok(digest) if digest != expected => Err("decodes to another value".to_owned()),
+        Ok(_) if partial_eq.is_some_and(|equal| !equal(value, decoded)) => {
+            Err("decodes to a value its `PartialEq` calls unequal".to_owned())
+        }
+        Ok(_) => Ok(()),
+    };
     let mut failures = Vec::new();
     for codec in [Codec::Postcard, Codec::MessagePack] {
         let attempt = codec.encode(value).and_then(|bytes| {
             let decoded = codec.decode::<R>(&bytes).map_err(|e| e.0)?;
-            match equal(&decoded) {
-                Ok(true) => Ok(Encoded {
-                    codec,
-                    bytes,
-                    value: decoded,
-                }),
-                Ok(false) => Err("decodes to another value".to_owned()),
-                Err(error) => Err(error.to_string()),
-            }
+            check(&decoded).map(|()| Encoded {
+                codec,
+                bytes,
+                value: decoded,
+            })
         });
         match attempt {
             Ok(encoded) => return Ok(encoded),
@@ -266,6 +317,118 @@ mod tests {
             encode(&Drifting(1)),
             Err(EncodeError::RoundTrip(_))
         ));
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Length {
+        Meters(u32),
+        Feet(u32),
+    }
+
+    /// Regression: `Feet(3)` encodes as `3`, which reads back as
+    /// `Meters(3)` — the same canonical encoding, so the encoding alone
+    /// stored another value.
+    #[test]
+    fn partial_eq_refuses_what_the_encoding_cannot_tell_apart() {
+        let feet = Length::Feet(3);
+        let by_encoding = encode(&feet).unwrap();
+        assert_eq!(by_encoding.value, Length::Meters(3), "the limit without it");
+        let refused = encode_checked(&feet, Equality::partial_eq());
+        assert!(
+            matches!(&refused, Err(EncodeError::RoundTrip(why)) if why.contains("PartialEq")),
+            "{:?}",
+            refused.map(|e| e.value)
+        );
+        let meters = encode_checked(&Length::Meters(3), Equality::partial_eq()).unwrap();
+        assert_eq!(meters.value, Length::Meters(3));
+    }
+
+    /// A NaN makes a value unequal to itself: `PartialEq` would refuse it
+    /// whatever it decoded to, so the encoding alone decides.
+    #[test]
+    fn a_value_unequal_to_itself_is_checked_by_its_encoding() {
+        let value = (vec![1.0, f64::NAN], Length::Meters(2));
+        let encoded = encode_checked(&value, Equality::partial_eq()).unwrap();
+        assert!(encoded.value.0[1].is_nan());
+        assert_eq!(encoded.value.1, Length::Meters(2));
+    }
+
+    /// What the manual states of 128-bit integers: stored, except inside
+    /// an internally tagged or untagged enum or a `flatten`ed field, which
+    /// serde buffers in a `Content` that has no 128-bit integers.
+    #[test]
+    fn u128_is_stored_except_where_serde_buffers_content() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Inner {
+            big: u128,
+        }
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Flat {
+            #[serde(flatten)]
+            inner: Inner,
+        }
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Beside {
+            big: u128,
+            #[serde(flatten)]
+            rest: Small,
+        }
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Small {
+            n: u8,
+        }
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "kind")]
+        enum Tagged {
+            Big { big: i128 },
+        }
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(untagged)]
+        enum Untagged {
+            Big(u128),
+        }
+        assert!(encode(&Inner { big: u128::MAX }).is_ok());
+        assert!(encode(&i128::MIN).is_ok());
+        let flat = Flat {
+            inner: Inner { big: 1 },
+        };
+        assert!(matches!(encode(&flat), Err(EncodeError::RoundTrip(_))));
+        let beside = Beside {
+            big: u128::MAX,
+            rest: Small { n: 1 },
+        };
+        assert!(encode(&beside).is_ok(), "not inside the flattened field");
+        let tagged = Tagged::Big { big: -1 };
+        assert!(matches!(encode(&tagged), Err(EncodeError::RoundTrip(_))));
+        let untagged = Untagged::Big(1);
+        assert!(matches!(encode(&untagged), Err(EncodeError::RoundTrip(_))));
+    }
+
+    /// What the manual states of `skip_serializing_if` without
+    /// `#[serde(default)]`: a skipped `Option` reads back as `None` (serde
+    /// fills a missing `Option`), so the value is stored; any other field
+    /// is missing when read back, so the value is not.
+    #[test]
+    fn skip_serializing_if_without_default_is_stored_for_option_only() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct WithOption {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            note: Option<String>,
+        }
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct WithVec {
+            #[serde(skip_serializing_if = "Vec::is_empty")]
+            tags: Vec<String>,
+        }
+        let none = WithOption { note: None };
+        assert_eq!(round_trip(&none), (Codec::MessagePack, none));
+        let empty = WithVec { tags: vec![] };
+        assert!(matches!(encode(&empty), Err(EncodeError::RoundTrip(_))));
+        let full = WithVec {
+            tags: vec!["x".into()],
+        };
+        assert!(encode(&full).is_ok(), "stored while the field is written");
     }
 
     #[test]

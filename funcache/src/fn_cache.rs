@@ -499,6 +499,7 @@ mod tests {
             },
             Ok,
             |value| value,
+            crate::codec::Equality::partial_eq(),
         )
     }
 
@@ -671,6 +672,7 @@ mod tests {
                 },
                 Ok,
                 |value| value,
+                crate::codec::Equality::partial_eq(),
             )
         });
         assert!(result.is_err());
@@ -686,7 +688,12 @@ mod tests {
         call(cache, 1, &runs);
         let mut refresh = cache.call(true);
         refresh.arg(&1u64);
-        let value = refresh.run::<InMemory, u64, u64>(|| 99, Ok, |value| value);
+        let value = refresh.run::<InMemory, u64, u64>(
+            || 99,
+            Ok,
+            |value| value,
+            crate::codec::Equality::partial_eq(),
+        );
         assert_eq!(value, 99, "a refresh never reads");
         assert_eq!(
             call(cache, 1, &runs),

@@ -17,7 +17,11 @@ pub const DEFAULT_CAPACITY: usize = 128;
 /// function: the factory counterpart of `#[funcache::cache]`, for closures
 /// and for functions you do not own. Nothing is written to disk.
 ///
-/// The argument is a single value; pass several as a tuple.
+/// The argument is a single value; pass several as a tuple. The capacity
+/// means what `memory = N` on the attribute and `maxsize` of Python's
+/// `lru_cache` mean: [`with_capacity(0, ..)`](Self::with_capacity) stores
+/// nothing (every call computes), and [`unbounded`](Self::unbounded) is
+/// `maxsize=None` (`functools.cache`).
 ///
 /// ```
 /// use funcache::Memo;
@@ -37,7 +41,8 @@ pub struct Memo<A, R, F> {
 }
 
 struct Inner<A, R> {
-    lru: LruCache<A, R>,
+    /// `None` for a capacity of 0: nothing is stored.
+    lru: Option<LruCache<A, R>>,
     stats: MemoryStats,
 }
 
@@ -60,13 +65,21 @@ where
         Self::with_capacity(DEFAULT_CAPACITY, function)
     }
 
-    /// Memoizes `function` with room for `capacity` entries; `0` means
-    /// unbounded.
+    /// Memoizes `function` with room for the `capacity` most recently
+    /// used entries. `0` stores nothing: every call runs `function` and
+    /// counts a miss, as `lru_cache(maxsize=0)` does.
     pub fn with_capacity(capacity: usize, function: F) -> Self {
-        let lru = match NonZeroUsize::new(capacity) {
-            Some(capacity) => LruCache::new(capacity),
-            None => LruCache::unbounded(),
-        };
+        Self::with_lru(NonZeroUsize::new(capacity).map(LruCache::new), function)
+    }
+
+    /// Memoizes `function` with no bound: every entry is kept until
+    /// [`clear`](Self::clear), as `lru_cache(maxsize=None)` does.
+    /// [`info`](Self::info) reports `maxsize` as `usize::MAX`.
+    pub fn unbounded(function: F) -> Self {
+        Self::with_lru(Some(LruCache::unbounded()), function)
+    }
+
+    fn with_lru(lru: Option<LruCache<A, R>>, function: F) -> Self {
         Memo {
             function,
             inner: Mutex::new(Inner {
@@ -80,7 +93,12 @@ where
     pub fn call(&self, args: A) -> R {
         {
             let mut inner = self.lock();
-            if let Some(value) = inner.lru.get(&args).cloned() {
+            let Some(lru) = inner.lru.as_mut() else {
+                inner.stats.misses += 1;
+                drop(inner);
+                return (self.function)(args);
+            };
+            if let Some(value) = lru.get(&args).cloned() {
                 inner.stats.hits += 1;
                 return value;
             }
@@ -89,7 +107,9 @@ where
         // Not under the lock: the function may call other memoized
         // functions, or this one.
         let value = (self.function)(args.clone());
-        self.lock().lru.put(args, value.clone());
+        if let Some(lru) = self.lock().lru.as_mut() {
+            lru.put(args, value.clone());
+        }
         value
     }
 }
@@ -99,14 +119,15 @@ impl<A: Hash + Eq, R, F> Memo<A, R, F> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Hits, misses, capacity and size. `maxsize` is 0 for an unbounded
-    /// memo.
+    /// Hits, misses, capacity and size. `maxsize` is the capacity given:
+    /// 0 for a memo that stores nothing, `usize::MAX` for an
+    /// [`unbounded`](Self::unbounded) one (shown as `maxsize=None`).
     pub fn info(&self) -> CacheInfo {
         let inner = self.lock();
-        let capacity = inner.lru.cap().get();
+        let lru = inner.lru.as_ref();
         let stats = MemoryStats {
-            len: inner.lru.len(),
-            capacity: if capacity == usize::MAX { 0 } else { capacity },
+            len: lru.map_or(0, LruCache::len),
+            capacity: lru.map_or(0, |lru| lru.cap().get()),
             ..inner.stats
         };
         // Every miss computes: a memo has no other tier.
@@ -122,7 +143,7 @@ impl<A: Hash + Eq, R, F> Memo<A, R, F> {
     where
         R: Clone,
     {
-        self.lock().lru.peek(args).cloned()
+        self.lock().lru.as_ref()?.peek(args).cloned()
     }
 
     /// The cached entries, arguments and values, most recently used first:
@@ -145,6 +166,7 @@ impl<A: Hash + Eq, R, F> Memo<A, R, F> {
             .lock()
             .lru
             .iter()
+            .flat_map(LruCache::iter)
             .map(|(args, value)| (args.clone(), value.clone()))
             .collect();
         snapshot.into_iter()
@@ -153,7 +175,9 @@ impl<A: Hash + Eq, R, F> Memo<A, R, F> {
     /// Forgets every entry and resets the counters.
     pub fn clear(&self) {
         let mut inner = self.lock();
-        inner.lru.clear();
+        if let Some(lru) = inner.lru.as_mut() {
+            lru.clear();
+        }
         inner.stats = MemoryStats::default();
     }
 }
@@ -205,13 +229,44 @@ mod tests {
         assert_eq!(memo.info().misses, 1);
     }
 
+    /// Regression: `with_capacity(0)` meant unbounded, while `memory = 0`
+    /// on the attribute and Python's `lru_cache(maxsize=0)` store nothing.
     #[test]
-    fn unbounded_reports_maxsize_zero_and_keeps_everything() {
-        let memo = Memo::with_capacity(0, |x: u64| x + 1);
-        for x in 0..1000 {
-            memo.call(x);
+    fn capacity_zero_stores_nothing_and_counts_every_call_a_miss() {
+        let runs = Cell::new(0);
+        let memo = Memo::with_capacity(0, |x: u64| {
+            runs.set(runs.get() + 1);
+            x + 1
+        });
+        for x in [1, 1, 2, 1] {
+            assert_eq!(memo.call(x), x + 1);
         }
-        assert_eq!(memo.info().currsize, 1000);
-        assert_eq!(memo.info().maxsize, 0);
+        assert_eq!(runs.get(), 4);
+        assert_eq!(memo.peek(&1), None);
+        assert_eq!(memo.entries().count(), 0);
+        // Python: CacheInfo(hits=0, misses=4, maxsize=0, currsize=0)
+        assert_eq!(
+            memo.info().to_string(),
+            "CacheInfo(hits=0, misses=4, maxsize=0, currsize=0)"
+        );
+        memo.clear();
+        assert_eq!(memo.info().misses, 0);
+    }
+
+    #[test]
+    fn unbounded_keeps_everything_and_reports_maxsize_none() {
+        let memo = Memo::unbounded(|x: u64| x + 1);
+        for _pass in 0..2 {
+            for x in 0..1000 {
+                memo.call(x);
+            }
+        }
+        let info = memo.info();
+        assert_eq!((info.hits, info.misses, info.currsize), (1000, 1000, 1000));
+        assert_eq!(info.maxsize, usize::MAX);
+        assert_eq!(
+            info.to_string(),
+            "CacheInfo(hits=1000, misses=1000, maxsize=None, currsize=1000)"
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! change in any release, in step with the macro.
 
 pub use crate::build::{BuildInput, build_fingerprint, cfg_answer, env_answer};
+pub use crate::codec::Equality;
 pub use crate::config::DirChoice;
 pub use crate::fn_cache::{Call, Dependency, FnCache, FnMeta};
 pub use crate::key::KeyBuilder;
@@ -62,7 +63,7 @@ impl<T, E> ResultKind for PhantomData<Result<T, E>> {
     type Adapter = OkOnly<T, E>;
     #[inline(always)]
     fn __funcache_adapter(&self) -> OkOnly<T, E> {
-        OkOnly(PhantomData)
+        OkOnly(Equality::serde_only(), PhantomData)
     }
 }
 
@@ -78,18 +79,77 @@ impl<R> PlainKind for &PhantomData<R> {
     type Adapter = Plain<R>;
     #[inline(always)]
     fn __funcache_adapter(&self) -> Plain<R> {
-        Plain(PhantomData)
+        Plain::new()
+    }
+}
+
+/// The type an adapter stores, for choosing how its decoded values are
+/// compared with computed ones: `(&adapter.stored()).__funcache_equality()`
+/// finds [`PartialEqKind`] when the type implements `PartialEq` (by value)
+/// and [`SerdeOnlyKind`] otherwise (one autoref later), as [`ResultKind`]
+/// does.
+pub struct Stored<V>(PhantomData<fn() -> V>);
+
+/// How values of a `PartialEq` type are checked: by it too.
+pub trait PartialEqKind {
+    /// The stored type.
+    type Value;
+    /// Picks the comparison.
+    fn __funcache_equality(&self) -> Equality<Self::Value>;
+}
+
+impl<V: PartialEq> PartialEqKind for Stored<V> {
+    type Value = V;
+    #[inline(always)]
+    fn __funcache_equality(&self) -> Equality<V> {
+        Equality::partial_eq()
+    }
+}
+
+/// The fallback of [`PartialEqKind`]: by the serde encoding alone.
+pub trait SerdeOnlyKind {
+    /// The stored type.
+    type Value;
+    /// Picks the comparison.
+    fn __funcache_equality(&self) -> Equality<Self::Value>;
+}
+
+impl<V> SerdeOnlyKind for &Stored<V> {
+    type Value = V;
+    #[inline(always)]
+    fn __funcache_equality(&self) -> Equality<V> {
+        Equality::serde_only()
     }
 }
 
 /// Stores the return value as it is.
-pub struct Plain<R>(PhantomData<fn() -> R>);
+pub struct Plain<R>(Equality<R>);
 
 impl<R> Plain<R> {
     /// The adapter, chosen explicitly (for `cache_errors`).
     #[inline(always)]
     pub fn new() -> Self {
-        Plain(PhantomData)
+        Plain(Equality::serde_only())
+    }
+
+    /// [`new`](Self::new) for the return type `R` of a function
+    /// (`memoize!`, which never writes the type).
+    #[inline(always)]
+    pub fn of(_: PhantomData<R>) -> Self {
+        Self::new()
+    }
+
+    /// What it stores, to choose [`compared`](Self::compared)'s argument.
+    #[inline(always)]
+    pub fn stored(&self) -> Stored<R> {
+        Stored(PhantomData)
+    }
+
+    /// The adapter, comparing decoded values with computed ones by
+    /// `equality` before storing them.
+    #[inline(always)]
+    pub fn compared(self, equality: Equality<R>) -> Self {
+        Plain(equality)
     }
 }
 
@@ -110,7 +170,7 @@ impl<R> Plain<R> {
     where
         R: CacheValue + MemoryValue,
     {
-        body.resolve::<InMemory, R>(call, Ok, identity)
+        body.resolve::<InMemory, R>(call, Ok, identity, self.0)
     }
 
     /// Disk, then the body (`memory = 0`).
@@ -119,7 +179,7 @@ impl<R> Plain<R> {
     where
         R: CacheValue,
     {
-        body.resolve::<NoMemory, R>(call, Ok, identity)
+        body.resolve::<NoMemory, R>(call, Ok, identity, self.0)
     }
 
     /// [`run`](Self::run) for `async fn`: the body is its future, which
@@ -128,7 +188,8 @@ impl<R> Plain<R> {
     where
         R: CacheValue + MemoryValue,
     {
-        body.resolve::<InMemory, R>(call, Ok, identity).await
+        body.resolve::<InMemory, R>(call, Ok, identity, self.0)
+            .await
     }
 
     /// [`run_disk`](Self::run_disk) for `async fn`.
@@ -136,13 +197,29 @@ impl<R> Plain<R> {
     where
         R: CacheValue,
     {
-        body.resolve::<NoMemory, R>(call, Ok, identity).await
+        body.resolve::<NoMemory, R>(call, Ok, identity, self.0)
+            .await
     }
 }
 
 /// For `Result<T, E>`: stores the `Ok` value only, so `E` needs no serde
 /// and a failure is retried on the next call.
-pub struct OkOnly<T, E>(PhantomData<fn() -> (T, E)>);
+pub struct OkOnly<T, E>(Equality<T>, PhantomData<fn() -> E>);
+
+impl<T, E> OkOnly<T, E> {
+    /// What it stores, to choose [`compared`](Self::compared)'s argument.
+    #[inline(always)]
+    pub fn stored(&self) -> Stored<T> {
+        Stored(PhantomData)
+    }
+
+    /// The adapter, comparing decoded values with computed ones by
+    /// `equality` before storing them.
+    #[inline(always)]
+    pub fn compared(self, equality: Equality<T>) -> Self {
+        OkOnly(equality, PhantomData)
+    }
+}
 
 /// The part of a `Result` that is stored; an `Err` is returned as it is.
 fn ok_value<T, E>(result: Result<T, E>) -> Result<T, Result<T, E>> {
@@ -156,7 +233,7 @@ impl<T, E> OkOnly<T, E> {
     where
         T: CacheValue + MemoryValue,
     {
-        body.resolve::<InMemory, T>(call, ok_value, Ok)
+        body.resolve::<InMemory, T>(call, ok_value, Ok, self.0)
     }
 
     /// Disk, then the body (`memory = 0`).
@@ -165,7 +242,7 @@ impl<T, E> OkOnly<T, E> {
     where
         T: CacheValue,
     {
-        body.resolve::<NoMemory, T>(call, ok_value, Ok)
+        body.resolve::<NoMemory, T>(call, ok_value, Ok, self.0)
     }
 
     /// [`run`](Self::run) for `async fn`.
@@ -177,7 +254,8 @@ impl<T, E> OkOnly<T, E> {
     where
         T: CacheValue + MemoryValue,
     {
-        body.resolve::<InMemory, T>(call, ok_value, Ok).await
+        body.resolve::<InMemory, T>(call, ok_value, Ok, self.0)
+            .await
     }
 
     /// [`run_disk`](Self::run_disk) for `async fn`.
@@ -189,7 +267,8 @@ impl<T, E> OkOnly<T, E> {
     where
         T: CacheValue,
     {
-        body.resolve::<NoMemory, T>(call, ok_value, Ok).await
+        body.resolve::<NoMemory, T>(call, ok_value, Ok, self.0)
+            .await
     }
 }
 
@@ -200,12 +279,14 @@ pub trait Body<Out> {
     /// What `run` returns: the body's output, or an `Option` of it.
     type Returns;
     /// Looks the call up in the tiers (`M`: with or without memory),
-    /// storing `V`, the part of the output `split` takes.
+    /// storing `V`, the part of the output `split` takes, if it decodes
+    /// equal by `equality`.
     fn resolve<M: MemoryUse<V>, V: CacheValue>(
         self,
         call: &mut Call,
         split: fn(Out) -> Result<V, Out>,
         join: fn(V) -> Out,
+        equality: Equality<V>,
     ) -> Self::Returns;
 }
 
@@ -217,8 +298,9 @@ impl<Out, F: FnOnce() -> Out> Body<Out> for F {
         call: &mut Call,
         split: fn(Out) -> Result<V, Out>,
         join: fn(V) -> Out,
+        equality: Equality<V>,
     ) -> Out {
-        call.run::<M, V, Out>(self, split, join)
+        call.run::<M, V, Out>(self, split, join, equality)
     }
 }
 
@@ -233,6 +315,7 @@ impl<Out> Body<Out> for PeekOnly {
         call: &mut Call,
         _split: fn(Out) -> Result<V, Out>,
         join: fn(V) -> Out,
+        _equality: Equality<V>,
     ) -> Option<Out> {
         call.peek::<M, V>().map(join)
     }
@@ -248,6 +331,7 @@ pub trait AsyncBody<Out> {
         call: &mut Call,
         split: fn(Out) -> Result<V, Out>,
         join: fn(V) -> Out,
+        equality: Equality<V>,
     ) -> impl Future<Output = Self::Returns>;
 }
 
@@ -258,8 +342,10 @@ impl<Out, F: Future<Output = Out>> AsyncBody<Out> for F {
         call: &mut Call,
         split: fn(Out) -> Result<V, Out>,
         join: fn(V) -> Out,
+        equality: Equality<V>,
     ) -> Out {
-        call.run_async::<M, V, Out>(self, split, join).await
+        call.run_async::<M, V, Out>(self, split, join, equality)
+            .await
     }
 }
 
@@ -270,6 +356,7 @@ impl<Out> AsyncBody<Out> for PeekOnly {
         call: &mut Call,
         _split: fn(Out) -> Result<V, Out>,
         join: fn(V) -> Out,
+        _equality: Equality<V>,
     ) -> Option<Out> {
         call.peek::<M, V>().map(join)
     }

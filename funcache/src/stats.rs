@@ -97,7 +97,10 @@ pub struct CacheInfo {
     pub hits: u64,
     /// Calls that ran the function body.
     pub misses: u64,
-    /// Capacity of the in-memory tier in entries (0: the tier is off).
+    /// Capacity of the in-memory tier in entries: 0 when it stores nothing
+    /// (`memory = 0`, `Memo::with_capacity(0, ..)`), `usize::MAX` when it is
+    /// unbounded ([`Memo::unbounded`](crate::Memo::unbounded)), which
+    /// `Display` shows as `maxsize=None`, as Python does.
     pub maxsize: usize,
     /// Entries now held in the in-memory tier.
     pub currsize: usize,
@@ -121,8 +124,13 @@ impl fmt::Display for CacheInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "CacheInfo(hits={}, misses={}, maxsize={}, currsize={})",
-            self.hits, self.misses, self.maxsize, self.currsize
-        )
+            "CacheInfo(hits={}, misses={}, maxsize=",
+            self.hits, self.misses
+        )?;
+        match self.maxsize {
+            usize::MAX => f.write_str("None")?,
+            maxsize => write!(f, "{maxsize}")?,
+        }
+        write!(f, ", currsize={})", self.currsize)
     }
 }

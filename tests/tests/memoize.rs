@@ -134,3 +134,40 @@ fn the_closure_is_copy_and_can_be_passed_around() {
     let copy = cached;
     assert_eq!(copy(1) + cached(1), 4);
 }
+
+/// Untagged: `Meters(n)` and `Feet(n)` both serialize as `n`.
+mod lengths {
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(untagged)]
+    pub enum Length {
+        Meters(u32),
+        Feet(u32),
+    }
+
+    pub fn in_feet(n: u32) -> Length {
+        Length::Feet(n)
+    }
+
+    pub fn in_feet_or_error(n: u32) -> Result<Length, String> {
+        Ok(Length::Feet(n))
+    }
+}
+
+/// Regression: the encoding of an untagged enum names no variant, so
+/// `Feet(3)` came back `Meters(3)` on every call; with the type's
+/// `PartialEq` the value is refused and returned as computed.
+#[test]
+fn values_that_serialize_alike_are_checked_by_partial_eq() {
+    use lengths::Length::Feet;
+    setup();
+    let in_feet = funcache::memoize!(lengths::in_feet);
+    let on_disk = funcache::memoize!(lengths::in_feet, memory = 0);
+    let or_error = funcache::memoize!(lengths::in_feet_or_error);
+    let errors_cached = funcache::memoize!(lengths::in_feet_or_error, cache_errors);
+    for _ in 0..2 {
+        assert_eq!(in_feet(3), Feet(3));
+        assert_eq!(on_disk(4), Feet(4));
+        assert_eq!(or_error(5), Ok(Feet(5)));
+        assert_eq!(errors_cached(6), Ok(Feet(6)));
+    }
+}

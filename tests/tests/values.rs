@@ -265,6 +265,161 @@ fn every_tier_returns_the_same_value() {
 }
 
 // ---------------------------------------------------------------------------
+// Values that serialize alike: checked by `PartialEq` where the type has it.
+
+/// Untagged: `Meters(3)` and `Feet(3)` both serialize as `3`, so the
+/// encoding alone reads `Feet(3)` back as `Meters(3)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+enum Length {
+    Meters(u32),
+    Feet(u32),
+}
+
+#[funcache::cache]
+fn in_feet(n: u32) -> Length {
+    Length::Feet(n)
+}
+
+#[funcache::cache(memory = 0)]
+fn in_feet_on_disk(n: u32) -> Length {
+    Length::Feet(n)
+}
+
+#[funcache::cache]
+fn in_feet_or_error(n: u32) -> Result<Length, String> {
+    Ok(Length::Feet(n))
+}
+
+#[funcache::cache(cache_errors)]
+fn in_feet_errors_cached(n: u32) -> Result<Length, String> {
+    Ok(Length::Feet(n))
+}
+
+#[funcache::cache]
+async fn in_feet_async(n: u32) -> Length {
+    Length::Feet(n)
+}
+
+/// Checked by `PartialEq` through the bound on `T`.
+#[funcache::cache]
+fn echo<T>(x: T) -> T
+where
+    T: Clone + PartialEq + Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    x
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Fitted {
+    weights: Vec<u32>,
+    /// Comes back `false`: by its `PartialEq` not the value computed.
+    #[serde(skip)]
+    trained: bool,
+}
+
+#[funcache::cache]
+fn fit(n: u32) -> Fitted {
+    Fitted {
+        weights: vec![n; 2],
+        trained: true,
+    }
+}
+
+static NAN_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+/// Unequal to itself by `PartialEq` (a NaN inside): checked by its
+/// encoding, and stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Reading {
+    value: f64,
+    unit: Length,
+}
+
+#[funcache::cache]
+fn reading(n: u32) -> Reading {
+    NAN_RUNS.fetch_add(1, Ordering::SeqCst);
+    Reading {
+        value: f64::NAN,
+        unit: Length::Meters(n),
+    }
+}
+
+/// Calls each function twice, and peeks, printing what each returned.
+fn print_alike() {
+    println!("@@ plain={:?}", [in_feet(3), in_feet(3)]);
+    println!("@@ plain_peek={:?}", in_feet_peek(3));
+    println!("@@ disk={:?}", [in_feet_on_disk(3), in_feet_on_disk(3)]);
+    println!("@@ disk_peek={:?}", in_feet_on_disk_peek(3));
+    println!("@@ ok={:?}", [in_feet_or_error(3), in_feet_or_error(3)]);
+    println!("@@ ok_peek={:?}", in_feet_or_error_peek(3));
+    println!(
+        "@@ errors={:?}",
+        [in_feet_errors_cached(3), in_feet_errors_cached(3)]
+    );
+    println!("@@ errors_peek={:?}", in_feet_errors_cached_peek(3));
+    println!(
+        "@@ async={:?}",
+        join_all(vec![in_feet_async(3), in_feet_async(3)])
+    );
+    println!("@@ async_peek={:?}", in_feet_async_peek(3));
+    println!(
+        "@@ generic={:?}",
+        [echo(Length::Feet(3)), echo(Length::Feet(3))]
+    );
+    println!("@@ generic_peek={:?}", echo_peek(Length::Feet(3)));
+    println!("@@ fit={:?}", [fit(3), fit(3)]);
+    println!("@@ fit_peek={:?}", fit_peek(3));
+    println!("@@ nan={:?}", reading(4));
+    println!("@@ nan_peek={:?}", reading_peek(4));
+    println!("@@ nan_runs={}", NAN_RUNS.load(Ordering::SeqCst));
+}
+
+#[test]
+#[ignore = "run by values_that_serialize_alike_are_checked_by_partial_eq"]
+fn child_alike() {
+    if is_child() {
+        setup();
+        print_alike();
+    }
+}
+
+/// Regression: `in_feet(3)` returned `Meters(3)` — on the first call too,
+/// from every tier and in the next process — because the encoding of an
+/// untagged enum names no variant and the value "read back equal" by it.
+/// A value its own `PartialEq` calls unequal to what decoded is stored in
+/// no tier and returned as computed; one unequal to itself (NaN) is still
+/// stored, checked by its encoding.
+#[test]
+fn values_that_serialize_alike_are_checked_by_partial_eq() {
+    let dir = fresh_dir();
+    for process in [
+        run_child("child_alike", &dir),
+        run_child("child_alike", &dir),
+    ] {
+        for key in ["plain", "disk", "async", "generic"] {
+            assert_eq!(process[key], "[Feet(3), Feet(3)]", "{key}");
+        }
+        for key in ["ok", "errors"] {
+            assert_eq!(process[key], "[Ok(Feet(3)), Ok(Feet(3))]", "{key}");
+        }
+        for key in ["plain", "disk", "ok", "errors", "async", "generic", "fit"] {
+            assert_eq!(
+                process[&format!("{key}_peek")],
+                "None",
+                "{key} is not stored"
+            );
+        }
+        let fitted = "Fitted { weights: [3, 3], trained: true }";
+        assert_eq!(process["fit"], format!("[{fitted}, {fitted}]"));
+        assert_eq!(process["nan"], "Reading { value: NaN, unit: Meters(4) }");
+        assert_eq!(process["nan_peek"], format!("Some({})", process["nan"]));
+    }
+    let second = run_child("child_alike", &dir);
+    assert_eq!(second["nan_runs"], "0", "a NaN value is stored and served");
+}
+
+// ---------------------------------------------------------------------------
 // One computation per key, and exact counts.
 
 static SLOW_RUNS: AtomicUsize = AtomicUsize::new(0);
@@ -486,6 +641,25 @@ fn cube_on_disk(x: u64) -> u64 {
 fn checked_cube(x: u64) -> Result<u64, String> {
     PEEK_RUNS.fetch_add(1, Ordering::SeqCst);
     x.checked_pow(3).ok_or_else(|| "overflow".to_owned())
+}
+
+#[funcache::cache(cache_errors)]
+fn checked_cube_errors_kept(x: u64) -> Result<u64, String> {
+    x.checked_pow(3).ok_or_else(|| "overflow".to_owned())
+}
+
+/// The manual said a `Result` peek answers `Some(Ok(..))` or `None`; with
+/// `cache_errors` a stored `Err` is an answer too.
+#[test]
+fn peek_answers_a_stored_error_with_cache_errors() {
+    setup();
+    assert_eq!(checked_cube_errors_kept_peek(u64::MAX), None);
+    assert_eq!(checked_cube_errors_kept(u64::MAX), Err("overflow".into()));
+    assert_eq!(
+        checked_cube_errors_kept_peek(u64::MAX),
+        Some(Err("overflow".into()))
+    );
+    assert_eq!(checked_cube_errors_kept_cache().info().misses, 1);
 }
 
 #[test]

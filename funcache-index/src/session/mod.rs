@@ -10,6 +10,7 @@
 //! `Box`, `Rc` and `Arc` are seen through. When the type is not known, every
 //! method of that name in the crate is a candidate.
 
+pub(crate) mod macro_calls;
 pub(crate) mod open_bounds;
 pub(crate) mod projection;
 

@@ -9,6 +9,7 @@ use syn::{Expr, Token};
 use crate::ids::NodeKey;
 use crate::session::path_segments;
 use crate::std_names::STD_MACROS;
+use crate::ty::Ty;
 
 use super::Walker;
 
@@ -96,6 +97,11 @@ impl Walker<'_, '_> {
                     self.out.uses.note_format_string(&lit.to_string());
                     i += 1;
                 }
+                proc_macro2::TokenTree::Ident(_)
+                    if crate::session::macro_calls::names_no_item(&trees, i) =>
+                {
+                    i += 1;
+                }
                 proc_macro2::TokenTree::Ident(ident) => {
                     if !self.in_derive {
                         self.out.uses.note_ident(&ident.to_string());
@@ -123,11 +129,45 @@ impl Walker<'_, '_> {
                             _ => break,
                         }
                     }
-                    if !preceded_by_dollar || segs[0] == "crate" {
+                    let after_dot = i > 0
+                        && matches!(&trees[i - 1], proc_macro2::TokenTree::Punct(p) if p.as_char() == '.');
+                    let invoked = matches!(
+                        (trees.get(j), trees.get(j + 1)),
+                        (Some(proc_macro2::TokenTree::Punct(p)), Some(proc_macro2::TokenTree::Group(_)))
+                            if p.as_char() == '!'
+                    );
+                    if after_dot && segs.len() == 1 {
+                        // `$x.calc9()` in a macro body: a method of a
+                        // receiver whose type is not known.
+                        let called = matches!(
+                            trees.get(j),
+                            Some(proc_macro2::TokenTree::Group(g))
+                                if g.delimiter() == proc_macro2::Delimiter::Parenthesis
+                        ) || matches!(trees.get(j), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == ':');
+                        if called {
+                            let (found, join) = self.s.method_call(&Ty::Unknown, &segs[0]);
+                            self.out.nodes.extend(found);
+                            if join {
+                                self.out.by_name.insert(segs[0].clone());
+                            }
+                        }
+                    } else if invoked && (!preceded_by_dollar || segs[0] == "crate") {
+                        // `$crate::m!(..)`, `m!(..)`: another macro.
+                        self.record_macro_path(&segs, ident.span(), false);
+                    } else if preceded_by_dollar && segs[0] != "crate" {
+                        // `$t::new()`: an associated item of a type not
+                        // known here.
+                        if let Some(name) = segs.get(1) {
+                            self.out.nodes.extend(self.s.assoc_by_name(name));
+                        }
+                    } else {
                         let is_local = segs.len() == 1 && self.local(&segs[0]).is_some();
                         if !is_local && let Some((nodes, externals, _)) = self.resolve(&segs) {
                             self.out.nodes.extend(nodes);
                             self.out.externals.extend(externals);
+                        }
+                        if self.in_macro_body {
+                            self.resolve_at_invocation_sites(&segs);
                         }
                     }
                     i = j;
@@ -137,49 +177,76 @@ impl Walker<'_, '_> {
         }
     }
 
+    /// A path in a `macro_rules!` body, not written from the crate root,
+    /// resolves in the module of each invocation, which the index does not
+    /// track: it resolves in every module of the crate that binds its
+    /// first segment (not through the modules' invocations, which stand in
+    /// for any missing name).
+    fn resolve_at_invocation_sites(&mut self, segs: &[String]) {
+        let Some(first) = segs.first() else {
+            return;
+        };
+        if matches!(
+            first.as_str(),
+            "crate" | "$crate" | "self" | "super" | "Self" | "::"
+        ) {
+            return;
+        }
+        let saved = (self.cx.module, self.cx.within.take());
+        for module in
+            crate::session::macro_calls::modules_binding(self.s.world, saved.0.krate, first)
+        {
+            self.cx.module = module;
+            if let Some((nodes, externals, _)) = self.resolve(segs) {
+                self.out.nodes.extend(
+                    nodes
+                        .into_iter()
+                        .filter(|k| !crate::session::macro_calls::is_invocation(self.s.world, *k)),
+                );
+                self.out.externals.extend(externals);
+            }
+        }
+        (self.cx.module, self.cx.within) = saved;
+    }
+
     pub(super) fn record_macro(&mut self, mac: &syn::Macro) {
-        let segs = path_segments(&mac.path);
         let span = mac
             .path
             .segments
             .first()
             .map_or_else(Span::call_site, |s| s.ident.span());
+        self.record_macro_path(&path_segments(&mac.path), span, true);
+    }
+
+    /// Records an invocation of the macro at `segs` (see
+    /// [`crate::session::macro_calls`] for the rule); `report` lists it as
+    /// unresolved when nothing matches.
+    fn record_macro_path(&mut self, segs: &[String], span: Span, report: bool) {
         let name = segs.last().cloned().unwrap_or_default();
         self.out.uses.note_macro(&name);
-        let mut found = false;
-        if segs.len() == 1 || segs[0] == "crate" || segs[0] == "$crate" || segs[0] == "self" {
-            // macro_rules! scoping is textual; over-include every
-            // definition of that name in the crate.
-            for m in self.s.world.macros_named(self.cx.module.krate, &name) {
-                self.add_node(NodeKey::item(m));
-                found = true;
-            }
-        }
-        if !found {
-            // `use crate::mac;` re-exports, external crates' macros.
-            if let Some((nodes, externals, _)) = self.resolve(&segs) {
-                found = !nodes.is_empty() || !externals.is_empty();
-                self.out.nodes.extend(nodes);
-                self.out.externals.extend(externals);
-            }
-        }
         let std_macro = segs.len() == 1 && STD_MACROS.contains(&name.as_str());
-        if !found && !std_macro {
-            // Could be `#[macro_use] extern crate` or a path-dep macro:
-            // look in every crate in view before giving up.
-            let mut any = false;
-            for &c in &self.s.view {
-                for m in self.s.world.macros_named(c, &name) {
-                    self.out.nodes.insert(NodeKey::item(m));
-                    any = true;
-                }
-            }
-            if !any && self.bindings(&segs).is_some_and(|b| b.is_empty()) {
-                let location = self.location(span);
-                self.out
-                    .unresolved
-                    .push((format!("{}!", segs.join("::")), location));
-            }
+        let by_name =
+            crate::session::macro_calls::macros_by_name(self.s, self.cx.module.krate, segs);
+        let (mut nodes, externals) = self
+            .resolve(segs)
+            .map(|(nodes, externals, _)| (nodes, externals))
+            .unwrap_or_default();
+        if !by_name.is_empty() || std_macro {
+            // The module's item-position invocations stand in for names
+            // the module lacks; a macro found by name is not one of them.
+            nodes.retain(|k| !crate::session::macro_calls::is_invocation(self.s.world, *k));
+        }
+        let found = !by_name.is_empty() || !nodes.is_empty() || !externals.is_empty();
+        self.out
+            .nodes
+            .extend(by_name.into_iter().map(NodeKey::item));
+        self.out.nodes.extend(nodes);
+        self.out.externals.extend(externals);
+        if !found && !std_macro && report && self.bindings(segs).is_some_and(|b| b.is_empty()) {
+            let location = self.location(span);
+            self.out
+                .unresolved
+                .push((format!("{}!", segs.join("::")), location));
         }
     }
 }

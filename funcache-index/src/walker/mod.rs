@@ -82,6 +82,9 @@ pub(crate) struct Walker<'a, 'w> {
     pub(crate) in_static: bool,
     /// Scanning a derive list, which defines impls and uses none.
     pub(crate) in_derive: bool,
+    /// Scanning a `macro_rules!` body: its paths resolve where it is
+    /// invoked (see [`crate::session::macro_calls`]).
+    pub(crate) in_macro_body: bool,
     pub out: Out,
 }
 
@@ -97,6 +100,7 @@ impl<'a, 'w> Walker<'a, 'w> {
             dyn_opens: false,
             in_static: false,
             in_derive: false,
+            in_macro_body: false,
             out: Out::default(),
         }
     }
@@ -144,10 +148,6 @@ impl<'a, 'w> Walker<'a, 'w> {
         self.scopes.pop();
     }
 
-    fn add_node(&mut self, key: NodeKey) {
-        self.out.nodes.insert(key);
-    }
-
     /// Resolves and records a path; unresolvable ones are reported.
     fn record_path(&mut self, segs: Vec<String>, span: Span) -> Ty {
         if segs.is_empty() {
@@ -156,6 +156,14 @@ impl<'a, 'w> Walker<'a, 'w> {
         self.out.uses.note_path(&segs);
         match self.resolve(&segs) {
             Some((nodes, externals, ty)) => {
+                let generated = !nodes.is_empty()
+                    && nodes.iter().all(|k| {
+                        crate::session::macro_calls::is_crate_macro_invocation(self.s, *k)
+                    });
+                if generated && self.quiet == 0 && !self.under_item_macros() {
+                    let location = self.location(span);
+                    self.out.unresolved.push((segs.join("::"), location));
+                }
                 self.out.nodes.extend(nodes);
                 self.out.externals.extend(externals);
                 ty

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::FnCache;
-use crate::codec;
+use crate::codec::{self, Equality};
 use crate::config::Switches;
 use crate::flight::{Turn, WAIT_LIMIT};
 use crate::key::{ArgsKey, KeyBuilder};
@@ -208,13 +208,16 @@ impl Call {
 
     /// The whole call of a synchronous body. `split` takes from the body's
     /// output what is stored (returning anything else, such as an `Err`,
-    /// as it is); `join` makes an output of a stored value.
+    /// as it is); `join` makes an output of a stored value; `equality`
+    /// says how a decoded value is compared with the computed one before
+    /// it is stored.
     #[inline]
     pub(crate) fn run<M, V, Out>(
         &mut self,
         compute: impl FnOnce() -> Out,
         split: impl FnOnce(Out) -> Result<V, Out>,
         join: impl FnOnce(V) -> Out,
+        equality: Equality<V>,
     ) -> Out
     where
         M: MemoryUse<V>,
@@ -222,7 +225,9 @@ impl Call {
     {
         match self.prepare() {
             Access::Bypass => return self.compute_uncached(compute),
-            Access::WriteOnly => return self.compute_and_store::<M, V, Out>(compute, split, join),
+            Access::WriteOnly => {
+                return self.compute_and_store::<M, V, Out>(compute, split, join, equality);
+            }
             Access::ReadWrite => {}
         }
         // Hits never touch the flights: only a call that missed every tier
@@ -243,7 +248,7 @@ impl Call {
                 if let Some(value) = self.lookup::<M, V>(Look::Again) {
                     return join(value);
                 }
-                let out = self.compute_and_store::<M, V, Out>(compute, split, join);
+                let out = self.compute_and_store::<M, V, Out>(compute, split, join, equality);
                 drop(entry_lock);
                 drop(leading);
                 return out;
@@ -258,7 +263,7 @@ impl Call {
         };
         match found {
             Some(value) => join(value),
-            None => self.compute_and_store::<M, V, Out>(compute, split, join),
+            None => self.compute_and_store::<M, V, Out>(compute, split, join, equality),
         }
     }
 
@@ -270,6 +275,7 @@ impl Call {
         compute: impl Future<Output = Out>,
         split: impl FnOnce(Out) -> Result<V, Out>,
         join: impl FnOnce(V) -> Out,
+        equality: Equality<V>,
     ) -> Out
     where
         M: MemoryUse<V>,
@@ -282,7 +288,7 @@ impl Call {
             }
             Access::WriteOnly => {
                 let out = self.start_computing(compute).await;
-                return self.store_output::<M, V, Out>(out, split, join);
+                return self.store_output::<M, V, Out>(out, split, join, equality);
             }
             Access::ReadWrite => {}
         }
@@ -307,7 +313,7 @@ impl Call {
             return join(value);
         }
         let out = self.start_computing(compute).await;
-        self.store_output::<M, V, Out>(out, split, join)
+        self.store_output::<M, V, Out>(out, split, join, equality)
     }
 
     /// What the tiers hold for this call, without computing, counting or
@@ -333,6 +339,7 @@ impl Call {
         compute: impl FnOnce() -> Out,
         split: impl FnOnce(Out) -> Result<V, Out>,
         join: impl FnOnce(V) -> Out,
+        equality: Equality<V>,
     ) -> Out
     where
         M: MemoryUse<V>,
@@ -341,7 +348,7 @@ impl Call {
         Counters::bump(&self.cache.counters.computed);
         self.started = Some(Instant::now());
         let out = compute();
-        self.store_output::<M, V, Out>(out, split, join)
+        self.store_output::<M, V, Out>(out, split, join, equality)
     }
 
     async fn start_computing<Out>(&mut self, compute: impl Future<Output = Out>) -> Out {
@@ -355,13 +362,14 @@ impl Call {
         out: Out,
         split: impl FnOnce(Out) -> Result<V, Out>,
         join: impl FnOnce(V) -> Out,
+        equality: Equality<V>,
     ) -> Out
     where
         M: MemoryUse<V>,
         V: Serialize + DeserializeOwned,
     {
         match split(out) {
-            Ok(value) => join(self.store::<M, V>(value)),
+            Ok(value) => join(self.store::<M, V>(value, equality)),
             Err(out) => out,
         }
     }
@@ -370,14 +378,18 @@ impl Call {
     /// the value decoded from its stored bytes. A value that does not come
     /// back equal from any codec is stored nowhere (every call computes
     /// it) and returned as it is.
-    fn store<M: MemoryUse<V>, V: Serialize + DeserializeOwned>(&mut self, value: V) -> V {
+    fn store<M: MemoryUse<V>, V: Serialize + DeserializeOwned>(
+        &mut self,
+        value: V,
+        equality: Equality<V>,
+    ) -> V {
         let compute = self
             .started
             .map_or(Duration::ZERO, |started| started.elapsed());
         if !self.usable {
             return value;
         }
-        let encoded = match codec::encode(&value) {
+        let encoded = match codec::encode_checked(&value, equality) {
             Ok(encoded) => encoded,
             Err(error) => {
                 let id = self.cache.meta.id;
