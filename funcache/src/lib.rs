@@ -77,6 +77,7 @@ mod memo;
 mod memory;
 mod stats;
 mod store;
+mod tier;
 mod warn;
 
 #[doc(hidden)]
@@ -112,7 +113,7 @@ pub use store::UsageCounts;
 ///
 /// When a store fails to flush.
 pub fn flush() -> Result<(), Error> {
-    fn_cache::flush_usage();
+    tier::flush_usage();
     store::flush_all()
 }
 
