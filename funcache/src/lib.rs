@@ -92,12 +92,12 @@ pub use envelope::FORMAT_VERSION;
 pub use error::Error;
 pub use fn_cache::{Dependency, Fingerprint, FnCache};
 pub use funcache_derive::{cache, memoize};
-pub use inspect::{CacheDir, DiskUsage, EntryInfo, FingerprintInfo, FunctionSummary, Removed};
+pub use inspect::{CacheDir, EntryInfo, FingerprintInfo, FunctionSummary, Removed};
 pub use key::{ArgsKey, KeyError};
 pub use memo::{DEFAULT_CAPACITY, Memo};
 pub use stats::{CacheInfo, TierInfo};
 pub use store::SYNC_DELAY;
-pub use store::UsageCounts;
+pub use store::{DiskUsage, UsageCounts};
 
 /// Writes everything this process has buffered to its cache directories
 /// and syncs them to disk: results not yet synced (see [`Durability`]), and

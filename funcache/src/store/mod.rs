@@ -21,6 +21,7 @@ mod evict;
 mod journal;
 mod key_lock;
 mod layout;
+mod listing;
 mod lmdb;
 mod maintenance;
 mod open;
@@ -46,6 +47,8 @@ pub(crate) use journal::Journal;
 pub use journal::UsageCounts;
 pub(crate) use key_lock::KeyLock;
 pub(crate) use layout::Layout;
+pub use listing::DiskUsage;
+pub(crate) use listing::StoredEntry;
 pub(crate) use open::OpenMode;
 pub use raw::RawTable;
 pub(crate) use registry::{flush_all, open_existing, open_shared};
@@ -146,6 +149,7 @@ impl Store {
         &self.layout.root
     }
 
+    #[cfg(test)]
     pub(crate) fn blobs(&self) -> &Blobs {
         &self.blobs
     }
