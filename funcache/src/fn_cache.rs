@@ -13,10 +13,10 @@ use crate::error::Error;
 use crate::flight::Flights;
 use crate::memory::MemoryTier;
 use crate::stats::{CacheInfo, Counters};
-use crate::store::{self, FingerprintRecord, OpenMode, Store, UsageCounts};
+use crate::store::{self, FingerprintRecord, UsageCounts};
 #[cfg(test)]
 use crate::tier::Lease;
-use crate::tier::{Chain, DiskTier, FunctionFacts, Tier};
+use crate::tier::{Chain, DiskTier, FunctionFacts, Tier, disk};
 
 mod call;
 
@@ -217,7 +217,7 @@ impl FnCache {
             .disk
             .get()
             .map(|disk| Arc::clone(&disk.store))
-            .or_else(|| self.open_store())
+            .or_else(|| disk::open_store(&self.dir()))
         {
             Some(store) => store.clear_function(self.meta.id),
             None => {
@@ -247,30 +247,13 @@ impl FnCache {
             .as_ref()
     }
 
-    /// The cache directory's store, opened (and created, unless read
-    /// only) on first use; `None` when it cannot be (warned about once).
-    fn open_store(&self) -> Option<Arc<Store>> {
-        let dir = self.dir();
-        let readonly = Switches::get().readonly;
-        if readonly && !dir.exists() {
-            // Nothing to serve and nothing may be written: not a failure.
-            return None;
-        }
-        let mode = if readonly {
-            OpenMode::ReadOnly
-        } else {
-            OpenMode::Create
-        };
-        store::open_shared(&dir, mode).ok()
-    }
-
     /// The disk tier, opened on first use.
     #[inline]
     fn disk(&'static self) -> Option<&'static DiskTier> {
         if let Some(disk) = self.disk.get() {
             return Some(disk);
         }
-        let store = self.open_store()?;
+        let store = disk::open_store(&self.dir())?;
         let disk = self
             .disk
             .get_or_init(|| DiskTier::new(store, self.meta.id, self));

@@ -1,15 +1,36 @@
 //! The local tier: one function's entries in the LMDB store of its cache
 //! directory, shared with every process that uses the directory.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::{Lease, Open, Tier, TierError, Value};
+use crate::config::Switches;
 use crate::envelope::{Header, Payload};
 use crate::stats::TierName;
-use crate::store::{FingerprintRecord, FunctionKey, LoadError, MaxAge, Store, UsageCounts};
+use crate::store::{
+    self, FingerprintRecord, FunctionKey, LoadError, MaxAge, OpenMode, Store, UsageCounts,
+};
 use crate::warn::warn_once;
+
+/// The store of the cache directory `dir`, opened (and created, unless
+/// `FUNCACHE_READONLY` is set) on first use; `None` when it cannot be
+/// (warned about once by the registry) or, read only, does not exist.
+pub(crate) fn open_store(dir: &Path) -> Option<Arc<Store>> {
+    let readonly = Switches::get().readonly;
+    if readonly && !dir.exists() {
+        // Nothing to serve and nothing may be written: not a failure.
+        return None;
+    }
+    let mode = if readonly {
+        OpenMode::ReadOnly
+    } else {
+        OpenMode::Create
+    };
+    store::open_shared(dir, mode).ok()
+}
 
 /// What the disk tier needs to know about its function beyond the id:
 /// implemented by the function's handle, which owns the counters and the
@@ -143,7 +164,7 @@ impl Tier for DiskTier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{OpenMode, open_shared};
+    use crate::store::open_shared;
 
     struct Facts;
     impl FunctionFacts for Facts {
@@ -207,6 +228,15 @@ mod tests {
             store.usage_counts().unwrap()["t::disk"],
             Facts.usage_totals()
         );
+    }
+
+    #[test]
+    fn a_directory_that_cannot_be_made_has_no_store() {
+        let temp = tempfile::tempdir().unwrap();
+        assert!(open_store(&temp.path().join("cache")).is_some());
+        let file = temp.path().join("a-file");
+        std::fs::write(&file, "not a directory").unwrap();
+        assert!(open_store(&file.join("cache")).is_none());
     }
 
     #[test]

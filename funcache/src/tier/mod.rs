@@ -8,7 +8,7 @@
 //! in order, fill the tiers in front of the one that hit, write to all.
 
 mod chain;
-mod disk;
+pub(crate) mod disk;
 mod usage;
 
 use std::time::Duration;
