@@ -56,6 +56,7 @@ impl<'a> Chain<'a> {
         }
     }
 
+    #[inline]
     fn tiers(&self) -> impl Iterator<Item = &'a dyn Tier> + '_ {
         self.tiers.iter().flatten().copied()
     }

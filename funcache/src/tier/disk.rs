@@ -74,6 +74,7 @@ impl DiskTier {
         }
     }
 
+    #[inline]
     fn found(
         &self,
         key: &[u8],
