@@ -4,25 +4,23 @@
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
-
 use crate::build::{self, BuildInput};
-use crate::codec::Encoded;
 use crate::config::{DirChoice, Switches};
 use crate::error::Error;
 use crate::flight::Flights;
 use crate::memory::MemoryTier;
 use crate::stats::{CacheInfo, Counters};
-use crate::store::{self, EntryKey, FingerprintRecord, FunctionKey, LoadError, OpenMode, Store};
-use crate::warn::warn_once;
+use crate::store::{self, FingerprintRecord, UsageCounts};
+#[cfg(test)]
+use crate::tier::Lease;
+use crate::tier::{Chain, DiskTier, FunctionFacts, Tier, disk};
 
 mod call;
 
-pub use call::{Call, InMemory, Look, MemoryUse, NoMemory};
+pub use call::{Call, InMemory, MemoryUse, NoMemory};
 
 /// A function's source fingerprint: the digest of its own canonical tokens
 /// and of everything it reaches.
@@ -91,26 +89,6 @@ pub struct FnMeta {
     pub build: &'static [BuildInput],
 }
 
-/// Every cache that has used its disk tier in this process.
-static USED: Mutex<Vec<&'static FnCache>> = Mutex::new(Vec::new());
-
-/// Writes the usage (hit and miss counts, sampled reads) of every cache
-/// used in this process to its directory. Part of [`crate::flush`].
-pub(crate) fn flush_usage() {
-    let used: Vec<&'static FnCache> = USED.lock().unwrap_or_else(PoisonError::into_inner).clone();
-    for cache in used {
-        if let Some(disk) = cache.disk.get() {
-            cache.write_usage(disk);
-        }
-    }
-}
-
-/// The open disk tier of one function.
-struct Disk {
-    store: Arc<Store>,
-    function: FunctionKey,
-}
-
 /// The cache of one `#[funcache::cache]` function, returned by its
 /// generated `<name>_cache()` companion.
 ///
@@ -132,15 +110,10 @@ pub struct FnCache {
     /// `meta.fingerprint` with `meta.build` mixed in, when there is any.
     effective: OnceLock<[u8; 32]>,
     memory: OnceLock<Option<MemoryTier>>,
-    disk: OnceLock<Disk>,
-    fingerprint_recorded: AtomicBool,
-    /// Whether this cache is in [`USED`], for [`crate::flush`].
-    registered: AtomicBool,
+    disk: OnceLock<DiskTier>,
     counters: Counters,
     /// Keys being computed now, for one computation per key.
     flights: Flights,
-    /// Hits and misses already handed to the store's journal.
-    journaled: [AtomicU64; 2],
 }
 
 impl fmt::Debug for FnCache {
@@ -161,11 +134,8 @@ impl FnCache {
             effective: OnceLock::new(),
             memory: OnceLock::new(),
             disk: OnceLock::new(),
-            fingerprint_recorded: AtomicBool::new(false),
-            registered: AtomicBool::new(false),
             counters: Counters::new(),
             flights: Flights::new(),
-            journaled: [AtomicU64::new(0), AtomicU64::new(0)],
         }
     }
 
@@ -240,11 +210,16 @@ impl FnCache {
             tier.clear();
         }
         self.counters.reset();
-        for journaled in &self.journaled {
-            journaled.store(0, Ordering::Relaxed);
+        if let Some(disk) = self.disk.get() {
+            disk.reset_usage();
         }
-        match self.disk() {
-            Some(disk) => disk.store.clear_function(self.meta.id),
+        match self
+            .disk
+            .get()
+            .map(|disk| Arc::clone(&disk.store))
+            .or_else(|| disk::open_store(&self.dir()))
+        {
+            Some(store) => store.clear_function(self.meta.id),
             None => {
                 let dir = self.dir();
                 if dir.exists() {
@@ -272,24 +247,38 @@ impl FnCache {
             .as_ref()
     }
 
-    fn disk(&self) -> Option<&Disk> {
+    /// The disk tier, opened on first use.
+    #[inline]
+    fn disk(&'static self) -> Option<&'static DiskTier> {
         if let Some(disk) = self.disk.get() {
             return Some(disk);
         }
-        let dir = self.dir();
-        let readonly = Switches::get().readonly;
-        if readonly && !dir.exists() {
-            // Nothing to serve and nothing may be written: not a failure.
-            return None;
-        }
-        let mode = if readonly {
-            OpenMode::ReadOnly
-        } else {
-            OpenMode::Create
-        };
-        let store = store::open_shared(&dir, mode).ok()?;
-        let function = FunctionKey::of(self.meta.id);
-        Some(self.disk.get_or_init(|| Disk { store, function }))
+        let store = disk::open_store(&self.dir())?;
+        let disk = self
+            .disk
+            .get_or_init(|| DiskTier::new(store, self.meta.id, self));
+        disk.register();
+        Some(disk)
+    }
+
+    /// The tiers behind memory, in lookup order.
+    #[inline]
+    pub(crate) fn tiers(&'static self) -> Chain<'static> {
+        let disk = self.disk().map(|disk| disk as &dyn Tier);
+        let writable = !Switches::get().readonly;
+        Chain::new([disk, None], &self.counters, self.meta.id, writable)
+    }
+
+    /// The age past which stored values are not served: only functions
+    /// with a `ttl` read the clock on a hit.
+    #[inline]
+    pub(crate) fn max_age(&self) -> Option<store::MaxAge> {
+        (self.meta.ttl_secs > 0).then(|| {
+            store::MaxAge::new(
+                Duration::from_secs(self.meta.ttl_secs),
+                crate::envelope::now_unix_ms(),
+            )
+        })
     }
 
     /// Starts a call. The generated code then adds the arguments to its
@@ -301,126 +290,25 @@ impl FnCache {
         Call::new(self, refresh)
     }
 
-    /// Reads an entry by its database key (fingerprint ‖ argument key).
-    fn disk_read<R: DeserializeOwned>(&'static self, entry_key: &[u8], look: Look) -> Option<R> {
-        let disk = self.disk()?;
-        self.register();
-        // Only functions with a ttl read the clock on a hit.
-        let max_age = (self.meta.ttl_secs > 0).then(|| {
-            store::MaxAge::new(
-                Duration::from_secs(self.meta.ttl_secs),
-                crate::envelope::now_unix_ms(),
-            )
-        });
-        let miss = || {
-            if look == Look::First {
-                Counters::bump(&self.counters.disk_misses);
-            }
-        };
-        match disk.store.load::<R>(&disk.function, entry_key, max_age) {
-            Ok(None) => {
-                miss();
-                None
-            }
-            Err(LoadError::Store(error)) => {
-                warn_once("read", self.meta.id, || {
-                    format!(
-                        "funcache: reading the cache of {} failed: {error}",
-                        self.meta.id
-                    )
-                });
-                miss();
-                None
-            }
-            Ok(Some(value)) if look == Look::Peek => Some(value),
-            Ok(Some(value)) => {
-                if self.counters.disk_hit()
-                    && disk
-                        .store
-                        .journal()
-                        .touch(self.meta.id, EntryKey::copy_of(entry_key))
-                {
-                    self.write_usage(disk);
-                }
-                Some(value)
-            }
-            Err(error) => {
-                warn_once("decode", self.meta.id, || {
-                    format!(
-                        "funcache: a stored value of {} could not be read back ({error}); \
-                         recomputing and overwriting it",
-                        self.meta.id
-                    )
-                });
-                miss();
-                None
-            }
-        }
-    }
-
     /// Takes the cross-process lock of one entry (see `store::KeyLock`),
     /// waiting at most `wait` for another process computing it; `None`
     /// without a disk tier, when the wait runs out, or read only.
-    pub(crate) fn lock_entry(
-        &'static self,
-        entry_key: &[u8],
-        wait: Duration,
-    ) -> Option<store::KeyLock> {
-        let disk = self.disk()?;
-        disk.store.lock_entry(&disk.function, entry_key, wait)
+    #[cfg(test)]
+    fn lock_entry(&'static self, entry_key: &[u8], wait: Duration) -> Option<Lease> {
+        self.disk()?.lease(entry_key, wait)
     }
+}
 
-    fn disk_put<R>(&'static self, entry_key: &[u8], encoded: &Encoded<R>, compute: Duration) {
-        let Some(disk) = self.disk() else { return };
-        self.register();
-        // The store writes the buffered usage in the value's transaction.
-        self.hand_over_counts(disk);
-        if let Err(error) = disk.store.put(self.meta.id, entry_key, encoded, compute) {
-            warn_once("write", self.meta.id, || {
-                format!("funcache: result of {} not stored: {error}", self.meta.id)
-            });
-            return;
-        }
-        if !self.fingerprint_recorded.swap(true, Ordering::Relaxed) {
-            self.record_fingerprint(&disk.store);
-        }
-    }
-
-    /// Remembers this cache for [`flush_usage`] the first time it uses the
-    /// disk tier.
-    #[inline]
-    fn register(&'static self) {
-        if !self.registered.load(Ordering::Relaxed)
-            && !self.registered.swap(true, Ordering::Relaxed)
-        {
-            USED.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(self);
-        }
-    }
-
-    /// Hands the counts since the last batch to the journal.
-    fn hand_over_counts(&self, disk: &Disk) {
+impl FunctionFacts for FnCache {
+    fn usage_totals(&self) -> UsageCounts {
         let info = self.info();
-        let since = |journaled: &AtomicU64, now: u64| {
-            now.saturating_sub(journaled.swap(now, Ordering::Relaxed))
-        };
-        let hits = since(&self.journaled[0], info.hits);
-        let misses = since(&self.journaled[1], info.misses);
-        disk.store.journal().count(self.meta.id, hits, misses);
-    }
-
-    /// Hands the counts since the last batch to the journal and writes it.
-    fn write_usage(&self, disk: &Disk) {
-        self.hand_over_counts(disk);
-        if let Err(error) = disk.store.write_journal() {
-            warn_once("journal", self.meta.id, || {
-                format!("funcache: usage of {} not recorded: {error}", self.meta.id)
-            });
+        UsageCounts {
+            hits: info.hits,
+            misses: info.misses,
         }
     }
 
-    fn record_fingerprint(&self, store: &Store) {
+    fn fingerprint_record(&self) -> ([u8; 32], FingerprintRecord) {
         let record = FingerprintRecord {
             fn_id: self.meta.id.to_owned(),
             // The items the build compiled, gated ones included, and its
@@ -441,21 +329,23 @@ impl FnCache {
             unresolved: self.meta.unresolved.iter().map(|s| s.to_string()).collect(),
             recorded_unix_ms: crate::envelope::now_unix_ms(),
         };
-        if let Err(error) = store.record_fingerprint(self.key_fingerprint(), &record) {
-            warn_once("record", self.meta.id, || {
-                format!(
-                    "funcache: dependency list of {} not recorded: {error}",
-                    self.meta.id
-                )
-            });
-        }
+        (*self.key_fingerprint(), record)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    /// Regression: the disk tier keeps a reference to its function's
+    /// facts; the handle must stay shareable and usable across
+    /// `catch_unwind`, as users rely on.
+    #[test]
+    fn the_handle_is_shareable_and_unwind_safe() {
+        fn check<T: Send + Sync + std::panic::RefUnwindSafe + std::panic::UnwindSafe>() {}
+        check::<FnCache>();
+    }
 
     /// A directory that outlives the test (statics reference it).
     fn temp_dir() -> &'static str {

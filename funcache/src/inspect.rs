@@ -1,17 +1,15 @@
 //! Opening a cache directory to look inside it and to remove entries: what
 //! `funcache-cli` is built on.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::fs;
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::envelope::{self, Payload};
 use crate::error::Error;
 use crate::fn_cache::Fingerprint;
 use crate::key::ArgsKey;
-use crate::store::{self, EntryKey, FunctionKey, LastReads, Store, UsageCounts};
+use crate::store::{self, DiskUsage, EntryKey, LastReads, Store, StoredEntry, UsageCounts};
 
 /// A cache directory opened for inspection and maintenance.
 ///
@@ -105,44 +103,8 @@ pub struct Removed {
     pub bytes: u64,
 }
 
-/// Bytes used by a cache directory.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct DiskUsage {
-    /// The database's pages in use.
-    pub database: u64,
-    /// The blob files.
-    pub blobs: u64,
-}
-
-impl DiskUsage {
-    /// Everything.
-    pub fn total(&self) -> u64 {
-        self.database + self.blobs
-    }
-}
-
-/// Blob files no entry references are left alone this long after they
-/// were written: a program may have written one and be about to commit the
-/// entry that references it.
-const ORPHAN_GRACE: Duration = Duration::from_secs(120);
-
 fn from_unix_ms(ms: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(ms)
-}
-
-fn dir_size(path: &Path) -> u64 {
-    let Ok(entries) = fs::read_dir(path) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|entry| match entry.metadata() {
-            Ok(meta) if meta.is_dir() => dir_size(&entry.path()),
-            Ok(meta) => meta.len(),
-            Err(_) => 0,
-        })
-        .sum()
 }
 
 impl CacheDir {
@@ -226,14 +188,11 @@ impl CacheDir {
     /// When the database cannot be read.
     pub fn entries(&self, fn_id: &str) -> Result<Vec<EntryInfo>, Error> {
         let last_reads = self.last_reads()?;
-        let mut entries = Vec::new();
-        self.store
-            .for_each_entry(&FunctionKey::of(fn_id), |key, value| {
-                if let Some(entry) = entry_info(fn_id, key, value, &last_reads) {
-                    entries.push(entry);
-                }
-            })?;
-        Ok(entries)
+        let stored = self.store.entries_of(fn_id, &last_reads)?;
+        Ok(stored
+            .into_iter()
+            .map(|entry| entry_info(fn_id, entry))
+            .collect())
     }
 
     /// The dependency lists recorded for the fingerprints of `fn_id`.
@@ -282,112 +241,59 @@ impl CacheDir {
         entries: &[EntryInfo],
         mut progress: impl FnMut(u64),
     ) -> Result<Removed, Error> {
-        let mut removed = Removed::default();
-        let mut handled = 0;
-        let mut blobs = HashSet::new();
-        let mut by_function: BTreeMap<&str, Vec<&EntryInfo>> = BTreeMap::new();
-        for entry in entries {
-            by_function.entry(&entry.fn_id).or_default().push(entry);
-        }
-        for (fn_id, entries) in by_function {
-            let keys: Vec<EntryKey> = entries
-                .iter()
-                .map(|entry| EntryKey::new(entry.fingerprint.as_bytes(), &entry.args_key))
-                .collect();
-            let existed = self.store.remove_entries(fn_id, &keys, &mut blobs, || {
-                handled += 1;
-                progress(handled);
-            })?;
-            for (entry, existed) in entries.iter().zip(existed) {
-                if existed {
-                    removed.entries += 1;
-                    removed.bytes += entry.size;
-                }
-            }
-        }
-        self.store.remove_unreferenced_blobs(&blobs)?;
-        self.collect_garbage()?;
-        self.store.flush()?;
-        Ok(removed)
-    }
-
-    /// Drops fingerprint records no entry uses, access-log records of
-    /// entries that are gone, and blob files no entry references (including
-    /// temporary files left by a crash) once they are older than
-    /// [`ORPHAN_GRACE`].
-    fn collect_garbage(&self) -> Result<(), Error> {
-        let mut live_fingerprints = HashSet::new();
-        let mut live_entries = HashSet::new();
-        for id in self.function_ids()? {
-            for entry in self.entries(&id)? {
-                live_fingerprints.insert(*entry.fingerprint.as_bytes());
+        let keys: Vec<(&str, EntryKey)> = entries
+            .iter()
+            .map(|entry| {
                 let key = EntryKey::new(entry.fingerprint.as_bytes(), &entry.args_key);
-                live_entries.insert((id.clone(), key.to_vec()));
-            }
-        }
-        self.store
-            .retain_fingerprint_records(|fingerprint, _| live_fingerprints.contains(fingerprint))?;
-        self.store.compact_access_log(|fn_id, key| {
-            live_entries.contains(&(fn_id.to_owned(), key.to_vec()))
-        })?;
+                (entry.fn_id.as_str(), key)
+            })
+            .collect();
+        let existed = self.store.remove_and_collect(&keys, &mut progress);
+        // Access records were rewritten (or partly, on a failure).
         *self
             .last_reads
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = None;
-        let referenced = self.store.referenced_blobs()?;
-        self.store
-            .blobs()
-            .remove_unreferenced(&referenced, ORPHAN_GRACE)?;
-        Ok(())
+        let mut removed = Removed::default();
+        for (entry, existed) in entries.iter().zip(existed?) {
+            if existed {
+                removed.entries += 1;
+                removed.bytes += entry.size;
+            }
+        }
+        Ok(removed)
     }
 
     /// Bytes used: the database's pages that hold data (its file does not
     /// shrink when entries are removed; LMDB reuses the freed pages), and
     /// the blob files.
     pub fn disk_usage(&self) -> DiskUsage {
-        let layout = store::Layout::new(self.path());
-        DiskUsage {
-            database: self
-                .store
-                .live_bytes()
-                .unwrap_or_else(|_| dir_size(&layout.db())),
-            blobs: dir_size(&layout.blobs()),
-        }
+        self.store.disk_usage()
     }
 }
 
-/// What an entry's key and envelope say about it (`None` for a key that is
-/// not an entry key).
-fn entry_info(fn_id: &str, key: &[u8], value: &[u8], last_reads: &LastReads) -> Option<EntryInfo> {
-    let (fingerprint, args) = EntryKey::parse(key)?;
-    let table_key = FunctionKey::of(fn_id).entry(key);
-    let decoded = envelope::decode(value, &table_key).ok();
-    let (header, blob_len) = match decoded {
-        Some((header, _)) => {
-            let blob_len = match header.payload {
-                Payload::Blob { len, .. } => Some(len),
-                Payload::Inline => None,
-            };
-            (Some(header), blob_len)
-        }
-        None => (None, None),
-    };
-    let created = header.map_or(UNIX_EPOCH, |h| from_unix_ms(h.created_unix_ms));
-    let last_used = last_reads
-        .get(&(fn_id.to_owned(), key.to_vec()))
-        .map(|&secs| UNIX_EPOCH + Duration::from_secs(secs))
+/// The public view of a stored entry.
+fn entry_info(fn_id: &str, entry: StoredEntry) -> EntryInfo {
+    let created = entry
+        .times
+        .map_or(UNIX_EPOCH, |(created_ms, _)| from_unix_ms(created_ms));
+    let last_used = entry
+        .last_read_secs
+        .map(|secs| UNIX_EPOCH + Duration::from_secs(secs))
         .map_or(created, |read| read.max(created));
-    Some(EntryInfo {
+    EntryInfo {
         fn_id: fn_id.to_owned(),
-        fingerprint: Fingerprint(fingerprint),
-        args_key: args,
-        size: value.len() as u64 + blob_len.unwrap_or(0),
-        blob: blob_len.is_some(),
+        fingerprint: Fingerprint(entry.fingerprint),
+        args_key: entry.args_key,
+        size: entry.size,
+        blob: entry.blob,
         created,
         last_used,
-        compute_time: header.map_or(Duration::ZERO, |h| Duration::from_micros(h.compute_micros)),
-        readable: header.is_some(),
-    })
+        compute_time: entry
+            .times
+            .map_or(Duration::ZERO, |(_, micros)| Duration::from_micros(micros)),
+        readable: entry.times.is_some(),
+    }
 }
 
 impl std::fmt::Debug for CacheDir {

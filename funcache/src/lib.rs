@@ -77,6 +77,7 @@ mod memo;
 mod memory;
 mod stats;
 mod store;
+mod tier;
 mod warn;
 
 #[doc(hidden)]
@@ -91,12 +92,12 @@ pub use envelope::FORMAT_VERSION;
 pub use error::Error;
 pub use fn_cache::{Dependency, Fingerprint, FnCache};
 pub use funcache_derive::{cache, memoize};
-pub use inspect::{CacheDir, DiskUsage, EntryInfo, FingerprintInfo, FunctionSummary, Removed};
+pub use inspect::{CacheDir, EntryInfo, FingerprintInfo, FunctionSummary, Removed};
 pub use key::{ArgsKey, KeyError};
 pub use memo::{DEFAULT_CAPACITY, Memo};
 pub use stats::{CacheInfo, TierInfo};
 pub use store::SYNC_DELAY;
-pub use store::UsageCounts;
+pub use store::{DiskUsage, UsageCounts};
 
 /// Writes everything this process has buffered to its cache directories
 /// and syncs them to disk: results not yet synced (see [`Durability`]), and
@@ -112,7 +113,7 @@ pub use store::UsageCounts;
 ///
 /// When a store fails to flush.
 pub fn flush() -> Result<(), Error> {
-    fn_cache::flush_usage();
+    tier::flush_usage();
     store::flush_all()
 }
 

@@ -6,21 +6,66 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::memory::MemoryStats;
 
-/// Counters of the disk tier and of computations, updated with relaxed
-/// atomics: they are statistics, not synchronisation. (The memory tier
-/// counts its own hits and misses under its lock.)
+/// The tiers behind the memory tier, in the order a lookup reads them:
+/// what their counters and warnings are named after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TierName {
+    /// The local store (LMDB) in the cache directory.
+    Disk,
+    /// A store shared between machines.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "the remote tier (issue 11) plugs in here")
+    )]
+    Remote,
+}
+
+impl TierName {
+    const COUNT: usize = 2;
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for TierName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TierName::Disk => "disk",
+            TierName::Remote => "remote",
+        })
+    }
+}
+
+/// Hits and misses of one tier.
+#[derive(Debug, Default)]
+struct TierCounters {
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl TierCounters {
+    const fn new() -> Self {
+        TierCounters {
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Counters of the tiers behind memory and of computations, updated with
+/// relaxed atomics: they are statistics, not synchronisation. (The memory
+/// tier counts its own hits and misses under its lock.)
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    pub disk_hits: AtomicU64,
-    pub disk_misses: AtomicU64,
+    tiers: [TierCounters; TierName::COUNT],
     pub computed: AtomicU64,
 }
 
 impl Counters {
     pub(crate) const fn new() -> Self {
         Counters {
-            disk_hits: AtomicU64::new(0),
-            disk_misses: AtomicU64::new(0),
+            tiers: [TierCounters::new(), TierCounters::new()],
             computed: AtomicU64::new(0),
         }
     }
@@ -30,22 +75,25 @@ impl Counters {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Counts a disk hit, exactly (one relaxed atomic add: a few
-    /// nanoseconds against the hundreds a disk hit costs). Returns whether
-    /// this hit is sampled for last-used times: one disk hit in
-    /// [`SAMPLE_EVERY`] per thread.
+    /// Counts a hit of `tier`, exactly (one relaxed atomic add: a few
+    /// nanoseconds against the hundreds a disk hit costs).
     #[inline]
-    pub(crate) fn disk_hit(&self) -> bool {
-        Counters::bump(&self.disk_hits);
-        SAMPLE.with(|count| {
-            let n = count.get();
-            count.set(n.wrapping_add(1));
-            n % SAMPLE_EVERY == 0
-        })
+    pub(crate) fn tier_hit(&self, tier: TierName) {
+        Counters::bump(&self.tiers[tier.index()].hits);
+    }
+
+    /// Counts a lookup that fell through `tier`.
+    #[inline]
+    pub(crate) fn tier_miss(&self, tier: TierName) {
+        Counters::bump(&self.tiers[tier.index()].misses);
     }
 
     pub(crate) fn reset(&self) {
-        for counter in [&self.disk_hits, &self.disk_misses, &self.computed] {
+        let tiers = self
+            .tiers
+            .iter()
+            .flat_map(|tier| [&tier.hits, &tier.misses]);
+        for counter in tiers.chain([&self.computed]) {
             counter.store(0, Ordering::Relaxed);
         }
     }
@@ -58,9 +106,10 @@ impl Counters {
             hits: tier.hits,
             misses: tier.misses,
         };
+        let disk = &self.tiers[TierName::Disk.index()];
         let disk = TierInfo {
-            hits: load(&self.disk_hits),
-            misses: load(&self.disk_misses),
+            hits: load(&disk.hits),
+            misses: load(&disk.misses),
         };
         CacheInfo {
             hits: memory.hits + disk.hits,
@@ -79,6 +128,17 @@ pub(crate) const SAMPLE_EVERY: u32 = 32;
 
 thread_local! {
     static SAMPLE: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Whether this hit is sampled for last-used times: one in
+/// [`SAMPLE_EVERY`] per thread.
+#[inline]
+pub(crate) fn sampled() -> bool {
+    SAMPLE.with(|count| {
+        let n = count.get();
+        count.set(n.wrapping_add(1));
+        n % SAMPLE_EVERY == 0
+    })
 }
 
 /// Statistics of one cache since the process started (or since

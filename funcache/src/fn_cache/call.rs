@@ -9,9 +9,12 @@ use serde::de::DeserializeOwned;
 use super::FnCache;
 use crate::codec::{self, Equality};
 use crate::config::Switches;
+use crate::envelope::{Header, Payload};
 use crate::flight::{Turn, WAIT_LIMIT};
 use crate::key::{ArgsKey, KeyBuilder};
 use crate::stats::Counters;
+use crate::tier::Look;
+use crate::tier::Value;
 use crate::warn::warn_once;
 
 /// One call in progress: its key, built in place (a key is a hundred
@@ -35,18 +38,6 @@ pub struct Call {
     /// When the computation started: set on a miss, so a hit reads no
     /// clock.
     started: Option<Instant>,
-}
-
-/// Which look at the tiers a lookup is, for the counters (and the
-/// last-used samples) of each tier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Look {
-    /// A call's first look: hits and misses are counted.
-    First,
-    /// A second look of a call whose misses are counted: hits only.
-    Again,
-    /// `f_peek`: nothing is counted, sampled or reordered.
-    Peek,
 }
 
 /// What the switches and the key allow a call.
@@ -182,13 +173,17 @@ impl Call {
         }
     }
 
-    /// Memory, then disk (filling the memory tier on a disk hit).
+    /// Memory, then the tiers behind it (filling the memory tier on a
+    /// hit there).
     #[inline]
     fn lookup<M: MemoryUse<V>, V: DeserializeOwned>(&self, look: Look) -> Option<V> {
         if let Some(value) = M::get(self, look) {
             return Some(value);
         }
-        let value = self.cache.disk_read::<V>(self.key.entry_key(), look)?;
+        let value =
+            self.cache
+                .tiers()
+                .read::<V>(self.key.entry_key(), look, self.cache.max_age())?;
         if look != Look::Peek {
             M::put(self, &value);
         }
@@ -244,7 +239,7 @@ impl Call {
                 // Another call or process may have stored the value since
                 // this one looked.
                 let wait = Switches::get().lock_wait;
-                let entry_lock = self.cache.lock_entry(self.key.entry_key(), wait);
+                let entry_lock = self.cache.tiers().lease(self.key.entry_key(), wait);
                 if let Some(value) = self.lookup::<M, V>(Look::Again) {
                     return join(value);
                 }
@@ -308,7 +303,10 @@ impl Call {
         };
         // The entry's cross-process lock, if no other process holds it:
         // waiting for one would block this thread, which other tasks need.
-        let _entry_lock = self.cache.lock_entry(self.key.entry_key(), Duration::ZERO);
+        let _entry_lock = self
+            .cache
+            .tiers()
+            .lease(self.key.entry_key(), Duration::ZERO);
         if let Some(value) = self.lookup::<M, V>(Look::Again) {
             return join(value);
         }
@@ -402,7 +400,9 @@ impl Call {
         M::put(self, &encoded.value);
         let switches = Switches::get();
         if !switches.readonly {
-            self.cache.disk_put(self.key.entry_key(), &encoded, compute);
+            let header = Header::new(compute, encoded.codec as u8, Payload::Inline);
+            let value = Value::of(&header, &encoded.bytes);
+            self.cache.tiers().write(self.key.entry_key(), &value);
         }
         encoded.value
     }

@@ -1,8 +1,9 @@
 //! Looking inside a store and removing from it: what [`crate::CacheDir`],
 //! eviction and `FnCache::clear` are built on.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Bound;
+use std::time::Duration;
 
 use super::{
     AccessLog, EntryKey, FingerprintRecord, FunctionKey, LastReads, Store, UsageCounts, blob_ref,
@@ -10,7 +11,68 @@ use super::{
 };
 use crate::error::Error;
 
+/// Blob files no entry references are left alone this long after they
+/// were written: a program may have written one and be about to commit the
+/// entry that references it.
+const ORPHAN_GRACE: Duration = Duration::from_secs(120);
+
 impl Store {
+    /// Removes the given entries (function id, entry key), then collects
+    /// garbage (see [`collect_garbage`](Self::collect_garbage)) and
+    /// flushes. `progress` gets the number of entries handled so far after
+    /// each one. Returns which entries existed, in the order given.
+    pub(crate) fn remove_and_collect(
+        &self,
+        entries: &[(&str, EntryKey)],
+        mut progress: impl FnMut(u64),
+    ) -> Result<Vec<bool>, Error> {
+        let mut existed = vec![false; entries.len()];
+        let mut handled = 0;
+        let mut blobs = HashSet::new();
+        let mut by_function: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (index, (fn_id, _)) in entries.iter().enumerate() {
+            by_function.entry(fn_id).or_default().push(index);
+        }
+        for (fn_id, indices) in by_function {
+            let keys: Vec<EntryKey> = indices.iter().map(|&i| entries[i].1).collect();
+            let found = self.remove_entries(fn_id, &keys, &mut blobs, || {
+                handled += 1;
+                progress(handled);
+            })?;
+            for (index, found) in indices.into_iter().zip(found) {
+                existed[index] = found;
+            }
+        }
+        self.remove_unreferenced_blobs(&blobs)?;
+        self.collect_garbage()?;
+        self.flush()?;
+        Ok(existed)
+    }
+
+    /// Drops fingerprint records no entry uses, access-log records of
+    /// entries that are gone, and blob files no entry references (including
+    /// temporary files left by a crash) once they are older than
+    /// [`ORPHAN_GRACE`].
+    pub(crate) fn collect_garbage(&self) -> Result<(), Error> {
+        let mut live_fingerprints = HashSet::new();
+        let mut live_entries = HashSet::new();
+        for id in self.function_ids()? {
+            self.for_each_entry(&FunctionKey::of(&id), |key, _| {
+                if let Some((fingerprint, args)) = EntryKey::parse(key) {
+                    live_fingerprints.insert(fingerprint);
+                    live_entries.insert((id.clone(), EntryKey::new(&fingerprint, &args).to_vec()));
+                }
+            })?;
+        }
+        self.retain_fingerprint_records(|fingerprint, _| live_fingerprints.contains(fingerprint))?;
+        self.compact_access_log(|fn_id, key| {
+            live_entries.contains(&(fn_id.to_owned(), key.to_vec()))
+        })?;
+        let referenced = self.referenced_blobs()?;
+        self.blobs.remove_unreferenced(&referenced, ORPHAN_GRACE)?;
+        Ok(())
+    }
+
     /// Removes every entry of one function, its recorded usage and
     /// fingerprints, and the blobs only it used.
     pub(crate) fn clear_function(&self, fn_id: &str) -> Result<(), Error> {
@@ -228,5 +290,58 @@ impl Store {
             }
             Ok(bytes)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::store::{OpenMode, open_shared};
+
+    fn key(fingerprint: u8, n: u64) -> EntryKey {
+        let mut builder = crate::key::KeyBuilder::new();
+        builder.arg(&n);
+        EntryKey::new(&[fingerprint; 32], &builder.finish().unwrap())
+    }
+
+    #[test]
+    fn removal_answers_in_the_given_order_and_drops_orphan_records() {
+        let temp = tempfile::tempdir().unwrap();
+        let store = open_shared(temp.path(), OpenMode::Create).unwrap();
+        let value = crate::codec::encode(&1u8).unwrap();
+        for (fn_id, fingerprint) in [("t::b", 2), ("t::a", 1)] {
+            store
+                .put(fn_id, &key(fingerprint, 1), &value, Duration::ZERO)
+                .unwrap();
+            let record = FingerprintRecord {
+                fn_id: fn_id.into(),
+                dependencies: vec![],
+                externals: vec![],
+                unresolved: vec![],
+                recorded_unix_ms: 0,
+            };
+            store
+                .record_fingerprint(&[fingerprint; 32], &record)
+                .unwrap();
+        }
+        let mut seen = Vec::new();
+        let existed = store
+            .remove_and_collect(
+                &[
+                    ("t::b", key(2, 1)),
+                    ("t::b", key(2, 9)),
+                    ("t::a", key(1, 1)),
+                ],
+                |handled| seen.push(handled),
+            )
+            .unwrap();
+        assert_eq!(existed, [true, false, true]);
+        assert_eq!(seen, [1, 2, 3]);
+        assert!(
+            store.fingerprint_records().unwrap().is_empty(),
+            "no entry uses them"
+        );
     }
 }

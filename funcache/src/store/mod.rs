@@ -21,6 +21,7 @@ mod evict;
 mod journal;
 mod key_lock;
 mod layout;
+mod listing;
 mod lmdb;
 mod maintenance;
 mod open;
@@ -32,10 +33,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::codec::{self, Encoded};
+use crate::codec;
 use crate::config::Durability;
 use crate::envelope::{self, BLOB_THRESHOLD, Header, Payload};
 use crate::error::Error;
@@ -47,6 +47,8 @@ pub(crate) use journal::Journal;
 pub use journal::UsageCounts;
 pub(crate) use key_lock::KeyLock;
 pub(crate) use layout::Layout;
+pub use listing::DiskUsage;
+pub(crate) use listing::StoredEntry;
 pub(crate) use open::OpenMode;
 pub use raw::RawTable;
 pub(crate) use registry::{flush_all, open_existing, open_shared};
@@ -147,6 +149,7 @@ impl Store {
         &self.layout.root
     }
 
+    #[cfg(test)]
     pub(crate) fn blobs(&self) -> &Blobs {
         &self.blobs
     }
@@ -211,12 +214,31 @@ impl Store {
     /// Loads the value stored under `entry_key` of `function`, if any and,
     /// with `max_age`, if not expired (an expired value is a miss; the
     /// value computed instead overwrites it).
-    pub(crate) fn load<R: DeserializeOwned>(
+    #[cfg(test)]
+    pub(crate) fn load<R: serde::de::DeserializeOwned>(
         &self,
         function: &FunctionKey,
         entry_key: &[u8],
         max_age: Option<MaxAge>,
     ) -> Result<Option<R>, LoadError> {
+        self.load_with(function, entry_key, max_age, |header, body| {
+            codec::decode(header.codec, body)
+        })
+    }
+
+    /// Finds the entry under `entry_key` of `function` and hands its
+    /// checked header and value bytes to `open` (straight from the memory
+    /// map for an inline value; a large value's file is read, and checked,
+    /// after the read transaction ends). `None` when there is no entry, it
+    /// expired (`max_age`), or its large-value file is gone.
+    #[inline]
+    pub(crate) fn load_with<T>(
+        &self,
+        function: &FunctionKey,
+        entry_key: &[u8],
+        max_age: Option<MaxAge>,
+        open: impl FnOnce(&Header, &[u8]) -> Result<T, codec::DecodeError>,
+    ) -> Result<Option<T>, LoadError> {
         let key = function.entry(entry_key);
         let txn = self
             .env
@@ -236,16 +258,12 @@ impl Store {
         }
         match header.payload {
             // Decoded straight from the memory map.
-            Payload::Inline => codec::decode(header.codec, body)
-                .map(Some)
-                .map_err(LoadError::Decode),
+            Payload::Inline => open(&header, body).map(Some).map_err(LoadError::Decode),
             Payload::Blob { hash, len } => {
                 // The file read does not need the transaction.
                 drop(txn);
                 match self.blobs.read(&hash, len) {
-                    Ok(bytes) => codec::decode(header.codec, &bytes)
-                        .map(Some)
-                        .map_err(LoadError::Decode),
+                    Ok(bytes) => open(&header, &bytes).map(Some).map_err(LoadError::Decode),
                     // Removed since the entry was read (a purge, an
                     // eviction, a replacing write): a plain miss.
                     Err(Error::Io { source, .. })
@@ -260,30 +278,48 @@ impl Store {
     }
 
     /// Stores an encoded value under `entry_key` of the function `fn_id`.
+    #[cfg(test)]
     pub(crate) fn put<R>(
         &self,
         fn_id: &str,
         entry_key: &[u8],
-        encoded: &Encoded<R>,
+        encoded: &codec::Encoded<R>,
         compute: Duration,
     ) -> Result<(), Error> {
         let header = Header::new(compute, encoded.codec as u8, Payload::Inline);
+        self.put_value(fn_id, entry_key, header, &encoded.bytes)
+    }
+
+    /// Stores the encoded `value` described by `header` (whose payload is
+    /// decided here: inline, or a large-value file) under `entry_key` of
+    /// the function `fn_id`.
+    pub(crate) fn put_value(
+        &self,
+        fn_id: &str,
+        entry_key: &[u8],
+        header: Header,
+        value: &[u8],
+    ) -> Result<(), Error> {
+        let header = Header {
+            payload: Payload::Inline,
+            ..header
+        };
         let mut bytes = envelope::start(&header);
-        if encoded.bytes.len() >= BLOB_THRESHOLD {
-            let hash = self.blobs.write(&encoded.bytes)?;
+        if value.len() >= BLOB_THRESHOLD {
+            let hash = self.blobs.write(value)?;
             let payload = Payload::Blob {
                 hash,
-                len: encoded.bytes.len() as u64,
+                len: value.len() as u64,
             };
             bytes = envelope::start(&Header { payload, ..header });
         } else {
-            bytes.extend_from_slice(&encoded.bytes);
+            bytes.extend_from_slice(value);
         }
         envelope::seal(&mut bytes, &FunctionKey::of(fn_id).entry(entry_key));
         self.put_raw(fn_id, entry_key, &bytes)?;
         let puts = self.puts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Some(limit) = crate::config::max_size()
-            && (encoded.bytes.len() >= BLOB_THRESHOLD || puts.is_multiple_of(evict::CHECK_EVERY))
+            && (value.len() >= BLOB_THRESHOLD || puts.is_multiple_of(evict::CHECK_EVERY))
         {
             self.enforce_limit(limit);
         }

@@ -1,5 +1,6 @@
 use super::*;
 use crate::codec::{self, Encoded};
+use serde::de::DeserializeOwned;
 
 fn enc<R: Serialize + DeserializeOwned>(value: &R) -> Encoded<R> {
     codec::encode(value).unwrap()
