@@ -159,31 +159,28 @@ impl Session<'_> {
 
     /// Whether some trait or impl in view has an associated type `name`.
     fn is_assoc_type_name(&self, name: &str) -> bool {
-        self.assoc_by_name(name).into_iter().any(|node| {
-            let items = match &self.world.item(node.item).item.kind {
-                ItemKind::Impl(parts) => &parts.items,
-                ItemKind::Trait { items, .. } => items,
-                _ => return false,
-            };
-            items
-                .get(node.assoc as usize)
-                .is_some_and(|a| matches!(a.kind, AssocKind::Type))
-        })
+        self.assoc_by_name(name)
+            .into_iter()
+            .any(|node| matches!(self.assoc_kind(node), Some(AssocKind::Type)))
     }
 
     /// Whether `node` is an associated const of an impl or trait.
     pub fn is_assoc_const(&self, node: NodeKey) -> bool {
+        matches!(self.assoc_kind(node), Some(AssocKind::Const))
+    }
+
+    /// The kind of the impl or trait item `node` names; `None` for a whole
+    /// item or a node that is no impl or trait member.
+    fn assoc_kind(&self, node: NodeKey) -> Option<&AssocKind> {
         if node.assoc == NodeKey::WHOLE {
-            return false;
+            return None;
         }
         let items = match &self.world.item(node.item).item.kind {
             ItemKind::Impl(parts) => &parts.items,
             ItemKind::Trait { items, .. } => items,
-            _ => return false,
+            _ => return None,
         };
-        items
-            .get(node.assoc as usize)
-            .is_some_and(|a| matches!(a.kind, AssocKind::Const))
+        items.get(node.assoc as usize).map(|a| &a.kind)
     }
 
     /// Associated type `name` of `ty`, the path `path` (`I::Bound`) naming
