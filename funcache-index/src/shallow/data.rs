@@ -26,6 +26,27 @@ pub(crate) struct UseEntry {
     pub glob: bool,
 }
 
+impl UseEntry {
+    /// The entry a use-tree leaf makes: `seg` under `prefix`, bound as
+    /// `alias` if given (`as _` binds nothing). A `self` leaf names the
+    /// prefix itself and binds its last segment.
+    pub fn leaf(prefix: &[String], seg: &str, alias: Option<String>) -> UseEntry {
+        let mut path = prefix.to_vec();
+        let default_name = if seg == "self" {
+            prefix.last().cloned().unwrap_or_default()
+        } else {
+            path.push(seg.to_owned());
+            seg.to_owned()
+        };
+        let name = alias.unwrap_or(default_name);
+        UseEntry {
+            path,
+            name: (name != "_").then_some(name),
+            glob: false,
+        }
+    }
+}
+
 /// A path written in an impl header, generic arguments dropped.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct TyPath {

@@ -60,19 +60,7 @@ pub(super) fn use_tree(
         } else {
             None
         };
-        let (path, default_name) = if seg == "self" {
-            (prefix.clone(), prefix.last().cloned().unwrap_or_default())
-        } else {
-            let mut p = prefix.clone();
-            p.push(seg.clone());
-            (p, seg)
-        };
-        let name = alias.unwrap_or(default_name);
-        out.push(UseEntry {
-            path,
-            name: (name != "_").then_some(name),
-            glob: false,
-        });
+        out.push(UseEntry::leaf(prefix, &seg, alias));
         break;
     }
     prefix.truncate(depth);

@@ -88,31 +88,11 @@ fn flatten_use(
             prefix.pop();
         }
         syn::UseTree::Name(n) => {
-            let name = n.ident.to_string();
-            let (path, bound) = if name == "self" {
-                (prefix.clone(), prefix.last().cloned().unwrap_or_default())
-            } else {
-                let mut p = prefix.clone();
-                p.push(name.clone());
-                (p, name)
-            };
-            out.push(UseEntry {
-                path,
-                name: Some(bound),
-                glob: false,
-            });
+            out.push(UseEntry::leaf(prefix, &n.ident.to_string(), None));
         }
         syn::UseTree::Rename(r) => {
-            let mut path = prefix.clone();
-            if r.ident != "self" {
-                path.push(r.ident.to_string());
-            }
             let alias = r.rename.to_string();
-            out.push(UseEntry {
-                path,
-                name: (alias != "_").then_some(alias),
-                glob: false,
-            });
+            out.push(UseEntry::leaf(prefix, &r.ident.to_string(), Some(alias)));
         }
         syn::UseTree::Glob(_) => out.push(UseEntry {
             path: prefix.clone(),
