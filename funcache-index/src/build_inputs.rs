@@ -294,6 +294,13 @@ impl<'w> BuildCollector<'w> {
 mod tests {
     use super::*;
 
+    /// Writes `text` to `path` below `root`, creating its directories.
+    fn write_file(root: &std::path::Path, path: &str, text: &str) {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
     #[test]
     fn test_only_predicates_are_not_evaluated_across_crates() {
         assert!(evaluable_in("test", true, true));
@@ -308,11 +315,7 @@ mod tests {
     #[test]
     fn gated_items_leave_the_fingerprint_for_the_build_to_decide() {
         let dir = tempfile::tempdir().unwrap();
-        let write = |path: &str, text: &str| {
-            let path = dir.path().join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        };
+        let write = |path: &str, text: &str| write_file(dir.path(), path, text);
         write(
             "Cargo.toml",
             "[package]\nname = \"gates\"\nversion = \"0.1.0\"\n\n[dependencies]\nfuncache = \"0.1\"\n",
@@ -377,11 +380,7 @@ mod tests {
     #[test]
     fn gates_of_another_package_are_not_evaluated_here() {
         let dir = tempfile::tempdir().unwrap();
-        let write = |path: &str, text: &str| {
-            let path = dir.path().join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        };
+        let write = |path: &str, text: &str| write_file(dir.path(), path, text);
         write(
             "app/Cargo.toml",
             "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[dependencies]\ndep = { path = \"../dep\" }\n",
@@ -426,8 +425,7 @@ mod tests {
     #[test]
     fn a_module_file_that_gates_itself_gates_its_items() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("src")).unwrap();
-        let write = |path: &str, text: &str| std::fs::write(dir.path().join(path), text).unwrap();
+        let write = |path: &str, text: &str| write_file(dir.path(), path, text);
         write(
             "Cargo.toml",
             "[package]\nname = \"inner\"\nversion = \"0.1.0\"\n",
@@ -454,8 +452,7 @@ mod tests {
     #[test]
     fn each_module_file_a_cfg_attr_path_may_choose_is_gated() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("src/sys")).unwrap();
-        let write = |path: &str, text: &str| std::fs::write(dir.path().join(path), text).unwrap();
+        let write = |path: &str, text: &str| write_file(dir.path(), path, text);
         write(
             "Cargo.toml",
             "[package]\nname = \"sys\"\nversion = \"0.1.0\"\n",
@@ -489,8 +486,7 @@ mod tests {
     #[test]
     fn items_of_a_gated_include_are_gated() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("src")).unwrap();
-        let write = |path: &str, text: &str| std::fs::write(dir.path().join(path), text).unwrap();
+        let write = |path: &str, text: &str| write_file(dir.path(), path, text);
         write(
             "Cargo.toml",
             "[package]\nname = \"inc\"\nversion = \"0.1.0\"\n",
