@@ -129,6 +129,19 @@ impl Waiting {
 mod tests {
     use super::*;
 
+    /// Enters `key` from a second thread, which must be told to wait.
+    fn wait_on_another_thread(flights: &Flights, key: &[u8]) -> Waiting {
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| match flights.enter(key, true) {
+                    Turn::Wait(waiting) => waiting,
+                    _ => panic!("another thread waits"),
+                })
+                .join()
+                .unwrap()
+        })
+    }
+
     #[test]
     fn the_first_leads_others_wait_and_are_released_on_drop() {
         let flights = Flights::new();
@@ -139,15 +152,7 @@ mod tests {
             matches!(flights.enter(b"k", true), Turn::Reentered),
             "same thread"
         );
-        let waiting = std::thread::scope(|scope| {
-            scope
-                .spawn(|| match flights.enter(b"k", true) {
-                    Turn::Wait(waiting) => waiting,
-                    _ => panic!("another thread waits"),
-                })
-                .join()
-                .unwrap()
-        });
+        let waiting = wait_on_another_thread(&flights, b"k");
         assert!(matches!(flights.enter(b"other", true), Turn::Lead(_)));
         drop(leading);
         assert!(
@@ -164,15 +169,7 @@ mod tests {
     fn a_wait_ends_at_its_limit() {
         let flights = Flights::new();
         let _leading = flights.enter(b"k", true);
-        let waiting = std::thread::scope(|scope| {
-            scope
-                .spawn(|| match flights.enter(b"k", true) {
-                    Turn::Wait(waiting) => waiting,
-                    _ => panic!("another thread waits"),
-                })
-                .join()
-                .unwrap()
-        });
+        let waiting = wait_on_another_thread(&flights, b"k");
         assert!(!waiting.wait(Duration::from_millis(1)));
     }
 }
