@@ -135,7 +135,9 @@ pub fn analyze_cached_fn(
     let (krate, file) = select_crate(&mut world, site)?;
     prepare(&mut world, krate);
     let name = item.sig.ident.to_string();
-    let key = file.and_then(|f| locate_fn(&world, krate, f, site.line, &name));
+    let located = file.and_then(|f| locate_fn(&world, krate, f, site.line, &name));
+    // Never a guess: a function whose scope the index cannot see falls back.
+    let key = crate::site_scope::seen_fn(&world, krate, file, site, &name, located)?;
     let s = Session::new(&world, krate);
     let module = match key {
         Some(k) => world.module_of(k.item),
@@ -168,9 +170,9 @@ pub fn analyze_cached_fn(
                 column: 1,
             };
             let mut info = node_read::text_root(&s, module, &item, loc.clone(), path.join("::"));
-            // Not in the index (written by a macro): its enclosing function
-            // is unknown, so where it is written stands in for it — two such
-            // functions with the same tokens never share a fingerprint.
+            // Not in the index (written inside `cfg_if!`): where it is
+            // written stands in for its enclosing function, if any — two
+            // such functions with the same tokens never share a fingerprint.
             let site_text = format!("{}:{}", loc.file, loc.line);
             info.hash = node_read::combine(info.hash, blake3::hash(site_text.as_bytes()).into());
             let analysis = finish(&s, None, &info, salt, &site.manifest_dir);
@@ -237,6 +239,16 @@ pub fn analyze_fn_path(
     world.revalidate();
     world.set_out_dir(&site.manifest_dir, site_out_dir());
     let (krate, file) = select_crate(&mut world, site)?;
+    // A path from the crate root means the same everywhere; any other is
+    // resolved from the module around the site, which must be known.
+    if segs.first().map(String::as_str) != Some("crate")
+        && let Some(reason) = crate::site_scope::unseen_module(&world, krate, file, site)
+    {
+        return Err(IndexError::Unseen {
+            name: path.to_owned(),
+            reason: format!("{reason}; write the path from the crate root (`crate::…`)"),
+        });
+    }
     prepare(&mut world, krate);
     let module = module_at_line(&world, krate, file, site.line);
     let s = Session::new(&world, krate);
@@ -341,6 +353,11 @@ pub fn package_cached_fns(manifest_dir: &Path) -> Result<Vec<CachedFn>, IndexErr
             }
         }
         for (key, options_source) in roots {
+            // The macro falls back for these; its fingerprint cannot be
+            // computed here.
+            if !crate::site_scope::analyzable(&world, key) {
+                continue;
+            }
             let Ok(options) = syn::parse_str::<CacheOptions>(&options_source) else {
                 continue;
             };
