@@ -548,7 +548,14 @@ pub(crate) fn cache_static(
             const _: &[u8] = ::core::include_bytes!(#path);
         )
     });
-    let build = build_inputs(krate, &source.build);
+    let mut build = build_inputs(krate, &source.build);
+    if source.id.is_none() {
+        // The fallback: the compiler says where this expansion is.
+        build.push(quote!(#krate::__private::BuildInput::Expansion {
+            line: ::core::line!(),
+            column: ::core::column!(),
+        }));
+    }
     quote! {
         #(#tracked)*
         // A predicate the crate did not declare warns at its own `#[cfg]`

@@ -28,6 +28,13 @@ pub struct FallbackSite<'a> {
     pub file: Option<&'a Path>,
     /// Its 1-based line (with `file`).
     pub line: usize,
+    /// How many expansions of the same function at the same site came
+    /// before this one in this compilation (a `macro_rules!` that writes
+    /// the function, invoked several times). Expansion order is fixed by
+    /// the source, which the fingerprint covers, so it tells expansions
+    /// apart even where `line!()`/`column!()` cannot (two inside one outer
+    /// invocation).
+    pub expansion: usize,
 }
 
 /// A fallback fingerprint and what it was computed from.
@@ -63,7 +70,10 @@ pub fn fallback_fingerprint(
         if let Some(file) = site.file {
             // Relative: a cache directory copied to another machine still hits.
             let file = file.strip_prefix(site.manifest_dir).unwrap_or(file);
-            let text = format!("{}:{}", file.display(), site.line);
+            let mut text = format!("{}:{}", file.display(), site.line);
+            if site.expansion > 0 {
+                text.push_str(&format!("#{}", site.expansion));
+            }
             dependencies.push(Dependency {
                 path: FALLBACK_CALL_SITE.to_owned(),
                 hash: blake3::hash(text.as_bytes()).into(),
@@ -157,6 +167,7 @@ mod tests {
             manifest_dir: dir,
             file: Some(&file),
             line: 1,
+            expansion: 0,
         };
         let first = fallback_fingerprint("f", own, Some(site), b"");
         let paths: Vec<&str> = first.dependencies.iter().map(|d| d.path.as_str()).collect();
@@ -177,6 +188,14 @@ mod tests {
         let moved = FallbackSite { line: 2, ..site };
         assert_ne!(
             fallback_fingerprint("f", own, Some(moved), b"").fingerprint,
+            edited.fingerprint
+        );
+        let second = FallbackSite {
+            expansion: 1,
+            ..site
+        };
+        assert_ne!(
+            fallback_fingerprint("f", own, Some(second), b"").fingerprint,
             edited.fingerprint
         );
         assert_ne!(
