@@ -929,21 +929,43 @@ fn functions_inside_macro_definitions_or_invocations_are_not_analyzed() {
             "pub fn plain() -> u32 { 3 }",
             "no function `plain` is written",
         ),
+        // A module-level `cfg_if!` keeps its items in place, but the index
+        // reads none of them, so the names they use cannot be followed.
+        (25, "pub fn h() -> u32 { 2 }", "module-level `cfg_if!`"),
     ] {
         let error = at(line, source).unwrap_err().to_string();
         assert!(error.contains(why), "line {line}: {error}");
     }
-    // `cfg_if!` leaves its items where they are: analyzed in their module.
-    let h = at(25, "pub fn h() -> u32 { 2 }").unwrap();
-    assert_eq!(h.item_path, "h");
     assert_eq!(
         at(29, "pub fn plain() -> u32 { 3 }").unwrap().item_path,
         "plain"
     );
 }
 
-/// A file that is the source of two modules (`#[path]` twice, `include!`
-/// twice) holds two functions at one site: neither is analyzed.
+/// Inside a function, `cfg_if!`'s branches are blocks the index reads: a
+/// cached fn there is analyzed, with its sibling items in scope.
+#[test]
+fn functions_inside_cfg_if_in_a_body_are_analyzed() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "pub fn outer() -> u32 {\n    cfg_if::cfg_if! {\n        if #[cfg(all())] {\n            const CK: u32 = 4;\n            #[funcache::cache]\n            fn chosen() -> u32 { CK }\n        }\n    }\n    chosen()\n}\n",
+        ),
+    ]);
+    let site = MacroSite {
+        manifest_dir: f.root(),
+        crate_name: "fixture".into(),
+        bin_name: None,
+        file: f.root().join("src/lib.rs"),
+        line: 5,
+    };
+    let a = analyze_cached_fn(&site, "fn chosen() -> u32 { CK }", b"").unwrap();
+    assert_eq!(a.item_path, "outer::chosen");
+    assert!(has(&a, "crate::outer::CK"), "{:?}", paths(&a));
+    assert!(a.unresolved.is_empty(), "{:?}", a.unresolved);
+}
+
 #[test]
 fn files_shared_by_several_modules_are_not_analyzed() {
     let f = Fixture::new(&[

@@ -10,7 +10,7 @@
 //! moved into another module or rewritten. The index sees neither, so it
 //! must not claim to: such a function gets the fallback fingerprint. A
 //! `cfg_if!` invocation only selects items where they are written, so it
-//! hides nothing.
+//! hides no scope.
 
 use crate::lexer::{self, Kind, Tokens};
 
@@ -81,13 +81,6 @@ pub(crate) fn opaque(enclosing: &[Enclosing]) -> Option<String> {
         )),
         Enclosing::Invocation(_) => None,
     })
-}
-
-/// Whether `enclosing` holds an invocation known to leave items in place.
-pub(crate) fn transparent(enclosing: &[Enclosing]) -> bool {
-    enclosing
-        .iter()
-        .any(|e| matches!(e, Enclosing::Invocation(name) if TRANSPARENT.contains(&name.as_str())))
 }
 
 /// Every group that is a macro's body or input: its opening token, what
@@ -162,8 +155,6 @@ mod tests {
     fn only_cfg_if_keeps_the_scope_known() {
         assert_eq!(opaque(&[]), None);
         assert_eq!(opaque(&[call("cfg_if")]), None);
-        assert!(transparent(&[call("cfg_if")]));
-        assert!(!transparent(&[]));
         let reason = opaque(&[call("cfg_if"), def("make")]).unwrap();
         assert!(reason.contains("definition of macro `make`"), "{reason}");
         let reason = opaque(&[call("wrap")]).unwrap();

@@ -400,35 +400,6 @@ fn smart_pointer_constructors_keep_the_pointees_methods() {
     }
 }
 
-/// A cached fn the index does not find in the file (inside `cfg_if!`)
-/// still opens the bounds of its signature.
-#[test]
-fn generic_roots_from_macros_open_their_bounds() {
-    let f = lib("use std::fmt;\n\
-         pub struct Square;\n\
-         impl fmt::Display for Square { fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result { write!(f, \"square\") } }\n\
-         cfg_if::cfg_if! {\n    if #[cfg(all())] {\n        #[funcache::cache]\n        pub fn generated<T: std::fmt::Display>(x: &T) -> String { format!(\"{x}\") }\n    }\n}\n");
-    let manifest_dir = f.root();
-    let site = MacroSite {
-        manifest_dir: manifest_dir.clone(),
-        crate_name: "fixture".into(),
-        bin_name: None,
-        file: manifest_dir.join("src/lib.rs"),
-        line: 6,
-    };
-    let a = analyze_cached_fn(
-        &site,
-        "fn generated<T: std::fmt::Display>(x: &T) -> String { format!(\"{x}\") }",
-        b"",
-    )
-    .unwrap();
-    assert!(
-        has(&a, "crate::<Square as fmt::Display>::fmt"),
-        "{:?}",
-        paths(&a)
-    );
-}
-
 /// `m.lock()` is a `Result` for std's `Mutex` and the guard itself for
 /// parking_lot's: a method called either way is the protected type's.
 #[test]

@@ -12,12 +12,13 @@ use crate::shallow::{AssocKind, ItemKind, Range};
 use crate::world::World;
 use crate::{IndexError, MacroSite};
 
-/// Where the cached function named `name` at `site` is: `Ok(Some(key))`
-/// for `located` (the function of that name around the site's line, from
-/// the index) when the site is its head and nothing hides its scope;
-/// `Ok(None)` for a function the index has no item for, written inside an
-/// invocation known to leave it where it is (`cfg_if!`): walked from its
-/// text in the module around it. Otherwise the reason as an error.
+/// The cached function named `name` at `site`: `located`, the function of
+/// that name around the site's line in the index, when the site is its
+/// head (its attributes) and nothing around it hides its scope; otherwise
+/// why not, as an error. A function the index has no item for is never
+/// analyzed: it was written by a macro, or inside a module-level
+/// `cfg_if!`, whose other items the index does not read either, so the
+/// names it uses could not be followed.
 pub(crate) fn seen_fn(
     world: &World,
     krate: CrateId,
@@ -25,7 +26,7 @@ pub(crate) fn seen_fn(
     site: &MacroSite,
     name: &str,
     located: Option<NodeKey>,
-) -> Result<Option<NodeKey>, IndexError> {
+) -> Result<NodeKey, IndexError> {
     let unseen = |reason: String| IndexError::Unseen {
         name: name.to_owned(),
         reason,
@@ -50,20 +51,19 @@ pub(crate) fn seen_fn(
         let around = enclosing_macros::enclosing(&parsed.text, Place::Offset(start));
         return match enclosing_macros::opaque(&around) {
             Some(reason) => Err(unseen(reason)),
-            None => Ok(Some(key)),
+            None => Ok(key),
         };
     }
     let around = enclosing_macros::enclosing(&parsed.text, Place::Line(site.line));
-    if let Some(reason) = enclosing_macros::opaque(&around) {
-        return Err(unseen(reason));
-    }
-    if enclosing_macros::transparent(&around) {
-        return Ok(None);
-    }
-    Err(unseen(format!(
-        "no function `{name}` is written at {}:{} as the index reads it (a macro wrote it?)",
-        site.file.display(),
-        site.line
+    Err(unseen(enclosing_macros::opaque(&around).unwrap_or_else(
+        || {
+            format!(
+                "no function `{name}` is written at {}:{} as the index reads it (a macro wrote \
+             it, or it is inside a module-level `cfg_if!`)",
+                site.file.display(),
+                site.line
+            )
+        },
     )))
 }
 
