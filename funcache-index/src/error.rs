@@ -65,7 +65,7 @@ pub enum IndexError {
     /// mean) cannot be seen in the source: it is written inside a macro's
     /// definition, in an invocation that may move it, or in a file that is
     /// several modules' source. The macro falls back.
-    #[error("funcache: the source index cannot see where `{name}` is compiled: {reason}")]
+    #[error("funcache: the source index cannot see the scope of `{name}`: {reason}")]
     Unseen {
         /// The function's name.
         name: String,
