@@ -974,7 +974,15 @@ fn files_shared_by_several_modules_are_not_analyzed() {
             "src/lib.rs",
             "#[path = \"common.rs\"]\nmod a;\n#[path = \"common.rs\"]\nmod b;\n\
              mod c { include!(\"inc.rs\"); }\nmod d { include!(\"inc.rs\"); }\n\
-             mod e { include!(\"once.rs\"); }\n",
+             mod e { include!(\"once.rs\"); }\n\
+             mod p { #[path = \"../inner.rs\"] mod inner; }\n\
+             mod q { #[path = \"../inner.rs\"] mod inner; }\n",
+        ),
+        ("src/p/keep.txt", ""),
+        ("src/q/keep.txt", ""),
+        (
+            "src/inner.rs",
+            "#[funcache::cache]\npub fn i() -> u32 { super::K }\n",
         ),
         (
             "src/common.rs",
@@ -1002,6 +1010,8 @@ fn files_shared_by_several_modules_are_not_analyzed() {
     for (file, source) in [
         ("src/common.rs", "pub fn f() -> u32 { 1 }"),
         ("src/inc.rs", "pub fn g() -> u32 { 1 }"),
+        ("src/p/../inner.rs", "pub fn i() -> u32 { super::K }"),
+        ("src/q/../inner.rs", "pub fn i() -> u32 { super::K }"),
     ] {
         let error = at(file, source).unwrap_err().to_string();
         assert!(error.contains("more than one module"), "{file}: {error}");

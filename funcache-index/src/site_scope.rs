@@ -9,7 +9,7 @@ use crate::enclosing_macros::{self, Enclosing, Place};
 use crate::ids::{CrateId, NodeKey};
 use crate::module_tree::CrateIndex;
 use crate::shallow::{AssocKind, ItemKind, Range};
-use crate::world::World;
+use crate::world::{World, normalize};
 use crate::{IndexError, MacroSite};
 
 /// The cached function named `name` at `site`: `located`, the function of
@@ -118,9 +118,16 @@ pub(crate) fn analyzable(world: &World, key: NodeKey) -> bool {
 /// modules (`#[path]` to one file twice, `include!`d twice or also a
 /// module file), so one site in it is several functions.
 fn shared_file(index: &CrateIndex, file: u32) -> Option<String> {
-    let path = &index.files[file as usize].path;
-    let loads = index.files.iter().filter(|f| f.path == *path).count();
-    (loads > 1 || index.reincluded.contains(path)).then(|| {
+    // Lexically normalized: `a/../common.rs` and `b/../common.rs` are one
+    // file.
+    let path = normalize(&index.files[file as usize].path);
+    let loads = index
+        .files
+        .iter()
+        .filter(|f| normalize(&f.path) == path)
+        .count();
+    let reincluded = index.reincluded.iter().any(|p| normalize(p) == path);
+    (loads > 1 || reincluded).then(|| {
         format!(
             "{} is the source of more than one module, and which one this is cannot be told \
              from it",

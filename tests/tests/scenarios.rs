@@ -871,8 +871,19 @@ fn macro_bodies_and_module_level_invocations_invalidate() {
 
 /// What `fixtures/macro_sites` prints: one value per expansion of a
 /// `macro_rules!` that writes a cached function.
-const MACRO_SITE_VALUES: [&str; 8] = [
-    "one", "two", "three", "first", "second", "both.a", "both.b", "other",
+const MACRO_SITE_VALUES: [&str; 12] = [
+    "one",
+    "two",
+    "three",
+    "first",
+    "second",
+    "both.a",
+    "both.b",
+    "other",
+    "path.a",
+    "path.b",
+    "include.a",
+    "include.b",
 ];
 
 /// Every expansion serves what its own body computes now.
@@ -899,11 +910,13 @@ fn sites_reran(run: &support::Run) -> Vec<&str> {
 /// Regression: a cached fn written by a `macro_rules!` was located at the
 /// macro's definition for every expansion, so `make!(one, 1)` and
 /// `make!(two, 2)` shared one id (`macro_sites::f`) and one fingerprint,
-/// and the second served the first's result (`11 11`). Each expansion —
-/// in two modules, in two functions of one module, twice inside one
-/// invocation, from another module — must serve its own value, from disk
-/// on a second run, and after edits of an invocation's argument and of the
-/// macro's body.
+/// and the second served the first's result (`11 11`); a file that is two
+/// modules' source (`#[path]` twice, `include!` twice) likewise. Each
+/// expansion — in two modules, in two functions of one module, twice
+/// inside one invocation, from another module, in each module of a shared
+/// file — must serve its own value, from disk on a second run, and after
+/// edits of an invocation's argument, of the macro's body and of what the
+/// modules of a shared file read.
 #[test]
 fn every_expansion_of_a_macro_that_writes_a_cached_fn_is_its_own_function() {
     let _guard = support::lock();
@@ -921,6 +934,10 @@ fn every_expansion_of_a_macro_that_writes_a_cached_fn_is_its_own_function() {
         ("both.a", "50"),
         ("both.b", "60"),
         ("other", "80"),
+        ("path.a", "101"),
+        ("path.b", "201"),
+        ("include.a", "31"),
+        ("include.b", "41"),
     ];
     for (name, value) in expected {
         assert_eq!(first.value(name), value, "{name}");
@@ -932,7 +949,7 @@ fn every_expansion_of_a_macro_that_writes_a_cached_fn_is_its_own_function() {
     assert_sites_fresh(&second, "a second run");
     assert!(sites_reran(&second).is_empty(), "{:?}", second.ran);
 
-    let edits: [(&str, &str, &str, &[(&str, &str)]); 4] = [
+    let edits: [(&str, &str, &str, &[(&str, &str)]); 6] = [
         // An invocation's argument.
         (
             "src/main.rs",
@@ -954,6 +971,19 @@ fn every_expansion_of_a_macro_that_writes_a_cached_fn_is_its_own_function() {
             "            x * K\n",
             "            x * K + 1\n",
             &[("first", "31"), ("both.b", "61")],
+        ),
+        // What the two modules of one file, and of one included file, read.
+        (
+            "src/main.rs",
+            "const BASE: u64 = 200;",
+            "const BASE: u64 = 300;",
+            &[("path.a", "101"), ("path.b", "301")],
+        ),
+        (
+            "src/main.rs",
+            "const K: u64 = 40;",
+            "const K: u64 = 50;",
+            &[("include.a", "31"), ("include.b", "51")],
         ),
     ];
     for (file, from, to, values) in edits {
