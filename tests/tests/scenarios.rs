@@ -871,7 +871,7 @@ fn macro_bodies_and_module_level_invocations_invalidate() {
 
 /// What `fixtures/macro_sites` prints: one value per expansion of a
 /// `macro_rules!` that writes a cached function.
-const MACRO_SITE_VALUES: [&str; 12] = [
+const MACRO_SITE_VALUES: [&str; 14] = [
     "one",
     "two",
     "three",
@@ -884,6 +884,8 @@ const MACRO_SITE_VALUES: [&str; 12] = [
     "path.b",
     "include.a",
     "include.b",
+    "impl.a",
+    "impl.b",
 ];
 
 /// Every expansion serves what its own body computes now.
@@ -914,7 +916,7 @@ fn sites_reran(run: &support::Run) -> Vec<&str> {
 /// modules' source (`#[path]` twice, `include!` twice) likewise. Each
 /// expansion — in two modules, in two functions of one module, twice
 /// inside one invocation, from another module, in each module of a shared
-/// file — must serve its own value, from disk on a second run, and after
+/// file, for each type of a generic impl — must serve its own value, from disk on a second run, and after
 /// edits of an invocation's argument, of the macro's body and of what the
 /// modules of a shared file read.
 #[test]
@@ -938,6 +940,8 @@ fn every_expansion_of_a_macro_that_writes_a_cached_fn_is_its_own_function() {
         ("path.b", "201"),
         ("include.a", "31"),
         ("include.b", "41"),
+        ("impl.a", "1"),
+        ("impl.b", "2"),
     ];
     for (name, value) in expected {
         assert_eq!(first.value(name), value, "{name}");
@@ -949,7 +953,7 @@ fn every_expansion_of_a_macro_that_writes_a_cached_fn_is_its_own_function() {
     assert_sites_fresh(&second, "a second run");
     assert!(sites_reran(&second).is_empty(), "{:?}", second.ran);
 
-    let edits: [(&str, &str, &str, &[(&str, &str)]); 6] = [
+    let edits: [(&str, &str, &str, &[(&str, &str)]); 7] = [
         // An invocation's argument.
         (
             "src/main.rs",
@@ -984,6 +988,12 @@ fn every_expansion_of_a_macro_that_writes_a_cached_fn_is_its_own_function() {
             "const K: u64 = 40;",
             "const K: u64 = 50;",
             &[("include.a", "31"), ("include.b", "51")],
+        ),
+        (
+            "src/main.rs",
+            "const N: u64 = 2;",
+            "const N: u64 = 3;",
+            &[("impl.a", "1"), ("impl.b", "3")],
         ),
     ];
     for (file, from, to, values) in edits {
