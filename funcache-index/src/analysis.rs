@@ -135,7 +135,8 @@ pub fn analyze_cached_fn(
     let name = item.sig.ident.to_string();
     let located = file.and_then(|f| locate_fn(&world, krate, f, site.line, &name));
     // Never a guess: a function whose scope the index cannot see falls back.
-    let key = crate::site_scope::seen_fn(&world, krate, file, site, &name, located)?;
+    let key =
+        crate::site_scope::seen_fn(&world, krate, file, &site.file, site.line, &name, located)?;
     prepare(&mut world, krate);
     let s = Session::new(&world, krate);
     let module = world.module_of(key.item);
@@ -210,7 +211,8 @@ pub fn analyze_fn_path(
     // A path from the crate root means the same everywhere; any other is
     // resolved from the module around the site, which must be known.
     if segs.first().map(String::as_str) != Some("crate")
-        && let Some(reason) = crate::site_scope::unseen_module(&world, krate, file, site)
+        && let Some(reason) =
+            crate::site_scope::unseen_module(&world, krate, file, &site.file, site.line)
     {
         return Err(IndexError::Unseen {
             name: path.to_owned(),

@@ -13,6 +13,7 @@
 //! hides no scope.
 
 use crate::lexer::{self, Kind, Tokens};
+use crate::shallow::{Item, ItemKind, Range};
 
 /// Invocations known to leave the items they are given where they are.
 const TRANSPARENT: &[&str] = &["cfg_if"];
@@ -46,18 +47,31 @@ pub(crate) enum Place {
 /// outermost first. A file that does not lex encloses nothing here (its
 /// items are not indexed either).
 pub(crate) fn enclosing(text: &str, place: Place) -> Vec<Enclosing> {
-    let Ok(t) = lexer::lex(text) else {
+    enclosing_within(text, (0, text.len() as u32), place)
+}
+
+/// [`enclosing`], reading only the bytes `within` of `text` — a whole item
+/// around `place`, so that a large file is not lexed for every cached
+/// function in it.
+pub(crate) fn enclosing_within(text: &str, within: Range, place: Place) -> Vec<Enclosing> {
+    let Some(slice) = text.get(within.0 as usize..within.1 as usize) else {
         return Vec::new();
     };
-    let starts = lexer::line_starts(text);
+    let Ok(t) = lexer::lex(slice) else {
+        return Vec::new();
+    };
+    let starts = match place {
+        Place::Line(_) => lexer::line_starts(text),
+        Place::Offset(_) => Vec::new(),
+    };
     let line = |offset: u32| lexer::line_column(text, &starts, offset as usize).0;
     let mut out = Vec::new();
     for (open, what) in macro_groups(&t) {
         let close = t.close[open] as usize;
-        let (from, to) = (t.toks[open].start, t.toks[close].end);
+        let (from, to) = (within.0 + t.toks[open].start, within.0 + t.toks[close].end);
         let inside = match place {
             Place::Offset(offset) => from < offset && offset < to,
-            Place::Line(l) => line(from) <= l && l <= line(t.toks[close].start),
+            Place::Line(l) => line(from) <= l && l <= line(within.0 + t.toks[close].start),
         };
         if inside {
             out.push(what);
@@ -81,6 +95,30 @@ pub(crate) fn opaque(enclosing: &[Enclosing]) -> Option<String> {
         )),
         Enclosing::Invocation(_) => None,
     })
+}
+
+/// The bytes of the outermost item of `items` (a file's shallow items)
+/// around `offset` that is not a named inline module (whose items are
+/// searched instead): all a macro around `offset` can be in. The whole
+/// text when no item holds it.
+pub(crate) fn item_around(items: &[Item], offset: u32, text_len: u32) -> Range {
+    for item in items {
+        if !(item.span.0 <= offset && offset < item.span.1) {
+            continue;
+        }
+        return match &item.kind {
+            ItemKind::Mod { body: Some(inner) } if !item.name.is_empty() => {
+                let found = item_around(inner, offset, text_len);
+                if found == (0, text_len) {
+                    item.span
+                } else {
+                    found
+                }
+            }
+            _ => item.span,
+        };
+    }
+    (0, text_len)
 }
 
 /// Every group that is a macro's body or input: its opening token, what
@@ -149,6 +187,33 @@ mod tests {
         assert_eq!(enclosing(text, Place::Line(2)), [def("make")]);
         assert_eq!(enclosing(text, Place::Line(3)), [def("make")]);
         assert_eq!(enclosing(text, Place::Line(7)), [call("format")]);
+    }
+
+    #[test]
+    fn reading_the_item_around_finds_the_same() {
+        let text = "mod m {\n    fn before() {}\n    macro_rules! make { () => { #[A] fn f() {} } }\n    \
+                    fn outer() { wrap! { #[C] fn h() {} } }\n}\nwrap! { #[D] fn k() {} }\nfn plain() {}\n";
+        let t = crate::lexer::lex(text).unwrap();
+        let items = crate::shallow::items(&t, 0, t.toks.len());
+        for marker in ["#[A]", "#[C]", "#[D]", "fn plain", "fn before"] {
+            let offset = text.find(marker).unwrap() as u32;
+            let within = item_around(&items, offset, text.len() as u32);
+            assert!(within.1 - within.0 < text.len() as u32, "{marker}");
+            assert_eq!(
+                enclosing_within(text, within, Place::Offset(offset)),
+                enclosing(text, Place::Offset(offset)),
+                "{marker}"
+            );
+        }
+        let offset = text.find("#[A]").unwrap() as u32;
+        assert_eq!(
+            enclosing_within(
+                text,
+                item_around(&items, offset, text.len() as u32),
+                Place::Offset(offset)
+            ),
+            [def("make")]
+        );
     }
 
     #[test]

@@ -5,25 +5,29 @@
 //! functions then share results. When the scope is not seen, the analysis
 //! fails and the macro falls back (see [`crate::fallback`]).
 
+use std::path::Path;
+
+use crate::IndexError;
 use crate::enclosing_macros::{self, Enclosing, Place};
 use crate::ids::{CrateId, NodeKey};
-use crate::module_tree::CrateIndex;
+use crate::module_tree::{CrateIndex, ParsedFile};
 use crate::shallow::{AssocKind, ItemKind, Range};
 use crate::world::{World, normalize};
-use crate::{IndexError, MacroSite};
 
-/// The cached function named `name` at `site`: `located`, the function of
-/// that name around the site's line in the index, when the site is its
-/// head (its attributes) and nothing around it hides its scope; otherwise
-/// why not, as an error. A function the index has no item for is never
-/// analyzed: it was written by a macro, or inside a module-level
-/// `cfg_if!`, whose other items the index does not read either, so the
-/// names it uses could not be followed.
+/// The cached function named `name` at line `site_line` of `site_file`
+/// (the macro's site): `located`, the function of that name around that
+/// line in the index, when the site is its head (its attributes) and
+/// nothing around it hides its scope; otherwise why not, as an error.
+///
+/// A function the index has no item for is never analyzed: it was written
+/// by a macro, or inside a module-level `cfg_if!`, whose other items the
+/// index does not read either, so the names it uses could not be followed.
 pub(crate) fn seen_fn(
     world: &World,
     krate: CrateId,
     file: Option<u32>,
-    site: &MacroSite,
+    site_file: &Path,
+    site_line: usize,
     name: &str,
     located: Option<NodeKey>,
 ) -> Result<NodeKey, IndexError> {
@@ -36,7 +40,7 @@ pub(crate) fn seen_fn(
         return Err(unseen(format!(
             "{} is not a module file of crate `{}` (a macro defined elsewhere, an `include!` \
              inside a function or a doctest wrote it there)",
-            site.file.display(),
+            site_file.display(),
             world.crates[krate as usize].name
         )));
     };
@@ -46,28 +50,28 @@ pub(crate) fn seen_fn(
     let parsed = &index.files[file as usize];
     if let Some(key) = located
         && let Some((start, sig)) = head(world, key)
-        && (parsed.line_column(start).0..=parsed.line_column(sig).0).contains(&site.line)
+        && (parsed.line_column(start).0..=parsed.line_column(sig).0).contains(&site_line)
     {
-        let around = enclosing_macros::enclosing(&parsed.text, Place::Offset(start));
+        let around = enclosing_around(parsed, start);
         return match enclosing_macros::opaque(&around) {
             Some(reason) => Err(unseen(reason)),
             None => Ok(key),
         };
     }
-    let around = enclosing_macros::enclosing(&parsed.text, Place::Line(site.line));
+    let around = enclosing_macros::enclosing(&parsed.text, Place::Line(site_line));
     Err(unseen(enclosing_macros::opaque(&around).unwrap_or_else(
         || {
             format!(
                 "no function `{name}` is written at {}:{} as the index reads it (a macro wrote \
              it, or it is inside a module-level `cfg_if!`)",
-                site.file.display(),
-                site.line
+                site_file.display(),
+                site_line
             )
         },
     )))
 }
 
-/// For `memoize!(path)` at `site`: why the module `path` would be resolved
+/// For `memoize!(path)` at line `site_line` of `site_file`: why the module `path` would be resolved
 /// from is unknown (the invocation is written inside a macro's definition,
 /// or in no single module's file); `None` when it is known. Invocations
 /// around it do not count: they leave an expression where it is.
@@ -75,13 +79,14 @@ pub(crate) fn unseen_module(
     world: &World,
     krate: CrateId,
     file: Option<u32>,
-    site: &MacroSite,
+    site_file: &Path,
+    site_line: usize,
 ) -> Option<String> {
     let index = &world.crates[krate as usize].index;
     let Some(file) = file else {
         return Some(format!(
             "{} is not a module file of crate `{}`",
-            site.file.display(),
+            site_file.display(),
             world.crates[krate as usize].name
         ));
     };
@@ -89,7 +94,7 @@ pub(crate) fn unseen_module(
         return Some(reason);
     }
     let around =
-        enclosing_macros::enclosing(&index.files[file as usize].text, Place::Line(site.line));
+        enclosing_macros::enclosing(&index.files[file as usize].text, Place::Line(site_line));
     let definitions: Vec<Enclosing> = around
         .into_iter()
         .filter(|e| matches!(e, Enclosing::Definition(_)))
@@ -107,11 +112,13 @@ pub(crate) fn analyzable(world: &World, key: NodeKey) -> bool {
         return false;
     };
     shared_file(index, file).is_none()
-        && enclosing_macros::opaque(&enclosing_macros::enclosing(
-            &index.files[file as usize].text,
-            Place::Offset(start),
-        ))
-        .is_none()
+        && enclosing_macros::opaque(&enclosing_around(&index.files[file as usize], start)).is_none()
+}
+
+/// The macros around byte `offset` of `parsed`, from the item around it.
+fn enclosing_around(parsed: &ParsedFile, offset: u32) -> Vec<Enclosing> {
+    let within = enclosing_macros::item_around(&parsed.items, offset, parsed.text.len() as u32);
+    enclosing_macros::enclosing_within(&parsed.text, within, Place::Offset(offset))
 }
 
 /// Why `file` is no single module's source: it is loaded for several
