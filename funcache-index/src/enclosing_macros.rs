@@ -13,7 +13,7 @@
 //! hides no scope.
 
 use crate::lexer::{self, Kind, Tokens};
-use crate::shallow::{Item, ItemKind, Range};
+use crate::shallow::{ImplParts, Item, ItemKind, Range};
 
 /// Invocations known to leave the items they are given where they are.
 const TRANSPARENT: &[&str] = &["cfg_if"];
@@ -115,6 +115,13 @@ pub(crate) fn item_around(items: &[Item], offset: u32, text_len: u32) -> Range {
                     found
                 }
             }
+            // An impl's or trait's own braces are no macro's: only the
+            // item inside them can hold one.
+            ItemKind::Impl(ImplParts { items, .. }) | ItemKind::Trait { items, .. } => items
+                .iter()
+                .map(|a| a.span)
+                .find(|span| span.0 <= offset && offset < span.1)
+                .unwrap_or(item.span),
             _ => item.span,
         };
     }
@@ -192,10 +199,19 @@ mod tests {
     #[test]
     fn reading_the_item_around_finds_the_same() {
         let text = "mod m {\n    fn before() {}\n    macro_rules! make { () => { #[A] fn f() {} } }\n    \
-                    fn outer() { wrap! { #[C] fn h() {} } }\n}\nwrap! { #[D] fn k() {} }\nfn plain() {}\n";
+                    fn outer() { wrap! { #[C] fn h() {} } }\n}\nwrap! { #[D] fn k() {} }\nfn plain() {}\n\
+                    impl S {\n    fn a() {}\n    #[E] fn b() { m! { #[F] fn c() {} } }\n}\n";
         let t = crate::lexer::lex(text).unwrap();
         let items = crate::shallow::items(&t, 0, t.toks.len());
-        for marker in ["#[A]", "#[C]", "#[D]", "fn plain", "fn before"] {
+        for marker in [
+            "#[A]",
+            "#[C]",
+            "#[D]",
+            "fn plain",
+            "fn before",
+            "#[E]",
+            "#[F]",
+        ] {
             let offset = text.find(marker).unwrap() as u32;
             let within = item_around(&items, offset, text.len() as u32);
             assert!(within.1 - within.0 < text.len() as u32, "{marker}");
