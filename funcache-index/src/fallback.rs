@@ -9,9 +9,12 @@
 //! It lives here rather than in the macro so that every reader of
 //! fingerprints (the macro, the CLI) computes it the same way.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use crate::cfg_text;
+use crate::module_tree::Stamp;
 use crate::{BuildInputs, Dependency, Digest, FingerprintInput};
 
 /// The dependency path under which the call site is recorded.
@@ -162,6 +165,30 @@ fn package_sources_digest(manifest_dir: &Path) -> Option<(Digest, BuildInputs)> 
         return None;
     }
     files.sort();
+    // Every fallback expansion of a crate asks, in one compiler process:
+    // read and scan the files once while none changes. Measured (debug) on
+    // regex-syntax's 58k lines: 0.6 s a time.
+    type Memo = HashMap<PathBuf, (Vec<(PathBuf, Option<Stamp>)>, Digest, BuildInputs)>;
+    static MEMO: Mutex<Option<Memo>> = Mutex::new(None);
+    let stamps: Vec<(PathBuf, Option<Stamp>)> = files
+        .iter()
+        .map(|file| (file.clone(), Stamp::of(file)))
+        .collect();
+    let mut memo = MEMO.lock().unwrap_or_else(PoisonError::into_inner);
+    let memo = memo.get_or_insert_with(HashMap::new);
+    if let Some((seen, digest, build)) = memo.get(manifest_dir)
+        && *seen == stamps
+    {
+        return Some((*digest, build.clone()));
+    }
+    let (digest, build) = digest_files(manifest_dir, files);
+    memo.insert(manifest_dir.to_path_buf(), (stamps, digest, build.clone()));
+    Some((digest, build))
+}
+
+/// The digest and build inputs of [`package_sources_digest`], from the
+/// package's `.rs` files (sorted).
+fn digest_files(manifest_dir: &Path, files: Vec<PathBuf>) -> (Digest, BuildInputs) {
     let mut hasher = blake3::Hasher::new();
     let mut build = BuildInputs::default();
     for file in files {
@@ -182,7 +209,7 @@ fn package_sources_digest(manifest_dir: &Path) -> Option<(Digest, BuildInputs)> 
     build.cfgs.dedup();
     build.env.sort();
     build.env.dedup();
-    Some((hasher.finalize().into(), build))
+    (hasher.finalize().into(), build)
 }
 
 #[cfg(test)]
