@@ -871,7 +871,7 @@ fn macro_bodies_and_module_level_invocations_invalidate() {
 
 /// What `fixtures/macro_sites` prints: one value per expansion of a
 /// `macro_rules!` that writes a cached function.
-const MACRO_SITE_VALUES: [&str; 14] = [
+const MACRO_SITE_VALUES: [&str; 16] = [
     "one",
     "two",
     "three",
@@ -886,6 +886,8 @@ const MACRO_SITE_VALUES: [&str; 14] = [
     "include.b",
     "impl.a",
     "impl.b",
+    "wrapped",
+    "cfg_if",
 ];
 
 /// Every expansion serves what its own body computes now.
@@ -916,7 +918,8 @@ fn sites_reran(run: &support::Run) -> Vec<&str> {
 /// modules' source (`#[path]` twice, `include!` twice) likewise. Each
 /// expansion — in two modules, in two functions of one module, twice
 /// inside one invocation, from another module, in each module of a shared
-/// file, for each type of a generic impl — must serve its own value, from disk on a second run, and after
+/// file, for each type of a generic impl, moved into a module by a user
+/// macro — must serve its own value, from disk on a second run, and after
 /// edits of an invocation's argument, of the macro's body and of what the
 /// modules of a shared file read.
 #[test]
@@ -942,6 +945,8 @@ fn every_expansion_of_a_macro_that_writes_a_cached_fn_is_its_own_function() {
         ("include.b", "41"),
         ("impl.a", "1"),
         ("impl.b", "2"),
+        ("wrapped", "7"),
+        ("cfg_if", "5"),
     ];
     for (name, value) in expected {
         assert_eq!(first.value(name), value, "{name}");
@@ -949,11 +954,12 @@ fn every_expansion_of_a_macro_that_writes_a_cached_fn_is_its_own_function() {
     assert_eq!(first.value("id.one"), "macro_sites::one::f");
     assert_eq!(first.value("id.two"), "macro_sites::two::f");
     assert_eq!(first.value("id.three"), "macro_sites::other::three::f");
+    assert_eq!(first.value("id.wrapped"), "macro_sites::wa::w");
     let second = fixture.run(cache.path());
     assert_sites_fresh(&second, "a second run");
     assert!(sites_reran(&second).is_empty(), "{:?}", second.ran);
 
-    let edits: [(&str, &str, &str, &[(&str, &str)]); 7] = [
+    let edits: [(&str, &str, &str, &[(&str, &str)]); 9] = [
         // An invocation's argument.
         (
             "src/main.rs",
@@ -994,6 +1000,20 @@ fn every_expansion_of_a_macro_that_writes_a_cached_fn_is_its_own_function() {
             "const N: u64 = 2;",
             "const N: u64 = 3;",
             &[("impl.a", "1"), ("impl.b", "3")],
+        ),
+        // What a function a user macro moves into a module reads there.
+        (
+            "src/main.rs",
+            "const WK: u64 = 6;",
+            "const WK: u64 = 7;",
+            &[("wrapped", "8")],
+        ),
+        // What a function in `cfg_if!` in a body reads (analyzed).
+        (
+            "src/main.rs",
+            "const CK: u64 = 4;",
+            "const CK: u64 = 9;",
+            &[("cfg_if", "10")],
         ),
     ];
     for (file, from, to, values) in edits {
