@@ -901,6 +901,15 @@ fn assert_sites_fresh(run: &support::Run, when: &str) {
     }
 }
 
+/// An edit of `fixtures/macro_sites`: file, from, to, and values expected
+/// after it.
+type SiteEdit = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
 /// The cached bodies that ran in `run` besides their uncached call.
 fn sites_reran(run: &support::Run) -> Vec<&str> {
     let mut names: Vec<&str> = run.ran.iter().map(String::as_str).collect();
@@ -959,7 +968,7 @@ fn every_expansion_of_a_macro_that_writes_a_cached_fn_is_its_own_function() {
     assert_sites_fresh(&second, "a second run");
     assert!(sites_reran(&second).is_empty(), "{:?}", second.ran);
 
-    let edits: [(&str, &str, &str, &[(&str, &str)]); 9] = [
+    let edits: [SiteEdit; 9] = [
         // An invocation's argument.
         (
             "src/main.rs",
