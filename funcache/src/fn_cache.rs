@@ -280,6 +280,7 @@ impl FnCache {
                         Arc::clone(client),
                         self.meta.id,
                         ttl,
+                        Switches::get().readonly,
                     ))
                 })
                 .as_ref()
@@ -659,6 +660,54 @@ mod tests {
         crate::flush().unwrap();
         let reads = reader.disk().unwrap().store.last_reads().unwrap();
         assert!(reads.keys().any(|(id, _)| id == "t::sampled"), "{reads:?}");
+    }
+
+    /// Two cache directories stand in for two machines sharing one
+    /// Redis: what one computed, the other reads from the remote, and
+    /// keeps in its own directory.
+    #[cfg(feature = "redis")]
+    #[test]
+    fn a_result_computed_on_one_machine_is_a_remote_hit_on_another() {
+        use crate::remote::test_server::TestServer;
+        let Some(server) = TestServer::start("fn_cache remote", &[]) else {
+            return;
+        };
+        let remote = crate::Remote::new(&server.url()).unwrap();
+        let client = Arc::new(crate::remote::Client::new(remote).unwrap());
+        let machine = |dir| {
+            let cache = new_cache("t::two_machines", 6, 8, dir);
+            let tier = crate::remote::RemoteTier::new(Arc::clone(&client), cache.id(), None, false);
+            assert!(cache.remote.set(Some(tier)).is_ok());
+            cache
+        };
+        let runs = AtomicUsize::new(0);
+        let first = machine(temp_dir());
+        assert_eq!(call(first, 6, &runs), 60);
+        let (dir, runs_before) = (temp_dir(), runs.load(Ordering::SeqCst));
+        let second = machine(dir);
+        assert_eq!(call(second, 6, &runs), 60);
+        assert_eq!(runs.load(Ordering::SeqCst), runs_before, "a remote hit");
+        let info = second.info();
+        assert_eq!(
+            (
+                info.hits,
+                info.disk.misses,
+                info.remote.hits,
+                info.remote.misses
+            ),
+            (1, 1, 1, 0)
+        );
+        assert!(
+            info.to_string()
+                .ends_with("remote_hits=1, remote_misses=0)"),
+            "{info}"
+        );
+        // The hit filled the second machine's directory.
+        let local_only = new_cache("t::two_machines", 6, 8, dir);
+        assert_eq!(call(local_only, 6, &runs), 60);
+        assert_eq!(local_only.info().disk.hits, 1);
+        assert_eq!(runs.load(Ordering::SeqCst), runs_before);
+        assert!(!local_only.info().to_string().contains("remote"));
     }
 
     #[test]
