@@ -28,14 +28,15 @@ enum Target {
 /// One connection, to a server or to a cluster.
 enum Conn {
     Single(Connection),
-    Cluster(ClusterConnection),
+    // Boxed: a cluster connection is four times the size of a single one.
+    Cluster(Box<ClusterConnection>),
 }
 
 impl Conn {
     fn like(&mut self) -> &mut dyn ConnectionLike {
         match self {
             Conn::Single(conn) => conn,
-            Conn::Cluster(conn) => conn,
+            Conn::Cluster(conn) => &mut **conn,
         }
     }
 }
@@ -147,7 +148,7 @@ impl Pool {
                 let conn = client.get_connection()?;
                 conn.set_read_timeout(timeout)?;
                 conn.set_write_timeout(timeout)?;
-                Ok(Conn::Cluster(conn))
+                Ok(Conn::Cluster(Box::new(conn)))
             }
         }
     }

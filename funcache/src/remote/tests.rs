@@ -360,3 +360,42 @@ fn the_admin_view_reports_an_unreachable_remote_without_its_password() {
     assert!(message.contains("redis://u:***@127.0.0.1"), "{message}");
     assert!(!message.contains("hunter2"), "{message}");
 }
+
+#[test]
+fn a_cluster_serves_leases_and_lists_entries_on_every_master() {
+    let Some(cluster) = super::test_server::TestCluster::start("remote cluster") else {
+        return;
+    };
+    let client = client(&cluster.url(), 1 << 20);
+    let tier = tier(&client, Some(Duration::from_secs(3600)), false);
+    let now = envelope::now_unix_ms();
+    // Enough keys to land on every master.
+    for arg in 0..30 {
+        tier.put(&entry_key(1, arg), &value(&arg.to_le_bytes(), now))
+            .unwrap();
+    }
+    for arg in 0..30 {
+        let (_, bytes) = read(&tier, &entry_key(1, arg), None).unwrap().unwrap();
+        assert_eq!(bytes, arg.to_le_bytes());
+    }
+    let key = entry_key(1, 99);
+    let held = tier.lease(&key, Duration::ZERO).unwrap();
+    assert!(tier.lease(&key, Duration::ZERO).is_none());
+    drop(held);
+    assert!(tier.lease(&key, Duration::ZERO).is_some());
+
+    let remote = super::RemoteCache::connect(Remote::new(&cluster.url()).unwrap()).unwrap();
+    let entries = remote.entries().unwrap();
+    assert_eq!(entries.len(), 30);
+    let holding = cluster
+        .nodes
+        .iter()
+        .filter(|node| {
+            let keys: Vec<String> = node.connection().keys("funcache:*").unwrap();
+            !keys.is_empty()
+        })
+        .count();
+    assert_eq!(holding, 3, "spread over every master");
+    assert_eq!(remote.remove(&entries).unwrap().entries, 30);
+    assert!(remote.entries().unwrap().is_empty());
+}
