@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::build::{self, BuildInput};
 use crate::config::{DirChoice, Switches};
 use crate::error::Error;
+pub use crate::fingerprint::Fingerprint;
 use crate::flight::Flights;
 use crate::memory::MemoryTier;
 use crate::stats::{CacheInfo, Counters};
@@ -21,30 +22,6 @@ use crate::tier::{Chain, DiskTier, FunctionFacts, Tier, disk};
 mod call;
 
 pub use call::{Call, InMemory, MemoryUse, NoMemory};
-
-/// A function's source fingerprint: the digest of its own canonical tokens
-/// and of everything it reaches.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Fingerprint(pub(crate) [u8; 32]);
-
-impl Fingerprint {
-    /// The raw digest.
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-}
-
-impl fmt::Display for Fingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
-    }
-}
-
-impl fmt::Debug for Fingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Fingerprint({self})")
-    }
-}
 
 /// One item of a cached function's source closure, with the hash of its
 /// canonical tokens.

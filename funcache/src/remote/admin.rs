@@ -13,7 +13,7 @@ use super::settings::Remote;
 use super::url::{Node, Scheme};
 use crate::envelope;
 use crate::error::Error;
-use crate::fn_cache::Fingerprint;
+use crate::fingerprint::Fingerprint;
 use crate::inspect::Removed;
 use crate::key::ArgsKey;
 
