@@ -687,6 +687,53 @@ mod tests {
         assert!(!local_only.info().to_string().contains("remote"));
     }
 
+    /// A second machine asking for a value the first is computing waits
+    /// on the remote lease and reads the first one's result.
+    #[cfg(feature = "redis")]
+    #[test]
+    fn a_machine_waits_for_another_computing_the_same_value() {
+        use crate::remote::test_server::TestServer;
+        let Some(server) = TestServer::start("fn_cache remote lease", &[]) else {
+            return;
+        };
+        let remote = crate::Remote::new(&server.url()).unwrap();
+        let client = Arc::new(crate::remote::Client::new(remote).unwrap());
+        let machine = || {
+            let cache = new_cache("t::lease_wait", 6, 0, temp_dir());
+            let tier = crate::remote::RemoteTier::new(Arc::clone(&client), cache.id(), None, false);
+            assert!(cache.remote.set(Some(tier)).is_ok());
+            cache
+        };
+        let (first, second) = (machine(), machine());
+        let runs = AtomicUsize::new(0);
+        let waited = std::thread::scope(|scope| {
+            let mut waiter = None;
+            let mut call_first = first.call(false);
+            call_first.arg(&3u64);
+            let value = call_first.run::<NoMemory, u64, u64>(
+                || {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    // The other machine asks while this one computes.
+                    waiter = Some(scope.spawn(|| call(second, 3, &runs)));
+                    std::thread::sleep(Duration::from_millis(300));
+                    30
+                },
+                Ok,
+                |value| value,
+                crate::codec::Equality::partial_eq(),
+            );
+            assert_eq!(value, 30);
+            waiter.unwrap().join().unwrap()
+        });
+        assert_eq!(waited, 30);
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            1,
+            "computed once across machines"
+        );
+        assert_eq!(second.info().remote.hits, 1);
+    }
+
     #[test]
     fn fingerprint_record_is_stored_with_the_first_entry() {
         let runs = AtomicUsize::new(0);

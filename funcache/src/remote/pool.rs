@@ -56,6 +56,7 @@ pub(crate) struct Pool {
 /// Why a pool cannot be made at all (no connection is tried).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum PoolError {
+    #[cfg(not(feature = "redis-tls"))]
     #[error("rediss:// needs funcache's cargo feature `redis-tls`")]
     NoTls,
     #[error("{0}")]

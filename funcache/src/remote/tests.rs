@@ -399,3 +399,36 @@ fn a_cluster_serves_leases_and_lists_entries_on_every_master() {
     assert_eq!(remote.remove(&entries).unwrap().entries, 30);
     assert!(remote.entries().unwrap().is_empty());
 }
+
+#[test]
+fn a_wrong_password_is_a_miss_not_a_failure_of_the_call() {
+    let Some(server) = TestServer::start("remote auth", &["--requirepass", "right"]) else {
+        return;
+    };
+    for url in [
+        format!("redis://:wrong@127.0.0.1:{}/0", server.port),
+        server.url(),
+    ] {
+        let client = client(&url, 1 << 20);
+        let tier = tier(&client, None, false);
+        let key = entry_key(1, 1);
+        tier.put(&key, &value(b"x", 1)).unwrap();
+        assert_eq!(read(&tier, &key, None).unwrap(), None);
+        assert!(tier.lease(&key, Duration::ZERO).is_none());
+    }
+    let client = client(
+        &format!("redis://:right@127.0.0.1:{}/0", server.port),
+        1 << 20,
+    );
+    let tier = tier(&client, None, false);
+    tier.put(&entry_key(1, 1), &value(b"x", 1)).unwrap();
+    assert!(read(&tier, &entry_key(1, 1), None).unwrap().is_some());
+}
+
+#[cfg(not(feature = "redis-tls"))]
+#[test]
+fn tls_without_its_feature_is_refused_up_front() {
+    let remote = Remote::new("rediss://h:6380/0").unwrap();
+    let error = Client::new(remote).err().unwrap();
+    assert!(error.to_string().contains("`redis-tls`"), "{error}");
+}
