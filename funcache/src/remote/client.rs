@@ -48,7 +48,7 @@ impl Client {
     pub(crate) fn run<T>(
         &self,
         what: &'static str,
-        command: impl FnOnce(&mut dyn ConnectionLike) -> RedisResult<T>,
+        command: impl FnMut(&mut dyn ConnectionLike) -> RedisResult<T>,
     ) -> Result<T, Failure> {
         let permit = self.breaker.permit(Instant::now());
         if permit == Permit::Refused {

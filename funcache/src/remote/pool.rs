@@ -100,25 +100,41 @@ impl Pool {
         })
     }
 
-    /// Runs `command` on an idle connection, or a new one. The connection
-    /// goes back to the pool unless the command failed in a way that may
-    /// have left it unusable (I/O, timeout: a late answer would be read as
-    /// the next command's).
+    /// Runs `command` on an idle connection, or a new one. A connection
+    /// that sat idle may have been closed meanwhile (by the server's
+    /// `timeout`, a proxy, a restart): if it turns out dropped, `command`
+    /// runs once more on a new connection. A connection goes back to the
+    /// pool unless the command failed in a way that may have left it
+    /// unusable (I/O, timeout: a late answer would be read as the next
+    /// command's).
     pub(crate) fn with<T>(
         &self,
-        command: impl FnOnce(&mut dyn ConnectionLike) -> RedisResult<T>,
+        mut command: impl FnMut(&mut dyn ConnectionLike) -> RedisResult<T>,
     ) -> RedisResult<T> {
         let idle = self
             .idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
-        let mut conn = match idle {
-            Some(conn) => conn,
-            None => self.connect()?,
-        };
+        if let Some(mut conn) = idle {
+            match command(conn.like()) {
+                Err(error)
+                    if error.is_connection_dropped()
+                        || (error.is_io_error() && !error.is_timeout()) => {}
+                result => {
+                    self.give_back(conn, &result);
+                    return result;
+                }
+            }
+        }
+        let mut conn = self.connect()?;
         let result = command(conn.like());
-        let reusable = match &result {
+        self.give_back(conn, &result);
+        result
+    }
+
+    fn give_back<T>(&self, conn: Conn, result: &RedisResult<T>) {
+        let reusable = match result {
             Ok(_) => true,
             Err(error) => {
                 !(error.is_io_error()
@@ -133,7 +149,6 @@ impl Pool {
                 idle.push(conn);
             }
         }
-        result
     }
 
     fn connect(&self) -> RedisResult<Conn> {

@@ -432,3 +432,25 @@ fn tls_without_its_feature_is_refused_up_front() {
     let error = Client::new(remote).err().unwrap();
     assert!(error.to_string().contains("`redis-tls`"), "{error}");
 }
+
+/// Regression: an idle connection the server had closed (its `timeout`, a
+/// proxy, `CLIENT KILL`) made the next command fail: a miss, a warning and
+/// a step towards the breaker, though the server was fine.
+#[test]
+fn a_pooled_connection_closed_by_the_server_is_replaced_silently() {
+    let Some(server) = TestServer::start("remote reconnect", &[]) else {
+        return;
+    };
+    let client = client(&server.url(), 1 << 20);
+    let tier = tier(&client, None, false);
+    let key = entry_key(1, 1);
+    tier.put(&key, &value(b"kept", 1)).unwrap();
+    for _ in 0..super::breaker::TRIPS_AFTER {
+        let killed: u64 = redis::cmd("CLIENT")
+            .arg(&["KILL", "TYPE", "normal", "SKIPME", "yes"][..])
+            .query(&mut server.connection())
+            .unwrap();
+        assert!(killed >= 1);
+        assert_eq!(read(&tier, &key, None).unwrap().unwrap().1, b"kept");
+    }
+}
