@@ -454,3 +454,23 @@ fn a_pooled_connection_closed_by_the_server_is_replaced_silently() {
         assert_eq!(read(&tier, &key, None).unwrap().unwrap().1, b"kept");
     }
 }
+
+#[test]
+fn a_server_killed_mid_run_costs_misses_not_failures() {
+    let Some(mut server) = TestServer::start("remote killed", &[]) else {
+        return;
+    };
+    let client = client(&server.url(), 1 << 20);
+    let tier = tier(&client, None, false);
+    let key = entry_key(1, 1);
+    tier.put(&key, &value(b"x", 1)).unwrap();
+    assert!(read(&tier, &key, None).unwrap().is_some());
+    server.kill();
+    assert_eq!(read(&tier, &key, None).unwrap(), None);
+    tier.put(&key, &value(b"y", 1)).unwrap();
+    assert!(tier.lease(&key, Duration::from_secs(600)).is_none());
+    assert!(matches!(
+        client.run("test", |_| Ok(())),
+        Err(Failure::Skipped)
+    ));
+}
