@@ -474,3 +474,31 @@ fn a_server_killed_mid_run_costs_misses_not_failures() {
         Err(Failure::Skipped)
     ));
 }
+
+#[test]
+fn a_held_lease_is_renewed_and_a_lost_one_is_not() {
+    let Some(server) = TestServer::start("remote renewal", &[]) else {
+        return;
+    };
+    let client = client(&server.url(), 1 << 20);
+    let tier = tier(&client, None, false);
+    let (kept, lost) = (entry_key(5, 1), entry_key(5, 2));
+    let lease_key = |key: &[u8]| keys::lease_key(&keys::value_key("t::remote", key));
+    let _kept = tier.lease(&kept, Duration::ZERO).unwrap();
+    let _lost = tier.lease(&lost, Duration::ZERO).unwrap();
+    let mut conn = server.connection();
+    // Both nearly expired; the second taken over by another holder.
+    let _: () = conn.pexpire(lease_key(&kept), 1_000).unwrap();
+    let _: () = conn.set(lease_key(&lost), "another").unwrap();
+    let _: () = conn.pexpire(lease_key(&lost), 1_000).unwrap();
+    super::renewal::renew_all();
+    let kept_ttl: i64 = conn.pttl(lease_key(&kept)).unwrap();
+    assert!(kept_ttl > 1_000, "renewed to the full lease: {kept_ttl}");
+    let lost_ttl: i64 = conn.pttl(lease_key(&lost)).unwrap();
+    assert!(
+        lost_ttl <= 1_000,
+        "another's lease is left alone: {lost_ttl}"
+    );
+    let token: String = conn.get(lease_key(&lost)).unwrap();
+    assert_eq!(token, "another");
+}
