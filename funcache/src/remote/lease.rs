@@ -17,7 +17,8 @@ use crate::tier::Lease;
 
 /// How long a lease lasts unless released or renewed: a holder that dies
 /// frees the entry for others after at most this.
-pub(crate) const LEASE_TTL: Duration = Duration::from_secs(30);
+const LEASE_TTL: Duration = Duration::from_secs(30);
+const _: () = assert!(3 * renewal::RENEW_EVERY.as_secs() <= LEASE_TTL.as_secs());
 
 /// The first pause between polls; it doubles up to [`MAX_PAUSE`].
 const FIRST_PAUSE: Duration = Duration::from_millis(5);
@@ -76,7 +77,7 @@ pub(crate) fn take(client: &Arc<Client>, value_key: &str, wait: Duration) -> Opt
         if taken.is_some() {
             return Some(Lease::new(Held {
                 client: Arc::clone(client),
-                renewal: renewal::keep(client, &key, &token),
+                renewal: renewal::keep(client, &key, &token, LEASE_TTL),
                 key,
                 token,
             }));

@@ -1,19 +1,18 @@
 //! Keeping held leases alive: one background thread renews every lease this
 //! process holds each [`RENEW_EVERY`], so a computation that runs longer
-//! than [`LEASE_TTL`] keeps other machines waiting for its result instead
+//! than a lease's life keeps other machines waiting for its result instead
 //! of computing it too. A holder that dies stops renewing, and its lease
-//! expires within [`LEASE_TTL`].
+//! expires within its life.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use super::client::Client;
-use super::lease::LEASE_TTL;
 
-/// How often held leases are renewed: well within their life, so one slow
-/// or failed renewal does not let a lease lapse.
-pub(crate) const RENEW_EVERY: Duration = Duration::from_secs(LEASE_TTL.as_secs() / 3);
+/// How often held leases are renewed: a lease must live several times this
+/// long, so that one slow or failed renewal does not let it lapse.
+pub(crate) const RENEW_EVERY: Duration = Duration::from_secs(10);
 
 /// Extends the lease only while it still holds the holder's token (it may
 /// have expired and been taken by another).
@@ -30,6 +29,8 @@ struct Renewal {
     client: Arc<Client>,
     key: String,
     token: String,
+    /// The life each renewal gives it.
+    ttl: Duration,
 }
 
 #[derive(Default)]
@@ -42,7 +43,7 @@ fn registry() -> &'static Mutex<Registry> {
     static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
     REGISTRY.get_or_init(|| {
         // Without the thread (the OS refused one), leases simply last
-        // LEASE_TTL, as if their computation were short.
+        // their first life, as if their computation were short.
         let _ = std::thread::Builder::new()
             .name("funcache-lease".into())
             .spawn(|| {
@@ -55,9 +56,9 @@ fn registry() -> &'static Mutex<Registry> {
     })
 }
 
-/// Renews `key` (holding `token`) until [`forget`] is called with the
-/// returned id.
-pub(crate) fn keep(client: &Arc<Client>, key: &str, token: &str) -> u64 {
+/// Renews `key` (holding `token`) to live `ttl` again, until [`forget`] is
+/// called with the returned id.
+pub(crate) fn keep(client: &Arc<Client>, key: &str, token: &str, ttl: Duration) -> u64 {
     let mut registry = registry().lock().unwrap_or_else(PoisonError::into_inner);
     registry.next += 1;
     let id = registry.next;
@@ -65,6 +66,7 @@ pub(crate) fn keep(client: &Arc<Client>, key: &str, token: &str) -> u64 {
         client: Arc::clone(client),
         key: key.to_owned(),
         token: token.to_owned(),
+        ttl,
     };
     registry.held.insert(id, renewal);
     id
@@ -96,7 +98,7 @@ pub(crate) fn renew_all() {
             redis::Script::new(RENEW)
                 .key(&lease.key)
                 .arg(&lease.token)
-                .arg(LEASE_TTL.as_millis() as u64)
+                .arg(lease.ttl.as_millis() as u64)
                 .invoke::<i64>(conn)
         });
     }
