@@ -14,4 +14,6 @@ mod inspect;
 mod limit;
 mod macro_written;
 mod purge;
+mod redis_server;
+mod remote;
 mod sharing;
