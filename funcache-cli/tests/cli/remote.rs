@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::redis_server::RedisServer;
+use funcache_testkit::{RedisOptions, RedisServer};
+
 use crate::util::{cli, command, run, shared, source_copy};
 
 /// Runs the fixture's standard calls with the remote at `url` and a fresh
@@ -47,11 +48,14 @@ fn counts(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
 
 #[test]
 fn inspect_remote_counts_entries_per_function_and_hides_the_password() {
-    let Some(server) = RedisServer::start("inspect --remote", &["--requirepass", "hunter2"]) else {
+    let Some(server) = RedisServer::start(
+        "inspect --remote",
+        RedisOptions::default().requirepass("hunter2"),
+    ) else {
         return;
     };
-    let url = format!("redis://:hunter2@127.0.0.1:{}/0", server.port);
-    let shown = format!("redis://:***@127.0.0.1:{}/0", server.port);
+    let url = server.url();
+    let shown = format!("redis://:***@{}/0", server.address());
     fill(&url);
     assert_eq!(
         remote_counts(&url),
@@ -92,10 +96,10 @@ fn inspect_remote_counts_entries_per_function_and_hides_the_password() {
 
 #[test]
 fn purge_remote_takes_the_directory_purge_s_selectors() {
-    let Some(server) = RedisServer::start("purge --remote", &[]) else {
+    let Some(server) = RedisServer::start("purge --remote", RedisOptions::default()) else {
         return;
     };
-    let url = format!("redis://127.0.0.1:{}/0", server.port);
+    let url = server.url();
     fill(&url);
     let dry = cli(&[
         "purge",
