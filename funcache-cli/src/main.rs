@@ -150,6 +150,7 @@ mod remote;
 mod select;
 mod snapshot;
 mod source;
+mod summary;
 
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;

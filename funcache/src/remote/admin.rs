@@ -3,6 +3,7 @@
 //! code). Keys are found with `SCAN MATCH funcache:v{N}:*` on the server,
 //! or on every master of a cluster.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use redis::{Connection, Value as Reply};
@@ -14,8 +15,9 @@ use super::url::{Node, Scheme};
 use crate::envelope;
 use crate::error::Error;
 use crate::fingerprint::Fingerprint;
-use crate::inspect::Removed;
+use crate::inspect::{FunctionSummary, Removed};
 use crate::key::ArgsKey;
+use crate::store::UsageCounts;
 
 /// The least time the CLI gives the remote per command: it is not on a
 /// program's hot path, and a large `SCAN` page takes a moment.
@@ -194,6 +196,29 @@ impl RemoteCache {
             (&a.fn_id, a.fingerprint, a.args_key).cmp(&(&b.fn_id, b.fingerprint, b.args_key))
         });
         Ok(entries)
+    }
+
+    /// `entries` (as [`RemoteCache::entries`] lists them) summarized per
+    /// function, sorted by id, the way [`crate::CacheDir::functions`]
+    /// summarizes a directory. A remote records no hits or misses: `usage`
+    /// is zero. Unreadable entries count and take space, but have no known
+    /// creation time for `oldest`/`newest`.
+    pub fn functions<'a>(
+        entries: impl IntoIterator<Item = &'a RemoteEntry>,
+    ) -> Vec<FunctionSummary> {
+        let mut by_id: BTreeMap<&str, Vec<&RemoteEntry>> = BTreeMap::new();
+        for entry in entries {
+            by_id.entry(&entry.fn_id).or_default().push(entry);
+        }
+        by_id
+            .into_iter()
+            .map(|(id, entries)| {
+                let parts = entries
+                    .iter()
+                    .map(|e| (e.fingerprint, e.size, e.readable.then_some(e.created)));
+                FunctionSummary::of(id.to_owned(), parts, UsageCounts::default())
+            })
+            .collect()
     }
 
     /// The value keys on one node.
