@@ -147,6 +147,7 @@ mod inspect;
 mod output;
 mod purge;
 mod remote;
+mod removal;
 mod select;
 mod snapshot;
 mod source;
