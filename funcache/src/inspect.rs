@@ -389,9 +389,7 @@ mod tests {
     }
 
     fn args_key(arg: u8) -> ArgsKey {
-        let mut builder = crate::key::KeyBuilder::new();
-        builder.arg(&arg);
-        builder.finish().unwrap()
+        ArgsKey::of_arg(&arg)
     }
 
     fn entry_key(fingerprint: u8, arg: u8) -> EntryKey {

@@ -37,9 +37,7 @@ fn tier(client: &Arc<Client>, ttl: Option<Duration>, readonly: bool) -> RemoteTi
 }
 
 fn entry_key(fingerprint: u8, arg: u64) -> Vec<u8> {
-    let mut builder = crate::key::KeyBuilder::new();
-    builder.arg(&arg);
-    let args = builder.finish().unwrap();
+    let args = crate::key::ArgsKey::of_arg(&arg);
     crate::store::EntryKey::new(&[fingerprint; 32], &args).to_vec()
 }
 
