@@ -1,7 +1,7 @@
 //! Just enough of the Redis protocol (RESP2) to ask a server one command
 //! and read a one-line or bulk reply, without a client crate.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 

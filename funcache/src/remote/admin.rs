@@ -350,13 +350,6 @@ fn masters_of(reply: &Reply, asked: &Node) -> Vec<Node> {
 mod tests {
     use super::*;
 
-    fn node(host: &str, port: u16) -> Node {
-        Node {
-            host: host.into(),
-            port,
-        }
-    }
-
     #[test]
     fn masters_come_from_cluster_slots_once_each() {
         let master = |host: &str, port| {
@@ -381,9 +374,9 @@ mod tests {
             Reply::Int(3),
         ]);
         assert_eq!(
-            masters_of(&reply, &node("seed", 1)),
-            [node("10.0.0.1", 7000), node("seed", 7001)]
+            masters_of(&reply, &Node::new("seed", 1)),
+            [Node::new("10.0.0.1", 7000), Node::new("seed", 7001)]
         );
-        assert!(masters_of(&Reply::Nil, &node("seed", 1)).is_empty());
+        assert!(masters_of(&Reply::Nil, &Node::new("seed", 1)).is_empty());
     }
 }
