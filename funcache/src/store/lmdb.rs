@@ -7,19 +7,76 @@
 //! zero-copy from the memory map. (sled, used before, held an exclusive lock
 //! on its directory: a second process could neither read nor write.)
 
+use std::cell::Cell;
 use std::io;
 use std::path::Path;
 
 use heed::types::Bytes;
-use heed::{Database, Env, EnvFlags, EnvOpenOptions, WithoutTls};
+use heed::{Database, Env, EnvFlags, EnvOpenOptions, WithTls};
 
 /// A table: byte keys to byte values.
 pub(crate) type Table = Database<Bytes, Bytes>;
 
-/// An environment whose read transactions are not tied to a thread
-/// (`MDB_NOTLS`): a read can begin on one thread and end on another, as
-/// async code does, and a thread can hold more than one.
-pub(crate) type LmdbEnv = Env<WithoutTls>;
+/// An environment whose read transactions keep their reader slot in
+/// thread-local storage (LMDB's default, not `MDB_NOTLS`): a thread takes a
+/// slot in the lock file on its first read and keeps it until it exits, so
+/// beginning a read is a few plain stores, with no mutex shared between
+/// processes and no contention between readers. (With `MDB_NOTLS` every
+/// read took and released a slot under that mutex: readers in two
+/// processes contended for it.)
+///
+/// The price, which [`Reading`] enforces: a thread holds at most one
+/// transaction of an environment at a time, and a read transaction stays
+/// on its thread (`RoTxn` is not `Send`). funcache's transactions are
+/// short and synchronous — a lookup, a listing — and never held across an
+/// `.await` (a tier's `get` is synchronous), so only one case is refused:
+/// a cached function called from a stored value's `Deserialize` while the
+/// outer lookup reads.
+pub(crate) type LmdbEnv = Env<WithTls>;
+
+thread_local! {
+    /// Whether this thread is inside a read transaction.
+    static READING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// This thread's read transaction, while it lasts: a second transaction
+/// on the same thread (a read, or a write, which LMDB's thread-local
+/// reader slots do not allow either) is refused with [`NestedTransaction`].
+pub(crate) struct Reading(());
+
+impl Reading {
+    #[inline]
+    pub(crate) fn enter() -> Result<Reading, NestedTransaction> {
+        if READING.replace(true) {
+            return Err(NestedTransaction);
+        }
+        Ok(Reading(()))
+    }
+
+    /// Refuses to begin a write while this thread reads.
+    #[inline]
+    pub(crate) fn check_not_reading() -> Result<(), NestedTransaction> {
+        if READING.get() {
+            return Err(NestedTransaction);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Reading {
+    #[inline]
+    fn drop(&mut self) {
+        READING.set(false);
+    }
+}
+
+/// A transaction refused because this thread is inside a read.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "a cached function was called while this thread was reading the cache (from a stored \
+     value's `Deserialize`); that call is computed and not stored"
+)]
+pub(crate) struct NestedTransaction;
 
 /// The size of the memory map, which is the most the database file can
 /// grow to. It costs address space, not memory or disk: the file grows as
@@ -35,8 +92,9 @@ pub(crate) const MAP_SIZE: usize = 256 << 30;
 #[cfg(not(target_pointer_width = "64"))]
 pub(crate) const MAP_SIZE: usize = 1 << 30;
 
-/// Reader slots in the lock file: concurrent read transactions across all
-/// processes (each takes one for the length of one lookup).
+/// Reader slots in the lock file: threads that read, across all
+/// processes (each keeps one from its first read until it exits; see
+/// [`LmdbEnv`]). Fixed by the first process that creates the lock file.
 const MAX_READERS: u32 = 1022;
 
 /// Named tables; four are used.
@@ -66,7 +124,7 @@ pub(crate) enum Access {
 /// allows it (the workspace lint is `deny`, not `forbid`, for that).
 #[allow(unsafe_code)]
 pub(crate) fn open_env(dir: &Path, access: Access) -> heed::Result<LmdbEnv> {
-    let mut options = EnvOpenOptions::new().read_txn_without_tls();
+    let mut options = EnvOpenOptions::new().read_txn_with_tls();
     options
         .map_size(MAP_SIZE)
         .max_readers(MAX_READERS)

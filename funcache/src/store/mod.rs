@@ -42,7 +42,7 @@ use crate::error::Error;
 
 pub(crate) use access_log::{AccessLog, LastReads};
 pub(crate) use blobs::Blobs;
-pub(crate) use entry_key::{EntryKey, FunctionKey};
+pub(crate) use entry_key::{EntryKey, FunctionKey, TableKey};
 pub(crate) use journal::Journal;
 pub use journal::UsageCounts;
 pub(crate) use key_lock::KeyLock;
@@ -53,8 +53,9 @@ pub(crate) use open::OpenMode;
 pub use raw::RawTable;
 pub(crate) use registry::{flush_all, open_existing, open_shared};
 pub use syncer::SYNC_DELAY;
+pub(crate) use syncer::in_background;
 
-use lmdb::{LmdbEnv, Table};
+use lmdb::{LmdbEnv, NestedTransaction, Reading, Table};
 
 /// What the source of one fingerprint was, stored beside the entries so the
 /// CLI can explain a miss long after the program that wrote them is gone.
@@ -117,25 +118,31 @@ impl std::fmt::Debug for Store {
 
 /// The age past which a stored value is not served (`ttl`), and the time
 /// to measure it at: the clock is the caller's, so tests can move it.
+///
+/// Kept as the oldest creation time still served, one non-zero `u64`, so
+/// that an `Option<MaxAge>` travels in a register on every lookup.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct MaxAge {
-    ttl_ms: u64,
-    now_unix_ms: u64,
+    /// Values created at or after this many milliseconds since the Unix
+    /// epoch are fresh.
+    fresh_from_unix_ms: std::num::NonZeroU64,
 }
 
 impl MaxAge {
     pub(crate) fn new(ttl: Duration, now_unix_ms: u64) -> MaxAge {
+        let ttl_ms = ttl.as_millis().min(u128::from(u64::MAX)) as u64;
         MaxAge {
-            ttl_ms: ttl.as_millis().min(u128::from(u64::MAX)) as u64,
-            now_unix_ms,
+            fresh_from_unix_ms: std::num::NonZeroU64::MIN
+                .saturating_add(now_unix_ms.saturating_sub(ttl_ms)),
         }
     }
 
-    /// Whether a value created at `created_unix_ms` is too old. A value
-    /// from the future (another machine's clock) is as old as it can be
-    /// shown to be: not expired.
-    fn expired(self, created_unix_ms: u64) -> bool {
-        self.now_unix_ms.saturating_sub(created_unix_ms) >= self.ttl_ms
+    /// Whether a value created at `created_unix_ms` is too old: at least
+    /// `ttl` before `now`. A value from the future (another machine's
+    /// clock) is as old as it can be shown to be: not expired.
+    #[inline]
+    pub(crate) fn expired(self, created_unix_ms: u64) -> bool {
+        created_unix_ms < self.fresh_from_unix_ms.get()
     }
 }
 
@@ -161,11 +168,19 @@ impl Store {
         }
     }
 
+    fn nested_error(&self, nested: NestedTransaction) -> Error {
+        Error::Store {
+            path: self.dir().to_path_buf(),
+            source: Box::new(nested),
+        }
+    }
+
     /// Runs `write` in one write transaction and commits it.
     fn write<T>(
         &self,
         write: impl FnOnce(&mut heed::RwTxn<'_>, &Tables) -> heed::Result<T>,
     ) -> Result<T, Error> {
+        Reading::check_not_reading().map_err(|nested| self.nested_error(nested))?;
         let run = || {
             let mut txn = self.env.write_txn()?;
             let value = write(&mut txn, &self.tables)?;
@@ -202,8 +217,9 @@ impl Store {
     /// Runs `read` in one read transaction.
     fn read<T>(
         &self,
-        read: impl FnOnce(&heed::RoTxn<'_, heed::WithoutTls>, &Tables) -> heed::Result<T>,
+        read: impl FnOnce(&heed::RoTxn<'_, heed::WithTls>, &Tables) -> heed::Result<T>,
     ) -> Result<T, Error> {
+        let _reading = Reading::enter().map_err(|nested| self.nested_error(nested))?;
         let run = || {
             let txn = self.env.read_txn()?;
             read(&txn, &self.tables)
@@ -239,7 +255,10 @@ impl Store {
         max_age: Option<MaxAge>,
         open: impl FnOnce(&Header, &[u8]) -> Result<T, codec::DecodeError>,
     ) -> Result<Option<T>, LoadError> {
-        let key = function.entry(entry_key);
+        let mut key = TableKey::EMPTY;
+        function.entry_into(entry_key, &mut key);
+        let reading =
+            Reading::enter().map_err(|nested| LoadError::Store(self.nested_error(nested)))?;
         let txn = self
             .env
             .read_txn()
@@ -262,6 +281,7 @@ impl Store {
             Payload::Blob { hash, len } => {
                 // The file read does not need the transaction.
                 drop(txn);
+                drop(reading);
                 match self.blobs.read(&hash, len) {
                     Ok(bytes) => open(&header, &bytes).map(Some).map_err(LoadError::Decode),
                     // Removed since the entry was read (a purge, an

@@ -448,3 +448,43 @@ fn an_entry_under_a_damaged_key_is_never_served() {
     assert!(loaded.is_err(), "{loaded:?}");
     assert_eq!(load::<u64>(&store, "app::f", &key(3)), Some(9));
 }
+
+/// Read transactions keep their reader slot per thread, so a thread may
+/// hold one transaction at a time: a lookup or a write made while the
+/// thread decodes a value inside a read (a `Deserialize` that calls a
+/// cached function) is refused with an error, never a wrong value or a
+/// broken slot, and the thread reads normally afterwards.
+#[test]
+fn a_transaction_inside_a_read_on_the_same_thread_is_refused() {
+    let (_temp, store) = store();
+    store
+        .put("app::outer", &key(1), &enc(&1u8), Duration::ZERO)
+        .unwrap();
+    store
+        .put("app::inner", &key(2), &enc(&2u8), Duration::ZERO)
+        .unwrap();
+    let mut inside = None;
+    let outer = store
+        .load_with(&FunctionKey::of("app::outer"), &key(1), None, |_, _| {
+            let read = store.load::<u8>(&FunctionKey::of("app::inner"), &key(2), None);
+            let write = store.put("app::inner", &key(3), &enc(&3u8), Duration::ZERO);
+            let listing = store.function_ids();
+            inside = Some((read.is_err(), write.is_err(), listing.is_err()));
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(outer, Some(()));
+    assert_eq!(inside, Some((true, true, true)));
+    assert!(
+        matches!(
+            store.load::<u8>(&FunctionKey::of("app::inner"), &key(2), None),
+            Ok(Some(2))
+        ),
+        "the thread's slot is released with the outer read"
+    );
+    assert_eq!(
+        load::<u8>(&store, "app::inner", &key(3)),
+        None,
+        "not stored"
+    );
+}
