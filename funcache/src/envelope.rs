@@ -178,7 +178,7 @@ pub(crate) fn decode<'a>(bytes: &'a [u8], key: &[u8]) -> Result<(Header, &'a [u8
 struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
-    #[inline]
+    #[inline(always)]
     fn take(&mut self, n: usize) -> Result<&'a [u8], EnvelopeError> {
         if self.0.len() < n {
             return Err(EnvelopeError::Header);
@@ -189,7 +189,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An unsigned LEB128 varint of at most 10 bytes (a `u64`).
-    #[inline]
+    #[inline(always)]
     fn varint(&mut self) -> Result<u64, EnvelopeError> {
         let mut value = 0u64;
         for (index, &byte) in self.0.iter().enumerate().take(10) {
