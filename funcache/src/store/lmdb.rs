@@ -47,7 +47,8 @@ pub(crate) struct Reading(());
 impl Reading {
     #[inline]
     pub(crate) fn enter() -> Result<Reading, NestedTransaction> {
-        if READING.replace(true) {
+        // `with`, not `LocalKey::replace`, which is not inlined.
+        if READING.with(|reading| reading.replace(true)) {
             return Err(NestedTransaction);
         }
         Ok(Reading(()))
@@ -56,7 +57,7 @@ impl Reading {
     /// Refuses to begin a write while this thread reads.
     #[inline]
     pub(crate) fn check_not_reading() -> Result<(), NestedTransaction> {
-        if READING.get() {
+        if READING.with(Cell::get) {
             return Err(NestedTransaction);
         }
         Ok(())
@@ -66,7 +67,7 @@ impl Reading {
 impl Drop for Reading {
     #[inline]
     fn drop(&mut self) {
-        READING.set(false);
+        READING.with(|reading| reading.set(false));
     }
 }
 

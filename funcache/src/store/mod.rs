@@ -257,6 +257,7 @@ impl Store {
     ) -> Result<Option<T>, LoadError> {
         let mut key = TableKey::EMPTY;
         function.entry_into(entry_key, &mut key);
+        let seed = envelope::KeySeed::of(&key);
         let reading =
             Reading::enter().map_err(|nested| LoadError::Store(self.nested_error(nested)))?;
         let txn = self
@@ -271,7 +272,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        let (header, body) = envelope::decode(bytes, &key)?;
+        let (header, body) = envelope::decode_seeded(bytes, seed)?;
         if max_age.is_some_and(|max_age| max_age.expired(header.created_unix_ms)) {
             return Ok(None);
         }
