@@ -23,8 +23,13 @@ use std::time::{Duration, Instant};
 
 use super::FunctionKey;
 
-/// Lock files per cache directory.
-const STRIPES: u64 = 1024;
+/// Lock files per cache directory. Each is created by the first miss
+/// that falls in it, which on a new directory is a file creation in that
+/// miss (tens of microseconds, far more on a file system that has just
+/// deleted many files): 256 keep that to a few milliseconds once per
+/// directory, while two processes computing different keys at the same
+/// moment still share a stripe only once in 256.
+const STRIPES: u64 = 256;
 
 /// The longest pause between two attempts to take a held lock.
 const MAX_PAUSE: Duration = Duration::from_millis(50);
@@ -77,7 +82,7 @@ pub(crate) fn acquire(
     wait: Duration,
 ) -> std::io::Result<Option<KeyLock>> {
     let dir = dir(cache_dir);
-    let path = dir.join(format!("{:03x}", stripe(function, entry_key)));
+    let path = dir.join(format!("{:02x}", stripe(function, entry_key)));
     if held().as_ref().is_some_and(|held| held.contains(&path)) {
         return Ok(None);
     }
@@ -120,7 +125,7 @@ mod tests {
     /// Another process's lock, as this test can make one: the lock file
     /// opened and locked on its own.
     fn lock_as_another_process(cache_dir: &Path, function: &FunctionKey, key: &[u8]) -> File {
-        let path = dir(cache_dir).join(format!("{:03x}", stripe(function, key)));
+        let path = dir(cache_dir).join(format!("{:02x}", stripe(function, key)));
         super::super::layout::create_private_dir(&dir(cache_dir)).unwrap();
         let file = OpenOptions::new()
             .create(true)
