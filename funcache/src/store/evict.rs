@@ -1,8 +1,8 @@
 //! The size limit of a cache directory (`FUNCACHE_MAX_SIZE`): when the
-//! database's pages in use and the blob files together pass it, the least
-//! recently used entries of every function are removed until the directory
-//! is back under [`TARGET_PERCENT`] of the limit (so that the next few
-//! writes do not evict again).
+//! database's pages in use and the blob files together pass it, expired
+//! entries are removed, then the least recently used entries of every
+//! function until the directory is back under [`TARGET_PERCENT`] of the
+//! limit (so that the next few writes do not evict again).
 //!
 //! Last use is the later of an entry's creation and its last recorded read
 //! (the access log: sampled reads appended to a file, so hits never become
@@ -46,9 +46,16 @@ pub(crate) fn size(store: &Store) -> Result<u64, Error> {
 
 /// Evicts least recently used entries if the directory is over `limit`.
 pub(crate) fn enforce(store: &Store, limit: u64) -> Result<Evicted, Error> {
-    let before = size(store)?;
+    let mut before = size(store)?;
     if before <= limit || store.read_only {
         return Ok(Evicted::default());
+    }
+    // Expired entries go first: they are misses already.
+    if store.collect_expired(crate::envelope::now_unix_ms())? > 0 {
+        before = size(store)?;
+        if before <= limit {
+            return Ok(Evicted::default());
+        }
     }
     // One evictor at a time, across processes; the others skip.
     let lock_path = key_lock::dir(store.dir()).join("evict");

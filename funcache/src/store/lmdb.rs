@@ -98,11 +98,15 @@ pub(crate) const MAP_SIZE: usize = 1 << 30;
 /// [`LmdbEnv`]). Fixed by the first process that creates the lock file.
 const MAX_READERS: u32 = 1022;
 
-/// Named tables; four are used.
+/// Named tables; five are used.
 const MAX_DBS: u32 = 8;
 
 /// The tables of a cache directory's database.
 pub(crate) const TABLE_NAMES: [&str; 4] = ["entries", "functions", "fingerprints", "stats"];
+
+/// A table added later: a database written before it has none (opened
+/// read only, it is then absent; opened for writing, it is created).
+pub(crate) const TTLS_TABLE: &str = "ttls";
 
 /// How to open an environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,6 +9,8 @@
 //! functions     function key → function id
 //! fingerprints  fingerprint → FingerprintRecord (postcard)
 //! stats         function key → UsageCounts (postcard)
+//! ttls          function key → ttl in milliseconds (u64, little-endian),
+//!               for functions declared with a `ttl` (see `expiry.rs`)
 //! ```
 //!
 //! Write transactions are short (one `put`, or one batch of usage) and
@@ -18,6 +20,7 @@ mod access_log;
 mod blobs;
 mod entry_key;
 mod evict;
+mod expiry;
 mod journal;
 mod key_lock;
 mod layout;
@@ -89,6 +92,8 @@ struct Tables {
     functions: Table,
     fingerprints: Table,
     stats: Table,
+    /// Absent only in a read-only database written before it existed.
+    ttls: Option<Table>,
 }
 
 /// An open cache directory.

@@ -488,3 +488,87 @@ fn a_transaction_inside_a_read_on_the_same_thread_is_refused() {
         "not stored"
     );
 }
+
+/// Stores `value` under `key` of `fn_id` as if computed at `created_unix_ms`.
+fn put_created(store: &Store, fn_id: &str, key: &EntryKey, value: &[u8], created_unix_ms: u64) {
+    let header = Header {
+        created_unix_ms,
+        compute_micros: 0,
+        codec: codec::Codec::Postcard as u8,
+        payload: Payload::Inline,
+    };
+    store.put_value(fn_id, key, header, value).unwrap();
+}
+
+/// `ttl`: expired entries are collected, not only missed: with the clock
+/// moved (injected) past the ttl of a function whose ttl is recorded, its
+/// entries (and a large value's file) are removed; a function without a
+/// ttl, and a value computed later, keep theirs.
+#[test]
+fn expired_entries_are_collected() {
+    let (_temp, store) = store();
+    let now = crate::envelope::now_unix_ms();
+    let day = 86_400_000;
+    let small = postcard::to_allocvec(&5u32).unwrap();
+    let large = postcard::to_allocvec(&vec![7u8; envelope::BLOB_THRESHOLD]).unwrap();
+    put_created(&store, "app::t", &key(1), &small, now);
+    put_created(&store, "app::t", &key(2), &large, now);
+    put_created(&store, "app::t", &key(3), &small, now + 3 * day);
+    put_created(&store, "app::forever", &key(1), &small, now);
+    let week = Duration::from_secs(7 * 86_400);
+    store
+        .record_ttl(&FunctionKey::of("app::t"), Some(week))
+        .unwrap();
+    assert_eq!(store.blobs().list().unwrap().len(), 1);
+
+    assert_eq!(store.collect_expired(now + 6 * day).unwrap(), 0, "not yet");
+    assert_eq!(store.collect_expired(now + 8 * day).unwrap(), 2);
+    let stored = |fn_id| test_support::raw_entries(&store, fn_id).len();
+    assert_eq!(stored("app::t"), 1, "the later value stays");
+    assert_eq!(stored("app::forever"), 1, "no ttl: kept");
+    assert!(
+        store.blobs().list().unwrap().is_empty(),
+        "its file went too"
+    );
+
+    // A function that no longer declares a ttl: its entries are kept.
+    store.record_ttl(&FunctionKey::of("app::t"), None).unwrap();
+    assert_eq!(store.collect_expired(now + 100 * day).unwrap(), 0);
+    assert_eq!(stored("app::t"), 1);
+}
+
+/// Garbage collection (what `funcache-cli purge` runs after removing what
+/// it selected) and eviction collect expired entries by the real clock.
+#[test]
+fn purges_and_evictions_collect_expired_entries() {
+    let (_temp, store) = store();
+    let week_ago = crate::envelope::now_unix_ms() - 7 * 86_400_000;
+    let value = postcard::to_allocvec(&vec![1u8; 3000]).unwrap();
+    for i in 0..4 {
+        put_created(&store, "app::hourly", &key(i), &value, week_ago);
+    }
+    store
+        .record_ttl(
+            &FunctionKey::of("app::hourly"),
+            Some(Duration::from_secs(3600)),
+        )
+        .unwrap();
+    store.collect_garbage().unwrap();
+    assert!(test_support::raw_entries(&store, "app::hourly").is_empty());
+
+    for i in 0..4 {
+        put_created(&store, "app::hourly", &key(i), &value, week_ago);
+    }
+    put_created(&store, "app::kept", &key(9), &value, week_ago);
+    let limit = evict::size(&store).unwrap() - 1;
+    assert_eq!(
+        evict::enforce(&store, limit).unwrap(),
+        evict::Evicted::default()
+    );
+    assert!(test_support::raw_entries(&store, "app::hourly").is_empty());
+    assert_eq!(
+        test_support::raw_entries(&store, "app::kept").len(),
+        1,
+        "removing the expired ones was enough: nothing else evicted"
+    );
+}
