@@ -38,6 +38,26 @@ pub(crate) struct Evicted {
     pub bytes: u64,
 }
 
+/// Keeps the database's pages in use under half of its memory map,
+/// evicting down to a quarter when they pass it, whatever the size limit:
+/// a full map refuses even the deletions that would make room (they copy
+/// pages too). Costs one look at the environment's header per write while
+/// the file stays under half the map (with a 256 GiB map, always).
+pub(crate) fn keep_map_room(store: &Store) -> Result<(), Error> {
+    let info = store.env.info();
+    let map = info.map_size as u64;
+    let page = u64::from(store.env.stat().page_size);
+    if (info.last_page_number as u64 + 1) * page <= map / 2 {
+        return Ok(());
+    }
+    let live = store.live_bytes()?;
+    if live <= map / 2 {
+        return Ok(());
+    }
+    let total = size(store)?;
+    enforce(store, total.saturating_sub(live - map / 4)).map(drop)
+}
+
 /// Bytes the directory holds: database pages in use and blob files.
 pub(crate) fn size(store: &Store) -> Result<u64, Error> {
     let blobs: u64 = store.blobs.list()?.iter().map(|(_, len, _)| len).sum();

@@ -81,17 +81,63 @@ pub(crate) struct NestedTransaction;
 
 /// The size of the memory map, which is the most the database file can
 /// grow to. It costs address space, not memory or disk: the file grows as
-/// pages are written. A full map is a failed write (the value is returned,
-/// not stored, with a warning; `FUNCACHE_MAX_SIZE` keeps a directory far
-/// below it). LMDB answers `MDB_MAP_RESIZED` only to a process whose map is
-/// smaller than the data another one wrote: with one size for every 64-bit
+/// pages are written. Writes keep the pages in use under half of the map,
+/// evicting the least recently used entries down to a quarter when they
+/// pass it (see `evict::keep_map_room`: a full map refuses even the
+/// deletions that would make room); a write that still finds the map full
+/// returns the value unstored, with one warning per directory.
+/// LMDB answers `MDB_MAP_RESIZED` only to a process whose map is smaller
+/// than the data another one wrote: with one size for every 64-bit
 /// process, that is a 32-bit process (1 GiB map) on a directory holding
-/// more than 1 GiB of database, which then reads nothing (a warning, and
-/// every call computes).
+/// more than 1 GiB of database. Adopting the larger size needs every
+/// transaction of the process closed (heed's `Env::resize` is `unsafe` for
+/// that), which a hit path without a process-wide lock cannot promise; so
+/// that process reads nothing and stores nothing, with one warning per
+/// directory, and every call computes its correct result.
 #[cfg(target_pointer_width = "64")]
 pub(crate) const MAP_SIZE: usize = 256 << 30;
 #[cfg(not(target_pointer_width = "64"))]
 pub(crate) const MAP_SIZE: usize = 1 << 30;
+
+/// The map size to open with: [`MAP_SIZE`], or in this crate's unit
+/// tests, a smaller one set for the calling thread (to fill a map).
+pub(crate) fn map_size() -> usize {
+    #[cfg(test)]
+    if let Some(size) = TEST_MAP_SIZE.with(Cell::get) {
+        return size;
+    }
+    MAP_SIZE
+}
+
+#[cfg(test)]
+thread_local! {
+    /// See [`map_size`].
+    pub(crate) static TEST_MAP_SIZE: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// A write or read refused because of the memory map's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MapTrouble {
+    /// The database fills the map (`MDB_MAP_FULL`).
+    Full,
+    /// Another process grew the database beyond this process's map
+    /// (`MDB_MAP_RESIZED`).
+    Resized,
+}
+
+impl MapTrouble {
+    /// The trouble `error` reports, if it is one of these.
+    pub(crate) fn of(error: &crate::error::Error) -> Option<MapTrouble> {
+        let crate::error::Error::Store { source, .. } = error else {
+            return None;
+        };
+        match source.downcast_ref::<heed::Error>()? {
+            heed::Error::Mdb(heed::MdbError::MapFull) => Some(MapTrouble::Full),
+            heed::Error::Mdb(heed::MdbError::MapResized) => Some(MapTrouble::Resized),
+            _ => None,
+        }
+    }
+}
 
 /// Reader slots in the lock file: threads that read, across all
 /// processes (each keeps one from its first read until it exits; see
@@ -131,7 +177,7 @@ pub(crate) enum Access {
 pub(crate) fn open_env(dir: &Path, access: Access) -> heed::Result<LmdbEnv> {
     let mut options = EnvOpenOptions::new().read_txn_with_tls();
     options
-        .map_size(MAP_SIZE)
+        .map_size(map_size())
         .max_readers(MAX_READERS)
         .max_dbs(MAX_DBS);
     let flags = match access {

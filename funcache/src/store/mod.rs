@@ -58,7 +58,7 @@ pub(crate) use registry::{flush_all, open_existing, open_shared};
 pub use syncer::SYNC_DELAY;
 pub(crate) use syncer::in_background;
 
-use lmdb::{LmdbEnv, NestedTransaction, Reading, Table};
+use lmdb::{LmdbEnv, MapTrouble, NestedTransaction, Reading, Table};
 
 /// What the source of one fingerprint was, stored beside the entries so the
 /// CLI can explain a miss long after the program that wrote them is gone.
@@ -173,6 +173,29 @@ impl Store {
         }
     }
 
+    /// Whether `error` is about the memory map's size; if so, warns once
+    /// for the directory (see `lmdb::MAP_SIZE`).
+    fn map_trouble(&self, error: &Error) -> Option<MapTrouble> {
+        let trouble = MapTrouble::of(error)?;
+        let dir = self.dir();
+        crate::warn::warn_once("map", &dir.to_string_lossy(), || match trouble {
+            MapTrouble::Full => format!(
+                "funcache: the cache database in {} is full (its memory map holds {} bytes): \
+                 results that find no room are computed and not stored (set \
+                 FUNCACHE_MAX_SIZE to keep it smaller)",
+                dir.display(),
+                self.env.info().map_size
+            ),
+            MapTrouble::Resized => format!(
+                "funcache: another process grew the cache database in {} beyond the memory \
+                 map of this one (a 32-bit process?): this process computes every call and \
+                 stores nothing there",
+                dir.display()
+            ),
+        });
+        Some(trouble)
+    }
+
     fn nested_error(&self, nested: NestedTransaction) -> Error {
         Error::Store {
             path: self.dir().to_path_buf(),
@@ -265,10 +288,16 @@ impl Store {
         let seed = envelope::KeySeed::of(&key);
         let reading =
             Reading::enter().map_err(|nested| LoadError::Store(self.nested_error(nested)))?;
-        let txn = self
-            .env
-            .read_txn()
-            .map_err(|e| LoadError::Store(self.db_error(e)))?;
+        let txn = match self.env.read_txn() {
+            Ok(txn) => txn,
+            Err(error) => {
+                let error = self.db_error(error);
+                if self.map_trouble(&error).is_some() {
+                    return Ok(None);
+                }
+                return Err(LoadError::Store(error));
+            }
+        };
         let Some(bytes) = self
             .tables
             .entries
@@ -342,7 +371,20 @@ impl Store {
             bytes.extend_from_slice(value);
         }
         envelope::seal(&mut bytes, &FunctionKey::of(fn_id).entry(entry_key));
-        self.put_raw(fn_id, entry_key, &bytes)?;
+        if let Err(error) = evict::keep_map_room(self) {
+            crate::warn::warn_once("evict", &self.dir().to_string_lossy(), || {
+                format!(
+                    "funcache: room in the cache database of {} could not be made: {error}",
+                    self.dir().display()
+                )
+            });
+        }
+        match self.put_raw(fn_id, entry_key, &bytes) {
+            // Warned about once for the directory: the value is returned,
+            // not stored.
+            Err(error) if self.map_trouble(&error).is_some() => return Ok(()),
+            stored => stored?,
+        }
         let puts = self.puts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Some(limit) = crate::config::max_size()
             && (value.len() >= BLOB_THRESHOLD || puts.is_multiple_of(evict::CHECK_EVERY))

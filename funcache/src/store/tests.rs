@@ -572,3 +572,95 @@ fn purges_and_evictions_collect_expired_entries() {
         "removing the expired ones was enough: nothing else evicted"
     );
 }
+
+/// A write that finds the memory map full evicts the least recently used
+/// entries and tries again: far more values are stored than the map holds
+/// at once. (A value that still finds no room, as LMDB may not find a
+/// free run of pages long enough, is returned unstored with one warning.)
+/// Every put succeeds and nothing but the stored value is ever served.
+#[test]
+fn a_full_map_evicts_and_stores() {
+    lmdb::TEST_MAP_SIZE.with(|size| size.set(Some(1 << 20)));
+    let (_temp, store) = store();
+    lmdb::TEST_MAP_SIZE.with(|size| size.set(None));
+    let value = vec![3u8; 20_000];
+    let mut served = 0;
+    for i in 0..120u8 {
+        store
+            .put("app::big", &key(i), &enc(&value), Duration::ZERO)
+            .unwrap();
+        match load::<Vec<u8>>(&store, "app::big", &key(i)) {
+            Some(loaded) => {
+                assert!(loaded == value, "value {i} is the stored one");
+                served += 1;
+            }
+            None => {}
+        }
+    }
+    // 1 MiB holds under 50 of them.
+    assert!(served > 60, "only {served} of 120 stored");
+    let kept = test_support::raw_entries(&store, "app::big").len();
+    assert!(kept < 50, "{kept} kept");
+}
+
+/// Marks the child process of
+/// [`a_database_grown_beyond_the_map_by_another_process_is_a_miss`].
+const GROW_DIR: &str = "FUNCACHE_TEST_GROW_DIR";
+
+/// `MDB_MAP_RESIZED`: another process (with a larger map) grows the
+/// database beyond this process's map. Reads here are misses and writes
+/// are skipped (one warning): never an error or a wrong value.
+#[test]
+fn a_database_grown_beyond_the_map_by_another_process_is_a_miss() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("cache");
+    lmdb::TEST_MAP_SIZE.with(|size| size.set(Some(1 << 20)));
+    let store = open_shared(&dir, OpenMode::Create).unwrap();
+    lmdb::TEST_MAP_SIZE.with(|size| size.set(None));
+    store
+        .put("app::f", &key(1), &enc(&1u8), Duration::ZERO)
+        .unwrap();
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "store::tests::child_grows_the_database",
+            "--ignored",
+            "--test-threads=1",
+        ])
+        .env(GROW_DIR, &dir)
+        .output()
+        .unwrap();
+    assert!(child.status.success(), "{child:?}");
+    assert!(
+        String::from_utf8_lossy(&child.stdout).contains("1 passed"),
+        "{child:?}"
+    );
+    let function = FunctionKey::of("app::f");
+    assert!(matches!(
+        store.load::<u8>(&function, &key(1), None),
+        Ok(None)
+    ));
+    store
+        .put("app::f", &key(2), &enc(&2u8), Duration::ZERO)
+        .unwrap();
+    assert!(matches!(
+        store.load::<u8>(&function, &key(2), None),
+        Ok(None)
+    ));
+}
+
+#[test]
+#[ignore = "run by a_database_grown_beyond_the_map_by_another_process_is_a_miss"]
+fn child_grows_the_database() {
+    let Some(dir) = std::env::var_os(GROW_DIR) else {
+        return;
+    };
+    let store = open_shared(std::path::Path::new(&dir), OpenMode::Existing).unwrap();
+    let value = vec![5u8; 100_000];
+    for i in 0..40u8 {
+        store
+            .put("app::g", &key(i), &enc(&value), Duration::ZERO)
+            .unwrap();
+    }
+    store.flush().unwrap();
+}
