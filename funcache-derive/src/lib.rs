@@ -587,7 +587,9 @@ use proc_macro::TokenStream;
 /// stored, and a call in another process that missed waits for it (at most
 /// `FUNCACHE_LOCK_WAIT`, default 2 minutes), then reads the stored value.
 /// The OS releases the lock when the computing process dies. An `async fn`
-/// takes the lock only if it is free (waiting would block its thread).
+/// waits for it too, without blocking its thread: funcache depends on no
+/// async runtime, so the wait for a lock another process holds runs on a
+/// short-lived thread of its own, which the call awaits (any executor).
 ///
 /// # Environment
 ///

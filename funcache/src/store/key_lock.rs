@@ -75,16 +75,45 @@ fn stripe(function: &FunctionKey, entry_key: &[u8]) -> u64 {
 
 /// Takes the lock of one entry, waiting at most `wait` for a holder.
 /// `Ok(None)` when the wait ran out: the caller computes anyway.
+#[cfg(test)]
 pub(crate) fn acquire(
     cache_dir: &Path,
     function: &FunctionKey,
     entry_key: &[u8],
     wait: Duration,
 ) -> std::io::Result<Option<KeyLock>> {
+    attempt(cache_dir, function, entry_key, wait).map(|attempt| match attempt {
+        Attempt::Taken(lock) => Some(lock),
+        Attempt::HeldElsewhere | Attempt::HeldHere => None,
+    })
+}
+
+/// A lock (or lease) another process held for the whole wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Busy;
+
+/// What taking a key lock came to.
+#[derive(Debug)]
+pub(crate) enum Attempt {
+    Taken(KeyLock),
+    /// Another process held it for the whole wait.
+    HeldElsewhere,
+    /// This process holds it (see the module documentation): not waited
+    /// for.
+    HeldHere,
+}
+
+/// [`acquire`], saying why no lock was taken.
+pub(crate) fn attempt(
+    cache_dir: &Path,
+    function: &FunctionKey,
+    entry_key: &[u8],
+    wait: Duration,
+) -> std::io::Result<Attempt> {
     let dir = dir(cache_dir);
     let path = dir.join(format!("{:02x}", stripe(function, entry_key)));
     if held().as_ref().is_some_and(|held| held.contains(&path)) {
-        return Ok(None);
+        return Ok(Attempt::HeldHere);
     }
     let mut options = OpenOptions::new();
     options.create(true).truncate(false).write(true);
@@ -104,14 +133,14 @@ pub(crate) fn acquire(
         match fs4::FileExt::try_lock(&file) {
             Ok(()) => {
                 held().get_or_insert_with(HashSet::new).insert(path.clone());
-                return Ok(Some(KeyLock { _file: file, path }));
+                return Ok(Attempt::Taken(KeyLock { _file: file, path }));
             }
             Err(fs4::TryLockError::WouldBlock) => {}
             Err(fs4::TryLockError::Error(error)) => return Err(error),
         }
         let now = Instant::now();
         if now >= deadline {
-            return Ok(None);
+            return Ok(Attempt::HeldElsewhere);
         }
         std::thread::sleep(pause.min(deadline - now));
         pause = (pause * 2).min(MAX_PAUSE);

@@ -48,7 +48,7 @@ pub(crate) use blobs::Blobs;
 pub(crate) use entry_key::{EntryKey, FunctionKey, TableKey};
 pub(crate) use journal::Journal;
 pub use journal::UsageCounts;
-pub(crate) use key_lock::KeyLock;
+pub(crate) use key_lock::{Busy, KeyLock};
 pub(crate) use layout::Layout;
 pub use listing::DiskUsage;
 pub(crate) use listing::StoredEntry;
@@ -451,11 +451,27 @@ impl Store {
         entry_key: &[u8],
         wait: Duration,
     ) -> Option<KeyLock> {
-        if self.read_only {
-            return None;
-        }
-        match key_lock::acquire(self.dir(), function, entry_key, wait) {
+        match self.try_lock_entry(function, entry_key, wait) {
             Ok(lock) => lock,
+            Err(Busy) => None,
+        }
+    }
+
+    /// [`lock_entry`](Self::lock_entry), saying when the wait ran out
+    /// because another process holds the lock (`Err(Busy)`).
+    pub(crate) fn try_lock_entry(
+        &self,
+        function: &FunctionKey,
+        entry_key: &[u8],
+        wait: Duration,
+    ) -> Result<Option<KeyLock>, Busy> {
+        if self.read_only {
+            return Ok(None);
+        }
+        match key_lock::attempt(self.dir(), function, entry_key, wait) {
+            Ok(key_lock::Attempt::Taken(lock)) => Ok(Some(lock)),
+            Ok(key_lock::Attempt::HeldElsewhere) => Err(Busy),
+            Ok(key_lock::Attempt::HeldHere) => Ok(None),
             Err(error) => {
                 crate::warn::warn_once("key-lock", &self.dir().to_string_lossy(), || {
                     format!(
@@ -464,7 +480,7 @@ impl Store {
                         self.dir().display()
                     )
                 });
-                None
+                Ok(None)
             }
         }
     }

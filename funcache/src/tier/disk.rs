@@ -10,6 +10,7 @@ use super::{Lease, Open, Tier, TierError, Value};
 use crate::config::Switches;
 use crate::envelope::{Header, Payload};
 use crate::stats::TierName;
+use crate::store::Busy;
 use crate::store::{
     self, FingerprintRecord, FunctionKey, LoadError, MaxAge, OpenMode, Store, UsageCounts,
 };
@@ -169,6 +170,12 @@ impl Tier for DiskTier {
         self.store
             .lock_entry(&self.function, key, wait)
             .map(Lease::new)
+    }
+
+    fn try_lease(&self, key: &[u8]) -> Result<Option<Lease>, Busy> {
+        self.store
+            .try_lock_entry(&self.function, key, Duration::ZERO)
+            .map(|lock| lock.map(Lease::new))
     }
 }
 
