@@ -451,10 +451,9 @@ impl Store {
         entry_key: &[u8],
         wait: Duration,
     ) -> Option<KeyLock> {
-        match self.try_lock_entry(function, entry_key, wait) {
-            Ok(lock) => lock,
-            Err(Busy) => None,
-        }
+        // Busy: the wait ran out; compute anyway.
+        self.try_lock_entry(function, entry_key, wait)
+            .unwrap_or_default()
     }
 
     /// [`lock_entry`](Self::lock_entry), saying when the wait ran out

@@ -589,12 +589,9 @@ fn a_full_map_evicts_and_stores() {
         store
             .put("app::big", &key(i), &enc(&value), Duration::ZERO)
             .unwrap();
-        match load::<Vec<u8>>(&store, "app::big", &key(i)) {
-            Some(loaded) => {
-                assert!(loaded == value, "value {i} is the stored one");
-                served += 1;
-            }
-            None => {}
+        if let Some(loaded) = load::<Vec<u8>>(&store, "app::big", &key(i)) {
+            assert!(loaded == value, "value {i} is the stored one");
+            served += 1;
         }
     }
     // 1 MiB holds under 50 of them.
