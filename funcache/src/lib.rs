@@ -77,6 +77,7 @@ mod memo;
 mod memory;
 mod stats;
 mod store;
+mod striped;
 mod tier;
 mod warn;
 
