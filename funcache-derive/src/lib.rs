@@ -327,7 +327,11 @@ use proc_macro::TokenStream;
 /// source. Age is measured from when the value was computed, by the clock
 /// of the machine reading it. A function with a `ttl` has no memory tier:
 /// every call reads the disk tier, which checks the age. `ttl` is not part
-/// of the fingerprint: changing it keeps the stored results.
+/// of the fingerprint: changing it keeps the stored results. Expired
+/// results are also removed, read again or not: when a program opens the
+/// cache directory (in the background), first when the size limit evicts,
+/// and by `funcache-cli purge` (the program records its functions' ttls in
+/// the directory for that).
 ///
 /// ```no_run
 /// #[funcache::cache(ttl = "1h")]
