@@ -141,8 +141,11 @@ impl MapTrouble {
 
 /// Reader slots in the lock file: threads that read, across all
 /// processes (each keeps one from its first read until it exits; see
-/// [`LmdbEnv`]). Fixed by the first process that creates the lock file.
-const MAX_READERS: u32 = 1022;
+/// [`LmdbEnv`]): sixteen processes of 64-thread pools with room to spare,
+/// for a lock file of 256 KiB. Fixed by the first process that creates
+/// the lock file. When every slot is taken, a read fails: a miss, warned
+/// about once, and the call computes.
+const MAX_READERS: u32 = 4094;
 
 /// Named tables; five are used.
 const MAX_DBS: u32 = 8;
