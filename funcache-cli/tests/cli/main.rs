@@ -12,5 +12,6 @@ mod errors;
 mod explain;
 mod inspect;
 mod limit;
+mod macro_written;
 mod purge;
 mod sharing;
