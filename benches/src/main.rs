@@ -11,6 +11,7 @@
 
 mod compile;
 mod harness;
+mod pipeline;
 mod report;
 mod sections;
 mod subjects;
@@ -31,6 +32,7 @@ const SECTIONS: &[(&str, &[(&str, &str)])] = &[
     ("threads", &[]),
     ("processes", &[]),
     ("values", &[("FUNCACHE_DURABILITY", "lazy")]),
+    ("pipeline", &[]),
 ];
 
 fn workspace() -> PathBuf {
@@ -50,6 +52,7 @@ fn run_section(name: &str) {
         "threads" => sections::threads(),
         "processes" => sections::processes(),
         "values" => sections::values(),
+        "pipeline" => pipeline::pipeline(&workspace()),
         other => panic!("unknown section {other}"),
     }
 }
