@@ -199,3 +199,40 @@ fn remote_errors_exit_2_with_one_line_and_no_password() {
             .contains("needs a selector")
     );
 }
+
+/// The column names of a table's header line.
+fn header(table: &str) -> Vec<&str> {
+    table.lines().next().unwrap().split_whitespace().collect()
+}
+
+/// The keys of the first function in an `inspect --json` report.
+fn function_keys(report: &serde_json::Value) -> Vec<String> {
+    report["functions"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn inspect_remote_has_the_directory_s_columns_but_hits_and_misses() {
+    let Some(server) = RedisServer::start("inspect --remote columns", RedisOptions::default())
+    else {
+        return;
+    };
+    let url = server.url();
+    fill(&url);
+    let dir = crate::util::copy_cache(&shared().standard);
+    let local = cli(&["--dir", &dir.dir_arg(), "inspect"]);
+    let remote = cli(&["inspect", "--remote", &url]);
+    let mut expected = header(local.ok());
+    expected.retain(|column| !["HITS", "MISSES"].contains(column));
+    assert_eq!(header(remote.ok()), expected);
+
+    let local = cli(&["--dir", &dir.dir_arg(), "inspect", "--json"]).json();
+    let remote = cli(&["inspect", "--remote", &url, "--json"]).json();
+    let mut expected = function_keys(&local);
+    expected.retain(|key| key != "hits" && key != "misses");
+    assert_eq!(function_keys(&remote), expected);
+}
