@@ -32,6 +32,15 @@ fn client(url: &str, max_value_size: u64) -> Arc<Client> {
     Arc::new(Client::new(remote).unwrap())
 }
 
+/// A server, a client of it (1 MiB cap) and a read-write tier without a
+/// ttl: what most tests start from. `None` when the test is skipped.
+fn served(test: &str) -> Option<(RedisServer, Arc<Client>, RemoteTier)> {
+    let server = RedisServer::start(test, RedisOptions::default())?;
+    let client = client(&server.url(), 1 << 20);
+    let tier = tier(&client, None, false);
+    Some((server, client, tier))
+}
+
 fn tier(client: &Arc<Client>, ttl: Option<Duration>, readonly: bool) -> RemoteTier {
     RemoteTier::new(Arc::clone(client), "t::remote", ttl, readonly)
 }
@@ -67,11 +76,9 @@ fn read(
 
 #[test]
 fn values_round_trip_under_the_documented_key_in_the_disk_envelope() {
-    let Some(server) = RedisServer::start("remote values", RedisOptions::default()) else {
+    let Some((server, client, tier)) = served("remote values") else {
         return;
     };
-    let client = client(&server.url(), 1 << 20);
-    let tier = tier(&client, None, false);
     let key = entry_key(1, 5);
     assert_eq!(read(&tier, &key, None).unwrap(), None);
     tier.put(&key, &value(b"abc", 1_700_000_000_000)).unwrap();
@@ -127,11 +134,9 @@ fn a_ttl_is_the_time_a_value_has_left() {
 
 #[test]
 fn a_damaged_or_foreign_value_is_unreadable_and_then_overwritten() {
-    let Some(server) = RedisServer::start("remote damaged", RedisOptions::default()) else {
+    let Some((server, _client, tier)) = served("remote damaged") else {
         return;
     };
-    let client = client(&server.url(), 1 << 20);
-    let tier = tier(&client, None, false);
     let key = entry_key(1, 9);
     let name = keys::value_key("t::remote", &key);
     let mut conn = connection(&server);
@@ -201,11 +206,9 @@ fn values_over_the_cap_stay_local() {
 
 #[test]
 fn a_lease_is_exclusive_released_by_its_holder_only_and_waiters_see_the_value() {
-    let Some(server) = RedisServer::start("remote lease", RedisOptions::default()) else {
+    let Some((server, _client, tier)) = served("remote lease") else {
         return;
     };
-    let client = client(&server.url(), 1 << 20);
-    let tier = tier(&client, None, false);
     let key = entry_key(3, 1);
     let lease_key = keys::lease_key(&keys::value_key("t::remote", &key));
     let held = tier.lease(&key, Duration::ZERO).expect("free");
@@ -298,11 +301,9 @@ fn a_full_server_refuses_writes_but_still_serves_and_stays_in_use() {
 
 #[test]
 fn the_admin_view_lists_and_removes_entries() {
-    let Some(server) = RedisServer::start("remote admin", RedisOptions::default()) else {
+    let Some((server, client, tier)) = served("remote admin") else {
         return;
     };
-    let client = client(&server.url(), 1 << 20);
-    let tier = tier(&client, None, false);
     let other = RemoteTier::new(
         Arc::clone(&client),
         "t::other",
@@ -443,11 +444,9 @@ fn tls_without_its_feature_is_refused_up_front() {
 /// a step towards the breaker, though the server was fine.
 #[test]
 fn a_pooled_connection_closed_by_the_server_is_replaced_silently() {
-    let Some(server) = RedisServer::start("remote reconnect", RedisOptions::default()) else {
+    let Some((server, _client, tier)) = served("remote reconnect") else {
         return;
     };
-    let client = client(&server.url(), 1 << 20);
-    let tier = tier(&client, None, false);
     let key = entry_key(1, 1);
     tier.put(&key, &value(b"kept", 1)).unwrap();
     for _ in 0..super::breaker::TRIPS_AFTER {
@@ -482,11 +481,9 @@ fn a_server_killed_mid_run_costs_misses_not_failures() {
 
 #[test]
 fn a_held_lease_is_renewed_and_a_lost_one_is_not() {
-    let Some(server) = RedisServer::start("remote renewal", RedisOptions::default()) else {
+    let Some((server, _client, tier)) = served("remote renewal") else {
         return;
     };
-    let client = client(&server.url(), 1 << 20);
-    let tier = tier(&client, None, false);
     let (kept, lost) = (entry_key(5, 1), entry_key(5, 2));
     let lease_key = |key: &[u8]| keys::lease_key(&keys::value_key("t::remote", key));
     let _kept = tier.lease(&kept, Duration::ZERO).unwrap();
