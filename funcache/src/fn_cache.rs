@@ -111,6 +111,9 @@ pub struct FnCache {
     effective: OnceLock<[u8; 32]>,
     memory: OnceLock<Option<MemoryTier>>,
     disk: OnceLock<DiskTier>,
+    /// The remote tier, decided on first use (`None`: no remote).
+    #[cfg(feature = "redis")]
+    remote: OnceLock<Option<crate::remote::RemoteTier>>,
     counters: Counters,
     /// Keys being computed now, for one computation per key.
     flights: Flights,
@@ -134,6 +137,8 @@ impl FnCache {
             effective: OnceLock::new(),
             memory: OnceLock::new(),
             disk: OnceLock::new(),
+            #[cfg(feature = "redis")]
+            remote: OnceLock::new(),
             counters: Counters::new(),
             flights: Flights::new(),
         }
@@ -261,12 +266,43 @@ impl FnCache {
         Some(disk)
     }
 
-    /// The tiers behind memory, in lookup order.
+    /// The remote tier, if the process has one (see [`crate::Remote`]).
+    #[inline]
+    fn remote(&'static self) -> Option<&'static dyn Tier> {
+        #[cfg(feature = "redis")]
+        {
+            self.remote
+                .get_or_init(|| {
+                    let client = crate::remote::shared()?;
+                    let ttl =
+                        (self.meta.ttl_secs > 0).then(|| Duration::from_secs(self.meta.ttl_secs));
+                    Some(crate::remote::RemoteTier::new(
+                        Arc::clone(client),
+                        self.meta.id,
+                        ttl,
+                    ))
+                })
+                .as_ref()
+                .map(|remote| remote as &dyn Tier)
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            crate::remote::warn_if_configured();
+            None
+        }
+    }
+
+    /// The tiers behind memory, in lookup order: disk, then remote.
     #[inline]
     pub(crate) fn tiers(&'static self) -> Chain<'static> {
         let disk = self.disk().map(|disk| disk as &dyn Tier);
         let writable = !Switches::get().readonly;
-        Chain::new([disk, None], &self.counters, self.meta.id, writable)
+        Chain::new(
+            [disk, self.remote()],
+            &self.counters,
+            self.meta.id,
+            writable,
+        )
     }
 
     /// The age past which stored values are not served: only functions

@@ -75,6 +75,7 @@ mod inspect;
 mod key;
 mod memo;
 mod memory;
+mod remote;
 mod stats;
 mod store;
 mod tier;
@@ -86,7 +87,8 @@ pub mod __private;
 
 pub use config::{
     DIR_VAR, DISABLE_VAR, DURABILITY_VAR, Durability, LOCK_WAIT_VAR, MAX_SIZE_VAR, READONLY_VAR,
-    REFRESH_VAR, max_size, set_cache_dir, set_max_size,
+    REFRESH_VAR, REMOTE_MAX_VALUE_VAR, REMOTE_PASSWORD_VAR, REMOTE_TIMEOUT_VAR, REMOTE_VAR,
+    max_size, set_cache_dir, set_max_size,
 };
 pub use envelope::FORMAT_VERSION;
 pub use error::Error;
@@ -95,6 +97,9 @@ pub use funcache_derive::{cache, memoize};
 pub use inspect::{CacheDir, EntryInfo, FingerprintInfo, FunctionSummary, Removed};
 pub use key::{ArgsKey, KeyError};
 pub use memo::{DEFAULT_CAPACITY, Memo};
+pub use remote::{Remote, set_remote};
+#[cfg(feature = "redis")]
+pub use remote::{RemoteCache, RemoteEntry};
 pub use stats::{CacheInfo, TierInfo};
 pub use store::SYNC_DELAY;
 pub use store::{DiskUsage, UsageCounts};

@@ -12,11 +12,7 @@ use crate::memory::MemoryStats;
 pub(crate) enum TierName {
     /// The local store (LMDB) in the cache directory.
     Disk,
-    /// A store shared between machines.
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "the remote tier (issue 11) plugs in here")
-    )]
+    /// A store shared between machines (Redis).
     Remote,
 }
 
@@ -111,13 +107,19 @@ impl Counters {
             hits: load(&disk.hits),
             misses: load(&disk.misses),
         };
+        let remote = &self.tiers[TierName::Remote.index()];
+        let remote = TierInfo {
+            hits: load(&remote.hits),
+            misses: load(&remote.misses),
+        };
         CacheInfo {
-            hits: memory.hits + disk.hits,
+            hits: memory.hits + disk.hits + remote.hits,
             misses: load(&self.computed),
             maxsize: tier.capacity,
             currsize: tier.len,
             memory,
             disk,
+            remote,
         }
     }
 }
@@ -148,7 +150,7 @@ pub(crate) fn sampled() -> bool {
 /// ```
 /// # let info = funcache::CacheInfo::default();
 /// println!("{info}"); // CacheInfo(hits=0, misses=0, maxsize=0, currsize=0)
-/// assert_eq!(info.hits, info.memory.hits + info.disk.hits);
+/// assert_eq!(info.hits, info.memory.hits + info.disk.hits + info.remote.hits);
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -168,6 +170,8 @@ pub struct CacheInfo {
     pub memory: TierInfo,
     /// The local disk tier.
     pub disk: TierInfo,
+    /// The remote tier ([`Remote`](crate::Remote)); all zero without one.
+    pub remote: TierInfo,
 }
 
 /// Lookups answered and not answered by one tier.
@@ -191,6 +195,15 @@ impl fmt::Display for CacheInfo {
             usize::MAX => f.write_str("None")?,
             maxsize => write!(f, "{maxsize}")?,
         }
-        write!(f, ", currsize={})", self.currsize)
+        write!(f, ", currsize={}", self.currsize)?;
+        // Only a configured remote is ever looked up.
+        if self.remote != TierInfo::default() {
+            write!(
+                f,
+                ", remote_hits={}, remote_misses={}",
+                self.remote.hits, self.remote.misses
+            )?;
+        }
+        f.write_str(")")
     }
 }

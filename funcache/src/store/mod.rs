@@ -134,7 +134,7 @@ impl MaxAge {
     /// Whether a value created at `created_unix_ms` is too old. A value
     /// from the future (another machine's clock) is as old as it can be
     /// shown to be: not expired.
-    fn expired(self, created_unix_ms: u64) -> bool {
+    pub(crate) fn expired(self, created_unix_ms: u64) -> bool {
         self.now_unix_ms.saturating_sub(created_unix_ms) >= self.ttl_ms
     }
 }
