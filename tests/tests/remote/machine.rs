@@ -176,11 +176,12 @@ fn child_machine() {
         let (name, arg) = item.split_once(':').unwrap();
         println!("{MARK}{item}={}", call(name, arg.parse().unwrap()));
     }
-    let (mut remote_hits, mut disk_hits) = (0, 0);
+    let (mut remote_hits, mut disk_hits, mut memory_hits) = (0, 0, 0);
     for name in FUNCTIONS {
         let info = info(name);
         remote_hits += info.remote.hits;
         disk_hits += info.disk.hits;
+        memory_hits += info.memory.hits;
         println!("{MARK}runs.{name}={}", runs_of(name));
         let cache = handle(name);
         println!(
@@ -192,6 +193,7 @@ fn child_machine() {
     }
     println!("{MARK}hits.remote={remote_hits}");
     println!("{MARK}hits.disk={disk_hits}");
+    println!("{MARK}hits.memory={memory_hits}");
 }
 
 fn send_signal_before(spec: &str, index: usize) {
@@ -420,6 +422,11 @@ impl Outcome {
     /// Calls the local disk tier answered.
     pub fn disk_hits(&self) -> u64 {
         self.value("hits.disk").parse().unwrap()
+    }
+
+    /// Calls the memory tier answered.
+    pub fn memory_hits(&self) -> u64 {
+        self.value("hits.memory").parse().unwrap()
     }
 
     /// The Redis key prefix of `name`'s entries:

@@ -53,10 +53,12 @@ fn a_result_computed_on_one_machine_is_a_hit_on_another() {
         "leases are released: {keys:?}"
     );
 
+    // Each call twice: a remote hit fills the memory tier too.
     let b = Machine::with_remote(&server.url());
-    let hits = b.run(&work);
+    let twice: Vec<_> = work.iter().chain(&work).copied().collect();
+    let hits = b.run(&twice);
     assert_eq!(hits.total_runs(), 0, "B ran bodies: {}", hits.stderr);
-    assert_eq!(hits.remote_hits(), 6);
+    assert_eq!((hits.remote_hits(), hits.memory_hits()), (6, 6));
     hits.no_warnings();
 
     // B's own directory now holds them: no remote needed.
@@ -136,6 +138,52 @@ fn one_computation_across_machines() {
     for outcome in &outcomes {
         outcome.no_warnings();
     }
+}
+
+/// A lease whose holder is gone: the next caller waits for it to expire,
+/// then computes; a lease held longer than `FUNCACHE_LOCK_WAIT` is given
+/// up on, and the caller computes without it.
+#[test]
+fn a_lease_whose_holder_is_gone_does_not_block_for_long() {
+    if !redis_server::available("a_lease_whose_holder_is_gone_does_not_block_for_long") {
+        return;
+    }
+    let server = RedisServer::start();
+    let work = calls("square", 5..6);
+    let first = Machine::with_remote(&server.url()).run(&work);
+    let keys = server.keys();
+    let value_key = values_under(&keys, first.prefix("square"))[0].to_owned();
+    let lease_key = format!("{value_key}:lease");
+
+    // A machine took the lease and died before storing its value.
+    let forget = |lease_ms: u64| {
+        let _: () = server.query(redis::cmd("DEL").arg(&value_key));
+        let _: () = server.query(
+            redis::cmd("SET")
+                .arg(&lease_key)
+                .arg("a-dead-machine")
+                .arg("PX")
+                .arg(lease_ms),
+        );
+    };
+    forget(1_500);
+    let after_expiry = Machine::with_remote(&server.url()).run(&work);
+    assert_eq!(after_expiry.runs("square"), 1);
+    after_expiry.no_warnings();
+    assert_eq!(
+        server.keys(),
+        [value_key.clone()],
+        "stored, and no lease left"
+    );
+
+    // One that holds it for ten minutes: given up after the lock wait.
+    forget(600_000);
+    let gave_up = Machine::with_remote(&server.url())
+        .env("FUNCACHE_LOCK_WAIT", "1s")
+        .run(&work);
+    assert_eq!(gave_up.runs("square"), 1);
+    let keys = server.keys();
+    assert!(keys.contains(&value_key), "the value is stored: {keys:?}");
 }
 
 /// The cluster path: seeds in `redis+cluster://`, keys spread over the
