@@ -34,12 +34,14 @@ const BUILDER: &str = "FUNCACHE_TEST_BUILDER";
 /// Length of a [`blob`] value: big enough that a few fill a small server,
 /// below the default per-value cap of 1 MiB.
 pub const BLOB_LEN: usize = 64 * 1024;
+/// Length of a [`large`] value.
+pub const LARGE_LEN: usize = 3 << 19;
 /// How long [`slow`] takes: long enough for a second machine to arrive
 /// while the first computes.
 const SLOW: Duration = Duration::from_millis(1500);
 
 /// The cached functions a child can call, by name.
-pub const FUNCTIONS: [&str; 5] = ["square", "cube", "blob", "forecast", "slow"];
+pub const FUNCTIONS: [&str; 6] = ["square", "cube", "blob", "large", "forecast", "slow"];
 
 // ---------------------------------------------------------------------------
 // The child: cached functions and the program that calls them.
@@ -77,8 +79,24 @@ fn blob(i: u64) -> Vec<u8> {
     blob_bytes(i)
 }
 
+/// 1.5 MiB: over the default per-value cap of the remote, and stored as a
+/// large-value file in a cache directory.
+#[funcache::cache(memory = 0)]
+fn large(i: u64) -> Vec<u8> {
+    ran("large");
+    large_bytes(i)
+}
+
 fn blob_bytes(i: u64) -> Vec<u8> {
-    (0..BLOB_LEN as u64)
+    bytes_of(i, BLOB_LEN)
+}
+
+fn large_bytes(i: u64) -> Vec<u8> {
+    bytes_of(i, LARGE_LEN)
+}
+
+fn bytes_of(i: u64, len: usize) -> Vec<u8> {
+    (0..len as u64)
         .map(|j| ((i * 7 + j * 13) % 251) as u8)
         .collect()
 }
@@ -103,6 +121,7 @@ pub fn expected(name: &str, arg: u64) -> String {
         "square" => (arg * arg).to_string(),
         "cube" => (arg * arg * arg).to_string(),
         "blob" => digest(&blob_bytes(arg)),
+        "large" => digest(&large_bytes(arg)),
         "forecast" => format!("day {arg}: sunny"),
         "slow" => (arg + 1).to_string(),
         _ => panic!("no function {name}"),
@@ -123,6 +142,7 @@ fn call(name: &str, arg: u64) -> String {
         "square" => square(arg).to_string(),
         "cube" => cube(arg).to_string(),
         "blob" => digest(&blob(arg)),
+        "large" => digest(&large(arg)),
         "forecast" => forecast(arg),
         "slow" => slow(arg).to_string(),
         _ => panic!("no function {name}"),
@@ -134,6 +154,7 @@ fn info(name: &str) -> funcache::CacheInfo {
         "square" => square_cache().info(),
         "cube" => cube_cache().info(),
         "blob" => blob_cache().info(),
+        "large" => large_cache().info(),
         "forecast" => forecast_cache().info(),
         "slow" => slow_cache().info(),
         _ => panic!("no function {name}"),
@@ -145,6 +166,7 @@ fn handle(name: &str) -> &'static funcache::FnCache {
         "square" => square_cache(),
         "cube" => cube_cache(),
         "blob" => blob_cache(),
+        "large" => large_cache(),
         "forecast" => forecast_cache(),
         "slow" => slow_cache(),
         _ => panic!("no function {name}"),

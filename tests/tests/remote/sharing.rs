@@ -88,6 +88,13 @@ fn readonly_reads_the_remote_and_never_writes_it() {
     readonly.no_warnings();
     assert_eq!(server.keys(), before, "a read-only machine wrote to Redis");
     assert_eq!(server.dbsize(), 3);
+
+    // FUNCACHE_DISABLE=1 bypasses the remote too.
+    let disabled = Machine::with_remote(&server.url())
+        .env("FUNCACHE_DISABLE", "1")
+        .run(&calls("square", 0..6));
+    assert_eq!((disabled.runs("square"), disabled.remote_hits()), (6, 0));
+    assert_eq!(server.keys(), before, "a disabled cache wrote to Redis");
 }
 
 /// `ttl = "1h"` becomes a Redis expiry on the stored value.
@@ -246,4 +253,36 @@ fn values_above_the_size_cap_stay_local() {
     assert_eq!(env_capped.runs("blob"), 1);
     let keys = server.keys();
     assert_eq!(values_under(&keys, env_capped.prefix("blob")).len(), 2);
+}
+
+/// A value over 1 MiB travels when the cap allows it, and a remote hit of
+/// it becomes a large-value file in the local directory.
+#[test]
+fn a_large_value_travels_when_the_cap_allows_it() {
+    if !redis_server::available("a_large_value_travels_when_the_cap_allows_it") {
+        return;
+    }
+    let server = RedisServer::start();
+    let work = calls("large", 0..1);
+    let default_cap = Machine::with_remote(&server.url()).run(&work);
+    assert_eq!(server.dbsize(), 0, "1.5 MiB is over the default cap");
+
+    let a = Machine::with_remote(&server.url())
+        .env("FUNCACHE_REMOTE_MAX_VALUE", "4MiB")
+        .run(&work);
+    assert_eq!(a.runs("large"), 1);
+    let keys = server.keys();
+    assert_eq!(values_under(&keys, default_cap.prefix("large")).len(), 1);
+
+    let b = Machine::with_remote(&server.url()).env("FUNCACHE_REMOTE_MAX_VALUE", "4MiB");
+    let hit = b.run(&work);
+    assert_eq!((hit.runs("large"), hit.remote_hits()), (0, 1));
+    hit.no_warnings();
+    let local = b.run_without_remote(&work);
+    assert_eq!((local.runs("large"), local.disk_hits()), (0, 1));
+    assert!(
+        std::fs::read_dir(b.cache_dir().join("blobs"))
+            .is_ok_and(|mut entries| entries.next().is_some()),
+        "the hit was not stored as a large-value file"
+    );
 }
