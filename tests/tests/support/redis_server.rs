@@ -44,7 +44,10 @@ pub fn available(test: &str) -> bool {
     if std::env::var("CI").is_ok_and(|ci| ci == "true") {
         panic!("{what} not found, and CI=true: CI must install redis-server and redis-tools");
     }
-    eprintln!(
+    // Straight to the stderr stream, past libtest's capture (which only
+    // catches the print macros), so that a passing run shows it too.
+    let _ = writeln!(
+        std::io::stderr(),
         "\n!!!!!!!! SKIPPED {test}: {what} not found on PATH \
          (apt-get install redis-server redis-tools) !!!!!!!!\n"
     );
@@ -236,7 +239,7 @@ impl RedisServer {
         let _ = self.child.wait();
     }
 
-    /// Sends a signal by name (`STOP`, `CONT`, `KILL`) with `kill(1)`.
+    /// Sends a signal by name (`STOP`, `CONT`, `KILL`).
     pub fn signal(&self, signal: &str) {
         send_signal(self.pid(), signal);
     }
@@ -249,14 +252,16 @@ impl Drop for RedisServer {
     }
 }
 
-/// Sends `signal` (a name such as `STOP`) to `pid` with `kill(1)`: the
-/// workspace denies unsafe code, so no `libc::kill`.
+/// Sends `signal` (a name such as `STOP`) to `pid` with the shell's `kill`
+/// builtin: the workspace denies unsafe code, so no `libc::kill`, and the
+/// builtin needs no package beyond `sh`.
 pub fn send_signal(pid: u32, signal: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{signal}"))
+    let status = Command::new("sh")
+        .args(["-c", "kill -s \"$0\" \"$1\""])
+        .arg(signal)
         .arg(pid.to_string())
         .status()
-        .expect("kill(1)");
+        .expect("sh");
     assert!(status.success(), "kill -{signal} {pid} failed");
 }
 
