@@ -143,7 +143,7 @@ fn a_value_corrupted_in_redis() {
 }
 
 /// A remote that is never usable: a URL that does not parse, a port
-/// nothing listens on, a wrong password.
+/// nothing listens on, a wrong password. The password shows nowhere.
 #[test]
 fn an_unusable_remote_warns_once() {
     if !redis_server::available("an_unusable_remote_warns_once") {
@@ -156,12 +156,15 @@ fn an_unusable_remote_warns_once() {
         let port = listener.local_addr().unwrap().port();
         format!("redis://127.0.0.1:{port}/0")
     };
-    for url in [
-        "mongodb://127.0.0.1/",
+    // Unparsable URLs, some carrying the password: a scheme the remote does
+    // not speak, a port that is not a number, a slash missing.
+    let unparsable = [
         "not a url",
-        &refused,
-        &wrong_password,
-    ] {
+        "mongodb://app:wrong-s3cret@127.0.0.1/",
+        "redis://:wrong-s3cret@127.0.0.1:port/0",
+        "redis:/:wrong-s3cret@127.0.0.1:6379/0",
+    ];
+    for url in unparsable.into_iter().chain([&*refused, &*wrong_password]) {
         let run = Machine::with_remote(url).run(&calls("square", 0..4));
         assert_eq!(run.runs("square"), 4, "{url}");
         let warning = run.one_warning();
