@@ -28,7 +28,9 @@ fn a_server_that_never_answers() {
         return;
     }
     let silent = SilentServer::start();
-    let run = Machine::with_remote(&silent.url()).run(&calls("square", 0..6));
+    let run = Machine::with_remote(&silent.url())
+        .env("FUNCACHE_REMOTE_TIMEOUT", "250ms")
+        .run(&calls("square", 0..6));
     assert_eq!(run.runs("square"), 6);
     run.one_warning();
 }

@@ -286,9 +286,14 @@ impl Machine {
         }
     }
 
-    /// A machine using the remote at `url` (`FUNCACHE_REMOTE`).
+    /// A machine using the remote at `url` (`FUNCACHE_REMOTE`), with a
+    /// timeout of 2 s instead of 250 ms: a loaded CI machine can stall a
+    /// loopback command past the default, and a test that expects no
+    /// warning would fail. Tests of timeouts set their own.
     pub fn with_remote(url: &str) -> Machine {
-        Machine::new().env("FUNCACHE_REMOTE", url)
+        Machine::new()
+            .env("FUNCACHE_REMOTE", url)
+            .env("FUNCACHE_REMOTE_TIMEOUT", "2s")
     }
 
     /// Sets an environment variable for its runs.
