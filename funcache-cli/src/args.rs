@@ -115,6 +115,11 @@ pub struct InspectArgs {
     /// Print one JSON document instead of tables.
     #[arg(long)]
     pub json: bool,
+
+    /// Inspect the remote tier (Redis) instead of the cache directory: URL,
+    /// or $FUNCACHE_REMOTE when given alone
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    pub remote: Option<String>,
 }
 
 /// `explain FN`.
@@ -160,6 +165,12 @@ pub struct PurgeArgs {
     /// Print one JSON document instead of a table.
     #[arg(long)]
     pub json: bool,
+
+    /// Purge the remote tier (Redis) instead of the cache directory: URL, or
+    /// $FUNCACHE_REMOTE when given alone. --unused-for and --max-size do not
+    /// apply there
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    pub remote: Option<String>,
 }
 
 impl PurgeArgs {

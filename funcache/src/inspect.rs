@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::Error;
-use crate::fn_cache::Fingerprint;
+use crate::fingerprint::Fingerprint;
 use crate::key::ArgsKey;
 use crate::store::{self, DiskUsage, EntryKey, LastReads, Store, StoredEntry, UsageCounts};
 

@@ -21,7 +21,11 @@
 //!   [`clear`](FnCache::clear), [`fingerprint`](FnCache::fingerprint);
 //! * [`CacheInfo`] — hits, misses, maxsize and currsize, per tier;
 //! * [`Memo`] — an in-memory memoizing wrapper for closures and functions
-//!   you do not own.
+//!   you do not own;
+//! * [`Remote`] — a Redis server or cluster shared between machines, read
+//!   after the local directory misses ([`set_remote`] or
+//!   `FUNCACHE_REMOTE=redis://host:6379/0`; cargo feature `redis`, on by
+//!   default).
 //!
 //! ```no_run
 //! use serde::{Deserialize, Serialize};
@@ -69,6 +73,7 @@ mod codec;
 mod config;
 mod envelope;
 mod error;
+mod fingerprint;
 mod flight;
 mod fn_cache;
 mod inspect;

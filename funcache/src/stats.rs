@@ -145,7 +145,10 @@ pub(crate) fn sampled() -> bool {
 
 /// Statistics of one cache since the process started (or since
 /// [`clear`](crate::FnCache::clear)), shaped like Python's
-/// `functools.lru_cache().cache_info()` and split by tier.
+/// `functools.lru_cache().cache_info()` and split by tier. Once a remote
+/// tier has been looked up, `Display` adds its counts:
+/// `CacheInfo(hits=3, misses=1, maxsize=128, currsize=2, remote_hits=1,
+/// remote_misses=1)`.
 ///
 /// ```
 /// # let info = funcache::CacheInfo::default();

@@ -13,4 +13,6 @@ mod explain;
 mod inspect;
 mod limit;
 mod purge;
+mod redis_server;
+mod remote;
 mod sharing;

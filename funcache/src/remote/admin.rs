@@ -13,7 +13,7 @@ use super::settings::Remote;
 use super::url::{Node, Scheme};
 use crate::envelope;
 use crate::error::Error;
-use crate::fn_cache::Fingerprint;
+use crate::fingerprint::Fingerprint;
 use crate::inspect::Removed;
 use crate::key::ArgsKey;
 
@@ -319,4 +319,46 @@ fn masters_of(reply: &Reply, asked: &Node) -> Vec<Node> {
         }
     }
     masters
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(host: &str, port: u16) -> Node {
+        Node {
+            host: host.into(),
+            port,
+        }
+    }
+
+    #[test]
+    fn masters_come_from_cluster_slots_once_each() {
+        let master = |host: &str, port| {
+            Reply::Array(vec![
+                Reply::BulkString(host.as_bytes().to_vec()),
+                Reply::Int(port),
+                Reply::BulkString(b"id".to_vec()),
+            ])
+        };
+        let range = |start, end, host: &str, port| {
+            Reply::Array(vec![
+                Reply::Int(start),
+                Reply::Int(end),
+                master(host, port),
+                master("replica", 9),
+            ])
+        };
+        let reply = Reply::Array(vec![
+            range(0, 5000, "10.0.0.1", 7000),
+            range(5001, 10000, "", 7001),
+            range(10001, 16383, "10.0.0.1", 7000),
+            Reply::Int(3),
+        ]);
+        assert_eq!(
+            masters_of(&reply, &node("seed", 1)),
+            [node("10.0.0.1", 7000), node("seed", 7001)]
+        );
+        assert!(masters_of(&Reply::Nil, &node("seed", 1)).is_empty());
+    }
 }

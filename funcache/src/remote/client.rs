@@ -48,7 +48,7 @@ impl Client {
     pub(crate) fn run<T>(
         &self,
         what: &'static str,
-        command: impl FnOnce(&mut dyn ConnectionLike) -> RedisResult<T>,
+        command: impl FnMut(&mut dyn ConnectionLike) -> RedisResult<T>,
     ) -> Result<T, Failure> {
         let permit = self.breaker.permit(Instant::now());
         if permit == Permit::Refused {
@@ -104,6 +104,9 @@ impl Client {
     /// An error's text with the password, should the client ever quote
     /// it, as `***`.
     fn redact(&self, error: &RedisError) -> String {
+        if error.is_timeout() {
+            return format!("no answer within {:?}", self.settings.timeout);
+        }
         let text = error.to_string();
         match self.settings.url.password.as_deref() {
             Some(password) if !password.is_empty() => text.replace(password, "***"),

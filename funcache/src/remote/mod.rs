@@ -65,6 +65,8 @@ mod lease;
 mod pool;
 #[cfg(all(test, feature = "redis"))]
 pub(crate) mod test_server;
+#[cfg(all(test, feature = "redis"))]
+mod tests;
 #[cfg(feature = "redis")]
 mod tier;
 
@@ -72,6 +74,8 @@ pub use settings::{Remote, set_remote};
 
 #[cfg(feature = "redis")]
 pub use admin::{RemoteCache, RemoteEntry};
+#[cfg(all(test, feature = "redis"))]
+pub(crate) use client::Client;
 #[cfg(feature = "redis")]
 pub(crate) use tier::RemoteTier;
 

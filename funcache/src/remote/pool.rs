@@ -28,14 +28,15 @@ enum Target {
 /// One connection, to a server or to a cluster.
 enum Conn {
     Single(Connection),
-    Cluster(ClusterConnection),
+    // Boxed: a cluster connection is four times the size of a single one.
+    Cluster(Box<ClusterConnection>),
 }
 
 impl Conn {
     fn like(&mut self) -> &mut dyn ConnectionLike {
         match self {
             Conn::Single(conn) => conn,
-            Conn::Cluster(conn) => conn,
+            Conn::Cluster(conn) => &mut **conn,
         }
     }
 }
@@ -55,6 +56,7 @@ pub(crate) struct Pool {
 /// Why a pool cannot be made at all (no connection is tried).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum PoolError {
+    #[cfg(not(feature = "redis-tls"))]
     #[error("rediss:// needs funcache's cargo feature `redis-tls`")]
     NoTls,
     #[error("{0}")]
@@ -98,25 +100,41 @@ impl Pool {
         })
     }
 
-    /// Runs `command` on an idle connection, or a new one. The connection
-    /// goes back to the pool unless the command failed in a way that may
-    /// have left it unusable (I/O, timeout: a late answer would be read as
-    /// the next command's).
+    /// Runs `command` on an idle connection, or a new one. A connection
+    /// that sat idle may have been closed meanwhile (by the server's
+    /// `timeout`, a proxy, a restart): if it turns out dropped, `command`
+    /// runs once more on a new connection. A connection goes back to the
+    /// pool unless the command failed in a way that may have left it
+    /// unusable (I/O, timeout: a late answer would be read as the next
+    /// command's).
     pub(crate) fn with<T>(
         &self,
-        command: impl FnOnce(&mut dyn ConnectionLike) -> RedisResult<T>,
+        mut command: impl FnMut(&mut dyn ConnectionLike) -> RedisResult<T>,
     ) -> RedisResult<T> {
         let idle = self
             .idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
-        let mut conn = match idle {
-            Some(conn) => conn,
-            None => self.connect()?,
-        };
+        if let Some(mut conn) = idle {
+            match command(conn.like()) {
+                Err(error)
+                    if error.is_connection_dropped()
+                        || (error.is_io_error() && !error.is_timeout()) => {}
+                result => {
+                    self.give_back(conn, &result);
+                    return result;
+                }
+            }
+        }
+        let mut conn = self.connect()?;
         let result = command(conn.like());
-        let reusable = match &result {
+        self.give_back(conn, &result);
+        result
+    }
+
+    fn give_back<T>(&self, conn: Conn, result: &RedisResult<T>) {
+        let reusable = match result {
             Ok(_) => true,
             Err(error) => {
                 !(error.is_io_error()
@@ -131,7 +149,6 @@ impl Pool {
                 idle.push(conn);
             }
         }
-        result
     }
 
     fn connect(&self) -> RedisResult<Conn> {
@@ -147,7 +164,7 @@ impl Pool {
                 let conn = client.get_connection()?;
                 conn.set_read_timeout(timeout)?;
                 conn.set_write_timeout(timeout)?;
-                Ok(Conn::Cluster(conn))
+                Ok(Conn::Cluster(Box::new(conn)))
             }
         }
     }
@@ -168,7 +185,11 @@ pub(crate) fn connection_info(url: &RemoteUrl, node: &Node) -> Result<Connection
         Scheme::Plain | Scheme::Cluster => ConnectionAddr::Tcp(node.host.clone(), node.port),
         Scheme::Tls => tls_addr(node)?,
     };
-    let mut redis = RedisConnectionInfo::default().set_db(url.db);
+    // No `CLIENT SETINFO` on connecting: one round trip less, and against a
+    // server that never answers, one timeout less.
+    let mut redis = RedisConnectionInfo::default()
+        .set_db(url.db)
+        .set_skip_set_lib_name();
     if let Some(user) = &url.username {
         redis = redis.set_username(user);
     }

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use super::client::Client;
 use super::{keys, lease};
-use crate::config::Switches;
 use crate::envelope::{self, Header, Payload};
 use crate::stats::TierName;
 use crate::store::MaxAge;
@@ -28,11 +27,23 @@ pub(crate) struct RemoteTier {
     /// The function's `ttl`: values are stored with the time they have
     /// left, so that Redis drops them when they expire.
     ttl: Option<Duration>,
+    /// `FUNCACHE_READONLY`: read, never write, take no lease.
+    readonly: bool,
 }
 
 impl RemoteTier {
-    pub(crate) fn new(client: Arc<Client>, fn_id: &'static str, ttl: Option<Duration>) -> Self {
-        RemoteTier { client, fn_id, ttl }
+    pub(crate) fn new(
+        client: Arc<Client>,
+        fn_id: &'static str,
+        ttl: Option<Duration>,
+        readonly: bool,
+    ) -> Self {
+        RemoteTier {
+            client,
+            fn_id,
+            ttl,
+            readonly,
+        }
     }
 
     fn find(
@@ -97,7 +108,7 @@ impl Tier for RemoteTier {
     }
 
     fn put(&self, key: &[u8], value: &Value<'_>) -> Result<(), TierError> {
-        if Switches::get().readonly {
+        if self.readonly {
             return Ok(());
         }
         let remaining = self.remaining_ms(value.created_unix_ms);
@@ -138,7 +149,7 @@ impl Tier for RemoteTier {
     }
 
     fn lease(&self, key: &[u8], wait: Duration) -> Option<Lease> {
-        if Switches::get().readonly {
+        if self.readonly {
             return None;
         }
         let value_key = keys::value_key(self.fn_id, key);

@@ -225,7 +225,11 @@ impl fmt::Debug for RemoteUrl {
 pub(crate) fn redact_text(text: &str) -> String {
     let text = text.trim();
     let Some(start) = text.find("://").map(|i| i + 3) else {
-        return text.to_owned();
+        // Not a URL: whatever precedes an `@` may be a password.
+        return match text.rfind('@') {
+            Some(at) => format!("***{}", &text[at..]),
+            None => text.to_owned(),
+        };
     };
     let Some(at) = text[start..].rfind('@').map(|i| start + i) else {
         return text.to_owned();
@@ -322,6 +326,7 @@ mod tests {
         );
         assert_eq!(redact_text("redis://u@h"), "redis://u@h");
         assert_eq!(redact_text("nonsense"), "nonsense");
+        assert_eq!(redact_text("u:hunter2@h:1"), "***@h:1");
         assert_eq!(redact_text("redis://:a@b@h"), "redis://:***@h");
     }
 }
