@@ -92,13 +92,11 @@ fn inspect_and_purge_the_remote_without_printing_the_password() {
         run_cli(&["inspect", "--remote"], &[("FUNCACHE_REMOTE", &url)]),
     ] {
         let table = inspect.ok();
-        let square = row(table, "square").unwrap_or_else(|| panic!("no square in:\n{table}"));
-        assert!(
-            square.split_whitespace().any(|cell| cell == "3"),
-            "{square}"
-        );
-        let cube = row(table, "cube").unwrap_or_else(|| panic!("no cube in:\n{table}"));
-        assert!(cube.split_whitespace().any(|cell| cell == "2"), "{cube}");
+        for (function, entries) in [("square", "3"), ("cube", "2")] {
+            let line = row(table, function).unwrap_or_else(|| panic!("no {function} in:\n{table}"));
+            // The first column counts the entries.
+            assert_eq!(line.split_whitespace().next(), Some(entries), "{table}");
+        }
     }
 
     // A dry run changes nothing; a purge of one function removes exactly
