@@ -180,8 +180,10 @@ impl FnCache {
         self.counters.snapshot(memory)
     }
 
-    /// Removes this function's entries from every tier (all fingerprints,
-    /// not just the current one) and resets its counters.
+    /// Removes this function's entries from memory and the cache directory
+    /// (all fingerprints, not just the current one) and resets its
+    /// counters. A remote tier is left as it is: other machines share it
+    /// (`funcache-cli purge --remote --fn ID` removes them there).
     ///
     /// # Errors
     ///

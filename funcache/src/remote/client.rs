@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use redis::{ConnectionLike, RedisError, RedisResult};
 
-use super::breaker::{Breaker, Change, Permit};
+use super::breaker::{Breaker, Change, OPEN_FOR, Permit, TRIPS_AFTER};
 use super::pool::{Pool, PoolError};
 use super::settings::Remote;
 use crate::warn::warn_once;
@@ -56,9 +56,7 @@ impl Client {
         }
         match self.pool.with(command) {
             Ok(value) => {
-                if self.breaker.success() == Change::Recovered {
-                    tracing::debug!(target: "funcache", "the remote {} answers again", self.shown);
-                }
+                self.answered();
                 Ok(value)
             }
             Err(error) if is_server_reply(&error) => {
@@ -73,9 +71,7 @@ impl Client {
                     };
                     format!("funcache: the remote {} {why}", self.shown)
                 });
-                if self.breaker.success() == Change::Recovered {
-                    tracing::debug!(target: "funcache", "the remote {} answers again", self.shown);
-                }
+                self.answered();
                 Err(Failure::Refused)
             }
             Err(error) => {
@@ -83,21 +79,29 @@ impl Client {
                 warn_once("remote", &format!("{} unavailable", self.shown), || {
                     format!(
                         "funcache: the remote {} failed ({what}: {}); calls go on with the \
-                         local cache only (after 3 failures in a row the remote is left alone \
-                         for 30s at a time)",
+                         local cache only (after {TRIPS_AFTER} failures in a row the remote is \
+                         left alone for {}s at a time)",
                         self.shown,
-                        self.redact(&error)
+                        self.redact(&error),
+                        OPEN_FOR.as_secs()
                     )
                 });
                 if self.breaker.failure(Instant::now()) == Change::Opened {
                     tracing::debug!(
                         target: "funcache",
-                        "the remote {} is left alone for 30s after repeated failures",
+                        "the remote {} is left alone for {OPEN_FOR:?} after repeated failures",
                         self.shown
                     );
                 }
                 Err(Failure::Unavailable)
             }
+        }
+    }
+
+    /// The remote answered: the breaker closes (if it was probing).
+    fn answered(&self) {
+        if self.breaker.success() == Change::Recovered {
+            tracing::debug!(target: "funcache", "the remote {} answers again", self.shown);
         }
     }
 

@@ -4,20 +4,21 @@
 //! out; then the call reads the tiers again and computes only if the
 //! value is still missing. The holder releases the lease when its call
 //! ends, deleting it only if it still holds its own token (it may have
-//! expired and been taken by another).
+//! expired and been taken by another); while it computes, `renewal.rs`
+//! keeps the lease alive.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::client::Client;
-use super::keys;
+use super::{keys, renewal};
 use crate::tier::Lease;
 
-/// How long a lease lasts unless released: a holder that dies frees the
-/// entry for others after this. (A computation that runs longer lets one
-/// more machine compute it, which is only wasted work.)
-pub(crate) const LEASE_TTL: Duration = Duration::from_secs(30);
+/// How long a lease lasts unless released or renewed: a holder that dies
+/// frees the entry for others after at most this.
+const LEASE_TTL: Duration = Duration::from_secs(30);
+const _: () = assert!(3 * renewal::RENEW_EVERY.as_secs() <= LEASE_TTL.as_secs());
 
 /// The first pause between polls; it doubles up to [`MAX_PAUSE`].
 const FIRST_PAUSE: Duration = Duration::from_millis(5);
@@ -31,15 +32,18 @@ end
 return 0
 ";
 
-/// A held lease; released when dropped.
+/// A held lease, renewed while held; released when dropped.
 struct Held {
     client: Arc<Client>,
     key: String,
     token: String,
+    /// Its id with the renewing thread.
+    renewal: u64,
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
+        renewal::forget(self.renewal);
         // Should the remote fail now, the lease expires by itself.
         let _ = self.client.run("lease release", |conn| {
             redis::Script::new(RELEASE)
@@ -73,6 +77,7 @@ pub(crate) fn take(client: &Arc<Client>, value_key: &str, wait: Duration) -> Opt
         if taken.is_some() {
             return Some(Lease::new(Held {
                 client: Arc::clone(client),
+                renewal: renewal::keep(client, &key, &token, LEASE_TTL),
                 key,
                 token,
             }));

@@ -37,7 +37,9 @@
 //!
 //! A call that missed everywhere takes the entry's lease (`SET … NX PX
 //! 30000` with a random token) before computing; other machines wait for
-//! the value meanwhile (see `lease.rs`). `FUNCACHE_READONLY=1` reads the
+//! the value meanwhile (see `lease.rs`). A background thread renews held
+//! leases every 10 s, so a long computation keeps them; a holder that dies
+//! frees its lease within 30 s. `FUNCACHE_READONLY=1` reads the
 //! remote but writes nothing and takes no lease.
 //!
 //! # Failures
@@ -63,6 +65,8 @@ mod keys;
 mod lease;
 #[cfg(feature = "redis")]
 mod pool;
+#[cfg(feature = "redis")]
+mod renewal;
 #[cfg(all(test, feature = "redis"))]
 pub(crate) mod test_server;
 #[cfg(all(test, feature = "redis"))]

@@ -97,8 +97,7 @@ impl Remote {
 
     /// The remote `FUNCACHE_REMOTE` names, if set and valid (an invalid
     /// one is warned about once, without its password).
-    #[doc(hidden)]
-    pub fn from_env() -> Option<Remote> {
+    pub(crate) fn from_env() -> Option<Remote> {
         let text = std::env::var(REMOTE_VAR).ok()?;
         if text.trim().is_empty() {
             return None;

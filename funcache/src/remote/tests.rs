@@ -454,3 +454,51 @@ fn a_pooled_connection_closed_by_the_server_is_replaced_silently() {
         assert_eq!(read(&tier, &key, None).unwrap().unwrap().1, b"kept");
     }
 }
+
+#[test]
+fn a_server_killed_mid_run_costs_misses_not_failures() {
+    let Some(mut server) = TestServer::start("remote killed", &[]) else {
+        return;
+    };
+    let client = client(&server.url(), 1 << 20);
+    let tier = tier(&client, None, false);
+    let key = entry_key(1, 1);
+    tier.put(&key, &value(b"x", 1)).unwrap();
+    assert!(read(&tier, &key, None).unwrap().is_some());
+    server.kill();
+    assert_eq!(read(&tier, &key, None).unwrap(), None);
+    tier.put(&key, &value(b"y", 1)).unwrap();
+    assert!(tier.lease(&key, Duration::from_secs(600)).is_none());
+    assert!(matches!(
+        client.run("test", |_| Ok(())),
+        Err(Failure::Skipped)
+    ));
+}
+
+#[test]
+fn a_held_lease_is_renewed_and_a_lost_one_is_not() {
+    let Some(server) = TestServer::start("remote renewal", &[]) else {
+        return;
+    };
+    let client = client(&server.url(), 1 << 20);
+    let tier = tier(&client, None, false);
+    let (kept, lost) = (entry_key(5, 1), entry_key(5, 2));
+    let lease_key = |key: &[u8]| keys::lease_key(&keys::value_key("t::remote", key));
+    let _kept = tier.lease(&kept, Duration::ZERO).unwrap();
+    let _lost = tier.lease(&lost, Duration::ZERO).unwrap();
+    let mut conn = server.connection();
+    // Both nearly expired; the second taken over by another holder.
+    let _: () = conn.pexpire(lease_key(&kept), 1_000).unwrap();
+    let _: () = conn.set(lease_key(&lost), "another").unwrap();
+    let _: () = conn.pexpire(lease_key(&lost), 1_000).unwrap();
+    super::renewal::renew_all();
+    let kept_ttl: i64 = conn.pttl(lease_key(&kept)).unwrap();
+    assert!(kept_ttl > 1_000, "renewed to the full lease: {kept_ttl}");
+    let lost_ttl: i64 = conn.pttl(lease_key(&lost)).unwrap();
+    assert!(
+        lost_ttl <= 1_000,
+        "another's lease is left alone: {lost_ttl}"
+    );
+    let token: String = conn.get(lease_key(&lost)).unwrap();
+    assert_eq!(token, "another");
+}
