@@ -132,7 +132,12 @@ fn a_value_corrupted_in_redis() {
 
     let second = Machine::with_remote(&server.url()).run(&work);
     assert_eq!(second.runs("square"), 3, "a damaged value was served");
-    second.one_warning();
+    let warning = second.one_warning();
+    // Regression: the warning said the value was "damaged on disk".
+    assert!(
+        warning.contains("remote") && !warning.contains("disk"),
+        "the warning should blame the remote, not the disk: {warning}"
+    );
     for (key, damaged) in stored.iter().zip(&corrupted) {
         let now: Vec<u8> = server.query(redis::cmd("GET").arg(*key));
         assert_ne!(&now, damaged, "{key} was not overwritten");

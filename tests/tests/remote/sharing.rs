@@ -177,7 +177,11 @@ fn a_lease_whose_holder_is_gone_does_not_block_for_long() {
     let after_expiry = Machine::with_remote(&server.url()).run(&work);
     assert_eq!(after_expiry.runs("square"), 1);
     after_expiry.no_warnings();
-    assert_eq!(server.keys(), [value_key.as_str()], "stored, and no lease left");
+    assert_eq!(
+        server.keys(),
+        [value_key.as_str()],
+        "stored, and no lease left"
+    );
 
     // One that holds it for ten minutes: given up after the lock wait.
     forget(600_000);
