@@ -72,6 +72,12 @@ fn main() {
         remote::fill();
         return;
     }
+    if let [flag] = args.as_slice()
+        && flag == "--remote-readonly"
+    {
+        remote::readonly_hits();
+        return;
+    }
     if let [flag, cache, hits] = args.as_slice()
         && flag == "--worker"
     {

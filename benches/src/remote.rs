@@ -6,14 +6,15 @@
 //! once: a filler process with a directory of its own computes [`KEYS`]
 //! results into Redis, then the section, with an empty directory, calls
 //! each key once. The figure includes writing the hit into the local
-//! directory, as every remote hit does.
+//! directory, as every remote hit does; a read-only process measures the
+//! hit without it.
 
 use std::hint::black_box;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{Op, each_interleaved};
+use crate::harness::{Op, each, each_interleaved};
 use crate::sections::{report, use_temp_cache_dir};
 use crate::subjects::{compute, funcache_remote, funcache_remote_cache};
 
@@ -126,4 +127,27 @@ pub fn remote() {
     );
     report("remote.hit", figures[0]);
     report("remote.redis_get", figures[1]);
+
+    // The same hits without filling the local directory: what the fill
+    // costs. Read-only is decided once per process, hence a process of its
+    // own, whose RESULT line goes straight to our stdout.
+    let readonly = Command::new(std::env::current_exe().unwrap())
+        .arg("--remote-readonly")
+        .env("FUNCACHE_READONLY", "1")
+        .status()
+        .expect("start the read-only reader");
+    assert!(readonly.success(), "the read-only reader failed");
+}
+
+/// Remote hits under `FUNCACHE_READONLY=1`: read from Redis, checked and
+/// decoded, but not written to the (empty) local directory.
+pub fn readonly_hits() {
+    let _dir = use_temp_cache_dir();
+    let mut next_call = 0..KEYS;
+    let figure = each(KEYS as usize, || {
+        let x = next_call.next().unwrap();
+        assert_eq!(black_box(funcache_remote(black_box(x))), compute(x));
+    });
+    assert_eq!(funcache_remote_cache().info().remote.hits, KEYS);
+    report("remote.hit_readonly", figure);
 }

@@ -389,6 +389,14 @@ fn remote_section(w: &mut String, results: &BTreeMap<String, Figure>) {
     .unwrap();
     writeln!(w, "| what | per call |\n|---|---|").unwrap();
     writeln!(w, "| funcache, remote hit | {} |", hit.display()).unwrap();
+    if let Some(readonly) = results.get("remote.hit_readonly") {
+        writeln!(
+            w,
+            "| funcache, remote hit without the local fill (`FUNCACHE_READONLY=1`) | {} |",
+            readonly.display()
+        )
+        .unwrap();
+    }
     writeln!(w, "| raw `GET` of the same bytes | {} |", get.display()).unwrap();
     writeln!(
         w,
