@@ -11,14 +11,14 @@ use crate::support::redis_server::{self, RedisServer};
 const PASSWORD: &str = "hunter2-s3cret";
 
 /// One run of the CLI: exit code, stdout, stderr.
-struct CliRun {
+pub struct CliRun {
     code: Option<i32>,
     stdout: String,
     stderr: String,
 }
 
 impl CliRun {
-    fn ok(&self) -> &str {
+    pub fn ok(&self) -> &str {
         assert_eq!(
             self.code,
             Some(0),
@@ -41,7 +41,7 @@ impl CliRun {
 
 /// Runs `funcache-cli ARGS` in an empty directory, with an empty cache
 /// directory and `env` (nothing of the developer's funcache settings).
-fn run_cli(args: &[&str], env: &[(&str, &str)]) -> CliRun {
+pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> CliRun {
     let dir = tempfile::tempdir().unwrap();
     let mut command = Command::new(cli::binary());
     for (name, _) in std::env::vars_os() {
@@ -67,7 +67,7 @@ fn run_cli(args: &[&str], env: &[(&str, &str)]) -> CliRun {
 }
 
 /// The line of a table that names `function` (the id ends with it).
-fn row<'t>(table: &'t str, function: &str) -> Option<&'t str> {
+pub fn row<'t>(table: &'t str, function: &str) -> Option<&'t str> {
     table.lines().find(|line| {
         line.split_whitespace()
             .any(|cell| cell == function || cell.ends_with(&format!("::{function}")))

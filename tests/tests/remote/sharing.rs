@@ -215,6 +215,15 @@ fn a_redis_cluster_shares_results() {
     assert_eq!(b.total_runs(), 0, "{}", b.stderr);
     assert_eq!(b.remote_hits(), 10);
     b.no_warnings();
+
+    // The CLI lists the entries of every master.
+    let inspect = crate::cli::run_cli(&["inspect", "--remote", &cluster.url()], &[]);
+    let table = inspect.ok();
+    for (function, entries) in [("square", "8"), ("forecast", "2")] {
+        let line = crate::cli::row(table, function)
+            .unwrap_or_else(|| panic!("no {function} in:\n{table}"));
+        assert_eq!(line.split_whitespace().next(), Some(entries), "{table}");
+    }
 }
 
 /// The remote configured in code, with a per-value cap: values above it
