@@ -79,7 +79,7 @@ fn a_full_server() {
         .find_map(|line| line.strip_prefix("used_memory:"))
         .and_then(|value| value.trim().parse().ok())
         .expect("INFO memory has used_memory");
-    let limit = used + 5 * crate::machine::BLOB_LEN as u64;
+    let limit = used + 5 * crate::program::BLOB_LEN as u64;
     let _: () = server.query(redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg(limit));
 
     let work = calls("blob", 0..16);

@@ -5,8 +5,8 @@
 //! and `funcache-cli --remote`.
 //!
 //! Each "machine" is this test binary run again as a child process (see
-//! [`machine`]): its cached functions are defined here, so no crate has to
-//! be built but for the copied-checkout case and the CLI.
+//! [`machine`] and [`program`]): its cached functions are defined here, so
+//! no crate has to be built but for the copied-checkout case and the CLI.
 //!
 //! Without `redis-server` and `redis-cli` the Redis cases print SKIPPED on
 //! stderr and pass — unless `CI=true`, where they fail.
@@ -17,4 +17,5 @@ mod support;
 mod cli;
 mod faults;
 mod machine;
+mod program;
 mod sharing;

@@ -245,7 +245,7 @@ fn values_above_the_size_cap_stay_local() {
         values_under(&keys, capped.prefix("blob")).len(),
         0,
         "a {} byte value went to Redis despite a 1 KiB cap",
-        crate::machine::BLOB_LEN
+        crate::program::BLOB_LEN
     );
 
     // The default cap (1 MiB) lets the blobs through.
