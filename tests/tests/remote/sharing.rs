@@ -295,3 +295,28 @@ fn a_large_value_travels_when_the_cap_allows_it() {
         "the hit was not stored as a large-value file"
     );
 }
+
+/// `FUNCACHE_REFRESH=1` recomputes, and the new result replaces the one in
+/// Redis too (a function of the outside world is refreshed everywhere).
+#[test]
+fn refresh_overwrites_the_remote() {
+    if !redis_server::available("refresh_overwrites_the_remote") {
+        return;
+    }
+    let server = RedisServer::start();
+    let work = calls("forecast", 4..5);
+    let first = Machine::with_remote(&server.url()).run(&work);
+    let keys = server.keys();
+    let key = values_under(&keys, first.prefix("forecast"))[0];
+    let before: Vec<u8> = server.query(redis::cmd("GET").arg(key));
+
+    // Created-at is in the envelope: a recomputed value differs in it.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let refreshed = Machine::with_remote(&server.url())
+        .env("FUNCACHE_REFRESH", "1")
+        .run(&work);
+    assert_eq!(refreshed.runs("forecast"), 1);
+    refreshed.no_warnings();
+    let after: Vec<u8> = server.query(redis::cmd("GET").arg(key));
+    assert_ne!(before, after, "the refreshed value did not reach Redis");
+}
