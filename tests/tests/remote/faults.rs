@@ -35,6 +35,23 @@ fn a_server_that_never_answers() {
     run.one_warning();
 }
 
+/// The same through `redis+cluster://`: discovering the cluster's slots
+/// from a seed that never answers must time out too.
+#[test]
+fn a_cluster_seed_that_never_answers() {
+    if !redis_server::available("a_cluster_seed_that_never_answers") {
+        return;
+    }
+    let silent = SilentServer::start();
+    let url = silent.url().replace("redis://", "redis+cluster://");
+    let url = url.trim_end_matches("/0");
+    let run = Machine::with_remote(url)
+        .env("FUNCACHE_REMOTE_TIMEOUT", "250ms")
+        .run(&calls("square", 0..6));
+    assert_eq!(run.runs("square"), 6);
+    run.one_warning();
+}
+
 /// A real server frozen with SIGSTOP between two calls: the same as a
 /// silent one; once it resumes, what was stored before is still shared.
 #[test]
