@@ -4,7 +4,7 @@
 //! says so in exactly one warning.
 
 use crate::machine::{Machine, calls, signal_before, values_under};
-use crate::support::redis_server::{self, RedisServer, SilentServer};
+use crate::support::redis_server::{self, RedisCluster, RedisServer, SilentServer};
 
 /// The server is killed (SIGKILL) between two calls of a run.
 #[test]
@@ -198,4 +198,19 @@ fn an_unusable_remote_warns_once() {
         );
     }
     assert_eq!(server.dbsize(), 0);
+}
+
+/// One master of a three-node cluster killed between two calls: the keys
+/// it served fail, the others still work; one warning.
+#[test]
+fn a_cluster_master_killed_mid_run() {
+    if !redis_server::available("a_cluster_master_killed_mid_run") {
+        return;
+    }
+    let cluster = RedisCluster::start();
+    let (name, value) = signal_before(4, "KILL", &cluster.nodes()[2]);
+    let run =
+        Machine::with_remote(&cluster.url()).run_with(&calls("square", 0..12), &[(name, &value)]);
+    assert_eq!(run.runs("square"), 12);
+    run.one_warning();
 }
