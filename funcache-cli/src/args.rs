@@ -57,9 +57,10 @@ pub enum Command {
                       took.\n\n\
                       With --manifest-path, each fingerprint is marked live (the current \
                       source produces it), stale (it does not), gone (the function is no \
-                      longer in the source) or unknown (not a function of that package, or \
+                      longer in the source) or unknown (not a function of that package, \
                       a fingerprint that depends on the build in a way the answers recorded \
-                      with it do not settle).",
+                      with it do not settle, or one of a function a macro writes, which the \
+                      source cannot recompute).",
         after_help = "Examples:\n  \
                       funcache-cli inspect\n  \
                       funcache-cli inspect --manifest-path . --json\n  \

@@ -94,6 +94,18 @@ use proc_macro::TokenStream;
 /// invocation in a module does not join functions that use that module's
 /// other macros.
 ///
+/// A cached function *written by* a macro — inside a `macro_rules!` body,
+/// inside a user macro's invocation (`wrap! { .. }`, which may move it), in
+/// a module-level `cfg_if!`, in a file that is two modules' source
+/// (`#[path]` or `include!` twice) — is compiled where the index cannot see
+/// its module or what the macro's arguments stand for. It is never analyzed
+/// as if it were elsewhere: its id is `module_path!()::name`, and its
+/// fingerprint covers its tokens as expanded, where the expansion is
+/// (`line!()`, `column!()`), and every source file of its package (and of
+/// the macro's package), so each expansion is its own function and any
+/// edit in the package invalidates it. `funcache-cli` calls its entries
+/// `unknown` (never purged by `--stale`); `strict` refuses it.
+///
 /// What the fingerprint cannot see is listed by `f_cache().unresolved()`
 /// (and by `funcache-cli explain`): paths the index could not resolve, and
 /// names only a module-level invocation of one of your macros can define

@@ -12,6 +12,7 @@ mod errors;
 mod explain;
 mod inspect;
 mod limit;
+mod macro_written;
 mod purge;
 mod redis_server;
 mod remote;
