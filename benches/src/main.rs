@@ -11,6 +11,7 @@
 
 mod compile;
 mod harness;
+mod pipeline;
 mod remote;
 mod report;
 mod sections;
@@ -32,6 +33,7 @@ const SECTIONS: &[(&str, &[(&str, &str)])] = &[
     ("threads", &[]),
     ("processes", &[]),
     ("values", &[("FUNCACHE_DURABILITY", "lazy")]),
+    ("pipeline", &[]),
     // Given FUNCACHE_REMOTE by `main`, which starts the server.
     ("remote", &[]),
 ];
@@ -53,6 +55,7 @@ fn run_section(name: &str) {
         "threads" => sections::threads(),
         "processes" => sections::processes(),
         "values" => sections::values(),
+        "pipeline" => pipeline::pipeline(&workspace()),
         "remote" => remote::remote(),
         other => panic!("unknown section {other}"),
     }

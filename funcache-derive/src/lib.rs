@@ -339,7 +339,11 @@ use proc_macro::TokenStream;
 /// source. Age is measured from when the value was computed, by the clock
 /// of the machine reading it. A function with a `ttl` has no memory tier:
 /// every call reads the disk tier, which checks the age. `ttl` is not part
-/// of the fingerprint: changing it keeps the stored results.
+/// of the fingerprint: changing it keeps the stored results. Expired
+/// results are also removed, read again or not: when a program opens the
+/// cache directory (in the background), first when the size limit evicts,
+/// and by `funcache-cli purge` (the program records its functions' ttls in
+/// the directory for that).
 ///
 /// ```no_run
 /// #[funcache::cache(ttl = "1h")]
@@ -599,7 +603,9 @@ use proc_macro::TokenStream;
 /// stored, and a call in another process that missed waits for it (at most
 /// `FUNCACHE_LOCK_WAIT`, default 2 minutes), then reads the stored value.
 /// The OS releases the lock when the computing process dies. An `async fn`
-/// takes the lock only if it is free (waiting would block its thread).
+/// waits for it too, without blocking its thread: funcache depends on no
+/// async runtime, so the wait for a lock another process holds runs on a
+/// short-lived thread of its own, which the call awaits (any executor).
 ///
 /// # Environment
 ///

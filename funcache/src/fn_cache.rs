@@ -316,6 +316,10 @@ impl FnCache {
 }
 
 impl FunctionFacts for FnCache {
+    fn ttl(&self) -> Option<Duration> {
+        (self.meta.ttl_secs > 0).then(|| Duration::from_secs(self.meta.ttl_secs))
+    }
+
     fn usage_totals(&self) -> UsageCounts {
         let info = self.info();
         UsageCounts {

@@ -83,6 +83,7 @@ mod memory;
 mod remote;
 mod stats;
 mod store;
+mod striped;
 mod tier;
 mod warn;
 

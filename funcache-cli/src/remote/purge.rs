@@ -96,20 +96,23 @@ pub fn run(context: &Context, args: &PurgeArgs, url: &str, out: &mut Out) -> Res
         .collect();
     let plan = select::plan(&facts, &criteria, 0);
     let chosen: Vec<RemoteEntry> = plan.selected.iter().map(|&i| entries[i].clone()).collect();
-    let total = amount(entries.iter().copied());
-    let removed = if args.dry_run {
-        amount(&chosen)
+    let (removed, remaining) = if args.dry_run {
+        let total = amount(entries.iter().copied());
+        let planned = amount(&chosen);
+        let remaining = Amount {
+            entries: total.entries - planned.entries,
+            bytes: total.bytes - planned.bytes,
+        };
+        (planned, remaining)
     } else {
         let removed = remote.remove(&chosen)?;
-        Amount {
+        // Read again: other machines may have written meanwhile.
+        let remaining = amount(&remote.entries()?);
+        let removed = Amount {
             entries: removed.entries,
             bytes: removed.bytes,
-        }
-    };
-    let planned = amount(&chosen);
-    let remaining = Amount {
-        entries: total.entries - planned.entries,
-        bytes: total.bytes - planned.bytes,
+        };
+        (removed, remaining)
     };
     let report = RemotePurgeReport {
         remote: &snapshot.url,
