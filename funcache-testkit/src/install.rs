@@ -1,5 +1,6 @@
 //! The SKIPPED rule, once for every harness.
 
+use std::io::Write;
 use std::process::{Command, Stdio};
 
 /// Whether `binary --version` runs. If not, prints
@@ -22,8 +23,12 @@ pub fn installed(test: &str, binary: &str) -> bool {
             std::env::var("CI").as_deref() != Ok("true"),
             "{test}: {binary} is not installed, and CI=true requires it"
         );
-        eprintln!(
-            "SKIPPED {test}: {binary} is not installed (apt-get install redis-server redis-tools)"
+        // Straight to the stderr stream, past libtest's capture (which
+        // catches `eprintln!`), so that a passing run shows it too.
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n!!!!!!!! SKIPPED {test}: {binary} is not installed \
+             (apt-get install redis-server redis-tools) !!!!!!!!\n"
         );
     }
     runs

@@ -16,6 +16,8 @@ const READY_WITHIN: Duration = Duration::from_secs(10);
 /// server that exits at once is started again on another port this many
 /// times.
 const ATTEMPTS: usize = 5;
+/// The server's log file, in its directory.
+const LOG: &str = "redis.log";
 
 /// What to start a [`RedisServer`] with, beyond the fixed base: loopback
 /// only, no persistence (`--save "" --appendonly no`), its own directory.
@@ -38,9 +40,14 @@ impl RedisOptions {
     }
 
     /// `--maxmemory limit` (`"1mb"`, or `"1"` byte for a server that
-    /// refuses every write with OOM).
+    /// refuses every write with OOM; the default policy is `noeviction`).
     pub fn maxmemory(self, limit: &str) -> RedisOptions {
         self.args(&["--maxmemory", limit])
+    }
+
+    /// `--maxmemory-policy policy` (`noeviction`, `allkeys-lru`, ...).
+    pub fn maxmemory_policy(self, policy: &str) -> RedisOptions {
+        self.args(&["--maxmemory-policy", policy])
     }
 
     /// Any other `redis-server` arguments, appended as given.
@@ -89,7 +96,10 @@ impl RedisServer {
             .args(["--save", "", "--appendonly", "no"])
             .arg("--dir")
             .arg(dir.path())
+            .arg("--logfile")
+            .arg(dir.path().join(LOG))
             .args(&options.args)
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -129,8 +139,43 @@ impl RedisServer {
     pub fn url(&self) -> String {
         match &self.password {
             Some(password) => format!("redis://:{password}@{}/0", self.address()),
-            None => format!("redis://{}/0", self.address()),
+            None => self.url_without_password(),
         }
+    }
+
+    /// `redis://127.0.0.1:<port>/0`, without the password even when it has
+    /// one.
+    pub fn url_without_password(&self) -> String {
+        format!("redis://{}/0", self.address())
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What the server logged so far (`--logfile` in its directory); empty
+    /// when unreadable.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join(LOG)).unwrap_or_default()
+    }
+
+    /// Sends a signal by name (`"STOP"`, `"CONT"`, `"KILL"`) with the
+    /// shell's `kill` (the workspace denies unsafe code, so no libc).
+    ///
+    /// # Panics
+    /// When `kill` fails (say, the process is gone).
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("sh")
+            .args(["-c", "kill -s \"$0\" \"$1\""])
+            .arg(signal)
+            .arg(self.pid().to_string())
+            .status();
+        assert!(
+            status.is_ok_and(|status| status.success()),
+            "kill -s {signal} {} failed",
+            self.pid()
+        );
     }
 
     /// Its working directory (`--dir`), removed on drop.
@@ -146,8 +191,8 @@ impl RedisServer {
         resp::query(self.port, self.password.as_deref(), args)
     }
 
-    /// Stops the server at once, as a crash would; later connections are
-    /// refused.
+    /// Stops the server at once (SIGKILL, as a crash would; also one a
+    /// test stopped with SIGSTOP); later connections are refused.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

@@ -63,3 +63,24 @@ fn a_silent_server_accepts_and_never_answers() {
     let mut byte = [0];
     assert!(stream.read(&mut byte).is_err(), "no reply, only a timeout");
 }
+
+#[test]
+fn a_stopped_server_is_resumed_and_logs() {
+    let Some(server) = RedisServer::start(
+        "testkit signal",
+        RedisOptions::default()
+            .maxmemory("1mb")
+            .maxmemory_policy("allkeys-lru"),
+    ) else {
+        return;
+    };
+    server.signal("STOP");
+    server.signal("CONT");
+    assert_eq!(server.query(&["PING"]).unwrap(), "PONG");
+    assert!(
+        server.log().contains("Ready to accept connections"),
+        "{}",
+        server.log()
+    );
+    assert_eq!(server.url(), server.url_without_password());
+}
