@@ -8,6 +8,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
+pub mod overlay;
 pub mod real_crate;
 
 use std::fs;
