@@ -122,7 +122,9 @@ fn fixtures_analyse_alike_with_the_cache_off_empty_warm_and_corrupted() {
 }
 
 const LIB: &str = "#[funcache::cache]\npub fn root(x: u32) -> u32 {\n    helper(x) + Table::new().get()\n}\n\n\
-pub fn helper(x: u32) -> u32 {\n    leaf(x) * 2\n}\n\n\
+pub struct A;\npub struct B;\nimpl A {\n    pub fn get(&self) -> u32 {\n        1\n    }\n}\nimpl B {\n    pub fn get(&self) -> u32 {\n        2\n    }\n}\n\
+pub fn make() -> A {\n    A\n}\n\n\
+pub fn helper(x: u32) -> u32 {\n    leaf(x) * 2 + make().get()\n}\n\n\
 fn leaf(x: u32) -> u32 {\n    x + 1\n}\n\n\
 pub struct Table {\n    rows: Vec<u32>,\n}\n\n\
 impl Table {\n    pub fn new() -> Table {\n        Table { rows: vec![1] }\n    }\n    pub fn get(&self) -> u32 {\n        self.rows[0]\n    }\n}\n";
@@ -187,11 +189,19 @@ fn edits_change_the_fingerprint_with_the_cache_warm() {
         // A method body.
         ("        self.rows[0]\n", "        self.rows[0] + 1\n", true),
         // Only formatting: the same fingerprint.
-        ("    leaf(x) * 2\n", "    leaf( x ) * 2 // twice\n", true),
+        ("    leaf(x) * 2 +", "    leaf( x ) * 2 /* twice */ +", true),
         // A signature.
         (
             "fn leaf(x: u32) -> u32",
             "fn leaf(x: u32) -> u32 where u32: Copy",
+            false,
+        ),
+        // A return type: `make().get()` in `helper` is now `B::get`,
+        // though `helper`'s text did not change (and the root is never
+        // cached, so this is the outline's job).
+        (
+            "pub fn make() -> A {\n    A\n}",
+            "pub fn make() -> B {\n    B\n}",
             false,
         ),
         // A field type.
@@ -214,7 +224,7 @@ fn edits_change_the_fingerprint_with_the_cache_warm() {
         krate.edit(from, to);
         let (warm, cold, stats) = krate.both(cache.path());
         assert_eq!(warm, cold, "after {to:?}");
-        let formatting = to.contains("// twice");
+        let formatting = to.contains("/* twice */");
         assert_eq!(warm == before, formatting, "after {to:?}: {warm:?}");
         let new_outline = !outlines(cache.path()).is_subset(&outlines_before);
         assert_eq!(new_outline, !keeps_outline, "after {to:?}");
