@@ -638,6 +638,9 @@ pub(crate) fn finish(
     manifest_dir: &Path,
 ) -> (Analysis, Vec<(NodeKey, Arc<NodeInfo>)>) {
     let result = closure::closure(s, root_key, root, &s.world.nodes, manifest_dir);
+    if let Some(store) = &s.store {
+        store.flush();
+    }
     let fingerprint = FingerprintInput {
         dependencies: result.dependencies.clone(),
         externals: result.externals.clone(),

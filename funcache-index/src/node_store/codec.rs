@@ -76,6 +76,21 @@ pub(crate) fn encode(key: &Digest, entry: &Entry, view: &[CrateId]) -> Option<Ve
     Some(w.0)
 }
 
+/// The key of an intact entry (checksum, magic and format right), `None`
+/// for anything else. [`decode`] checks the rest.
+pub(crate) fn key_of(bytes: &[u8]) -> Option<Digest> {
+    let (body, checksum) = bytes.split_at_checked(bytes.len().checked_sub(32)?)?;
+    if blake3::hash(body).as_bytes() != checksum {
+        return None;
+    }
+    let rest = body.strip_prefix(MAGIC)?;
+    let (format, rest) = rest.split_first_chunk::<4>()?;
+    if u32::from_le_bytes(*format) != ENTRY_FORMAT {
+        return None;
+    }
+    Some(Digest(*rest.first_chunk::<32>()?))
+}
+
 /// The entry in `bytes` if they are a whole, intact entry of this format
 /// stored under `key`, and every crate position is in `view`.
 pub(crate) fn decode(key: &Digest, bytes: &[u8], view: &[CrateId]) -> Option<Entry> {

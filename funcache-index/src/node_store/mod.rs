@@ -8,24 +8,27 @@
 //! view, and the key hashes both (with the node's place in the index); the
 //! directory names this crate's version and source digest, and the entry
 //! format. A missing, unreadable, corrupt or foreign entry is computed
-//! again and rewritten. So a fingerprint never depends on what the cache
-//! holds: the `node_cache` tests check that on fixtures and on
-//! regex-syntax with an empty, warm and corrupted cache.
+//! again and written anew (entries travel in [packs](pack)). So a fingerprint never depends on what the cache
+//! holds: the tests here check that on the fixtures, and
+//! `tests/tests/real_crates/index_cache.rs` on regex-syntax, with the cache
+//! empty, warm, corrupted and off.
 //!
-//! Layout: `<target>/funcache-index/<tag>/<scope>/<outline>/<key>`, where
+//! Layout: `<target>/funcache-index/<tag>/<scope>/<outline>/<hash>.pack`, where
 //! `tag` is the entry format, version and source digest of this crate,
 //! `scope` the crate being compiled and `outline` its outline digest; a
-//! body edit keeps the outline, so every other entry stays usable. Each
-//! write is a temporary file renamed into place. Only the newest few
-//! outlines of a scope, and tags, are kept.
+//! body edit keeps the outline, so every other entry stays usable. Only the
+//! newest few outlines of a scope, and tags, are kept.
 
 mod codec;
 mod outline;
+mod pack;
 
 pub(crate) use outline::OutlineCrate;
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::Digest;
 use crate::ids::{CrateId, NodeKey};
@@ -84,6 +87,10 @@ pub(crate) struct NodeStore {
     dir: PathBuf,
     outline: Digest,
     view: Vec<CrateId>,
+    /// The entries of the outline's packs when the store was opened.
+    entries: HashMap<Digest, Vec<u8>>,
+    /// Entries computed since the last [`NodeStore::flush`].
+    pending: Mutex<Vec<Vec<u8>>>,
 }
 
 impl NodeStore {
@@ -122,7 +129,21 @@ impl NodeStore {
         if new_tag {
             prune(&base, KEEP_TAGS);
         }
-        Some(NodeStore { dir, outline, view })
+        let (entries, packs) = pack::read_all(&dir);
+        if packs.len() >= pack::MERGE_AT
+            && pack::write(&dir, entries.values().map(Vec::as_slice)).is_ok()
+        {
+            for merged in packs {
+                let _ = std::fs::remove_file(merged);
+            }
+        }
+        Some(NodeStore {
+            dir,
+            outline,
+            view,
+            entries,
+            pending: Mutex::default(),
+        })
     }
 
     /// The key of `node`, whose own text (and impl or trait header) is
@@ -146,33 +167,32 @@ impl NodeStore {
     /// hold at `locs` (where the node is now: they do unless they record
     /// locations, which only unresolved references do).
     pub fn load(&self, key: &Digest, locs: &str) -> Option<NodeInfo> {
-        let bytes = std::fs::read(self.dir.join(key.to_string())).ok()?;
-        let entry = codec::decode(key, &bytes, &self.view)?;
+        let entry = codec::decode(key, self.entries.get(key)?, &self.view)?;
         (entry.locs == locs || entry.info.unresolved.is_empty()).then_some(entry.info)
     }
 
-    /// Stores `info` under `key`; failures only cost a later recompute.
+    /// Keeps `info` under `key` for the next [`NodeStore::flush`].
     pub fn save(&self, key: &Digest, locs: &str, info: &NodeInfo) {
         let entry = codec::Entry {
             locs: locs.to_owned(),
             info: info.clone(),
         };
-        let Some(bytes) = codec::encode(key, &entry, &self.view) else {
-            return;
+        if let Some(bytes) = codec::encode(key, &entry, &self.view) {
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            pending.push(bytes);
+        }
+    }
+
+    /// Writes what was saved since the last flush as one pack; a failure
+    /// only costs a later recompute.
+    pub fn flush(&self) {
+        let pending = {
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            std::mem::take(&mut *pending)
         };
-        let path = self.dir.join(key.to_string());
-        let temp = self.dir.join(format!(
-            ".{}.{}.{:?}.tmp",
-            key.short(16),
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let written = std::fs::write(&temp, &bytes).and_then(|()| std::fs::rename(&temp, &path));
-        match written {
-            Ok(()) => count(|s| s.writes += 1),
-            Err(_) => {
-                let _ = std::fs::remove_file(&temp);
-            }
+        if !pending.is_empty() && pack::write(&self.dir, pending.iter().map(Vec::as_slice)).is_ok()
+        {
+            count(|s| s.writes += pending.len() as u64);
         }
     }
 }

@@ -52,8 +52,8 @@ fn entries(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Damages every entry one of four ways: a flipped byte, a cut, another
-/// entry's (intact) bytes, and text that is no entry at all.
+/// Damages every pack one of four ways: a flipped byte, a cut, another
+/// pack's (intact) bytes, and text that is no pack at all.
 fn corrupt(files: &[PathBuf]) {
     let first = std::fs::read(&files[0]).unwrap();
     for (i, file) in files.iter().enumerate() {
@@ -109,12 +109,17 @@ fn fixtures_analyse_alike_with_the_cache_off_empty_warm_and_corrupted() {
             continue;
         }
         corrupt(&files);
-        let (damaged, stats) = counted(|| summary(&dir));
+        let (damaged, damaged_stats) = counted(|| summary(&dir));
         assert_eq!(damaged, cold, "{name}, corrupted cache");
-        assert!(stats.misses > 0, "{name}: damaged entries were recomputed");
+        assert!(
+            damaged_stats.misses > 0,
+            "{name}: damaged entries were recomputed"
+        );
+        // What was recomputed was stored again (a pack replaced by another
+        // pack's bytes can lose entries the damaged run still read).
         let (rewritten, stats) = counted(|| summary(&dir));
         assert_eq!(rewritten, cold, "{name}, rewritten cache");
-        assert_eq!(stats.misses, 0, "{name}: damaged entries were rewritten");
+        assert!(stats.misses < damaged_stats.misses, "{name}: {stats:?}");
         checked += 1;
     }
     override_dir(None);

@@ -40,7 +40,7 @@ fn entries(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Damages every entry: flipped bytes, cuts, and garbage in turn.
+/// Damages every pack: flipped bytes, cuts, and garbage in turn.
 fn corrupt(files: &[PathBuf]) {
     for (i, file) in files.iter().enumerate() {
         let mut bytes = std::fs::read(file).unwrap();
@@ -127,8 +127,9 @@ pub fn check(case: &Case) {
     }
     let first = krate.run(cache.path());
     assert_eq!(first.len(), case.wrappers.len());
-    let files = entries(node_cache.path());
-    assert!(files.len() > 100, "only {} node cache entries", files.len());
+    let packs = entries(node_cache.path());
+    let bytes: u64 = packs.iter().map(|p| p.metadata().unwrap().len()).sum();
+    assert!(bytes > 100_000, "only {bytes} bytes of node cache");
 
     let off = with_node_cache(case, "off");
     for (state, config) in [("warm", &config), ("off", &off), ("corrupted", &config)] {
