@@ -8,8 +8,9 @@
 //! view, and the key hashes both (with the node's place in the index); the
 //! directory names this crate's version and source digest, and the entry
 //! format. A missing, unreadable, corrupt or foreign entry is computed
-//! again and written anew (entries travel in [packs](pack)). So a fingerprint never depends on what the cache
-//! holds: the tests here check that on the fixtures, and
+//! again and written anew (entries travel in [packs](pack)). So a
+//! fingerprint never depends on what the cache holds: the tests here check
+//! that on the fixtures, and
 //! `tests/tests/real_crates/index_cache.rs` on regex-syntax, with the cache
 //! empty, warm, corrupted and off.
 //!
@@ -38,7 +39,9 @@ use crate::node::NodeInfo;
 const KEEP_OUTLINES: usize = 4;
 const KEEP_TAGS: usize = 2;
 
-/// The environment variable that moves the cache (`off` disables it).
+/// The environment variable read when the cache is opened: a directory
+/// to keep it in instead of `<target dir>/funcache-index`, or `off` (also
+/// `0` or empty) to turn it off. Fingerprints are the same either way.
 pub const NODE_CACHE_ENV: &str = "FUNCACHE_INDEX_CACHE";
 
 /// What the node cache did on this thread (the macro and the CLI analyze on
@@ -55,6 +58,10 @@ pub struct NodeCacheStats {
 
 thread_local! {
     static STATS: Cell<NodeCacheStats> = const { Cell::new(NodeCacheStats { hits: 0, misses: 0, writes: 0 }) };
+}
+
+#[cfg(test)]
+thread_local! {
     /// Where tests put the cache (`Some(None)`: off), instead of the
     /// environment, which tests may not change.
     static DIR_OVERRIDE: std::cell::RefCell<Option<Option<PathBuf>>> = const { std::cell::RefCell::new(None) };
@@ -222,6 +229,7 @@ pub(crate) fn cached(
 /// `<dir>` from the override or [`NODE_CACHE_ENV`], else
 /// `<target dir>/funcache-index`; `None` when turned off.
 fn base_dir(manifest_dir: &Path) -> Option<PathBuf> {
+    #[cfg(test)]
     if let Some(dir) = DIR_OVERRIDE.with(|d| d.borrow().clone()) {
         return dir;
     }
