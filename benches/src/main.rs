@@ -11,6 +11,7 @@
 
 mod compile;
 mod harness;
+mod pipeline;
 mod rebuild;
 mod report;
 mod sections;
@@ -32,6 +33,7 @@ const SECTIONS: &[(&str, &[(&str, &str)])] = &[
     ("threads", &[]),
     ("processes", &[]),
     ("values", &[("FUNCACHE_DURABILITY", "lazy")]),
+    ("pipeline", &[]),
 ];
 
 fn workspace() -> PathBuf {
@@ -51,6 +53,7 @@ fn run_section(name: &str) {
         "threads" => sections::threads(),
         "processes" => sections::processes(),
         "values" => sections::values(),
+        "pipeline" => pipeline::pipeline(&workspace()),
         other => panic!("unknown section {other}"),
     }
 }

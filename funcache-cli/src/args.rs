@@ -57,9 +57,10 @@ pub enum Command {
                       took.\n\n\
                       With --manifest-path, each fingerprint is marked live (the current \
                       source produces it), stale (it does not), gone (the function is no \
-                      longer in the source) or unknown (not a function of that package, or \
+                      longer in the source) or unknown (not a function of that package, \
                       a fingerprint that depends on the build in a way the answers recorded \
-                      with it do not settle).",
+                      with it do not settle, or one of a function a macro writes, which the \
+                      source cannot recompute).",
         after_help = "Examples:\n  \
                       funcache-cli inspect\n  \
                       funcache-cli inspect --manifest-path . --json\n  \
@@ -115,6 +116,11 @@ pub struct InspectArgs {
     /// Print one JSON document instead of tables.
     #[arg(long)]
     pub json: bool,
+
+    /// Inspect the remote tier (Redis) instead of the cache directory: URL,
+    /// or $FUNCACHE_REMOTE when given alone
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    pub remote: Option<String>,
 }
 
 /// `explain FN`.
@@ -160,6 +166,12 @@ pub struct PurgeArgs {
     /// Print one JSON document instead of a table.
     #[arg(long)]
     pub json: bool,
+
+    /// Purge the remote tier (Redis) instead of the cache directory: URL, or
+    /// $FUNCACHE_REMOTE when given alone. --unused-for and --max-size do not
+    /// apply there
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    pub remote: Option<String>,
 }
 
 impl PurgeArgs {

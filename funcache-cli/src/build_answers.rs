@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use funcache::__private::{build_fingerprint, cfg_answer, env_answer};
+use funcache::__private::{EXPANSION_KEY, build_fingerprint, cfg_answer, env_answer};
 use funcache_index::{Analysis, Dependency};
 
 /// The fingerprint `analysis` (the current source) has under the build
@@ -59,7 +59,7 @@ pub fn under_recorded_build(
 /// Whether a recorded `(key, value)` pair is one of the build's answers
 /// rather than an item.
 pub fn is_answer(key: &str) -> bool {
-    key.starts_with("cfg(") || key.starts_with("env!(")
+    key.starts_with("cfg(") || key.starts_with("env!(") || key == EXPANSION_KEY
 }
 
 /// The items of `analysis` under a `cfg` that the build whose answers are
@@ -109,6 +109,15 @@ mod tests {
             path: "crate::kernel".into(),
             hash: Digest([hash; 32]),
         }
+    }
+
+    #[test]
+    fn answers_are_told_from_items() {
+        assert!(is_answer("cfg(feature = \"fast\")"));
+        assert!(is_answer("env!(MODE)"));
+        assert!(is_answer(EXPANSION_KEY));
+        assert!(!is_answer("crate::helpers::one"));
+        assert!(!is_answer(funcache_index::FALLBACK_CALL_SITE));
     }
 
     #[test]

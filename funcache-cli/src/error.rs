@@ -56,6 +56,29 @@ pub enum CliError {
         /// Close ids that do exist.
         suggestions: Vec<String>,
     },
+    /// A function id that has no entries on the remote.
+    #[error("no function `{id}` on remote {url}{}", suggest(suggestions))]
+    NotOnRemote {
+        /// The id as given.
+        id: String,
+        /// The remote's URL, with its password as `***`.
+        url: String,
+        /// Close ids that do exist.
+        suggestions: Vec<String>,
+    },
+    /// `--remote` followed by something that is not a URL: most likely a
+    /// function id meant for `inspect`.
+    #[error(
+        "`{0}` is not a remote URL (redis://…); to name a function while taking the URL \
+         from FUNCACHE_REMOTE, put it before --remote"
+    )]
+    NotAUrl(String),
+    /// `--remote` without a URL, and `FUNCACHE_REMOTE` unset.
+    #[error("no remote given: pass --remote URL or set FUNCACHE_REMOTE")]
+    NoRemote,
+    /// A selector the remote cannot honour (the option, and why).
+    #[error("{0} does not apply with --remote: the remote {1}")]
+    NotOnRemoteOption(&'static str, &'static str),
     /// A short id that matches several functions.
     #[error(
         "`{id}` matches several functions: {}; give the full id",

@@ -16,13 +16,22 @@ use crate::build_answers;
 use crate::error::CliError;
 use crate::fn_id::{self, Lookup};
 use crate::output::{self, Out};
-use crate::source::Status;
+use crate::source::{self, Status};
 use crate::{Context, dir};
 
 /// Runs `explain`.
 pub fn run(context: &Context, args: &ExplainArgs, out: &mut Out) -> Result<(), CliError> {
     let mut source = context.source()?;
-    let id = fn_id::find(&args.function, source.ids()).map_err(|lookup| match lookup {
+    let found = fn_id::find(&args.function, source.ids());
+    if let Err(Lookup::NotFound(_)) = &found
+        && let Some(lines) = macro_written(context, &args.function)?
+    {
+        for line in lines {
+            out.line(line)?;
+        }
+        return Ok(());
+    }
+    let id = found.map_err(|lookup| match lookup {
         Lookup::NotFound(suggestions) => CliError::NotInSource {
             id: args.function.clone(),
             manifest_dir: source.manifest_dir.clone(),
@@ -141,6 +150,73 @@ pub fn run(context: &Context, args: &ExplainArgs, out: &mut Out) -> Result<(), C
         out.line(line)?;
     }
     Ok(())
+}
+
+/// For a function the source index does not list but whose entries the
+/// macro's fallback fingerprinted (one a `macro_rules!` writes): what
+/// its fingerprint covers and what is stored. `None` when the cache holds
+/// no such function named `wanted`, or no cache directory exists.
+fn macro_written(context: &Context, wanted: &str) -> Result<Option<Vec<String>>, CliError> {
+    let Ok(location) = context.location() else {
+        return Ok(None);
+    };
+    if !location.path.exists() {
+        return Ok(None);
+    }
+    let cache = dir::open(&location)?;
+    let records: Vec<FingerprintInfo> = cache
+        .all_fingerprints()?
+        .into_iter()
+        .filter(|r| source::is_fallback(&r.dependencies))
+        .collect();
+    let ids: BTreeSet<&str> = records.iter().map(|r| r.fn_id.as_str()).collect();
+    let id = match fn_id::find(wanted, ids) {
+        Ok(id) => id,
+        Err(Lookup::Ambiguous(candidates)) => {
+            return Err(CliError::Ambiguous {
+                id: wanted.to_owned(),
+                candidates,
+            });
+        }
+        Err(Lookup::NotFound(_)) => return Ok(None),
+    };
+    let entries = if cache.has_function(&id) {
+        cache.entries(&id)?
+    } else {
+        Vec::new()
+    };
+    let fingerprints: BTreeSet<Fingerprint> = entries.iter().map(|e| e.fingerprint).collect();
+    let mut lines = vec![
+        format!(
+            "{id}: the source index cannot see where this function is compiled (a macro \
+             writes it, or it is inside a macro invocation), so its fingerprint covers its \
+             own tokens as expanded, where the expansion is, and every source file of its \
+             package: any edit in the package makes the next call miss."
+        ),
+        "Whether the next call hits cannot be told from the source; `purge --stale` leaves \
+         its entries alone (`purge --fn ID` removes them)."
+            .to_owned(),
+    ];
+    if entries.is_empty() {
+        lines.push(format!(
+            "Nothing is stored for it in {}.",
+            location.path.display()
+        ));
+    } else {
+        let latest = records
+            .iter()
+            .filter(|r| r.fn_id == id)
+            .map(|r| r.recorded)
+            .max()
+            .unwrap_or(context.now);
+        lines.push(format!(
+            "{} stored under {}, the latest recorded {}.",
+            output::count(entries.len() as u64, "entry is", "entries are"),
+            output::count(fingerprints.len() as u64, "fingerprint", "fingerprints"),
+            output::ago(latest, context.now)
+        ));
+    }
+    Ok(Some(lines))
 }
 
 fn same(stored: &Fingerprint, definition: &CachedFn) -> bool {

@@ -76,6 +76,26 @@
 //!   4 entries (1.4 MiB) would remain
 //!   ```
 //!
+//! * **`inspect --remote [URL]`**, **`purge --remote [URL]`** — the same
+//!   over the remote tier (Redis) instead of the cache directory. URL is
+//!   `redis://[user[:password]@]host[:port][/db]`, `rediss://…` or
+//!   `redis+cluster://host:port,host:port`; given alone, `--remote` takes
+//!   `$FUNCACHE_REMOTE` (put `FN` before it then). Passwords are shown as
+//!   `***`. `inspect --remote` has a row per function (entries, bytes,
+//!   fingerprints, oldest and newest), or with `FN` a row per entry (with
+//!   when Redis expires it, for a function with a `ttl`); the remote keeps
+//!   no hit counts. `purge --remote` takes `--all`, `--fn`, `--stale` and
+//!   `--older-than` (the remote records no reads and has no disk size, so
+//!   `--unused-for` and `--max-size` are errors) and `--dry-run`.
+//!
+//!   ```text
+//!   $ funcache-cli inspect --remote redis://ci:secret@cache:6379/0
+//!   ENTRIES   SIZE  FPS  OLDEST  NEWEST  FUNCTION
+//!         2   52 B    1  3m ago  3m ago  my_app::steps::label
+//!
+//!   1 function, 2 entries, 52 B of values on remote redis://ci:***@cache:6379/0
+//!   ```
+//!
 //! `FN` is a function id as the runtime stores it (`my_app::steps::parse`:
 //! the crate, the module path, the name) or an unambiguous ending of one
 //! (`steps::parse`, `parse`).
@@ -93,6 +113,12 @@
 //! * `inspect FN`: `{dir, source, function: {…as above}, entries:
 //!   [{fingerprint, args_key, size, blob, created, last_used,
 //!   compute_seconds, readable, status}]}`
+//! * `inspect --remote`: `{remote, source, functions: [{id, entries, bytes,
+//!   fingerprints: [{fingerprint, entries, bytes, status}], oldest, newest}]}`;
+//!   with FN: `{remote, source, function, entries: [{fingerprint, args_key,
+//!   size, created, expires_in_seconds, compute_seconds, readable, status}]}`
+//! * `purge --remote`: `{remote, dry_run, removed: {entries, bytes},
+//!   functions: [{id, entries, bytes}], remaining: {entries, bytes}}`
 //! * `purge`: `{dir, dry_run, removed: {entries, bytes}, evicted: {entries,
 //!   bytes}, functions: [{id, entries, bytes}], remaining: {entries, bytes},
 //!   max_size, disk_before: {database, blobs, total, limit}, disk_after (null for a
@@ -120,6 +146,7 @@ mod fn_id;
 mod inspect;
 mod output;
 mod purge;
+mod remote;
 mod select;
 mod snapshot;
 mod source;
@@ -168,9 +195,15 @@ fn run(cli: Cli) -> Result<(), CliError> {
     };
     let mut out = Out::stdout();
     match &cli.command {
-        Command::Inspect(args) => inspect::run(&context, args, &mut out)?,
+        Command::Inspect(args) => match &args.remote {
+            Some(url) => remote::inspect::run(&context, args, url, &mut out)?,
+            None => inspect::run(&context, args, &mut out)?,
+        },
         Command::Explain(args) => explain::run(&context, args, &mut out)?,
-        Command::Purge(args) => purge::run(&context, args, &mut out)?,
+        Command::Purge(args) => match &args.remote {
+            Some(url) => remote::purge::run(&context, args, url, &mut out)?,
+            None => purge::run(&context, args, &mut out)?,
+        },
     }
     out.flush()
 }

@@ -27,7 +27,9 @@ pub enum Status {
     /// the directory, a dependency), or its fingerprint depends on the
     /// build (cargo features and other `cfg`s, compile-time environment
     /// variables, code generated into `OUT_DIR`) in a way the answers
-    /// recorded with it do not settle: left alone by `purge --stale`.
+    /// recorded with it do not settle, or it is the macro's fallback (a
+    /// function a macro wrote, whose expansion the source does not show):
+    /// left alone by `purge --stale`.
     Unknown,
 }
 
@@ -101,12 +103,21 @@ impl Source {
         self.functions.get(id).map_or(&[], Vec::as_slice)
     }
 
-    /// Judges the stored fingerprints of every function whose fingerprint
-    /// depends on the build, from the build's answers recorded with each:
-    /// live when the current source, built that way, has it; stale when it
-    /// does not; unknown when the record does not answer what the current
-    /// source asks.
+    /// Judges the stored fingerprints the current source alone cannot:
+    /// those of every function whose fingerprint depends on the build, from
+    /// the build's answers recorded with each — live when the current
+    /// source, built that way, has it; stale when it does not; unknown when
+    /// the record does not answer what the current source asks — and the
+    /// macro's fallback fingerprints, always unknown.
     pub fn judge_build(&mut self, cache: &CacheDir) -> Result<(), CliError> {
+        for record in cache.all_fingerprints()? {
+            if is_fallback(&record.dependencies) {
+                self.verdicts.insert(
+                    (record.fn_id, *record.fingerprint.as_bytes()),
+                    Status::Unknown,
+                );
+            }
+        }
         for (id, definitions) in &self.functions {
             if definitions.iter().all(|d| d.analysis.build.is_empty()) {
                 continue;
@@ -117,6 +128,9 @@ impl Source {
                     .map(|d| build_answers::under_recorded_build(&d.analysis, &record.dependencies))
                     .collect();
                 let stored = *record.fingerprint.as_bytes();
+                if is_fallback(&record.dependencies) {
+                    continue;
+                }
                 let verdict = if rebuilt.contains(&Some(stored)) {
                     Status::Live
                 } else if rebuilt.iter().all(Option::is_some) {
@@ -132,6 +146,7 @@ impl Source {
 
     /// How `fingerprint` (its bytes) of function `id` relates to the source.
     pub fn status(&self, id: &str, fingerprint: &[u8; 32]) -> Status {
+        let verdict = self.verdicts.get(&(id.to_owned(), *fingerprint)).copied();
         match self.functions.get(id) {
             Some(definitions) => {
                 let live = definitions
@@ -144,25 +159,37 @@ impl Source {
                 let build_dependent = definitions.iter().any(|d| !d.analysis.build.is_empty());
                 if live {
                     Status::Live
+                } else if let Some(verdict) = verdict {
+                    verdict
                 } else if build_dependent {
-                    self.verdicts
-                        .get(&(id.to_owned(), *fingerprint))
-                        .copied()
-                        .unwrap_or(Status::Unknown)
+                    Status::Unknown
                 } else {
                     Status::Stale
                 }
             }
-            None => {
+            // A function the index does not list may be one a macro wrote
+            // (the fallback's records say so): not gone.
+            None => verdict.unwrap_or_else(|| {
                 let krate = id.split("::").next().unwrap_or(id);
                 if self.crates.contains(krate) {
                     Status::Gone
                 } else {
                     Status::Unknown
                 }
-            }
+            }),
         }
     }
+}
+
+/// Whether a recorded dependency list is the macro's fallback's (a function
+/// the index could not analyze, such as one a `macro_rules!` writes): its
+/// fingerprint covers the expansion's own tokens and where it happened,
+/// which reading the source cannot recompute.
+pub fn is_fallback(dependencies: &[(String, String)]) -> bool {
+    dependencies.iter().any(|(path, _)| {
+        path == funcache_index::FALLBACK_PACKAGE_SOURCES
+            || path == funcache_index::FALLBACK_CALL_SITE
+    })
 }
 
 /// The package at `dir`, or the members of the virtual workspace there.
@@ -239,8 +266,40 @@ mod tests {
             .verdicts
             .insert(("app::g".into(), fp(5)), Status::Stale);
         assert_eq!(source.status("app::g", &fp(5)), Status::Stale);
+        // The fallback's records (a function a macro wrote) are judged
+        // unknown, in the source or not.
+        source
+            .verdicts
+            .insert(("app::one::f".into(), fp(6)), Status::Unknown);
+        assert_eq!(source.status("app::one::f", &fp(6)), Status::Unknown);
+        assert_eq!(source.status("app::one::f", &fp(7)), Status::Gone);
+        source
+            .verdicts
+            .insert(("app::f".into(), fp(6)), Status::Unknown);
+        assert_eq!(source.status("app::f", &fp(6)), Status::Unknown);
+        assert_eq!(source.status("app::f", &fp(1)), Status::Live);
         assert!(Status::Stale.is_stale() && Status::Gone.is_stale());
         assert!(!Status::Live.is_stale() && !Status::Unknown.is_stale());
+    }
+
+    #[test]
+    fn fallback_records_are_told_by_their_markers() {
+        let record = |paths: &[&str]| -> Vec<(String, String)> {
+            paths
+                .iter()
+                .map(|p| ((*p).to_owned(), "00".to_owned()))
+                .collect()
+        };
+        assert!(is_fallback(&record(&[
+            "crate::f",
+            funcache_index::FALLBACK_CALL_SITE,
+            funcache_index::FALLBACK_PACKAGE_SOURCES,
+        ])));
+        assert!(is_fallback(&record(&[
+            "crate::f",
+            funcache_index::FALLBACK_PACKAGE_SOURCES,
+        ])));
+        assert!(!is_fallback(&record(&["crate::f", "crate::helpers::g"])));
     }
 
     #[test]

@@ -277,7 +277,11 @@ impl<'a> Expansion<'a> {
             statements.extend(quote!(__funcache_call.arg(&#param);));
         }
         let generic_impl = self.source.impl_context.as_ref().is_some_and(|c| c.generic);
-        if generic_impl {
+        // The fallback cannot tell a generic impl (`impl<T> W<T>`, whose
+        // one static serves every `W<_>`) from a plain one: in any impl it
+        // keys on `Self`.
+        let fallback_in_impl = self.source.id.is_none() && self.in_impl;
+        if generic_impl || fallback_in_impl {
             statements.extend(quote! {
                 __funcache_call.type_name(::core::any::type_name::<Self>());
             });
@@ -548,7 +552,14 @@ pub(crate) fn cache_static(
             const _: &[u8] = ::core::include_bytes!(#path);
         )
     });
-    let build = build_inputs(krate, &source.build);
+    let mut build = build_inputs(krate, &source.build);
+    if source.id.is_none() {
+        // The fallback: the compiler says where this expansion is.
+        build.push(quote!(#krate::__private::BuildInput::Expansion {
+            line: ::core::line!(),
+            column: ::core::column!(),
+        }));
+    }
     quote! {
         #(#tracked)*
         // A predicate the crate did not declare warns at its own `#[cfg]`

@@ -94,6 +94,18 @@ use proc_macro::TokenStream;
 /// invocation in a module does not join functions that use that module's
 /// other macros.
 ///
+/// A cached function *written by* a macro — inside a `macro_rules!` body,
+/// inside a user macro's invocation (`wrap! { .. }`, which may move it), in
+/// a module-level `cfg_if!`, in a file that is two modules' source
+/// (`#[path]` or `include!` twice) — is compiled where the index cannot see
+/// its module or what the macro's arguments stand for. It is never analyzed
+/// as if it were elsewhere: its id is `module_path!()::name`, and its
+/// fingerprint covers its tokens as expanded, where the expansion is
+/// (`line!()`, `column!()`), and every source file of its package (and of
+/// the macro's package), so each expansion is its own function and any
+/// edit in the package invalidates it. `funcache-cli` calls its entries
+/// `unknown` (never purged by `--stale`); `strict` refuses it.
+///
 /// What the fingerprint cannot see is listed by `f_cache().unresolved()`
 /// (and by `funcache-cli explain`): paths the index could not resolve, and
 /// names only a module-level invocation of one of your macros can define
@@ -327,7 +339,11 @@ use proc_macro::TokenStream;
 /// source. Age is measured from when the value was computed, by the clock
 /// of the machine reading it. A function with a `ttl` has no memory tier:
 /// every call reads the disk tier, which checks the age. `ttl` is not part
-/// of the fingerprint: changing it keeps the stored results.
+/// of the fingerprint: changing it keeps the stored results. Expired
+/// results are also removed, read again or not: when a program opens the
+/// cache directory (in the background), first when the size limit evicts,
+/// and by `funcache-cli purge` (the program records its functions' ttls in
+/// the directory for that).
 ///
 /// ```no_run
 /// #[funcache::cache(ttl = "1h")]
@@ -587,7 +603,9 @@ use proc_macro::TokenStream;
 /// stored, and a call in another process that missed waits for it (at most
 /// `FUNCACHE_LOCK_WAIT`, default 2 minutes), then reads the stored value.
 /// The OS releases the lock when the computing process dies. An `async fn`
-/// takes the lock only if it is free (waiting would block its thread).
+/// waits for it too, without blocking its thread: funcache depends on no
+/// async runtime, so the wait for a lock another process holds runs on a
+/// short-lived thread of its own, which the call awaits (any executor).
 ///
 /// # Environment
 ///

@@ -7,21 +7,24 @@
 //! tokens plus a digest of every `.rs` file of the package, so any edit
 //! anywhere invalidates. With `strict`, the failure is an error.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
 
 use proc_macro2::Span;
 use quote::ToTokens;
 
 use funcache_index::{
-    Analysis, BuildInputs, CacheOptions, Dependency, FallbackSite, ImplContext, MacroSite,
+    Analysis, BuildInputs, CacheOptions, Dependency, Digest, FallbackSite, ImplContext, MacroSite,
     Unresolved, canonical_hash,
 };
 
 /// The source facts the expansion embeds.
 pub(crate) struct SourceInfo {
     /// The function's id in the cache directory when the index located it
-    /// (`my_crate::steps::parse`); otherwise the expansion derives it from
-    /// `module_path!()`.
+    /// (`my_crate::steps::parse`); `None` for the fallback, whose
+    /// expansion derives it from `module_path!()` and mixes `line!()` and
+    /// `column!()` into the fingerprint.
     pub id: Option<String>,
     /// Where the function sits, when the index could tell: a trait impl
     /// takes no companions, and a generic impl keys on `Self`'s type name.
@@ -221,13 +224,17 @@ fn span_of(item: &syn::ItemFn, unresolved: &Unresolved) -> Option<Span> {
 fn fallback(item: &syn::ItemFn, salt: &[u8]) -> SourceInfo {
     let site = macro_site();
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    let name = item.sig.ident.to_string();
+    let own_hash = canonical_hash(item);
+    let expansion = expansion_ordinal(site.as_ref(), &name, own_hash);
     let fallback = funcache_index::fallback_fingerprint(
-        &item.sig.ident.to_string(),
-        canonical_hash(item),
+        &name,
+        own_hash,
         manifest_dir.as_deref().map(|manifest_dir| FallbackSite {
             manifest_dir,
             file: site.as_ref().map(|site| site.file.as_path()),
             line: site.as_ref().map_or(0, |site| site.line),
+            expansion,
         }),
         salt,
     );
@@ -241,4 +248,27 @@ fn fallback(item: &syn::ItemFn, salt: &[u8]) -> SourceInfo {
         tracked_files: Vec::new(),
         build: fallback.build,
     }
+}
+
+/// How many fallback expansions of function `name` with tokens `own_hash`
+/// at `site` this compilation (this rustc process: a crate's macros all
+/// expand in one) saw before this one. A `macro_rules!` that writes a
+/// cached function expands it once per invocation, every time at the
+/// definition's site.
+fn expansion_ordinal(site: Option<&MacroSite>, name: &str, own_hash: Digest) -> usize {
+    type Seen = HashMap<(Option<PathBuf>, usize, String, Digest), usize>;
+    static SEEN: Mutex<Option<Seen>> = Mutex::new(None);
+    let key = (
+        site.map(|site| site.file.clone()),
+        site.map_or(0, |site| site.line),
+        name.to_owned(),
+        own_hash,
+    );
+    let mut seen = SEEN.lock().unwrap_or_else(PoisonError::into_inner);
+    let count = seen
+        .get_or_insert_with(HashMap::new)
+        .entry(key)
+        .or_insert(0);
+    *count += 1;
+    *count - 1
 }

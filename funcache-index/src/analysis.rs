@@ -18,7 +18,6 @@ use crate::node_store::{NodeStore, OutlineCrate};
 use crate::session::{Session, path_segments};
 use crate::shallow::{AssocKind, ItemKind};
 use crate::target::{self, TargetKind};
-use crate::walker::LocBase;
 use crate::world::{DepBinding, World, normalize};
 use crate::{BuildInputs, CacheOptions, Dependency, Digest, FingerprintInput, IndexError};
 
@@ -134,56 +133,28 @@ pub fn analyze_cached_fn(
     world.revalidate();
     world.set_out_dir(&site.manifest_dir, site_out_dir());
     let (krate, file) = select_crate(&mut world, site)?;
-    prepare(&mut world, krate);
     let name = item.sig.ident.to_string();
-    let key = file.and_then(|f| locate_fn(&world, krate, f, site.line, &name));
+    let located = file.and_then(|f| locate_fn(&world, krate, f, site.line, &name));
+    // Never a guess: a function whose scope the index cannot see falls back.
+    let key =
+        crate::site_scope::seen_fn(&world, krate, file, &site.file, site.line, &name, located)?;
+    prepare(&mut world, krate);
     let s = Session::new(&world, krate);
-    let module = match key {
-        Some(k) => world.module_of(k.item),
-        None => module_at_line(&world, krate, file, site.line),
-    };
+    let module = world.module_of(key.item);
     let strip_ref = |a: &syn::Attribute| world.is_cache_attr(module, &attr_segments(a));
     let strip: AttrFilter = &strip_ref;
-    let (root, root_key) = match key {
-        Some(k) => {
-            // The file's version is used when it is the same function (it
-            // gives exact locations); otherwise the macro's text wins.
-            let from_file = node_read::node_info(&s, k, None, strip, &site.manifest_dir);
-            let from_macro =
-                node_read::node_info(&s, k, Some(fn_source), strip, &site.manifest_dir);
-            if from_file.hash == from_macro.hash {
-                (from_file, k)
-            } else {
-                (from_macro, k)
-            }
-        }
-        None => {
-            let module_path = world.crates[krate as usize].index.modules[module.module as usize]
-                .path
-                .clone();
-            let mut path = module_path;
-            path.push(name.clone());
-            let loc = LocBase {
-                file: node_read::relative(&site.manifest_dir, &site.file),
-                line: site.line,
-                column: 1,
-            };
-            let mut info = node_read::text_root(&s, module, &item, loc.clone(), path.join("::"));
-            // Not in the index (written by a macro): its enclosing function
-            // is unknown, so where it is written stands in for it — two such
-            // functions with the same tokens never share a fingerprint.
-            let site_text = format!("{}:{}", loc.file, loc.line);
-            info.hash = node_read::combine(info.hash, blake3::hash(site_text.as_bytes()).into());
-            let analysis = finish(&s, None, &info, salt, &site.manifest_dir);
-            let computed = analysis.1;
-            drop(s);
-            store(&mut world, computed);
-            return Ok(analysis.0);
-        }
+    // The file's version is used when it is the same function (it gives
+    // exact locations); otherwise the macro's text wins.
+    let from_file = node_read::node_info(&s, key, None, strip, &site.manifest_dir);
+    let from_macro = node_read::node_info(&s, key, Some(fn_source), strip, &site.manifest_dir);
+    let root = if from_file.hash == from_macro.hash {
+        from_file
+    } else {
+        from_macro
     };
-    let (mut analysis, computed) = finish(&s, Some(root_key), &root, salt, &site.manifest_dir);
+    let (mut analysis, computed) = finish(&s, Some(key), &root, salt, &site.manifest_dir);
     drop(s);
-    if let Some(ordinal) = block_ordinal(&world, root_key) {
+    if let Some(ordinal) = block_ordinal(&world, key) {
         analysis.item_path = format!("{}#{ordinal}", analysis.item_path);
     }
     store(&mut world, computed);
@@ -238,6 +209,17 @@ pub fn analyze_fn_path(
     world.revalidate();
     world.set_out_dir(&site.manifest_dir, site_out_dir());
     let (krate, file) = select_crate(&mut world, site)?;
+    // A path from the crate root means the same everywhere; any other is
+    // resolved from the module around the site, which must be known.
+    if segs.first().map(String::as_str) != Some("crate")
+        && let Some(reason) =
+            crate::site_scope::unseen_module(&world, krate, file, &site.file, site.line)
+    {
+        return Err(IndexError::Unseen {
+            name: path.to_owned(),
+            reason: format!("{reason}; write the path from the crate root (`crate::…`)"),
+        });
+    }
     prepare(&mut world, krate);
     let module = module_at_line(&world, krate, file, site.line);
     let s = Session::new(&world, krate);
@@ -342,6 +324,11 @@ pub fn package_cached_fns(manifest_dir: &Path) -> Result<Vec<CachedFn>, IndexErr
             }
         }
         for (key, options_source) in roots {
+            // The macro falls back for these; its fingerprint cannot be
+            // computed here.
+            if !crate::site_scope::analyzable(&world, key) {
+                continue;
+            }
             let Ok(options) = syn::parse_str::<CacheOptions>(&options_source) else {
                 continue;
             };

@@ -889,19 +889,25 @@ fn sets_behind_hand_written_serialize_impls_are_found() {
     assert_eq!(find(&["u32", "String"]), None);
 }
 
+/// A cached fn inside a `macro_rules!` body is compiled wherever the macro
+/// is invoked, and its site points into the definition for every
+/// expansion: the index cannot know its module or what `K` is there, so
+/// it refuses (the macro falls back) instead of guessing the definition's
+/// module — which gave two expansions one id and one fingerprint.
 #[test]
-fn functions_written_by_macros_are_told_apart_by_where_they_are() {
-    // A cached fn the index cannot locate (a macro wrote it) has no known
-    // enclosing fn: two with the same tokens in two fns must not share a
-    // fingerprint.
+fn functions_inside_macro_definitions_or_invocations_are_not_analyzed() {
     let f = Fixture::new(&[
         ("Cargo.toml", MANIFEST),
         (
             "src/lib.rs",
-            "macro_rules! make { () => { #[funcache::cache] fn made() -> u32 { 1 } }; }\npub fn a() -> u32 {\n    make!();\n    made()\n}\npub fn b() -> u32 {\n    make!();\n    made()\n}\n",
+            "macro_rules! make {\n    ($m:ident, $v:expr) => {\n        mod $m {\n            const K: u64 = $v;\n            #[funcache::cache]\n            pub fn f(x: u64) -> u64 {\n                x + K\n            }\n        }\n    };\n}\nmake!(one, 1);\nmake!(two, 2);\n\
+             macro_rules! wrap { ($($i:item)*) => { mod w { $($i)* } }; }\nwrap! {\n    #[funcache::cache]\n    pub fn g() -> u32 { 1 }\n}\n\
+             pub fn a() -> u32 {\n    make2!();\n    made()\n}\n\
+             cfg_if::cfg_if! {\n    if #[cfg(all())] {\n        #[funcache::cache]\n        pub fn h() -> u32 { 2 }\n    }\n}\n\
+             pub fn plain() -> u32 {\n    3\n}\n",
         ),
     ]);
-    let at = |line: usize| {
+    let at = |line: usize, source: &str| {
         let site = MacroSite {
             manifest_dir: f.root(),
             crate_name: "fixture".into(),
@@ -909,10 +915,109 @@ fn functions_written_by_macros_are_told_apart_by_where_they_are() {
             file: f.root().join("src/lib.rs"),
             line,
         };
-        analyze_cached_fn(&site, "fn made() -> u32 { 1 }", b"").unwrap()
+        analyze_cached_fn(&site, source, b"")
     };
-    assert_ne!(at(3).fingerprint, at(7).fingerprint);
-    assert_eq!(at(3).fingerprint, at(3).fingerprint);
+    let f_source = "pub fn f(x: u64) -> u64 { x + K }";
+    for (line, source, why) in [
+        (5, f_source, "definition of macro `make`"),
+        (12, f_source, "invocation of `make!`"),
+        (16, "pub fn g() -> u32 { 1 }", "invocation of `wrap!`"),
+        (20, "fn made() -> u32 { 1 }", "invocation of `make2!`"),
+        // Not written there at all: never the nearest function of the name.
+        (
+            31,
+            "pub fn plain() -> u32 { 3 }",
+            "no function `plain` is written",
+        ),
+        // A module-level `cfg_if!` keeps its items in place, but the index
+        // reads none of them, so the names they use cannot be followed.
+        (25, "pub fn h() -> u32 { 2 }", "module-level `cfg_if!`"),
+    ] {
+        let error = at(line, source).unwrap_err().to_string();
+        assert!(error.contains(why), "line {line}: {error}");
+    }
+    assert_eq!(
+        at(29, "pub fn plain() -> u32 { 3 }").unwrap().item_path,
+        "plain"
+    );
+}
+
+/// Inside a function, `cfg_if!`'s branches are blocks the index reads: a
+/// cached fn there is analyzed, with its sibling items in scope.
+#[test]
+fn functions_inside_cfg_if_in_a_body_are_analyzed() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "pub fn outer() -> u32 {\n    cfg_if::cfg_if! {\n        if #[cfg(all())] {\n            const CK: u32 = 4;\n            #[funcache::cache]\n            fn chosen() -> u32 { CK }\n        }\n    }\n    chosen()\n}\n",
+        ),
+    ]);
+    let site = MacroSite {
+        manifest_dir: f.root(),
+        crate_name: "fixture".into(),
+        bin_name: None,
+        file: f.root().join("src/lib.rs"),
+        line: 5,
+    };
+    let a = analyze_cached_fn(&site, "fn chosen() -> u32 { CK }", b"").unwrap();
+    assert_eq!(a.item_path, "outer::chosen");
+    assert!(has(&a, "crate::outer::CK"), "{:?}", paths(&a));
+    assert!(a.unresolved.is_empty(), "{:?}", a.unresolved);
+}
+
+#[test]
+fn files_shared_by_several_modules_are_not_analyzed() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "#[path = \"common.rs\"]\nmod a;\n#[path = \"common.rs\"]\nmod b;\n\
+             mod c { include!(\"inc.rs\"); }\nmod d { include!(\"inc.rs\"); }\n\
+             mod e { include!(\"once.rs\"); }\n\
+             mod p { #[path = \"../inner.rs\"] mod inner; }\n\
+             mod q { #[path = \"../inner.rs\"] mod inner; }\n",
+        ),
+        ("src/p/keep.txt", ""),
+        ("src/q/keep.txt", ""),
+        (
+            "src/inner.rs",
+            "#[funcache::cache]\npub fn i() -> u32 { super::K }\n",
+        ),
+        (
+            "src/common.rs",
+            "#[funcache::cache]\npub fn f() -> u32 { 1 }\n",
+        ),
+        (
+            "src/inc.rs",
+            "#[funcache::cache]\npub fn g() -> u32 { 1 }\n",
+        ),
+        (
+            "src/once.rs",
+            "#[funcache::cache]\npub fn h() -> u32 { 1 }\n",
+        ),
+    ]);
+    let at = |file: &str, source: &str| {
+        let site = MacroSite {
+            manifest_dir: f.root(),
+            crate_name: "fixture".into(),
+            bin_name: None,
+            file: f.root().join(file),
+            line: 1,
+        };
+        analyze_cached_fn(&site, source, b"")
+    };
+    for (file, source) in [
+        ("src/common.rs", "pub fn f() -> u32 { 1 }"),
+        ("src/inc.rs", "pub fn g() -> u32 { 1 }"),
+        ("src/p/../inner.rs", "pub fn i() -> u32 { super::K }"),
+        ("src/q/../inner.rs", "pub fn i() -> u32 { super::K }"),
+    ] {
+        let error = at(file, source).unwrap_err().to_string();
+        assert!(error.contains("more than one module"), "{file}: {error}");
+    }
+    let once = at("src/once.rs", "pub fn h() -> u32 { 1 }").unwrap();
+    assert_eq!(once.item_path, "e::h");
 }
 
 #[test]

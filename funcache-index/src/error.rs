@@ -61,6 +61,17 @@ pub enum IndexError {
         /// Where it was looked for.
         context: String,
     },
+    /// The function's scope (the module it is compiled in, what its names
+    /// mean) cannot be seen in the source: it is written inside a macro's
+    /// definition, in an invocation that may move it, or in a file that is
+    /// several modules' source. The macro falls back.
+    #[error("funcache: the source index cannot see the scope of `{name}`: {reason}")]
+    Unseen {
+        /// The function's name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
     /// A path given to `memoize!` does not name a function.
     #[error("funcache: `{path}` does not resolve to a function of this crate ({detail})")]
     NotAFunction {

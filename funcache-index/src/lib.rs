@@ -20,6 +20,7 @@ mod cfg_text;
 mod closure;
 mod derives;
 mod digest;
+mod enclosing_macros;
 mod error;
 mod fallback;
 mod fingerprint;
@@ -38,6 +39,7 @@ mod options;
 mod serde_attrs;
 mod session;
 mod shallow;
+mod site_scope;
 mod std_names;
 mod target;
 mod trait_sets;
@@ -55,7 +57,8 @@ pub use canonical::{CANONICAL_FORMAT, Canonical, Normalizer, canonical_hash, has
 pub use digest::{Digest, ParseDigestError};
 pub use error::IndexError;
 pub use fallback::{
-    FALLBACK_CALL_SITE, FALLBACK_PACKAGE_SOURCES, Fallback, FallbackSite, fallback_fingerprint,
+    FALLBACK_CALL_SITE, FALLBACK_MACRO_PACKAGE_SOURCES, FALLBACK_PACKAGE_SOURCES, Fallback,
+    FallbackSite, fallback_fingerprint,
 };
 pub use fingerprint::{BuildInputs, Dependency, FINGERPRINT_FORMAT, FingerprintInput};
 pub use fn_values::{FnValue, fn_values};

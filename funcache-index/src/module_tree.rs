@@ -171,6 +171,10 @@ pub(crate) struct CrateIndex {
     /// file and the `include!`'s attributes (its `#[cfg]` gates every item
     /// of the file).
     pub included_by: HashMap<FileId, (FileId, Vec<shallow::Attr>)>,
+    /// Files an item-position `include!` names that were already read
+    /// (included twice, or also a module file): indexed once, compiled as
+    /// several modules.
+    pub reincluded: Vec<PathBuf>,
     /// Modules whose file a `#[cfg_attr(p, path = "..")]` chose: the
     /// predicate under which it is that file (the default file's is
     /// `not(any(..))` of the others).
@@ -207,6 +211,7 @@ impl CrateIndex {
             out_dir: dirs.out.map(Path::to_owned),
             unread_includes: false,
             included_by: HashMap::new(),
+            reincluded: Vec::new(),
             module_gates: HashMap::new(),
         };
         let file = load(root)?;
@@ -411,6 +416,7 @@ impl CrateIndex {
             return Ok(false);
         };
         if self.files.iter().any(|f| f.path == path) {
+            self.reincluded.push(path);
             return Ok(false);
         }
         if !path.is_file() {

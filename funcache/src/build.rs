@@ -6,6 +6,10 @@
 //! function is compiled, and the fingerprint entries are stored under
 //! mixes the answers in here.
 //!
+//! A function the index could not analyze also asks where it was expanded
+//! (`line!()`, `column!()`): its fallback fingerprint cannot otherwise tell
+//! two expansions of one macro apart.
+//!
 //! The answers are kept as `(key, value)` text pairs — `("cfg(test)",
 //! "false")`, `("env!(MODE)", <blake3 of the value>)`, and `(path, hash)`
 //! of each gated item the build compiled — which are also recorded beside
@@ -42,7 +46,22 @@ pub enum BuildInput {
         /// `option_env!(name)`.
         value: Option<&'static str>,
     },
+    /// Where a function the index could not analyze was expanded:
+    /// `line!()` and `column!()` in the generated code give the outermost
+    /// macro invocation that wrote it, so each expansion of a
+    /// `macro_rules!` that writes a cached function has its own
+    /// fingerprint even where its tokens and module are the same.
+    Expansion {
+        /// 1-based line.
+        line: u32,
+        /// 1-based column.
+        column: u32,
+    },
 }
+
+/// The key under which an [`BuildInput::Expansion`] answer is recorded.
+#[doc(hidden)]
+pub const EXPANSION_KEY: &str = "expanded at";
 
 /// The answer pair of a `cfg` predicate.
 #[doc(hidden)]
@@ -83,6 +102,9 @@ pub(crate) fn answers(inputs: &[BuildInput]) -> Vec<(String, String)> {
             }
             BuildInput::Cfg { predicate, active } => out.push(cfg_answer(predicate, active)),
             BuildInput::Env { name, value } => out.push(env_answer(name, value)),
+            BuildInput::Expansion { line, column } => {
+                out.push((EXPANSION_KEY.to_owned(), format!("{line}:{column}")))
+            }
         }
     }
     out.sort();
@@ -141,7 +163,7 @@ mod tests {
 
     #[test]
     fn every_answer_of_the_build_counts() {
-        let cases: [&[BuildInput]; 7] = [
+        let cases: [&[BuildInput]; 10] = [
             &[gated("fast", true, "aa"), gated("not (fast)", false, "bb")],
             &[gated("fast", false, "aa"), gated("not (fast)", true, "bb")],
             &[BuildInput::Cfg {
@@ -164,6 +186,9 @@ mod tests {
                 name: "MODE",
                 value: Some("b"),
             }],
+            &[BuildInput::Expansion { line: 3, column: 1 }],
+            &[BuildInput::Expansion { line: 4, column: 1 }],
+            &[BuildInput::Expansion { line: 3, column: 2 }],
         ];
         let all: Vec<[u8; 32]> = cases
             .iter()

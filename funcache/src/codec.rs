@@ -65,6 +65,9 @@ impl Codec {
         }
     }
 
+    /// Inlined for postcard, the codec of almost every value: the decoded
+    /// value then stays in registers on its way to the caller.
+    #[inline]
     fn decode<R: DeserializeOwned>(self, bytes: &[u8]) -> Result<R, DecodeError> {
         match self {
             Codec::Postcard => {
@@ -75,19 +78,10 @@ impl Codec {
                 } else {
                     // Bytes left over were written by another type: what
                     // decoded from the rest cannot be trusted.
-                    Err(DecodeError(format!("{} trailing bytes", rest.len())))
+                    Err(trailing(rest.len()))
                 }
             }
-            Codec::MessagePack => {
-                let mut reader = bytes;
-                let value = R::deserialize(&mut rmp_serde::Deserializer::new(&mut reader))
-                    .map_err(|e| DecodeError(e.to_string()))?;
-                if reader.is_empty() {
-                    Ok(value)
-                } else {
-                    Err(DecodeError(format!("{} trailing bytes", reader.len())))
-                }
-            }
+            Codec::MessagePack => decode_messagepack(bytes),
         }
     }
 }
@@ -191,7 +185,25 @@ pub(crate) fn encode_checked<R: Serialize + DeserializeOwned>(
     Err(EncodeError::RoundTrip(failures.join("; ")))
 }
 
+#[cold]
+fn trailing(bytes: usize) -> DecodeError {
+    DecodeError(format!("{bytes} trailing bytes"))
+}
+
+#[inline(never)]
+fn decode_messagepack<R: DeserializeOwned>(bytes: &[u8]) -> Result<R, DecodeError> {
+    let mut reader = bytes;
+    let value = R::deserialize(&mut rmp_serde::Deserializer::new(&mut reader))
+        .map_err(|e| DecodeError(e.to_string()))?;
+    if reader.is_empty() {
+        Ok(value)
+    } else {
+        Err(trailing(reader.len()))
+    }
+}
+
 /// Decodes bytes written by the codec recorded as `codec`.
+#[inline]
 pub(crate) fn decode<R: DeserializeOwned>(codec: u8, bytes: &[u8]) -> Result<R, DecodeError> {
     Codec::from_byte(codec)
         .ok_or_else(|| DecodeError(format!("unknown codec {codec}")))?

@@ -21,6 +21,22 @@ pub const READONLY_VAR: &str = "FUNCACHE_READONLY";
 /// computes the value itself.
 pub const LOCK_WAIT_VAR: &str = "FUNCACHE_LOCK_WAIT";
 
+/// The remote tier shared between machines: `redis://[user[:password]@]host[:port][/db]`,
+/// `rediss://…` (TLS, cargo feature `redis-tls`) or `redis+cluster://host:port,host:port`
+/// (seed nodes of a Redis Cluster). Unset: no remote tier.
+/// [`set_remote`](crate::set_remote) overrides it. See [`Remote`](crate::Remote).
+pub const REMOTE_VAR: &str = "FUNCACHE_REMOTE";
+/// The remote's password, when [`REMOTE_VAR`] has none (so that it stays
+/// out of command lines and URLs in logs).
+pub const REMOTE_PASSWORD_VAR: &str = "FUNCACHE_REMOTE_PASSWORD";
+/// How long the remote may take to connect and to answer each command
+/// (humantime syntax: `250ms`, `2s`; default 250 ms). Past it the call goes
+/// on without the remote.
+pub const REMOTE_TIMEOUT_VAR: &str = "FUNCACHE_REMOTE_TIMEOUT";
+/// The largest stored value sent to the remote (`1MiB`, `500KB` or bytes;
+/// default 1 MiB): larger ones stay in the local cache directory.
+pub const REMOTE_MAX_VALUE_VAR: &str = "FUNCACHE_REMOTE_MAX_VALUE";
+
 /// The default of [`LOCK_WAIT_VAR`].
 const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(120);
 

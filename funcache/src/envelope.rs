@@ -104,8 +104,25 @@ const CHECKSUM_LEN: usize = 8;
 /// someone forging entries: whoever can write the database can write any
 /// value anyway.)
 fn checksum(key: &[u8], bytes: &[u8]) -> [u8; CHECKSUM_LEN] {
-    let seed = xxhash_rust::xxh3::xxh3_64(key);
-    xxhash_rust::xxh3::xxh3_64_with_seed(bytes, seed).to_le_bytes()
+    checksum_seeded(KeySeed::of(key), bytes).to_le_bytes()
+}
+
+#[inline]
+fn checksum_seeded(seed: KeySeed, bytes: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(bytes, seed.0)
+}
+
+/// The part of an envelope's checksum that depends on its database key
+/// alone: computed by the hit path before it reads, where the processor
+/// overlaps it with the read instead of waiting for it after.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeySeed(u64);
+
+impl KeySeed {
+    #[inline]
+    pub(crate) fn of(key: &[u8]) -> KeySeed {
+        KeySeed(xxhash_rust::xxh3::xxh3_64(key))
+    }
 }
 
 /// Starts an envelope: version byte and header. For an inline value, the
@@ -131,6 +148,12 @@ pub(crate) fn seal(bytes: &mut Vec<u8>, key: &[u8]) {
 /// that encoding; `decodes_what_postcard_encodes` checks the two agree.
 #[inline]
 pub(crate) fn decode<'a>(bytes: &'a [u8], key: &[u8]) -> Result<(Header, &'a [u8]), EnvelopeError> {
+    decode_seeded(bytes, KeySeed::of(key))
+}
+
+/// [`decode`] with the key's part of the checksum computed beforehand.
+#[inline]
+pub(crate) fn decode_seeded(bytes: &[u8], seed: KeySeed) -> Result<(Header, &[u8]), EnvelopeError> {
     let (&version, _) = bytes.split_first().ok_or(EnvelopeError::Empty)?;
     if version != FORMAT_VERSION {
         return Err(EnvelopeError::Version { found: version });
@@ -141,7 +164,7 @@ pub(crate) fn decode<'a>(bytes: &'a [u8], key: &[u8]) -> Result<(Header, &'a [u8
         .filter(|&len| len >= 1)
         .ok_or(EnvelopeError::Header)?;
     let (content, sum) = bytes.split_at(sealed);
-    if checksum(key, content) != sum {
+    if checksum_seeded(seed, content).to_le_bytes() != sum {
         return Err(EnvelopeError::Checksum);
     }
     let rest = &content[1..];
@@ -178,7 +201,7 @@ pub(crate) fn decode<'a>(bytes: &'a [u8], key: &[u8]) -> Result<(Header, &'a [u8
 struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
-    #[inline]
+    #[inline(always)]
     fn take(&mut self, n: usize) -> Result<&'a [u8], EnvelopeError> {
         if self.0.len() < n {
             return Err(EnvelopeError::Header);
@@ -189,7 +212,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An unsigned LEB128 varint of at most 10 bytes (a `u64`).
-    #[inline]
+    #[inline(always)]
     fn varint(&mut self) -> Result<u64, EnvelopeError> {
         let mut value = 0u64;
         for (index, &byte) in self.0.iter().enumerate().take(10) {

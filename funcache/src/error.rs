@@ -65,4 +65,23 @@ pub enum Error {
         /// The directory.
         path: PathBuf,
     },
+    /// A remote URL ([`Remote::new`](crate::Remote::new), `FUNCACHE_REMOTE`)
+    /// that cannot be used.
+    #[error("invalid remote URL {url}: {reason}")]
+    RemoteUrl {
+        /// The URL as given, with its password as `***`.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The remote could not be reached or refused a command (inspection
+    /// and removal only: a cached call never fails on the remote).
+    #[error("remote {url} failed: {source}")]
+    Remote {
+        /// The remote's URL, with its password as `***`.
+        url: String,
+        /// The client's error (its text never holds the password).
+        #[source]
+        source: Source,
+    },
 }

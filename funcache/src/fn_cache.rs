@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::build::{self, BuildInput};
 use crate::config::{DirChoice, Switches};
 use crate::error::Error;
+pub use crate::fingerprint::Fingerprint;
 use crate::flight::Flights;
 use crate::memory::MemoryTier;
 use crate::stats::{CacheInfo, Counters};
@@ -21,30 +22,6 @@ use crate::tier::{Chain, DiskTier, FunctionFacts, Tier, disk};
 mod call;
 
 pub use call::{Call, InMemory, MemoryUse, NoMemory};
-
-/// A function's source fingerprint: the digest of its own canonical tokens
-/// and of everything it reaches.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Fingerprint(pub(crate) [u8; 32]);
-
-impl Fingerprint {
-    /// The raw digest.
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-}
-
-impl fmt::Display for Fingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
-    }
-}
-
-impl fmt::Debug for Fingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Fingerprint({self})")
-    }
-}
 
 /// One item of a cached function's source closure, with the hash of its
 /// canonical tokens.
@@ -111,6 +88,9 @@ pub struct FnCache {
     effective: OnceLock<[u8; 32]>,
     memory: OnceLock<Option<MemoryTier>>,
     disk: OnceLock<DiskTier>,
+    /// The remote tier, decided on first use (`None`: no remote).
+    #[cfg(feature = "redis")]
+    remote: OnceLock<Option<crate::remote::RemoteTier>>,
     counters: Counters,
     /// Keys being computed now, for one computation per key.
     flights: Flights,
@@ -134,6 +114,8 @@ impl FnCache {
             effective: OnceLock::new(),
             memory: OnceLock::new(),
             disk: OnceLock::new(),
+            #[cfg(feature = "redis")]
+            remote: OnceLock::new(),
             counters: Counters::new(),
             flights: Flights::new(),
         }
@@ -198,8 +180,10 @@ impl FnCache {
         self.counters.snapshot(memory)
     }
 
-    /// Removes this function's entries from every tier (all fingerprints,
-    /// not just the current one) and resets its counters.
+    /// Removes this function's entries from memory and the cache directory
+    /// (all fingerprints, not just the current one) and resets its
+    /// counters. A remote tier is left as it is: other machines share it
+    /// (`funcache-cli purge --remote --fn ID` removes them there).
     ///
     /// # Errors
     ///
@@ -261,12 +245,44 @@ impl FnCache {
         Some(disk)
     }
 
-    /// The tiers behind memory, in lookup order.
+    /// The remote tier, if the process has one (see [`crate::Remote`]).
+    #[inline]
+    fn remote(&'static self) -> Option<&'static dyn Tier> {
+        #[cfg(feature = "redis")]
+        {
+            self.remote
+                .get_or_init(|| {
+                    let client = crate::remote::shared()?;
+                    let ttl =
+                        (self.meta.ttl_secs > 0).then(|| Duration::from_secs(self.meta.ttl_secs));
+                    Some(crate::remote::RemoteTier::new(
+                        Arc::clone(client),
+                        self.meta.id,
+                        ttl,
+                        Switches::get().readonly,
+                    ))
+                })
+                .as_ref()
+                .map(|remote| remote as &dyn Tier)
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            crate::remote::warn_if_configured();
+            None
+        }
+    }
+
+    /// The tiers behind memory, in lookup order: disk, then remote.
     #[inline]
     pub(crate) fn tiers(&'static self) -> Chain<'static> {
         let disk = self.disk().map(|disk| disk as &dyn Tier);
         let writable = !Switches::get().readonly;
-        Chain::new([disk, None], &self.counters, self.meta.id, writable)
+        Chain::new(
+            [disk, self.remote()],
+            &self.counters,
+            self.meta.id,
+            writable,
+        )
     }
 
     /// The age past which stored values are not served: only functions
@@ -300,6 +316,10 @@ impl FnCache {
 }
 
 impl FunctionFacts for FnCache {
+    fn ttl(&self) -> Option<Duration> {
+        (self.meta.ttl_secs > 0).then(|| Duration::from_secs(self.meta.ttl_secs))
+    }
+
     fn usage_totals(&self) -> UsageCounts {
         let info = self.info();
         UsageCounts {
@@ -623,6 +643,101 @@ mod tests {
         crate::flush().unwrap();
         let reads = reader.disk().unwrap().store.last_reads().unwrap();
         assert!(reads.keys().any(|(id, _)| id == "t::sampled"), "{reads:?}");
+    }
+
+    /// Two cache directories stand in for two machines sharing one
+    /// Redis: what one computed, the other reads from the remote, and
+    /// keeps in its own directory.
+    #[cfg(feature = "redis")]
+    #[test]
+    fn a_result_computed_on_one_machine_is_a_remote_hit_on_another() {
+        use crate::remote::test_server::TestServer;
+        let Some(server) = TestServer::start("fn_cache remote", &[]) else {
+            return;
+        };
+        let remote = crate::Remote::new(&server.url()).unwrap();
+        let client = Arc::new(crate::remote::Client::new(remote).unwrap());
+        let machine = |dir| {
+            let cache = new_cache("t::two_machines", 6, 8, dir);
+            let tier = crate::remote::RemoteTier::new(Arc::clone(&client), cache.id(), None, false);
+            assert!(cache.remote.set(Some(tier)).is_ok());
+            cache
+        };
+        let runs = AtomicUsize::new(0);
+        let first = machine(temp_dir());
+        assert_eq!(call(first, 6, &runs), 60);
+        let (dir, runs_before) = (temp_dir(), runs.load(Ordering::SeqCst));
+        let second = machine(dir);
+        assert_eq!(call(second, 6, &runs), 60);
+        assert_eq!(runs.load(Ordering::SeqCst), runs_before, "a remote hit");
+        let info = second.info();
+        assert_eq!(
+            (
+                info.hits,
+                info.disk.misses,
+                info.remote.hits,
+                info.remote.misses
+            ),
+            (1, 1, 1, 0)
+        );
+        assert!(
+            info.to_string()
+                .ends_with("remote_hits=1, remote_misses=0)"),
+            "{info}"
+        );
+        // The hit filled the second machine's directory.
+        let local_only = new_cache("t::two_machines", 6, 8, dir);
+        assert_eq!(call(local_only, 6, &runs), 60);
+        assert_eq!(local_only.info().disk.hits, 1);
+        assert_eq!(runs.load(Ordering::SeqCst), runs_before);
+        assert!(!local_only.info().to_string().contains("remote"));
+    }
+
+    /// A second machine asking for a value the first is computing waits
+    /// on the remote lease and reads the first one's result.
+    #[cfg(feature = "redis")]
+    #[test]
+    fn a_machine_waits_for_another_computing_the_same_value() {
+        use crate::remote::test_server::TestServer;
+        let Some(server) = TestServer::start("fn_cache remote lease", &[]) else {
+            return;
+        };
+        let remote = crate::Remote::new(&server.url()).unwrap();
+        let client = Arc::new(crate::remote::Client::new(remote).unwrap());
+        let machine = || {
+            let cache = new_cache("t::lease_wait", 6, 0, temp_dir());
+            let tier = crate::remote::RemoteTier::new(Arc::clone(&client), cache.id(), None, false);
+            assert!(cache.remote.set(Some(tier)).is_ok());
+            cache
+        };
+        let (first, second) = (machine(), machine());
+        let runs = AtomicUsize::new(0);
+        let waited = std::thread::scope(|scope| {
+            let mut waiter = None;
+            let mut call_first = first.call(false);
+            call_first.arg(&3u64);
+            let value = call_first.run::<NoMemory, u64, u64>(
+                || {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    // The other machine asks while this one computes.
+                    waiter = Some(scope.spawn(|| call(second, 3, &runs)));
+                    std::thread::sleep(Duration::from_millis(300));
+                    30
+                },
+                Ok,
+                |value| value,
+                crate::codec::Equality::partial_eq(),
+            );
+            assert_eq!(value, 30);
+            waiter.unwrap().join().unwrap()
+        });
+        assert_eq!(waited, 30);
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            1,
+            "computed once across machines"
+        );
+        assert_eq!(second.info().remote.hits, 1);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::Error;
-use crate::fn_cache::Fingerprint;
+use crate::fingerprint::Fingerprint;
 use crate::key::ArgsKey;
 use crate::store::{self, DiskUsage, EntryKey, LastReads, Store, StoredEntry, UsageCounts};
 
@@ -195,25 +195,38 @@ impl CacheDir {
             .collect())
     }
 
-    /// The dependency lists recorded for the fingerprints of `fn_id`.
+    /// The dependency lists recorded for the fingerprints of `fn_id`,
+    /// oldest first.
     ///
     /// # Errors
     ///
     /// When the database cannot be read.
     pub fn fingerprints(&self, fn_id: &str) -> Result<Vec<FingerprintInfo>, Error> {
-        let mut found = Vec::new();
-        for (fingerprint, record) in self.store.fingerprint_records()? {
-            if record.fn_id == fn_id {
-                found.push(FingerprintInfo {
-                    fingerprint: Fingerprint(fingerprint),
-                    fn_id: record.fn_id,
-                    dependencies: record.dependencies,
-                    externals: record.externals,
-                    unresolved: record.unresolved,
-                    recorded: from_unix_ms(record.recorded_unix_ms),
-                });
-            }
-        }
+        let mut found = self.all_fingerprints()?;
+        found.retain(|info| info.fn_id == fn_id);
+        Ok(found)
+    }
+
+    /// The dependency lists recorded for every fingerprint of every
+    /// function, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// When the database cannot be read.
+    pub fn all_fingerprints(&self) -> Result<Vec<FingerprintInfo>, Error> {
+        let mut found: Vec<FingerprintInfo> = self
+            .store
+            .fingerprint_records()?
+            .into_iter()
+            .map(|(fingerprint, record)| FingerprintInfo {
+                fingerprint: Fingerprint(fingerprint),
+                fn_id: record.fn_id,
+                dependencies: record.dependencies,
+                externals: record.externals,
+                unresolved: record.unresolved,
+                recorded: from_unix_ms(record.recorded_unix_ms),
+            })
+            .collect();
         found.sort_by_key(|info| info.recorded);
         Ok(found)
     }

@@ -21,7 +21,11 @@
 //!   [`clear`](FnCache::clear), [`fingerprint`](FnCache::fingerprint);
 //! * [`CacheInfo`] — hits, misses, maxsize and currsize, per tier;
 //! * [`Memo`] — an in-memory memoizing wrapper for closures and functions
-//!   you do not own.
+//!   you do not own;
+//! * [`Remote`] — a Redis server or cluster shared between machines, read
+//!   after the local directory misses ([`set_remote`] or
+//!   `FUNCACHE_REMOTE=redis://host:6379/0`; cargo feature `redis`, on by
+//!   default).
 //!
 //! ```no_run
 //! use serde::{Deserialize, Serialize};
@@ -69,14 +73,17 @@ mod codec;
 mod config;
 mod envelope;
 mod error;
+mod fingerprint;
 mod flight;
 mod fn_cache;
 mod inspect;
 mod key;
 mod memo;
 mod memory;
+mod remote;
 mod stats;
 mod store;
+mod striped;
 mod tier;
 mod warn;
 
@@ -86,7 +93,8 @@ pub mod __private;
 
 pub use config::{
     DIR_VAR, DISABLE_VAR, DURABILITY_VAR, Durability, LOCK_WAIT_VAR, MAX_SIZE_VAR, READONLY_VAR,
-    REFRESH_VAR, max_size, set_cache_dir, set_max_size,
+    REFRESH_VAR, REMOTE_MAX_VALUE_VAR, REMOTE_PASSWORD_VAR, REMOTE_TIMEOUT_VAR, REMOTE_VAR,
+    max_size, set_cache_dir, set_max_size,
 };
 pub use envelope::FORMAT_VERSION;
 pub use error::Error;
@@ -95,6 +103,9 @@ pub use funcache_derive::{cache, memoize};
 pub use inspect::{CacheDir, EntryInfo, FingerprintInfo, FunctionSummary, Removed};
 pub use key::{ArgsKey, KeyError};
 pub use memo::{DEFAULT_CAPACITY, Memo};
+pub use remote::{Remote, set_remote};
+#[cfg(feature = "redis")]
+pub use remote::{RemoteCache, RemoteEntry};
 pub use stats::{CacheInfo, TierInfo};
 pub use store::SYNC_DELAY;
 pub use store::{DiskUsage, UsageCounts};

@@ -135,6 +135,32 @@ fn the_closure_is_copy_and_can_be_passed_around() {
     assert_eq!(copy(1) + cached(1), 4);
 }
 
+static FROM_MACRO_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+fn from_macro(x: u64) -> u64 {
+    FROM_MACRO_RUNS.fetch_add(1, Ordering::SeqCst);
+    x * 3
+}
+
+/// `memoize!` inside a `macro_rules!` body: a path from the crate root
+/// means the same function wherever the macro is invoked (a relative one
+/// is refused: `ui/fail/memoize_relative_path_in_macro_definition.rs`).
+macro_rules! memoized_from_macro {
+    () => {
+        funcache::memoize!(crate::from_macro)
+    };
+}
+
+#[test]
+fn a_crate_path_in_a_macro_body_names_one_function() {
+    setup();
+    let first = memoized_from_macro!();
+    let second = memoized_from_macro!();
+    assert_eq!(first(5), 15);
+    assert_eq!(second(5), 15);
+    assert_eq!(FROM_MACRO_RUNS.load(Ordering::SeqCst), 1);
+}
+
 /// Untagged: `Meters(n)` and `Feet(n)` both serialize as `n`.
 mod lengths {
     #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -868,3 +868,173 @@ fn macro_bodies_and_module_level_invocations_invalidate() {
         assert_macros_fresh(&fixture.run(cache.path()), &format!("{to:?} in {file}"));
     }
 }
+
+/// What `fixtures/macro_sites` prints: one value per expansion of a
+/// `macro_rules!` that writes a cached function.
+const MACRO_SITE_VALUES: [&str; 16] = [
+    "one",
+    "two",
+    "three",
+    "first",
+    "second",
+    "both.a",
+    "both.b",
+    "other",
+    "path.a",
+    "path.b",
+    "include.a",
+    "include.b",
+    "impl.a",
+    "impl.b",
+    "wrapped",
+    "cfg_if",
+];
+
+/// Every expansion serves what its own body computes now.
+fn assert_sites_fresh(run: &support::Run, when: &str) {
+    for name in MACRO_SITE_VALUES {
+        assert_eq!(
+            run.value(name),
+            run.value(&format!("{name}.uncached")),
+            "{name} served another expansion's or a stale value after {when}"
+        );
+    }
+}
+
+/// An edit of `fixtures/macro_sites`: file, from, to, and values expected
+/// after it.
+type SiteEdit = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+/// The cached bodies that ran in `run` besides their uncached call.
+fn sites_reran(run: &support::Run) -> Vec<&str> {
+    let mut names: Vec<&str> = run.ran.iter().map(String::as_str).collect();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|name| run.ran.iter().filter(|r| r == name).count() > 1)
+        .collect()
+}
+
+/// Regression: a cached fn written by a `macro_rules!` was located at the
+/// macro's definition for every expansion, so `make!(one, 1)` and
+/// `make!(two, 2)` shared one id (`macro_sites::f`) and one fingerprint,
+/// and the second served the first's result (`11 11`); a file that is two
+/// modules' source (`#[path]` twice, `include!` twice) likewise. Each
+/// expansion — in two modules, in two functions of one module, twice
+/// inside one invocation, from another module, in each module of a shared
+/// file, for each type of a generic impl, moved into a module by a user
+/// macro — must serve its own value, from disk on a second run, and after
+/// edits of an invocation's argument, of the macro's body and of what the
+/// modules of a shared file read.
+#[test]
+fn every_expansion_of_a_macro_that_writes_a_cached_fn_is_its_own_function() {
+    let _guard = support::lock();
+    let fixture = Fixture::copy("macro_sites");
+    let cache = tempfile::tempdir().unwrap();
+    fixture.build();
+    let first = fixture.run(cache.path());
+    assert_sites_fresh(&first, "the first build");
+    let expected = [
+        ("one", "11"),
+        ("two", "12"),
+        ("three", "17"),
+        ("first", "30"),
+        ("second", "40"),
+        ("both.a", "50"),
+        ("both.b", "60"),
+        ("other", "80"),
+        ("path.a", "101"),
+        ("path.b", "201"),
+        ("include.a", "31"),
+        ("include.b", "41"),
+        ("impl.a", "1"),
+        ("impl.b", "2"),
+        ("wrapped", "7"),
+        ("cfg_if", "5"),
+    ];
+    for (name, value) in expected {
+        assert_eq!(first.value(name), value, "{name}");
+    }
+    assert_eq!(first.value("id.one"), "macro_sites::one::f");
+    assert_eq!(first.value("id.two"), "macro_sites::two::f");
+    assert_eq!(first.value("id.three"), "macro_sites::other::three::f");
+    assert_eq!(first.value("id.wrapped"), "macro_sites::wa::w");
+    let second = fixture.run(cache.path());
+    assert_sites_fresh(&second, "a second run");
+    assert!(sites_reran(&second).is_empty(), "{:?}", second.ran);
+
+    let edits: [SiteEdit; 9] = [
+        // An invocation's argument.
+        (
+            "src/main.rs",
+            "make!(two, 2);",
+            "make!(two, 3);",
+            &[("two", "13"), ("one", "11")],
+        ),
+        // The macro's body.
+        (
+            "src/main.rs",
+            "                x + K\n",
+            "                x + K * 100\n",
+            &[("one", "110"), ("two", "310"), ("three", "710")],
+        ),
+        // A nested expansion's argument.
+        ("src/other.rs", "local!(8)", "local!(9)", &[("other", "90")]),
+        (
+            "src/main.rs",
+            "            x * K\n",
+            "            x * K + 1\n",
+            &[("first", "31"), ("both.b", "61")],
+        ),
+        // What the two modules of one file, and of one included file, read.
+        (
+            "src/main.rs",
+            "const BASE: u64 = 200;",
+            "const BASE: u64 = 300;",
+            &[("path.a", "101"), ("path.b", "301")],
+        ),
+        (
+            "src/main.rs",
+            "const K: u64 = 40;",
+            "const K: u64 = 50;",
+            &[("include.a", "31"), ("include.b", "51")],
+        ),
+        (
+            "src/main.rs",
+            "const N: u64 = 2;",
+            "const N: u64 = 3;",
+            &[("impl.a", "1"), ("impl.b", "3")],
+        ),
+        // What a function a user macro moves into a module reads there.
+        (
+            "src/main.rs",
+            "const WK: u64 = 6;",
+            "const WK: u64 = 7;",
+            &[("wrapped", "8")],
+        ),
+        // What a function in `cfg_if!` in a body reads (analyzed).
+        (
+            "src/main.rs",
+            "const CK: u64 = 4;",
+            "const CK: u64 = 9;",
+            &[("cfg_if", "10")],
+        ),
+    ];
+    for (file, from, to, values) in edits {
+        fixture.edit(file, from, to);
+        fixture.build();
+        let run = fixture.run(cache.path());
+        assert_sites_fresh(&run, &format!("{to:?} in {file}"));
+        for (name, value) in values {
+            assert_eq!(run.value(name), *value, "{name} after {to:?}");
+        }
+        let again = fixture.run(cache.path());
+        assert_sites_fresh(&again, &format!("a second run after {to:?}"));
+        assert!(sites_reran(&again).is_empty(), "{:?}", again.ran);
+    }
+}

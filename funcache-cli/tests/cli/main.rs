@@ -12,5 +12,8 @@ mod errors;
 mod explain;
 mod inspect;
 mod limit;
+mod macro_written;
 mod purge;
+mod redis_server;
+mod remote;
 mod sharing;

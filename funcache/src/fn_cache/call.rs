@@ -301,12 +301,15 @@ impl Call {
             }
             Turn::Reentered => None,
         };
-        // The entry's cross-process lock, if no other process holds it:
-        // waiting for one would block this thread, which other tasks need.
+        // The entry's cross-process lock: one computation per key across
+        // processes here too. A lock another process holds is waited for
+        // on a thread of its own (see `tier::lease_wait`), so this thread
+        // stays free for other tasks.
         let _entry_lock = self
             .cache
             .tiers()
-            .lease(self.key.entry_key(), Duration::ZERO);
+            .lease_async(self.key.entry_key(), Switches::get().lock_wait)
+            .await;
         if let Some(value) = self.lookup::<M, V>(Look::Again) {
             return join(value);
         }

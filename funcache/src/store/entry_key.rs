@@ -35,13 +35,21 @@ impl FunctionKey {
     /// The `entries` table key of one of this function's entries.
     #[inline]
     pub(crate) fn entry(&self, entry_key: &[u8]) -> TableKey {
-        let mut key = TableKey {
-            len: (FUNCTION_KEY_LEN + entry_key.len()) as u8,
-            bytes: [0; FUNCTION_KEY_LEN + MAX],
-        };
-        key.bytes[..FUNCTION_KEY_LEN].copy_from_slice(&self.0);
-        key.bytes[FUNCTION_KEY_LEN..key.len as usize].copy_from_slice(entry_key);
+        let mut key = TableKey::EMPTY;
+        self.entry_into(entry_key, &mut key);
         key
+    }
+
+    /// [`entry`](Self::entry), written into `key`. On the hit path: a key
+    /// built where it is used is not moved afterwards, and moving it right
+    /// after the variable-length copy stalls the CPU (a load that spans
+    /// several smaller stores cannot be forwarded from them).
+    #[inline(always)]
+    pub(crate) fn entry_into(&self, entry_key: &[u8], key: &mut TableKey) {
+        let end = FUNCTION_KEY_LEN + entry_key.len();
+        key.bytes[..FUNCTION_KEY_LEN].copy_from_slice(&self.0);
+        key.bytes[FUNCTION_KEY_LEN..end].copy_from_slice(entry_key);
+        key.len = end as u8;
     }
 
     /// The function key an `entries` table key starts with.
@@ -61,6 +69,14 @@ impl FunctionKey {
 pub(crate) struct TableKey {
     len: u8,
     bytes: [u8; FUNCTION_KEY_LEN + MAX],
+}
+
+impl TableKey {
+    /// No bytes yet.
+    pub(crate) const EMPTY: TableKey = TableKey {
+        len: 0,
+        bytes: [0; FUNCTION_KEY_LEN + MAX],
+    };
 }
 
 impl std::ops::Deref for TableKey {

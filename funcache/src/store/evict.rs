@@ -1,8 +1,8 @@
 //! The size limit of a cache directory (`FUNCACHE_MAX_SIZE`): when the
-//! database's pages in use and the blob files together pass it, the least
-//! recently used entries of every function are removed until the directory
-//! is back under [`TARGET_PERCENT`] of the limit (so that the next few
-//! writes do not evict again).
+//! database's pages in use and the blob files together pass it, expired
+//! entries are removed, then the least recently used entries of every
+//! function until the directory is back under [`TARGET_PERCENT`] of the
+//! limit (so that the next few writes do not evict again).
 //!
 //! Last use is the later of an entry's creation and its last recorded read
 //! (the access log: sampled reads appended to a file, so hits never become
@@ -38,6 +38,26 @@ pub(crate) struct Evicted {
     pub bytes: u64,
 }
 
+/// Keeps the database's pages in use under half of its memory map,
+/// evicting down to a quarter when they pass it, whatever the size limit:
+/// a full map refuses even the deletions that would make room (they copy
+/// pages too). Costs one look at the environment's header per write while
+/// the file stays under half the map (with a 256 GiB map, always).
+pub(crate) fn keep_map_room(store: &Store) -> Result<(), Error> {
+    let info = store.env.info();
+    let map = info.map_size as u64;
+    let page = u64::from(store.env.stat().page_size);
+    if (info.last_page_number as u64 + 1) * page <= map / 2 {
+        return Ok(());
+    }
+    let live = store.live_bytes()?;
+    if live <= map / 2 {
+        return Ok(());
+    }
+    let total = size(store)?;
+    enforce(store, total.saturating_sub(live - map / 4)).map(drop)
+}
+
 /// Bytes the directory holds: database pages in use and blob files.
 pub(crate) fn size(store: &Store) -> Result<u64, Error> {
     let blobs: u64 = store.blobs.list()?.iter().map(|(_, len, _)| len).sum();
@@ -46,9 +66,16 @@ pub(crate) fn size(store: &Store) -> Result<u64, Error> {
 
 /// Evicts least recently used entries if the directory is over `limit`.
 pub(crate) fn enforce(store: &Store, limit: u64) -> Result<Evicted, Error> {
-    let before = size(store)?;
+    let mut before = size(store)?;
     if before <= limit || store.read_only {
         return Ok(Evicted::default());
+    }
+    // Expired entries go first: they are misses already.
+    if store.collect_expired(crate::envelope::now_unix_ms())? > 0 {
+        before = size(store)?;
+        if before <= limit {
+            return Ok(Evicted::default());
+        }
     }
     // One evictor at a time, across processes; the others skip.
     let lock_path = key_lock::dir(store.dir()).join("evict");

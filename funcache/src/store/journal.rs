@@ -66,8 +66,10 @@ impl Journal {
         let mut pending = self.lock();
         pending.touches.push((fn_id, entry_key));
         let touches = pending.touches.len();
+        // Due once when the buffer fills, not again on every touch until
+        // the batch is taken (the background thread may take a while).
         // The clock is read only every 32 touches.
-        touches >= FLUSH_EVERY_TOUCHES || (touches.is_multiple_of(32) && Self::due(&mut pending))
+        touches == FLUSH_EVERY_TOUCHES || (touches.is_multiple_of(32) && Self::due(&mut pending))
     }
 
     /// Adds hits and misses not yet recorded.

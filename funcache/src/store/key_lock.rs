@@ -23,8 +23,13 @@ use std::time::{Duration, Instant};
 
 use super::FunctionKey;
 
-/// Lock files per cache directory.
-const STRIPES: u64 = 1024;
+/// Lock files per cache directory. Each is created by the first miss
+/// that falls in it, which on a new directory is a file creation in that
+/// miss (tens of microseconds, far more on a file system that has just
+/// deleted many files): 256 keep that to a few milliseconds once per
+/// directory, while two processes computing different keys at the same
+/// moment still share a stripe only once in 256.
+const STRIPES: u64 = 256;
 
 /// The longest pause between two attempts to take a held lock.
 const MAX_PAUSE: Duration = Duration::from_millis(50);
@@ -70,16 +75,45 @@ fn stripe(function: &FunctionKey, entry_key: &[u8]) -> u64 {
 
 /// Takes the lock of one entry, waiting at most `wait` for a holder.
 /// `Ok(None)` when the wait ran out: the caller computes anyway.
+#[cfg(test)]
 pub(crate) fn acquire(
     cache_dir: &Path,
     function: &FunctionKey,
     entry_key: &[u8],
     wait: Duration,
 ) -> std::io::Result<Option<KeyLock>> {
+    attempt(cache_dir, function, entry_key, wait).map(|attempt| match attempt {
+        Attempt::Taken(lock) => Some(lock),
+        Attempt::HeldElsewhere | Attempt::HeldHere => None,
+    })
+}
+
+/// A lock (or lease) another process held for the whole wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Busy;
+
+/// What taking a key lock came to.
+#[derive(Debug)]
+pub(crate) enum Attempt {
+    Taken(KeyLock),
+    /// Another process held it for the whole wait.
+    HeldElsewhere,
+    /// This process holds it (see the module documentation): not waited
+    /// for.
+    HeldHere,
+}
+
+/// [`acquire`], saying why no lock was taken.
+pub(crate) fn attempt(
+    cache_dir: &Path,
+    function: &FunctionKey,
+    entry_key: &[u8],
+    wait: Duration,
+) -> std::io::Result<Attempt> {
     let dir = dir(cache_dir);
-    let path = dir.join(format!("{:03x}", stripe(function, entry_key)));
+    let path = dir.join(format!("{:02x}", stripe(function, entry_key)));
     if held().as_ref().is_some_and(|held| held.contains(&path)) {
-        return Ok(None);
+        return Ok(Attempt::HeldHere);
     }
     let mut options = OpenOptions::new();
     options.create(true).truncate(false).write(true);
@@ -99,14 +133,14 @@ pub(crate) fn acquire(
         match fs4::FileExt::try_lock(&file) {
             Ok(()) => {
                 held().get_or_insert_with(HashSet::new).insert(path.clone());
-                return Ok(Some(KeyLock { _file: file, path }));
+                return Ok(Attempt::Taken(KeyLock { _file: file, path }));
             }
             Err(fs4::TryLockError::WouldBlock) => {}
             Err(fs4::TryLockError::Error(error)) => return Err(error),
         }
         let now = Instant::now();
         if now >= deadline {
-            return Ok(None);
+            return Ok(Attempt::HeldElsewhere);
         }
         std::thread::sleep(pause.min(deadline - now));
         pause = (pause * 2).min(MAX_PAUSE);
@@ -120,7 +154,7 @@ mod tests {
     /// Another process's lock, as this test can make one: the lock file
     /// opened and locked on its own.
     fn lock_as_another_process(cache_dir: &Path, function: &FunctionKey, key: &[u8]) -> File {
-        let path = dir(cache_dir).join(format!("{:03x}", stripe(function, key)));
+        let path = dir(cache_dir).join(format!("{:02x}", stripe(function, key)));
         super::super::layout::create_private_dir(&dir(cache_dir)).unwrap();
         let file = OpenOptions::new()
             .create(true)

@@ -7,43 +7,155 @@
 //! zero-copy from the memory map. (sled, used before, held an exclusive lock
 //! on its directory: a second process could neither read nor write.)
 
+use std::cell::Cell;
 use std::io;
 use std::path::Path;
 
 use heed::types::Bytes;
-use heed::{Database, Env, EnvFlags, EnvOpenOptions, WithoutTls};
+use heed::{Database, Env, EnvFlags, EnvOpenOptions, WithTls};
 
 /// A table: byte keys to byte values.
 pub(crate) type Table = Database<Bytes, Bytes>;
 
-/// An environment whose read transactions are not tied to a thread
-/// (`MDB_NOTLS`): a read can begin on one thread and end on another, as
-/// async code does, and a thread can hold more than one.
-pub(crate) type LmdbEnv = Env<WithoutTls>;
+/// An environment whose read transactions keep their reader slot in
+/// thread-local storage (LMDB's default, not `MDB_NOTLS`): a thread takes a
+/// slot in the lock file on its first read and keeps it until it exits, so
+/// beginning a read is a few plain stores, with no mutex shared between
+/// processes and no contention between readers. (With `MDB_NOTLS` every
+/// read took and released a slot under that mutex: readers in two
+/// processes contended for it.)
+///
+/// The price, which [`Reading`] enforces: a thread holds at most one
+/// transaction of an environment at a time, and a read transaction stays
+/// on its thread (`RoTxn` is not `Send`). funcache's transactions are
+/// short and synchronous — a lookup, a listing — and never held across an
+/// `.await` (a tier's `get` is synchronous), so only one case is refused:
+/// a cached function called from a stored value's `Deserialize` while the
+/// outer lookup reads.
+pub(crate) type LmdbEnv = Env<WithTls>;
+
+thread_local! {
+    /// Whether this thread is inside a read transaction.
+    static READING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// This thread's read transaction, while it lasts: a second transaction
+/// on the same thread (a read, or a write, which LMDB's thread-local
+/// reader slots do not allow either) is refused with [`NestedTransaction`].
+pub(crate) struct Reading(());
+
+impl Reading {
+    #[inline]
+    pub(crate) fn enter() -> Result<Reading, NestedTransaction> {
+        // `with`, not `LocalKey::replace`, which is not inlined.
+        if READING.with(|reading| reading.replace(true)) {
+            return Err(NestedTransaction);
+        }
+        Ok(Reading(()))
+    }
+
+    /// Refuses to begin a write while this thread reads.
+    #[inline]
+    pub(crate) fn check_not_reading() -> Result<(), NestedTransaction> {
+        if READING.with(Cell::get) {
+            return Err(NestedTransaction);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Reading {
+    #[inline]
+    fn drop(&mut self) {
+        READING.with(|reading| reading.set(false));
+    }
+}
+
+/// A transaction refused because this thread is inside a read.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "a cached function was called while this thread was reading the cache (from a stored \
+     value's `Deserialize`); that call is computed and not stored"
+)]
+pub(crate) struct NestedTransaction;
 
 /// The size of the memory map, which is the most the database file can
 /// grow to. It costs address space, not memory or disk: the file grows as
-/// pages are written. A full map is a failed write (the value is returned,
-/// not stored, with a warning; `FUNCACHE_MAX_SIZE` keeps a directory far
-/// below it). LMDB answers `MDB_MAP_RESIZED` only to a process whose map is
-/// smaller than the data another one wrote: with one size for every 64-bit
+/// pages are written. Writes keep the pages in use under half of the map,
+/// evicting the least recently used entries down to a quarter when they
+/// pass it (see `evict::keep_map_room`: a full map refuses even the
+/// deletions that would make room); a write that still finds the map full
+/// returns the value unstored, with one warning per directory.
+/// LMDB answers `MDB_MAP_RESIZED` only to a process whose map is smaller
+/// than the data another one wrote: with one size for every 64-bit
 /// process, that is a 32-bit process (1 GiB map) on a directory holding
-/// more than 1 GiB of database, which then reads nothing (a warning, and
-/// every call computes).
+/// more than 1 GiB of database. Adopting the larger size needs every
+/// transaction of the process closed (heed's `Env::resize` is `unsafe` for
+/// that), which a hit path without a process-wide lock cannot promise; so
+/// that process reads nothing and stores nothing, with one warning per
+/// directory, and every call computes its correct result.
 #[cfg(target_pointer_width = "64")]
 pub(crate) const MAP_SIZE: usize = 256 << 30;
 #[cfg(not(target_pointer_width = "64"))]
 pub(crate) const MAP_SIZE: usize = 1 << 30;
 
-/// Reader slots in the lock file: concurrent read transactions across all
-/// processes (each takes one for the length of one lookup).
-const MAX_READERS: u32 = 1022;
+/// The map size to open with: [`MAP_SIZE`], or in this crate's unit
+/// tests, a smaller one set for the calling thread (to fill a map).
+pub(crate) fn map_size() -> usize {
+    #[cfg(test)]
+    if let Some(size) = TEST_MAP_SIZE.with(Cell::get) {
+        return size;
+    }
+    MAP_SIZE
+}
 
-/// Named tables; four are used.
+#[cfg(test)]
+thread_local! {
+    /// See [`map_size`].
+    pub(crate) static TEST_MAP_SIZE: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// A write or read refused because of the memory map's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MapTrouble {
+    /// The database fills the map (`MDB_MAP_FULL`).
+    Full,
+    /// Another process grew the database beyond this process's map
+    /// (`MDB_MAP_RESIZED`).
+    Resized,
+}
+
+impl MapTrouble {
+    /// The trouble `error` reports, if it is one of these.
+    pub(crate) fn of(error: &crate::error::Error) -> Option<MapTrouble> {
+        let crate::error::Error::Store { source, .. } = error else {
+            return None;
+        };
+        match source.downcast_ref::<heed::Error>()? {
+            heed::Error::Mdb(heed::MdbError::MapFull) => Some(MapTrouble::Full),
+            heed::Error::Mdb(heed::MdbError::MapResized) => Some(MapTrouble::Resized),
+            _ => None,
+        }
+    }
+}
+
+/// Reader slots in the lock file: threads that read, across all
+/// processes (each keeps one from its first read until it exits; see
+/// [`LmdbEnv`]): sixteen processes of 64-thread pools with room to spare,
+/// for a lock file of 256 KiB. Fixed by the first process that creates
+/// the lock file. When every slot is taken, a read fails: a miss, warned
+/// about once, and the call computes.
+const MAX_READERS: u32 = 4094;
+
+/// Named tables; five are used.
 const MAX_DBS: u32 = 8;
 
 /// The tables of a cache directory's database.
 pub(crate) const TABLE_NAMES: [&str; 4] = ["entries", "functions", "fingerprints", "stats"];
+
+/// A table added later: a database written before it has none (opened
+/// read only, it is then absent; opened for writing, it is created).
+pub(crate) const TTLS_TABLE: &str = "ttls";
 
 /// How to open an environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,9 +178,9 @@ pub(crate) enum Access {
 /// allows it (the workspace lint is `deny`, not `forbid`, for that).
 #[allow(unsafe_code)]
 pub(crate) fn open_env(dir: &Path, access: Access) -> heed::Result<LmdbEnv> {
-    let mut options = EnvOpenOptions::new().read_txn_without_tls();
+    let mut options = EnvOpenOptions::new().read_txn_with_tls();
     options
-        .map_size(MAP_SIZE)
+        .map_size(map_size())
         .max_readers(MAX_READERS)
         .max_dbs(MAX_DBS);
     let flags = match access {

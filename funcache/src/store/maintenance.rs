@@ -49,11 +49,13 @@ impl Store {
         Ok(existed)
     }
 
-    /// Drops fingerprint records no entry uses, access-log records of
+    /// Removes expired entries (see [`collect_expired`](Self::collect_expired)),
+    /// then drops fingerprint records no entry uses, access-log records of
     /// entries that are gone, and blob files no entry references (including
     /// temporary files left by a crash) once they are older than
     /// [`ORPHAN_GRACE`].
     pub(crate) fn collect_garbage(&self) -> Result<(), Error> {
+        self.collect_expired(crate::envelope::now_unix_ms())?;
         let mut live_fingerprints = HashSet::new();
         let mut live_entries = HashSet::new();
         for id in self.function_ids()? {
@@ -283,7 +285,10 @@ impl Store {
                 tables.functions,
                 tables.fingerprints,
                 tables.stats,
-            ] {
+            ]
+            .into_iter()
+            .chain(tables.ttls)
+            {
                 let stat = table.stat(txn)?;
                 let pages = stat.branch_pages + stat.leaf_pages + stat.overflow_pages;
                 bytes += pages as u64 * u64::from(stat.page_size);

@@ -9,6 +9,8 @@
 //! functions     function key → function id
 //! fingerprints  fingerprint → FingerprintRecord (postcard)
 //! stats         function key → UsageCounts (postcard)
+//! ttls          function key → ttl in milliseconds (u64, little-endian),
+//!               for functions declared with a `ttl` (see `expiry.rs`)
 //! ```
 //!
 //! Write transactions are short (one `put`, or one batch of usage) and
@@ -18,6 +20,7 @@ mod access_log;
 mod blobs;
 mod entry_key;
 mod evict;
+mod expiry;
 mod journal;
 mod key_lock;
 mod layout;
@@ -42,10 +45,10 @@ use crate::error::Error;
 
 pub(crate) use access_log::{AccessLog, LastReads};
 pub(crate) use blobs::Blobs;
-pub(crate) use entry_key::{EntryKey, FunctionKey};
+pub(crate) use entry_key::{EntryKey, FunctionKey, TableKey};
 pub(crate) use journal::Journal;
 pub use journal::UsageCounts;
-pub(crate) use key_lock::KeyLock;
+pub(crate) use key_lock::{Busy, KeyLock};
 pub(crate) use layout::Layout;
 pub use listing::DiskUsage;
 pub(crate) use listing::StoredEntry;
@@ -53,8 +56,9 @@ pub(crate) use open::OpenMode;
 pub use raw::RawTable;
 pub(crate) use registry::{flush_all, open_existing, open_shared};
 pub use syncer::SYNC_DELAY;
+pub(crate) use syncer::in_background;
 
-use lmdb::{LmdbEnv, Table};
+use lmdb::{LmdbEnv, MapTrouble, NestedTransaction, Reading, Table};
 
 /// What the source of one fingerprint was, stored beside the entries so the
 /// CLI can explain a miss long after the program that wrote them is gone.
@@ -88,6 +92,8 @@ struct Tables {
     functions: Table,
     fingerprints: Table,
     stats: Table,
+    /// Absent only in a read-only database written before it existed.
+    ttls: Option<Table>,
 }
 
 /// An open cache directory.
@@ -117,25 +123,31 @@ impl std::fmt::Debug for Store {
 
 /// The age past which a stored value is not served (`ttl`), and the time
 /// to measure it at: the clock is the caller's, so tests can move it.
+///
+/// Kept as the oldest creation time still served, one non-zero `u64`, so
+/// that an `Option<MaxAge>` travels in a register on every lookup.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct MaxAge {
-    ttl_ms: u64,
-    now_unix_ms: u64,
+    /// Values created at or after this many milliseconds since the Unix
+    /// epoch are fresh.
+    fresh_from_unix_ms: std::num::NonZeroU64,
 }
 
 impl MaxAge {
     pub(crate) fn new(ttl: Duration, now_unix_ms: u64) -> MaxAge {
+        let ttl_ms = ttl.as_millis().min(u128::from(u64::MAX)) as u64;
         MaxAge {
-            ttl_ms: ttl.as_millis().min(u128::from(u64::MAX)) as u64,
-            now_unix_ms,
+            fresh_from_unix_ms: std::num::NonZeroU64::MIN
+                .saturating_add(now_unix_ms.saturating_sub(ttl_ms)),
         }
     }
 
-    /// Whether a value created at `created_unix_ms` is too old. A value
-    /// from the future (another machine's clock) is as old as it can be
-    /// shown to be: not expired.
-    fn expired(self, created_unix_ms: u64) -> bool {
-        self.now_unix_ms.saturating_sub(created_unix_ms) >= self.ttl_ms
+    /// Whether a value created at `created_unix_ms` is too old: at least
+    /// `ttl` before `now`. A value from the future (another machine's
+    /// clock) is as old as it can be shown to be: not expired.
+    #[inline]
+    pub(crate) fn expired(self, created_unix_ms: u64) -> bool {
+        created_unix_ms < self.fresh_from_unix_ms.get()
     }
 }
 
@@ -161,11 +173,42 @@ impl Store {
         }
     }
 
+    /// Whether `error` is about the memory map's size; if so, warns once
+    /// for the directory (see `lmdb::MAP_SIZE`).
+    fn map_trouble(&self, error: &Error) -> Option<MapTrouble> {
+        let trouble = MapTrouble::of(error)?;
+        let dir = self.dir();
+        crate::warn::warn_once("map", &dir.to_string_lossy(), || match trouble {
+            MapTrouble::Full => format!(
+                "funcache: the cache database in {} is full (its memory map holds {} bytes): \
+                 results that find no room are computed and not stored (set \
+                 FUNCACHE_MAX_SIZE to keep it smaller)",
+                dir.display(),
+                self.env.info().map_size
+            ),
+            MapTrouble::Resized => format!(
+                "funcache: another process grew the cache database in {} beyond the memory \
+                 map of this one (a 32-bit process?): this process computes every call and \
+                 stores nothing there",
+                dir.display()
+            ),
+        });
+        Some(trouble)
+    }
+
+    fn nested_error(&self, nested: NestedTransaction) -> Error {
+        Error::Store {
+            path: self.dir().to_path_buf(),
+            source: Box::new(nested),
+        }
+    }
+
     /// Runs `write` in one write transaction and commits it.
     fn write<T>(
         &self,
         write: impl FnOnce(&mut heed::RwTxn<'_>, &Tables) -> heed::Result<T>,
     ) -> Result<T, Error> {
+        Reading::check_not_reading().map_err(|nested| self.nested_error(nested))?;
         let run = || {
             let mut txn = self.env.write_txn()?;
             let value = write(&mut txn, &self.tables)?;
@@ -202,8 +245,9 @@ impl Store {
     /// Runs `read` in one read transaction.
     fn read<T>(
         &self,
-        read: impl FnOnce(&heed::RoTxn<'_, heed::WithoutTls>, &Tables) -> heed::Result<T>,
+        read: impl FnOnce(&heed::RoTxn<'_, heed::WithTls>, &Tables) -> heed::Result<T>,
     ) -> Result<T, Error> {
+        let _reading = Reading::enter().map_err(|nested| self.nested_error(nested))?;
         let run = || {
             let txn = self.env.read_txn()?;
             read(&txn, &self.tables)
@@ -239,11 +283,21 @@ impl Store {
         max_age: Option<MaxAge>,
         open: impl FnOnce(&Header, &[u8]) -> Result<T, codec::DecodeError>,
     ) -> Result<Option<T>, LoadError> {
-        let key = function.entry(entry_key);
-        let txn = self
-            .env
-            .read_txn()
-            .map_err(|e| LoadError::Store(self.db_error(e)))?;
+        let mut key = TableKey::EMPTY;
+        function.entry_into(entry_key, &mut key);
+        let seed = envelope::KeySeed::of(&key);
+        let reading =
+            Reading::enter().map_err(|nested| LoadError::Store(self.nested_error(nested)))?;
+        let txn = match self.env.read_txn() {
+            Ok(txn) => txn,
+            Err(error) => {
+                let error = self.db_error(error);
+                if self.map_trouble(&error).is_some() {
+                    return Ok(None);
+                }
+                return Err(LoadError::Store(error));
+            }
+        };
         let Some(bytes) = self
             .tables
             .entries
@@ -252,7 +306,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        let (header, body) = envelope::decode(bytes, &key)?;
+        let (header, body) = envelope::decode_seeded(bytes, seed)?;
         if max_age.is_some_and(|max_age| max_age.expired(header.created_unix_ms)) {
             return Ok(None);
         }
@@ -262,6 +316,7 @@ impl Store {
             Payload::Blob { hash, len } => {
                 // The file read does not need the transaction.
                 drop(txn);
+                drop(reading);
                 match self.blobs.read(&hash, len) {
                     Ok(bytes) => open(&header, &bytes).map(Some).map_err(LoadError::Decode),
                     // Removed since the entry was read (a purge, an
@@ -316,7 +371,20 @@ impl Store {
             bytes.extend_from_slice(value);
         }
         envelope::seal(&mut bytes, &FunctionKey::of(fn_id).entry(entry_key));
-        self.put_raw(fn_id, entry_key, &bytes)?;
+        if let Err(error) = evict::keep_map_room(self) {
+            crate::warn::warn_once("evict", &self.dir().to_string_lossy(), || {
+                format!(
+                    "funcache: room in the cache database of {} could not be made: {error}",
+                    self.dir().display()
+                )
+            });
+        }
+        match self.put_raw(fn_id, entry_key, &bytes) {
+            // Warned about once for the directory: the value is returned,
+            // not stored.
+            Err(error) if self.map_trouble(&error).is_some() => return Ok(()),
+            stored => stored?,
+        }
         let puts = self.puts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Some(limit) = crate::config::max_size()
             && (value.len() >= BLOB_THRESHOLD || puts.is_multiple_of(evict::CHECK_EVERY))
@@ -383,11 +451,26 @@ impl Store {
         entry_key: &[u8],
         wait: Duration,
     ) -> Option<KeyLock> {
+        // Busy: the wait ran out; compute anyway.
+        self.try_lock_entry(function, entry_key, wait)
+            .unwrap_or_default()
+    }
+
+    /// [`lock_entry`](Self::lock_entry), saying when the wait ran out
+    /// because another process holds the lock (`Err(Busy)`).
+    pub(crate) fn try_lock_entry(
+        &self,
+        function: &FunctionKey,
+        entry_key: &[u8],
+        wait: Duration,
+    ) -> Result<Option<KeyLock>, Busy> {
         if self.read_only {
-            return None;
+            return Ok(None);
         }
-        match key_lock::acquire(self.dir(), function, entry_key, wait) {
-            Ok(lock) => lock,
+        match key_lock::attempt(self.dir(), function, entry_key, wait) {
+            Ok(key_lock::Attempt::Taken(lock)) => Ok(Some(lock)),
+            Ok(key_lock::Attempt::HeldElsewhere) => Err(Busy),
+            Ok(key_lock::Attempt::HeldHere) => Ok(None),
             Err(error) => {
                 crate::warn::warn_once("key-lock", &self.dir().to_string_lossy(), || {
                     format!(
@@ -396,7 +479,7 @@ impl Store {
                         self.dir().display()
                     )
                 });
-                None
+                Ok(None)
             }
         }
     }

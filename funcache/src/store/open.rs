@@ -165,5 +165,25 @@ fn open_tables(env: &LmdbEnv) -> heed::Result<Tables> {
         functions: tables[1],
         fingerprints: tables[2],
         stats: tables[3],
+        ttls: open_ttls(env)?,
     })
+}
+
+/// The `ttls` table: opened if it exists, else created where the
+/// environment can be written; absent in a read-only database written
+/// before it existed (no ttl is then recorded there).
+fn open_ttls(env: &LmdbEnv) -> heed::Result<Option<Table>> {
+    let txn = env.read_txn()?;
+    let existing = env.open_database(&txn, Some(lmdb::TTLS_TABLE))?;
+    txn.commit()?;
+    if existing.is_some() {
+        return Ok(existing);
+    }
+    let mut txn = match env.write_txn() {
+        Ok(txn) => txn,
+        Err(_) => return Ok(None),
+    };
+    let table = env.create_database(&mut txn, Some(lmdb::TTLS_TABLE))?;
+    txn.commit()?;
+    Ok(Some(table))
 }

@@ -53,6 +53,11 @@ pub(crate) fn open_shared(dir: &Path, mode: OpenMode) -> Result<Arc<Store>, Erro
     }
     match open_into(&mut slots, dir, mode) {
         Ok(store) => {
+            if !store.is_read_only() {
+                // Expired entries of functions with a `ttl`, whether or
+                // not they are read again.
+                super::in_background(collect_expired_everywhere);
+            }
             if store.is_read_only() && mode != OpenMode::ReadOnly {
                 warn_once("store-readonly", &key.to_string_lossy(), || {
                     format!(
@@ -117,6 +122,21 @@ fn open_stores() -> Vec<Arc<Store>> {
             Slot::Failed { .. } => None,
         })
         .collect()
+}
+
+/// Removes expired entries from every store this process opened (one
+/// warning per directory if that fails).
+fn collect_expired_everywhere() {
+    for store in open_stores() {
+        if let Err(error) = store.collect_expired(crate::envelope::now_unix_ms()) {
+            warn_once("expire", &store.dir().to_string_lossy(), || {
+                format!(
+                    "funcache: expired entries in {} were not removed: {error}",
+                    store.dir().display()
+                )
+            });
+        }
+    }
 }
 
 /// Flushes every store opened by this process.

@@ -448,3 +448,216 @@ fn an_entry_under_a_damaged_key_is_never_served() {
     assert!(loaded.is_err(), "{loaded:?}");
     assert_eq!(load::<u64>(&store, "app::f", &key(3)), Some(9));
 }
+
+/// Read transactions keep their reader slot per thread, so a thread may
+/// hold one transaction at a time: a lookup or a write made while the
+/// thread decodes a value inside a read (a `Deserialize` that calls a
+/// cached function) is refused with an error, never a wrong value or a
+/// broken slot, and the thread reads normally afterwards.
+#[test]
+fn a_transaction_inside_a_read_on_the_same_thread_is_refused() {
+    let (_temp, store) = store();
+    store
+        .put("app::outer", &key(1), &enc(&1u8), Duration::ZERO)
+        .unwrap();
+    store
+        .put("app::inner", &key(2), &enc(&2u8), Duration::ZERO)
+        .unwrap();
+    let mut inside = None;
+    let outer = store
+        .load_with(&FunctionKey::of("app::outer"), &key(1), None, |_, _| {
+            let read = store.load::<u8>(&FunctionKey::of("app::inner"), &key(2), None);
+            let write = store.put("app::inner", &key(3), &enc(&3u8), Duration::ZERO);
+            let listing = store.function_ids();
+            inside = Some((read.is_err(), write.is_err(), listing.is_err()));
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(outer, Some(()));
+    assert_eq!(inside, Some((true, true, true)));
+    assert!(
+        matches!(
+            store.load::<u8>(&FunctionKey::of("app::inner"), &key(2), None),
+            Ok(Some(2))
+        ),
+        "the thread's slot is released with the outer read"
+    );
+    assert_eq!(
+        load::<u8>(&store, "app::inner", &key(3)),
+        None,
+        "not stored"
+    );
+}
+
+/// Stores `value` under `key` of `fn_id` as if computed at `created_unix_ms`.
+fn put_created(store: &Store, fn_id: &str, key: &EntryKey, value: &[u8], created_unix_ms: u64) {
+    let header = Header {
+        created_unix_ms,
+        compute_micros: 0,
+        codec: codec::Codec::Postcard as u8,
+        payload: Payload::Inline,
+    };
+    store.put_value(fn_id, key, header, value).unwrap();
+}
+
+/// `ttl`: expired entries are collected, not only missed: with the clock
+/// moved (injected) past the ttl of a function whose ttl is recorded, its
+/// entries (and a large value's file) are removed; a function without a
+/// ttl, and a value computed later, keep theirs.
+#[test]
+fn expired_entries_are_collected() {
+    let (_temp, store) = store();
+    let now = crate::envelope::now_unix_ms();
+    let day = 86_400_000;
+    let small = postcard::to_allocvec(&5u32).unwrap();
+    let large = postcard::to_allocvec(&vec![7u8; envelope::BLOB_THRESHOLD]).unwrap();
+    put_created(&store, "app::t", &key(1), &small, now);
+    put_created(&store, "app::t", &key(2), &large, now);
+    put_created(&store, "app::t", &key(3), &small, now + 3 * day);
+    put_created(&store, "app::forever", &key(1), &small, now);
+    let week = Duration::from_secs(7 * 86_400);
+    store
+        .record_ttl(&FunctionKey::of("app::t"), Some(week))
+        .unwrap();
+    assert_eq!(store.blobs().list().unwrap().len(), 1);
+
+    assert_eq!(store.collect_expired(now + 6 * day).unwrap(), 0, "not yet");
+    assert_eq!(store.collect_expired(now + 8 * day).unwrap(), 2);
+    let stored = |fn_id| test_support::raw_entries(&store, fn_id).len();
+    assert_eq!(stored("app::t"), 1, "the later value stays");
+    assert_eq!(stored("app::forever"), 1, "no ttl: kept");
+    assert!(
+        store.blobs().list().unwrap().is_empty(),
+        "its file went too"
+    );
+
+    // A function that no longer declares a ttl: its entries are kept.
+    store.record_ttl(&FunctionKey::of("app::t"), None).unwrap();
+    assert_eq!(store.collect_expired(now + 100 * day).unwrap(), 0);
+    assert_eq!(stored("app::t"), 1);
+}
+
+/// Garbage collection (what `funcache-cli purge` runs after removing what
+/// it selected) and eviction collect expired entries by the real clock.
+#[test]
+fn purges_and_evictions_collect_expired_entries() {
+    let (_temp, store) = store();
+    let week_ago = crate::envelope::now_unix_ms() - 7 * 86_400_000;
+    let value = postcard::to_allocvec(&vec![1u8; 3000]).unwrap();
+    for i in 0..4 {
+        put_created(&store, "app::hourly", &key(i), &value, week_ago);
+    }
+    store
+        .record_ttl(
+            &FunctionKey::of("app::hourly"),
+            Some(Duration::from_secs(3600)),
+        )
+        .unwrap();
+    store.collect_garbage().unwrap();
+    assert!(test_support::raw_entries(&store, "app::hourly").is_empty());
+
+    for i in 0..4 {
+        put_created(&store, "app::hourly", &key(i), &value, week_ago);
+    }
+    put_created(&store, "app::kept", &key(9), &value, week_ago);
+    let limit = evict::size(&store).unwrap() - 1;
+    assert_eq!(
+        evict::enforce(&store, limit).unwrap(),
+        evict::Evicted::default()
+    );
+    assert!(test_support::raw_entries(&store, "app::hourly").is_empty());
+    assert_eq!(
+        test_support::raw_entries(&store, "app::kept").len(),
+        1,
+        "removing the expired ones was enough: nothing else evicted"
+    );
+}
+
+/// A write that finds the memory map full evicts the least recently used
+/// entries and tries again: far more values are stored than the map holds
+/// at once. (A value that still finds no room, as LMDB may not find a
+/// free run of pages long enough, is returned unstored with one warning.)
+/// Every put succeeds and nothing but the stored value is ever served.
+#[test]
+fn a_full_map_evicts_and_stores() {
+    lmdb::TEST_MAP_SIZE.with(|size| size.set(Some(1 << 20)));
+    let (_temp, store) = store();
+    lmdb::TEST_MAP_SIZE.with(|size| size.set(None));
+    let value = vec![3u8; 20_000];
+    let mut served = 0;
+    for i in 0..120u8 {
+        store
+            .put("app::big", &key(i), &enc(&value), Duration::ZERO)
+            .unwrap();
+        if let Some(loaded) = load::<Vec<u8>>(&store, "app::big", &key(i)) {
+            assert!(loaded == value, "value {i} is the stored one");
+            served += 1;
+        }
+    }
+    // 1 MiB holds under 50 of them.
+    assert!(served > 60, "only {served} of 120 stored");
+    let kept = test_support::raw_entries(&store, "app::big").len();
+    assert!(kept < 50, "{kept} kept");
+}
+
+/// Marks the child process of
+/// [`a_database_grown_beyond_the_map_by_another_process_is_a_miss`].
+const GROW_DIR: &str = "FUNCACHE_TEST_GROW_DIR";
+
+/// `MDB_MAP_RESIZED`: another process (with a larger map) grows the
+/// database beyond this process's map. Reads here are misses and writes
+/// are skipped (one warning): never an error or a wrong value.
+#[test]
+fn a_database_grown_beyond_the_map_by_another_process_is_a_miss() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("cache");
+    lmdb::TEST_MAP_SIZE.with(|size| size.set(Some(1 << 20)));
+    let store = open_shared(&dir, OpenMode::Create).unwrap();
+    lmdb::TEST_MAP_SIZE.with(|size| size.set(None));
+    store
+        .put("app::f", &key(1), &enc(&1u8), Duration::ZERO)
+        .unwrap();
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "store::tests::child_grows_the_database",
+            "--ignored",
+            "--test-threads=1",
+        ])
+        .env(GROW_DIR, &dir)
+        .output()
+        .unwrap();
+    assert!(child.status.success(), "{child:?}");
+    assert!(
+        String::from_utf8_lossy(&child.stdout).contains("1 passed"),
+        "{child:?}"
+    );
+    let function = FunctionKey::of("app::f");
+    assert!(matches!(
+        store.load::<u8>(&function, &key(1), None),
+        Ok(None)
+    ));
+    store
+        .put("app::f", &key(2), &enc(&2u8), Duration::ZERO)
+        .unwrap();
+    assert!(matches!(
+        store.load::<u8>(&function, &key(2), None),
+        Ok(None)
+    ));
+}
+
+#[test]
+#[ignore = "run by a_database_grown_beyond_the_map_by_another_process_is_a_miss"]
+fn child_grows_the_database() {
+    let Some(dir) = std::env::var_os(GROW_DIR) else {
+        return;
+    };
+    let store = open_shared(std::path::Path::new(&dir), OpenMode::Existing).unwrap();
+    let value = vec![5u8; 100_000];
+    for i in 0..40u8 {
+        store
+            .put("app::g", &key(i), &enc(&value), Duration::ZERO)
+            .unwrap();
+    }
+    store.flush().unwrap();
+}

@@ -57,7 +57,7 @@ impl<'a> Chain<'a> {
     }
 
     #[inline]
-    fn tiers(&self) -> impl Iterator<Item = &'a dyn Tier> + '_ {
+    pub(super) fn tiers(&self) -> impl Iterator<Item = &'a dyn Tier> + '_ {
         self.tiers.iter().flatten().copied()
     }
 

@@ -10,6 +10,7 @@ use super::{Lease, Open, Tier, TierError, Value};
 use crate::config::Switches;
 use crate::envelope::{Header, Payload};
 use crate::stats::TierName;
+use crate::store::Busy;
 use crate::store::{
     self, FingerprintRecord, FunctionKey, LoadError, MaxAge, OpenMode, Store, UsageCounts,
 };
@@ -41,6 +42,10 @@ pub(crate) trait FunctionFacts: Sync + std::panic::RefUnwindSafe {
     fn usage_totals(&self) -> UsageCounts;
     /// The fingerprint entries are stored under, and what it covers.
     fn fingerprint_record(&self) -> ([u8; 32], FingerprintRecord);
+    /// How long a stored value is served (`ttl`), if limited.
+    fn ttl(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// One function's entries in an open store.
@@ -93,17 +98,23 @@ impl DiskTier {
         }
     }
 
-    /// Writes the record of the fingerprint the first time a value is
-    /// stored, so the CLI can explain misses (one warning if that fails).
+    /// Writes the record of the fingerprint, and the function's `ttl`, the
+    /// first time a value is stored: so the CLI can explain misses, and
+    /// whoever collects expired entries knows the ttl (one warning if that
+    /// fails).
     fn record_fingerprint(&self) {
         if self.fingerprint_recorded.swap(true, Ordering::Relaxed) {
             return;
         }
         let (fingerprint, record) = self.facts.fingerprint_record();
-        if let Err(error) = self.store.record_fingerprint(&fingerprint, &record) {
+        let recorded = self
+            .store
+            .record_fingerprint(&fingerprint, &record)
+            .and_then(|()| self.store.record_ttl(&self.function, self.facts.ttl()));
+        if let Err(error) = recorded {
             warn_once("record", self.fn_id, || {
                 format!(
-                    "funcache: dependency list of {} not recorded: {error}",
+                    "funcache: dependency list and ttl of {} not recorded: {error}",
                     self.fn_id
                 )
             });
@@ -159,6 +170,12 @@ impl Tier for DiskTier {
         self.store
             .lock_entry(&self.function, key, wait)
             .map(Lease::new)
+    }
+
+    fn try_lease(&self, key: &[u8]) -> Result<Option<Lease>, Busy> {
+        self.store
+            .try_lock_entry(&self.function, key, Duration::ZERO)
+            .map(|lock| lock.map(Lease::new))
     }
 }
 

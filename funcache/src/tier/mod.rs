@@ -9,6 +9,7 @@
 
 mod chain;
 pub(crate) mod disk;
+mod lease_wait;
 mod usage;
 
 use std::time::Duration;
@@ -17,7 +18,7 @@ use crate::codec::DecodeError;
 use crate::envelope::Header;
 use crate::error::Error;
 use crate::stats::TierName;
-use crate::store::MaxAge;
+use crate::store::{Busy, MaxAge};
 
 pub(crate) use chain::Chain;
 pub use chain::Look;
@@ -124,6 +125,13 @@ pub(crate) trait Tier: Send + Sync {
     /// another holds it. `None`: compute without one (the wait ran out, the
     /// tier cannot lease, or leasing failed).
     fn lease(&self, key: &[u8], wait: Duration) -> Option<Lease>;
+
+    /// [`lease`](Self::lease) without waiting, saying when another holds
+    /// it (`Err(Busy)`), so that an async call can wait off its thread.
+    /// By default a held lease is not told apart (`Ok(None)`).
+    fn try_lease(&self, key: &[u8]) -> Result<Option<Lease>, Busy> {
+        Ok(self.lease(key, Duration::ZERO))
+    }
 }
 
 /// A tier for tests: values in a map, failures on demand, every call

@@ -8,7 +8,7 @@ use std::sync::{Mutex, PoisonError};
 
 use super::DiskTier;
 use crate::stats;
-use crate::store::EntryKey;
+use crate::store::{self, EntryKey};
 use crate::warn::warn_once;
 
 /// Every disk tier used in this process.
@@ -36,8 +36,8 @@ impl DiskTier {
         }
     }
 
-    /// Records a read of `key` when the hit is sampled, and writes the
-    /// journal when a batch is due.
+    /// Records a read of `key` when the hit is sampled, and has the
+    /// journal written (in the background) when a batch is due.
     #[inline]
     pub(super) fn note_read(&self, key: &[u8]) {
         if stats::sampled()
@@ -45,6 +45,7 @@ impl DiskTier {
                 .store
                 .journal()
                 .touch(self.fn_id, EntryKey::copy_of(key))
+            && !store::in_background(flush_usage)
         {
             self.write_usage();
         }

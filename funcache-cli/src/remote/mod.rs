@@ -1,0 +1,107 @@
+//! `inspect --remote` and `purge --remote`: the same views and selectors
+//! over a remote tier (Redis) that the plain commands have over a cache
+//! directory. The Redis work is the runtime's ([`funcache::RemoteCache`]);
+//! this module only chooses, groups and renders.
+//!
+//! What a remote does not record is refused rather than guessed: it keeps
+//! no last-read times (`--unused-for`) nor hit counts, and has no size on
+//! disk to fit (`--max-size`).
+
+pub mod inspect;
+pub mod purge;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::SystemTime;
+
+use funcache::{Fingerprint, Remote, RemoteCache, RemoteEntry};
+
+use crate::error::CliError;
+use crate::fn_id::{self, Lookup};
+
+/// Connects to the remote `--remote` names: its URL, or `FUNCACHE_REMOTE`
+/// when given without one.
+pub fn connect(url: &str) -> Result<RemoteCache, CliError> {
+    let url = match url.trim() {
+        "" => std::env::var(funcache::REMOTE_VAR)
+            .ok()
+            .filter(|url| !url.trim().is_empty())
+            .ok_or(CliError::NoRemote)?,
+        // (A value with an `@` may hold a password: the runtime's error
+        // says what is wrong without showing it.)
+        url if !url.contains("://") && !url.contains('@') => {
+            return Err(CliError::NotAUrl(url.to_owned()));
+        }
+        url => url.to_owned(),
+    };
+    Ok(RemoteCache::connect(Remote::new(&url)?)?)
+}
+
+/// One function's entries on the remote, summarized.
+pub struct Summary {
+    pub id: String,
+    pub entries: u64,
+    pub bytes: u64,
+    pub fingerprints: BTreeSet<Fingerprint>,
+    pub oldest: Option<SystemTime>,
+    pub newest: Option<SystemTime>,
+}
+
+/// Everything on the remote, read once, by function id.
+pub struct RemoteSnapshot {
+    /// The URL, with its password as `***`.
+    pub url: String,
+    pub entries: BTreeMap<String, Vec<RemoteEntry>>,
+}
+
+impl RemoteSnapshot {
+    pub fn read(remote: &RemoteCache) -> Result<RemoteSnapshot, CliError> {
+        let mut entries: BTreeMap<String, Vec<RemoteEntry>> = BTreeMap::new();
+        for entry in remote.entries()? {
+            entries.entry(entry.fn_id.clone()).or_default().push(entry);
+        }
+        Ok(RemoteSnapshot {
+            url: remote.url(),
+            entries,
+        })
+    }
+
+    pub fn summaries(&self) -> Vec<Summary> {
+        self.entries
+            .iter()
+            .map(|(id, entries)| summary(id, entries))
+            .collect()
+    }
+
+    /// The id `wanted` names (a full id or an unambiguous ending).
+    pub fn resolve(&self, wanted: &str) -> Result<String, CliError> {
+        fn_id::find(wanted, self.entries.keys().map(String::as_str)).map_err(
+            |lookup| match lookup {
+                Lookup::NotFound(suggestions) => CliError::NotOnRemote {
+                    id: wanted.to_owned(),
+                    url: self.url.clone(),
+                    suggestions,
+                },
+                Lookup::Ambiguous(candidates) => CliError::Ambiguous {
+                    id: wanted.to_owned(),
+                    candidates,
+                },
+            },
+        )
+    }
+
+    pub fn all_entries(&self) -> impl Iterator<Item = &RemoteEntry> {
+        self.entries.values().flatten()
+    }
+}
+
+pub fn summary(id: &str, entries: &[RemoteEntry]) -> Summary {
+    let readable = || entries.iter().filter(|e| e.readable).map(|e| e.created);
+    Summary {
+        id: id.to_owned(),
+        entries: entries.len() as u64,
+        bytes: entries.iter().map(|e| e.size).sum(),
+        fingerprints: entries.iter().map(|e| e.fingerprint).collect(),
+        oldest: readable().min(),
+        newest: readable().max(),
+    }
+}
