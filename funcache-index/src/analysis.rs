@@ -696,3 +696,7 @@ impl Analysis {
 #[cfg(test)]
 #[path = "analysis_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "node_cache_tests.rs"]
+mod node_cache_tests;

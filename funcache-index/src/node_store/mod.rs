@@ -9,8 +9,8 @@
 //! directory names this crate's version and source digest, and the entry
 //! format. A missing, unreadable, corrupt or foreign entry is computed
 //! again and written anew (entries travel in [packs](pack)). So a
-//! fingerprint never depends on what the cache holds: the tests here check
-//! that on the fixtures, and
+//! fingerprint never depends on what the cache holds:
+//! `src/node_cache_tests.rs` checks that on the fixtures, and
 //! `tests/tests/real_crates/index_cache.rs` on regex-syntax, with the cache
 //! empty, warm, corrupted and off.
 //!
@@ -36,7 +36,7 @@ use crate::ids::{CrateId, NodeKey};
 use crate::node::NodeInfo;
 
 /// Outline directories kept per scope, and tag directories kept.
-const KEEP_OUTLINES: usize = 4;
+pub(crate) const KEEP_OUTLINES: usize = 4;
 const KEEP_TAGS: usize = 2;
 
 /// The environment variable read when the cache is opened: a directory
@@ -284,6 +284,3 @@ fn newest_mtime(dir: &Path) -> std::time::SystemTime {
     }
     newest
 }
-
-#[cfg(test)]
-mod tests;

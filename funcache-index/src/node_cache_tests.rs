@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{NodeCacheStats, node_cache_stats, override_dir};
+use crate::node_store::{KEEP_OUTLINES, NodeCacheStats, node_cache_stats, override_dir};
 use crate::{Analysis, package_cached_fns};
 
 /// Everything an analysis says, as comparable text.
@@ -233,7 +233,7 @@ fn edits_change_the_fingerprint_with_the_cache_warm() {
         assert_eq!(warm == before, formatting, "after {to:?}: {warm:?}");
         let new_outline = !outlines(cache.path()).is_subset(&outlines_before);
         assert_eq!(new_outline, !keeps_outline, "after {to:?}");
-        assert!(outlines(cache.path()).len() <= super::KEEP_OUTLINES);
+        assert!(outlines(cache.path()).len() <= KEEP_OUTLINES);
         if keeps_outline {
             assert!(stats.hits > 0, "after {to:?}: {stats:?}");
         }
