@@ -71,28 +71,28 @@ fn corrupt(files: &[PathBuf]) {
     }
 }
 
-/// The fixture crates of the scenario tests, and in each the cached
-/// functions' analyses: with the cache off, empty, warm and corrupted.
-/// All in one test because they share the process-wide world.
+/// Every fixture crate of the scenario tests with cached functions, and in
+/// each their analyses: with the cache off, empty, warm and corrupted. All
+/// in one test because they share the process-wide world.
 #[test]
 fn fixtures_analyse_alike_with_the_cache_off_empty_warm_and_corrupted() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
     let cache = tempfile::tempdir().unwrap();
     let mut checked = 0;
-    for name in [
-        "basic",
-        "buildcfg",
-        "cli",
-        "graph",
-        "macros",
-        "precision",
-        "renamed",
-        "scopes",
-    ] {
+    let mut names: Vec<String> = std::fs::read_dir(&fixtures)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("Cargo.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in &names {
         let dir = crate::world::normalize(&fixtures.join(name));
         override_dir(None);
         let cold = summary(&dir);
-        assert!(!cold.is_empty(), "{name} has no cached functions");
+        if cold.is_empty() {
+            continue;
+        }
 
         override_dir(Some(cache.path().join(name)));
         let (empty, stats) = counted(|| summary(&dir));
