@@ -93,7 +93,7 @@
 //!   ENTRIES   SIZE  FPS  OLDEST  NEWEST  FUNCTION
 //!         2   52 B    1  3m ago  3m ago  my_app::steps::label
 //!
-//!   1 function, 2 entries, 52 B of values on remote redis://ci:***@cache:6379/0
+//!   1 function, 2 entries, 52 B of values on remote redis://***@cache:6379/0
 //!   ```
 //!
 //! `FN` is a function id as the runtime stores it (`my_app::steps::parse`:

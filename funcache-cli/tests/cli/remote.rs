@@ -55,7 +55,7 @@ fn inspect_remote_counts_entries_per_function_and_hides_the_password() {
         return;
     };
     let url = server.url();
-    let shown = format!("redis://:***@{}/0", server.address());
+    let shown = format!("redis://***@{}/0", server.address());
     fill(&url);
     assert_eq!(
         remote_counts(&url),
@@ -156,7 +156,14 @@ fn remote_errors_exit_2_with_one_line_and_no_password() {
         .to_owned();
     assert_eq!(
         line,
-        "error: invalid remote URL redis://u:***@127.0.0.1:port: `port` is not a port number"
+        "error: invalid remote URL redis://***@127.0.0.1:port: a port is not a number from 1 to 65535"
+    );
+    // Without an `@`, `u:hunter2Secret` may be user and password as well as
+    // host and port: none of it is shown.
+    let output = cli(&["inspect", "--remote", "redis://u:hunter2Secret"]);
+    assert_eq!(
+        output.error_line(),
+        "error: invalid remote URL redis://***:***: a port is not a number from 1 to 65535"
     );
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -169,7 +176,7 @@ fn remote_errors_exit_2_with_one_line_and_no_password() {
         .to_owned();
     assert!(
         line.starts_with(&format!(
-            "error: remote redis://:***@127.0.0.1:{port}/0 failed"
+            "error: remote redis://***@127.0.0.1:{port}/0 failed"
         )),
         "{line}"
     );

@@ -364,7 +364,7 @@ fn the_admin_view_reports_an_unreachable_remote_without_its_password() {
     let url = format!("redis://u:hunter2@127.0.0.1:{}/0", free_port());
     let error = super::RemoteCache::connect(Remote::new(&url).unwrap()).unwrap_err();
     let message = error.to_string();
-    assert!(message.contains("redis://u:***@127.0.0.1"), "{message}");
+    assert!(message.contains("redis://***@127.0.0.1"), "{message}");
     assert!(!message.contains("hunter2"), "{message}");
 }
 

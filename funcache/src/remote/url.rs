@@ -58,8 +58,8 @@ impl fmt::Display for Node {
     }
 }
 
-/// A parsed remote URL. `Display` shows it with the password replaced by
-/// `***`: that is the only form that reaches warnings and the CLI.
+/// A parsed remote URL. `Display` shows it with the user name and password
+/// as one `***`: that is the only form that reaches warnings and the CLI.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct RemoteUrl {
     pub scheme: Scheme,
@@ -77,13 +77,9 @@ impl RemoteUrl {
     /// Parses `text`; the error says what is wrong in words (it never
     /// repeats the password).
     pub(crate) fn parse(text: &str) -> Result<RemoteUrl, String> {
-        let text = text.trim();
-        let (scheme, rest) = [Scheme::Plain, Scheme::Tls, Scheme::Cluster]
-            .into_iter()
-            .find_map(|scheme| Some((scheme, text.strip_prefix(scheme.prefix())?)))
-            .ok_or_else(|| {
-                "the URL must start with redis://, rediss:// or redis+cluster://".to_owned()
-            })?;
+        let (scheme, rest) = split_scheme(text.trim()).ok_or_else(|| {
+            "the URL must start with redis://, rediss:// or redis+cluster://".to_owned()
+        })?;
         if rest.contains(['?', '#']) {
             return Err("query parameters and fragments are not supported".into());
         }
@@ -107,7 +103,7 @@ impl RemoteUrl {
                 .parse::<i64>()
                 .ok()
                 .filter(|db| *db >= 0)
-                .ok_or_else(|| format!("the database `/{digits}` is not a number"))?,
+                .ok_or("the database (after `/`) is not a number from 0 up")?,
         };
         if scheme == Scheme::Cluster && db != 0 {
             return Err("a Redis Cluster has only database 0".into());
@@ -143,13 +139,13 @@ fn parse_node(text: &str) -> Result<Node, String> {
     let (host, port) = if let Some(bracketed) = text.strip_prefix('[') {
         let (host, after) = bracketed
             .split_once(']')
-            .ok_or_else(|| format!("`{text}`: an IPv6 address needs its closing `]`"))?;
+            .ok_or("an IPv6 address needs its closing `]`")?;
         let port = match after {
             "" => None,
             after => Some(
                 after
                     .strip_prefix(':')
-                    .ok_or_else(|| format!("`{text}`: expected `:port` after `]`"))?,
+                    .ok_or("expected `:port` after an IPv6 address's `]`")?,
             ),
         };
         (host, port)
@@ -168,9 +164,19 @@ fn parse_node(text: &str) -> Result<Node, String> {
             .parse::<u16>()
             .ok()
             .filter(|port| *port > 0)
-            .ok_or_else(|| format!("`{port}` is not a port number"))?,
+            .ok_or("a port is not a number from 1 to 65535")?,
     };
     Ok(Node::new(host, port))
+}
+
+/// `text`'s scheme, matched without regard to case (RFC 3986), and what
+/// follows `://`.
+fn split_scheme(text: &str) -> Option<(Scheme, &str)> {
+    let (scheme, rest) = text.split_once("://")?;
+    let scheme = [Scheme::Plain, Scheme::Tls, Scheme::Cluster]
+        .into_iter()
+        .find(|known| known.prefix().trim_end_matches("://").eq_ignore_ascii_case(scheme))?;
+    Some((scheme, rest))
 }
 
 /// Decodes `%XX` escapes; `None` if the result is not UTF-8. A `%` not
@@ -199,13 +205,13 @@ fn percent_decode(text: &str) -> Option<String> {
 }
 
 impl fmt::Display for RemoteUrl {
-    /// The URL with the password as `***`.
+    /// The URL with its credentials as `***`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.scheme.prefix())?;
-        match (&self.username, &self.password) {
-            (None, None) => {}
-            (Some(user), None) => write!(f, "{user}@")?,
-            (user, Some(_)) => write!(f, "{}:***@", user.as_deref().unwrap_or(""))?,
+        // Not even the user name: `redis://hunter2@h` is a password given
+        // where the user name goes.
+        if self.username.is_some() || self.password.is_some() {
+            f.write_str("***@")?;
         }
         for (index, node) in self.nodes.iter().enumerate() {
             if index > 0 {
@@ -226,25 +232,22 @@ impl fmt::Debug for RemoteUrl {
     }
 }
 
-/// `text` with whatever stands between `scheme://…:` and the last `@`
-/// replaced by `***`: for showing a URL that did not parse.
+/// A URL that did not parse, in a form safe to show: its scheme if it is
+/// one of ours, then `***` for everything up to the last `@` and the text
+/// after it (the host part: a password ends before the last `@`); without
+/// an `@`, every `:`-separated segment as `***` (`redis://u:pw` may be a
+/// user and password as well as a host and port). Nothing that could be a
+/// user name or password survives; [`RemoteUrl::parse`]'s reasons quote
+/// nothing of the URL either.
 pub(crate) fn redact_text(text: &str) -> String {
-    let text = text.trim();
-    let Some(start) = text.find("://").map(|i| i + 3) else {
-        // Not a URL: whatever precedes an `@` may be a password.
-        return match text.rfind('@') {
-            Some(at) => format!("***{}", &text[at..]),
-            None => text.to_owned(),
-        };
+    let Some((scheme, rest)) = split_scheme(text.trim()) else {
+        return "***".to_owned();
     };
-    let Some(at) = text[start..].rfind('@').map(|i| start + i) else {
-        return text.to_owned();
+    let shown = match rest.rfind('@') {
+        Some(at) => format!("***{}", &rest[at..]),
+        None => vec!["***"; rest.split(':').count()].join(":"),
     };
-    match text[start..at].find(':') {
-        Some(colon) => format!("{}***{}", &text[..start + colon + 1], &text[at..]),
-        // Only a user name: nothing secret.
-        None => text.to_owned(),
-    }
+    format!("{}{shown}", scheme.prefix())
 }
 
 #[cfg(test)]
@@ -289,11 +292,12 @@ mod tests {
         for (text, why) in [
             ("http://h:1", "must start with"),
             ("redis://", "host is missing"),
-            ("redis://h:port", "not a port"),
-            ("redis://h:0", "not a port"),
-            ("redis://h:70000", "not a port"),
+            ("redis://h:port", "port is not"),
+            ("redis://h:0", "port is not"),
+            ("redis://h:70000", "port is not"),
             ("redis://h/x", "not a number"),
             ("redis://h/-1", "not a number"),
+            ("redis://u:hunter2Secret", "not a number from 1 to 65535"),
             ("redis://a,b", "redis+cluster"),
             ("redis+cluster://a,b/2", "only database 0"),
             ("redis://h?timeout=1", "query"),
@@ -309,13 +313,13 @@ mod tests {
         let shown = |text| RemoteUrl::parse(text).unwrap().to_string();
         assert_eq!(
             shown("redis://user:hunter2@h:6379/1"),
-            "redis://user:***@h:6379/1"
+            "redis://***@h:6379/1"
         );
-        assert_eq!(shown("redis://:hunter2@h"), "redis://:***@h:6379/0");
-        assert_eq!(shown("redis://user@h"), "redis://user@h:6379/0");
+        assert_eq!(shown("redis://:hunter2@h"), "redis://***@h:6379/0");
+        assert_eq!(shown("redis://hunter2@h"), "redis://***@h:6379/0");
         assert_eq!(
             shown("redis+cluster://:hunter2@a:1,[::1]:2"),
-            "redis+cluster://:***@a:1,[::1]:2"
+            "redis+cluster://***@a:1,[::1]:2"
         );
         let debug = format!("{:?}", RemoteUrl::parse("rediss://u:hunter2@h").unwrap());
         assert!(!debug.contains("hunter2"), "{debug}");
@@ -323,13 +327,82 @@ mod tests {
 
     #[test]
     fn text_that_did_not_parse_is_redacted_too() {
+        assert_eq!(redact_text("redis://u:hunter2@h:port"), "redis://***@h:port");
+        assert_eq!(redact_text("redis://u@h/x"), "redis://***@h/x");
+        assert_eq!(redact_text("nonsense"), "***");
+        assert_eq!(redact_text("u:hunter2@h:1"), "***");
+        assert_eq!(redact_text("redis://:a@b@h"), "redis://***@h");
+        // No `@`: the part after the scheme may be all credentials.
+        assert_eq!(redact_text("redis://u:hunter2Secret"), "redis://***:***");
+        assert_eq!(redact_text(" REDIS+Cluster://a:b:c "), "redis+cluster://***:***:***");
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive() {
+        let url = RemoteUrl::parse("REDIS://h:1/2").unwrap();
+        assert_eq!(url.to_string(), "redis://h:1/2");
         assert_eq!(
-            redact_text("redis://u:hunter2@h:port"),
-            "redis://u:***@h:port"
+            RemoteUrl::parse("Redis+Cluster://a:1").unwrap().scheme,
+            Scheme::Cluster
         );
-        assert_eq!(redact_text("redis://u@h"), "redis://u@h");
-        assert_eq!(redact_text("nonsense"), "nonsense");
-        assert_eq!(redact_text("u:hunter2@h:1"), "***@h:1");
-        assert_eq!(redact_text("redis://:a@b@h"), "redis://:***@h");
+        assert_eq!(RemoteUrl::parse("rEdIsS://h").unwrap().scheme, Scheme::Tls);
+    }
+
+    mod never_shows_a_password {
+        use proptest::prelude::*;
+
+        use crate::remote::settings::Remote;
+
+        /// Where a password may stand in a URL, well-formed or not:
+        /// `{}` is the password.
+        const SHAPES: &[&str] = &[
+            "redis://u:{}@h:6379/0",
+            "redis://:{}@h",
+            "redis://u:{}",
+            "redis://{}@h",
+            "redis://u:{}@",
+            "redis://u:{}@h:port",
+            "redis://u:{}@h/x",
+            "redis://u:{}@h/99/",
+            "redis://u:{}@h?timeout=1",
+            "redis://u:{}?x",
+            "redis://u:{}/2",
+            "redis://u:{}@a,b",
+            "REDIS://U:{}@[::1",
+            "rediss://u:{}@[::1]x",
+            "redis+cluster://u:{}@a:1,b:2/3",
+            "redis+cluster://u:{}",
+            "http://u:{}@h",
+            "u:{}@h:1",
+            "u:{}",
+            "{}",
+            "redis://u:{}:x@h",
+            "redis://u:x:{}",
+            "redis://h:{}",
+        ];
+
+        proptest! {
+            #[test]
+            fn in_any_error_or_display(
+                shape in 0..SHAPES.len(),
+                password in "[A-Za-z][A-Za-z0-9!$&'()*+;=._~-]{7,20}",
+                junk in "[a-z0-9:/@.]{0,6}",
+                junk_at_end in any::<bool>(),
+            ) {
+                let url = SHAPES[shape].replace("{}", &password);
+                let url = if junk_at_end { format!("{url}{junk}") } else { url };
+                let shown = match Remote::new(&url) {
+                    Ok(remote) => vec![
+                        remote.to_string(),
+                        format!("{remote:?}"),
+                        remote.redacted_url(),
+                    ],
+                    Err(error) => vec![error.to_string(), format!("{error:?}")],
+                };
+                for text in shown {
+                    prop_assert!(!text.contains(&password), "{url} -> {text}");
+                }
+            }
+        }
     }
 }
