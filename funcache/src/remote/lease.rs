@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use super::client::Client;
 use super::{keys, renewal};
+use crate::store::Busy;
 use crate::tier::Lease;
 
 /// How long a lease lasts unless released or renewed: a holder that dies
@@ -54,6 +55,52 @@ impl Drop for Held {
     }
 }
 
+/// What one try at a lease found.
+enum Attempt {
+    /// The lease is ours.
+    Taken(Lease),
+    /// Another holds it and the value is not there yet: worth waiting.
+    Held,
+    /// Compute without a lease: the value appeared meanwhile, or the
+    /// remote failed (warned about by the client).
+    Without,
+}
+
+/// One `SET NX` for the lease under `key` (of the value under
+/// `value_key`) with `token`; when another holds it, whether the value is
+/// stored already.
+fn attempt(client: &Arc<Client>, value_key: &str, key: &str, token: &str) -> Attempt {
+    let taken = client.run("lease", |conn| {
+        redis::cmd("SET")
+            .arg(key)
+            .arg(token)
+            .arg("NX")
+            .arg("PX")
+            .arg(LEASE_TTL.as_millis() as u64)
+            .query::<Option<String>>(conn)
+    });
+    match taken {
+        Err(_) => return Attempt::Without,
+        Ok(Some(_)) => {
+            return Attempt::Taken(Lease::new(Held {
+                client: Arc::clone(client),
+                renewal: renewal::keep(client, key, token, LEASE_TTL),
+                key: key.to_owned(),
+                token: token.to_owned(),
+            }));
+        }
+        Ok(None) => {}
+    }
+    // Another machine computes it: its value ends the wait.
+    let stored = client.run("lease", |conn| {
+        redis::cmd("EXISTS").arg(value_key).query::<bool>(conn)
+    });
+    match stored {
+        Ok(false) => Attempt::Held,
+        Ok(true) | Err(_) => Attempt::Without,
+    }
+}
+
 /// Takes the lease on the entry stored under `value_key`, waiting at most
 /// `wait` while another holds it. `None`: compute without one (the value
 /// appeared, the wait ran out, or the remote is unusable).
@@ -63,40 +110,28 @@ pub(crate) fn take(client: &Arc<Client>, value_key: &str, wait: Duration) -> Opt
     let deadline = Instant::now() + wait;
     let mut pause = FIRST_PAUSE;
     loop {
-        let taken = client
-            .run("lease", |conn| {
-                redis::cmd("SET")
-                    .arg(&key)
-                    .arg(&token)
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(LEASE_TTL.as_millis() as u64)
-                    .query::<Option<String>>(conn)
-            })
-            .ok()?;
-        if taken.is_some() {
-            return Some(Lease::new(Held {
-                client: Arc::clone(client),
-                renewal: renewal::keep(client, &key, &token, LEASE_TTL),
-                key,
-                token,
-            }));
+        match attempt(client, value_key, &key, &token) {
+            Attempt::Taken(lease) => return Some(lease),
+            Attempt::Without => return None,
+            Attempt::Held => {}
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return None;
         }
-        // Another machine computes it: its value ends the wait.
-        let stored = client
-            .run("lease", |conn| {
-                redis::cmd("EXISTS").arg(value_key).query::<bool>(conn)
-            })
-            .ok()?;
-        if stored {
-            return None;
-        }
         std::thread::sleep(pause.min(left));
         pause = (pause * 2).min(MAX_PAUSE);
+    }
+}
+
+/// [`take`] without waiting: `Err(Busy)` while another holds the lease and
+/// the value is not stored yet, so that an async call can wait for it off
+/// its thread (`tier::lease_wait`).
+pub(crate) fn try_take(client: &Arc<Client>, value_key: &str) -> Result<Option<Lease>, Busy> {
+    match attempt(client, value_key, &keys::lease_key(value_key), &token()) {
+        Attempt::Taken(lease) => Ok(Some(lease)),
+        Attempt::Held => Err(Busy),
+        Attempt::Without => Ok(None),
     }
 }
 

@@ -239,6 +239,49 @@ fn a_lease_is_exclusive_released_by_its_holder_only_and_waiters_see_the_value() 
     assert!(tier.lease(&key, Duration::from_secs(600)).is_some());
 }
 
+/// An async call sees another machine's lease (`try_lease` says busy) and
+/// awaits it off its thread: pending, not computing, until the holder's
+/// value is stored.
+#[test]
+fn an_async_call_waits_for_a_lease_held_on_another_machine() {
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    let Some((server, client, tier)) = served("remote async lease") else {
+        return;
+    };
+    let key = entry_key(4, 1);
+    assert!(matches!(tier.try_lease(&key), Ok(Some(_))), "free: taken");
+    // Another machine holds it now.
+    let lease_key = keys::lease_key(&keys::value_key("t::remote", &key));
+    let _: () = connection(&server).set(&lease_key, "elsewhere").unwrap();
+    assert!(tier.try_lease(&key).is_err(), "held elsewhere: busy");
+
+    let tier: &'static RemoteTier = Box::leak(Box::new(tier));
+    let counters: &'static crate::stats::Counters =
+        Box::leak(Box::new(crate::stats::Counters::new()));
+    let chain = crate::tier::Chain::new([None, Some(tier)], counters, "t::remote", true);
+    let mut future = pin!(chain.lease_async(&key, Duration::from_secs(600)));
+    let mut context = Context::from_waker(Waker::noop());
+    for _ in 0..10 {
+        assert!(future.as_mut().poll(&mut context).is_pending(), "waits");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The holder's value arrives: the wait ends without a lease (the call
+    // reads it then).
+    RemoteTier::new(Arc::clone(&client), "t::remote", None, false)
+        .put(&key, &value(b"done", 1))
+        .unwrap();
+    let leases = loop {
+        if let Poll::Ready(leases) = future.as_mut().poll(&mut context) {
+            break leases;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert!(leases.is_empty(), "the value ended the wait");
+    assert!(matches!(tier.try_lease(&key), Ok(None)), "stored: no lease");
+}
+
 #[test]
 fn a_server_that_is_down_costs_a_miss_and_opens_the_breaker() {
     let client = client(&format!("redis://127.0.0.1:{}/0", free_port()), 1 << 20);

@@ -9,7 +9,7 @@ use super::client::Client;
 use super::{keys, lease};
 use crate::envelope::{self, Payload};
 use crate::stats::TierName;
-use crate::store::MaxAge;
+use crate::store::{Busy, MaxAge};
 use crate::tier::{Lease, Open, Tier, TierError, Value};
 
 /// Why a value found on the remote is not served.
@@ -132,5 +132,15 @@ impl Tier for RemoteTier {
         }
         let value_key = keys::value_key(self.fn_id, key);
         lease::take(&self.client, &value_key, wait)
+    }
+
+    /// Without this, an async call would never see another machine's
+    /// lease (the default cannot tell "held" from "no lease") and would
+    /// compute alongside it.
+    fn try_lease(&self, key: &[u8]) -> Result<Option<Lease>, Busy> {
+        if self.readonly {
+            return Ok(None);
+        }
+        lease::try_take(&self.client, &keys::value_key(self.fn_id, key))
     }
 }
