@@ -3,6 +3,8 @@
 //! failures are classified, warned about once per cause and counted by
 //! the breaker.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use redis::{ConnectionLike, RedisError, RedisResult};
@@ -18,6 +20,13 @@ pub(crate) struct Client {
     pub(crate) shown: String,
     pool: Pool,
     breaker: Breaker,
+    /// Value keys whose call saw the remote fail (timed out, unreachable),
+    /// and when: the rest of that call (lease, second read, write, lease
+    /// release) skips the remote, so that one call costs at most about one
+    /// timeout. A call ends its mark when it skips its write, or when it
+    /// releases its lease; a mark no call ends (the write itself failed
+    /// without a lease, or the body panicked) lapses after [`OPEN_FOR`].
+    failed_calls: Mutex<HashMap<String, Instant>>,
 }
 
 /// What went wrong with a command, as far as the caller cares.
@@ -39,7 +48,62 @@ impl Client {
             settings,
             pool,
             breaker: Breaker::new(),
+            failed_calls: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// [`run`](Self::run) as part of the call on the entry stored under
+    /// `value_key`: skipped (`Failure::Skipped`) if a command of this call
+    /// failed already, and a failure marks the call.
+    pub(crate) fn run_in_call<T>(
+        &self,
+        value_key: &str,
+        what: &'static str,
+        command: impl FnMut(&mut dyn ConnectionLike) -> RedisResult<T>,
+    ) -> Result<T, Failure> {
+        let now = Instant::now();
+        {
+            let mut failed = self.calls();
+            match failed.get(value_key) {
+                Some(since) if now.duration_since(*since) < OPEN_FOR => {
+                    return Err(Failure::Skipped);
+                }
+                Some(_) => {
+                    failed.remove(value_key);
+                }
+                None => {}
+            }
+        }
+        let result = self.run(what, command);
+        if let Err(Failure::Unavailable) = result {
+            let mut failed = self.calls();
+            failed.retain(|_, since| now.duration_since(*since) < OPEN_FOR);
+            failed.insert(value_key.to_owned(), now);
+        }
+        result
+    }
+
+    /// Whether a command of the call on the entry under `value_key` failed.
+    pub(crate) fn call_failed(&self, value_key: &str) -> bool {
+        let failed = self.calls();
+        failed
+            .get(value_key)
+            .is_some_and(|since| since.elapsed() < OPEN_FOR)
+    }
+
+    /// The call on the entry under `value_key` is over: its next call uses
+    /// the remote again (unless the breaker says otherwise).
+    pub(crate) fn end_call(&self, value_key: &str) {
+        let mut failed = self.calls();
+        if !failed.is_empty() {
+            failed.remove(value_key);
+        }
+    }
+
+    fn calls(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+        self.failed_calls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Runs `command` (`what` names it in warnings: "read", "write", …)

@@ -36,6 +36,8 @@ return 0
 /// A held lease, renewed while held; released when dropped.
 struct Held {
     client: Arc<Client>,
+    /// The key of the value it leases, and its own.
+    value_key: String,
     key: String,
     token: String,
     /// Its id with the renewing thread.
@@ -46,12 +48,16 @@ impl Drop for Held {
     fn drop(&mut self) {
         renewal::forget(self.renewal);
         // Should the remote fail now, the lease expires by itself.
-        let _ = self.client.run("lease release", |conn| {
-            redis::Script::new(RELEASE)
-                .key(&self.key)
-                .arg(&self.token)
-                .invoke::<i64>(conn)
-        });
+        // (Skipped if the call's write failed: one timeout per call.)
+        let _ = self
+            .client
+            .run_in_call(&self.value_key, "lease release", |conn| {
+                redis::Script::new(RELEASE)
+                    .key(&self.key)
+                    .arg(&self.token)
+                    .invoke::<i64>(conn)
+            });
+        self.client.end_call(&self.value_key);
     }
 }
 
@@ -70,7 +76,7 @@ enum Attempt {
 /// `value_key`) with `token`; when another holds it, whether the value is
 /// stored already.
 fn attempt(client: &Arc<Client>, value_key: &str, key: &str, token: &str) -> Attempt {
-    let taken = client.run("lease", |conn| {
+    let taken = client.run_in_call(value_key, "lease", |conn| {
         redis::cmd("SET")
             .arg(key)
             .arg(token)
@@ -84,6 +90,7 @@ fn attempt(client: &Arc<Client>, value_key: &str, key: &str, token: &str) -> Att
         Ok(Some(_)) => {
             return Attempt::Taken(Lease::new(Held {
                 client: Arc::clone(client),
+                value_key: value_key.to_owned(),
                 renewal: renewal::keep(client, key, token, LEASE_TTL),
                 key: key.to_owned(),
                 token: token.to_owned(),
@@ -92,7 +99,7 @@ fn attempt(client: &Arc<Client>, value_key: &str, key: &str, token: &str) -> Att
         Ok(None) => {}
     }
     // Another machine computes it: its value ends the wait.
-    let stored = client.run("lease", |conn| {
+    let stored = client.run_in_call(value_key, "lease", |conn| {
         redis::cmd("EXISTS").arg(value_key).query::<bool>(conn)
     });
     match stored {

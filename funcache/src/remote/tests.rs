@@ -287,8 +287,9 @@ fn a_server_that_is_down_costs_a_miss_and_opens_the_breaker() {
     let client = client(&format!("redis://127.0.0.1:{}/0", free_port()), 1 << 20);
     let tier = tier(&client, None, false);
     let key = entry_key(1, 1);
-    for _ in 0..super::breaker::TRIPS_AFTER {
-        assert_eq!(read(&tier, &key, None).unwrap(), None);
+    // Three calls (one failure each: the rest of a call skips the remote).
+    for arg in 0..u64::from(super::breaker::TRIPS_AFTER) {
+        assert_eq!(read(&tier, &entry_key(1, arg), None).unwrap(), None);
     }
     tier.put(&key, &value(b"x", 1)).unwrap();
     assert!(tier.lease(&key, Duration::from_secs(600)).is_none());
@@ -310,10 +311,37 @@ fn a_server_that_never_answers_times_out() {
     assert_eq!(read(&tier, &key, None).unwrap(), None);
     tier.put(&key, &value(b"x", 1)).unwrap();
     assert!(tier.lease(&key, Duration::from_secs(600)).is_none());
+    assert_eq!(read(&tier, &entry_key(1, 2), None).unwrap(), None);
     assert!(matches!(
         client.run("test", |_| Ok(())),
         Err(Failure::Skipped)
     ));
+}
+
+/// One call (read, lease, write) on a server that never answers costs one
+/// timeout: after its first command times out, the rest of the call skips
+/// the remote, and the breaker counts one failure per call.
+#[test]
+fn a_call_on_a_hanging_server_costs_one_timeout() {
+    let silent = SilentServer::start();
+    let client = client(&silent.url(), 1 << 20);
+    let tier = tier(&client, None, false);
+    for (call, arg) in (1..=3).enumerate() {
+        let key = entry_key(1, arg);
+        assert_eq!(read(&tier, &key, None).unwrap(), None);
+        assert!(tier.lease(&key, Duration::from_secs(600)).is_none());
+        assert!(matches!(tier.try_lease(&key), Ok(None)));
+        assert_eq!(read(&tier, &key, None).unwrap(), None);
+        tier.put(&key, &value(b"x", 1)).unwrap();
+        let probe = client.run("test", |conn| redis::cmd("PING").query::<String>(conn));
+        let open = matches!(probe, Err(Failure::Skipped));
+        // Calls 1 and 2 (with the probe here) count 2 and 4 failures: the
+        // breaker opens at the third.
+        assert_eq!(open, call == 1, "call {call}");
+        if open {
+            break;
+        }
+    }
 }
 
 #[test]
@@ -516,6 +544,7 @@ fn a_server_killed_mid_run_costs_misses_not_failures() {
     assert_eq!(read(&tier, &key, None).unwrap(), None);
     tier.put(&key, &value(b"y", 1)).unwrap();
     assert!(tier.lease(&key, Duration::from_secs(600)).is_none());
+    assert_eq!(read(&tier, &entry_key(1, 2), None).unwrap(), None);
     assert!(matches!(
         client.run("test", |_| Ok(())),
         Err(Failure::Skipped)

@@ -69,7 +69,7 @@ impl Tier for RemoteTier {
         open: &mut Open<'_>,
     ) -> Result<bool, TierError> {
         let value_key = keys::value_key(self.fn_id, key);
-        let found = self.client.run("read", |conn| {
+        let found = self.client.run_in_call(&value_key, "read", |conn| {
             redis::cmd("GET")
                 .arg(&value_key)
                 .query::<Option<Vec<u8>>>(conn)
@@ -100,6 +100,13 @@ impl Tier for RemoteTier {
             return Ok(());
         }
         let value_key = keys::value_key(self.fn_id, key);
+        if self.client.call_failed(&value_key) {
+            // A command of this call failed already: leave the remote
+            // alone. The write is the call's last step (no lease is held:
+            // none is taken after a failure), so its mark ends here.
+            self.client.end_call(&value_key);
+            return Ok(());
+        }
         let mut bytes = envelope::start(&value.header(Payload::Inline));
         bytes.extend_from_slice(value.bytes);
         envelope::seal(&mut bytes, value_key.as_bytes());
@@ -115,7 +122,7 @@ impl Tier for RemoteTier {
         }
         // A failure (full, unreachable) was warned about by the client,
         // once per cause: the value is stored locally all the same.
-        let _ = self.client.run("write", |conn| {
+        let _ = self.client.run_in_call(&value_key, "write", |conn| {
             let mut set = redis::cmd("SET");
             set.arg(&value_key).arg(&bytes);
             if let Some(ms) = remaining {
