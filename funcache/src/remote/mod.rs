@@ -45,10 +45,12 @@
 //! # Failures
 //!
 //! Connecting and every command time out after `FUNCACHE_REMOTE_TIMEOUT`
-//! (250 ms). Any failure makes the call go on without the remote, with one
-//! warning per cause (the URL shown with its password as `***`); after 3
-//! failures in a row the remote is left alone for 30 s, then probed by one
-//! call (see `breaker.rs`).
+//! (250 ms; a cluster splits it between node connections and the command,
+//! see `pool.rs`). Any failure makes the call go on without the remote,
+//! with one warning per cause (the URL shown without its credentials), and
+//! the rest of that call skips the remote (`client.rs`), so one call costs
+//! about one timeout; after 3 failing calls in a row the remote is left
+//! alone for 30 s, then probed by one call (see `breaker.rs`).
 
 mod settings;
 mod url;

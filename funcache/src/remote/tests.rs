@@ -576,3 +576,4 @@ fn a_held_lease_is_renewed_and_a_lost_one_is_not() {
     let token: String = conn.get(lease_key(&lost)).unwrap();
     assert_eq!(token, "another");
 }
+
