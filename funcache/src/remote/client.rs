@@ -4,13 +4,15 @@
 //! the breaker.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
 use redis::{ConnectionLike, RedisError, RedisResult};
 
 use super::breaker::{Breaker, Change, OPEN_FOR, Permit, TRIPS_AFTER};
 use super::pool::{Pool, PoolError};
+use super::refusal;
 use super::settings::Remote;
 use crate::warn::warn_once;
 
@@ -27,6 +29,11 @@ pub(crate) struct Client {
     /// releases its lease; a mark no call ends (the write itself failed
     /// without a lease, or the body panicked) lapses after [`OPEN_FOR`].
     failed_calls: Mutex<HashMap<String, Instant>>,
+    /// Set by a refusal that retrying will not change (`refusal.rs`): what
+    /// it was. The remote is off for the process from then on.
+    off: OnceLock<String>,
+    /// Whether a cluster's first seed was asked if it is one.
+    asked_seed: AtomicBool,
 }
 
 /// What went wrong with a command, as far as the caller cares.
@@ -49,6 +56,8 @@ impl Client {
             pool,
             breaker: Breaker::new(),
             failed_calls: Mutex::new(HashMap::new()),
+            off: OnceLock::new(),
+            asked_seed: AtomicBool::new(false),
         })
     }
 
@@ -114,16 +123,26 @@ impl Client {
         what: &'static str,
         command: impl FnMut(&mut dyn ConnectionLike) -> RedisResult<T>,
     ) -> Result<T, Failure> {
+        if self.off.get().is_some() {
+            return Err(Failure::Skipped);
+        }
         let permit = self.breaker.permit(Instant::now());
         if permit == Permit::Refused {
             return Err(Failure::Skipped);
         }
-        match self.pool.with(command) {
+        let error = match self.pool.with(command) {
             Ok(value) => {
                 self.answered();
-                Ok(value)
+                return Ok(value);
             }
-            Err(error) if is_server_reply(&error) => {
+            Err(error) => error,
+        };
+        if let Some(why) = self.lasting_refusal(&error) {
+            self.switch_off(why);
+            return Err(Failure::Refused);
+        }
+        match error {
+            error if is_server_reply(&error) => {
                 // The server is there: no breaker, but one warning per
                 // kind of refusal.
                 let code = error.code().unwrap_or("ERR").to_owned();
@@ -138,7 +157,7 @@ impl Client {
                 self.answered();
                 Err(Failure::Refused)
             }
-            Err(error) => {
+            error => {
                 self.pool.clear();
                 warn_once("remote", &format!("{} unavailable", self.shown), || {
                     format!(
@@ -160,6 +179,37 @@ impl Client {
                 Err(Failure::Unavailable)
             }
         }
+    }
+
+    /// What to tell the user if `error` is a refusal that retrying will
+    /// not change. A cluster that could not be connected at all is asked
+    /// (once) whether its first seed is a server without cluster support.
+    fn lasting_refusal(&self, error: &RedisError) -> Option<String> {
+        refusal::lasting(error, &self.settings.url).or_else(|| {
+            let no_connection = error.kind() == redis::ErrorKind::ClusterConnectionNotFound;
+            (no_connection && !self.asked_seed.swap(true, Ordering::Relaxed))
+                .then(|| refusal::seed_is_no_cluster(&self.settings.url, self.settings.timeout))
+                .flatten()
+        })
+    }
+
+    /// Turns the remote off for the process, saying `why` once.
+    fn switch_off(&self, why: String) {
+        self.pool.clear();
+        warn_once("remote", &format!("{} off", self.shown), || {
+            format!(
+                "funcache: the remote {} {why}; it is not used again by this process, which \
+                 goes on with the local cache only",
+                self.shown
+            )
+        });
+        let _ = self.off.set(why);
+    }
+
+    /// Why the remote was switched off, if it was.
+    #[cfg(test)]
+    pub(crate) fn off_reason(&self) -> Option<&str> {
+        self.off.get().map(String::as_str)
     }
 
     /// The remote answered: the breaker closes (if it was probing).

@@ -51,6 +51,9 @@
 //! the rest of that call skips the remote (`client.rs`), so one call costs
 //! about one timeout; after 3 failing calls in a row the remote is left
 //! alone for 30 s, then probed by one call (see `breaker.rs`).
+//! A refusal that will not change by retrying (wrong password, no such
+//! database, a cluster node given as `redis://`, …) switches the remote off
+//! for the process after one warning (`refusal.rs`).
 
 mod settings;
 mod url;
@@ -67,6 +70,8 @@ mod keys;
 mod lease;
 #[cfg(feature = "redis")]
 mod pool;
+#[cfg(feature = "redis")]
+mod refusal;
 #[cfg(feature = "redis")]
 mod renewal;
 #[cfg(all(test, feature = "redis"))]

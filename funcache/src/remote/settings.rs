@@ -89,9 +89,10 @@ impl Remote {
     }
 
     /// How long connecting, and then each command, may take (default
-    /// 250 ms). A zero duration is taken as 1 ms.
+    /// 250 ms). A zero duration is taken as 1 ms, here and in
+    /// `FUNCACHE_REMOTE_TIMEOUT`.
     pub fn timeout(mut self, timeout: Duration) -> Remote {
-        self.timeout = timeout.max(Duration::from_millis(1));
+        self.timeout = timeout.max(MIN_TIMEOUT);
         self
     }
 
@@ -203,14 +204,23 @@ pub(crate) fn decide() -> Option<Remote> {
     chosen.or_else(Remote::from_env)
 }
 
+/// The shortest timeout: a zero one (from the builder or the
+/// environment alike) is taken as this.
+const MIN_TIMEOUT: Duration = Duration::from_millis(1);
+
+/// A timeout's text (`250ms`, `2s`, `0`), zero taken as [`MIN_TIMEOUT`].
+fn parse_timeout(text: &str) -> Option<Duration> {
+    let timeout = match text {
+        "0" => Duration::ZERO,
+        text => humantime::parse_duration(text).ok()?,
+    };
+    Some(timeout.max(MIN_TIMEOUT))
+}
+
 fn env_timeout() -> Duration {
     env_setting(
         REMOTE_TIMEOUT_VAR,
-        |text| {
-            humantime::parse_duration(text)
-                .ok()
-                .filter(|t| !t.is_zero())
-        },
+        parse_timeout,
         "a duration (e.g. 250ms, 2s)",
         (DEFAULT_TIMEOUT, "250ms"),
     )
@@ -274,5 +284,16 @@ mod tests {
         assert!(message.contains("port is not"), "{message}");
         assert!(message.contains("redis://***@h:port"), "{message}");
         assert!(!message.contains("hunter2"), "{message}");
+    }
+
+    /// `FUNCACHE_REMOTE_TIMEOUT=0` means what `.timeout(Duration::ZERO)`
+    /// does (it was refused as "not a duration").
+    #[test]
+    fn a_zero_timeout_is_one_millisecond_from_the_environment_too() {
+        for zero in ["0", "0s", "0ms"] {
+            assert_eq!(parse_timeout(zero), Some(MIN_TIMEOUT), "{zero}");
+        }
+        assert_eq!(parse_timeout("2s"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_timeout("soon"), None);
     }
 }

@@ -489,6 +489,7 @@ fn a_wrong_password_is_a_miss_not_a_failure_of_the_call() {
         format!("redis://:wrong@{}/0", server.address()),
         format!("redis://{}/0", server.address()),
     ] {
+        // (Switched off after the first refusal: see below.)
         let client = client(&url, 1 << 20);
         let tier = tier(&client, None, false);
         let key = entry_key(1, 1);
@@ -577,3 +578,65 @@ fn a_held_lease_is_renewed_and_a_lost_one_is_not() {
     assert_eq!(token, "another");
 }
 
+/// A refusal that retrying will not change switches the remote off for the
+/// process after its first call, with a reason that says what to change;
+/// the remote is not asked again.
+#[test]
+fn a_lasting_refusal_switches_the_remote_off_and_says_what_to_change() {
+    let Some(server) = RedisServer::start("remote refusals", RedisOptions::default()) else {
+        return;
+    };
+    let Some(auth) = RedisServer::start(
+        "remote refusals auth",
+        RedisOptions::default().requirepass("right"),
+    ) else {
+        return;
+    };
+    let Some(cluster) = RedisCluster::start("remote refusals cluster") else {
+        return;
+    };
+    for (url, why) in [
+        (
+            format!("redis://{}/99", server.address()),
+            "db 99 is out of range",
+        ),
+        (format!("redis://{}/0", auth.address()), "NOAUTH"),
+        (
+            format!("redis://:wrong@{}/0", auth.address()),
+            "rejected the user name or password",
+        ),
+        (
+            format!("redis://u:wrong@{}/0", auth.address()),
+            "rejected the user name or password",
+        ),
+        (
+            format!("redis://{}/0", cluster.nodes()[0].address()),
+            "use redis+cluster://",
+        ),
+        (
+            format!("redis+cluster://{}", server.address()),
+            "is not a Redis Cluster",
+        ),
+    ] {
+        let client = client(&url, 1 << 20);
+        let tier = tier(&client, None, false);
+        // Keys on several cluster slots: some node refuses one of them.
+        for arg in 0..8 {
+            assert_eq!(
+                read(&tier, &entry_key(1, arg), None).unwrap(),
+                None,
+                "{url}"
+            );
+        }
+        let reason = client.off_reason().unwrap_or_default();
+        assert!(reason.contains(why), "{url}: {reason:?}");
+        assert!(!reason.contains("wrong"), "{url}: {reason}");
+        assert!(
+            matches!(
+                client.run("test", |conn| redis::cmd("PING").query::<String>(conn)),
+                Err(Failure::Skipped)
+            ),
+            "{url}: off"
+        );
+    }
+}

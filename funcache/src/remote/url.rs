@@ -175,7 +175,12 @@ fn split_scheme(text: &str) -> Option<(Scheme, &str)> {
     let (scheme, rest) = text.split_once("://")?;
     let scheme = [Scheme::Plain, Scheme::Tls, Scheme::Cluster]
         .into_iter()
-        .find(|known| known.prefix().trim_end_matches("://").eq_ignore_ascii_case(scheme))?;
+        .find(|known| {
+            known
+                .prefix()
+                .trim_end_matches("://")
+                .eq_ignore_ascii_case(scheme)
+        })?;
     Some((scheme, rest))
 }
 
@@ -327,14 +332,20 @@ mod tests {
 
     #[test]
     fn text_that_did_not_parse_is_redacted_too() {
-        assert_eq!(redact_text("redis://u:hunter2@h:port"), "redis://***@h:port");
+        assert_eq!(
+            redact_text("redis://u:hunter2@h:port"),
+            "redis://***@h:port"
+        );
         assert_eq!(redact_text("redis://u@h/x"), "redis://***@h/x");
         assert_eq!(redact_text("nonsense"), "***");
         assert_eq!(redact_text("u:hunter2@h:1"), "***");
         assert_eq!(redact_text("redis://:a@b@h"), "redis://***@h");
         // No `@`: the part after the scheme may be all credentials.
         assert_eq!(redact_text("redis://u:hunter2Secret"), "redis://***:***");
-        assert_eq!(redact_text(" REDIS+Cluster://a:b:c "), "redis+cluster://***:***:***");
+        assert_eq!(
+            redact_text(" REDIS+Cluster://a:b:c "),
+            "redis+cluster://***:***:***"
+        );
     }
 
     #[test]
