@@ -31,7 +31,9 @@
 //! decode is a miss: recomputed and overwritten. A function with a `ttl`
 //! stores its values with `PX` = the time they have left (a copy does not
 //! extend a value's life). Values whose envelope is over the size cap
-//! (`FUNCACHE_REMOTE_MAX_VALUE`, 1 MiB) are not sent.
+//! (`FUNCACHE_REMOTE_MAX_VALUE`, 1 MiB) are not sent: the first one of a
+//! function is logged at info level, or warned about when the user set
+//! the cap.
 //!
 //! # Leases
 //!

@@ -55,6 +55,9 @@ pub struct Remote {
     pub(crate) url: RemoteUrl,
     pub(crate) timeout: Duration,
     pub(crate) max_value_size: u64,
+    /// Whether the user chose `max_value_size` (builder or environment):
+    /// a value over it is then warned about, not just logged.
+    pub(crate) max_value_chosen: bool,
 }
 
 impl Remote {
@@ -85,6 +88,7 @@ impl Remote {
             url: parsed,
             timeout: env_timeout(),
             max_value_size: env_max_value(),
+            max_value_chosen: std::env::var_os(REMOTE_MAX_VALUE_VAR).is_some(),
         })
     }
 
@@ -97,9 +101,13 @@ impl Remote {
     }
 
     /// The largest stored value, in bytes of its envelope, that is sent
-    /// to the remote (default 1 MiB); larger ones stay local.
+    /// to the remote (default 1 MiB); larger ones stay local. The first
+    /// value of a function over the cap is logged (`tracing` info, target
+    /// `funcache`); over a cap set here or in `FUNCACHE_REMOTE_MAX_VALUE`,
+    /// warned about, once per function.
     pub fn max_value_size(mut self, bytes: u64) -> Remote {
         self.max_value_size = bytes;
+        self.max_value_chosen = true;
         self
     }
 

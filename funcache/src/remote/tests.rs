@@ -204,6 +204,56 @@ fn values_over_the_cap_stay_local() {
     assert!(read(&tier, &large, None).unwrap().is_none());
 }
 
+/// A value over the default cap is logged at info level, once per function:
+/// it used to be a debug line only, so nobody found out.
+#[test]
+fn a_value_over_the_default_cap_is_logged_once_per_function() {
+    use std::io::Write;
+    use std::sync::Mutex;
+
+    #[derive(Clone, Default)]
+    struct Log(Arc<Mutex<Vec<u8>>>);
+    impl Write for Log {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let Some(server) = RedisServer::start("remote cap log", RedisOptions::default()) else {
+        return;
+    };
+    let mut remote = Remote::new(&server.url()).unwrap();
+    remote.max_value_size = 100; // as if from the default
+    let client = Arc::new(Client::new(remote).unwrap());
+    let tier = tier(&client, None, false);
+    let log = Log::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        for arg in 0..3 {
+            tier.put(&entry_key(1, arg), &value(&[2; 200], 1)).unwrap();
+        }
+    });
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<_> = text
+        .lines()
+        .filter(|l| l.contains("cap of 100 bytes"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert!(
+        lines[0].contains("INFO") && lines[0].contains("t::remote"),
+        "{text}"
+    );
+}
+
 #[test]
 fn a_lease_is_exclusive_released_by_its_holder_only_and_waiters_see_the_value() {
     let Some((server, _client, tier)) = served("remote lease") else {

@@ -3,6 +3,7 @@
 //! key (identical on every machine).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::client::Client;
@@ -11,6 +12,7 @@ use crate::envelope::{self, Payload};
 use crate::stats::TierName;
 use crate::store::{Busy, MaxAge};
 use crate::tier::{Lease, Open, Tier, TierError, Value};
+use crate::warn::warn_once;
 
 /// Why a value found on the remote is not served.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +31,8 @@ pub(crate) struct RemoteTier {
     ttl: Option<Duration>,
     /// `FUNCACHE_READONLY`: read, never write, take no lease.
     readonly: bool,
+    /// Whether a value over the size cap was reported (once per function).
+    told_over_cap: AtomicBool,
 }
 
 impl RemoteTier {
@@ -43,6 +47,34 @@ impl RemoteTier {
             fn_id,
             ttl,
             readonly,
+            told_over_cap: AtomicBool::new(false),
+        }
+    }
+
+    /// Reports, the first time for this function, that a value of `len`
+    /// bytes stays local: logged at info level under the default cap, a
+    /// warning under one the user chose (they meant it to matter).
+    fn over_cap(&self, len: usize) {
+        let settings = &self.client.settings;
+        let cap = settings.max_value_size;
+        if self.told_over_cap.swap(true, Ordering::Relaxed) {
+            tracing::debug!(
+                target: "funcache",
+                "a result of {} ({len} bytes) is over the remote's cap of {cap} bytes: kept locally only",
+                self.fn_id
+            );
+            return;
+        }
+        let message = format!(
+            "funcache: results of {} over the remote's cap of {cap} bytes ({len} bytes here) \
+             are kept locally only (raise the cap with FUNCACHE_REMOTE_MAX_VALUE or \
+             Remote::max_value_size)",
+            self.fn_id
+        );
+        if settings.max_value_chosen {
+            warn_once("remote-cap", self.fn_id, || message);
+        } else {
+            tracing::info!(target: "funcache", "{message}");
         }
     }
 
@@ -112,12 +144,7 @@ impl Tier for RemoteTier {
         envelope::seal(&mut bytes, value_key.as_bytes());
         let cap = self.client.settings.max_value_size;
         if bytes.len() as u64 > cap {
-            tracing::debug!(
-                target: "funcache",
-                "a result of {} ({} bytes) is over the remote's cap of {cap} bytes: kept locally only",
-                self.fn_id,
-                bytes.len()
-            );
+            self.over_cap(bytes.len());
             return Ok(());
         }
         // A failure (full, unreachable) was warned about by the client,
