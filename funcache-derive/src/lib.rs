@@ -193,7 +193,9 @@ use proc_macro::TokenStream;
 ///   `dependencies()`. Once calls have returned, `hits + misses` is the
 ///   number of calls (a call whose body panicked is a miss);
 /// * `f_peek(..)` returns `Some` of what a call with these arguments
-///   would return from the cache (memory tier, then disk), or `None`:
+///   would return from the cache (memory tier, then disk, then the remote
+///   tier if one is configured: a network round trip, bounded by its
+///   timeout; a remote hit is not copied to the local tiers), or `None`:
 ///   it never runs the body, counts neither a hit nor a miss, and leaves
 ///   the LRU order as it is. It is a plain `fn` even for an `async fn`.
 ///   For a `Result` return type it answers `Some(Ok(..))` or `None` (an

@@ -317,8 +317,8 @@ impl Call {
         self.store_output::<M, V, Out>(out, split, join, equality)
     }
 
-    /// What the tiers hold for this call, without computing, counting or
-    /// reordering anything. `None` when the cache is disabled or refreshing
+    /// What the tiers hold for this call (memory, disk, then the remote
+    /// if configured), without computing, counting or reordering anything. `None` when the cache is disabled or refreshing
     /// (a call would compute).
     pub(crate) fn peek<M: MemoryUse<V>, V: DeserializeOwned>(&mut self) -> Option<V> {
         if self.prepare() != Access::ReadWrite {
