@@ -134,7 +134,8 @@ pub struct ExplainArgs {
 /// `purge` and its selectors.
 #[derive(Debug, Args)]
 pub struct PurgeArgs {
-    /// Select every entry.
+    /// Select every entry. With --remote: every funcache:* key, lease keys
+    /// and keys of other format versions included.
     #[arg(long, conflicts_with_all = ["functions", "stale", "older_than", "unused_for", "max_size"])]
     pub all: bool,
 

@@ -103,9 +103,9 @@ pub use funcache_derive::{cache, memoize};
 pub use inspect::{CacheDir, EntryInfo, FingerprintInfo, FunctionSummary, Removed};
 pub use key::{ArgsKey, KeyError};
 pub use memo::{DEFAULT_CAPACITY, Memo};
-pub use remote::{Remote, set_remote};
 #[cfg(feature = "redis")]
-pub use remote::{RemoteCache, RemoteEntry};
+pub use remote::{OtherKeys, RemoteCache, RemoteEntry};
+pub use remote::{Remote, set_remote};
 pub use stats::{CacheInfo, TierInfo};
 pub use store::SYNC_DELAY;
 pub use store::{DiskUsage, UsageCounts};

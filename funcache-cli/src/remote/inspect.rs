@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use funcache::{FunctionSummary, RemoteEntry};
+use funcache::{FunctionSummary, OtherKeys, RemoteEntry};
 use serde::Serialize;
 
 use super::RemoteSnapshot;
@@ -22,6 +22,16 @@ struct RemoteReport<'a> {
     /// The package compared with; null without --manifest-path.
     source: Option<&'a Path>,
     functions: Vec<FunctionJson>,
+    /// `funcache:*` keys that are no entries of this version.
+    other_keys: OtherKeysJson,
+}
+
+#[derive(Serialize)]
+struct OtherKeysJson {
+    /// Lease keys (calls computing now, or lapsing within 30 s).
+    leases: u64,
+    /// Keys of other format versions, never read by this one.
+    other_formats: u64,
 }
 
 /// `inspect --remote FN --json`.
@@ -72,16 +82,29 @@ pub fn run(
     };
     let functions = snapshot.functions();
     match &args.function {
-        None if args.json => out.json(&RemoteReport {
-            remote: view.url,
-            source: view.lens.source_path(),
-            functions: functions
-                .iter()
-                .map(|f| view.function_json(f, &snapshot.entries[&f.id]))
-                .collect(),
-        }),
-        None if functions.is_empty() => out.line(format!("no entries{}", view.place)),
-        None => view.lens.functions_table(&functions, &view.place, out),
+        None if args.json => {
+            let other = remote.other_keys()?;
+            out.json(&RemoteReport {
+                remote: view.url,
+                source: view.lens.source_path(),
+                functions: functions
+                    .iter()
+                    .map(|f| view.function_json(f, &snapshot.entries[&f.id]))
+                    .collect(),
+                other_keys: OtherKeysJson {
+                    leases: other.leases,
+                    other_formats: other.other_formats,
+                },
+            })
+        }
+        None => {
+            if functions.is_empty() {
+                out.line(format!("no entries{}", view.place))?;
+            } else {
+                view.lens.functions_table(&functions, &view.place, out)?;
+            }
+            other_keys_line(remote.other_keys()?, out)
+        }
         Some(wanted) => {
             let id = snapshot.resolve(wanted)?;
             let entries = &snapshot.entries[&id];
@@ -104,6 +127,21 @@ pub fn run(
             }
         }
     }
+}
+
+/// One line about the `funcache:*` keys that are no entries of this
+/// version, if there are any.
+fn other_keys_line(other: OtherKeys, out: &mut Out) -> Result<(), CliError> {
+    if other.total() == 0 {
+        return Ok(());
+    }
+    out.line(format!(
+        "also {} other funcache key(s): {} lease(s), {} of other format versions \
+         (purge --remote --all removes them)",
+        other.total(),
+        other.leases,
+        other.other_formats
+    ))
 }
 
 /// What every rendering needs.

@@ -26,6 +26,9 @@ struct RemotePurgeReport<'a> {
     functions: Vec<FunctionAmount>,
     /// What is left.
     remaining: Amount,
+    /// With --all: `funcache:*` keys that are no entries of this version
+    /// (leases, other format versions) removed (or that would be).
+    other_keys: u64,
 }
 
 /// Runs `purge --remote`.
@@ -74,6 +77,11 @@ pub fn run(context: &Context, args: &PurgeArgs, url: &str, out: &mut Out) -> Res
         .collect();
     let plan = select::plan(&facts, &criteria, 0);
     let chosen: Vec<RemoteEntry> = plan.selected.iter().map(|&i| entries[i].clone()).collect();
+    let other_keys = match (args.all, args.dry_run) {
+        (false, _) => 0,
+        (true, true) => remote.other_keys()?.total(),
+        (true, false) => remote.remove_other_keys()?,
+    };
     let (removed, remaining) = if args.dry_run {
         let total = Amount::of(sizes(entries.iter().copied()));
         let planned = Amount::of(sizes(&chosen));
@@ -98,6 +106,7 @@ pub fn run(context: &Context, args: &PurgeArgs, url: &str, out: &mut Out) -> Res
         removed,
         functions: removal::per_function(chosen.iter().map(|e| (e.fn_id.as_str(), e.size))),
         remaining,
+        other_keys,
     };
     if args.json {
         out.json(&report)
@@ -120,6 +129,17 @@ fn render(report: &RemotePurgeReport, out: &mut Out) -> Result<(), CliError> {
         &place,
         out,
     )?;
+    if report.other_keys > 0 {
+        let verb = if report.dry_run {
+            "would remove"
+        } else {
+            "removed"
+        };
+        out.line(format!(
+            "{verb} {} other funcache key(s){} (leases, other format versions)",
+            report.other_keys, place
+        ))?;
+    }
     let remaining = removal::remaining_line(report.remaining, report.dry_run);
     if report.dry_run {
         out.line(format!("dry run, nothing changed; {remaining}"))

@@ -243,3 +243,51 @@ fn inspect_remote_has_the_directory_s_columns_but_hits_and_misses() {
     expected.retain(|key| key != "hits" && key != "misses");
     assert_eq!(function_keys(&remote), expected);
 }
+
+/// Lease keys and keys of another format version: `inspect --remote`
+/// counts them in a line of their own, and `purge --remote --all` removes
+/// them too (it used to leave them behind, unseen).
+#[test]
+fn purge_remote_all_removes_every_funcache_key_and_inspect_counts_the_others() {
+    let Some(server) = RedisServer::start("purge --remote --all", RedisOptions::default()) else {
+        return;
+    };
+    let url = server.url();
+    fill(&url);
+    let entries: u64 = remote_counts(&url).values().sum();
+    assert!(entries > 0);
+    // Only entries are stored now (leases are released).
+    let value_key = server.query(&["RANDOMKEY"]).unwrap();
+    assert!(value_key.starts_with("funcache:v"), "{value_key}");
+    server
+        .query(&["SET", &format!("{value_key}:lease"), "token"])
+        .unwrap();
+    server
+        .query(&["SET", "funcache:v2:old::f:00:00", "old"])
+        .unwrap();
+    server.query(&["SET", "not-funcache", "kept"]).unwrap();
+
+    let table = cli(&["inspect", "--remote", &url]).ok().to_owned();
+    assert!(
+        table.contains("also 2 other funcache key(s): 1 lease(s), 1 of other format versions"),
+        "{table}"
+    );
+    let report = cli(&["inspect", "--remote", &url, "--json"]).json();
+    assert_eq!(report["other_keys"]["leases"], 1);
+    assert_eq!(report["other_keys"]["other_formats"], 1);
+
+    let dry = cli(&["purge", "--remote", &url, "--all", "--dry-run"]);
+    assert!(
+        dry.ok().contains("would remove 2 other funcache key(s)"),
+        "{dry:?}"
+    );
+    let purged = cli(&["purge", "--remote", &url, "--all", "--json"]).json();
+    assert_eq!(purged["other_keys"], 2);
+    assert_eq!(purged["removed"]["entries"], entries);
+    assert_eq!(
+        server.query(&["DBSIZE"]).unwrap(),
+        "1",
+        "all funcache:* keys went"
+    );
+    assert_eq!(server.query(&["GET", "not-funcache"]).unwrap(), "kept");
+}

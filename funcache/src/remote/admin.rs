@@ -25,6 +25,23 @@ const ADMIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Keys a `SCAN` page asks for, and commands per pipeline.
 const BATCH: usize = 500;
 
+/// What a remote holds under `funcache:` besides entries of this format
+/// ([`RemoteCache::other_keys`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OtherKeys {
+    /// Lease keys of this format.
+    pub leases: u64,
+    /// Keys of other format versions (and any other `funcache:*` key).
+    pub other_formats: u64,
+}
+
+impl OtherKeys {
+    /// How many keys in all.
+    pub fn total(&self) -> u64 {
+        self.leases + self.other_formats
+    }
+}
+
 /// A remote opened for inspection and removal.
 ///
 /// ```no_run
@@ -221,9 +238,71 @@ impl RemoteCache {
             .collect()
     }
 
+    /// The `funcache:*` keys that are not entries of this format: leases
+    /// (of calls computing now, or left by a holder that died: they lapse
+    /// within 30 s) and keys of other format versions (`funcache:v2:…`,
+    /// written by another funcache version and never read by this one).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Remote`] when a node fails meanwhile.
+    pub fn other_keys(&self) -> Result<OtherKeys, Error> {
+        let mut other = OtherKeys::default();
+        for node in 0..self.nodes.len() {
+            let mut conn = self.connection(node)?;
+            for name in self.scan_matching(&mut conn, keys::ALL_PATTERN, |name| {
+                keys::parse(name).is_none()
+            })? {
+                if name.starts_with(&keys::prefix()) && keys::is_lease(&name) {
+                    other.leases += 1;
+                } else {
+                    other.other_formats += 1;
+                }
+            }
+        }
+        Ok(other)
+    }
+
+    /// Removes every `funcache:*` key that is not an entry of this format
+    /// (see [`RemoteCache::other_keys`]); returns how many went. With
+    /// [`RemoteCache::remove`] of every entry, this empties the remote of
+    /// all funcache keys of every version (`purge --remote --all`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Remote`] when a node fails meanwhile (what was removed
+    /// before stays removed).
+    pub fn remove_other_keys(&self) -> Result<u64, Error> {
+        let mut removed = 0;
+        for node in 0..self.nodes.len() {
+            let mut conn = self.connection(node)?;
+            let names = self.scan_matching(&mut conn, keys::ALL_PATTERN, |name| {
+                keys::parse(name).is_none()
+            })?;
+            for batch in names.chunks(BATCH) {
+                let mut pipe = redis::pipe();
+                for name in batch {
+                    pipe.cmd("UNLINK").arg(name);
+                }
+                let gone: Vec<u64> = pipe.query(&mut conn).map_err(|e| self.failed(e))?;
+                removed += gone.iter().sum::<u64>();
+            }
+        }
+        Ok(removed)
+    }
+
     /// The value keys on one node.
     fn scan(&self, conn: &mut Connection) -> Result<Vec<String>, Error> {
-        let pattern = keys::pattern();
+        self.scan_matching(conn, &keys::pattern(), |name| keys::parse(name).is_some())
+    }
+
+    /// The keys on one node that match `pattern` (`SCAN MATCH`) and `keep`.
+    fn scan_matching(
+        &self,
+        conn: &mut Connection,
+        pattern: &str,
+        keep: impl Fn(&str) -> bool,
+    ) -> Result<Vec<String>, Error> {
         let mut names = Vec::new();
         let mut cursor = 0u64;
         loop {
@@ -238,7 +317,7 @@ impl RemoteCache {
             names.extend(
                 page.into_iter()
                     .filter_map(|name| String::from_utf8(name).ok())
-                    .filter(|name| keys::parse(name).is_some()),
+                    .filter(|name| keep(name)),
             );
             if next == 0 {
                 break;

@@ -23,6 +23,14 @@ pub(crate) fn pattern() -> String {
     format!("{}*", prefix())
 }
 
+/// The `SCAN MATCH` pattern of every key of every format version.
+pub(crate) const ALL_PATTERN: &str = "funcache:*";
+
+/// Whether `key` is a lease key.
+pub(crate) fn is_lease(key: &str) -> bool {
+    key.ends_with(LEASE_SUFFIX)
+}
+
 /// The value key of `fn_id`'s entry `entry_key` (fingerprint ‖ args key):
 /// `funcache:v3:{fn_id}:{hex fingerprint}:{hex args key}`. The same on
 /// every machine and checkout: nothing of the cache directory is in it.

@@ -84,7 +84,7 @@ mod tier;
 pub use settings::{Remote, set_remote};
 
 #[cfg(feature = "redis")]
-pub use admin::{RemoteCache, RemoteEntry};
+pub use admin::{OtherKeys, RemoteCache, RemoteEntry};
 #[cfg(all(test, feature = "redis"))]
 pub(crate) use client::Client;
 #[cfg(feature = "redis")]
