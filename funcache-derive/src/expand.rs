@@ -67,17 +67,38 @@ fn expand(args: TokenStream, function: &ItemFn) -> syn::Result<TokenStream> {
     {
         expansion.function_sources = source::function_sources();
     }
+    let mut errors = crate::signature::Errors::default();
     for arg in signature
         .args
         .iter()
         .filter(|a| a.keyed && a.function.is_none())
     {
-        if let Some(type_name) = source::hidden_unordered(&arg.ty) {
-            expansion
-                .hidden_orders
-                .push((arg.name.to_string(), type_name));
+        let name = arg.name.to_string();
+        let serde = source::argument_serde(&arg.ty);
+        if let Some(type_name) = serde.hidden_unordered {
+            expansion.hidden_orders.push((name.clone(), type_name));
+        }
+        if serde.unordered_map_impl.is_some() {
+            expansion.unordered_maps.push(name.clone());
+        }
+        let trusted = options.trust_serde.iter().any(|t| *t == name);
+        if let Some((type_name, attribute)) = serde.lossy.filter(|_| !trusted) {
+            match options.strict {
+                Some(_) => errors.push(
+                    arg.ty.span(),
+                    format!(
+                        "`strict`: `{name}` is keyed by its serialization, and `{type_name}` \
+                         has `#[serde({attribute})]`, which can make two different values \
+                         serialize alike: they would share one cached result. If values that \
+                         serialize alike always give the same result, add \
+                         `trust_serde({name})`"
+                    ),
+                ),
+                None => expansion.lossy.push((name, type_name, attribute)),
+            }
         }
     }
+    errors.finish()?;
     Ok(expansion.generate())
 }
 
@@ -114,6 +135,12 @@ struct Expansion<'a> {
     /// Keyed arguments, with a type they reach whose hand-written
     /// `Serialize` may write a set in iteration order: warned at run time.
     hidden_orders: Vec<(String, String)>,
+    /// Keyed arguments reaching a hand-written `Serialize` that writes a
+    /// `HashMap` as a map: all their maps are keyed regardless of order.
+    unordered_maps: Vec<String>,
+    /// Keyed arguments reaching a lossy serde attribute, with the type and
+    /// the attribute: these calls run uncached.
+    lossy: Vec<(String, String, String)>,
 }
 
 impl<'a> Expansion<'a> {
@@ -136,11 +163,23 @@ impl<'a> Expansion<'a> {
             in_trait_impl: context.is_some_and(|c| c.trait_.is_some()),
             function_sources: Vec::new(),
             hidden_orders: Vec::new(),
+            unordered_maps: Vec::new(),
+            lossy: Vec::new(),
         }
     }
 
     fn name(&self) -> &syn::Ident {
         &self.function.sig.ident
+    }
+
+    /// `#[allow(non_snake_case)]` when the companions' names are not snake
+    /// case although the function's is: `gen_` gets `gen__uncached`.
+    fn companion_lints(&self) -> TokenStream {
+        if self.name().to_string().ends_with('_') {
+            quote!(#[allow(non_snake_case)])
+        } else {
+            TokenStream::new()
+        }
     }
 
     fn companion(&self, suffix: &str) -> syn::Ident {
@@ -242,6 +281,11 @@ impl<'a> Expansion<'a> {
                 }
             }});
         }
+        for (arg, type_name, attribute) in &self.lossy {
+            statements.extend(quote! {
+                __funcache_call.lossy_serde(#arg, #type_name, #attribute);
+            });
+        }
         for arg in self.signature.args.iter().filter(|arg| arg.skipped) {
             // A skipped function its type did not reveal (an alias, a
             // trait bound) must not share results: checked at run time.
@@ -261,7 +305,12 @@ impl<'a> Expansion<'a> {
             }
             // Spanned at the type so that a missing `Serialize` points at
             // the argument's type.
-            statements.extend(quote_spanned!(arg.ty.span()=> __funcache_call.arg(&#name);));
+            let method = if self.unordered_maps.contains(&name.to_string()) {
+                quote_spanned!(arg.ty.span()=> arg_unordered_maps)
+            } else {
+                quote_spanned!(arg.ty.span()=> arg)
+            };
+            statements.extend(quote_spanned!(arg.ty.span()=> __funcache_call.#method(&#name);));
             if arg.impl_trait {
                 statements.extend(quote! {
                     __funcache_call.type_name(::core::any::type_name_of_val(&#name));
@@ -298,21 +347,31 @@ impl<'a> Expansion<'a> {
         let body = match kind {
             WrapperKind::Inline => {
                 // Inline bodies were written against the original parameter
-                // patterns; rebind the wrapper's plain names to them.
-                let typed = self
+                // patterns; bind them to the wrapper's plain names by a
+                // `match`, whose arm takes the user's block as it is: a
+                // block inside a block made rustc's `unused_braces` lint
+                // point at the user's braces (with a suggestion that does
+                // not compile).
+                let pats: Vec<&Pat> = self
                     .function
                     .sig
                     .inputs
                     .iter()
                     .filter_map(|input| match input {
-                        FnArg::Typed(pat_type) => Some(pat_type),
+                        FnArg::Typed(pat_type) => Some(&*pat_type.pat),
                         FnArg::Receiver(_) => None,
-                    });
-                let rebind = typed.zip(&self.signature.args).map(|(pat_type, arg)| {
-                    let (pat, ty, name) = (&pat_type.pat, &pat_type.ty, &arg.name);
-                    quote!(let #pat: #ty = #name;)
-                });
-                quote!({ #(#rebind)* #unsafe_ #block })
+                    })
+                    .collect();
+                let names = self.signature.args.iter().map(|arg| &arg.name);
+                let body = match &unsafe_ {
+                    Some(_) => quote!({ #unsafe_ #block }),
+                    None => quote!(#block),
+                };
+                if pats.is_empty() {
+                    body
+                } else {
+                    quote!({ match (#(#names,)*) { (#(#pats,)*) => #body } })
+                }
             }
             WrapperKind::Cached | WrapperKind::Refresh => {
                 let prefix = self.self_prefix();
@@ -360,10 +419,11 @@ impl<'a> Expansion<'a> {
                     .iter()
                     .filter(|a| is_cfg_or_lint(a))
                     .collect();
+                let lints = self.companion_lints();
                 (
                     self.companion("refresh"),
                     attrs,
-                    Some(quote!(#[doc = #doc])),
+                    Some(quote!(#[doc = #doc] #lints)),
                 )
             }
         };
@@ -468,10 +528,12 @@ impl<'a> Expansion<'a> {
         } else {
             peek
         };
+        let lints = self.companion_lints();
         quote! {
             #(#attrs)*
             #[doc = #doc]
             #[allow(unused_variables)]
+            #lints
             #vis #sig {
                 let mut __funcache_call = #prefix #handle().call(false);
                 #keys
@@ -489,8 +551,10 @@ impl<'a> Expansion<'a> {
             self.name(),
             self.link()
         );
+        let lints = self.companion_lints();
         quote! {
             #[doc = #doc]
+            #lints
             #function
         }
     }
@@ -506,9 +570,11 @@ impl<'a> Expansion<'a> {
             self.link()
         );
         let static_item = self.static_item();
+        let lints = self.companion_lints();
         quote! {
             #(#attrs)*
             #[doc = #doc]
+            #lints
             #vis fn #ident() -> &'static #krate::FnCache {
                 #static_item
                 &__FUNCACHE

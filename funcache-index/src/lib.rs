@@ -61,6 +61,6 @@ pub use fallback::{
 };
 pub use fingerprint::{BuildInputs, Dependency, FINGERPRINT_FORMAT, FingerprintInput};
 pub use fn_values::{FnValue, fn_values};
-pub use hidden_order::hidden_unordered;
+pub use hidden_order::{ArgSerde, argument_serde};
 pub use options::{CacheOptions, Spanned};
 pub use workspace::{Workspace, package_dirs, package_name, workspace_root};

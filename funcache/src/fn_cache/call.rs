@@ -140,6 +140,21 @@ impl Call {
         });
     }
 
+    /// Adds one argument whose maps are all keyed regardless of order (see
+    /// [`KeyBuilder::arg_unordered_maps`]).
+    #[inline]
+    pub fn arg_unordered_maps<T: crate::__private::KeyArg + ?Sized>(&mut self, value: &T) {
+        self.key.arg_unordered_maps(value);
+    }
+
+    /// Fails the key: argument `arg` reaches type `type_name`, whose serde
+    /// `attribute` can make two different values serialize alike (see
+    /// [`KeyBuilder::lossy_serde`]). The macro emits this from the source.
+    #[cold]
+    pub fn lossy_serde(&mut self, arg: &str, type_name: &str, attribute: &str) {
+        self.key.lossy_serde(arg, type_name, attribute);
+    }
+
     /// Adds a function argument to the key by its identity and source
     /// (see [`KeyBuilder::function`]).
     #[inline]
