@@ -67,6 +67,14 @@ fn expand(args: TokenStream, function: &ItemFn) -> syn::Result<TokenStream> {
     {
         expansion.function_sources = source::function_sources();
     }
+    let generic_impl = source.impl_context.as_ref().is_some_and(|c| c.generic);
+    if !signature.type_params.is_empty()
+        || signature.args.iter().any(|a| a.keyed && a.impl_trait)
+        || generic_impl
+        || (source.id.is_none() && expansion.in_impl)
+    {
+        expansion.ambiguous_types = source::ambiguous_type_paths();
+    }
     let mut errors = crate::signature::Errors::default();
     for arg in signature
         .args
@@ -135,6 +143,9 @@ struct Expansion<'a> {
     /// Keyed arguments, with a type they reach whose hand-written
     /// `Serialize` may write a set in iteration order: warned at run time.
     hidden_orders: Vec<(String, String)>,
+    /// Type names printed for several types (sorted): a type name keyed
+    /// for a generic function that mentions one runs the call uncached.
+    ambiguous_types: Vec<String>,
     /// Keyed arguments reaching a hand-written `Serialize` that writes a
     /// `HashMap` as a map: all their maps are keyed regardless of order.
     unordered_maps: Vec<String>,
@@ -165,6 +176,7 @@ impl<'a> Expansion<'a> {
             hidden_orders: Vec::new(),
             unordered_maps: Vec::new(),
             lossy: Vec::new(),
+            ambiguous_types: Vec::new(),
         }
     }
 
@@ -281,6 +293,11 @@ impl<'a> Expansion<'a> {
                 }
             }});
         }
+        let types = &self.ambiguous_types;
+        statements.extend(quote! {
+            #[allow(dead_code)]
+            const __FUNCACHE_TYPES: &[&str] = &[#(#types),*];
+        });
         for (arg, type_name, attribute) in &self.lossy {
             statements.extend(quote! {
                 __funcache_call.lossy_serde(#arg, #type_name, #attribute);
@@ -313,13 +330,19 @@ impl<'a> Expansion<'a> {
             statements.extend(quote_spanned!(arg.ty.span()=> __funcache_call.#method(&#name);));
             if arg.impl_trait {
                 statements.extend(quote! {
-                    __funcache_call.type_name(::core::any::type_name_of_val(&#name));
+                    __funcache_call.type_name_checked(
+                        ::core::any::type_name_of_val(&#name),
+                        __FUNCACHE_TYPES,
+                    );
                 });
             }
         }
         for param in &self.signature.type_params {
             statements.extend(quote! {
-                __funcache_call.type_name(::core::any::type_name::<#param>());
+                __funcache_call.type_name_checked(
+                    ::core::any::type_name::<#param>(),
+                    __FUNCACHE_TYPES,
+                );
             });
         }
         for param in &self.signature.const_params {
@@ -332,7 +355,10 @@ impl<'a> Expansion<'a> {
         let fallback_in_impl = self.source.id.is_none() && self.in_impl;
         if generic_impl || fallback_in_impl {
             statements.extend(quote! {
-                __funcache_call.type_name(::core::any::type_name::<Self>());
+                __funcache_call.type_name_checked(
+                    ::core::any::type_name::<Self>(),
+                    __FUNCACHE_TYPES,
+                );
             });
         }
         statements

@@ -105,6 +105,15 @@ pub(crate) fn function_sources() -> Vec<(String, Option<[u8; 32]>)> {
         .unwrap_or_default()
 }
 
+/// Paths that `type_name` prints for several types of this crate (and its
+/// path dependencies), sorted (see `funcache_index::ambiguous_type_paths`).
+/// Empty when the index cannot tell.
+pub(crate) fn ambiguous_type_paths() -> Vec<String> {
+    macro_site()
+        .and_then(|site| funcache_index::ambiguous_type_paths(&site).ok())
+        .unwrap_or_default()
+}
+
 /// For an argument of type `ty`: what the index says about how it
 /// serializes (see `funcache_index::argument_serde`); nothing when the
 /// index cannot tell.

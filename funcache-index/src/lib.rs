@@ -43,6 +43,7 @@ mod std_names;
 mod target;
 mod trait_sets;
 mod ty;
+mod type_paths;
 mod walker;
 mod workspace;
 mod world;
@@ -63,4 +64,5 @@ pub use fingerprint::{BuildInputs, Dependency, FINGERPRINT_FORMAT, FingerprintIn
 pub use fn_values::{FnValue, fn_values};
 pub use hidden_order::{ArgSerde, argument_serde};
 pub use options::{CacheOptions, Spanned};
+pub use type_paths::ambiguous_type_paths;
 pub use workspace::{Workspace, package_dirs, package_name, workspace_root};

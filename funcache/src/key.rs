@@ -422,6 +422,34 @@ impl KeyBuilder {
         self.writer.write_str(name);
     }
 
+    /// Adds a type name, unless it mentions one of the `ambiguous` paths
+    /// (sorted), each of which names several types (a `struct P` in each of
+    /// two blocks of `main`: both `app::main::P`): then the key fails and
+    /// the call runs uncached, since the name cannot tell them apart.
+    pub fn type_name_checked(&mut self, name: &str, ambiguous: &[&str]) {
+        if self.error.is_some() {
+            return;
+        }
+        let is_path_char = |c: char| c.is_alphanumeric() || c == '_' || c == ':';
+        let mentioned = name
+            .split(|c: char| !is_path_char(c))
+            .find(|path| ambiguous.binary_search(path).is_ok());
+        if let Some(path) = mentioned {
+            self.error = Some(KeyError::new(
+                "type-ambiguous",
+                path,
+                format!(
+                    "the type `{name}` cannot be identified by its name: `{path}` names \
+                     several types (of sibling blocks of one function, or of a function and a \
+                     module of one name), so their results could not be told apart; rename one \
+                     of them to cache these calls"
+                ),
+            ));
+            return;
+        }
+        self.type_name(name);
+    }
+
     /// Adds a function argument by its identity: `type_name` is
     /// `std::any::type_name` of its type, which names a function item's
     /// path (`my_crate::steps::double`); `sources` maps such paths
@@ -1458,6 +1486,41 @@ mod tests {
                 .unwrap_err()
                 .cause()
         );
+    }
+
+    #[test]
+    fn ambiguous_type_names_fail_the_key() {
+        // Two block-local `struct P` of `main` print one type name: keyed
+        // by it, the second was served the first one's result.
+        let ambiguous = ["app::main::P", "app::run::Q"];
+        let key = |name: &str| {
+            let mut builder = KeyBuilder::new();
+            builder.type_name_checked(name, &ambiguous);
+            builder.finish()
+        };
+        for name in [
+            "app::main::P",
+            "alloc::vec::Vec<app::main::P>",
+            "(u8, &app::run::Q)",
+        ] {
+            let error = key(name).unwrap_err();
+            assert!(error.to_string().contains("several types"), "{error}");
+        }
+        let mut plain = KeyBuilder::new();
+        plain.type_name("app::main::Pa");
+        assert_eq!(key("app::main::Pa").unwrap(), plain.finish().unwrap());
+        assert!(key("app::main::P2").is_ok());
+    }
+
+    #[test]
+    fn lossy_serde_arguments_fail_the_key_naming_type_and_attribute() {
+        let mut builder = KeyBuilder::new();
+        builder.arg(&3u32);
+        builder.lossy_serde("len", "Len", "untagged");
+        let error = builder.finish().unwrap_err();
+        for part in ["`len`", "`Len`", "#[serde(untagged)]", "trust_serde(len)"] {
+            assert!(error.to_string().contains(part), "{error}");
+        }
     }
 
     #[test]

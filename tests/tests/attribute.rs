@@ -967,7 +967,11 @@ fn as_map<S: serde::Serializer>(entries: &[(String, i64)], s: S) -> Result<S::Ok
 
 #[funcache::cache]
 fn first_pair(pairs: &Pairs) -> String {
-    pairs.entries.first().map(|(k, _)| k.clone()).unwrap_or_default()
+    pairs
+        .entries
+        .first()
+        .map(|(k, _)| k.clone())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -984,4 +988,57 @@ fn ordered_maps_are_keyed_in_their_order() {
     };
     assert_eq!(first_pair(&pairs(&[("a", 1), ("b", 2)])), "a");
     assert_eq!(first_pair(&pairs(&[("b", 2), ("a", 1)])), "b");
+}
+
+// Type names that name several types (trial after issue 9): a `struct P`
+// in each of two blocks prints one `type_name`, and `tval::<P>()` of the
+// second was served the first one's result.
+trait Describe {
+    fn describe() -> String;
+}
+
+static TVAL_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache]
+fn tval<T: Describe>() -> String {
+    TVAL_RUNS.fetch_add(1, Ordering::SeqCst);
+    T::describe()
+}
+
+struct Unique;
+impl Describe for Unique {
+    fn describe() -> String {
+        "unique".into()
+    }
+}
+
+#[test]
+fn types_of_one_printed_name_are_never_confused() {
+    setup();
+    let first = {
+        struct P;
+        impl Describe for P {
+            fn describe() -> String {
+                "first".into()
+            }
+        }
+        tval::<P>()
+    };
+    let second = {
+        struct P;
+        impl Describe for P {
+            fn describe() -> String {
+                "second".into()
+            }
+        }
+        tval::<P>()
+    };
+    assert_eq!((first.as_str(), second.as_str()), ("first", "second"));
+    assert_eq!(tval::<Unique>(), "unique");
+    assert_eq!(tval::<Unique>(), "unique");
+    assert_eq!(
+        TVAL_RUNS.load(Ordering::SeqCst),
+        3,
+        "a named type is cached"
+    );
 }

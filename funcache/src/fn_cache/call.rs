@@ -115,6 +115,13 @@ impl Call {
         self.key.type_name(name);
     }
 
+    /// Adds a type name to the key unless it mentions an ambiguous path
+    /// (see [`KeyBuilder::type_name_checked`]).
+    #[inline]
+    pub fn type_name_checked(&mut self, name: &str, ambiguous: &[&str]) {
+        self.key.type_name_checked(name, ambiguous);
+    }
+
     /// Checks an argument left out of the key (see
     /// [`KeyBuilder::skipped`]).
     #[inline]
