@@ -13,16 +13,12 @@ trait Tr {
 struct W<T>(T);
 
 impl<T: serde::Serialize> Tr for W<T> {
+    // One line each: rustc lints braces only when they sit on one line.
     #[funcache::cache]
-    fn trm(&self) -> i64 {
-        7
-    }
+    fn trm(&self) -> i64 { 7 }
 
     #[funcache::cache]
-    fn with_args(&self, mut x: i64, (a, b): (i64, i64)) -> i64 {
-        x += a;
-        x * b
-    }
+    fn with_args(&self, mut x: i64, (a, b): (i64, i64)) -> i64 { x += a; x * b }
 }
 
 #[funcache::cache]
