@@ -12,6 +12,7 @@
 mod compile;
 mod harness;
 mod pipeline;
+mod remote;
 mod report;
 mod sections;
 mod subjects;
@@ -33,6 +34,8 @@ const SECTIONS: &[(&str, &[(&str, &str)])] = &[
     ("processes", &[]),
     ("values", &[("FUNCACHE_DURABILITY", "lazy")]),
     ("pipeline", &[]),
+    // Given FUNCACHE_REMOTE by `main`, which starts the server.
+    ("remote", &[]),
 ];
 
 fn workspace() -> PathBuf {
@@ -53,6 +56,7 @@ fn run_section(name: &str) {
         "processes" => sections::processes(),
         "values" => sections::values(),
         "pipeline" => pipeline::pipeline(&workspace()),
+        "remote" => remote::remote(),
         other => panic!("unknown section {other}"),
     }
 }
@@ -63,6 +67,18 @@ fn main() {
         && flag == "--section"
     {
         run_section(name);
+        return;
+    }
+    if let [flag] = args.as_slice()
+        && flag == "--remote-fill"
+    {
+        remote::fill();
+        return;
+    }
+    if let [flag] = args.as_slice()
+        && flag == "--remote-readonly"
+    {
+        remote::readonly_hits();
         return;
     }
     if let [flag, cache, hits] = args.as_slice()
@@ -82,16 +98,31 @@ fn main() {
     let workspace = workspace();
     let mut results: BTreeMap<String, Figure> = BTreeMap::new();
     for (name, env) in SECTIONS {
+        // Only the remote section has a remote: a server of its own.
+        let server = match *name {
+            "remote" => match remote::Server::start() {
+                Ok(server) => Some(server),
+                Err(why) => {
+                    eprintln!("SKIPPED the remote section: {why}");
+                    continue;
+                }
+            },
+            _ => None,
+        };
         eprintln!("running {name} …");
         let _ = std::fs::remove_dir_all(workspace.join(subjects::CACHED_DISK_DIR));
-        let output = Command::new(std::env::current_exe().unwrap())
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        command
             .args(["--section", name])
             .current_dir(&workspace)
             .env_remove("FUNCACHE_DIR")
             .env_remove("FUNCACHE_DURABILITY")
-            .envs(env.iter().copied())
-            .output()
-            .expect("run section");
+            .env_remove("FUNCACHE_REMOTE")
+            .envs(env.iter().copied());
+        if let Some(server) = &server {
+            command.env("FUNCACHE_REMOTE", &server.url);
+        }
+        let output = command.output().expect("run section");
         assert!(
             output.status.success(),
             "section {name} failed:\n{}",

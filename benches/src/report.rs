@@ -181,6 +181,8 @@ pub fn render(results: &BTreeMap<String, Figure>, compile: CompileFigures) -> St
         .unwrap();
     }
 
+    remote_section(w, results);
+
     writeln!(w, "\n## Large values (`Vec<f64>`)\n").unwrap();
     writeln!(w, "| size | funcache store | funcache reload | plain file write+fsync | plain file read |\n|---|---|---|---|---|").unwrap();
     for (label, key) in [("1 MiB", "1mib"), ("256 MiB", "256mib")] {
@@ -421,4 +423,43 @@ pub fn render(results: &BTreeMap<String, Figure>, compile: CompileFigures) -> St
     )
     .unwrap();
     out
+}
+
+/// The remote tier against Redis on loopback, or why it was not measured.
+fn remote_section(w: &mut String, results: &BTreeMap<String, Figure>) {
+    writeln!(w, "\n## Remote tier (Redis on loopback)\n").unwrap();
+    let (Some(hit), Some(get)) = (results.get("remote.hit"), results.get("remote.redis_get"))
+    else {
+        writeln!(
+            w,
+            "Not measured in this run: `redis-server` was not found (`apt-get install redis-server`)."
+        )
+        .unwrap();
+        return;
+    };
+    writeln!(
+        w,
+        "A call whose result another process stored in Redis, from an empty local directory \
+         (`memory = 0`): the local miss, the `GET`, the envelope check and decode, and writing the \
+         hit into the local directory; against a raw `GET` of the same key through the `redis` \
+         crate on one connection.\n"
+    )
+    .unwrap();
+    writeln!(w, "| what | per call |\n|---|---|").unwrap();
+    writeln!(w, "| funcache, remote hit | {} |", hit.display()).unwrap();
+    if let Some(readonly) = results.get("remote.hit_readonly") {
+        writeln!(
+            w,
+            "| funcache, remote hit without the local fill (`FUNCACHE_READONLY=1`) | {} |",
+            readonly.display()
+        )
+        .unwrap();
+    }
+    writeln!(w, "| raw `GET` of the same bytes | {} |", get.display()).unwrap();
+    writeln!(
+        w,
+        "| remote hit / raw `GET` | {:.2}× |",
+        hit.median / get.median
+    )
+    .unwrap();
 }
