@@ -76,35 +76,26 @@ fn expand(args: TokenStream, function: &ItemFn) -> syn::Result<TokenStream> {
         expansion.ambiguous_types = source::ambiguous_type_paths();
     }
     let mut errors = crate::signature::Errors::default();
-    for arg in signature
+    let mut keyed: Vec<(String, syn::Type, Span)> = signature
         .args
         .iter()
         .filter(|a| a.keyed && a.function.is_none())
+        .map(|a| (a.name.to_string(), a.ty.clone(), a.ty.span()))
+        .collect();
+    // A keyed receiver is serialized as its impl's self type.
+    if signature.receiver.as_ref().is_some_and(|r| r.keyed)
+        && let Some(context) = &source.impl_context
+        && let Ok(ty) = syn::parse_str::<syn::Type>(&context.self_ty)
     {
-        let name = arg.name.to_string();
-        let serde = source::argument_serde(&arg.ty);
-        if let Some(type_name) = serde.hidden_unordered {
-            expansion.hidden_orders.push((name.clone(), type_name));
-        }
-        if serde.unordered_map_impl.is_some() {
-            expansion.unordered_maps.push(name.clone());
-        }
-        let trusted = options.trust_serde.iter().any(|t| *t == name);
-        if let Some((type_name, attribute)) = serde.lossy.filter(|_| !trusted) {
-            match options.strict {
-                Some(_) => errors.push(
-                    arg.ty.span(),
-                    format!(
-                        "`strict`: `{name}` is keyed by its serialization, and `{type_name}` \
-                         has `#[serde({attribute})]`, which can make two different values \
-                         serialize alike: they would share one cached result. If values that \
-                         serialize alike always give the same result, add \
-                         `trust_serde({name})`"
-                    ),
-                ),
-                None => expansion.lossy.push((name, type_name, attribute)),
-            }
-        }
+        let span = function
+            .sig
+            .inputs
+            .first()
+            .map_or(Span::call_site(), |r| r.span());
+        keyed.push(("self".to_owned(), ty, span));
+    }
+    for (name, ty, span) in keyed {
+        expansion.check_serde(&options, name, &ty, span, &mut errors);
     }
     errors.finish()?;
     Ok(expansion.generate())
@@ -177,6 +168,42 @@ impl<'a> Expansion<'a> {
             unordered_maps: Vec::new(),
             lossy: Vec::new(),
             ambiguous_types: Vec::new(),
+        }
+    }
+
+    /// What the index says about how keyed argument `name` of type `ty`
+    /// serializes: warnings, map ordering, and a lossy serde attribute
+    /// (uncached, or under `strict` an error at `span`).
+    fn check_serde(
+        &mut self,
+        options: &CacheOptions,
+        name: String,
+        ty: &syn::Type,
+        span: Span,
+        errors: &mut crate::signature::Errors,
+    ) {
+        let serde = source::argument_serde(ty);
+        if let Some(type_name) = serde.hidden_unordered {
+            self.hidden_orders.push((name.clone(), type_name));
+        }
+        if serde.unordered_map_impl.is_some() {
+            self.unordered_maps.push(name.clone());
+        }
+        let trusted = options.trust_serde.iter().any(|t| *t == name);
+        if let Some((type_name, attribute)) = serde.lossy.filter(|_| !trusted) {
+            match options.strict {
+                Some(_) => errors.push(
+                    span,
+                    format!(
+                        "`strict`: `{name}` is keyed by its serialization, and `{type_name}` \
+                         has `#[serde({attribute})]`, which can make two different values \
+                         serialize alike: they would share one cached result. If values that \
+                         serialize alike always give the same result, add \
+                         `trust_serde({name})`"
+                    ),
+                ),
+                None => self.lossy.push((name, type_name, attribute)),
+            }
         }
     }
 
@@ -263,7 +290,11 @@ impl<'a> Expansion<'a> {
     fn key_statements(&self) -> TokenStream {
         let mut statements = TokenStream::new();
         if self.signature.receiver.as_ref().is_some_and(|r| r.keyed) {
-            statements.extend(quote!(__funcache_call.arg(&self);));
+            if self.unordered_maps.iter().any(|name| name == "self") {
+                statements.extend(quote!(__funcache_call.arg_unordered_maps(&self);));
+            } else {
+                statements.extend(quote!(__funcache_call.arg(&self);));
+            }
         }
         if self
             .signature

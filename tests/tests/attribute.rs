@@ -1042,3 +1042,25 @@ fn types_of_one_printed_name_are_never_confused() {
         "a named type is cached"
     );
 }
+
+// A receiver is an argument too: `self` of a type with a skipped field.
+#[derive(Serialize)]
+struct Rate {
+    per: u32,
+    #[serde(skip)]
+    factor: u32,
+}
+
+impl Rate {
+    #[funcache::cache]
+    fn apply_rate(&self, x: u32) -> u32 {
+        x * self.per * self.factor
+    }
+}
+
+#[test]
+fn a_receiver_serialized_lossily_is_never_served_another_ones_result() {
+    setup();
+    assert_eq!(Rate { per: 1, factor: 2 }.apply_rate(3), 6);
+    assert_eq!(Rate { per: 1, factor: 3 }.apply_rate(3), 9);
+}
