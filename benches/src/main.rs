@@ -12,6 +12,7 @@
 mod compile;
 mod harness;
 mod pipeline;
+mod rebuild;
 mod remote;
 mod report;
 mod sections;
@@ -87,11 +88,19 @@ fn main() {
         sections::worker(cache, hits.parse().expect("a count of hits"));
         return;
     }
+    if let [flag] = args.as_slice()
+        && flag == "--rebuild"
+    {
+        // Only the incremental-rebuild measurement (a few minutes).
+        let figures = rebuild::rebuild_overhead(&workspace(), 5);
+        print!("{}", report::rebuild_rows(figures.as_ref()));
+        return;
+    }
     let write_to = match args.as_slice() {
         [flag, path] if flag == "--write" => Some(PathBuf::from(path)),
         [] => None,
         _ => {
-            eprintln!("usage: funcache-bench [--write BENCHMARKS.md]");
+            eprintln!("usage: funcache-bench [--write BENCHMARKS.md | --rebuild]");
             std::process::exit(2);
         }
     };
@@ -146,6 +155,7 @@ fn main() {
     eprintln!("running compile-time measurements …");
     let (lines, index, analyses) = compile::index_time(&workspace, 5);
     let (with, without) = compile::build_overhead(&workspace, 5);
+    let rebuild = rebuild::rebuild_overhead(&workspace, 5);
     let report = report::render(
         &results,
         report::CompileFigures {
@@ -154,6 +164,7 @@ fn main() {
             analyses,
             with,
             without,
+            rebuild,
         },
     );
     print!("{report}");

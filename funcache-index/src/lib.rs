@@ -34,6 +34,7 @@ mod module_tree;
 mod nested;
 mod node;
 mod node_read;
+mod node_store;
 mod options;
 mod serde_attrs;
 mod session;
@@ -63,6 +64,7 @@ pub use fallback::{
 pub use fingerprint::{BuildInputs, Dependency, FINGERPRINT_FORMAT, FingerprintInput};
 pub use fn_values::{FnValue, fn_values};
 pub use hidden_order::{ArgSerde, argument_serde};
+pub use node_store::{NODE_CACHE_ENV, NodeCacheStats, node_cache_stats};
 pub use options::{CacheOptions, Spanned};
 pub use type_paths::ambiguous_type_paths;
 pub use workspace::{Workspace, package_dirs, package_name, workspace_root};

@@ -9,6 +9,7 @@
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
 pub mod cli;
+pub mod overlay;
 pub mod real_crate;
 pub mod redis_server;
 
