@@ -44,6 +44,7 @@ mod std_names;
 mod target;
 mod trait_sets;
 mod ty;
+mod type_paths;
 mod walker;
 mod workspace;
 mod world;
@@ -62,7 +63,8 @@ pub use fallback::{
 };
 pub use fingerprint::{BuildInputs, Dependency, FINGERPRINT_FORMAT, FingerprintInput};
 pub use fn_values::{FnValue, fn_values};
-pub use hidden_order::hidden_unordered;
+pub use hidden_order::{ArgSerde, argument_serde};
 pub use node_store::{NODE_CACHE_ENV, NodeCacheStats, node_cache_stats};
 pub use options::{CacheOptions, Spanned};
+pub use type_paths::ambiguous_type_paths;
 pub use workspace::{Workspace, package_dirs, package_name, workspace_root};
