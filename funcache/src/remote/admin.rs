@@ -309,7 +309,7 @@ impl RemoteCache {
             let (next, page): (u64, Vec<Vec<u8>>) = redis::cmd("SCAN")
                 .arg(cursor)
                 .arg("MATCH")
-                .arg(&pattern)
+                .arg(pattern)
                 .arg("COUNT")
                 .arg(BATCH)
                 .query(conn)
