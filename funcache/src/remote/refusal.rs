@@ -26,10 +26,17 @@ pub(crate) fn lasting(error: &RedisError, url: &RemoteUrl) -> Option<String> {
         (_, Some("NOPERM")) => {
             Some("denies this user a command funcache needs (NOPERM: check its ACL)".to_owned())
         }
-        (ErrorKind::Server(ServerErrorKind::Moved), _) | (_, Some("MOVED")) => Some(
-            "is a node of a Redis Cluster: use redis+cluster://host:port,… instead of redis://"
-                .to_owned(),
-        ),
+        // (Through `redis+cluster://`, a `MOVED` means the slots moved: the
+        // next connection reads them again.)
+        (ErrorKind::Server(ServerErrorKind::Moved), _) | (_, Some("MOVED"))
+            if url.scheme != Scheme::Cluster =>
+        {
+            Some(
+                "is a node of a Redis Cluster: use redis+cluster://host:port,… instead of \
+                 redis://"
+                    .to_owned(),
+            )
+        }
         _ if text.contains("switch database") || text.contains("DB index") => Some(format!(
             "has no database {} (db {} is out of range: see its `databases` setting)",
             url.db, url.db
@@ -63,4 +70,27 @@ pub(crate) fn seed_is_no_cluster(url: &RemoteUrl, timeout: Duration) -> Option<S
         .to_string()
         .contains("cluster support disabled")
         .then(not_a_cluster)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn moved() -> RedisError {
+        redis::parse_redis_value(b"-MOVED 3999 127.0.0.1:6381\r\n")
+            .and_then(|reply| reply.extract_error())
+            .unwrap_err()
+    }
+
+    /// A `MOVED` says "use redis+cluster://" to a `redis://` URL only:
+    /// through a cluster URL it means resharding, not a wrong URL, and
+    /// must not switch the remote off.
+    #[test]
+    fn moved_is_lasting_for_one_server_only() {
+        let single = RemoteUrl::parse("redis://h:1").unwrap();
+        let cluster = RemoteUrl::parse("redis+cluster://h:1,h:2").unwrap();
+        let why = lasting(&moved(), &single).expect("lasting");
+        assert!(why.contains("redis+cluster://"), "{why}");
+        assert_eq!(lasting(&moved(), &cluster), None);
+    }
 }
