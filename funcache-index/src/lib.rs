@@ -30,11 +30,13 @@ mod ids;
 mod impl_table;
 mod includes;
 mod lexer;
+mod macro_docs;
 mod module_tree;
 mod nested;
 mod node;
 mod node_read;
 mod options;
+mod positions;
 mod serde_attrs;
 mod session;
 mod shallow;
@@ -46,6 +48,9 @@ mod ty;
 mod walker;
 mod workspace;
 mod world;
+
+#[cfg(test)]
+mod reach_tests;
 
 pub use analysis::{
     Analysis, CachedFn, ImplContext, IndexStats, MacroSite, Unresolved, analyze_cached_fn,
