@@ -30,4 +30,7 @@ pub(crate) struct NodeInfo {
     pub gate: Option<String>,
     /// `cfg` predicates and environment variables in its text.
     pub inputs: TextInputs,
+    /// Its text reads its own position (`line!()`, see
+    /// [`crate::positions`]); the position itself is not kept here.
+    pub positional: bool,
 }
