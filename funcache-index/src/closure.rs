@@ -168,26 +168,30 @@ pub(crate) fn closure(
     }
 }
 
-/// A node's hash, with its position when its result depends on it: it
-/// reads its position or calls a `#[track_caller]` function (see
-/// [`crate::positions`]). Computed here, from the files as they are now,
-/// because a node's cached facts depend on its text only.
+/// A node's hash with what its file adds beyond its text (both read from
+/// the files as they are now, because a node's cached facts depend on its
+/// text only): its position, when its result depends on it (it reads its
+/// position or calls a `#[track_caller]` function, see
+/// [`crate::positions`]); its doc comments, when a macro on it may read
+/// them (see [`crate::macro_docs`]).
 fn placed_hash(s: &Session, key: NodeKey, info: &NodeInfo, manifest_dir: &Path) -> crate::Digest {
+    let mut hash = info.hash;
     let positional = info.positional
         || info
             .edges
             .iter()
             .any(|e| crate::positions::is_track_caller(s.world, *e));
     if positional {
-        node_read::combine(
-            info.hash,
-            crate::positions::position_digest(s.world, key, &|p| {
-                node_read::relative(manifest_dir, p)
-            }),
-        )
-    } else {
-        info.hash
+        let name_file = |p: &Path| node_read::relative(manifest_dir, p);
+        let place = crate::positions::position_digest(s.world, key, &name_file);
+        hash = node_read::combine(hash, place);
     }
+    if info.reads_docs
+        && let Some(docs) = crate::macro_docs::node_docs(s.world, key)
+    {
+        hash = node_read::combine(hash, docs);
+    }
+    hash
 }
 
 /// A node's info: known to the world, computed earlier in this closure,

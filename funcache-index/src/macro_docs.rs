@@ -3,15 +3,22 @@
 //! Doc comments are left out of canonical hashes: they are not behaviour.
 //! Except where a macro reads them: clap's `Parser` derive turns `///`
 //! into help text, schemars and utoipa into schema descriptions, and any
-//! non-std derive or attribute macro may. For an item carrying one, the
-//! text of every doc attribute in it (its fields' and variants' too) is
-//! part of its hash ([`doc_digest`]); elsewhere a doc-only edit still hits.
+//! non-std derive or attribute macro may. For an item carrying one
+//! ([`node_reads_docs`]), the text of every doc comment in and above it
+//! (its fields' and variants' too) is part of its hash ([`node_docs`]);
+//! elsewhere a doc-only edit still hits.
+//!
+//! The `///` lines above an item lie outside its text (its span starts at
+//! its first attribute), so they are read when a closure is assembled
+//! ([`crate::closure`]), never kept with a node's text-keyed facts.
 
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 
 use crate::Digest;
+use crate::ids::NodeKey;
 use crate::module_tree::ParsedFile;
-use crate::shallow::Attr;
+use crate::shallow::{Attr, ItemKind};
+use crate::world::World;
 
 /// Attributes the compiler itself defines (or tools it knows): none of
 /// them runs code that could read a doc comment.
@@ -83,11 +90,45 @@ const DOC_BLIND_DERIVES: &[&str] = &[
     "Deserialize",
 ];
 
+/// The node's span, and the attributes of its item and of itself (for
+/// an item of an impl or trait).
+fn node_parts(world: &World, key: NodeKey) -> (crate::shallow::Range, &[Attr], &[Attr]) {
+    let it = world.item(key.item);
+    let assoc = match (&it.item.kind, key.assoc) {
+        (ItemKind::Impl(imp), i) if i != NodeKey::WHOLE => imp.items.get(i as usize),
+        (ItemKind::Trait { items, .. }, i) if i != NodeKey::WHOLE => items.get(i as usize),
+        _ => None,
+    };
+    match assoc {
+        Some(a) => (a.span, &it.item.attrs, &a.attrs),
+        None => (it.item.span, &it.item.attrs, &[]),
+    }
+}
+
+/// Whether a macro on node `key` (or on the impl or trait it is in) may
+/// read its doc comments.
+pub(crate) fn node_reads_docs(world: &World, key: NodeKey) -> bool {
+    let it = world.item(key.item);
+    let file = &world.crates[key.item.krate as usize].index.files[it.file as usize];
+    let (_, item_attrs, own_attrs) = node_parts(world, key);
+    macro_reads_docs(item_attrs, file) || macro_reads_docs(own_attrs, file)
+}
+
+/// The digest of node `key`'s doc comments as its file has them now: those
+/// right above it and those inside it. `None` when it has none.
+pub(crate) fn node_docs(world: &World, key: NodeKey) -> Option<Digest> {
+    let it = world.item(key.item);
+    let file = &world.crates[key.item.krate as usize].index.files[it.file as usize];
+    let (span, _, _) = node_parts(world, key);
+    let leading = leading_comments(&file.text, span.0 as usize);
+    doc_digest(&format!("{leading}{}", file.slice(span)))
+}
+
 /// Whether the item with outer attributes `attrs` (written in `file`)
 /// carries a macro that may read its doc comments: a derive outside
 /// [`DOC_BLIND_DERIVES`] or an attribute that is neither built in nor
 /// serde's helper.
-pub(crate) fn macro_reads_docs(attrs: &[Attr], file: &ParsedFile) -> bool {
+fn macro_reads_docs(attrs: &[Attr], file: &ParsedFile) -> bool {
     attrs.iter().any(|a| {
         let Some(first) = a.path.first() else {
             return false;
@@ -107,14 +148,16 @@ pub(crate) fn macro_reads_docs(attrs: &[Attr], file: &ParsedFile) -> bool {
                 })
             }),
             "serde" => false,
-            name => a.path.len() > 1 || !BUILTIN_ATTRS.contains(&name),
+            // `#[tokio::main]`, `#[utoipa::path(..)]`, `#[my_macro]`; not
+            // `#[rustfmt::skip]` or `#[funcache::cache]`.
+            name => !BUILTIN_ATTRS.contains(&name),
         }
     })
 }
 
 /// The digest of every doc attribute in `text` (`///`, `//!`, `/** */`,
 /// `#[doc = ..]`), in order; `None` when it has none or does not lex.
-pub(crate) fn doc_digest(text: &str) -> Option<Digest> {
+fn doc_digest(text: &str) -> Option<Digest> {
     let tokens: TokenStream = text.parse().ok()?;
     let mut docs = Vec::new();
     collect_docs(tokens, &mut docs);
@@ -133,7 +176,7 @@ pub(crate) fn doc_digest(text: &str) -> Option<Digest> {
 /// The doc comments (and plain comments, blank lines) right above byte
 /// `start` of `text`: the lexer skips comments, so an item's span starts
 /// at its first attribute or keyword, after its `///` lines.
-pub(crate) fn leading_comments(text: &str, start: usize) -> &str {
+fn leading_comments(text: &str, start: usize) -> &str {
     let mut from = start.min(text.len());
     while !text.is_char_boundary(from) {
         from -= 1;

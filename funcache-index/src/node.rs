@@ -33,4 +33,7 @@ pub(crate) struct NodeInfo {
     /// Its text reads its own position (`line!()`, see
     /// [`crate::positions`]); the position itself is not kept here.
     pub positional: bool,
+    /// A macro on it may read its doc comments (see
+    /// [`crate::macro_docs`]); the comments themselves are not kept here.
+    pub reads_docs: bool,
 }

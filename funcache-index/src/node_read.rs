@@ -243,25 +243,6 @@ pub(crate) fn node_info(
             Err(_) => raw_hash(own_text),
         },
     };
-    // Doc comments a derive or attribute macro may read are its input.
-    let assoc_attrs = match (&it.item.kind, key.assoc) {
-        (ItemKind::Impl(imp), i) if i != NodeKey::WHOLE => imp.items.get(i as usize),
-        (ItemKind::Trait { items, .. }, i) if i != NodeKey::WHOLE => items.get(i as usize),
-        _ => None,
-    }
-    .map_or(&[][..], |a| a.attrs.as_slice());
-    let hash = if crate::macro_docs::macro_reads_docs(&it.item.attrs, file)
-        || crate::macro_docs::macro_reads_docs(assoc_attrs, file)
-    {
-        let leading = match text {
-            Some(_) => "",
-            None => crate::macro_docs::leading_comments(&file.text, span.0 as usize),
-        };
-        crate::macro_docs::doc_digest(&format!("{leading}{own_text}"))
-            .map_or(hash, |docs| combine(hash, docs))
-    } else {
-        hash
-    };
     // Files pulled in with include!/include_str!/include_bytes! are part
     // of the item, though none of its tokens change when they do.
     let index = &world.crates[key.item.krate as usize].index;
@@ -310,6 +291,7 @@ pub(crate) fn node_info(
         gate: build_inputs::gate(world, key),
         inputs,
         positional: crate::positions::reads_position(own_text),
+        reads_docs: crate::macro_docs::node_reads_docs(world, key),
     }
 }
 

@@ -136,7 +136,18 @@ fn doc_comments_count_on_items_with_non_std_derives_only() {
         fingerprint(&lib.replace("Field help.", "Other help."), "f"),
         before
     );
-    // Docs of items without such macros, and plain comments, stay out.
+    // Docs of items without such macros (the cached fn's own attribute
+    // and tool attributes are none), and plain comments, stay out.
+    let cached = format!(
+        "{lib}\n/// Cached.\n#[funcache::cache]\n#[rustfmt::skip]\npub fn c() -> u8 {{ 1 }}"
+    );
+    assert_eq!(
+        fingerprint(
+            &cached.replace("/// Cached.", "/// Cached, docs edited."),
+            "c"
+        ),
+        fingerprint(&cached, "c")
+    );
     assert_eq!(
         fingerprint(&lib.replace("Plain doc.", "Other doc."), "f"),
         before
