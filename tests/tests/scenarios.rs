@@ -647,7 +647,9 @@ const PRECISION_EDITS: &[Edit] = &[
         file: "src/convert.rs",
         from: "Align::Right => '>'",
         to: "Align::Right => ']'",
-        reruns: &["to_char"],
+        // `to_u8`'s `.try_into()` may run a local `From` through std's
+        // blanket `TryFrom`, and the index does not type its target.
+        reruns: &["to_char", "to_u8"],
     },
     Edit {
         what: "a TryFrom impl reached only through .try_into()",
