@@ -180,3 +180,48 @@ fn positions_count_where_code_reads_them() {
     let indented = lib.replace("pub fn h()", "  pub fn h()");
     assert_ne!(fingerprint(&indented, "h"), fingerprint(lib, "h"));
 }
+
+/// What the file adds beyond a node's text (docs above it, its position)
+/// is read afresh with the node cache warm: facts keyed by the node's text
+/// must not keep an old doc comment or line.
+#[test]
+fn docs_above_and_positions_change_the_fingerprint_with_the_node_cache_warm() {
+    use crate::node_store::override_dir;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("Cargo.toml"), MANIFEST).unwrap();
+    std::fs::write(dir.path().join("Cargo.lock"), LOCK).unwrap();
+    let lib = dir.path().join("src/lib.rs");
+    std::fs::write(
+        &lib,
+        "/// Help one.\n#[derive(clap::Parser)]\npub struct Cli {\n    pub n: u8,\n}\n\
+         pub fn here() -> u32 { line!() }\n\
+         #[funcache::cache]\npub fn f() -> usize { std::mem::size_of::<Cli>() + here() as usize }\n",
+    )
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let fingerprints = |cached: bool| -> Vec<String> {
+        override_dir(cached.then(|| cache.path().to_owned()));
+        crate::world::world().forget();
+        let out = crate::package_cached_fns(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|f| f.analysis.fingerprint.to_string())
+            .collect();
+        override_dir(None);
+        out
+    };
+    let mut before = fingerprints(true);
+    assert_eq!(before, fingerprints(false));
+    for (from, to) in [
+        ("Help one.", "Help two."),
+        ("pub fn here", "\n\npub fn here"),
+    ] {
+        let text = std::fs::read_to_string(&lib).unwrap();
+        std::fs::write(&lib, text.replacen(from, to, 1)).unwrap();
+        let warm = fingerprints(true);
+        assert_eq!(warm, fingerprints(false), "after {to:?}");
+        assert_ne!(warm, before, "after {to:?}");
+        before = warm;
+    }
+}
