@@ -30,12 +30,14 @@ mod ids;
 mod impl_table;
 mod includes;
 mod lexer;
+mod macro_docs;
 mod module_tree;
 mod nested;
 mod node;
 mod node_read;
 mod node_store;
 mod options;
+mod positions;
 mod serde_attrs;
 mod session;
 mod shallow;
@@ -48,6 +50,9 @@ mod type_paths;
 mod walker;
 mod workspace;
 mod world;
+
+#[cfg(test)]
+mod reach_tests;
 
 pub use analysis::{
     Analysis, CachedFn, ImplContext, IndexStats, MacroSite, Unresolved, analyze_cached_fn,
