@@ -35,6 +35,10 @@ mod nested;
 mod node;
 mod node_read;
 mod options;
+mod package_inputs;
+#[cfg(test)]
+mod package_inputs_tests;
+mod package_sources;
 mod serde_attrs;
 mod session;
 mod shallow;
