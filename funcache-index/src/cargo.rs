@@ -130,9 +130,14 @@ impl Manifest {
             .unwrap_or_default();
         let package_text = format!(
             "{}\n{workspace_package}",
-            root.get("package").map(canonical_toml).unwrap_or_default()
+            root.get("package")
+                .map(crate::toml_text::canonical)
+                .unwrap_or_default()
         );
-        let features_text = root.get("features").map(canonical_toml).unwrap_or_default();
+        let features_text = root
+            .get("features")
+            .map(crate::toml_text::canonical)
+            .unwrap_or_default();
         let lib = root
             .get("lib")
             .and_then(Item::as_table)
@@ -291,61 +296,7 @@ pub(crate) fn profile_digest(root: &Path) -> Option<crate::Digest> {
     let path = root.join("Cargo.toml");
     let doc = read(&path).and_then(|text| parse_toml(&path, text)).ok()?;
     let profile = doc.as_table().get("profile")?;
-    Some(blake3::hash(canonical_toml(profile).as_bytes()).into())
-}
-
-/// A TOML item in one spelling whatever its layout (dotted keys, inline
-/// tables, comments and key order do not count).
-pub(crate) fn canonical_toml(root: &Item) -> String {
-    fn value(v: &toml_edit::Value, out: &mut String) {
-        match v {
-            toml_edit::Value::Array(a) => {
-                out.push('[');
-                for v in a.iter() {
-                    value(v, out);
-                    out.push(',');
-                }
-                out.push(']');
-            }
-            toml_edit::Value::InlineTable(t) => table(
-                t.iter().map(|(k, v)| (k, Item::Value(v.clone()))).collect(),
-                out,
-            ),
-            toml_edit::Value::String(s) => out.push_str(&format!("{:?}", s.value())),
-            toml_edit::Value::Integer(i) => out.push_str(&i.value().to_string()),
-            toml_edit::Value::Float(f) => out.push_str(&f.value().to_string()),
-            toml_edit::Value::Boolean(b) => out.push_str(&b.value().to_string()),
-            toml_edit::Value::Datetime(d) => out.push_str(&d.value().to_string()),
-        }
-    }
-    fn table(mut entries: Vec<(&str, Item)>, out: &mut String) {
-        entries.sort_by(|a, b| a.0.cmp(b.0));
-        out.push('{');
-        for (k, v) in entries {
-            out.push_str(&format!("{k:?}="));
-            item(&v, out);
-            out.push(',');
-        }
-        out.push('}');
-    }
-    fn item(i: &Item, out: &mut String) {
-        match i {
-            Item::Value(v) => value(v, out),
-            Item::Table(t) => table(t.iter().map(|(k, v)| (k, v.clone())).collect(), out),
-            Item::ArrayOfTables(a) => {
-                out.push('[');
-                for t in a.iter() {
-                    table(t.iter().map(|(k, v)| (k, v.clone())).collect(), out);
-                    out.push(',');
-                }
-                out.push(']');
-            }
-            Item::None => {}
-        }
-    }
-    let mut out = String::new();
-    item(root, &mut out);
-    out
+    Some(blake3::hash(crate::toml_text::canonical(profile).as_bytes()).into())
 }
 
 /// `[workspace.dependencies]` of the nearest enclosing workspace root.

@@ -15,8 +15,10 @@ use crate::includes::{self, IncludeDirs};
 use crate::module_tree::Stamp;
 use crate::{BuildInputs, Digest};
 
-/// Packages that are funcache itself: their version is their identity.
-const FUNCACHE_PACKAGES: &[&str] = &["funcache", "funcache-derive", "funcache-index"];
+/// Packages that are funcache itself: always treated as external crates
+/// (their version is their identity), never indexed or digested, even when
+/// a fixture depends on them by path.
+pub(crate) const FUNCACHE_PACKAGES: &[&str] = &["funcache", "funcache-derive", "funcache-index"];
 
 /// The digest of the package in `manifest_dir` and, recursively, of its
 /// path dependencies (each by package name, so a moved checkout gives the
@@ -27,7 +29,8 @@ pub(crate) fn sources_with_path_deps(manifest_dir: &Path) -> Option<(Digest, Bui
     let mut hasher = blake3::Hasher::new();
     hasher.update(b"funcache-package-and-path-deps\0");
     hasher.update(own.as_bytes());
-    let mut seen: BTreeSet<PathBuf> = BTreeSet::from([crate::world::normalize(manifest_dir)]);
+    let mut seen: BTreeSet<PathBuf> =
+        BTreeSet::from([crate::lexical_path::normalize(manifest_dir)]);
     let mut queue = vec![manifest_dir.to_path_buf()];
     let mut found: Vec<(String, Digest)> = Vec::new();
     while let Some(dir) = queue.pop() {
@@ -36,7 +39,7 @@ pub(crate) fn sources_with_path_deps(manifest_dir: &Path) -> Option<(Digest, Bui
         };
         for dep in &manifest.deps {
             let Some(path) = &dep.path else { continue };
-            let path = crate::world::normalize(path);
+            let path = crate::lexical_path::normalize(path);
             if FUNCACHE_PACKAGES.contains(&dep.package.as_str()) || !seen.insert(path.clone()) {
                 continue;
             }

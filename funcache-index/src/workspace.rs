@@ -79,7 +79,7 @@ impl Workspace {
     pub(crate) fn package_table_text(&self) -> Option<String> {
         self.table()
             .and_then(|ws| ws.get("package"))
-            .map(crate::cargo::canonical_toml)
+            .map(crate::toml_text::canonical)
     }
 
     fn table(&self) -> Option<&dyn TableLike> {

@@ -28,9 +28,7 @@ use crate::impl_table::Derived;
 use crate::module_tree::{CrateIndex, ParsedFile, Stamp};
 use crate::node::NodeInfo;
 
-/// Packages that are funcache itself: always treated as external crates,
-/// never indexed, even when a fixture depends on them by path.
-const FUNCACHE_PACKAGES: &[&str] = &["funcache", "funcache-derive", "funcache-index"];
+use crate::package_sources::FUNCACHE_PACKAGES;
 
 /// How a crate sees one of its dependencies.
 #[derive(Clone, Debug)]
@@ -281,20 +279,4 @@ fn external_identity(locked: Locked, patches: &BTreeMap<String, PathBuf>) -> Str
     }
 }
 
-/// Removes `.` and `..` components lexically, so one directory reached by
-/// two relative paths is one crate.
-pub(crate) fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
+pub(crate) use crate::lexical_path::normalize;
