@@ -12,6 +12,8 @@
 mod compile;
 mod harness;
 mod pipeline;
+mod rebuild;
+mod remote;
 mod report;
 mod sections;
 mod subjects;
@@ -33,6 +35,8 @@ const SECTIONS: &[(&str, &[(&str, &str)])] = &[
     ("processes", &[]),
     ("values", &[("FUNCACHE_DURABILITY", "lazy")]),
     ("pipeline", &[]),
+    // Given FUNCACHE_REMOTE by `main`, which starts the server.
+    ("remote", &[]),
 ];
 
 fn workspace() -> PathBuf {
@@ -53,6 +57,7 @@ fn run_section(name: &str) {
         "processes" => sections::processes(),
         "values" => sections::values(),
         "pipeline" => pipeline::pipeline(&workspace()),
+        "remote" => remote::remote(),
         other => panic!("unknown section {other}"),
     }
 }
@@ -65,33 +70,68 @@ fn main() {
         run_section(name);
         return;
     }
+    if let [flag] = args.as_slice()
+        && flag == "--remote-fill"
+    {
+        remote::fill();
+        return;
+    }
+    if let [flag] = args.as_slice()
+        && flag == "--remote-readonly"
+    {
+        remote::readonly_hits();
+        return;
+    }
     if let [flag, cache, hits] = args.as_slice()
         && flag == "--worker"
     {
         sections::worker(cache, hits.parse().expect("a count of hits"));
         return;
     }
+    if let [flag] = args.as_slice()
+        && flag == "--rebuild"
+    {
+        // Only the incremental-rebuild measurement (a few minutes).
+        let figures = rebuild::rebuild_overhead(&workspace(), 5);
+        print!("{}", report::rebuild_rows(figures.as_ref()));
+        return;
+    }
     let write_to = match args.as_slice() {
         [flag, path] if flag == "--write" => Some(PathBuf::from(path)),
         [] => None,
         _ => {
-            eprintln!("usage: funcache-bench [--write BENCHMARKS.md]");
+            eprintln!("usage: funcache-bench [--write BENCHMARKS.md | --rebuild]");
             std::process::exit(2);
         }
     };
     let workspace = workspace();
     let mut results: BTreeMap<String, Figure> = BTreeMap::new();
     for (name, env) in SECTIONS {
+        // Only the remote section has a remote: a server of its own.
+        let server = match *name {
+            "remote" => match remote::Server::start() {
+                Ok(server) => Some(server),
+                Err(why) => {
+                    eprintln!("SKIPPED the remote section: {why}");
+                    continue;
+                }
+            },
+            _ => None,
+        };
         eprintln!("running {name} …");
         let _ = std::fs::remove_dir_all(workspace.join(subjects::CACHED_DISK_DIR));
-        let output = Command::new(std::env::current_exe().unwrap())
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        command
             .args(["--section", name])
             .current_dir(&workspace)
             .env_remove("FUNCACHE_DIR")
             .env_remove("FUNCACHE_DURABILITY")
-            .envs(env.iter().copied())
-            .output()
-            .expect("run section");
+            .env_remove("FUNCACHE_REMOTE")
+            .envs(env.iter().copied());
+        if let Some(server) = &server {
+            command.env("FUNCACHE_REMOTE", &server.url);
+        }
+        let output = command.output().expect("run section");
         assert!(
             output.status.success(),
             "section {name} failed:\n{}",
@@ -115,6 +155,7 @@ fn main() {
     eprintln!("running compile-time measurements …");
     let (lines, index, analyses) = compile::index_time(&workspace, 5);
     let (with, without) = compile::build_overhead(&workspace, 5);
+    let rebuild = rebuild::rebuild_overhead(&workspace, 5);
     let report = report::render(
         &results,
         report::CompileFigures {
@@ -123,6 +164,7 @@ fn main() {
             analyses,
             with,
             without,
+            rebuild,
         },
     );
     print!("{report}");

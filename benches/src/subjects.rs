@@ -56,6 +56,13 @@ pub fn cached_disk_lazy(x: u64) -> Result<String, CachedError> {
     Ok(compute(x))
 }
 
+/// Read from the remote tier by the `remote` section (no memory tier, so a
+/// call reads the local directory, then Redis).
+#[funcache::cache(memory = 0)]
+pub fn funcache_remote(x: u64) -> String {
+    compute(x)
+}
+
 #[funcache::cache(memory = 0)]
 pub fn scale_10(x: u64) -> String {
     compute(x)

@@ -9,9 +9,10 @@ use serde::Serialize;
 
 use crate::args::InspectArgs;
 use crate::error::CliError;
-use crate::output::{self, Align, Out, Table};
+use crate::output::{self, Align, Out};
 use crate::snapshot::Snapshot;
-use crate::source::{Source, Status};
+use crate::source::Status;
+use crate::summary::{self, FunctionJson, Lens};
 use crate::{Context, dir};
 
 /// `inspect --json` without FN.
@@ -63,31 +64,6 @@ impl From<funcache::DiskUsage> for DiskJson {
 }
 
 #[derive(Serialize)]
-struct FunctionJson {
-    id: String,
-    entries: u64,
-    /// Bytes of stored values, blobs included.
-    bytes: u64,
-    fingerprints: Vec<FingerprintJson>,
-    /// RFC 3339 (UTC) creation time of the oldest and newest entry.
-    oldest: Option<String>,
-    newest: Option<String>,
-    /// Recorded by the programs that used the directory.
-    hits: u64,
-    misses: u64,
-}
-
-#[derive(Serialize)]
-struct FingerprintJson {
-    /// 64 hex digits.
-    fingerprint: String,
-    entries: u64,
-    bytes: u64,
-    /// live, stale, gone or unknown; null without --manifest-path.
-    status: Option<Status>,
-}
-
-#[derive(Serialize)]
 struct EntryJson {
     fingerprint: String,
     /// The arguments key as hex (the digest of the arguments, or for small
@@ -122,8 +98,11 @@ pub fn run(context: &Context, args: &InspectArgs, out: &mut Out) -> Result<(), C
     drop(cache);
     let view = View {
         dir: &location.path,
-        source: source.as_ref(),
-        now: context.now,
+        lens: Lens {
+            source: source.as_ref(),
+            now: context.now,
+            usage_recorded: true,
+        },
     };
     match &args.function {
         None if args.json => out.json(&view.directory_json(&snapshot)),
@@ -135,7 +114,7 @@ pub fn run(context: &Context, args: &InspectArgs, out: &mut Out) -> Result<(), C
             if args.json {
                 out.json(&FunctionReport {
                     dir: view.dir,
-                    source: view.source_path(),
+                    source: view.lens.source_path(),
                     function: view.function_json(function, snapshot.entries_of(&id)),
                     entries: entries.iter().map(|e| view.entry_json(e)).collect(),
                 })
@@ -167,44 +146,13 @@ fn sorted(entries: &[EntryInfo]) -> Vec<&EntryInfo> {
 /// What every rendering needs.
 struct View<'a> {
     dir: &'a Path,
-    source: Option<&'a Source>,
-    now: SystemTime,
+    lens: Lens<'a>,
 }
 
 impl View<'_> {
-    fn source_path(&self) -> Option<&Path> {
-        self.source.map(|s| s.manifest_dir.as_path())
-    }
-
-    fn status(&self, id: &str, fingerprint: &Fingerprint) -> Option<Status> {
-        self.source.map(|s| s.status(id, fingerprint.as_bytes()))
-    }
-
     fn function_json(&self, function: &FunctionSummary, entries: &[EntryInfo]) -> FunctionJson {
-        let mut by_fingerprint: BTreeMap<Fingerprint, (u64, u64)> = BTreeMap::new();
-        for entry in entries {
-            let totals = by_fingerprint.entry(entry.fingerprint).or_default();
-            totals.0 += 1;
-            totals.1 += entry.size;
-        }
-        FunctionJson {
-            id: function.id.clone(),
-            entries: function.entries,
-            bytes: function.bytes,
-            fingerprints: by_fingerprint
-                .into_iter()
-                .map(|(fingerprint, (entries, bytes))| FingerprintJson {
-                    fingerprint: output::hex(fingerprint.as_bytes()),
-                    entries,
-                    bytes,
-                    status: self.status(&function.id, &fingerprint),
-                })
-                .collect(),
-            oldest: function.oldest.map(output::timestamp),
-            newest: function.newest.map(output::timestamp),
-            hits: function.usage.hits,
-            misses: function.usage.misses,
-        }
+        let sizes = entries.iter().map(|e| (e.fingerprint, e.size));
+        self.lens.function_json(function, sizes)
     }
 
     fn entry_json(&self, entry: &EntryInfo) -> EntryJson {
@@ -217,37 +165,20 @@ impl View<'_> {
             last_used: output::timestamp(entry.last_used),
             compute_seconds: entry.compute_time.as_secs_f64(),
             readable: entry.readable,
-            status: self.status(&entry.fn_id, &entry.fingerprint),
+            status: self.lens.status(&entry.fn_id, &entry.fingerprint),
         }
     }
 
     fn directory_json<'s>(&'s self, snapshot: &Snapshot) -> DirectoryReport<'s> {
         DirectoryReport {
             dir: self.dir,
-            source: self.source_path(),
+            source: self.lens.source_path(),
             disk: snapshot.disk.into(),
             functions: snapshot
                 .functions
                 .iter()
                 .map(|f| self.function_json(f, snapshot.entries_of(&f.id)))
                 .collect(),
-        }
-    }
-
-    /// One word for a function's fingerprints against the source.
-    fn function_status(&self, function: &FunctionSummary) -> String {
-        let statuses: Vec<Status> = function
-            .fingerprints
-            .iter()
-            .filter_map(|fp| self.status(&function.id, fp))
-            .collect();
-        let live = statuses.contains(&Status::Live);
-        let stale = statuses.contains(&Status::Stale);
-        match (live, stale) {
-            (true, true) => "live+stale".to_owned(),
-            (true, false) => "live".to_owned(),
-            (false, true) => "stale".to_owned(),
-            (false, false) => statuses.first().map_or("-", |s| s.as_str()).to_owned(),
         }
     }
 
@@ -267,51 +198,9 @@ impl View<'_> {
             out.line("no entries")?;
             return out.line(disk_line);
         }
-        let mut columns = vec![
-            ("ENTRIES", Align::Right),
-            ("SIZE", Align::Right),
-            ("FPS", Align::Right),
-            ("OLDEST", Align::Right),
-            ("NEWEST", Align::Right),
-            ("HITS", Align::Right),
-            ("MISSES", Align::Right),
-        ];
-        if self.source.is_some() {
-            columns.push(("SOURCE", Align::Left));
-        }
-        columns.push(("FUNCTION", Align::Left));
-        let mut table = Table::new(&columns);
-        let when = |time: Option<SystemTime>| time.map_or("-".into(), |t| output::ago(t, self.now));
-        for function in &snapshot.functions {
-            let mut row = vec![
-                function.entries.to_string(),
-                output::size(function.bytes),
-                function.fingerprints.len().to_string(),
-                when(function.oldest),
-                when(function.newest),
-                function.usage.hits.to_string(),
-                function.usage.misses.to_string(),
-            ];
-            if self.source.is_some() {
-                row.push(self.function_status(function));
-            }
-            row.push(function.id.clone());
-            table.row(row);
-        }
-        for line in table.render() {
-            out.line(line)?;
-        }
-        let entries: u64 = snapshot.functions.iter().map(|f| f.entries).sum();
-        let bytes: u64 = snapshot.functions.iter().map(|f| f.bytes).sum();
-        out.line("")?;
-        out.line(format!(
-            "{}, {}, {} of values",
-            output::count(snapshot.functions.len() as u64, "function", "functions"),
-            output::count(entries, "entry", "entries"),
-            output::size(bytes)
-        ))?;
+        self.lens.functions_table(&snapshot.functions, "", out)?;
         out.line(disk_line)?;
-        if let Some(source) = self.source {
+        if let Some(source) = self.lens.source {
             out.line(format!(
                 "SOURCE against {}: live = its current fingerprint,",
                 source.manifest_dir.display()
@@ -329,20 +218,8 @@ impl View<'_> {
         entries: &[&EntryInfo],
         out: &mut Out,
     ) -> Result<(), CliError> {
-        out.line(format!(
-            "{}: {}, {}, {}, {}, {}",
-            function.id,
-            output::count(function.entries, "entry", "entries"),
-            output::size(function.bytes),
-            output::count(
-                function.fingerprints.len() as u64,
-                "fingerprint",
-                "fingerprints"
-            ),
-            output::count(function.usage.hits, "hit", "hits"),
-            output::count(function.usage.misses, "miss", "misses"),
-        ))?;
-        let mut columns = vec![
+        out.line(self.lens.function_heading(function, ""))?;
+        let mut table = self.lens.entry_table(vec![
             ("FINGERPRINT", Align::Left),
             ("ARGS#", Align::Left),
             ("SIZE", Align::Right),
@@ -350,23 +227,20 @@ impl View<'_> {
             ("CREATED", Align::Right),
             ("LAST USED", Align::Right),
             ("TOOK", Align::Right),
-        ];
-        if self.source.is_some() {
-            columns.push(("SOURCE", Align::Left));
-        }
-        let mut table = Table::new(&columns);
+        ]);
+        let now = self.lens.now;
         for entry in entries {
             let (stored, created, used, took) = if entry.readable {
                 (
                     if entry.blob { "blob" } else { "db" },
-                    output::ago(entry.created, self.now),
-                    output::ago(entry.last_used, self.now),
+                    output::ago(entry.created, now),
+                    output::ago(entry.last_used, now),
                     output::took(entry.compute_time),
                 )
             } else {
                 ("unreadable", "-".into(), "-".into(), "-".into())
             };
-            let mut row = vec![
+            let cells = vec![
                 output::short(entry.fingerprint.as_bytes()),
                 output::key_tag(entry.args_key.as_bytes()),
                 output::size(entry.size),
@@ -375,14 +249,9 @@ impl View<'_> {
                 used,
                 took,
             ];
-            if let Some(status) = self.status(&entry.fn_id, &entry.fingerprint) {
-                row.push(status.as_str().to_owned());
-            }
-            table.row(row);
+            self.lens
+                .entry_row(&mut table, cells, &entry.fn_id, &entry.fingerprint);
         }
-        for line in table.render() {
-            out.line(line)?;
-        }
-        Ok(())
+        summary::print(&table, out)
     }
 }

@@ -147,9 +147,11 @@ mod inspect;
 mod output;
 mod purge;
 mod remote;
+mod removal;
 mod select;
 mod snapshot;
 mod source;
+mod summary;
 
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;

@@ -10,9 +10,7 @@
 //! not shrink its file.) Programs may use the directory meanwhile.
 //! `--dry-run` computes the same choice from the sizes on disk now.
 
-use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::UNIX_EPOCH;
 
 use funcache::{CacheDir, DiskUsage, EntryInfo};
 use serde::Serialize;
@@ -20,7 +18,8 @@ use serde::Serialize;
 use crate::args::PurgeArgs;
 use crate::error::CliError;
 use crate::inspect::DiskJson;
-use crate::output::{self, Align, Out, Progress, Table};
+use crate::output::{self, Out, Progress};
+use crate::removal::{self, Amount, FunctionAmount};
 use crate::select::{self, Criteria, Facts};
 use crate::snapshot::Snapshot;
 use crate::source::Source;
@@ -59,28 +58,6 @@ struct PurgeReport<'a> {
     projected_total: u64,
 }
 
-#[derive(Serialize, Default, Clone, Copy)]
-struct Amount {
-    entries: u64,
-    bytes: u64,
-}
-
-impl Amount {
-    fn of<'e>(entries: impl IntoIterator<Item = &'e EntryInfo>) -> Amount {
-        entries.into_iter().fold(Amount::default(), |a, e| Amount {
-            entries: a.entries + 1,
-            bytes: a.bytes + e.size,
-        })
-    }
-}
-
-#[derive(Serialize)]
-struct FunctionAmount {
-    id: String,
-    entries: u64,
-    bytes: u64,
-}
-
 /// What a purge did, for either rendering.
 struct Outcome {
     removed: Vec<EntryInfo>,
@@ -112,16 +89,7 @@ pub fn run(context: &Context, args: &PurgeArgs, out: &mut Out) -> Result<(), Cli
         .iter()
         .map(|wanted| snapshot.resolve(wanted, &location.path))
         .collect::<Result<_, _>>()?;
-    // An age past the clock's range means "before anything".
-    let cutoff = |age| context.now.checked_sub(age).unwrap_or(UNIX_EPOCH);
-    let criteria = Criteria {
-        all: args.all,
-        functions,
-        stale: args.stale,
-        created_before: args.older_than.map(cutoff),
-        used_before: args.unused_for.map(cutoff),
-        max_size: args.max_size,
-    };
+    let criteria = removal::criteria(args, functions, context.now);
     let outcome = if args.dry_run {
         preview(&snapshot, &criteria, source.as_ref())
     } else {
@@ -161,13 +129,13 @@ fn preview(snapshot: &Snapshot, criteria: &Criteria, source: Option<&Source>) ->
     for i in plan.all() {
         gone[i] = true;
     }
-    let remaining = Amount::of(
+    let remaining = Amount::of(sizes(
         entries
             .iter()
             .zip(&gone)
             .filter(|(_, gone)| !**gone)
             .map(|(e, _)| *e),
-    );
+    ));
     Outcome {
         removed: selected
             .into_iter()
@@ -223,7 +191,7 @@ fn purge(
     Ok(Outcome {
         removed,
         evicted,
-        remaining: Amount::of(after.all_entries()),
+        remaining: Amount::of(sizes(after.all_entries())),
         before,
         after: Some(after.disk),
         projected: after.disk.total(),
@@ -241,29 +209,21 @@ fn remove(cache: &CacheDir, entries: &[EntryInfo]) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Sizes of `entries`, for [`Amount::of`].
+fn sizes<'e>(entries: impl IntoIterator<Item = &'e EntryInfo>) -> impl Iterator<Item = u64> {
+    entries.into_iter().map(|e| e.size)
+}
+
 fn per_function(entries: &[EntryInfo]) -> Vec<FunctionAmount> {
-    let mut by_id: BTreeMap<&str, Amount> = BTreeMap::new();
-    for entry in entries {
-        let amount = by_id.entry(&entry.fn_id).or_default();
-        amount.entries += 1;
-        amount.bytes += entry.size;
-    }
-    by_id
-        .into_iter()
-        .map(|(id, a)| FunctionAmount {
-            id: id.to_owned(),
-            entries: a.entries,
-            bytes: a.bytes,
-        })
-        .collect()
+    removal::per_function(entries.iter().map(|e| (e.fn_id.as_str(), e.size)))
 }
 
 fn report<'a>(dir: &'a Path, args: &PurgeArgs, outcome: &Outcome) -> PurgeReport<'a> {
     PurgeReport {
         dir,
         dry_run: args.dry_run,
-        removed: Amount::of(&outcome.removed),
-        evicted: Amount::of(&outcome.evicted),
+        removed: Amount::of(sizes(&outcome.removed)),
+        evicted: Amount::of(sizes(&outcome.evicted)),
         functions: per_function(&outcome.removed),
         remaining: outcome.remaining,
         max_size: args.max_size,
@@ -277,51 +237,18 @@ fn report<'a>(dir: &'a Path, args: &PurgeArgs, outcome: &Outcome) -> PurgeReport
 }
 
 fn render(args: &PurgeArgs, outcome: &Outcome, out: &mut Out) -> Result<(), CliError> {
-    let removed = Amount::of(&outcome.removed);
+    let removed = Amount::of(sizes(&outcome.removed));
     let functions = per_function(&outcome.removed);
-    let verb = if args.dry_run {
-        "would remove"
-    } else {
-        "removed"
-    };
-    if removed.entries == 0 {
-        out.line("nothing to remove")?;
-    } else {
-        out.line(format!(
-            "{verb} {} ({} of values) from {}:",
-            output::count(removed.entries, "entry", "entries"),
-            output::size(removed.bytes),
-            output::count(functions.len() as u64, "function", "functions"),
-        ))?;
-        let mut table = Table::new(&[
-            ("ENTRIES", Align::Right),
-            ("SIZE", Align::Right),
-            ("FUNCTION", Align::Left),
-        ]);
-        for function in &functions {
-            table.row(vec![
-                function.entries.to_string(),
-                output::size(function.bytes),
-                function.id.clone(),
-            ]);
-        }
-        for line in table.render() {
-            out.line(format!("  {line}"))?;
-        }
-    }
+    removal::removed_lines(args.dry_run, removed, &functions, "", out)?;
     if let Some(limit) = args.max_size {
-        let evicted = Amount::of(&outcome.evicted);
+        let evicted = Amount::of(sizes(&outcome.evicted));
         out.line(format!(
             "--max-size {}: {} evicted, least recently used first",
             output::size(limit),
             output::count(evicted.entries, "entry", "entries"),
         ))?;
     }
-    let remaining = format!(
-        "{} ({})",
-        output::count(outcome.remaining.entries, "entry", "entries"),
-        output::size(outcome.remaining.bytes)
-    );
+    let remaining = removal::remaining_line(outcome.remaining, args.dry_run);
     match outcome.after {
         Some(after) => {
             let reclaimed = outcome.before.total() as i64 - after.total() as i64;
@@ -335,12 +262,7 @@ fn render(args: &PurgeArgs, outcome: &Outcome, out: &mut Out) -> Result<(), CliE
                     format!("-{}", output::size(reclaimed.unsigned_abs()))
                 },
             ))?;
-            let verb = if outcome.remaining.entries == 1 {
-                "remains"
-            } else {
-                "remain"
-            };
-            out.line(format!("{remaining} {verb}"))?;
+            out.line(remaining)?;
         }
         None => {
             out.line(format!(
@@ -348,7 +270,7 @@ fn render(args: &PurgeArgs, outcome: &Outcome, out: &mut Out) -> Result<(), CliE
                 output::size(outcome.before.total()),
                 output::size(outcome.projected),
             ))?;
-            out.line(format!("{remaining} would remain"))?;
+            out.line(remaining)?;
         }
     }
     if let Some(limit) = args.max_size.filter(|&limit| outcome.projected > limit) {

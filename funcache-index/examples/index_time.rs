@@ -12,7 +12,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use funcache_index::{MacroSite, analyze_fn_path, index_stats};
+use funcache_index::{MacroSite, analyze_fn_path, index_stats, node_cache_stats};
 
 const SYN_PATHS: &[&str] = &[
     "parse_file",
@@ -97,12 +97,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let closure = analysis.dependencies.len() + analysis.build.gated.len();
                 sizes.push(closure);
                 println!(
-                    "{path:<36} {:>8.1} ms  closure {:>5} (cfg-gated {:>5})  externals {}  unresolved {}",
+                    "{path:<36} {:>8.1} ms  closure {:>5} (cfg-gated {:>5})  externals {}  unresolved {}  fingerprint {}",
                     ms(took),
                     closure,
                     analysis.build.gated.len(),
                     analysis.externals.len(),
-                    analysis.unresolved.len()
+                    analysis.unresolved.len(),
+                    analysis.fingerprint.short(16)
                 );
                 if std::env::var_os("INDEX_TIME_VERBOSE").is_some() {
                     println!("    externals {:?}", analysis.externals);
@@ -126,6 +127,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("analyses (first time): {:.1} ms total", ms(total));
     println!("analyses (again, nodes cached): {:.1} ms total", ms(again));
     println!("cold index + first analyses: {:.1} ms", ms(cold + total));
+    let cache = node_cache_stats();
+    println!(
+        "node cache: {} hits, {} misses, {} writes",
+        cache.hits, cache.misses, cache.writes
+    );
     Ok(())
 }
 

@@ -14,10 +14,11 @@ use crate::closure;
 use crate::ids::{Binding, CrateId, ItemRef, ModRef, NodeKey};
 use crate::node::NodeInfo;
 use crate::node_read::{self, AttrFilter};
+use crate::node_store::{NodeStore, OutlineCrate};
 use crate::session::{Session, path_segments};
 use crate::shallow::{AssocKind, ItemKind};
 use crate::target::{self, TargetKind};
-use crate::world::{World, normalize};
+use crate::world::{DepBinding, World, normalize};
 use crate::{BuildInputs, CacheOptions, Dependency, Digest, FingerprintInput, IndexError};
 
 /// Where a macro expansion happens (from the proc-macro environment).
@@ -505,13 +506,48 @@ pub(crate) fn select_crate(
     Ok((first.expect("candidates is not empty"), None))
 }
 
-/// Computes the impl tables of every crate in view of `krate`.
+/// Computes the impl tables of every crate in view of `krate`, and opens
+/// its node cache.
 pub(crate) fn prepare(world: &mut World, krate: CrateId) {
     for c in world.view(krate) {
         if !world.derived.contains_key(&c) {
             let d = Arc::new(world.derive_tables(c));
             world.derived.insert(c, d);
         }
+    }
+    if !world.stores.contains_key(&krate) {
+        let view = world.view(krate);
+        let outline: Vec<(CrateId, OutlineCrate)> = view
+            .iter()
+            .map(|&c| (c, outline_crate(world, c, &view)))
+            .collect();
+        let manifest_dir = &world.crates[krate as usize].index.manifest_dir;
+        let store = NodeStore::open(&outline, manifest_dir).map(Arc::new);
+        world.stores.insert(krate, store);
+    }
+}
+
+/// Crate `c` of `view` as the node cache's outline sees it.
+fn outline_crate<'w>(world: &'w World, c: CrateId, view: &[CrateId]) -> OutlineCrate<'w> {
+    let krate = &world.crates[c as usize];
+    let deps = krate
+        .deps
+        .iter()
+        .map(|(name, binding)| {
+            let to = match binding {
+                DepBinding::Crate(id) => match view.iter().position(|v| v == id) {
+                    Some(position) => format!("crate {position}"),
+                    None => format!("crate outside the view {id}"),
+                },
+                DepBinding::External(x) => format!("external {x}"),
+            };
+            (name.clone(), to)
+        })
+        .collect();
+    OutlineCrate {
+        name: &krate.name,
+        index: &krate.index,
+        deps,
     }
 }
 
@@ -589,6 +625,9 @@ pub(crate) fn finish(
     manifest_dir: &Path,
 ) -> (Analysis, Vec<(NodeKey, Arc<NodeInfo>)>) {
     let result = closure::closure(s, root_key, root, &s.world.nodes, manifest_dir);
+    if let Some(store) = &s.store {
+        store.flush();
+    }
     let fingerprint = FingerprintInput {
         dependencies: result.dependencies.clone(),
         externals: result.externals.clone(),
@@ -657,3 +696,7 @@ impl Analysis {
 #[cfg(test)]
 #[path = "analysis_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "node_cache_tests.rs"]
+mod node_cache_tests;

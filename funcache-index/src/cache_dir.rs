@@ -13,14 +13,27 @@ use crate::workspace::workspace_root;
 /// git-ignored, and unlike a path relative to the working directory it is
 /// the same wherever the program is started from.
 pub fn default_cache_dir(manifest_dir: &Path, target_dir_env: Option<&std::ffi::OsStr>) -> PathBuf {
-    let target_dir = match target_dir_env {
+    target_dir(manifest_dir, target_dir_env).join("funcache")
+}
+
+/// `<target dir>/funcache-index`, where the index keeps what it computed
+/// per item across rustc runs (see `node_store`); the target directory is
+/// found as for [`default_cache_dir`].
+pub(crate) fn index_cache_dir(
+    manifest_dir: &Path,
+    target_dir_env: Option<&std::ffi::OsStr>,
+) -> PathBuf {
+    target_dir(manifest_dir, target_dir_env).join("funcache-index")
+}
+
+fn target_dir(manifest_dir: &Path, target_dir_env: Option<&std::ffi::OsStr>) -> PathBuf {
+    match target_dir_env {
         Some(dir) if !dir.is_empty() => {
             let dir = PathBuf::from(dir);
             std::path::absolute(&dir).unwrap_or(dir)
         }
         _ => workspace_root(manifest_dir).join("target"),
-    };
-    target_dir.join("funcache")
+    }
 }
 
 /// The nearest directory at or above `start` that holds a `Cargo.toml`.
@@ -64,6 +77,10 @@ mod tests {
         assert_eq!(
             default_cache_dir(&root.join("app"), Some(custom.as_os_str())),
             custom.join("funcache")
+        );
+        assert_eq!(
+            index_cache_dir(&root.join("app"), None),
+            root.join("target/funcache-index")
         );
         assert_eq!(
             find_manifest_dir(&root.join("app/src")),

@@ -15,7 +15,7 @@ use quote::ToTokens;
 use crate::build_inputs::BuildCollector;
 use crate::ids::{CrateId, NodeKey};
 use crate::node::NodeInfo;
-use crate::node_read::{self, AttrFilter};
+use crate::node_read;
 use crate::session::Session;
 use crate::session::macro_calls::{Trigger, joined_invocations};
 use crate::trait_sets::{Open, newly_open};
@@ -179,8 +179,7 @@ fn fetch(
     if let Some(info) = known.get(&key).or_else(|| local.get(&key)) {
         return info.clone();
     }
-    let no_strip: AttrFilter = &|_| false;
-    let info = Arc::new(node_read::node_info(s, key, None, no_strip, manifest_dir));
+    let info = Arc::new(node_read::reached_node_info(s, key, manifest_dir));
     local.insert(key, info.clone());
     computed.push((key, info.clone()));
     info

@@ -35,6 +35,7 @@ mod module_tree;
 mod nested;
 mod node;
 mod node_read;
+mod node_store;
 mod options;
 mod package_inputs;
 #[cfg(test)]
@@ -68,5 +69,6 @@ pub use fallback::{
 pub use fingerprint::{BuildInputs, Dependency, FINGERPRINT_FORMAT, FingerprintInput};
 pub use fn_values::{FnValue, fn_values};
 pub use hidden_order::hidden_unordered;
+pub use node_store::{NODE_CACHE_ENV, NodeCacheStats, node_cache_stats};
 pub use options::{CacheOptions, Spanned};
 pub use workspace::{Workspace, package_dirs, package_name, workspace_root};

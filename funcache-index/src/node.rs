@@ -8,7 +8,7 @@ use crate::ids::NodeKey;
 use crate::trait_sets::{Open, Uses};
 
 /// Everything known about one node.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct NodeInfo {
     /// Path below the crate root, e.g. `steps::Parser::parse`.
     pub path: String,

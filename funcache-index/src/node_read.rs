@@ -14,6 +14,7 @@ use crate::impl_table::TypeKey;
 use crate::node::NodeInfo;
 use crate::session::Session;
 use crate::shallow::ItemKind;
+use crate::shallow::Range;
 use crate::trait_sets::Open;
 use crate::ty::{Ty, TyCx};
 use crate::walker::{LocBase, Walker};
@@ -122,9 +123,79 @@ pub(crate) fn node_path(s: &Session, key: NodeKey) -> String {
     parts.join("::")
 }
 
+/// The byte range of a node's own text in its file, and of its impl's or
+/// trait's header for an item of one.
+fn node_ranges(s: &Session, key: NodeKey) -> (Range, Option<Range>) {
+    let it = s.world.item(key.item);
+    match (&it.item.kind, key.assoc) {
+        (ItemKind::Impl(imp), i) if i != NodeKey::WHOLE => (
+            imp.items.get(i as usize).map_or(it.item.span, |a| a.span),
+            Some((it.item.span.0, imp.header.1)),
+        ),
+        (ItemKind::Trait { items, header }, i) if i != NodeKey::WHOLE => (
+            items.get(i as usize).map_or(it.item.span, |a| a.span),
+            Some((it.item.span.0, header.1)),
+        ),
+        _ => (it.item.span, None),
+    }
+}
+
 /// Computes a node. `text` replaces the node's own text (the root as
 /// the macro saw it); `strip` removes attributes before hashing.
 pub(crate) fn node_info(
+    s: &Session,
+    key: NodeKey,
+    text: Option<&str>,
+    strip: AttrFilter,
+    manifest_dir: &Path,
+) -> NodeInfo {
+    let mut info = node_facts(s, key, text, strip, manifest_dir);
+    add_includes(s, key, text, &mut info);
+    info
+}
+
+/// A node a closure reaches (never a root): its facts from the node cache
+/// when it holds them, else computed and stored there.
+pub(crate) fn reached_node_info(s: &Session, key: NodeKey, manifest_dir: &Path) -> NodeInfo {
+    let it = s.world.item(key.item);
+    let file = &s.world.crates[key.item.krate as usize].index.files[it.file as usize];
+    let (span, header_range) = node_ranges(s, key);
+    let own = file.slice(span);
+    let header = header_range.map_or("", |r| file.slice(r));
+    // The two places locations are counted from (see `node_facts`).
+    let at = loc_base(s, key.item, span.0, manifest_dir);
+    let item_at = loc_base(s, key.item, it.item.span.0, manifest_dir);
+    let locs = format!(
+        "{}:{}:{} {}:{}",
+        at.file, at.line, at.column, item_at.line, item_at.column
+    );
+    let no_strip: AttrFilter = &|_| false;
+    let mut info =
+        crate::node_store::cached(s.store.as_deref(), key, &[own, header], &locs, || {
+            node_facts(s, key, None, no_strip, manifest_dir)
+        });
+    add_includes(s, key, None, &mut info);
+    info
+}
+
+/// Files pulled in with include!/include_str!/include_bytes! are part
+/// of the item, though none of its tokens change when they do. Never
+/// cached: the files are read every time.
+fn add_includes(s: &Session, key: NodeKey, text: Option<&str>, info: &mut NodeInfo) {
+    let it = s.world.item(key.item);
+    let index = &s.world.crates[key.item.krate as usize].index;
+    let file = &index.files[it.file as usize];
+    let own_text = text.unwrap_or_else(|| file.slice(node_ranges(s, key).0));
+    let file_dir = file.path.parent().unwrap_or(&index.manifest_dir);
+    if let Some(included) = crate::includes::digest(own_text, file_dir, index.include_dirs()) {
+        info.hash = combine(info.hash, included);
+    }
+}
+
+/// What a node is, from its own text (or `text`) and the index: all of
+/// [`NodeInfo`] but the files it includes ([`add_includes`]). Besides the
+/// text, it reads only what the node cache's outline covers.
+fn node_facts(
     s: &Session,
     key: NodeKey,
     text: Option<&str>,
@@ -136,17 +207,7 @@ pub(crate) fn node_info(
     let file = &world.crates[key.item.krate as usize].index.files[it.file as usize];
     let module = world.module_of(key.item);
     let path = node_path(s, key);
-    let (span, header_range) = match (&it.item.kind, key.assoc) {
-        (ItemKind::Impl(imp), i) if i != NodeKey::WHOLE => (
-            imp.items.get(i as usize).map_or(it.item.span, |a| a.span),
-            Some((it.item.span.0, imp.header.1)),
-        ),
-        (ItemKind::Trait { items, header }, i) if i != NodeKey::WHOLE => (
-            items.get(i as usize).map_or(it.item.span, |a| a.span),
-            Some((it.item.span.0, header.1)),
-        ),
-        _ => (it.item.span, None),
-    };
+    let (span, header_range) = node_ranges(s, key);
     let own_text = text.unwrap_or_else(|| file.slice(span));
     // With replacement text, positions inside it only approximate the
     // file's; the item's own start is still right.
@@ -242,14 +303,6 @@ pub(crate) fn node_info(
             }
             Err(_) => raw_hash(own_text),
         },
-    };
-    // Files pulled in with include!/include_str!/include_bytes! are part
-    // of the item, though none of its tokens change when they do.
-    let index = &world.crates[key.item.krate as usize].index;
-    let file_dir = file.path.parent().unwrap_or(&index.manifest_dir);
-    let hash = match crate::includes::digest(own_text, file_dir, index.include_dirs()) {
-        Some(included) => combine(hash, included),
-        None => hash,
     };
     // Types bring their trait impls: they run implicitly (operators,
     // Display, Drop, Deref, From via `?`, Iterator in `for`).

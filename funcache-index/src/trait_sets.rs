@@ -73,6 +73,16 @@ impl Uses {
         self.0 |= other.0;
     }
 
+    /// One bit per [`GATED`] trait, in its order (for the node cache).
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// The set [`Uses::bits`] gave; `None` for bits no trait has.
+    pub fn from_bits(bits: u8) -> Option<Uses> {
+        (u32::from(bits) < 1 << GATED.len()).then_some(Uses(bits))
+    }
+
     /// The gated traits a path names (`fmt::Debug`, `HashMap`).
     pub fn note_path(&mut self, segs: &[String]) {
         for s in segs {

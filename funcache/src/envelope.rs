@@ -90,7 +90,9 @@ pub(crate) enum EnvelopeError {
     Version { found: u8 },
     #[error("corrupt envelope header")]
     Header,
-    #[error("the stored bytes do not match their checksum (damaged on disk)")]
+    // Said of a value read from the disk or from the remote: it names
+    // neither (the caller says which tier it came from).
+    #[error("the stored bytes do not match their checksum (damaged where they were kept)")]
     Checksum,
 }
 

@@ -651,8 +651,8 @@ mod tests {
     #[cfg(feature = "redis")]
     #[test]
     fn a_result_computed_on_one_machine_is_a_remote_hit_on_another() {
-        use crate::remote::test_server::TestServer;
-        let Some(server) = TestServer::start("fn_cache remote", &[]) else {
+        use funcache_testkit::{RedisOptions, RedisServer};
+        let Some(server) = RedisServer::start("fn_cache remote", RedisOptions::default()) else {
             return;
         };
         let remote = crate::Remote::new(&server.url()).unwrap();
@@ -698,8 +698,9 @@ mod tests {
     #[cfg(feature = "redis")]
     #[test]
     fn a_machine_waits_for_another_computing_the_same_value() {
-        use crate::remote::test_server::TestServer;
-        let Some(server) = TestServer::start("fn_cache remote lease", &[]) else {
+        use funcache_testkit::{RedisOptions, RedisServer};
+        let Some(server) = RedisServer::start("fn_cache remote lease", RedisOptions::default())
+        else {
             return;
         };
         let remote = crate::Remote::new(&server.url()).unwrap();

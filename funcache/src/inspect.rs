@@ -103,6 +103,28 @@ pub struct Removed {
     pub bytes: u64,
 }
 
+impl FunctionSummary {
+    /// Sums up one function's entries, given as (fingerprint, size in
+    /// bytes, creation time when known). The one place a summary is made,
+    /// for a cache directory and for a remote alike.
+    pub(crate) fn of(
+        id: String,
+        entries: impl Iterator<Item = (Fingerprint, u64, Option<SystemTime>)> + Clone,
+        usage: UsageCounts,
+    ) -> FunctionSummary {
+        let created = entries.clone().filter_map(|(_, _, created)| created);
+        FunctionSummary {
+            id,
+            entries: entries.clone().count() as u64,
+            bytes: entries.clone().map(|(_, size, _)| size).sum(),
+            fingerprints: entries.map(|(fingerprint, _, _)| fingerprint).collect(),
+            oldest: created.clone().min(),
+            newest: created.max(),
+            usage,
+        }
+    }
+}
+
 fn from_unix_ms(ms: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_millis(ms)
 }
@@ -148,15 +170,11 @@ impl CacheDir {
             if entries.is_empty() {
                 continue;
             }
-            summaries.push(FunctionSummary {
-                entries: entries.len() as u64,
-                bytes: entries.iter().map(|e| e.size).sum(),
-                fingerprints: entries.iter().map(|e| e.fingerprint).collect(),
-                oldest: entries.iter().map(|e| e.created).min(),
-                newest: entries.iter().map(|e| e.created).max(),
-                usage: usage.get(&id).copied().unwrap_or_default(),
-                id,
-            });
+            let usage = usage.get(&id).copied().unwrap_or_default();
+            let parts = entries
+                .iter()
+                .map(|e| (e.fingerprint, e.size, Some(e.created)));
+            summaries.push(FunctionSummary::of(id, parts, usage));
         }
         Ok(summaries)
     }
@@ -371,9 +389,7 @@ mod tests {
     }
 
     fn args_key(arg: u8) -> ArgsKey {
-        let mut builder = crate::key::KeyBuilder::new();
-        builder.arg(&arg);
-        builder.finish().unwrap()
+        ArgsKey::of_arg(&arg)
     }
 
     fn entry_key(fingerprint: u8, arg: u8) -> EntryKey {

@@ -118,6 +118,17 @@ impl ArgsKey {
     }
 }
 
+#[cfg(test)]
+impl ArgsKey {
+    /// The key of a call with the one argument `value`: what the tests of
+    /// every tier and store use to make keys.
+    pub(crate) fn of_arg<T: crate::__private::KeyArg + ?Sized>(value: &T) -> ArgsKey {
+        let mut builder = KeyBuilder::new();
+        builder.arg(value);
+        builder.finish().expect("a test argument serializes")
+    }
+}
+
 impl fmt::Display for ArgsKey {
     /// Hex of the key's bytes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -323,9 +323,7 @@ mod tests {
     use super::*;
 
     fn key(n: u8) -> ArgsKey {
-        let mut builder = crate::key::KeyBuilder::new();
-        builder.arg(&n);
-        builder.finish().unwrap()
+        ArgsKey::of_arg(&n)
     }
 
     fn get(tier: &MemoryTier, n: u8) -> Option<u32> {
@@ -350,15 +348,11 @@ mod tests {
     }
 
     fn put_n(tier: &MemoryTier, n: u32) {
-        let mut builder = crate::key::KeyBuilder::new();
-        builder.arg(&n);
-        tier.put(builder.finish().unwrap(), n);
+        tier.put(ArgsKey::of_arg(&n), n);
     }
 
     fn get_n(tier: &MemoryTier, n: u32) -> Option<u32> {
-        let mut builder = crate::key::KeyBuilder::new();
-        builder.arg(&n);
-        tier.get_cloned::<u32>(builder.finish().unwrap().as_bytes(), true)
+        tier.get_cloned::<u32>(ArgsKey::of_arg(&n).as_bytes(), true)
     }
 
     /// Regression: each shard had an eighth of the capacity, so shards that

@@ -22,15 +22,24 @@ mod support;
 /// The runner and one module of edits per crate, in `real_crates/`.
 mod real_crates {
     pub mod check;
+    pub mod index_cache;
     pub mod regex_syntax;
     pub mod semver;
 }
 
-use real_crates::{check, regex_syntax, semver};
+use real_crates::{check, index_cache, regex_syntax, semver};
 
 #[test]
 fn regex_syntax_edits_are_never_served_stale() {
     check::check(&regex_syntax::CASE);
+}
+
+/// The index's on-disk node cache, empty, warm, corrupted or off, gives
+/// regex-syntax's wrappers the same fingerprints; with it warm, a body edit
+/// still recomputes what it changes.
+#[test]
+fn regex_syntax_fingerprints_do_not_depend_on_the_node_cache() {
+    index_cache::check(&regex_syntax::CASE);
 }
 
 #[test]

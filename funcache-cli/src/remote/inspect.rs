@@ -1,19 +1,18 @@
 //! `inspect --remote [URL] [FN]`: what the remote holds, per function or
 //! per entry.
 
-use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::SystemTime;
 
-use funcache::{Fingerprint, RemoteEntry};
+use funcache::{FunctionSummary, RemoteEntry};
 use serde::Serialize;
 
-use super::{RemoteSnapshot, Summary, summary};
+use super::RemoteSnapshot;
 use crate::Context;
 use crate::args::InspectArgs;
 use crate::error::CliError;
-use crate::output::{self, Align, Out, Table};
-use crate::source::{Source, Status};
+use crate::output::{self, Align, Out};
+use crate::source::Status;
+use crate::summary::{self, FunctionJson, Lens};
 
 /// `inspect --remote --json` without FN.
 #[derive(Serialize)]
@@ -33,25 +32,6 @@ struct FunctionReport<'a> {
     function: FunctionJson,
     /// Newest entry first.
     entries: Vec<EntryJson>,
-}
-
-#[derive(Serialize)]
-struct FunctionJson {
-    id: String,
-    entries: u64,
-    /// Bytes of the stored envelopes.
-    bytes: u64,
-    fingerprints: Vec<FingerprintJson>,
-    oldest: Option<String>,
-    newest: Option<String>,
-}
-
-#[derive(Serialize)]
-struct FingerprintJson {
-    fingerprint: String,
-    entries: u64,
-    bytes: u64,
-    status: Option<Status>,
 }
 
 #[derive(Serialize)]
@@ -82,80 +62,63 @@ pub fn run(
     let remote = super::connect(url)?;
     let snapshot = RemoteSnapshot::read(&remote)?;
     let view = View {
+        place: format!(" on remote {}", snapshot.url),
         url: &snapshot.url,
-        source: source.as_ref(),
-        now: context.now,
+        lens: Lens {
+            source: source.as_ref(),
+            now: context.now,
+            usage_recorded: false,
+        },
     };
+    let functions = snapshot.functions();
     match &args.function {
         None if args.json => out.json(&RemoteReport {
             remote: view.url,
-            source: view.source_path(),
-            functions: snapshot
-                .entries
+            source: view.lens.source_path(),
+            functions: functions
                 .iter()
-                .map(|(id, entries)| view.function_json(&summary(id, entries), entries))
+                .map(|f| view.function_json(f, &snapshot.entries[&f.id]))
                 .collect(),
         }),
-        None => view.remote_table(&snapshot.summaries(), out),
+        None if functions.is_empty() => out.line(format!("no entries{}", view.place)),
+        None => view.lens.functions_table(&functions, &view.place, out),
         Some(wanted) => {
             let id = snapshot.resolve(wanted)?;
             let entries = &snapshot.entries[&id];
             let mut sorted: Vec<&RemoteEntry> = entries.iter().collect();
             // Newest first.
             sorted.sort_by_key(|e| std::cmp::Reverse((e.created, e.fingerprint)));
-            let function = summary(&id, entries);
+            let function = functions
+                .iter()
+                .find(|f| f.id == id)
+                .expect("resolved ids exist");
             if args.json {
                 out.json(&FunctionReport {
                     remote: view.url,
-                    source: view.source_path(),
-                    function: view.function_json(&function, entries),
+                    source: view.lens.source_path(),
+                    function: view.function_json(function, entries),
                     entries: sorted.iter().map(|e| view.entry_json(e)).collect(),
                 })
             } else {
-                view.function_table(&function, &sorted, out)
+                view.function_table(function, &sorted, out)
             }
         }
     }
 }
 
+/// What every rendering needs.
 struct View<'a> {
+    /// The URL, with its password as `***`.
     url: &'a str,
-    source: Option<&'a Source>,
-    now: SystemTime,
+    /// ` on remote <url>`, where the directory's lines name nothing.
+    place: String,
+    lens: Lens<'a>,
 }
 
 impl View<'_> {
-    fn source_path(&self) -> Option<&Path> {
-        self.source.map(|s| s.manifest_dir.as_path())
-    }
-
-    fn status(&self, id: &str, fingerprint: &Fingerprint) -> Option<Status> {
-        self.source.map(|s| s.status(id, fingerprint.as_bytes()))
-    }
-
-    fn function_json(&self, function: &Summary, entries: &[RemoteEntry]) -> FunctionJson {
-        let mut by_fingerprint: BTreeMap<Fingerprint, (u64, u64)> = BTreeMap::new();
-        for entry in entries {
-            let totals = by_fingerprint.entry(entry.fingerprint).or_default();
-            totals.0 += 1;
-            totals.1 += entry.size;
-        }
-        FunctionJson {
-            id: function.id.clone(),
-            entries: function.entries,
-            bytes: function.bytes,
-            fingerprints: by_fingerprint
-                .into_iter()
-                .map(|(fingerprint, (entries, bytes))| FingerprintJson {
-                    fingerprint: output::hex(fingerprint.as_bytes()),
-                    entries,
-                    bytes,
-                    status: self.status(&function.id, &fingerprint),
-                })
-                .collect(),
-            oldest: function.oldest.map(output::timestamp),
-            newest: function.newest.map(output::timestamp),
-        }
+    fn function_json(&self, function: &FunctionSummary, entries: &[RemoteEntry]) -> FunctionJson {
+        let sizes = entries.iter().map(|e| (e.fingerprint, e.size));
+        self.lens.function_json(function, sizes)
     }
 
     fn entry_json(&self, entry: &RemoteEntry) -> EntryJson {
@@ -167,104 +130,25 @@ impl View<'_> {
             expires_in_seconds: entry.expires_in.map(|d| d.as_secs_f64()),
             compute_seconds: entry.compute_time.as_secs_f64(),
             readable: entry.readable,
-            status: self.status(&entry.fn_id, &entry.fingerprint),
-        }
-    }
-
-    fn remote_table(&self, functions: &[Summary], out: &mut Out) -> Result<(), CliError> {
-        let place = format!("on remote {}", self.url);
-        if functions.is_empty() {
-            return out.line(format!("no entries {place}"));
-        }
-        let mut columns = vec![
-            ("ENTRIES", Align::Right),
-            ("SIZE", Align::Right),
-            ("FPS", Align::Right),
-            ("OLDEST", Align::Right),
-            ("NEWEST", Align::Right),
-        ];
-        if self.source.is_some() {
-            columns.push(("SOURCE", Align::Left));
-        }
-        columns.push(("FUNCTION", Align::Left));
-        let mut table = Table::new(&columns);
-        let when = |time: Option<SystemTime>| time.map_or("-".into(), |t| output::ago(t, self.now));
-        for function in functions {
-            let mut row = vec![
-                function.entries.to_string(),
-                output::size(function.bytes),
-                function.fingerprints.len().to_string(),
-                when(function.oldest),
-                when(function.newest),
-            ];
-            if self.source.is_some() {
-                row.push(self.function_status(function));
-            }
-            row.push(function.id.clone());
-            table.row(row);
-        }
-        for line in table.render() {
-            out.line(line)?;
-        }
-        let entries: u64 = functions.iter().map(|f| f.entries).sum();
-        let bytes: u64 = functions.iter().map(|f| f.bytes).sum();
-        out.line("")?;
-        out.line(format!(
-            "{}, {}, {} of values {place}",
-            output::count(functions.len() as u64, "function", "functions"),
-            output::count(entries, "entry", "entries"),
-            output::size(bytes)
-        ))
-    }
-
-    /// One word for a function's fingerprints against the source.
-    fn function_status(&self, function: &Summary) -> String {
-        let statuses: Vec<Status> = function
-            .fingerprints
-            .iter()
-            .filter_map(|fp| self.status(&function.id, fp))
-            .collect();
-        match (
-            statuses.contains(&Status::Live),
-            statuses.contains(&Status::Stale),
-        ) {
-            (true, true) => "live+stale".to_owned(),
-            (true, false) => "live".to_owned(),
-            (false, true) => "stale".to_owned(),
-            (false, false) => statuses.first().map_or("-", |s| s.as_str()).to_owned(),
+            status: self.lens.status(&entry.fn_id, &entry.fingerprint),
         }
     }
 
     fn function_table(
         &self,
-        function: &Summary,
+        function: &FunctionSummary,
         entries: &[&RemoteEntry],
         out: &mut Out,
     ) -> Result<(), CliError> {
-        out.line(format!(
-            "{}: {}, {}, {} on remote {}",
-            function.id,
-            output::count(function.entries, "entry", "entries"),
-            output::size(function.bytes),
-            output::count(
-                function.fingerprints.len() as u64,
-                "fingerprint",
-                "fingerprints"
-            ),
-            self.url,
-        ))?;
-        let mut columns = vec![
+        out.line(self.lens.function_heading(function, &self.place))?;
+        let mut table = self.lens.entry_table(vec![
             ("FINGERPRINT", Align::Left),
             ("ARGS#", Align::Left),
             ("SIZE", Align::Right),
             ("CREATED", Align::Right),
             ("EXPIRES", Align::Right),
             ("TOOK", Align::Right),
-        ];
-        if self.source.is_some() {
-            columns.push(("SOURCE", Align::Left));
-        }
-        let mut table = Table::new(&columns);
+        ]);
         for entry in entries {
             let expires = entry.expires_in.map_or("never".to_owned(), |left| {
                 format!(
@@ -274,13 +158,13 @@ impl View<'_> {
             });
             let (created, took) = if entry.readable {
                 (
-                    output::ago(entry.created, self.now),
+                    output::ago(entry.created, self.lens.now),
                     output::took(entry.compute_time),
                 )
             } else {
                 ("unreadable".to_owned(), "-".to_owned())
             };
-            let mut row = vec![
+            let cells = vec![
                 output::short(entry.fingerprint.as_bytes()),
                 output::key_tag(entry.args_key.as_bytes()),
                 output::size(entry.size),
@@ -288,14 +172,9 @@ impl View<'_> {
                 expires,
                 took,
             ];
-            if let Some(status) = self.status(&entry.fn_id, &entry.fingerprint) {
-                row.push(status.as_str().to_owned());
-            }
-            table.row(row);
+            self.lens
+                .entry_row(&mut table, cells, &entry.fn_id, &entry.fingerprint);
         }
-        for line in table.render() {
-            out.line(line)?;
-        }
-        Ok(())
+        summary::print(&table, out)
     }
 }

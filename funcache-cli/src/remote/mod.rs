@@ -10,10 +10,9 @@
 pub mod inspect;
 pub mod purge;
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::time::SystemTime;
+use std::collections::BTreeMap;
 
-use funcache::{Fingerprint, Remote, RemoteCache, RemoteEntry};
+use funcache::{FunctionSummary, Remote, RemoteCache, RemoteEntry};
 
 use crate::error::CliError;
 use crate::fn_id::{self, Lookup};
@@ -36,16 +35,6 @@ pub fn connect(url: &str) -> Result<RemoteCache, CliError> {
     Ok(RemoteCache::connect(Remote::new(&url)?)?)
 }
 
-/// One function's entries on the remote, summarized.
-pub struct Summary {
-    pub id: String,
-    pub entries: u64,
-    pub bytes: u64,
-    pub fingerprints: BTreeSet<Fingerprint>,
-    pub oldest: Option<SystemTime>,
-    pub newest: Option<SystemTime>,
-}
-
 /// Everything on the remote, read once, by function id.
 pub struct RemoteSnapshot {
     /// The URL, with its password as `***`.
@@ -65,11 +54,9 @@ impl RemoteSnapshot {
         })
     }
 
-    pub fn summaries(&self) -> Vec<Summary> {
-        self.entries
-            .iter()
-            .map(|(id, entries)| summary(id, entries))
-            .collect()
+    /// Its functions summarized, sorted by id.
+    pub fn functions(&self) -> Vec<FunctionSummary> {
+        RemoteCache::functions(self.all_entries())
     }
 
     /// The id `wanted` names (a full id or an unambiguous ending).
@@ -91,17 +78,5 @@ impl RemoteSnapshot {
 
     pub fn all_entries(&self) -> impl Iterator<Item = &RemoteEntry> {
         self.entries.values().flatten()
-    }
-}
-
-pub fn summary(id: &str, entries: &[RemoteEntry]) -> Summary {
-    let readable = || entries.iter().filter(|e| e.readable).map(|e| e.created);
-    Summary {
-        id: id.to_owned(),
-        entries: entries.len() as u64,
-        bytes: entries.iter().map(|e| e.size).sum(),
-        fingerprints: entries.iter().map(|e| e.fingerprint).collect(),
-        oldest: readable().min(),
-        newest: readable().max(),
     }
 }

@@ -3,9 +3,6 @@
 //! `select.rs`). Everything is checked (the URL, the function ids, the
 //! source for `--stale`) before the first removal.
 
-use std::collections::BTreeMap;
-use std::time::UNIX_EPOCH;
-
 use funcache::RemoteEntry;
 use serde::Serialize;
 
@@ -13,8 +10,9 @@ use super::RemoteSnapshot;
 use crate::Context;
 use crate::args::PurgeArgs;
 use crate::error::CliError;
-use crate::output::{self, Align, Out, Table};
-use crate::select::{self, Criteria, Facts};
+use crate::output::Out;
+use crate::removal::{self, Amount, FunctionAmount};
+use crate::select::{self, Facts};
 
 /// `purge --remote --json`.
 #[derive(Serialize)]
@@ -28,19 +26,6 @@ struct RemotePurgeReport<'a> {
     functions: Vec<FunctionAmount>,
     /// What is left.
     remaining: Amount,
-}
-
-#[derive(Serialize, Default, Clone, Copy)]
-struct Amount {
-    entries: u64,
-    bytes: u64,
-}
-
-#[derive(Serialize)]
-struct FunctionAmount {
-    id: String,
-    entries: u64,
-    bytes: u64,
 }
 
 /// Runs `purge --remote`.
@@ -72,15 +57,8 @@ pub fn run(context: &Context, args: &PurgeArgs, url: &str, out: &mut Out) -> Res
         .iter()
         .map(|wanted| snapshot.resolve(wanted))
         .collect::<Result<_, _>>()?;
-    let cutoff = |age| context.now.checked_sub(age).unwrap_or(UNIX_EPOCH);
-    let criteria = Criteria {
-        all: args.all,
-        functions,
-        stale: args.stale,
-        created_before: args.older_than.map(cutoff),
-        used_before: None,
-        max_size: None,
-    };
+    // (--unused-for and --max-size were refused above, so they are None.)
+    let criteria = removal::criteria(args, functions, context.now);
     let entries: Vec<&RemoteEntry> = snapshot.all_entries().collect();
     let facts: Vec<Facts> = entries
         .iter()
@@ -97,8 +75,8 @@ pub fn run(context: &Context, args: &PurgeArgs, url: &str, out: &mut Out) -> Res
     let plan = select::plan(&facts, &criteria, 0);
     let chosen: Vec<RemoteEntry> = plan.selected.iter().map(|&i| entries[i].clone()).collect();
     let (removed, remaining) = if args.dry_run {
-        let total = amount(entries.iter().copied());
-        let planned = amount(&chosen);
+        let total = Amount::of(sizes(entries.iter().copied()));
+        let planned = Amount::of(sizes(&chosen));
         let remaining = Amount {
             entries: total.entries - planned.entries,
             bytes: total.bytes - planned.bytes,
@@ -107,7 +85,7 @@ pub fn run(context: &Context, args: &PurgeArgs, url: &str, out: &mut Out) -> Res
     } else {
         let removed = remote.remove(&chosen)?;
         // Read again: other machines may have written meanwhile.
-        let remaining = amount(&remote.entries()?);
+        let remaining = Amount::of(sizes(&remote.entries()?));
         let removed = Amount {
             entries: removed.entries,
             bytes: removed.bytes,
@@ -118,7 +96,7 @@ pub fn run(context: &Context, args: &PurgeArgs, url: &str, out: &mut Out) -> Res
         remote: &snapshot.url,
         dry_run: args.dry_run,
         removed,
-        functions: per_function(&chosen),
+        functions: removal::per_function(chosen.iter().map(|e| (e.fn_id.as_str(), e.size))),
         remaining,
     };
     if args.json {
@@ -128,84 +106,24 @@ pub fn run(context: &Context, args: &PurgeArgs, url: &str, out: &mut Out) -> Res
     }
 }
 
-fn amount<'e>(entries: impl IntoIterator<Item = &'e RemoteEntry>) -> Amount {
-    entries.into_iter().fold(Amount::default(), |a, e| Amount {
-        entries: a.entries + 1,
-        bytes: a.bytes + e.size,
-    })
-}
-
-fn per_function(entries: &[RemoteEntry]) -> Vec<FunctionAmount> {
-    let mut by_id: BTreeMap<&str, Amount> = BTreeMap::new();
-    for entry in entries {
-        let amount = by_id.entry(&entry.fn_id).or_default();
-        amount.entries += 1;
-        amount.bytes += entry.size;
-    }
-    by_id
-        .into_iter()
-        .map(|(id, a)| FunctionAmount {
-            id: id.to_owned(),
-            entries: a.entries,
-            bytes: a.bytes,
-        })
-        .collect()
+/// Sizes of `entries`, for [`Amount::of`].
+fn sizes<'e>(entries: impl IntoIterator<Item = &'e RemoteEntry>) -> impl Iterator<Item = u64> {
+    entries.into_iter().map(|e| e.size)
 }
 
 fn render(report: &RemotePurgeReport, out: &mut Out) -> Result<(), CliError> {
-    let verb = if report.dry_run {
-        "would remove"
-    } else {
-        "removed"
-    };
-    if report.functions.is_empty() {
-        out.line(format!("nothing to remove on remote {}", report.remote))?;
-    } else {
-        let planned: u64 = report.functions.iter().map(|f| f.entries).sum();
-        let bytes: u64 = report.functions.iter().map(|f| f.bytes).sum();
-        let (entries, bytes) = if report.dry_run {
-            (planned, bytes)
-        } else {
-            (report.removed.entries, report.removed.bytes)
-        };
-        out.line(format!(
-            "{verb} {} ({} of values) from {} on remote {}:",
-            output::count(entries, "entry", "entries"),
-            output::size(bytes),
-            output::count(report.functions.len() as u64, "function", "functions"),
-            report.remote,
-        ))?;
-        let mut table = Table::new(&[
-            ("ENTRIES", Align::Right),
-            ("SIZE", Align::Right),
-            ("FUNCTION", Align::Left),
-        ]);
-        for function in &report.functions {
-            table.row(vec![
-                function.entries.to_string(),
-                output::size(function.bytes),
-                function.id.clone(),
-            ]);
-        }
-        for line in table.render() {
-            out.line(format!("  {line}"))?;
-        }
-    }
-    let remaining = format!(
-        "{} ({})",
-        output::count(report.remaining.entries, "entry", "entries"),
-        output::size(report.remaining.bytes)
-    );
+    let place = format!(" on remote {}", report.remote);
+    removal::removed_lines(
+        report.dry_run,
+        report.removed,
+        &report.functions,
+        &place,
+        out,
+    )?;
+    let remaining = removal::remaining_line(report.remaining, report.dry_run);
     if report.dry_run {
-        out.line(format!(
-            "dry run, nothing changed; {remaining} would remain"
-        ))
+        out.line(format!("dry run, nothing changed; {remaining}"))
     } else {
-        let verb = if report.remaining.entries == 1 {
-            "remains"
-        } else {
-            "remain"
-        };
-        out.line(format!("{remaining} {verb}"))
+        out.line(remaining)
     }
 }

@@ -14,6 +14,5 @@ mod inspect;
 mod limit;
 mod macro_written;
 mod purge;
-mod redis_server;
 mod remote;
 mod sharing;

@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::redis_server::RedisServer;
+use funcache_testkit::{RedisOptions, RedisServer};
+
 use crate::util::{cli, command, run, shared, source_copy};
 
 /// Runs the fixture's standard calls with the remote at `url` and a fresh
@@ -47,11 +48,14 @@ fn counts(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
 
 #[test]
 fn inspect_remote_counts_entries_per_function_and_hides_the_password() {
-    let Some(server) = RedisServer::start("inspect --remote", &["--requirepass", "hunter2"]) else {
+    let Some(server) = RedisServer::start(
+        "inspect --remote",
+        RedisOptions::default().requirepass("hunter2"),
+    ) else {
         return;
     };
-    let url = format!("redis://:hunter2@127.0.0.1:{}/0", server.port);
-    let shown = format!("redis://:***@127.0.0.1:{}/0", server.port);
+    let url = server.url();
+    let shown = format!("redis://:***@{}/0", server.address());
     fill(&url);
     assert_eq!(
         remote_counts(&url),
@@ -92,10 +96,10 @@ fn inspect_remote_counts_entries_per_function_and_hides_the_password() {
 
 #[test]
 fn purge_remote_takes_the_directory_purge_s_selectors() {
-    let Some(server) = RedisServer::start("purge --remote", &[]) else {
+    let Some(server) = RedisServer::start("purge --remote", RedisOptions::default()) else {
         return;
     };
-    let url = format!("redis://127.0.0.1:{}/0", server.port);
+    let url = server.url();
     fill(&url);
     let dry = cli(&[
         "purge",
@@ -194,4 +198,41 @@ fn remote_errors_exit_2_with_one_line_and_no_password() {
             .error_line()
             .contains("needs a selector")
     );
+}
+
+/// The column names of a table's header line.
+fn header(table: &str) -> Vec<&str> {
+    table.lines().next().unwrap().split_whitespace().collect()
+}
+
+/// The keys of the first function in an `inspect --json` report.
+fn function_keys(report: &serde_json::Value) -> Vec<String> {
+    report["functions"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn inspect_remote_has_the_directory_s_columns_but_hits_and_misses() {
+    let Some(server) = RedisServer::start("inspect --remote columns", RedisOptions::default())
+    else {
+        return;
+    };
+    let url = server.url();
+    fill(&url);
+    let dir = crate::util::copy_cache(&shared().standard);
+    let local = cli(&["--dir", &dir.dir_arg(), "inspect"]);
+    let remote = cli(&["inspect", "--remote", &url]);
+    let mut expected = header(local.ok());
+    expected.retain(|column| !["HITS", "MISSES"].contains(column));
+    assert_eq!(header(remote.ok()), expected);
+
+    let local = cli(&["--dir", &dir.dir_arg(), "inspect", "--json"]).json();
+    let remote = cli(&["inspect", "--remote", &url, "--json"]).json();
+    let mut expected = function_keys(&local);
+    expected.retain(|key| key != "hits" && key != "misses");
+    assert_eq!(function_keys(&remote), expected);
 }

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use crate::ids::{Binding, CrateId, ItemRef, NodeKey};
 use crate::impl_table::{Derived, TypeKey};
+use crate::node_store::NodeStore;
 use crate::shallow::{AssocKind, ItemKind};
 use crate::ty::{Ty, TyCx};
 use crate::world::World;
@@ -38,6 +39,8 @@ pub(crate) struct Session<'w> {
     pub root_crate: CrateId,
     pub view: Vec<CrateId>,
     pub derived: Vec<Arc<Derived>>,
+    /// The on-disk cache of nodes for this root, if on.
+    pub store: Option<Arc<NodeStore>>,
     sigs: RefCell<HashMap<NodeKey, Option<Rc<FnSig>>>>,
     fields: RefCell<HashMap<ItemRef, Option<Rc<syn::Item>>>>,
 }
@@ -56,6 +59,7 @@ impl<'w> Session<'w> {
             root_crate,
             view,
             derived,
+            store: world.stores.get(&root_crate).cloned().flatten(),
             sigs: RefCell::default(),
             fields: RefCell::default(),
         }

@@ -27,6 +27,7 @@ use crate::ids::{CrateId, NodeKey};
 use crate::impl_table::Derived;
 use crate::module_tree::{CrateIndex, ParsedFile, Stamp};
 use crate::node::NodeInfo;
+use crate::node_store::NodeStore;
 
 use crate::package_sources::FUNCACHE_PACKAGES;
 
@@ -60,6 +61,8 @@ pub(crate) struct World {
     manifests: HashMap<PathBuf, (Option<Stamp>, Arc<Manifest>)>,
     pub derived: HashMap<CrateId, Arc<Derived>>,
     pub nodes: HashMap<NodeKey, Arc<NodeInfo>>,
+    /// The on-disk node cache of each root crate analysed (`None`: off).
+    pub stores: HashMap<CrateId, Option<Arc<NodeStore>>>,
     /// `OUT_DIR` of the package being compiled, by its manifest directory:
     /// only the rustc run of that package knows it (a path dependency's
     /// build script has another one, which the macro cannot see).
@@ -233,11 +236,19 @@ impl World {
         }
     }
 
+    /// Drops every crate and node, so that the next analysis computes
+    /// them again (or reads them from the node cache); for its tests.
+    #[cfg(test)]
+    pub fn forget(&mut self) {
+        self.drop_crates();
+    }
+
     fn drop_crates(&mut self) {
         self.crates.clear();
         self.by_root.clear();
         self.derived.clear();
         self.nodes.clear();
+        self.stores.clear();
     }
 
     /// The crate and every crate it depends on, transitively.

@@ -3,6 +3,7 @@
 //! code). Keys are found with `SCAN MATCH funcache:v{N}:*` on the server,
 //! or on every master of a cluster.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use redis::{Connection, Value as Reply};
@@ -14,8 +15,9 @@ use super::url::{Node, Scheme};
 use crate::envelope;
 use crate::error::Error;
 use crate::fingerprint::Fingerprint;
-use crate::inspect::Removed;
+use crate::inspect::{FunctionSummary, Removed};
 use crate::key::ArgsKey;
+use crate::store::UsageCounts;
 
 /// The least time the CLI gives the remote per command: it is not on a
 /// program's hot path, and a large `SCAN` page takes a moment.
@@ -196,6 +198,29 @@ impl RemoteCache {
         Ok(entries)
     }
 
+    /// `entries` (as [`RemoteCache::entries`] lists them) summarized per
+    /// function, sorted by id, the way [`crate::CacheDir::functions`]
+    /// summarizes a directory. A remote records no hits or misses: `usage`
+    /// is zero. Unreadable entries count and take space, but have no known
+    /// creation time for `oldest`/`newest`.
+    pub fn functions<'a>(
+        entries: impl IntoIterator<Item = &'a RemoteEntry>,
+    ) -> Vec<FunctionSummary> {
+        let mut by_id: BTreeMap<&str, Vec<&RemoteEntry>> = BTreeMap::new();
+        for entry in entries {
+            by_id.entry(&entry.fn_id).or_default().push(entry);
+        }
+        by_id
+            .into_iter()
+            .map(|(id, entries)| {
+                let parts = entries
+                    .iter()
+                    .map(|e| (e.fingerprint, e.size, e.readable.then_some(e.created)));
+                FunctionSummary::of(id.to_owned(), parts, UsageCounts::default())
+            })
+            .collect()
+    }
+
     /// The value keys on one node.
     fn scan(&self, conn: &mut Connection) -> Result<Vec<String>, Error> {
         let pattern = keys::pattern();
@@ -325,13 +350,6 @@ fn masters_of(reply: &Reply, asked: &Node) -> Vec<Node> {
 mod tests {
     use super::*;
 
-    fn node(host: &str, port: u16) -> Node {
-        Node {
-            host: host.into(),
-            port,
-        }
-    }
-
     #[test]
     fn masters_come_from_cluster_slots_once_each() {
         let master = |host: &str, port| {
@@ -356,9 +374,9 @@ mod tests {
             Reply::Int(3),
         ]);
         assert_eq!(
-            masters_of(&reply, &node("seed", 1)),
-            [node("10.0.0.1", 7000), node("seed", 7001)]
+            masters_of(&reply, &Node::new("seed", 1)),
+            [Node::new("10.0.0.1", 7000), Node::new("seed", 7001)]
         );
-        assert!(masters_of(&Reply::Nil, &node("seed", 1)).is_empty());
+        assert!(masters_of(&Reply::Nil, &Node::new("seed", 1)).is_empty());
     }
 }

@@ -94,9 +94,7 @@ mod tests {
     use crate::store::EntryKey;
 
     fn args(arg: u64) -> ArgsKey {
-        let mut builder = crate::key::KeyBuilder::new();
-        builder.arg(&arg);
-        builder.finish().unwrap()
+        ArgsKey::of_arg(&arg)
     }
 
     #[test]

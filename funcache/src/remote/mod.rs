@@ -68,8 +68,6 @@ mod pool;
 #[cfg(feature = "redis")]
 mod renewal;
 #[cfg(all(test, feature = "redis"))]
-pub(crate) mod test_server;
-#[cfg(all(test, feature = "redis"))]
 mod tests;
 #[cfg(feature = "redis")]
 mod tier;

@@ -192,40 +192,51 @@ pub(crate) fn decide() -> Option<Remote> {
 }
 
 fn env_timeout() -> Duration {
-    let Some(text) = std::env::var(REMOTE_TIMEOUT_VAR).ok() else {
-        return DEFAULT_TIMEOUT;
-    };
-    match humantime::parse_duration(text.trim()) {
-        Ok(timeout) if !timeout.is_zero() => timeout,
-        _ => {
-            warn_once("env", REMOTE_TIMEOUT_VAR, || {
-                format!(
-                    "funcache: {REMOTE_TIMEOUT_VAR}={text:?} is not a duration (e.g. 250ms, \
-                     2s); using 250ms"
-                )
-            });
-            DEFAULT_TIMEOUT
-        }
-    }
+    env_setting(
+        REMOTE_TIMEOUT_VAR,
+        |text| {
+            humantime::parse_duration(text)
+                .ok()
+                .filter(|t| !t.is_zero())
+        },
+        "a duration (e.g. 250ms, 2s)",
+        (DEFAULT_TIMEOUT, "250ms"),
+    )
 }
 
 fn env_max_value() -> u64 {
-    let Some(text) = std::env::var(REMOTE_MAX_VALUE_VAR).ok() else {
-        return DEFAULT_MAX_VALUE;
+    env_setting(
+        REMOTE_MAX_VALUE_VAR,
+        |text| {
+            let size = text.parse::<bytesize::ByteSize>().ok()?;
+            // Only a number with an optional unit is a size (as before
+            // this helper): refuse anything that does not start with one.
+            text.starts_with(|c: char| c.is_ascii_digit())
+                .then(|| size.as_u64())
+        },
+        "a size (e.g. 1MiB, 500KB)",
+        (DEFAULT_MAX_VALUE, "1MiB"),
+    )
+}
+
+/// Environment variable `var` (trimmed) read by `parse`; unset gives the
+/// default, a value `parse` refuses one warning saying it is not `what`
+/// and the default (shown as its text).
+fn env_setting<T>(
+    var: &'static str,
+    parse: impl Fn(&str) -> Option<T>,
+    what: &str,
+    (default, shown): (T, &str),
+) -> T {
+    let Some(text) = std::env::var(var).ok() else {
+        return default;
     };
-    let trimmed = text.trim();
-    match trimmed.parse::<bytesize::ByteSize>() {
-        Ok(size) if trimmed.starts_with(|c: char| c.is_ascii_digit()) => size.as_u64(),
-        _ => {
-            warn_once("env", REMOTE_MAX_VALUE_VAR, || {
-                format!(
-                    "funcache: {REMOTE_MAX_VALUE_VAR}={text:?} is not a size (e.g. 1MiB, \
-                     500KB); using 1MiB"
-                )
-            });
-            DEFAULT_MAX_VALUE
-        }
-    }
+    parse(text.trim()).unwrap_or_else(|| {
+        warn_once("env", var, || {
+            format!("funcache: {var}={text:?} is not {what}; using {shown}")
+        });
+        default
+    })
 }
 
 #[cfg(test)]

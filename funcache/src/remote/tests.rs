@@ -1,21 +1,28 @@
-//! The remote tier against a real `redis-server` (see `test_server.rs`):
+//! The remote tier against a real `redis-server` (`funcache-testkit`):
 //! values, ttl, leases, damaged values, read-only, the size cap, and a
 //! remote that is down, hangs or is full.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use funcache_testkit::{RedisCluster, RedisOptions, RedisServer, SilentServer, free_port};
 use redis::Commands;
 
 use super::client::{Client, Failure};
 use super::keys;
 use super::settings::Remote;
-use super::test_server::{TestServer, free_port};
 use super::tier::RemoteTier;
 use crate::envelope;
 use crate::store::MaxAge;
 use crate::tier::{Tier, TierError, Value};
+
+/// A plain connection to `server`, for looking at and changing what is
+/// stored.
+fn connection(server: &RedisServer) -> redis::Connection {
+    redis::Client::open(server.url())
+        .and_then(|client| client.get_connection())
+        .unwrap()
+}
 
 fn client(url: &str, max_value_size: u64) -> Arc<Client> {
     let remote = Remote::new(url)
@@ -25,14 +32,21 @@ fn client(url: &str, max_value_size: u64) -> Arc<Client> {
     Arc::new(Client::new(remote).unwrap())
 }
 
+/// A server, a client of it (1 MiB cap) and a read-write tier without a
+/// ttl: what most tests start from. `None` when the test is skipped.
+fn served(test: &str) -> Option<(RedisServer, Arc<Client>, RemoteTier)> {
+    let server = RedisServer::start(test, RedisOptions::default())?;
+    let client = client(&server.url(), 1 << 20);
+    let tier = tier(&client, None, false);
+    Some((server, client, tier))
+}
+
 fn tier(client: &Arc<Client>, ttl: Option<Duration>, readonly: bool) -> RemoteTier {
     RemoteTier::new(Arc::clone(client), "t::remote", ttl, readonly)
 }
 
 fn entry_key(fingerprint: u8, arg: u64) -> Vec<u8> {
-    let mut builder = crate::key::KeyBuilder::new();
-    builder.arg(&arg);
-    let args = builder.finish().unwrap();
+    let args = crate::key::ArgsKey::of_arg(&arg);
     crate::store::EntryKey::new(&[fingerprint; 32], &args).to_vec()
 }
 
@@ -62,11 +76,9 @@ fn read(
 
 #[test]
 fn values_round_trip_under_the_documented_key_in_the_disk_envelope() {
-    let Some(server) = TestServer::start("remote values", &[]) else {
+    let Some((server, client, tier)) = served("remote values") else {
         return;
     };
-    let client = client(&server.url(), 1 << 20);
-    let tier = tier(&client, None, false);
     let key = entry_key(1, 5);
     assert_eq!(read(&tier, &key, None).unwrap(), None);
     tier.put(&key, &value(b"abc", 1_700_000_000_000)).unwrap();
@@ -75,10 +87,10 @@ fn values_round_trip_under_the_documented_key_in_the_disk_envelope() {
         Some((1_700_000_000_000, b"abc".to_vec()))
     );
     let name = keys::value_key("t::remote", &key);
-    let stored: Vec<u8> = server.connection().get(&name).unwrap();
+    let stored: Vec<u8> = connection(&server).get(&name).unwrap();
     let (header, body) = envelope::decode(&stored, name.as_bytes()).unwrap();
     assert_eq!((header.compute_micros, body), (7, &b"abc"[..]));
-    let ttl: i64 = server.connection().pttl(&name).unwrap();
+    let ttl: i64 = connection(&server).pttl(&name).unwrap();
     assert_eq!(ttl, -1, "no ttl: kept until removed");
     // Another function's, or another fingerprint's, entry is another key.
     let other = RemoteTier::new(Arc::clone(&client), "t::other", None, false);
@@ -88,7 +100,7 @@ fn values_round_trip_under_the_documented_key_in_the_disk_envelope() {
 
 #[test]
 fn a_ttl_is_the_time_a_value_has_left() {
-    let Some(server) = TestServer::start("remote ttl", &[]) else {
+    let Some(server) = RedisServer::start("remote ttl", RedisOptions::default()) else {
         return;
     };
     let client = client(&server.url(), 1 << 20);
@@ -98,7 +110,7 @@ fn a_ttl_is_the_time_a_value_has_left() {
     tier.put(&fresh, &value(b"a", now)).unwrap();
     tier.put(&aged, &value(b"b", now - 50_000)).unwrap();
     tier.put(&expired, &value(b"c", now - 61_000)).unwrap();
-    let mut conn = server.connection();
+    let mut conn = connection(&server);
     let pttl = |key: &[u8], conn: &mut redis::Connection| -> i64 {
         conn.pttl(keys::value_key("t::remote", key)).unwrap()
     };
@@ -122,14 +134,12 @@ fn a_ttl_is_the_time_a_value_has_left() {
 
 #[test]
 fn a_damaged_or_foreign_value_is_unreadable_and_then_overwritten() {
-    let Some(server) = TestServer::start("remote damaged", &[]) else {
+    let Some((server, _client, tier)) = served("remote damaged") else {
         return;
     };
-    let client = client(&server.url(), 1 << 20);
-    let tier = tier(&client, None, false);
     let key = entry_key(1, 9);
     let name = keys::value_key("t::remote", &key);
-    let mut conn = server.connection();
+    let mut conn = connection(&server);
     let _: () = conn.set(&name, b"\x03garbage").unwrap();
     assert!(matches!(
         read(&tier, &key, None),
@@ -164,7 +174,7 @@ fn a_damaged_or_foreign_value_is_unreadable_and_then_overwritten() {
 
 #[test]
 fn read_only_reads_but_never_writes_or_leases() {
-    let Some(server) = TestServer::start("remote readonly", &[]) else {
+    let Some(server) = RedisServer::start("remote readonly", RedisOptions::default()) else {
         return;
     };
     let client = client(&server.url(), 1 << 20);
@@ -176,13 +186,13 @@ fn read_only_reads_but_never_writes_or_leases() {
     reader.put(&new, &value(b"y", 1)).unwrap();
     assert!(read(&writer, &new, None).unwrap().is_none());
     assert!(reader.lease(&new, Duration::ZERO).is_none());
-    let leases: Vec<String> = server.connection().keys("*:lease").unwrap();
+    let leases: Vec<String> = connection(&server).keys("*:lease").unwrap();
     assert!(leases.is_empty(), "{leases:?}");
 }
 
 #[test]
 fn values_over_the_cap_stay_local() {
-    let Some(server) = TestServer::start("remote cap", &[]) else {
+    let Some(server) = RedisServer::start("remote cap", RedisOptions::default()) else {
         return;
     };
     let client = client(&server.url(), 100);
@@ -196,27 +206,25 @@ fn values_over_the_cap_stay_local() {
 
 #[test]
 fn a_lease_is_exclusive_released_by_its_holder_only_and_waiters_see_the_value() {
-    let Some(server) = TestServer::start("remote lease", &[]) else {
+    let Some((server, _client, tier)) = served("remote lease") else {
         return;
     };
-    let client = client(&server.url(), 1 << 20);
-    let tier = tier(&client, None, false);
     let key = entry_key(3, 1);
     let lease_key = keys::lease_key(&keys::value_key("t::remote", &key));
     let held = tier.lease(&key, Duration::ZERO).expect("free");
     assert!(tier.lease(&key, Duration::ZERO).is_none(), "held");
-    let ttl: i64 = server.connection().pttl(&lease_key).unwrap();
+    let ttl: i64 = connection(&server).pttl(&lease_key).unwrap();
     assert!(ttl > 0 && ttl <= 30_000, "a lease expires by itself: {ttl}");
     drop(held);
-    let exists: bool = server.connection().exists(&lease_key).unwrap();
+    let exists: bool = connection(&server).exists(&lease_key).unwrap();
     assert!(!exists, "released");
 
     // A holder whose lease expired and was taken by another does not
     // delete the other's.
     let held = tier.lease(&key, Duration::ZERO).unwrap();
-    let _: () = server.connection().set(&lease_key, "another").unwrap();
+    let _: () = connection(&server).set(&lease_key, "another").unwrap();
     drop(held);
-    let token: String = server.connection().get(&lease_key).unwrap();
+    let token: String = connection(&server).get(&lease_key).unwrap();
     assert_eq!(token, "another");
 
     // A waiter returns once the value is stored (long before its wait).
@@ -227,7 +235,7 @@ fn a_lease_is_exclusive_released_by_its_holder_only_and_waiters_see_the_value() 
         assert!(waiter.join().unwrap().is_none(), "the value ends the wait");
     });
     // An expired (here: deleted) lease lets the next caller take it.
-    let _: () = server.connection().del(&lease_key).unwrap();
+    let _: () = connection(&server).del(&lease_key).unwrap();
     assert!(tier.lease(&key, Duration::from_secs(600)).is_some());
 }
 
@@ -251,8 +259,8 @@ fn a_server_that_is_down_costs_a_miss_and_opens_the_breaker() {
 fn a_server_that_never_answers_times_out() {
     // Accepts connections (the kernel does, into the backlog) and never
     // says a word.
-    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("redis://{}/0", silent.local_addr().unwrap());
+    let silent = SilentServer::start();
+    let url = silent.url();
     let client = client(&url, 1 << 20);
     let tier = tier(&client, None, false);
     let key = entry_key(1, 1);
@@ -267,7 +275,8 @@ fn a_server_that_never_answers_times_out() {
 
 #[test]
 fn a_full_server_refuses_writes_but_still_serves_and_stays_in_use() {
-    let Some(server) = TestServer::start("remote full", &["--maxmemory", "1"]) else {
+    let Some(server) = RedisServer::start("remote full", RedisOptions::default().maxmemory("1"))
+    else {
         return;
     };
     let client = client(&server.url(), 1 << 20);
@@ -292,11 +301,9 @@ fn a_full_server_refuses_writes_but_still_serves_and_stays_in_use() {
 
 #[test]
 fn the_admin_view_lists_and_removes_entries() {
-    let Some(server) = TestServer::start("remote admin", &[]) else {
+    let Some((server, client, tier)) = served("remote admin") else {
         return;
     };
-    let client = client(&server.url(), 1 << 20);
-    let tier = tier(&client, None, false);
     let other = RemoteTier::new(
         Arc::clone(&client),
         "t::other",
@@ -309,7 +316,7 @@ fn the_admin_view_lists_and_removes_entries() {
     tier.put(&entry_key(2, 1), &value(b"two", now)).unwrap();
     other.put(&entry_key(1, 1), &value(b"three", now)).unwrap();
     let _lease = tier.lease(&entry_key(1, 2), Duration::ZERO).unwrap();
-    let mut conn = server.connection();
+    let mut conn = connection(&server);
     let damaged = keys::value_key("t::other", &entry_key(4, 4));
     let _: () = conn.set(&damaged, "not an envelope").unwrap();
     let _: () = conn.set("unrelated:key", "x").unwrap();
@@ -363,7 +370,7 @@ fn the_admin_view_reports_an_unreachable_remote_without_its_password() {
 
 #[test]
 fn a_cluster_serves_leases_and_lists_entries_on_every_master() {
-    let Some(cluster) = super::test_server::TestCluster::start("remote cluster") else {
+    let Some(cluster) = RedisCluster::start("remote cluster") else {
         return;
     };
     let client = client(&cluster.url(), 1 << 20);
@@ -388,10 +395,10 @@ fn a_cluster_serves_leases_and_lists_entries_on_every_master() {
     let entries = remote.entries().unwrap();
     assert_eq!(entries.len(), 30);
     let holding = cluster
-        .nodes
+        .nodes()
         .iter()
         .filter(|node| {
-            let keys: Vec<String> = node.connection().keys("funcache:*").unwrap();
+            let keys: Vec<String> = connection(node).keys("funcache:*").unwrap();
             !keys.is_empty()
         })
         .count();
@@ -402,12 +409,14 @@ fn a_cluster_serves_leases_and_lists_entries_on_every_master() {
 
 #[test]
 fn a_wrong_password_is_a_miss_not_a_failure_of_the_call() {
-    let Some(server) = TestServer::start("remote auth", &["--requirepass", "right"]) else {
+    let Some(server) =
+        RedisServer::start("remote auth", RedisOptions::default().requirepass("right"))
+    else {
         return;
     };
     for url in [
-        format!("redis://:wrong@127.0.0.1:{}/0", server.port),
-        server.url(),
+        format!("redis://:wrong@{}/0", server.address()),
+        format!("redis://{}/0", server.address()),
     ] {
         let client = client(&url, 1 << 20);
         let tier = tier(&client, None, false);
@@ -416,10 +425,7 @@ fn a_wrong_password_is_a_miss_not_a_failure_of_the_call() {
         assert_eq!(read(&tier, &key, None).unwrap(), None);
         assert!(tier.lease(&key, Duration::ZERO).is_none());
     }
-    let client = client(
-        &format!("redis://:right@127.0.0.1:{}/0", server.port),
-        1 << 20,
-    );
+    let client = client(&server.url(), 1 << 20);
     let tier = tier(&client, None, false);
     tier.put(&entry_key(1, 1), &value(b"x", 1)).unwrap();
     assert!(read(&tier, &entry_key(1, 1), None).unwrap().is_some());
@@ -438,17 +444,15 @@ fn tls_without_its_feature_is_refused_up_front() {
 /// a step towards the breaker, though the server was fine.
 #[test]
 fn a_pooled_connection_closed_by_the_server_is_replaced_silently() {
-    let Some(server) = TestServer::start("remote reconnect", &[]) else {
+    let Some((server, _client, tier)) = served("remote reconnect") else {
         return;
     };
-    let client = client(&server.url(), 1 << 20);
-    let tier = tier(&client, None, false);
     let key = entry_key(1, 1);
     tier.put(&key, &value(b"kept", 1)).unwrap();
     for _ in 0..super::breaker::TRIPS_AFTER {
         let killed: u64 = redis::cmd("CLIENT")
             .arg(&["KILL", "TYPE", "normal", "SKIPME", "yes"][..])
-            .query(&mut server.connection())
+            .query(&mut connection(&server))
             .unwrap();
         assert!(killed >= 1);
         assert_eq!(read(&tier, &key, None).unwrap().unwrap().1, b"kept");
@@ -457,7 +461,7 @@ fn a_pooled_connection_closed_by_the_server_is_replaced_silently() {
 
 #[test]
 fn a_server_killed_mid_run_costs_misses_not_failures() {
-    let Some(mut server) = TestServer::start("remote killed", &[]) else {
+    let Some(mut server) = RedisServer::start("remote killed", RedisOptions::default()) else {
         return;
     };
     let client = client(&server.url(), 1 << 20);
@@ -477,16 +481,14 @@ fn a_server_killed_mid_run_costs_misses_not_failures() {
 
 #[test]
 fn a_held_lease_is_renewed_and_a_lost_one_is_not() {
-    let Some(server) = TestServer::start("remote renewal", &[]) else {
+    let Some((server, _client, tier)) = served("remote renewal") else {
         return;
     };
-    let client = client(&server.url(), 1 << 20);
-    let tier = tier(&client, None, false);
     let (kept, lost) = (entry_key(5, 1), entry_key(5, 2));
     let lease_key = |key: &[u8]| keys::lease_key(&keys::value_key("t::remote", key));
     let _kept = tier.lease(&kept, Duration::ZERO).unwrap();
     let _lost = tier.lease(&lost, Duration::ZERO).unwrap();
-    let mut conn = server.connection();
+    let mut conn = connection(&server);
     // Both nearly expired; the second taken over by another holder.
     let _: () = conn.pexpire(lease_key(&kept), 1_000).unwrap();
     let _: () = conn.set(lease_key(&lost), "another").unwrap();

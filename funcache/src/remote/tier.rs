@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::client::Client;
 use super::{keys, lease};
-use crate::envelope::{self, Header, Payload};
+use crate::envelope::{self, Payload};
 use crate::stats::TierName;
 use crate::store::MaxAge;
 use crate::tier::{Lease, Open, Tier, TierError, Value};
@@ -46,7 +46,23 @@ impl RemoteTier {
         }
     }
 
-    fn find(
+    /// Milliseconds a value created at `created_unix_ms` has left under
+    /// the function's `ttl` (`None`: no ttl; `Some(0)`: expired).
+    fn remaining_ms(&self, created_unix_ms: u64) -> Option<u64> {
+        let ttl = self.ttl?.as_millis().min(u128::from(u64::MAX)) as u64;
+        let age = envelope::now_unix_ms().saturating_sub(created_unix_ms);
+        Some(ttl.saturating_sub(age))
+    }
+}
+
+impl Tier for RemoteTier {
+    fn name(&self) -> TierName {
+        TierName::Remote
+    }
+
+    /// Reads record nothing on a remote: `peek` is this too (the
+    /// trait's default).
+    fn get(
         &self,
         key: &[u8],
         max_age: Option<MaxAge>,
@@ -75,38 +91,6 @@ impl RemoteTier {
         Ok(true)
     }
 
-    /// Milliseconds a value created at `created_unix_ms` has left under
-    /// the function's `ttl` (`None`: no ttl; `Some(0)`: expired).
-    fn remaining_ms(&self, created_unix_ms: u64) -> Option<u64> {
-        let ttl = self.ttl?.as_millis().min(u128::from(u64::MAX)) as u64;
-        let age = envelope::now_unix_ms().saturating_sub(created_unix_ms);
-        Some(ttl.saturating_sub(age))
-    }
-}
-
-impl Tier for RemoteTier {
-    fn name(&self) -> TierName {
-        TierName::Remote
-    }
-
-    fn get(
-        &self,
-        key: &[u8],
-        max_age: Option<MaxAge>,
-        open: &mut Open<'_>,
-    ) -> Result<bool, TierError> {
-        self.find(key, max_age, open)
-    }
-
-    fn peek(
-        &self,
-        key: &[u8],
-        max_age: Option<MaxAge>,
-        open: &mut Open<'_>,
-    ) -> Result<bool, TierError> {
-        self.find(key, max_age, open)
-    }
-
     fn put(&self, key: &[u8], value: &Value<'_>) -> Result<(), TierError> {
         if self.readonly {
             return Ok(());
@@ -116,13 +100,7 @@ impl Tier for RemoteTier {
             return Ok(());
         }
         let value_key = keys::value_key(self.fn_id, key);
-        let header = Header {
-            created_unix_ms: value.created_unix_ms,
-            compute_micros: value.compute_micros,
-            codec: value.codec,
-            payload: Payload::Inline,
-        };
-        let mut bytes = envelope::start(&header);
+        let mut bytes = envelope::start(&value.header(Payload::Inline));
         bytes.extend_from_slice(value.bytes);
         envelope::seal(&mut bytes, value_key.as_bytes());
         let cap = self.client.settings.max_value_size;

@@ -39,6 +39,15 @@ pub(crate) struct Node {
     pub port: u16,
 }
 
+impl Node {
+    pub(crate) fn new(host: impl Into<String>, port: u16) -> Node {
+        Node {
+            host: host.into(),
+            port,
+        }
+    }
+}
+
 impl fmt::Display for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.host.contains(':') {
@@ -161,10 +170,7 @@ fn parse_node(text: &str) -> Result<Node, String> {
             .filter(|port| *port > 0)
             .ok_or_else(|| format!("`{port}` is not a port number"))?,
     };
-    Ok(Node {
-        host: host.to_owned(),
-        port,
-    })
+    Ok(Node::new(host, port))
 }
 
 /// Decodes `%XX` escapes; `None` if the result is not UTF-8. A `%` not
@@ -245,19 +251,12 @@ pub(crate) fn redact_text(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn node(host: &str, port: u16) -> Node {
-        Node {
-            host: host.into(),
-            port,
-        }
-    }
-
     #[test]
     fn parses_every_form() {
         let url = RemoteUrl::parse("redis://cache.internal").unwrap();
         assert_eq!(
             (url.scheme, url.nodes.clone(), url.db),
-            (Scheme::Plain, vec![node("cache.internal", 6379)], 0)
+            (Scheme::Plain, vec![Node::new("cache.internal", 6379)], 0)
         );
         let url = RemoteUrl::parse("redis://ci:s3cr%40t@10.0.0.5:6380/3").unwrap();
         assert_eq!(url.username.as_deref(), Some("ci"));
@@ -266,18 +265,22 @@ mod tests {
         let url = RemoteUrl::parse("rediss://:pw@[::1]:7000/").unwrap();
         assert_eq!(url.scheme, Scheme::Tls);
         assert_eq!(url.username, None);
-        assert_eq!(url.nodes, [node("::1", 7000)]);
+        assert_eq!(url.nodes, [Node::new("::1", 7000)]);
         let url = RemoteUrl::parse("redis+cluster://a:7000,b:7001,[::1]").unwrap();
         assert_eq!(url.scheme, Scheme::Cluster);
         assert_eq!(
             url.nodes,
-            [node("a", 7000), node("b", 7001), node("::1", 6379)]
+            [
+                Node::new("a", 7000),
+                Node::new("b", 7001),
+                Node::new("::1", 6379)
+            ]
         );
         // An unescaped `@` in the password: the host follows the last one.
         let url = RemoteUrl::parse("redis://u:p@ss@h:1").unwrap();
         assert_eq!(
             (url.password.as_deref(), url.nodes[0].clone()),
-            (Some("p@ss"), node("h", 1))
+            (Some("p@ss"), Node::new("h", 1))
         );
     }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::{Lease, Open, Tier, TierError, Value};
 use crate::config::Switches;
-use crate::envelope::{Header, Payload};
+use crate::envelope::Payload;
 use crate::stats::TierName;
 use crate::store::Busy;
 use crate::store::{
@@ -153,12 +153,7 @@ impl Tier for DiskTier {
     fn put(&self, key: &[u8], value: &Value<'_>) -> Result<(), TierError> {
         // The store writes the buffered usage in the value's transaction.
         self.hand_over_counts();
-        let header = Header {
-            created_unix_ms: value.created_unix_ms,
-            compute_micros: value.compute_micros,
-            codec: value.codec,
-            payload: Payload::Inline,
-        };
+        let header = value.header(Payload::Inline);
         self.store
             .put_value(self.fn_id, key, header, value.bytes)
             .map_err(TierError::Failed)?;

@@ -15,7 +15,7 @@ mod usage;
 use std::time::Duration;
 
 use crate::codec::DecodeError;
-use crate::envelope::Header;
+use crate::envelope::{Header, Payload};
 use crate::error::Error;
 use crate::stats::TierName;
 use crate::store::{Busy, MaxAge};
@@ -49,6 +49,17 @@ impl<'a> Value<'a> {
             created_unix_ms: header.created_unix_ms,
             compute_micros: header.compute_micros,
             bytes,
+        }
+    }
+
+    /// The envelope header that stores this value as `payload`: the
+    /// inverse of [`Value::of`], for every tier that writes one.
+    pub(crate) fn header(&self, payload: Payload) -> Header {
+        Header {
+            created_unix_ms: self.created_unix_ms,
+            compute_micros: self.compute_micros,
+            codec: self.codec,
+            payload,
         }
     }
 }
@@ -110,13 +121,16 @@ pub(crate) trait Tier: Send + Sync {
         open: &mut Open<'_>,
     ) -> Result<bool, TierError>;
 
-    /// [`get`](Self::get) without recording anything (`f_peek`).
+    /// [`get`](Self::get) without recording anything (`f_peek`). The
+    /// default is `get` itself, for a tier whose reads record nothing.
     fn peek(
         &self,
         key: &[u8],
         max_age: Option<MaxAge>,
         open: &mut Open<'_>,
-    ) -> Result<bool, TierError>;
+    ) -> Result<bool, TierError> {
+        self.get(key, max_age, open)
+    }
 
     /// Stores `value` under `key`, replacing what was there.
     fn put(&self, key: &[u8], value: &Value<'_>) -> Result<(), TierError>;

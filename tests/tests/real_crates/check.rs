@@ -185,7 +185,7 @@ pub fn check(case: &Case) {
     assert!(failures.is_empty(), "{name}:\n{}", failures.join("\n"));
 }
 
-fn base_config(case: &Case) -> BuildConfig {
+pub fn base_config(case: &Case) -> BuildConfig {
     BuildConfig {
         features: case
             .features

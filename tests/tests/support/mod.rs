@@ -8,7 +8,10 @@
 
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
+pub mod cli;
+pub mod overlay;
 pub mod real_crate;
+pub mod redis_server;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -195,7 +198,12 @@ impl Fixture {
         let binary = fixture_target_dir().join("debug").join(&self.name);
         let mut command = Command::new(&binary);
         command.env("FUNCACHE_DIR", cache_dir);
-        for var in ["FUNCACHE_REFRESH", "FUNCACHE_DISABLE", "FUNCACHE_READONLY"] {
+        for var in [
+            "FUNCACHE_REFRESH",
+            "FUNCACHE_DISABLE",
+            "FUNCACHE_READONLY",
+            "FUNCACHE_REMOTE",
+        ] {
             command.env_remove(var);
         }
         command.envs(env.iter().copied());

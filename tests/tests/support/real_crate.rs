@@ -128,14 +128,8 @@ impl RealCrate {
             .unwrap();
         copy_dir(&source.dir, dir.path());
         let overlay = workspace().join("fixtures/real-crates").join(overlay);
-        for file in files_under(&overlay.join("append")) {
-            let target = dir.path().join(&file);
-            let mut text =
-                fs::read_to_string(&target).unwrap_or_else(|e| panic!("{}: {e}", target.display()));
-            text.push_str(&fs::read_to_string(overlay.join("append").join(&file)).unwrap());
-            fs::write(&target, text).unwrap();
-        }
-        copy_dir(&overlay.join("add"), dir.path());
+        super::overlay::append(&overlay, dir.path(), &|_, text| Some(text));
+        super::overlay::add(&overlay, dir.path());
         let manifest = dir.path().join("Cargo.toml");
         let mut text = fs::read_to_string(&manifest).unwrap();
         text.push_str(&format!(
@@ -255,23 +249,4 @@ fn parse_probe(stdout: &str) -> BTreeMap<String, WrapperReport> {
         }
     }
     reports
-}
-
-/// Paths of the files under `root`, relative to it.
-fn files_under(root: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut pending = vec![PathBuf::new()];
-    while let Some(relative) = pending.pop() {
-        for entry in fs::read_dir(root.join(&relative)).unwrap() {
-            let entry = entry.unwrap();
-            let path = relative.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                pending.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
 }
