@@ -71,7 +71,7 @@ pub(crate) fn closure(
     let root_crate = root_key.map_or(s.root_crate, |k| k.item.krate);
     let mut build = BuildCollector::new(s.world, &s.view, root_crate);
     // The cached function is compiled, so its own gate holds.
-    build.add_text(root_crate, &root.inputs);
+    build.add_text(root_key, root_crate, &root.inputs);
     if let Some(key) = root_key {
         build.add_item(key);
     }
@@ -138,7 +138,7 @@ pub(crate) fn closure(
             path: join(key.item.krate, &info.path),
             hash: placed_hash(s, key, &info, manifest_dir),
         };
-        build.add_text(key.item.krate, &info.inputs);
+        build.add_text(Some(key), key.item.krate, &info.inputs);
         build.add_item(key);
         match build.gate(key.item.krate, info.gate.as_deref()) {
             Some(predicate) => build.add_gated(predicate, dependency),
@@ -159,9 +159,10 @@ pub(crate) fn closure(
     dependencies.dedup();
     unresolved.sort();
     unresolved.dedup();
+    let build = build.finish(&seen, &mut externals);
     ClosureResult {
         dependencies,
-        build: build.finish(&seen, &externals),
+        build,
         externals: externals.into_iter().collect(),
         unresolved,
         computed,

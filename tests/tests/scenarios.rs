@@ -3,6 +3,9 @@
 
 mod support;
 
+#[path = "scenarios/dep_inputs.rs"]
+mod dep_inputs;
+
 use support::Fixture;
 
 #[test]
