@@ -32,8 +32,9 @@ use proc_macro::TokenStream;
 ///   and trait impls, and the functions their serde attributes name, such
 ///   as `#[serde(default = "path")]` or `with = "module"`), `macro_rules!`
 ///   macros it invokes, files it pulls in with `include_str!` and friends —
-///   plus the versions of external crates it uses, and what the build
-///   decides about them (see *The build is part of the source*). Edit any
+///   plus the identity of external crates it uses, and what the build
+///   decides about them (see *The build is part of the source* and
+///   *Dependencies*). Edit any
 ///   of those and old results stop matching. Edit only comments, doc
 ///   comments or formatting and they still match.
 /// * the **arguments**, in a canonical serde encoding: maps are ordered, so
@@ -102,8 +103,10 @@ use proc_macro::TokenStream;
 /// as if it were elsewhere: its id is `module_path!()::name`, and its
 /// fingerprint covers its tokens as expanded, where the expansion is
 /// (`line!()`, `column!()`), and every source file of its package (and of
-/// the macro's package), so each expansion is its own function and any
-/// edit in the package invalidates it. `funcache-cli` calls its entries
+/// the macro's package), of their path dependencies (recursively) and every
+/// file those sources pull in with `include_str!`, `include_bytes!` or
+/// `include!`, so each expansion is its own function and any edit in the
+/// package or a path dependency invalidates it. `funcache-cli` calls its entries
 /// `unknown` (never purged by `--stale`); `strict` refuses it.
 ///
 /// What the fingerprint cannot see is listed by `f_cache().unresolved()`
@@ -133,9 +136,23 @@ use proc_macro::TokenStream;
 ///   means — counts by its value.
 /// * **Compile-time environment**: the value of every `env!("X")` and
 ///   `option_env!("X")` the function reaches is part of the fingerprint
-///   (and cargo rebuilds when `X` changes). Cargo's path-valued variables
-///   (`OUT_DIR`, `CARGO_MANIFEST_DIR`, …) are not: the files they lead to
-///   are, and a key never depends on where the crate was built.
+///   (and cargo rebuilds when `X` changes). A path dependency's `CARGO_PKG_*`
+///   values are that package's (its `[package]` table counts), not your
+///   crate's. Cargo's path-valued variables (`CARGO_MANIFEST_DIR`, …) and
+///   `file!()` count only where the function reads them as values, so
+///   moving such a checkout is a miss; where they only locate a file for
+///   `include_str!` and friends, the file's contents count instead, and the
+///   key does not depend on where the crate was built (`OUT_DIR` never
+///   counts as a value).
+/// * **Profile**: debug and release builds keep separate entries. The same
+///   text computes other values under overflow checks (`x + 200` on a `u8`
+///   panics in a debug build and wraps in release) and `debug_assert!`, so
+///   `cfg!(debug_assertions)` is part of every fingerprint (overflow
+///   checks follow it by default). No `cfg` tells overflow checks
+///   themselves on stable Rust, so the workspace's `[profile.*]` tables
+///   are part of every fingerprint too: an explicit `overflow-checks` edit
+///   there invalidates. Not seen: `CARGO_PROFILE_<NAME>_OVERFLOW_CHECKS`
+///   and `--config profile…` overrides (bump `version`).
 /// * **`build.rs` output**: code included from `OUT_DIR`
 ///   (`include!(concat!(env!("OUT_DIR"), "/generated.rs"))`, the prost and
 ///   bindgen pattern) is indexed like any other source, and
@@ -158,8 +175,12 @@ use proc_macro::TokenStream;
 ///
 /// Limits: the `cfg` of another package (a path dependency) cannot be
 /// evaluated from your crate — its features are its own — so its gated
-/// items always count (editing either side recomputes), and switching only
-/// a dependency's feature is not seen: bump `version`. Nor is `test` of
+/// items always count (editing either side recomputes), and what the
+/// workspace's manifests ask of dependencies (`features = [..]`,
+/// `default-features`, `optional`, and each package's `[features]` table)
+/// is part of the fingerprint of a function that reaches such an item.
+/// Features given to a dependency on cargo's command line (`cargo build
+/// --features dep/x`) are not seen: bump `version`. Nor is `test` of
 /// another crate of your package (the lib when a bin is tested): its
 /// `#[cfg(test)]` items always count. `funcache-cli` reads the source
 /// without building it: it judges such a fingerprint under the build that
@@ -167,6 +188,25 @@ use proc_macro::TokenStream;
 /// variable's value as a digest), and reports `unknown` (kept by `purge
 /// --stale`) when those answers do not settle it, e.g. for code generated
 /// into `OUT_DIR`; `explain` lists what the fingerprint depends on.
+///
+/// # Dependencies
+///
+/// * **Path dependencies** are indexed like your crate: the items the
+///   function reaches in them count, item by item.
+/// * **Proc-macro path dependencies**: when an item the function reaches
+///   uses a derive or an attribute macro of a path-dependency proc-macro
+///   crate (`#[derive(pm::Weight)]`, `#[pm::plus]`), every source file of
+///   that crate (and of its path dependencies) counts, since the code it
+///   generates is a function of them. A function-like `pm::val!()` counts
+///   through the macro function it names, like any call.
+/// * **Registry and git dependencies** count by identity from `Cargo.lock`:
+///   `name@version` for crates.io, `name@version@source` for any other
+///   registry and for git, whose source names the commit
+///   (`git+https://…#<commit>`), so a new commit picked up by `cargo update`
+///   is a miss though the version stays. Their code is not read.
+/// * **`[patch]` and `[replace]` with a `path`** (a lock entry without a
+///   source): every source file of the patched package (and its path
+///   dependencies) counts, by contents, not location.
 ///
 /// # Requirements
 ///
@@ -280,6 +320,10 @@ use proc_macro::TokenStream;
 /// the call runs uncached, with one warning: use `skip_fn` for such an
 /// argument.
 ///
+/// `skip` leaves out a whole argument. A *field* left out of an argument's
+/// serialization (`#[serde(skip)]`) is another matter: see `trust_serde`
+/// below.
+///
 /// ## `skip_fn(arg, ...)`
 ///
 /// Leaves function arguments out of the key, promising that the result
@@ -295,6 +339,40 @@ use proc_macro::TokenStream;
 /// fn checksum(data: &[u8], log: fn(&str)) -> u64 {
 ///     log("summing");
 ///     data.iter().map(|&b| b as u64).sum()
+/// }
+/// ```
+///
+/// ## `trust_serde(arg, ...)`
+///
+/// Arguments are keyed by their serde serialization, so two values that
+/// serialize alike are one key, and one is served the other's result. A
+/// serde attribute on a type an argument reaches (through the fields and
+/// aliases of the crate and its path dependencies, matched by name) that can
+/// make different values serialize alike — `#[serde(skip)]`,
+/// `skip_serializing`, `skip_serializing_if`, `serialize_with`, `with`,
+/// `into`, `untagged` (`Meters(3)` and `Feet(3)` both write `3`) or
+/// `flatten` — makes the call run uncached, with one warning naming the
+/// type and the attribute; under `strict` it is a compile error at the
+/// argument. The result is always right; only the caching is lost.
+///
+/// `trust_serde(arg)` keys such an argument by its serialization anyway:
+/// the promise that **values that serialize alike give the same result** —
+/// a skipped field must not affect the result (a label for logs, a cache
+/// of its own, a handle), and a custom serialization must keep every
+/// difference the function sees.
+///
+/// ```no_run
+/// #[derive(serde::Serialize)]
+/// struct Job {
+///     size: u32,
+///     #[serde(skip)] // only printed in logs
+///     label: String,
+/// }
+///
+/// #[funcache::cache(trust_serde(job))]
+/// fn plan(job: &Job) -> u32 {
+///     eprintln!("planning {}", job.label);
+///     job.size * 2
 /// }
 /// ```
 ///
@@ -457,8 +535,16 @@ use proc_macro::TokenStream;
 /// by their sorted element digests: equal sets give equal keys. Recognised:
 /// std's `HashSet` (any hasher, so `FxHashSet` too), hashbrown's, `ahash`'s
 /// `AHashSet`, `dashmap`'s `DashSet`, `im`'s `HashSet`. `BTreeSet`,
-/// `Vec` and other sequences keep their order; `HashMap`s are ordered by
-/// key. Another set type whose order varies must be passed sorted.
+/// `Vec` and other sequences keep their order. Another set type whose
+/// order varies must be passed sorted.
+///
+/// Maps alike: the unordered ones — std's `HashMap` (any hasher),
+/// hashbrown's, `AHashMap`, `DashMap`, `im`'s, also behind a `Box`, `Rc`,
+/// `Arc` or `Cow` — are keyed by their sorted entries, so equal maps hit
+/// whatever their insertion order. Every other map keeps its order: an
+/// `IndexMap`, a `BTreeMap`, pairs written with `collect_map`. The order
+/// of an ordered map is part of its value (`first_key(&map)`), and keying
+/// it sorted would serve `{b, a}` the result of `{a, b}`.
 ///
 /// A hand-written `Serialize` hides the set's type from the key: one that
 /// writes a `HashSet` (or a `HashMap`'s entries) as a sequence in iteration
@@ -470,7 +556,9 @@ use proc_macro::TokenStream;
 /// hand-written `Serialize` mentions such a collection and does not sort
 /// (`sort*`, `BTreeSet`/`BTreeMap`, `collect_map`/`serialize_map`), the
 /// first call warns once. The call is still cached: a fixed order hits.
-/// Hand-written impls in registry crates are not seen.
+/// One that writes a `HashMap` as a map (`serialize_map`, `collect_map`)
+/// makes every map of that argument keyed by its sorted entries. Hand-written
+/// impls in registry crates are not seen.
 ///
 /// ```no_run
 /// use std::collections::HashSet;
@@ -485,6 +573,15 @@ use proc_macro::TokenStream;
 ///     query.tags.len()
 /// }
 /// ```
+///
+/// # Types named alike
+///
+/// A generic function is keyed by the `std::any::type_name` of its type
+/// arguments (and of `Self` in a generic impl), which prints a path. One
+/// path can name several types: a `struct P` in each of two blocks of
+/// `main` are both `my_crate::main::P`. A call whose type name mentions
+/// such a path runs uncached, with one warning; rename one of the types to
+/// cache it.
 ///
 /// # Nested functions
 ///
