@@ -56,6 +56,40 @@ pub fn under_recorded_build(
     Some(build_fingerprint(analysis.fingerprint.as_bytes(), &answers))
 }
 
+/// Every fingerprint `analysis` can have, when its build inputs are a few
+/// `cfg` predicates and nothing else (`debug_assertions`, which every
+/// fingerprint has, alone is the common case): one per combination of
+/// their values. `None` when it depends on more (gated items, variables,
+/// code generated into `OUT_DIR`), whose answers only a record tells.
+pub fn every_build(analysis: &Analysis) -> Option<Vec<[u8; 32]>> {
+    /// 2^4 fingerprints at most.
+    const MAX_PREDICATES: usize = 4;
+    let build = &analysis.build;
+    if !build.gated.is_empty()
+        || !build.env.is_empty()
+        || build.out_dir
+        || build.cfgs.len() > MAX_PREDICATES
+    {
+        return None;
+    }
+    let combinations = 1u32 << build.cfgs.len();
+    Some(
+        (0..combinations)
+            .map(|mask| {
+                let mut answers: Vec<(String, String)> = build
+                    .cfgs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, predicate)| cfg_answer(predicate, mask & (1 << i) != 0))
+                    .collect();
+                answers.sort();
+                answers.dedup();
+                build_fingerprint(analysis.fingerprint.as_bytes(), &answers)
+            })
+            .collect(),
+    )
+}
+
 /// Whether a recorded `(key, value)` pair is one of the build's answers
 /// rather than an item.
 pub fn is_answer(key: &str) -> bool {
@@ -109,6 +143,33 @@ mod tests {
             path: "crate::kernel".into(),
             hash: Digest([hash; 32]),
         }
+    }
+
+    /// Every fingerprint has `debug_assertions` among its inputs; with
+    /// nothing else the CLI knows both fingerprints without a record.
+    #[test]
+    fn a_few_cfgs_alone_give_every_fingerprint() {
+        let build = BuildInputs {
+            cfgs: vec!["debug_assertions".into()],
+            ..BuildInputs::default()
+        };
+        let every = every_build(&analysis(build)).unwrap();
+        let debug = build_fingerprint(
+            Digest([1; 32]).as_bytes(),
+            &[cfg_answer("debug_assertions", true)],
+        );
+        let release = build_fingerprint(
+            Digest([1; 32]).as_bytes(),
+            &[cfg_answer("debug_assertions", false)],
+        );
+        assert_eq!(every.len(), 2);
+        assert!(every.contains(&debug) && every.contains(&release));
+        let with_env = BuildInputs {
+            cfgs: vec!["debug_assertions".into()],
+            env: vec!["MODE".into()],
+            ..BuildInputs::default()
+        };
+        assert_eq!(every_build(&analysis(with_env)), None);
     }
 
     #[test]

@@ -279,17 +279,21 @@ fn compare(
         &record.externals,
         &current.analysis.externals,
     ));
+    let options = match current.options_source.trim() {
+        "" => "#[funcache::cache]".to_owned(),
+        options => format!("#[funcache::cache({options})]"),
+    };
     if changes.is_empty() && !current.analysis.build.is_empty() {
-        lines.push(
-            "  no item or external crate changed: the build's answers did (features, cfg, \
-             compile-time environment), or the attribute's options"
+        // Every fingerprint depends on the build (`debug_assertions` at
+        // least): the options are as likely a cause.
+        lines.extend([
+            "  no item or external crate changed: the build's answers did (features, cfg,"
                 .to_owned(),
-        );
+            "  profile, compile-time environment), or the attribute's options that enter"
+                .to_owned(),
+            format!("  the fingerprint did; the attribute is now {options}"),
+        ]);
     } else if changes.is_empty() {
-        let options = match current.options_source.trim() {
-            "" => "#[funcache::cache]".to_owned(),
-            options => format!("#[funcache::cache({options})]"),
-        };
         lines.extend([
             "  no item or external crate changed: the attribute's options that enter".to_owned(),
             "  the fingerprint (version, skip, cache_errors) did, or funcache's".to_owned(),
@@ -309,7 +313,15 @@ fn compare(
 /// External crates that changed version, appeared or disappeared, paired
 /// by name so an upgrade reads as one line.
 fn external_changes(before: &[String], now: &[String]) -> Vec<(&'static str, String)> {
-    let name = |e: &str| e.split_once('@').map_or(e, |(n, _)| n).to_owned();
+    // `name@version[@source]`, or an input the index evaluated:
+    // `<what> #<digest>`, `<what>=<value>`.
+    let name = |e: &str| {
+        e.split_once('@')
+            .or_else(|| e.split_once(" #"))
+            .or_else(|| e.split_once('='))
+            .map_or(e, |(n, _)| n)
+            .to_owned()
+    };
     let before: BTreeSet<&str> = before.iter().map(String::as_str).collect();
     let now: BTreeSet<&str> = now.iter().map(String::as_str).collect();
     let gone: Vec<&str> = before.difference(&now).copied().collect();

@@ -149,14 +149,24 @@ impl Source {
         let verdict = self.verdicts.get(&(id.to_owned(), *fingerprint)).copied();
         match self.functions.get(id) {
             Some(definitions) => {
-                let live = definitions
+                // A few `cfg`s alone (`debug_assertions` at least, in
+                // every fingerprint) give a few possible fingerprints.
+                let every: Vec<Option<Vec<[u8; 32]>>> = definitions
                     .iter()
-                    .any(|d| d.analysis.fingerprint.as_bytes() == fingerprint);
-                // The build mixes into such a fingerprint what reading the
-                // source cannot know: only the answers recorded with it
-                // tell (calling it stale on a guess could purge entries
-                // the next build would hit).
-                let build_dependent = definitions.iter().any(|d| !d.analysis.build.is_empty());
+                    .map(|d| build_answers::every_build(&d.analysis))
+                    .collect();
+                let live = definitions.iter().zip(&every).any(|(d, every)| {
+                    d.analysis.fingerprint.as_bytes() == fingerprint
+                        || every.as_ref().is_some_and(|e| e.contains(fingerprint))
+                });
+                // Otherwise the build mixes into such a fingerprint what
+                // reading the source cannot know: only the answers recorded
+                // with it tell (calling it stale on a guess could purge
+                // entries the next build would hit).
+                let build_dependent = definitions
+                    .iter()
+                    .zip(&every)
+                    .any(|(d, every)| !d.analysis.build.is_empty() && every.is_none());
                 if live {
                     Status::Live
                 } else if let Some(verdict) = verdict {

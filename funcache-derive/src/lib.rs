@@ -32,8 +32,9 @@ use proc_macro::TokenStream;
 ///   and trait impls, and the functions their serde attributes name, such
 ///   as `#[serde(default = "path")]` or `with = "module"`), `macro_rules!`
 ///   macros it invokes, files it pulls in with `include_str!` and friends —
-///   plus the versions of external crates it uses, and what the build
-///   decides about them (see *The build is part of the source*). Edit any
+///   plus the identity of external crates it uses, and what the build
+///   decides about them (see *The build is part of the source* and
+///   *Dependencies*). Edit any
 ///   of those and old results stop matching. Edit only comments, doc
 ///   comments or formatting and they still match.
 /// * the **arguments**, in a canonical serde encoding: maps are ordered, so
@@ -102,8 +103,10 @@ use proc_macro::TokenStream;
 /// as if it were elsewhere: its id is `module_path!()::name`, and its
 /// fingerprint covers its tokens as expanded, where the expansion is
 /// (`line!()`, `column!()`), and every source file of its package (and of
-/// the macro's package), so each expansion is its own function and any
-/// edit in the package invalidates it. `funcache-cli` calls its entries
+/// the macro's package), of their path dependencies (recursively) and every
+/// file those sources pull in with `include_str!`, `include_bytes!` or
+/// `include!`, so each expansion is its own function and any edit in the
+/// package or a path dependency invalidates it. `funcache-cli` calls its entries
 /// `unknown` (never purged by `--stale`); `strict` refuses it.
 ///
 /// What the fingerprint cannot see is listed by `f_cache().unresolved()`
@@ -133,9 +136,23 @@ use proc_macro::TokenStream;
 ///   means — counts by its value.
 /// * **Compile-time environment**: the value of every `env!("X")` and
 ///   `option_env!("X")` the function reaches is part of the fingerprint
-///   (and cargo rebuilds when `X` changes). Cargo's path-valued variables
-///   (`OUT_DIR`, `CARGO_MANIFEST_DIR`, …) are not: the files they lead to
-///   are, and a key never depends on where the crate was built.
+///   (and cargo rebuilds when `X` changes). A path dependency's `CARGO_PKG_*`
+///   values are that package's (its `[package]` table counts), not your
+///   crate's. Cargo's path-valued variables (`CARGO_MANIFEST_DIR`, …) and
+///   `file!()` count only where the function reads them as values, so
+///   moving such a checkout is a miss; where they only locate a file for
+///   `include_str!` and friends, the file's contents count instead, and the
+///   key does not depend on where the crate was built (`OUT_DIR` never
+///   counts as a value).
+/// * **Profile**: debug and release builds keep separate entries. The same
+///   text computes other values under overflow checks (`x + 200` on a `u8`
+///   panics in a debug build and wraps in release) and `debug_assert!`, so
+///   `cfg!(debug_assertions)` is part of every fingerprint (overflow
+///   checks follow it by default). No `cfg` tells overflow checks
+///   themselves on stable Rust, so the workspace's `[profile.*]` tables
+///   are part of every fingerprint too: an explicit `overflow-checks` edit
+///   there invalidates. Not seen: `CARGO_PROFILE_<NAME>_OVERFLOW_CHECKS`
+///   and `--config profile…` overrides (bump `version`).
 /// * **`build.rs` output**: code included from `OUT_DIR`
 ///   (`include!(concat!(env!("OUT_DIR"), "/generated.rs"))`, the prost and
 ///   bindgen pattern) is indexed like any other source, and
@@ -158,8 +175,12 @@ use proc_macro::TokenStream;
 ///
 /// Limits: the `cfg` of another package (a path dependency) cannot be
 /// evaluated from your crate — its features are its own — so its gated
-/// items always count (editing either side recomputes), and switching only
-/// a dependency's feature is not seen: bump `version`. Nor is `test` of
+/// items always count (editing either side recomputes), and what the
+/// workspace's manifests ask of dependencies (`features = [..]`,
+/// `default-features`, `optional`, and each package's `[features]` table)
+/// is part of the fingerprint of a function that reaches such an item.
+/// Features given to a dependency on cargo's command line (`cargo build
+/// --features dep/x`) are not seen: bump `version`. Nor is `test` of
 /// another crate of your package (the lib when a bin is tested): its
 /// `#[cfg(test)]` items always count. `funcache-cli` reads the source
 /// without building it: it judges such a fingerprint under the build that
@@ -167,6 +188,25 @@ use proc_macro::TokenStream;
 /// variable's value as a digest), and reports `unknown` (kept by `purge
 /// --stale`) when those answers do not settle it, e.g. for code generated
 /// into `OUT_DIR`; `explain` lists what the fingerprint depends on.
+///
+/// # Dependencies
+///
+/// * **Path dependencies** are indexed like your crate: the items the
+///   function reaches in them count, item by item.
+/// * **Proc-macro path dependencies**: when an item the function reaches
+///   uses a derive or an attribute macro of a path-dependency proc-macro
+///   crate (`#[derive(pm::Weight)]`, `#[pm::plus]`), every source file of
+///   that crate (and of its path dependencies) counts, since the code it
+///   generates is a function of them. A function-like `pm::val!()` counts
+///   through the macro function it names, like any call.
+/// * **Registry and git dependencies** count by identity from `Cargo.lock`:
+///   `name@version` for crates.io, `name@version@source` for any other
+///   registry and for git, whose source names the commit
+///   (`git+https://…#<commit>`), so a new commit picked up by `cargo update`
+///   is a miss though the version stays. Their code is not read.
+/// * **`[patch]` and `[replace]` with a `path`** (a lock entry without a
+///   source): every source file of the patched package (and its path
+///   dependencies) counts, by contents, not location.
 ///
 /// # Requirements
 ///

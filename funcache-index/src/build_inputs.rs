@@ -15,8 +15,9 @@ use std::collections::BTreeSet;
 
 use proc_macro2::{TokenStream, TokenTree};
 
-use crate::cfg_text::{self, TextInputs};
+use crate::cfg_text::{self, FILE_MACRO, TextInputs};
 use crate::ids::{Binding, CrateId, ItemRef, ModRef, NodeKey};
+use crate::package_inputs;
 use crate::shallow::{Attr, ItemKind, UseEntry};
 use crate::world::World;
 use crate::{BuildInputs, Dependency};
@@ -101,6 +102,13 @@ pub(crate) fn gate(world: &World, key: NodeKey) -> Option<String> {
     }
 }
 
+/// The predicate in every closure's [`BuildInputs::cfgs`]: debug and
+/// release builds keep separate entries. The same text computes other
+/// values under overflow checks (whose default follows `debug_assertions`;
+/// no `cfg` tells them on stable Rust) and `debug_assert!`, which code
+/// anywhere — std included — may use.
+pub(crate) const PROFILE_CFG: &str = "debug_assertions";
+
 /// Whether a predicate met in crate code can be evaluated where the cached
 /// function is compiled: always in its own crate; in another crate of its
 /// package (features, target and profile are the package's) unless it
@@ -147,6 +155,14 @@ pub(crate) struct BuildCollector<'w> {
     modules: BTreeSet<(CrateId, u32)>,
     /// Gated `use`s of those modules: `(predicate, module, entries)`.
     uses: Vec<(String, ModRef, Vec<UseEntry>)>,
+    /// Inputs the index evaluates itself (see [`crate::package_inputs`]),
+    /// joined to the externals.
+    fixed: BTreeSet<String>,
+    /// Whether the closure meets a `cfg` of another package, which that
+    /// package's features decide.
+    foreign_cfg: bool,
+    /// The workspace root of the cached function's package.
+    workspace_root: std::path::PathBuf,
 }
 
 impl<'w> BuildCollector<'w> {
@@ -158,6 +174,11 @@ impl<'w> BuildCollector<'w> {
             inputs: BuildInputs::default(),
             modules: BTreeSet::new(),
             uses: Vec::new(),
+            fixed: BTreeSet::new(),
+            foreign_cfg: false,
+            workspace_root: crate::workspace::workspace_root(
+                &world.crates[root_crate as usize].index.manifest_dir,
+            ),
         }
     }
 
@@ -166,17 +187,39 @@ impl<'w> BuildCollector<'w> {
         dir(krate) == dir(self.root_crate)
     }
 
-    /// Adds what an item's text reads from the build.
-    pub fn add_text(&mut self, krate: CrateId, text: &TextInputs) {
+    /// Adds what an item's text reads from the build (`key`: the item,
+    /// when it is one).
+    pub fn add_text(&mut self, key: Option<NodeKey>, krate: CrateId, text: &TextInputs) {
         let same_package = self.same_package(krate);
         for predicate in &text.cfgs {
             if evaluable_in(predicate, krate == self.root_crate, same_package) {
                 self.inputs.cfgs.push(predicate.clone());
+            } else if !same_package {
+                self.foreign_cfg = true;
             }
         }
         for variable in &text.env {
             if env_evaluable_in(variable, same_package) {
                 self.inputs.env.push(variable.clone());
+            } else {
+                // Another package's `CARGO_PKG_*`: its manifest decides.
+                self.fixed
+                    .insert(package_inputs::package_metadata(self.world, krate));
+            }
+        }
+        for input in &text.paths {
+            if input == FILE_MACRO {
+                if let Some(key) = key {
+                    self.fixed.insert(package_inputs::file_macro(
+                        self.world,
+                        key,
+                        &self.workspace_root,
+                    ));
+                }
+            } else if same_package {
+                self.inputs.env.push(input.clone());
+            } else if let Some(value) = package_inputs::package_path(self.world, krate, input) {
+                self.fixed.insert(value);
             }
         }
         self.inputs.out_dir |= text.out_dir;
@@ -197,6 +240,8 @@ impl<'w> BuildCollector<'w> {
         {
             self.inputs.out_dir = true;
         }
+        self.fixed
+            .extend(package_inputs::proc_macro_sources(world, key));
         let module = world.module_of(key.item);
         if !self.modules.insert((module.krate, module.module)) {
             return;
@@ -218,14 +263,12 @@ impl<'w> BuildCollector<'w> {
 
     /// The predicate an item of `krate` counts under, when it has one that
     /// can be evaluated.
-    pub fn gate(&self, krate: CrateId, gate: Option<&str>) -> Option<String> {
+    pub fn gate(&mut self, krate: CrateId, gate: Option<&str>) -> Option<String> {
         let predicate = gate?;
-        evaluable_in(
-            predicate,
-            krate == self.root_crate,
-            self.same_package(krate),
-        )
-        .then(|| predicate.to_owned())
+        let same_package = self.same_package(krate);
+        let evaluable = evaluable_in(predicate, krate == self.root_crate, same_package);
+        self.foreign_cfg |= !evaluable && !same_package;
+        evaluable.then(|| predicate.to_owned())
     }
 
     /// Adds an item of the closure that has a gate.
@@ -233,11 +276,13 @@ impl<'w> BuildCollector<'w> {
         self.inputs.gated.push((predicate, dependency));
     }
 
-    /// The inputs, given the closure's nodes and externals.
+    /// The inputs, given the closure's nodes and externals; adds to the
+    /// externals what the index evaluated itself (see
+    /// [`crate::package_inputs`]).
     pub fn finish(
         mut self,
         closure: &BTreeSet<NodeKey>,
-        externals: &BTreeSet<String>,
+        externals: &mut BTreeSet<String>,
     ) -> BuildInputs {
         let items: BTreeSet<ItemRef> = closure.iter().map(|k| k.item).collect();
         let uses = std::mem::take(&mut self.uses);
@@ -253,6 +298,14 @@ impl<'w> BuildCollector<'w> {
             .iter()
             .any(|&c| self.same_package(c) && self.world.crates[c as usize].index.unread_includes);
         self.inputs.out_dir |= unread;
+        if self.foreign_cfg {
+            self.fixed
+                .insert(package_inputs::features(self.world, self.view));
+        }
+        self.fixed
+            .extend(package_inputs::profile(&self.workspace_root));
+        externals.append(&mut self.fixed);
+        self.inputs.cfgs.push(PROFILE_CFG.to_owned());
         self.inputs.gated.sort();
         self.inputs.gated.dedup();
         self.inputs.cfgs.sort();
@@ -417,7 +470,7 @@ mod tests {
             ["crate::f", "dep::MODE", "dep::NAME", "dep::k", "dep::k"]
         );
         assert!(analysis.build.gated.is_empty());
-        assert!(analysis.build.cfgs.is_empty());
+        assert_eq!(analysis.build.cfgs, [PROFILE_CFG]);
         // Its environment is the same build's, but not its CARGO_ variables.
         assert_eq!(analysis.build.env, ["MODE"]);
     }
@@ -548,10 +601,17 @@ mod tests {
         let found = crate::package_cached_fns(dir.path()).unwrap();
         assert_eq!(
             found[0].analysis.build.cfgs,
-            ["feature = \"fast\"", "not (feature = \"fast\")"]
+            [
+                PROFILE_CFG,
+                "feature = \"fast\"",
+                "not (feature = \"fast\")"
+            ]
         );
         // A function of the module that does not use what they import.
-        assert!(found[1].analysis.build.is_empty());
-        assert_eq!(found[2].analysis.build.cfgs, ["feature = \"own-vec\""]);
+        assert_eq!(found[1].analysis.build.cfgs, [PROFILE_CFG]);
+        assert_eq!(
+            found[2].analysis.build.cfgs,
+            [PROFILE_CFG, "feature = \"own-vec\""]
+        );
     }
 }

@@ -20,6 +20,10 @@ pub(crate) struct Dep {
     pub path: Option<PathBuf>,
     /// The version requirement as written, if any.
     pub req: Option<String>,
+    /// What the declaration asks of the dependency's build, in one
+    /// spelling: `features`, `default-features`, `optional` (never its
+    /// path: a key must not depend on where a checkout is).
+    pub build_decl: String,
 }
 
 /// An explicit `[lib]`, `[[bin]]`, … table.
@@ -45,6 +49,13 @@ pub(crate) struct Manifest {
     /// Normal, dev and target-specific dependencies (code may name any of
     /// them under some cfg; over-including is the safe side).
     pub deps: Vec<Dep>,
+    /// `[lib] proc-macro = true`.
+    pub proc_macro: bool,
+    /// The `[package]` table (and the `[workspace.package]` it may inherit
+    /// from) in one spelling: every `CARGO_PKG_*` value is a function of it.
+    pub package_text: String,
+    /// The `[features]` table in one spelling.
+    pub features_text: String,
 }
 
 fn read(path: &Path) -> Result<String, IndexError> {
@@ -109,6 +120,24 @@ impl Manifest {
                 }
             }
         }
+        let proc_macro = root
+            .get("lib")
+            .and_then(|l| l.get("proc-macro").or_else(|| l.get("proc_macro")))
+            .and_then(Item::as_bool)
+            .unwrap_or(false);
+        let workspace_package = Workspace::enclosing(dir)
+            .and_then(|ws| ws.package_table_text())
+            .unwrap_or_default();
+        let package_text = format!(
+            "{}\n{workspace_package}",
+            root.get("package")
+                .map(crate::toml_text::canonical)
+                .unwrap_or_default()
+        );
+        let features_text = root
+            .get("features")
+            .map(crate::toml_text::canonical)
+            .unwrap_or_default();
         let lib = root
             .get("lib")
             .and_then(Item::as_table)
@@ -127,6 +156,9 @@ impl Manifest {
             benches: target_decls(root, "bench"),
             auto,
             deps: Vec::new(),
+            proc_macro,
+            package_text,
+            features_text,
         };
         let workspace = WorkspaceDeps::find(dir);
         let mut tables: Vec<&Table> = Vec::new();
@@ -152,6 +184,7 @@ impl Manifest {
                 {
                     dep.path = dep.path.or(ws.path);
                     dep.req = dep.req.or(ws.req);
+                    dep.build_decl = format!("{} {}", dep.build_decl, ws.build_decl);
                     if value.get("package").is_none() {
                         dep.package = ws.package;
                     }
@@ -193,7 +226,77 @@ fn dep_from(dir: &Path, key: &str, value: &Item) -> Dep {
         package,
         path,
         req,
+        build_decl: build_decl(value),
     }
+}
+
+/// `features`, `default-features` and `optional` of a dependency entry,
+/// in one spelling (sorted features; absent keys as cargo's defaults).
+fn build_decl(value: &Item) -> String {
+    let mut features: Vec<String> = value
+        .get("features")
+        .and_then(Item::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    features.sort();
+    features.dedup();
+    let flag = |keys: [&str; 2], default: bool| {
+        keys.iter()
+            .find_map(|k| value.get(k).and_then(Item::as_bool))
+            .unwrap_or(default)
+    };
+    format!(
+        "features={features:?} default-features={} optional={}",
+        flag(["default-features", "default_features"], true),
+        flag(["optional", "optional"], false)
+    )
+}
+
+/// Where `[patch.<source>]` and `[replace]` tables of the manifest in
+/// `root` (the workspace root: cargo reads them nowhere else) point
+/// packages at a local directory: package name → directory, absolute.
+pub(crate) fn patched_paths(root: &Path) -> BTreeMap<String, PathBuf> {
+    let mut out = BTreeMap::new();
+    let path = root.join("Cargo.toml");
+    let Ok(doc) = read(&path).and_then(|text| parse_toml(&path, text)) else {
+        return out;
+    };
+    let mut tables: Vec<&Table> = Vec::new();
+    if let Some(patch) = doc.as_table().get("patch").and_then(Item::as_table) {
+        tables.extend(patch.iter().filter_map(|(_, t)| t.as_table()));
+    }
+    if let Some(replace) = doc.as_table().get("replace").and_then(Item::as_table) {
+        tables.push(replace);
+    }
+    for table in tables {
+        for (key, value) in table.iter() {
+            if let Some(dir) = value.get("path").and_then(Item::as_str) {
+                // `[replace]` keys are `name:version`.
+                let key = key.split(':').next().unwrap_or(key);
+                let name = value.get("package").and_then(Item::as_str).unwrap_or(key);
+                out.insert(name.to_owned(), root.join(dir));
+            }
+        }
+    }
+    out
+}
+
+/// What a fingerprint records the workspace's `[profile.*]` tables under.
+pub(crate) const PROFILE_INPUT: &str = "<[profile] tables>";
+
+/// A digest of the `[profile.*]` tables of the manifest in `root` (the
+/// workspace root: cargo reads them nowhere else), `None` when there are
+/// none. `overflow-checks` decides what arithmetic does, and no `cfg` on
+/// stable Rust tells it; an explicit setting lives here.
+pub(crate) fn profile_digest(root: &Path) -> Option<crate::Digest> {
+    let path = root.join("Cargo.toml");
+    let doc = read(&path).and_then(|text| parse_toml(&path, text)).ok()?;
+    let profile = doc.as_table().get("profile")?;
+    Some(blake3::hash(crate::toml_text::canonical(profile).as_bytes()).into())
 }
 
 /// `[workspace.dependencies]` of the nearest enclosing workspace root.
@@ -223,8 +326,26 @@ impl WorkspaceDeps {
 pub(crate) struct Lock {
     /// The lock file, if one was found.
     pub path: Option<PathBuf>,
-    /// `(name, version, source is none, dependencies)` per `[[package]]`.
-    packages: Vec<(String, String, bool, Vec<String>)>,
+    /// `(name, version, source, dependencies)` per `[[package]]`; no
+    /// source for a path package (the workspace's own, path dependencies,
+    /// `[patch]`es and `[replace]`s with a path).
+    packages: Vec<(String, String, Option<String>, Vec<String>)>,
+}
+
+/// The source of crates.io's packages: the only one left out of an
+/// external's identity, so the common case reads `name@version`.
+const CRATES_IO: &str = "registry+https://github.com/rust-lang/crates.io-index";
+
+/// What identifies a locked package: where it comes from decides its code
+/// as much as its version (a new commit of a git dependency keeps the
+/// version; another registry may publish other code under one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Locked {
+    /// `name@version`, or `name@version@source` outside crates.io.
+    Remote(String),
+    /// A path package that is not a path dependency (a `[patch]` or
+    /// `[replace]` with a path): its code is on this disk.
+    Path { package: String, version: String },
 }
 
 impl Lock {
@@ -248,7 +369,7 @@ impl Lock {
             for p in array.iter() {
                 let name = str_of(p.get("name")).unwrap_or_default();
                 let version = str_of(p.get("version")).unwrap_or_default();
-                let local = p.get("source").is_none();
+                let source = str_of(p.get("source"));
                 let deps = p
                     .get("dependencies")
                     .and_then(Item::as_array)
@@ -258,7 +379,7 @@ impl Lock {
                             .collect()
                     })
                     .unwrap_or_default();
-                packages.push((name, version, local, deps));
+                packages.push((name, version, source, deps));
             }
         }
         Ok(Lock {
@@ -267,47 +388,84 @@ impl Lock {
         })
     }
 
-    /// `name@version` for dependency `package` of the package `owner`
-    /// (version `owner_version`): the version `owner`'s own entry lists when
+    /// The identity of dependency `package` of the package `owner`
+    /// (version `owner_version`): the entry `owner`'s own entry lists when
     /// several are locked, else the only one; `name@<req>` when unlocked.
+    /// See [`Locked`].
     pub fn external(
         &self,
         owner: &str,
         owner_version: Option<&str>,
         package: &str,
         req: Option<&str>,
-    ) -> String {
+    ) -> Locked {
         let owner_entry = self
             .packages
             .iter()
-            .filter(|p| p.0 == owner && p.2)
+            .filter(|p| p.0 == owner && p.2.is_none())
             .find(|p| owner_version.is_none_or(|v| v == p.1))
             .or_else(|| self.packages.iter().find(|p| p.0 == owner));
+        let entries =
+            |version: Option<&str>| -> Vec<&(String, String, Option<String>, Vec<String>)> {
+                self.packages
+                    .iter()
+                    .filter(|p| p.0 == package && version.is_none_or(|v| v == p.1))
+                    .collect()
+            };
         if let Some(entry) = owner_entry {
             for dep in &entry.3 {
-                let mut parts = dep.split(' ');
+                // `name`, `name version` or `name version (source)`.
+                let mut parts = dep.splitn(3, ' ');
                 if parts.next() == Some(package)
                     && let Some(version) = parts.next()
                 {
-                    return format!("{package}@{version}");
+                    let source = parts
+                        .next()
+                        .map(|s| s.trim_start_matches('(').trim_end_matches(')'));
+                    let entry = entries(Some(version))
+                        .into_iter()
+                        .find(|p| source.is_none() || p.2.as_deref() == source);
+                    return identity(
+                        package,
+                        version,
+                        entry.map_or(source, |e| e.2.as_deref()),
+                        entry.is_some(),
+                    );
                 }
             }
         }
-        let mut versions: Vec<&str> = self
-            .packages
-            .iter()
-            .filter(|p| p.0 == package)
-            .map(|p| p.1.as_str())
-            .collect();
-        versions.sort();
-        versions.dedup();
-        match versions.as_slice() {
-            [only] => format!("{package}@{only}"),
+        let found = entries(None);
+        match found.as_slice() {
+            [only] => identity(package, &only.1, only.2.as_deref(), true),
             // Several and the owner's entry did not say: all of them, so
             // any upgrade invalidates.
-            [_, ..] => format!("{package}@{}", versions.join("|")),
-            [] => format!("{package}@{}", req.unwrap_or("*")),
+            [_, ..] => {
+                let mut all: Vec<String> = found
+                    .iter()
+                    .map(|p| match identity(package, &p.1, p.2.as_deref(), true) {
+                        Locked::Remote(x) => x,
+                        Locked::Path { package, version } => format!("{package}@{version}@path"),
+                    })
+                    .collect();
+                all.sort();
+                all.dedup();
+                Locked::Remote(all.join("|"))
+            }
+            [] => Locked::Remote(format!("{package}@{}", req.unwrap_or("*"))),
         }
+    }
+}
+
+/// The identity of a locked entry; `locked` is false when the owner's
+/// dependency list named a version with no entry of its own.
+fn identity(package: &str, version: &str, source: Option<&str>, locked: bool) -> Locked {
+    match source {
+        None if locked => Locked::Path {
+            package: package.to_owned(),
+            version: version.to_owned(),
+        },
+        None | Some(CRATES_IO) => Locked::Remote(format!("{package}@{version}")),
+        Some(source) => Locked::Remote(format!("{package}@{version}@{source}")),
     }
 }
 
@@ -351,24 +509,103 @@ mod tests {
         std::fs::write(
             dir.path().join("Cargo.lock"),
             "version = 4\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"rand 0.8.5\", \"serde\"]\n\
-             [[package]]\nname = \"rand\"\nversion = \"0.8.5\"\nsource = \"registry+x\"\n\
-             [[package]]\nname = \"rand\"\nversion = \"0.9.0\"\nsource = \"registry+x\"\n\
-             [[package]]\nname = \"serde\"\nversion = \"1.0.200\"\nsource = \"registry+x\"\n",
+             [[package]]\nname = \"rand\"\nversion = \"0.8.5\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\
+             [[package]]\nname = \"rand\"\nversion = \"0.9.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\
+             [[package]]\nname = \"serde\"\nversion = \"1.0.200\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
         )
         .unwrap();
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         let lock = Lock::find(&dir.path().join("sub")).unwrap();
+        let remote = |s: &str| Locked::Remote(s.to_owned());
         assert_eq!(
             lock.external("app", Some("0.1.0"), "rand", None),
-            "rand@0.8.5"
+            remote("rand@0.8.5")
         );
         assert_eq!(
             lock.external("app", Some("0.1.0"), "serde", None),
-            "serde@1.0.200"
+            remote("serde@1.0.200")
         );
         assert_eq!(
             lock.external("app", None, "missing", Some("2")),
-            "missing@2"
+            remote("missing@2")
         );
+    }
+
+    /// Issue 8 (build inputs, 2 and 3): a new commit of a git dependency
+    /// keeps its version, and a package of another registry or a
+    /// `[patch]` with a path is other code under the same name@version.
+    #[test]
+    fn an_external_is_identified_by_its_source_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock_text = |commit: &str| {
+            format!(
+                "version = 4\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n\
+                 dependencies = [\"gitdep\", \"other\", \"humantime\", \"two 1.0.0 (registry+https://example.com/index)\", \"two 1.0.0\"]\n\
+                 [[package]]\nname = \"gitdep\"\nversion = \"0.1.0\"\nsource = \"git+file:///repo#{commit}\"\n\
+                 [[package]]\nname = \"other\"\nversion = \"2.0.0\"\nsource = \"sparse+https://example.com/index/\"\n\
+                 [[package]]\nname = \"humantime\"\nversion = \"2.4.0\"\n\
+                 [[package]]\nname = \"two\"\nversion = \"1.0.0\"\nsource = \"registry+https://example.com/index\"\n\
+                 [[package]]\nname = \"two\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n"
+            )
+        };
+        std::fs::write(dir.path().join("Cargo.lock"), lock_text("aaa")).unwrap();
+        let lock = Lock::find(dir.path()).unwrap();
+        let external = |name: &str| lock.external("app", Some("0.1.0"), name, None);
+        let first = external("gitdep");
+        assert_eq!(
+            first,
+            Locked::Remote("gitdep@0.1.0@git+file:///repo#aaa".into())
+        );
+        assert_eq!(
+            external("other"),
+            Locked::Remote("other@2.0.0@sparse+https://example.com/index/".into())
+        );
+        assert_eq!(
+            external("humantime"),
+            Locked::Path {
+                package: "humantime".into(),
+                version: "2.4.0".into()
+            }
+        );
+        // The owner's list names the first `two`, from the other registry.
+        assert_eq!(
+            external("two"),
+            Locked::Remote("two@1.0.0@registry+https://example.com/index".into())
+        );
+        std::fs::write(dir.path().join("Cargo.lock"), lock_text("bbb")).unwrap();
+        let lock = Lock::find(dir.path()).unwrap();
+        assert_ne!(lock.external("app", Some("0.1.0"), "gitdep", None), first);
+    }
+
+    #[test]
+    fn patches_and_replacements_with_paths_are_found() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[package]\nname = \"app\"\n[patch.crates-io]\nhumantime = { path = \"../humantime\" }\n\
+             [patch.\"https://github.com/x/y\"]\nrenamed = { path = \"vendor/y\", package = \"y\" }\n\
+             not-a-path = { git = \"https://example.com/z\" }\n\
+             [replace]\n\"old:1.0.0\" = { path = \"vendor/old\" }\n\
+             [profile.release]\noverflow-checks = true\n",
+        )
+        .unwrap();
+        let patched = patched_paths(dir.path());
+        let names: Vec<&str> = patched.keys().map(String::as_str).collect();
+        assert_eq!(names, ["humantime", "old", "y"]);
+        assert_eq!(patched["humantime"], dir.path().join("../humantime"));
+        let profile = profile_digest(dir.path()).unwrap();
+        // Layout does not count, values do.
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[package]\nname = \"app\"\n\n# checks\n[profile]\nrelease = { overflow-checks = true }\n",
+        )
+        .unwrap();
+        assert_eq!(profile_digest(dir.path()), Some(profile));
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[package]\nname = \"app\"\n[profile.release]\noverflow-checks = false\n",
+        )
+        .unwrap();
+        assert_ne!(profile_digest(dir.path()), Some(profile));
     }
 }

@@ -11,13 +11,23 @@ pub(crate) struct TextInputs {
     pub cfgs: Vec<String>,
     pub env: Vec<String>,
     pub out_dir: bool,
+    /// Path-valued inputs read as values (not as the path of an
+    /// `include*!`, whose file counts instead): cargo's path variables
+    /// (`CARGO_MANIFEST_DIR`, …) and [`FILE_MACRO`]. Their values depend
+    /// on where the crate is built, so only a closure that reads one has a
+    /// fingerprint that does.
+    pub paths: Vec<String>,
 }
+
+/// How [`TextInputs::paths`] records a `file!()`.
+pub(crate) const FILE_MACRO: &str = "file!()";
 
 impl TextInputs {
     pub fn extend(&mut self, other: TextInputs) {
         self.cfgs.extend(other.cfgs);
         self.env.extend(other.env);
         self.out_dir |= other.out_dir;
+        self.paths.extend(other.paths);
     }
 
     fn sort(&mut self) {
@@ -25,6 +35,8 @@ impl TextInputs {
         self.cfgs.dedup();
         self.env.sort();
         self.env.dedup();
+        self.paths.sort();
+        self.paths.dedup();
     }
 }
 
@@ -73,6 +85,7 @@ fn needs_scan(text: &str) -> bool {
     let body = &text[leading_attributes_end(text)..];
     body.contains("cfg")
         || body.contains("env")
+        || body.contains("file")
         || text[..text.len() - body.len()].contains("cfg_attr")
 }
 
@@ -200,6 +213,12 @@ fn attribute_len(text: &str) -> Option<usize> {
 }
 
 fn scan_tokens(tokens: TokenStream, outer: bool, found: &mut TextInputs) {
+    scan_tokens_in(tokens, outer, false, found);
+}
+
+/// `in_include`: inside the argument of an `include*!`, where a path
+/// variable only locates a file (whose contents count).
+fn scan_tokens_in(tokens: TokenStream, outer: bool, in_include: bool, found: &mut TextInputs) {
     let trees: Vec<TokenTree> = tokens.into_iter().collect();
     for (i, tree) in trees.iter().enumerate() {
         match tree {
@@ -208,10 +227,18 @@ fn scan_tokens(tokens: TokenStream, outer: bool, found: &mut TextInputs) {
                 let own_attr = outer
                     && group.delimiter() == Delimiter::Bracket
                     && matches!(trees.get(i.wrapping_sub(1)), Some(TokenTree::Punct(p)) if p.as_char() == '#');
+                let include_args = matches!(
+                    (trees.get(i.wrapping_sub(2)), trees.get(i.wrapping_sub(1))),
+                    (Some(TokenTree::Ident(name)), Some(TokenTree::Punct(bang)))
+                        if bang.as_char() == '!'
+                            && ["include", "include_str", "include_bytes"]
+                                .iter()
+                                .any(|m| name == m)
+                );
                 if own_attr {
                     own_attribute(group.stream(), found);
                 } else {
-                    scan_tokens(group.stream(), false, found);
+                    scan_tokens_in(group.stream(), false, in_include || include_args, found);
                 }
             }
             TokenTree::Ident(name) => {
@@ -230,6 +257,9 @@ fn scan_tokens(tokens: TokenStream, outer: bool, found: &mut TextInputs) {
                 };
                 match (name.to_string().as_str(), args) {
                     ("cfg", Some((_, args))) => found.cfgs.extend(predicate(args.stream())),
+                    ("file", Some(("macro", _))) if !in_include => {
+                        found.paths.push(FILE_MACRO.to_owned());
+                    }
                     ("cfg_attr", Some(("attr", args))) => {
                         if let Some(predicate) = first_argument(args.stream()) {
                             found.cfgs.push(predicate);
@@ -242,10 +272,12 @@ fn scan_tokens(tokens: TokenStream, outer: bool, found: &mut TextInputs) {
                             if variable == "OUT_DIR" {
                                 found.out_dir = true;
                             }
-                            if !PATH_VARIABLES.contains(&variable.as_str())
-                                && !variable.starts_with("CARGO_BIN_EXE_")
-                            {
+                            let path_valued = PATH_VARIABLES.contains(&variable.as_str())
+                                || variable.starts_with("CARGO_BIN_EXE_");
+                            if !path_valued {
                                 found.env.push(variable);
+                            } else if !in_include && variable != "OUT_DIR" {
+                                found.paths.push(variable);
                             }
                         }
                     }

@@ -9,17 +9,15 @@
 //! It lives here rather than in the macro so that every reader of
 //! fingerprints (the macro, the CLI) computes it the same way.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
 
-use crate::cfg_text;
-use crate::module_tree::Stamp;
+use crate::package_sources::sources_with_path_deps;
 use crate::{BuildInputs, Dependency, Digest, FingerprintInput};
 
 /// The dependency path under which the call site is recorded.
 pub const FALLBACK_CALL_SITE: &str = "<call site>";
-/// The dependency path under which the package's sources are recorded.
+/// The dependency path under which the package's sources (its path
+/// dependencies' and the files they include too) are recorded.
 pub const FALLBACK_PACKAGE_SOURCES: &str = "<all package sources>";
 /// The dependency path under which the sources of another package are
 /// recorded, when its macro wrote the function (the site is in it).
@@ -69,7 +67,10 @@ pub fn fallback_fingerprint(
         path: format!("crate::{name}"),
         hash: own_hash,
     }];
-    let mut build = BuildInputs::default();
+    let mut build = BuildInputs {
+        cfgs: vec![crate::build_inputs::PROFILE_CFG.to_owned()],
+        ..BuildInputs::default()
+    };
     if let Some(site) = site {
         // Where it is written: two nested functions with the same tokens in
         // two enclosing functions get one fallback id, never one fingerprint.
@@ -81,7 +82,7 @@ pub fn fallback_fingerprint(
             .filter(|file| !file.starts_with(site.manifest_dir))
             .and_then(package_dir_of);
         if let Some(dir) = &foreign
-            && let Some((digest, inputs)) = package_sources_digest(dir)
+            && let Some((digest, inputs)) = sources_with_path_deps(dir)
         {
             dependencies.push(Dependency {
                 path: FALLBACK_MACRO_PACKAGE_SOURCES.to_owned(),
@@ -102,12 +103,21 @@ pub fn fallback_fingerprint(
                 hash: blake3::hash(text.as_bytes()).into(),
             });
         }
-        if let Some((digest, inputs)) = package_sources_digest(site.manifest_dir) {
+        // The package's path dependencies (recursively) and the files its
+        // sources include count as its sources.
+        if let Some((digest, inputs)) = sources_with_path_deps(site.manifest_dir) {
             dependencies.push(Dependency {
                 path: FALLBACK_PACKAGE_SOURCES.to_owned(),
                 hash: digest,
             });
             merge(&mut build, inputs);
+        }
+        let root = crate::workspace::workspace_root(site.manifest_dir);
+        if let Some(profile) = crate::cargo::profile_digest(&root) {
+            dependencies.push(Dependency {
+                path: crate::cargo::PROFILE_INPUT.to_owned(),
+                hash: profile,
+            });
         }
     }
     let input = FingerprintInput {
@@ -142,76 +152,6 @@ fn package_dir_of(file: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-/// A digest of every `.rs` file under the package directory (skipping
-/// `target/` and hidden directories), in path order, relative paths
-/// included; and every `cfg` predicate and compile-time environment
-/// variable those files read. `None` when the package has no `.rs` file.
-fn package_sources_digest(manifest_dir: &Path) -> Option<(Digest, BuildInputs)> {
-    let visible = |entry: &walkdir::DirEntry| {
-        let name = entry.file_name().to_string_lossy();
-        entry.depth() == 0
-            || !(name.starts_with('.') || (entry.file_type().is_dir() && name == "target"))
-    };
-    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(manifest_dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(visible)
-        .filter_map(Result::ok)
-        .filter(|entry| entry.file_type().is_file())
-        .map(walkdir::DirEntry::into_path)
-        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
-        .collect();
-    if files.is_empty() {
-        return None;
-    }
-    files.sort();
-    // Every fallback expansion of a crate asks, in one compiler process:
-    // read and scan the files once while none changes. Measured (debug) on
-    // regex-syntax's 58k lines: 0.6 s a time.
-    type Memo = HashMap<PathBuf, (Vec<(PathBuf, Option<Stamp>)>, Digest, BuildInputs)>;
-    static MEMO: Mutex<Option<Memo>> = Mutex::new(None);
-    let stamps: Vec<(PathBuf, Option<Stamp>)> = files
-        .iter()
-        .map(|file| (file.clone(), Stamp::of(file)))
-        .collect();
-    let mut memo = MEMO.lock().unwrap_or_else(PoisonError::into_inner);
-    let memo = memo.get_or_insert_with(HashMap::new);
-    if let Some((seen, digest, build)) = memo.get(manifest_dir)
-        && *seen == stamps
-    {
-        return Some((*digest, build.clone()));
-    }
-    let (digest, build) = digest_files(manifest_dir, files);
-    memo.insert(manifest_dir.to_path_buf(), (stamps, digest, build.clone()));
-    Some((digest, build))
-}
-
-/// The digest and build inputs of [`package_sources_digest`], from the
-/// package's `.rs` files (sorted).
-fn digest_files(manifest_dir: &Path, files: Vec<PathBuf>) -> (Digest, BuildInputs) {
-    let mut hasher = blake3::Hasher::new();
-    let mut build = BuildInputs::default();
-    for file in files {
-        let relative = file.strip_prefix(manifest_dir).unwrap_or(&file);
-        hasher.update(relative.to_string_lossy().as_bytes());
-        hasher.update(&[0]);
-        let bytes = std::fs::read(&file).unwrap_or_default();
-        // Whole files, the items' own `#[cfg]`s included: nothing here
-        // knows which items the function reaches.
-        let inputs = cfg_text::scan_file(&String::from_utf8_lossy(&bytes));
-        build.cfgs.extend(inputs.cfgs);
-        build.env.extend(inputs.env);
-        build.out_dir |= inputs.out_dir;
-        hasher.update(&bytes);
-        hasher.update(&[0]);
-    }
-    build.cfgs.sort();
-    build.cfgs.dedup();
-    build.env.sort();
-    build.env.dedup();
-    (hasher.finalize().into(), build)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,7 +182,7 @@ mod tests {
             paths,
             ["crate::f", FALLBACK_CALL_SITE, FALLBACK_PACKAGE_SOURCES]
         );
-        assert_eq!(first.build.cfgs, ["feature = \"x\""]);
+        assert_eq!(first.build.cfgs, ["debug_assertions", "feature = \"x\""]);
         // Build output and hidden directories are not sources.
         write(dir, "target/debug/build/out.rs", "fn generated() {}\n");
         write(dir, ".git/hook.rs", "fn hook() {}\n");
@@ -251,7 +191,7 @@ mod tests {
         write(dir, "src/other.rs", "fn g() {}\n");
         let edited = fallback_fingerprint("f", own, Some(site), b"");
         assert_ne!(edited.fingerprint, first.fingerprint);
-        assert!(edited.build.cfgs.is_empty());
+        assert_eq!(edited.build.cfgs, ["debug_assertions"]);
         let moved = FallbackSite { line: 2, ..site };
         assert_ne!(
             fallback_fingerprint("f", own, Some(moved), b"").fingerprint,
@@ -314,6 +254,58 @@ mod tests {
         assert_eq!(
             fallback_fingerprint("f", own, Some(site), b"").fingerprint,
             edited.fingerprint
+        );
+    }
+
+    /// Issue 8 (build inputs, 7): a function the index cannot analyze that
+    /// calls into a path dependency, or reads a file with `include_str!`,
+    /// served the old value after either was edited.
+    #[test]
+    fn path_dependencies_and_included_files_are_package_sources() {
+        let temp = tempfile::tempdir().unwrap();
+        let (app, dep) = (temp.path().join("app"), temp.path().join("dep"));
+        write(
+            &app,
+            "Cargo.toml",
+            "[package]\nname = \"app\"\n[dependencies]\ndep = { path = \"../dep\" }\n",
+        );
+        write(
+            &app,
+            "src/main.rs",
+            "const D: &str = include_str!(\"data3.txt\");\nfn main() {}\n",
+        );
+        write(&app, "src/data3.txt", "three");
+        write(&dep, "Cargo.toml", "[package]\nname = \"dep\"\n");
+        write(&dep, "src/lib.rs", "pub fn dep_fn() -> i64 { 1 }\n");
+        let file = app.join("src/main.rs");
+        let site = FallbackSite {
+            manifest_dir: &app,
+            file: Some(&file),
+            line: 1,
+            expansion: 0,
+        };
+        let own = Digest([7; 32]);
+        let first = fallback_fingerprint("f", own, Some(site), b"").fingerprint;
+        write(&dep, "src/lib.rs", "pub fn dep_fn() -> i64 { 2 }\n");
+        let dep_edited = fallback_fingerprint("f", own, Some(site), b"").fingerprint;
+        assert_ne!(dep_edited, first);
+        write(&app, "src/data3.txt", "four");
+        let data_edited = fallback_fingerprint("f", own, Some(site), b"").fingerprint;
+        assert_ne!(data_edited, dep_edited);
+        // Moving the checkout keeps it.
+        let moved = temp.path().join("moved");
+        std::fs::create_dir(&moved).unwrap();
+        std::fs::rename(&app, moved.join("app")).unwrap();
+        std::fs::rename(&dep, moved.join("dep")).unwrap();
+        let (app, file) = (moved.join("app"), moved.join("app/src/main.rs"));
+        let site = FallbackSite {
+            manifest_dir: &app,
+            file: Some(&file),
+            ..site
+        };
+        assert_eq!(
+            fallback_fingerprint("f", own, Some(site), b"").fingerprint,
+            data_edited
         );
     }
 }

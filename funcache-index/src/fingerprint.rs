@@ -31,7 +31,9 @@ pub struct BuildInputs {
     pub gated: Vec<(String, Dependency)>,
     /// `cfg` predicates written inside the closure's items (`cfg!(..)`,
     /// `#[cfg]` on statements, fields or arms, `#[cfg_attr]`), sorted: the
-    /// value of each is part of the fingerprint.
+    /// value of each is part of the fingerprint. A closure's list always
+    /// holds `debug_assertions`: debug and release builds keep separate
+    /// entries (overflow checks and `debug_assert!` follow it).
     pub cfgs: Vec<String>,
     /// Environment variables read with `env!`/`option_env!`, sorted: their
     /// values are part of the fingerprint. Cargo's path-valued variables

@@ -63,6 +63,18 @@ pub(crate) fn digest(text: &str, file_dir: &Path, dirs: IncludeDirs) -> Option<D
     Some(hasher.finalize().into())
 }
 
+/// The files `text` includes, in order of appearance (those whose
+/// argument can be evaluated).
+pub(crate) fn included_paths(text: &str, file_dir: &Path, dirs: IncludeDirs) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    if text.contains("include")
+        && let Ok(tokens) = text.parse::<TokenStream>()
+    {
+        collect(tokens, file_dir, dirs, &mut paths);
+    }
+    paths
+}
+
 /// The file an item-position `include!(..)` (text of the whole item)
 /// pulls in, when its argument can be evaluated.
 pub(crate) fn item_include(text: &str, file_dir: &Path, dirs: IncludeDirs) -> Option<PathBuf> {

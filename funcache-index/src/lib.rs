@@ -30,24 +30,35 @@ mod ids;
 mod impl_table;
 mod includes;
 mod lexer;
+mod lexical_path;
+mod macro_docs;
 mod module_tree;
 mod nested;
 mod node;
 mod node_read;
 mod node_store;
 mod options;
+mod package_inputs;
+#[cfg(test)]
+mod package_inputs_tests;
+mod package_sources;
+mod positions;
 mod serde_attrs;
 mod session;
 mod shallow;
 mod site_scope;
 mod std_names;
 mod target;
+mod toml_text;
 mod trait_sets;
 mod ty;
 mod type_paths;
 mod walker;
 mod workspace;
 mod world;
+
+#[cfg(test)]
+mod reach_tests;
 
 pub use analysis::{
     Analysis, CachedFn, ImplContext, IndexStats, MacroSite, Unresolved, analyze_cached_fn,

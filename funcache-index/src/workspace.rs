@@ -74,6 +74,14 @@ impl Workspace {
             .unwrap_or_default()
     }
 
+    /// `[workspace.package]` in one spelling (members inherit their
+    /// version and metadata from it).
+    pub(crate) fn package_table_text(&self) -> Option<String> {
+        self.table()
+            .and_then(|ws| ws.get("package"))
+            .map(crate::toml_text::canonical)
+    }
+
     fn table(&self) -> Option<&dyn TableLike> {
         self.manifest.get("workspace")?.as_table_like()
     }

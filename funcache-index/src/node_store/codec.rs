@@ -15,7 +15,7 @@ use crate::trait_sets::{Open, Uses};
 const MAGIC: &[u8] = b"funcache-node\0";
 
 /// Bumped whenever the layout below or the meaning of a field changes.
-pub(crate) const ENTRY_FORMAT: u32 = 1;
+pub(crate) const ENTRY_FORMAT: u32 = 3;
 
 /// One entry: the facts, and where they were computed (`locs`): the
 /// locations in `info.unresolved` are only right there.
@@ -71,6 +71,8 @@ pub(crate) fn encode(key: &Digest, entry: &Entry, view: &[CrateId]) -> Option<Ve
     w.strs(&info.inputs.cfgs);
     w.strs(&info.inputs.env);
     w.0.push(u8::from(info.inputs.out_dir));
+    w.strs(&info.inputs.paths);
+    w.0.push(u8::from(info.positional) | (u8::from(info.reads_docs) << 1));
     let checksum = blake3::hash(&w.0);
     w.0.extend_from_slice(checksum.as_bytes());
     Some(w.0)
@@ -144,6 +146,11 @@ pub(crate) fn decode(key: &Digest, bytes: &[u8], view: &[CrateId]) -> Option<Ent
         1 => true,
         _ => return None,
     };
+    let paths = r.strs()?;
+    let flags = r.byte()?;
+    if flags > 3 {
+        return None;
+    }
     if !r.0.is_empty() {
         return None;
     }
@@ -160,7 +167,14 @@ pub(crate) fn decode(key: &Digest, bytes: &[u8], view: &[CrateId]) -> Option<Ent
             by_name,
             uses,
             gate,
-            inputs: TextInputs { cfgs, env, out_dir },
+            inputs: TextInputs {
+                cfgs,
+                env,
+                out_dir,
+                paths,
+            },
+            positional: flags & 1 != 0,
+            reads_docs: flags & 2 != 0,
         },
     })
 }
@@ -251,7 +265,10 @@ mod tests {
                     cfgs: vec!["debug_assertions".into()],
                     env: vec!["MODE".into()],
                     out_dir: true,
+                    paths: vec!["CARGO_MANIFEST_DIR".into(), "file!()".into()],
                 },
+                positional: true,
+                reads_docs: false,
             },
         }
     }

@@ -17,21 +17,19 @@ mod cache_attr;
 mod impl_tables;
 mod resolve;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::IndexError;
-use crate::cargo::{Lock, Manifest};
+use crate::cargo::{Lock, Locked, Manifest};
 use crate::ids::{CrateId, NodeKey};
 use crate::impl_table::Derived;
 use crate::module_tree::{CrateIndex, ParsedFile, Stamp};
 use crate::node::NodeInfo;
 use crate::node_store::NodeStore;
 
-/// Packages that are funcache itself: always treated as external crates,
-/// never indexed, even when a fixture depends on them by path.
-const FUNCACHE_PACKAGES: &[&str] = &["funcache", "funcache-derive", "funcache-index"];
+use crate::package_sources::FUNCACHE_PACKAGES;
 
 /// How a crate sees one of its dependencies.
 #[derive(Clone, Debug)]
@@ -138,6 +136,7 @@ impl World {
             deps: HashMap::new(),
             extra_files,
         });
+        let patches = crate::cargo::patched_paths(&crate::workspace::workspace_root(manifest_dir));
         let mut deps = HashMap::new();
         if let Some(lib_root) = own_lib.filter(|l| *l != root) {
             let lib_name = manifest.lib_crate_name();
@@ -151,19 +150,25 @@ impl World {
                         Ok(Some(dep_id)) => DepBinding::Crate(dep_id),
                         // A path dependency without a lib (or unreadable)
                         // cannot be named from code; record it as external.
-                        Ok(None) | Err(_) => DepBinding::External(lock.external(
-                            &manifest.package,
-                            manifest.version.as_deref(),
-                            &dep.package,
-                            None,
+                        Ok(None) | Err(_) => DepBinding::External(external_identity(
+                            lock.external(
+                                &manifest.package,
+                                manifest.version.as_deref(),
+                                &dep.package,
+                                None,
+                            ),
+                            &patches,
                         )),
                     }
                 }
-                _ => DepBinding::External(lock.external(
-                    &manifest.package,
-                    manifest.version.as_deref(),
-                    &dep.package,
-                    dep.req.as_deref(),
+                _ => DepBinding::External(external_identity(
+                    lock.external(
+                        &manifest.package,
+                        manifest.version.as_deref(),
+                        &dep.package,
+                        dep.req.as_deref(),
+                    ),
+                    &patches,
                 )),
             };
             deps.insert(dep.code_name.clone(), binding);
@@ -264,20 +269,25 @@ impl World {
     }
 }
 
-/// Removes `.` and `..` components lexically, so one directory reached by
-/// two relative paths is one crate.
-pub(crate) fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
+/// What an external crate contributes to a fingerprint: `name@version`
+/// (`@source` outside crates.io), or for a package `[patch]`ed or
+/// `[replace]`d with a local directory, `name@version@path#<digest>` of
+/// that directory's sources and path dependencies (not its location).
+fn external_identity(locked: Locked, patches: &BTreeMap<String, PathBuf>) -> String {
+    match locked {
+        Locked::Remote(identity) => identity,
+        Locked::Path { package, version } => {
+            match patches
+                .get(&package)
+                .and_then(|dir| crate::package_sources::sources_with_path_deps(dir))
+            {
+                Some((digest, _)) => format!("{package}@{version}@path#{digest}"),
+                // A path package this reader cannot find (funcache itself
+                // in a fixture): its version is what is known.
+                None => format!("{package}@{version}"),
             }
-            other => out.push(other),
         }
     }
-    out
 }
+
+pub(crate) use crate::lexical_path::normalize;

@@ -11,7 +11,6 @@
 pub mod cli;
 pub mod overlay;
 pub mod real_crate;
-pub mod redis_server;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -154,11 +153,31 @@ impl Fixture {
         }
     }
 
+    /// Builds with extra arguments for `cargo build` (`--config ..`);
+    /// panics with cargo's output on failure.
+    pub fn build_args(&self, args: &[&str]) {
+        let output = self.cargo_build_command(&[], &[], args);
+        if !output.status.success() {
+            let (stdout, stderr) = output_text(&output);
+            panic!("building fixture {} failed:\n{stdout}\n{stderr}", self.name);
+        }
+    }
+
     fn cargo_build_with(&self, features: &[&str], env: &[(&str, &str)]) -> Output {
+        self.cargo_build_command(features, env, &[])
+    }
+
+    fn cargo_build_command(
+        &self,
+        features: &[&str],
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> Output {
         let mut command = Command::new(env!("CARGO"));
         command
             .args(["build", "--quiet", "--manifest-path"])
-            .arg(self.path().join("Cargo.toml"));
+            .arg(self.path().join("Cargo.toml"))
+            .args(args);
         if !features.is_empty() {
             command.arg("--features").arg(features.join(","));
         }

@@ -1,0 +1,260 @@
+//! Build inputs that other packages' manifests and sources decide, known to
+//! the index but not to `cfg!`/`option_env!` where the cached function is
+//! compiled: a path dependency's `CARGO_PKG_*` values and location, the
+//! sources of a proc-macro crate whose derive or attribute a closure item
+//! uses, the features the workspace's manifests ask of path dependencies,
+//! and the workspace's `[profile.*]` tables. Each becomes one string among
+//! a fingerprint's externals (`<what> #<digest>` or `<what>=<value>`), so
+//! `explain` can name it.
+
+use std::path::Path;
+
+use proc_macro2::{TokenStream, TokenTree};
+
+use crate::cfg_text::FILE_MACRO;
+use crate::ids::{CrateId, NodeKey};
+use crate::shallow::{Attr, ItemKind};
+use crate::world::{DepBinding, World};
+
+/// Derives the compiler implements: no crate's code runs for them.
+const STD_DERIVES: &[&str] = &[
+    "Debug",
+    "Clone",
+    "Copy",
+    "PartialEq",
+    "Eq",
+    "PartialOrd",
+    "Ord",
+    "Hash",
+    "Default",
+];
+
+/// Attributes the compiler or a tool implements (first path segment).
+const BUILTIN_ATTRIBUTES: &[&str] = &[
+    "allow",
+    "automatically_derived",
+    "bench",
+    "cfg",
+    "cfg_attr",
+    "clippy",
+    "cold",
+    "deny",
+    "deprecated",
+    "derive",
+    "diagnostic",
+    "doc",
+    "expect",
+    "export_name",
+    "forbid",
+    "funcache",
+    "global_allocator",
+    "ignore",
+    "inline",
+    "link",
+    "link_name",
+    "link_section",
+    "macro_export",
+    "macro_use",
+    "must_use",
+    "naked",
+    "no_mangle",
+    "non_exhaustive",
+    "path",
+    "proc_macro",
+    "proc_macro_attribute",
+    "proc_macro_derive",
+    "repr",
+    "rustfmt",
+    "should_panic",
+    "target_feature",
+    "test",
+    "track_caller",
+    "unsafe",
+    "used",
+    "warn",
+];
+
+fn digest_text(text: &str) -> String {
+    blake3::hash(text.as_bytes()).to_hex()[..16].to_owned()
+}
+
+/// `<package> [package] #<digest>`: what every `CARGO_PKG_*` (and
+/// `CARGO_CRATE_NAME`) of another package read by the closure is a
+/// function of. The macro's `option_env!` would give the compiling
+/// package's values, which are not that package's.
+pub(crate) fn package_metadata(world: &World, krate: CrateId) -> String {
+    let manifest = &world.crates[krate as usize].manifest;
+    format!(
+        "{} [package] #{}",
+        manifest.package,
+        digest_text(&manifest.package_text)
+    )
+}
+
+/// `<package> <VARIABLE>=<value>` for a path-valued variable of another
+/// package (`CARGO_MANIFEST_DIR`, `CARGO_MANIFEST_PATH`), whose value the
+/// index knows; `None` for one it does not.
+pub(crate) fn package_path(world: &World, krate: CrateId, variable: &str) -> Option<String> {
+    let manifest = &world.crates[krate as usize].manifest;
+    let value = match variable {
+        "CARGO_MANIFEST_DIR" => manifest.dir.clone(),
+        "CARGO_MANIFEST_PATH" => manifest.dir.join("Cargo.toml"),
+        _ => return None,
+    };
+    Some(format!(
+        "{} {variable}={}",
+        manifest.package,
+        value.display()
+    ))
+}
+
+/// `file!()=<path>` for a `file!()` in the item of `key`: the path rustc
+/// gives, relative to the workspace root when the file is under it, else
+/// absolute (a path dependency outside the workspace).
+pub(crate) fn file_macro(world: &World, key: NodeKey, workspace_root: &Path) -> String {
+    let index = &world.crates[key.item.krate as usize].index;
+    let file = &index.files[world.item(key.item).file as usize].path;
+    let shown = file.strip_prefix(workspace_root).unwrap_or(file);
+    format!("{FILE_MACRO}={}", shown.display())
+}
+
+/// `<crate> (proc-macro) #<digest>` for each path-dependency proc-macro
+/// crate whose derive or attribute the item of `key` (or its impl member)
+/// uses: the code it generates is a function of that crate's sources. A
+/// macro named by one segment (imported with `use`) may be any of the
+/// crate's proc-macro path dependencies; all of them count.
+pub(crate) fn proc_macro_sources(world: &World, key: NodeKey) -> Vec<String> {
+    let krate = key.item.krate;
+    let it = world.item(key.item);
+    let index = &world.crates[krate as usize].index;
+    let text = |attr: &Attr| {
+        attr.args
+            .map(|range| index.files[it.file as usize].slice(range).to_owned())
+    };
+    let mut attrs: Vec<&Attr> = it.item.attrs.iter().collect();
+    if key.assoc != NodeKey::WHOLE
+        && let ItemKind::Impl(parts) = &it.item.kind
+        && let Some(member) = parts.items.get(key.assoc as usize)
+    {
+        attrs.extend(member.attrs.iter());
+    }
+    let mut macro_paths: Vec<Vec<String>> = Vec::new();
+    for attr in attrs {
+        if attr.path == ["derive"] {
+            let Some(args) = text(attr).and_then(|t| t.parse::<TokenStream>().ok()) else {
+                continue;
+            };
+            macro_paths.extend(
+                derive_paths(args)
+                    .into_iter()
+                    .filter(|p| !(p.len() == 1 && STD_DERIVES.contains(&p[0].as_str()))),
+            );
+        } else if let Some(first) = attr.path.first()
+            && !BUILTIN_ATTRIBUTES.contains(&first.as_str())
+        {
+            macro_paths.push(attr.path.clone());
+        }
+    }
+    if macro_paths.is_empty() {
+        return Vec::new();
+    }
+    let deps = &world.crates[krate as usize].deps;
+    let mut found: Vec<CrateId> = Vec::new();
+    for path in &macro_paths {
+        let candidates: Vec<&DepBinding> = match path.as_slice() {
+            [first, _, ..] => deps
+                .get(first.trim_start_matches("::"))
+                .into_iter()
+                .collect(),
+            _ => deps.values().collect(),
+        };
+        for binding in candidates {
+            if let DepBinding::Crate(id) = binding
+                && world.crates[*id as usize].manifest.proc_macro
+                && !found.contains(id)
+            {
+                found.push(*id);
+            }
+        }
+    }
+    found
+        .into_iter()
+        .filter_map(|id| {
+            let manifest = &world.crates[id as usize].manifest;
+            let (digest, _) = crate::package_sources::sources_with_path_deps(&manifest.dir)?;
+            Some(format!("{} (proc-macro) #{digest}", manifest.package))
+        })
+        .collect()
+}
+
+/// The paths of a `derive(..)` argument list.
+fn derive_paths(args: TokenStream) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    for tree in args {
+        match tree {
+            TokenTree::Ident(ident) => current.push(ident.to_string()),
+            TokenTree::Punct(p) if p.as_char() == ',' => {
+                out.extend((!current.is_empty()).then(|| std::mem::take(&mut current)));
+            }
+            _ => {}
+        }
+    }
+    out.extend((!current.is_empty()).then_some(current));
+    out
+}
+
+/// `<cargo features> #<digest>` of what every manifest of `view` asks of
+/// its dependencies (`features`, `default-features`, `optional`) and its
+/// own `[features]` table: a path dependency's `cfg(feature = ..)` is
+/// decided by them, and `cfg!` where the cached function is compiled
+/// cannot tell it. Features passed on cargo's command line to a
+/// dependency (`--features dep/x`) are not seen.
+pub(crate) fn features(world: &World, view: &[CrateId]) -> String {
+    let mut parts: Vec<String> = view
+        .iter()
+        .map(|&c| {
+            let manifest = &world.crates[c as usize].manifest;
+            let mut decls: Vec<String> = manifest
+                .deps
+                .iter()
+                .map(|d| format!("{}: {}", d.package, d.build_decl))
+                .collect();
+            decls.sort();
+            format!(
+                "{}\n{}\n{}",
+                manifest.package,
+                manifest.features_text,
+                decls.join("\n")
+            )
+        })
+        .collect();
+    parts.sort();
+    parts.dedup();
+    format!("<cargo features> #{}", digest_text(&parts.join("\n\n")))
+}
+
+/// `<[profile] tables> #<digest>` of the workspace's `[profile.*]` tables,
+/// when it has any.
+pub(crate) fn profile(workspace_root: &Path) -> Option<String> {
+    crate::cargo::profile_digest(workspace_root)
+        .map(|digest| format!("{} #{digest}", crate::cargo::PROFILE_INPUT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derive_lists_split_into_paths() {
+        let args: TokenStream = "Debug, pm::Weight, ::other::Thing".parse().unwrap();
+        assert_eq!(
+            derive_paths(args),
+            [
+                vec!["Debug".to_owned()],
+                vec!["pm".to_owned(), "Weight".to_owned()],
+                vec!["other".to_owned(), "Thing".to_owned()],
+            ]
+        );
+    }
+}
