@@ -12,18 +12,7 @@
 
 use syn::punctuated::Punctuated;
 
-/// Derives whose output is determined by the type's fields alone.
-const STD_DERIVES: &[&str] = &[
-    "Debug",
-    "Clone",
-    "Copy",
-    "PartialEq",
-    "Eq",
-    "PartialOrd",
-    "Ord",
-    "Hash",
-    "Default",
-];
+use crate::std_names::STD_DERIVES;
 
 /// `item` with std derives removed from its `#[derive]` attributes (and an
 /// attribute that derived only those removed). Attributes that do not

@@ -18,6 +18,7 @@ use crate::Digest;
 use crate::ids::NodeKey;
 use crate::module_tree::ParsedFile;
 use crate::shallow::{Attr, ItemKind};
+use crate::std_names::STD_DERIVES;
 use crate::world::World;
 
 /// Attributes the compiler itself defines (or tools it knows): none of
@@ -74,21 +75,9 @@ const BUILTIN_ATTRS: &[&str] = &[
     "cache",
 ];
 
-/// Derives known not to read doc attributes: std's, and serde's (whose
+/// Derives known not to read doc attributes besides std's: serde's (whose
 /// derive ignores `#[doc]`; its `#[serde(..)]` helper with it).
-const DOC_BLIND_DERIVES: &[&str] = &[
-    "Debug",
-    "Clone",
-    "Copy",
-    "PartialEq",
-    "Eq",
-    "PartialOrd",
-    "Ord",
-    "Hash",
-    "Default",
-    "Serialize",
-    "Deserialize",
-];
+const DOC_BLIND_DERIVES: &[&str] = &["Serialize", "Deserialize"];
 
 /// The node's span, and the attributes of its item and of itself (for
 /// an item of an impl or trait).
@@ -126,7 +115,7 @@ pub(crate) fn node_docs(world: &World, key: NodeKey) -> Option<Digest> {
 
 /// Whether the item with outer attributes `attrs` (written in `file`)
 /// carries a macro that may read its doc comments: a derive outside
-/// [`DOC_BLIND_DERIVES`] or an attribute that is neither built in nor
+/// [`STD_DERIVES`], [`DOC_BLIND_DERIVES`] or an attribute that is neither built in nor
 /// serde's helper.
 fn macro_reads_docs(attrs: &[Attr], file: &ParsedFile) -> bool {
     attrs.iter().any(|a| {
@@ -144,6 +133,7 @@ fn macro_reads_docs(attrs: &[Attr], file: &ParsedFile) -> bool {
                 (0..n).any(|i| {
                     tokens.toks[i].kind == crate::lexer::Kind::Ident
                         && (i + 1 == n || tokens.is_punct(i + 1, b','))
+                        && !STD_DERIVES.contains(&tokens.text(i))
                         && !DOC_BLIND_DERIVES.contains(&tokens.text(i))
                 })
             }),

@@ -14,20 +14,8 @@ use proc_macro2::{TokenStream, TokenTree};
 use crate::cfg_text::FILE_MACRO;
 use crate::ids::{CrateId, NodeKey};
 use crate::shallow::{Attr, ItemKind};
+use crate::std_names::STD_DERIVES;
 use crate::world::{DepBinding, World};
-
-/// Derives the compiler implements: no crate's code runs for them.
-const STD_DERIVES: &[&str] = &[
-    "Debug",
-    "Clone",
-    "Copy",
-    "PartialEq",
-    "Eq",
-    "PartialOrd",
-    "Ord",
-    "Hash",
-    "Default",
-];
 
 /// Attributes the compiler or a tool implements (first path segment).
 const BUILTIN_ATTRIBUTES: &[&str] = &[

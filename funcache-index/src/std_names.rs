@@ -5,6 +5,21 @@
 /// Crates whose items contribute nothing to a fingerprint.
 pub(crate) const STD_CRATES: &[&str] = &["std", "core", "alloc", "proc_macro", "test"];
 
+/// Derives the compiler implements, whose output is determined by the
+/// type's fields alone: no crate's code runs for them, and they read no
+/// doc attributes.
+pub(crate) const STD_DERIVES: &[&str] = &[
+    "Debug",
+    "Clone",
+    "Copy",
+    "PartialEq",
+    "Eq",
+    "PartialOrd",
+    "Ord",
+    "Hash",
+    "Default",
+];
+
 /// Names in scope everywhere: the std prelude (all editions), primitive
 /// types and built-in derive/attribute names.
 pub(crate) const PRELUDE: &[&str] = &[
