@@ -6,6 +6,9 @@ mod support;
 #[path = "scenarios/dep_inputs.rs"]
 mod dep_inputs;
 
+#[path = "scenarios/dep_features.rs"]
+mod dep_features;
+
 use support::Fixture;
 
 #[test]
