@@ -119,7 +119,13 @@ pub struct InspectArgs {
 
     /// Inspect the remote tier (Redis) instead of the cache directory: URL,
     /// or $FUNCACHE_REMOTE when given alone
-    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    #[arg(
+        long,
+        value_name = "URL",
+        num_args = 0..=1,
+        default_missing_value = "",
+        value_parser = inspect_remote
+    )]
     pub remote: Option<String>,
 }
 
@@ -170,7 +176,13 @@ pub struct PurgeArgs {
     /// Purge the remote tier (Redis) instead of the cache directory: URL, or
     /// $FUNCACHE_REMOTE when given alone. --unused-for and --max-size do not
     /// apply there
-    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "")]
+    #[arg(
+        long,
+        value_name = "URL",
+        num_args = 0..=1,
+        default_missing_value = "",
+        value_parser = purge_remote
+    )]
     pub remote: Option<String>,
 }
 
@@ -204,6 +216,43 @@ fn parse_size(text: &str) -> Result<u64, String> {
         .map_err(|e| format!("{e} (examples: 500MiB, 2GB, 1048576)"))
 }
 
+/// `inspect --remote`'s value: a URL, or empty (the option given alone:
+/// `FUNCACHE_REMOTE`). `--remote` takes an optional value, so in
+/// `inspect --remote square` clap hands it `square`; refusing that here
+/// says what was meant instead of trying to connect to `square`.
+fn inspect_remote(text: &str) -> Result<String, String> {
+    remote_url(text, |value| {
+        format!(
+            "to inspect the function with the remote from FUNCACHE_REMOTE, write `inspect {value} --remote`"
+        )
+    })
+}
+
+/// `purge --remote`'s value, as [`inspect_remote`]'s; purge names
+/// functions with `--fn`.
+fn purge_remote(text: &str) -> Result<String, String> {
+    remote_url(text, |value| {
+        format!(
+            "to purge the function with the remote from FUNCACHE_REMOTE, write `purge --fn {value} --remote`"
+        )
+    })
+}
+
+/// `text` when it is empty or looks like a URL (`://`), else a usage error
+/// ending in `hint(text)`. A value with an `@` passes too: it may hold a
+/// password, which this message would print, so the runtime's URL error
+/// (which masks it) reports it instead.
+fn remote_url(text: &str, hint: fn(&str) -> String) -> Result<String, String> {
+    let url = text.trim();
+    if url.is_empty() || url.contains("://") || url.contains('@') {
+        return Ok(url.to_owned());
+    }
+    Err(format!(
+        "`{url}` is not a Redis URL (redis://, rediss://, redis+cluster://); {}",
+        hint(url)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,5 +275,23 @@ mod tests {
         assert!(parse_size("12 parsecs").is_err());
         assert!(parse_size("-5MB").is_err());
         assert!(parse_size("MiB").is_err());
+    }
+
+    #[test]
+    fn a_remote_value_is_a_url_or_nothing() {
+        assert_eq!(inspect_remote("").unwrap(), "");
+        assert_eq!(inspect_remote("redis://h:1/0").unwrap(), "redis://h:1/0");
+        // Left to the runtime, whose error masks the password.
+        assert_eq!(purge_remote("u:pw@h").unwrap(), "u:pw@h");
+        let error = inspect_remote("square").unwrap_err();
+        assert!(
+            error.ends_with("write `inspect square --remote`"),
+            "{error}"
+        );
+        let error = purge_remote("square").unwrap_err();
+        assert!(
+            error.ends_with("write `purge --fn square --remote`"),
+            "{error}"
+        );
     }
 }

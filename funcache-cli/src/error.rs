@@ -66,13 +66,6 @@ pub enum CliError {
         /// Close ids that do exist.
         suggestions: Vec<String>,
     },
-    /// `--remote` followed by something that is not a URL: most likely a
-    /// function id meant for `inspect`.
-    #[error(
-        "`{0}` is not a remote URL (redis://…); to name a function while taking the URL \
-         from FUNCACHE_REMOTE, put it before --remote"
-    )]
-    NotAUrl(String),
     /// `--remote` without a URL, and `FUNCACHE_REMOTE` unset.
     #[error("no remote given: pass --remote URL or set FUNCACHE_REMOTE")]
     NoRemote,

@@ -80,7 +80,8 @@
 //!   over the remote tier (Redis) instead of the cache directory. URL is
 //!   `redis://[user[:password]@]host[:port][/db]`, `rediss://…` or
 //!   `redis+cluster://host:port,host:port`; given alone, `--remote` takes
-//!   `$FUNCACHE_REMOTE` (put `FN` before it then). Passwords are shown as
+//!   `$FUNCACHE_REMOTE` (write `inspect FN --remote`: a value after
+//!   `--remote` without `://` is a usage error). Passwords are shown as
 //!   `***`. `inspect --remote` has a row per function (entries, bytes,
 //!   fingerprints, oldest and newest), or with `FN` a row per entry (with
 //!   when Redis expires it, for a function with a `ttl`); the remote keeps

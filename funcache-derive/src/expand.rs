@@ -67,17 +67,37 @@ fn expand(args: TokenStream, function: &ItemFn) -> syn::Result<TokenStream> {
     {
         expansion.function_sources = source::function_sources();
     }
-    for arg in signature
+    let generic_impl = source.impl_context.as_ref().is_some_and(|c| c.generic);
+    if !signature.type_params.is_empty()
+        || signature.args.iter().any(|a| a.keyed && a.impl_trait)
+        || generic_impl
+        || (source.id.is_none() && expansion.in_impl)
+    {
+        expansion.ambiguous_types = source::ambiguous_type_paths();
+    }
+    let mut errors = crate::signature::Errors::default();
+    let mut keyed: Vec<(String, syn::Type, Span)> = signature
         .args
         .iter()
         .filter(|a| a.keyed && a.function.is_none())
+        .map(|a| (a.name.to_string(), a.ty.clone(), a.ty.span()))
+        .collect();
+    // A keyed receiver is serialized as its impl's self type.
+    if signature.receiver.as_ref().is_some_and(|r| r.keyed)
+        && let Some(context) = &source.impl_context
+        && let Ok(ty) = syn::parse_str::<syn::Type>(&context.self_ty)
     {
-        if let Some(type_name) = source::hidden_unordered(&arg.ty) {
-            expansion
-                .hidden_orders
-                .push((arg.name.to_string(), type_name));
-        }
+        let span = function
+            .sig
+            .inputs
+            .first()
+            .map_or(Span::call_site(), |r| r.span());
+        keyed.push(("self".to_owned(), ty, span));
     }
+    for (name, ty, span) in keyed {
+        expansion.check_serde(&options, name, &ty, span, &mut errors);
+    }
+    errors.finish()?;
     Ok(expansion.generate())
 }
 
@@ -114,6 +134,15 @@ struct Expansion<'a> {
     /// Keyed arguments, with a type they reach whose hand-written
     /// `Serialize` may write a set in iteration order: warned at run time.
     hidden_orders: Vec<(String, String)>,
+    /// Type names printed for several types (sorted): a type name keyed
+    /// for a generic function that mentions one runs the call uncached.
+    ambiguous_types: Vec<String>,
+    /// Keyed arguments reaching a hand-written `Serialize` that writes a
+    /// `HashMap` as a map: all their maps are keyed regardless of order.
+    unordered_maps: Vec<String>,
+    /// Keyed arguments reaching a lossy serde attribute, with the type and
+    /// the attribute: these calls run uncached.
+    lossy: Vec<(String, String, String)>,
 }
 
 impl<'a> Expansion<'a> {
@@ -136,11 +165,60 @@ impl<'a> Expansion<'a> {
             in_trait_impl: context.is_some_and(|c| c.trait_.is_some()),
             function_sources: Vec::new(),
             hidden_orders: Vec::new(),
+            unordered_maps: Vec::new(),
+            lossy: Vec::new(),
+            ambiguous_types: Vec::new(),
+        }
+    }
+
+    /// What the index says about how keyed argument `name` of type `ty`
+    /// serializes: warnings, map ordering, and a lossy serde attribute
+    /// (uncached, or under `strict` an error at `span`).
+    fn check_serde(
+        &mut self,
+        options: &CacheOptions,
+        name: String,
+        ty: &syn::Type,
+        span: Span,
+        errors: &mut crate::signature::Errors,
+    ) {
+        let serde = source::argument_serde(ty);
+        if let Some(type_name) = serde.hidden_unordered {
+            self.hidden_orders.push((name.clone(), type_name));
+        }
+        if serde.unordered_map_impl.is_some() {
+            self.unordered_maps.push(name.clone());
+        }
+        let trusted = options.trust_serde.iter().any(|t| *t == name);
+        if let Some((type_name, attribute)) = serde.lossy.filter(|_| !trusted) {
+            match options.strict {
+                Some(_) => errors.push(
+                    span,
+                    format!(
+                        "`strict`: `{name}` is keyed by its serialization, and `{type_name}` \
+                         has `#[serde({attribute})]`, which can make two different values \
+                         serialize alike: they would share one cached result. If values that \
+                         serialize alike always give the same result, add \
+                         `trust_serde({name})`"
+                    ),
+                ),
+                None => self.lossy.push((name, type_name, attribute)),
+            }
         }
     }
 
     fn name(&self) -> &syn::Ident {
         &self.function.sig.ident
+    }
+
+    /// `#[allow(non_snake_case)]` when the companions' names are not snake
+    /// case although the function's is: `gen_` gets `gen__uncached`.
+    fn companion_lints(&self) -> TokenStream {
+        if self.name().to_string().ends_with('_') {
+            quote!(#[allow(non_snake_case)])
+        } else {
+            TokenStream::new()
+        }
     }
 
     fn companion(&self, suffix: &str) -> syn::Ident {
@@ -212,7 +290,11 @@ impl<'a> Expansion<'a> {
     fn key_statements(&self) -> TokenStream {
         let mut statements = TokenStream::new();
         if self.signature.receiver.as_ref().is_some_and(|r| r.keyed) {
-            statements.extend(quote!(__funcache_call.arg(&self);));
+            if self.unordered_maps.iter().any(|name| name == "self") {
+                statements.extend(quote!(__funcache_call.arg_unordered_maps(&self);));
+            } else {
+                statements.extend(quote!(__funcache_call.arg(&self);));
+            }
         }
         if self
             .signature
@@ -242,6 +324,16 @@ impl<'a> Expansion<'a> {
                 }
             }});
         }
+        let types = &self.ambiguous_types;
+        statements.extend(quote! {
+            #[allow(dead_code)]
+            const __FUNCACHE_TYPES: &[&str] = &[#(#types),*];
+        });
+        for (arg, type_name, attribute) in &self.lossy {
+            statements.extend(quote! {
+                __funcache_call.lossy_serde(#arg, #type_name, #attribute);
+            });
+        }
         for arg in self.signature.args.iter().filter(|arg| arg.skipped) {
             // A skipped function its type did not reveal (an alias, a
             // trait bound) must not share results: checked at run time.
@@ -261,16 +353,27 @@ impl<'a> Expansion<'a> {
             }
             // Spanned at the type so that a missing `Serialize` points at
             // the argument's type.
-            statements.extend(quote_spanned!(arg.ty.span()=> __funcache_call.arg(&#name);));
+            let method = if self.unordered_maps.contains(&name.to_string()) {
+                quote_spanned!(arg.ty.span()=> arg_unordered_maps)
+            } else {
+                quote_spanned!(arg.ty.span()=> arg)
+            };
+            statements.extend(quote_spanned!(arg.ty.span()=> __funcache_call.#method(&#name);));
             if arg.impl_trait {
                 statements.extend(quote! {
-                    __funcache_call.type_name(::core::any::type_name_of_val(&#name));
+                    __funcache_call.type_name_checked(
+                        ::core::any::type_name_of_val(&#name),
+                        __FUNCACHE_TYPES,
+                    );
                 });
             }
         }
         for param in &self.signature.type_params {
             statements.extend(quote! {
-                __funcache_call.type_name(::core::any::type_name::<#param>());
+                __funcache_call.type_name_checked(
+                    ::core::any::type_name::<#param>(),
+                    __FUNCACHE_TYPES,
+                );
             });
         }
         for param in &self.signature.const_params {
@@ -283,7 +386,10 @@ impl<'a> Expansion<'a> {
         let fallback_in_impl = self.source.id.is_none() && self.in_impl;
         if generic_impl || fallback_in_impl {
             statements.extend(quote! {
-                __funcache_call.type_name(::core::any::type_name::<Self>());
+                __funcache_call.type_name_checked(
+                    ::core::any::type_name::<Self>(),
+                    __FUNCACHE_TYPES,
+                );
             });
         }
         statements
@@ -298,21 +404,31 @@ impl<'a> Expansion<'a> {
         let body = match kind {
             WrapperKind::Inline => {
                 // Inline bodies were written against the original parameter
-                // patterns; rebind the wrapper's plain names to them.
-                let typed = self
+                // patterns; bind them to the wrapper's plain names by a
+                // `match`, whose arm takes the user's block as it is: a
+                // block inside a block made rustc's `unused_braces` lint
+                // point at the user's braces (with a suggestion that does
+                // not compile).
+                let pats: Vec<&Pat> = self
                     .function
                     .sig
                     .inputs
                     .iter()
                     .filter_map(|input| match input {
-                        FnArg::Typed(pat_type) => Some(pat_type),
+                        FnArg::Typed(pat_type) => Some(&*pat_type.pat),
                         FnArg::Receiver(_) => None,
-                    });
-                let rebind = typed.zip(&self.signature.args).map(|(pat_type, arg)| {
-                    let (pat, ty, name) = (&pat_type.pat, &pat_type.ty, &arg.name);
-                    quote!(let #pat: #ty = #name;)
-                });
-                quote!({ #(#rebind)* #unsafe_ #block })
+                    })
+                    .collect();
+                let names = self.signature.args.iter().map(|arg| &arg.name);
+                let body = match &unsafe_ {
+                    Some(_) => quote!({ #unsafe_ #block }),
+                    None => quote!(#block),
+                };
+                if pats.is_empty() {
+                    body
+                } else {
+                    quote!({ match (#(#names,)*) { (#(#pats,)*) => #body } })
+                }
             }
             WrapperKind::Cached | WrapperKind::Refresh => {
                 let prefix = self.self_prefix();
@@ -360,10 +476,11 @@ impl<'a> Expansion<'a> {
                     .iter()
                     .filter(|a| is_cfg_or_lint(a))
                     .collect();
+                let lints = self.companion_lints();
                 (
                     self.companion("refresh"),
                     attrs,
-                    Some(quote!(#[doc = #doc])),
+                    Some(quote!(#[doc = #doc] #lints)),
                 )
             }
         };
@@ -468,10 +585,12 @@ impl<'a> Expansion<'a> {
         } else {
             peek
         };
+        let lints = self.companion_lints();
         quote! {
             #(#attrs)*
             #[doc = #doc]
             #[allow(unused_variables)]
+            #lints
             #vis #sig {
                 let mut __funcache_call = #prefix #handle().call(false);
                 #keys
@@ -489,8 +608,10 @@ impl<'a> Expansion<'a> {
             self.name(),
             self.link()
         );
+        let lints = self.companion_lints();
         quote! {
             #[doc = #doc]
+            #lints
             #function
         }
     }
@@ -506,9 +627,11 @@ impl<'a> Expansion<'a> {
             self.link()
         );
         let static_item = self.static_item();
+        let lints = self.companion_lints();
         quote! {
             #(#attrs)*
             #[doc = #doc]
+            #lints
             #vis fn #ident() -> &'static #krate::FnCache {
                 #static_item
                 &__FUNCACHE

@@ -351,6 +351,10 @@ use proc_macro::TokenStream;
 /// the call runs uncached, with one warning: use `skip_fn` for such an
 /// argument.
 ///
+/// `skip` leaves out a whole argument. A *field* left out of an argument's
+/// serialization (`#[serde(skip)]`) is another matter: see `trust_serde`
+/// below.
+///
 /// ## `skip_fn(arg, ...)`
 ///
 /// Leaves function arguments out of the key, promising that the result
@@ -366,6 +370,40 @@ use proc_macro::TokenStream;
 /// fn checksum(data: &[u8], log: fn(&str)) -> u64 {
 ///     log("summing");
 ///     data.iter().map(|&b| b as u64).sum()
+/// }
+/// ```
+///
+/// ## `trust_serde(arg, ...)`
+///
+/// Arguments are keyed by their serde serialization, so two values that
+/// serialize alike are one key, and one is served the other's result. A
+/// serde attribute on a type an argument reaches (through the fields and
+/// aliases of the crate and its path dependencies, matched by name) that can
+/// make different values serialize alike — `#[serde(skip)]`,
+/// `skip_serializing`, `skip_serializing_if`, `serialize_with`, `with`,
+/// `into`, `untagged` (`Meters(3)` and `Feet(3)` both write `3`) or
+/// `flatten` — makes the call run uncached, with one warning naming the
+/// type and the attribute; under `strict` it is a compile error at the
+/// argument. The result is always right; only the caching is lost.
+///
+/// `trust_serde(arg)` keys such an argument by its serialization anyway:
+/// the promise that **values that serialize alike give the same result** —
+/// a skipped field must not affect the result (a label for logs, a cache
+/// of its own, a handle), and a custom serialization must keep every
+/// difference the function sees.
+///
+/// ```no_run
+/// #[derive(serde::Serialize)]
+/// struct Job {
+///     size: u32,
+///     #[serde(skip)] // only printed in logs
+///     label: String,
+/// }
+///
+/// #[funcache::cache(trust_serde(job))]
+/// fn plan(job: &Job) -> u32 {
+///     eprintln!("planning {}", job.label);
+///     job.size * 2
 /// }
 /// ```
 ///
@@ -528,8 +566,16 @@ use proc_macro::TokenStream;
 /// by their sorted element digests: equal sets give equal keys. Recognised:
 /// std's `HashSet` (any hasher, so `FxHashSet` too), hashbrown's, `ahash`'s
 /// `AHashSet`, `dashmap`'s `DashSet`, `im`'s `HashSet`. `BTreeSet`,
-/// `Vec` and other sequences keep their order; `HashMap`s are ordered by
-/// key. Another set type whose order varies must be passed sorted.
+/// `Vec` and other sequences keep their order. Another set type whose
+/// order varies must be passed sorted.
+///
+/// Maps alike: the unordered ones — std's `HashMap` (any hasher),
+/// hashbrown's, `AHashMap`, `DashMap`, `im`'s, also behind a `Box`, `Rc`,
+/// `Arc` or `Cow` — are keyed by their sorted entries, so equal maps hit
+/// whatever their insertion order. Every other map keeps its order: an
+/// `IndexMap`, a `BTreeMap`, pairs written with `collect_map`. The order
+/// of an ordered map is part of its value (`first_key(&map)`), and keying
+/// it sorted would serve `{b, a}` the result of `{a, b}`.
 ///
 /// A hand-written `Serialize` hides the set's type from the key: one that
 /// writes a `HashSet` (or a `HashMap`'s entries) as a sequence in iteration
@@ -541,7 +587,9 @@ use proc_macro::TokenStream;
 /// hand-written `Serialize` mentions such a collection and does not sort
 /// (`sort*`, `BTreeSet`/`BTreeMap`, `collect_map`/`serialize_map`), the
 /// first call warns once. The call is still cached: a fixed order hits.
-/// Hand-written impls in registry crates are not seen.
+/// One that writes a `HashMap` as a map (`serialize_map`, `collect_map`)
+/// makes every map of that argument keyed by its sorted entries. Hand-written
+/// impls in registry crates are not seen.
 ///
 /// ```no_run
 /// use std::collections::HashSet;
@@ -556,6 +604,15 @@ use proc_macro::TokenStream;
 ///     query.tags.len()
 /// }
 /// ```
+///
+/// # Types named alike
+///
+/// A generic function is keyed by the `std::any::type_name` of its type
+/// arguments (and of `Self` in a generic impl), which prints a path. One
+/// path can name several types: a `struct P` in each of two blocks of
+/// `main` are both `my_crate::main::P`. A call whose type name mentions
+/// such a path runs uncached, with one warning; rename one of the types to
+/// cache it.
 ///
 /// # Nested functions
 ///

@@ -229,6 +229,14 @@ impl Signature {
                 );
             }
         }
+        for trusted in &options.trust_serde {
+            if !names_seen.iter().any(|name| trusted == name) {
+                errors.push(
+                    trusted.span(),
+                    format!("`trust_serde({trusted})` names no argument of this function"),
+                );
+            }
+        }
 
         let ret = match &sig.output {
             ReturnType::Default => syn::parse_quote!(()),

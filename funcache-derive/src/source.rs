@@ -15,8 +15,8 @@ use proc_macro2::Span;
 use quote::ToTokens;
 
 use funcache_index::{
-    Analysis, BuildInputs, CacheOptions, Dependency, Digest, FallbackSite, ImplContext, MacroSite,
-    Unresolved, canonical_hash,
+    Analysis, ArgSerde, BuildInputs, CacheOptions, Dependency, Digest, FallbackSite, ImplContext,
+    MacroSite, Unresolved, canonical_hash,
 };
 
 /// The source facts the expansion embeds.
@@ -105,10 +105,19 @@ pub(crate) fn function_sources() -> Vec<(String, Option<[u8; 32]>)> {
         .unwrap_or_default()
 }
 
-/// For an argument of type `ty`: a type it reaches whose hand-written
-/// `Serialize` may write an unordered set or map in iteration order (see
-/// `funcache_index::hidden_unordered`). `None` when the index cannot tell.
-pub(crate) fn hidden_unordered(ty: &syn::Type) -> Option<String> {
+/// Paths that `type_name` prints for several types of this crate (and its
+/// path dependencies), sorted (see `funcache_index::ambiguous_type_paths`).
+/// Empty when the index cannot tell.
+pub(crate) fn ambiguous_type_paths() -> Vec<String> {
+    macro_site()
+        .and_then(|site| funcache_index::ambiguous_type_paths(&site).ok())
+        .unwrap_or_default()
+}
+
+/// For an argument of type `ty`: what the index says about how it
+/// serializes (see `funcache_index::argument_serde`); nothing when the
+/// index cannot tell.
+pub(crate) fn argument_serde(ty: &syn::Type) -> ArgSerde {
     fn idents(tokens: proc_macro2::TokenStream, out: &mut Vec<String>) {
         for tree in tokens {
             match tree {
@@ -118,12 +127,12 @@ pub(crate) fn hidden_unordered(ty: &syn::Type) -> Option<String> {
             }
         }
     }
-    let site = macro_site()?;
+    let Some(site) = macro_site() else {
+        return ArgSerde::default();
+    };
     let mut names = Vec::new();
     idents(ty.to_token_stream(), &mut names);
-    funcache_index::hidden_unordered(&site, &names)
-        .ok()
-        .flatten()
+    funcache_index::argument_serde(&site, &names).unwrap_or_default()
 }
 
 /// Resolves `path` (as written in `memoize!`) from the call site and

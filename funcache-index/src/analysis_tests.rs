@@ -882,12 +882,71 @@ fn sets_behind_hand_written_serialize_impls_are_found() {
     };
     let find = |idents: &[&str]| {
         let idents: Vec<String> = idents.iter().map(|s| s.to_string()).collect();
-        crate::hidden_unordered(&site, &idents).unwrap()
+        crate::argument_serde(&site, &idents)
+            .unwrap()
+            .hidden_unordered
     };
     assert_eq!(find(&["Query"]).as_deref(), Some("Tags"));
     assert_eq!(find(&["Vec", "Tags"]).as_deref(), Some("Tags"));
     assert_eq!(find(&["Sorted"]), None);
     assert_eq!(find(&["u32", "String"]), None);
+}
+
+#[test]
+fn lossy_serde_attributes_and_hand_written_maps_of_argument_types_are_found() {
+    // `#[serde(untagged)]` and `#[serde(skip)]` made two different
+    // arguments serialize alike: one was served the other's result (trial
+    // after issue 9). A hand-written impl writing a `HashMap` as a map is
+    // not recognisable by the value's type at run time.
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "use std::collections::HashMap;
+             #[derive(serde::Serialize)]
+#[serde(untagged)]
+pub enum Len { Meters(u32), Feet(u32) }
+             #[derive(serde::Serialize)]
+pub struct Trip { legs: Vec<Len> }
+             #[derive(serde::Serialize)]
+pub struct Scaled { base: u32, #[serde(skip)] factor: u32 }
+             #[derive(serde::Serialize)]
+#[serde(rename_all = \"camelCase\")]
+pub struct Plain { a_b: u32 }
+             pub struct Counts(HashMap<String, u32>);
+             impl serde::Serialize for Counts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in &self.0 { m.serialize_entry(k, v)?; }
+        m.end()
+    }
+}
+",
+        ),
+    ]);
+    let site = MacroSite {
+        manifest_dir: f.root(),
+        crate_name: "fixture".into(),
+        bin_name: None,
+        file: f.root().join("src/lib.rs"),
+        line: 1,
+    };
+    let facts = |idents: &[&str]| {
+        let idents: Vec<String> = idents.iter().map(|s| s.to_string()).collect();
+        crate::argument_serde(&site, &idents).unwrap()
+    };
+    let lossy = |idents: &[&str]| facts(idents).lossy;
+    let pair = |t: &str, a: &str| Some((t.to_owned(), a.to_owned()));
+    assert_eq!(lossy(&["Len"]), pair("Len", "untagged"));
+    assert_eq!(lossy(&["Option", "Trip"]), pair("Len", "untagged"));
+    assert_eq!(lossy(&["Scaled"]), pair("Scaled", "skip"));
+    assert_eq!(lossy(&["Plain"]), None);
+    assert_eq!(lossy(&["u32"]), None);
+    let counts = facts(&["Counts"]);
+    assert_eq!(counts.unordered_map_impl.as_deref(), Some("Counts"));
+    assert_eq!(counts.hidden_unordered, None, "a map the key orders");
+    assert_eq!(facts(&["Plain"]).unordered_map_impl, None);
 }
 
 /// A cached fn inside a `macro_rules!` body is compiled wherever the macro

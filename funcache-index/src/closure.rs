@@ -57,7 +57,10 @@ pub(crate) fn closure(
     };
     let mut dependencies = vec![Dependency {
         path: join(root_key.map_or(s.root_crate, |k| k.item.krate), &root.path),
-        hash: root.hash,
+        hash: match root_key {
+            Some(key) => placed_hash(s, key, root, manifest_dir),
+            None => root.hash,
+        },
     }];
     let mut externals: BTreeSet<String> = root.externals.iter().cloned().collect();
     let mut unresolved: Vec<(String, String, bool)> = root
@@ -133,7 +136,7 @@ pub(crate) fn closure(
         let info = fetch(s, key, known, &mut local, &mut computed, manifest_dir);
         let dependency = Dependency {
             path: join(key.item.krate, &info.path),
-            hash: info.hash,
+            hash: placed_hash(s, key, &info, manifest_dir),
         };
         build.add_text(Some(key), key.item.krate, &info.inputs);
         build.add_item(key);
@@ -164,6 +167,32 @@ pub(crate) fn closure(
         unresolved,
         computed,
     }
+}
+
+/// A node's hash with what its file adds beyond its text (both read from
+/// the files as they are now, because a node's cached facts depend on its
+/// text only): its position, when its result depends on it (it reads its
+/// position or calls a `#[track_caller]` function, see
+/// [`crate::positions`]); its doc comments, when a macro on it may read
+/// them (see [`crate::macro_docs`]).
+fn placed_hash(s: &Session, key: NodeKey, info: &NodeInfo, manifest_dir: &Path) -> crate::Digest {
+    let mut hash = info.hash;
+    let positional = info.positional
+        || info
+            .edges
+            .iter()
+            .any(|e| crate::positions::is_track_caller(s.world, *e));
+    if positional {
+        let name_file = |p: &Path| node_read::relative(manifest_dir, p);
+        let place = crate::positions::position_digest(s.world, key, &name_file);
+        hash = node_read::combine(hash, place);
+    }
+    if info.reads_docs
+        && let Some(docs) = crate::macro_docs::node_docs(s.world, key)
+    {
+        hash = node_read::combine(hash, docs);
+    }
+    hash
 }
 
 /// A node's info: known to the world, computed earlier in this closure,

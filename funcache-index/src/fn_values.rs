@@ -77,7 +77,7 @@ pub fn fn_values(site: &MacroSite) -> Result<Vec<FnValue>, IndexError> {
 
 /// Where a function is bound: its crate and module, and for a nested one
 /// its file and block. Two functions of one scope never both exist.
-type Scope = (CrateId, u32, Option<(u32, u32)>);
+pub(crate) type Scope = (CrateId, u32, Option<(u32, u32)>);
 
 fn scope_of(world: &World, key: NodeKey) -> Scope {
     let it = world.item(key.item);
@@ -118,7 +118,7 @@ fn merge(mut found: Vec<(String, Scope, Digest)>) -> Vec<FnValue> {
 
 /// `crate_name::path`, as `type_name` prints it: raw identifiers without
 /// `r#`, generic parameters of an impl's self type left out.
-fn type_path(world: &World, krate: CrateId, path: &str) -> String {
+pub(crate) fn type_path(world: &World, krate: CrateId, path: &str) -> String {
     let mut out = world.crates[krate as usize].name.clone();
     let mut depth = 0usize;
     let mut segment = String::new();

@@ -34,6 +34,7 @@ mod impl_table;
 mod includes;
 mod lexer;
 mod lexical_path;
+mod macro_docs;
 mod module_tree;
 mod nested;
 mod node;
@@ -44,6 +45,7 @@ mod package_inputs;
 #[cfg(test)]
 mod package_inputs_tests;
 mod package_sources;
+mod positions;
 mod serde_attrs;
 mod session;
 mod shallow;
@@ -53,9 +55,13 @@ mod target;
 mod toml_text;
 mod trait_sets;
 mod ty;
+mod type_paths;
 mod walker;
 mod workspace;
 mod world;
+
+#[cfg(test)]
+mod reach_tests;
 
 pub use analysis::{
     Analysis, CachedFn, ImplContext, IndexStats, MacroSite, Unresolved, analyze_cached_fn,
@@ -71,7 +77,8 @@ pub use fallback::{
 };
 pub use fingerprint::{BuildInputs, Dependency, FINGERPRINT_FORMAT, FingerprintInput};
 pub use fn_values::{FnValue, fn_values};
-pub use hidden_order::hidden_unordered;
+pub use hidden_order::{ArgSerde, argument_serde};
 pub use node_store::{NODE_CACHE_ENV, NodeCacheStats, node_cache_stats};
 pub use options::{CacheOptions, Spanned};
+pub use type_paths::ambiguous_type_paths;
 pub use workspace::{Workspace, package_dirs, package_name, workspace_root};

@@ -30,4 +30,10 @@ pub(crate) struct NodeInfo {
     pub gate: Option<String>,
     /// `cfg` predicates and environment variables in its text.
     pub inputs: TextInputs,
+    /// Its text reads its own position (`line!()`, see
+    /// [`crate::positions`]); the position itself is not kept here.
+    pub positional: bool,
+    /// A macro on it may read its doc comments (see
+    /// [`crate::macro_docs`]); the comments themselves are not kept here.
+    pub reads_docs: bool,
 }

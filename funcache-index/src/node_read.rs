@@ -343,6 +343,8 @@ fn node_facts(
         sig_open: Open::default(),
         gate: build_inputs::gate(world, key),
         inputs,
+        positional: crate::positions::reads_position(own_text),
+        reads_docs: crate::macro_docs::node_reads_docs(world, key),
     }
 }
 

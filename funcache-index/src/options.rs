@@ -14,6 +14,7 @@ mod kw {
     syn::custom_keyword!(version);
     syn::custom_keyword!(skip);
     syn::custom_keyword!(skip_fn);
+    syn::custom_keyword!(trust_serde);
     syn::custom_keyword!(cache_errors);
     syn::custom_keyword!(strict);
     syn::custom_keyword!(ttl);
@@ -32,6 +33,11 @@ pub struct CacheOptions {
     /// `skip_fn(f)`: function arguments left out of the key, with the
     /// promise that the result does not depend on which function is passed.
     pub skip_fn: Vec<Ident>,
+    /// `trust_serde(q)`: arguments keyed by their `Serialize` even though
+    /// a type they reach has a serde attribute that can make two different
+    /// values serialize alike (`skip`, `untagged`, …), with the promise that
+    /// values serializing alike give the same result.
+    pub trust_serde: Vec<Ident>,
     /// `cache_errors`: store `Err` values of a `Result` return too.
     pub cache_errors: Option<Span>,
     /// `strict`: unresolved references are compile errors.
@@ -58,6 +64,14 @@ impl std::fmt::Debug for CacheOptions {
                 "skip_fn",
                 &self
                     .skip_fn
+                    .iter()
+                    .map(Ident::to_string)
+                    .collect::<Vec<_>>(),
+            )
+            .field(
+                "trust_serde",
+                &self
+                    .trust_serde
                     .iter()
                     .map(Ident::to_string)
                     .collect::<Vec<_>>(),
@@ -122,6 +136,7 @@ enum Option_ {
     Version(Span, Lit),
     Skip(Span, Vec<Ident>),
     SkipFn(Span, Vec<Ident>),
+    TrustSerde(Span, Vec<Ident>),
     CacheErrors(Span),
     Strict(Span),
     Ttl(Span, syn::LitStr),
@@ -145,6 +160,13 @@ impl Parse for Option_ {
             syn::parenthesized!(content in input);
             let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
             Ok(Option_::SkipFn(key.span, names.into_iter().collect()))
+        } else if lookahead.peek(kw::trust_serde) {
+            let key: kw::trust_serde = input.parse()?;
+            let content;
+            syn::parenthesized!(content in input);
+            let names =
+                Punctuated::<Ident, Token![,]>::parse_terminated_with(&content, Ident::parse_any)?;
+            Ok(Option_::TrustSerde(key.span, names.into_iter().collect()))
         } else if lookahead.peek(kw::skip) {
             let key: kw::skip = input.parse()?;
             let content;
@@ -249,6 +271,17 @@ impl Parse for CacheOptions {
                             ));
                         }
                         options.skip_fn = names;
+                    }
+                }
+                Option_::TrustSerde(span, names) => {
+                    if once("trust_serde", span, &mut push_error) {
+                        if names.is_empty() {
+                            push_error(syn::Error::new(
+                                span,
+                                "`trust_serde(...)` needs at least one argument name",
+                            ));
+                        }
+                        options.trust_serde = names;
                     }
                 }
                 Option_::CacheErrors(span) => {

@@ -47,8 +47,11 @@ impl Open {
 ///   hasher's iteration order, which such code names.
 /// * `From` runs through `T::from`, `.into()`, `Into::into`, `?`, or a
 ///   serde `from`/`into` attribute; `TryFrom` through `T::try_from`,
-///   `.try_into()` or serde's `try_from`. Code that converts names one of
-///   those.
+///   `.try_into()` or serde's `try_from`, and so does `From` (std's blanket
+///   `TryFrom` over `Into`). Code that converts names one of those.
+/// * Code of an external crate (not std) may use any of them on a value
+///   of a crate type it is handed (`indexmap::IndexSet<K>` hashes `K`):
+///   naming such code uses all of them.
 pub(crate) const GATED: &[&str] = &["Debug", "Hash", "From", "TryFrom"];
 
 /// Which of [`GATED`] the code may use.
@@ -99,8 +102,25 @@ impl Uses {
         }
         match ident {
             "From" | "Into" | "from" | "into" => self.note("From"),
-            "TryFrom" | "TryInto" | "try_from" | "try_into" => self.note("TryFrom"),
+            "TryFrom" | "TryInto" | "try_from" | "try_into" => self.note_try_from(),
             _ => {}
+        }
+    }
+
+    /// `TryFrom`, and `From` with it: std's `impl<T, U: Into<T>>
+    /// TryFrom<U> for T` runs a local `From` for every `try_from` and
+    /// `try_into` no local `TryFrom` answers.
+    fn note_try_from(&mut self) {
+        self.note("TryFrom");
+        self.note("From");
+    }
+
+    /// Every gated trait: code outside the crates (an external crate's
+    /// generic functions and types) may call any of them on the values the
+    /// closure hands it.
+    pub fn note_all(&mut self) {
+        for name in GATED {
+            self.note(name);
         }
     }
 
@@ -109,7 +129,7 @@ impl Uses {
             "fmt" => self.note("Debug"),
             "hash" | "hash_one" | "hash_slice" => self.note("Hash"),
             "into" | "from" => self.note("From"),
-            "try_into" | "try_from" => self.note("TryFrom"),
+            "try_into" | "try_from" => self.note_try_from(),
             _ => {}
         }
     }

@@ -46,6 +46,22 @@ impl Ty {
         ty
     }
 
+    /// The type and, for a smart pointer, what it points to, outermost
+    /// first: method lookup auto-derefs through them, so an impl for
+    /// `Box<B>` and one for `B` both answer `Box::new(B).m()`.
+    pub fn layers(&self) -> Vec<Ty> {
+        let mut out = vec![self.clone()];
+        while let Some(Ty::Named(TypeKey::Foreign(name), args)) = out.last() {
+            if TRANSPARENT.contains(&name.as_str()) && !args.is_empty() {
+                let inner = args[0].clone();
+                out.push(inner);
+            } else {
+                break;
+            }
+        }
+        out
+    }
+
     /// Generic argument `i`, if known.
     pub fn arg(&self, i: usize) -> Ty {
         match self {

@@ -15,12 +15,14 @@ mod ports;
 mod resp;
 mod scratch;
 mod server;
+mod signal;
 mod silent;
 
 pub use cluster::RedisCluster;
 pub use install::installed;
-pub use ports::free_port;
+pub use ports::{free_port, refused};
 pub use server::{RedisOptions, RedisServer};
+pub use signal::send_signal;
 pub use silent::SilentServer;
 
 #[cfg(test)]

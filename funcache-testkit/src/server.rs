@@ -9,6 +9,7 @@ use crate::install::installed;
 use crate::ports::free_port;
 use crate::resp;
 use crate::scratch::Scratch;
+use crate::signal::send_signal;
 
 /// How long a started server has to answer `PING` before the test fails.
 const READY_WITHIN: Duration = Duration::from_secs(10);
@@ -160,22 +161,13 @@ impl RedisServer {
         std::fs::read_to_string(self.dir.path().join(LOG)).unwrap_or_default()
     }
 
-    /// Sends a signal by name (`"STOP"`, `"CONT"`, `"KILL"`) with the
-    /// shell's `kill` (the workspace denies unsafe code, so no libc).
+    /// Sends a signal by name (`"STOP"`, `"CONT"`, `"KILL"`); see
+    /// [`crate::send_signal`].
     ///
     /// # Panics
     /// When `kill` fails (say, the process is gone).
     pub fn signal(&self, signal: &str) {
-        let status = Command::new("sh")
-            .args(["-c", "kill -s \"$0\" \"$1\""])
-            .arg(signal)
-            .arg(self.pid().to_string())
-            .status();
-        assert!(
-            status.is_ok_and(|status| status.success()),
-            "kill -s {signal} {} failed",
-            self.pid()
-        );
+        send_signal(self.pid(), signal);
     }
 
     /// Its working directory (`--dir`), removed on drop.

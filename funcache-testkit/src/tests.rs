@@ -84,3 +84,16 @@ fn a_stopped_server_is_resumed_and_logs() {
     );
     assert_eq!(server.url(), server.url_without_password());
 }
+
+#[test]
+fn a_server_killed_by_pid_stops_listening() {
+    let Some(server) = RedisServer::start("testkit send_signal", RedisOptions::default()) else {
+        return;
+    };
+    assert!(!crate::refused(server.port()));
+    crate::send_signal(server.pid(), "KILL");
+    // The socket closes as the process dies; the handle reaps it on drop.
+    while !crate::refused(server.port()) {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}

@@ -65,6 +65,12 @@ pub fn max_size() -> Option<u64> {
     if set > 0 {
         return Some(set);
     }
+    env_max_size()
+}
+
+/// `FUNCACHE_MAX_SIZE`, read once; a value that is not a positive size is
+/// warned about (once) and means no limit.
+fn env_max_size() -> Option<u64> {
     static FROM_ENV: OnceLock<Option<u64>> = OnceLock::new();
     *FROM_ENV.get_or_init(|| {
         let value = std::env::var_os(MAX_SIZE_VAR)?;
@@ -121,6 +127,10 @@ pub(crate) struct Switches {
     pub durability: Durability,
     /// See [`LOCK_WAIT_VAR`].
     pub lock_wait: Duration,
+    /// `FUNCACHE_MAX_SIZE`, read with the others so that a bad value is
+    /// warned about at the first call, as theirs are (it is used only when
+    /// a value is stored, which a run of hits never does).
+    pub max_size: Option<u64>,
 }
 
 impl Switches {
@@ -133,6 +143,7 @@ impl Switches {
             readonly: flag(READONLY_VAR),
             durability: durability(),
             lock_wait: lock_wait(),
+            max_size: env_max_size(),
         })
     }
 }
@@ -256,4 +267,44 @@ fn env_dir() -> Option<OsString> {
     static DIR: OnceLock<Option<OsString>> = OnceLock::new();
     DIR.get_or_init(|| std::env::var_os(DIR_VAR).filter(|dir| !dir.is_empty()))
         .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs this test binary's `test` in a child with `vars` set and
+    /// returns its stderr.
+    fn child_stderr(test: &str, vars: &[(&str, &str)]) -> String {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", test, "--nocapture", "--test-threads=1"])
+            .env("FUNCACHE_CONFIG_TEST_CHILD", "1")
+            .envs(vars.iter().copied())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{stderr}");
+        stderr
+    }
+
+    #[test]
+    fn bad_max_size_is_warned_at_the_first_call_like_the_others() {
+        // `FUNCACHE_MAX_SIZE=-5` or `=lots` said nothing in a run that
+        // stored nothing, while a bad `FUNCACHE_LOCK_WAIT` warned.
+        const TEST: &str =
+            "config::tests::bad_max_size_is_warned_at_the_first_call_like_the_others";
+        if std::env::var_os("FUNCACHE_CONFIG_TEST_CHILD").is_some() {
+            let first = Switches::get();
+            assert_eq!(first.max_size, None);
+            assert_eq!(Switches::get(), first);
+            assert_eq!(max_size(), None);
+            return;
+        }
+        for bad in ["-5", "lots", "0"] {
+            let stderr = child_stderr(TEST, &[(MAX_SIZE_VAR, bad), (LOCK_WAIT_VAR, "soon")]);
+            let warned = |var: &str| stderr.lines().filter(|l| l.contains(var)).count();
+            assert_eq!(warned(MAX_SIZE_VAR), 1, "{bad}: {stderr}");
+            assert_eq!(warned(LOCK_WAIT_VAR), 1, "{stderr}");
+        }
+    }
 }

@@ -6,14 +6,19 @@
 //!
 //! * every value starts with a tag and every string is length-prefixed, so
 //!   distinct argument lists can never encode to the same bytes;
-//! * map entries are hashed individually and fed in sorted order, so a
-//!   `HashMap` argument keys the same whatever its (randomised) iteration
-//!   order;
-//! * so are the elements of an unordered set (`HashSet`, hashbrown's,
-//!   `AHashSet`, `DashSet`, `im`'s), wherever it sits in the arguments: in
-//!   a struct field, behind a type alias, in an `Option`. serde hands a set
-//!   over as a plain sequence, so the set is recognised by its type name
-//!   ([`std::any::type_name`]) where a value of it is serialized.
+//! * the entries of an unordered map (`HashMap`, hashbrown's, `AHashMap`,
+//!   `DashMap`, `im`'s) are hashed individually and fed in sorted order, so
+//!   a `HashMap` argument keys the same whatever its (randomised) iteration
+//!   order; so are the elements of an unordered set (`HashSet` and the
+//!   like), wherever it sits in the arguments: in a struct field, behind a
+//!   type alias, in an `Option`, a `Box`. serde hands a set over as a plain
+//!   sequence and every map as a map, so an unordered one is recognised by
+//!   its type name ([`std::any::type_name`]) where a value of it is
+//!   serialized;
+//! * every other map (an `IndexMap`, a `BTreeMap`, a `Vec` of pairs written
+//!   with `collect_map`) keeps its entries in the order written: its order
+//!   may be what the function reads (`first_key`), so sorting it would give
+//!   two different arguments one key.
 //!
 //! The key is then, by length of the encoding:
 //!
@@ -217,6 +222,9 @@ mod tag {
     pub const STRUCT: u8 = 0x2c;
     pub const STRUCT_VARIANT: u8 = 0x2d;
     pub const SET: u8 = 0x2e;
+    /// A map whose entry order is part of its value (anything but the
+    /// known unordered maps), entries as written.
+    pub const ORDERED_MAP: u8 = 0x2f;
     pub const ELEMENT: u8 = 0x30;
     pub const FIELD: u8 = 0x31;
     pub const END: u8 = 0x3f;
@@ -353,11 +361,13 @@ impl Sink {
 }
 
 /// The blake3 digest of `value`'s canonical encoding: equal for two values
-/// exactly when serde sees them as equal (maps compared regardless of
+/// exactly when serde sees them as equal (every map compared regardless of
 /// iteration order). How a stored value is checked against the computed
-/// one.
+/// one: there the question is whether decoding kept the value, and a map
+/// whose hand-written `Serialize` writes a `HashMap` re-encodes in another
+/// order.
 pub(crate) fn canonical_digest<T: Serialize + ?Sized>(value: &T) -> Result<[u8; 32], KeyError> {
-    KeyWriter::digest_of(value)
+    KeyWriter::digest_of(value, Maps::AllUnordered)
 }
 
 /// Builds an [`ArgsKey`] from a call's arguments. Generated code calls
@@ -388,6 +398,7 @@ impl KeyBuilder {
             writer: KeyWriter {
                 sink: Sink::new(prefix),
                 unordered: false,
+                maps: Maps::AsTyped,
             },
             error: None,
         }
@@ -406,10 +417,48 @@ impl KeyBuilder {
         }
     }
 
+    /// Adds one argument whose maps are all keyed regardless of their
+    /// order: the index found that its type reaches a hand-written
+    /// `Serialize` writing a `HashMap` as a map, which the type name of the
+    /// value serialized does not show.
+    pub fn arg_unordered_maps<T: crate::__private::KeyArg + ?Sized>(&mut self, value: &T) {
+        self.writer.maps = Maps::AllUnordered;
+        self.arg(value);
+        self.writer.maps = Maps::AsTyped;
+    }
+
     /// Adds a type name, so that `f::<u32>(1)` and `f::<u64>(1)` differ.
     pub fn type_name(&mut self, name: &str) {
         self.writer.sink.write_array([tag::TYPE_NAME]);
         self.writer.write_str(name);
+    }
+
+    /// Adds a type name, unless it mentions one of the `ambiguous` paths
+    /// (sorted), each of which names several types (a `struct P` in each of
+    /// two blocks of `main`: both `app::main::P`): then the key fails and
+    /// the call runs uncached, since the name cannot tell them apart.
+    pub fn type_name_checked(&mut self, name: &str, ambiguous: &[&str]) {
+        if self.error.is_some() {
+            return;
+        }
+        let is_path_char = |c: char| c.is_alphanumeric() || c == '_' || c == ':';
+        let mentioned = name
+            .split(|c: char| !is_path_char(c))
+            .find(|path| ambiguous.binary_search(path).is_ok());
+        if let Some(path) = mentioned {
+            self.error = Some(KeyError::new(
+                "type-ambiguous",
+                path,
+                format!(
+                    "the type `{name}` cannot be identified by its name: `{path}` names \
+                     several types (of sibling blocks of one function, or of a function and a \
+                     module of one name), so their results could not be told apart; rename one \
+                     of them to cache these calls"
+                ),
+            ));
+            return;
+        }
+        self.type_name(name);
     }
 
     /// Adds a function argument by its identity: `type_name` is
@@ -491,6 +540,28 @@ impl KeyBuilder {
         }
     }
 
+    /// Fails the key: argument `arg` reaches type `type_name`, whose serde
+    /// `attribute` (`skip`, `untagged`, `serialize_with`, …) can make two
+    /// different values serialize alike, so that keying by the encoding
+    /// would serve one argument's result for another's. The call runs
+    /// uncached (`trust_serde(arg)` says the attribute is safe).
+    pub fn lossy_serde(&mut self, arg: &str, type_name: &str, attribute: &str) {
+        if self.error.is_some() {
+            return;
+        }
+        self.error = Some(KeyError::new(
+            "lossy-serde",
+            arg,
+            format!(
+                "argument `{arg}` is keyed by its serialization, and `{type_name}` has \
+                 `#[serde({attribute})]`, which can make two different values serialize \
+                 alike: they would share one cached result. If values that serialize alike \
+                 always give the same result (a skipped field that does not affect it), add \
+                 `trust_serde({arg})` to the attribute"
+            ),
+        ));
+    }
+
     /// The finished key, or the first serialization error.
     pub fn finish(mut self) -> Result<ArgsKey, KeyError> {
         self.seal().map_err(KeyError::clone)?;
@@ -543,50 +614,90 @@ fn without_generics(type_name: &str) -> String {
 /// The canonical key encoding, as a serde `Serializer` over a [`Sink`].
 pub(crate) struct KeyWriter {
     sink: Sink,
-    /// The value being serialized is an unordered set: its sequence is
-    /// keyed by sorted element digests. Set by [`KeyWriter::value`], taken
-    /// by the sequence it serializes as.
+    /// The value being serialized is an unordered set or map: its sequence
+    /// or map is keyed by sorted digests. Set by [`KeyWriter::value`],
+    /// taken by the sequence or map it serializes as.
     unordered: bool,
+    maps: Maps,
 }
 
-/// Type names (references stripped) of sets whose iteration order is not
-/// a function of their contents.
-const UNORDERED_SETS: &[&str] = &[
+/// Which maps are keyed regardless of their entries' order.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Maps {
+    /// The known unordered maps, by type name; every other map keeps its
+    /// order (an `IndexMap`'s order is part of its value).
+    AsTyped,
+    /// Every map (see [`canonical_digest`] and
+    /// [`KeyBuilder::arg_unordered_maps`]).
+    AllUnordered,
+}
+
+/// Type names (references and smart pointers stripped) of sets and maps
+/// whose iteration order is not a function of their contents, and of the
+/// iterators a hand-written `Serialize` passes to `collect_seq` or
+/// `collect_map`. Only these may be keyed in sorted order: sorting any
+/// other collection would give two arguments that differ in order one key.
+const UNORDERED: &[&str] = &[
     "std::collections::hash::set::HashSet<",
     "std::collections::hash::set::Iter<",
+    "std::collections::hash::map::HashMap<",
+    "std::collections::hash::map::Iter<",
     "hashbrown::set::HashSet<",
     "hashbrown::set::Iter<",
+    "hashbrown::map::HashMap<",
+    "hashbrown::map::Iter<",
     "ahash::hash_set::AHashSet<",
+    "ahash::hash_map::AHashMap<",
     "dashmap::set::DashSet<",
+    "dashmap::DashMap<",
     "im::hash::set::HashSet<",
+    "im::hash::map::HashMap<",
     "im_rc::hash::set::HashSet<",
+    "im_rc::hash::map::HashMap<",
 ];
 
-/// Whether a value of the type named `type_name` is an unordered set.
+/// Wrappers whose `Serialize` is the wrapped value's.
+const TRANSPARENT: &[&str] = &[
+    "alloc::boxed::Box<",
+    "alloc::rc::Rc<",
+    "alloc::sync::Arc<",
+    "alloc::borrow::Cow<",
+];
+
+/// Whether a value of the type named `type_name` is an unordered set or
+/// map (or an iterator over one).
 #[inline]
-fn is_unordered_set(type_name: &str) -> bool {
-    let name = type_name.trim_start_matches(['&', ' ']);
-    let name = name.strip_prefix("mut ").unwrap_or(name);
+fn is_unordered(type_name: &str) -> bool {
+    let mut name = type_name;
+    loop {
+        name = name.trim_start_matches(['&', ' ']);
+        name = name.strip_prefix("mut ").unwrap_or(name);
+        match TRANSPARENT.iter().find_map(|w| name.strip_prefix(w)) {
+            Some(inner) => name = inner,
+            None => break,
+        }
+    }
     matches!(
         name.as_bytes().first(),
         Some(b's' | b'h' | b'a' | b'd' | b'i')
-    ) && UNORDERED_SETS.iter().any(|set| name.starts_with(set))
+    ) && UNORDERED.iter().any(|set| name.starts_with(set))
 }
 
 impl KeyWriter {
     #[inline]
-    fn new() -> Self {
+    fn new(maps: Maps) -> Self {
         KeyWriter {
             sink: Sink::new(&[0; PREFIX]),
             unordered: false,
+            maps,
         }
     }
 
     /// Serializes one value, noting first whether its type is an unordered
-    /// set (the only place its type is known).
+    /// set or map (the only place its type is known).
     #[inline]
     fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
-        self.unordered = is_unordered_set(std::any::type_name::<T>());
+        self.unordered = is_unordered(std::any::type_name::<T>());
         let result = value.serialize(&mut *self);
         self.unordered = false;
         result
@@ -610,8 +721,8 @@ impl KeyWriter {
     }
 
     /// Digest of one value on its own (a map key or a map value).
-    fn digest_of<T: Serialize + ?Sized>(value: &T) -> Result<[u8; 32], KeyError> {
-        let mut writer = KeyWriter::new();
+    fn digest_of<T: Serialize + ?Sized>(value: &T, maps: Maps) -> Result<[u8; 32], KeyError> {
+        let mut writer = KeyWriter::new(maps);
         writer.value(value)?;
         Ok(writer.sink.digest())
     }
@@ -786,7 +897,7 @@ impl<'a> ser::Serializer for &'a mut KeyWriter {
     {
         // A hand-written `Serialize` may pass a set (or its iterator) here
         // without going through `value`.
-        if is_unordered_set(std::any::type_name::<I>()) {
+        if is_unordered(std::any::type_name::<I>()) {
             self.unordered = true;
         }
         let iter = iter.into_iter();
@@ -834,11 +945,32 @@ impl<'a> ser::Serializer for &'a mut KeyWriter {
     }
     #[inline]
     fn serialize_map(self, len: Option<usize>) -> Result<MapEntries<'a>, KeyError> {
+        let unordered = std::mem::take(&mut self.unordered) || self.maps == Maps::AllUnordered;
+        if !unordered {
+            self.sink.write_array([tag::ORDERED_MAP]);
+        }
         Ok(MapEntries {
             writer: self,
-            entries: Vec::with_capacity(len.unwrap_or(0)),
+            entries: unordered.then(|| Vec::with_capacity(len.unwrap_or(0))),
             pending_key: None,
         })
+    }
+    fn collect_map<K, V, I>(self, iter: I) -> Result<(), KeyError>
+    where
+        K: Serialize,
+        V: Serialize,
+        I: IntoIterator<Item = (K, V)>,
+    {
+        // A hand-written `Serialize` may pass a map's iterator here.
+        if is_unordered(std::any::type_name::<I>()) {
+            self.unordered = true;
+        }
+        let iter = iter.into_iter();
+        let mut map = ser::Serializer::serialize_map(self, Some(iter.size_hint().0))?;
+        for (key, value) in iter {
+            ser::SerializeMap::serialize_entry(&mut map, &key, &value)?;
+        }
+        ser::SerializeMap::end(map)
     }
     #[inline]
     fn serialize_struct(self, name: &'static str, _len: usize) -> Result<Compound<'a>, KeyError> {
@@ -893,7 +1025,7 @@ impl Compound<'_> {
     #[inline]
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
         if let Some(set) = &mut self.set {
-            set.push(KeyWriter::digest_of(value)?);
+            set.push(KeyWriter::digest_of(value, self.writer.maps)?);
             return Ok(());
         }
         self.writer.sink.write_array([tag::ELEMENT]);
@@ -964,12 +1096,14 @@ compound!(
     SerializeStructVariant
 );
 
-/// Maps: each entry is reduced to (digest of key, digest of value); the
-/// pairs are sorted before they reach the parent hasher, which makes the
-/// result independent of iteration order.
+/// Maps. An unordered one: each entry is reduced to (digest of key,
+/// digest of value); the pairs are sorted before they reach the parent
+/// hasher, which makes the result independent of iteration order. Any
+/// other: `ORDERED_MAP`, then each key and value as written, then `END`.
 pub(crate) struct MapEntries<'a> {
     writer: &'a mut KeyWriter,
-    entries: Vec<([u8; 32], [u8; 32])>,
+    /// `Some` for an unordered map.
+    entries: Option<Vec<([u8; 32], [u8; 32])>>,
     pending_key: Option<[u8; 32]>,
 }
 
@@ -979,25 +1113,36 @@ impl ser::SerializeMap for MapEntries<'_> {
 
     #[inline]
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), KeyError> {
-        self.pending_key = Some(KeyWriter::digest_of(key)?);
+        if self.entries.is_none() {
+            self.writer.sink.write_array([tag::ELEMENT]);
+            return self.writer.value(key);
+        }
+        self.pending_key = Some(KeyWriter::digest_of(key, self.writer.maps)?);
         Ok(())
     }
 
     #[inline]
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), KeyError> {
+        let Some(entries) = &mut self.entries else {
+            return self.writer.value(value);
+        };
         let key = self
             .pending_key
             .take()
             .ok_or_else(|| <KeyError as ser::Error>::custom("map value without a key"))?;
-        self.entries.push((key, KeyWriter::digest_of(value)?));
+        entries.push((key, KeyWriter::digest_of(value, self.writer.maps)?));
         Ok(())
     }
 
-    fn end(mut self) -> Result<(), KeyError> {
-        self.entries.sort_unstable();
+    fn end(self) -> Result<(), KeyError> {
+        let Some(mut entries) = self.entries else {
+            self.writer.sink.write_array([tag::END]);
+            return Ok(());
+        };
+        entries.sort_unstable();
         self.writer.sink.write_array([tag::MAP]);
-        self.writer.write_len(self.entries.len());
-        for (key, value) in &self.entries {
+        self.writer.write_len(entries.len());
+        for (key, value) in &entries {
             self.writer.sink.write(key);
             self.writer.sink.write(value);
         }
@@ -1072,9 +1217,12 @@ mod tests {
         for i in (0..100).rev() {
             large.insert(format!("k{i}"), i);
         }
-        let sorted: BTreeMap<_, _> = small.iter().map(|(k, v)| (k.clone(), *v)).collect();
         assert_eq!(key_of(&small), key_of(&large));
-        assert_eq!(key_of(&small), key_of(&sorted));
+        // A `BTreeMap` is keyed in its own (sorted) order: another
+        // encoding, but one argument has one type.
+        let sorted: BTreeMap<_, _> = small.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        let reversed: BTreeMap<_, _> = large.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        assert_eq!(key_of(&sorted), key_of(&reversed));
         large.insert("k0".into(), 1000);
         assert_ne!(key_of(&small), key_of(&large));
     }
@@ -1148,6 +1296,70 @@ mod tests {
         let m1: HashMap<(u8, u8), u8> = (0..50).map(|i| ((i, i), i)).collect();
         let m2: HashMap<(u8, u8), u8> = (0..50).rev().map(|i| ((i, i), i)).collect();
         assert_eq!(key_of(&m1), key_of(&m2));
+    }
+
+    /// A map whose entry order is part of its value: `IndexMap`'s impl,
+    /// or a `Vec` of pairs written with `collect_map`.
+    struct Pairs(Vec<(&'static str, i64)>);
+    impl Serialize for Pairs {
+        fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+        }
+    }
+    struct Manual(Vec<(&'static str, i64)>);
+    impl Serialize for Manual {
+        fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use ser::SerializeMap;
+            let mut map = s.serialize_map(Some(self.0.len()))?;
+            for (k, v) in &self.0 {
+                map.serialize_entry(k, v)?;
+            }
+            map.end()
+        }
+    }
+
+    #[test]
+    fn ordered_maps_keep_their_order() {
+        // Every map was keyed with its entries sorted: `first_key` of
+        // `{b, a}` was served the result of `{a, b}`.
+        let ab = vec![("a", 1), ("b", 2)];
+        let ba = vec![("b", 2), ("a", 1)];
+        assert_ne!(key_of(&Pairs(ab.clone())), key_of(&Pairs(ba.clone())));
+        assert_ne!(key_of(&Manual(ab.clone())), key_of(&Manual(ba.clone())));
+        assert_ne!(
+            key_of(&Pairs(ab.clone())),
+            key_of(&Pairs(vec![("a", 1), ("b", 3)]))
+        );
+        // Unordered maps still key by content, wherever they are.
+        let m1: HashMap<String, u8> = (0..40).map(|i| (format!("k{i}"), i)).collect();
+        let mut m2: HashMap<String, u8> = HashMap::with_capacity(512);
+        m2.extend((0..40).rev().map(|i| (format!("k{i}"), i)));
+        assert_eq!(key_of(&Box::new(m1.clone())), key_of(&Box::new(m2.clone())));
+        assert_eq!(
+            key_of(&Some(Box::new(m1.clone()))),
+            key_of(&Some(Box::new(m2.clone())))
+        );
+        // A hand-written impl writing a `HashMap`'s iterator.
+        struct ByIter<'a>(&'a HashMap<String, u8>);
+        impl Serialize for ByIter<'_> {
+            fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map(self.0.iter())
+            }
+        }
+        assert_eq!(key_of(&ByIter(&m1)), key_of(&ByIter(&m2)));
+        // An argument the index flags (a hand-written impl that writes a
+        // `HashMap` entry by entry) has every map keyed unordered.
+        let flagged = |pairs: Vec<(&'static str, i64)>| {
+            let mut builder = KeyBuilder::new();
+            builder.arg_unordered_maps(&Manual(pairs));
+            builder.finish().unwrap()
+        };
+        assert_eq!(flagged(ab.clone()), flagged(ba.clone()));
+        // Comparing a decoded value with the computed one ignores order.
+        assert_eq!(
+            canonical_digest(&Manual(ab)).unwrap(),
+            canonical_digest(&Manual(ba)).unwrap()
+        );
     }
 
     /// A map and sets whose iteration order comes from this process's
@@ -1285,6 +1497,41 @@ mod tests {
                 .unwrap_err()
                 .cause()
         );
+    }
+
+    #[test]
+    fn ambiguous_type_names_fail_the_key() {
+        // Two block-local `struct P` of `main` print one type name: keyed
+        // by it, the second was served the first one's result.
+        let ambiguous = ["app::main::P", "app::run::Q"];
+        let key = |name: &str| {
+            let mut builder = KeyBuilder::new();
+            builder.type_name_checked(name, &ambiguous);
+            builder.finish()
+        };
+        for name in [
+            "app::main::P",
+            "alloc::vec::Vec<app::main::P>",
+            "(u8, &app::run::Q)",
+        ] {
+            let error = key(name).unwrap_err();
+            assert!(error.to_string().contains("several types"), "{error}");
+        }
+        let mut plain = KeyBuilder::new();
+        plain.type_name("app::main::Pa");
+        assert_eq!(key("app::main::Pa").unwrap(), plain.finish().unwrap());
+        assert!(key("app::main::P2").is_ok());
+    }
+
+    #[test]
+    fn lossy_serde_arguments_fail_the_key_naming_type_and_attribute() {
+        let mut builder = KeyBuilder::new();
+        builder.arg(&3u32);
+        builder.lossy_serde("len", "Len", "untagged");
+        let error = builder.finish().unwrap_err();
+        for part in ["`len`", "`Len`", "#[serde(untagged)]", "trust_serde(len)"] {
+            assert!(error.to_string().contains(part), "{error}");
+        }
     }
 
     #[test]

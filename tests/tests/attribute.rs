@@ -851,3 +851,216 @@ fn skip_fn_leaves_out_a_function_behind_an_alias() {
     assert_eq!(apply_op_skip_fn(double, 10), 20);
     assert_eq!(ALIAS_SKIP_FN_RUNS.load(Ordering::SeqCst), 1);
 }
+
+// Arguments whose serialization loses information (trial after issue 9):
+// `Feet(3)` was served `Meters(3)`'s 300, and a struct differing only in
+// a `#[serde(skip)]` field was served the other's result. Such calls run
+// uncached (one warning), unless `trust_serde` says the attribute is safe.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Len {
+    Meters(u32),
+    Feet(u32),
+}
+
+static TO_CM_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache]
+fn to_cm(len: Len) -> u32 {
+    TO_CM_RUNS.fetch_add(1, Ordering::SeqCst);
+    match len {
+        Len::Meters(m) => m * 100,
+        Len::Feet(f) => f * 30,
+    }
+}
+
+#[derive(Serialize)]
+struct Scaled {
+    base: u32,
+    #[serde(skip)]
+    factor: u32,
+}
+
+#[derive(Serialize)]
+struct Measured {
+    base: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extra: Option<u32>,
+    #[serde(serialize_with = "as_zero")]
+    offset: u32,
+}
+
+fn as_zero<S: serde::Serializer>(_: &u32, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u32(0)
+}
+
+#[funcache::cache]
+fn scaled(s: &Scaled) -> u32 {
+    s.base * s.factor
+}
+
+#[funcache::cache]
+fn measured(m: Option<&Measured>) -> u32 {
+    m.map_or(0, |m| m.base + m.extra.unwrap_or(0) + m.offset)
+}
+
+#[derive(Serialize)]
+struct Job {
+    n: u32,
+    /// Only for logs: never affects the result.
+    #[serde(skip)]
+    label: String,
+}
+
+static JOB_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache(trust_serde(job))]
+fn job_double(job: &Job) -> u32 {
+    JOB_RUNS.fetch_add(1, Ordering::SeqCst);
+    let _ = &job.label;
+    job.n * 2
+}
+
+#[test]
+fn arguments_serialized_lossily_are_never_served_another_ones_result() {
+    setup();
+    assert_eq!(to_cm(Len::Meters(3)), 300);
+    assert_eq!(to_cm(Len::Feet(3)), 90);
+    assert_eq!(to_cm(Len::Feet(3)), 90);
+    assert_eq!(TO_CM_RUNS.load(Ordering::SeqCst), 3, "runs uncached");
+    assert_eq!(scaled(&Scaled { base: 2, factor: 2 }), 4);
+    assert_eq!(scaled(&Scaled { base: 2, factor: 3 }), 6);
+    let m = |extra, offset| Measured {
+        base: 1,
+        extra,
+        offset,
+    };
+    assert_eq!(measured(Some(&m(None, 0))), 1);
+    assert_eq!(measured(Some(&m(None, 5))), 6);
+    assert_eq!(measured(Some(&m(Some(2), 5))), 8);
+    // `trust_serde`: the skipped field is the user's promise.
+    let job = |label: &str| Job {
+        n: 4,
+        label: label.into(),
+    };
+    assert_eq!(job_double(&job("first")), 8);
+    assert_eq!(job_double(&job("second")), 8);
+    assert_eq!(JOB_RUNS.load(Ordering::SeqCst), 1, "trusted: cached");
+}
+
+// Ordered maps (trial after issue 9): every map was keyed with its entries
+// sorted, so `first_key` of `{b, a}` was served the result of `{a, b}`.
+#[funcache::cache]
+fn first_key(map: &indexmap::IndexMap<String, i64>) -> String {
+    map.keys().next().cloned().unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct Pairs {
+    #[serde(serialize_with = "as_map")]
+    entries: Vec<(String, i64)>,
+}
+
+fn as_map<S: serde::Serializer>(entries: &[(String, i64)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(entries.iter().map(|(k, v)| (k, v)))
+}
+
+#[funcache::cache]
+fn first_pair(pairs: &Pairs) -> String {
+    pairs
+        .entries
+        .first()
+        .map(|(k, _)| k.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn ordered_maps_are_keyed_in_their_order() {
+    setup();
+    let ab: indexmap::IndexMap<String, i64> = [("a".into(), 1), ("b".into(), 2)].into();
+    let ba: indexmap::IndexMap<String, i64> = [("b".into(), 2), ("a".into(), 1)].into();
+    assert_eq!(first_key(&ab), "a");
+    assert_eq!(first_key(&ba), "b");
+    assert_eq!(first_key(&ab), "a");
+    assert_eq!(first_key_cache().info().hits, 1);
+    let pairs = |entries: &[(&str, i64)]| Pairs {
+        entries: entries.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+    };
+    assert_eq!(first_pair(&pairs(&[("a", 1), ("b", 2)])), "a");
+    assert_eq!(first_pair(&pairs(&[("b", 2), ("a", 1)])), "b");
+}
+
+// Type names that name several types (trial after issue 9): a `struct P`
+// in each of two blocks prints one `type_name`, and `tval::<P>()` of the
+// second was served the first one's result.
+trait Describe {
+    fn describe() -> String;
+}
+
+static TVAL_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache]
+fn tval<T: Describe>() -> String {
+    TVAL_RUNS.fetch_add(1, Ordering::SeqCst);
+    T::describe()
+}
+
+struct Unique;
+impl Describe for Unique {
+    fn describe() -> String {
+        "unique".into()
+    }
+}
+
+#[test]
+fn types_of_one_printed_name_are_never_confused() {
+    setup();
+    let first = {
+        struct P;
+        impl Describe for P {
+            fn describe() -> String {
+                "first".into()
+            }
+        }
+        tval::<P>()
+    };
+    let second = {
+        struct P;
+        impl Describe for P {
+            fn describe() -> String {
+                "second".into()
+            }
+        }
+        tval::<P>()
+    };
+    assert_eq!((first.as_str(), second.as_str()), ("first", "second"));
+    assert_eq!(tval::<Unique>(), "unique");
+    assert_eq!(tval::<Unique>(), "unique");
+    assert_eq!(
+        TVAL_RUNS.load(Ordering::SeqCst),
+        3,
+        "a named type is cached"
+    );
+}
+
+// A receiver is an argument too: `self` of a type with a skipped field.
+#[derive(Serialize)]
+struct Rate {
+    per: u32,
+    #[serde(skip)]
+    factor: u32,
+}
+
+impl Rate {
+    #[funcache::cache]
+    fn apply_rate(&self, x: u32) -> u32 {
+        x * self.per * self.factor
+    }
+}
+
+#[test]
+fn a_receiver_serialized_lossily_is_never_served_another_ones_result() {
+    setup();
+    assert_eq!(Rate { per: 1, factor: 2 }.apply_rate(3), 6);
+    assert_eq!(Rate { per: 1, factor: 3 }.apply_rate(3), 9);
+}

@@ -653,7 +653,9 @@ const PRECISION_EDITS: &[Edit] = &[
         file: "src/convert.rs",
         from: "Align::Right => '>'",
         to: "Align::Right => ']'",
-        reruns: &["to_char"],
+        // `to_u8`'s `.try_into()` may run a local `From` through std's
+        // blanket `TryFrom`, and the index does not type its target.
+        reruns: &["to_char", "to_u8"],
     },
     Edit {
         what: "a TryFrom impl reached only through .try_into()",
@@ -1043,4 +1045,106 @@ fn every_expansion_of_a_macro_that_writes_a_cached_fn_is_its_own_function() {
         assert_sites_fresh(&again, &format!("a second run after {to:?}"));
         assert!(sites_reran(&again).is_empty(), "{:?}", again.ran);
     }
+}
+
+const REACH_FUNCTIONS: [&str; 6] = ["box_size", "help", "here", "parse_ext", "set_len", "try_e5"];
+
+/// Issue 8, the index's reach: each edit changes what one cached fn
+/// computes through code the index once failed to reach (stale values
+/// with `unresolved()` empty). After each, the served value equals the
+/// uncached one and only that fn reruns.
+#[test]
+fn edits_the_index_once_failed_to_reach_are_never_served_stale() {
+    let _guard = support::lock();
+    let fixture = Fixture::copy("reach");
+    let cache = tempfile::tempdir().unwrap();
+    fixture.build();
+    let first = fixture.run(cache.path());
+    assert_eq!(first.ran, REACH_FUNCTIONS);
+    assert_eq!(first.value("box_size"), "1232");
+    // One key; each insert hashed once.
+    assert_eq!(first.value("set_len"), "108");
+    for line in first
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("unresolved."))
+    {
+        assert!(line.ends_with("=[]"), "{line}");
+    }
+    struct Edit {
+        file: &'static str,
+        from: &'static str,
+        to: &'static str,
+        reruns: &'static str,
+    }
+    let edits = [
+        Edit {
+            file: "src/kinds.rs",
+            from: "1226",
+            to: "1227",
+            reruns: "box_size",
+        },
+        Edit {
+            file: "src/kinds.rs",
+            from: "3 * (**self)",
+            to: "4 * (**self)",
+            reruns: "box_size",
+        },
+        Edit {
+            file: "src/kinds.rs",
+            from: "v + 100",
+            to: "v + 200",
+            reruns: "try_e5",
+        },
+        Edit {
+            file: "src/kinds.rs",
+            from: "fetch_add(1,",
+            to: "fetch_add(2,",
+            reruns: "set_len",
+        },
+        Edit {
+            file: "src/kinds.rs",
+            from: "unwrap_or(-1) + 30",
+            to: "unwrap_or(-1) + 31",
+            reruns: "parse_ext",
+        },
+        Edit {
+            file: "src/kinds.rs",
+            from: "/// How many times.",
+            to: "/// How many greetings.",
+            reruns: "help",
+        },
+        // Blank lines above every cached fn: only the one reading its line reruns.
+        Edit {
+            file: "src/main.rs",
+            from: "mod kinds;",
+            to: "\n\nmod kinds;",
+            reruns: "here",
+        },
+    ];
+    let mut failures = Vec::new();
+    for edit in &edits {
+        fixture.edit(edit.file, edit.from, edit.to);
+        fixture.build();
+        let served = fixture.run(cache.path());
+        let uncached = fixture.run_with(cache.path(), &[("FUNCACHE_DISABLE", "1")]);
+        for name in REACH_FUNCTIONS {
+            if served.value(name) != uncached.value(name) {
+                failures.push(format!(
+                    "{} -> {}: {name} served {:?}, uncached {:?}",
+                    edit.from,
+                    edit.to,
+                    served.value(name),
+                    uncached.value(name)
+                ));
+            }
+        }
+        if served.ran != [edit.reruns] {
+            failures.push(format!(
+                "{} -> {}: expected [{}] to recompute, got {:?}",
+                edit.from, edit.to, edit.reruns, served.ran
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -25,11 +25,8 @@ pub fn connect(url: &str) -> Result<RemoteCache, CliError> {
             .ok()
             .filter(|url| !url.trim().is_empty())
             .ok_or(CliError::NoRemote)?,
-        // (A value with an `@` may hold a password: the runtime's error
-        // says what is wrong without showing it.)
-        url if !url.contains("://") && !url.contains('@') => {
-            return Err(CliError::NotAUrl(url.to_owned()));
-        }
+        // A value that is not a URL was refused while parsing (see
+        // `args::remote_url`).
         url => url.to_owned(),
     };
     Ok(RemoteCache::connect(Remote::new(&url)?)?)

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use funcache_testkit::{RedisOptions, RedisServer};
 
-use crate::util::{cli, command, run, shared, source_copy};
+use crate::util::{Output, cli, command, run, shared, source_copy};
 
 /// Runs the fixture's standard calls with the remote at `url` and a fresh
 /// cache directory (a new machine).
@@ -173,10 +173,6 @@ fn remote_errors_exit_2_with_one_line_and_no_password() {
         )),
         "{line}"
     );
-    let line = cli(&["inspect", "--remote", "square"])
-        .error_line()
-        .to_owned();
-    assert!(line.contains("put it before --remote"), "{line}");
     let output = run(command()
         .env_remove("FUNCACHE_REMOTE")
         .args(["inspect", "--remote"]));
@@ -198,6 +194,74 @@ fn remote_errors_exit_2_with_one_line_and_no_password() {
             .error_line()
             .contains("needs a selector")
     );
+}
+
+/// `--remote` takes an optional URL, so `inspect --remote square` used to
+/// hand `square` over as the URL. Every form that means "the remote from
+/// FUNCACHE_REMOTE" or "this URL" works; a value that is no URL is a usage
+/// error that says how to write what was meant.
+#[test]
+fn remote_takes_a_url_alone_or_nothing_and_says_how_when_given_a_function() {
+    let Some(server) = RedisServer::start("--remote forms", RedisOptions::default()) else {
+        return;
+    };
+    let url = server.url();
+    fill(&url);
+    let with_env = |args: &[&str]| run(command().env("FUNCACHE_REMOTE", &url).args(args));
+
+    let square = |output: Output| {
+        let report = output.json();
+        assert_eq!(report["function"]["id"], "cli::steps::square", "{report}");
+        report["entries"].as_array().unwrap().len()
+    };
+    assert_eq!(
+        square(with_env(&["inspect", "square", "--remote", "--json"])),
+        3
+    );
+    assert_eq!(
+        square(with_env(&["inspect", "--remote", "--json", "square"])),
+        3
+    );
+    let equals = format!("--remote={url}");
+    assert_eq!(square(cli(&["inspect", "square", &equals, "--json"])), 3);
+    assert_eq!(
+        square(cli(&["inspect", "--remote", &url, "square", "--json"])),
+        3
+    );
+
+    // The function where the URL goes: refused before anything connects,
+    // with FUNCACHE_REMOTE set or not.
+    for args in [
+        &["inspect", "--remote", "square"][..],
+        &["inspect", "--remote=square"],
+    ] {
+        let line = with_env(args).usage_error().to_owned();
+        assert!(
+            line.contains("`square` is not a Redis URL")
+                && line.ends_with("write `inspect square --remote`"),
+            "{line}"
+        );
+    }
+    let line = cli(&["purge", "--remote", "square", "--all"])
+        .usage_error()
+        .to_owned();
+    assert!(
+        line.contains("`square` is not a Redis URL")
+            && line.ends_with("write `purge --fn square --remote`"),
+        "{line}"
+    );
+    assert_eq!(
+        remote_counts(&url)["cli::steps::square"],
+        3,
+        "nothing purged"
+    );
+
+    // purge's forms.
+    let dry = with_env(&["purge", "--fn", "square", "--remote", "--dry-run", "--json"]).json();
+    assert_eq!(dry["removed"]["entries"], 3, "{dry}");
+    let removed = cli(&["purge", &equals, "--fn", "square", "--json"]).json();
+    assert_eq!(removed["removed"]["entries"], 3, "{removed}");
+    assert!(!remote_counts(&url).contains_key("cli::steps::square"));
 }
 
 /// The column names of a table's header line.

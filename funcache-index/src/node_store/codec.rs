@@ -15,7 +15,7 @@ use crate::trait_sets::{Open, Uses};
 const MAGIC: &[u8] = b"funcache-node\0";
 
 /// Bumped whenever the layout below or the meaning of a field changes.
-pub(crate) const ENTRY_FORMAT: u32 = 2;
+pub(crate) const ENTRY_FORMAT: u32 = 3;
 
 /// One entry: the facts, and where they were computed (`locs`): the
 /// locations in `info.unresolved` are only right there.
@@ -72,6 +72,7 @@ pub(crate) fn encode(key: &Digest, entry: &Entry, view: &[CrateId]) -> Option<Ve
     w.strs(&info.inputs.env);
     w.0.push(u8::from(info.inputs.out_dir));
     w.strs(&info.inputs.paths);
+    w.0.push(u8::from(info.positional) | (u8::from(info.reads_docs) << 1));
     let checksum = blake3::hash(&w.0);
     w.0.extend_from_slice(checksum.as_bytes());
     Some(w.0)
@@ -146,6 +147,10 @@ pub(crate) fn decode(key: &Digest, bytes: &[u8], view: &[CrateId]) -> Option<Ent
         _ => return None,
     };
     let paths = r.strs()?;
+    let flags = r.byte()?;
+    if flags > 3 {
+        return None;
+    }
     if !r.0.is_empty() {
         return None;
     }
@@ -168,6 +173,8 @@ pub(crate) fn decode(key: &Digest, bytes: &[u8], view: &[CrateId]) -> Option<Ent
                 out_dir,
                 paths,
             },
+            positional: flags & 1 != 0,
+            reads_docs: flags & 2 != 0,
         },
     })
 }
@@ -260,6 +267,8 @@ mod tests {
                     out_dir: true,
                     paths: vec!["CARGO_MANIFEST_DIR".into(), "file!()".into()],
                 },
+                positional: true,
+                reads_docs: false,
             },
         }
     }

@@ -96,6 +96,8 @@ mod tests {
                 uses: Default::default(),
                 gate: None,
                 inputs: Default::default(),
+                positional: false,
+                reads_docs: false,
             };
             let entry = codec::Entry {
                 locs: String::new(),

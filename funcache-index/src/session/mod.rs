@@ -320,8 +320,27 @@ impl<'w> Session<'w> {
         out
     }
 
-    /// Candidates for method `name` on a receiver of type `recv`.
+    /// Candidates for method `name` on a receiver of type `recv`: those of
+    /// the smart pointers it is wrapped in (`impl Size for Box<B>`), then
+    /// those of what they point to.
     pub fn methods(&self, recv: &Ty, name: &str) -> Vec<NodeKey> {
+        let layers = recv.layers();
+        let mut out: Vec<NodeKey> = layers[..layers.len() - 1]
+            .iter()
+            .filter_map(|layer| match layer {
+                Ty::Named(key, _) => Some(self.assoc_of_type(key, name)),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        out.extend(self.pointee_methods(recv, name));
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// [`Session::methods`] of the innermost pointee of `recv`.
+    fn pointee_methods(&self, recv: &Ty, name: &str) -> Vec<NodeKey> {
         match recv.peel() {
             // Some std or external type not known exactly (an integer
             // literal, what a std method returned): the methods of every
@@ -358,8 +377,8 @@ impl<'w> Session<'w> {
                 .filter(|k| !self.is_crate_type_impl(k.item))
                 .collect()
         };
-        match recv.peel() {
-            Ty::Named(..) => (self.methods(recv, name), false),
+        let (mut found, join) = match recv.peel() {
+            Ty::Named(..) => return (self.methods(recv, name), false),
             Ty::Traits(traits) => {
                 let found = self.assoc_of_traits(&traits, name);
                 if found.is_empty() {
@@ -369,7 +388,17 @@ impl<'w> Session<'w> {
                 }
             }
             Ty::Unknown => (by_name(), true),
+        };
+        // `Box<dyn Shape>`: the impls for `Box` too.
+        let layers = recv.layers();
+        for layer in &layers[..layers.len() - 1] {
+            if let Ty::Named(key, _) = layer {
+                found.extend(self.assoc_of_type(key, name));
+            }
         }
+        found.sort();
+        found.dedup();
+        (found, join)
     }
 
     /// Whether `item` is an impl whose self type is a crate type.

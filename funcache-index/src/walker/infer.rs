@@ -124,6 +124,17 @@ const MAY_RETURN_PARAM: &[&str] = &[
     "into_vec",
     "into_keys",
     "into_values",
+    // Closures or arguments choose what these return.
+    "map_or",
+    "map_or_else",
+    "try_fold",
+    "try_for_each",
+    "with",
+    "with_borrow",
+    "with_borrow_mut",
+    "clamp",
+    "get_or_insert_default",
+    "then",
 ];
 
 /// Associated functions of std types that return `Self`.
@@ -259,7 +270,11 @@ impl Walker<'_, '_> {
         {
             ["Some"] => return Ty::Named(TypeKey::Foreign("Option".into()), vec![arg0()]),
             ["Ok"] => return Ty::Named(TypeKey::Foreign("Result".into()), vec![arg0()]),
-            [wrapper, "new"] if ["Box", "Rc", "Arc"].contains(wrapper) => return arg0(),
+            // Kept as a wrapper: `Box<B>` has impls of its own, and method
+            // lookup sees through it (`Ty::layers`).
+            [wrapper, "new"] if ["Box", "Rc", "Arc"].contains(wrapper) => {
+                return Ty::Named(TypeKey::Foreign((*wrapper).to_owned()), vec![arg0()]);
+            }
             [.., ty, ctor]
                 if STD_CONSTRUCTORS.contains(ctor)
                     && ty.starts_with(char::is_uppercase)
@@ -334,14 +349,27 @@ impl Walker<'_, '_> {
                 // `LockResult` answers both `.unwrap()` and a direct call.
                 return Ty::Named(TypeKey::Foreign("LockResult".into()), vec![peeled.arg(0)]);
             }
-            "parse" | "collect" | "into" | "try_into" | "sum" | "product" => {
+            // `parse::<T>()` hands back a `Result<T, _>`; `collect::<T>()`,
+            // `sum::<T>()`, `product::<T>()` a `T`.
+            "parse" | "collect" | "sum" | "product" => {
                 if let Some(syn::GenericArgument::Type(t)) =
                     m.turbofish.as_ref().and_then(|t| t.args.first())
                 {
-                    return self.s.ty_of(&self.cx, t);
+                    let ty = self.s.ty_of(&self.cx, t);
+                    return if name == "parse" {
+                        Ty::Named(TypeKey::Foreign("Result".into()), vec![ty])
+                    } else {
+                        ty
+                    };
                 }
             }
             _ => {}
+        }
+        // Any other turbofish picks a type the method may return (a crate
+        // type among them): unknown is right, a guess is not, since a
+        // wrong type hides the crate methods an unknown one reaches.
+        if m.turbofish.is_some() {
+            return Ty::Unknown;
         }
         // A std or external type's own method returns std or external
         // types, except those that hand back a type parameter (or a type

@@ -164,7 +164,7 @@ impl Walker<'_, '_> {
                         let is_local = segs.len() == 1 && self.local(&segs[0]).is_some();
                         if !is_local && let Some((nodes, externals, _)) = self.resolve(&segs) {
                             self.out.nodes.extend(nodes);
-                            self.out.externals.extend(externals);
+                            self.add_externals(externals);
                         }
                         if self.in_macro_body {
                             self.resolve_at_invocation_sites(&segs);
@@ -203,7 +203,7 @@ impl Walker<'_, '_> {
                         .into_iter()
                         .filter(|k| !crate::session::macro_calls::is_invocation(self.s.world, *k)),
                 );
-                self.out.externals.extend(externals);
+                self.add_externals(externals);
             }
         }
         (self.cx.module, self.cx.within) = saved;
@@ -241,7 +241,7 @@ impl Walker<'_, '_> {
             .nodes
             .extend(by_name.into_iter().map(NodeKey::item));
         self.out.nodes.extend(nodes);
-        self.out.externals.extend(externals);
+        self.add_externals(externals);
         if !found && !std_macro && report && self.bindings(segs).is_some_and(|b| b.is_empty()) {
             let location = self.location(span);
             self.out

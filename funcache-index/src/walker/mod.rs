@@ -121,6 +121,16 @@ impl<'a, 'w> Walker<'a, 'w> {
         format!("{}:{line}:{column}", self.loc.file)
     }
 
+    /// Records external crates the code uses. Code that reaches into one
+    /// (not a derive list, which only defines impls) may hand it values of
+    /// crate types, whose gated std impls it may then call.
+    fn add_externals(&mut self, externals: Vec<String>) {
+        if !externals.is_empty() && !self.in_derive {
+            self.out.uses.note_all();
+        }
+        self.out.externals.extend(externals);
+    }
+
     pub(crate) fn local(&self, name: &str) -> Option<&Ty> {
         self.scopes.iter().rev().find_map(|s| s.locals.get(name))
     }
@@ -165,7 +175,7 @@ impl<'a, 'w> Walker<'a, 'w> {
                     self.out.unresolved.push((segs.join("::"), location));
                 }
                 self.out.nodes.extend(nodes);
-                self.out.externals.extend(externals);
+                self.add_externals(externals);
                 ty
             }
             None => {

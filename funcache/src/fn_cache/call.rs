@@ -115,6 +115,13 @@ impl Call {
         self.key.type_name(name);
     }
 
+    /// Adds a type name to the key unless it mentions an ambiguous path
+    /// (see [`KeyBuilder::type_name_checked`]).
+    #[inline]
+    pub fn type_name_checked(&mut self, name: &str, ambiguous: &[&str]) {
+        self.key.type_name_checked(name, ambiguous);
+    }
+
     /// Checks an argument left out of the key (see
     /// [`KeyBuilder::skipped`]).
     #[inline]
@@ -138,6 +145,21 @@ impl Call {
                  derive `Serialize`, or use `collect_map` for a map)"
             )
         });
+    }
+
+    /// Adds one argument whose maps are all keyed regardless of order (see
+    /// [`KeyBuilder::arg_unordered_maps`]).
+    #[inline]
+    pub fn arg_unordered_maps<T: crate::__private::KeyArg + ?Sized>(&mut self, value: &T) {
+        self.key.arg_unordered_maps(value);
+    }
+
+    /// Fails the key: argument `arg` reaches type `type_name`, whose serde
+    /// `attribute` can make two different values serialize alike (see
+    /// [`KeyBuilder::lossy_serde`]). The macro emits this from the source.
+    #[cold]
+    pub fn lossy_serde(&mut self, arg: &str, type_name: &str, attribute: &str) {
+        self.key.lossy_serde(arg, type_name, attribute);
     }
 
     /// Adds a function argument to the key by its identity and source

@@ -103,14 +103,7 @@ mod tests {
         ) -> Result<bool, super::super::TierError> {
             Ok(false)
         }
-        fn peek(
-            &self,
-            _: &[u8],
-            _: Option<crate::store::MaxAge>,
-            _: &mut super::super::Open<'_>,
-        ) -> Result<bool, super::super::TierError> {
-            Ok(false)
-        }
+        // `peek` is the trait's default: `get`, which records nothing here.
         fn put(
             &self,
             _: &[u8],

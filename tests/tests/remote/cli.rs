@@ -5,8 +5,9 @@
 use std::process::Command;
 
 use crate::machine::{Machine, calls, values_under};
+use crate::redis_data::ServerData;
 use crate::support::cli;
-use crate::support::redis_server::{self, RedisServer};
+use funcache_testkit::{RedisOptions, RedisServer};
 
 const PASSWORD: &str = "hunter2-s3cret";
 
@@ -76,10 +77,12 @@ pub fn row<'t>(table: &'t str, function: &str) -> Option<&'t str> {
 
 #[test]
 fn inspect_and_purge_the_remote_without_printing_the_password() {
-    if !redis_server::available("inspect_and_purge_the_remote_without_printing_the_password") {
+    let Some(server) = RedisServer::start(
+        "inspect_and_purge_the_remote_without_printing_the_password",
+        RedisOptions::default().requirepass(PASSWORD),
+    ) else {
         return;
-    }
-    let server = RedisServer::options().password(PASSWORD).start();
+    };
     let url = server.url();
     let mut work = calls("square", 0..3);
     work.extend(calls("cube", 0..2));

@@ -4,15 +4,16 @@
 //! says so in exactly one warning.
 
 use crate::machine::{Machine, calls, signal_before, values_under};
-use crate::support::redis_server::{self, RedisCluster, RedisServer, SilentServer};
+use crate::redis_data::{ClusterData, ServerData};
+use funcache_testkit::{RedisCluster, RedisOptions, RedisServer, SilentServer};
 
 /// The server is killed (SIGKILL) between two calls of a run.
 #[test]
 fn the_server_killed_mid_run() {
-    if !redis_server::available("the_server_killed_mid_run") {
+    let Some(server) = RedisServer::start("the_server_killed_mid_run", RedisOptions::default())
+    else {
         return;
-    }
-    let server = RedisServer::start();
+    };
     let (name, value) = signal_before(5, "KILL", &server);
     let run =
         Machine::with_remote(&server.url()).run_with(&calls("square", 0..10), &[(name, &value)]);
@@ -24,9 +25,6 @@ fn the_server_killed_mid_run() {
 /// finish (timeouts, then the circuit breaker), with the default timeout.
 #[test]
 fn a_server_that_never_answers() {
-    if !redis_server::available("a_server_that_never_answers") {
-        return;
-    }
     let silent = SilentServer::start();
     let run = Machine::with_remote(&silent.url())
         .env("FUNCACHE_REMOTE_TIMEOUT", "250ms")
@@ -39,9 +37,6 @@ fn a_server_that_never_answers() {
 /// from a seed that never answers must time out too.
 #[test]
 fn a_cluster_seed_that_never_answers() {
-    if !redis_server::available("a_cluster_seed_that_never_answers") {
-        return;
-    }
     let silent = SilentServer::start();
     let url = silent.url().replace("redis://", "redis+cluster://");
     let url = url.trim_end_matches("/0");
@@ -56,10 +51,10 @@ fn a_cluster_seed_that_never_answers() {
 /// silent one; once it resumes, what was stored before is still shared.
 #[test]
 fn a_server_stopped_mid_run() {
-    if !redis_server::available("a_server_stopped_mid_run") {
+    let Some(server) = RedisServer::start("a_server_stopped_mid_run", RedisOptions::default())
+    else {
         return;
-    }
-    let server = RedisServer::start();
+    };
     let (name, value) = signal_before(3, "STOP", &server);
     let work = calls("square", 0..6);
     let stopped = Machine::with_remote(&server.url())
@@ -81,23 +76,25 @@ fn a_server_stopped_mid_run() {
 /// is full; what it took is still served.
 #[test]
 fn a_full_server() {
-    if !redis_server::available("a_full_server") {
+    let Some(server) = RedisServer::start(
+        "a_full_server",
+        RedisOptions::default()
+            .maxmemory("1mb")
+            .maxmemory_policy("noeviction"),
+    ) else {
         return;
-    }
-    let server = RedisServer::options()
-        .maxmemory("1mb", "noeviction")
-        .start();
+    };
     // An empty server already uses most of a megabyte: leave room for a
     // few values above what it uses now, so that some writes succeed
     // before the others fail.
-    let info: String = server.query(redis::cmd("INFO").arg("memory"));
+    let info: String = server.command(redis::cmd("INFO").arg("memory"));
     let used: u64 = info
         .lines()
         .find_map(|line| line.strip_prefix("used_memory:"))
         .and_then(|value| value.trim().parse().ok())
         .expect("INFO memory has used_memory");
     let limit = used + 5 * crate::program::BLOB_LEN as u64;
-    let _: () = server.query(redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg(limit));
+    let _: () = server.command(redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg(limit));
 
     let work = calls("blob", 0..16);
     let filling = Machine::with_remote(&server.url()).run(&work);
@@ -124,10 +121,10 @@ fn a_full_server() {
 /// replaces it and is a hit for the next machine.
 #[test]
 fn a_value_corrupted_in_redis() {
-    if !redis_server::available("a_value_corrupted_in_redis") {
+    let Some(server) = RedisServer::start("a_value_corrupted_in_redis", RedisOptions::default())
+    else {
         return;
-    }
-    let server = RedisServer::start();
+    };
     let work = calls("square", 0..3);
     let first = Machine::with_remote(&server.url()).run(&work);
     let keys = server.keys();
@@ -135,10 +132,10 @@ fn a_value_corrupted_in_redis() {
     assert_eq!(stored.len(), 3, "{keys:?}");
     let mut corrupted = Vec::new();
     for key in &stored {
-        let mut bytes: Vec<u8> = server.query(redis::cmd("GET").arg(*key));
+        let mut bytes: Vec<u8> = server.command(redis::cmd("GET").arg(*key));
         let last = bytes.len() - 1;
         bytes[last] ^= 0xff;
-        let _: u64 = server.query(
+        let _: u64 = server.command(
             redis::cmd("SETRANGE")
                 .arg(*key)
                 .arg(last)
@@ -156,7 +153,7 @@ fn a_value_corrupted_in_redis() {
         "the warning should blame the remote, not the disk: {warning}"
     );
     for (key, damaged) in stored.iter().zip(&corrupted) {
-        let now: Vec<u8> = server.query(redis::cmd("GET").arg(*key));
+        let now: Vec<u8> = server.command(redis::cmd("GET").arg(*key));
         assert_ne!(&now, damaged, "{key} was not overwritten");
     }
 
@@ -170,10 +167,12 @@ fn a_value_corrupted_in_redis() {
 /// nothing listens on, a wrong password. The password shows nowhere.
 #[test]
 fn an_unusable_remote_warns_once() {
-    if !redis_server::available("an_unusable_remote_warns_once") {
+    let Some(server) = RedisServer::start(
+        "an_unusable_remote_warns_once",
+        RedisOptions::default().requirepass("right-pass"),
+    ) else {
         return;
-    }
-    let server = RedisServer::options().password("right-pass").start();
+    };
     let wrong_password = format!("redis://:wrong-s3cret@127.0.0.1:{}/0", server.port());
     let refused = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -204,13 +203,12 @@ fn an_unusable_remote_warns_once() {
 /// it served fail, the others still work; one warning.
 #[test]
 fn a_cluster_master_killed_mid_run() {
-    if !redis_server::available("a_cluster_master_killed_mid_run") {
+    let Some(cluster) = RedisCluster::start("a_cluster_master_killed_mid_run") else {
         return;
-    }
-    let cluster = RedisCluster::start();
+    };
     let (name, value) = signal_before(4, "KILL", &cluster.nodes()[2]);
-    let run =
-        Machine::with_remote(&cluster.url()).run_with(&calls("square", 0..12), &[(name, &value)]);
+    let run = Machine::with_remote(&cluster.url_with_two_seeds())
+        .run_with(&calls("square", 0..12), &[(name, &value)]);
     assert_eq!(run.runs("square"), 12);
     run.one_warning();
 }

@@ -119,7 +119,7 @@ impl Machine {
 pub fn signal_before(
     index: usize,
     signal: &str,
-    server: &crate::support::redis_server::RedisServer,
+    server: &funcache_testkit::RedisServer,
 ) -> (&'static str, String) {
     (
         SIGNAL,

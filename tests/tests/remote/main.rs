@@ -18,4 +18,5 @@ mod cli;
 mod faults;
 mod machine;
 mod program;
+mod redis_data;
 mod sharing;

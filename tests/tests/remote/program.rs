@@ -222,13 +222,13 @@ fn send_signal_before(spec: &str, index: usize) {
     if at != index {
         return;
     }
-    crate::support::redis_server::send_signal(pid.parse().unwrap(), signal);
+    funcache_testkit::send_signal(pid.parse().unwrap(), signal);
     if signal == "KILL" {
         // The server is the parent's child: it stays a zombie until the
         // parent reaps it, but its listening socket closes at once.
         let port = port.parse().unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !crate::support::redis_server::refused(port) {
+        while !funcache_testkit::refused(port) {
             assert!(Instant::now() < deadline, "the killed server still listens");
             std::thread::sleep(Duration::from_millis(10));
         }

@@ -2,8 +2,9 @@
 //! cluster), and through a cache directory copied to another checkout.
 
 use crate::machine::{Machine, barrier, builder, calls, values_under};
-use crate::support::redis_server::{self, RedisCluster, RedisServer};
+use crate::redis_data::{ClusterData, ServerData};
 use crate::support::{self, Fixture};
+use funcache_testkit::{RedisCluster, RedisOptions, RedisServer};
 
 /// A CI cache restored elsewhere: the directory is copied to another path
 /// and used by another checkout of the same source, with no Redis at all.
@@ -36,10 +37,12 @@ fn a_cache_directory_copied_to_another_path_hits_in_another_checkout() {
 /// third run on B without the remote.
 #[test]
 fn a_result_computed_on_one_machine_is_a_hit_on_another() {
-    if !redis_server::available("a_result_computed_on_one_machine_is_a_hit_on_another") {
+    let Some(server) = RedisServer::start(
+        "a_result_computed_on_one_machine_is_a_hit_on_another",
+        RedisOptions::default(),
+    ) else {
         return;
-    }
-    let server = RedisServer::start();
+    };
     let work = calls("square", 0..6);
 
     let a = Machine::with_remote(&server.url()).run(&work);
@@ -72,10 +75,12 @@ fn a_result_computed_on_one_machine_is_a_hit_on_another() {
 /// nothing to it, not even a lease.
 #[test]
 fn readonly_reads_the_remote_and_never_writes_it() {
-    if !redis_server::available("readonly_reads_the_remote_and_never_writes_it") {
+    let Some(server) = RedisServer::start(
+        "readonly_reads_the_remote_and_never_writes_it",
+        RedisOptions::default(),
+    ) else {
         return;
-    }
-    let server = RedisServer::start();
+    };
     Machine::with_remote(&server.url()).run(&calls("square", 0..3));
     let before = server.keys();
     assert_eq!(before.len(), 3);
@@ -100,15 +105,15 @@ fn readonly_reads_the_remote_and_never_writes_it() {
 /// `ttl = "1h"` becomes a Redis expiry on the stored value.
 #[test]
 fn ttl_applies_on_the_remote() {
-    if !redis_server::available("ttl_applies_on_the_remote") {
+    let Some(server) = RedisServer::start("ttl_applies_on_the_remote", RedisOptions::default())
+    else {
         return;
-    }
-    let server = RedisServer::start();
+    };
     let run = Machine::with_remote(&server.url()).run(&calls("forecast", 1..2));
     let keys = server.keys();
     let stored = values_under(&keys, run.prefix("forecast"));
     assert_eq!(stored.len(), 1, "{keys:?}");
-    let pttl: i64 = server.query(redis::cmd("PTTL").arg(stored[0]));
+    let pttl: i64 = server.command(redis::cmd("PTTL").arg(stored[0]));
     assert!(
         pttl > 0 && pttl <= 3_600_000,
         "PTTL {pttl} ms: expected an expiry of at most an hour"
@@ -120,10 +125,11 @@ fn ttl_applies_on_the_remote() {
 /// for its result.
 #[test]
 fn one_computation_across_machines() {
-    if !redis_server::available("one_computation_across_machines") {
+    let Some(server) =
+        RedisServer::start("one_computation_across_machines", RedisOptions::default())
+    else {
         return;
-    }
-    let server = RedisServer::start();
+    };
     let ready = tempfile::tempdir().unwrap();
     let (name, value) = barrier(ready.path(), 2);
     let work = calls("slow", 7..8);
@@ -152,10 +158,12 @@ fn one_computation_across_machines() {
 /// up on, and the caller computes without it.
 #[test]
 fn a_lease_whose_holder_is_gone_does_not_block_for_long() {
-    if !redis_server::available("a_lease_whose_holder_is_gone_does_not_block_for_long") {
+    let Some(server) = RedisServer::start(
+        "a_lease_whose_holder_is_gone_does_not_block_for_long",
+        RedisOptions::default(),
+    ) else {
         return;
-    }
-    let server = RedisServer::start();
+    };
     let work = calls("square", 5..6);
     let first = Machine::with_remote(&server.url()).run(&work);
     let keys = server.keys();
@@ -164,8 +172,8 @@ fn a_lease_whose_holder_is_gone_does_not_block_for_long() {
 
     // A machine took the lease and died before storing its value.
     let forget = |lease_ms: u64| {
-        let _: () = server.query(redis::cmd("DEL").arg(&value_key));
-        let _: () = server.query(
+        let _: () = server.command(redis::cmd("DEL").arg(&value_key));
+        let _: () = server.command(
             redis::cmd("SET")
                 .arg(&lease_key)
                 .arg("a-dead-machine")
@@ -197,27 +205,26 @@ fn a_lease_whose_holder_is_gone_does_not_block_for_long() {
 /// nodes, leases and expiries included.
 #[test]
 fn a_redis_cluster_shares_results() {
-    if !redis_server::available("a_redis_cluster_shares_results") {
+    let Some(cluster) = RedisCluster::start("a_redis_cluster_shares_results") else {
         return;
-    }
-    let cluster = RedisCluster::start();
+    };
     let mut work = calls("square", 0..8);
     work.extend(calls("forecast", 1..3));
 
-    let a = Machine::with_remote(&cluster.url()).run(&work);
+    let a = Machine::with_remote(&cluster.url_with_two_seeds()).run(&work);
     assert_eq!(a.total_runs(), 10);
     a.no_warnings();
     let keys = cluster.keys();
     assert_eq!(values_under(&keys, a.prefix("square")).len(), 8, "{keys:?}");
     assert_eq!(values_under(&keys, a.prefix("forecast")).len(), 2);
 
-    let b = Machine::with_remote(&cluster.url()).run(&work);
+    let b = Machine::with_remote(&cluster.url_with_two_seeds()).run(&work);
     assert_eq!(b.total_runs(), 0, "{}", b.stderr);
     assert_eq!(b.remote_hits(), 10);
     b.no_warnings();
 
     // The CLI lists the entries of every master.
-    let inspect = crate::cli::run_cli(&["inspect", "--remote", &cluster.url()], &[]);
+    let inspect = crate::cli::run_cli(&["inspect", "--remote", &cluster.url_with_two_seeds()], &[]);
     let table = inspect.ok();
     for (function, entries) in [("square", "8"), ("forecast", "2")] {
         let line = crate::cli::row(table, function)
@@ -230,10 +237,12 @@ fn a_redis_cluster_shares_results() {
 /// stay local, the others are shared.
 #[test]
 fn values_above_the_size_cap_stay_local() {
-    if !redis_server::available("values_above_the_size_cap_stay_local") {
+    let Some(server) = RedisServer::start(
+        "values_above_the_size_cap_stay_local",
+        RedisOptions::default(),
+    ) else {
         return;
-    }
-    let server = RedisServer::start();
+    };
     let mut work = calls("square", 0..2);
     work.extend(calls("blob", 0..2));
     let (name, value) = builder(&server.url(), 1024);
@@ -268,10 +277,12 @@ fn values_above_the_size_cap_stay_local() {
 /// it becomes a large-value file in the local directory.
 #[test]
 fn a_large_value_travels_when_the_cap_allows_it() {
-    if !redis_server::available("a_large_value_travels_when_the_cap_allows_it") {
+    let Some(server) = RedisServer::start(
+        "a_large_value_travels_when_the_cap_allows_it",
+        RedisOptions::default(),
+    ) else {
         return;
-    }
-    let server = RedisServer::start();
+    };
     let work = calls("large", 0..1);
     let default_cap = Machine::with_remote(&server.url()).run(&work);
     assert_eq!(server.dbsize(), 0, "1.5 MiB is over the default cap");
@@ -300,15 +311,15 @@ fn a_large_value_travels_when_the_cap_allows_it() {
 /// Redis too (a function of the outside world is refreshed everywhere).
 #[test]
 fn refresh_overwrites_the_remote() {
-    if !redis_server::available("refresh_overwrites_the_remote") {
+    let Some(server) = RedisServer::start("refresh_overwrites_the_remote", RedisOptions::default())
+    else {
         return;
-    }
-    let server = RedisServer::start();
+    };
     let work = calls("forecast", 4..5);
     let first = Machine::with_remote(&server.url()).run(&work);
     let keys = server.keys();
     let key = values_under(&keys, first.prefix("forecast"))[0];
-    let before: Vec<u8> = server.query(redis::cmd("GET").arg(key));
+    let before: Vec<u8> = server.command(redis::cmd("GET").arg(key));
 
     // Created-at is in the envelope: a recomputed value differs in it.
     std::thread::sleep(std::time::Duration::from_millis(5));
@@ -317,6 +328,6 @@ fn refresh_overwrites_the_remote() {
         .run(&work);
     assert_eq!(refreshed.runs("forecast"), 1);
     refreshed.no_warnings();
-    let after: Vec<u8> = server.query(redis::cmd("GET").arg(key));
+    let after: Vec<u8> = server.command(redis::cmd("GET").arg(key));
     assert_ne!(before, after, "the refreshed value did not reach Redis");
 }

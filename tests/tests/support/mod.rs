@@ -11,7 +11,6 @@
 pub mod cli;
 pub mod overlay;
 pub mod real_crate;
-pub mod redis_server;
 
 use std::fs;
 use std::path::{Path, PathBuf};
