@@ -7,7 +7,10 @@
 
 use std::collections::BTreeMap;
 
-use funcache::__private::{EXPANSION_KEY, build_fingerprint, cfg_answer, env_answer};
+use funcache::__private::{
+    EXPANSION_KEY, RUSTC_KEY, TARGET_KEY, build_fingerprint, cfg_answer, env_answer,
+    toolchain_answers,
+};
 use funcache_index::{Analysis, Dependency};
 
 /// The fingerprint `analysis` (the current source) has under the build
@@ -51,19 +54,29 @@ pub fn under_recorded_build(
         let value = recorded.get(key.as_str())?.to_string();
         answers.push((key, value));
     }
+    // The toolchain that built it (every fingerprint has it).
+    for key in [RUSTC_KEY, TARGET_KEY] {
+        let value = recorded.get(key)?.to_string();
+        answers.push((key.to_owned(), value));
+    }
     answers.sort();
     answers.dedup();
     Some(build_fingerprint(analysis.fingerprint.as_bytes(), &answers))
 }
 
-/// Every fingerprint `analysis` can have, when its build inputs are a few
-/// `cfg` predicates and nothing else (`debug_assertions`, which every
-/// fingerprint has, alone is the common case): one per combination of
-/// their values. `None` when it depends on more (gated items, variables,
-/// code generated into `OUT_DIR`), whose answers only a record tells.
+/// Every fingerprint `analysis` can have when built by the toolchain this
+/// CLI was built with (rustc release and target, see
+/// [`toolchain_answers`]), when its build inputs are a few `cfg`
+/// predicates and nothing else (`debug_assertions` and the package's
+/// features, which every fingerprint has, are the common case): one per
+/// combination of their values. `None` when it depends on more (gated
+/// items, variables, code generated into `OUT_DIR`), whose answers only a
+/// record tells. An entry another toolchain stored is in no list: without
+/// its record (a remote's entries), it is judged as if this CLI's
+/// toolchain had built it.
 pub fn every_build(analysis: &Analysis) -> Option<Vec<[u8; 32]>> {
-    /// 2^4 fingerprints at most.
-    const MAX_PREDICATES: usize = 4;
+    /// 2^6 fingerprints at most.
+    const MAX_PREDICATES: usize = 6;
     let build = &analysis.build;
     if !build.gated.is_empty()
         || !build.env.is_empty()
@@ -81,6 +94,7 @@ pub fn every_build(analysis: &Analysis) -> Option<Vec<[u8; 32]>> {
                     .iter()
                     .enumerate()
                     .map(|(i, predicate)| cfg_answer(predicate, mask & (1 << i) != 0))
+                    .chain(toolchain_answers())
                     .collect();
                 answers.sort();
                 answers.dedup();
@@ -93,7 +107,11 @@ pub fn every_build(analysis: &Analysis) -> Option<Vec<[u8; 32]>> {
 /// Whether a recorded `(key, value)` pair is one of the build's answers
 /// rather than an item.
 pub fn is_answer(key: &str) -> bool {
-    key.starts_with("cfg(") || key.starts_with("env!(") || key == EXPANSION_KEY
+    key.starts_with("cfg(")
+        || key.starts_with("env!(")
+        || key == EXPANSION_KEY
+        || key == RUSTC_KEY
+        || key == TARGET_KEY
 }
 
 /// The items of `analysis` under a `cfg` that the build whose answers are
@@ -154,14 +172,13 @@ mod tests {
             ..BuildInputs::default()
         };
         let every = every_build(&analysis(build)).unwrap();
-        let debug = build_fingerprint(
-            Digest([1; 32]).as_bytes(),
-            &[cfg_answer("debug_assertions", true)],
-        );
-        let release = build_fingerprint(
-            Digest([1; 32]).as_bytes(),
-            &[cfg_answer("debug_assertions", false)],
-        );
+        let under = |debug: bool| {
+            let mut answers = vec![cfg_answer("debug_assertions", debug)];
+            answers.extend(toolchain_answers());
+            answers.sort();
+            build_fingerprint(Digest([1; 32]).as_bytes(), &answers)
+        };
+        let (debug, release) = (under(true), under(false));
         assert_eq!(every.len(), 2);
         assert!(every.contains(&debug) && every.contains(&release));
         let with_env = BuildInputs {
@@ -177,6 +194,7 @@ mod tests {
         assert!(is_answer("cfg(feature = \"fast\")"));
         assert!(is_answer("env!(MODE)"));
         assert!(is_answer(EXPANSION_KEY));
+        assert!(is_answer(RUSTC_KEY) && is_answer(TARGET_KEY));
         assert!(!is_answer("crate::helpers::one"));
         assert!(!is_answer(funcache_index::FALLBACK_CALL_SITE));
     }
@@ -197,6 +215,8 @@ mod tests {
                 ("crate::kernel".to_owned(), Digest([3; 32]).to_string()),
                 cfg_answer("test", false),
                 env_answer("MODE", Some("b")),
+                (RUSTC_KEY.to_owned(), "1.95.0 (59807616e)".to_owned()),
+                (TARGET_KEY.to_owned(), "x86_64-unknown-linux-gnu".to_owned()),
             ];
             a.sort();
             a
@@ -220,6 +240,23 @@ mod tests {
             under_recorded_build(&analysis(inactive), &record),
             Some(stored)
         );
+        // The same answers from another compiler: another fingerprint.
+        let other_rustc: Vec<(String, String)> = record
+            .iter()
+            .map(|(k, v)| match k.as_str() {
+                RUSTC_KEY => (k.clone(), "1.96.0 (0123abc)".to_owned()),
+                _ => (k.clone(), v.clone()),
+            })
+            .collect();
+        let rebuilt = under_recorded_build(&current, &other_rustc);
+        assert!(rebuilt.is_some() && rebuilt != Some(stored));
+        // A record from before the toolchain was recorded answers too little.
+        let old: Vec<(String, String)> = record
+            .iter()
+            .filter(|(k, _)| k != RUSTC_KEY && k != TARGET_KEY)
+            .cloned()
+            .collect();
+        assert_eq!(under_recorded_build(&current, &old), None);
         // A question the record has no answer to.
         let mut asked = build;
         asked.env.push("OTHER".into());

@@ -289,9 +289,9 @@ fn compare(
         lines.extend([
             "  no item or external crate changed: the build's answers did (features, cfg,"
                 .to_owned(),
-            "  profile, compile-time environment), or the attribute's options that enter"
-                .to_owned(),
-            format!("  the fingerprint did; the attribute is now {options}"),
+            "  profile, compile-time environment, compiler release, target), or the".to_owned(),
+            "  attribute's options that enter the fingerprint did;".to_owned(),
+            format!("  the attribute is now {options}"),
         ]);
     } else if changes.is_empty() {
         lines.extend([

@@ -153,6 +153,17 @@ use proc_macro::TokenStream;
 ///   are part of every fingerprint too: an explicit `overflow-checks` edit
 ///   there invalidates. Not seen: `CARGO_PROFILE_<NAME>_OVERFLOW_CHECKS`
 ///   and `--config profile…` overrides (bump `version`).
+/// * **Your package's features**: every feature it declares in
+///   `[features]` (and each optional dependency's implicit feature, unless
+///   a `dep:` names it) is asked `cfg!(feature = "..")` in every
+///   fingerprint, whether or not the function's code names it: `po =
+///   ["serde_json/preserve_order"]` changes what `serde_json` computes
+///   without any `cfg` in your code.
+/// * **Toolchain**: the compiler (`rustc -vV`'s `release` and
+///   `commit-hash`) and the target triple are part of every fingerprint,
+///   since std's behaviour may differ between them and entries travel
+///   between machines (Redis, copied cache directories). A compiler whose
+///   `-vV` cannot be read counts as `unknown` (the build warns once).
 /// * **`build.rs` output**: code included from `OUT_DIR`
 ///   (`include!(concat!(env!("OUT_DIR"), "/generated.rs"))`, the prost and
 ///   bindgen pattern) is indexed like any other source, and
@@ -185,9 +196,13 @@ use proc_macro::TokenStream;
 /// `#[cfg(test)]` items always count. `funcache-cli` reads the source
 /// without building it: it judges such a fingerprint under the build that
 /// stored it (the runtime records that build's answers beside it — a
-/// variable's value as a digest), and reports `unknown` (kept by `purge
-/// --stale`) when those answers do not settle it, e.g. for code generated
-/// into `OUT_DIR`; `explain` lists what the fingerprint depends on.
+/// variable's value as a digest, the compiler and target as text), and
+/// reports `unknown` (kept by `purge --stale`) when those answers do not
+/// settle it, e.g. for code generated into `OUT_DIR`; `explain` lists what
+/// the fingerprint depends on. Where no record is at hand (`purge --remote
+/// --stale`), it enumerates the `cfg` answers under the compiler and target
+/// the CLI itself was built with, so another toolchain's entries there
+/// count as stale.
 ///
 /// # Dependencies
 ///
@@ -204,6 +219,22 @@ use proc_macro::TokenStream;
 ///   registry and for git, whose source names the commit
 ///   (`git+https://…#<commit>`), so a new commit picked up by `cargo update`
 ///   is a miss though the version stays. Their code is not read.
+/// * **Their features**: cargo builds one copy of a registry or git crate
+///   with the union of the features every package depending on it asks
+///   for. For each one the function reaches, its reverse dependencies in
+///   `Cargo.lock` count — registry and git ones by `name@version@source`
+///   (their manifests are fixed per version), path ones (your workspace's
+///   members, path dependencies) by their `[features]` table and every
+///   dependency declaration (`features`, `default-features`, `optional`,
+///   target-specific tables kept apart), never by path. So asking
+///   `serde_json` for `preserve_order` in any manifest that reaches it, or
+///   a new crate depending on it after `cargo update`, is a miss. Not
+///   seen: which features of *another* workspace member a build turns on
+///   from the command line (`cargo build --features serde_json/…`,
+///   `-p other --features x`): bump `version`. Crates the function does
+///   not reach by name (a dependency of a dependency whose features change
+///   the dependency's behaviour) count only through the dependency's
+///   identity.
 /// * **`[patch]` and `[replace]` with a `path`** (a lock entry without a
 ///   source): every source file of the patched package (and its path
 ///   dependencies) counts, by contents, not location.

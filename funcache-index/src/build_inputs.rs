@@ -304,8 +304,24 @@ impl<'w> BuildCollector<'w> {
         }
         self.fixed
             .extend(package_inputs::profile(&self.workspace_root));
+        self.fixed.extend(crate::dep_features::external_features(
+            self.world,
+            self.root_crate,
+            externals,
+            &self.workspace_root,
+        ));
         externals.append(&mut self.fixed);
         self.inputs.cfgs.push(PROFILE_CFG.to_owned());
+        // The package's own features: a dependency's code may follow one
+        // (`po = ["serde_json/preserve_order"]`) where no `cfg` in the
+        // closure names it.
+        let manifest = &self.world.crates[self.root_crate as usize].manifest;
+        self.inputs.cfgs.extend(
+            manifest
+                .features
+                .iter()
+                .map(|feature| format!("feature = \"{feature}\"")),
+        );
         self.inputs.gated.sort();
         self.inputs.gated.dedup();
         self.inputs.cfgs.sort();

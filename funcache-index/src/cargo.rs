@@ -56,6 +56,13 @@ pub(crate) struct Manifest {
     pub package_text: String,
     /// The `[features]` table in one spelling.
     pub features_text: String,
+    /// The package's features: the keys of `[features]` and the implicit
+    /// feature of each optional dependency no `dep:` names, sorted.
+    pub features: Vec<String>,
+    /// Every dependency declaration, each table kept apart (a
+    /// target-specific table may ask other features of the same package):
+    /// `<table> <key>: <package> <build_decl>`, sorted; no path.
+    pub dep_decls: Vec<String>,
 }
 
 fn read(path: &Path) -> Result<String, IndexError> {
@@ -159,26 +166,33 @@ impl Manifest {
             proc_macro,
             package_text,
             features_text,
+            features: Vec::new(),
+            dep_decls: Vec::new(),
         };
         let workspace = WorkspaceDeps::find(dir);
-        let mut tables: Vec<&Table> = Vec::new();
-        for key in ["dependencies", "dev-dependencies", "build-dependencies"] {
+        const DEP_TABLES: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
+        let mut tables: Vec<(String, &Table)> = Vec::new();
+        for key in DEP_TABLES {
             if let Some(t) = root.get(key).and_then(Item::as_table) {
-                tables.push(t);
+                tables.push((key.to_owned(), t));
             }
         }
         if let Some(targets) = root.get("target").and_then(Item::as_table) {
-            for (_, cfg) in targets.iter() {
-                for key in ["dependencies", "dev-dependencies"] {
+            for (cfg_key, cfg) in targets.iter() {
+                for key in DEP_TABLES {
                     if let Some(t) = cfg.get(key).and_then(Item::as_table) {
-                        tables.push(t);
+                        tables.push((format!("target.{cfg_key}.{key}"), t));
                     }
                 }
             }
         }
-        for table in tables {
+        let mut optional: Vec<String> = Vec::new();
+        for (table_name, table) in tables {
             for (key, value) in table.iter() {
                 let mut dep = dep_from(dir, key, value);
+                if value.get("optional").and_then(Item::as_bool) == Some(true) {
+                    optional.push(key.to_owned());
+                }
                 if value.get("workspace").and_then(Item::as_bool) == Some(true)
                     && let Some(ws) = workspace.as_ref().and_then(|w| w.get(key))
                 {
@@ -189,11 +203,17 @@ impl Manifest {
                         dep.package = ws.package;
                     }
                 }
+                manifest.dep_decls.push(format!(
+                    "{table_name} {key}: {} {}",
+                    dep.package, dep.build_decl
+                ));
                 if !manifest.deps.iter().any(|d| d.code_name == dep.code_name) {
                     manifest.deps.push(dep);
                 }
             }
         }
+        manifest.dep_decls.sort();
+        manifest.features = feature_names(root.get("features"), optional);
         Ok(manifest)
     }
 
@@ -205,6 +225,32 @@ impl Manifest {
             .unwrap_or_else(|| self.package.clone())
             .replace('-', "_")
     }
+}
+
+/// The keys of `[features]` and the implicit feature of each optional
+/// dependency in `optional` that no feature names as `dep:<key>`, sorted.
+fn feature_names(features: Option<&Item>, optional: Vec<String>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut explicit_deps: Vec<String> = Vec::new();
+    if let Some(table) = features.and_then(Item::as_table_like) {
+        for (name, value) in table.iter() {
+            names.push(name.to_owned());
+            let values = value.as_array().into_iter().flat_map(|a| a.iter());
+            for value in values.filter_map(|v| v.as_str()) {
+                if let Some(dep) = value.strip_prefix("dep:") {
+                    explicit_deps.push(dep.to_owned());
+                }
+            }
+        }
+    }
+    names.extend(
+        optional
+            .into_iter()
+            .filter(|dep| !explicit_deps.contains(dep)),
+    );
+    names.sort();
+    names.dedup();
+    names
 }
 
 fn dep_from(dir: &Path, key: &str, value: &Item) -> Dep {
@@ -453,6 +499,63 @@ impl Lock {
             }
             [] => Locked::Remote(format!("{package}@{}", req.unwrap_or("*"))),
         }
+    }
+}
+
+impl Lock {
+    /// Whether the lock has an entry `name` `version`.
+    pub fn contains(&self, name: &str, version: &str) -> bool {
+        self.packages.iter().any(|p| p.0 == name && p.1 == version)
+    }
+
+    /// The locked packages that depend on `name` `version`, directly or
+    /// through other packages (its reverse-dependency closure), as
+    /// `(name, version, source)`; empty when the lock has no such entry.
+    /// Cargo unifies the features every one of them asks of it.
+    pub fn dependents(&self, name: &str, version: &str) -> Vec<(String, String, Option<String>)> {
+        let resolve = |dep: &str| -> Vec<usize> {
+            let mut parts = dep.splitn(3, ' ');
+            let dep_name = parts.next().unwrap_or_default();
+            let dep_version = parts.next();
+            let dep_source = parts
+                .next()
+                .map(|s| s.trim_start_matches('(').trim_end_matches(')'));
+            (0..self.packages.len())
+                .filter(|&i| {
+                    let p = &self.packages[i];
+                    p.0 == dep_name
+                        && dep_version.is_none_or(|v| v == p.1)
+                        && dep_source.is_none_or(|s| p.2.as_deref() == Some(s))
+                })
+                .collect()
+        };
+        let edges: Vec<Vec<usize>> = self
+            .packages
+            .iter()
+            .map(|p| p.3.iter().flat_map(|d| resolve(d)).collect())
+            .collect();
+        let mut reached: Vec<bool> = self
+            .packages
+            .iter()
+            .map(|p| p.0 == name && p.1 == version)
+            .collect();
+        let targets: Vec<bool> = reached.clone();
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for (i, deps) in edges.iter().enumerate() {
+                if !reached[i] && deps.iter().any(|&d| reached[d]) {
+                    reached[i] = true;
+                    changed = true;
+                }
+            }
+        }
+        self.packages
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| reached[i] && !targets[i])
+            .map(|(_, p)| (p.0.clone(), p.1.clone(), p.2.clone()))
+            .collect()
     }
 }
 

@@ -18,6 +18,9 @@ mod canonical;
 mod cargo;
 mod cfg_text;
 mod closure;
+mod dep_features;
+#[cfg(test)]
+mod dep_features_tests;
 mod derives;
 mod digest;
 mod enclosing_macros;

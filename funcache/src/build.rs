@@ -63,6 +63,28 @@ pub enum BuildInput {
 #[doc(hidden)]
 pub const EXPANSION_KEY: &str = "expanded at";
 
+/// The key under which the compiler that built the function is recorded:
+/// `rustc -vV`'s `release (commit-hash)`, or `unknown`.
+#[doc(hidden)]
+pub const RUSTC_KEY: &str = "toolchain(rustc)";
+
+/// The key under which the target triple is recorded (or `unknown`).
+#[doc(hidden)]
+pub const TARGET_KEY: &str = "toolchain(target)";
+
+/// The toolchain answers of this build, in every fingerprint: std's
+/// behaviour can differ between rustc versions and targets, and entries
+/// travel between machines (Redis, copied cache directories). Read by
+/// funcache's build script (the user's crate is compiled by the same rustc
+/// for the same target).
+#[doc(hidden)]
+pub fn toolchain_answers() -> [(String, String); 2] {
+    [
+        (RUSTC_KEY.to_owned(), env!("FUNCACHE_RUSTC").to_owned()),
+        (TARGET_KEY.to_owned(), env!("FUNCACHE_TARGET").to_owned()),
+    ]
+}
+
 /// The answer pair of a `cfg` predicate.
 #[doc(hidden)]
 pub fn cfg_answer(predicate: &str, active: bool) -> (String, String) {
@@ -82,8 +104,8 @@ pub fn env_answer(name: &str, value: Option<&str>) -> (String, String) {
 }
 
 /// The answers to `inputs`, sorted: every predicate's value, every
-/// variable's, and the `(path, hash)` of each gated item the build
-/// compiled. An item the build leaves out contributes nothing, so editing
+/// variable's, the `(path, hash)` of each gated item the build compiled,
+/// and the toolchain's (see [`toolchain_answers`]). An item the build leaves out contributes nothing, so editing
 /// it invalidates nothing.
 pub(crate) fn answers(inputs: &[BuildInput]) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -107,6 +129,7 @@ pub(crate) fn answers(inputs: &[BuildInput]) -> Vec<(String, String)> {
             }
         }
     }
+    out.extend(toolchain_answers());
     out.sort();
     out.dedup();
     out
@@ -131,13 +154,9 @@ pub fn build_fingerprint(source: &[u8; 32], answers: &[(String, String)]) -> [u8
     *hasher.finalize().as_bytes()
 }
 
-/// The source fingerprint alone when the build decides nothing (so it
-/// stays comparable with what the CLI computes from source), otherwise
-/// [`build_fingerprint`] of the answers.
+/// [`build_fingerprint`] of the answers: the toolchain answers at least,
+/// so never the source fingerprint alone.
 pub(crate) fn effective_fingerprint(source: &[u8; 32], inputs: &[BuildInput]) -> [u8; 32] {
-    if inputs.is_empty() {
-        return *source;
-    }
     build_fingerprint(source, &answers(inputs))
 }
 
@@ -157,8 +176,17 @@ mod tests {
     }
 
     #[test]
-    fn no_inputs_leave_the_source_fingerprint() {
-        assert_eq!(effective_fingerprint(&SOURCE, &[]), SOURCE);
+    fn the_toolchain_is_always_answered() {
+        assert_ne!(effective_fingerprint(&SOURCE, &[]), SOURCE);
+        let keys: Vec<String> = answers(&[]).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, [RUSTC_KEY, TARGET_KEY]);
+        // Another compiler or target: another fingerprint.
+        let mut other = answers(&[]);
+        other[0].1 = "1.0.0 (0000000)".to_owned();
+        assert_ne!(
+            build_fingerprint(&SOURCE, &other),
+            effective_fingerprint(&SOURCE, &[])
+        );
     }
 
     #[test]

@@ -194,7 +194,17 @@ impl Fixture {
     /// Runs the built binary with `cache_dir` as `FUNCACHE_DIR` and extra
     /// environment variables.
     pub fn run_with(&self, cache_dir: &Path, env: &[(&str, &str)]) -> Run {
-        let binary = fixture_target_dir().join("debug").join(&self.name);
+        self.run_binary(&fixture_target_dir(), cache_dir, env)
+    }
+
+    /// Runs the binary built into another target directory (a build with
+    /// `CARGO_TARGET_DIR` set) with `cache_dir` as `FUNCACHE_DIR`.
+    pub fn run_in(&self, target_dir: &Path, cache_dir: &Path) -> Run {
+        self.run_binary(target_dir, cache_dir, &[])
+    }
+
+    fn run_binary(&self, target_dir: &Path, cache_dir: &Path, env: &[(&str, &str)]) -> Run {
+        let binary = target_dir.join("debug").join(&self.name);
         let mut command = Command::new(&binary);
         command.env("FUNCACHE_DIR", cache_dir);
         for var in [

@@ -1,0 +1,119 @@
+//! Issue 8, what decides a registry dependency's build: `keys` returns the
+//! key order of a `serde_json::Value` object, sorted without serde_json's
+//! `preserve_order` and as written with it. Two builds that differ only in
+//! that feature (or only in the compiler) share one cache directory, as
+//! two machines share a Redis or a copied cache dir; before these were
+//! covered the second build was served the first one's value.
+
+use std::path::Path;
+
+use super::support::{self, Fixture, Run};
+
+const SORTED: &str = "alpha,mid,zeta";
+const AS_WRITTEN: &str = "zeta,alpha,mid";
+
+fn first_run(fixture: &Fixture, cache: &Path) -> Run {
+    fixture.build();
+    let run = fixture.run(cache);
+    assert_eq!(run.value("keys"), SORTED);
+    assert_eq!(run.ran, ["keys"]);
+    assert!(fixture.run(cache).ran.is_empty(), "served from the cache");
+    run
+}
+
+/// Kind 1: the package's own feature `po = ["serde_json/preserve_order"]`
+/// appears in no `cfg` of the closure, yet changes serde_json's code.
+#[test]
+fn the_packages_own_features_are_build_answers() {
+    let _guard = support::lock();
+    let fixture = Fixture::copy("depfeatures");
+    let cache = tempfile::tempdir().unwrap();
+    first_run(&fixture, cache.path());
+
+    fixture.build_with(&["depfeatures/po"], &[]);
+    let with_po = fixture.run(cache.path());
+    assert_eq!(with_po.value("keys"), AS_WRITTEN, "stale value served");
+    assert_eq!(with_po.ran, ["keys"]);
+
+    // Back to the first build: its entry is still there.
+    fixture.build();
+    let back = fixture.run(cache.path());
+    assert_eq!(back.value("keys"), SORTED);
+    assert!(back.ran.is_empty(), "{:?}", back.ran);
+}
+
+/// Kind 2: the features a manifest asks of serde_json — the app's own
+/// declaration, or a path dependency's (cargo unifies them).
+#[test]
+fn features_manifests_ask_of_a_registry_dependency_count() {
+    let _guard = support::lock();
+    let fixture = Fixture::copy("depfeatures");
+    let cache = tempfile::tempdir().unwrap();
+    first_run(&fixture, cache.path());
+
+    fixture.edit(
+        "app/Cargo.toml",
+        "serde_json = \"1\"",
+        "serde_json = { version = \"1\", features = [\"preserve_order\"] }",
+    );
+    fixture.build();
+    let declared = fixture.run(cache.path());
+    assert_eq!(declared.value("keys"), AS_WRITTEN, "stale value served");
+
+    fixture.edit(
+        "app/Cargo.toml",
+        "serde_json = { version = \"1\", features = [\"preserve_order\"] }",
+        "serde_json = \"1\"",
+    );
+    fixture.build();
+    assert_eq!(fixture.run(cache.path()).value("keys"), SORTED);
+
+    // The helper, a path dependency the cached fn never calls, starts
+    // depending on serde_json with the feature.
+    fixture.edit(
+        "helper/Cargo.toml",
+        "[dependencies]",
+        "[dependencies]\nserde_json = { version = \"1\", features = [\"preserve_order\"] }",
+    );
+    fixture.build();
+    let unified = fixture.run(cache.path());
+    assert_eq!(unified.value("keys"), AS_WRITTEN, "stale value served");
+    assert_eq!(unified.ran, ["keys"]);
+}
+
+/// Kind 3: another compiler (here a wrapper that reports another release
+/// and commit; cargo rejects a release below a crate's `rust-version`, so
+/// a later one) keeps its own entries.
+#[test]
+fn the_compiler_release_is_a_build_answer() {
+    let _guard = support::lock();
+    // The compiler cargo runs here (rustup's proxy or the toolchain's).
+    let rustc = "rustc";
+    let fixture = Fixture::copy("depfeatures");
+    let cache = tempfile::tempdir().unwrap();
+    first_run(&fixture, cache.path());
+
+    let wrapper = fixture.path().join("other-rustc.sh");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = \"-vV\" ]; then\n  {rustc:?} -vV | sed -e 's/^release: .*/release: 1.999.0/' -e 's/^commit-hash: .*/commit-hash: 0123456789abcdef/'\nelse\n  exec {rustc:?} \"$@\"\nfi\n"
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // A target directory of its own: every crate is rebuilt for the
+    // "other" compiler, and the shared one keeps the real compiler's.
+    let target = tempfile::tempdir().unwrap();
+    fixture.build_with(
+        &[],
+        &[
+            ("RUSTC", wrapper.to_str().unwrap()),
+            ("CARGO_TARGET_DIR", target.path().to_str().unwrap()),
+        ],
+    );
+    let run = fixture.run_in(target.path(), cache.path());
+    assert_eq!(run.value("keys"), SORTED);
+    assert_eq!(run.ran, ["keys"], "another compiler's entry was served");
+}
