@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::package_sources::sources_with_path_deps;
+use crate::package_sources::{cargo_files_digest, sources_with_path_deps};
 use crate::{BuildInputs, Dependency, Digest, FingerprintInput};
 
 /// The dependency path under which the call site is recorded.
@@ -19,6 +19,9 @@ pub const FALLBACK_CALL_SITE: &str = "<call site>";
 /// The dependency path under which the package's sources (its path
 /// dependencies' and the files they include too) are recorded.
 pub const FALLBACK_PACKAGE_SOURCES: &str = "<all package sources>";
+/// The dependency path under which `Cargo.lock` and the manifests of the
+/// package, its workspace and its path dependencies are recorded.
+pub const FALLBACK_CARGO_FILES: &str = "<Cargo.lock and manifests>";
 /// The dependency path under which the sources of another package are
 /// recorded, when its macro wrote the function (the site is in it).
 pub const FALLBACK_MACRO_PACKAGE_SOURCES: &str = "<all sources of the macro's package>";
@@ -111,6 +114,24 @@ pub fn fallback_fingerprint(
                 hash: digest,
             });
             merge(&mut build, inputs);
+        }
+        // What cargo decides from: dependency versions and sources (a
+        // version bump of a path or registry dependency), and the features
+        // the manifests declare and ask of dependencies. The package's own
+        // features are build answers: `--features x` changes no file.
+        if let Some(digest) = cargo_files_digest(site.manifest_dir) {
+            dependencies.push(Dependency {
+                path: FALLBACK_CARGO_FILES.to_owned(),
+                hash: digest,
+            });
+        }
+        if let Ok(manifest) = crate::cargo::Manifest::load(site.manifest_dir) {
+            let features = manifest.features.iter();
+            build
+                .cfgs
+                .extend(features.map(|name| format!("feature = \"{name}\"")));
+            build.cfgs.sort();
+            build.cfgs.dedup();
         }
         let root = crate::workspace::workspace_root(site.manifest_dir);
         if let Some(profile) = crate::cargo::profile_digest(&root) {
@@ -307,5 +328,74 @@ mod tests {
             fallback_fingerprint("f", own, Some(site), b"").fingerprint,
             data_edited
         );
+    }
+
+    #[test]
+    fn the_lock_manifests_and_own_features_decide_it() {
+        let temp = tempfile::tempdir().unwrap();
+        let (app, dep) = (temp.path().join("app"), temp.path().join("dep"));
+        write(
+            &app,
+            "Cargo.toml",
+            "[package]\nname = \"app\"\n[features]\nbig = [\"dep/big\"]\n\
+             [dependencies]\ndep = { path = \"../dep\" }\n",
+        );
+        write(&app, "src/main.rs", "fn main() {}\n");
+        write(
+            &app,
+            "Cargo.lock",
+            "[[package]]\nname = \"dep\"\nversion = \"0.1.0\"\n",
+        );
+        write(
+            &dep,
+            "Cargo.toml",
+            "[package]\nname = \"dep\"\nversion = \"0.1.0\"\n",
+        );
+        write(
+            &dep,
+            "src/lib.rs",
+            "pub fn v() -> &'static str { env!(\"CARGO_PKG_VERSION\") }\n",
+        );
+        let file = app.join("src/main.rs");
+        let site = FallbackSite {
+            manifest_dir: &app,
+            file: Some(&file),
+            line: 1,
+            expansion: 0,
+        };
+        let own = Digest([7; 32]);
+        let first = fallback_fingerprint("f", own, Some(site), b"");
+        assert!(
+            first
+                .dependencies
+                .iter()
+                .any(|d| d.path == FALLBACK_CARGO_FILES)
+        );
+        // `--features big` changes no file: the build answers it.
+        assert!(first.build.cfgs.contains(&"feature = \"big\"".to_owned()));
+        // A path dependency's version bump (its manifest and the lock).
+        write(
+            &dep,
+            "Cargo.toml",
+            "[package]\nname = \"dep\"\nversion = \"0.3.0\"\n",
+        );
+        let bumped = fallback_fingerprint("f", own, Some(site), b"").fingerprint;
+        assert_ne!(bumped, first.fingerprint);
+        write(
+            &app,
+            "Cargo.lock",
+            "[[package]]\nname = \"dep\"\nversion = \"0.3.0\"\n",
+        );
+        let locked = fallback_fingerprint("f", own, Some(site), b"").fingerprint;
+        assert_ne!(locked, bumped);
+        // Features asked of a dependency in a manifest.
+        write(
+            &app,
+            "Cargo.toml",
+            "[package]\nname = \"app\"\n[features]\nbig = [\"dep/big\"]\n\
+             [dependencies]\ndep = { path = \"../dep\", features = [\"big\"] }\n",
+        );
+        let asked = fallback_fingerprint("f", own, Some(site), b"").fingerprint;
+        assert_ne!(asked, locked);
     }
 }

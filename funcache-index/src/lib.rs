@@ -72,8 +72,8 @@ pub use canonical::{CANONICAL_FORMAT, Canonical, Normalizer, canonical_hash, has
 pub use digest::{Digest, ParseDigestError};
 pub use error::IndexError;
 pub use fallback::{
-    FALLBACK_CALL_SITE, FALLBACK_MACRO_PACKAGE_SOURCES, FALLBACK_PACKAGE_SOURCES, Fallback,
-    FallbackSite, fallback_fingerprint,
+    FALLBACK_CALL_SITE, FALLBACK_CARGO_FILES, FALLBACK_MACRO_PACKAGE_SOURCES,
+    FALLBACK_PACKAGE_SOURCES, Fallback, FallbackSite, fallback_fingerprint,
 };
 pub use fingerprint::{BuildInputs, Dependency, FINGERPRINT_FORMAT, FingerprintInput};
 pub use fn_values::{FnValue, fn_values};

@@ -20,19 +20,14 @@ use crate::{BuildInputs, Digest};
 /// a fixture depends on them by path.
 pub(crate) const FUNCACHE_PACKAGES: &[&str] = &["funcache", "funcache-derive", "funcache-index"];
 
-/// The digest of the package in `manifest_dir` and, recursively, of its
-/// path dependencies (each by package name, so a moved checkout gives the
-/// same digest), with every `cfg` predicate and variable their files read.
-/// `None` when the package has no `.rs` file.
-pub(crate) fn sources_with_path_deps(manifest_dir: &Path) -> Option<(Digest, BuildInputs)> {
-    let (own, mut build) = package_sources_digest(manifest_dir)?;
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(b"funcache-package-and-path-deps\0");
-    hasher.update(own.as_bytes());
+/// The package in `manifest_dir` and, recursively, its path dependencies
+/// (funcache's own packages excepted): `(package name, directory)` of each
+/// dependency, sorted by name, the package itself not included.
+pub(crate) fn path_dependencies(manifest_dir: &Path) -> Vec<(String, PathBuf)> {
     let mut seen: BTreeSet<PathBuf> =
         BTreeSet::from([crate::lexical_path::normalize(manifest_dir)]);
     let mut queue = vec![manifest_dir.to_path_buf()];
-    let mut found: Vec<(String, Digest)> = Vec::new();
+    let mut found = Vec::new();
     while let Some(dir) = queue.pop() {
         let Ok(manifest) = Manifest::load(&dir) else {
             continue;
@@ -43,26 +38,72 @@ pub(crate) fn sources_with_path_deps(manifest_dir: &Path) -> Option<(Digest, Bui
             if FUNCACHE_PACKAGES.contains(&dep.package.as_str()) || !seen.insert(path.clone()) {
                 continue;
             }
-            if let Some((digest, inputs)) = package_sources_digest(&path) {
-                found.push((dep.package.clone(), digest));
-                // Another package's `cfg`s and `CARGO_*` are its own; the
-                // rest of the environment is the same build's.
-                build
-                    .env
-                    .extend(inputs.env.into_iter().filter(|v| !v.starts_with("CARGO")));
-            }
+            found.push((dep.package.clone(), path.clone()));
             queue.push(path);
         }
     }
     found.sort();
-    for (name, digest) in found {
+    found
+}
+
+/// The digest of the package in `manifest_dir` and, recursively, of its
+/// path dependencies (each by package name, so a moved checkout gives the
+/// same digest), with every `cfg` predicate and variable their files read.
+/// `None` when the package has no `.rs` file.
+pub(crate) fn sources_with_path_deps(manifest_dir: &Path) -> Option<(Digest, BuildInputs)> {
+    let (own, mut build) = package_sources_digest(manifest_dir)?;
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"funcache-package-and-path-deps\0");
+    hasher.update(own.as_bytes());
+    for (name, dir) in path_dependencies(manifest_dir) {
+        let Some((digest, inputs)) = package_sources_digest(&dir) else {
+            continue;
+        };
         hasher.update(name.as_bytes());
         hasher.update(&[0]);
         hasher.update(digest.as_bytes());
+        // Another package's `cfg`s and `CARGO_*` are its own; the rest of
+        // the environment is the same build's.
+        build
+            .env
+            .extend(inputs.env.into_iter().filter(|v| !v.starts_with("CARGO")));
     }
     build.env.sort();
     build.env.dedup();
     Some((hasher.finalize().into(), build))
+}
+
+/// A digest of what cargo decides from for the package in `manifest_dir`:
+/// the text of the nearest `Cargo.lock` (every dependency's version and
+/// source, who depends on whom), of the workspace root's `Cargo.toml`, and
+/// of the manifests of the package and of its path dependencies (features
+/// they declare and ask of their dependencies). Raw text, so coarse: a
+/// comment in a manifest changes it too. `None` when nothing could be read.
+pub(crate) fn cargo_files_digest(manifest_dir: &Path) -> Option<Digest> {
+    let root = crate::workspace::workspace_root(manifest_dir);
+    let lock = manifest_dir
+        .ancestors()
+        .map(|dir| dir.join("Cargo.lock"))
+        .find(|path| path.is_file());
+    let mut files: Vec<(String, PathBuf)> = vec![
+        ("<lock>".to_owned(), lock?),
+        ("<workspace>".to_owned(), root.join("Cargo.toml")),
+        ("<package>".to_owned(), manifest_dir.join("Cargo.toml")),
+    ];
+    files.extend(
+        path_dependencies(manifest_dir)
+            .into_iter()
+            .map(|(name, dir)| (name, dir.join("Cargo.toml"))),
+    );
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"funcache-cargo-files\0");
+    for (name, path) in files {
+        hasher.update(name.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(&std::fs::read(&path).unwrap_or_default());
+        hasher.update(&[0xff]);
+    }
+    Some(hasher.finalize().into())
 }
 
 /// A digest of every `.rs` file under the package directory (skipping
