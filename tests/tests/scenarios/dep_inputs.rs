@@ -272,7 +272,8 @@ fn git_commits_and_patched_paths_identify_a_dependency() {
     fixture.build();
     let updated = fixture.run(cache.path());
     assert_eq!(updated.value("gitted"), "2", "stale value served");
-    assert_eq!(reran(&updated), ["gitted"]);
+    // The macro-written functions count the whole Cargo.lock: coarse.
+    assert_eq!(reran(&updated), with_fallback(&["gitted"]));
 
     // The same package patched with a local copy.
     write(&fixture.path().join("gitlocal/Cargo.toml"), manifest);
