@@ -395,14 +395,18 @@ pub(crate) enum Locked {
 }
 
 impl Lock {
+    /// The `Cargo.lock` nearest above `dir` (cargo's own rule: the lock
+    /// of the workspace the package belongs to), if any.
+    pub(crate) fn path(dir: &Path) -> Option<PathBuf> {
+        dir.ancestors()
+            .map(|a| a.join("Cargo.lock"))
+            .find(|p| p.is_file())
+    }
+
     /// Finds and reads the `Cargo.lock` nearest above `dir`; an absent lock
     /// file gives an empty lock.
     pub fn find(dir: &Path) -> Result<Lock, IndexError> {
-        let Some(path) = dir
-            .ancestors()
-            .map(|a| a.join("Cargo.lock"))
-            .find(|p| p.is_file())
-        else {
+        let Some(path) = Lock::path(dir) else {
             return Ok(Lock::default());
         };
         let doc = parse_toml(&path, read(&path)?)?;

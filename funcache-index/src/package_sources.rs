@@ -81,12 +81,8 @@ pub(crate) fn sources_with_path_deps(manifest_dir: &Path) -> Option<(Digest, Bui
 /// comment in a manifest changes it too. `None` when nothing could be read.
 pub(crate) fn cargo_files_digest(manifest_dir: &Path) -> Option<Digest> {
     let root = crate::workspace::workspace_root(manifest_dir);
-    let lock = manifest_dir
-        .ancestors()
-        .map(|dir| dir.join("Cargo.lock"))
-        .find(|path| path.is_file());
     let mut files: Vec<(String, PathBuf)> = vec![
-        ("<lock>".to_owned(), lock?),
+        ("<lock>".to_owned(), crate::cargo::Lock::path(manifest_dir)?),
         ("<workspace>".to_owned(), root.join("Cargo.toml")),
         ("<package>".to_owned(), manifest_dir.join("Cargo.toml")),
     ];
