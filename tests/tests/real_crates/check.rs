@@ -91,20 +91,30 @@ impl Outcome {
     }
 }
 
-/// Runs a case: panics on a stale result (outside the flagged edits) or an
-/// edit whose stated answer is wrong; prints the table either way.
-pub fn check(case: &Case) {
-    let _guard = support::lock();
+/// The case's crate, fetched from the registry and prepared with its
+/// overlay; `None`, after a loud SKIPPED line, when it cannot be fetched.
+pub fn prepare(case: &Case) -> Option<(real_crate::RegistrySource, RealCrate)> {
     let (name, version) = (case.name, case.version);
     let source = match real_crate::registry_source(name, version) {
         Ok(source) => source,
         Err(why) => {
             println!("SKIPPED: {name} {version} could not be fetched from the registry:\n{why}");
             eprintln!("SKIPPED: {name} {version} could not be fetched from the registry");
-            return;
+            return None;
         }
     };
     let krate = RealCrate::prepare(&source, case.overlay, case.binary, case.build_env_names);
+    Some((source, krate))
+}
+
+/// Runs a case: panics on a stale result (outside the flagged edits) or an
+/// edit whose stated answer is wrong; prints the table either way.
+pub fn check(case: &Case) {
+    let _guard = support::lock();
+    let (name, version) = (case.name, case.version);
+    let Some((source, krate)) = prepare(case) else {
+        return;
+    };
     let cache = tempfile::tempdir().unwrap();
     if let Err(cargo) = krate.build(&base_config(case)) {
         if source.offline {

@@ -8,10 +8,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::check::{Case, base_config};
+use super::check::{Case, base_config, prepare};
 use crate::support::{
     self,
-    real_crate::{self, BuildConfig, RealCrate, WrapperReport},
+    real_crate::{BuildConfig, RealCrate, WrapperReport},
 };
 
 /// The variable that moves the node cache (`off` disables it).
@@ -103,15 +103,9 @@ fn body_edit(
 pub fn check(case: &Case) {
     let _guard = support::lock();
     let (name, version) = (case.name, case.version);
-    let source = match real_crate::registry_source(name, version) {
-        Ok(source) => source,
-        Err(why) => {
-            println!("SKIPPED: {name} {version} could not be fetched from the registry:\n{why}");
-            eprintln!("SKIPPED: {name} {version} could not be fetched from the registry");
-            return;
-        }
+    let Some((source, krate)) = prepare(case) else {
+        return;
     };
-    let krate = RealCrate::prepare(&source, case.overlay, case.binary, case.build_env_names);
     let node_cache = tempfile::tempdir().unwrap();
     let node_cache_dir = node_cache.path().to_str().unwrap();
     let cache = tempfile::tempdir().unwrap();
