@@ -28,20 +28,55 @@ pub(crate) type ItemId = u32;
 pub(crate) type FileId = u32;
 
 /// What a file looked like when it was read: enough to notice an edit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// File systems keep modification times from a coarse clock (one tick is
+/// up to 10 ms on Linux), so an edit of the same length within a tick of
+/// the last read can leave the stamp unchanged. A stamp read within
+/// [`RACY_WINDOW`] of its modification time is *racy* (git's "racily
+/// clean" rule) and equals no stamp: the file is read again.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Stamp {
     pub len: u64,
     pub mtime: Option<SystemTime>,
+    racy: bool,
+}
+
+/// How recent a modification may be for its stamp to be trusted.
+const RACY_WINDOW: std::time::Duration = std::time::Duration::from_millis(100);
+
+impl PartialEq for Stamp {
+    fn eq(&self, other: &Stamp) -> bool {
+        !self.racy && !other.racy && self.len == other.len && self.mtime == other.mtime
+    }
 }
 
 impl Stamp {
     /// The current stamp of `path`, `None` when it does not exist.
     pub fn of(path: &Path) -> Option<Stamp> {
         let meta = std::fs::metadata(path).ok()?;
-        meta.is_file().then(|| Stamp {
+        let mtime = meta.modified().ok();
+        // A time in the future (another clock) is as untrustworthy.
+        let racy = mtime.is_none_or(|mtime| {
+            SystemTime::now()
+                .duration_since(mtime)
+                .is_ok_and(|age| age < RACY_WINDOW)
+                || mtime > SystemTime::now()
+        });
+        meta.is_file().then_some(Stamp {
             len: meta.len(),
-            mtime: meta.modified().ok(),
+            mtime,
+            racy,
         })
+    }
+
+    /// The stamp of text whose file could not be stamped: never equal to
+    /// another, so the file is read again.
+    pub fn unknown(len: u64) -> Stamp {
+        Stamp {
+            len,
+            mtime: None,
+            racy: true,
+        }
     }
 }
 
@@ -61,10 +96,7 @@ impl ParsedFile {
     pub fn read(path: &Path) -> Result<ParsedFile, IndexError> {
         let stamp = Stamp::of(path);
         let text = std::fs::read_to_string(path).map_err(|e| IndexError::io(path, e))?;
-        let stamp = stamp.unwrap_or(Stamp {
-            len: text.len() as u64,
-            mtime: None,
-        });
+        let stamp = stamp.unwrap_or(Stamp::unknown(text.len() as u64));
         Self::from_text(path, stamp, text)
     }
 
