@@ -33,6 +33,7 @@ pub fn hits() {
     funcache_memory(7);
     funcache_memory_sharded(7);
     funcache_disk(7);
+    funcache_disk_u64(7);
     cached_memory(7);
     cached_disk(7).unwrap();
 
@@ -57,6 +58,12 @@ pub fn hits() {
         Box::new(|| {
             black_box(raw.get_len(black_box(&key)).unwrap());
         }),
+        Box::new(|| {
+            black_box(funcache_disk_u64(black_box(7)));
+        }),
+        Box::new(|| {
+            black_box(raw.get_owned(black_box(&key)).unwrap());
+        }),
     ];
     let keys = [
         "hit.funcache.memory",
@@ -65,6 +72,8 @@ pub fn hits() {
         "hit.cached.memory",
         "hit.cached.disk",
         "hit.lmdb.get",
+        "hit.funcache.disk_u64",
+        "hit.lmdb.get_owned",
     ];
     for (key, figure) in keys.iter().zip(per_op_interleaved(SAMPLES, ops)) {
         report(key, figure);
