@@ -73,7 +73,7 @@ fn expand(args: TokenStream, function: &ItemFn) -> syn::Result<TokenStream> {
         || generic_impl
         || (source.id.is_none() && expansion.in_impl)
     {
-        expansion.ambiguous_types = source::ambiguous_type_paths();
+        expansion.type_tables = source::type_tables(&source);
     }
     let mut errors = crate::signature::Errors::default();
     let mut keyed: Vec<(String, syn::Type, Span)> = signature
@@ -134,9 +134,11 @@ struct Expansion<'a> {
     /// Keyed arguments, with a type they reach whose hand-written
     /// `Serialize` may write a set in iteration order: warned at run time.
     hidden_orders: Vec<(String, String)>,
-    /// Type names printed for several types (sorted): a type name keyed
-    /// for a generic function that mentions one runs the call uncached.
-    ambiguous_types: Vec<String>,
+    /// For a generic function: the type paths printed for several types,
+    /// the type paths the fingerprint covers and the external crates whose
+    /// versions it has (each sorted). A type name keyed that mentions an
+    /// ambiguous or an uncovered path runs the call uncached.
+    type_tables: funcache_index::TypeTables,
     /// Keyed arguments reaching a hand-written `Serialize` that writes a
     /// `HashMap` as a map: all their maps are keyed regardless of order.
     unordered_maps: Vec<String>,
@@ -167,7 +169,7 @@ impl<'a> Expansion<'a> {
             hidden_orders: Vec::new(),
             unordered_maps: Vec::new(),
             lossy: Vec::new(),
-            ambiguous_types: Vec::new(),
+            type_tables: funcache_index::TypeTables::default(),
         }
     }
 
@@ -324,10 +326,18 @@ impl<'a> Expansion<'a> {
                 }
             }});
         }
-        let types = &self.ambiguous_types;
+        let funcache_index::TypeTables {
+            ambiguous,
+            types,
+            crates,
+        } = &self.type_tables;
         statements.extend(quote! {
             #[allow(dead_code)]
-            const __FUNCACHE_TYPES: &[&str] = &[#(#types),*];
+            const __FUNCACHE_TYPES: &[&str] = &[#(#ambiguous),*];
+            #[allow(dead_code)]
+            const __FUNCACHE_COVERED: &[&str] = &[#(#types),*];
+            #[allow(dead_code)]
+            const __FUNCACHE_CRATES: &[&str] = &[#(#crates),*];
         });
         for (arg, type_name, attribute) in &self.lossy {
             statements.extend(quote! {
@@ -361,18 +371,34 @@ impl<'a> Expansion<'a> {
             statements.extend(quote_spanned!(arg.ty.span()=> __funcache_call.#method(&#name);));
             if arg.impl_trait {
                 statements.extend(quote! {
-                    __funcache_call.type_name_checked(
+                    __funcache_call.type_name_covered(
                         ::core::any::type_name_of_val(&#name),
                         __FUNCACHE_TYPES,
+                        __FUNCACHE_COVERED,
+                        __FUNCACHE_CRATES,
                     );
                 });
             }
         }
+        let function_params = self.function_params();
         for param in &self.signature.type_params {
+            if function_params.contains(&param) {
+                // The type of a function argument: `function` identifies
+                // the function by its path and source.
+                statements.extend(quote! {
+                    __funcache_call.type_name_checked(
+                        ::core::any::type_name::<#param>(),
+                        __FUNCACHE_TYPES,
+                    );
+                });
+                continue;
+            }
             statements.extend(quote! {
-                __funcache_call.type_name_checked(
+                __funcache_call.type_name_covered(
                     ::core::any::type_name::<#param>(),
                     __FUNCACHE_TYPES,
+                    __FUNCACHE_COVERED,
+                    __FUNCACHE_CRATES,
                 );
             });
         }
@@ -386,13 +412,44 @@ impl<'a> Expansion<'a> {
         let fallback_in_impl = self.source.id.is_none() && self.in_impl;
         if generic_impl || fallback_in_impl {
             statements.extend(quote! {
-                __funcache_call.type_name_checked(
+                __funcache_call.type_name_covered(
                     ::core::any::type_name::<Self>(),
                     __FUNCACHE_TYPES,
+                    __FUNCACHE_COVERED,
+                    __FUNCACHE_CRATES,
                 );
             });
         }
         statements
+    }
+
+    /// Type parameters that are the type of a keyed function argument
+    /// (`f: F`, `f: &F`), which [`key_statements`](Self::key_statements)
+    /// keys by the function's identity and source.
+    fn function_params(&self) -> Vec<&syn::Ident> {
+        let mut out = Vec::new();
+        for arg in &self.signature.args {
+            if !arg.keyed || arg.function.is_none() {
+                continue;
+            }
+            let mut ty = &arg.ty;
+            loop {
+                match ty {
+                    syn::Type::Reference(r) => ty = &r.elem,
+                    syn::Type::Paren(p) => ty = &p.elem,
+                    syn::Type::Group(g) => ty = &g.elem,
+                    _ => break,
+                }
+            }
+            if let syn::Type::Path(p) = ty
+                && p.qself.is_none()
+                && let Some(ident) = p.path.get_ident()
+                && let Some(param) = self.signature.type_params.iter().find(|t| *t == ident)
+            {
+                out.push(param);
+            }
+        }
+        out
     }
 
     /// What the adapter runs on a miss: a closure for a sync function, the

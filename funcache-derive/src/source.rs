@@ -105,12 +105,15 @@ pub(crate) fn function_sources() -> Vec<(String, Option<[u8; 32]>)> {
         .unwrap_or_default()
 }
 
-/// Paths that `type_name` prints for several types of this crate (and its
-/// path dependencies), sorted (see `funcache_index::ambiguous_type_paths`).
-/// Empty when the index cannot tell.
-pub(crate) fn ambiguous_type_paths() -> Vec<String> {
+/// What a generic function's type names are checked against (see
+/// `funcache_index::type_tables`): for a function the index analyzed, the
+/// external crates of its fingerprint; for the fallback, whose fingerprint
+/// covers `Cargo.lock`, every dependency. Empty when the index cannot tell:
+/// then only std types are keyed, and every other call runs uncached.
+pub(crate) fn type_tables(source: &SourceInfo) -> funcache_index::TypeTables {
+    let externals = source.id.as_ref().map(|_| source.externals.as_slice());
     macro_site()
-        .and_then(|site| funcache_index::ambiguous_type_paths(&site).ok())
+        .and_then(|site| funcache_index::type_tables(&site, externals).ok())
         .unwrap_or_default()
 }
 

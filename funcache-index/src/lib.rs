@@ -80,5 +80,5 @@ pub use fn_values::{FnValue, fn_values};
 pub use hidden_order::{ArgSerde, argument_serde};
 pub use node_store::{NODE_CACHE_ENV, NodeCacheStats, node_cache_stats};
 pub use options::{CacheOptions, Spanned};
-pub use type_paths::ambiguous_type_paths;
+pub use type_paths::{TypeTables, external_crate_names, type_tables};
 pub use workspace::{Workspace, package_dirs, package_name, workspace_root};
