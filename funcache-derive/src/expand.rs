@@ -380,11 +380,14 @@ impl<'a> Expansion<'a> {
                 });
             }
         }
-        let function_params = self.function_params();
+        // Parameters bound by `Fn`/`FnMut`/`FnOnce` are the types of
+        // function arguments (anything else holding a function is refused
+        // at compile time): `function` identifies a keyed one by its path
+        // and source, and under `skip_fn` which function it is does not
+        // matter. No impl of the caller's is at stake.
+        let function_params = crate::fn_args::fn_type_params(&self.function.sig);
         for param in &self.signature.type_params {
-            if function_params.contains(&param) {
-                // The type of a function argument: `function` identifies
-                // the function by its path and source.
+            if function_params.contains(param) {
                 statements.extend(quote! {
                     __funcache_call.type_name_checked(
                         ::core::any::type_name::<#param>(),
@@ -421,35 +424,6 @@ impl<'a> Expansion<'a> {
             });
         }
         statements
-    }
-
-    /// Type parameters that are the type of a keyed function argument
-    /// (`f: F`, `f: &F`), which [`key_statements`](Self::key_statements)
-    /// keys by the function's identity and source.
-    fn function_params(&self) -> Vec<&syn::Ident> {
-        let mut out = Vec::new();
-        for arg in &self.signature.args {
-            if !arg.keyed || arg.function.is_none() {
-                continue;
-            }
-            let mut ty = &arg.ty;
-            loop {
-                match ty {
-                    syn::Type::Reference(r) => ty = &r.elem,
-                    syn::Type::Paren(p) => ty = &p.elem,
-                    syn::Type::Group(g) => ty = &g.elem,
-                    _ => break,
-                }
-            }
-            if let syn::Type::Path(p) = ty
-                && p.qself.is_none()
-                && let Some(ident) = p.path.get_ident()
-                && let Some(param) = self.signature.type_params.iter().find(|t| *t == ident)
-            {
-                out.push(param);
-            }
-        }
-        out
     }
 
     /// What the adapter runs on a miss: a closure for a sync function, the
