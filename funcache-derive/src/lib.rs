@@ -550,7 +550,9 @@ use proc_macro::TokenStream;
 /// types written by a macro, closures, function items, types nested in a
 /// trait impl's method, and types of crates the function's crate does not
 /// depend on directly. To cache such calls, write the type (or its impls
-/// of the bound traits) in the function's crate. `strict` cannot refuse
+/// of the bound traits) in the function's crate. (A type parameter bound
+/// by `Fn`, `FnMut` or `FnOnce` is a function argument's type, keyed as
+/// [Function arguments](#function-arguments) says.) `strict` cannot refuse
 /// these at compile time, since the callers are not compiled yet: under
 /// `strict` too they run uncached, as calls whose type name is ambiguous
 /// do (see [Types named alike](#types-named-alike)).
