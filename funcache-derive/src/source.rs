@@ -233,6 +233,8 @@ fn span_of(item: &syn::ItemFn, unresolved: &Unresolved) -> Option<Span> {
 fn fallback(item: &syn::ItemFn, salt: &[u8]) -> SourceInfo {
     let site = macro_site();
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    // Set by cargo for a crate with a build script: what it generated.
+    let out_dir = std::env::var_os("OUT_DIR").map(PathBuf::from);
     let name = item.sig.ident.to_string();
     let own_hash = canonical_hash(item);
     let expansion = expansion_ordinal(site.as_ref(), &name, own_hash);
@@ -243,6 +245,7 @@ fn fallback(item: &syn::ItemFn, salt: &[u8]) -> SourceInfo {
             manifest_dir,
             file: site.as_ref().map(|site| site.file.as_path()),
             line: site.as_ref().map_or(0, |site| site.line),
+            out_dir: out_dir.as_deref(),
             expansion,
         }),
         salt,
