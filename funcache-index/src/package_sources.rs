@@ -1,9 +1,10 @@
 //! Digests of a package's sources as files, for code the index does not
 //! analyze item by item: a function it cannot analyze (the fallback), a
 //! proc-macro crate whose derive or attribute an item of a closure uses,
-//! a `[patch]`ed package. Any edit of a `.rs` file of the package (or of a
-//! file one of them includes) changes the digest; where the package is
-//! checked out does not.
+//! a `[patch]`ed package. Any edit of a `.rs` file of the package, of a
+//! file one of them includes, or of a module file rustc loads from outside
+//! the package (`#[path]`) changes the digest; where the package is checked
+//! out does not. And [`out_dir_digest`]: what a build script generated.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -360,7 +361,7 @@ fn outside_files(
     }
     while let Some(path) = queue.pop_front() {
         found.push(path.clone());
-        if !path.extension().is_some_and(|ext| ext == "rs") {
+        if path.extension().is_none_or(|ext| ext != "rs") {
             continue;
         }
         let Ok(text) = std::fs::read_to_string(&path) else {
