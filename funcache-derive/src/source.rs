@@ -4,8 +4,10 @@
 //! When the index cannot analyze the function (a crate layout it does not
 //! understand, a doctest, syntax its scanner rejects), the fingerprint falls
 //! back to [`funcache_index::fallback_fingerprint`]: the function's own
-//! tokens plus a digest of every `.rs` file of the package, so any edit
-//! anywhere invalidates. With `strict`, the failure is an error.
+//! tokens plus a digest of every file the crate's compilation reads (the
+//! package's `.rs` files, what they include or load as modules, the build
+//! script's `OUT_DIR`), so any edit of them invalidates. With `strict`, the
+//! failure is an error.
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -1,10 +1,15 @@
 //! The fingerprint of a cached function the index cannot analyze (a crate
 //! layout it does not understand, a doctest, syntax its scanner rejects):
-//! the function's own tokens, where it is written, and a digest of every
-//! `.rs` file of its package, with the value of every `cfg` predicate and
-//! compile-time environment variable those files read. Any edit anywhere
-//! in the package then invalidates: coarse, but it can never serve a stale
-//! result (short of code a build script generates, which it does not see).
+//! the function's own tokens, where it is written, and a digest of the
+//! files the crate's compilation reads: every `.rs` file of its package
+//! and its path dependencies, the files they include or load as modules
+//! (outside the package too), and every file its build script wrote to
+//! `OUT_DIR`; with the value of every `cfg` predicate and compile-time
+//! environment variable those files read. Any edit of these then
+//! invalidates: coarse, but it never serves a stale result, short of files
+//! read by paths the source does not spell out (a computed include path,
+//! a file another crate's proc macro reads, a path dependency's build
+//! script output).
 //!
 //! It lives here rather than in the macro so that every reader of
 //! fingerprints (the macro, the CLI) computes it the same way.
