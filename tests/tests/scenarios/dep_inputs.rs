@@ -27,9 +27,10 @@ fn edit_and_run(fixture: &Fixture, cache: &Path, file: &str, from: &str, to: &st
     fixture.run(cache)
 }
 
-/// The fallback fns (`made`, `read`) cover every path dependency's
-/// sources: any edit of one reruns them, as it should.
-const FALLBACK: &[&str] = &["made", "read"];
+/// The fallback fns (`from_out_dir`, `from_shared`, `made`, `read`) cover
+/// every path dependency's sources: any edit of one reruns them, as it
+/// should.
+const FALLBACK: &[&str] = &["from_out_dir", "from_shared", "made", "read"];
 
 fn with_fallback<'a>(names: &[&'a str]) -> Vec<&'a str> {
     let mut all: Vec<&str> = names.iter().chain(FALLBACK).copied().collect();
@@ -146,7 +147,10 @@ fn debug_and_release_builds_keep_separate_entries() {
 
 /// Item 7: a cached fn written by a `macro_rules!` (which the index does
 /// not analyze) calls a path dependency and reads a file with
-/// `include_str!`; editing either served the old value.
+/// `include_str!`; editing either served the old value. So did (trial S3,
+/// S7) an edit of what the build script generates into `OUT_DIR` (through
+/// its input, `data/k.txt`) and of a `#[path]` module file outside the
+/// package.
 #[test]
 fn the_fallback_covers_path_dependencies_and_included_files() {
     let _guard = support::lock();
@@ -163,6 +167,24 @@ fn the_fallback_covers_path_dependencies_and_included_files() {
     let data = fixture.run(cache.path());
     assert_eq!(data.value("read"), "four", "stale value served");
     assert_eq!(reran(&data), FALLBACK);
+
+    assert_eq!(first.value("from_out_dir"), "3");
+    fixture.write("app/data/k.txt", "4\n");
+    fixture.build();
+    let generated = fixture.run(cache.path());
+    assert_eq!(generated.value("from_out_dir"), "4", "stale value served");
+    assert_eq!(reran(&generated), FALLBACK);
+
+    assert_eq!(first.value("from_shared"), "1");
+    let shared = edit_and_run(
+        &fixture,
+        cache.path(),
+        "shared/common.rs",
+        "    1\n",
+        "    2\n",
+    );
+    assert_eq!(shared.value("from_shared"), "2", "stale value served");
+    assert_eq!(reran(&shared), FALLBACK);
 }
 
 /// Item 8: features a workspace manifest asks of a path dependency pick
