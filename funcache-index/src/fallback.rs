@@ -129,7 +129,10 @@ pub fn fallback_fingerprint(
         // Code and data the build script generated: the crate may include
         // any of it (also by paths no reader can evaluate) or link it, so
         // all of it counts, by name and contents.
-        if let Some(digest) = site.out_dir.and_then(out_dir_digest) {
+        if let Some(digest) = site
+            .out_dir
+            .and_then(|out| out_dir_digest(out, site.manifest_dir))
+        {
             dependencies.push(Dependency {
                 path: FALLBACK_OUT_DIR.to_owned(),
                 hash: digest,

@@ -175,9 +175,15 @@ pub(crate) const OUT_DIR_CONTENT_BUDGET: u64 = 256 << 20;
 /// A digest of every file under `out_dir` (a build script's `OUT_DIR`):
 /// names relative to it, sorted, and contents (see
 /// [`OUT_DIR_CONTENT_BUDGET`]); never where it is, so another checkout or
-/// machine with the same output gets the same digest. `None` when it cannot
-/// be read.
-pub(crate) fn out_dir_digest(out_dir: &Path) -> Option<Digest> {
+/// machine with the same output gets the same digest; and the contents of
+/// the files generated code includes from outside it. `None` when it
+/// cannot be read.
+pub(crate) fn out_dir_digest(out_dir: &Path, manifest_dir: &Path) -> Option<Digest> {
+    out_dir_digest_within(out_dir, manifest_dir, OUT_DIR_CONTENT_BUDGET)
+}
+
+/// [`out_dir_digest`] reading at most `budget` bytes of contents.
+fn out_dir_digest_within(out_dir: &Path, manifest_dir: &Path, budget: u64) -> Option<Digest> {
     std::fs::metadata(out_dir).ok().filter(|m| m.is_dir())?;
     let mut files: Vec<(String, PathBuf)> = walkdir::WalkDir::new(out_dir)
         .follow_links(true)
@@ -196,7 +202,7 @@ pub(crate) fn out_dir_digest(out_dir: &Path) -> Option<Digest> {
         .collect();
     files.sort();
     // Every fallback expansion of the crate asks, in one compiler process.
-    type Memo = HashMap<PathBuf, (Stamps, Digest)>;
+    type Memo = HashMap<(PathBuf, u64), (Stamps, Stamps, Digest)>;
     static MEMO: Mutex<Option<Memo>> = Mutex::new(None);
     let stamps: Stamps = files
         .iter()
@@ -204,14 +210,26 @@ pub(crate) fn out_dir_digest(out_dir: &Path) -> Option<Digest> {
         .collect();
     let mut memo = MEMO.lock().unwrap_or_else(PoisonError::into_inner);
     let memo = memo.get_or_insert_with(HashMap::new);
-    if let Some((seen, digest)) = memo.get(out_dir)
+    let key = (out_dir.to_path_buf(), budget);
+    if let Some((seen, included, digest)) = memo.get(&key)
         && *seen == stamps
+        && included
+            .iter()
+            .all(|(path, stamp)| Stamp::of(path) == *stamp)
     {
         return Some(*digest);
     }
     let mut hasher = blake3::Hasher::new();
     hasher.update(b"funcache-out-dir\0");
-    let mut budget = OUT_DIR_CONTENT_BUDGET;
+    let mut budget = budget;
+    let normal_out = lexical_path::normalize(out_dir);
+    // Files generated code includes from elsewhere (an asset by absolute
+    // path): rustc reads them too.
+    let mut included: Vec<PathBuf> = Vec::new();
+    let dirs = IncludeDirs {
+        manifest: manifest_dir,
+        out: Some(out_dir),
+    };
     for ((name, path), (_, stamp)) in files.iter().zip(&stamps) {
         hasher.update(name.as_bytes());
         hasher.update(&[0]);
@@ -219,9 +237,24 @@ pub(crate) fn out_dir_digest(out_dir: &Path) -> Option<Digest> {
         if len <= budget {
             budget -= len;
             let mut contents = blake3::Hasher::new();
-            // Streamed: no file is held in memory whole.
-            let read = std::fs::File::open(path)
-                .and_then(|mut file| std::io::copy(&mut file, &mut contents));
+            let read = if name.ends_with(".rs") {
+                std::fs::read(path).map(|bytes| {
+                    contents.update(&bytes);
+                    let text = String::from_utf8_lossy(&bytes);
+                    let dir = path.parent().unwrap_or(out_dir);
+                    included.extend(
+                        includes::included_paths(&text, dir, dirs)
+                            .into_iter()
+                            .map(|p| lexical_path::normalize(&p))
+                            .filter(|p| !p.starts_with(&normal_out)),
+                    );
+                    bytes.len() as u64
+                })
+            } else {
+                // Streamed: no file is held in memory whole.
+                std::fs::File::open(path)
+                    .and_then(|mut file| std::io::copy(&mut file, &mut contents))
+            };
             match read {
                 Ok(n) => {
                     hasher.update(&[1]);
@@ -242,8 +275,34 @@ pub(crate) fn out_dir_digest(out_dir: &Path) -> Option<Digest> {
             hasher.update(&mtime.to_le_bytes());
         }
     }
+    let mut seen = HashSet::new();
+    included.retain(|path| seen.insert(path.clone()));
+    hasher.update(b"included\0");
+    for path in &included {
+        // Contents only: where a checkout is must not count.
+        let mut contents = blake3::Hasher::new();
+        let read =
+            std::fs::File::open(path).and_then(|mut file| std::io::copy(&mut file, &mut contents));
+        match read {
+            Ok(n) => {
+                hasher.update(&[1]);
+                hasher.update(&n.to_le_bytes());
+                hasher.update(contents.finalize().as_bytes());
+            }
+            Err(_) => {
+                hasher.update(&[0]);
+            }
+        }
+    }
+    let included: Stamps = included
+        .into_iter()
+        .map(|path| {
+            let stamp = Stamp::of(&path);
+            (path, stamp)
+        })
+        .collect();
     let digest: Digest = hasher.finalize().into();
-    memo.insert(out_dir.to_path_buf(), (stamps, digest));
+    memo.insert(key, (stamps, included, digest));
     Some(digest)
 }
 
@@ -379,4 +438,61 @@ fn outside_files(
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// A build script's generated code may include a file from elsewhere
+    /// (an asset by absolute path): rustc reads it, so it counts.
+    #[test]
+    fn files_generated_code_includes_count_by_contents() {
+        let temp = tempfile::tempdir().unwrap();
+        let (out, app) = (temp.path().join("out"), temp.path().join("app"));
+        let asset = temp.path().join("assets/logo.bin");
+        write(&asset, "one");
+        let code = format!("pub const LOGO: &[u8] = include_bytes!({:?});\n", asset);
+        write(&out.join("assets.rs"), &code);
+        let first = out_dir_digest(&out, &app).unwrap();
+        assert_eq!(out_dir_digest(&out, &app), Some(first));
+        write(&asset, "two");
+        assert_ne!(out_dir_digest(&out, &app).unwrap(), first);
+        assert_eq!(out_dir_digest(&temp.path().join("none"), &app), None);
+    }
+
+    /// Past the budget a file counts by its length and modification time:
+    /// rewritten with the same bytes it still changes the digest (read
+    /// contents would not), and a longer file does too.
+    #[test]
+    fn past_the_budget_files_count_by_length_and_time() {
+        let temp = tempfile::tempdir().unwrap();
+        let (out, app) = (temp.path().join("out"), temp.path().join("app"));
+        write(&out.join("a.txt"), "small");
+        write(&out.join("b.lib"), "0123456789");
+        let set_time = |path: &Path, secs: u64| {
+            let file = std::fs::File::options().write(true).open(path).unwrap();
+            let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+            file.set_modified(time).unwrap();
+        };
+        set_time(&out.join("a.txt"), 1_000_000);
+        set_time(&out.join("b.lib"), 1_000_000);
+        let first = out_dir_digest_within(&out, &app, 8).unwrap();
+        // Within the budget: contents only.
+        set_time(&out.join("a.txt"), 2_000_000);
+        assert_eq!(out_dir_digest_within(&out, &app, 8), Some(first));
+        // Past it: the time counts.
+        set_time(&out.join("b.lib"), 2_000_000);
+        let touched = out_dir_digest_within(&out, &app, 8).unwrap();
+        assert_ne!(touched, first);
+        // With room for all, contents only again.
+        let all = out_dir_digest_within(&out, &app, 1 << 20).unwrap();
+        set_time(&out.join("b.lib"), 3_000_000);
+        assert_eq!(out_dir_digest_within(&out, &app, 1 << 20), Some(all));
+    }
 }
