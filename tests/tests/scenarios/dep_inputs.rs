@@ -207,6 +207,69 @@ fn features_asked_of_a_path_dependency_are_part_of_the_fingerprint() {
     assert!(!featured.ran.contains(&"derived".to_owned()));
 }
 
+/// S8 (trial): a path dependency whose `[lib] name` (`nm`) is not its
+/// package name (`named`) was not resolved, so editing it served the old
+/// value.
+#[test]
+fn a_path_dependency_named_by_its_lib_target_is_followed() {
+    let _guard = support::lock();
+    let fixture = Fixture::copy("depinputs");
+    let cache = tempfile::tempdir().unwrap();
+    fixture.build();
+    assert_eq!(fixture.run(cache.path()).value("lib_named"), "5");
+    let edited = edit_and_run(&fixture, cache.path(), "named/src/lib.rs", "5", "6");
+    assert_eq!(edited.value("lib_named"), "6", "stale value served");
+    assert_eq!(reran(&edited), with_fallback(&["lib_named"]));
+}
+
+/// S9 (trial): a sibling workspace member asking a feature of the app's
+/// path dependency rebuilds it with the feature (cargo unifies features
+/// across the workspace); the default features' result was served. Then
+/// an edit of the sibling's declaration that leaves the dependency's build
+/// as it was: cargo rebuilds nothing the app depends on, and only because
+/// rustc tracks the sibling's manifest does the app's crate recompile and
+/// its fingerprint follow the manifests.
+#[test]
+fn features_a_sibling_member_asks_of_a_path_dependency_count() {
+    let _guard = support::lock();
+    let fixture = Fixture::copy("depinputs");
+    let cache = tempfile::tempdir().unwrap();
+    fixture.build();
+    assert_eq!(fixture.run(cache.path()).value("gated"), "21");
+    let featured = edit_and_run(
+        &fixture,
+        cache.path(),
+        "sib/Cargo.toml",
+        "path = \"../dep\" }",
+        "path = \"../dep\", features = [\"x\"] }",
+    );
+    assert_eq!(featured.value("gated"), "14", "stale value served");
+    assert_eq!(reran(&featured), ["gated"]);
+
+    let declared = edit_and_run(
+        &fixture,
+        cache.path(),
+        "sib/Cargo.toml",
+        "features = [\"x\"] }",
+        "features = [\"x\"], default-features = false }",
+    );
+    assert_eq!(declared.value("gated"), "14");
+    assert_eq!(
+        reran(&declared),
+        ["gated"],
+        "the app's crate was not rebuilt"
+    );
+
+    let back = edit_and_run(
+        &fixture,
+        cache.path(),
+        "sib/Cargo.toml",
+        ", features = [\"x\"], default-features = false }",
+        " }",
+    );
+    assert_eq!(back.value("gated"), "21", "stale value served");
+}
+
 /// Whether `git` can be run; when not, a loud SKIPPED line (a failure on
 /// CI, which installs it).
 fn git_available(test: &str) -> bool {
