@@ -106,11 +106,16 @@ use proc_macro::TokenStream;
 /// as if it were elsewhere: its id is `module_path!()::name`, and its
 /// fingerprint covers its tokens as expanded, where the expansion is
 /// (`line!()`, `column!()`), and every source file of its package (and of
-/// the macro's package), of their path dependencies (recursively) and every
+/// the macro's package), of their path dependencies (recursively), every
 /// file those sources pull in with `include_str!`, `include_bytes!` or
-/// `include!`, so each expansion is its own function and any edit in the
-/// package or a path dependency invalidates it. `funcache-cli` calls its entries
-/// `unknown` (never purged by `--stale`); `strict` refuses it.
+/// `include!` or load as a module (a `#[path]` file outside the package
+/// too), and every file the build script wrote to `OUT_DIR` (by name and
+/// contents; past 256 MiB in all, by length and modification time), so
+/// each expansion is its own function and any edit of these invalidates
+/// it. Not covered: files read by a path the source does not spell out (a
+/// computed `include_str!` path, a file another crate's macro reads) and
+/// a path dependency's own build script output. `funcache-cli` calls its
+/// entries `unknown` (never purged by `--stale`); `strict` refuses it.
 ///
 /// What the fingerprint cannot see is listed by `f_cache().unresolved()`
 /// (and by `funcache-cli explain`): paths the index could not resolve, and

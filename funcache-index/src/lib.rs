@@ -35,6 +35,7 @@ mod includes;
 mod lexer;
 mod lexical_path;
 mod macro_docs;
+mod module_refs;
 mod module_tree;
 mod nested;
 mod node;
@@ -72,7 +73,7 @@ pub use canonical::{CANONICAL_FORMAT, Canonical, Normalizer, canonical_hash, has
 pub use digest::{Digest, ParseDigestError};
 pub use error::IndexError;
 pub use fallback::{
-    FALLBACK_CALL_SITE, FALLBACK_CARGO_FILES, FALLBACK_MACRO_PACKAGE_SOURCES,
+    FALLBACK_CALL_SITE, FALLBACK_CARGO_FILES, FALLBACK_MACRO_PACKAGE_SOURCES, FALLBACK_OUT_DIR,
     FALLBACK_PACKAGE_SOURCES, Fallback, FallbackSite, fallback_fingerprint,
 };
 pub use fingerprint::{BuildInputs, Dependency, FINGERPRINT_FORMAT, FingerprintInput};
