@@ -442,6 +442,44 @@ fn the_same_crate_elsewhere_has_the_same_fingerprint() {
     assert_eq!(a.dependencies, b.dependencies);
 }
 
+/// A registry crate whose lib name is not its package name (`md-5` is
+/// used as `md5`) leaves its paths unresolved: the index cannot tell which
+/// dependency they name, so every dependency's version counts, and
+/// upgrading the crate changes the fingerprint. It did not: stale results
+/// after `cargo update`.
+#[test]
+fn unresolved_names_make_every_dependency_version_count() {
+    let lock = |version: &str| {
+        format!(
+            "version = 4\n[[package]]\nname = \"fixture\"\nversion = \"0.1.0\"\ndependencies = [\"md-5\"]\n\
+             [[package]]\nname = \"md-5\"\nversion = \"{version}\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n"
+        )
+    };
+    let f = Fixture::new(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"fixture\"\nversion = \"0.1.0\"\n[dependencies]\nmd-5 = \"0.10\"\nfuncache = \"0.1\"\n",
+        ),
+        (
+            "src/lib.rs",
+            "#[funcache::cache]\npub fn digest(s: &str) -> Vec<u8> { md5::compute(s).to_vec() }\n\
+             #[funcache::cache]\npub fn plain(s: &str) -> usize { s.len() }\n",
+        ),
+        ("Cargo.lock", &lock("0.10.5")),
+    ]);
+    let a = f.analyze("src/lib.rs", "digest");
+    assert!(!a.unresolved.is_empty(), "{:?}", a.unresolved);
+    assert!(
+        a.externals.iter().any(|x| x == "md-5@0.10.5"),
+        "{:?}",
+        a.externals
+    );
+    // A function whose names all resolve keeps only what it uses.
+    assert!(f.analyze("src/lib.rs", "plain").externals.is_empty());
+    f.edit("Cargo.lock", "0.10.5", "0.10.6");
+    assert_ne!(f.analyze("src/lib.rs", "digest").fingerprint, a.fingerprint);
+}
+
 #[test]
 fn path_dependencies_and_locked_externals() {
     let f = Fixture::new(&[
