@@ -124,8 +124,9 @@ use proc_macro::TokenStream;
 /// refuses them. Since an unresolved name may be a dependency's under a
 /// name the index does not know (package `md-5` is used as `md5`), a
 /// function with one counts the version of every dependency of its crate:
-/// upgrading any of them makes its next call miss. Use `version = N` for what lies outside the
-/// source (a data file read at run time, a remote service).
+/// upgrading any of them makes its next call miss. Use `version = N` for
+/// what lies outside the source (a data file read at run time, a remote
+/// service).
 ///
 /// # The build is part of the source
 ///
