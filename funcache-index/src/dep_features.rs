@@ -121,13 +121,14 @@ impl<'w> PathPackages<'w> {
 
     /// A path package's lines: its `[features]` and every dependency
     /// declaration (never its path: a key must not depend on the
-    /// checkout).
+    /// checkout; nor its version, which asks nothing of the crates it
+    /// depends on: bumping it is no reason to recompute).
     pub fn path_package(&mut self, package: &str, version: &str) -> String {
         match self.find(package, version) {
             Some(manifest) => {
                 self.note(&manifest);
                 format!(
-                    "{package}@{version} (path)\n{}\n{}",
+                    "{package} (path)\n{}\n{}",
                     manifest.features_text,
                     manifest.dep_decls.join("\n")
                 )
