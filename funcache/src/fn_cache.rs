@@ -21,6 +21,7 @@ use crate::tier::{Chain, DiskTier, FunctionFacts, Tier, disk};
 
 mod backoff;
 mod call;
+mod covered_types;
 
 pub use call::{Call, InMemory, MemoryUse, NoMemory};
 
@@ -91,6 +92,9 @@ pub struct FnCache {
     disk: OnceLock<DiskTier>,
     /// Set when the directory did not open: calls skip it for a while.
     disk_backoff: backoff::OpenBackoff,
+    /// Type names a generic function's calls found covered by its
+    /// fingerprint.
+    covered_types: covered_types::CoveredTypes,
     /// The remote tier, decided on first use (`None`: no remote).
     #[cfg(feature = "redis")]
     remote: OnceLock<Option<crate::remote::RemoteTier>>,
@@ -118,6 +122,7 @@ impl FnCache {
             memory: OnceLock::new(),
             disk: OnceLock::new(),
             disk_backoff: backoff::OpenBackoff::new(),
+            covered_types: covered_types::CoveredTypes::new(),
             #[cfg(feature = "redis")]
             remote: OnceLock::new(),
             counters: Counters::new(),

@@ -427,6 +427,13 @@ impl KeyBuilder {
         self.writer.maps = Maps::AsTyped;
     }
 
+    /// Whether an argument or type name failed the key (the call will run
+    /// uncached).
+    #[inline]
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
     /// Adds a type name, so that `f::<u32>(1)` and `f::<u64>(1)` differ.
     pub fn type_name(&mut self, name: &str) {
         self.writer.sink.write_array([tag::TYPE_NAME]);

@@ -125,15 +125,27 @@ impl Call {
     /// Adds a type name to the key unless it mentions an ambiguous path
     /// or a type the fingerprint does not cover (see
     /// [`KeyBuilder::type_name_covered`]).
+    ///
+    /// A name found covered is remembered by the function, so later calls
+    /// with that type skip the check.
     #[inline]
     pub fn type_name_covered(
         &mut self,
-        name: &str,
+        name: &'static str,
         ambiguous: &[&str],
         types: &[&str],
         crates: &[&str],
     ) {
+        let covered = &self.cache.covered_types;
+        if covered.contains(name) {
+            self.key.type_name(name);
+            return;
+        }
+        let failed_before = self.key.failed();
         self.key.type_name_covered(name, ambiguous, types, crates);
+        if !failed_before && !self.key.failed() {
+            covered.insert(name);
+        }
     }
 
     /// Checks an argument left out of the key (see
