@@ -104,7 +104,9 @@ pub fn run(context: &Context, args: &ExplainArgs, out: &mut Out) -> Result<(), C
                 count(Status::Unknown),
             ));
         }
-        if !entries.is_empty() && live == 0 {
+        // What changed is worth saying only of entries known not to hit:
+        // of unknown ones, nothing may have.
+        if live == 0 && stale > 0 {
             lines.extend(compare(current, &records, &stored, context));
         }
         lines.extend(build_inputs(current));

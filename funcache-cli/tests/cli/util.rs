@@ -173,7 +173,17 @@ pub fn copy_cache(from: &Path) -> CacheCopy {
 /// A fresh, unbuilt copy of the fixture's source, to edit: the CLI reads
 /// source, so nothing needs building.
 pub fn source_copy() -> Fixture {
-    Fixture::copy_into("cli", temp_in(&shared().root, "source-"))
+    let shared = shared();
+    let copy = Fixture::copy_into("cli", temp_in(&shared.root, "source-"));
+    // The lock cargo wrote when it built the cache's program: a copy with
+    // another lock asks other versions or features of its dependencies,
+    // and every fingerprint reaching one would rightly differ.
+    std::fs::copy(
+        shared.fixture.path().join("Cargo.lock"),
+        copy.path().join("Cargo.lock"),
+    )
+    .unwrap();
+    copy
 }
 
 /// Every file under `dir` with its length and a hash of its contents:
