@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::closure;
+use crate::dep_build_output::{self, Reader, RustcDeps};
 use crate::ids::{Binding, CrateId, ItemRef, ModRef, NodeKey};
 use crate::node::NodeInfo;
 use crate::node_read::{self, AttrFilter};
@@ -82,6 +83,10 @@ pub struct Analysis {
     /// dependencies' sources, `Cargo.lock`): the macro registers them with
     /// `include_bytes!` so that editing them reruns it.
     pub tracked_files: Vec<PathBuf>,
+    /// What the compilation should warn about: a path dependency whose
+    /// build-script output this build's files did not reveal (it is also
+    /// among `unresolved`).
+    pub warnings: Vec<String>,
 }
 
 /// A cached function found by [`package_cached_fns`].
@@ -152,7 +157,8 @@ pub fn analyze_cached_fn(
     } else {
         from_macro
     };
-    let (mut analysis, computed) = finish(&s, Some(key), &root, salt, &site.manifest_dir);
+    let reader = Reader::Compiler(RustcDeps::of_process());
+    let (mut analysis, computed) = finish(&s, Some(key), &root, salt, &site.manifest_dir, reader);
     drop(s);
     if let Some(ordinal) = block_ordinal(&world, key) {
         analysis.item_path = format!("{}#{ordinal}", analysis.item_path);
@@ -263,7 +269,8 @@ pub fn analyze_fn_path(
     let strip_ref = |a: &syn::Attribute| world.is_cache_attr(root_module, &attr_segments(a));
     let root = node_read::node_info(&s, key, None, &strip_ref, &site.manifest_dir);
     let signature = fn_signature(&world, key).unwrap_or_default();
-    let (analysis, computed) = finish(&s, Some(key), &root, salt, &site.manifest_dir);
+    let reader = Reader::Compiler(RustcDeps::of_process());
+    let (analysis, computed) = finish(&s, Some(key), &root, salt, &site.manifest_dir, reader);
     drop(s);
     store(&mut world, computed);
     Ok((analysis, signature))
@@ -336,7 +343,9 @@ pub fn package_cached_fns(manifest_dir: &Path) -> Result<Vec<CachedFn>, IndexErr
             let module = world.module_of(key.item);
             let strip_ref = |a: &syn::Attribute| world.is_cache_attr(module, &attr_segments(a));
             let root = node_read::node_info(&s, key, None, &strip_ref, &manifest_dir);
-            let (analysis, computed) = finish(&s, Some(key), &root, &options.salt(), &manifest_dir);
+            let salt = options.salt();
+            let (analysis, computed) =
+                finish(&s, Some(key), &root, &salt, &manifest_dir, Reader::Source);
             drop(s);
             store(&mut world, computed);
             out.push(CachedFn {
@@ -623,11 +632,19 @@ pub(crate) fn finish(
     root: &NodeInfo,
     salt: &[u8],
     manifest_dir: &Path,
+    reader: Reader,
 ) -> (Analysis, Vec<(NodeKey, Arc<NodeInfo>)>) {
-    let result = closure::closure(s, root_key, root, &s.world.nodes, manifest_dir);
+    let mut result = closure::closure(s, root_key, root, &s.world.nodes, manifest_dir);
     if let Some(store) = &s.store {
         store.flush();
     }
+    let dep_builds = dep_build_output::inputs(s.world, s.root_crate, &result.reached, reader);
+    result.externals.extend(dep_builds.externals);
+    result.externals.sort();
+    result.externals.dedup();
+    result.unresolved.extend(dep_builds.unresolved);
+    result.unresolved.sort();
+    result.build.out_dir |= dep_builds.out_dir;
     let fingerprint = FingerprintInput {
         dependencies: result.dependencies.clone(),
         externals: result.externals.clone(),
@@ -675,6 +692,7 @@ pub(crate) fn finish(
         fingerprint,
         build: result.build,
         tracked_files,
+        warnings: dep_builds.warnings,
     };
     (analysis, result.computed)
 }

@@ -31,6 +31,8 @@ pub(crate) struct ClosureResult {
     pub build: BuildInputs,
     /// Nodes computed during this closure, to keep in the world.
     pub computed: Vec<(NodeKey, Arc<NodeInfo>)>,
+    /// The crates the closure has nodes of.
+    pub reached: BTreeSet<CrateId>,
 }
 
 /// Follows every edge from `root` and collects the closure.
@@ -160,7 +162,9 @@ pub(crate) fn closure(
     unresolved.sort();
     unresolved.dedup();
     let build = build.finish(&seen, &mut externals);
+    let reached = seen.iter().map(|key| key.item.krate).collect();
     ClosureResult {
+        reached,
         dependencies,
         build,
         externals: externals.into_iter().collect(),

@@ -21,6 +21,7 @@
 use std::collections::HashSet;
 
 use crate::analysis::{FallbackGuard, attr_segments, finish, prepare, select_crate, store};
+use crate::dep_build_output::{Reader, RustcDeps};
 use crate::ids::{CrateId, ItemRef, NodeKey};
 use crate::lexer::Kind;
 use crate::node_read::{self, AttrFilter};
@@ -62,7 +63,8 @@ pub fn fn_values(site: &MacroSite) -> Result<Vec<FnValue>, IndexError> {
             let strip_ref = |a: &syn::Attribute| world.is_cache_attr(module, &attr_segments(a));
             let strip: AttrFilter = &strip_ref;
             let root = node_read::node_info(&s, key, None, strip, &manifest_dir);
-            let (analysis, computed) = finish(&s, Some(key), &root, b"", &manifest_dir);
+            let reader = Reader::Compiler(RustcDeps::of_process());
+            let (analysis, computed) = finish(&s, Some(key), &root, b"", &manifest_dir, reader);
             drop(s);
             out.push((
                 type_path(&world, c, &root.path),
