@@ -175,8 +175,10 @@ use proc_macro::TokenStream;
 ///   `cargo:rustc-cfg`, `cargo:rustc-env` and `cargo:rustc-check-cfg`
 ///   lines and every file it wrote under its `OUT_DIR` (by name and
 ///   contents; the directories, which differ between machines, do not
-///   count). The macro finds them from rustc's command line and cargo's
-///   target directory (`<target>/<profile>/build/<package>-<hash>/`).
+///   count), and code it generates that the dependency `include!`s is
+///   indexed like the dependency's other sources. The macro finds them
+///   from rustc's command line and cargo's target directory
+///   (`<target>/<profile>/build/<package>-<hash>/`).
 ///
 /// ```no_run
 /// #[cfg(feature = "fast")]

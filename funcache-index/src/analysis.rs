@@ -136,8 +136,7 @@ pub fn analyze_cached_fn(
     };
     let mut world = crate::world::world();
     world.revalidate();
-    world.set_out_dir(&site.manifest_dir, site_out_dir());
-    let (krate, file) = select_crate(&mut world, site)?;
+    let (krate, file) = select_compiled(&mut world, site)?;
     let name = item.sig.ident.to_string();
     let located = file.and_then(|f| locate_fn(&world, krate, f, site.line, &name));
     // Never a guess: a function whose scope the index cannot see falls back.
@@ -213,8 +212,7 @@ pub fn analyze_fn_path(
     let segs = path_segments(&parsed);
     let mut world = crate::world::world();
     world.revalidate();
-    world.set_out_dir(&site.manifest_dir, site_out_dir());
-    let (krate, file) = select_crate(&mut world, site)?;
+    let (krate, file) = select_compiled(&mut world, site)?;
     // A path from the crate root means the same everywhere; any other is
     // resolved from the module around the site, which must be known.
     if segs.first().map(String::as_str) != Some("crate")
@@ -390,8 +388,7 @@ pub fn index_stats(site: &MacroSite) -> Result<IndexStats, IndexError> {
     let _guard = FallbackGuard::new();
     let mut world = crate::world::world();
     world.revalidate();
-    world.set_out_dir(&site.manifest_dir, site_out_dir());
-    let (krate, _) = select_crate(&mut world, site)?;
+    let (krate, _) = select_compiled(&mut world, site)?;
     prepare(&mut world, krate);
     let mut stats = IndexStats::default();
     for c in world.view(krate) {
@@ -474,6 +471,30 @@ fn package_targets(
         .find(|t| t.kind == TargetKind::Lib)
         .map(|t| t.root.clone());
     Ok((targets, lib_root))
+}
+
+/// [`select_crate`] in the rustc run compiling the crate at `site`: the
+/// `OUT_DIR`s of the package and of its path dependencies are known (see
+/// [`dep_build_output::dep_out_dirs`]), so code their build scripts
+/// generate is indexed like the rest of their sources.
+pub(crate) fn select_compiled(
+    world: &mut World,
+    site: &MacroSite,
+) -> Result<(CrateId, Option<u32>), IndexError> {
+    world.set_out_dir(&site.manifest_dir, site_out_dir());
+    let selected = select_crate(world, site)?;
+    let Ok(rustc) = RustcDeps::of_process() else {
+        return Ok(selected);
+    };
+    let mut changed = false;
+    for (manifest_dir, out_dir) in dep_build_output::dep_out_dirs(world, selected.0, rustc) {
+        changed |= world.set_out_dir(&manifest_dir, Some(out_dir));
+    }
+    if changed {
+        select_crate(world, site)
+    } else {
+        Ok(selected)
+    }
 }
 
 /// Chooses the target being compiled and loads it. Returns the crate and

@@ -114,6 +114,38 @@ pub(crate) fn inputs(
     out
 }
 
+/// The `OUT_DIR` of each path dependency in view of `compiling` (other
+/// than its own package) that has an `include!` the index could not
+/// follow without it and a build script whose run is found, by manifest
+/// directory: with it, the code the script generates is indexed like the
+/// rest of the dependency (a generated function calling one of the
+/// dependency's own is followed). One not found stays unread; its
+/// output's digest (see [`inputs`]) still counts, or it is unresolved.
+pub(crate) fn dep_out_dirs(
+    world: &World,
+    compiling: CrateId,
+    rustc: &RustcDeps,
+) -> Vec<(PathBuf, PathBuf)> {
+    let own = &world.crates[compiling as usize].index.manifest_dir;
+    let mut out: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for c in world.view(compiling) {
+        let krate = &world.crates[c as usize];
+        let manifest_dir = &krate.index.manifest_dir;
+        if manifest_dir == own
+            || !krate.index.unread_includes
+            || out.iter().any(|(dir, _)| dir == manifest_dir)
+            || !has_build_script(manifest_dir)
+        {
+            continue;
+        }
+        let code_name = code_name(world, compiling, c);
+        if let Ok(run) = run_dir(rustc, &krate.manifest.package, &krate.name, code_name) {
+            out.push((manifest_dir.clone(), run.join("out")));
+        }
+    }
+    out
+}
+
 /// The name a crate of the compiling package knows `dep` by, when one
 /// depends on it directly (the first in name order).
 fn code_name(world: &World, compiling: CrateId, dep: CrateId) -> Option<&str> {

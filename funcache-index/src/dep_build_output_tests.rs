@@ -342,6 +342,11 @@ fn workspace(root: &Path) -> (crate::world::World, CrateId, CrateId, CrateId) {
         "[package]\nname = \"h\"\nversion = \"0.1.0\"\n",
     );
     write(&root.join("h/src/lib.rs"), "pub fn k() -> u32 { 1 }");
+    workspace_loaded(root)
+}
+
+/// The workspace of [`workspace`] as it is on disk, loaded.
+fn workspace_loaded(root: &Path) -> (crate::world::World, CrateId, CrateId, CrateId) {
     let mut world = crate::world::World::default();
     let app = world
         .load_crate(&root.join("app"), &root.join("app/src/lib.rs"), "app", None)
@@ -400,6 +405,31 @@ fn a_reached_dependency_with_a_build_script_counts_by_its_output() {
         "{:?}",
         missing.warnings
     );
+}
+
+#[test]
+fn a_dependencys_out_dir_is_known_when_it_includes_generated_code() {
+    let t = Target::new();
+    let root = t.dir.path().join("ws");
+    let (world, app, ..) = workspace(&root);
+    let lib = t.deps().join(format!("libg-{LIB_HASH}.rlib"));
+    let rustc = RustcDeps::parse(args(&[
+        "rustc",
+        "--extern",
+        &format!("gee={}", lib.display()),
+    ]));
+    // `g` includes nothing: nothing to learn.
+    assert!(dep_out_dirs(&world, app, &rustc).is_empty());
+    write(
+        &root.join("g/src/lib.rs"),
+        "include!(concat!(env!(\"OUT_DIR\"), \"/gen.rs\"));\npub fn j() -> u32 { k() }",
+    );
+    let (world, app, ..) = workspace_loaded(&root);
+    assert_eq!(
+        dep_out_dirs(&world, app, &rustc),
+        [(root.join("g"), t.run_dir(RUN_HASH).join("out"))]
+    );
+    assert!(dep_out_dirs(&world, app, &RustcDeps::default()).is_empty());
 }
 
 #[test]

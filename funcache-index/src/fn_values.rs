@@ -20,7 +20,7 @@
 
 use std::collections::HashSet;
 
-use crate::analysis::{FallbackGuard, attr_segments, finish, prepare, select_crate, store};
+use crate::analysis::{FallbackGuard, attr_segments, finish, prepare, select_compiled, store};
 use crate::dep_build_output::{Reader, RustcDeps};
 use crate::ids::{CrateId, ItemRef, NodeKey};
 use crate::lexer::Kind;
@@ -48,7 +48,7 @@ pub fn fn_values(site: &MacroSite) -> Result<Vec<FnValue>, IndexError> {
     let _guard = FallbackGuard::new();
     let mut world = crate::world::world();
     world.revalidate();
-    let (krate, _) = select_crate(&mut world, site)?;
+    let (krate, _) = select_compiled(&mut world, site)?;
     prepare(&mut world, krate);
     let manifest_dir = crate::world::normalize(&site.manifest_dir);
     let view = world.view(krate);

@@ -57,6 +57,13 @@ fn a_path_dependencys_build_script_output_is_part_of_the_fingerprint() {
         regenerated.ran
     );
 
+    // A function of the dependency that only the generated code calls.
+    fixture.edit("scripted/src/lib.rs", "    0\n", "    10\n");
+    build_without_warning(&fixture);
+    let based = fixture.run(cache.path());
+    assert_eq!(based.value("generated"), "14", "stale value served");
+    assert_eq!(based.value("wrapped"), "114", "stale value served");
+
     // S5: a `cargo:rustc-env` value read with `env!`.
     let remoded = write_and_run(&fixture, cache.path(), "scripted/data/mode.txt", "fast\n");
     assert_eq!(remoded.value("moded"), "fast", "stale value served");
@@ -67,6 +74,7 @@ fn a_path_dependencys_build_script_output_is_part_of_the_fingerprint() {
     assert_eq!(flagged.ran, ["speed"]);
 
     // Back to the first outputs: their entries are served again.
+    fixture.edit("scripted/src/lib.rs", "    10\n", "    0\n");
     fixture.write("scripted/data/k.txt", "3\n");
     fixture.write("scripted/data/mode.txt", "slow\n");
     let back = write_and_run(&fixture, cache.path(), "flagged/data/flag.txt", "slow\n");
