@@ -14,16 +14,22 @@
 //! that directory's parent `build/g-<hash>/` holds the script's `output`
 //! (its `cargo:` lines) and `out/`. When the dep-info does not name it (the
 //! package reads no `OUT_DIR`), the one run directory of the package in
-//! `build/` is used; among several (other feature sets, other checkouts
-//! sharing the target directory), the one cargo's fingerprint of the lib
-//! depends on (`.fingerprint/g-<hash>/lib-g.json`), when that names one.
+//! `build/` is used; among several (one per feature set built), the one
+//! cargo's fingerprint of the lib depends on
+//! (`.fingerprint/g-<hash>/lib-g.json`), when that names one.
 //!
-//! The result is a digest of the output's `rustc-cfg`, `rustc-env` and
-//! `rustc-check-cfg` lines (the directories they may name replaced by
-//! placeholders) and of every file under `out/` (relative name and
-//! contents), so it is the same on every machine and checkout path. When
+//! With the run directory found, the dependency's `OUT_DIR` is given to
+//! the index ([`dep_out_dirs`]), so code it generates and `include!`s is
+//! indexed like its other sources, and the closure counts
+//! `<package> (build script) #<digest>` ([`inputs`]): a digest of the
+//! output's `rustc-cfg`, `rustc-env` and `rustc-check-cfg` lines (the
+//! directories they may name replaced by placeholders) and of every file
+//! under `out/` (relative name and contents), so it is the same on every
+//! machine and checkout path. When
 //! it cannot be found (no readable command line, a layout not recognised)
-//! the caller lists the dependency as unresolved and warns.
+//! the dependency is listed as unresolved with a warning. A reader without
+//! a build (the CLI) only marks the fingerprint as one it cannot
+//! reproduce.
 
 use std::collections::{BTreeSet, HashMap};
 use std::ffi::OsString;
