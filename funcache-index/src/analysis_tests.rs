@@ -858,6 +858,76 @@ fn functions_sharing_a_path_across_scopes_have_no_entry_fingerprint() {
 }
 
 #[test]
+fn type_tables_list_the_types_the_fingerprint_covers() {
+    // `u::total::<a::Item>` with `impl u::Weigh for a::Item` in a crate
+    // downstream of `u`: editing the impl served the old total (trial B,
+    // S1). The macro of a generic fn embeds the type paths its index
+    // covers (this crate's and its path dependencies', not aliases or
+    // fns) and the external crates whose versions its fingerprint has.
+    let f = Fixture::new(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"u\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\nfuncache = \"0.1\"\nv = { path = \"v\" }\nsj = { package = \"serde-json\", version = \"1\" }\nregex = \"1\"\n",
+        ),
+        (
+            "v/Cargo.toml",
+            "[package]\nname = \"v\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        ("v/src/lib.rs", "pub struct Thing;\n"),
+        (
+            "src/lib.rs",
+            "pub trait Weigh { fn weight(&self) -> u64; }\n\
+             #[funcache::cache]\npub fn total<T: Weigh>(items: Vec<T>) -> u64 { items.iter().map(|i| i.weight()).sum() }\n\
+             pub struct Item(pub u64);\npub type Alias = Item;\npub fn double() {}\n\
+             pub mod shapes { pub enum Shape { Tri } pub union Bits { pub a: u8 } }\n\
+             pub fn run() { struct Local; }\n\
+             pub struct Wrapper<T>(pub T);\n",
+        ),
+        (
+            "Cargo.lock",
+            "version = 4\n[[package]]\nname = \"u\"\nversion = \"0.1.0\"\ndependencies = [\"regex\", \"serde-json\", \"v\"]\n\
+             [[package]]\nname = \"regex\"\nversion = \"1.10.2\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\
+             [[package]]\nname = \"serde-json\"\nversion = \"1.0.1\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\
+             [[package]]\nname = \"v\"\nversion = \"0.1.0\"\n",
+        ),
+    ]);
+    let site = MacroSite {
+        manifest_dir: f.root(),
+        crate_name: "u".into(),
+        bin_name: None,
+        file: f.root().join("src/lib.rs"),
+        line: 2,
+    };
+    let a = analyze_cached_fn(
+        &site,
+        &macro_text(&f.root().join("src/lib.rs"), "total", 0).0,
+        b"",
+    )
+    .unwrap();
+    let tables = crate::type_tables(&site, Some(&a.externals)).unwrap();
+    assert_eq!(
+        tables.types,
+        [
+            "u::Item",
+            "u::Weigh",
+            "u::Wrapper",
+            "u::run::Local",
+            "u::shapes::Bits",
+            "u::shapes::Shape",
+            "v::Thing"
+        ]
+    );
+    assert!(tables.ambiguous.is_empty(), "{tables:?}");
+    // Only a local bound: only the externals the closure uses count.
+    assert!(tables.crates.is_empty(), "{tables:?} {:?}", a.externals);
+    // A fallback fingerprint covers `Cargo.lock`: every dependency counts,
+    // renamed ones by their crate's name.
+    let fallback = crate::type_tables(&site, None).unwrap();
+    assert_eq!(fallback.crates, ["funcache", "regex", "serde_json"]);
+    assert_eq!(fallback.types, tables.types);
+}
+
+#[test]
 fn sets_behind_hand_written_serialize_impls_are_found() {
     // A hand-written `Serialize` writing a `HashSet` as a sequence keys by
     // iteration order: equal arguments missed every call, silently (issue

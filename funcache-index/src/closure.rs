@@ -29,6 +29,9 @@ pub(crate) struct ClosureResult {
     pub unresolved: Vec<(String, String, bool)>,
     /// What the build decides; `dependencies` leaves out `build.gated`.
     pub build: BuildInputs,
+    /// Manifests whose declarations the fingerprint took (see
+    /// [`BuildCollector::finish`]).
+    pub manifests: Vec<std::path::PathBuf>,
     /// Nodes computed during this closure, to keep in the world.
     pub computed: Vec<(NodeKey, Arc<NodeInfo>)>,
     /// The crates the closure has nodes of.
@@ -161,12 +164,13 @@ pub(crate) fn closure(
     dependencies.dedup();
     unresolved.sort();
     unresolved.dedup();
-    let build = build.finish(&seen, &mut externals);
+    let (build, manifests) = build.finish(&seen, &mut externals);
     let reached = seen.iter().map(|key| key.item.krate).collect();
     ClosureResult {
         reached,
         dependencies,
         build,
+        manifests,
         externals: externals.into_iter().collect(),
         unresolved,
         computed,
