@@ -153,6 +153,7 @@ mod tests {
             fingerprint: Digest([1; 32]),
             build,
             tracked_files: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 

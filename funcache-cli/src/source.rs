@@ -244,6 +244,7 @@ mod tests {
                 fingerprint: funcache_index::Digest([fingerprint; 32]),
                 build: funcache_index::BuildInputs::default(),
                 tracked_files: Vec::new(),
+                warnings: Vec::new(),
             },
         }
     }

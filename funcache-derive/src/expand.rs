@@ -706,6 +706,10 @@ pub(crate) fn cache_static(
             const _: &[u8] = ::core::include_bytes!(#path);
         )
     });
+    let warnings = source
+        .warnings
+        .iter()
+        .map(|warning| compile_warning(warning));
     let mut build = build_inputs(krate, &source.build);
     if source.id.is_none() {
         // The fallback: the compiler says where this expansion is.
@@ -716,6 +720,7 @@ pub(crate) fn cache_static(
     }
     quote! {
         #(#tracked)*
+        #(#warnings)*
         // A predicate the crate did not declare warns at its own `#[cfg]`
         // already.
         #[allow(unexpected_cfgs)]
@@ -731,6 +736,18 @@ pub(crate) fn cache_static(
                 unresolved: &[#(#unresolved),*],
                 build: &[#(#build),*],
             });
+    }
+}
+
+/// A warning the compiler shows (stable Rust lets a proc macro warn only
+/// through a lint): the use of a deprecated item whose note is `message`.
+fn compile_warning(message: &str) -> TokenStream {
+    quote! {
+        const _: () = {
+            #[deprecated(note = #message)]
+            struct FuncacheWarning;
+            let _ = FuncacheWarning;
+        };
     }
 }
 

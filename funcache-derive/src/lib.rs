@@ -181,6 +181,16 @@ use proc_macro::TokenStream;
 ///   bindgen pattern) is indexed like any other source, and
 ///   `include_str!`/`include_bytes!` of generated files join the hash of
 ///   the item that reads them.
+/// * **A path dependency's `build.rs` output**: when the function reaches
+///   an item of a path dependency that has a build script, what that
+///   script handed the compiler in this build counts: its
+///   `cargo:rustc-cfg`, `cargo:rustc-env` and `cargo:rustc-check-cfg`
+///   lines and every file it wrote under its `OUT_DIR` (by name and
+///   contents; the directories, which differ between machines, do not
+///   count), and code it generates that the dependency `include!`s is
+///   indexed like the dependency's other sources. The macro finds them
+///   from rustc's command line and cargo's target directory
+///   (`<target>/<profile>/build/<package>-<hash>/`).
 ///
 /// ```no_run
 /// #[cfg(feature = "fast")]
@@ -196,7 +206,14 @@ use proc_macro::TokenStream;
 /// }
 /// ```
 ///
-/// Limits: the `cfg` of another package (a path dependency) cannot be
+/// Limits: where the build's files do not reveal a path dependency's
+/// build-script output (no readable compiler command line, a target
+/// directory not laid out as cargo lays it out, several runs of that
+/// script cargo's files do not tell apart), the build warns once, the
+/// dependency is listed by `unresolved()` (so `strict` refuses) and
+/// results may be stale after that output changes: bump `version` then.
+/// The same holds for a build script of a path proc-macro crate (its
+/// sources count, not its `OUT_DIR`). The `cfg` of another package (a path dependency) cannot be
 /// evaluated from your crate — its features are its own — so its gated
 /// items always count (editing either side recomputes), and what the
 /// workspace's manifests ask of dependencies (`features = [..]`,

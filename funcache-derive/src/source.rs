@@ -41,6 +41,8 @@ pub(crate) struct SourceInfo {
     pub tracked_files: Vec<PathBuf>,
     /// What the build decides, for the expansion to evaluate.
     pub build: BuildInputs,
+    /// Warnings for the compilation to show, each once per rustc run.
+    pub warnings: Vec<String>,
 }
 
 /// Where this expansion happens, from the proc-macro environment.
@@ -185,7 +187,26 @@ fn from_analysis(analysis: Analysis) -> SourceInfo {
             .collect(),
         tracked_files: analysis.tracked_files,
         build: analysis.build,
+        warnings: first_time(analysis.warnings),
     }
+}
+
+/// The warnings not yet shown in this compilation (this rustc process:
+/// a crate's macros all expand in one), so that each shows once however
+/// many cached functions it concerns.
+fn first_time(warnings: Vec<String>) -> Vec<String> {
+    static SHOWN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut shown = SHOWN.lock().unwrap_or_else(PoisonError::into_inner);
+    warnings
+        .into_iter()
+        .filter(|warning| {
+            let new = !shown.contains(warning);
+            if new {
+                shown.push(warning.clone());
+            }
+            new
+        })
+        .collect()
 }
 
 /// `strict`: every unresolved reference is an error, at its own span when
@@ -264,6 +285,7 @@ fn fallback(item: &syn::ItemFn, salt: &[u8]) -> SourceInfo {
         unresolved: Vec::new(),
         tracked_files: Vec::new(),
         build: fallback.build,
+        warnings: Vec::new(),
     }
 }
 

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::closure;
+use crate::dep_build_output::{self, Reader, RustcDeps};
 use crate::ids::{Binding, CrateId, ItemRef, ModRef, NodeKey};
 use crate::node::NodeInfo;
 use crate::node_read::{self, AttrFilter};
@@ -82,6 +83,10 @@ pub struct Analysis {
     /// dependencies' sources, `Cargo.lock`): the macro registers them with
     /// `include_bytes!` so that editing them reruns it.
     pub tracked_files: Vec<PathBuf>,
+    /// What the compilation should warn about: a path dependency whose
+    /// build-script output this build's files did not reveal (it is also
+    /// among `unresolved`).
+    pub warnings: Vec<String>,
 }
 
 /// A cached function found by [`package_cached_fns`].
@@ -131,8 +136,7 @@ pub fn analyze_cached_fn(
     };
     let mut world = crate::world::world();
     world.revalidate();
-    world.set_out_dir(&site.manifest_dir, site_out_dir());
-    let (krate, file) = select_crate(&mut world, site)?;
+    let (krate, file) = select_compiled(&mut world, site)?;
     let name = item.sig.ident.to_string();
     let located = file.and_then(|f| locate_fn(&world, krate, f, site.line, &name));
     // Never a guess: a function whose scope the index cannot see falls back.
@@ -152,7 +156,8 @@ pub fn analyze_cached_fn(
     } else {
         from_macro
     };
-    let (mut analysis, computed) = finish(&s, Some(key), &root, salt, &site.manifest_dir);
+    let reader = Reader::Compiler(RustcDeps::of_process());
+    let (mut analysis, computed) = finish(&s, Some(key), &root, salt, &site.manifest_dir, reader);
     drop(s);
     if let Some(ordinal) = block_ordinal(&world, key) {
         analysis.item_path = format!("{}#{ordinal}", analysis.item_path);
@@ -207,8 +212,7 @@ pub fn analyze_fn_path(
     let segs = path_segments(&parsed);
     let mut world = crate::world::world();
     world.revalidate();
-    world.set_out_dir(&site.manifest_dir, site_out_dir());
-    let (krate, file) = select_crate(&mut world, site)?;
+    let (krate, file) = select_compiled(&mut world, site)?;
     // A path from the crate root means the same everywhere; any other is
     // resolved from the module around the site, which must be known.
     if segs.first().map(String::as_str) != Some("crate")
@@ -263,7 +267,8 @@ pub fn analyze_fn_path(
     let strip_ref = |a: &syn::Attribute| world.is_cache_attr(root_module, &attr_segments(a));
     let root = node_read::node_info(&s, key, None, &strip_ref, &site.manifest_dir);
     let signature = fn_signature(&world, key).unwrap_or_default();
-    let (analysis, computed) = finish(&s, Some(key), &root, salt, &site.manifest_dir);
+    let reader = Reader::Compiler(RustcDeps::of_process());
+    let (analysis, computed) = finish(&s, Some(key), &root, salt, &site.manifest_dir, reader);
     drop(s);
     store(&mut world, computed);
     Ok((analysis, signature))
@@ -336,7 +341,9 @@ pub fn package_cached_fns(manifest_dir: &Path) -> Result<Vec<CachedFn>, IndexErr
             let module = world.module_of(key.item);
             let strip_ref = |a: &syn::Attribute| world.is_cache_attr(module, &attr_segments(a));
             let root = node_read::node_info(&s, key, None, &strip_ref, &manifest_dir);
-            let (analysis, computed) = finish(&s, Some(key), &root, &options.salt(), &manifest_dir);
+            let salt = options.salt();
+            let (analysis, computed) =
+                finish(&s, Some(key), &root, &salt, &manifest_dir, Reader::Source);
             drop(s);
             store(&mut world, computed);
             out.push(CachedFn {
@@ -381,8 +388,7 @@ pub fn index_stats(site: &MacroSite) -> Result<IndexStats, IndexError> {
     let _guard = FallbackGuard::new();
     let mut world = crate::world::world();
     world.revalidate();
-    world.set_out_dir(&site.manifest_dir, site_out_dir());
-    let (krate, _) = select_crate(&mut world, site)?;
+    let (krate, _) = select_compiled(&mut world, site)?;
     prepare(&mut world, krate);
     let mut stats = IndexStats::default();
     for c in world.view(krate) {
@@ -465,6 +471,30 @@ fn package_targets(
         .find(|t| t.kind == TargetKind::Lib)
         .map(|t| t.root.clone());
     Ok((targets, lib_root))
+}
+
+/// [`select_crate`] in the rustc run compiling the crate at `site`: the
+/// `OUT_DIR`s of the package and of its path dependencies are known (see
+/// [`dep_build_output::dep_out_dirs`]), so code their build scripts
+/// generate is indexed like the rest of their sources.
+pub(crate) fn select_compiled(
+    world: &mut World,
+    site: &MacroSite,
+) -> Result<(CrateId, Option<u32>), IndexError> {
+    world.set_out_dir(&site.manifest_dir, site_out_dir());
+    let selected = select_crate(world, site)?;
+    let Ok(rustc) = RustcDeps::of_process() else {
+        return Ok(selected);
+    };
+    let mut changed = false;
+    for (manifest_dir, out_dir) in dep_build_output::dep_out_dirs(world, selected.0, rustc) {
+        changed |= world.set_out_dir(&manifest_dir, Some(out_dir));
+    }
+    if changed {
+        select_crate(world, site)
+    } else {
+        Ok(selected)
+    }
 }
 
 /// Chooses the target being compiled and loads it. Returns the crate and
@@ -623,11 +653,19 @@ pub(crate) fn finish(
     root: &NodeInfo,
     salt: &[u8],
     manifest_dir: &Path,
+    reader: Reader,
 ) -> (Analysis, Vec<(NodeKey, Arc<NodeInfo>)>) {
-    let result = closure::closure(s, root_key, root, &s.world.nodes, manifest_dir);
+    let mut result = closure::closure(s, root_key, root, &s.world.nodes, manifest_dir);
     if let Some(store) = &s.store {
         store.flush();
     }
+    let dep_builds = dep_build_output::inputs(s.world, s.root_crate, &result.reached, reader);
+    result.externals.extend(dep_builds.externals);
+    result.externals.sort();
+    result.externals.dedup();
+    result.unresolved.extend(dep_builds.unresolved);
+    result.unresolved.sort();
+    result.build.out_dir |= dep_builds.out_dir;
     let fingerprint = FingerprintInput {
         dependencies: result.dependencies.clone(),
         externals: result.externals.clone(),
@@ -678,6 +716,7 @@ pub(crate) fn finish(
         fingerprint,
         build: result.build,
         tracked_files,
+        warnings: dep_builds.warnings,
     };
     (analysis, result.computed)
 }

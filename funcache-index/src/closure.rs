@@ -34,6 +34,8 @@ pub(crate) struct ClosureResult {
     pub manifests: Vec<std::path::PathBuf>,
     /// Nodes computed during this closure, to keep in the world.
     pub computed: Vec<(NodeKey, Arc<NodeInfo>)>,
+    /// The crates the closure has nodes of.
+    pub reached: BTreeSet<CrateId>,
 }
 
 /// Follows every edge from `root` and collects the closure.
@@ -159,7 +161,9 @@ pub(crate) fn closure(
         externals.extend(every_external(s));
     }
     let (build, manifests) = build.finish(&seen, &mut externals);
+    let reached = seen.iter().map(|key| key.item.krate).collect();
     ClosureResult {
+        reached,
         dependencies,
         build,
         manifests,

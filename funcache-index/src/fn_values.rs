@@ -20,7 +20,8 @@
 
 use std::collections::HashSet;
 
-use crate::analysis::{FallbackGuard, attr_segments, finish, prepare, select_crate, store};
+use crate::analysis::{FallbackGuard, attr_segments, finish, prepare, select_compiled, store};
+use crate::dep_build_output::{Reader, RustcDeps};
 use crate::ids::{CrateId, ItemRef, NodeKey};
 use crate::lexer::Kind;
 use crate::node_read::{self, AttrFilter};
@@ -47,7 +48,7 @@ pub fn fn_values(site: &MacroSite) -> Result<Vec<FnValue>, IndexError> {
     let _guard = FallbackGuard::new();
     let mut world = crate::world::world();
     world.revalidate();
-    let (krate, _) = select_crate(&mut world, site)?;
+    let (krate, _) = select_compiled(&mut world, site)?;
     prepare(&mut world, krate);
     let manifest_dir = crate::world::normalize(&site.manifest_dir);
     let view = world.view(krate);
@@ -62,7 +63,8 @@ pub fn fn_values(site: &MacroSite) -> Result<Vec<FnValue>, IndexError> {
             let strip_ref = |a: &syn::Attribute| world.is_cache_attr(module, &attr_segments(a));
             let strip: AttrFilter = &strip_ref;
             let root = node_read::node_info(&s, key, None, strip, &manifest_dir);
-            let (analysis, computed) = finish(&s, Some(key), &root, b"", &manifest_dir);
+            let reader = Reader::Compiler(RustcDeps::of_process());
+            let (analysis, computed) = finish(&s, Some(key), &root, b"", &manifest_dir, reader);
             drop(s);
             out.push((
                 type_path(&world, c, &root.path),

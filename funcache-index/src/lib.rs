@@ -18,6 +18,7 @@ mod canonical;
 mod cargo;
 mod cfg_text;
 mod closure;
+mod dep_build_output;
 mod dep_features;
 #[cfg(test)]
 mod dep_features_tests;

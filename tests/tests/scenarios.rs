@@ -9,6 +9,9 @@ mod dep_inputs;
 #[path = "scenarios/dep_features.rs"]
 mod dep_features;
 
+#[path = "scenarios/dep_build.rs"]
+mod dep_build;
+
 use support::Fixture;
 
 #[test]

@@ -214,18 +214,20 @@ impl World {
     }
 
     /// Records the `OUT_DIR` of the package at `manifest_dir` (the rustc run
-    /// compiling it has it in its environment). A different one than
-    /// before drops every crate, as an edit would.
-    pub fn set_out_dir(&mut self, manifest_dir: &Path, out_dir: Option<PathBuf>) {
+    /// compiling it has it in its environment; a path dependency's is
+    /// found in the target directory). A different one than before drops
+    /// every crate, as an edit would, and returns true.
+    pub fn set_out_dir(&mut self, manifest_dir: &Path, out_dir: Option<PathBuf>) -> bool {
         let manifest_dir = normalize(manifest_dir);
         if self.out_dirs.get(&manifest_dir) == out_dir.as_ref() {
-            return;
+            return false;
         }
         match out_dir {
             Some(dir) => self.out_dirs.insert(manifest_dir, dir),
             None => self.out_dirs.remove(&manifest_dir),
         };
         self.drop_crates();
+        true
     }
 
     /// Drops every crate and node if any file they were built from changed
