@@ -14,11 +14,16 @@
 //! key falls in the same stripe, or itself recursively), and waiting would
 //! stall it until the timeout. Threads of one process are kept to one
 //! computation per key by the call path, not by these locks.
+//!
+//! A value stored under batch or lazy durability is committed after its
+//! call returns (see `writer.rs`): the call's lock is then shared with the
+//! queued write ([`held`]) and released when both are done, so another
+//! process never takes the lock before the value is in the database.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use super::FunctionKey;
@@ -34,9 +39,15 @@ const STRIPES: u64 = 256;
 /// The longest pause between two attempts to take a held lock.
 const MAX_PAUSE: Duration = Duration::from_millis(50);
 
-/// A held key lock; dropping it (or the process ending) releases it.
-#[derive(Debug)]
+/// A held key lock; dropping it and every clone (or the process ending)
+/// releases it.
+#[derive(Debug, Clone)]
 pub(crate) struct KeyLock {
+    _locked: Arc<Locked>,
+}
+
+#[derive(Debug)]
+struct Locked {
     // Closing the file releases the flock.
     _file: File,
     /// The lock file, in [`HELD`] while this lives.
@@ -44,18 +55,38 @@ pub(crate) struct KeyLock {
 }
 
 /// Lock files this process holds.
-static HELD: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+static HELD: Mutex<Option<HashMap<PathBuf, Weak<Locked>>>> = Mutex::new(None);
 
-fn held() -> std::sync::MutexGuard<'static, Option<HashSet<PathBuf>>> {
+fn held_files() -> std::sync::MutexGuard<'static, Option<HashMap<PathBuf, Weak<Locked>>>> {
     HELD.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl Drop for KeyLock {
+impl Drop for Locked {
     fn drop(&mut self) {
-        if let Some(held) = held().as_mut() {
+        if let Some(held) = held_files().as_mut()
+            // Not a lock of the same file taken since this one's last
+            // handle went (it is released when the file closes, after this).
+            && held.get(&self.path).is_some_and(|lock| lock.strong_count() == 0)
+        {
             held.remove(&self.path);
         }
     }
+}
+
+/// Another handle on the lock of the entry `entry_key` of `function`, if
+/// this process holds it: a write queued under it keeps it held until the
+/// write is committed.
+pub(crate) fn held(cache_dir: &Path, function: &FunctionKey, entry_key: &[u8]) -> Option<KeyLock> {
+    let path = lock_path(&dir(cache_dir), function, entry_key);
+    held_files()
+        .as_ref()?
+        .get(&path)
+        .and_then(Weak::upgrade)
+        .map(|locked| KeyLock { _locked: locked })
+}
+
+fn lock_path(dir: &Path, function: &FunctionKey, entry_key: &[u8]) -> PathBuf {
+    dir.join(format!("{:02x}", stripe(function, entry_key)))
 }
 
 /// The directory of lock files in a cache directory.
@@ -111,8 +142,12 @@ pub(crate) fn attempt(
     wait: Duration,
 ) -> std::io::Result<Attempt> {
     let dir = dir(cache_dir);
-    let path = dir.join(format!("{:02x}", stripe(function, entry_key)));
-    if held().as_ref().is_some_and(|held| held.contains(&path)) {
+    let path = lock_path(&dir, function, entry_key);
+    if held_files()
+        .as_ref()
+        .and_then(|held| held.get(&path))
+        .is_some_and(|lock| lock.strong_count() > 0)
+    {
         return Ok(Attempt::HeldHere);
     }
     let mut options = OpenOptions::new();
@@ -132,8 +167,14 @@ pub(crate) fn attempt(
     loop {
         match fs4::FileExt::try_lock(&file) {
             Ok(()) => {
-                held().get_or_insert_with(HashSet::new).insert(path.clone());
-                return Ok(Attempt::Taken(KeyLock { _file: file, path }));
+                let lock = Arc::new(Locked {
+                    _file: file,
+                    path: path.clone(),
+                });
+                held_files()
+                    .get_or_insert_with(HashMap::new)
+                    .insert(path, Arc::downgrade(&lock));
+                return Ok(Attempt::Taken(KeyLock { _locked: lock }));
             }
             Err(fs4::TryLockError::WouldBlock) => {}
             Err(fs4::TryLockError::Error(error)) => return Err(error),
