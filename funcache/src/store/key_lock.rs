@@ -119,6 +119,21 @@ pub(crate) fn acquire(
     })
 }
 
+/// Whether another process could take the lock of the entry now (tried
+/// on a file handle of its own, as another process would).
+#[cfg(test)]
+pub(crate) fn free_for_another_process(
+    cache_dir: &Path,
+    function: &FunctionKey,
+    entry_key: &[u8],
+) -> bool {
+    let path = lock_path(&dir(cache_dir), function, entry_key);
+    let Ok(file) = OpenOptions::new().write(true).open(path) else {
+        return true;
+    };
+    fs4::FileExt::try_lock(&file).is_ok()
+}
+
 /// A lock (or lease) another process held for the whole wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Busy;

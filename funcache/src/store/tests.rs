@@ -666,3 +666,84 @@ fn child_grows_the_database() {
     }
     store.flush().unwrap();
 }
+
+/// Group commit: a stored value is queued and committed by the writer
+/// thread after the call returns. Until then this process reads it from
+/// the queue, and the entry's key lock stays held, so that another process
+/// that takes it finds the value in the database instead of computing it
+/// again. (The test holds LMDB's write lock to keep the writer waiting.)
+#[test]
+fn a_queued_value_is_read_here_and_keeps_its_key_lock_until_committed() {
+    let (_temp, store) = store();
+    let function = FunctionKey::of("app::queued");
+    let lock = store.lock_entry(&function, &key(1), Duration::ZERO);
+    assert!(lock.is_some());
+    let blocking = store.env.write_txn().unwrap();
+    store
+        .put("app::queued", &key(1), &enc(&11u32), Duration::ZERO)
+        .unwrap();
+    drop(lock);
+    assert_eq!(load::<u32>(&store, "app::queued", &key(1)), Some(11));
+    let mut peeked = None;
+    store
+        .load_with(&function, &key(1), None, |_, body| {
+            peeked = Some(body.to_vec());
+            Ok(())
+        })
+        .unwrap();
+    assert!(peeked.is_some(), "served from the queue");
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(
+        !key_lock::free_for_another_process(store.dir(), &function, &key(1)),
+        "held until the value is committed"
+    );
+    blocking.abort();
+    store.settle();
+    assert!(key_lock::free_for_another_process(
+        store.dir(),
+        &function,
+        &key(1)
+    ));
+    let committed = store
+        .read(|txn, tables| {
+            tables
+                .entries
+                .get(txn, &function.entry(&key(1)))
+                .map(|found| found.is_some())
+        })
+        .unwrap();
+    assert!(committed);
+}
+
+/// `cache_clear()` after a call whose value is still queued: the value is
+/// committed first and cleared with the rest, not written afterwards.
+#[test]
+fn a_clear_removes_values_still_queued() {
+    let (_temp, store) = store();
+    for n in 0..50 {
+        store
+            .put("app::cleared", &key(n), &enc(&n), Duration::ZERO)
+            .unwrap();
+    }
+    store.clear_function("app::cleared").unwrap();
+    store.settle();
+    assert!(test_support::raw_entries(&store, "app::cleared").is_empty());
+    assert_eq!(load::<u8>(&store, "app::cleared", &key(3)), None);
+}
+
+/// Listing sees what calls of this process stored, queued or not.
+#[test]
+fn listings_include_queued_values() {
+    let (_temp, store) = store();
+    for n in 0..20 {
+        store
+            .put("app::listed", &key(n), &enc(&n), Duration::ZERO)
+            .unwrap();
+    }
+    let mut seen = 0;
+    store
+        .for_each_entry(&FunctionKey::of("app::listed"), |_, _| seen += 1)
+        .unwrap();
+    assert_eq!(seen, 20);
+    assert_eq!(store.function_ids().unwrap(), ["app::listed"]);
+}

@@ -1,8 +1,9 @@
 //! Group commit (batch and lazy durability): a stored inline value is
 //! queued, and one background thread per store commits everything queued
-//! in one write transaction. While it commits, new values queue up, so the
-//! batch grows with the load and no delay is added; the caller's thread
-//! pays for a hash-map insert instead of a commit.
+//! in one write transaction. While it commits (and for [`GATHER`] after),
+//! new values queue up, so the batch grows with the load; the caller's
+//! thread pays for a hash-map insert instead of a commit, and wakes the
+//! writer only when it is waiting for work.
 //!
 //! What holds, and how:
 //!
@@ -37,6 +38,11 @@ use crate::warn::warn_once;
 pub(crate) const MAX_QUEUED_BYTES: usize = 64 << 20;
 /// The most values queued in one store before callers wait.
 pub(crate) const MAX_QUEUED: usize = 100_000;
+
+/// How long the writer lets values gather after a commit before it
+/// takes the next batch: the most a value waits beyond the commit before
+/// it.
+pub(crate) const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// One queued value.
 struct Queued {
@@ -280,6 +286,9 @@ fn run(store: &Store) {
             queue.settled.notify_all();
             return;
         }
+        // Let the next batch gather: callers wake the writer only when it
+        // waits, so a run of misses costs them no wake-up each.
+        std::thread::sleep(GATHER);
     }
 }
 
