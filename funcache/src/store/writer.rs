@@ -44,6 +44,10 @@ pub(crate) const MAX_QUEUED: usize = 100_000;
 /// it.
 pub(crate) const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
 
+/// A value taken for a batch: table key, function id, envelope, and the
+/// sequence number it was queued with.
+type Taken = (Box<[u8]>, Box<str>, Arc<[u8]>, u64);
+
 /// One queued value.
 struct Queued {
     fn_id: Box<str>,
@@ -300,7 +304,7 @@ fn commit_next(store: &Store) {
         .committing
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
-    let batch: Vec<(Box<[u8]>, Box<str>, Arc<[u8]>, u64)> = queue
+    let batch: Vec<Taken> = queue
         .state()
         .queued
         .iter()
@@ -345,7 +349,7 @@ impl Store {
     /// buffered usage, then does what a stored value asks: deletes the
     /// large-value files replaced entries referenced, appends the reads,
     /// checks the size limit. Failures are warned about once.
-    fn commit_batch(&self, batch: &[(Box<[u8]>, Box<str>, Arc<[u8]>, u64)]) {
+    fn commit_batch(&self, batch: &[Taken]) {
         if let Err(error) = evict::keep_map_room(self) {
             warn_once("evict", &self.dir().to_string_lossy(), || {
                 format!(
