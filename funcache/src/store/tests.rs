@@ -747,3 +747,31 @@ fn listings_include_queued_values() {
     assert_eq!(seen, 20);
     assert_eq!(store.function_ids().unwrap(), ["app::listed"]);
 }
+
+/// A store without a writer thread (here: one not opened through the
+/// registry, which gives it one) commits each value on the caller's
+/// thread, as `sync` durability does: nothing waits in a queue.
+#[test]
+fn without_a_writer_values_are_committed_by_their_callers() {
+    let temp = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        &temp.path().join("cache"),
+        OpenMode::Create,
+        Durability::Batch,
+    )
+    .unwrap();
+    store
+        .put("app::direct", &key(1), &enc(&5u8), Duration::ZERO)
+        .unwrap();
+    let function = FunctionKey::of("app::direct");
+    let committed = store
+        .read(|txn, tables| {
+            tables
+                .entries
+                .get(txn, &function.entry(&key(1)))
+                .map(|found| found.is_some())
+        })
+        .unwrap();
+    assert!(committed);
+    assert!(!store.queue.holds(&function.entry(&key(1))));
+}
