@@ -9,16 +9,19 @@
 //! exits or is killed, so a crashed computation never blocks others; a
 //! waiter gives up after a timeout and computes itself.
 //!
-//! A stripe this process already holds is not waited for: the holder may
-//! be the very call that is asking (a cached function calling another whose
-//! key falls in the same stripe, or itself recursively), and waiting would
-//! stall it until the timeout. Threads of one process are kept to one
-//! computation per key by the call path, not by these locks.
+//! A stripe this process already holds is not waited for but shared: the
+//! holder may be the very call that is asking (a cached function calling
+//! another whose key falls in the same stripe, or itself recursively), and
+//! waiting would stall it until the timeout. Every holder in the process
+//! gets a handle on the one OS lock, which is released when the last
+//! handle goes, so other processes stay excluded from each key. Threads of
+//! one process are kept to one computation per key by the call path, not
+//! by these locks.
 //!
 //! A value stored under batch or lazy durability is committed after its
-//! call returns (see `writer.rs`): the call's lock is then shared with the
-//! queued write ([`held`]) and released when both are done, so another
-//! process never takes the lock before the value is in the database.
+//! call returns (see `writer.rs`): the queued write takes a handle on the
+//! call's lock too ([`held`]), so another process never takes the lock
+//! before the value is in the database.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -115,7 +118,7 @@ pub(crate) fn acquire(
 ) -> std::io::Result<Option<KeyLock>> {
     attempt(cache_dir, function, entry_key, wait).map(|attempt| match attempt {
         Attempt::Taken(lock) => Some(lock),
-        Attempt::HeldElsewhere | Attempt::HeldHere => None,
+        Attempt::HeldElsewhere => None,
     })
 }
 
@@ -144,9 +147,6 @@ pub(crate) enum Attempt {
     Taken(KeyLock),
     /// Another process held it for the whole wait.
     HeldElsewhere,
-    /// This process holds it (see the module documentation): not waited
-    /// for.
-    HeldHere,
 }
 
 /// [`acquire`], saying why no lock was taken.
@@ -158,12 +158,13 @@ pub(crate) fn attempt(
 ) -> std::io::Result<Attempt> {
     let dir = dir(cache_dir);
     let path = lock_path(&dir, function, entry_key);
-    if held_files()
+    if let Some(lock) = held_files()
         .as_ref()
         .and_then(|held| held.get(&path))
-        .is_some_and(|lock| lock.strong_count() > 0)
+        .and_then(Weak::upgrade)
     {
-        return Ok(Attempt::HeldHere);
+        // Held by this process: shared (see the module documentation).
+        return Ok(Attempt::Taken(KeyLock { _locked: lock }));
     }
     let mut options = OpenOptions::new();
     options.create(true).truncate(false).write(true);
@@ -240,7 +241,7 @@ mod tests {
     }
 
     #[test]
-    fn a_stripe_this_process_holds_is_not_waited_for() {
+    fn a_stripe_this_process_holds_is_shared_not_waited_for() {
         let temp = tempfile::tempdir().unwrap();
         let function = FunctionKey::of("app::f");
         let outer = acquire(temp.path(), &function, b"k", Duration::ZERO).unwrap();
@@ -248,8 +249,12 @@ mod tests {
         // A nested call whose key shares the stripe (here: the same key).
         // Were it waited for, this would take the whole 10 minutes.
         let nested = acquire(temp.path(), &function, b"k", Duration::from_secs(600)).unwrap();
-        assert!(nested.is_none());
+        assert!(nested.is_some(), "a handle on the same lock");
         drop(outer);
+        // Another process is still kept out: the nested call computes.
+        assert!(!free_for_another_process(temp.path(), &function, b"k"));
+        drop(nested);
+        assert!(free_for_another_process(temp.path(), &function, b"k"));
         assert!(
             acquire(temp.path(), &function, b"k", Duration::ZERO)
                 .unwrap()

@@ -527,7 +527,6 @@ impl Store {
         match key_lock::attempt(self.dir(), function, entry_key, wait) {
             Ok(key_lock::Attempt::Taken(lock)) => Ok(Some(lock)),
             Ok(key_lock::Attempt::HeldElsewhere) => Err(Busy),
-            Ok(key_lock::Attempt::HeldHere) => Ok(None),
             Err(error) => {
                 crate::warn::warn_once("key-lock", &self.dir().to_string_lossy(), || {
                     format!(
@@ -675,6 +674,11 @@ pub(crate) mod test_support {
     pub(crate) fn put_raw(store: &Store, fn_id: &str, entry_key: &[u8], bytes: &[u8]) {
         store.settle();
         store.put_raw(fn_id, entry_key, bytes).unwrap();
+    }
+
+    /// Whether another process could take the lock of an entry now.
+    pub(crate) fn entry_lock_free(store: &Store, fn_id: &str, entry_key: &[u8]) -> bool {
+        key_lock::free_for_another_process(store.dir(), &FunctionKey::of(fn_id), entry_key)
     }
 
     /// The raw bytes of every entry of `fn_id`: (entry key, envelope).
