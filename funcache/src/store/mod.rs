@@ -13,7 +13,8 @@
 //!               for functions declared with a `ttl` (see `expiry.rs`)
 //! ```
 //!
-//! Write transactions are short (one `put`, or one batch of usage) and
+//! Write transactions are short (one batch of queued values — see
+//! `writer.rs` —, one large or `sync` value, or one batch of usage) and
 //! never span a function body; reads are one read transaction each.
 
 mod access_log;
