@@ -88,6 +88,12 @@ fn main() {
         sections::worker(cache, hits.parse().expect("a count of hits"));
         return;
     }
+    if let [flag, dir, hits] = args.as_slice()
+        && flag == "--worker-raw"
+    {
+        sections::raw_worker(dir, hits.parse().expect("a count of reads"));
+        return;
+    }
     if let [flag] = args.as_slice()
         && flag == "--rebuild"
     {

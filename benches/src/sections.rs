@@ -33,6 +33,7 @@ pub fn hits() {
     funcache_memory(7);
     funcache_memory_sharded(7);
     funcache_disk(7);
+    funcache_disk_u64(7);
     cached_memory(7);
     cached_disk(7).unwrap();
 
@@ -57,6 +58,12 @@ pub fn hits() {
         Box::new(|| {
             black_box(raw.get_len(black_box(&key)).unwrap());
         }),
+        Box::new(|| {
+            black_box(funcache_disk_u64(black_box(7)));
+        }),
+        Box::new(|| {
+            black_box(raw.get_owned(black_box(&key)).unwrap());
+        }),
     ];
     let keys = [
         "hit.funcache.memory",
@@ -65,6 +72,8 @@ pub fn hits() {
         "hit.cached.memory",
         "hit.cached.disk",
         "hit.lmdb.get",
+        "hit.funcache.disk_u64",
+        "hit.lmdb.get_owned",
     ];
     for (key, figure) in keys.iter().zip(per_op_interleaved(SAMPLES, ops)) {
         report(key, figure);
@@ -277,17 +286,48 @@ pub fn processes() {
     report("share.first_process", Figure::from_samples(first));
     // Other processes, while this one keeps the directory open.
     let second: Vec<f64> = (0..5)
-        .map(|_| run_workers(&cache, 1, WORKER_HITS)[0])
+        .map(|_| run_workers("--worker", &cache, 1, WORKER_HITS)[0])
         .collect();
     let two: Vec<f64> = (0..5)
         .map(|_| {
-            let per_hit = run_workers(&cache, 2, WORKER_HITS);
+            let per_hit = run_workers("--worker", &cache, 2, WORKER_HITS);
             // Aggregate: both processes' hits in the time of the slower.
             per_hit.iter().cloned().fold(0.0, f64::max) / 2.0
         })
         .collect();
     report("share.second_process", Figure::from_samples(second));
     report("share.two_processes_per_hit", Figure::from_samples(two));
+
+    // The control: LMDB's own reads of keys of the same size, one process
+    // and then two at once. How far two processes can scale on this machine
+    // (cores, caches, other load), whatever funcache does.
+    let raw_dir = dir.path().join("raw");
+    let raw = RawTable::create(&raw_dir).unwrap();
+    let keys: Vec<_> = (0..SHARED_KEYS).map(raw_key).collect();
+    raw.put_all(keys.iter().map(|key| (&key[..], &[1u8; 25][..])))
+        .unwrap();
+    drop(raw);
+    let raw_one: Vec<f64> = (0..5)
+        .map(|_| run_workers("--worker-raw", &raw_dir, 1, WORKER_HITS)[0])
+        .collect();
+    let raw_two: Vec<f64> = (0..5)
+        .map(|_| {
+            let per_hit = run_workers("--worker-raw", &raw_dir, 2, WORKER_HITS);
+            per_hit.iter().cloned().fold(0.0, f64::max) / 2.0
+        })
+        .collect();
+    report("share.raw.one_process", Figure::from_samples(raw_one));
+    report(
+        "share.raw.two_processes_per_hit",
+        Figure::from_samples(raw_two),
+    );
+}
+
+/// The raw table's key of `x`: the size of `funcache_disk`'s keys.
+fn raw_key(x: u64) -> [u8; 59] {
+    let mut key = [7u8; 59];
+    key[51..].copy_from_slice(&x.to_le_bytes());
+    key
 }
 
 /// Nanoseconds per disk hit over `hits` random keys, after a warm-up.
@@ -301,13 +341,14 @@ fn time_hits(hits: u64) -> f64 {
     started.elapsed().as_nanos() as f64 / hits as f64
 }
 
-/// Starts `workers` processes at once, each timing `hits` random disk hits
-/// on `cache`; returns each one's nanoseconds per hit.
-fn run_workers(cache: &std::path::Path, workers: usize, hits: u64) -> Vec<f64> {
+/// Starts `workers` processes at once, each timing `hits` random reads
+/// (`mode`: `--worker` disk hits, `--worker-raw` raw LMDB reads) of
+/// `cache`; returns each one's nanoseconds per read.
+fn run_workers(mode: &str, cache: &std::path::Path, workers: usize, hits: u64) -> Vec<f64> {
     let children: Vec<_> = (0..workers)
         .map(|_| {
             std::process::Command::new(std::env::current_exe().unwrap())
-                .args(["--worker", &cache.to_string_lossy(), &hits.to_string()])
+                .args([mode, &cache.to_string_lossy(), &hits.to_string()])
                 .stdout(std::process::Stdio::piped())
                 .spawn()
                 .expect("start worker")
@@ -324,6 +365,23 @@ fn run_workers(cache: &std::path::Path, workers: usize, hits: u64) -> Vec<f64> {
                 .unwrap()
         })
         .collect()
+}
+
+/// The control worker of [`processes`]: `hits` random raw LMDB reads of
+/// the table in `dir`, after a warm-up; prints nanoseconds per read.
+pub fn raw_worker(dir: &str, hits: u64) {
+    let raw = RawTable::create(std::path::Path::new(dir)).unwrap();
+    let keys: Vec<_> = (0..SHARED_KEYS).map(raw_key).collect();
+    let read = |x: u64| black_box(raw.get_len(&keys[x as usize]).expect("stored"));
+    warm_up(SHARED_KEYS, |x| {
+        read(x);
+    });
+    let mut random = random_below(SHARED_KEYS);
+    let started = Instant::now();
+    for _ in 0..hits {
+        read(random());
+    }
+    println!("{}", started.elapsed().as_nanos() as f64 / hits as f64);
 }
 
 /// A worker of [`processes`]: `hits` random disk hits on `cache`, after a

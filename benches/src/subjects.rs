@@ -37,6 +37,13 @@ pub fn funcache_disk(x: u64) -> String {
     compute(x)
 }
 
+/// The disk tier with a result that needs no allocation: what a hit costs
+/// apart from building the caller's owned `String`.
+#[funcache::cache(memory = 0)]
+pub fn funcache_disk_u64(x: u64) -> u64 {
+    x * 3
+}
+
 #[cached]
 pub fn cached_memory(x: u64) -> String {
     compute(x)

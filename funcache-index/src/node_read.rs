@@ -412,10 +412,10 @@ fn walk_assoc(
 /// `Display` in `format!`, `Drop`, `Deref`, `From` via `?`, `Iterator`
 /// in `for`, serde's traits …), including blanket impls of them.
 ///
-/// Impls of the gated traits (`Debug`, `Hash`, `From`, `TryFrom`) are
-/// left out, and so are impls that name the type only in the trait
-/// (`impl From<T> for char`): they join the closures of code that may
-/// use them ([`crate::trait_sets::GATED`], [`Session::joined_impls`]).
+/// Impls of the gated traits (`From`, `TryFrom`) are left out: they join
+/// the closures of code that may use them ([`crate::trait_sets::GATED`]).
+/// So are impls that name the type only in the trait (`impl From<T> for
+/// char`), which join with the type ([`Session::joined_impls`]).
 ///
 /// Impls of the crates' own traits are left out here on purpose: only
 /// code in these crates can call their methods, and every such call is

@@ -50,10 +50,13 @@ fn conversions_through_blanket_impls_reach_local_impls() {
         "{:?}",
         paths(&c)
     );
-    // Code that converts nothing does not reach the conversions.
+    // `From` impls out of a type the closure has come with it, converting
+    // code or not: std functions taking `impl Into<…>` run them unnamed
+    // (see `from_impls_out_of_a_crate_type_join_with_it`). No std function
+    // takes `impl TryInto<…>`: `TryFrom` impls wait for code that converts.
     let d = f.analyze("src/lib.rs", "no_conversion");
     assert!(
-        !has(&d, "crate::<char as From<Align>>::from"),
+        has(&d, "crate::<char as From<Align>>::from"),
         "{:?}",
         paths(&d)
     );
@@ -286,10 +289,12 @@ fn unknown_receivers_resolve_among_the_closures_types() {
     assert!(!has(&a, "crate::B::go"), "{p:?}");
 }
 
-/// A crate type's `Debug` impl runs only where code formats with `{:?}`:
-/// it joins the closure of such code and no other.
+/// A crate type's `Debug` impl comes with the type: it runs where no code
+/// names it (a `{:?}` built by `concat!`, an `unwrap` message read back
+/// through `catch_unwind`), so every closure that has the type has it.
+/// Found stale by a trial when it joined only code that formatted.
 #[test]
-fn debug_impls_join_only_where_debug_formatting_is() {
+fn debug_impls_join_with_the_type() {
     let f = lib("use std::fmt;\n\
          pub struct S { pub x: u8 }\n\
          impl fmt::Debug for S { fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result { write!(f, \"S{}\", self.x) } }\n\
@@ -298,44 +303,90 @@ fn debug_impls_join_only_where_debug_formatting_is() {
          fn make() -> S { S { x: 1 } }\n\
          #[funcache::cache]\npub fn plain() -> u8 { make().x }\n\
          #[funcache::cache]\npub fn formats() -> String { format!(\"{:?}\", make()) }\n\
-         #[funcache::cache]\npub fn logs() -> String { let s = make(); let t = format!(\"{s:#?}\"); t }\n\
-         #[funcache::cache]\npub fn dbgs() -> u8 { dbg!(make()).x }\n");
-    let a = f.analyze("src/lib.rs", "plain");
-    assert!(!has(&a, "crate::<S as fmt::Debug>::fmt"), "{:?}", paths(&a));
-    // Other std impls still come with the type, and so does another
-    // crate's trait that happens to be called `Debug`.
-    assert!(has(&a, "crate::<S as Clone>::clone"), "{:?}", paths(&a));
-    assert!(
-        has(&a, "crate::<S as funcache::Debug>::show"),
-        "{:?}",
-        paths(&a)
-    );
-    for root in ["formats", "logs", "dbgs"] {
-        let b = f.analyze("src/lib.rs", root);
+         #[funcache::cache]\npub fn concat_debug() -> String { format!(concat!(\"<{:\", \"?\", \"}>\"), make()) }\n\
+         #[funcache::cache]\npub fn panic_message() -> String {\n\
+             let r: Result<u8, S> = Err(make());\n\
+             std::panic::catch_unwind(move || r.unwrap()).err()\n\
+                 .and_then(|e| e.downcast_ref::<String>().cloned()).unwrap_or_default()\n\
+         }\n");
+    for root in ["plain", "formats", "concat_debug", "panic_message"] {
+        let a = f.analyze("src/lib.rs", root);
         assert!(
-            has(&b, "crate::<S as fmt::Debug>::fmt"),
+            has(&a, "crate::<S as fmt::Debug>::fmt"),
             "{root}: {:?}",
-            paths(&b)
+            paths(&a)
+        );
+        assert!(has(&a, "crate::<S as Clone>::clone"), "{:?}", paths(&a));
+        // Another crate's trait that happens to be called `Debug`.
+        assert!(
+            has(&a, "crate::<S as funcache::Debug>::show"),
+            "{:?}",
+            paths(&a)
         );
     }
 }
 
-/// A crate type's `Hash` impl joins only closures that hash (name a
-/// hashing type or trait, or call `hash`).
+/// A crate type's `Hash` impl comes with the type: code hashes without
+/// naming anything with `Hash` in it (`use std::collections::HashSet as
+/// Set`, an external map). Found stale by a trial when it joined only
+/// code that named a hashing type.
 #[test]
-fn hash_impls_join_only_where_hashing_is() {
+fn hash_impls_join_with_the_type() {
     let f = lib(
-        "use std::collections::HashSet;\nuse std::hash::{Hash, Hasher};\n\
+        "use std::collections::HashSet as Set;\nuse std::hash::{Hash, Hasher};\n\
          #[derive(PartialEq, Eq)]\npub struct K { pub x: u8 }\n\
          impl Hash for K { fn hash<H: Hasher>(&self, h: &mut H) { self.x.hash(h) } }\n\
          fn make() -> K { K { x: 1 } }\n\
          #[funcache::cache]\npub fn plain() -> bool { make() == make() }\n\
-         #[funcache::cache]\npub fn hashes() -> usize { let mut s = HashSet::new(); s.insert(make()); s.len() }\n",
+         #[funcache::cache]\npub fn renamed() -> usize { let s: Set<K> = [make()].into_iter().collect(); s.len() }\n",
     );
-    let a = f.analyze("src/lib.rs", "plain");
-    assert!(!has(&a, "crate::<K as Hash>::hash"), "{:?}", paths(&a));
-    let b = f.analyze("src/lib.rs", "hashes");
-    assert!(has(&b, "crate::<K as Hash>::hash"), "{:?}", paths(&b));
+    for root in ["plain", "renamed"] {
+        let a = f.analyze("src/lib.rs", root);
+        assert!(
+            has(&a, "crate::<K as Hash>::hash"),
+            "{root}: {:?}",
+            paths(&a)
+        );
+    }
+}
+
+/// An impl converting a crate type into a std one runs inside std
+/// functions that take `impl Into<…>` (`io::Error::other`), where the
+/// closure names no conversion: it comes with the crate type. An impl
+/// converting into a crate type still waits for code that converts.
+/// Found stale by a trial.
+#[test]
+fn from_impls_out_of_a_crate_type_join_with_it() {
+    let f = lib("pub struct Oops(pub u32);\n\
+         impl From<Oops> for Box<dyn std::error::Error + Send + Sync> {\n\
+             fn from(o: Oops) -> Self { format!(\"oops {}\", o.0).into() }\n\
+         }\n\
+         pub struct Mine(pub u32);\n\
+         impl From<u32> for Mine { fn from(x: u32) -> Mine { Mine(x + 1) } }\n\
+         #[funcache::cache]\npub fn io_message(x: u32) -> String { std::io::Error::other(Oops(x)).to_string() }\n\
+         #[funcache::cache]\npub fn built(x: u32) -> u32 { Mine(x).0 }\n\
+         #[funcache::cache]\npub fn converted(x: u32) -> u32 { let m: Mine = x.into(); m.0 }\n");
+    let a = f.analyze("src/lib.rs", "io_message");
+    assert!(
+        has(
+            &a,
+            "crate::<Box<dyn std::error::Error+Send+Sync> as From<Oops>>::from"
+        ),
+        "{:?}",
+        paths(&a)
+    );
+    let b = f.analyze("src/lib.rs", "built");
+    assert!(
+        !has(&b, "crate::<Mine as From<u32>>::from"),
+        "{:?}",
+        paths(&b)
+    );
+    let c = f.analyze("src/lib.rs", "converted");
+    assert!(
+        has(&c, "crate::<Mine as From<u32>>::from"),
+        "{:?}",
+        paths(&c)
+    );
 }
 
 /// `T: Interval` where `trait Interval: Debug + Ord` can only be a type

@@ -32,27 +32,27 @@ impl Open {
 
 /// std traits whose impls for the closure's types join only where code may
 /// call them. Every other std or external trait's impls come with the type
-/// (operators, `Drop`, `Deref`, `Clone`, `PartialEq`, serde … run from code
-/// that need not name them).
+/// (operators, `Drop`, `Deref`, `Clone`, `PartialEq`, `Debug`, `Hash`,
+/// serde … run from code that need not name them).
 ///
-/// * `Debug` runs where code formats with `{:?}` (`format!`, `write!`,
-///   `dbg!`, any macro whose format string has a `?` spec), names `Debug`
-///   (a bound, `dyn Debug`, `Debug::fmt`) or calls a `fmt` method. Other
-///   callers only print (panics, `unwrap`) and produce no value.
-/// * `Hash` runs where code names a hashing type or trait (any path with
-///   `Hash` in a segment: `HashMap`, `HashSet`, `Hasher`, `BuildHasher`,
-///   `FxHashMap` …), invokes a `hash…!` macro, or calls `hash`, `hash_one`
-///   or `hash_slice`. A `Hash` impl consistent with `Eq` changes no lookup;
-///   it changes results only through hash values or a deterministic
-///   hasher's iteration order, which such code names.
 /// * `From` runs through `T::from`, `.into()`, `Into::into`, `?`, or a
 ///   serde `from`/`into` attribute; `TryFrom` through `T::try_from`,
 ///   `.try_into()` or serde's `try_from`, and so does `From` (std's blanket
-///   `TryFrom` over `Into`). Code that converts names one of those.
+///   `TryFrom` over `Into`). Code that converts *into* a crate type names
+///   one of those, or the type, which the closure then has. A `From` impl
+///   that converts a crate type into another (`impl From<Oops> for
+///   Box<dyn Error>`) does not wait: it runs inside std functions taking
+///   `impl Into<…>` (`io::Error::other(Oops(1))`) and comes with the type.
+///   No std function takes `impl TryInto<…>`.
 /// * Code of an external crate (not std) may use any of them on a value
-///   of a crate type it is handed (`indexmap::IndexSet<K>` hashes `K`):
-///   naming such code uses all of them.
-pub(crate) const GATED: &[&str] = &["Debug", "Hash", "From", "TryFrom"];
+///   of a crate type it is handed: naming such code uses all of them.
+///
+/// `Debug` and `Hash` were gated once, on code naming them; trials found
+/// them run unnamed (`{:?}` built by `concat!`, a `Result::unwrap` message
+/// read back through `catch_unwind`, `HashSet` imported under another
+/// name), and an edit of such an impl served an old result. They come with
+/// the type now.
+pub(crate) const GATED: &[&str] = &["From", "TryFrom"];
 
 /// Which of [`GATED`] the code may use.
 #[derive(Default, Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,12 +94,6 @@ impl Uses {
     }
 
     pub fn note_ident(&mut self, ident: &str) {
-        if ident == "Debug" {
-            self.note("Debug");
-        }
-        if ident.contains("Hash") {
-            self.note("Hash");
-        }
         match ident {
             "From" | "Into" | "from" | "into" => self.note("From"),
             "TryFrom" | "TryInto" | "try_from" | "try_into" => self.note_try_from(),
@@ -126,27 +120,9 @@ impl Uses {
 
     pub fn note_method(&mut self, name: &str) {
         match name {
-            "fmt" => self.note("Debug"),
-            "hash" | "hash_one" | "hash_slice" => self.note("Hash"),
             "into" | "from" => self.note("From"),
             "try_into" | "try_from" => self.note_try_from(),
             _ => {}
-        }
-    }
-
-    pub fn note_macro(&mut self, name: &str) {
-        if name == "dbg" {
-            self.note("Debug");
-        }
-        if name.contains("hash") {
-            self.note("Hash");
-        }
-    }
-
-    /// A `Debug` spec in a format string (`{:?}`, `{x:#?}`, `{:x?}`).
-    pub fn note_format_string(&mut self, text: &str) {
-        if text.contains("?}") {
-            self.note("Debug");
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::stats::{CacheInfo, Counters};
 use crate::store::{self, FingerprintRecord, UsageCounts};
 use crate::tier::{Chain, DiskTier, FunctionFacts, Tier, disk};
 
+mod backoff;
 mod call;
 
 pub use call::{Call, InMemory, MemoryUse, NoMemory};
@@ -86,6 +87,8 @@ pub struct FnCache {
     effective: OnceLock<[u8; 32]>,
     memory: OnceLock<Option<MemoryTier>>,
     disk: OnceLock<DiskTier>,
+    /// Set when the directory did not open: calls skip it for a while.
+    disk_backoff: backoff::OpenBackoff,
     /// The remote tier, decided on first use (`None`: no remote).
     #[cfg(feature = "redis")]
     remote: OnceLock<Option<crate::remote::RemoteTier>>,
@@ -112,6 +115,7 @@ impl FnCache {
             effective: OnceLock::new(),
             memory: OnceLock::new(),
             disk: OnceLock::new(),
+            disk_backoff: backoff::OpenBackoff::new(),
             #[cfg(feature = "redis")]
             remote: OnceLock::new(),
             counters: Counters::new(),
@@ -235,7 +239,13 @@ impl FnCache {
         if let Some(disk) = self.disk.get() {
             return Some(disk);
         }
-        let store = disk::open_store(&self.dir())?;
+        if self.disk_backoff.waiting() {
+            return None;
+        }
+        let Some(store) = disk::open_store(&self.dir()) else {
+            self.disk_backoff.failed();
+            return None;
+        };
         let disk = self
             .disk
             .get_or_init(|| DiskTier::new(store, self.meta.id, self));
@@ -409,6 +419,34 @@ mod tests {
             |value| value,
             crate::codec::Equality::partial_eq(),
         )
+    }
+
+    /// A directory that cannot be opened is tried once per retry time, not
+    /// on every call (each try resolves its path under the registry's
+    /// lock).
+    #[test]
+    fn an_unusable_directory_is_not_reopened_on_every_call() {
+        let temp = Box::leak(Box::new(tempfile::tempdir().unwrap()));
+        let file = temp.path().join("a-file");
+        std::fs::write(&file, b"not a directory").unwrap();
+        let dir: &'static str = Box::leak(file.to_string_lossy().into_owned().into_boxed_str());
+        let runs = AtomicUsize::new(0);
+        let cache = new_cache("t::unusable", 7, 0, dir);
+        assert_eq!(call(cache, 1, &runs), 10);
+        let first_failure = cache.disk_backoff.until_ms();
+        assert!(first_failure > 0, "the failed open is remembered");
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(call(cache, 1, &runs), 10);
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            2,
+            "no disk tier: both calls compute"
+        );
+        assert_eq!(
+            cache.disk_backoff.until_ms(),
+            first_failure,
+            "the second call did not try to open the directory again"
+        );
     }
 
     #[test]

@@ -294,16 +294,18 @@ impl Session<'_> {
                     }
                 }
                 // `impl From<T> for char`: std reaches it through the
-                // type it names, when the closure may use that trait.
+                // type it names, without the closure naming the trait
+                // (`io::Error::other(t)` converts `t` inside std). No std
+                // function takes `impl TryInto<…>`: `TryFrom` impls wait
+                // for code that converts.
                 for &imp in d.by_mention.get(&key).map(Vec::as_slice).unwrap_or(&[]) {
-                    let used = d
-                        .impls
-                        .get(&imp)
-                        .is_some_and(|i| i.gated_trait().is_none_or(|n| uses.has(n)));
+                    let waits = d.impls.get(&imp).is_some_and(|i| {
+                        i.gated_trait() == Some("TryFrom") && !uses.has("TryFrom")
+                    });
                     let ItemKind::Impl(parts) = &self.world.item(imp).item.kind else {
                         continue;
                     };
-                    if used {
+                    if !waits {
                         out.extend(
                             (0..parts.items.len())
                                 .map(|i| NodeKey::assoc(imp, i))

@@ -38,13 +38,6 @@ impl Walker<'_, '_> {
                 if Some(i) == format_string {
                     self.inline_format_args(arg, &named);
                 }
-                if let Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(s),
-                    ..
-                }) = arg
-                {
-                    self.out.uses.note_format_string(&s.value());
-                }
                 match arg {
                     Expr::Assign(a) if named_format_arg(arg).is_some() => self.visit_expr(&a.right),
                     other => self.visit_expr(other),
@@ -93,8 +86,7 @@ impl Walker<'_, '_> {
                     self.scan_tokens(g.stream());
                     i += 1;
                 }
-                proc_macro2::TokenTree::Literal(lit) => {
-                    self.out.uses.note_format_string(&lit.to_string());
+                proc_macro2::TokenTree::Literal(_) => {
                     i += 1;
                 }
                 proc_macro2::TokenTree::Ident(_)
@@ -223,7 +215,6 @@ impl Walker<'_, '_> {
     /// unresolved when nothing matches.
     fn record_macro_path(&mut self, segs: &[String], span: Span, report: bool) {
         let name = segs.last().cloned().unwrap_or_default();
-        self.out.uses.note_macro(&name);
         let std_macro = segs.len() == 1 && STD_MACROS.contains(&name.as_str());
         let by_name =
             crate::session::macro_calls::macros_by_name(self.s, self.cx.module.krate, segs);

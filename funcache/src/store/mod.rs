@@ -56,7 +56,7 @@ pub use listing::DiskUsage;
 pub(crate) use listing::StoredEntry;
 pub(crate) use open::OpenMode;
 pub use raw::RawTable;
-pub(crate) use registry::{flush_all, open_existing, open_shared};
+pub(crate) use registry::{RETRY_AFTER, flush_all, open_existing, open_shared};
 pub use syncer::SYNC_DELAY;
 pub(crate) use syncer::in_background;
 

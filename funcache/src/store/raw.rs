@@ -44,4 +44,14 @@ impl RawTable {
         let len = self.store.tables.entries.get(&txn, key).ok()??.len();
         Some(len)
     }
+
+    /// One read transaction, one `get` and an owned copy of the value: the
+    /// floor for a caller that needs the value as its own (one allocation
+    /// and one free, like a hit returning a `String`).
+    #[inline]
+    pub fn get_owned(&self, key: &[u8]) -> Option<Box<[u8]>> {
+        let txn = self.store.env.read_txn().ok()?;
+        let value = self.store.tables.entries.get(&txn, key).ok()??;
+        Some(value.into())
+    }
 }

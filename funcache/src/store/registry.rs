@@ -18,7 +18,7 @@ use crate::warn::warn_once;
 
 /// After a failed open, wait this long before trying again (for the
 /// runtime; [`CacheDir`](crate::CacheDir) always tries).
-const RETRY_AFTER: Duration = Duration::from_secs(10);
+pub(crate) const RETRY_AFTER: Duration = Duration::from_secs(10);
 
 enum Slot {
     Open(Arc<Store>),
