@@ -164,8 +164,11 @@ impl Queue {
             self.work.notify_one();
         }
         if state.bytes > MAX_QUEUED_BYTES || state.queued.len() > MAX_QUEUED {
-            // Backpressure: wait for the batch.
-            self.wait_settled(state);
+            // Backpressure: wait for the writer to make room (half the
+            // bounds, so that the next values do not wait again at once).
+            self.wait_until(state, |state| {
+                state.bytes <= MAX_QUEUED_BYTES / 2 && state.queued.len() <= MAX_QUEUED / 2
+            });
         }
         Ok(())
     }
@@ -224,11 +227,17 @@ impl Queue {
             return;
         }
         let state = self.state();
-        self.wait_settled(state);
+        // Values queued later (by other threads) are not waited for.
+        let before = state.next_seq;
+        self.wait_until(state, |state| {
+            state.queued.values().all(|queued| queued.seq >= before)
+        });
     }
 
-    fn wait_settled<'a>(&'a self, mut state: MutexGuard<'a, State>) {
-        while !state.queued.is_empty() {
+    /// Waits until `done` holds, committing on this thread if there is no
+    /// writer.
+    fn wait_until<'a>(&'a self, mut state: MutexGuard<'a, State>, done: impl Fn(&State) -> bool) {
+        while !done(&state) {
             match state.writer {
                 Writer::Idle => {
                     self.work.notify_one();
