@@ -775,3 +775,31 @@ fn without_a_writer_values_are_committed_by_their_callers() {
     assert!(committed);
     assert!(!store.queue.holds(&function.entry(&key(1))));
 }
+
+/// Backpressure: threads that store faster than the writer commits wait
+/// for room (unit tests allow 16 queued values), and every value arrives.
+#[test]
+fn a_full_queue_makes_callers_wait_and_loses_nothing() {
+    let (_temp, store) = store();
+    std::thread::scope(|scope| {
+        for thread in 0..4u8 {
+            let store = &store;
+            scope.spawn(move || {
+                for n in 0..50u8 {
+                    let fn_id = ["app::t0", "app::t1", "app::t2", "app::t3"][thread as usize];
+                    store
+                        .put(fn_id, &key(n), &enc(&u32::from(n)), Duration::ZERO)
+                        .unwrap();
+                    assert_eq!(load::<u32>(store, fn_id, &key(n)), Some(u32::from(n)));
+                }
+            });
+        }
+    });
+    for fn_id in ["app::t0", "app::t1", "app::t2", "app::t3"] {
+        assert_eq!(
+            test_support::raw_entries(&store, fn_id).len(),
+            50,
+            "{fn_id}"
+        );
+    }
+}

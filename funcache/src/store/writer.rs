@@ -36,8 +36,9 @@ use crate::warn::warn_once;
 
 /// The most bytes of values queued in one store before callers wait.
 pub(crate) const MAX_QUEUED_BYTES: usize = 64 << 20;
-/// The most values queued in one store before callers wait.
-pub(crate) const MAX_QUEUED: usize = 100_000;
+/// The most values queued in one store before callers wait (few in unit
+/// tests, so that they wait often).
+pub(crate) const MAX_QUEUED: usize = if cfg!(test) { 16 } else { 100_000 };
 
 /// How long the writer lets values gather after a commit before it
 /// takes the next batch: the most a value waits beyond the commit before
@@ -332,7 +333,6 @@ fn commit_next(store: &Store) {
     COMMITTING.set(true);
     let _done = Committed;
     store.commit_batch(&batch);
-    let mut locks = Vec::new();
     {
         let mut state = queue.state();
         for (key, _, _, seq) in &batch {
@@ -343,13 +343,13 @@ fn commit_next(store: &Store) {
                 && let Some(queued) = state.queued.remove(key)
             {
                 state.bytes -= queued.bytes.len();
-                locks.extend(queued.locks);
+                // Released after the commit (another process that takes
+                // one finds the value), before the value leaves the queue
+                // (one that flushed finds them released).
+                drop(queued.locks);
             }
         }
     }
-    // Released after the commit: another process that takes one finds
-    // the value.
-    drop(locks);
     queue.settled.notify_all();
 }
 
