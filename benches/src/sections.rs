@@ -285,18 +285,9 @@ pub fn processes() {
     let first: Vec<f64> = (0..5).map(|_| time_hits(WORKER_HITS)).collect();
     report("share.first_process", Figure::from_samples(first));
     // Other processes, while this one keeps the directory open.
-    let second: Vec<f64> = (0..5)
-        .map(|_| run_workers("--worker", &cache, 1, WORKER_HITS)[0])
-        .collect();
-    let two: Vec<f64> = (0..5)
-        .map(|_| {
-            let per_hit = run_workers("--worker", &cache, 2, WORKER_HITS);
-            // Aggregate: both processes' hits in the time of the slower.
-            per_hit.iter().cloned().fold(0.0, f64::max) / 2.0
-        })
-        .collect();
-    report("share.second_process", Figure::from_samples(second));
-    report("share.two_processes_per_hit", Figure::from_samples(two));
+    let (second, two) = one_and_two_workers("--worker", &cache);
+    report("share.second_process", second);
+    report("share.two_processes_per_hit", two);
 
     // The control: LMDB's own reads of keys of the same size, one process
     // and then two at once. How far two processes can scale on this machine
@@ -307,20 +298,25 @@ pub fn processes() {
     raw.put_all(keys.iter().map(|key| (&key[..], &[1u8; 25][..])))
         .unwrap();
     drop(raw);
-    let raw_one: Vec<f64> = (0..5)
-        .map(|_| run_workers("--worker-raw", &raw_dir, 1, WORKER_HITS)[0])
+    let (raw_one, raw_two) = one_and_two_workers("--worker-raw", &raw_dir);
+    report("share.raw.one_process", raw_one);
+    report("share.raw.two_processes_per_hit", raw_two);
+}
+
+/// Five rounds of one worker process (`mode`, see [`run_workers`]) alone,
+/// then five of two at once: nanoseconds per read of the one, and the
+/// aggregate of the two (both processes' reads in the time of the slower).
+fn one_and_two_workers(mode: &str, dir: &std::path::Path) -> (Figure, Figure) {
+    let one = (0..5)
+        .map(|_| run_workers(mode, dir, 1, WORKER_HITS)[0])
         .collect();
-    let raw_two: Vec<f64> = (0..5)
+    let two = (0..5)
         .map(|_| {
-            let per_hit = run_workers("--worker-raw", &raw_dir, 2, WORKER_HITS);
+            let per_hit = run_workers(mode, dir, 2, WORKER_HITS);
             per_hit.iter().cloned().fold(0.0, f64::max) / 2.0
         })
         .collect();
-    report("share.raw.one_process", Figure::from_samples(raw_one));
-    report(
-        "share.raw.two_processes_per_hit",
-        Figure::from_samples(raw_two),
-    );
+    (Figure::from_samples(one), Figure::from_samples(two))
 }
 
 /// The raw table's key of `x`: the size of `funcache_disk`'s keys.

@@ -190,8 +190,12 @@ fn macro_written(context: &Context, wanted: &str) -> Result<Option<Vec<String>>,
         format!(
             "{id}: the source index cannot see where this function is compiled (a macro \
              writes it, or it is inside a macro invocation), so its fingerprint covers its \
-             own tokens as expanded, where the expansion is, and every source file of its \
-             package: any edit in the package makes the next call miss."
+             own tokens as expanded, where the expansion is, and the files its compilation \
+             reads: every source file of its package and of its path dependencies, the files \
+             they include or load as modules (outside the package too), what its build \
+             script wrote to OUT_DIR, Cargo.lock and the manifests. An edit of any of them \
+             makes the next call miss; a file read by a path the source does not spell out \
+             (a computed include path, a file another crate's macro reads) is not covered."
         ),
         "Whether the next call hits cannot be told from the source; `purge --stale` leaves \
          its entries alone (`purge --fn ID` removes them)."

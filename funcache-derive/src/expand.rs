@@ -73,7 +73,7 @@ fn expand(args: TokenStream, function: &ItemFn) -> syn::Result<TokenStream> {
         || generic_impl
         || (source.id.is_none() && expansion.in_impl)
     {
-        expansion.ambiguous_types = source::ambiguous_type_paths();
+        expansion.type_tables = source::type_tables(&source);
     }
     let mut errors = crate::signature::Errors::default();
     let mut keyed: Vec<(String, syn::Type, Span)> = signature
@@ -134,9 +134,11 @@ struct Expansion<'a> {
     /// Keyed arguments, with a type they reach whose hand-written
     /// `Serialize` may write a set in iteration order: warned at run time.
     hidden_orders: Vec<(String, String)>,
-    /// Type names printed for several types (sorted): a type name keyed
-    /// for a generic function that mentions one runs the call uncached.
-    ambiguous_types: Vec<String>,
+    /// For a generic function: the type paths printed for several types,
+    /// the type paths the fingerprint covers and the external crates whose
+    /// versions it has (each sorted). A type name keyed that mentions an
+    /// ambiguous or an uncovered path runs the call uncached.
+    type_tables: funcache_index::TypeTables,
     /// Keyed arguments reaching a hand-written `Serialize` that writes a
     /// `HashMap` as a map: all their maps are keyed regardless of order.
     unordered_maps: Vec<String>,
@@ -167,7 +169,7 @@ impl<'a> Expansion<'a> {
             hidden_orders: Vec::new(),
             unordered_maps: Vec::new(),
             lossy: Vec::new(),
-            ambiguous_types: Vec::new(),
+            type_tables: funcache_index::TypeTables::default(),
         }
     }
 
@@ -324,10 +326,18 @@ impl<'a> Expansion<'a> {
                 }
             }});
         }
-        let types = &self.ambiguous_types;
+        let funcache_index::TypeTables {
+            ambiguous,
+            types,
+            crates,
+        } = &self.type_tables;
         statements.extend(quote! {
             #[allow(dead_code)]
-            const __FUNCACHE_TYPES: &[&str] = &[#(#types),*];
+            const __FUNCACHE_TYPES: &[&str] = &[#(#ambiguous),*];
+            #[allow(dead_code)]
+            const __FUNCACHE_COVERED: &[&str] = &[#(#types),*];
+            #[allow(dead_code)]
+            const __FUNCACHE_CRATES: &[&str] = &[#(#crates),*];
         });
         for (arg, type_name, attribute) in &self.lossy {
             statements.extend(quote! {
@@ -361,18 +371,37 @@ impl<'a> Expansion<'a> {
             statements.extend(quote_spanned!(arg.ty.span()=> __funcache_call.#method(&#name);));
             if arg.impl_trait {
                 statements.extend(quote! {
-                    __funcache_call.type_name_checked(
+                    __funcache_call.type_name_covered(
                         ::core::any::type_name_of_val(&#name),
                         __FUNCACHE_TYPES,
+                        __FUNCACHE_COVERED,
+                        __FUNCACHE_CRATES,
                     );
                 });
             }
         }
+        // Parameters bound by `Fn`/`FnMut`/`FnOnce` are the types of
+        // function arguments (anything else holding a function is refused
+        // at compile time): `function` identifies a keyed one by its path
+        // and source, and under `skip_fn` which function it is does not
+        // matter. No impl of the caller's is at stake.
+        let function_params = crate::fn_args::fn_type_params(&self.function.sig);
         for param in &self.signature.type_params {
+            if function_params.contains(param) {
+                statements.extend(quote! {
+                    __funcache_call.type_name_checked(
+                        ::core::any::type_name::<#param>(),
+                        __FUNCACHE_TYPES,
+                    );
+                });
+                continue;
+            }
             statements.extend(quote! {
-                __funcache_call.type_name_checked(
+                __funcache_call.type_name_covered(
                     ::core::any::type_name::<#param>(),
                     __FUNCACHE_TYPES,
+                    __FUNCACHE_COVERED,
+                    __FUNCACHE_CRATES,
                 );
             });
         }
@@ -386,9 +415,11 @@ impl<'a> Expansion<'a> {
         let fallback_in_impl = self.source.id.is_none() && self.in_impl;
         if generic_impl || fallback_in_impl {
             statements.extend(quote! {
-                __funcache_call.type_name_checked(
+                __funcache_call.type_name_covered(
                     ::core::any::type_name::<Self>(),
                     __FUNCACHE_TYPES,
+                    __FUNCACHE_COVERED,
+                    __FUNCACHE_CRATES,
                 );
             });
         }

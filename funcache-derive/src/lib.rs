@@ -74,13 +74,16 @@ use proc_macro::TokenStream;
 /// Shout`) — with their impls; where nothing bounds it, every impl item of
 /// that name in your crate counts.
 ///
-/// Types chosen by the caller are covered in full: for a type parameter of
-/// the function (or of its impl), an `impl Trait` or `dyn Trait` parameter,
-/// or a `dyn Trait` stored in a field or static, every impl of the bound
-/// traits in your crate counts (`fn label<T: Display>(x: &T)` changes with
-/// any `Display` impl, and with any type that derives a bound trait), as do
-/// the versions of all dependencies; the concrete type's name is part of
-/// the key.
+/// Types chosen by the caller are covered where the fingerprint can see
+/// them: for a type parameter of the function (or of its impl), an `impl
+/// Trait` or `dyn Trait` parameter, or a `dyn Trait` stored in a field or
+/// static, every impl of the bound traits in your crate and its path
+/// dependencies counts (`fn label<T: Display>(x: &T)` changes with any
+/// `Display` impl, and with any type that derives a bound trait), as do the
+/// versions of all dependencies; the concrete type's name is part of the
+/// key. A type the fingerprint cannot see — see [Caller types the
+/// fingerprint cannot see](#caller-types-the-fingerprint-cannot-see) — is
+/// never keyed: the call runs uncached.
 ///
 /// `macro_rules!` macros count with what they can run. A macro counts by
 /// name (every definition of that name in your crate, as scoping is
@@ -103,18 +106,27 @@ use proc_macro::TokenStream;
 /// as if it were elsewhere: its id is `module_path!()::name`, and its
 /// fingerprint covers its tokens as expanded, where the expansion is
 /// (`line!()`, `column!()`), and every source file of its package (and of
-/// the macro's package), of their path dependencies (recursively) and every
+/// the macro's package), of their path dependencies (recursively), every
 /// file those sources pull in with `include_str!`, `include_bytes!` or
-/// `include!`, so each expansion is its own function and any edit in the
-/// package or a path dependency invalidates it. `funcache-cli` calls its entries
-/// `unknown` (never purged by `--stale`); `strict` refuses it.
+/// `include!` or load as a module (a `#[path]` file outside the package
+/// too), and every file the build script wrote to `OUT_DIR` (by name and
+/// contents; past 256 MiB in all, by length and modification time), so
+/// each expansion is its own function and any edit of these invalidates
+/// it. Not covered: files read by a path the source does not spell out (a
+/// computed `include_str!` path, a file another crate's macro reads) and
+/// a path dependency's own build script output. `funcache-cli` calls its
+/// entries `unknown` (never purged by `--stale`); `strict` refuses it.
 ///
 /// What the fingerprint cannot see is listed by `f_cache().unresolved()`
 /// (and by `funcache-cli explain`): paths the index could not resolve, and
 /// names only a module-level invocation of one of your macros can define
 /// (`mk_fn!(); .. mk_fn_generated()`): the invocation counts, but `strict`
-/// refuses them. Use `version = N` for what lies outside the
-/// source (a data file read at run time, a remote service).
+/// refuses them. Since an unresolved name may be a dependency's under a
+/// name the index does not know (package `md-5` is used as `md5`), a
+/// function with one counts the version of every dependency of its crate:
+/// upgrading any of them makes its next call miss. Use `version = N` for
+/// what lies outside the source (a data file read at run time, a remote
+/// service).
 ///
 /// # The build is part of the source
 ///
@@ -507,6 +519,52 @@ use proc_macro::TokenStream;
 ///     }
 /// }
 /// ```
+///
+/// ## Caller types the fingerprint cannot see
+///
+/// The fingerprint is computed when the function's crate compiles, from
+/// that crate and its path dependencies. A caller in a crate that depends
+/// on it can pass a type of its own, with its own impl of a bound trait:
+///
+/// ```ignore
+/// // crate `weights`
+/// pub trait Weigh { fn weight(&self) -> u64; }
+///
+/// #[funcache::cache]
+/// pub fn total<T: Weigh + Serialize + DeserializeOwned + Clone + Send + Sync + 'static>(
+///     items: Vec<T>,
+/// ) -> u64 {
+///     items.iter().map(|i| i.weight()).sum()
+/// }
+///
+/// // crate `app`, which depends on `weights`
+/// #[derive(Clone, Serialize, Deserialize)]
+/// struct Item(u64);
+/// impl weights::Weigh for Item { fn weight(&self) -> u64 { self.0 * 2 } }
+///
+/// weights::total(vec![Item(1), Item(2)]); // runs uncached, with one warning
+/// weights::total(vec![3u64, 4]);          // cached
+/// ```
+///
+/// Editing `impl Weigh for Item` cannot change the fingerprint of `total`,
+/// so such a call is never keyed: it runs uncached, with one warning per
+/// function. A call is keyed only when every type its type arguments name
+/// (`Vec<app::Item>` names `app::Item`; tuples, arrays, references and the
+/// traits of a `dyn` count too) is a struct, enum, union or trait written
+/// in the function's crate or its path dependencies, a type of std, or a
+/// type of an external crate whose version the fingerprint has (with a
+/// std or external bound, such as `Serialize`, every dependency's). Not
+/// keyed: types of crates that depend on the function's — including a
+/// binary of the same package, whose types print the lib's crate name —
+/// types written by a macro, closures, function items, types nested in a
+/// trait impl's method, and types of crates the function's crate does not
+/// depend on directly. To cache such calls, write the type (or its impls
+/// of the bound traits) in the function's crate. (A type parameter bound
+/// by `Fn`, `FnMut` or `FnOnce` is a function argument's type, keyed as
+/// [Function arguments](#function-arguments) says.) `strict` cannot refuse
+/// these at compile time, since the callers are not compiled yet: under
+/// `strict` too they run uncached, as calls whose type name is ambiguous
+/// do (see [Types named alike](#types-named-alike)).
 ///
 /// # Function arguments
 ///

@@ -4,8 +4,10 @@
 //! When the index cannot analyze the function (a crate layout it does not
 //! understand, a doctest, syntax its scanner rejects), the fingerprint falls
 //! back to [`funcache_index::fallback_fingerprint`]: the function's own
-//! tokens plus a digest of every `.rs` file of the package, so any edit
-//! anywhere invalidates. With `strict`, the failure is an error.
+//! tokens plus a digest of every file the crate's compilation reads (the
+//! package's `.rs` files, what they include or load as modules, the build
+//! script's `OUT_DIR`), so any edit of them invalidates. With `strict`, the
+//! failure is an error.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -105,12 +107,15 @@ pub(crate) fn function_sources() -> Vec<(String, Option<[u8; 32]>)> {
         .unwrap_or_default()
 }
 
-/// Paths that `type_name` prints for several types of this crate (and its
-/// path dependencies), sorted (see `funcache_index::ambiguous_type_paths`).
-/// Empty when the index cannot tell.
-pub(crate) fn ambiguous_type_paths() -> Vec<String> {
+/// What a generic function's type names are checked against (see
+/// `funcache_index::type_tables`): for a function the index analyzed, the
+/// external crates of its fingerprint; for the fallback, whose fingerprint
+/// covers `Cargo.lock`, every dependency. Empty when the index cannot tell:
+/// then only std types are keyed, and every other call runs uncached.
+pub(crate) fn type_tables(source: &SourceInfo) -> funcache_index::TypeTables {
+    let externals = source.id.as_ref().map(|_| source.externals.as_slice());
     macro_site()
-        .and_then(|site| funcache_index::ambiguous_type_paths(&site).ok())
+        .and_then(|site| funcache_index::type_tables(&site, externals).ok())
         .unwrap_or_default()
 }
 
@@ -233,6 +238,8 @@ fn span_of(item: &syn::ItemFn, unresolved: &Unresolved) -> Option<Span> {
 fn fallback(item: &syn::ItemFn, salt: &[u8]) -> SourceInfo {
     let site = macro_site();
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    // Set by cargo for a crate with a build script: what it generated.
+    let out_dir = std::env::var_os("OUT_DIR").map(PathBuf::from);
     let name = item.sig.ident.to_string();
     let own_hash = canonical_hash(item);
     let expansion = expansion_ordinal(site.as_ref(), &name, own_hash);
@@ -243,6 +250,7 @@ fn fallback(item: &syn::ItemFn, salt: &[u8]) -> SourceInfo {
             manifest_dir,
             file: site.as_ref().map(|site| site.file.as_path()),
             line: site.as_ref().map_or(0, |site| site.line),
+            out_dir: out_dir.as_deref(),
             expansion,
         }),
         salt,

@@ -656,6 +656,9 @@ pub(crate) fn finish(
                 .map(|(p, _)| p.clone()),
         );
     }
+    // Another package's manifest may change what the fingerprint says
+    // while cargo finds nothing of this crate's build changed.
+    tracked_files.extend(result.manifests.iter().cloned());
     tracked_files.sort();
     tracked_files.dedup();
     let analysis = Analysis {

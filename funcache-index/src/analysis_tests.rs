@@ -442,6 +442,44 @@ fn the_same_crate_elsewhere_has_the_same_fingerprint() {
     assert_eq!(a.dependencies, b.dependencies);
 }
 
+/// A registry crate whose lib name is not its package name (`md-5` is
+/// used as `md5`) leaves its paths unresolved: the index cannot tell which
+/// dependency they name, so every dependency's version counts, and
+/// upgrading the crate changes the fingerprint. It did not: stale results
+/// after `cargo update`.
+#[test]
+fn unresolved_names_make_every_dependency_version_count() {
+    let lock = |version: &str| {
+        format!(
+            "version = 4\n[[package]]\nname = \"fixture\"\nversion = \"0.1.0\"\ndependencies = [\"md-5\"]\n\
+             [[package]]\nname = \"md-5\"\nversion = \"{version}\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n"
+        )
+    };
+    let f = Fixture::new(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"fixture\"\nversion = \"0.1.0\"\n[dependencies]\nmd-5 = \"0.10\"\nfuncache = \"0.1\"\n",
+        ),
+        (
+            "src/lib.rs",
+            "#[funcache::cache]\npub fn digest(s: &str) -> Vec<u8> { md5::compute(s).to_vec() }\n\
+             #[funcache::cache]\npub fn plain(s: &str) -> usize { s.len() }\n",
+        ),
+        ("Cargo.lock", &lock("0.10.5")),
+    ]);
+    let a = f.analyze("src/lib.rs", "digest");
+    assert!(!a.unresolved.is_empty(), "{:?}", a.unresolved);
+    assert!(
+        a.externals.iter().any(|x| x == "md-5@0.10.5"),
+        "{:?}",
+        a.externals
+    );
+    // A function whose names all resolve keeps only what it uses.
+    assert!(f.analyze("src/lib.rs", "plain").externals.is_empty());
+    f.edit("Cargo.lock", "0.10.5", "0.10.6");
+    assert_ne!(f.analyze("src/lib.rs", "digest").fingerprint, a.fingerprint);
+}
+
 #[test]
 fn path_dependencies_and_locked_externals() {
     let f = Fixture::new(&[
@@ -855,6 +893,76 @@ fn functions_sharing_a_path_across_scopes_have_no_entry_fingerprint() {
         entry("dep1::dep_double").is_some_and(|v| v.fingerprint.is_some()),
         "{table:?}"
     );
+}
+
+#[test]
+fn type_tables_list_the_types_the_fingerprint_covers() {
+    // `u::total::<a::Item>` with `impl u::Weigh for a::Item` in a crate
+    // downstream of `u`: editing the impl served the old total (trial B,
+    // S1). The macro of a generic fn embeds the type paths its index
+    // covers (this crate's and its path dependencies', not aliases or
+    // fns) and the external crates whose versions its fingerprint has.
+    let f = Fixture::new(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"u\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\nfuncache = \"0.1\"\nv = { path = \"v\" }\nsj = { package = \"serde-json\", version = \"1\" }\nregex = \"1\"\n",
+        ),
+        (
+            "v/Cargo.toml",
+            "[package]\nname = \"v\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        ("v/src/lib.rs", "pub struct Thing;\n"),
+        (
+            "src/lib.rs",
+            "pub trait Weigh { fn weight(&self) -> u64; }\n\
+             #[funcache::cache]\npub fn total<T: Weigh>(items: Vec<T>) -> u64 { items.iter().map(|i| i.weight()).sum() }\n\
+             pub struct Item(pub u64);\npub type Alias = Item;\npub fn double() {}\n\
+             pub mod shapes { pub enum Shape { Tri } pub union Bits { pub a: u8 } }\n\
+             pub fn run() { struct Local; }\n\
+             pub struct Wrapper<T>(pub T);\n",
+        ),
+        (
+            "Cargo.lock",
+            "version = 4\n[[package]]\nname = \"u\"\nversion = \"0.1.0\"\ndependencies = [\"regex\", \"serde-json\", \"v\"]\n\
+             [[package]]\nname = \"regex\"\nversion = \"1.10.2\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\
+             [[package]]\nname = \"serde-json\"\nversion = \"1.0.1\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\
+             [[package]]\nname = \"v\"\nversion = \"0.1.0\"\n",
+        ),
+    ]);
+    let site = MacroSite {
+        manifest_dir: f.root(),
+        crate_name: "u".into(),
+        bin_name: None,
+        file: f.root().join("src/lib.rs"),
+        line: 2,
+    };
+    let a = analyze_cached_fn(
+        &site,
+        &macro_text(&f.root().join("src/lib.rs"), "total", 0).0,
+        b"",
+    )
+    .unwrap();
+    let tables = crate::type_tables(&site, Some(&a.externals)).unwrap();
+    assert_eq!(
+        tables.types,
+        [
+            "u::Item",
+            "u::Weigh",
+            "u::Wrapper",
+            "u::run::Local",
+            "u::shapes::Bits",
+            "u::shapes::Shape",
+            "v::Thing"
+        ]
+    );
+    assert!(tables.ambiguous.is_empty(), "{tables:?}");
+    // Only a local bound: only the externals the closure uses count.
+    assert!(tables.crates.is_empty(), "{tables:?} {:?}", a.externals);
+    // A fallback fingerprint covers `Cargo.lock`: every dependency counts,
+    // renamed ones by their crate's name.
+    let fallback = crate::type_tables(&site, None).unwrap();
+    assert_eq!(fallback.crates, ["funcache", "regex", "serde_json"]);
+    assert_eq!(fallback.types, tables.types);
 }
 
 #[test]

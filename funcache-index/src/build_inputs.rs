@@ -12,10 +12,12 @@
 //! is compiled. The runtime mixes the answers into the fingerprint.
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 
 use proc_macro2::{TokenStream, TokenTree};
 
 use crate::cfg_text::{self, FILE_MACRO, TextInputs};
+use crate::dep_features::PathPackages;
 use crate::ids::{Binding, CrateId, ItemRef, ModRef, NodeKey};
 use crate::package_inputs;
 use crate::shallow::{Attr, ItemKind, UseEntry};
@@ -163,10 +165,15 @@ pub(crate) struct BuildCollector<'w> {
     foreign_cfg: bool,
     /// The workspace root of the cached function's package.
     workspace_root: std::path::PathBuf,
+    /// The path packages' manifests, read when first needed, and which of
+    /// them the fingerprint takes declarations from.
+    packages: PathPackages<'w>,
 }
 
 impl<'w> BuildCollector<'w> {
     pub fn new(world: &'w World, view: &'w [CrateId], root_crate: CrateId) -> Self {
+        let workspace_root =
+            crate::workspace::workspace_root(&world.crates[root_crate as usize].index.manifest_dir);
         BuildCollector {
             world,
             view,
@@ -176,9 +183,8 @@ impl<'w> BuildCollector<'w> {
             uses: Vec::new(),
             fixed: BTreeSet::new(),
             foreign_cfg: false,
-            workspace_root: crate::workspace::workspace_root(
-                &world.crates[root_crate as usize].index.manifest_dir,
-            ),
+            packages: PathPackages::new(world, &workspace_root),
+            workspace_root,
         }
     }
 
@@ -205,6 +211,8 @@ impl<'w> BuildCollector<'w> {
                 // Another package's `CARGO_PKG_*`: its manifest decides.
                 self.fixed
                     .insert(package_inputs::package_metadata(self.world, krate));
+                self.packages
+                    .note(&self.world.crates[krate as usize].manifest);
             }
         }
         for input in &text.paths {
@@ -278,12 +286,15 @@ impl<'w> BuildCollector<'w> {
 
     /// The inputs, given the closure's nodes and externals; adds to the
     /// externals what the index evaluated itself (see
-    /// [`crate::package_inputs`]).
+    /// [`crate::package_inputs`]). Also returns the manifests whose
+    /// declarations those took (`<dir>/Cargo.toml`, existing files only),
+    /// for rustc to track: cargo may leave the crate fresh when only
+    /// another package's manifest changed.
     pub fn finish(
         mut self,
         closure: &BTreeSet<NodeKey>,
         externals: &mut BTreeSet<String>,
-    ) -> BuildInputs {
+    ) -> (BuildInputs, Vec<PathBuf>) {
         let items: BTreeSet<ItemRef> = closure.iter().map(|k| k.item).collect();
         let uses = std::mem::take(&mut self.uses);
         for (predicate, module, entries) in uses {
@@ -299,8 +310,12 @@ impl<'w> BuildCollector<'w> {
             .any(|&c| self.same_package(c) && self.world.crates[c as usize].index.unread_includes);
         self.inputs.out_dir |= unread;
         if self.foreign_cfg {
-            self.fixed
-                .insert(package_inputs::features(self.world, self.view));
+            self.fixed.insert(package_inputs::features(
+                self.world,
+                self.view,
+                self.root_crate,
+                &mut self.packages,
+            ));
         }
         self.fixed
             .extend(package_inputs::profile(&self.workspace_root));
@@ -308,7 +323,7 @@ impl<'w> BuildCollector<'w> {
             self.world,
             self.root_crate,
             externals,
-            &self.workspace_root,
+            &mut self.packages,
         ));
         externals.append(&mut self.fixed);
         self.inputs.cfgs.push(PROFILE_CFG.to_owned());
@@ -328,7 +343,7 @@ impl<'w> BuildCollector<'w> {
         self.inputs.cfgs.dedup();
         self.inputs.env.sort();
         self.inputs.env.dedup();
-        self.inputs
+        (self.inputs, self.packages.read())
     }
 
     /// Whether a gated `use` can change what the closure's code means:

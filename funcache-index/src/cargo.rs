@@ -12,8 +12,15 @@ use crate::workspace::Workspace;
 /// A dependency as code names it.
 #[derive(Clone, Debug)]
 pub(crate) struct Dep {
-    /// The name code uses: the key (or rename) with `-` turned into `_`.
+    /// The key with `-` turned into `_`: the name code uses when the
+    /// entry renames the package (`package = ".."`); otherwise code uses
+    /// the name of the dependency's lib target (its `[lib] name`), which
+    /// only the dependency's own manifest tells (see [`Dep::renamed`]).
     pub code_name: String,
+    /// Whether the entry (or the `[workspace.dependencies]` entry it
+    /// inherits) says `package = ".."`: then cargo names the crate after
+    /// the key, whatever its `[lib] name`.
+    pub renamed: bool,
     /// The package name (`package = ".."` or the key).
     pub package: String,
     /// For `path = ".."` dependencies: the directory, absolute.
@@ -201,6 +208,7 @@ impl Manifest {
                     dep.build_decl = format!("{} {}", dep.build_decl, ws.build_decl);
                     if value.get("package").is_none() {
                         dep.package = ws.package;
+                        dep.renamed = ws.renamed;
                     }
                 }
                 manifest.dep_decls.push(format!(
@@ -269,6 +277,7 @@ fn dep_from(dir: &Path, key: &str, value: &Item) -> Dep {
         .map(str::to_owned);
     Dep {
         code_name: key.replace('-', "_"),
+        renamed: value.get("package").is_some(),
         package,
         path,
         req,
@@ -603,6 +612,9 @@ mod tests {
         assert_eq!(m.bins[0].path.as_deref(), Some("src/tool.rs"));
         let find = |n: &str| m.deps.iter().find(|d| d.code_name == n).unwrap().clone();
         assert_eq!(find("fc").package, "funcache");
+        // Only a `package = ".."` entry names the crate after its key.
+        assert!(find("fc").renamed);
+        assert!(!find("shared").renamed && !find("my_helper").renamed);
         assert_eq!(find("shared").path.unwrap(), ws.join("shared"));
         assert_eq!(find("serde").req.as_deref(), Some("1"));
         assert_eq!(find("my_helper").path.unwrap(), ws.join("app/../helper"));

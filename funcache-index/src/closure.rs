@@ -29,6 +29,9 @@ pub(crate) struct ClosureResult {
     pub unresolved: Vec<(String, String, bool)>,
     /// What the build decides; `dependencies` leaves out `build.gated`.
     pub build: BuildInputs,
+    /// Manifests whose declarations the fingerprint took (see
+    /// [`BuildCollector::finish`]).
+    pub manifests: Vec<std::path::PathBuf>,
     /// Nodes computed during this closure, to keep in the world.
     pub computed: Vec<(NodeKey, Arc<NodeInfo>)>,
 }
@@ -88,17 +91,7 @@ pub(crate) fn closure(
     if !open.foreign.is_empty() {
         // A caller-chosen type may be any dependency's, with its impls of
         // those std or external traits: every dependency's version counts.
-        for &c in &s.view {
-            externals.extend(
-                s.world.crates[c as usize]
-                    .deps
-                    .values()
-                    .filter_map(|d| match d {
-                        crate::world::DepBinding::External(x) => Some(x.clone()),
-                        crate::world::DepBinding::Crate(_) => None,
-                    }),
-            );
-        }
+        externals.extend(every_external(s));
     }
     open.add(&root.open);
     let mut applied = Open::default();
@@ -159,10 +152,17 @@ pub(crate) fn closure(
     dependencies.dedup();
     unresolved.sort();
     unresolved.dedup();
-    let build = build.finish(&seen, &mut externals);
+    if !unresolved.is_empty() {
+        // A name the index cannot place may be an external crate's under a
+        // name it does not know (package `md-5` is used as `md5`): every
+        // dependency's version counts, so upgrading it is never missed.
+        externals.extend(every_external(s));
+    }
+    let (build, manifests) = build.finish(&seen, &mut externals);
     ClosureResult {
         dependencies,
         build,
+        manifests,
         externals: externals.into_iter().collect(),
         unresolved,
         computed,
@@ -217,4 +217,17 @@ fn fetch(
 /// The signature of a function item as source text.
 pub(crate) fn signature_text(sig: &syn::Signature) -> String {
     sig.to_token_stream().to_string()
+}
+
+/// The `name@version` entries of every registry and git dependency of the
+/// crates in view.
+fn every_external(s: &Session) -> Vec<String> {
+    s.view
+        .iter()
+        .flat_map(|&c| s.world.crates[c as usize].deps.values())
+        .filter_map(|d| match d {
+            crate::world::DepBinding::External(x) => Some(x.clone()),
+            crate::world::DepBinding::Crate(_) => None,
+        })
+        .collect()
 }

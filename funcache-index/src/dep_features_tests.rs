@@ -170,3 +170,29 @@ fn every_feature_of_the_package_is_a_build_answer() {
     // `dep:hidden` leaves no implicit feature `hidden`.
     assert!(!a.build.cfgs.iter().any(|c| c == "feature = \"hidden\""));
 }
+
+/// Bumping the package's own version asks nothing new of its
+/// dependencies: their entries stay. It was a needless miss of every
+/// function that reaches an external crate (found by a trial).
+#[test]
+fn the_packages_own_version_does_not_move_dependency_entries() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    workspace(root);
+    let app = root.join("app");
+    let base = features_entry(&analysis(&app));
+    write(
+        root,
+        "app/Cargo.toml",
+        &APP_MANIFEST.replace("version = \"0.1.0\"", "version = \"0.1.1\""),
+    );
+    write(
+        root,
+        "Cargo.lock",
+        &lock("").replace(
+            "name = \"app\"\nversion = \"0.1.0\"",
+            "name = \"app\"\nversion = \"0.1.1\"",
+        ),
+    );
+    assert_eq!(features_entry(&analysis(&app)), base);
+}

@@ -1,17 +1,22 @@
 //! The fingerprint of a cached function the index cannot analyze (a crate
 //! layout it does not understand, a doctest, syntax its scanner rejects):
-//! the function's own tokens, where it is written, and a digest of every
-//! `.rs` file of its package, with the value of every `cfg` predicate and
-//! compile-time environment variable those files read. Any edit anywhere
-//! in the package then invalidates: coarse, but it can never serve a stale
-//! result (short of code a build script generates, which it does not see).
+//! the function's own tokens, where it is written, and a digest of the
+//! files the crate's compilation reads: every `.rs` file of its package
+//! and its path dependencies, the files they include or load as modules
+//! (outside the package too), and every file its build script wrote to
+//! `OUT_DIR`; with the value of every `cfg` predicate and compile-time
+//! environment variable those files read. Any edit of these then
+//! invalidates: coarse, but it never serves a stale result, short of files
+//! read by paths the source does not spell out (a computed include path,
+//! a file another crate's proc macro reads, a path dependency's build
+//! script output).
 //!
 //! It lives here rather than in the macro so that every reader of
 //! fingerprints (the macro, the CLI) computes it the same way.
 
 use std::path::{Path, PathBuf};
 
-use crate::package_sources::{cargo_files_digest, sources_with_path_deps};
+use crate::package_sources::{cargo_files_digest, out_dir_digest, sources_with_path_deps};
 use crate::{BuildInputs, Dependency, Digest, FingerprintInput};
 
 /// The dependency path under which the call site is recorded.
@@ -22,6 +27,9 @@ pub const FALLBACK_PACKAGE_SOURCES: &str = "<all package sources>";
 /// The dependency path under which `Cargo.lock` and the manifests of the
 /// package, its workspace and its path dependencies are recorded.
 pub const FALLBACK_CARGO_FILES: &str = "<Cargo.lock and manifests>";
+/// The dependency path under which the files the package's build script
+/// wrote to `OUT_DIR` are recorded.
+pub const FALLBACK_OUT_DIR: &str = "<build script output (OUT_DIR)>";
 /// The dependency path under which the sources of another package are
 /// recorded, when its macro wrote the function (the site is in it).
 pub const FALLBACK_MACRO_PACKAGE_SOURCES: &str = "<all sources of the macro's package>";
@@ -35,6 +43,9 @@ pub struct FallbackSite<'a> {
     pub file: Option<&'a Path>,
     /// Its 1-based line (with `file`).
     pub line: usize,
+    /// The `OUT_DIR` of the crate being compiled (its build script's
+    /// output), when it has one.
+    pub out_dir: Option<&'a Path>,
     /// How many expansions of the same function at the same site came
     /// before this one in this compilation (a `macro_rules!` that writes
     /// the function, invoked several times). Expansion order is fixed by
@@ -114,6 +125,18 @@ pub fn fallback_fingerprint(
                 hash: digest,
             });
             merge(&mut build, inputs);
+        }
+        // Code and data the build script generated: the crate may include
+        // any of it (also by paths no reader can evaluate) or link it, so
+        // all of it counts, by name and contents.
+        if let Some(digest) = site
+            .out_dir
+            .and_then(|out| out_dir_digest(out, site.manifest_dir))
+        {
+            dependencies.push(Dependency {
+                path: FALLBACK_OUT_DIR.to_owned(),
+                hash: digest,
+            });
         }
         // What cargo decides from: dependency versions and sources (a
         // version bump of a path or registry dependency), and the features
@@ -195,6 +218,7 @@ mod tests {
             manifest_dir: dir,
             file: Some(&file),
             line: 1,
+            out_dir: None,
             expansion: 0,
         };
         let first = fallback_fingerprint("f", own, Some(site), b"");
@@ -251,6 +275,7 @@ mod tests {
             manifest_dir: &app,
             file: Some(&file),
             line: 2,
+            out_dir: None,
             expansion: 0,
         };
         let own = Digest([7; 32]);
@@ -303,6 +328,7 @@ mod tests {
             manifest_dir: &app,
             file: Some(&file),
             line: 1,
+            out_dir: None,
             expansion: 0,
         };
         let own = Digest([7; 32]);
@@ -327,6 +353,135 @@ mod tests {
         assert_eq!(
             fallback_fingerprint("f", own, Some(site), b"").fingerprint,
             data_edited
+        );
+    }
+
+    /// Regression (trial S3): a function a `macro_rules!` writes that
+    /// calls code its build script generates into `OUT_DIR` (`include!`d)
+    /// served the old value after the build script's input changed.
+    #[test]
+    fn what_the_build_script_generated_counts_by_name_and_contents() {
+        let temp = tempfile::tempdir().unwrap();
+        let app = temp.path().join("app");
+        write(&app, "Cargo.toml", "[package]\nname = \"app\"\n");
+        write(
+            &app,
+            "src/main.rs",
+            "mod generated { include!(concat!(env!(\"OUT_DIR\"), \"/gen.rs\")); }\n",
+        );
+        let out = temp.path().join("target/debug/build/app-1/out");
+        write(&out, "gen.rs", "pub fn k() -> u32 { 3 }\n");
+        write(&out, "sub/data.bin", "x");
+        let file = app.join("src/main.rs");
+        let site = FallbackSite {
+            manifest_dir: &app,
+            file: Some(&file),
+            line: 1,
+            out_dir: Some(&out),
+            expansion: 0,
+        };
+        let own = Digest([7; 32]);
+        let first = fallback_fingerprint("f", own, Some(site), b"");
+        assert!(
+            first
+                .dependencies
+                .iter()
+                .any(|d| d.path == FALLBACK_OUT_DIR)
+        );
+        let without = FallbackSite {
+            out_dir: None,
+            ..site
+        };
+        let none = fallback_fingerprint("f", own, Some(without), b"");
+        assert!(!none.dependencies.iter().any(|d| d.path == FALLBACK_OUT_DIR));
+        write(&out, "gen.rs", "pub fn k() -> u32 { 4 }\n");
+        let edited = fallback_fingerprint("f", own, Some(site), b"").fingerprint;
+        assert_ne!(edited, first.fingerprint);
+        // Any file, not only those the sources name: a library the build
+        // script compiled, a file included by a path nobody can evaluate.
+        write(&out, "sub/data.bin", "y");
+        let data = fallback_fingerprint("f", own, Some(site), b"").fingerprint;
+        assert_ne!(data, edited);
+        write(&out, "extra.rs", "");
+        let added = fallback_fingerprint("f", own, Some(site), b"").fingerprint;
+        assert_ne!(added, data);
+        // Same output in another checkout and target directory: same
+        // fingerprint.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let (app2, out2) = (elsewhere.path().join("a"), elsewhere.path().join("o"));
+        std::fs::rename(&app, &app2).unwrap();
+        std::fs::rename(&out, &out2).unwrap();
+        let file2 = app2.join("src/main.rs");
+        let moved = FallbackSite {
+            manifest_dir: &app2,
+            file: Some(&file2),
+            out_dir: Some(&out2),
+            ..site
+        };
+        assert_eq!(
+            fallback_fingerprint("f", own, Some(moved), b"").fingerprint,
+            added
+        );
+    }
+
+    /// Regression (trial S7): a function a `macro_rules!` writes that calls
+    /// a module whose `#[path]` file is outside the package served the old
+    /// value after that file was edited; so would a module it declares.
+    #[test]
+    fn path_modules_outside_the_package_and_theirs_count() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path().join("repo");
+        let pkg = root.join("pkg");
+        write(&pkg, "Cargo.toml", "[package]\nname = \"pkg\"\n");
+        write(
+            &pkg,
+            "src/main.rs",
+            "#[path = \"../../shared/common.rs\"]\nmod common;\nfn main() {}\n",
+        );
+        write(
+            &root,
+            "shared/common.rs",
+            "mod child;\npub fn f() -> u32 { 1 }\n",
+        );
+        write(&root, "shared/child.rs", "pub fn c() -> u32 { 1 }\n");
+        write(&root, "shared/unrelated.rs", "pub fn u() {}\n");
+        let file = pkg.join("src/main.rs");
+        let site = FallbackSite {
+            manifest_dir: &pkg,
+            file: Some(&file),
+            line: 3,
+            out_dir: None,
+            expansion: 0,
+        };
+        let own = Digest([7; 32]);
+        let first = fallback_fingerprint("f", own, Some(site), b"").fingerprint;
+        write(&root, "shared/unrelated.rs", "pub fn u() { }\n");
+        assert_eq!(
+            fallback_fingerprint("f", own, Some(site), b"").fingerprint,
+            first
+        );
+        write(
+            &root,
+            "shared/common.rs",
+            "mod child;\npub fn f() -> u32 { 2 }\n",
+        );
+        let edited = fallback_fingerprint("f", own, Some(site), b"").fingerprint;
+        assert_ne!(edited, first);
+        write(&root, "shared/child.rs", "pub fn c() -> u32 { 2 }\n");
+        let child = fallback_fingerprint("f", own, Some(site), b"").fingerprint;
+        assert_ne!(child, edited);
+        // Another checkout of the same tree.
+        let moved = temp.path().join("moved");
+        std::fs::rename(&root, &moved).unwrap();
+        let (pkg, file) = (moved.join("pkg"), moved.join("pkg/src/main.rs"));
+        let site = FallbackSite {
+            manifest_dir: &pkg,
+            file: Some(&file),
+            ..site
+        };
+        assert_eq!(
+            fallback_fingerprint("f", own, Some(site), b"").fingerprint,
+            child
         );
     }
 
@@ -361,6 +516,7 @@ mod tests {
             manifest_dir: &app,
             file: Some(&file),
             line: 1,
+            out_dir: None,
             expansion: 0,
         };
         let own = Digest([7; 32]);

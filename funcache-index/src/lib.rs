@@ -35,6 +35,7 @@ mod includes;
 mod lexer;
 mod lexical_path;
 mod macro_docs;
+mod module_refs;
 mod module_tree;
 mod nested;
 mod node;
@@ -72,7 +73,7 @@ pub use canonical::{CANONICAL_FORMAT, Canonical, Normalizer, canonical_hash, has
 pub use digest::{Digest, ParseDigestError};
 pub use error::IndexError;
 pub use fallback::{
-    FALLBACK_CALL_SITE, FALLBACK_CARGO_FILES, FALLBACK_MACRO_PACKAGE_SOURCES,
+    FALLBACK_CALL_SITE, FALLBACK_CARGO_FILES, FALLBACK_MACRO_PACKAGE_SOURCES, FALLBACK_OUT_DIR,
     FALLBACK_PACKAGE_SOURCES, Fallback, FallbackSite, fallback_fingerprint,
 };
 pub use fingerprint::{BuildInputs, Dependency, FINGERPRINT_FORMAT, FingerprintInput};
@@ -80,5 +81,5 @@ pub use fn_values::{FnValue, fn_values};
 pub use hidden_order::{ArgSerde, argument_serde};
 pub use node_store::{NODE_CACHE_ENV, NodeCacheStats, node_cache_stats};
 pub use options::{CacheOptions, Spanned};
-pub use type_paths::ambiguous_type_paths;
+pub use type_paths::{TypeTables, external_crate_names, type_tables};
 pub use workspace::{Workspace, package_dirs, package_name, workspace_root};

@@ -8,8 +8,12 @@
 //! `explain` can name it.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use proc_macro2::{TokenStream, TokenTree};
+
+use crate::cargo::{Lock, Manifest};
+use crate::dep_features::PathPackages;
 
 use crate::cfg_text::FILE_MACRO;
 use crate::ids::{CrateId, NodeKey};
@@ -192,31 +196,69 @@ fn derive_paths(args: TokenStream) -> Vec<Vec<String>> {
     out
 }
 
-/// `<cargo features> #<digest>` of what every manifest of `view` asks of
-/// its dependencies (`features`, `default-features`, `optional`) and its
-/// own `[features]` table: a path dependency's `cfg(feature = ..)` is
-/// decided by them, and `cfg!` where the cached function is compiled
-/// cannot tell it. Features passed on cargo's command line to a
-/// dependency (`--features dep/x`) are not seen.
-pub(crate) fn features(world: &World, view: &[CrateId]) -> String {
-    let mut parts: Vec<String> = view
+/// `<cargo features> #<digest>` of what the manifests that decide the
+/// features of `view`'s path packages ask of their dependencies
+/// (`features`, `default-features`, `optional`) and their own `[features]`
+/// tables: a path dependency's `cfg(feature = ..)` is decided by them, and
+/// `cfg!` where the cached function is compiled cannot tell it. Those
+/// manifests are `view`'s own and, as for a registry crate (see
+/// [`crate::dep_features`]), those of every path package that depends on a
+/// path package of `view` outside the root crate's package, directly or
+/// through others (`Cargo.lock`'s reverse dependencies): cargo unifies the
+/// features the workspace's members ask, so a sibling member asking
+/// `features = ["fast"]` rebuilds the dependency with them. Without a lock
+/// entry, every path package counts. Features passed on cargo's command
+/// line to a dependency (`--features dep/x`), and the narrower union of a
+/// build of some members only (`-p`), are not seen.
+pub(crate) fn features(
+    world: &World,
+    view: &[CrateId],
+    root_crate: CrateId,
+    packages: &mut PathPackages,
+) -> String {
+    let root_dir = &world.crates[root_crate as usize].manifest.dir;
+    let mut manifests: Vec<Arc<Manifest>> = view
         .iter()
-        .map(|&c| {
-            let manifest = &world.crates[c as usize].manifest;
-            let mut decls: Vec<String> = manifest
-                .deps
-                .iter()
-                .map(|d| format!("{}: {}", d.package, d.build_decl))
-                .collect();
-            decls.sort();
-            format!(
-                "{}\n{}\n{}",
-                manifest.package,
-                manifest.features_text,
-                decls.join("\n")
-            )
-        })
+        .map(|&c| world.crates[c as usize].manifest.clone())
         .collect();
+    let foreign: Vec<Arc<Manifest>> = manifests
+        .iter()
+        .filter(|m| m.dir != *root_dir)
+        .cloned()
+        .collect();
+    if !foreign.is_empty() {
+        let lock = Lock::find(root_dir).unwrap_or_default();
+        for package in foreign {
+            let version = package.version.as_deref().unwrap_or("0.0.0");
+            if !lock.contains(&package.package, version) {
+                manifests.extend(packages.all().iter().cloned());
+                continue;
+            }
+            for (name, version, source) in lock.dependents(&package.package, version) {
+                if source.is_none()
+                    && let Some(manifest) = packages.find(&name, &version)
+                {
+                    manifests.push(manifest);
+                }
+            }
+        }
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for manifest in &manifests {
+        packages.note(manifest);
+        let mut decls: Vec<String> = manifest
+            .deps
+            .iter()
+            .map(|d| format!("{}: {}", d.package, d.build_decl))
+            .collect();
+        decls.sort();
+        parts.push(format!(
+            "{}\n{}\n{}",
+            manifest.package,
+            manifest.features_text,
+            decls.join("\n")
+        ));
+    }
     parts.sort();
     parts.dedup();
     format!("<cargo features> #{}", digest_text(&parts.join("\n\n")))

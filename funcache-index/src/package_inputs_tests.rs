@@ -198,6 +198,85 @@ fn features_asked_of_a_path_dependency_count_where_its_cfgs_are_reached() {
     assert_eq!(after[1].fingerprint, before[1].fingerprint);
 }
 
+/// S9 (trial): a sibling workspace member asking a feature of a path
+/// dependency the cached fn's package uses without it makes cargo rebuild
+/// the dependency with it (features unify across the workspace); the
+/// fingerprint did not move and the old value was served. The sibling's
+/// manifest is tracked too, so that rustc recompiles the crate when it
+/// changes; a member that does not depend on the dependency does not count.
+#[test]
+fn features_a_sibling_member_asks_of_a_path_dependency_count() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    write(
+        root,
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"a\", \"u\", \"other\"]\n",
+    );
+    let a_manifest = "[package]\nname = \"a\"\nversion = \"0.1.0\"\n[dependencies]\nu = { path = \"../u\" }\nd = { path = \"../d\" }\n";
+    write(root, "a/Cargo.toml", a_manifest);
+    write(root, "a/src/main.rs", "fn main() {}\n");
+    write(
+        root,
+        "u/Cargo.toml",
+        "[package]\nname = \"u\"\nversion = \"0.1.0\"\n[dependencies]\nd = { path = \"../d\" }\n",
+    );
+    write(
+        root,
+        "u/src/lib.rs",
+        "#[funcache::cache]\npub fn gated() -> u32 { d::tag() }\n\
+         #[funcache::cache]\npub fn plain() -> u32 { d::p() }\n",
+    );
+    let other_manifest = "[package]\nname = \"other\"\nversion = \"0.1.0\"\n";
+    write(root, "other/Cargo.toml", other_manifest);
+    write(root, "other/src/lib.rs", "");
+    write(
+        root,
+        "d/Cargo.toml",
+        "[package]\nname = \"d\"\nversion = \"0.1.0\"\n[features]\nfast = []\n",
+    );
+    write(
+        root,
+        "d/src/lib.rs",
+        "#[cfg(feature = \"fast\")]\npub fn tag() -> u32 { 7 }\n\
+         #[cfg(not(feature = \"fast\"))]\npub fn tag() -> u32 { 3 }\n\
+         pub fn p() -> u32 { 1 }\n",
+    );
+    write(
+        root,
+        "Cargo.lock",
+        "version = 4\n[[package]]\nname = \"a\"\nversion = \"0.1.0\"\ndependencies = [\"d\", \"u\"]\n\
+         [[package]]\nname = \"d\"\nversion = \"0.1.0\"\n\
+         [[package]]\nname = \"other\"\nversion = \"0.1.0\"\n\
+         [[package]]\nname = \"u\"\nversion = \"0.1.0\"\ndependencies = [\"d\"]\n",
+    );
+    let u = root.join("u");
+    let before = analyses(&u);
+    let manifest = |dir: &str| root.join(dir).join("Cargo.toml");
+    assert!(
+        before[0].tracked_files.contains(&manifest("a")),
+        "{:?}",
+        before[0].tracked_files
+    );
+    assert!(!before[0].tracked_files.contains(&manifest("other")));
+    assert!(!before[1].tracked_files.contains(&manifest("a")));
+    write(
+        root,
+        "a/Cargo.toml",
+        &a_manifest.replace("\"../d\" }", "\"../d\", features = [\"fast\"] }"),
+    );
+    let after = analyses(&u);
+    assert_ne!(after[0].fingerprint, before[0].fingerprint);
+    assert_eq!(after[1].fingerprint, before[1].fingerprint);
+    // A member the dependency's features do not depend on.
+    write(
+        root,
+        "other/Cargo.toml",
+        &format!("{other_manifest}[features]\nextra = []\n"),
+    );
+    assert_eq!(analyses(&u)[0].fingerprint, after[0].fingerprint);
+}
+
 #[test]
 fn a_patched_package_is_identified_by_its_sources() {
     let temp = tempfile::tempdir().unwrap();

@@ -1,17 +1,20 @@
 //! Digests of a package's sources as files, for code the index does not
 //! analyze item by item: a function it cannot analyze (the fallback), a
 //! proc-macro crate whose derive or attribute an item of a closure uses,
-//! a `[patch]`ed package. Any edit of a `.rs` file of the package (or of a
-//! file one of them includes) changes the digest; where the package is
-//! checked out does not.
+//! a `[patch]`ed package. Any edit of a `.rs` file of the package, of a
+//! file one of them includes, or of a module file rustc loads from outside
+//! the package (`#[path]`) changes the digest; where the package is checked
+//! out does not. And [`out_dir_digest`]: what a build script generated.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use crate::cargo::Manifest;
 use crate::cfg_text;
 use crate::includes::{self, IncludeDirs};
+use crate::lexical_path;
+use crate::module_refs;
 use crate::module_tree::Stamp;
 use crate::{BuildInputs, Digest};
 
@@ -162,17 +165,160 @@ pub(crate) fn package_sources_digest(manifest_dir: &Path) -> Option<(Digest, Bui
 /// Files with their stamps when read.
 type Stamps = Vec<(PathBuf, Option<Stamp>)>;
 
+/// How many bytes of a build script's output [`out_dir_digest`] reads, at
+/// most; a file beyond it counts by its name, length and modification time.
+/// Generated code and data are small next to it; what can be larger (a C
+/// library a build script compiles into `OUT_DIR`) then still invalidates
+/// when rewritten, at the cost of a miss on another machine or checkout.
+pub(crate) const OUT_DIR_CONTENT_BUDGET: u64 = 256 << 20;
+
+/// A digest of every file under `out_dir` (a build script's `OUT_DIR`):
+/// names relative to it, sorted, and contents (see
+/// [`OUT_DIR_CONTENT_BUDGET`]); never where it is, so another checkout or
+/// machine with the same output gets the same digest; and the contents of
+/// the files generated code includes from outside it. `None` when it
+/// cannot be read.
+pub(crate) fn out_dir_digest(out_dir: &Path, manifest_dir: &Path) -> Option<Digest> {
+    out_dir_digest_within(out_dir, manifest_dir, OUT_DIR_CONTENT_BUDGET)
+}
+
+/// [`out_dir_digest`] reading at most `budget` bytes of contents.
+fn out_dir_digest_within(out_dir: &Path, manifest_dir: &Path, budget: u64) -> Option<Digest> {
+    std::fs::metadata(out_dir).ok().filter(|m| m.is_dir())?;
+    let mut files: Vec<(String, PathBuf)> = walkdir::WalkDir::new(out_dir)
+        .follow_links(true)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_file())
+        .map(|entry| {
+            let path = entry.into_path();
+            let relative = path.strip_prefix(out_dir).unwrap_or(&path);
+            let name: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            (name.join("/"), path)
+        })
+        .collect();
+    files.sort();
+    // Every fallback expansion of the crate asks, in one compiler process.
+    type Memo = HashMap<(PathBuf, u64), (Stamps, Stamps, Digest)>;
+    static MEMO: Mutex<Option<Memo>> = Mutex::new(None);
+    let stamps: Stamps = files
+        .iter()
+        .map(|(_, path)| (path.clone(), Stamp::of(path)))
+        .collect();
+    let mut memo = MEMO.lock().unwrap_or_else(PoisonError::into_inner);
+    let memo = memo.get_or_insert_with(HashMap::new);
+    let key = (out_dir.to_path_buf(), budget);
+    if let Some((seen, included, digest)) = memo.get(&key)
+        && *seen == stamps
+        && included
+            .iter()
+            .all(|(path, stamp)| Stamp::of(path) == *stamp)
+    {
+        return Some(*digest);
+    }
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"funcache-out-dir\0");
+    let mut budget = budget;
+    let normal_out = lexical_path::normalize(out_dir);
+    // Files generated code includes from elsewhere (an asset by absolute
+    // path): rustc reads them too.
+    let mut included: Vec<PathBuf> = Vec::new();
+    let dirs = IncludeDirs {
+        manifest: manifest_dir,
+        out: Some(out_dir),
+    };
+    for ((name, path), (_, stamp)) in files.iter().zip(&stamps) {
+        hasher.update(name.as_bytes());
+        hasher.update(&[0]);
+        let len = stamp.map_or(0, |s| s.len);
+        if len <= budget {
+            budget -= len;
+            let mut contents = blake3::Hasher::new();
+            let read = if name.ends_with(".rs") {
+                std::fs::read(path).map(|bytes| {
+                    contents.update(&bytes);
+                    let text = String::from_utf8_lossy(&bytes);
+                    let dir = path.parent().unwrap_or(out_dir);
+                    included.extend(
+                        includes::included_paths(&text, dir, dirs)
+                            .into_iter()
+                            .map(|p| lexical_path::normalize(&p))
+                            .filter(|p| !p.starts_with(&normal_out)),
+                    );
+                    bytes.len() as u64
+                })
+            } else {
+                // Streamed: no file is held in memory whole.
+                std::fs::File::open(path)
+                    .and_then(|mut file| std::io::copy(&mut file, &mut contents))
+            };
+            match read {
+                Ok(n) => {
+                    hasher.update(&[1]);
+                    hasher.update(&n.to_le_bytes());
+                    hasher.update(contents.finalize().as_bytes());
+                }
+                Err(_) => {
+                    hasher.update(&[0]);
+                }
+            }
+        } else {
+            let mtime = stamp
+                .and_then(|s| s.mtime)
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            hasher.update(&[2]);
+            hasher.update(&len.to_le_bytes());
+            hasher.update(&mtime.to_le_bytes());
+        }
+    }
+    let mut seen = HashSet::new();
+    included.retain(|path| seen.insert(path.clone()));
+    hasher.update(b"included\0");
+    for path in &included {
+        // Contents only: where a checkout is must not count.
+        let mut contents = blake3::Hasher::new();
+        let read =
+            std::fs::File::open(path).and_then(|mut file| std::io::copy(&mut file, &mut contents));
+        match read {
+            Ok(n) => {
+                hasher.update(&[1]);
+                hasher.update(&n.to_le_bytes());
+                hasher.update(contents.finalize().as_bytes());
+            }
+            Err(_) => {
+                hasher.update(&[0]);
+            }
+        }
+    }
+    let included: Stamps = included
+        .into_iter()
+        .map(|path| {
+            let stamp = Stamp::of(&path);
+            (path, stamp)
+        })
+        .collect();
+    let digest: Digest = hasher.finalize().into();
+    memo.insert(key, (stamps, included, digest));
+    Some(digest)
+}
+
 /// The digest and build inputs of [`package_sources_digest`], from the
 /// package's `.rs` files (sorted); and the files they include.
 fn digest_files(manifest_dir: &Path, files: Vec<PathBuf>) -> (Digest, BuildInputs, Vec<PathBuf>) {
+    let walked: HashSet<PathBuf> = files.iter().map(|f| lexical_path::normalize(f)).collect();
     let mut included = Vec::new();
+    let mut declared = Vec::new();
     let mut hasher = blake3::Hasher::new();
     let mut build = BuildInputs::default();
-    for file in files {
-        let relative = file.strip_prefix(manifest_dir).unwrap_or(&file);
+    for file in &files {
+        let relative = file.strip_prefix(manifest_dir).unwrap_or(file);
         hasher.update(relative.to_string_lossy().as_bytes());
         hasher.update(&[0]);
-        let bytes = std::fs::read(&file).unwrap_or_default();
+        let bytes = std::fs::read(file).unwrap_or_default();
         // Whole files, the items' own `#[cfg]`s included: nothing here
         // knows which items the function reaches.
         let inputs = cfg_text::scan_file(&String::from_utf8_lossy(&bytes));
@@ -187,7 +333,9 @@ fn digest_files(manifest_dir: &Path, files: Vec<PathBuf>) -> (Digest, BuildInput
             out: None,
         };
         let file_dir = file.parent().unwrap_or(manifest_dir);
-        for path in includes::included_paths(&String::from_utf8_lossy(&bytes), file_dir, dirs) {
+        let text = String::from_utf8_lossy(&bytes);
+        declared.extend(module_refs::module_files(&text, file, false));
+        for path in includes::included_paths(&text, file_dir, dirs) {
             // Contents only (a missing file as such): not where it is.
             match std::fs::read(&path) {
                 Ok(bytes) => {
@@ -203,9 +351,148 @@ fn digest_files(manifest_dir: &Path, files: Vec<PathBuf>) -> (Digest, BuildInput
         }
         hasher.update(&[0]);
     }
+    // Files rustc reads that the walk does not find: `#[path]` targets
+    // outside the package (`#[path = "../../shared/common.rs"]`), and what
+    // they declare and include in turn. Contents only, in the order they
+    // are found (fixed by the sorted files and their text): not where the
+    // checkout is.
+    hasher.update(b"outside\0");
+    for path in outside_files(manifest_dir, &walked, &declared, &included) {
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                hasher.update(&[1]);
+                hasher.update(&(bytes.len() as u64).to_le_bytes());
+                hasher.update(&bytes);
+                if path.extension().is_some_and(|ext| ext == "rs") {
+                    let inputs = cfg_text::scan_file(&String::from_utf8_lossy(&bytes));
+                    build.cfgs.extend(inputs.cfgs);
+                    build.env.extend(inputs.env);
+                    build.out_dir |= inputs.out_dir;
+                }
+            }
+            Err(_) => {
+                hasher.update(&[0]);
+            }
+        }
+        included.push(path);
+    }
     build.cfgs.sort();
     build.cfgs.dedup();
     build.env.sort();
     build.env.dedup();
     (hasher.finalize().into(), build, included)
+}
+
+/// The files rustc may read for the package's sources (`walked`, with the
+/// `#[path]` targets they declare, `declared`, and what they include,
+/// `included`) that are not among them: `#[path]` targets outside the
+/// package directory (or not named `.rs`), and recursively the module files
+/// and includes of those. In the order found, each once.
+fn outside_files(
+    manifest_dir: &Path,
+    walked: &HashSet<PathBuf>,
+    declared: &[PathBuf],
+    included: &[PathBuf],
+) -> Vec<PathBuf> {
+    let manifest_dir = &lexical_path::normalize(manifest_dir);
+    let dirs = IncludeDirs {
+        manifest: manifest_dir,
+        out: None,
+    };
+    let mut seen: HashSet<PathBuf> = walked.clone();
+    let mut queue: std::collections::VecDeque<PathBuf> = std::collections::VecDeque::new();
+    let mut found = Vec::new();
+    let mut add = |path: PathBuf, queue: &mut std::collections::VecDeque<PathBuf>| {
+        let path = lexical_path::normalize(&path);
+        if seen.insert(path.clone()) {
+            queue.push_back(path);
+        }
+    };
+    for path in declared {
+        add(path.clone(), &mut queue);
+    }
+    // Code included from outside the package may declare modules too.
+    for path in included {
+        let outside = !lexical_path::normalize(path).starts_with(manifest_dir);
+        if outside && path.extension().is_some_and(|ext| ext == "rs") {
+            add(path.clone(), &mut queue);
+        }
+    }
+    while let Some(path) = queue.pop_front() {
+        found.push(path.clone());
+        if path.extension().is_none_or(|ext| ext != "rs") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        // A file inside the package is walked already; one outside is
+        // read only because something points at it: its own `mod x;`s too.
+        let plain = !path.starts_with(manifest_dir);
+        for child in module_refs::module_files(&text, &path, plain) {
+            add(child, &mut queue);
+        }
+        let dir = path.parent().unwrap_or(manifest_dir);
+        for child in includes::included_paths(&text, dir, dirs) {
+            add(child, &mut queue);
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// A build script's generated code may include a file from elsewhere
+    /// (an asset by absolute path): rustc reads it, so it counts.
+    #[test]
+    fn files_generated_code_includes_count_by_contents() {
+        let temp = tempfile::tempdir().unwrap();
+        let (out, app) = (temp.path().join("out"), temp.path().join("app"));
+        let asset = temp.path().join("assets/logo.bin");
+        write(&asset, "one");
+        let code = format!("pub const LOGO: &[u8] = include_bytes!({:?});\n", asset);
+        write(&out.join("assets.rs"), &code);
+        let first = out_dir_digest(&out, &app).unwrap();
+        assert_eq!(out_dir_digest(&out, &app), Some(first));
+        write(&asset, "two");
+        assert_ne!(out_dir_digest(&out, &app).unwrap(), first);
+        assert_eq!(out_dir_digest(&temp.path().join("none"), &app), None);
+    }
+
+    /// Past the budget a file counts by its length and modification time:
+    /// rewritten with the same bytes it still changes the digest (read
+    /// contents would not), and a longer file does too.
+    #[test]
+    fn past_the_budget_files_count_by_length_and_time() {
+        let temp = tempfile::tempdir().unwrap();
+        let (out, app) = (temp.path().join("out"), temp.path().join("app"));
+        write(&out.join("a.txt"), "small");
+        write(&out.join("b.lib"), "0123456789");
+        let set_time = |path: &Path, secs: u64| {
+            let file = std::fs::File::options().write(true).open(path).unwrap();
+            let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+            file.set_modified(time).unwrap();
+        };
+        set_time(&out.join("a.txt"), 1_000_000);
+        set_time(&out.join("b.lib"), 1_000_000);
+        let first = out_dir_digest_within(&out, &app, 8).unwrap();
+        // Within the budget: contents only.
+        set_time(&out.join("a.txt"), 2_000_000);
+        assert_eq!(out_dir_digest_within(&out, &app, 8), Some(first));
+        // Past it: the time counts.
+        set_time(&out.join("b.lib"), 2_000_000);
+        let touched = out_dir_digest_within(&out, &app, 8).unwrap();
+        assert_ne!(touched, first);
+        // With room for all, contents only again.
+        let all = out_dir_digest_within(&out, &app, 1 << 20).unwrap();
+        set_time(&out.join("b.lib"), 3_000_000);
+        assert_eq!(out_dir_digest_within(&out, &app, 1 << 20), Some(all));
+    }
 }

@@ -436,24 +436,77 @@ impl KeyBuilder {
     /// Adds a type name, unless it mentions one of the `ambiguous` paths
     /// (sorted), each of which names several types (a `struct P` in each of
     /// two blocks of `main`: both `app::main::P`): then the key fails and
-    /// the call runs uncached, since the name cannot tell them apart.
+    /// the call runs uncached, since the name cannot tell them apart. (For
+    /// the type of a function argument, which [`function`](Self::function)
+    /// identifies by its source; any other type argument is checked with
+    /// [`type_name_covered`](Self::type_name_covered).)
     pub fn type_name_checked(&mut self, name: &str, ambiguous: &[&str]) {
-        if self.error.is_some() {
+        if self.error.is_some() || self.fails_ambiguous(name, ambiguous) {
             return;
         }
+        self.type_name(name);
+    }
+
+    /// Fails the key if type name `name` mentions one of the `ambiguous`
+    /// paths (sorted); returns whether it did.
+    fn fails_ambiguous(&mut self, name: &str, ambiguous: &[&str]) -> bool {
         let is_path_char = |c: char| c.is_alphanumeric() || c == '_' || c == ':';
         let mentioned = name
             .split(|c: char| !is_path_char(c))
             .find(|path| ambiguous.binary_search(path).is_ok());
-        if let Some(path) = mentioned {
+        let Some(path) = mentioned else {
+            return false;
+        };
+        self.error = Some(KeyError::new(
+            "type-ambiguous",
+            path,
+            format!(
+                "the type `{name}` cannot be identified by its name: `{path}` names several \
+                 types (of sibling blocks of one function, or of a function and a module of one \
+                 name), so their results could not be told apart; rename one of them to cache \
+                 these calls"
+            ),
+        ));
+        true
+    }
+
+    /// Adds a type name (`type_name::<T>()` of a generic function's type
+    /// argument), unless it cannot tell the call's results apart; then the
+    /// key fails and the call runs uncached:
+    ///
+    /// * it mentions one of the `ambiguous` paths (see
+    ///   [`type_name_checked`](Self::type_name_checked));
+    /// * it mentions a type the function's fingerprint does not cover: one
+    ///   not in `types` (the sorted paths of the types of the function's
+    ///   crate and its path dependencies), of no crate in `crates` (sorted:
+    ///   the external crates whose versions the fingerprint has) and not
+    ///   of std, `core` or `alloc` — a type of a crate downstream of the
+    ///   function's, whose impls of the bound traits can change without
+    ///   changing the key. A closure or a function item is never covered.
+    pub fn type_name_covered(
+        &mut self,
+        name: &str,
+        ambiguous: &[&str],
+        types: &[&str],
+        crates: &[&str],
+    ) {
+        if self.error.is_some() || self.fails_ambiguous(name, ambiguous) {
+            return;
+        }
+        if let Some(path) = uncovered_path(name, types, crates) {
+            // Once per function: a warning per type would repeat itself.
             self.error = Some(KeyError::new(
-                "type-ambiguous",
-                path,
+                "type-unseen",
+                "",
                 format!(
-                    "the type `{name}` cannot be identified by its name: `{path}` names \
-                     several types (of sibling blocks of one function, or of a function and a \
-                     module of one name), so their results could not be told apart; rename one \
-                     of them to cache these calls"
+                    "the type `{name}` is not covered by the fingerprint: `{path}` is not a \
+                     type of the function's crate, of its path dependencies, of a dependency \
+                     whose version the fingerprint has, or of std (it is a type of a crate \
+                     that depends on the function's, of a binary of its package, written by a \
+                     macro, a closure or a function), so editing its impls would not change \
+                     the key and an old result would be served. Calls with covered types are \
+                     cached; to cache these, define the type (or its impls of the bound \
+                     traits) in the function's crate"
                 ),
             ));
             return;
@@ -592,6 +645,152 @@ impl KeyBuilder {
     pub(crate) fn entry_key(&self) -> &[u8] {
         self.writer.sink.entry_key()
     }
+}
+
+/// Crates whose types every fingerprint covers: std comes with the
+/// compiler, and the fingerprint records the build's toolchain.
+const STD_CRATES: &[&str] = &["alloc", "core", "std"];
+
+/// Single words a type name may hold besides paths: primitive types, the
+/// keywords of reference, pointer, trait object and function pointer
+/// types, the inferred `_` (`app::W<_>::g::G`) and const values.
+const WORDS: &[&str] = &[
+    "_", "as", "bool", "char", "const", "dyn", "extern", "f128", "f16", "f32", "f64", "false",
+    "fn", "for", "i128", "i16", "i32", "i64", "i8", "isize", "mut", "str", "true", "u128", "u16",
+    "u32", "u64", "u8", "unsafe", "usize",
+];
+
+/// The first path in type name `name` that names a type no fingerprint
+/// covers: not in `types` (sorted), of no crate in `crates` (sorted) nor of
+/// std. Every path in the name counts — generic arguments, tuple and
+/// array elements, referents, traits of a `dyn` — each compared without
+/// its generic arguments (`app::W<_>::g::G` is `app::W::g::G`). A closure
+/// (`app::main::{{closure}}`), or a path below a qualified one
+/// (`<app::S as app::T>::m::K`, a type nested in a trait impl's method)
+/// is never covered; nor is a word that is not a primitive or a keyword.
+fn uncovered_path(name: &str, types: &[&str], crates: &[&str]) -> Option<String> {
+    let covered = |path: &str| -> bool {
+        match path.split_once("::") {
+            None => {
+                WORDS.binary_search(&path).is_ok() || path.starts_with(|c: char| c.is_ascii_digit())
+            }
+            Some((krate, _)) => {
+                !path.contains("{{")
+                    && (STD_CRATES.contains(&krate)
+                        || crates.binary_search(&krate).is_ok()
+                        || types.binary_search(&path).is_ok())
+            }
+        }
+    };
+    let bytes = name.as_bytes();
+    // The path being read; the paths suspended by a generic argument list
+    // (`None`: a qualified path's `<`, after which a path is not covered).
+    let mut path = String::new();
+    let mut suspended: Vec<Option<String>> = Vec::new();
+    // Whether `path` may take a generic argument list (it ends in a
+    // segment, or in one's arguments).
+    let mut open = false;
+    let mut i = 0;
+    macro_rules! finish {
+        () => {
+            if !path.is_empty() {
+                if !covered(&path) {
+                    return Some(std::mem::take(&mut path));
+                }
+                path.clear();
+            }
+        };
+    }
+    while i < bytes.len() {
+        let c = bytes[i];
+        if is_word_byte(c) {
+            let start = i;
+            while i < bytes.len() && is_word_byte(bytes[i]) {
+                i += 1;
+            }
+            if !(path.is_empty() || path.ends_with("::")) {
+                finish!();
+            }
+            path.push_str(&name[start..i]);
+            open = true;
+            continue;
+        }
+        match c {
+            b':' if bytes.get(i + 1) == Some(&b':') => {
+                path.push_str("::");
+                open = false;
+                i += 2;
+                continue;
+            }
+            b'{' => {
+                // `{{closure}}`, `{{constant}}`: a segment never covered.
+                let end = name[i..].find("}}").map_or(name.len(), |e| i + e + 2);
+                path.push_str(&name[i..end]);
+                i = end;
+                open = true;
+                continue;
+            }
+            b'<' if open => suspended.push(Some(std::mem::take(&mut path))),
+            b'<' => {
+                finish!();
+                suspended.push(None);
+            }
+            b'>' if i > 0 && bytes[i - 1] == b'-' => {}
+            b'>' => {
+                finish!();
+                match suspended.pop() {
+                    Some(Some(outer)) => {
+                        path = outer;
+                        open = true;
+                        i += 1;
+                        continue;
+                    }
+                    // `<A as T>::m`: what follows is below a qualified path.
+                    Some(None) => path.push_str("<..>"),
+                    None => {}
+                }
+            }
+            b'\'' => {
+                // A lifetime (`'_`) or a char (`'a'`, `'-'`, `'\''`): no path.
+                finish!();
+                i += 1;
+                if bytes.get(i) == Some(&b'\\') {
+                    let close = name[i + 2..].find('\'').map_or(name.len(), |e| i + 2 + e);
+                    i = close + 1;
+                } else if bytes.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                } else {
+                    while i < bytes.len() && is_word_byte(bytes[i]) {
+                        i += 1;
+                    }
+                    if bytes.get(i) == Some(&b'\'') {
+                        i += 1;
+                    }
+                }
+                open = false;
+                continue;
+            }
+            b'"' => {
+                // `extern "C" fn`.
+                finish!();
+                i += 1 + name[i + 1..]
+                    .find('"')
+                    .map_or(name.len() - i - 1, |e| e + 1);
+                open = false;
+                continue;
+            }
+            _ => finish!(),
+        }
+        open = false;
+        i += 1;
+    }
+    finish!();
+    None
+}
+
+/// A byte of an identifier, a number or a non-ASCII character.
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
 /// A type name without its generic argument lists: `a::f<u8>` → `a::f`.
@@ -1521,6 +1720,83 @@ mod tests {
         plain.type_name("app::main::Pa");
         assert_eq!(key("app::main::Pa").unwrap(), plain.finish().unwrap());
         assert!(key("app::main::P2").is_ok());
+    }
+
+    #[test]
+    fn type_names_the_fingerprint_does_not_cover_fail_the_key() {
+        // `u::total::<a::Item>` with `impl u::Weigh for a::Item` in a crate
+        // downstream of `u`: `u`'s fingerprint never saw the impl, and
+        // editing it served the old total (trial B, S1). Only types of the
+        // crate and its path dependencies (`types`), of external crates
+        // whose versions the fingerprint has (`crates`) and of std key.
+        let types = [
+            "u::Item",
+            "u::Weigh",
+            "u::Wrapper",
+            "u::Wrapper::run::Local",
+            "u::run::Local",
+            "v::Thing",
+        ];
+        let crates = ["serde_json"];
+        let key = |name: &str| {
+            let mut builder = KeyBuilder::new();
+            builder.type_name_covered(name, &[], &types, &crates);
+            builder.finish()
+        };
+        for name in [
+            "u64",
+            "alloc::string::String",
+            "u::Item",
+            "v::Thing",
+            "u::run::Local",
+            "u::Wrapper<u::Item>",
+            "alloc::vec::Vec<(u8, [u::Item; 2], &mut str, *const bool)>",
+            "std::collections::hash::map::HashMap<alloc::string::String, serde_json::value::Value>",
+            "alloc::boxed::Box<dyn u::Weigh + core::marker::Send>",
+            "dyn core::ops::function::Fn(&'_ u8) -> u::Item",
+            "u::Wrapper<_>::run::Local",
+            "u::Wrapper<3, 'a', '\\'', true>",
+            "fn(u8) -> u8",
+            "unsafe extern \"C\" fn(u8)",
+        ] {
+            assert!(key(name).is_ok(), "{name}: {:?}", key(name).err());
+        }
+        for (name, path) in [
+            ("a::Item", "a::Item"),
+            ("alloc::vec::Vec<a::Item>", "a::Item"),
+            ("u::Wrapper<a::Item>", "a::Item"),
+            ("(u64, &a::shapes::Tri)", "a::shapes::Tri"),
+            ("[a::Item; 3]", "a::Item"),
+            ("alloc::boxed::Box<dyn a::Tr>", "a::Tr"),
+            ("u::Other", "u::Other"),
+            ("u::double", "u::double"),
+            ("u::run::{{closure}}", "u::run::{{closure}}"),
+            (
+                "core::option::Option<u::main::{{closure}}>",
+                "u::main::{{closure}}",
+            ),
+            ("<u::Item as u::Weigh>::weight::K", "<..>::weight::K"),
+            ("regex::Regex", "regex::Regex"),
+            ("Item", "Item"),
+            ("u::Wrapper<u::Wrapper<v::Thing>, v::Other>", "v::Other"),
+        ] {
+            let error = key(name).unwrap_err();
+            let text = error.to_string();
+            assert!(text.contains(&format!("`{path}`")), "{name}: {text}");
+            assert!(text.contains("not covered by the fingerprint"), "{text}");
+            // One warning per function, whatever the type.
+            assert_eq!(error.cause(), key("a::Item").unwrap_err().cause());
+        }
+        // An ambiguous path fails as ambiguous, covered or not.
+        let mut builder = KeyBuilder::new();
+        builder.type_name_covered("u::run::Local", &["u::run::Local"], &types, &crates);
+        let error = builder.finish().unwrap_err();
+        assert!(error.to_string().contains("several types"), "{error}");
+        assert!(WORDS.is_sorted() && STD_CRATES.is_sorted());
+        // A covered name keys as before.
+        let mut plain = KeyBuilder::new();
+        plain.type_name("u::Wrapper<u::Item>");
+        assert_eq!(key("u::Wrapper<u::Item>").unwrap(), plain.finish().unwrap());
     }
 
     #[test]

@@ -696,6 +696,29 @@ fn skip_fn_leaves_a_function_out_of_the_key() {
     assert_eq!(LOGGED_RUNS.load(Ordering::SeqCst), 1);
 }
 
+static GENERIC_LOGGED_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache(skip_fn(log))]
+fn logged_generic<F: Fn(&str)>(x: u64, log: F) -> u64 {
+    GENERIC_LOGGED_RUNS.fetch_add(1, Ordering::SeqCst);
+    log("computing");
+    x + 1
+}
+
+// The type parameter of a function argument names no caller type whose
+// impls the fingerprint must see (a closure never counts as covered):
+// under `skip_fn` a closure still caches.
+#[test]
+fn skip_fn_of_a_generic_function_argument_caches_a_closure() {
+    setup();
+    let log = |message: &str| {
+        let _ = message.len();
+    };
+    assert_eq!(logged_generic(1, log), 2);
+    assert_eq!(logged_generic(1, log), 2);
+    assert_eq!(GENERIC_LOGGED_RUNS.load(Ordering::SeqCst), 1);
+}
+
 // A function its type does not reveal (an alias), skipped: never shared.
 type Op = fn(u64) -> u64;
 

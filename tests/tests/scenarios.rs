@@ -1164,3 +1164,58 @@ fn edits_the_index_once_failed_to_reach_are_never_served_stale() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Trial B, S1: `weights::total::<Item>` with `Item` and its `impl Weigh`
+/// in the binary that depends on `weights` (and S2: a type of the binary
+/// of `weights`' own package). The fingerprint of `total`,
+/// computed when `weights` compiled, cannot see that impl: editing it
+/// served the old total (6, where the code now computes 15). Such a call
+/// runs uncached with one warning; calls with a type of `weights` or of
+/// std still hit.
+#[test]
+fn a_type_argument_from_a_downstream_crate_is_never_served_stale() {
+    let _guard = support::lock();
+    let fixture = Fixture::copy("downstream");
+    let cache = tempfile::tempdir().unwrap();
+    fixture.build();
+    let first = fixture.run(cache.path());
+    assert_eq!(first.ran, ["total.item", "total.stone", "total.u64"]);
+    assert_eq!(first.value("total.item"), "6");
+    assert_eq!(first.value("total.stone"), "10");
+    assert_eq!(first.value("total.u64"), "7");
+    assert_eq!(
+        first
+            .stderr
+            .matches("not covered by the fingerprint")
+            .count(),
+        1,
+        "{}",
+        first.stderr
+    );
+    assert!(
+        first.stderr.contains("`downstream::Item`"),
+        "{}",
+        first.stderr
+    );
+
+    let second = fixture.run(cache.path());
+    assert_eq!(second.ran, ["total.item"], "covered types hit");
+
+    fixture.edit("app/src/main.rs", "self.0 * 2", "self.0 * 5");
+    fixture.build();
+    let edited = fixture.run(cache.path());
+    assert_eq!(edited.value("total.item"), "15", "stale value served");
+    assert_eq!(edited.ran, ["total.item"]);
+
+    // S2: a type of the package's own binary prints the lib's crate name
+    // (`weights::Tri`), but the lib's fingerprint never saw it either.
+    let bin = fixture.run_bin("weights", cache.path());
+    assert_eq!(bin.value("total.tri"), "9");
+    assert_eq!(bin.ran, ["total.stone", "total.tri"]);
+    assert!(bin.stderr.contains("`weights::Tri`"), "{}", bin.stderr);
+    fixture.edit("weights/src/main.rs", "self.0 * 3", "self.0 * 4");
+    fixture.build();
+    let bin = fixture.run_bin("weights", cache.path());
+    assert_eq!(bin.value("total.tri"), "12", "stale value served");
+    assert_eq!(bin.ran, ["total.tri"]);
+}

@@ -89,7 +89,14 @@ fn functions_a_macro_writes_are_unknown_and_kept_by_purge_stale() {
     ]);
     let text = explain.ok();
     assert!(text.starts_with("macro_sites::two::f: "), "{text}");
-    assert!(text.contains("every source file of its package"), "{text}");
+    assert!(
+        text.contains("every source file of its package and of its path dependencies"),
+        "{text}"
+    );
+    assert!(
+        text.contains("what its build script wrote to OUT_DIR"),
+        "{text}"
+    );
     assert!(
         text.contains("1 entry is stored under 1 fingerprint"),
         "{text}"

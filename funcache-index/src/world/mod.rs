@@ -144,10 +144,18 @@ impl World {
             deps.insert(lib_name, DepBinding::Crate(lib));
         }
         for dep in &manifest.deps {
+            // Cargo names a dependency that is not renamed after its lib
+            // target (`[lib] name = "dee"` in package `d`: code says `dee`).
+            let mut code_name = dep.code_name.clone();
             let binding = match &dep.path {
                 Some(dir) if !FUNCACHE_PACKAGES.contains(&dep.package.as_str()) => {
                     match self.load_path_dep(dir) {
-                        Ok(Some(dep_id)) => DepBinding::Crate(dep_id),
+                        Ok(Some(dep_id)) => {
+                            if !dep.renamed {
+                                code_name = self.crates[dep_id as usize].name.clone();
+                            }
+                            DepBinding::Crate(dep_id)
+                        }
                         // A path dependency without a lib (or unreadable)
                         // cannot be named from code; record it as external.
                         Ok(None) | Err(_) => DepBinding::External(external_identity(
@@ -171,7 +179,7 @@ impl World {
                     &patches,
                 )),
             };
-            deps.insert(dep.code_name.clone(), binding);
+            deps.insert(code_name, binding);
         }
         self.crates[id as usize].deps = deps;
         Ok(id)

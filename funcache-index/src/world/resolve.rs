@@ -580,6 +580,50 @@ mod tests {
         assert!(from(inner, "crate::nothing").is_empty());
     }
 
+    /// S8 (trial): a path dependency whose `[lib] name` differs from its
+    /// package name is named after the lib in code (`dee::tag` for package
+    /// `d`); it stayed unresolved, so editing `d` served stale values. A
+    /// renamed entry (`package = ".."`) is named after its key instead,
+    /// also when the rename is inherited from `[workspace.dependencies]`.
+    #[test]
+    fn path_dependencies_are_named_after_their_lib_target_unless_renamed() {
+        let lib = |package: &str, lib: &str| {
+            format!(
+                "[package]\nname = \"{package}\"\nversion = \"0.1.0\"\n[lib]\nname = \"{lib}\"\n"
+            )
+        };
+        let (_dir, world, id) = world_for(&[
+            (
+                "Cargo.toml",
+                "[package]\nname = \"fixture\"\nversion = \"0.1.0\"\n[dependencies]\n\
+                 d = { path = \"d\" }\nalias = { path = \"r\", package = \"r\" }\n\
+                 my-dep = { path = \"h\" }\ninherited = { workspace = true }\n\
+                 [workspace]\n[workspace.dependencies]\ninherited = { path = \"w\", package = \"w\" }\n",
+            ),
+            ("src/lib.rs", ""),
+            ("d/Cargo.toml", &lib("d", "dee")),
+            ("d/src/lib.rs", "pub fn tag() {}"),
+            ("r/Cargo.toml", &lib("r", "arr")),
+            ("r/src/lib.rs", "pub fn tag() {}"),
+            (
+                "h/Cargo.toml",
+                "[package]\nname = \"my-dep\"\nversion = \"0.1.0\"\n",
+            ),
+            ("h/src/lib.rs", "pub fn tag() {}"),
+            ("w/Cargo.toml", &lib("w", "double-u")),
+            ("w/src/lib.rs", "pub fn tag() {}"),
+        ]);
+        let root = World::root_of(id);
+        let r = |p: &str| names(&world, &world.resolve(root, &segs(p)));
+        assert_eq!(r("dee::tag"), ["tag"]);
+        assert!(r("d::tag").is_empty());
+        assert_eq!(r("alias::tag"), ["tag"]);
+        assert!(r("arr::tag").is_empty());
+        assert_eq!(r("my_dep::tag"), ["tag"]);
+        assert_eq!(r("inherited::tag"), ["tag"]);
+        assert!(r("double_u::tag").is_empty());
+    }
+
     #[test]
     fn glob_cycles_terminate() {
         let (_dir, world, id) = world_for(&[

@@ -122,6 +122,20 @@ impl Call {
         self.key.type_name_checked(name, ambiguous);
     }
 
+    /// Adds a type name to the key unless it mentions an ambiguous path
+    /// or a type the fingerprint does not cover (see
+    /// [`KeyBuilder::type_name_covered`]).
+    #[inline]
+    pub fn type_name_covered(
+        &mut self,
+        name: &str,
+        ambiguous: &[&str],
+        types: &[&str],
+        crates: &[&str],
+    ) {
+        self.key.type_name_covered(name, ambiguous, types, crates);
+    }
+
     /// Checks an argument left out of the key (see
     /// [`KeyBuilder::skipped`]).
     #[inline]

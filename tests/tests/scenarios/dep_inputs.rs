@@ -27,9 +27,10 @@ fn edit_and_run(fixture: &Fixture, cache: &Path, file: &str, from: &str, to: &st
     fixture.run(cache)
 }
 
-/// The fallback fns (`made`, `read`) cover every path dependency's
-/// sources: any edit of one reruns them, as it should.
-const FALLBACK: &[&str] = &["made", "read"];
+/// The fallback fns (`from_out_dir`, `from_shared`, `made`, `read`) cover
+/// every path dependency's sources: any edit of one reruns them, as it
+/// should.
+const FALLBACK: &[&str] = &["from_out_dir", "from_shared", "made", "read"];
 
 fn with_fallback<'a>(names: &[&'a str]) -> Vec<&'a str> {
     let mut all: Vec<&str> = names.iter().chain(FALLBACK).copied().collect();
@@ -146,7 +147,10 @@ fn debug_and_release_builds_keep_separate_entries() {
 
 /// Item 7: a cached fn written by a `macro_rules!` (which the index does
 /// not analyze) calls a path dependency and reads a file with
-/// `include_str!`; editing either served the old value.
+/// `include_str!`; editing either served the old value. So did (trial S3,
+/// S7) an edit of what the build script generates into `OUT_DIR` (through
+/// its input, `data/k.txt`) and of a `#[path]` module file outside the
+/// package.
 #[test]
 fn the_fallback_covers_path_dependencies_and_included_files() {
     let _guard = support::lock();
@@ -163,6 +167,24 @@ fn the_fallback_covers_path_dependencies_and_included_files() {
     let data = fixture.run(cache.path());
     assert_eq!(data.value("read"), "four", "stale value served");
     assert_eq!(reran(&data), FALLBACK);
+
+    assert_eq!(first.value("from_out_dir"), "3");
+    fixture.write("app/data/k.txt", "4\n");
+    fixture.build();
+    let generated = fixture.run(cache.path());
+    assert_eq!(generated.value("from_out_dir"), "4", "stale value served");
+    assert_eq!(reran(&generated), FALLBACK);
+
+    assert_eq!(first.value("from_shared"), "1");
+    let shared = edit_and_run(
+        &fixture,
+        cache.path(),
+        "shared/common.rs",
+        "    1\n",
+        "    2\n",
+    );
+    assert_eq!(shared.value("from_shared"), "2", "stale value served");
+    assert_eq!(reran(&shared), FALLBACK);
 }
 
 /// Item 8: features a workspace manifest asks of a path dependency pick
@@ -183,6 +205,69 @@ fn features_asked_of_a_path_dependency_are_part_of_the_fingerprint() {
     );
     assert_eq!(featured.value("gated"), "14", "stale value served");
     assert!(!featured.ran.contains(&"derived".to_owned()));
+}
+
+/// S8 (trial): a path dependency whose `[lib] name` (`nm`) is not its
+/// package name (`named`) was not resolved, so editing it served the old
+/// value.
+#[test]
+fn a_path_dependency_named_by_its_lib_target_is_followed() {
+    let _guard = support::lock();
+    let fixture = Fixture::copy("depinputs");
+    let cache = tempfile::tempdir().unwrap();
+    fixture.build();
+    assert_eq!(fixture.run(cache.path()).value("lib_named"), "5");
+    let edited = edit_and_run(&fixture, cache.path(), "named/src/lib.rs", "5", "6");
+    assert_eq!(edited.value("lib_named"), "6", "stale value served");
+    assert_eq!(reran(&edited), with_fallback(&["lib_named"]));
+}
+
+/// S9 (trial): a sibling workspace member asking a feature of the app's
+/// path dependency rebuilds it with the feature (cargo unifies features
+/// across the workspace); the default features' result was served. Then
+/// an edit of the sibling's declaration that leaves the dependency's build
+/// as it was: cargo rebuilds nothing the app depends on, and only because
+/// rustc tracks the sibling's manifest does the app's crate recompile and
+/// its fingerprint follow the manifests.
+#[test]
+fn features_a_sibling_member_asks_of_a_path_dependency_count() {
+    let _guard = support::lock();
+    let fixture = Fixture::copy("depinputs");
+    let cache = tempfile::tempdir().unwrap();
+    fixture.build();
+    assert_eq!(fixture.run(cache.path()).value("gated"), "21");
+    let featured = edit_and_run(
+        &fixture,
+        cache.path(),
+        "sib/Cargo.toml",
+        "path = \"../dep\" }",
+        "path = \"../dep\", features = [\"x\"] }",
+    );
+    assert_eq!(featured.value("gated"), "14", "stale value served");
+    assert_eq!(reran(&featured), ["gated"]);
+
+    let declared = edit_and_run(
+        &fixture,
+        cache.path(),
+        "sib/Cargo.toml",
+        "features = [\"x\"] }",
+        "features = [\"x\"], default-features = false }",
+    );
+    assert_eq!(declared.value("gated"), "14");
+    assert_eq!(
+        reran(&declared),
+        ["gated"],
+        "the app's crate was not rebuilt"
+    );
+
+    let back = edit_and_run(
+        &fixture,
+        cache.path(),
+        "sib/Cargo.toml",
+        ", features = [\"x\"], default-features = false }",
+        " }",
+    );
+    assert_eq!(back.value("gated"), "21", "stale value served");
 }
 
 /// Whether `git` can be run; when not, a loud SKIPPED line (a failure on

@@ -194,17 +194,29 @@ impl Fixture {
     /// Runs the built binary with `cache_dir` as `FUNCACHE_DIR` and extra
     /// environment variables.
     pub fn run_with(&self, cache_dir: &Path, env: &[(&str, &str)]) -> Run {
-        self.run_binary(&fixture_target_dir(), cache_dir, env)
+        self.run_binary(&fixture_target_dir(), &self.name, cache_dir, env)
+    }
+
+    /// Runs another binary of the fixture, `bin`, with `cache_dir` as
+    /// `FUNCACHE_DIR`.
+    pub fn run_bin(&self, bin: &str, cache_dir: &Path) -> Run {
+        self.run_binary(&fixture_target_dir(), bin, cache_dir, &[])
     }
 
     /// Runs the binary built into another target directory (a build with
     /// `CARGO_TARGET_DIR` set) with `cache_dir` as `FUNCACHE_DIR`.
     pub fn run_in(&self, target_dir: &Path, cache_dir: &Path) -> Run {
-        self.run_binary(target_dir, cache_dir, &[])
+        self.run_binary(target_dir, &self.name, cache_dir, &[])
     }
 
-    fn run_binary(&self, target_dir: &Path, cache_dir: &Path, env: &[(&str, &str)]) -> Run {
-        let binary = target_dir.join("debug").join(&self.name);
+    fn run_binary(
+        &self,
+        target_dir: &Path,
+        bin: &str,
+        cache_dir: &Path,
+        env: &[(&str, &str)],
+    ) -> Run {
+        let binary = target_dir.join("debug").join(bin);
         let mut command = Command::new(&binary);
         command.env("FUNCACHE_DIR", cache_dir);
         for var in [
