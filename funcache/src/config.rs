@@ -94,27 +94,44 @@ fn env_max_size() -> Option<u64> {
 /// `lazy`. See [`Durability`].
 pub const DURABILITY_VAR: &str = "FUNCACHE_DURABILITY";
 
-/// When stored results are synced to disk ([`DURABILITY_VAR`]).
+/// When stored results are committed and synced to disk
+/// ([`DURABILITY_VAR`]).
 ///
-/// In every mode a result is in the operating system's hands when the call
-/// that stored it returns: a process that exits or is killed afterwards
-/// loses nothing, and other processes see it at once. The modes differ in
-/// what an operating-system crash or power loss can cost.
+/// Every commit is one LMDB transaction: whatever stops the process, the
+/// directory serves each result whose commit completed and never a torn
+/// one, and a result lost is only recomputed. In every mode the process
+/// reads its own results at once (a result not yet committed is served
+/// from the queue), and other processes see a result once it is committed;
+/// one that computes the same key meanwhile waits for that commit.
+///
+/// What a crash can cost:
+///
+/// | mode | process killed (`kill -9`, abort) | OS crash or power loss |
+/// |---|---|---|
+/// | [`Batch`](Self::Batch) | results still queued (the last few ms) | also those committed in the last [`SYNC_DELAY`](crate::SYNC_DELAY) |
+/// | [`Lazy`](Self::Lazy) | results still queued | everything the OS has not written back |
+/// | [`Sync`](Self::Sync) | nothing whose call returned | nothing whose call returned |
+///
+/// A normal exit (returning from `main`, [`std::process::exit`]) commits
+/// what is queued; [`crate::flush`] commits it and syncs.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Durability {
-    /// `batch` (default): a background thread syncs what was written, one
-    /// sync per batch, at most [`SYNC_DELAY`](crate::SYNC_DELAY) after the
-    /// write; [`crate::flush`] syncs at once. An OS crash can lose the
-    /// results of that last moment (they are recomputed); a database it
-    /// damages is moved aside and rebuilt.
+    /// `batch` (default): a stored result is queued; a background thread
+    /// per cache directory commits everything queued in one transaction
+    /// (a batch every few milliseconds under load), then another syncs what
+    /// was committed, one sync per batch, at most
+    /// [`SYNC_DELAY`](crate::SYNC_DELAY) later. A killed process loses the
+    /// results still queued; an OS crash also those not yet synced; a
+    /// database it damages is moved aside and rebuilt.
     #[default]
     Batch,
-    /// `sync`: each result is synced before its call returns (about two
-    /// disk syncs per miss).
+    /// `sync`: each result is committed and synced on its caller's thread
+    /// before its call returns (about two disk syncs per miss). Nothing
+    /// whose call returned is lost.
     Sync,
-    /// `lazy`: nothing is synced but by [`crate::flush`] and the OS's own
-    /// write-back.
+    /// `lazy`: committed in groups as [`Batch`](Self::Batch); nothing is
+    /// synced but by [`crate::flush`] and the OS's own write-back.
     Lazy,
 }
 

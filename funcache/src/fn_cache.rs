@@ -15,8 +15,6 @@ use crate::flight::Flights;
 use crate::memory::MemoryTier;
 use crate::stats::{CacheInfo, Counters};
 use crate::store::{self, FingerprintRecord, UsageCounts};
-#[cfg(test)]
-use crate::tier::Lease;
 use crate::tier::{Chain, DiskTier, FunctionFacts, Tier, disk};
 
 mod backoff;
@@ -321,12 +319,12 @@ impl FnCache {
         Call::new(self, refresh)
     }
 
-    /// Takes the cross-process lock of one entry (see `store::KeyLock`),
-    /// waiting at most `wait` for another process computing it; `None`
-    /// without a disk tier, when the wait runs out, or read only.
+    /// Whether another process could take the cross-process lock of one
+    /// entry now (see `store::KeyLock`).
     #[cfg(test)]
-    fn lock_entry(&'static self, entry_key: &[u8], wait: Duration) -> Option<Lease> {
-        self.disk()?.lease(entry_key, wait)
+    fn entry_lock_free(&'static self, entry_key: &[u8]) -> bool {
+        let disk = self.disk().unwrap();
+        store::test_support::entry_lock_free(&disk.store, self.meta.id, entry_key)
     }
 }
 
@@ -619,8 +617,8 @@ mod tests {
             call.arg(&7u64);
             call.run::<NoMemory, u64, u64>(
                 || {
-                    let free = cache.lock_entry(&entry_key, Duration::ZERO);
-                    held_while_computing.store(free.is_none(), Ordering::SeqCst);
+                    let free = cache.entry_lock_free(&entry_key);
+                    held_while_computing.store(!free, Ordering::SeqCst);
                     panic!("the body fails")
                 },
                 Ok,
@@ -630,8 +628,10 @@ mod tests {
         });
         assert!(result.is_err());
         assert!(held_while_computing.load(Ordering::SeqCst));
-        let lock = cache.lock_entry(&entry_key, Duration::ZERO);
-        assert!(lock.is_some(), "released by the unwinding call");
+        assert!(
+            cache.entry_lock_free(&entry_key),
+            "released by the unwinding call"
+        );
     }
 
     #[test]

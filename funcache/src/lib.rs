@@ -57,12 +57,15 @@
 //! runs, its result is returned, and a [`tracing`](https://docs.rs/tracing)
 //! warning says why.
 //!
-//! Durability: each stored result is committed before its call returns, so
-//! a process killed at any point leaves a cache that serves every result
-//! whose write completed and never a torn value. Syncs to disk are batched
-//! in the background ([`Durability::Batch`], at most [`SYNC_DELAY`] late);
-//! only an OS crash can cost the last results, which are then recomputed.
-//! `FUNCACHE_DURABILITY=sync` syncs each one before its call returns.
+//! Durability: each commit is one transaction, so a process killed at any
+//! point leaves a cache that serves every result whose commit completed and
+//! never a torn value. By default ([`Durability::Batch`]) results are
+//! committed in groups off the caller's thread a few milliseconds after
+//! their calls return (and on exit, and by [`flush`]), and synced in
+//! batches at most [`SYNC_DELAY`] later: a kill can cost the results still
+//! queued, an OS crash those not yet synced; they are recomputed.
+//! `FUNCACHE_DURABILITY=sync` commits and syncs each one before its call
+//! returns.
 
 // Lets the macro's `::funcache::…` paths resolve inside this crate's own
 // unit tests.
@@ -111,14 +114,14 @@ pub use store::SYNC_DELAY;
 pub use store::{DiskUsage, UsageCounts};
 
 /// Writes everything this process has buffered to its cache directories
-/// and syncs them to disk: results not yet synced (see [`Durability`]), and
-/// the usage statistics `funcache-cli inspect` shows (hit and miss counts,
-/// when entries were last read), which are otherwise written in batches.
+/// and syncs them to disk: results not yet committed or synced (see
+/// [`Durability`]), and the usage statistics `funcache-cli inspect` shows
+/// (hit and miss counts, when entries were last read), which are otherwise
+/// written in batches.
 ///
-/// Results are safe from a process exit or kill without it (each one is
-/// committed before its call returns); call it at the end of `main` for
-/// exact statistics and to have the last results on disk before an OS
-/// crash could cost them.
+/// A normal exit commits queued results without it; call it at the end of
+/// `main` for exact statistics, and before a point where the process may
+/// be killed or the OS crash, to have the last results on disk.
 ///
 /// # Errors
 ///

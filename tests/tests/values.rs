@@ -733,3 +733,70 @@ fn memo_entries_are_listed_most_recently_used_first() {
     let order: Vec<u32> = memo.entries().map(|(x, _)| x).collect();
     assert_eq!(order, [4, 1, 3], "and reorders nothing");
 }
+
+// ---------------------------------------------------------------------------
+// Group commit: results are committed by a background writer after their
+// calls return; none is lost when the process exits, and the process reads
+// its own.
+
+static QUEUED_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[funcache::cache(memory = 0)]
+fn queued(x: u64) -> u64 {
+    QUEUED_RUNS.fetch_add(1, Ordering::SeqCst);
+    x + 1000
+}
+
+/// How many values the exit children store.
+const QUEUED_VALUES: u64 = 2000;
+
+/// Stores [`QUEUED_VALUES`] values without `flush()`, calls the first one
+/// again (a hit from the queue or the database: the disk tier alone), and
+/// exits as `how` says.
+fn store_queued_then_exit(how: &str) {
+    setup();
+    for x in 0..QUEUED_VALUES {
+        assert_eq!(queued(x), x + 1000);
+    }
+    assert_eq!(queued(0), 1000);
+    println!("@@ runs={}", QUEUED_RUNS.load(Ordering::SeqCst));
+    println!("@@ hits={}", queued_cache().info().hits);
+    if how == "exit" {
+        std::process::exit(0);
+    }
+}
+
+#[test]
+#[ignore = "run by values_queued_at_exit_are_committed"]
+fn child_queued_return() {
+    if is_child() {
+        store_queued_then_exit("return");
+    }
+}
+
+#[test]
+#[ignore = "run by values_queued_at_exit_are_committed"]
+fn child_queued_exit() {
+    if is_child() {
+        store_queued_then_exit("exit");
+    }
+}
+
+/// A process that stores results and exits at once (returning from main,
+/// or `std::process::exit`) without `funcache::flush()` leaves every one of
+/// them in its directory: the exit hook commits what was still queued.
+#[test]
+fn values_queued_at_exit_are_committed() {
+    for child in ["child_queued_return", "child_queued_exit"] {
+        let dir = fresh_dir();
+        let ran = run_child(child, &dir);
+        assert_eq!(ran["runs"], QUEUED_VALUES.to_string(), "{child}: {ran:?}");
+        assert_eq!(ran["hits"], "1", "{child}: read its own write");
+        let stored = funcache::CacheDir::open(&dir)
+            .unwrap()
+            .entries(queued_cache().id())
+            .unwrap()
+            .len();
+        assert_eq!(stored as u64, QUEUED_VALUES, "{child}");
+    }
+}

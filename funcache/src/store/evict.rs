@@ -60,12 +60,14 @@ pub(crate) fn keep_map_room(store: &Store) -> Result<(), Error> {
 
 /// Bytes the directory holds: database pages in use and blob files.
 pub(crate) fn size(store: &Store) -> Result<u64, Error> {
+    store.settle();
     let blobs: u64 = store.blobs.list()?.iter().map(|(_, len, _)| len).sum();
     Ok(store.live_bytes()? + blobs)
 }
 
 /// Evicts least recently used entries if the directory is over `limit`.
 pub(crate) fn enforce(store: &Store, limit: u64) -> Result<Evicted, Error> {
+    store.settle();
     let mut before = size(store)?;
     if before <= limit || store.read_only {
         return Ok(Evicted::default());

@@ -55,6 +55,7 @@ impl Store {
         if self.read_only {
             return Ok(0);
         }
+        self.settle();
         let candidates = self.read(|txn, tables| {
             let Some(ttls) = tables.ttls else {
                 return Ok(Vec::new());

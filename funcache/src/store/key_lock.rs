@@ -9,16 +9,24 @@
 //! exits or is killed, so a crashed computation never blocks others; a
 //! waiter gives up after a timeout and computes itself.
 //!
-//! A stripe this process already holds is not waited for: the holder may
-//! be the very call that is asking (a cached function calling another whose
-//! key falls in the same stripe, or itself recursively), and waiting would
-//! stall it until the timeout. Threads of one process are kept to one
-//! computation per key by the call path, not by these locks.
+//! A stripe this process already holds is not waited for but shared: the
+//! holder may be the very call that is asking (a cached function calling
+//! another whose key falls in the same stripe, or itself recursively), and
+//! waiting would stall it until the timeout. Every holder in the process
+//! gets a handle on the one OS lock, which is released when the last
+//! handle goes, so other processes stay excluded from each key. Threads of
+//! one process are kept to one computation per key by the call path, not
+//! by these locks.
+//!
+//! A value stored under batch or lazy durability is committed after its
+//! call returns (see `writer.rs`): the queued write takes a handle on the
+//! call's lock too ([`held`]), so another process never takes the lock
+//! before the value is in the database.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use super::FunctionKey;
@@ -34,9 +42,15 @@ const STRIPES: u64 = 256;
 /// The longest pause between two attempts to take a held lock.
 const MAX_PAUSE: Duration = Duration::from_millis(50);
 
-/// A held key lock; dropping it (or the process ending) releases it.
-#[derive(Debug)]
+/// A held key lock; dropping it and every clone (or the process ending)
+/// releases it.
+#[derive(Debug, Clone)]
 pub(crate) struct KeyLock {
+    _locked: Arc<Locked>,
+}
+
+#[derive(Debug)]
+struct Locked {
     // Closing the file releases the flock.
     _file: File,
     /// The lock file, in [`HELD`] while this lives.
@@ -44,18 +58,38 @@ pub(crate) struct KeyLock {
 }
 
 /// Lock files this process holds.
-static HELD: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+static HELD: Mutex<Option<HashMap<PathBuf, Weak<Locked>>>> = Mutex::new(None);
 
-fn held() -> std::sync::MutexGuard<'static, Option<HashSet<PathBuf>>> {
+fn held_files() -> std::sync::MutexGuard<'static, Option<HashMap<PathBuf, Weak<Locked>>>> {
     HELD.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl Drop for KeyLock {
+impl Drop for Locked {
     fn drop(&mut self) {
-        if let Some(held) = held().as_mut() {
+        if let Some(held) = held_files().as_mut()
+            // Not a lock of the same file taken since this one's last
+            // handle went (it is released when the file closes, after this).
+            && held.get(&self.path).is_some_and(|lock| lock.strong_count() == 0)
+        {
             held.remove(&self.path);
         }
     }
+}
+
+/// Another handle on the lock of the entry `entry_key` of `function`, if
+/// this process holds it: a write queued under it keeps it held until the
+/// write is committed.
+pub(crate) fn held(cache_dir: &Path, function: &FunctionKey, entry_key: &[u8]) -> Option<KeyLock> {
+    let path = lock_path(&dir(cache_dir), function, entry_key);
+    held_files()
+        .as_ref()?
+        .get(&path)
+        .and_then(Weak::upgrade)
+        .map(|locked| KeyLock { _locked: locked })
+}
+
+fn lock_path(dir: &Path, function: &FunctionKey, entry_key: &[u8]) -> PathBuf {
+    dir.join(format!("{:02x}", stripe(function, entry_key)))
 }
 
 /// The directory of lock files in a cache directory.
@@ -84,8 +118,23 @@ pub(crate) fn acquire(
 ) -> std::io::Result<Option<KeyLock>> {
     attempt(cache_dir, function, entry_key, wait).map(|attempt| match attempt {
         Attempt::Taken(lock) => Some(lock),
-        Attempt::HeldElsewhere | Attempt::HeldHere => None,
+        Attempt::HeldElsewhere => None,
     })
+}
+
+/// Whether another process could take the lock of the entry now (tried
+/// on a file handle of its own, as another process would).
+#[cfg(test)]
+pub(crate) fn free_for_another_process(
+    cache_dir: &Path,
+    function: &FunctionKey,
+    entry_key: &[u8],
+) -> bool {
+    let path = lock_path(&dir(cache_dir), function, entry_key);
+    let Ok(file) = OpenOptions::new().write(true).open(path) else {
+        return true;
+    };
+    fs4::FileExt::try_lock(&file).is_ok()
 }
 
 /// A lock (or lease) another process held for the whole wait.
@@ -98,9 +147,6 @@ pub(crate) enum Attempt {
     Taken(KeyLock),
     /// Another process held it for the whole wait.
     HeldElsewhere,
-    /// This process holds it (see the module documentation): not waited
-    /// for.
-    HeldHere,
 }
 
 /// [`acquire`], saying why no lock was taken.
@@ -111,9 +157,14 @@ pub(crate) fn attempt(
     wait: Duration,
 ) -> std::io::Result<Attempt> {
     let dir = dir(cache_dir);
-    let path = dir.join(format!("{:02x}", stripe(function, entry_key)));
-    if held().as_ref().is_some_and(|held| held.contains(&path)) {
-        return Ok(Attempt::HeldHere);
+    let path = lock_path(&dir, function, entry_key);
+    if let Some(lock) = held_files()
+        .as_ref()
+        .and_then(|held| held.get(&path))
+        .and_then(Weak::upgrade)
+    {
+        // Held by this process: shared (see the module documentation).
+        return Ok(Attempt::Taken(KeyLock { _locked: lock }));
     }
     let mut options = OpenOptions::new();
     options.create(true).truncate(false).write(true);
@@ -132,8 +183,14 @@ pub(crate) fn attempt(
     loop {
         match fs4::FileExt::try_lock(&file) {
             Ok(()) => {
-                held().get_or_insert_with(HashSet::new).insert(path.clone());
-                return Ok(Attempt::Taken(KeyLock { _file: file, path }));
+                let lock = Arc::new(Locked {
+                    _file: file,
+                    path: path.clone(),
+                });
+                held_files()
+                    .get_or_insert_with(HashMap::new)
+                    .insert(path, Arc::downgrade(&lock));
+                return Ok(Attempt::Taken(KeyLock { _locked: lock }));
             }
             Err(fs4::TryLockError::WouldBlock) => {}
             Err(fs4::TryLockError::Error(error)) => return Err(error),
@@ -184,7 +241,7 @@ mod tests {
     }
 
     #[test]
-    fn a_stripe_this_process_holds_is_not_waited_for() {
+    fn a_stripe_this_process_holds_is_shared_not_waited_for() {
         let temp = tempfile::tempdir().unwrap();
         let function = FunctionKey::of("app::f");
         let outer = acquire(temp.path(), &function, b"k", Duration::ZERO).unwrap();
@@ -192,8 +249,12 @@ mod tests {
         // A nested call whose key shares the stripe (here: the same key).
         // Were it waited for, this would take the whole 10 minutes.
         let nested = acquire(temp.path(), &function, b"k", Duration::from_secs(600)).unwrap();
-        assert!(nested.is_none());
+        assert!(nested.is_some(), "a handle on the same lock");
         drop(outer);
+        // Another process is still kept out: the nested call computes.
+        assert!(!free_for_another_process(temp.path(), &function, b"k"));
+        drop(nested);
+        assert!(free_for_another_process(temp.path(), &function, b"k"));
         assert!(
             acquire(temp.path(), &function, b"k", Duration::ZERO)
                 .unwrap()

@@ -53,6 +53,7 @@ impl Store {
         fn_id: &str,
         last_reads: &LastReads,
     ) -> Result<Vec<StoredEntry>, Error> {
+        self.settle();
         let function = FunctionKey::of(fn_id);
         let mut entries = Vec::new();
         self.for_each_entry(&function, |key, value| {
@@ -82,6 +83,7 @@ impl Store {
     /// shrink when entries are removed; LMDB reuses the freed pages), and
     /// the blob files.
     pub(crate) fn disk_usage(&self) -> DiskUsage {
+        self.settle();
         DiskUsage {
             database: self
                 .live_bytes()

@@ -1,5 +1,6 @@
 //! The LMDB environment of one cache directory: how it is opened and the
-//! tables in it. This file holds the workspace's only `unsafe` block.
+//! tables in it. This file holds one of the workspace's two `unsafe` blocks
+//! (the other registers the exit hook in `writer.rs`).
 //!
 //! Why LMDB: any number of processes read without locks while LMDB's own
 //! lock serialises writers across processes; its copy-on-write B+tree with
@@ -175,7 +176,7 @@ pub(crate) enum Access {
 ///
 /// heed marks this `unsafe` because the memory map assumes two things the
 /// compiler cannot check; this function is the one place the workspace
-/// allows it (the workspace lint is `deny`, not `forbid`, for that).
+/// allows it (with `writer.rs`'s `atexit`) (the workspace lint is `deny`, not `forbid`, for that).
 #[allow(unsafe_code)]
 pub(crate) fn open_env(dir: &Path, access: Access) -> heed::Result<LmdbEnv> {
     let mut options = EnvOpenOptions::new().read_txn_with_tls();

@@ -26,6 +26,7 @@ impl Store {
         entries: &[(&str, EntryKey)],
         mut progress: impl FnMut(u64),
     ) -> Result<Vec<bool>, Error> {
+        self.settle();
         let mut existed = vec![false; entries.len()];
         let mut handled = 0;
         let mut blobs = HashSet::new();
@@ -55,6 +56,7 @@ impl Store {
     /// temporary files left by a crash) once they are older than
     /// [`ORPHAN_GRACE`].
     pub(crate) fn collect_garbage(&self) -> Result<(), Error> {
+        self.settle();
         self.collect_expired(crate::envelope::now_unix_ms())?;
         let mut live_fingerprints = HashSet::new();
         let mut live_entries = HashSet::new();
@@ -78,6 +80,8 @@ impl Store {
     /// Removes every entry of one function, its recorded usage and
     /// fingerprints, and the blobs only it used.
     pub(crate) fn clear_function(&self, fn_id: &str) -> Result<(), Error> {
+        // A value queued before the clear is cleared too.
+        self.settle();
         let function = FunctionKey::of(fn_id);
         let mut candidates = HashSet::new();
         self.for_each_entry(&function, |key, value| {
@@ -113,6 +117,7 @@ impl Store {
         function: &FunctionKey,
         mut visit: impl FnMut(&[u8], &[u8]),
     ) -> Result<(), Error> {
+        self.settle();
         self.read(|txn, tables| {
             for item in tables.entries.prefix_iter(txn, function.as_bytes())? {
                 let (key, value) = item?;
@@ -126,6 +131,7 @@ impl Store {
 
     /// The ids of every function that has stored anything, sorted.
     pub(crate) fn function_ids(&self) -> Result<Vec<String>, Error> {
+        self.settle();
         let mut ids = self.read(|txn, tables| {
             let mut ids = Vec::new();
             for item in tables.functions.iter(txn)? {
@@ -149,6 +155,7 @@ impl Store {
 
     /// When each entry was last read, as far as recorded.
     pub(crate) fn last_reads(&self) -> Result<LastReads, Error> {
+        self.settle();
         AccessLog::read(self.dir()).map_err(|source| self.access_log_error(source))
     }
 
@@ -227,6 +234,7 @@ impl Store {
         blobs: &mut HashSet<[u8; 32]>,
         mut progress: impl FnMut(),
     ) -> Result<Vec<bool>, Error> {
+        self.settle();
         let function = FunctionKey::of(fn_id);
         self.write(|txn, tables| {
             let mut existed = Vec::with_capacity(entry_keys.len());

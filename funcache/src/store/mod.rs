@@ -13,7 +13,8 @@
 //!               for functions declared with a `ttl` (see `expiry.rs`)
 //! ```
 //!
-//! Write transactions are short (one `put`, or one batch of usage) and
+//! Write transactions are short (one batch of queued values — see
+//! `writer.rs` —, one large or `sync` value, or one batch of usage) and
 //! never span a function body; reads are one read transaction each.
 
 mod access_log;
@@ -31,6 +32,7 @@ mod open;
 mod raw;
 mod registry;
 mod syncer;
+mod writer;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -111,6 +113,8 @@ pub(crate) struct Store {
     unsynced: std::sync::atomic::AtomicBool,
     /// Values stored by this process, for the size checks.
     puts: std::sync::atomic::AtomicU64,
+    /// Values waiting for their commit (batch and lazy durability).
+    queue: writer::Queue,
 }
 
 impl std::fmt::Debug for Store {
@@ -286,6 +290,41 @@ impl Store {
         let mut key = TableKey::EMPTY;
         function.entry_into(entry_key, &mut key);
         let seed = envelope::KeySeed::of(&key);
+        let mut open = Some(open);
+        let committed = self.load_committed(&key, seed, max_age, &mut open);
+        let Some(open) = open else {
+            // Opened (a hit, or a value that did not decode), or found
+            // with its large-value file gone.
+            return committed;
+        };
+        // Missed, expired or damaged in the database: a value this process
+        // stored and has not committed yet (see `writer.rs`)?
+        match self.queue.find(&key) {
+            writer::Found::Nothing => committed,
+            writer::Found::MaybeCommitted => match committed {
+                Ok(_) => self.load_committed(&key, seed, max_age, &mut Some(open)),
+                Err(error) => Err(error),
+            },
+            writer::Found::Queued(bytes) => {
+                let (header, body) = envelope::decode_seeded(&bytes, seed)?;
+                if max_age.is_some_and(|max_age| max_age.expired(header.created_unix_ms)) {
+                    return Ok(None);
+                }
+                open(&header, body).map(Some).map_err(LoadError::Decode)
+            }
+        }
+    }
+
+    /// [`load_with`](Self::load_with) in the database alone; `open` is
+    /// left in place when no entry is found.
+    #[inline]
+    fn load_committed<T>(
+        &self,
+        key: &[u8],
+        seed: envelope::KeySeed,
+        max_age: Option<MaxAge>,
+        open: &mut Option<impl FnOnce(&Header, &[u8]) -> Result<T, codec::DecodeError>>,
+    ) -> Result<Option<T>, LoadError> {
         let reading =
             Reading::enter().map_err(|nested| LoadError::Store(self.nested_error(nested)))?;
         let txn = match self.env.read_txn() {
@@ -301,15 +340,19 @@ impl Store {
         let Some(bytes) = self
             .tables
             .entries
-            .get(&txn, &key)
+            .get(&txn, key)
             .map_err(|e| LoadError::Store(self.db_error(e)))?
         else {
             return Ok(None);
         };
         let (header, body) = envelope::decode_seeded(bytes, seed)?;
         if max_age.is_some_and(|max_age| max_age.expired(header.created_unix_ms)) {
+            // A fresh value may be queued: `open` stays.
             return Ok(None);
         }
+        let Some(open) = open.take() else {
+            return Ok(None);
+        };
         match header.payload {
             // Decoded straight from the memory map.
             Payload::Inline => open(&header, body).map(Some).map_err(LoadError::Decode),
@@ -370,7 +413,22 @@ impl Store {
         } else {
             bytes.extend_from_slice(value);
         }
-        envelope::seal(&mut bytes, &FunctionKey::of(fn_id).entry(entry_key));
+        let function = FunctionKey::of(fn_id);
+        let key = function.entry(entry_key);
+        envelope::seal(&mut bytes, &key);
+        if self.durability != Durability::Sync && !self.read_only {
+            if value.len() < BLOB_THRESHOLD {
+                // Committed by the writer, with the entry's key lock.
+                let lock = key_lock::held(self.dir(), &function, entry_key);
+                match self.queue.push(&key, fn_id, bytes, lock) {
+                    Ok(()) => return Ok(()),
+                    Err(writer::Refused(back)) => bytes = back,
+                }
+            } else if self.queue.holds(&key) {
+                // The queued value is older: committed first.
+                self.queue.settle();
+            }
+        }
         if let Err(error) = evict::keep_map_room(self) {
             crate::warn::warn_once("evict", &self.dir().to_string_lossy(), || {
                 format!(
@@ -470,7 +528,6 @@ impl Store {
         match key_lock::attempt(self.dir(), function, entry_key, wait) {
             Ok(key_lock::Attempt::Taken(lock)) => Ok(Some(lock)),
             Ok(key_lock::Attempt::HeldElsewhere) => Err(Busy),
-            Ok(key_lock::Attempt::HeldHere) => Ok(None),
             Err(error) => {
                 crate::warn::warn_once("key-lock", &self.dir().to_string_lossy(), || {
                     format!(
@@ -503,9 +560,17 @@ impl Store {
         self.write(|txn, tables| add_counts(txn, tables, &counts))
     }
 
+    /// Waits until every value this process queued for the store is
+    /// committed (see `writer.rs`): for whatever lists, counts or removes
+    /// entries.
+    pub(crate) fn settle(&self) {
+        self.queue.settle();
+    }
+
     /// Writes buffered usage and makes every commit durable (with
     /// `FUNCACHE_DURABILITY=lazy`, commits are not synced one by one).
     pub(crate) fn flush(&self) -> Result<(), Error> {
+        self.settle();
         self.write_journal()?;
         if self.read_only {
             return Ok(());
@@ -608,12 +673,19 @@ pub(crate) mod test_support {
 
     /// Overwrites an entry's stored bytes (to simulate damage).
     pub(crate) fn put_raw(store: &Store, fn_id: &str, entry_key: &[u8], bytes: &[u8]) {
+        store.settle();
         store.put_raw(fn_id, entry_key, bytes).unwrap();
+    }
+
+    /// Whether another process could take the lock of an entry now.
+    pub(crate) fn entry_lock_free(store: &Store, fn_id: &str, entry_key: &[u8]) -> bool {
+        key_lock::free_for_another_process(store.dir(), &FunctionKey::of(fn_id), entry_key)
     }
 
     /// The raw bytes of every entry of `fn_id`: (entry key, envelope).
     pub(crate) fn raw_entries(store: &Store, fn_id: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
         let mut all = Vec::new();
+        store.settle();
         store
             .for_each_entry(&FunctionKey::of(fn_id), |key, value| {
                 all.push((key.to_vec(), value.to_vec()))

@@ -99,6 +99,8 @@ impl Store {
             durability,
             unsynced: std::sync::atomic::AtomicBool::new(false),
             puts: std::sync::atomic::AtomicU64::new(0),
+            // Given its store by the registry, which starts its writer.
+            queue: super::writer::Queue::new(std::sync::Weak::new()),
         })
     }
 }

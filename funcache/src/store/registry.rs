@@ -97,7 +97,11 @@ fn open_into(
     dir: &Path,
     mode: OpenMode,
 ) -> Result<Arc<Store>, Error> {
-    let store = Arc::new(Store::open(dir, mode, Switches::get().durability)?);
+    let mut store = Store::open(dir, mode, Switches::get().durability)?;
+    let store = Arc::new_cyclic(|this| {
+        store.queue = super::writer::Queue::new(this.clone());
+        store
+    });
     // The directory exists now: key it by its canonical path.
     slots.insert(key_of(dir), Slot::Open(Arc::clone(&store)));
     Ok(store)
@@ -136,6 +140,13 @@ fn collect_expired_everywhere() {
                 )
             });
         }
+    }
+}
+
+/// Commits what every store opened by this process has queued (at exit).
+pub(super) fn settle_all() {
+    for store in open_stores() {
+        store.settle();
     }
 }
 

@@ -3,9 +3,16 @@
 //! [`SYNC_DELAY`] after the first unsynced commit. One sync then covers
 //! every result stored meanwhile, by every thread of the process.
 //!
-//! A committed result is already in the operating system's page cache, so
-//! a process that exits or is killed before the sync loses nothing; only an
-//! OS crash or power loss within that window can cost the last results.
+//! Two windows, two costs (see `writer.rs` for the first):
+//!
+//! * queued, not committed (a few milliseconds): a killed process loses
+//!   these; a normal exit and `flush()` commit them;
+//! * committed, not synced (at most [`SYNC_DELAY`]): the result is in the
+//!   operating system's page cache, so a process that exits or is killed
+//!   loses nothing; only an OS crash or power loss can cost it.
+//!
+//! Either way a lost result is recomputed; the database stays whole (each
+//! batch is one transaction).
 //!
 //! The same thread writes the usage batches that hits find due (see
 //! `journal.rs`), so that a hit never waits for a file write or a commit.
