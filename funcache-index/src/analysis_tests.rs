@@ -475,7 +475,8 @@ fn unresolved_names_make_every_dependency_version_count() {
         a.externals
     );
     // A function whose names all resolve keeps only what it uses.
-    assert!(f.analyze("src/lib.rs", "plain").externals.is_empty());
+    let plain = f.analyze("src/lib.rs", "plain").externals;
+    assert_eq!(plain, ["fixture edition=2015"]);
     f.edit("Cargo.lock", "0.10.5", "0.10.6");
     assert_ne!(f.analyze("src/lib.rs", "digest").fingerprint, a.fingerprint);
 }
@@ -520,8 +521,10 @@ fn path_dependencies_and_locked_externals() {
         "{:?}",
         paths(&a)
     );
-    assert_eq!(a.externals[0], "regex@1.10.2");
-    assert!(a.externals[1].starts_with("regex@1.10.2 (features) #"));
+    assert_eq!(a.externals[0], "app edition=2015");
+    assert_eq!(a.externals[1], "regex@1.10.2");
+    assert!(a.externals[2].starts_with("regex@1.10.2 (features) #"));
+    assert!(a.externals.iter().any(|x| x == "shared edition=2015"));
     let root = f.root();
     assert!(
         a.tracked_files.contains(&root.join("shared/src/tools.rs")),

@@ -138,6 +138,70 @@ fn contains_ident(tokens: TokenStream, name: &str) -> bool {
     })
 }
 
+/// A predicate of another package that has the same answer where the
+/// cached function is compiled, in the spelling to evaluate there: one that
+/// names no `feature` (a package's features are its own). The target, the
+/// profile's `debug_assertions` and `panic`, and `--cfg` flags of
+/// `RUSTFLAGS` are the whole build's; `test` holds only in the crate under
+/// test, never in a dependency, so it reads as false (`any()`). A custom
+/// cfg the dependency's build script sets answers false here: the side it
+/// picks still counts, and the script's output is an input of its own
+/// (see [`crate::dep_build_output`]).
+pub(crate) fn build_wide(predicate: &str) -> Option<String> {
+    let tokens = predicate.parse::<TokenStream>().ok()?;
+    if contains_ident(tokens.clone(), "feature") {
+        return None;
+    }
+    let answer = without_test(tokens);
+    // One of `all`/`any`/`not` only (`not(test)`) has one answer anywhere.
+    let constant = !idents(answer.clone())
+        .iter()
+        .any(|i| !["all", "any", "not"].contains(&i.as_str()));
+    (!constant).then(|| answer.to_string())
+}
+
+fn idents(tokens: TokenStream) -> Vec<String> {
+    let mut out = Vec::new();
+    for tree in tokens {
+        match tree {
+            TokenTree::Ident(ident) => out.push(ident.to_string()),
+            TokenTree::Group(group) => out.extend(idents(group.stream())),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `tokens` with each `test` predicate turned into the false `any()`.
+fn without_test(tokens: TokenStream) -> TokenStream {
+    let mut out: Vec<TokenTree> = Vec::new();
+    let mut trees = tokens.into_iter().peekable();
+    while let Some(tree) = trees.next() {
+        match tree {
+            // `test`, not `test = ".."` (which is no predicate rustc knows).
+            TokenTree::Ident(ident)
+                if ident == "test"
+                    && !matches!(trees.peek(), Some(TokenTree::Punct(p)) if p.as_char() == '=') =>
+            {
+                let span = ident.span();
+                out.push(TokenTree::Ident(proc_macro2::Ident::new("any", span)));
+                out.push(TokenTree::Group(proc_macro2::Group::new(
+                    proc_macro2::Delimiter::Parenthesis,
+                    TokenStream::new(),
+                )));
+            }
+            TokenTree::Group(group) => {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), without_test(group.stream()));
+                inner.set_span(group.span());
+                out.push(TokenTree::Group(inner));
+            }
+            other => out.push(other),
+        }
+    }
+    out.into_iter().collect()
+}
+
 /// Whether a variable read in another package can be read where the cached
 /// function is compiled: cargo gives every crate of a build the same
 /// environment except its own `CARGO_*` variables.
@@ -163,6 +227,9 @@ pub(crate) struct BuildCollector<'w> {
     /// Whether the closure meets a `cfg` of another package, which that
     /// package's features decide.
     foreign_cfg: bool,
+    /// The crates whose code the closure reaches: each one's edition
+    /// decides what its text means.
+    crates: BTreeSet<CrateId>,
     /// The workspace root of the cached function's package.
     workspace_root: std::path::PathBuf,
     /// The path packages' manifests, read when first needed, and which of
@@ -183,6 +250,7 @@ impl<'w> BuildCollector<'w> {
             uses: Vec::new(),
             fixed: BTreeSet::new(),
             foreign_cfg: false,
+            crates: BTreeSet::new(),
             packages: PathPackages::new(world, &workspace_root),
             workspace_root,
         }
@@ -196,12 +264,14 @@ impl<'w> BuildCollector<'w> {
     /// Adds what an item's text reads from the build (`key`: the item,
     /// when it is one).
     pub fn add_text(&mut self, key: Option<NodeKey>, krate: CrateId, text: &TextInputs) {
+        self.crates.insert(krate);
         let same_package = self.same_package(krate);
         for predicate in &text.cfgs {
             if evaluable_in(predicate, krate == self.root_crate, same_package) {
                 self.inputs.cfgs.push(predicate.clone());
             } else if !same_package {
                 self.foreign_cfg = true;
+                self.inputs.cfgs.extend(build_wide(predicate));
             }
         }
         for variable in &text.env {
@@ -263,7 +333,13 @@ impl<'w> BuildCollector<'w> {
                 continue;
             };
             let gate = gate(world, NodeKey::item(item));
-            if let Some(predicate) = self.gate(item.krate, gate.as_deref()) {
+            // Another package's build-wide gate: its answer (see `gate`).
+            let predicate = match self.gate_of(item.krate, gate.as_deref()) {
+                Some(Some(predicate)) => Some(predicate),
+                Some(None) => gate.as_deref().and_then(build_wide),
+                None => None,
+            };
+            if let Some(predicate) = predicate {
                 self.uses.push((predicate, module, entries.clone()));
             }
         }
@@ -271,12 +347,29 @@ impl<'w> BuildCollector<'w> {
 
     /// The predicate an item of `krate` counts under, when it has one that
     /// can be evaluated.
+    ///
+    /// Another package's gated item always counts (its features are its
+    /// own); when its predicate is build-wide (see [`build_wide`]), its
+    /// answer here, which is the dependency's, is an input too: which side
+    /// is compiled follows the build (`-C target-feature=+avx2`).
     pub fn gate(&mut self, krate: CrateId, gate: Option<&str>) -> Option<String> {
+        let evaluable = self.gate_of(krate, gate)?;
+        if evaluable.is_none()
+            && let Some(answer) = gate.and_then(build_wide)
+        {
+            self.inputs.cfgs.push(answer);
+        }
+        evaluable
+    }
+
+    /// [`Self::gate`] without inputs of its own: `Some(None)` when the
+    /// gate cannot be evaluated here.
+    fn gate_of(&mut self, krate: CrateId, gate: Option<&str>) -> Option<Option<String>> {
         let predicate = gate?;
         let same_package = self.same_package(krate);
         let evaluable = evaluable_in(predicate, krate == self.root_crate, same_package);
         self.foreign_cfg |= !evaluable && !same_package;
-        evaluable.then(|| predicate.to_owned())
+        Some(evaluable.then(|| predicate.to_owned()))
     }
 
     /// Adds an item of the closure that has a gate.
@@ -319,6 +412,11 @@ impl<'w> BuildCollector<'w> {
         }
         self.fixed
             .extend(package_inputs::profile(&self.workspace_root));
+        self.fixed.extend(
+            self.crates
+                .iter()
+                .map(|&krate| package_inputs::edition(self.world, krate)),
+        );
         self.fixed.extend(crate::dep_features::external_features(
             self.world,
             self.root_crate,
@@ -504,6 +602,98 @@ mod tests {
         assert_eq!(analysis.build.cfgs, [PROFILE_CFG]);
         // Its environment is the same build's, but not its CARGO_ variables.
         assert_eq!(analysis.build.env, ["MODE"]);
+    }
+
+    #[test]
+    fn build_wide_predicates_of_another_package_read_test_as_false() {
+        assert_eq!(
+            build_wide("target_feature = \"avx2\"").as_deref(),
+            Some("target_feature = \"avx2\"")
+        );
+        assert_eq!(
+            build_wide("all (unix , not (test))").as_deref(),
+            Some("all (unix , not (any ()))")
+        );
+        assert_eq!(
+            build_wide("any (docsrs , test)").as_deref(),
+            Some("any (docsrs , any ())")
+        );
+        // Its features are its own; `test` alone is false there.
+        assert_eq!(build_wide("all (unix , feature = \"x\")"), None);
+        assert_eq!(build_wide("test"), None);
+        assert_eq!(build_wide("not (test)"), None);
+    }
+
+    /// Issue: `RUSTFLAGS="-C target-feature=+avx2"` picks the other side of
+    /// a path dependency's `#[cfg(target_feature = ..)]`: both sides count,
+    /// and which one the build compiled must too.
+    #[test]
+    fn build_wide_gates_of_another_package_are_answered_here() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| write_file(dir.path(), path, text);
+        write(
+            "app/Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[dependencies]\nd = { path = \"../d\" }\n",
+        );
+        write(
+            "app/src/lib.rs",
+            "#[funcache::cache]\npub fn t() -> u32 { d::simd() + d::pick() + d::inner() }\n\
+             #[funcache::cache]\npub fn plain() -> u32 { d::plain() }\n\
+             #[funcache::cache]\npub fn via_use() -> u32 { d::uses() }",
+        );
+        write(
+            "d/Cargo.toml",
+            "[package]\nname = \"d\"\nversion = \"0.1.0\"\n",
+        );
+        write(
+            "d/src/lib.rs",
+            r#"
+            #[cfg(target_feature = "avx2")]
+            pub fn simd() -> u32 { 2 }
+            #[cfg(not(target_feature = "avx2"))]
+            pub fn simd() -> u32 { 1 }
+            #[cfg(all(unix, feature = "x"))]
+            pub fn pick() -> u32 { 2 }
+            #[cfg(not(all(unix, feature = "x")))]
+            pub fn pick() -> u32 { 1 }
+            pub fn inner() -> u32 { if cfg!(all(panic = "abort", not(test))) { 1 } else { 2 } }
+            mod fast { pub fn k() -> u32 { 2 } }
+            mod slow { pub fn k() -> u32 { 1 } }
+            #[cfg(debug_assertions)]
+            use fast::k;
+            #[cfg(not(debug_assertions))]
+            use slow::k;
+            pub fn plain() -> u32 { 3 }
+            pub fn uses() -> u32 { k() }
+        "#,
+        );
+        let found = crate::package_cached_fns(&dir.path().join("app")).unwrap();
+        let t = &found[0].analysis;
+        let paths: Vec<&str> = t.dependencies.iter().map(|d| d.path.as_str()).collect();
+        // Both sides still count.
+        assert_eq!(
+            paths,
+            [
+                "crate::t", "d::inner", "d::pick", "d::pick", "d::simd", "d::simd"
+            ]
+        );
+        assert!(t.build.gated.is_empty());
+        assert_eq!(
+            t.build.cfgs,
+            [
+                "all (panic = \"abort\" , not (any ()))",
+                PROFILE_CFG,
+                "not (target_feature = \"avx2\")",
+                "target_feature = \"avx2\"",
+            ]
+        );
+        // The gated `use`s of a module count only when what they import is
+        // reached.
+        assert_eq!(found[1].analysis.build.cfgs, [PROFILE_CFG]);
+        assert_eq!(
+            found[2].analysis.build.cfgs,
+            [PROFILE_CFG, "not (debug_assertions)"]
+        );
     }
 
     #[test]

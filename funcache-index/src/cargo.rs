@@ -46,6 +46,11 @@ pub(crate) struct Manifest {
     pub dir: PathBuf,
     pub package: String,
     pub version: Option<String>,
+    /// The Rust edition the package's code is compiled under (`2015` when
+    /// the manifest names none; `edition.workspace = true` inherits
+    /// `[workspace.package]`'s): the same text may mean other code under
+    /// another edition (`array.into_iter()`, closures' captures, …).
+    pub edition: String,
     pub lib: Option<TargetDecl>,
     pub bins: Vec<TargetDecl>,
     pub examples: Vec<TargetDecl>,
@@ -139,9 +144,19 @@ impl Manifest {
             .and_then(|l| l.get("proc-macro").or_else(|| l.get("proc_macro")))
             .and_then(Item::as_bool)
             .unwrap_or(false);
-        let workspace_package = Workspace::enclosing(dir)
+        let enclosing = Workspace::enclosing(dir);
+        let workspace_package = enclosing
+            .as_ref()
             .and_then(|ws| ws.package_table_text())
             .unwrap_or_default();
+        let edition = match package.and_then(|p| p.get("edition")) {
+            Some(item) if item.get("workspace").and_then(Item::as_bool) == Some(true) => enclosing
+                .as_ref()
+                .and_then(|ws| ws.package_value("edition")),
+            Some(item) => item.as_str().map(str::to_owned),
+            None => None,
+        }
+        .unwrap_or_else(|| "2015".to_owned());
         let package_text = format!(
             "{}\n{workspace_package}",
             root.get("package")
@@ -163,6 +178,7 @@ impl Manifest {
             dir: dir.to_owned(),
             package: name,
             version,
+            edition,
             lib,
             bins: target_decls(root, "bin"),
             examples: target_decls(root, "example"),

@@ -3,7 +3,8 @@
 //! compiled: a path dependency's `CARGO_PKG_*` values and location, the
 //! sources of a proc-macro crate whose derive or attribute a closure item
 //! uses, the features the workspace's manifests ask of path dependencies,
-//! and the workspace's `[profile.*]` tables. Each becomes one string among
+//! the workspace's `[profile.*]` tables, and the edition of each crate
+//! whose code the closure reaches. Each becomes one string among
 //! a fingerprint's externals (`<what> #<digest>` or `<what>=<value>`), so
 //! `explain` can name it.
 
@@ -81,6 +82,15 @@ pub(crate) fn package_metadata(world: &World, krate: CrateId) -> String {
         manifest.package,
         digest_text(&manifest.package_text)
     )
+}
+
+/// `<package> edition=<edition>` for a crate whose code the closure
+/// reaches, its own crate's included: the same text compiles to other code
+/// under another edition (`[1, 2].into_iter()` yields values from 2021 on,
+/// references before), and neither `cfg!` nor `option_env!` tells it.
+pub(crate) fn edition(world: &World, krate: CrateId) -> String {
+    let manifest = &world.crates[krate as usize].manifest;
+    format!("{} edition={}", manifest.package, manifest.edition)
 }
 
 /// `<package> <VARIABLE>=<value>` for a path-valued variable of another

@@ -323,3 +323,86 @@ fn a_patched_package_is_identified_by_its_sources() {
     let after = analyses(&app);
     assert_ne!(after[0].fingerprint, before[0].fingerprint);
 }
+
+/// Issue: an edition edit (`2021` to `2018`) changes what `[1u8, 2,
+/// 3].into_iter()` yields (values, then references) but not the text.
+#[test]
+fn the_edition_of_each_crate_the_closure_reaches_counts() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    write(
+        root,
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"app\", \"dep\"]\n[workspace.package]\nedition = \"2021\"\n",
+    );
+    write(
+        root,
+        "app/Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
+         [dependencies]\ndep = { path = \"../dep\" }\n",
+    );
+    write(
+        root,
+        "app/src/lib.rs",
+        "#[funcache::cache]\npub fn own() -> usize { [1u8, 2, 3].into_iter().map(|x| std::mem::size_of_val(&x)).sum() }\n\
+         #[funcache::cache]\npub fn reaching() -> usize { dep::sizes() }\n",
+    );
+    write(
+        root,
+        "dep/Cargo.toml",
+        "[package]\nname = \"dep\"\nversion = \"0.1.0\"\nedition.workspace = true\n",
+    );
+    write(
+        root,
+        "dep/src/lib.rs",
+        "pub fn sizes() -> usize { [1u8, 2, 3].into_iter().map(|x| std::mem::size_of_val(&x)).sum() }\n",
+    );
+    let app = root.join("app");
+    let before = analyses(&app);
+    assert_eq!(before[0].externals, ["app edition=2021"]);
+    // Inherited from `[workspace.package]`.
+    assert_eq!(
+        before[1].externals,
+        ["app edition=2021", "dep edition=2021"]
+    );
+
+    // The own package's edition.
+    write(
+        root,
+        "app/Cargo.toml",
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2018\"\n\
+         [dependencies]\ndep = { path = \"../dep\" }\n",
+    );
+    let own = analyses(&app);
+    assert_ne!(own[0].fingerprint, before[0].fingerprint);
+
+    // The dependency's, through the workspace it inherits it from: only
+    // the function that reaches it moves.
+    write(
+        root,
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"app\", \"dep\"]\n[workspace.package]\nedition = \"2018\"\n",
+    );
+    let inherited = analyses(&app);
+    assert_eq!(inherited[0].fingerprint, own[0].fingerprint);
+    assert_eq!(
+        inherited[1].externals,
+        ["app edition=2018", "dep edition=2018"]
+    );
+    assert_ne!(inherited[1].fingerprint, own[1].fingerprint);
+    assert!(
+        inherited[1]
+            .externals
+            .contains(&"dep edition=2018".to_owned())
+    );
+
+    // No edition at all is 2015.
+    write(
+        root,
+        "dep/Cargo.toml",
+        "[package]\nname = \"dep\"\nversion = \"0.1.0\"\n",
+    );
+    let none = analyses(&app);
+    assert!(none[1].externals.contains(&"dep edition=2015".to_owned()));
+    assert_ne!(none[1].fingerprint, inherited[1].fingerprint);
+}

@@ -199,7 +199,7 @@ fn std_bounds_of_a_generic_root_bring_every_local_impl() {
         a.externals
     );
     let c = f.analyze("src/lib.rs", "concrete");
-    assert!(c.externals.is_empty(), "{:?}", c.externals);
+    assert_eq!(c.externals, ["fixture edition=2021"]);
     assert!(
         !has(&c, "crate::<Square as fmt::Display>::fmt"),
         "{:?}",

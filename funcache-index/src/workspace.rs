@@ -82,6 +82,16 @@ impl Workspace {
             .map(crate::toml_text::canonical)
     }
 
+    /// A string value of `[workspace.package]` (what a member's
+    /// `<key>.workspace = true` inherits).
+    pub(crate) fn package_value(&self, key: &str) -> Option<String> {
+        self.table()?
+            .get("package")?
+            .get(key)?
+            .as_str()
+            .map(str::to_owned)
+    }
+
     fn table(&self) -> Option<&dyn TableLike> {
         self.manifest.get("workspace")?.as_table_like()
     }

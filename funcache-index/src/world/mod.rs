@@ -52,13 +52,20 @@ pub(crate) struct Krate {
     pub extra_files: Vec<(PathBuf, Option<Stamp>)>,
 }
 
+/// `dir/Cargo.toml` and the (possible) `Cargo.toml` of each directory
+/// above it: a workspace's, whose `[workspace.package]` a member may
+/// inherit from.
+fn manifest_paths(dir: &Path) -> Vec<PathBuf> {
+    dir.ancestors().map(|d| d.join("Cargo.toml")).collect()
+}
+
 /// All crates and caches.
 #[derive(Default)]
 pub(crate) struct World {
     pub crates: Vec<Krate>,
     by_root: HashMap<PathBuf, CrateId>,
     files: HashMap<PathBuf, Arc<ParsedFile>>,
-    manifests: HashMap<PathBuf, (Option<Stamp>, Arc<Manifest>)>,
+    manifests: HashMap<PathBuf, (Vec<Option<Stamp>>, Arc<Manifest>)>,
     pub derived: HashMap<CrateId, Arc<Derived>>,
     pub nodes: HashMap<NodeKey, Arc<NodeInfo>>,
     /// The on-disk node cache of each root crate analysed (`None`: off).
@@ -121,10 +128,13 @@ impl World {
         };
         let id = self.crates.len() as CrateId;
         let lock = Lock::find(manifest_dir)?;
-        let mut extra_files = vec![(
-            manifest_dir.join("Cargo.toml"),
-            Stamp::of(&manifest_dir.join("Cargo.toml")),
-        )];
+        let mut extra_files: Vec<(PathBuf, Option<Stamp>)> = manifest_paths(manifest_dir)
+            .into_iter()
+            .map(|path| {
+                let stamp = Stamp::of(&path);
+                (path, stamp)
+            })
+            .collect();
         if let Some(lock_path) = &lock.path {
             extra_files.push((lock_path.clone(), Stamp::of(lock_path)));
         }
@@ -198,10 +208,11 @@ impl World {
             .map(Some)
     }
 
-    /// The manifest of `dir`, cached by its stamp.
+    /// The manifest of `dir`, cached by its stamp and those of the
+    /// workspace manifests above it (`edition.workspace = true` and other
+    /// inherited `[package]` keys).
     pub fn manifest(&mut self, dir: &Path) -> Result<Arc<Manifest>, IndexError> {
-        let path = dir.join("Cargo.toml");
-        let stamp = Stamp::of(&path);
+        let stamp: Vec<Option<Stamp>> = manifest_paths(dir).iter().map(|p| Stamp::of(p)).collect();
         if let Some((cached_stamp, manifest)) = self.manifests.get(dir)
             && *cached_stamp == stamp
         {
