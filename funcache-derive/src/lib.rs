@@ -171,6 +171,12 @@ use proc_macro::TokenStream;
 ///   fingerprint, whether or not the function's code names it: `po =
 ///   ["serde_json/preserve_order"]` changes what `serde_json` computes
 ///   without any `cfg` in your code.
+/// * **Edition**: the same text compiles to other code under another
+///   edition (`[1u8, 2, 3].into_iter()` yields values from 2021 on,
+///   references before), so the edition of each crate the function
+///   reaches — yours and each path dependency's, `2015` when the manifest
+///   names none, `edition.workspace = true` read from
+///   `[workspace.package]` — is part of its fingerprint.
 /// * **Toolchain**: the compiler (`rustc -vV`'s `release` and
 ///   `commit-hash`) and the target triple are part of every fingerprint,
 ///   since std's behaviour may differ between them and entries travel
@@ -219,6 +225,10 @@ use proc_macro::TokenStream;
 /// workspace's manifests ask of dependencies (`features = [..]`,
 /// `default-features`, `optional`, and each package's `[features]` table)
 /// is part of the fingerprint of a function that reaches such an item.
+/// A predicate of its that names no `feature` (`target_feature = "avx2"`,
+/// `unix`, `panic = "abort"`, a `--cfg` of `RUSTFLAGS`) has the same
+/// answer in your crate, so that answer counts as well: `RUSTFLAGS="-C
+/// target-feature=+avx2"` stores apart. `test` is false in a dependency.
 /// Features given to a dependency on cargo's command line (`cargo build
 /// --features dep/x`) are not seen: bump `version`. Nor is `test` of
 /// another crate of your package (the lib when a bin is tested): its
@@ -231,7 +241,13 @@ use proc_macro::TokenStream;
 /// the fingerprint depends on. Where no record is at hand (`purge --remote
 /// --stale`), it enumerates the `cfg` answers under the compiler and target
 /// the CLI itself was built with, so another toolchain's entries there
-/// count as stale.
+/// count as stale. State outside the arguments is not seen: a `static`
+/// with interior mutability (`AtomicU32`, `Mutex`) written by code the
+/// function does not reach changes results without changing the
+/// fingerprint — as in every memoizer, such state must be an argument.
+/// `cargo build -p a` and `cargo build --workspace` can unify a path
+/// dependency's features differently (another member asks for one) under
+/// the same fingerprint: build one way, or bump `version`.
 ///
 /// # Dependencies
 ///
