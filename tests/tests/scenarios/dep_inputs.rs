@@ -79,6 +79,28 @@ fn a_path_dependencys_cargo_values_are_its_own() {
     assert!(!bumped.ran.contains(&"derived".to_owned()));
 }
 
+/// Issue (trial C, kind 4): a path dependency's edition decides what
+/// `[1u8, 2, 3].into_iter()` yields; editing it in its manifest served the
+/// old value.
+#[test]
+fn a_path_dependencys_edition_counts() {
+    let _guard = support::lock();
+    let fixture = Fixture::copy("depinputs");
+    let cache = tempfile::tempdir().unwrap();
+    fixture.build();
+    assert_eq!(fixture.run(cache.path()).value("editioned"), "3");
+    let older = edit_and_run(
+        &fixture,
+        cache.path(),
+        "dep/Cargo.toml",
+        "edition = \"2024\"",
+        "edition = \"2018\"",
+    );
+    assert_eq!(older.value("editioned"), "24", "stale value served");
+    assert!(older.ran.contains(&"editioned".to_owned()));
+    assert!(!older.ran.contains(&"derived".to_owned()));
+}
+
 /// Item 5: a closure that reads `env!("CARGO_MANIFEST_DIR")` (its own and
 /// a path dependency's) depends on where the checkout is; the others
 /// still hit in another checkout.
