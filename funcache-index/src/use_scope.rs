@@ -11,7 +11,9 @@
 //! (`use super::*;` imports that module's imports too), and every module
 //! a named import re-exports from (`use crate::prelude::pick;` where the
 //! prelude binds `pick` by a `use`), transitively. A `use` inside a
-//! function body is part of that function's text already.
+//! function body is part of that function's text already, but not of the
+//! text of an item written in that body: for those, the `use` items of
+//! the blocks around them count too.
 //!
 //! Editing an import may cost a needless miss for the nodes written under
 //! it; it never serves a stale value. The digest is read from the files as
@@ -22,16 +24,35 @@ use quote::ToTokens;
 
 use crate::Digest;
 use crate::hash_tokens;
-use crate::ids::{Binding, ModRef};
+use crate::ids::{Binding, ItemRef, ModRef};
 use crate::shallow::ItemKind;
 use crate::world::World;
 
 /// The digest of the `use` items in scope in module `m` (see the module
-/// docs); `None` when there are none.
-pub(crate) fn scope_digest(world: &World, m: ModRef) -> Option<Digest> {
+/// docs) and, for an item written in a function body (`nested`), in the
+/// blocks around it; `None` when there are none.
+pub(crate) fn scope_digest(world: &World, m: ModRef, nested: Option<ItemRef>) -> Option<Digest> {
     let mut hasher = blake3::Hasher::new();
     hasher.update(b"funcache-use-scope\0");
     let mut any = false;
+    if let Some(within) = nested
+        && let Some(scope) = &world.item(within).nested
+    {
+        let index = &world.crates[within.krate as usize].index;
+        let it = world.item(within);
+        let at = it.item.span.0;
+        let file = &index.files[it.file as usize];
+        for &id in index.nested.get(&it.file).map_or(&[][..], Vec::as_slice) {
+            let n = &index.items[id as usize];
+            if let (ItemKind::Use(_), Some(s)) = (&n.item.kind, &n.nested)
+                && (s.block == scope.block || (s.block.0 <= at && at < s.block.1))
+            {
+                any = true;
+                hasher.update(&[3]);
+                hasher.update(use_digest(file.slice(n.item.span)).as_bytes());
+            }
+        }
+    }
     for module in scope_modules(world, m) {
         let index = &world.crates[module.krate as usize].index;
         hasher.update(&[1]);

@@ -119,3 +119,26 @@ fn use_formatting_keeps_the_fingerprint() {
     );
     assert_eq!(f.analyze("src/lib.rs", "f").fingerprint, before);
 }
+
+/// An item written in a function body sees the `use`s of the blocks
+/// around it, which are not in its own text.
+#[test]
+fn block_imports_around_nested_items_are_in_the_fingerprint() {
+    let f = lib(&format!(
+        "{TRAITS}pub fn outer() -> u32 {{\n    // note\n    use tr::NA;\n\
+         #[funcache::cache]\n    fn which() -> u32 {{ Core.name() }}\n    which()\n}}\n"
+    ));
+    let before = f
+        .analyze_nth("", "fixture", "src/lib.rs", "which", 0)
+        .fingerprint;
+    f.edit("src/lib.rs", "// note", "// note, longer");
+    let after = f
+        .analyze_nth("", "fixture", "src/lib.rs", "which", 0)
+        .fingerprint;
+    assert_eq!(after, before);
+    f.edit("src/lib.rs", "use tr::NA;", "use tr::{NB};");
+    let after = f
+        .analyze_nth("", "fixture", "src/lib.rs", "which", 0)
+        .fingerprint;
+    assert_ne!(after, before);
+}

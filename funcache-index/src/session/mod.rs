@@ -72,10 +72,13 @@ impl<'w> Session<'w> {
     /// (see [`crate::use_scope`]), once per module.
     pub fn use_scope(&self, key: NodeKey) -> Option<Digest> {
         let m = self.world.module_of(key.item);
+        if self.world.item(key.item).nested.is_some() {
+            return crate::use_scope::scope_digest(self.world, m, Some(key.item));
+        }
         if let Some(d) = self.scopes.borrow().get(&m) {
             return *d;
         }
-        let d = crate::use_scope::scope_digest(self.world, m);
+        let d = crate::use_scope::scope_digest(self.world, m, None);
         self.scopes.borrow_mut().insert(m, d);
         d
     }
