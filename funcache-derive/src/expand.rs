@@ -213,13 +213,16 @@ impl<'a> Expansion<'a> {
         &self.function.sig.ident
     }
 
-    /// `#[allow(non_snake_case)]` when the companions' names are not snake
-    /// case although the function's is: `gen_` gets `gen__uncached`.
+    /// Lints the companions must not raise: `dead_code`, since a program
+    /// uses the companions it needs and no more (a cached fn written by a
+    /// `macro_rules!` got warnings for its unused `_refresh` and `_peek`),
+    /// and `non_snake_case` when their names are not snake case although
+    /// the function's is: `gen_` gets `gen__uncached`.
     fn companion_lints(&self) -> TokenStream {
         if self.name().to_string().ends_with('_') {
-            quote!(#[allow(non_snake_case)])
+            quote!(#[allow(dead_code, non_snake_case)])
         } else {
-            TokenStream::new()
+            quote!(#[allow(dead_code)])
         }
     }
 

@@ -565,10 +565,12 @@ impl KeyBuilder {
                     format!(
                         "a function argument of type `{type_name}` cannot be identified, so its \
                          results could not be told apart from another function's. Only named \
-                         functions written in the source of the crate or of its path \
-                         dependencies are identified; closures, function pointers, trait \
-                         methods, functions written by macros and functions of registry \
-                         dependencies are not"
+                         functions written in the source of the cached function's crate or of \
+                         its path dependencies are identified; closures, function pointers, \
+                         trait methods, functions written by macros, functions of registry \
+                         dependencies, and functions of a crate that depends on the cached \
+                         function's crate (a downstream crate, or a binary of its package) are \
+                         not"
                     ),
                 ));
             }

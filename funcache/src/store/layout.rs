@@ -5,7 +5,8 @@
 //! <dir>/lmdb/         the LMDB database (data.mdb, lock.mdb)
 //! <dir>/blobs/<hex>   values of 1 MiB and more, content-addressed
 //! <dir>/access.log    sampled reads, for least-recently-used eviction
-//! <dir>/locks/<n>     advisory lock files: one computation per key
+//! <dir>/locks/keys    advisory byte locks: one computation per key (Linux)
+//! <dir>/locks/<n>     advisory lock files: the same elsewhere
 //! ```
 //!
 //! Nothing in the directory names an absolute path or a machine, so it can

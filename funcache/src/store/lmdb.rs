@@ -1,6 +1,7 @@
 //! The LMDB environment of one cache directory: how it is opened and the
-//! tables in it. This file holds one of the workspace's two `unsafe` blocks
-//! (the other registers the exit hook in `writer.rs`).
+//! tables in it. This file holds one of the workspace's three `unsafe` blocks
+//! (the others register the exit hook in `writer.rs` and take byte locks
+//! in `key_lock.rs`).
 //!
 //! Why LMDB: any number of processes read without locks while LMDB's own
 //! lock serialises writers across processes; its copy-on-write B+tree with
@@ -176,7 +177,8 @@ pub(crate) enum Access {
 ///
 /// heed marks this `unsafe` because the memory map assumes two things the
 /// compiler cannot check; this function is the one place the workspace
-/// allows it (with `writer.rs`'s `atexit`) (the workspace lint is `deny`, not `forbid`, for that).
+/// allows it (with `writer.rs`'s `atexit` and `key_lock.rs`'s `fcntl`) (the
+/// workspace lint is `deny`, not `forbid`, for that).
 #[allow(unsafe_code)]
 pub(crate) fn open_env(dir: &Path, access: Access) -> heed::Result<LmdbEnv> {
     let mut options = EnvOpenOptions::new().read_txn_with_tls();
