@@ -1236,3 +1236,6 @@ mod type_params;
 
 #[path = "macro_tests.rs"]
 mod macros;
+
+#[path = "use_scope_tests.rs"]
+mod use_scope;

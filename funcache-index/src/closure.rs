@@ -178,7 +178,8 @@ pub(crate) fn closure(
 /// text only): its position, when its result depends on it (it reads its
 /// position or calls a `#[track_caller]` function, see
 /// [`crate::positions`]); its doc comments, when a macro on it may read
-/// them (see [`crate::macro_docs`]).
+/// them (see [`crate::macro_docs`]); the `use` items in scope where it is
+/// written (see [`crate::use_scope`]).
 fn placed_hash(s: &Session, key: NodeKey, info: &NodeInfo, manifest_dir: &Path) -> crate::Digest {
     let mut hash = info.hash;
     let positional = info.positional
@@ -195,6 +196,9 @@ fn placed_hash(s: &Session, key: NodeKey, info: &NodeInfo, manifest_dir: &Path) 
         && let Some(docs) = crate::macro_docs::node_docs(s.world, key)
     {
         hash = node_read::combine(hash, docs);
+    }
+    if let Some(scope) = s.use_scope(key) {
+        hash = node_read::combine(hash, scope);
     }
     hash
 }

@@ -58,6 +58,7 @@ mod toml_text;
 mod trait_sets;
 mod ty;
 mod type_paths;
+mod use_scope;
 mod walker;
 mod workspace;
 mod world;

@@ -154,7 +154,7 @@ pub(crate) fn decode<'a>(bytes: &'a [u8], key: &[u8]) -> Result<(Header, &'a [u8
 }
 
 /// [`decode`] with the key's part of the checksum computed beforehand.
-#[inline]
+#[inline(always)]
 pub(crate) fn decode_seeded(bytes: &[u8], seed: KeySeed) -> Result<(Header, &[u8]), EnvelopeError> {
     let (&version, _) = bytes.split_first().ok_or(EnvelopeError::Empty)?;
     if version != FORMAT_VERSION {

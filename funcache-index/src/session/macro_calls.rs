@@ -58,6 +58,44 @@ pub(crate) fn macros_by_name(s: &Session, krate: CrateId, segs: &[String]) -> Ve
     out
 }
 
+/// The `macro_rules!` definitions a macro name may denote through `use`
+/// renames in crate `krate` (`pub(crate) use mac_a as mm;` makes `mm!`
+/// run `mac_a`), transitively. Which module's `use` binds the name is not
+/// checked: every rename of it in the crate counts, which can only
+/// over-include.
+pub(crate) fn macros_through_uses(s: &Session, krate: CrateId, segs: &[String]) -> Vec<ItemRef> {
+    let Some(name) = segs.last() else {
+        return Vec::new();
+    };
+    let index = &s.world.crates[krate as usize].index;
+    let mut names = vec![name.clone()];
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(current) = names.get(at).cloned() {
+        at += 1;
+        for entry in index.modules.iter().flat_map(|m| &m.uses) {
+            if entry.glob || entry.name.as_ref() != Some(&current) {
+                continue;
+            }
+            let Some(target) = entry.path.last() else {
+                continue;
+            };
+            if target == &current {
+                continue;
+            }
+            for m in macros_by_name(s, krate, &entry.path) {
+                if !out.contains(&m) {
+                    out.push(m);
+                }
+            }
+            if !names.contains(target) {
+                names.push(target.clone());
+            }
+        }
+    }
+    out
+}
+
 /// The modules of crate `krate` that bind `name` themselves (an item or a
 /// `use` of that name, or a glob providing it).
 pub(crate) fn modules_binding(world: &World, krate: CrateId, name: &str) -> Vec<ModRef> {

@@ -216,8 +216,15 @@ impl Walker<'_, '_> {
     fn record_macro_path(&mut self, segs: &[String], span: Span, report: bool) {
         let name = segs.last().cloned().unwrap_or_default();
         let std_macro = segs.len() == 1 && STD_MACROS.contains(&name.as_str());
-        let by_name =
+        let mut by_name =
             crate::session::macro_calls::macros_by_name(self.s, self.cx.module.krate, segs);
+        for m in
+            crate::session::macro_calls::macros_through_uses(self.s, self.cx.module.krate, segs)
+        {
+            if !by_name.contains(&m) {
+                by_name.push(m);
+            }
+        }
         let (mut nodes, externals) = self
             .resolve(segs)
             .map(|(nodes, externals, _)| (nodes, externals))

@@ -317,7 +317,7 @@ impl Store {
 
     /// [`load_with`](Self::load_with) in the database alone; `open` is
     /// left in place when no entry is found.
-    #[inline]
+    #[inline(always)]
     fn load_committed<T>(
         &self,
         key: &[u8],
