@@ -131,21 +131,17 @@ pub fn render(results: &BTreeMap<String, Figure>, compile: CompileFigures) -> St
     }
 
     writeln!(w, "\n## Miss cost (store a new result)\n").unwrap();
+    writeln!(w, "| what | default | lazy |\n|---|---|---|").unwrap();
     writeln!(
         w,
-        "| what | durable (fsync per write) | lazy |\n|---|---|---|"
-    )
-    .unwrap();
-    writeln!(
-        w,
-        "| funcache (`FUNCACHE_DURABILITY=lazy` for lazy) | {} | {} |",
+        "| funcache: default `batch` (a writer thread commits queued values in groups, synced ≤ 0.5 s later); `FUNCACHE_DURABILITY=lazy` (synced only by `funcache::flush()`) | {} | {} |",
         get("miss.funcache.durable").display(),
         get("miss.funcache.lazy").display()
     )
     .unwrap();
     writeln!(
         w,
-        "| `cached` disk (`durable = false` for lazy) | {} | {} |",
+        "| `cached` disk: `durable = true` (fsync on the caller's thread); `durable = false` | {} | {} |",
         get("miss.cached.durable").display(),
         get("miss.cached.lazy").display()
     )
