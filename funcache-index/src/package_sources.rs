@@ -251,20 +251,9 @@ fn out_dir_digest_within(out_dir: &Path, manifest_dir: &Path, budget: u64) -> Op
                     bytes.len() as u64
                 })
             } else {
-                // Streamed: no file is held in memory whole.
-                std::fs::File::open(path)
-                    .and_then(|mut file| std::io::copy(&mut file, &mut contents))
+                stream_into(path, &mut contents)
             };
-            match read {
-                Ok(n) => {
-                    hasher.update(&[1]);
-                    hasher.update(&n.to_le_bytes());
-                    hasher.update(contents.finalize().as_bytes());
-                }
-                Err(_) => {
-                    hasher.update(&[0]);
-                }
-            }
+            add_read(&mut hasher, read, &contents);
         } else {
             let mtime = stamp
                 .and_then(|s| s.mtime)
@@ -281,18 +270,8 @@ fn out_dir_digest_within(out_dir: &Path, manifest_dir: &Path, budget: u64) -> Op
     for path in &included {
         // Contents only: where a checkout is must not count.
         let mut contents = blake3::Hasher::new();
-        let read =
-            std::fs::File::open(path).and_then(|mut file| std::io::copy(&mut file, &mut contents));
-        match read {
-            Ok(n) => {
-                hasher.update(&[1]);
-                hasher.update(&n.to_le_bytes());
-                hasher.update(contents.finalize().as_bytes());
-            }
-            Err(_) => {
-                hasher.update(&[0]);
-            }
-        }
+        let read = stream_into(path, &mut contents);
+        add_read(&mut hasher, read, &contents);
     }
     let included: Stamps = included
         .into_iter()
@@ -438,6 +417,27 @@ fn outside_files(
         }
     }
     found
+}
+
+/// Streams the file at `path` into `contents` (no file is held in memory
+/// whole); its length.
+fn stream_into(path: &Path, contents: &mut blake3::Hasher) -> std::io::Result<u64> {
+    std::fs::File::open(path).and_then(|mut file| std::io::copy(&mut file, contents))
+}
+
+/// Adds to `hasher` what reading a file gave: its length and the digest of
+/// `contents`, or that it could not be read.
+fn add_read(hasher: &mut blake3::Hasher, read: std::io::Result<u64>, contents: &blake3::Hasher) {
+    match read {
+        Ok(n) => {
+            hasher.update(&[1]);
+            hasher.update(&n.to_le_bytes());
+            hasher.update(contents.finalize().as_bytes());
+        }
+        Err(_) => {
+            hasher.update(&[0]);
+        }
+    }
 }
 
 #[cfg(test)]
