@@ -155,7 +155,16 @@ use proc_macro::TokenStream;
 ///   moving such a checkout is a miss; where they only locate a file for
 ///   `include_str!` and friends, the file's contents count instead, and the
 ///   key does not depend on where the crate was built (`OUT_DIR` never
-///   counts as a value).
+///   counts as a value). A crate `macro_rules!` whose body reads
+///   `env!($name)`/`option_env!($name)` reads, at each invocation, every
+///   string literal written in that invocation; a name built there
+///   (`concat!("A", "B")`, another macro's output) is not seen: bump
+///   `version` when it changes. A crate macro whose body evaluates
+///   `cfg!($p)` is listed by `unresolved()` (so `strict` refuses it): the
+///   predicate its invocation passes does not count. Code that invokes a
+///   crate macro whose body (or a macro it invokes) writes `line!()`,
+///   `column!()`, `file!()` or `module_path!()` counts where it is, like
+///   code that writes them.
 /// * **Profile**: debug and release builds keep separate entries. The same
 ///   text computes other values under overflow checks (`x + 200` on a `u8`
 ///   panics in a debug build and wraps in release) and `debug_assert!`, so

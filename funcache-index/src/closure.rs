@@ -60,11 +60,12 @@ pub(crate) fn closure(
             format!("{}::{path}", prefix(krate))
         }
     };
+    let root_invoked = root_key.map(|k| crate::macro_builtins::invoked(s.world, k, &root.edges));
     let mut dependencies = vec![Dependency {
         path: join(root_key.map_or(s.root_crate, |k| k.item.krate), &root.path),
-        hash: match root_key {
-            Some(key) => placed_hash(s, key, root, manifest_dir),
-            None => root.hash,
+        hash: match (root_key, &root_invoked) {
+            (Some(key), Some(invoked)) => placed_hash(s, key, root, invoked, manifest_dir),
+            _ => root.hash,
         },
     }];
     let mut externals: BTreeSet<String> = root.externals.iter().cloned().collect();
@@ -73,10 +74,16 @@ pub(crate) fn closure(
         .iter()
         .map(|(p, l)| (p.clone(), l.clone(), true))
         .collect();
+    if let (Some(key), Some(invoked)) = (root_key, &root_invoked) {
+        unresolved.extend(invoked_unresolved(s, key, invoked, manifest_dir, true));
+    }
     let root_crate = root_key.map_or(s.root_crate, |k| k.item.krate);
     let mut build = BuildCollector::new(s.world, &s.view, root_crate);
     // The cached function is compiled, so its own gate holds.
     build.add_text(root_key, root_crate, &root.inputs);
+    if let Some(invoked) = &root_invoked {
+        build.add_text(root_key, root_crate, &invoked_inputs(invoked));
+    }
     if let Some(key) = root_key {
         build.add_item(key);
     }
@@ -129,11 +136,14 @@ pub(crate) fn closure(
             continue;
         }
         let info = fetch(s, key, known, &mut local, &mut computed, manifest_dir);
+        let invoked = crate::macro_builtins::invoked(s.world, key, &info.edges);
         let dependency = Dependency {
             path: join(key.item.krate, &info.path),
-            hash: placed_hash(s, key, &info, manifest_dir),
+            hash: placed_hash(s, key, &info, &invoked, manifest_dir),
         };
         build.add_text(Some(key), key.item.krate, &info.inputs);
+        build.add_text(Some(key), key.item.krate, &invoked_inputs(&invoked));
+        unresolved.extend(invoked_unresolved(s, key, &invoked, manifest_dir, false));
         build.add_item(key);
         match build.gate(key.item.krate, info.gate.as_deref()) {
             Some(predicate) => build.add_gated(predicate, dependency),
@@ -180,9 +190,16 @@ pub(crate) fn closure(
 /// [`crate::positions`]); its doc comments, when a macro on it may read
 /// them (see [`crate::macro_docs`]); the `use` items in scope where it is
 /// written (see [`crate::use_scope`]).
-fn placed_hash(s: &Session, key: NodeKey, info: &NodeInfo, manifest_dir: &Path) -> crate::Digest {
+fn placed_hash(
+    s: &Session,
+    key: NodeKey,
+    info: &NodeInfo,
+    invoked: &crate::macro_builtins::Invoked,
+    manifest_dir: &Path,
+) -> crate::Digest {
     let mut hash = info.hash;
     let positional = info.positional
+        || invoked.positional
         || info
             .edges
             .iter()
@@ -201,6 +218,41 @@ fn placed_hash(s: &Session, key: NodeKey, info: &NodeInfo, manifest_dir: &Path) 
         hash = node_read::combine(hash, scope);
     }
     hash
+}
+
+/// The environment variables a node's crate macro invocations may read
+/// (see [`crate::macro_builtins`]), as build inputs.
+fn invoked_inputs(invoked: &crate::macro_builtins::Invoked) -> crate::cfg_text::TextInputs {
+    crate::cfg_text::TextInputs {
+        env: invoked.env.clone(),
+        ..Default::default()
+    }
+}
+
+/// The `cfg!($p)` a node's crate macro invocations evaluate: predicates
+/// the index cannot read, listed as unresolved so `strict` refuses them.
+fn invoked_unresolved(
+    s: &Session,
+    key: NodeKey,
+    invoked: &crate::macro_builtins::Invoked,
+    manifest_dir: &Path,
+    root: bool,
+) -> Vec<(String, String, bool)> {
+    if invoked.param_cfg.is_empty() {
+        return Vec::new();
+    }
+    let it = s.world.item(key.item);
+    let file = &s.world.crates[key.item.krate as usize].index.files[it.file as usize];
+    let (line, column) = file.line_column(it.item.span.0);
+    let location = format!(
+        "{}:{line}:{column}",
+        node_read::relative(manifest_dir, &file.path)
+    );
+    invoked
+        .param_cfg
+        .iter()
+        .map(|p| (p.clone(), location.clone(), root))
+        .collect()
 }
 
 /// A node's info: known to the world, computed earlier in this closure,

@@ -35,6 +35,7 @@ mod impl_table;
 mod includes;
 mod lexer;
 mod lexical_path;
+mod macro_builtins;
 mod macro_docs;
 mod module_refs;
 mod module_tree;

@@ -218,3 +218,67 @@ fn docs_above_and_positions_change_the_fingerprint_with_the_node_cache_warm() {
         before = warm;
     }
 }
+
+/// `line!()`, `file!()` … in a crate `macro_rules!` body expand where the
+/// macro is invoked: the invoking function reads its position, directly or
+/// through macros the macro invokes.
+#[test]
+fn positions_count_where_a_crate_macro_reads_them() {
+    // The site is on line 1 (not in a macro); the macros do not move.
+    let lib = "pub fn k() -> u32 { hl() }\n\
+               macro_rules! ln { () => { line!() } }\n\
+               macro_rules! outer { () => { ln!() } }\n\
+               macro_rules! fl { () => { file!() } }\n\
+               pub fn hl() -> u32 { ln!() }\n\
+               pub fn ho() -> u32 { outer!() }\n\
+               pub fn o() -> u32 { ho() }\n\
+               pub fn hf() -> &'static str { fl!() }\n\
+               pub fn n() -> &'static str { hf() }\n";
+    for name in ["k", "o", "n"] {
+        let moved = lib.replace("pub fn h", "\npub fn h");
+        assert_ne!(fingerprint(&moved, name), fingerprint(lib, name), "{name}");
+    }
+    // A macro that reads no position moves freely.
+    let plain = "pub fn k() -> u32 { g() }\nmacro_rules! one { () => { 1 } }\n\
+                 pub fn g() -> u32 { one!() }\n";
+    assert_eq!(
+        fingerprint(&plain.replace("pub fn g", "\npub fn g"), "k"),
+        fingerprint(plain, "k")
+    );
+}
+
+/// `option_env!($n)` in a crate macro reads the variable its invocation
+/// names: the string literals of the invocation count as variables read.
+#[test]
+fn env_read_through_a_macro_parameter_is_an_input() {
+    let a = analysis(
+        "pub fn d() -> String { format!(\"{:?}{:?}\", envm!(\"R2_VAR\"), g()) }\n\
+         pub fn g() -> Option<&'static str> { outer!(\"OTHER_VAR\") }\n\
+         macro_rules! envm { ($n:literal) => { option_env!($n) } }\n\
+         macro_rules! outer { ($n:literal) => { envm!($n) } }\n",
+        "d",
+    );
+    assert_eq!(a.build.env, ["OTHER_VAR", "R2_VAR"]);
+}
+
+/// `cfg!($p)` in a crate macro evaluates a predicate only the invocation
+/// names, which the index does not read: the closure lists it as
+/// unresolved (so `strict` refuses it).
+#[test]
+fn cfg_through_a_macro_parameter_is_unresolved() {
+    let a = analysis(
+        "pub fn f() -> bool { cfgm!(r2_cfg) }\n\
+         macro_rules! cfgm { ($p:meta) => { cfg!($p) } }\n",
+        "f",
+    );
+    assert!(
+        a.unresolved.iter().any(|u| u.path.contains("cfgm!")),
+        "{:?}",
+        a.unresolved
+    );
+    let plain = analysis(
+        "pub fn f() -> bool { cfgm!() }\nmacro_rules! cfgm { () => { cfg!(r2_cfg) } }\n",
+        "f",
+    );
+    assert!(plain.unresolved.is_empty(), "{:?}", plain.unresolved);
+}
