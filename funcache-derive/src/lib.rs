@@ -160,8 +160,9 @@ use proc_macro::TokenStream;
 ///   string literal written in that invocation; a name built there
 ///   (`concat!("A", "B")`, another macro's output) is not seen: bump
 ///   `version` when it changes. A crate macro whose body evaluates
-///   `cfg!($p)` is listed by `unresolved()` (so `strict` refuses it): the
-///   predicate its invocation passes does not count. Code that invokes a
+///   `cfg!($p)` counts the predicate when its invocation is exactly one
+///   (`cfgm!(unix)`); any other invocation is listed by `unresolved()` (so
+///   `strict` refuses it) and its predicate does not count. Code that invokes a
 ///   crate macro whose body (or a macro it invokes) writes `line!()`,
 ///   `column!()`, `file!()` or `module_path!()` counts where it is, like
 ///   code that writes them.

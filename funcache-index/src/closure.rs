@@ -220,11 +220,13 @@ fn placed_hash(
     hash
 }
 
-/// The environment variables a node's crate macro invocations may read
-/// (see [`crate::macro_builtins`]), as build inputs.
+/// The environment variables a node's crate macro invocations may read and
+/// the `cfg` predicates they pass to `cfg!($p)` (see
+/// [`crate::macro_builtins`]), as build inputs.
 fn invoked_inputs(invoked: &crate::macro_builtins::Invoked) -> crate::cfg_text::TextInputs {
     crate::cfg_text::TextInputs {
         env: invoked.env.clone(),
+        cfgs: invoked.cfgs.clone(),
         ..Default::default()
     }
 }

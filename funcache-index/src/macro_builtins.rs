@@ -25,8 +25,11 @@ pub(crate) struct Invoked {
     /// String literals in the invocations of macros whose body reads
     /// `env!($param)`/`option_env!($param)`: the variables they may name.
     pub env: Vec<String>,
-    /// Macros invoked whose body evaluates `cfg!` over a parameter: a
-    /// predicate the index cannot evaluate.
+    /// Invocations of macros whose body evaluates `cfg!` over a parameter,
+    /// when the invocation's tokens are one `cfg` predicate: the predicate.
+    pub cfgs: Vec<String>,
+    /// The other invocations of such macros: a predicate the index cannot
+    /// read.
     pub param_cfg: Vec<String>,
 }
 
@@ -175,12 +178,22 @@ pub(crate) fn invoked(world: &World, key: NodeKey, edges: &[NodeKey]) -> Invoked
                 string_literals(args.clone(), &mut out.env);
             }
         }
-        if read.param_cfg && calls.iter().any(|(n, _)| *n == name) {
-            out.param_cfg.push(format!("cfg!($..) in {name}!"));
+        if read.param_cfg {
+            for (_, args) in calls.iter().filter(|(n, _)| *n == name) {
+                // `cfgm!(unix)`: the whole invocation is the predicate
+                // (the common `($p:meta) => { cfg!($p) }`); anything else
+                // is not guessed at.
+                match crate::cfg_text::predicate(args.clone()) {
+                    Some(p) => out.cfgs.push(p),
+                    None => out.param_cfg.push(format!("cfg!($..) in {name}!")),
+                }
+            }
         }
     }
     out.env.sort();
     out.env.dedup();
+    out.cfgs.sort();
+    out.cfgs.dedup();
     out.param_cfg.sort();
     out.param_cfg.dedup();
     out

@@ -261,14 +261,25 @@ fn env_read_through_a_macro_parameter_is_an_input() {
     assert_eq!(a.build.env, ["OTHER_VAR", "R2_VAR"]);
 }
 
-/// `cfg!($p)` in a crate macro evaluates a predicate only the invocation
-/// names, which the index does not read: the closure lists it as
-/// unresolved (so `strict` refuses it).
+/// `cfg!($p)` in a crate macro evaluates the predicate the invocation
+/// names: an invocation that is one predicate makes it an input; any other
+/// is listed as unresolved (so `strict` refuses it).
 #[test]
-fn cfg_through_a_macro_parameter_is_unresolved() {
+fn cfg_through_a_macro_parameter_is_an_input_or_unresolved() {
     let a = analysis(
         "pub fn f() -> bool { cfgm!(r2_cfg) }\n\
          macro_rules! cfgm { ($p:meta) => { cfg!($p) } }\n",
+        "f",
+    );
+    assert!(
+        a.build.cfgs.contains(&"r2_cfg".to_owned()),
+        "{:?}",
+        a.build.cfgs
+    );
+    assert!(a.unresolved.is_empty(), "{:?}", a.unresolved);
+    let a = analysis(
+        "pub fn f() -> bool { cfgm!(1, r2_cfg) }\n\
+         macro_rules! cfgm { ($x:expr, $p:meta) => { $x == 1 && cfg!($p) } }\n",
         "f",
     );
     assert!(
