@@ -442,6 +442,31 @@ fn the_same_crate_elsewhere_has_the_same_fingerprint() {
     assert_eq!(a.dependencies, b.dependencies);
 }
 
+/// `extern crate self as me;` at the crate root makes `me` a name of the
+/// crate in every module (the extern prelude): `me::m::one()` written in a
+/// submodule reaches `m::one`. It was unresolved, and editing `one`
+/// served the old result.
+#[test]
+fn extern_crate_aliases_at_the_root_name_crates_in_every_module() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "extern crate self as me;\n\
+             pub mod m { pub fn one() -> u64 { 1 } }\n\
+             pub mod sub {\n\
+                 #[funcache::cache]\n\
+                 pub fn a() -> u64 { me::m::one() }\n\
+             }\n",
+        ),
+    ]);
+    let a = f.analyze("src/lib.rs", "a");
+    assert!(a.unresolved.is_empty(), "{:?}", a.unresolved);
+    assert!(has(&a, "crate::m::one"), "{:?}", paths(&a));
+    f.edit("src/lib.rs", "{ 1 }", "{ 2 }");
+    assert_ne!(f.analyze("src/lib.rs", "a").fingerprint, a.fingerprint);
+}
+
 /// A registry crate whose lib name is not its package name (`md-5` is
 /// used as `md5`) leaves its paths unresolved: the index cannot tell which
 /// dependency they name, so every dependency's version counts, and
