@@ -1264,3 +1264,28 @@ mod macros;
 
 #[path = "use_scope_tests.rs"]
 mod use_scope;
+
+/// A function declared in an `extern "C"` block and defined in the crate
+/// with `#[no_mangle]` (or `#[export_name]`) runs that definition: editing
+/// it served the old result (found by a trial).
+#[test]
+fn extern_declarations_reach_the_crates_exported_definitions() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "#[no_mangle]\npub extern \"C\" fn r2_c() -> u64 { 1 }\n\
+             #[export_name = \"r2_d\"]\npub extern \"C\" fn named_d() -> u64 { 4 }\n\
+             mod ffi { extern \"C\" { pub fn r2_c() -> u64; pub fn r2_d() -> u64; } }\n\
+             #[funcache::cache]\npub fn c() -> u64 { unsafe { ffi::r2_c() + ffi::r2_d() } }\n",
+        ),
+    ]);
+    let a = f.analyze("src/lib.rs", "c");
+    assert!(has(&a, "crate::r2_c"), "{:?}", paths(&a));
+    assert!(has(&a, "crate::named_d"), "{:?}", paths(&a));
+    f.edit("src/lib.rs", "{ 1 }", "{ 2 }");
+    let b = f.analyze("src/lib.rs", "c");
+    assert_ne!(b.fingerprint, a.fingerprint);
+    f.edit("src/lib.rs", "{ 4 }", "{ 5 }");
+    assert_ne!(f.analyze("src/lib.rs", "c").fingerprint, b.fingerprint);
+}
