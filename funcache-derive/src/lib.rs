@@ -229,8 +229,8 @@ use proc_macro::TokenStream;
 /// dependency is listed by `unresolved()` (so `strict` refuses) and
 /// results may be stale after that output changes: bump `version` then.
 /// The same holds for a build script of a path proc-macro crate (its
-/// sources count, not its `OUT_DIR`). The `cfg` of another package (a path dependency) cannot be
-/// evaluated from your crate — its features are its own — so its gated
+/// sources count, not its `OUT_DIR`). The `cfg` of another package (a
+/// path dependency) cannot be evaluated from your crate — its features are its own — so its gated
 /// items always count (editing either side recomputes), and what the
 /// workspace's manifests ask of dependencies (`features = [..]`,
 /// `default-features`, `optional`, and each package's `[features]` table)
@@ -257,7 +257,11 @@ use proc_macro::TokenStream;
 /// fingerprint — as in every memoizer, such state must be an argument.
 /// `cargo build -p a` and `cargo build --workspace` can unify a path
 /// dependency's features differently (another member asks for one) under
-/// the same fingerprint: build one way, or bump `version`.
+/// the same fingerprint: build one way, or bump `version`. A file or an
+/// environment variable named by a value the source does not spell out
+/// where it is read is not seen either: `include_str!($path)` in a
+/// `macro_rules!` body given a path at each call, or
+/// `option_env!(concat!("A_", "B"))` — bump `version` when those change.
 ///
 /// # Dependencies
 ///

@@ -442,6 +442,31 @@ fn the_same_crate_elsewhere_has_the_same_fingerprint() {
     assert_eq!(a.dependencies, b.dependencies);
 }
 
+/// `extern crate self as me;` at the crate root makes `me` a name of the
+/// crate in every module (the extern prelude): `me::m::one()` written in a
+/// submodule reaches `m::one`. It was unresolved, and editing `one`
+/// served the old result.
+#[test]
+fn extern_crate_aliases_at_the_root_name_crates_in_every_module() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "extern crate self as me;\n\
+             pub mod m { pub fn one() -> u64 { 1 } }\n\
+             pub mod sub {\n\
+                 #[funcache::cache]\n\
+                 pub fn a() -> u64 { me::m::one() }\n\
+             }\n",
+        ),
+    ]);
+    let a = f.analyze("src/lib.rs", "a");
+    assert!(a.unresolved.is_empty(), "{:?}", a.unresolved);
+    assert!(has(&a, "crate::m::one"), "{:?}", paths(&a));
+    f.edit("src/lib.rs", "{ 1 }", "{ 2 }");
+    assert_ne!(f.analyze("src/lib.rs", "a").fingerprint, a.fingerprint);
+}
+
 /// A registry crate whose lib name is not its package name (`md-5` is
 /// used as `md5`) leaves its paths unresolved: the index cannot tell which
 /// dependency they name, so every dependency's version counts, and
@@ -1239,3 +1264,28 @@ mod macros;
 
 #[path = "use_scope_tests.rs"]
 mod use_scope;
+
+/// A function declared in an `extern "C"` block and defined in the crate
+/// with `#[no_mangle]` (or `#[export_name]`) runs that definition: editing
+/// it served the old result (found by a trial).
+#[test]
+fn extern_declarations_reach_the_crates_exported_definitions() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "#[no_mangle]\npub extern \"C\" fn r2_c() -> u64 { 1 }\n\
+             #[export_name = \"r2_d\"]\npub extern \"C\" fn named_d() -> u64 { 4 }\n\
+             mod ffi { extern \"C\" { pub fn r2_c() -> u64; pub fn r2_d() -> u64; } }\n\
+             #[funcache::cache]\npub fn c() -> u64 { unsafe { ffi::r2_c() + ffi::r2_d() } }\n",
+        ),
+    ]);
+    let a = f.analyze("src/lib.rs", "c");
+    assert!(has(&a, "crate::r2_c"), "{:?}", paths(&a));
+    assert!(has(&a, "crate::named_d"), "{:?}", paths(&a));
+    f.edit("src/lib.rs", "{ 1 }", "{ 2 }");
+    let b = f.analyze("src/lib.rs", "c");
+    assert_ne!(b.fingerprint, a.fingerprint);
+    f.edit("src/lib.rs", "{ 4 }", "{ 5 }");
+    assert_ne!(f.analyze("src/lib.rs", "c").fingerprint, b.fingerprint);
+}

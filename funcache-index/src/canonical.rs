@@ -6,8 +6,9 @@
 //! file. Instead an item is parsed with syn, normalised (the differences
 //! rustfmt introduces are erased), re-emitted as tokens, and walked:
 //!
-//! * doc attributes (`///`, `//!`, `#[doc = ..]`) are skipped, wherever they
-//!   are — doc text is not behaviour;
+//! * doc attributes (`///`, `//!`, `#[doc = ..]`) are skipped — doc text is
+//!   not behaviour — except in the arguments of a macro call (`m!(/// x
+//!   ..)`), where a `macro_rules!` matcher can read them as a literal;
 //! * comments and whitespace never reach the token stream;
 //! * invisible (`None`-delimited) groups, which macro_rules substitution
 //!   introduces, are flattened;
@@ -37,7 +38,7 @@ use crate::Digest;
 /// Version of the canonical token encoding. Bump it whenever the encoding or
 /// the normalisation changes, so that old digests can never be confused with
 /// new ones.
-pub const CANONICAL_FORMAT: u8 = 1;
+pub const CANONICAL_FORMAT: u8 = 2;
 
 /// A syntax node that can be hashed canonically.
 pub trait Canonical: Clone + ToTokens {
@@ -300,6 +301,8 @@ mod tag {
 
 struct TokenWriter {
     hasher: blake3::Hasher,
+    /// Inside a macro call's arguments: doc attributes are kept.
+    keep_docs: bool,
 }
 
 impl TokenWriter {
@@ -307,7 +310,10 @@ impl TokenWriter {
         let mut hasher = blake3::Hasher::new();
         hasher.update(b"funcache-canonical\0");
         hasher.update(&[CANONICAL_FORMAT]);
-        TokenWriter { hasher }
+        TokenWriter {
+            hasher,
+            keep_docs: false,
+        }
     }
 
     fn finish(self) -> Digest {
@@ -325,7 +331,9 @@ impl TokenWriter {
         let tokens = flatten_invisible(tokens);
         let mut i = 0;
         while i < tokens.len() {
-            if let Some(skip) = doc_attribute_len(&tokens[i..]) {
+            if !self.keep_docs
+                && let Some(skip) = doc_attribute_len(&tokens[i..])
+            {
                 i += skip;
                 continue;
             }
@@ -358,7 +366,14 @@ impl TokenWriter {
                         Delimiter::None => "",
                     };
                     self.entry(tag::OPEN, delimiter);
+                    // `name!(..)`: a macro call's arguments keep their docs.
+                    let macro_call = i >= 2
+                        && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == '!')
+                        && matches!(&tokens[i - 2], TokenTree::Ident(_));
+                    let outer = self.keep_docs;
+                    self.keep_docs = outer || macro_call;
                     self.stream(group.stream());
+                    self.keep_docs = outer;
                     self.entry(tag::CLOSE, delimiter);
                 }
             }
@@ -430,6 +445,22 @@ mod tests {
         assert_same(
             "fn f(x: u32) -> u32 { x + 1 }",
             "fn   f( x:u32 )->u32 {\n    // add one\n    x+1 /* really */\n}",
+        );
+    }
+
+    /// A `macro_rules!` matcher can take a doc comment as a literal
+    /// (`(#[doc = $d:literal] $i:ident) => { $d }`): in a macro call's
+    /// arguments docs are code. It served an old value (found by a trial).
+    #[test]
+    fn doc_comments_passed_to_a_macro_matter() {
+        assert_differ(
+            "fn f() -> &'static str { doc_of!(/// one\n x) }",
+            "fn f() -> &'static str { doc_of!(/// two\n x) }",
+        );
+        // Outside macro calls they still do not.
+        assert_same(
+            "/// One.\nfn f() -> u8 { m!(1) }",
+            "/// Two.\nfn f() -> u8 { m!(1) }",
         );
     }
 
@@ -545,5 +576,5 @@ mod tests {
         );
     }
 
-    const PINNED_DIGEST: &str = "768fc83b1bbe3ac5d7cbf88fa2839666b02c74423037d62b89ced2059a2ed5c4";
+    const PINNED_DIGEST: &str = "393c3d60fe7ba9f47f24af31425a5bd2c147e694f8fe1a530353e6ff0b497ffa";
 }

@@ -105,6 +105,7 @@ pub(crate) fn closure(
     open.add(&root.open);
     let mut applied = Open::default();
     let mut by_name: HashSet<String> = root.by_name.iter().cloned().collect();
+    let exported = exported_fns(s);
     let mut uses = root.uses;
     loop {
         if queue.is_empty() {
@@ -159,6 +160,16 @@ pub(crate) fn closure(
                 .map(|(p, l)| (p.clone(), l.clone(), false)),
         );
         queue.extend(info.edges.iter().filter(|e| !seen.contains(e)));
+        // A function declared in an `extern` block runs the crate's
+        // `#[no_mangle]` (or `#[export_name]`) function of that name.
+        if key.assoc == NodeKey::WHOLE {
+            let item = &s.world.item(key.item).item;
+            if matches!(item.kind, crate::shallow::ItemKind::Fn(_))
+                && let Some(definitions) = exported.get(item.name.as_str())
+            {
+                queue.extend(definitions.iter().filter(|d| !seen.contains(d)));
+            }
+        }
     }
     dependencies.sort();
     dependencies.dedup();
@@ -292,4 +303,34 @@ fn every_external(s: &Session) -> Vec<String> {
             crate::world::DepBinding::Crate(_) => None,
         })
         .collect()
+}
+
+/// The functions of the crates in view that the linker knows by a name of
+/// their own, by that name: `#[no_mangle]` (its own name), `#[export_name
+/// = "x"]`, and `#[unsafe(..)]` (edition 2024's spelling of both, taken as
+/// its own name).
+fn exported_fns(s: &Session) -> std::collections::HashMap<String, Vec<NodeKey>> {
+    let mut out: std::collections::HashMap<String, Vec<NodeKey>> = Default::default();
+    for &c in &s.view {
+        for (id, it) in s.world.crates[c as usize].index.items.iter().enumerate() {
+            if !matches!(it.item.kind, crate::shallow::ItemKind::Fn(_)) {
+                continue;
+            }
+            for attr in &it.item.attrs {
+                let name = match attr.path.as_slice() {
+                    [p] if p == "no_mangle" || p == "unsafe" => Some(it.item.name.clone()),
+                    [p] if p == "export_name" => attr.value.clone(),
+                    _ => None,
+                };
+                if let Some(name) = name {
+                    let item = crate::ids::ItemRef {
+                        krate: c,
+                        item: id as u32,
+                    };
+                    out.entry(name).or_default().push(NodeKey::item(item));
+                }
+            }
+        }
+    }
+    out
 }

@@ -123,8 +123,27 @@ impl World {
         match krate.deps.get(name) {
             Some(DepBinding::Crate(id)) => vec![Binding::Module(World::root_of(*id))],
             Some(DepBinding::External(x)) => vec![Binding::External(x.clone())],
-            None => Vec::new(),
+            None => self.extern_prelude_alias(from, name),
         }
+    }
+
+    /// `extern crate x as name;` at the crate root puts `name` in the
+    /// extern prelude of every module of the crate (`extern crate self as
+    /// me;` makes `me::m::f` a path to the crate's own `m::f`).
+    fn extern_prelude_alias(&self, from: CrateId, name: &str) -> Vec<Binding> {
+        let index = &self.crates[from as usize].index;
+        let Some(ids) = index.modules[0].names.get(name) else {
+            return Vec::new();
+        };
+        ids.iter()
+            .filter_map(|&id| match &index.items[id as usize].item.kind {
+                // An alias of itself (`extern crate x as x;`) is the
+                // dependency, already looked up.
+                ItemKind::ExternCrate { krate } if krate != name => Some(krate),
+                _ => None,
+            })
+            .flat_map(|krate| self.extern_crate(from, krate))
+            .collect()
     }
 
     /// Resolves a path written in module `m`. An empty result means the path
