@@ -51,17 +51,7 @@ impl Body {
 
 /// The text of node `key` (an impl or trait member's own span).
 pub(crate) fn node_text(world: &World, key: NodeKey) -> &str {
-    let it = world.item(key.item);
-    let file = &world.crates[key.item.krate as usize].index.files[it.file as usize];
-    let span = match (&it.item.kind, key.assoc) {
-        (ItemKind::Impl(imp), i) if i != NodeKey::WHOLE => {
-            imp.items.get(i as usize).map_or(it.item.span, |a| a.span)
-        }
-        (ItemKind::Trait { items, .. }, i) if i != NodeKey::WHOLE => {
-            items.get(i as usize).map_or(it.item.span, |a| a.span)
-        }
-        _ => it.item.span,
-    };
+    let (file, span) = crate::positions::node_span(world, key);
     file.slice(span)
 }
 

@@ -18,7 +18,8 @@ use std::path::Path;
 use crate::Digest;
 use crate::ids::NodeKey;
 use crate::lexer::Kind;
-use crate::shallow::ItemKind;
+use crate::module_tree::ParsedFile;
+use crate::shallow::{ItemKind, Range};
 use crate::world::World;
 
 /// Macros that expand to the position of their invocation.
@@ -60,14 +61,9 @@ pub(crate) fn is_track_caller(world: &World, key: NodeKey) -> bool {
         .any(|a| a.path.last().is_some_and(|p| p == "track_caller"))
 }
 
-/// Where node `key` is: its file (as `name_file` names it), the line and
-/// column of its first byte as the compiler counts them, and its exact
-/// text.
-pub(crate) fn position_digest(
-    world: &World,
-    key: NodeKey,
-    name_file: &dyn Fn(&Path) -> String,
-) -> Digest {
+/// The file node `key` is written in, and its span there (an impl or
+/// trait member's own span, not its block's).
+pub(crate) fn node_span(world: &World, key: NodeKey) -> (&ParsedFile, Range) {
     let it = world.item(key.item);
     let file = &world.crates[key.item.krate as usize].index.files[it.file as usize];
     let span = match (&it.item.kind, key.assoc) {
@@ -79,6 +75,18 @@ pub(crate) fn position_digest(
         }
         _ => it.item.span,
     };
+    (file, span)
+}
+
+/// Where node `key` is: its file (as `name_file` names it), the line and
+/// column of its first byte as the compiler counts them, and its exact
+/// text.
+pub(crate) fn position_digest(
+    world: &World,
+    key: NodeKey,
+    name_file: &dyn Fn(&Path) -> String,
+) -> Digest {
+    let (file, span) = node_span(world, key);
     let (line, column) = file.line_column(span.0);
     let mut hasher = blake3::Hasher::new();
     hasher.update(b"funcache-position\0");
