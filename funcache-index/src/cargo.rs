@@ -304,15 +304,7 @@ fn dep_from(dir: &Path, key: &str, value: &Item) -> Dep {
 /// `features`, `default-features` and `optional` of a dependency entry,
 /// in one spelling (sorted features; absent keys as cargo's defaults).
 fn build_decl(value: &Item) -> String {
-    let mut features: Vec<String> = value
-        .get("features")
-        .and_then(Item::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut features = crate::toml_text::strings(value.get("features"));
     features.sort();
     features.dedup();
     let flag = |keys: [&str; 2], default: bool| {
@@ -445,15 +437,7 @@ impl Lock {
                 let name = str_of(p.get("name")).unwrap_or_default();
                 let version = str_of(p.get("version")).unwrap_or_default();
                 let source = str_of(p.get("source"));
-                let deps = p
-                    .get("dependencies")
-                    .and_then(Item::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|v| v.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let deps = crate::toml_text::strings(p.get("dependencies"));
                 packages.push((name, version, source, deps));
             }
         }

@@ -3,6 +3,19 @@
 
 use toml_edit::Item;
 
+/// The strings of an array item (`features = ["a", "b"]`), in order;
+/// other values are skipped, and an absent or non-array item has none.
+pub(crate) fn strings(item: Option<&Item>) -> Vec<String> {
+    item.and_then(Item::as_array)
+        .map(|array| {
+            array
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A TOML item in one spelling whatever its layout (dotted keys, inline
 /// tables, comments and key order do not count).
 pub(crate) fn canonical(root: &Item) -> String {

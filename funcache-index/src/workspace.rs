@@ -97,16 +97,7 @@ impl Workspace {
     }
 
     fn list(&self, key: &str) -> Vec<String> {
-        self.table()
-            .and_then(|ws| ws.get(key))
-            .and_then(Item::as_array)
-            .map(|array| {
-                array
-                    .iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
+        crate::toml_text::strings(self.table().and_then(|ws| ws.get(key)))
     }
 }
 
