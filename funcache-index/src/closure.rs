@@ -60,7 +60,9 @@ pub(crate) fn closure(
             format!("{}::{path}", prefix(krate))
         }
     };
-    let root_invoked = root_key.map(|k| crate::macro_builtins::invoked(s.world, k, &root.edges));
+    let mut bodies = crate::macro_builtins::Bodies::default();
+    let root_invoked =
+        root_key.map(|k| crate::macro_builtins::invoked(s.world, k, &root.edges, &mut bodies));
     let mut dependencies = vec![Dependency {
         path: join(root_key.map_or(s.root_crate, |k| k.item.krate), &root.path),
         hash: match (root_key, &root_invoked) {
@@ -137,7 +139,7 @@ pub(crate) fn closure(
             continue;
         }
         let info = fetch(s, key, known, &mut local, &mut computed, manifest_dir);
-        let invoked = crate::macro_builtins::invoked(s.world, key, &info.edges);
+        let invoked = crate::macro_builtins::invoked(s.world, key, &info.edges, &mut bodies);
         let dependency = Dependency {
             path: join(key.item.krate, &info.path),
             hash: placed_hash(s, key, &info, &invoked, manifest_dir),

@@ -5,11 +5,11 @@
 //! ([`invoked`]) is worked out when a closure is assembled, from the files
 //! as they are then, like positions ([`crate::positions`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use proc_macro2::{TokenStream, TokenTree};
 
-use crate::ids::{ItemRef, NodeKey};
+use crate::ids::{CrateId, ItemRef, NodeKey};
 use crate::shallow::ItemKind;
 use crate::world::World;
 
@@ -46,6 +46,47 @@ impl Body {
         self.positional |= other.positional;
         self.param_env |= other.param_env;
         self.param_cfg |= other.param_cfg;
+    }
+
+    fn reads_anything(self) -> bool {
+        self.positional || self.param_env || self.param_cfg
+    }
+}
+
+/// What each macro body reads, worked out once per closure: every node of
+/// a closure asks about the macros it may invoke, and most crates have no
+/// macro whose body reads anything, so most nodes need not even be lexed.
+#[derive(Default)]
+pub(crate) struct Bodies {
+    of_macro: HashMap<ItemRef, Body>,
+    /// Whether any `macro_rules!` of the crate reads something.
+    crate_reads: HashMap<CrateId, bool>,
+}
+
+impl Bodies {
+    fn of(&mut self, world: &World, item: ItemRef) -> Body {
+        *self
+            .of_macro
+            .entry(item)
+            .or_insert_with(|| body(world, item, &mut BTreeSet::new()))
+    }
+
+    fn crate_reads(&mut self, world: &World, krate: CrateId) -> bool {
+        if let Some(&reads) = self.crate_reads.get(&krate) {
+            return reads;
+        }
+        let macros: Vec<ItemRef> = world.crates[krate as usize]
+            .index
+            .macros
+            .values()
+            .flatten()
+            .map(|&item| ItemRef { krate, item })
+            .collect();
+        let reads = macros
+            .into_iter()
+            .any(|m| self.of(world, m).reads_anything());
+        self.crate_reads.insert(krate, reads);
+        reads
     }
 }
 
@@ -131,11 +172,26 @@ fn body(world: &World, item: ItemRef, seen: &mut BTreeSet<ItemRef>) -> Body {
 
 /// What node `key` reads through the crate macros it invokes: those among
 /// its `edges` and those its text invokes by name.
-pub(crate) fn invoked(world: &World, key: NodeKey, edges: &[NodeKey]) -> Invoked {
+pub(crate) fn invoked(
+    world: &World,
+    key: NodeKey,
+    edges: &[NodeKey],
+    bodies: &mut Bodies,
+) -> Invoked {
     let mut out = Invoked::default();
     let is_macro = |k: &NodeKey| {
         k.assoc == NodeKey::WHOLE && matches!(world.item(k.item).item.kind, ItemKind::MacroRules)
     };
+    // Macros invoked by name are looked up in the node's own crate; those
+    // among its edges may be another's.
+    let may_read = bodies.crate_reads(world, key.item.krate)
+        || edges
+            .iter()
+            .filter(|k| is_macro(k))
+            .any(|k| bodies.of(world, k.item).reads_anything());
+    if !may_read {
+        return out;
+    }
     let own_macro = is_macro(&key);
     let Ok(tokens) = node_text(world, key).parse::<TokenStream>() else {
         return out;
@@ -159,7 +215,7 @@ pub(crate) fn invoked(world: &World, key: NodeKey, edges: &[NodeKey]) -> Invoked
         if own_macro && m == key.item {
             continue;
         }
-        let read = body(world, m, &mut BTreeSet::new());
+        let read = bodies.of(world, m);
         // A macro's own body is not where it expands: the node invoking it
         // is.
         out.positional |= read.positional && !own_macro;
