@@ -12,6 +12,9 @@ mod dep_features;
 #[path = "scenarios/dep_build.rs"]
 mod dep_build;
 
+#[path = "scenarios/deref.rs"]
+mod deref;
+
 use support::Fixture;
 
 #[test]
