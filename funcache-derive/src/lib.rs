@@ -238,11 +238,13 @@ use proc_macro::TokenStream;
 /// A predicate of its that names no `feature` (`target_feature = "avx2"`,
 /// `unix`, `panic = "abort"`, a `--cfg` of `RUSTFLAGS`) has the same
 /// answer in your crate, so that answer counts as well: `RUSTFLAGS="-C
-/// target-feature=+avx2"` stores apart. `test` is false in a dependency.
-/// Features given to a dependency on cargo's command line (`cargo build
-/// --features dep/x`) are not seen: bump `version`. Nor is `test` of
-/// another crate of your package (the lib when a bin is tested): its
-/// `#[cfg(test)]` items always count. `funcache-cli` reads the source
+/// target-feature=+avx2"` stores apart. `test` is false in a dependency
+/// and in another crate of your package (the lib a bin or an integration
+/// test uses is built without `--test`): their `#[cfg(test)]` items, test
+/// modules in files of their own (`#[cfg(test)] mod tests;`) included, are
+/// no part of the closure. Features given to a dependency on cargo's
+/// command line (`cargo build --features dep/x`) are not seen: bump
+/// `version`. `funcache-cli` reads the source
 /// without building it: it judges such a fingerprint under the build that
 /// stored it (the runtime records that build's answers beside it — a
 /// variable's value as a digest, the compiler and target as text), and

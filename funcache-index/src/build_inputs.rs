@@ -202,6 +202,58 @@ fn without_test(tokens: TokenStream) -> TokenStream {
     out.into_iter().collect()
 }
 
+/// Whether `predicate`, the gate of an item of a crate other than the
+/// cached function's, is false in every build of that crate: `test` holds
+/// only in the crate under test (a dependency, or the library a binary of
+/// the same package uses, is never built with `--test`), so each `test`
+/// reads as false, and the predicate is false whatever the other options
+/// are (`test`, `all(test, unix)`, `not(not(test))`). Such an item is never
+/// compiled there (`#[cfg(test)] mod tests;`). A predicate that does not
+/// read as one, or whose value another option decides (`any(test, unix)`),
+/// is not: its items keep counting.
+pub(crate) fn never_outside_test(predicate: &str) -> bool {
+    predicate
+        .parse::<TokenStream>()
+        .ok()
+        .and_then(value_without_test)
+        == Some(false)
+}
+
+/// The value of a `cfg` predicate with `test` false, when the other
+/// options cannot change it; `None` when they can or it does not read as a
+/// predicate.
+fn value_without_test(tokens: TokenStream) -> Option<bool> {
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    match trees.as_slice() {
+        [TokenTree::Ident(name)] => match name.to_string().as_str() {
+            "test" | "false" => Some(false),
+            "true" => Some(true),
+            _ => None,
+        },
+        [TokenTree::Ident(name), TokenTree::Group(args)]
+            if args.delimiter() == proc_macro2::Delimiter::Parenthesis =>
+        {
+            let mut values = args
+                .stream()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
+                .filter(|operand| !operand.is_empty())
+                .map(|operand| value_without_test(operand.iter().cloned().collect()))
+                .collect::<Vec<_>>();
+            match name.to_string().as_str() {
+                "all" if values.contains(&Some(false)) => Some(false),
+                "all" => values.iter().all(Option::is_some).then_some(true),
+                "any" if values.contains(&Some(true)) => Some(true),
+                "any" => values.iter().all(Option::is_some).then_some(false),
+                "not" if values.len() == 1 => values.pop().flatten().map(|v| !v),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 /// Whether a variable read in another package can be read where the cached
 /// function is compiled: cargo gives every crate of a build the same
 /// environment except its own `CARGO_*` variables.
@@ -370,6 +422,13 @@ impl<'w> BuildCollector<'w> {
         let evaluable = evaluable_in(predicate, krate == self.root_crate, same_package);
         self.foreign_cfg |= !evaluable && !same_package;
         Some(evaluable.then(|| predicate.to_owned()))
+    }
+
+    /// Whether an item of `krate` with this gate is never compiled in the
+    /// build of the cached function: another crate's `#[cfg(test)]` item
+    /// (see [`never_outside_test`]). It is no part of the closure.
+    pub fn never_compiled(&self, krate: CrateId, gate: Option<&str>) -> bool {
+        krate != self.root_crate && gate.is_some_and(never_outside_test)
     }
 
     /// Adds an item of the closure that has a gate.
@@ -834,5 +893,167 @@ mod tests {
             found[2].analysis.build.cfgs,
             [PROFILE_CFG, "feature = \"own-vec\""]
         );
+    }
+
+    #[test]
+    fn predicates_false_wherever_test_is_false_are_never_compiled() {
+        for never in [
+            "test",
+            "all (test , unix)",
+            "all (feature = \"x\" , test)",
+            "not (not (test))",
+            "not (any (unix , not (test)))",
+            "any (test , false)",
+            "any ()",
+        ] {
+            assert!(never_outside_test(never), "{never}");
+        }
+        for may in [
+            "unix",
+            "not (test)",
+            "any (test , feature = \"x\")",
+            "all (unix , not (test))",
+            "test = \"x\"",
+            "all ()",
+            "not (test , unix)",
+            "cfg_if (test)",
+            "all (test",
+        ] {
+            assert!(!never_outside_test(may), "{may}");
+        }
+    }
+
+    /// Issue: nom's `#[cfg(test)] mod tests;` files implement its
+    /// `ParseError` for test types; every closure that opened the trait
+    /// took those impls, so editing a test file of the dependency
+    /// recomputed every cached function that used nom. `test` is false in
+    /// a dependency and in a library a binary uses: its test modules,
+    /// inline or in their own files, are never compiled there.
+    #[test]
+    fn another_crates_test_modules_are_no_part_of_the_closure() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| write_file(dir.path(), path, text);
+        write(
+            "app/Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[dependencies]\ndep = { path = \"../dep\" }\n",
+        );
+        // The trait objects in `Shelf` make every impl of `Show` count.
+        let shelf = r#"
+            pub trait Show { fn show(&self) -> String; }
+            pub struct Shelf { pub items: Vec<Box<dyn Show>> }
+            impl Shelf { pub fn render(&self) -> String { self.items.iter().map(|i| i.show()).collect() } }
+        "#;
+        write(
+            "app/src/lib.rs",
+            &format!(
+                "{shelf}\n#[funcache::cache]\npub fn own() -> String {{ Shelf {{ items: Vec::new() }}.render() }}\n\
+                 #[funcache::cache]\npub fn from_dep() -> String {{ dep::shelf().render() }}\n#[cfg(test)]\nmod tests;\n"
+            ),
+        );
+        write(
+            "app/src/tests.rs",
+            "pub struct Fake;\nimpl crate::Show for Fake { fn show(&self) -> String { \"fake\".into() } }\n",
+        );
+        write(
+            "app/src/main.rs",
+            "#[funcache::cache]\nfn from_lib() -> String { app::Shelf { items: Vec::new() }.render() }\nfn main() {}\n",
+        );
+        write(
+            "dep/Cargo.toml",
+            "[package]\nname = \"dep\"\nversion = \"0.1.0\"\n",
+        );
+        write(
+            "dep/src/lib.rs",
+            &format!(
+                "{shelf}\npub mod branch;\npub fn shelf() -> Shelf {{ Shelf {{ items: Vec::new() }} }}\n"
+            ),
+        );
+        write(
+            "dep/src/branch/mod.rs",
+            r#"
+            #[cfg(test)]
+            mod tests;
+            #[cfg(test)]
+            mod inline {
+                pub struct Inline;
+                impl crate::Show for Inline { fn show(&self) -> String { String::new() } }
+            }
+            // Whether it is compiled is the dependency's feature's business.
+            #[cfg(any(test, feature = "x"))]
+            pub struct Maybe;
+            #[cfg(any(test, feature = "x"))]
+            impl crate::Show for Maybe { fn show(&self) -> String { String::new() } }
+        "#,
+        );
+        write(
+            "dep/src/branch/tests.rs",
+            "pub struct ErrorStr;\nimpl crate::Show for ErrorStr { fn show(&self) -> String { \"custom\".into() } }\n",
+        );
+        let found = crate::package_cached_fns(&dir.path().join("app")).unwrap();
+        let closure = |name: &str| -> (Vec<String>, Vec<(String, String)>) {
+            let f = found
+                .iter()
+                .find(|f| {
+                    f.analysis
+                        .dependencies
+                        .iter()
+                        .any(|d| d.path.ends_with(name))
+                })
+                .unwrap();
+            let paths = f
+                .analysis
+                .dependencies
+                .iter()
+                .map(|d| d.path.clone())
+                .collect();
+            let gated = f
+                .analysis
+                .build
+                .gated
+                .iter()
+                .map(|(p, d)| (p.clone(), d.path.clone()))
+                .collect();
+            (paths, gated)
+        };
+        let (paths, gated) = closure("::from_dep");
+        assert_eq!(
+            paths,
+            [
+                "crate::from_dep",
+                "dep::Shelf",
+                "dep::Shelf::render",
+                "dep::Show",
+                "dep::Show::show",
+                "dep::branch::<Maybe as crate::Show>::show",
+                "dep::branch::Maybe",
+                "dep::shelf",
+            ]
+        );
+        assert!(gated.is_empty(), "{gated:?}");
+        // The library's own test module: `cfg!(test)` decides where the
+        // cached function is compiled, which may be its unit-test build.
+        let (paths, gated) = closure("::own");
+        assert!(paths.iter().all(|p| !p.contains("tests")), "{paths:?}");
+        assert_eq!(
+            gated,
+            [
+                ("test", "crate::tests::<Fake as crate::Show>::show"),
+                ("test", "crate::tests::Fake")
+            ]
+            .map(|(p, d)| (p.to_owned(), d.to_owned()))
+        );
+        // A binary of the package uses the library built without `--test`.
+        let (paths, gated) = closure("::from_lib");
+        assert_eq!(
+            paths,
+            [
+                "app::Shelf",
+                "app::Shelf::render",
+                "app::Show",
+                "app::Show::show",
+                "crate::from_lib"
+            ]
+        );
+        assert!(gated.is_empty(), "{gated:?}");
     }
 }

@@ -91,6 +91,9 @@ pub(crate) fn closure(
     }
     let mut computed = Vec::new();
     let mut seen: BTreeSet<NodeKey> = root_key.into_iter().collect();
+    // Nodes reached but never compiled in this build (kept in `seen` so
+    // that they are not reached again).
+    let mut never: BTreeSet<NodeKey> = BTreeSet::new();
     let mut queue: Vec<NodeKey> = root.edges.clone();
     let mut local: BTreeMap<NodeKey, Arc<NodeInfo>> = BTreeMap::new();
     // Module-level macro invocations and what makes each join, computed
@@ -139,6 +142,12 @@ pub(crate) fn closure(
             continue;
         }
         let info = fetch(s, key, known, &mut local, &mut computed, manifest_dir);
+        // Another crate's `#[cfg(test)]` code: never compiled here, so
+        // neither it nor what only it reaches counts.
+        if build.never_compiled(key.item.krate, info.gate.as_deref()) {
+            never.insert(key);
+            continue;
+        }
         let invoked = crate::macro_builtins::invoked(s.world, key, &info.edges, &mut bodies);
         let dependency = Dependency {
             path: join(key.item.krate, &info.path),
@@ -183,6 +192,7 @@ pub(crate) fn closure(
         // dependency's version counts, so upgrading it is never missed.
         externals.extend(every_external(s));
     }
+    seen.retain(|key| !never.contains(key));
     let (build, manifests) = build.finish(&seen, &mut externals);
     let reached = seen.iter().map(|key| key.item.krate).collect();
     ClosureResult {

@@ -15,6 +15,9 @@ mod dep_build;
 #[path = "scenarios/deref.rs"]
 mod deref;
 
+#[path = "scenarios/cfg_test.rs"]
+mod cfg_test;
+
 use support::Fixture;
 
 #[test]
