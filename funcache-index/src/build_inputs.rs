@@ -461,7 +461,7 @@ impl<'w> BuildCollector<'w> {
             entry.glob
                 || self
                     .world
-                    .resolve(module, &entry.path)
+                    .resolve_use(module, &entry.path)
                     .iter()
                     .any(|binding| match binding {
                         Binding::Item(item) | Binding::Assoc(item, _) => closure.contains(item),
