@@ -12,6 +12,9 @@ mod dep_features;
 #[path = "scenarios/dep_build.rs"]
 mod dep_build;
 
+#[path = "scenarios/resolution.rs"]
+mod resolution;
+
 use support::Fixture;
 
 #[test]
