@@ -15,6 +15,9 @@ mod dep_build;
 #[path = "scenarios/resolution.rs"]
 mod resolution;
 
+#[path = "scenarios/deref.rs"]
+mod deref;
+
 use support::Fixture;
 
 #[test]
