@@ -1125,9 +1125,6 @@ fn functions_inside_macro_definitions_or_invocations_are_not_analyzed() {
             "pub fn plain() -> u32 { 3 }",
             "no function `plain` is written",
         ),
-        // A module-level `cfg_if!` keeps its items in place, but the index
-        // reads none of them, so the names they use cannot be followed.
-        (25, "pub fn h() -> u32 { 2 }", "module-level `cfg_if!`"),
     ] {
         let error = at(line, source).unwrap_err().to_string();
         assert!(error.contains(why), "line {line}: {error}");
@@ -1136,6 +1133,9 @@ fn functions_inside_macro_definitions_or_invocations_are_not_analyzed() {
         at(29, "pub fn plain() -> u32 { 3 }").unwrap().item_path,
         "plain"
     );
+    // A module-level `cfg_if!` keeps its items in place, and the index
+    // reads them (each under its branch's predicate): analyzed.
+    assert_eq!(at(25, "pub fn h() -> u32 { 2 }").unwrap().item_path, "h");
 }
 
 /// Inside a function, `cfg_if!`'s branches are blocks the index reads: a
@@ -1288,4 +1288,85 @@ fn extern_declarations_reach_the_crates_exported_definitions() {
     assert_ne!(b.fingerprint, a.fingerprint);
     f.edit("src/lib.rs", "{ 4 }", "{ 5 }");
     assert_ne!(f.analyze("src/lib.rs", "c").fingerprint, b.fingerprint);
+}
+
+/// The gated dependencies of `a`: `(predicate, path)`.
+fn gated(a: &Analysis) -> Vec<(String, String)> {
+    a.build
+        .gated
+        .iter()
+        .map(|(p, d)| (p.clone(), d.path.clone()))
+        .collect()
+}
+
+/// Trial C: `imp::pick` written once under `#[cfg(windows)]` and once in
+/// each branch of a module-level `cfg_if!`. The index read only the
+/// written-out one, whose cfg is off on Linux, so the name bound to it
+/// alone and editing the active branch served stale values. Every `pick`
+/// now counts under its own predicate.
+#[test]
+fn items_of_a_module_level_cfg_if_count_under_their_branch() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "mod imp {\n    #[cfg(windows)]\n    pub fn pick() -> u32 { 9 }\n    cfg_if::cfg_if! {\n        if #[cfg(not(windows))] {\n            pub fn pick() -> u32 { 2 }\n        } else {\n            pub fn pick() -> u32 { 1 }\n        }\n    }\n}\n\
+             #[funcache::cache]\npub fn picked() -> u32 {\n    imp::pick()\n}\n",
+        ),
+    ]);
+    let before = f.analyze("src/lib.rs", "picked");
+    let mut got = gated(&before);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "not (any (not (windows)))".to_owned(),
+                "crate::imp::pick".to_owned()
+            ),
+            ("not (windows)".to_owned(), "crate::imp::pick".to_owned()),
+            ("windows".to_owned(), "crate::imp::pick".to_owned()),
+        ]
+    );
+    assert!(before.unresolved.is_empty(), "{:?}", before.unresolved);
+    f.edit("src/lib.rs", "{ 2 }", "{ 5 }");
+    let after = f.analyze("src/lib.rs", "picked");
+    assert_ne!(after.build.gated, before.build.gated);
+}
+
+/// Trial D (crc32fast's `specialized/mod.rs`): `mod fast;` written inside a
+/// module-level `cfg_if!`. Its file was never read, so `State` was
+/// unresolved and an edit of `fast.rs` served stale values.
+#[test]
+fn modules_declared_in_a_module_level_cfg_if_are_read() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "mod specialized;\n#[funcache::cache]\npub fn spec(x: u32) -> u32 {\n    specialized::State::new(x).finalize()\n}\n",
+        ),
+        (
+            "src/specialized/mod.rs",
+            "cfg_if::cfg_if! {\n    if #[cfg(unix)] {\n        mod fast;\n        pub use self::fast::State;\n    } else {\n        pub struct State(u32);\n        impl State {\n            pub fn new(x: u32) -> Self { State(x) }\n            pub fn finalize(self) -> u32 { self.0 }\n        }\n    }\n}\n",
+        ),
+        (
+            "src/specialized/fast.rs",
+            "pub struct State {\n    state: u32,\n}\nimpl State {\n    pub fn new(state: u32) -> Self {\n        State { state }\n    }\n    pub fn finalize(self) -> u32 {\n        self.state + 10\n    }\n}\n",
+        ),
+    ]);
+    let before = f.analyze("src/lib.rs", "spec");
+    assert!(before.unresolved.is_empty(), "{:?}", before.unresolved);
+    let fast: Vec<(String, String)> = gated(&before)
+        .into_iter()
+        .filter(|(_, path)| path.contains("fast"))
+        .collect();
+    assert!(
+        fast.iter()
+            .any(|(p, path)| p == "unix" && path == "crate::specialized::fast::State::finalize"),
+        "{:?}",
+        gated(&before)
+    );
+    f.edit("src/specialized/fast.rs", "+ 10", "+ 20");
+    let after = f.analyze("src/lib.rs", "spec");
+    assert_ne!(after.build.gated, before.build.gated);
 }

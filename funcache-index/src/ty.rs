@@ -6,7 +6,7 @@ use crate::ids::{ItemRef, ModRef};
 use crate::impl_table::TypeKey;
 
 /// What is known about the type of a value.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Ty {
     Unknown,
     /// A named type with its generic arguments.
