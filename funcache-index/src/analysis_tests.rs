@@ -1370,3 +1370,29 @@ fn modules_declared_in_a_module_level_cfg_if_are_read() {
     let after = f.analyze("src/lib.rs", "spec");
     assert_ne!(after.build.gated, before.build.gated);
 }
+
+/// Trial C without `cfg_if!`: the fn that is compiled is written by a
+/// macro, and a same-named sibling under a `#[cfg]` that is off is written
+/// out. The sibling took the name, so the invocation never joined and an
+/// edit of its argument served stale values. A binding under a `#[cfg]`
+/// hides nothing: the invocation counts too.
+#[test]
+fn a_gated_item_does_not_hide_the_invocation_that_may_write_its_name() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "mod imp {\n    #[cfg(windows)]\n    pub fn pick() -> u32 { 9 }\n    macro_rules! make_pick {\n        ($v:expr) => {\n            #[cfg(not(windows))]\n            pub fn pick() -> u32 { $v }\n        };\n    }\n    make_pick!(2);\n}\n\
+             #[funcache::cache]\npub fn picked() -> u32 {\n    imp::pick()\n}\n",
+        ),
+    ]);
+    let before = f.analyze("src/lib.rs", "picked");
+    assert!(
+        has(&before, "crate::imp::make_pick!(..)"),
+        "{:?}",
+        paths(&before)
+    );
+    f.edit("src/lib.rs", "make_pick!(2)", "make_pick!(5)");
+    let after = f.analyze("src/lib.rs", "picked");
+    assert_ne!(after.fingerprint, before.fingerprint);
+}

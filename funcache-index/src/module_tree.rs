@@ -156,6 +156,8 @@ pub(crate) struct Module {
     pub decl: Option<ItemId>,
     /// Item-position macro calls: a name not found here may be theirs.
     pub macro_calls: Vec<ItemId>,
+    /// Positions in `uses` of the entries of `use`s under a `#[cfg]`.
+    pub gated_uses: std::collections::HashSet<usize>,
 }
 
 /// An item and where it is.
@@ -348,7 +350,13 @@ impl CrateIndex {
             let m = &mut self.modules[module as usize];
             m.items.push(item_id);
             match &item.kind {
-                ItemKind::Use(entries) => m.uses.extend(entries.iter().cloned()),
+                ItemKind::Use(entries) => {
+                    if item.attrs.iter().any(|a| a.path == ["cfg"]) {
+                        m.gated_uses
+                            .extend(m.uses.len()..m.uses.len() + entries.len());
+                    }
+                    m.uses.extend(entries.iter().cloned())
+                }
                 ItemKind::MacroRules => self
                     .macros
                     .entry(item.name.clone())
@@ -585,6 +593,24 @@ impl CrateIndex {
             }
         }
         best
+    }
+
+    /// Whether item `id` has a `#[cfg]` of its own (or its file is included
+    /// under one): the build may compile it out.
+    pub fn is_gated(&self, id: ItemId) -> bool {
+        let cfg = |attrs: &[shallow::Attr]| attrs.iter().any(|a| a.path == ["cfg"]);
+        let it = &self.items[id as usize];
+        if cfg(&it.item.attrs) {
+            return true;
+        }
+        let mut file = it.file;
+        while let Some((including, attrs)) = self.included_by.get(&file) {
+            if cfg(attrs) {
+                return true;
+            }
+            file = *including;
+        }
+        false
     }
 
     /// The file id of `path`, if it is one of the crate's module files.
