@@ -1396,3 +1396,52 @@ fn a_gated_item_does_not_hide_the_invocation_that_may_write_its_name() {
     let after = f.analyze("src/lib.rs", "picked");
     assert_ne!(after.fingerprint, before.fingerprint);
 }
+
+/// Trial D with a crate macro: `declare!(fast);` whose `macro_rules!`
+/// writes `mod $m;` (or `#[path = $p] mod $m;`). The file was never read,
+/// so an edit of it served stale values to a caller that is not strict.
+/// The files such a declaration could load are indexed, and the
+/// invocation, which stands in for `State`, reaches their items.
+#[test]
+fn modules_a_macro_invocation_may_declare_are_read() {
+    for (invocation, file) in [
+        ("declare!(fast);", "src/specialized/fast.rs"),
+        (
+            "declare_at!(fast, \"impls/fast_impl.rs\");",
+            "src/specialized/impls/fast_impl.rs",
+        ),
+    ] {
+        let f = Fixture::new(&[
+            ("Cargo.toml", MANIFEST),
+            (
+                "src/lib.rs",
+                "mod specialized;\n#[funcache::cache]\npub fn spec(x: u32) -> u32 {\n    specialized::State::new(x).finalize()\n}\n",
+            ),
+            (
+                "src/specialized/mod.rs",
+                &format!(
+                    "macro_rules! declare {{\n    ($m:ident) => {{\n        mod $m;\n        pub use self::$m::State;\n    }};\n}}\n\
+                     macro_rules! declare_at {{\n    ($m:ident, $p:literal) => {{\n        #[path = $p]\n        mod $m;\n        pub use self::$m::State;\n    }};\n}}\n\
+                     {invocation}\n"
+                ),
+            ),
+            (
+                file,
+                "pub struct State {\n    state: u32,\n}\nimpl State {\n    pub fn new(state: u32) -> Self {\n        State { state }\n    }\n    pub fn finalize(self) -> u32 {\n        self.state + 10\n    }\n}\n",
+            ),
+        ]);
+        let before = f.analyze("src/lib.rs", "spec");
+        assert!(
+            paths(&before)
+                .iter()
+                .any(|p| p.ends_with("State::finalize")),
+            "{invocation}: {:?}",
+            paths(&before)
+        );
+        // Still reached through a macro the index does not expand.
+        assert!(!before.unresolved.is_empty(), "{invocation}");
+        f.edit(file, "+ 10", "+ 20");
+        let after = f.analyze("src/lib.rs", "spec");
+        assert_ne!(after.fingerprint, before.fingerprint, "{invocation}");
+    }
+}

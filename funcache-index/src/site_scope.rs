@@ -125,6 +125,13 @@ fn enclosing_around(parsed: &ParsedFile, offset: u32) -> Vec<Enclosing> {
 /// modules (`#[path]` to one file twice, `include!`d twice or also a
 /// module file), so one site in it is several functions.
 fn shared_file(index: &CrateIndex, file: u32) -> Option<String> {
+    if index.guessed_files.contains(&file) {
+        return Some(format!(
+            "{} is a module only if a macro invocation declares it (`mod $m;`), and its \
+             module is known only where that expands",
+            index.files[file as usize].path.display()
+        ));
+    }
     // Lexically normalized: `a/../common.rs` and `b/../common.rs` are one
     // file.
     let path = normalize(&index.files[file as usize].path);

@@ -281,6 +281,10 @@ impl World {
                             | ItemKind::Trait { .. } => {
                                 push_unique(&mut next, Binding::Assoc(i, seg.clone()))
                             }
+                            // An invocation standing in for a name it may
+                            // write (`State`) stands in for what is under
+                            // it (`State::new`).
+                            ItemKind::MacroCall => push_unique(&mut next, Binding::Item(i)),
                             _ => {}
                         }
                     }
