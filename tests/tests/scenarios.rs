@@ -12,6 +12,9 @@ mod dep_features;
 #[path = "scenarios/dep_build.rs"]
 mod dep_build;
 
+#[path = "scenarios/cfg_if.rs"]
+mod cfg_if;
+
 use support::Fixture;
 
 #[test]
