@@ -181,6 +181,33 @@ mod tests {
         );
     }
 
+    /// In an impl or a trait, `cfg_if!`'s items are members, each gated.
+    #[test]
+    fn cfg_if_in_an_impl_writes_members() {
+        let src = "impl S { cfg_if! { if #[cfg(unix)] { fn a(&self) {} } else { fn a(&self) {} } } fn b() {} }";
+        let t = lex(src).unwrap();
+        let found = items(&t, 0, t.toks.len());
+        let ItemKind::Impl(parts) = &found[0].kind else {
+            panic!("{found:?}")
+        };
+        let members: Vec<(&str, Option<&str>)> = parts
+            .items
+            .iter()
+            .map(|a| {
+                let gate = a.attrs.iter().find_map(|x| x.value.as_deref());
+                (a.name.as_str(), gate)
+            })
+            .collect();
+        assert_eq!(
+            members,
+            [
+                ("a", Some("unix")),
+                ("a", Some("not (any (unix))")),
+                ("b", None)
+            ]
+        );
+    }
+
     #[test]
     fn other_syntax_is_read_as_any_invocation() {
         for src in [
