@@ -15,6 +15,9 @@ mod dep_build;
 #[path = "scenarios/cfg_if.rs"]
 mod cfg_if;
 
+#[path = "scenarios/deref.rs"]
+mod deref;
+
 use support::Fixture;
 
 #[test]
