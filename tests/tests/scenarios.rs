@@ -14,6 +14,8 @@ mod dep_build;
 
 #[path = "scenarios/resolution.rs"]
 mod resolution;
+#[path = "scenarios/cfg_if.rs"]
+mod cfg_if;
 
 #[path = "scenarios/deref.rs"]
 mod deref;

@@ -199,6 +199,7 @@ impl Walker<'_, '_> {
         let mut nodes = Vec::new();
         let mut externals = Vec::new();
         let mut ty = Ty::Unknown;
+        let mut ambiguous = false;
         for b in bindings {
             match b {
                 Binding::Item(i) => {
@@ -207,7 +208,15 @@ impl Walker<'_, '_> {
                         kind,
                         ItemKind::Struct | ItemKind::Enum { .. } | ItemKind::Union
                     ) {
-                        ty = Ty::Named(TypeKey::Local(i), Vec::new());
+                        // Two types of the name (under other `#[cfg]`s):
+                        // which is compiled is the build's to decide.
+                        ty = match ty {
+                            Ty::Unknown if !ambiguous => Ty::Named(TypeKey::Local(i), Vec::new()),
+                            _ => {
+                                ambiguous = true;
+                                Ty::Unknown
+                            }
+                        };
                     }
                     if !matches!(
                         kind,
