@@ -166,26 +166,37 @@ impl<'w> Session<'w> {
             }
         }
         let bindings = self.world.resolve_from(cx.module, cx.within, &segs);
+        // Several types of that name (under other `#[cfg]`s: which one is
+        // compiled is the build's to decide) make the type unknown, so
+        // that what is looked up on it is looked up on any type.
+        let mut found: Option<Ty> = None;
         for b in &bindings {
             if let Binding::Item(i) = b {
-                match self.world.item(*i).item.kind {
-                    ItemKind::Trait { .. } => return Ty::Traits(vec![*i]),
+                let ty = match self.world.item(*i).item.kind {
+                    ItemKind::Trait { .. } => Ty::Traits(vec![*i]),
                     ItemKind::Struct | ItemKind::Enum { .. } | ItemKind::Union => {
-                        return Ty::Named(TypeKey::Local(*i), args);
+                        Ty::Named(TypeKey::Local(*i), args.clone())
                     }
-                    ItemKind::TypeAlias => {
-                        if let Some(key) = self
-                            .world
-                            .type_keys_from(cx.module, cx.within, &segs)
-                            .into_iter()
-                            .next()
-                        {
-                            return Ty::Named(key, args);
-                        }
-                    }
-                    _ => {}
+                    ItemKind::TypeAlias => match self
+                        .world
+                        .type_keys_from(cx.module, cx.within, &segs)
+                        .into_iter()
+                        .next()
+                    {
+                        Some(key) => Ty::Named(key, args.clone()),
+                        None => continue,
+                    },
+                    _ => continue,
+                };
+                match &found {
+                    None => found = Some(ty),
+                    Some(other) if *other == ty => {}
+                    Some(_) => return Ty::Unknown,
                 }
             }
+        }
+        if let Some(ty) = found {
+            return ty;
         }
         match (bindings.first(), segs.last()) {
             (Some(Binding::Std | Binding::External(_)), Some(last)) => {

@@ -308,14 +308,23 @@ impl Walker<'_, '_> {
         self.first_return(&nodes)
     }
 
+    /// The return type of the functions `nodes` may call, when those that
+    /// have one agree: alternatives under other `#[cfg]`s returning
+    /// different types leave it unknown (the build picks one).
     fn first_return(&self, nodes: &[NodeKey]) -> Ty {
+        let mut found = Ty::Unknown;
         for n in nodes {
             let ret = self.s.return_ty(*n);
-            if !matches!(ret, Ty::Unknown) {
-                return ret;
+            if matches!(ret, Ty::Unknown) {
+                continue;
+            }
+            if matches!(found, Ty::Unknown) {
+                found = ret;
+            } else if found != ret {
+                return Ty::Unknown;
             }
         }
-        Ty::Unknown
+        found
     }
 
     fn infer_method(&self, m: &syn::ExprMethodCall) -> Ty {
