@@ -14,6 +14,7 @@ mod dep_build;
 
 #[path = "scenarios/resolution.rs"]
 mod resolution;
+
 #[path = "scenarios/cfg_if.rs"]
 mod cfg_if;
 
