@@ -697,10 +697,13 @@ pub(crate) fn cache_static(
     };
     let fingerprint = source.fingerprint;
     let default_dir = paths::default_cache_dir();
-    let dependencies = source.dependencies.iter().map(|dependency| {
+    // One string literal (see `FnMeta::dependencies`): `<length>:<path>`
+    // `<length>:<hash>` for each.
+    let mut dependencies = String::new();
+    for dependency in &source.dependencies {
         let (path, hash) = (&dependency.path, dependency.hash.to_string());
-        quote!(#krate::__private::Dependency::new(#path, #hash))
-    });
+        dependencies.push_str(&format!("{}:{path}{}:{hash}", path.len(), hash.len()));
+    }
     let externals = &source.externals;
     let unresolved = &source.unresolved;
     let tracked = source.tracked_files.iter().map(|path| {
@@ -734,7 +737,7 @@ pub(crate) fn cache_static(
                 memory: #memory,
                 ttl_secs: #ttl_secs,
                 dir: #krate::__private::DirChoice::Default(#default_dir),
-                dependencies: &[#(#dependencies),*],
+                dependencies: #dependencies,
                 externals: &[#(#externals),*],
                 unresolved: &[#(#unresolved),*],
                 build: &[#(#build),*],
