@@ -769,14 +769,22 @@ fn build_inputs(krate: &TokenStream, build: &BuildInputs) -> Vec<TokenStream> {
         Err(_) => quote!(true),
     };
     let mut out = Vec::new();
+    // One `GatedItems` per predicate, its items packed as the closure is
+    // (a crate gated by features has hundreds of such items).
+    let mut gated: std::collections::BTreeMap<&str, String> = Default::default();
     for (predicate, dependency) in &build.gated {
-        let active = cfg(predicate);
         let (path, hash) = (&dependency.path, dependency.hash.to_string());
-        out.push(quote!(#input::Gated {
+        gated
+            .entry(predicate.as_str())
+            .or_default()
+            .push_str(&format!("{}:{path}{}:{hash}", path.len(), hash.len()));
+    }
+    for (predicate, items) in gated {
+        let active = cfg(predicate);
+        out.push(quote!(#input::GatedItems {
             predicate: #predicate,
             active: #active,
-            path: #path,
-            hash: #hash,
+            items: #items,
         }));
     }
     for predicate in &build.cfgs {

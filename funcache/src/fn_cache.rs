@@ -34,7 +34,7 @@ pub struct Dependency {
 impl Dependency {
     /// The dependencies the macro packed into one string (see
     /// [`FnMeta::dependencies`]); stops at anything it cannot read.
-    fn unpack(mut packed: &'static str) -> Vec<Dependency> {
+    pub(crate) fn unpack(mut packed: &'static str) -> Vec<Dependency> {
         // `<length>:<text>`.
         fn field(packed: &mut &'static str) -> Option<&'static str> {
             let (length, rest) = packed.split_once(':')?;
