@@ -18,8 +18,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// Parsed values by file, each with the text it was parsed from (`X`:
 /// the texts of several files, for a value read from more than one).
 pub(crate) struct TextMemo<T, X: ?Sized + ToOwned = str> {
-    entries: Mutex<BTreeMap<PathBuf, (X::Owned, Arc<T>)>>,
+    entries: Mutex<Entries<T, X>>,
 }
+
+/// Each file's value, with the text it was parsed from.
+type Entries<T, X> = BTreeMap<PathBuf, (<X as ToOwned>::Owned, Arc<T>)>;
 
 impl<T, X: ?Sized + ToOwned + PartialEq> TextMemo<T, X> {
     pub const fn new() -> TextMemo<T, X> {
