@@ -40,7 +40,7 @@ pub(crate) fn cache(args: TokenStream, item: TokenStream) -> TokenStream {
                 Span::call_site(),
                 "#[funcache::cache] applies to functions and methods with a body",
             );
-            let mut tokens = error.into_compile_error();
+            let mut tokens = crate::paths::compile_error(error);
             tokens.extend(item);
             return tokens;
         }
@@ -48,7 +48,7 @@ pub(crate) fn cache(args: TokenStream, item: TokenStream) -> TokenStream {
     match expand(args, &function) {
         Ok(tokens) => tokens,
         Err(error) => {
-            let mut tokens = error.into_compile_error();
+            let mut tokens = crate::paths::compile_error(error);
             tokens.extend(function.into_token_stream());
             tokens
         }

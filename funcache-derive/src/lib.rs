@@ -96,11 +96,16 @@ use proc_macro::TokenStream;
 /// and macro, wherever the fingerprint has an item named in its tokens or
 /// in its macro's body (`A8`, or the trait it implements); an unrelated
 /// invocation in a module does not join functions that use that module's
-/// other macros.
+/// other macros. A `mod x;` such an invocation writes (`mod $m;`, `#[path
+/// = $p] mod $m;`) counts through it: every file it could load (`x.rs` or
+/// `x/mod.rs` for each identifier of the invocation, each string literal
+/// as a `#[path]`) is read, and its items count wherever the invocation
+/// does. A module-level `cfg_if!` is read as the items it writes, each
+/// under its branch's `cfg` (see below), a `mod x;` in it included.
 ///
 /// A cached function *written by* a macro — inside a `macro_rules!` body,
 /// inside a user macro's invocation (`wrap! { .. }`, which may move it), in
-/// a module-level `cfg_if!`, in a file that is two modules' source
+/// a file that is two modules' source
 /// (`#[path]` or `include!` twice) — is compiled where the index cannot see
 /// its module or what the macro's arguments stand for. It is never analyzed
 /// as if it were elsewhere: its id is `module_path!()::name`, and its
@@ -145,7 +150,10 @@ use proc_macro::TokenStream;
 ///   and `macro_rules!`) invalidates nothing in it. A predicate written
 ///   inside the code — `cfg!(..)`, `#[cfg]` on a statement, field or match
 ///   arm, `#[cfg_attr(..)]`, a `#[cfg]`-gated `use` that picks what a name
-///   means — counts by its value.
+///   means — counts by its value. A name bound only under `#[cfg]`s never
+///   hides what it would mean otherwise (a glob import, the prelude, a
+///   macro invocation that may write it): both count, and so does each
+///   branch of a `cfg_if!` under its own predicate.
 /// * **Compile-time environment**: the value of every `env!("X")` and
 ///   `option_env!("X")` the function reaches is part of the fingerprint
 ///   (and cargo rebuilds when `X` changes). A path dependency's `CARGO_PKG_*`

@@ -39,7 +39,7 @@ impl Parse for MemoizeInput {
 }
 
 pub(crate) fn memoize(input: TokenStream) -> TokenStream {
-    expand(input).unwrap_or_else(syn::Error::into_compile_error)
+    expand(input).unwrap_or_else(crate::paths::compile_error)
 }
 
 fn expand(input: TokenStream) -> syn::Result<TokenStream> {

@@ -229,7 +229,9 @@ pub fn analyze_fn_path(
     let s = Session::new(&world, krate);
     let mut found: Vec<NodeKey> = Vec::new();
     let mut other = Vec::new();
-    for b in world.resolve(module, &segs) {
+    // A fn is a value: `memoize!(crate::find)` where module `find` holds
+    // fn `find` re-exported at the root is the fn.
+    for b in world.resolve_in(module, &segs, crate::world::Ns::Value) {
         match b {
             Binding::Item(i) if matches!(world.item(i).item.kind, ItemKind::Fn(_)) => {
                 found.push(NodeKey::item(i))
@@ -577,6 +579,7 @@ fn outline_crate<'w>(world: &'w World, c: CrateId, view: &[CrateId]) -> OutlineC
     OutlineCrate {
         name: &krate.name,
         index: &krate.index,
+        edition: &krate.manifest.edition,
         deps,
     }
 }

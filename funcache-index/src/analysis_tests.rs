@@ -1125,9 +1125,6 @@ fn functions_inside_macro_definitions_or_invocations_are_not_analyzed() {
             "pub fn plain() -> u32 { 3 }",
             "no function `plain` is written",
         ),
-        // A module-level `cfg_if!` keeps its items in place, but the index
-        // reads none of them, so the names they use cannot be followed.
-        (25, "pub fn h() -> u32 { 2 }", "module-level `cfg_if!`"),
     ] {
         let error = at(line, source).unwrap_err().to_string();
         assert!(error.contains(why), "line {line}: {error}");
@@ -1136,6 +1133,9 @@ fn functions_inside_macro_definitions_or_invocations_are_not_analyzed() {
         at(29, "pub fn plain() -> u32 { 3 }").unwrap().item_path,
         "plain"
     );
+    // A module-level `cfg_if!` keeps its items in place, and the index
+    // reads them (each under its branch's predicate): analyzed.
+    assert_eq!(at(25, "pub fn h() -> u32 { 2 }").unwrap().item_path, "h");
 }
 
 /// Inside a function, `cfg_if!`'s branches are blocks the index reads: a
@@ -1288,4 +1288,160 @@ fn extern_declarations_reach_the_crates_exported_definitions() {
     assert_ne!(b.fingerprint, a.fingerprint);
     f.edit("src/lib.rs", "{ 4 }", "{ 5 }");
     assert_ne!(f.analyze("src/lib.rs", "c").fingerprint, b.fingerprint);
+}
+
+/// The gated dependencies of `a`: `(predicate, path)`.
+fn gated(a: &Analysis) -> Vec<(String, String)> {
+    a.build
+        .gated
+        .iter()
+        .map(|(p, d)| (p.clone(), d.path.clone()))
+        .collect()
+}
+
+/// Trial C: `imp::pick` written once under `#[cfg(windows)]` and once in
+/// each branch of a module-level `cfg_if!`. The index read only the
+/// written-out one, whose cfg is off on Linux, so the name bound to it
+/// alone and editing the active branch served stale values. Every `pick`
+/// now counts under its own predicate.
+#[test]
+fn items_of_a_module_level_cfg_if_count_under_their_branch() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "mod imp {\n    #[cfg(windows)]\n    pub fn pick() -> u32 { 9 }\n    cfg_if::cfg_if! {\n        if #[cfg(not(windows))] {\n            pub fn pick() -> u32 { 2 }\n        } else {\n            pub fn pick() -> u32 { 1 }\n        }\n    }\n}\n\
+             #[funcache::cache]\npub fn picked() -> u32 {\n    imp::pick()\n}\n",
+        ),
+    ]);
+    let before = f.analyze("src/lib.rs", "picked");
+    let mut got = gated(&before);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "not (any (not (windows)))".to_owned(),
+                "crate::imp::pick".to_owned()
+            ),
+            ("not (windows)".to_owned(), "crate::imp::pick".to_owned()),
+            ("windows".to_owned(), "crate::imp::pick".to_owned()),
+        ]
+    );
+    assert!(before.unresolved.is_empty(), "{:?}", before.unresolved);
+    f.edit("src/lib.rs", "{ 2 }", "{ 5 }");
+    let after = f.analyze("src/lib.rs", "picked");
+    assert_ne!(after.build.gated, before.build.gated);
+}
+
+/// Trial D (crc32fast's `specialized/mod.rs`): `mod fast;` written inside a
+/// module-level `cfg_if!`. Its file was never read, so `State` was
+/// unresolved and an edit of `fast.rs` served stale values.
+#[test]
+fn modules_declared_in_a_module_level_cfg_if_are_read() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "mod specialized;\n#[funcache::cache]\npub fn spec(x: u32) -> u32 {\n    specialized::State::new(x).finalize()\n}\n",
+        ),
+        (
+            "src/specialized/mod.rs",
+            "cfg_if::cfg_if! {\n    if #[cfg(unix)] {\n        mod fast;\n        pub use self::fast::State;\n    } else {\n        pub struct State(u32);\n        impl State {\n            pub fn new(x: u32) -> Self { State(x) }\n            pub fn finalize(self) -> u32 { self.0 }\n        }\n    }\n}\n",
+        ),
+        (
+            "src/specialized/fast.rs",
+            "pub struct State {\n    state: u32,\n}\nimpl State {\n    pub fn new(state: u32) -> Self {\n        State { state }\n    }\n    pub fn finalize(self) -> u32 {\n        self.state + 10\n    }\n}\n",
+        ),
+    ]);
+    let before = f.analyze("src/lib.rs", "spec");
+    assert!(before.unresolved.is_empty(), "{:?}", before.unresolved);
+    let fast: Vec<(String, String)> = gated(&before)
+        .into_iter()
+        .filter(|(_, path)| path.contains("fast"))
+        .collect();
+    assert!(
+        fast.iter()
+            .any(|(p, path)| p == "unix" && path == "crate::specialized::fast::State::finalize"),
+        "{:?}",
+        gated(&before)
+    );
+    f.edit("src/specialized/fast.rs", "+ 10", "+ 20");
+    let after = f.analyze("src/lib.rs", "spec");
+    assert_ne!(after.build.gated, before.build.gated);
+}
+
+/// Trial C without `cfg_if!`: the fn that is compiled is written by a
+/// macro, and a same-named sibling under a `#[cfg]` that is off is written
+/// out. The sibling took the name, so the invocation never joined and an
+/// edit of its argument served stale values. A binding under a `#[cfg]`
+/// hides nothing: the invocation counts too.
+#[test]
+fn a_gated_item_does_not_hide_the_invocation_that_may_write_its_name() {
+    let f = Fixture::new(&[
+        ("Cargo.toml", MANIFEST),
+        (
+            "src/lib.rs",
+            "mod imp {\n    #[cfg(windows)]\n    pub fn pick() -> u32 { 9 }\n    macro_rules! make_pick {\n        ($v:expr) => {\n            #[cfg(not(windows))]\n            pub fn pick() -> u32 { $v }\n        };\n    }\n    make_pick!(2);\n}\n\
+             #[funcache::cache]\npub fn picked() -> u32 {\n    imp::pick()\n}\n",
+        ),
+    ]);
+    let before = f.analyze("src/lib.rs", "picked");
+    assert!(
+        has(&before, "crate::imp::make_pick!(..)"),
+        "{:?}",
+        paths(&before)
+    );
+    f.edit("src/lib.rs", "make_pick!(2)", "make_pick!(5)");
+    let after = f.analyze("src/lib.rs", "picked");
+    assert_ne!(after.fingerprint, before.fingerprint);
+}
+
+/// Trial D with a crate macro: `declare!(fast);` whose `macro_rules!`
+/// writes `mod $m;` (or `#[path = $p] mod $m;`). The file was never read,
+/// so an edit of it served stale values to a caller that is not strict.
+/// The files such a declaration could load are indexed, and the
+/// invocation, which stands in for `State`, reaches their items.
+#[test]
+fn modules_a_macro_invocation_may_declare_are_read() {
+    for (invocation, file) in [
+        ("declare!(fast);", "src/specialized/fast.rs"),
+        (
+            "declare_at!(fast, \"impls/fast_impl.rs\");",
+            "src/specialized/impls/fast_impl.rs",
+        ),
+    ] {
+        let f = Fixture::new(&[
+            ("Cargo.toml", MANIFEST),
+            (
+                "src/lib.rs",
+                "mod specialized;\n#[funcache::cache]\npub fn spec(x: u32) -> u32 {\n    specialized::State::new(x).finalize()\n}\n",
+            ),
+            (
+                "src/specialized/mod.rs",
+                &format!(
+                    "macro_rules! declare {{\n    ($m:ident) => {{\n        mod $m;\n        pub use self::$m::State;\n    }};\n}}\n\
+                     macro_rules! declare_at {{\n    ($m:ident, $p:literal) => {{\n        #[path = $p]\n        mod $m;\n        pub use self::$m::State;\n    }};\n}}\n\
+                     {invocation}\n"
+                ),
+            ),
+            (
+                file,
+                "pub struct State {\n    state: u32,\n}\nimpl State {\n    pub fn new(state: u32) -> Self {\n        State { state }\n    }\n    pub fn finalize(self) -> u32 {\n        self.state + 10\n    }\n}\n",
+            ),
+        ]);
+        let before = f.analyze("src/lib.rs", "spec");
+        assert!(
+            paths(&before)
+                .iter()
+                .any(|p| p.ends_with("State::finalize")),
+            "{invocation}: {:?}",
+            paths(&before)
+        );
+        // Still reached through a macro the index does not expand.
+        assert!(!before.unresolved.is_empty(), "{invocation}");
+        f.edit(file, "+ 10", "+ 20");
+        let after = f.analyze("src/lib.rs", "spec");
+        assert_ne!(after.fingerprint, before.fingerprint, "{invocation}");
+    }
 }

@@ -37,6 +37,11 @@ pub(crate) fn gate(world: &World, key: NodeKey) -> Option<String> {
     let mut unreadable = false;
     let mut add = |attrs: &[Attr], file: u32| {
         for attr in attrs.iter().filter(|a| a.path == ["cfg"]) {
+            // A branch of a module-level `cfg_if!` (see `shallow::cfg_if`).
+            if let Some(predicate) = &attr.value {
+                predicates.push(predicate.clone());
+                continue;
+            }
             let text = attr
                 .args
                 .map(|range| index.files[file as usize].slice(range));
@@ -461,7 +466,7 @@ impl<'w> BuildCollector<'w> {
             entry.glob
                 || self
                     .world
-                    .resolve(module, &entry.path)
+                    .resolve_use(module, &entry.path)
                     .iter()
                     .any(|binding| match binding {
                         Binding::Item(item) | Binding::Assoc(item, _) => closure.contains(item),

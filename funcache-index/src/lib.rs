@@ -68,6 +68,9 @@ mod world;
 #[cfg(test)]
 mod reach_tests;
 
+#[cfg(test)]
+mod deref_tests;
+
 pub use analysis::{
     Analysis, CachedFn, ImplContext, IndexStats, MacroSite, Unresolved, analyze_cached_fn,
     analyze_fn_path, index_stats, package_cached_fns, package_crate_names,

@@ -20,6 +20,8 @@ use crate::lexer;
 use crate::nested::{self, Nested};
 use crate::shallow::{self, Item, ItemKind, UseEntry};
 
+mod macro_modules;
+
 /// Index of a module in [`CrateIndex::modules`].
 pub(crate) type ModId = u32;
 /// Index of an item in [`CrateIndex::items`].
@@ -156,6 +158,8 @@ pub(crate) struct Module {
     pub decl: Option<ItemId>,
     /// Item-position macro calls: a name not found here may be theirs.
     pub macro_calls: Vec<ItemId>,
+    /// Positions in `uses` of the entries of `use`s under a `#[cfg]`.
+    pub gated_uses: std::collections::HashSet<usize>,
 }
 
 /// An item and where it is.
@@ -211,12 +215,23 @@ pub(crate) struct CrateIndex {
     /// predicate under which it is that file (the default file's is
     /// `not(any(..))` of the others).
     pub module_gates: HashMap<ModId, String>,
+    /// For a module-level macro invocation that may write `mod x;`: the
+    /// modules of the files it could load, bound to no name (see
+    /// [`CrateIndex::add_macro_modules`]).
+    pub macro_modules: HashMap<ItemId, Vec<ModId>>,
+    /// The files of those modules (and of modules inside them), whose
+    /// module path is a guess.
+    pub guessed_files: std::collections::HashSet<FileId>,
+    /// Invocations met while building, with where their module's `mod x;`
+    /// files are looked for.
+    pending_macro_mods: Vec<(ItemId, DirCtx)>,
 }
 
 /// How a module file's own children directory follows from its path.
 type ChildDirs = fn(&Path, &str) -> DirCtx;
 
 /// Where a module's `mod x;` children are looked for.
+#[derive(Clone)]
 struct DirCtx {
     /// Directory of `mod x;` without `#[path]` (`x.rs`, `x/mod.rs`).
     children: PathBuf,
@@ -245,6 +260,9 @@ impl CrateIndex {
             included_by: HashMap::new(),
             reincluded: Vec::new(),
             module_gates: HashMap::new(),
+            macro_modules: HashMap::new(),
+            guessed_files: Default::default(),
+            pending_macro_mods: Vec::new(),
         };
         let file = load(root)?;
         let dir = root.parent().unwrap_or(Path::new("")).to_owned();
@@ -255,6 +273,7 @@ impl CrateIndex {
             path_base: dir,
         };
         index.add_module(Vec::new(), None, 0, items, &ctx, load)?;
+        index.add_macro_modules(load)?;
         index.add_nested();
         Ok(index)
     }
@@ -322,6 +341,7 @@ impl CrateIndex {
                 continue;
             }
             let mut child = None;
+            let had_body = matches!(item.kind, ItemKind::Mod { .. });
             if let ItemKind::Mod { body } = &mut item.kind {
                 let body = body.take();
                 if item.name.is_empty() {
@@ -348,13 +368,26 @@ impl CrateIndex {
             let m = &mut self.modules[module as usize];
             m.items.push(item_id);
             match &item.kind {
-                ItemKind::Use(entries) => m.uses.extend(entries.iter().cloned()),
+                ItemKind::Use(entries) => {
+                    if item.attrs.iter().any(|a| a.path == ["cfg"]) {
+                        m.gated_uses
+                            .extend(m.uses.len()..m.uses.len() + entries.len());
+                    }
+                    m.uses.extend(entries.iter().cloned())
+                }
                 ItemKind::MacroRules => self
                     .macros
                     .entry(item.name.clone())
                     .or_default()
                     .push(item_id),
-                ItemKind::MacroCall => m.macro_calls.push(item_id),
+                ItemKind::MacroCall => {
+                    m.macro_calls.push(item_id);
+                    // Not the items of one read as a module: what those
+                    // declare is followed.
+                    if !had_body {
+                        self.pending_macro_mods.push((item_id, ctx.clone()));
+                    }
+                }
                 ItemKind::Impl(_) | ItemKind::Other => {}
                 _ if !item.name.is_empty() => {
                     m.names.entry(item.name.clone()).or_default().push(item_id)
@@ -587,6 +620,24 @@ impl CrateIndex {
         best
     }
 
+    /// Whether item `id` has a `#[cfg]` of its own (or its file is included
+    /// under one): the build may compile it out.
+    pub fn is_gated(&self, id: ItemId) -> bool {
+        let cfg = |attrs: &[shallow::Attr]| attrs.iter().any(|a| a.path == ["cfg"]);
+        let it = &self.items[id as usize];
+        if cfg(&it.item.attrs) {
+            return true;
+        }
+        let mut file = it.file;
+        while let Some((including, attrs)) = self.included_by.get(&file) {
+            if cfg(attrs) {
+                return true;
+            }
+            file = *including;
+        }
+        false
+    }
+
     /// The file id of `path`, if it is one of the crate's module files.
     pub fn file_id(&self, path: &Path) -> Option<FileId> {
         self.files
@@ -695,6 +746,53 @@ mod tests {
         let index = build(&d.join("src/main.rs"));
         assert_eq!(index.modules.len(), 5, "{:?}", module_files(&index));
         assert!(index.missing.iter().all(|p| !p.ends_with("a/inl/x.rs")));
+    }
+
+    /// A `mod $m;` a macro writes: each file it could load is a module of
+    /// the invoking module (bound to no name; the invocation reaches it).
+    #[test]
+    fn files_a_macro_invocation_may_declare_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(
+            d,
+            &[
+                (
+                    "src/lib.rs",
+                    "macro_rules! decl { ($m:ident) => { mod $m; }; }
+decl!(a);
+other!(b);
+wrap!(mod c; #[path = \"p.rs\"] mod e;);
+",
+                ),
+                ("src/a.rs", "mod inner;"),
+                ("src/a/inner.rs", ""),
+                ("src/b.rs", ""),
+                ("src/c/mod.rs", ""),
+                ("src/p.rs", ""),
+            ],
+        );
+        let index = build(&d.join("src/lib.rs"));
+        let rel = |s: String| s.replace(&format!("{}/", d.display()), "");
+        let got: Vec<String> = module_files(&index).into_iter().map(rel).collect();
+        // `wrap!`'s arguments read as items: its `mod`s are followed as
+        // any other.
+        assert_eq!(
+            got,
+            [
+                "=src/lib.rs",
+                "c=src/c/mod.rs",
+                "e=src/p.rs",
+                "a=src/a.rs",
+                "a::inner=src/a/inner.rs"
+            ]
+        );
+        assert!(!index.modules[0].names.contains_key("a"));
+        assert!(index.missing.contains(&d.join("src/a/mod.rs")));
+        assert!(index.missing.contains(&d.join("src/decl.rs")));
+        assert_eq!(index.guessed_files.len(), 2);
+        let decl = index.modules[3].decl.unwrap();
+        assert_eq!(index.macro_modules[&decl], [3]);
     }
 
     #[test]

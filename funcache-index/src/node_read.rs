@@ -314,6 +314,26 @@ fn node_facts(
     {
         extra_edges.extend(trait_impl_items(s, &TypeKey::Local(key.item)));
     }
+    // An invocation that may write `mod x;` reaches what x's file holds.
+    if matches!(it.item.kind, ItemKind::MacroCall) {
+        let index = &world.crates[key.item.krate as usize].index;
+        for item in index.macro_module_items(key.item.item) {
+            let r = crate::ids::ItemRef {
+                krate: key.item.krate,
+                item,
+            };
+            match &world.item(r).item.kind {
+                ItemKind::Impl(parts) if !parts.items.is_empty() => {
+                    extra_edges.extend((0..parts.items.len()).map(|i| NodeKey::assoc(r, i)));
+                }
+                ItemKind::Trait { items, .. } => {
+                    extra_edges.push(NodeKey::item(r));
+                    extra_edges.extend((0..items.len()).map(|i| NodeKey::assoc(r, i)));
+                }
+                _ => extra_edges.push(NodeKey::item(r)),
+            }
+        }
+    }
     if let Some(via) = &it.item.via_macro
         && let Some(name) = via.last()
     {

@@ -20,7 +20,7 @@ use crate::world::{World, normalize};
 /// nothing around it hides its scope; otherwise why not, as an error.
 ///
 /// A function the index has no item for is never analyzed: it was written
-/// by a macro, or inside a module-level `cfg_if!`, whose other items the
+/// by a macro, or inside a module-level `cfg_if!` it cannot read, whose other items the
 /// index does not read either, so the names it uses could not be followed.
 pub(crate) fn seen_fn(
     world: &World,
@@ -63,7 +63,7 @@ pub(crate) fn seen_fn(
         || {
             format!(
                 "no function `{name}` is written at {}:{} as the index reads it (a macro wrote \
-             it, or it is inside a module-level `cfg_if!`)",
+             it, or it is inside a module-level `cfg_if!` it cannot read)",
                 site_file.display(),
                 site_line
             )
@@ -125,6 +125,13 @@ fn enclosing_around(parsed: &ParsedFile, offset: u32) -> Vec<Enclosing> {
 /// modules (`#[path]` to one file twice, `include!`d twice or also a
 /// module file), so one site in it is several functions.
 fn shared_file(index: &CrateIndex, file: u32) -> Option<String> {
+    if index.guessed_files.contains(&file) {
+        return Some(format!(
+            "{} is a module only if a macro invocation declares it (`mod $m;`), and its \
+             module is known only where that expands",
+            index.files[file as usize].path.display()
+        ));
+    }
     // Lexically normalized: `a/../common.rs` and `b/../common.rs` are one
     // file.
     let path = normalize(&index.files[file as usize].path);

@@ -6,7 +6,7 @@ use crate::ids::{ItemRef, ModRef};
 use crate::impl_table::TypeKey;
 
 /// What is known about the type of a value.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Ty {
     Unknown,
     /// A named type with its generic arguments.
@@ -32,7 +32,210 @@ pub(crate) const TRANSPARENT: &[&str] = &[
     "LockResult",
 ];
 
+/// std types that deref to their first type argument, besides
+/// [`TRANSPARENT`]: guards and cells' borrows.
+const DEREF_TO_ARG: &[&str] = &[
+    "MutexGuard",
+    "RwLockReadGuard",
+    "RwLockWriteGuard",
+    "MappedMutexGuard",
+    "MappedRwLockReadGuard",
+    "MappedRwLockWriteGuard",
+    "ReentrantLockGuard",
+    "Ref",
+    "RefMut",
+    "PeekMut",
+    "ThinBox",
+    "UniqueRc",
+    "UniqueArc",
+];
+
+/// std types that deref to a fixed std type.
+const DEREF_TO: &[(&str, &str)] = &[
+    ("String", "str"),
+    ("PathBuf", "Path"),
+    ("OsString", "OsStr"),
+    ("CString", "CStr"),
+];
+
+/// std types (and a few common external ones) known to implement no
+/// `Deref`: auto-deref ends at them. A foreign type not listed here or
+/// above may deref to anything foreign (see [`DerefStep::Unknown`]).
+const NO_DEREF: &[&str] = &[
+    "str",
+    "[]",
+    "Path",
+    "OsStr",
+    "CStr",
+    "bool",
+    "char",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "usize",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "i128",
+    "isize",
+    "f32",
+    "f64",
+    "Option",
+    "Result",
+    "HashMap",
+    "HashSet",
+    "BTreeMap",
+    "BTreeSet",
+    "VecDeque",
+    "BinaryHeap",
+    "LinkedList",
+    "IndexMap",
+    "IndexSet",
+    "Cell",
+    "RefCell",
+    "UnsafeCell",
+    "OnceCell",
+    "OnceLock",
+    "Mutex",
+    "RwLock",
+    "ReentrantLock",
+    "Condvar",
+    "Barrier",
+    "Weak",
+    "Duration",
+    "Instant",
+    "SystemTime",
+    "PhantomData",
+    "Ordering",
+    "Reverse",
+    "Wrapping",
+    "Saturating",
+    "Range",
+    "RangeInclusive",
+    "RangeFrom",
+    "RangeTo",
+    "RangeFull",
+    "File",
+    "Formatter",
+    "Arguments",
+    "Error",
+    "Sender",
+    "SyncSender",
+    "Receiver",
+    "JoinHandle",
+    "Thread",
+    "TcpStream",
+    "TcpListener",
+    "UdpSocket",
+    "SocketAddr",
+    "IpAddr",
+    "Ipv4Addr",
+    "Ipv6Addr",
+    "Stdin",
+    "Stdout",
+    "Stderr",
+    "BufReader",
+    "BufWriter",
+    "LineWriter",
+    "Cursor",
+    "Command",
+    "Child",
+    "Output",
+    "ExitStatus",
+    "Layout",
+    "TypeId",
+    "AtomicBool",
+    "AtomicU8",
+    "AtomicU16",
+    "AtomicU32",
+    "AtomicU64",
+    "AtomicUsize",
+    "AtomicI8",
+    "AtomicI16",
+    "AtomicI32",
+    "AtomicI64",
+    "AtomicIsize",
+    "AtomicPtr",
+    "NonNull",
+    "NonZero",
+    "NonZeroU8",
+    "NonZeroU16",
+    "NonZeroU32",
+    "NonZeroU64",
+    "NonZeroUsize",
+    "NonZeroI32",
+    "NonZeroI64",
+    "ParseIntError",
+    "ParseFloatError",
+    "Utf8Error",
+    "FromUtf8Error",
+    "Chars",
+    "CharIndices",
+    "Lines",
+    "Split",
+    "Iter",
+    "IterMut",
+    "IntoIter",
+    "Drain",
+    "Keys",
+    "Values",
+    "Entry",
+    "Peekable",
+    "Enumerate",
+    "Zip",
+    "Map",
+    "Filter",
+    "Rev",
+    "Skip",
+    "Take",
+    "Chain",
+    "Cloned",
+    "Copied",
+];
+
+/// Where one auto-deref step from a type leads.
+#[derive(Debug, PartialEq)]
+pub(crate) enum DerefStep {
+    /// To this type (`String` → `str`, `Vec<T>` → `[T]`, `Box<T>` → `T`).
+    To(Ty),
+    /// Nowhere: the type implements no `Deref`.
+    End,
+    /// Not known: a foreign type the index has no `Deref` facts for (an
+    /// external crate's `SmallVec`, `SmolStr`, guard). It may deref to
+    /// any foreign type, or to one of its type arguments.
+    Unknown,
+}
+
 impl Ty {
+    /// What a std type derefs to, by its name. Crate types' `Deref` impls
+    /// are the session's to read.
+    pub fn std_deref(&self) -> DerefStep {
+        let Ty::Named(TypeKey::Foreign(name), args) = self else {
+            return DerefStep::End;
+        };
+        let name = name.as_str();
+        if TRANSPARENT.contains(&name) || DEREF_TO_ARG.contains(&name) {
+            return DerefStep::To(args.first().cloned().unwrap_or(Ty::Unknown));
+        }
+        if name == "Vec" {
+            return DerefStep::To(Ty::Named(
+                TypeKey::Foreign("[]".into()),
+                args.first().cloned().into_iter().collect(),
+            ));
+        }
+        if let Some((_, to)) = DEREF_TO.iter().find(|(from, _)| *from == name) {
+            return DerefStep::To(Ty::Named(TypeKey::Foreign((*to).into()), Vec::new()));
+        }
+        if NO_DEREF.contains(&name) {
+            DerefStep::End
+        } else {
+            DerefStep::Unknown
+        }
+    }
+
     /// Sees through `Box`/`Rc`/`Arc` (references are already gone).
     pub fn peel(&self) -> Ty {
         let mut ty = self.clone();
@@ -44,22 +247,6 @@ impl Ty {
             }
         }
         ty
-    }
-
-    /// The type and, for a smart pointer, what it points to, outermost
-    /// first: method lookup auto-derefs through them, so an impl for
-    /// `Box<B>` and one for `B` both answer `Box::new(B).m()`.
-    pub fn layers(&self) -> Vec<Ty> {
-        let mut out = vec![self.clone()];
-        while let Some(Ty::Named(TypeKey::Foreign(name), args)) = out.last() {
-            if TRANSPARENT.contains(&name.as_str()) && !args.is_empty() {
-                let inner = args[0].clone();
-                out.push(inner);
-            } else {
-                break;
-            }
-        }
-        out
     }
 
     /// Generic argument `i`, if known.

@@ -109,10 +109,11 @@ fn scope_modules(world: &World, m: ModRef) -> Vec<ModRef> {
         at += 1;
         let index = &world.crates[current.krate as usize].index;
         for entry in &index.modules[current.module as usize].uses {
+            let path = world.use_path(current.krate, &entry.path);
             let targets = if entry.glob {
-                world.resolve(current, &entry.path)
+                world.resolve(current, &path)
             } else {
-                let Some((last, parent)) = entry.path.split_last() else {
+                let Some((last, parent)) = path.split_last() else {
                     continue;
                 };
                 if parent.is_empty() {

@@ -151,10 +151,12 @@ pub(crate) struct Switches {
 }
 
 impl Switches {
+    /// The switches (a reference: a hit reads a flag or two, not the
+    /// whole struct).
     #[inline]
-    pub(crate) fn get() -> Switches {
+    pub(crate) fn get() -> &'static Switches {
         static SWITCHES: OnceLock<Switches> = OnceLock::new();
-        *SWITCHES.get_or_init(|| Switches {
+        SWITCHES.get_or_init(|| Switches {
             refresh: flag(REFRESH_VAR),
             disable: flag(DISABLE_VAR),
             readonly: flag(READONLY_VAR),

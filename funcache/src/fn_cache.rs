@@ -265,11 +265,19 @@ impl FnCache {
     }
 
     /// The disk tier, opened on first use.
-    #[inline]
+    #[inline(always)]
     fn disk(&'static self) -> Option<&'static DiskTier> {
-        if let Some(disk) = self.disk.get() {
-            return Some(disk);
+        match self.disk.get() {
+            Some(disk) => Some(disk),
+            None => self.open_disk(),
         }
+    }
+
+    /// Opens the disk tier (or waits out a failed attempt): the first
+    /// call's part of [`disk`](Self::disk), kept out of the hit path.
+    #[cold]
+    #[inline(never)]
+    fn open_disk(&'static self) -> Option<&'static DiskTier> {
         if self.disk_backoff.waiting() {
             return None;
         }
@@ -285,24 +293,15 @@ impl FnCache {
     }
 
     /// The remote tier, if the process has one (see [`crate::Remote`]).
-    #[inline]
+    #[inline(always)]
     fn remote(&'static self) -> Option<&'static dyn Tier> {
         #[cfg(feature = "redis")]
         {
-            self.remote
-                .get_or_init(|| {
-                    let client = crate::remote::shared()?;
-                    let ttl =
-                        (self.meta.ttl_secs > 0).then(|| Duration::from_secs(self.meta.ttl_secs));
-                    Some(crate::remote::RemoteTier::new(
-                        Arc::clone(client),
-                        self.meta.id,
-                        ttl,
-                        Switches::get().readonly,
-                    ))
-                })
-                .as_ref()
-                .map(|remote| remote as &dyn Tier)
+            let remote = match self.remote.get() {
+                Some(remote) => remote,
+                None => self.open_remote(),
+            };
+            remote.as_ref().map(|remote| remote as &dyn Tier)
         }
         #[cfg(not(feature = "redis"))]
         {
@@ -311,8 +310,26 @@ impl FnCache {
         }
     }
 
+    /// Decides the remote tier, once: the first call's part of
+    /// [`remote`](Self::remote).
+    #[cfg(feature = "redis")]
+    #[cold]
+    #[inline(never)]
+    fn open_remote(&'static self) -> &'static Option<crate::remote::RemoteTier> {
+        self.remote.get_or_init(|| {
+            let client = crate::remote::shared()?;
+            let ttl = (self.meta.ttl_secs > 0).then(|| Duration::from_secs(self.meta.ttl_secs));
+            Some(crate::remote::RemoteTier::new(
+                Arc::clone(client),
+                self.meta.id,
+                ttl,
+                Switches::get().readonly,
+            ))
+        })
+    }
+
     /// The tiers behind memory, in lookup order: disk, then remote.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn tiers(&'static self) -> Chain<'static> {
         let disk = self.disk().map(|disk| disk as &dyn Tier);
         let writable = !Switches::get().readonly;

@@ -12,6 +12,14 @@ mod dep_features;
 #[path = "scenarios/dep_build.rs"]
 mod dep_build;
 
+#[path = "scenarios/resolution.rs"]
+mod resolution;
+#[path = "scenarios/cfg_if.rs"]
+mod cfg_if;
+
+#[path = "scenarios/deref.rs"]
+mod deref;
+
 use support::Fixture;
 
 #[test]

@@ -26,6 +26,8 @@ pub(crate) struct OutlineCrate<'a> {
     /// The name other crates use for it.
     pub name: &'a str,
     pub index: &'a CrateIndex,
+    /// Its edition, which decides what its `use` paths are relative to.
+    pub edition: &'a str,
     /// Each dependency by the name code uses, and what it binds to:
     /// `crate <position in the view>` or `external <name@version>`.
     pub deps: Vec<(String, String)>,
@@ -40,6 +42,7 @@ pub(crate) fn digest(view: &[&OutlineCrate]) -> Digest {
     for krate in view {
         let index = krate.index;
         field(&mut hasher, krate.name.as_bytes());
+        field(&mut hasher, krate.edition.as_bytes());
         field(&mut hasher, index.manifest_dir.to_string_lossy().as_bytes());
         let out_dir = index.out_dir.as_ref().map(|d| d.to_string_lossy());
         field(

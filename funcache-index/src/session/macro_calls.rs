@@ -107,7 +107,7 @@ pub(crate) fn modules_binding(world: &World, krate: CrateId, name: &str) -> Vec<
         })
         .filter(|&m| {
             !world
-                .lookup_in_module(m, name, &mut HashSet::new())
+                .lookup_in_module(m, name, crate::world::Ns::Any, &mut HashSet::new())
                 .is_empty()
         })
         .collect()

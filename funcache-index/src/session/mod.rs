@@ -6,9 +6,11 @@
 //! functions; knowing the receiver's type is what makes closures small
 //! enough to be useful. Types come from signatures (`self`, typed
 //! parameters, return types of called functions), `let x: T`, struct
-//! literals and constructors, and struct field declarations; `&`, `&mut`,
-//! `Box`, `Rc` and `Arc` are seen through. When the type is not known, every
-//! method of that name in the crate is a candidate.
+//! literals and constructors, and struct field declarations; a method is
+//! looked up on every type the receiver auto-derefs to (`&T` → `T`,
+//! `String` → `str`, `Vec<T>` → `[T]`, `Box`, `Rc`, `Arc`, `Cow`, a crate
+//! type's `Deref` target; see [`Session::autoderef`]). When the type is not
+//! known, every method of that name in the crate is a candidate.
 
 pub(crate) mod macro_calls;
 pub(crate) mod open_bounds;
@@ -24,7 +26,7 @@ use crate::ids::{Binding, CrateId, ItemRef, NodeKey};
 use crate::impl_table::{Derived, TypeKey};
 use crate::node_store::NodeStore;
 use crate::shallow::{AssocKind, ItemKind};
-use crate::ty::{Ty, TyCx};
+use crate::ty::{DerefStep, Ty, TyCx};
 use crate::world::World;
 
 /// A function's parsed signature and the context its types are read in.
@@ -44,6 +46,8 @@ pub(crate) struct Session<'w> {
     pub store: Option<Arc<NodeStore>>,
     sigs: RefCell<HashMap<NodeKey, Option<Rc<FnSig>>>>,
     fields: RefCell<HashMap<ItemRef, Option<Rc<syn::Item>>>>,
+    /// `Target` of `Deref` impls, parsed once per session.
+    deref_targets: RefCell<HashMap<ItemRef, Option<Rc<syn::Type>>>>,
 }
 
 impl<'w> Session<'w> {
@@ -63,6 +67,7 @@ impl<'w> Session<'w> {
             store: world.stores.get(&root_crate).cloned().flatten(),
             sigs: RefCell::default(),
             fields: RefCell::default(),
+            deref_targets: RefCell::default(),
         }
     }
 
@@ -159,26 +164,37 @@ impl<'w> Session<'w> {
             }
         }
         let bindings = self.world.resolve_from(cx.module, cx.within, &segs);
+        // Several types of that name (under other `#[cfg]`s: which one is
+        // compiled is the build's to decide) make the type unknown, so
+        // that what is looked up on it is looked up on any type.
+        let mut found: Option<Ty> = None;
         for b in &bindings {
             if let Binding::Item(i) = b {
-                match self.world.item(*i).item.kind {
-                    ItemKind::Trait { .. } => return Ty::Traits(vec![*i]),
+                let ty = match self.world.item(*i).item.kind {
+                    ItemKind::Trait { .. } => Ty::Traits(vec![*i]),
                     ItemKind::Struct | ItemKind::Enum { .. } | ItemKind::Union => {
-                        return Ty::Named(TypeKey::Local(*i), args);
+                        Ty::Named(TypeKey::Local(*i), args.clone())
                     }
-                    ItemKind::TypeAlias => {
-                        if let Some(key) = self
-                            .world
-                            .type_keys_from(cx.module, cx.within, &segs)
-                            .into_iter()
-                            .next()
-                        {
-                            return Ty::Named(key, args);
-                        }
-                    }
-                    _ => {}
+                    ItemKind::TypeAlias => match self
+                        .world
+                        .type_keys_from(cx.module, cx.within, &segs)
+                        .into_iter()
+                        .next()
+                    {
+                        Some(key) => Ty::Named(key, args.clone()),
+                        None => continue,
+                    },
+                    _ => continue,
+                };
+                match &found {
+                    None => found = Some(ty),
+                    Some(other) if *other == ty => {}
+                    Some(_) => return Ty::Unknown,
                 }
             }
+        }
+        if let Some(ty) = found {
+            return ty;
         }
         match (bindings.first(), segs.last()) {
             (Some(Binding::Std | Binding::External(_)), Some(last)) => {
@@ -336,49 +352,14 @@ impl<'w> Session<'w> {
         out
     }
 
-    /// Candidates for method `name` on a receiver of type `recv`: those of
-    /// the smart pointers it is wrapped in (`impl Size for Box<B>`), then
-    /// those of what they point to.
+    /// Candidates for method `name` on a receiver of type `recv`: the
+    /// methods of every type auto-deref reaches from it (see
+    /// [`Session::autoderef`]), outer ones included: an impl for `Box<B>`
+    /// and one for `B` both answer `Box::new(B).m()`, and rustc picks the
+    /// first step whose candidates apply, which the index cannot always
+    /// tell.
     pub fn methods(&self, recv: &Ty, name: &str) -> Vec<NodeKey> {
-        let layers = recv.layers();
-        let mut out: Vec<NodeKey> = layers[..layers.len() - 1]
-            .iter()
-            .filter_map(|layer| match layer {
-                Ty::Named(key, _) => Some(self.assoc_of_type(key, name)),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        out.extend(self.pointee_methods(recv, name));
-        out.sort();
-        out.dedup();
-        out
-    }
-
-    /// [`Session::methods`] of the innermost pointee of `recv`.
-    fn pointee_methods(&self, recv: &Ty, name: &str) -> Vec<NodeKey> {
-        match recv.peel() {
-            // Some std or external type not known exactly (an integer
-            // literal, what a std method returned): the methods of every
-            // impl except those for crate types.
-            Ty::Named(TypeKey::Foreign(n), _) if n == "?" => self
-                .by_name(name)
-                .into_iter()
-                .filter(|k| !self.is_crate_type_impl(k.item))
-                .collect(),
-            // A known type: its impls only. Nothing found means a method of
-            // a derived or external trait, or of std.
-            Ty::Named(key, _) => self.assoc_of_type(&key, name),
-            Ty::Traits(traits) => {
-                let found = self.assoc_of_traits(&traits, name);
-                if found.is_empty() {
-                    self.by_name(name)
-                } else {
-                    found
-                }
-            }
-            Ty::Unknown => self.by_name(name),
-        }
+        self.method_lookup(recv, name, false).0
     }
 
     /// What a method call reaches by itself, and whether the rest joins by
@@ -387,34 +368,159 @@ impl<'w> Session<'w> {
     /// [`crate::session::open_bounds`]), so only trait declarations and impls for
     /// std, external and blanket types are returned here.
     pub fn method_call(&self, recv: &Ty, name: &str) -> (Vec<NodeKey>, bool) {
-        let by_name = || -> Vec<NodeKey> {
-            self.by_name(name)
-                .into_iter()
-                .filter(|k| !self.is_crate_type_impl(k.item))
-                .collect()
-        };
-        let (mut found, join) = match recv.peel() {
-            Ty::Named(..) => return (self.methods(recv, name), false),
-            Ty::Traits(traits) => {
-                let found = self.assoc_of_traits(&traits, name);
-                if found.is_empty() {
-                    (by_name(), true)
-                } else {
-                    (found, false)
-                }
+        self.method_lookup(recv, name, true)
+    }
+
+    /// [`Session::methods`] (`defer` false: an unknown step takes every
+    /// method of the name) or [`Session::method_call`] (`defer`: the crate
+    /// types' ones join later).
+    fn method_lookup(&self, recv: &Ty, name: &str, defer: bool) -> (Vec<NodeKey>, bool) {
+        let (steps, open) = self.autoderef(recv);
+        let mut out = Vec::new();
+        let mut join = false;
+        let mut unknown = |out: &mut Vec<NodeKey>| {
+            if defer {
+                out.extend(self.opaque_methods(name));
+                join = true;
+            } else {
+                out.extend(self.by_name(name));
             }
-            Ty::Unknown => (by_name(), true),
         };
-        // `Box<dyn Shape>`: the impls for `Box` too.
-        let layers = recv.layers();
-        for layer in &layers[..layers.len() - 1] {
-            if let Ty::Named(key, _) = layer {
-                found.extend(self.assoc_of_type(key, name));
+        for step in &steps {
+            match step {
+                // A known type: its impls only. Nothing found means a
+                // method of a derived or external trait, or of std.
+                Ty::Named(key, _) => out.extend(self.assoc_of_type(key, name)),
+                Ty::Traits(traits) => {
+                    let found = self.assoc_of_traits(traits, name);
+                    if found.is_empty() {
+                        unknown(&mut out);
+                    } else {
+                        out.extend(found);
+                    }
+                }
+                Ty::Unknown => unknown(&mut out),
             }
         }
-        found.sort();
-        found.dedup();
-        (found, join)
+        if open {
+            out.extend(self.opaque_methods(name));
+        }
+        out.sort();
+        out.dedup();
+        (out, join)
+    }
+
+    /// The methods named `name` of every impl except those for crate
+    /// types (and of traits): the candidates on a std or external type
+    /// not known exactly (an integer literal, what a std method returned,
+    /// what an external type derefs to).
+    fn opaque_methods(&self, name: &str) -> Vec<NodeKey> {
+        self.by_name(name)
+            .into_iter()
+            .filter(|k| !self.is_crate_type_impl(k.item))
+            .collect()
+    }
+
+    /// The types method lookup tries for a receiver of type `recv`, as
+    /// rustc's auto-deref does (`String` → `str`, `Vec<T>` → `[T]`,
+    /// `Box<T>`/`Rc<T>`/`Arc<T>` → `T`, `Cow<B>` → `B`, a crate type's
+    /// `Deref` impl → its `Target`; arrays are `[T]` already and `&T`,
+    /// `&mut T` are `T`, as impl tables key them), `recv` first; and
+    /// whether some step may deref to a foreign type the index does not
+    /// know (an external type, or a std type returned opaquely).
+    pub fn autoderef(&self, recv: &Ty) -> (Vec<Ty>, bool) {
+        /// Ends a `Deref` cycle or a long chain; past it, anything foreign.
+        const MAX_STEPS: usize = 16;
+        let mut steps: Vec<Ty> = Vec::new();
+        let mut open = false;
+        let mut todo = vec![recv.clone()];
+        while let Some(ty) = todo.pop() {
+            if steps.contains(&ty) {
+                continue;
+            }
+            if steps.len() == MAX_STEPS {
+                open = true;
+                break;
+            }
+            match &ty {
+                Ty::Named(TypeKey::Foreign(n), _) if n == "?" => open = true,
+                Ty::Named(TypeKey::Local(_), _) => {
+                    for imp in self.deref_impls(&ty) {
+                        todo.push(self.deref_target_ty(imp, &ty));
+                    }
+                }
+                Ty::Named(TypeKey::Foreign(_), args) => match ty.std_deref() {
+                    DerefStep::To(next) => todo.push(next),
+                    DerefStep::End => {}
+                    DerefStep::Unknown => {
+                        // `triomphe::Arc<T>` → `T`, `SmallVec<[T; N]>` → `[T]`.
+                        open = true;
+                        todo.extend(args.iter().cloned());
+                    }
+                },
+                Ty::Traits(_) | Ty::Unknown => {}
+            }
+            steps.push(ty);
+        }
+        (steps, open)
+    }
+
+    /// The `Deref` impls of crate type `ty`.
+    fn deref_impls(&self, ty: &Ty) -> Vec<ItemRef> {
+        let Ty::Named(key, _) = ty else {
+            return Vec::new();
+        };
+        self.tables()
+            .flat_map(|d| {
+                d.by_type
+                    .get(key)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter(|imp| d.impls[imp].trait_name.as_deref() == Some("Deref"))
+            })
+            .copied()
+            .collect()
+    }
+
+    /// `Target` of `Deref` impl `imp` for receiver `recv`: a parameter of
+    /// the impl (`impl<T> Deref for W<T> { type Target = T; }`) is the
+    /// receiver's argument in its place, unknown if that is not known.
+    fn deref_target_ty(&self, imp: ItemRef, recv: &Ty) -> Ty {
+        let it = self.world.item(imp);
+        let ItemKind::Impl(parts) = &it.item.kind else {
+            return Ty::Unknown;
+        };
+        let target = self
+            .deref_targets
+            .borrow_mut()
+            .entry(imp)
+            .or_insert_with(|| {
+                let file = &self.world.crates[imp.krate as usize].index.files[it.file as usize];
+                parts.items.iter().find_map(|a| {
+                    if !(matches!(a.kind, AssocKind::Type) && a.name == "Target") {
+                        return None;
+                    }
+                    match syn::parse_str::<syn::ImplItem>(file.slice(a.span)) {
+                        Ok(syn::ImplItem::Type(t)) => Some(Rc::new(t.ty)),
+                        _ => None,
+                    }
+                })
+            })
+            .clone();
+        let Some(target) = target else {
+            return Ty::Unknown;
+        };
+        if let Some(param) = bare_param(&target, &parts.generics) {
+            return impl_arg_position(&parts.self_ty.text, param)
+                .map_or(Ty::Unknown, |i| recv.arg(i));
+        }
+        let mut cx = TyCx::plain(self.world.module_of(imp));
+        cx.within = it.nested.as_ref().map(|_| imp);
+        cx.self_ty = Some(recv.clone());
+        cx.generics
+            .extend(parts.generics.iter().map(|g| (g.clone(), Vec::new())));
+        self.ty_of(&cx, &target)
     }
 
     /// Whether `item` is an impl whose self type is a crate type.
@@ -587,6 +693,39 @@ fn projection_name(cx: &TyCx, tp: &syn::TypePath) -> Option<String> {
         return None;
     }
     Some(path.join("::"))
+}
+
+/// The impl parameter among `generics` that `ty` is, references peeled.
+fn bare_param<'a>(ty: &syn::Type, generics: &'a [String]) -> Option<&'a str> {
+    match ty {
+        syn::Type::Reference(r) => bare_param(&r.elem, generics),
+        syn::Type::Paren(p) => bare_param(&p.elem, generics),
+        syn::Type::Group(g) => bare_param(&g.elem, generics),
+        syn::Type::Path(tp) if tp.qself.is_none() => {
+            let ident = tp.path.get_ident()?.to_string();
+            generics.iter().find(|g| **g == ident).map(String::as_str)
+        }
+        _ => None,
+    }
+}
+
+/// The position of parameter `param` among the type arguments of an
+/// impl's self type (`W<'a, K, T>` and `T`: 1), as a [`Ty`]'s arguments
+/// count them.
+fn impl_arg_position(self_ty: &str, param: &str) -> Option<usize> {
+    let syn::Type::Path(tp) = syn::parse_str::<syn::Type>(self_ty).ok()? else {
+        return None;
+    };
+    let syn::PathArguments::AngleBracketed(args) = &tp.path.segments.last()?.arguments else {
+        return None;
+    };
+    args.args
+        .iter()
+        .filter_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        })
+        .position(|t| matches!(t, syn::Type::Path(p) if p.path.is_ident(param)))
 }
 
 pub(crate) fn traits_or_unknown(traits: Vec<ItemRef>) -> Ty {

@@ -61,7 +61,7 @@ pub(super) fn enum_variants(t: &Tokens, lo: usize, hi: usize) -> Vec<String> {
 
 /// Items of an impl or trait body.
 pub(super) fn assoc_items(t: &Tokens, lo: usize, hi: usize) -> Vec<Assoc> {
-    items(t, lo, hi)
+    flatten(items(t, lo, hi))
         .into_iter()
         .filter_map(|it| {
             let kind = match it.kind {
@@ -81,6 +81,21 @@ pub(super) fn assoc_items(t: &Tokens, lo: usize, hi: usize) -> Vec<Assoc> {
             })
         })
         .collect()
+}
+
+/// Items with the items of a `cfg_if!` among them (a nameless item of its
+/// written items, each gated) in their place.
+fn flatten(found: Vec<Item>) -> Vec<Item> {
+    let mut out = Vec::with_capacity(found.len());
+    for it in found {
+        match it.kind {
+            ItemKind::Mod { body: Some(inner) } if it.name.is_empty() && it.via_macro.is_none() => {
+                out.extend(flatten(inner))
+            }
+            kind => out.push(Item { kind, ..it }),
+        }
+    }
+    out
 }
 
 /// Generics, trait and self type of `impl<..> Trait for Type where ..`,

@@ -5,6 +5,7 @@
 //! Those are kept as byte ranges of the file text and parsed with syn only
 //! when a closure reaches them; that is what keeps indexing within budget.
 
+mod cfg_if;
 mod data;
 mod headers;
 mod token_nav;
@@ -144,6 +145,9 @@ pub(crate) fn item(t: &Tokens, start: usize, hi: usize) -> (Option<Item>, usize)
             }
         }
         _ => {
+            if let Some(found) = cfg_if_call(&site, &attrs) {
+                return finish(t, start, hi, Vec::new(), found, None);
+            }
             if let Some((found, path)) = macro_call(&site) {
                 return finish(t, start, hi, attrs, found, Some(path));
             }
@@ -325,6 +329,32 @@ fn impl_item(s: &Site) -> Found {
     parts.header = (qualifier_start(t, s.after_vis, j), t.toks[end - 1].end);
     parts.items = assoc_items(t, end + 1, close);
     s.found(ItemKind::Impl(parts), String::new(), close)
+}
+
+/// `cfg_if! { .. }` (any path ending in `cfg_if`) as a nameless item
+/// holding the items it writes, each gated by its branch and by the
+/// invocation's own `#[cfg]`s (see [`cfg_if`]); `None` for anything else.
+fn cfg_if_call(s: &Site, attrs: &[Attr]) -> Option<Found> {
+    let (t, hi) = (s.t, s.hi);
+    let (path, k) = path_at(t, s.kw, hi);
+    if path.last().is_none_or(|last| last != "cfg_if") || !t.is_punct(k, b'!') {
+        return None;
+    }
+    let g = k + 1;
+    if g >= hi || t.toks[g].kind != Kind::Open {
+        return None;
+    }
+    let mut inner = cfg_if::branch_items(t, g + 1, t.close[g] as usize)?;
+    for attr in attrs.iter().filter(|a| a.path == ["cfg"]) {
+        for item in &mut inner {
+            cfg_if::add_gate(item, attr);
+        }
+    }
+    Some(s.found(
+        ItemKind::Mod { body: Some(inner) },
+        String::new(),
+        group_end(t, g),
+    ))
 }
 
 /// An item-position macro call `path! { .. }` / `path!(..);`, and the

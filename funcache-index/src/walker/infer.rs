@@ -166,6 +166,10 @@ fn str_ty() -> Ty {
     Ty::Named(TypeKey::Foreign("str".into()), Vec::new())
 }
 
+fn string_ty() -> Ty {
+    Ty::Named(TypeKey::Foreign("String".into()), Vec::new())
+}
+
 impl Walker<'_, '_> {
     /// The type of an expression, where it can be known cheaply.
     pub(crate) fn infer(&self, expr: &Expr) -> Ty {
@@ -304,14 +308,23 @@ impl Walker<'_, '_> {
         self.first_return(&nodes)
     }
 
+    /// The return type of the functions `nodes` may call, when those that
+    /// have one agree: alternatives under other `#[cfg]`s returning
+    /// different types leave it unknown (the build picks one).
     fn first_return(&self, nodes: &[NodeKey]) -> Ty {
+        let mut found = Ty::Unknown;
         for n in nodes {
             let ret = self.s.return_ty(*n);
-            if !matches!(ret, Ty::Unknown) {
-                return ret;
+            if matches!(ret, Ty::Unknown) {
+                continue;
+            }
+            if matches!(found, Ty::Unknown) {
+                found = ret;
+            } else if found != ret {
+                return Ty::Unknown;
             }
         }
-        Ty::Unknown
+        found
     }
 
     fn infer_method(&self, m: &syn::ExprMethodCall) -> Ty {
@@ -323,6 +336,13 @@ impl Walker<'_, '_> {
         }
         let peeled = recv.peel();
         match name.as_str() {
+            // `ToOwned` of `str` and `[T]`: what is owned derefs back.
+            "to_owned" | "to_string" if peeled.is_foreign(&["str", "String"]) => {
+                return string_ty();
+            }
+            "to_owned" | "to_vec" | "into_vec" if peeled.is_foreign(&["[]", "Vec"]) => {
+                return Ty::Named(TypeKey::Foreign("Vec".into()), vec![recv.element()]);
+            }
             "clone" | "to_owned" | "as_ref" | "as_mut" | "iter" | "iter_mut" | "into_iter"
             | "drain" | "as_slice" | "as_deref" | "by_ref" | "cloned" | "copied" => return recv,
             "borrow" | "borrow_mut" | "get_mut" | "into_inner"
@@ -381,8 +401,13 @@ impl Walker<'_, '_> {
                 if name.starts_with("strip_") {
                     return Ty::Named(TypeKey::Foreign("Option".into()), vec![str_ty()]);
                 }
-                if name.starts_with("trim") || name.starts_with("to_") {
+                if name.starts_with("trim") {
                     return str_ty();
+                }
+                // `to_lowercase`, `to_ascii_uppercase` …: a `String`,
+                // which derefs to `str`.
+                if name.starts_with("to_") {
+                    return string_ty();
                 }
             }
             return opaque();

@@ -8,6 +8,7 @@ use crate::impl_table::TypeKey;
 use crate::session::traits_or_unknown;
 use crate::shallow::ItemKind;
 use crate::ty::Ty;
+use crate::world::Ns;
 
 use super::Walker;
 
@@ -28,12 +29,15 @@ enum InText {
 
 impl Walker<'_, '_> {
     /// What the blocks of the walked text bind `segs[0]` to, innermost
-    /// block first: its items, then its named `use`s, then its globs.
-    fn in_text(&self, segs: &[String]) -> InText {
+    /// block first: its items, then its named `use`s, then its globs; the
+    /// last segment in namespace `ns`.
+    fn in_text(&self, segs: &[String], ns: Ns) -> InText {
         let Some(first) = segs.first() else {
             return InText::Free;
         };
         let rest = &segs[1..];
+        let first_ns = if rest.is_empty() { ns } else { Ns::Type };
+        let krate = self.cx.module.krate;
         let mut seen = HashSet::new();
         let mut maybe = Vec::new();
         for scope in self.scopes.iter().rev() {
@@ -47,13 +51,14 @@ impl Walker<'_, '_> {
                     if u.path.first().is_some_and(|p| self.is_local_item(p)) {
                         return InText::Item;
                     }
-                    let mut p = u.path.clone();
+                    let mut p = self.s.world.use_path(krate, &u.path).into_owned();
                     p.extend_from_slice(rest);
-                    found.extend(
-                        self.s
-                            .world
-                            .resolve_from(self.cx.module, self.cx.within, &p),
-                    );
+                    found.extend(self.s.world.resolve_from_in(
+                        self.cx.module,
+                        self.cx.within,
+                        &p,
+                        ns,
+                    ));
                 }
             }
             if !found.is_empty() {
@@ -78,55 +83,69 @@ impl Walker<'_, '_> {
                 {
                     return InText::Item;
                 }
-                for target in self
-                    .s
-                    .world
-                    .resolve_from(self.cx.module, self.cx.within, &u.path)
+                let path = self.s.world.use_path(krate, &u.path);
+                for target in
+                    self.s
+                        .world
+                        .resolve_from_in(self.cx.module, self.cx.within, &path, Ns::Type)
                 {
                     match target {
                         Binding::External(_) | Binding::Std => maybe.push(target),
-                        target => {
-                            found.extend(self.s.world.glob_provides(target, first, &mut seen))
-                        }
+                        target => found.extend(
+                            self.s
+                                .world
+                                .glob_provides(target, first, first_ns, &mut seen),
+                        ),
                     }
                 }
             }
             if !found.is_empty() {
-                return InText::Bound(self.s.world.follow(found, rest, &mut seen));
+                return InText::Bound(self.s.world.follow(found, rest, ns, &mut seen));
             }
         }
         if maybe.is_empty() {
             InText::Free
         } else {
-            InText::Maybe(self.s.world.follow(maybe, rest, &mut seen))
+            InText::Maybe(self.s.world.follow(maybe, rest, ns, &mut seen))
         }
     }
 
-    /// Bindings of a path: through the walked text's blocks, then the
-    /// blocks around it, then its module. `None` for an item declared in
-    /// the text.
-    pub(super) fn bindings(&self, segs: &[String]) -> Option<Vec<Binding>> {
-        match self.in_text(segs) {
+    /// Bindings of a path, its last segment in namespace `ns`: through the
+    /// walked text's blocks, then the blocks around it, then its module.
+    /// `None` for an item declared in the text.
+    pub(super) fn bindings(&self, segs: &[String], ns: Ns) -> Option<Vec<Binding>> {
+        match self.in_text(segs, ns) {
             InText::Item => None,
             InText::Bound(found) => Some(found),
             InText::Maybe(maybe) => {
                 let found = self
                     .s
                     .world
-                    .resolve_from(self.cx.module, self.cx.within, segs);
+                    .resolve_from_in(self.cx.module, self.cx.within, segs, ns);
                 Some(if found.is_empty() { maybe } else { found })
             }
-            InText::Free => Some(
-                self.s
-                    .world
-                    .resolve_from(self.cx.module, self.cx.within, segs),
-            ),
+            InText::Free => Some(self.s.world.resolve_from_in(
+                self.cx.module,
+                self.cx.within,
+                segs,
+                ns,
+            )),
         }
     }
 
-    /// Resolves a path to nodes, externals and the type it denotes (for
-    /// constructors and types). Returns `None` when it is unresolved.
+    /// [`Walker::resolve_in`] in either namespace.
     pub(crate) fn resolve(&self, segs: &[String]) -> Option<(Vec<NodeKey>, Vec<String>, Ty)> {
+        self.resolve_in(segs, Ns::Any)
+    }
+
+    /// Resolves a path, its last segment in namespace `ns`, to nodes,
+    /// externals and the type it denotes (for constructors and types).
+    /// Returns `None` when it is unresolved.
+    pub(crate) fn resolve_in(
+        &self,
+        segs: &[String],
+        ns: Ns,
+    ) -> Option<(Vec<NodeKey>, Vec<String>, Ty)> {
         let first = segs.first()?;
         let rest = &segs[1..];
         if rest.is_empty() && self.local(first).is_some() {
@@ -170,7 +189,7 @@ impl Walker<'_, '_> {
             nodes.extend(found);
             return Some((nodes, Vec::new(), ty));
         }
-        let Some(bindings) = self.bindings(segs) else {
+        let Some(bindings) = self.bindings(segs, ns) else {
             // Declared in the walked text: covered by its hash.
             return Some((Vec::new(), Vec::new(), Ty::Unknown));
         };
@@ -180,6 +199,7 @@ impl Walker<'_, '_> {
         let mut nodes = Vec::new();
         let mut externals = Vec::new();
         let mut ty = Ty::Unknown;
+        let mut ambiguous = false;
         for b in bindings {
             match b {
                 Binding::Item(i) => {
@@ -188,7 +208,15 @@ impl Walker<'_, '_> {
                         kind,
                         ItemKind::Struct | ItemKind::Enum { .. } | ItemKind::Union
                     ) {
-                        ty = Ty::Named(TypeKey::Local(i), Vec::new());
+                        // Two types of the name (under other `#[cfg]`s):
+                        // which is compiled is the build's to decide.
+                        ty = match ty {
+                            Ty::Unknown if !ambiguous => Ty::Named(TypeKey::Local(i), Vec::new()),
+                            _ => {
+                                ambiguous = true;
+                                Ty::Unknown
+                            }
+                        };
                     }
                     if !matches!(
                         kind,
@@ -243,7 +271,7 @@ impl Walker<'_, '_> {
             return false;
         }
         // `None`: declared in the walked text, so not std.
-        self.bindings(segs).is_some_and(|bindings| {
+        self.bindings(segs, Ns::Any).is_some_and(|bindings| {
             !bindings.is_empty() && bindings.iter().all(|b| matches!(b, Binding::Std))
         })
     }

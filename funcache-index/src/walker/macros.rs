@@ -10,6 +10,7 @@ use crate::ids::NodeKey;
 use crate::session::path_segments;
 use crate::std_names::STD_MACROS;
 use crate::ty::Ty;
+use crate::world::{Ns, path_text};
 
 use super::Walker;
 
@@ -70,7 +71,7 @@ impl Walker<'_, '_> {
         };
         for name in format_string_names(&s.value()) {
             if !named.contains(&name) && self.local(&name).is_none() && !self.is_local_item(&name) {
-                self.record_path(vec![name], s.span());
+                self.record_path(vec![name], s.span(), Ns::Value);
             }
         }
     }
@@ -240,11 +241,17 @@ impl Walker<'_, '_> {
             .extend(by_name.into_iter().map(NodeKey::item));
         self.out.nodes.extend(nodes);
         self.add_externals(externals);
-        if !found && !std_macro && report && self.bindings(segs).is_some_and(|b| b.is_empty()) {
+        if !found
+            && !std_macro
+            && report
+            && self
+                .bindings(segs, crate::world::Ns::Any)
+                .is_some_and(|b| b.is_empty())
+        {
             let location = self.location(span);
             self.out
                 .unresolved
-                .push((format!("{}!", segs.join("::")), location));
+                .push((format!("{}!", path_text(segs)), location));
         }
     }
 }

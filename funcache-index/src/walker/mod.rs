@@ -21,6 +21,7 @@ use crate::session::{Session, path_segments};
 use crate::shallow::{ItemKind, UseEntry};
 use crate::std_names::PRELUDE;
 use crate::ty::{Ty, TyCx};
+use crate::world::{Ns, path_text};
 
 /// What a piece of code reaches.
 #[derive(Default, Debug)]
@@ -158,13 +159,14 @@ impl<'a, 'w> Walker<'a, 'w> {
         self.scopes.pop();
     }
 
-    /// Resolves and records a path; unresolvable ones are reported.
-    fn record_path(&mut self, segs: Vec<String>, span: Span) -> Ty {
+    /// Resolves and records a path, its last segment in namespace `ns`;
+    /// unresolvable ones are reported.
+    fn record_path(&mut self, segs: Vec<String>, span: Span, ns: Ns) -> Ty {
         if segs.is_empty() {
             return Ty::Unknown;
         }
         self.out.uses.note_path(&segs);
-        match self.resolve(&segs) {
+        match self.resolve_in(&segs, ns) {
             Some((nodes, externals, ty)) => {
                 let generated = !nodes.is_empty()
                     && nodes.iter().all(|k| {
@@ -172,7 +174,7 @@ impl<'a, 'w> Walker<'a, 'w> {
                     });
                 if generated && self.quiet == 0 && !self.under_item_macros() {
                     let location = self.location(span);
-                    self.out.unresolved.push((segs.join("::"), location));
+                    self.out.unresolved.push((path_text(&segs), location));
                 }
                 self.out.nodes.extend(nodes);
                 self.add_externals(externals);
@@ -182,19 +184,19 @@ impl<'a, 'w> Walker<'a, 'w> {
                 let prelude = segs.len() == 1 && PRELUDE.contains(&segs[0].as_str());
                 if self.quiet == 0 && !prelude && !self.under_item_macros() {
                     let location = self.location(span);
-                    self.out.unresolved.push((segs.join("::"), location));
+                    self.out.unresolved.push((path_text(&segs), location));
                 }
                 Ty::Unknown
             }
         }
     }
 
-    fn record_syn_path(&mut self, path: &syn::Path) -> Ty {
+    fn record_syn_path(&mut self, path: &syn::Path, ns: Ns) -> Ty {
         let span = path
             .segments
             .first()
             .map_or_else(Span::call_site, |s| s.ident.span());
-        let ty = self.record_path(path_segments(path), span);
+        let ty = self.record_path(path_segments(path), span, ns);
         for seg in &path.segments {
             self.visit_path_arguments(&seg.arguments);
         }
@@ -214,7 +216,7 @@ impl<'a, 'w> Walker<'a, 'w> {
                 .segments
                 .first()
                 .map_or_else(Span::call_site, |s| s.ident.span());
-            self.record_path(segs[..position].to_vec(), span);
+            self.record_path(segs[..position].to_vec(), span, Ns::Type);
         }
         let base = self.s.qualified_base(&self.cx, qself, &segs[..position]);
         let base_name = crate::session::projection::qself_name(qself);
@@ -237,7 +239,7 @@ impl<'a, 'w> Walker<'a, 'w> {
 
     /// Records a path in type position (a trait in an impl header).
     pub fn visit_path_as_type(&mut self, path: &syn::Path) {
-        self.record_syn_path(path);
+        self.record_syn_path(path, Ns::Type);
     }
 
     /// Walks a function: generics, parameters and body in a new scope.
@@ -289,7 +291,7 @@ impl<'a, 'w> Walker<'a, 'w> {
                     && self.local(&name).is_none()
                 {
                     let bindings = self
-                        .bindings(std::slice::from_ref(&name))
+                        .bindings(std::slice::from_ref(&name), Ns::Value)
                         .unwrap_or_default();
                     let is_constant = bindings.iter().any(|b| match b {
                         Binding::Item(i) => match &self.s.world.item(*i).item.kind {
@@ -300,7 +302,7 @@ impl<'a, 'w> Walker<'a, 'w> {
                         _ => false,
                     });
                     if is_constant {
-                        self.record_path(vec![name], p.ident.span());
+                        self.record_path(vec![name], p.ident.span(), Ns::Value);
                         return;
                     }
                 }
@@ -336,7 +338,7 @@ impl<'a, 'w> Walker<'a, 'w> {
                 match &p.qself {
                     Some(q) => self.record_qself(q, &p.path),
                     None => {
-                        self.record_syn_path(&p.path);
+                        self.record_syn_path(&p.path, Ns::Value);
                     }
                 }
                 // `Some(x)` / `Ok(x)` of a known Option/Result.
@@ -353,7 +355,7 @@ impl<'a, 'w> Walker<'a, 'w> {
                 match &p.qself {
                     Some(q) => self.record_qself(q, &p.path),
                     None => {
-                        self.record_syn_path(&p.path);
+                        self.record_syn_path(&p.path, Ns::Type);
                     }
                 }
                 for field in &p.fields {
@@ -363,7 +365,7 @@ impl<'a, 'w> Walker<'a, 'w> {
             Pat::Path(p) => match &p.qself {
                 Some(q) => self.record_qself(q, &p.path),
                 None => {
-                    self.record_syn_path(&p.path);
+                    self.record_syn_path(&p.path, Ns::Value);
                 }
             },
             Pat::Guard(p) => {
@@ -393,11 +395,29 @@ impl<'a, 'w> Walker<'a, 'w> {
 /// without `crate::`: what each part of the walker is tested through.
 #[cfg(test)]
 pub(super) fn closure_of(lib_rs: &str, name: &str) -> Vec<String> {
+    closure_in_edition(lib_rs, name, "edition = \"2021\"\n")
+}
+
+/// [`closure_of`] in a crate whose manifest says `edition` (a line, or
+/// nothing: 2015).
+#[cfg(test)]
+pub(super) fn closure_in_edition(lib_rs: &str, name: &str, edition: &str) -> Vec<String> {
+    analysis_in_edition(lib_rs, name, edition)
+        .dependencies
+        .iter()
+        .map(|d| d.path.trim_start_matches("crate::").to_owned())
+        .collect()
+}
+
+/// The analysis of `name` in a one-file crate made of `lib_rs` whose
+/// manifest says `edition`.
+#[cfg(test)]
+fn analysis_in_edition(lib_rs: &str, name: &str, edition: &str) -> crate::Analysis {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("src")).unwrap();
     std::fs::write(
         dir.path().join("Cargo.toml"),
-        "[package]\nname = \"walked\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        format!("[package]\nname = \"walked\"\nversion = \"0.1.0\"\n{edition}"),
     )
     .unwrap();
     std::fs::write(dir.path().join("src/lib.rs"), lib_rs).unwrap();
@@ -408,17 +428,81 @@ pub(super) fn closure_of(lib_rs: &str, name: &str) -> Vec<String> {
         file: dir.path().join("src/lib.rs"),
         line: 1,
     };
-    let (analysis, _) = crate::analyze_fn_path(&site, name, b"").unwrap();
-    analysis
-        .dependencies
-        .iter()
-        .map(|d| d.path.trim_start_matches("crate::").to_owned())
-        .collect()
+    crate::analyze_fn_path(&site, name, b"").unwrap().0
 }
 
 #[cfg(test)]
 mod tests {
-    use super::closure_of;
+    use super::{analysis_in_edition, closure_in_edition, closure_of};
+
+    /// Trial F: `unresolved()` listed `::ROOT` as `::::ROOT` (the leading
+    /// `::` segment joined with `::`).
+    #[test]
+    fn unresolved_paths_are_listed_as_written() {
+        let lib = "pub fn f() { ::missing::thing(); other::thing(); }\npub fn g() { ::gone!(); }";
+        let paths = |name: &str| -> Vec<String> {
+            analysis_in_edition(lib, name, "edition = \"2021\"\n")
+                .unresolved
+                .into_iter()
+                .map(|u| u.path)
+                .collect()
+        };
+        assert_eq!(paths("f"), ["::missing::thing", "other::thing"]);
+        assert_eq!(paths("g"), ["::gone!"]);
+    }
+
+    /// Trial F, E: a fn named as the module holding it, re-exported
+    /// (`pub use crate::find::find;`, as memchr and base64 do): a call of
+    /// `crate::find` or `find` reached the module, not the fn, and
+    /// edits of the fn were served stale.
+    #[test]
+    fn a_call_reaches_the_fn_of_a_module_of_the_same_name() {
+        let lib = "pub struct First;\nmod find { pub fn find(x: u32) -> u32 { x + 1 } }\n\
+                   pub use crate::find::find;\n\
+                   pub mod sf { pub mod conv { pub fn conv() {} } pub use self::conv::conv; }\n\
+                   pub fn qualified(x: u32) -> u32 { crate::find(x) }\n\
+                   pub fn unqualified(x: u32) -> u32 { find(x) }\n\
+                   pub fn nested() { sf::conv() }\n\
+                   pub fn as_value() -> fn(u32) -> u32 { find }";
+        for f in ["qualified", "unqualified", "as_value"] {
+            let mut expected = vec!["find::find", f];
+            expected.sort();
+            assert_eq!(closure_of(lib, f), expected, "{f}");
+        }
+        assert_eq!(closure_of(lib, "nested"), ["nested", "sf::conv::conv"]);
+    }
+
+    /// Trial F, A (crc32fast 1.2.1): edition 2015's crate-relative `use`
+    /// paths and `::` paths to the crate root were unresolved, so edits of
+    /// what they name were served stale.
+    #[test]
+    fn edition_2015_paths_start_at_the_crate_root() {
+        let lib = "pub const ROOT: u32 = 100;\n\
+                   mod table { pub const K: u32 = 10; pub struct Hasher; impl Hasher { pub fn new() -> Self { Hasher } } }\n\
+                   pub mod cached {\n\
+                       use table::K;\n\
+                       pub fn via_use(x: u32) -> u32 { x + K }\n\
+                       pub fn via_root(x: u32) -> u32 { x + ::ROOT }\n\
+                       pub fn via_block() -> u32 { use table::Hasher; let _ = Hasher::new(); ::table::K }\n\
+                   }";
+        assert_eq!(
+            closure_in_edition(lib, "cached::via_use", ""),
+            ["cached::via_use", "table::K"]
+        );
+        assert_eq!(
+            closure_in_edition(lib, "cached::via_root", ""),
+            ["ROOT", "cached::via_root"]
+        );
+        assert_eq!(
+            closure_in_edition(lib, "cached::via_block", ""),
+            [
+                "cached::via_block",
+                "table::Hasher",
+                "table::Hasher::new",
+                "table::K"
+            ]
+        );
+    }
 
     #[test]
     fn locals_and_generic_parameters_are_not_items() {

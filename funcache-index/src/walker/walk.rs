@@ -5,6 +5,7 @@ use syn::visit::{self, Visit};
 
 use crate::std_names::STD_MACROS;
 use crate::ty::Ty;
+use crate::world::Ns;
 
 use super::Walker;
 
@@ -47,7 +48,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         for r in crate::serde_attrs::serde_refs(attr) {
             match r {
                 crate::serde_attrs::SerdeRef::Fn(path) => {
-                    self.record_syn_path(&path);
+                    self.record_syn_path(&path, Ns::Value);
                 }
                 crate::serde_attrs::SerdeRef::Type(ty) => {
                     // `from`/`into`/`try_from`: the derive converts.
@@ -161,7 +162,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         match &p.qself {
             Some(q) => self.record_qself(q, &p.path),
             None => {
-                self.record_syn_path(&p.path);
+                self.record_syn_path(&p.path, Ns::Value);
             }
         }
     }
@@ -170,7 +171,7 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         match &s.qself {
             Some(q) => self.record_qself(q, &s.path),
             None => {
-                self.record_syn_path(&s.path);
+                self.record_syn_path(&s.path, Ns::Type);
             }
         }
         for field in &s.fields {
@@ -213,13 +214,13 @@ impl<'ast> Visit<'ast> for Walker<'_, '_> {
         match &t.qself {
             Some(q) => self.record_qself(q, &t.path),
             None => {
-                self.record_syn_path(&t.path);
+                self.record_syn_path(&t.path, Ns::Type);
             }
         }
     }
 
     fn visit_trait_bound(&mut self, b: &'ast syn::TraitBound) {
-        self.record_syn_path(&b.path);
+        self.record_syn_path(&b.path, Ns::Type);
     }
 
     fn visit_path(&mut self, path: &'ast syn::Path) {

@@ -17,6 +17,8 @@ mod cache_attr;
 mod impl_tables;
 mod resolve;
 
+pub(crate) use resolve::{Ns, path_text};
+
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

@@ -3,9 +3,20 @@
 //! name code uses) and the std prelude; and, for items written in function
 //! bodies, the blocks around them first ([`World::resolve_from`]).
 //!
-//! Namespaces are not separated: a name bound as both a module and a
-//! function resolves to both. That can only over-include.
+//! Rust keeps types (modules, types, traits) and values (fns, consts,
+//! statics, constructors) in separate namespaces: `mod find { pub fn
+//! find() {} } pub use find::find;` binds `find` twice in one module. A
+//! path's leading segments resolve in the type namespace and its last one
+//! in the namespace of where it is written ([`Ns`]); a `use` imports the
+//! name in every namespace it exists in. A struct, whose constructor may
+//! or may not be a value, and what the index cannot classify are in both.
+//!
+//! Paths in `use` items of an edition-2015 crate are relative to the
+//! crate root, and a leading `::` in any of its paths names the crate root
+//! (where `extern crate`s bind their names) rather than the extern prelude
+//! ([`World::use_path`]).
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use crate::ids::{Binding, CrateId, ItemRef, ModRef};
@@ -13,29 +24,125 @@ use crate::shallow::ItemKind;
 use crate::std_names::{PRELUDE, STD_CRATES};
 use crate::world::{DepBinding, World};
 
+/// The namespace a path's last segment is looked up in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Ns {
+    /// Modules, types, traits: a type position, a path's prefix.
+    Type,
+    /// Fns, consts, statics, constructors: a call or value position.
+    Value,
+    /// Either (a `use`, macro input, or a position not known).
+    Any,
+}
+
+impl Ns {
+    /// Whether an item of `kind` is bound in this namespace.
+    fn holds(self, kind: &ItemKind) -> bool {
+        match (self, kind) {
+            (Ns::Any, _) => true,
+            (
+                Ns::Value,
+                ItemKind::Mod { .. }
+                | ItemKind::ExternCrate { .. }
+                | ItemKind::Enum { .. }
+                | ItemKind::Union
+                | ItemKind::TypeAlias
+                | ItemKind::Trait { .. },
+            ) => false,
+            (Ns::Type, ItemKind::Fn(_) | ItemKind::Const | ItemKind::Static) => false,
+            _ => true,
+        }
+    }
+}
+
+/// The cycle guard of a resolution: a name looked up in a module and
+/// namespace is not looked up again inside that lookup.
+pub(crate) type Seen = HashSet<(ModRef, String, Ns)>;
+
+/// The namespace of segment `i` of a path of `len` segments whose last
+/// one is looked up in `ns`.
+fn ns_at(i: usize, len: usize, ns: Ns) -> Ns {
+    if i + 1 == len { ns } else { Ns::Type }
+}
+
+/// A path as written, for messages: `::ROOT`, `a::b`.
+pub(crate) fn path_text(segs: &[String]) -> String {
+    match segs.split_first() {
+        Some((first, rest)) if first == "::" => format!("::{}", rest.join("::")),
+        _ => segs.join("::"),
+    }
+}
+
 impl World {
+    /// Whether crate `krate` is compiled under edition 2015.
+    pub fn is_2015(&self, krate: CrateId) -> bool {
+        self.crates[krate as usize].manifest.edition == "2015"
+    }
+
+    /// The path of a `use` written in crate `krate`, as any other path:
+    /// in edition 2015 a `use` path not starting with `crate`, `self`,
+    /// `super` or `::` is relative to the crate root (`use table::K;`), so
+    /// it gets a leading `::` (see [`World::resolve_segments`]).
+    pub fn use_path<'p>(&self, krate: CrateId, path: &'p [String]) -> Cow<'p, [String]> {
+        match path.first() {
+            Some(first)
+                if self.is_2015(krate)
+                    && !matches!(first.as_str(), "crate" | "$crate" | "self" | "super" | "::") =>
+            {
+                let mut out = Vec::with_capacity(path.len() + 1);
+                out.push("::".to_owned());
+                out.extend_from_slice(path);
+                Cow::Owned(out)
+            }
+            _ => Cow::Borrowed(path),
+        }
+    }
+
+    /// Resolves the path of a `use` written in module `m`, in every
+    /// namespace.
+    pub fn resolve_use(&self, m: ModRef, path: &[String]) -> Vec<Binding> {
+        self.resolve(m, &self.use_path(m.krate, path))
+    }
+
     /// The crate root module of crate `krate`.
     pub fn root_of(krate: CrateId) -> ModRef {
         ModRef { krate, module: 0 }
     }
 
-    /// Names bound in module `m` itself: its items, its `use`s and, failing
-    /// those, its glob imports.
-    pub fn lookup_in_module(
+    /// Names bound in module `m` itself in namespace `ns`: its items, its
+    /// `use`s and, failing those, its glob imports.
+    pub fn lookup_in_module(&self, m: ModRef, name: &str, ns: Ns, seen: &mut Seen) -> Vec<Binding> {
+        self.lookup_in_module_gated(m, name, ns, seen).0
+    }
+
+    /// [`World::lookup_in_module`], and whether what it found shadows what
+    /// the name would denote otherwise (an outer scope, a macro invocation
+    /// standing in for it): false when it found nothing, or only items and
+    /// `use`s under a `#[cfg]` of their own, which the build may compile
+    /// out (the index does not evaluate predicates). Those never hide the
+    /// alternatives (globs included): both count.
+    fn lookup_in_module_gated(
         &self,
         m: ModRef,
         name: &str,
-        seen: &mut HashSet<(ModRef, String)>,
-    ) -> Vec<Binding> {
-        if !seen.insert((m, name.to_owned())) {
-            return Vec::new();
+        ns: Ns,
+        seen: &mut Seen,
+    ) -> (Vec<Binding>, bool) {
+        let key = (m, name.to_owned(), ns);
+        if !seen.insert(key.clone()) {
+            return (Vec::new(), false);
         }
         let krate = &self.crates[m.krate as usize];
         let module = &krate.index.modules[m.module as usize];
         let mut out = Vec::new();
+        let mut shadows = false;
         if let Some(ids) = module.names.get(name) {
             for &id in ids {
                 let it = &krate.index.items[id as usize];
+                if !ns.holds(&it.item.kind) {
+                    continue;
+                }
+                let before = out.len();
                 match (&it.item.kind, it.child) {
                     (ItemKind::Mod { .. }, Some(child)) => out.push(Binding::Module(ModRef {
                         krate: m.krate,
@@ -50,48 +157,64 @@ impl World {
                         item: id,
                     })),
                 }
+                shadows |= out.len() > before && !krate.index.is_gated(id);
             }
         }
-        for entry in &module.uses {
+        for (at, entry) in module.uses.iter().enumerate() {
             if !entry.glob && entry.name.as_deref() == Some(name) {
-                for b in self.resolve_segments(m, &entry.path, seen) {
+                let path = self.use_path(m.krate, &entry.path);
+                let found = self.resolve_segments(m, &path, ns, seen);
+                shadows |= !found.is_empty() && !module.gated_uses.contains(&at);
+                for b in found {
                     push_unique(&mut out, b);
                 }
             }
         }
-        if out.is_empty() {
+        if !shadows {
+            // What a glob provides shadows the rest, as it did when nothing
+            // else bound the name.
             for entry in module.uses.iter().filter(|e| e.glob) {
-                for target in self.resolve_segments(m, &entry.path, seen) {
-                    for b in self.glob_provides(target, name, seen) {
+                let path = self.use_path(m.krate, &entry.path);
+                for target in self.resolve_segments(m, &path, Ns::Type, seen) {
+                    for b in self.glob_provides(target, name, ns, seen) {
+                        shadows = true;
                         push_unique(&mut out, b);
                     }
                 }
             }
         }
-        seen.remove(&(m, name.to_owned()));
-        out
+        seen.remove(&key);
+        (out, shadows)
     }
 
     /// A name as the first segment of a path written in module `m`: the
-    /// module's bindings, then the extern prelude, then the std prelude.
-    pub fn lookup_in_scope(
-        &self,
-        m: ModRef,
-        name: &str,
-        seen: &mut HashSet<(ModRef, String)>,
-    ) -> Vec<Binding> {
-        let found = self.lookup_in_module(m, name, seen);
-        if !found.is_empty() {
+    /// module's bindings in namespace `ns`, then the extern prelude, then
+    /// the std prelude.
+    pub fn lookup_in_scope(&self, m: ModRef, name: &str, ns: Ns, seen: &mut Seen) -> Vec<Binding> {
+        // What the module binds under `#[cfg]`s only (see
+        // `lookup_in_module_gated`) counts with what it would be otherwise.
+        let (mut found, shadows) = self.lookup_in_module_gated(m, name, ns, seen);
+        if shadows {
             return found;
         }
         let extern_found = self.extern_crate(m.krate, name);
         if !extern_found.is_empty() {
-            return extern_found;
+            for b in extern_found {
+                push_unique(&mut found, b);
+            }
+            return found;
         }
         if PRELUDE.contains(&name) {
-            return vec![Binding::Std];
+            push_unique(&mut found, Binding::Std);
+            return found;
         }
-        self.macro_call_fallback(m)
+        if found.is_empty() {
+            return self.macro_call_fallback(m);
+        }
+        for b in self.macro_call_fallback(m) {
+            push_unique(&mut found, b);
+        }
+        found
     }
 
     /// A name not found in module `m` may be generated by one of its
@@ -146,13 +269,14 @@ impl World {
             .collect()
     }
 
-    /// Resolves a path written in module `m`. An empty result means the path
-    /// is unresolved.
+    /// Resolves a path written in module `m`, its last segment in
+    /// namespace `ns`. An empty result means the path is unresolved.
     pub fn resolve_segments(
         &self,
         m: ModRef,
         segs: &[String],
-        seen: &mut HashSet<(ModRef, String)>,
+        ns: Ns,
+        seen: &mut Seen,
     ) -> Vec<Binding> {
         let Some(first) = segs.first() else {
             return Vec::new();
@@ -179,27 +303,38 @@ impl World {
             }
             "::" => match rest.first() {
                 Some(name) => {
-                    let found = self.extern_crate(m.krate, name);
+                    let name_ns = ns_at(0, rest.len(), ns);
                     rest = &rest[1..];
+                    // Edition 2015: the crate root, where `extern crate`
+                    // binds names (std's implicitly), then the extern
+                    // prelude.
+                    let mut found = Vec::new();
+                    if self.is_2015(m.krate) {
+                        found = self.lookup_in_module(World::root_of(m.krate), name, name_ns, seen);
+                    }
+                    if found.is_empty() {
+                        found = self.extern_crate(m.krate, name);
+                    }
                     found
                 }
                 None => return Vec::new(),
             },
-            name => self.lookup_in_scope(m, name, seen),
+            name => self.lookup_in_scope(m, name, ns_at(0, segs.len(), ns), seen),
         };
-        self.follow(current, rest, seen)
+        self.follow(current, rest, ns, seen)
     }
 
-    /// What `name` denotes through a glob import of `target` (`use m::*`,
-    /// `use Enum::*`, `use serde::*`).
+    /// What `name` denotes in namespace `ns` through a glob import of
+    /// `target` (`use m::*`, `use Enum::*`, `use serde::*`).
     pub fn glob_provides(
         &self,
         target: Binding,
         name: &str,
-        seen: &mut HashSet<(ModRef, String)>,
+        ns: Ns,
+        seen: &mut Seen,
     ) -> Vec<Binding> {
         match target {
-            Binding::Module(t) => self.lookup_in_module(t, name, seen),
+            Binding::Module(t) => self.lookup_in_module(t, name, ns, seen),
             Binding::Item(e) => match &self.item(e).item.kind {
                 ItemKind::Enum { variants } if variants.iter().any(|v| v == name) => {
                     vec![Binding::Item(e)]
@@ -213,21 +348,24 @@ impl World {
     }
 
     /// The remaining segments of a path whose first segments denote
-    /// `current`.
+    /// `current`, the last one in namespace `ns`.
     pub fn follow(
         &self,
         mut current: Vec<Binding>,
         rest: &[String],
-        seen: &mut HashSet<(ModRef, String)>,
+        ns: Ns,
+        seen: &mut Seen,
     ) -> Vec<Binding> {
-        for seg in rest {
+        for (i, seg) in rest.iter().enumerate() {
+            let seg_ns = ns_at(i, rest.len(), ns);
             let mut next = Vec::new();
             for b in current {
                 match b {
                     Binding::Module(t) => {
-                        let mut found = self.lookup_in_module(t, seg, seen);
-                        if found.is_empty() {
-                            found = self.macro_call_fallback(t);
+                        let (mut found, shadows) =
+                            self.lookup_in_module_gated(t, seg, seg_ns, seen);
+                        if !shadows {
+                            found.extend(self.macro_call_fallback(t));
                         }
                         for b in found {
                             push_unique(&mut next, b);
@@ -246,6 +384,10 @@ impl World {
                             | ItemKind::Trait { .. } => {
                                 push_unique(&mut next, Binding::Assoc(i, seg.clone()))
                             }
+                            // An invocation standing in for a name it may
+                            // write (`State`) stands in for what is under
+                            // it (`State::new`).
+                            ItemKind::MacroCall => push_unique(&mut next, Binding::Item(i)),
                             _ => {}
                         }
                     }
@@ -263,12 +405,24 @@ impl World {
 
     /// Resolves a path written inside item `within` (when it is known):
     /// its first segment through the blocks around `within`, innermost
-    /// first, then through module `m`.
+    /// first, then through module `m`; its last segment in either
+    /// namespace.
     pub fn resolve_from(
         &self,
         m: ModRef,
         within: Option<ItemRef>,
         segs: &[String],
+    ) -> Vec<Binding> {
+        self.resolve_from_in(m, within, segs, Ns::Any)
+    }
+
+    /// [`World::resolve_from`], the last segment in namespace `ns`.
+    pub fn resolve_from_in(
+        &self,
+        m: ModRef,
+        within: Option<ItemRef>,
+        segs: &[String],
+        ns: Ns,
     ) -> Vec<Binding> {
         let mut seen = HashSet::new();
         let mut maybe = Vec::new();
@@ -278,28 +432,30 @@ impl World {
                 "crate" | "$crate" | "self" | "super" | "::" | "Self"
             )
         {
-            let found = self.lookup_enclosing(item, first, &mut seen, &mut maybe);
+            let first_ns = ns_at(0, segs.len(), ns);
+            let found = self.lookup_enclosing(item, first, first_ns, &mut seen, &mut maybe);
             if !found.is_empty() {
-                return self.follow(found, &segs[1..], &mut seen);
+                return self.follow(found, &segs[1..], ns, &mut seen);
             }
         }
-        let found = self.resolve_segments(m, segs, &mut seen);
+        let found = self.resolve_segments(m, segs, ns, &mut seen);
         if found.is_empty() && !maybe.is_empty() {
-            return self.follow(maybe, &segs[1..], &mut seen);
+            return self.follow(maybe, &segs[1..], ns, &mut seen);
         }
         found
     }
 
-    /// `name` as bound by the blocks that item `within` is written in:
-    /// the innermost block binding it wins; in a block, its items and
-    /// named `use`s before its glob imports. Empty when no block binds it.
-    /// Globs of external crates and std, whose names are unknown, add to
-    /// `maybe`: what the name is if nothing else binds it.
+    /// `name` as bound in namespace `ns` by the blocks that item `within`
+    /// is written in: the innermost block binding it wins; in a block, its
+    /// items and named `use`s before its glob imports. Empty when no block
+    /// binds it. Globs of external crates and std, whose names are unknown,
+    /// add to `maybe`: what the name is if nothing else binds it.
     pub fn lookup_enclosing(
         &self,
         within: ItemRef,
         name: &str,
-        seen: &mut HashSet<(ModRef, String)>,
+        ns: Ns,
+        seen: &mut Seen,
         maybe: &mut Vec<Binding>,
     ) -> Vec<Binding> {
         let index = &self.crates[within.krate as usize].index;
@@ -341,14 +497,17 @@ impl World {
                     ItemKind::Use(entries) => {
                         for e in entries.iter().filter(|e| !e.glob) {
                             if e.name.as_deref() == Some(name) {
-                                for b in self.resolve_from_seen(module, r, &e.path, seen) {
+                                let path = self.use_path(within.krate, &e.path);
+                                for b in self.resolve_from_seen(module, r, &path, ns, seen) {
                                     push_unique(&mut out, b);
                                 }
                             }
                         }
                     }
                     ItemKind::Impl(_) => {}
-                    _ if n.item.name == name => push_unique(&mut out, Binding::Item(r)),
+                    kind if n.item.name == name && ns.holds(kind) => {
+                        push_unique(&mut out, Binding::Item(r))
+                    }
                     _ => {}
                 }
             }
@@ -356,12 +515,13 @@ impl World {
                 for (r, n) in in_block() {
                     if let ItemKind::Use(entries) = &n.item.kind {
                         for e in entries.iter().filter(|e| e.glob) {
-                            for target in self.resolve_from_seen(module, r, &e.path, seen) {
+                            let path = self.use_path(within.krate, &e.path);
+                            for target in self.resolve_from_seen(module, r, &path, Ns::Type, seen) {
                                 if matches!(target, Binding::External(_) | Binding::Std) {
                                     push_unique(maybe, target);
                                     continue;
                                 }
-                                for b in self.glob_provides(target, name, seen) {
+                                for b in self.glob_provides(target, name, ns, seen) {
                                     push_unique(&mut out, b);
                                 }
                             }
@@ -383,7 +543,8 @@ impl World {
         m: ModRef,
         use_item: ItemRef,
         segs: &[String],
-        seen: &mut HashSet<(ModRef, String)>,
+        ns: Ns,
+        seen: &mut Seen,
     ) -> Vec<Binding> {
         let Some(first) = segs.first() else {
             return Vec::new();
@@ -395,28 +556,36 @@ impl World {
                 module: u32::MAX - use_item.item,
             },
             first.clone(),
+            ns_at(0, segs.len(), ns),
         );
         if !matches!(first.as_str(), "crate" | "$crate" | "self" | "super" | "::")
             && seen.insert(guard.clone())
         {
             let mut maybe = Vec::new();
-            let found = self.lookup_enclosing(use_item, first, seen, &mut maybe);
+            let first_ns = ns_at(0, segs.len(), ns);
+            let found = self.lookup_enclosing(use_item, first, first_ns, seen, &mut maybe);
             seen.remove(&guard);
             if !found.is_empty() {
-                return self.follow(found, &segs[1..], seen);
+                return self.follow(found, &segs[1..], ns, seen);
             }
-            let found = self.resolve_segments(m, segs, seen);
+            let found = self.resolve_segments(m, segs, ns, seen);
             if found.is_empty() && !maybe.is_empty() {
-                return self.follow(maybe, &segs[1..], seen);
+                return self.follow(maybe, &segs[1..], ns, seen);
             }
             return found;
         }
-        self.resolve_segments(m, segs, seen)
+        self.resolve_segments(m, segs, ns, seen)
     }
 
-    /// Convenience: [`World::resolve_segments`] with a fresh cycle guard.
+    /// Convenience: [`World::resolve_segments`] in either namespace with a
+    /// fresh cycle guard.
     pub fn resolve(&self, m: ModRef, segs: &[String]) -> Vec<Binding> {
-        self.resolve_segments(m, segs, &mut HashSet::new())
+        self.resolve_in(m, segs, Ns::Any)
+    }
+
+    /// [`World::resolve`], the last segment in namespace `ns`.
+    pub fn resolve_in(&self, m: ModRef, segs: &[String], ns: Ns) -> Vec<Binding> {
+        self.resolve_segments(m, segs, ns, &mut HashSet::new())
     }
 
     /// The indexed item behind a reference.
@@ -470,7 +639,13 @@ mod tests {
     }
 
     fn segs(path: &str) -> Vec<String> {
-        path.split("::").map(str::to_owned).collect()
+        match path.strip_prefix("::") {
+            Some(rest) => std::iter::once("::")
+                .chain(rest.split("::"))
+                .map(str::to_owned)
+                .collect(),
+            None => path.split("::").map(str::to_owned).collect(),
+        }
     }
 
     fn names(world: &World, bindings: &[Binding]) -> Vec<String> {
@@ -491,7 +666,9 @@ mod tests {
             .collect()
     }
 
+    /// No `edition` key: edition 2015.
     const MANIFEST: &str = "[package]\nname = \"fixture\"\nversion = \"0.1.0\"\n[dependencies]\nrx = { package = \"regex\", version = \"1\" }\n";
+    const EDITION_2021: &str = "[package]\nname = \"fixture\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\nrx = { package = \"regex\", version = \"1\" }\n";
 
     #[test]
     fn use_maps() {
@@ -641,6 +818,144 @@ mod tests {
         assert_eq!(r("my_dep::tag"), ["tag"]);
         assert_eq!(r("inherited::tag"), ["tag"]);
         assert!(r("double_u::tag").is_empty());
+    }
+
+    /// Trial F, E: `mod find { pub fn find() }` re-exported as `pub use
+    /// crate::find::find;` (memchr's `memchr::memchr`, base64's
+    /// `crate::encode`): `find` and `crate::find` as a value resolved to
+    /// the module alone, as the `use`'s own `crate::find` was cut by the
+    /// cycle guard, so edits of the fn were served stale.
+    #[test]
+    fn values_and_types_resolve_in_their_own_namespace() {
+        let (_dir, world, id) = world_for(&[
+            ("Cargo.toml", EDITION_2021),
+            (
+                "src/lib.rs",
+                "mod find { pub fn find() {} }
+pub use crate::find::find;
+                 pub mod sf { pub mod conv { pub fn conv() {} } pub use self::conv::conv; }
+                 mod g { pub fn g() {} }
+use g::*;
+                 pub struct Both;
+pub const Both2: u8 = 0;
+",
+            ),
+        ]);
+        let root = World::root_of(id);
+        let r = |p: &str, ns: Ns| names(&world, &world.resolve_in(root, &segs(p), ns));
+        assert_eq!(r("find", Ns::Value), ["find"]);
+        assert_eq!(r("crate::find", Ns::Value), ["find"]);
+        assert_eq!(r("self::find", Ns::Value), ["find"]);
+        assert_eq!(r("find", Ns::Type), ["mod find"]);
+        assert_eq!(r("find", Ns::Any), ["mod find", "find"]);
+        assert_eq!(r("find::find", Ns::Value), ["find"]);
+        assert_eq!(r("sf::conv", Ns::Value), ["conv"]);
+        assert_eq!(r("crate::sf::conv", Ns::Type), ["mod sf::conv"]);
+        assert_eq!(r("sf::conv::conv", Ns::Value), ["conv"]);
+        // A glob supplies the value its module's own name hides.
+        assert_eq!(r("g", Ns::Value), ["g"]);
+        assert_eq!(r("g", Ns::Type), ["mod g"]);
+        // A struct may be a constructor: in both.
+        assert_eq!(r("Both", Ns::Value), ["Both"]);
+        assert_eq!(r("Both", Ns::Type), ["Both"]);
+        assert!(r("Both2", Ns::Type).is_empty());
+    }
+
+    /// Trial F, A (crc32fast 1.2.1): in edition 2015 a `use` path is
+    /// relative to the crate root (`use table::K;` in a submodule) and
+    /// `::ROOT` is the crate root's item; both were unresolved, so edits
+    /// of `K` or `ROOT` were served stale.
+    #[test]
+    fn edition_2015_use_paths_and_leading_colons_start_at_the_crate_root() {
+        let files = |manifest| {
+            world_for(&[
+                ("Cargo.toml", manifest),
+                (
+                    "src/lib.rs",
+                    "mod table; mod cached; pub const ROOT: u32 = 1; extern crate rx as rr;",
+                ),
+                ("src/table.rs", "pub const K: u32 = 1;"),
+                (
+                    "src/cached.rs",
+                    "use table::K; use table::*; use rr::Regex; pub fn f() {}
+                     pub mod inner { use table; pub fn g() {} }",
+                ),
+            ])
+        };
+        let (_dir, world, id) = files(MANIFEST);
+        assert!(world.is_2015(id));
+        let cached = world.resolve(World::root_of(id), &segs("cached"))[0].clone();
+        let Binding::Module(cached) = cached else {
+            panic!()
+        };
+        let r = |m: ModRef, p: &str| names(&world, &world.resolve(m, &segs(p)));
+        assert_eq!(r(cached, "K"), ["K"]);
+        assert_eq!(r(cached, "::ROOT"), ["ROOT"]);
+        assert_eq!(r(cached, "::table::K"), ["K"]);
+        assert_eq!(r(cached, "::std::mem::swap"), ["std"]);
+        assert_eq!(r(cached, "::rx::Regex"), ["ext regex@1"]);
+        assert_eq!(r(cached, "::rr::Regex"), ["ext regex@1"]);
+        assert_eq!(r(cached, "Regex"), ["ext regex@1"]);
+        assert_eq!(r(cached, "inner::table::K"), ["K"]);
+        // In a later edition the same paths are not the crate root's.
+        let (_dir, world, id) = files(EDITION_2021);
+        assert!(!world.is_2015(id));
+        let Binding::Module(cached) = world.resolve(World::root_of(id), &segs("cached"))[0] else {
+            panic!()
+        };
+        let r = |m: ModRef, p: &str| names(&world, &world.resolve(m, &segs(p)));
+        assert!(r(cached, "K").is_empty());
+        assert!(r(cached, "::ROOT").is_empty());
+        assert_eq!(r(cached, "::rx::Regex"), ["ext regex@1"]);
+    }
+
+    /// Trial C: a name bound only under `#[cfg]`s (which the index does
+    /// not evaluate) may be compiled out, and then the glob, the outer
+    /// scope or the macro invocation that would bind it does: both count.
+    /// An item without a `#[cfg]` still shadows them.
+    #[test]
+    fn gated_bindings_never_hide_the_alternatives() {
+        let (_dir, world, id) = world_for(&[
+            ("Cargo.toml", EDITION_2021),
+            (
+                "src/lib.rs",
+                "mod inner { pub fn pick() {} pub fn plain() {} pub fn k() {} pub fn Regex() {} }
+                 mod a { pub fn k() {} }
+                 mod imp {
+    #[cfg(windows)] pub fn pick() {}
+    pub fn plain() {}
+    pub use crate::inner::*;
+                     #[cfg(windows)] use crate::a::k;
+    #[cfg(windows)] pub fn Vec() {}
+    #[cfg(windows)] pub fn rx() {}
+                     #[cfg(unix)] pub fn made() {}
+    make!(made);
+}
+",
+            ),
+        ]);
+        let root = World::root_of(id);
+        let r = |p: &str| {
+            let mut got = names(&world, &world.resolve(root, &segs(p)));
+            got.sort();
+            got
+        };
+        assert_eq!(r("imp::pick"), ["pick", "pick"]);
+        assert_eq!(r("imp::plain"), ["plain"]);
+        assert_eq!(r("imp::k"), ["k", "k"]);
+        // The macro call reads as a nameless item.
+        assert_eq!(r("imp::made"), ["", "made"]);
+        let imp = world.resolve(root, &segs("imp"));
+        let Binding::Module(imp) = imp[0] else {
+            panic!()
+        };
+        let s = |p: &str| {
+            let mut got = names(&world, &world.resolve(imp, &segs(p)));
+            got.sort();
+            got
+        };
+        assert_eq!(s("Vec"), ["Vec", "std"]);
+        assert_eq!(s("rx"), ["ext regex@1", "rx"]);
     }
 
     #[test]
