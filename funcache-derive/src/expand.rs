@@ -697,10 +697,13 @@ pub(crate) fn cache_static(
     };
     let fingerprint = source.fingerprint;
     let default_dir = paths::default_cache_dir();
-    let dependencies = source.dependencies.iter().map(|dependency| {
+    // One string literal (see `FnMeta::dependencies`): `<length>:<path>`
+    // `<length>:<hash>` for each.
+    let mut dependencies = String::new();
+    for dependency in &source.dependencies {
         let (path, hash) = (&dependency.path, dependency.hash.to_string());
-        quote!(#krate::__private::Dependency::new(#path, #hash))
-    });
+        dependencies.push_str(&format!("{}:{path}{}:{hash}", path.len(), hash.len()));
+    }
     let externals = &source.externals;
     let unresolved = &source.unresolved;
     let tracked = source.tracked_files.iter().map(|path| {
@@ -734,7 +737,7 @@ pub(crate) fn cache_static(
                 memory: #memory,
                 ttl_secs: #ttl_secs,
                 dir: #krate::__private::DirChoice::Default(#default_dir),
-                dependencies: &[#(#dependencies),*],
+                dependencies: #dependencies,
                 externals: &[#(#externals),*],
                 unresolved: &[#(#unresolved),*],
                 build: &[#(#build),*],
@@ -766,14 +769,22 @@ fn build_inputs(krate: &TokenStream, build: &BuildInputs) -> Vec<TokenStream> {
         Err(_) => quote!(true),
     };
     let mut out = Vec::new();
+    // One `GatedItems` per predicate, its items packed as the closure is
+    // (a crate gated by features has hundreds of such items).
+    let mut gated: std::collections::BTreeMap<&str, String> = Default::default();
     for (predicate, dependency) in &build.gated {
-        let active = cfg(predicate);
         let (path, hash) = (&dependency.path, dependency.hash.to_string());
-        out.push(quote!(#input::Gated {
+        gated
+            .entry(predicate.as_str())
+            .or_default()
+            .push_str(&format!("{}:{path}{}:{hash}", path.len(), hash.len()));
+    }
+    for (predicate, items) in gated {
+        let active = cfg(predicate);
+        out.push(quote!(#input::GatedItems {
             predicate: #predicate,
             active: #active,
-            path: #path,
-            hash: #hash,
+            items: #items,
         }));
     }
     for predicate in &build.cfgs {

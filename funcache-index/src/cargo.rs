@@ -3,10 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use toml_edit::{Document, Item, Table};
 
 use crate::IndexError;
+use crate::text_memo::TextMemo;
 use crate::workspace::Workspace;
 
 /// A dependency as code names it.
@@ -81,10 +83,16 @@ fn read(path: &Path) -> Result<String, IndexError> {
     std::fs::read_to_string(path).map_err(|e| IndexError::io(path, e))
 }
 
-fn parse_toml(path: &Path, text: String) -> Result<Document<String>, IndexError> {
-    Document::parse(text).map_err(|e| IndexError::Manifest {
-        path: path.to_owned(),
-        message: e.to_string().trim().to_owned(),
+/// `text`, the text of `path`, as TOML: parsed once per process and text
+/// (see [`crate::text_memo`]; a rustc run reads the same manifests and
+/// lock for every cached function).
+fn parse_toml(path: &Path, text: String) -> Result<Arc<Document<String>>, IndexError> {
+    static PARSED: TextMemo<Document<String>> = TextMemo::new();
+    PARSED.get(path, text, |text| {
+        Document::parse(text.to_owned()).map_err(|e| IndexError::Manifest {
+            path: path.to_owned(),
+            message: e.to_string().trim().to_owned(),
+        })
     })
 }
 
@@ -106,6 +114,20 @@ fn target_decls(table: &Table, key: &str) -> Vec<TargetDecl> {
 }
 
 impl Manifest {
+    /// [`Manifest::load`], once per process and text (see
+    /// [`crate::text_memo`]: each cached function of a rustc run asks for
+    /// the path packages' manifests). A manifest is read from
+    /// `dir/Cargo.toml` and the workspace's above it, so the texts of every
+    /// `Cargo.toml` at or above `dir` are the key.
+    pub fn load_shared(dir: &Path) -> Result<Arc<Manifest>, IndexError> {
+        static LOADED: TextMemo<Manifest, [Option<String>]> = TextMemo::new();
+        let texts: Vec<Option<String>> = dir
+            .ancestors()
+            .map(|d| std::fs::read_to_string(d.join("Cargo.toml")).ok())
+            .collect();
+        LOADED.get(&dir.join("Cargo.toml"), texts, |_| Manifest::load(dir))
+    }
+
     /// Reads `dir/Cargo.toml`. Dependencies declared `workspace = true` are
     /// looked up in the workspace root's `[workspace.dependencies]`.
     pub fn load(dir: &Path) -> Result<Manifest, IndexError> {
@@ -393,6 +415,9 @@ pub(crate) struct Lock {
     /// source for a path package (the workspace's own, path dependencies,
     /// `[patch]`es and `[replace]`s with a path).
     packages: Vec<(String, String, Option<String>, Vec<String>)>,
+    /// For each package, the packages its dependency list names (indices
+    /// into `packages`), worked out when [`Lock::dependents`] first asks.
+    edges: OnceLock<Vec<Vec<usize>>>,
 }
 
 /// The source of crates.io's packages: the only one left out of an
@@ -421,12 +446,21 @@ impl Lock {
     }
 
     /// Finds and reads the `Cargo.lock` nearest above `dir`; an absent lock
-    /// file gives an empty lock.
-    pub fn find(dir: &Path) -> Result<Lock, IndexError> {
+    /// file gives an empty lock. Read once per process and text (see
+    /// [`crate::text_memo`]): every cached function of a rustc run asks.
+    pub fn find(dir: &Path) -> Result<Arc<Lock>, IndexError> {
+        static READ: TextMemo<Lock> = TextMemo::new();
         let Some(path) = Lock::path(dir) else {
-            return Ok(Lock::default());
+            return Ok(Arc::default());
         };
-        let doc = parse_toml(&path, read(&path)?)?;
+        READ.get(&path, read(&path)?, |text| Lock::parse(&path, text))
+    }
+
+    fn parse(path: &Path, text: &str) -> Result<Lock, IndexError> {
+        let doc = Document::parse(text).map_err(|e| IndexError::Manifest {
+            path: path.to_owned(),
+            message: e.to_string().trim().to_owned(),
+        })?;
         let mut packages = Vec::new();
         if let Some(array) = doc
             .as_table()
@@ -442,8 +476,9 @@ impl Lock {
             }
         }
         Ok(Lock {
-            path: Some(path),
+            path: Some(path.to_owned()),
             packages,
+            edges: OnceLock::new(),
         })
     }
 
@@ -542,11 +577,12 @@ impl Lock {
                 })
                 .collect()
         };
-        let edges: Vec<Vec<usize>> = self
-            .packages
-            .iter()
-            .map(|p| p.3.iter().flat_map(|d| resolve(d)).collect())
-            .collect();
+        let edges = self.edges.get_or_init(|| {
+            self.packages
+                .iter()
+                .map(|p| p.3.iter().flat_map(|d| resolve(d)).collect())
+                .collect()
+        });
         let mut reached: Vec<bool> = self
             .packages
             .iter()

@@ -158,9 +158,9 @@ fn path_manifests(world: &World, workspace_root: &Path) -> Vec<Arc<Manifest>> {
     loop {
         for dir in pending.drain(..) {
             if manifests.iter().all(|m| m.dir != dir)
-                && let Ok(manifest) = Manifest::load(&dir)
+                && let Ok(manifest) = Manifest::load_shared(&dir)
             {
-                add(&mut manifests, Arc::new(manifest));
+                add(&mut manifests, manifest);
             }
         }
         let Some(manifest) = manifests.get(i) else {

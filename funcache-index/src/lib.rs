@@ -55,6 +55,7 @@ mod shallow;
 mod site_scope;
 mod std_names;
 mod target;
+mod text_memo;
 mod toml_text;
 mod trait_sets;
 mod ty;

@@ -4,15 +4,17 @@
 //! dependencies members inherit with `workspace = true` (the index).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use toml_edit::{DocumentMut, Item, TableLike};
 
 use crate::IndexError;
+use crate::text_memo::TextMemo;
 
 /// A `Cargo.toml` that declares `[workspace]`.
 pub struct Workspace {
     root: PathBuf,
-    manifest: DocumentMut,
+    manifest: Arc<DocumentMut>,
 }
 
 impl Workspace {
@@ -137,14 +139,20 @@ pub fn package_name(dir: &Path) -> Option<String> {
     Some(manifest.get("package")?.get("name")?.as_str()?.to_owned())
 }
 
-fn read(dir: &Path) -> Result<DocumentMut, IndexError> {
+/// `dir/Cargo.toml` as TOML, parsed once per process and text (see
+/// [`crate::text_memo`]: every cached function of a rustc run asks for the
+/// enclosing workspace).
+fn read(dir: &Path) -> Result<Arc<DocumentMut>, IndexError> {
+    static PARSED: TextMemo<DocumentMut> = TextMemo::new();
     let path = dir.join("Cargo.toml");
     let text = std::fs::read_to_string(&path).map_err(|e| IndexError::io(&path, e))?;
-    text.parse()
-        .map_err(|e: toml_edit::TomlError| IndexError::Manifest {
-            path,
-            message: format!("not valid TOML: {}", e.to_string().trim()),
-        })
+    PARSED.get(&path, text, |text| {
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| IndexError::Manifest {
+                path: path.clone(),
+                message: format!("not valid TOML: {}", e.to_string().trim()),
+            })
+    })
 }
 
 /// Expands a workspace member pattern (`crates/*`) to existing

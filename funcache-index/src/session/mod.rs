@@ -22,7 +22,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::Digest;
-use crate::ids::{Binding, CrateId, ItemRef, ModRef, NodeKey};
+use crate::ids::{Binding, CrateId, ItemRef, NodeKey};
 use crate::impl_table::{Derived, TypeKey};
 use crate::node_store::NodeStore;
 use crate::shallow::{AssocKind, ItemKind};
@@ -46,7 +46,6 @@ pub(crate) struct Session<'w> {
     pub store: Option<Arc<NodeStore>>,
     sigs: RefCell<HashMap<NodeKey, Option<Rc<FnSig>>>>,
     fields: RefCell<HashMap<ItemRef, Option<Rc<syn::Item>>>>,
-    scopes: RefCell<HashMap<ModRef, Option<Digest>>>,
     /// `Target` of `Deref` impls, parsed once per session.
     deref_targets: RefCell<HashMap<ItemRef, Option<Rc<syn::Type>>>>,
 }
@@ -68,23 +67,22 @@ impl<'w> Session<'w> {
             store: world.stores.get(&root_crate).cloned().flatten(),
             sigs: RefCell::default(),
             fields: RefCell::default(),
-            scopes: RefCell::default(),
             deref_targets: RefCell::default(),
         }
     }
 
     /// The digest of the `use` items in scope where node `key` is written
-    /// (see [`crate::use_scope`]), once per module.
+    /// (see [`crate::use_scope`]), once per module and world.
     pub fn use_scope(&self, key: NodeKey) -> Option<Digest> {
         let m = self.world.module_of(key.item);
         if self.world.item(key.item).nested.is_some() {
             return crate::use_scope::scope_digest(self.world, m, Some(key.item));
         }
-        if let Some(d) = self.scopes.borrow().get(&m) {
+        if let Some(d) = self.world.scopes.borrow().get(&m) {
             return *d;
         }
         let d = crate::use_scope::scope_digest(self.world, m, None);
-        self.scopes.borrow_mut().insert(m, d);
+        self.world.scopes.borrow_mut().insert(m, d);
         d
     }
 

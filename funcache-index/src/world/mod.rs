@@ -19,17 +19,18 @@ mod resolve;
 
 pub(crate) use resolve::{Ns, path_text};
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use crate::IndexError;
 use crate::cargo::{Lock, Locked, Manifest};
-use crate::ids::{CrateId, NodeKey};
+use crate::ids::{CrateId, ModRef, NodeKey};
 use crate::impl_table::Derived;
 use crate::module_tree::{CrateIndex, ParsedFile, Stamp};
 use crate::node::NodeInfo;
 use crate::node_store::NodeStore;
+use crate::{Digest, IndexError};
 
 use crate::package_sources::FUNCACHE_PACKAGES;
 
@@ -70,6 +71,10 @@ pub(crate) struct World {
     manifests: HashMap<PathBuf, (Vec<Option<Stamp>>, Arc<Manifest>)>,
     pub derived: HashMap<CrateId, Arc<Derived>>,
     pub nodes: HashMap<NodeKey, Arc<NodeInfo>>,
+    /// The use-scope digest of each module (see [`crate::use_scope`]),
+    /// computed when first asked: a function of the crates alone, so one
+    /// for every cached function of the rustc run.
+    pub scopes: RefCell<HashMap<ModRef, Option<Digest>>>,
     /// The on-disk node cache of each root crate analysed (`None`: off).
     pub stores: HashMap<CrateId, Option<Arc<NodeStore>>>,
     /// `OUT_DIR` of the package being compiled, by its manifest directory:
@@ -271,6 +276,7 @@ impl World {
         self.by_root.clear();
         self.derived.clear();
         self.nodes.clear();
+        self.scopes.get_mut().clear();
         self.stores.clear();
     }
 
