@@ -246,3 +246,74 @@ fn types_after_pointer_keywords_in_macro_bodies_count() {
         assert!(has(&a, want), "{want} missing from {:?}", paths(&a));
     }
 }
+
+/// Trial G: `super::f()` and `self::g()` in a macro's body, and in a fn a
+/// macro generates, resolve in the module that invokes the macro (`y::z`,
+/// `y`), not in the one that defines it (`x`): `y::f`, `y::g`, `y::sfn`
+/// were missing, so their edits were served stale.
+#[test]
+fn self_and_super_in_macro_bodies_resolve_at_invocation_sites() {
+    let f = two_files(
+        "mod more;\nfn f() -> u32 { 30 }\nfn sfn() -> u32 { 1 }\n\
+         mod y {\n    pub fn f() -> u32 { 40 }\n    pub fn g() -> u32 { 2 }\n    pub fn sfn() -> u32 { 5 }\n\
+             pub mod z {\n        crate::more::gen_fn!();\n\
+                 #[funcache::cache]\n        pub fn via_super() -> u32 { crate::more::call_super!() }\n\
+                 #[funcache::cache]\n        pub fn via_made() -> u32 { made() }\n    }\n\
+             #[funcache::cache]\n    pub fn via_self() -> u32 { crate::more::call_self!() }\n}\n",
+        "macro_rules! call_super { () => { super::f() }; }\npub(crate) use call_super;\n\
+         macro_rules! call_self { () => { self::g() }; }\npub(crate) use call_self;\n\
+         macro_rules! gen_fn { () => { pub fn made() -> u32 { super::sfn() } }; }\n\
+         pub(crate) use gen_fn;\npub fn g() -> u32 { 1 }\n",
+    );
+    for (root, want) in [
+        ("via_super", "crate::y::f"),
+        ("via_self", "crate::y::g"),
+        ("via_made", "crate::y::sfn"),
+    ] {
+        let a = f.analyze("src/lib.rs", root);
+        assert!(has(&a, want), "{want} missing from {root}: {:?}", paths(&a));
+    }
+}
+
+/// Trial G: a dependency's `#[macro_export]` macro writing `crate::hook()`
+/// or a plain `hook()` (not `$crate::hook()`) calls the invoking crate's
+/// `hook`; only the dependency's was in the closure.
+#[test]
+fn crate_paths_in_a_dependency_macro_resolve_in_the_invoking_crate() {
+    let f = Fixture::new(&[
+        (
+            "Cargo.toml",
+            &format!("{MANIFEST}mdep = {{ path = \"mdep\" }}\n"),
+        ),
+        (
+            "mdep/Cargo.toml",
+            "[package]\nname = \"mdep\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        (
+            "mdep/src/lib.rs",
+            "#[macro_export]\nmacro_rules! call_hook { () => { crate::hook() }; }\n\
+             #[macro_export]\nmacro_rules! call_bare { () => { hook() }; }\n\
+             #[macro_export]\nmacro_rules! call_own { () => { $crate::own() }; }\n\
+             pub fn hook() -> u32 { 500 }\npub fn own() -> u32 { 1 }\n",
+        ),
+        (
+            "src/lib.rs",
+            "pub fn hook() -> u32 { 7 }\npub fn own() -> u32 { 2 }\n\
+             #[funcache::cache]\nfn via_crate() -> u32 { mdep::call_hook!() }\n\
+             #[funcache::cache]\nfn via_bare() -> u32 { mdep::call_bare!() }\n\
+             #[funcache::cache]\nfn via_dollar() -> u32 { mdep::call_own!() }\n",
+        ),
+    ]);
+    for root in ["via_crate", "via_bare"] {
+        let a = f.analyze("src/lib.rs", root);
+        assert!(
+            has(&a, "crate::hook"),
+            "hook missing from {root}: {:?}",
+            paths(&a)
+        );
+    }
+    // `$crate::own` is the dependency's alone.
+    let a = f.analyze("src/lib.rs", "via_dollar");
+    assert!(!has(&a, "crate::own"), "{:?}", paths(&a));
+    assert!(has(&a, "mdep::own"), "{:?}", paths(&a));
+}

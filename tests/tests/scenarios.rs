@@ -24,6 +24,9 @@ mod deref;
 #[path = "scenarios/cfg_test.rs"]
 mod cfg_test;
 
+#[path = "scenarios/macro_invoke.rs"]
+mod macro_invoke;
+
 use support::Fixture;
 
 #[test]

@@ -17,8 +17,11 @@
 //!   listed as unresolved when the macro is the crate's). A macro found by
 //!   name never brings its module's invocations.
 //! - Items are not hygienic: a path in a macro's body that does not start
-//!   at a crate root resolves where the macro is invoked, so it resolves
-//!   in every module of the crate that binds its first segment.
+//!   with `$crate` (`f`, `self::g`, `super::f`, `crate::h`) resolves where
+//!   the macro is invoked, so it resolves both where the macro is defined
+//!   and in every module that may invoke it, in the defining crate and in
+//!   the crates in view that depend on it (see [`invoking_crates`]); so
+//!   does a macro such a body invokes by a plain or `crate::` path.
 //! - A method called in a macro's body (`$x.calc9()`) has a receiver of
 //!   unknown type: the rule for unknown receivers applies (the methods of
 //!   that name of the crate types in the closure join); `$t::new()`
@@ -111,6 +114,19 @@ pub(crate) fn modules_binding(world: &World, krate: CrateId, name: &str) -> Vec<
                 .is_empty()
         })
         .collect()
+}
+
+/// The crates in view that may invoke a macro defined in `krate`: `krate`
+/// and every crate in view that depends on it (directly, or through a
+/// crate that re-exports it).
+pub(crate) fn invoking_crates(s: &Session, krate: CrateId) -> Vec<CrateId> {
+    let mut out = vec![krate];
+    for &c in &s.view {
+        if c != krate && s.world.view(c).contains(&krate) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Whether `key` is a module-level item-position macro invocation.

@@ -147,6 +147,22 @@ impl Walker<'_, '_> {
                     } else if invoked && (!preceded_by_dollar || segs[0] == "crate") {
                         // `$crate::m!(..)`, `m!(..)`: another macro.
                         self.record_macro_path(&segs, ident.span(), false);
+                        if self.in_macro_body && !preceded_by_dollar {
+                            // `m!(..)`, `crate::m!(..)` in a macro body may
+                            // name a macro of the invoking crate.
+                            let home = self.cx.module.krate;
+                            for c in crate::session::macro_calls::invoking_crates(self.s, home) {
+                                if c != home {
+                                    self.out.nodes.extend(
+                                        crate::session::macro_calls::macros_by_name(
+                                            self.s, c, &segs,
+                                        )
+                                        .into_iter()
+                                        .map(NodeKey::item),
+                                    );
+                                }
+                            }
+                        }
                     } else if preceded_by_dollar && segs[0] != "crate" {
                         // `$t::new()`: an associated item of a type not
                         // known here.
@@ -159,7 +175,11 @@ impl Walker<'_, '_> {
                             self.out.nodes.extend(nodes);
                             self.add_externals(externals);
                         }
-                        if self.in_macro_body {
+                        // `$crate::..` names the defining crate; any
+                        // other path in a macro body resolves where the
+                        // macro is invoked.
+                        let dollar_crate = preceded_by_dollar && segs[0] == "crate";
+                        if self.in_macro_body && !dollar_crate {
                             self.resolve_at_invocation_sites(&segs);
                         }
                     }
@@ -170,31 +190,53 @@ impl Walker<'_, '_> {
         }
     }
 
-    /// A path in a `macro_rules!` body, not written from the crate root,
-    /// resolves in the module of each invocation, which the index does not
-    /// track: it resolves in every module of the crate that binds its
-    /// first segment (not through the modules' invocations, which stand in
-    /// for any missing name).
+    /// A path in a `macro_rules!` body that does not start with `$crate`
+    /// resolves in the module of each invocation (item paths are not
+    /// hygienic: `super::f`, `self::g`, `crate::h` and a plain `h` are read
+    /// where the macro is invoked), which the index does not track. So it
+    /// resolves in every module that may invoke it: those of the defining
+    /// crate and of the crates in view that depend on it (`crate::..` and
+    /// `::..` from each such crate's root; `self::..`/`super::..` from
+    /// every module of them; a plain path from every module binding its
+    /// first segment), not through the modules' invocations (which stand
+    /// in for any missing name). The definition site's reading is kept
+    /// too: resolving from both can only over-include.
     fn resolve_at_invocation_sites(&mut self, segs: &[String]) {
         let Some(first) = segs.first() else {
             return;
         };
-        if matches!(
-            first.as_str(),
-            "crate" | "$crate" | "self" | "super" | "Self" | "::"
-        ) {
+        if matches!(first.as_str(), "$crate" | "Self") {
             return;
         }
+        let world = self.s.world;
         let saved = (self.cx.module, self.cx.within.take());
-        for module in
-            crate::session::macro_calls::modules_binding(self.s.world, saved.0.krate, first)
-        {
+        let krates = crate::session::macro_calls::invoking_crates(self.s, saved.0.krate);
+        let mut modules = Vec::new();
+        for krate in krates {
+            match first.as_str() {
+                "crate" | "::" if krate != saved.0.krate => {
+                    modules.push(crate::ids::ModRef { krate, module: 0 });
+                }
+                "crate" | "::" => {}
+                "self" | "super" => {
+                    let count = world.crates[krate as usize].index.modules.len();
+                    modules.extend((0..count).map(|module| crate::ids::ModRef {
+                        krate,
+                        module: module as crate::module_tree::ModId,
+                    }));
+                }
+                _ => modules.extend(crate::session::macro_calls::modules_binding(
+                    world, krate, first,
+                )),
+            }
+        }
+        for module in modules {
             self.cx.module = module;
             if let Some((nodes, externals, _)) = self.resolve(segs) {
                 self.out.nodes.extend(
                     nodes
                         .into_iter()
-                        .filter(|k| !crate::session::macro_calls::is_invocation(self.s.world, *k)),
+                        .filter(|k| !crate::session::macro_calls::is_invocation(world, *k)),
                 );
                 self.add_externals(externals);
             }
