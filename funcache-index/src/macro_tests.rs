@@ -277,7 +277,8 @@ fn self_and_super_in_macro_bodies_resolve_at_invocation_sites() {
 
 /// Trial G: a dependency's `#[macro_export]` macro writing `crate::hook()`
 /// or a plain `hook()` (not `$crate::hook()`) calls the invoking crate's
-/// `hook`; only the dependency's was in the closure.
+/// `hook`, and a plain `inner!()` may run the invoking crate's `inner`;
+/// only the dependency's were in the closure.
 #[test]
 fn crate_paths_in_a_dependency_macro_resolve_in_the_invoking_crate() {
     let f = Fixture::new(&[
@@ -294,6 +295,8 @@ fn crate_paths_in_a_dependency_macro_resolve_in_the_invoking_crate() {
             "#[macro_export]\nmacro_rules! call_hook { () => { crate::hook() }; }\n\
              #[macro_export]\nmacro_rules! call_bare { () => { hook() }; }\n\
              #[macro_export]\nmacro_rules! call_own { () => { $crate::own() }; }\n\
+             macro_rules! inner { () => { 500 }; }\n\
+             #[macro_export]\nmacro_rules! call_inner { () => { inner!() }; }\n\
              pub fn hook() -> u32 { 500 }\npub fn own() -> u32 { 1 }\n",
         ),
         (
@@ -301,7 +304,9 @@ fn crate_paths_in_a_dependency_macro_resolve_in_the_invoking_crate() {
             "pub fn hook() -> u32 { 7 }\npub fn own() -> u32 { 2 }\n\
              #[funcache::cache]\nfn via_crate() -> u32 { mdep::call_hook!() }\n\
              #[funcache::cache]\nfn via_bare() -> u32 { mdep::call_bare!() }\n\
-             #[funcache::cache]\nfn via_dollar() -> u32 { mdep::call_own!() }\n",
+             #[funcache::cache]\nfn via_dollar() -> u32 { mdep::call_own!() }\n\
+             macro_rules! inner { () => { 7 }; }\n\
+             #[funcache::cache]\nfn via_inner() -> u32 { mdep::call_inner!() }\n",
         ),
     ]);
     for root in ["via_crate", "via_bare"] {
@@ -312,6 +317,10 @@ fn crate_paths_in_a_dependency_macro_resolve_in_the_invoking_crate() {
             paths(&a)
         );
     }
+    // `inner!()` in the body is the invoking crate's `inner` (textual
+    // scope at the invocation).
+    let a = f.analyze("src/lib.rs", "via_inner");
+    assert!(has(&a, "crate::inner!"), "{:?}", paths(&a));
     // `$crate::own` is the dependency's alone.
     let a = f.analyze("src/lib.rs", "via_dollar");
     assert!(!has(&a, "crate::own"), "{:?}", paths(&a));
