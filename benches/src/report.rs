@@ -439,14 +439,18 @@ pub fn render(results: &BTreeMap<String, Figure>, compile: CompileFigures) -> St
     let mut notes = Vec::new();
     if disk_vs_lmdb > 1.3 {
         let fast = get("hit.funcache.disk").p10 / get("hit.lmdb.get").p10;
+        let own = get("hit.funcache.disk_u64").median - get("hit.lmdb.get").median;
+        let decode = get("hit.funcache.disk").median - get("hit.funcache.disk_u64").median;
         notes.push(format!(
             "* **Disk hit vs raw LMDB read ({disk_vs_lmdb:.2}× by medians, {fast:.2}× by the fastest \
-             tenth of samples).** The remainder over LMDB's own read is the argument encoding, the \
-             envelope checksum (XXH3 of the key and of the entry), the `String` decode and its \
-             allocation, the hit counter and the sampling of last-used times. The allocation and \
-             free of the returned `String` are the largest part: the same hit with a `u64` result \
-             is {u64_vs_lmdb:.2}× the raw read, and the `String` hit is {disk_vs_owned:.2}× the raw \
-             read that also copies the value into an allocation of its own."
+             tenth of samples).** funcache's own part of a hit, measured with a `u64` result \
+             ({u64_vs_lmdb:.2}× the raw read), is {}: encoding the arguments into the key, the \
+             envelope's checksum (XXH3 of the key and of the entry), its header, the tier chain \
+             and the hit counter. The `String` result adds its decode, {}: UTF-8 validation and \
+             an allocation the caller frees; against the raw read that also copies the value into \
+             an allocation of its own, the `String` hit is {disk_vs_owned:.2}×.",
+            human_ns(own),
+            human_ns(decode)
         ));
     }
     if two_process_speedup < 1.8 {
