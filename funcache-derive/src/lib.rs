@@ -88,9 +88,11 @@ use proc_macro::TokenStream;
 /// `macro_rules!` macros count with what they can run. A macro counts by
 /// name (every definition of that name in your crate, as scoping is
 /// textual), with what its body reaches: macros it invokes (`$crate::m!()`
-/// or `m!()`), functions, consts and types it names — a path not written
-/// from the crate root counts as resolved in every module that binds its
-/// first segment, since items in a macro resolve where it is invoked — and
+/// or `m!()`), functions, consts and types it names — items in a macro
+/// resolve where it is invoked, so a path other than `$crate::…` counts as
+/// resolved where the macro is defined and in every crate that can invoke
+/// it (`crate::…` from each crate's root, `self::`/`super::` from each of
+/// their modules, a bare name in every module that binds it) — and
 /// methods it calls (`$x.calc()` counts like a call on a value of unknown
 /// type). A module-level invocation (`impl_area!(A8, 9);`) counts, tokens
 /// and macro, wherever the fingerprint has an item named in its tokens or
