@@ -58,6 +58,13 @@ pub(crate) struct Derived {
     /// All functions, consts and types of impls and traits, by name (for
     /// `T::f`, `T::CONST`, `T::Assoc` with `T` not known).
     pub assoc_items: HashMap<String, Vec<NodeKey>>,
+    /// Macro invocations written in impl and trait bodies
+    /// (`impl ToP for i64 { inner! { .. } }`): the members they write have
+    /// no name the index sees, so every member lookup may reach them.
+    pub body_macros: Vec<NodeKey>,
+    /// Module-level macro invocations (`imp!(i64);`): their expansion may
+    /// write impls whose members lookup by name cannot see.
+    pub macro_calls: Vec<ItemRef>,
 }
 
 impl Derived {
@@ -66,6 +73,9 @@ impl Derived {
             && parts.has_self
         {
             self.methods.entry(a.name.clone()).or_default().push(key);
+        }
+        if matches!(a.kind, AssocKind::Macro) {
+            self.body_macros.push(key);
         }
         if matches!(
             a.kind,

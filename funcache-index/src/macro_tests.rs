@@ -326,3 +326,80 @@ fn crate_paths_in_a_dependency_macro_resolve_in_the_invoking_crate() {
     assert!(!has(&a, "crate::own"), "{:?}", paths(&a));
     assert!(has(&a, "mdep::own"), "{:?}", paths(&a));
 }
+
+/// Members written by macros (num-traits' style): a macro invoked in an
+/// impl body (A), an item-level invocation whose macro writes the impl
+/// (B), and an associated const written that way (C) are reached by a
+/// method call or a `Type::NAME` path on a primitive, and an edit of the
+/// macro body or the invocation's tokens changes the fingerprint.
+#[test]
+fn members_written_by_macros_are_followed() {
+    let a_lib = "pub trait ToP { fn to_u8(&self) -> Option<u8>; }\n\
+         macro_rules! inner { ($S:ident : $( fn $m:ident -> $D:ident ; )*) => {$( \
+         fn $m(&self) -> Option<$D> { if *self <= $D::MAX as $S { Some(*self as $D) } else { None } } )*} }\n\
+         impl ToP for i64 { inner! { i64: fn to_u8 -> u8; } }\n";
+    let b_lib = "pub trait ToP { fn to_u8(&self) -> Option<u8>; }\n\
+         macro_rules! imp { ($T:ident) => { impl ToP for $T { fn to_u8(&self) -> Option<u8> { Some(*self as u8) } } }; }\n\
+         imp!(i64);\n";
+    let c_lib = "pub trait ConstOne { const ONE: Self; }\n\
+         macro_rules! imp { ($T:ident) => { impl ConstOne for $T { const ONE: Self = 1; } }; }\n\
+         imp!(u64);\n";
+    let cases = [
+        (
+            a_lib,
+            "fn conv(x: i64) -> Option<u8> { x.to_u8() }",
+            "conv",
+            [
+                ("} else { None }", "} else { Some(7) }"),
+                (
+                    "inner! { i64: fn to_u8 -> u8; }",
+                    "inner! { i64: fn to_u8 -> i8; }",
+                ),
+            ],
+        ),
+        (
+            a_lib,
+            "fn conv(x: i64) -> Option<u8> { ToP::to_u8(&x) }",
+            "conv",
+            [
+                ("} else { None }", "} else { Some(7) }"),
+                (
+                    "inner! { i64: fn to_u8 -> u8; }",
+                    "inner! { i64: fn to_u8 -> i8; }",
+                ),
+            ],
+        ),
+        (
+            b_lib,
+            "fn conv(x: i64) -> Option<u8> { x.to_u8() }",
+            "conv",
+            [
+                ("Some(*self as u8)", "Some(3)"),
+                ("imp!(i64);", "imp!(i32);"),
+            ],
+        ),
+        (
+            c_lib,
+            "fn one() -> u64 { u64::ONE }",
+            "one",
+            [("= 1;", "= 2;"), ("imp!(u64);", "imp!(u32);")],
+        ),
+    ];
+    for (lib, root_fn, root, edits) in cases {
+        for (from, to) in edits {
+            let f = two_files(
+                &format!("mod more;\nuse more::*;\n#[funcache::cache]\n{root_fn}\n"),
+                lib,
+            );
+            let before = f.analyze("src/lib.rs", root);
+            f.edit("src/more.rs", from, to);
+            let after = f.analyze("src/lib.rs", root);
+            assert_ne!(
+                after.fingerprint,
+                before.fingerprint,
+                "{root_fn}: edit {from:?} unseen; closure {:?}",
+                paths(&before)
+            );
+        }
+    }
+}

@@ -48,6 +48,8 @@ pub(crate) struct Session<'w> {
     fields: RefCell<HashMap<ItemRef, Option<Rc<syn::Item>>>>,
     /// `Target` of `Deref` impls, parsed once per session.
     deref_targets: RefCell<HashMap<ItemRef, Option<Rc<syn::Type>>>>,
+    /// [`Session::macro_members`], by member name.
+    member_macros: RefCell<HashMap<String, Rc<[NodeKey]>>>,
 }
 
 impl<'w> Session<'w> {
@@ -68,6 +70,7 @@ impl<'w> Session<'w> {
             sigs: RefCell::default(),
             fields: RefCell::default(),
             deref_targets: RefCell::default(),
+            member_macros: RefCell::default(),
         }
     }
 
@@ -212,7 +215,59 @@ impl<'w> Session<'w> {
     /// Items named `name` of the impls of `key` (inherent, trait and
     /// blanket impls) and default items of the traits they implement.
     pub fn assoc_of_type(&self, key: &TypeKey, name: &str) -> Vec<NodeKey> {
-        self.assoc_of_type_depth(key, name, 0)
+        let mut out = self.assoc_of_type_depth(key, name, 0);
+        out.extend(self.macro_members(name).iter().copied());
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// What may write a member (method, associated const or type) named
+    /// `name` that lookup by name cannot see: every macro invocation in an
+    /// impl or trait body (`impl ToP for i64 { inner! { .. } }`), and every
+    /// module-level invocation whose tokens or whose macro's body name
+    /// `name` (`imp!(i64);` with `impl ToP for $t { fn to_u8 .. }`). Each
+    /// node hashes its tokens and reaches its macro. Over-includes on
+    /// purpose: a member written by a macro must not be served stale.
+    pub fn macro_members(&self, name: &str) -> Rc<[NodeKey]> {
+        if let Some(found) = self.member_macros.borrow().get(name) {
+            return found.clone();
+        }
+        let mut out: Vec<NodeKey> = Vec::new();
+        for d in self.tables() {
+            out.extend(d.body_macros.iter().copied());
+            for &call in &d.macro_calls {
+                if self.macro_call_names(call, name) {
+                    out.push(NodeKey::item(call));
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        let out: Rc<[NodeKey]> = out.into();
+        self.member_macros
+            .borrow_mut()
+            .insert(name.to_owned(), out.clone());
+        out
+    }
+
+    /// Whether module-level invocation `call`'s tokens contain the
+    /// identifier `name`, or the body of a macro it may invoke defines it
+    /// (`fn name`, `const name`, `type name`).
+    fn macro_call_names(&self, call: ItemRef, name: &str) -> bool {
+        let text_of = |r: ItemRef| {
+            let it = self.world.item(r);
+            self.world.crates[r.krate as usize].index.files[it.file as usize].slice(it.item.span)
+        };
+        if has_ident(text_of(call), name) {
+            return true;
+        }
+        let Some(segs) = self.world.item(call).item.via_macro.as_ref() else {
+            return false;
+        };
+        let mut macros = macro_calls::macros_by_name(self, call.krate, segs);
+        macros.extend(macro_calls::macros_through_uses(self, call.krate, segs));
+        macros.into_iter().any(|m| defines_member(text_of(m), name))
     }
 
     fn assoc_of_type_depth(&self, key: &TypeKey, name: &str, depth: usize) -> Vec<NodeKey> {
@@ -320,6 +375,9 @@ impl<'w> Session<'w> {
                 }
             }
         }
+        if !out.is_empty() {
+            out.extend(self.macro_members(name).iter().copied());
+        }
         out.sort();
         out.dedup();
         out
@@ -333,6 +391,7 @@ impl<'w> Session<'w> {
             .flat_map(|d| d.methods.get(name).map(Vec::as_slice).unwrap_or(&[]))
             .copied()
             .collect();
+        out.extend(self.macro_members(name).iter().copied());
         out.sort();
         out.dedup();
         out
@@ -347,6 +406,7 @@ impl<'w> Session<'w> {
             .flat_map(|d| d.assoc_items.get(name).map(Vec::as_slice).unwrap_or(&[]))
             .copied()
             .collect();
+        out.extend(self.macro_members(name).iter().copied());
         out.sort();
         out.dedup();
         out
@@ -405,6 +465,7 @@ impl<'w> Session<'w> {
         if open {
             out.extend(self.opaque_methods(name));
         }
+        out.extend(self.macro_members(name).iter().copied());
         out.sort();
         out.dedup();
         (out, join)
@@ -744,4 +805,36 @@ pub(crate) fn path_segments(path: &syn::Path) -> Vec<String> {
     }
     out.extend(path.segments.iter().map(|s| s.ident.to_string()));
     out
+}
+
+/// Whether `text` contains `name` as a whole identifier.
+fn has_ident(text: &str, name: &str) -> bool {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    ident_starts(text, name).next().is_some()
+}
+
+/// Where `name` starts as a whole identifier in `text`.
+fn ident_starts<'a>(text: &'a str, name: &'a str) -> impl Iterator<Item = usize> + 'a {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(name).map(|(i, _)| i).filter(move |&i| {
+        !name.is_empty()
+            && !text[..i].chars().next_back().is_some_and(is_ident)
+            && !text[i + name.len()..].chars().next().is_some_and(is_ident)
+    })
+}
+
+/// Whether `text` defines a member `name`: `fn name`, `const name` or
+/// `type name`.
+fn defines_member(text: &str, name: &str) -> bool {
+    ident_starts(text, name).any(|i| {
+        let before = text[..i].trim_end();
+        ["fn", "const", "type"].iter().any(|kw| {
+            before.strip_suffix(kw).is_some_and(|rest| {
+                !rest
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_')
+            })
+        })
+    })
 }

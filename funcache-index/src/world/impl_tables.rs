@@ -83,6 +83,7 @@ impl World {
                         d.add_assoc(a, NodeKey::assoc(r, i));
                     }
                 }
+                ItemKind::MacroCall => d.macro_calls.push(r),
                 _ => {}
             }
         }
