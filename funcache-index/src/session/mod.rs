@@ -809,7 +809,6 @@ pub(crate) fn path_segments(path: &syn::Path) -> Vec<String> {
 
 /// Whether `text` contains `name` as a whole identifier.
 fn has_ident(text: &str, name: &str) -> bool {
-    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
     ident_starts(text, name).next().is_some()
 }
 
