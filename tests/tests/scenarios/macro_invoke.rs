@@ -5,21 +5,7 @@
 //! really calls served the old value. Only `$crate::` names the defining
 //! crate.
 
-use super::support::{self, Fixture, Run};
-
-/// Runs served and uncached and checks they agree on every value.
-fn assert_fresh(fixture: &Fixture, cache: &std::path::Path, names: &[&str], when: &str) -> Run {
-    let served = fixture.run(cache);
-    let uncached = fixture.run_with(cache, &[("FUNCACHE_DISABLE", "1")]);
-    for name in names {
-        assert_eq!(
-            served.value(name),
-            uncached.value(name),
-            "{when}: {name} served stale"
-        );
-    }
-    served
-}
+use super::support::{self, Fixture};
 
 #[test]
 fn macro_body_paths_resolve_at_the_invocation_site() {
@@ -34,7 +20,7 @@ fn macro_body_paths_resolve_at_the_invocation_site() {
         "via_bare",
     ];
     fixture.build();
-    let first = assert_fresh(&fixture, cache.path(), &names, "first run");
+    let first = fixture.run_fresh(cache.path(), &names, "first run");
     assert_eq!(
         first.ran,
         [
@@ -54,7 +40,7 @@ fn macro_body_paths_resolve_at_the_invocation_site() {
     // `super::f()` invoked in `y::z`: `y::f`.
     fixture.edit("src/main.rs", "        40\n", "        41\n");
     fixture.build();
-    let edited = assert_fresh(&fixture, cache.path(), &names, "y::f edited");
+    let edited = fixture.run_fresh(cache.path(), &names, "y::f edited");
     assert!(
         edited.ran.contains(&"via_super".to_owned()),
         "{:?}",
@@ -65,7 +51,7 @@ fn macro_body_paths_resolve_at_the_invocation_site() {
     // `self::g()` invoked in `y`: `y::g`.
     fixture.edit("src/main.rs", "        2\n", "        3\n");
     fixture.build();
-    let edited = assert_fresh(&fixture, cache.path(), &names, "y::g edited");
+    let edited = fixture.run_fresh(cache.path(), &names, "y::g edited");
     assert!(
         edited.ran.contains(&"via_self".to_owned()),
         "{:?}",
@@ -76,7 +62,7 @@ fn macro_body_paths_resolve_at_the_invocation_site() {
     // `made()`, generated in `y::z`, calls `super::sfn()`: `y::sfn`.
     fixture.edit("src/main.rs", "        5\n", "        6\n");
     fixture.build();
-    let edited = assert_fresh(&fixture, cache.path(), &names, "y::sfn edited");
+    let edited = fixture.run_fresh(cache.path(), &names, "y::sfn edited");
     assert!(
         edited.ran.contains(&"via_generated".to_owned()),
         "{:?}",
@@ -91,7 +77,7 @@ fn macro_body_paths_resolve_at_the_invocation_site() {
         "pub fn hook() -> u32 {\n    8",
     );
     fixture.build();
-    let edited = assert_fresh(&fixture, cache.path(), &names, "hook edited");
+    let edited = fixture.run_fresh(cache.path(), &names, "hook edited");
     assert_eq!(edited.ran, ["via_bare", "via_crate"]);
     assert_eq!(edited.value("via_crate"), "8");
     assert_eq!(edited.value("via_bare"), "8");

@@ -2,21 +2,7 @@
 //! nothing, or to the wrong item, so that editing what it names served the
 //! old value (trial F).
 
-use super::support::{self, Fixture, Run};
-
-/// Runs served and uncached and checks they agree on every value.
-fn assert_fresh(fixture: &Fixture, cache: &std::path::Path, names: &[&str], when: &str) -> Run {
-    let served = fixture.run(cache);
-    let uncached = fixture.run_with(cache, &[("FUNCACHE_DISABLE", "1")]);
-    for name in names {
-        assert_eq!(
-            served.value(name),
-            uncached.value(name),
-            "{when}: {name} served stale"
-        );
-    }
-    served
-}
+use super::support::{self, Fixture};
 
 /// A: edition 2015 (crc32fast 1.2.1). `use table::K;` is relative to the
 /// crate root and `::ROOT` is the crate root's item; both were listed as
@@ -30,7 +16,7 @@ fn edition_2015_paths_are_resolved_from_the_crate_root() {
     let cache = tempfile::tempdir().unwrap();
     let names = ["via_use", "via_root"];
     fixture.build();
-    let first = assert_fresh(&fixture, cache.path(), &names, "first run");
+    let first = fixture.run_fresh(cache.path(), &names, "first run");
     assert_eq!(first.ran, ["via_root", "via_use"]);
     assert_eq!(first.value("via_use"), "11");
     assert_eq!(first.value("via_root"), "101");
@@ -39,13 +25,13 @@ fn edition_2015_paths_are_resolved_from_the_crate_root() {
 
     fixture.edit("src/table.rs", "K: u32 = 10", "K: u32 = 20");
     fixture.build();
-    let edited = assert_fresh(&fixture, cache.path(), &names, "K edited");
+    let edited = fixture.run_fresh(cache.path(), &names, "K edited");
     assert_eq!(edited.ran, ["via_use"]);
     assert_eq!(edited.value("via_use"), "21");
 
     fixture.edit("src/main.rs", "ROOT: u32 = 100", "ROOT: u32 = 200");
     fixture.build();
-    let edited = assert_fresh(&fixture, cache.path(), &names, "ROOT edited");
+    let edited = fixture.run_fresh(cache.path(), &names, "ROOT edited");
     assert_eq!(edited.ran, ["via_root"]);
     assert_eq!(edited.value("via_root"), "201");
 
@@ -79,20 +65,20 @@ fn a_fn_named_as_its_module_is_followed_through_its_reexport() {
     let cache = tempfile::tempdir().unwrap();
     let names = ["via_reexport", "unqualified", "nested"];
     fixture.build();
-    let first = assert_fresh(&fixture, cache.path(), &names, "first run");
+    let first = fixture.run_fresh(cache.path(), &names, "first run");
     assert_eq!(first.ran, ["nested", "unqualified", "via_reexport"]);
     assert_eq!(first.value("via_reexport"), "2");
     assert_eq!(first.value("nested"), "3");
 
     fixture.edit("src/main.rs", "x + 1", "x + 2");
     fixture.build();
-    let edited = assert_fresh(&fixture, cache.path(), &names, "find edited");
+    let edited = fixture.run_fresh(cache.path(), &names, "find edited");
     assert_eq!(edited.ran, ["unqualified", "via_reexport"]);
     assert_eq!(edited.value("via_reexport"), "3");
 
     fixture.edit("src/main.rs", "x * 3", "x * 4");
     fixture.build();
-    let edited = assert_fresh(&fixture, cache.path(), &names, "conv edited");
+    let edited = fixture.run_fresh(cache.path(), &names, "conv edited");
     assert_eq!(edited.ran, ["nested"]);
     assert_eq!(edited.value("nested"), "4");
 }

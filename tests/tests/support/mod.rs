@@ -197,6 +197,22 @@ impl Fixture {
         self.run_binary(&fixture_target_dir(), &self.name, cache_dir, env)
     }
 
+    /// Runs the binary served (with `cache_dir`) and uncached
+    /// (`FUNCACHE_DISABLE=1`), asserts the two agree on each of `names`
+    /// (`when` says which step failed), and returns the served run.
+    pub fn run_fresh(&self, cache_dir: &Path, names: &[&str], when: &str) -> Run {
+        let served = self.run(cache_dir);
+        let uncached = self.run_with(cache_dir, &[("FUNCACHE_DISABLE", "1")]);
+        for name in names {
+            assert_eq!(
+                served.value(name),
+                uncached.value(name),
+                "{when}: {name} served stale"
+            );
+        }
+        served
+    }
+
     /// Runs another binary of the fixture, `bin`, with `cache_dir` as
     /// `FUNCACHE_DIR`.
     pub fn run_bin(&self, bin: &str, cache_dir: &Path) -> Run {
