@@ -140,7 +140,7 @@ pub(crate) fn cfg_attr_path(args: &str) -> Option<(String, String)> {
         ] if name == "path" && eq.as_char() == '=' => {
             let text = value.to_string();
             text.starts_with('"')
-                .then(|| (condition, crate::shallow::unquote(&text)))
+                .then(|| (condition, crate::lexer::unquote(&text)))
         }
         _ => None,
     }
@@ -268,7 +268,7 @@ fn scan_tokens_in(tokens: TokenStream, outer: bool, in_include: bool, found: &mu
                     ("env" | "option_env", Some(("macro", args))) => {
                         if let Some(TokenTree::Literal(literal)) = args.stream().into_iter().next()
                         {
-                            let variable = crate::shallow::unquote(&literal.to_string());
+                            let variable = crate::lexer::unquote(&literal.to_string());
                             if variable == "OUT_DIR" {
                                 found.out_dir = true;
                             }

@@ -424,6 +424,37 @@ pub(crate) fn line_starts(text: &str) -> Vec<u32> {
     starts
 }
 
+/// The value of a string literal (simple escapes only; enough for paths).
+pub(crate) fn unquote(lit: &str) -> String {
+    if let Some(raw) = lit.strip_prefix('r') {
+        let trimmed = raw.trim_matches('#');
+        return trimmed
+            .strip_prefix('"')
+            .and_then(|s| s.strip_suffix('"'))
+            .unwrap_or(trimmed)
+            .to_owned();
+    }
+    let inner = lit
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(lit);
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,6 +464,12 @@ mod tests {
         (0..t.toks.len())
             .map(|i| (t.toks[i].kind, t.text(i).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn unquote_handles_raw_and_escaped_strings() {
+        assert_eq!(unquote("\"a\\\"b\\n\""), "a\"b\n");
+        assert_eq!(unquote("r#\"c:\\x\"#"), "c:\\x");
     }
 
     #[test]

@@ -131,7 +131,7 @@ fn string_literals(tokens: TokenStream, out: &mut Vec<String>) {
             TokenTree::Literal(l) => {
                 let text = l.to_string();
                 if text.starts_with('"') || text.starts_with("r\"") || text.starts_with("r#") {
-                    out.push(crate::shallow::unquote(&text));
+                    out.push(crate::lexer::unquote(&text));
                 }
             }
             _ => {}

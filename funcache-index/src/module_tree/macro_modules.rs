@@ -19,7 +19,8 @@ use proc_macro2::{TokenStream, TokenTree};
 
 use super::{CrateIndex, DirCtx, FileId, ItemId, Loader, ModId};
 use crate::IndexError;
-use crate::shallow::{ItemKind, unquote};
+use crate::lexer::unquote;
+use crate::shallow::ItemKind;
 
 /// A file a declaration in an invocation could load.
 struct Candidate {

@@ -14,7 +14,7 @@ mod use_tree;
 pub(crate) use data::{
     Assoc, AssocKind, Attr, FnParts, ImplParts, Item, ItemKind, Range, UseEntry,
 };
-pub(crate) use token_nav::{path_at, unquote};
+pub(crate) use token_nav::path_at;
 
 use crate::lexer::{Kind, Tokens};
 use headers::{

@@ -2,7 +2,7 @@
 //! visibilities, paths, the end of an item, angle-bracket depth.
 
 use super::data::Attr;
-use crate::lexer::{Kind, Tokens};
+use crate::lexer::{Kind, Tokens, unquote};
 
 /// Outer attributes starting at `i`; returns them and the index after.
 pub(super) fn attrs(t: &Tokens, mut i: usize, hi: usize) -> (Vec<Attr>, usize) {
@@ -25,37 +25,6 @@ pub(super) fn attrs(t: &Tokens, mut i: usize, hi: usize) -> (Vec<Attr>, usize) {
         i = close + 1;
     }
     (out, i)
-}
-
-/// The value of a string literal (simple escapes only; enough for paths).
-pub(crate) fn unquote(lit: &str) -> String {
-    if let Some(raw) = lit.strip_prefix('r') {
-        let trimmed = raw.trim_matches('#');
-        return trimmed
-            .strip_prefix('"')
-            .and_then(|s| s.strip_suffix('"'))
-            .unwrap_or(trimmed)
-            .to_owned();
-    }
-    let inner = lit
-        .strip_prefix('"')
-        .and_then(|s| s.strip_suffix('"'))
-        .unwrap_or(lit);
-    let mut out = String::with_capacity(inner.len());
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some('n') => out.push('\n'),
-                Some('t') => out.push('\t'),
-                Some(other) => out.push(other),
-                None => {}
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// A path `a::b::c` (leading `::` kept as `"::"`) starting at `i`, generic
@@ -172,12 +141,6 @@ mod tests {
         let (segs, end) = path_at(&t, after_vis, hi);
         assert_eq!(segs, ["::", "std", "fmt", "Debug"]);
         assert_eq!(end, hi);
-    }
-
-    #[test]
-    fn unquote_handles_raw_and_escaped_strings() {
-        assert_eq!(unquote("\"a\\\"b\\n\""), "a\"b\n");
-        assert_eq!(unquote("r#\"c:\\x\"#"), "c:\\x");
     }
 
     #[test]
