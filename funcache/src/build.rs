@@ -142,9 +142,8 @@ pub(crate) fn answers(inputs: &[BuildInput]) -> Vec<(String, String)> {
                 out.push(cfg_answer(predicate, active));
                 if active {
                     out.extend(
-                        crate::fn_cache::Dependency::unpack(items)
-                            .into_iter()
-                            .map(|d| (d.path().to_owned(), d.hash().to_owned())),
+                        crate::packed::pairs(items)
+                            .map(|(path, hash)| (path.to_owned(), hash.to_owned())),
                     );
                 }
             }

@@ -33,23 +33,12 @@ pub struct Dependency {
 
 impl Dependency {
     /// The dependencies the macro packed into one string (see
-    /// [`FnMeta::dependencies`]); stops at anything it cannot read.
-    pub(crate) fn unpack(mut packed: &'static str) -> Vec<Dependency> {
-        // `<length>:<text>`.
-        fn field(packed: &mut &'static str) -> Option<&'static str> {
-            let (length, rest) = packed.split_once(':')?;
-            let length: usize = length.parse().ok()?;
-            let text = rest.get(..length)?;
-            *packed = &rest[length..];
-            Some(text)
-        }
-        let mut out = Vec::new();
-        while let Some(path) = field(&mut packed)
-            && let Some(hash) = field(&mut packed)
-        {
-            out.push(Dependency { path, hash });
-        }
-        out
+    /// [`FnMeta::dependencies`] and [`crate::packed`]); stops at anything
+    /// it cannot read.
+    pub(crate) fn unpack(packed: &'static str) -> Vec<Dependency> {
+        crate::packed::pairs(packed)
+            .map(|(path, hash)| Dependency { path, hash })
+            .collect()
     }
 
     /// Qualified path of the item, e.g. `crate::clean::trim`.

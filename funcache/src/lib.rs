@@ -83,6 +83,7 @@ mod inspect;
 mod key;
 mod memo;
 mod memory;
+mod packed;
 mod remote;
 mod stats;
 mod store;
