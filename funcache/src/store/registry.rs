@@ -97,14 +97,30 @@ fn open_into(
     dir: &Path,
     mode: OpenMode,
 ) -> Result<Arc<Store>, Error> {
-    let mut store = Store::open(dir, mode, Switches::get().durability)?;
-    let store = Arc::new_cyclic(|this| {
-        store.queue = super::writer::Queue::new(this.clone());
-        store
-    });
+    let store = with_queue(Store::open(dir, mode, Switches::get().durability)?);
     // The directory exists now: key it by its canonical path.
     slots.insert(key_of(dir), Slot::Open(Arc::clone(&store)));
     Ok(store)
+}
+
+/// The store with its write queue, which holds a weak handle on it.
+fn with_queue(mut store: Store) -> Arc<Store> {
+    Arc::new_cyclic(|this| {
+        store.queue = super::writer::Queue::new(this.clone());
+        store
+    })
+}
+
+/// A handle on `dir` that this process's background tasks (expiry, sync)
+/// do not see: for tests that must know when entries leave, as the expiry
+/// sweep that any other test's first open starts would race them.
+#[cfg(test)]
+pub(crate) fn open_unregistered(dir: &Path, mode: OpenMode) -> Result<Arc<Store>, Error> {
+    Ok(with_queue(Store::open(
+        dir,
+        mode,
+        Switches::get().durability,
+    )?))
 }
 
 /// Syncs every store written since its last sync (for the background

@@ -543,7 +543,12 @@ fn expired_entries_are_collected() {
 /// it selected) and eviction collect expired entries by the real clock.
 #[test]
 fn purges_and_evictions_collect_expired_entries() {
-    let (_temp, store) = store();
+    // Unregistered: the expiry sweep another test's open starts in the
+    // background would otherwise remove the expired entries between the
+    // size measured below and the eviction, and the eviction would then
+    // (rightly) take the kept entry.
+    let temp = tempfile::tempdir().unwrap();
+    let store = registry::open_unregistered(&temp.path().join("cache"), OpenMode::Create).unwrap();
     let week_ago = crate::envelope::now_unix_ms() - 7 * 86_400_000;
     let value = postcard::to_allocvec(&vec![1u8; 3000]).unwrap();
     for i in 0..4 {
