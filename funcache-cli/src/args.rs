@@ -81,7 +81,8 @@ pub enum Command {
                       locations.",
         after_help = "Examples:\n  \
                       funcache-cli explain my_app::steps::parse\n  \
-                      funcache-cli explain parse --manifest-path crates/my_app/Cargo.toml"
+                      funcache-cli explain parse --manifest-path crates/my_app/Cargo.toml\n  \
+                      funcache-cli explain parse --covers"
     )]
     Explain(ExplainArgs),
 
@@ -135,6 +136,12 @@ pub struct ExplainArgs {
     /// A function id, or an unambiguous ending of one.
     #[arg(value_name = "FN")]
     pub function: String,
+
+    /// Also list what the fingerprint covers: every item of the source
+    /// closure (the function included) and the external crates by
+    /// version.
+    #[arg(long)]
+    pub covers: bool,
 }
 
 /// `purge` and its selectors.

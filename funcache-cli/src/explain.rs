@@ -148,6 +148,9 @@ pub fn run(context: &Context, args: &ExplainArgs, out: &mut Out) -> Result<(), C
         lines.extend(compare(current, &records, &stored, context));
     }
     lines.extend(unresolved(current));
+    if args.covers {
+        lines.extend(covers(current));
+    }
     for line in lines {
         out.line(line)?;
     }
@@ -368,6 +371,31 @@ fn build_inputs(current: &CachedFn) -> Vec<String> {
     if build.out_dir {
         lines.push("  code or data a build script writes to OUT_DIR".to_owned());
     }
+    lines
+}
+
+/// `--covers`: the items and external crates the fingerprint covers, one
+/// per line, so a user can check that what the function relies on is
+/// among them. (Items only some builds compile are listed with the
+/// build's inputs.)
+fn covers(current: &CachedFn) -> Vec<String> {
+    let analysis = &current.analysis;
+    let mut lines = vec![format!(
+        "Its fingerprint covers {} and {}:",
+        output::count(analysis.dependencies.len() as u64, "item", "items"),
+        output::count(
+            analysis.externals.len() as u64,
+            "external crate",
+            "external crates"
+        ),
+    )];
+    lines.extend(
+        analysis
+            .dependencies
+            .iter()
+            .map(|d| format!("  {}", d.path)),
+    );
+    lines.extend(analysis.externals.iter().map(|e| format!("  {e}")));
     lines
 }
 

@@ -181,3 +181,33 @@ fn build_dependent_fingerprints_are_judged_under_the_recorded_build() {
         "{text}"
     );
 }
+
+/// `--covers` lists the closure: the function, the helper it calls, and
+/// nothing it does not reach.
+#[test]
+fn covers_lists_the_items_of_the_fingerprint() {
+    let cache = copy_cache(&shared().standard);
+    let manifest = shared().fixture.path().to_str().unwrap().to_owned();
+    let output = cli(&[
+        "--dir",
+        &cache.dir_arg(),
+        "explain",
+        "square",
+        "--covers",
+        "--manifest-path",
+        &manifest,
+    ]);
+    let text = output.ok();
+    let listed: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Its fingerprint covers "))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(str::trim)
+        .collect();
+    assert!(listed.contains(&"crate::steps::square"), "{text}");
+    assert!(listed.contains(&"crate::steps::scale"), "{text}");
+    assert!(!listed.contains(&"crate::steps::label"), "{text}");
+    let plain = explain(&cache.dir_arg(), shared().fixture.path(), "square");
+    assert!(!plain.contains("Its fingerprint covers"), "{plain}");
+}
