@@ -27,6 +27,9 @@ mod cfg_test;
 #[path = "scenarios/macro_invoke.rs"]
 mod macro_invoke;
 
+#[path = "scenarios/macro_members.rs"]
+mod macro_members;
+
 use support::Fixture;
 
 #[test]
