@@ -36,7 +36,9 @@ use proc_macro::TokenStream;
 ///   decides about them (see *The build is part of the source* and
 ///   *Dependencies*). Edit any
 ///   of those and old results stop matching. Edit only comments, doc
-///   comments or formatting and they still match.
+///   comments, formatting, lint levels (`#[allow]`, `#[deny]` …), tool
+///   attributes (`#[rustfmt::skip]`) or hints (`#[inline]`, `#[cold]`,
+///   `#[must_use]`) and they still match.
 /// * the **arguments**, in a canonical serde encoding: maps are ordered, so
 ///   a `HashMap` argument gives the same key in every process; so are
 ///   unordered sets (see [Sets](#sets-in-arguments)).

@@ -7,8 +7,11 @@
 //! rustfmt introduces are erased), re-emitted as tokens, and walked:
 //!
 //! * doc attributes (`///`, `//!`, `#[doc = ..]`) are skipped — doc text is
-//!   not behaviour — except in the arguments of a macro call (`m!(/// x
-//!   ..)`), where a `macro_rules!` matcher can read them as a literal;
+//!   not behaviour — and so are lint levels (`#[allow]`, `#[deny]` …), tool
+//!   attributes (`#[rustfmt::skip]`, `#[clippy::..]`) and optimisation hints
+//!   (`#[inline]`, `#[cold]`), except in the arguments of a macro call
+//!   (`m!(/// x ..)`), where a `macro_rules!` matcher can read them as
+//!   tokens;
 //! * comments and whitespace never reach the token stream;
 //! * invisible (`None`-delimited) groups, which macro_rules substitution
 //!   introduces, are flattened;
@@ -38,7 +41,7 @@ use crate::Digest;
 /// Version of the canonical token encoding. Bump it whenever the encoding or
 /// the normalisation changes, so that old digests can never be confused with
 /// new ones.
-pub const CANONICAL_FORMAT: u8 = 2;
+pub const CANONICAL_FORMAT: u8 = 3;
 
 /// A syntax node that can be hashed canonically.
 pub trait Canonical: Clone + ToTokens {
@@ -301,7 +304,8 @@ mod tag {
 
 struct TokenWriter {
     hasher: blake3::Hasher,
-    /// Inside a macro call's arguments: doc attributes are kept.
+    /// Inside a macro call's arguments: doc and other ignored attributes
+    /// are kept.
     keep_docs: bool,
 }
 
@@ -332,7 +336,7 @@ impl TokenWriter {
         let mut i = 0;
         while i < tokens.len() {
             if !self.keep_docs
-                && let Some(skip) = doc_attribute_len(&tokens[i..])
+                && let Some(skip) = ignored_attribute_len(&tokens[i..])
             {
                 i += skip;
                 continue;
@@ -396,9 +400,9 @@ fn flatten_invisible(tokens: TokenStream) -> Vec<TokenTree> {
     out
 }
 
-/// If `tokens` starts with a doc attribute (`#[doc ..]` or `#![doc ..]`),
+/// If `tokens` starts with an [ignored attribute](IGNORED_ATTRIBUTES) (`#[doc ..]`, `#![allow ..]`),
 /// returns how many token trees it spans.
-fn doc_attribute_len(tokens: &[TokenTree]) -> Option<usize> {
+fn ignored_attribute_len(tokens: &[TokenTree]) -> Option<usize> {
     let TokenTree::Punct(pound) = tokens.first()? else {
         return None;
     };
@@ -419,10 +423,32 @@ fn doc_attribute_len(tokens: &[TokenTree]) -> Option<usize> {
         return None;
     }
     match group.stream().into_iter().next() {
-        Some(TokenTree::Ident(ident)) if ident == "doc" => Some(index + 1),
+        Some(TokenTree::Ident(ident)) if IGNORED_ATTRIBUTES.iter().any(|name| ident == name) => {
+            Some(index + 1)
+        }
         _ => None,
     }
 }
+
+/// Attributes (by first path segment) that cannot change what compiled
+/// code computes: docs, lint levels, tool attributes and optimisation
+/// hints. Editing them recomputes nothing. (`track_caller` is not among
+/// them: it changes the location a panic reports.)
+const IGNORED_ATTRIBUTES: &[&str] = &[
+    "allow",
+    "clippy",
+    "cold",
+    "deny",
+    "deprecated",
+    "diagnostic",
+    "doc",
+    "expect",
+    "forbid",
+    "inline",
+    "must_use",
+    "rustfmt",
+    "warn",
+];
 
 #[cfg(test)]
 mod tests {
@@ -464,6 +490,23 @@ mod tests {
         );
     }
 
+    /// Lint levels, tool attributes and optimisation hints change no
+    /// result: editing them recomputed every caller (trial H). A macro's
+    /// arguments keep them, and `track_caller` (panic locations) counts.
+    #[test]
+    fn lint_and_hint_attributes_do_not_matter() {
+        assert_same(
+            "#[inline]\n#[must_use]\nfn f(x: u8) -> u8 { #[allow(unused)] let y = x; y }",
+            "#[inline(always)]\n#[deny(clippy::all)]\n#[rustfmt::skip]\nfn f(x: u8) -> u8 { let y = x; y }",
+        );
+        assert_same(
+            "mod m { #![allow(dead_code)] #[cold] fn g() {} }",
+            "mod m { #![warn(missing_docs)] fn g() {} }",
+        );
+        assert_differ("#[track_caller]\nfn f() {}", "fn f() {}");
+        assert_differ("fn f() { m!(#[inline] x) }", "fn f() { m!(x) }");
+    }
+
     #[test]
     fn doc_comments_do_not_matter() {
         assert_same(
@@ -475,7 +518,7 @@ mod tests {
 
     #[test]
     fn other_attributes_matter() {
-        assert_differ("#[inline] fn f() {}", "fn f() {}");
+        assert_differ("#[repr(C)] struct S(u8);", "struct S(u8);");
         assert_differ("#[cfg(unix)] fn f() {}", "#[cfg(windows)] fn f() {}");
     }
 
@@ -576,5 +619,5 @@ mod tests {
         );
     }
 
-    const PINNED_DIGEST: &str = "393c3d60fe7ba9f47f24af31425a5bd2c147e694f8fe1a530353e6ff0b497ffa";
+    const PINNED_DIGEST: &str = "8732c85a65e85e0f8723cac6f76673065a8384e7154919dd2a550598ac549766";
 }
