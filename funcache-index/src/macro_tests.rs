@@ -331,7 +331,8 @@ fn crate_paths_in_a_dependency_macro_resolve_in_the_invoking_crate() {
 /// impl body (A), an item-level invocation whose macro writes the impl
 /// (B), and an associated const written that way (C) are reached by a
 /// method call or a `Type::NAME` path on a primitive, and an edit of the
-/// macro body or the invocation's tokens changes the fingerprint.
+/// macro body or the invocation's tokens changes the fingerprint; so do
+/// members whose names `paste!` builds.
 #[test]
 fn members_written_by_macros_are_followed() {
     let a_lib = "pub trait ToP { fn to_u8(&self) -> Option<u8>; }\n\
@@ -344,7 +345,29 @@ fn members_written_by_macros_are_followed() {
     let c_lib = "pub trait ConstOne { const ONE: Self; }\n\
          macro_rules! imp { ($T:ident) => { impl ConstOne for $T { const ONE: Self = 1; } }; }\n\
          imp!(u64);\n";
+    // Member names `paste!` builds: in a macro's body, and in a
+    // module-level `paste!` itself.
+    let d_lib = "pub trait G { fn get_a(&self) -> u32; }\n\
+         pub trait L { const LIMIT_B: u32; }\n\
+         macro_rules! getters { ($T:ty, $($f:ident = $v:expr),*) => { paste::paste! { impl G for $T { $(fn [<get_ $f>](&self) -> u32 { $v })* } } }; }\n\
+         getters!(u32, a = 1);\n\
+         paste::paste! { impl L for u32 { const [<LIMIT_ B>]: u32 = 5; } }\n";
     let cases = [
+        (
+            d_lib,
+            "fn get(x: u32) -> u32 { x.get_a() }",
+            "get",
+            [
+                ("getters!(u32, a = 1);", "getters!(u32, a = 2);"),
+                ("{ $v }", "{ $v + 1 }"),
+            ],
+        ),
+        (
+            d_lib,
+            "fn limit() -> u32 { u32::LIMIT_B }",
+            "limit",
+            [("= 5;", "= 6;"), ("= 5;", "= 7;")],
+        ),
         (
             a_lib,
             "fn conv(x: i64) -> Option<u8> { x.to_u8() }",

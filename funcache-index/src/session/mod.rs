@@ -259,7 +259,7 @@ impl<'w> Session<'w> {
             let it = self.world.item(r);
             self.world.crates[r.krate as usize].index.files[it.file as usize].slice(it.item.span)
         };
-        if has_ident(text_of(call), name) {
+        if has_ident(text_of(call), name) || pastes_member_name(text_of(call)) {
             return true;
         }
         let Some(segs) = self.world.item(call).item.via_macro.as_ref() else {
@@ -823,17 +823,28 @@ fn ident_starts<'a>(text: &'a str, name: &'a str) -> impl Iterator<Item = usize>
 }
 
 /// Whether `text` defines a member `name`: `fn name`, `const name` or
-/// `type name`.
+/// `type name`, or a member whose name `paste!` builds (`fn [<get_ $f>]`),
+/// which may be any name.
 fn defines_member(text: &str, name: &str) -> bool {
-    ident_starts(text, name).any(|i| {
-        let before = text[..i].trim_end();
-        ["fn", "const", "type"].iter().any(|kw| {
-            before.strip_suffix(kw).is_some_and(|rest| {
-                !rest
-                    .chars()
-                    .next_back()
-                    .is_some_and(|c| c.is_alphanumeric() || c == '_')
-            })
+    pastes_member_name(text) || ident_starts(text, name).any(|i| after_member_keyword(&text[..i]))
+}
+
+/// Whether `before` ends with `fn`, `const` or `type` as a whole word.
+fn after_member_keyword(before: &str) -> bool {
+    let before = before.trim_end();
+    ["fn", "const", "type"].iter().any(|kw| {
+        before.strip_suffix(kw).is_some_and(|rest| {
+            !rest
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_')
         })
     })
+}
+
+/// Whether `text` defines a member whose name `paste!` builds:
+/// `fn [<..>]`, `const [<..>]`, `type [<..>]`.
+fn pastes_member_name(text: &str) -> bool {
+    text.match_indices("[<")
+        .any(|(i, _)| after_member_keyword(&text[..i]))
 }
