@@ -426,3 +426,23 @@ fn members_written_by_macros_are_followed() {
         }
     }
 }
+
+/// A module declared by another crate's macro (`dep::declare!(more);`
+/// whose body writes `mod $m;`): the file is read, and an edit in it
+/// changes the fingerprint of a fn that calls into it.
+#[test]
+fn modules_a_dependency_macro_declares_are_followed() {
+    let f = two_files(
+        "dep::declare!(more);\n#[funcache::cache]\nfn f() -> u32 { more::compute() }\n",
+        "pub fn compute() -> u32 { 1 }\n",
+    );
+    let before = f.analyze("src/lib.rs", "f");
+    f.edit("src/more.rs", "{ 1 }", "{ 2 }");
+    let after = f.analyze("src/lib.rs", "f");
+    assert_ne!(
+        after.fingerprint,
+        before.fingerprint,
+        "closure {:?}",
+        paths(&before)
+    );
+}

@@ -761,13 +761,16 @@ mod tests {
                     "src/lib.rs",
                     "macro_rules! decl { ($m:ident) => { mod $m; }; }
 decl!(a);
-other!(b);
+other::declare!(b, junk, nothing);
 wrap!(mod c; #[path = \"p.rs\"] mod e;);
+include!(\"part.rs\");
 ",
                 ),
                 ("src/a.rs", "mod inner;"),
                 ("src/a/inner.rs", ""),
                 ("src/b.rs", ""),
+                ("src/junk.rs", "this is not Rust {"),
+                ("src/part.rs", ""),
                 ("src/c/mod.rs", ""),
                 ("src/p.rs", ""),
             ],
@@ -776,13 +779,17 @@ wrap!(mod c; #[path = \"p.rs\"] mod e;);
         let rel = |s: String| s.replace(&format!("{}/", d.display()), "");
         let got: Vec<String> = module_files(&index).into_iter().map(rel).collect();
         // `wrap!`'s arguments read as items: its `mod`s are followed as
-        // any other.
+        // any other. `other::declare!`, a macro of another crate, may
+        // write `mod $m;`: its identifiers that name files are read
+        // (`junk.rs`, which does not parse, left out; nothing remembered
+        // of `nothing`); `include!` declares no module.
         assert_eq!(
             got,
             [
                 "=src/lib.rs",
                 "c=src/c/mod.rs",
                 "e=src/p.rs",
+                "b=src/b.rs",
                 "a=src/a.rs",
                 "a::inner=src/a/inner.rs"
             ]
@@ -790,7 +797,8 @@ wrap!(mod c; #[path = \"p.rs\"] mod e;);
         assert!(!index.modules[0].names.contains_key("a"));
         assert!(index.missing.contains(&d.join("src/a/mod.rs")));
         assert!(index.missing.contains(&d.join("src/decl.rs")));
-        assert_eq!(index.guessed_files.len(), 2);
+        assert!(!index.missing.contains(&d.join("src/nothing.rs")));
+        assert_eq!(index.guessed_files.len(), 3);
         let decl = index.modules[3].decl.unwrap();
         assert_eq!(index.macro_modules[&decl], [3]);
     }

@@ -11,6 +11,10 @@
 //! all of its items. An edit of such a file then changes the fingerprint
 //! of whatever reaches the invocation. Files that do not exist are
 //! remembered (their appearance is an edit).
+//!
+//! A macro of another crate (its body is not read while the module tree
+//! is built) may write `mod $m;` too: an identifier of its invocation that
+//! names an existing file next to the module is read the same way.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -30,7 +34,21 @@ struct Candidate {
     files: Vec<PathBuf>,
     /// Whether it is a `#[path]` file (whose children are next to it).
     path_attr: bool,
+    /// A guess from another crate's macro, whose body is not read here: a
+    /// file that does not parse is left out rather than failing the index.
+    speculative: bool,
 }
+
+/// Macros of the compiler that take identifiers or paths but never write
+/// `mod`.
+const BUILTIN_MACROS: &[&str] = &[
+    "compile_error",
+    "concat",
+    "global_asm",
+    "include",
+    "include_bytes",
+    "include_str",
+];
 
 impl CrateIndex {
     /// Reads the files that the module-level macro invocations met so far
@@ -62,7 +80,11 @@ impl CrateIndex {
             return Ok(());
         }
         let module = self.items[invocation as usize].module;
-        let parsed = load(&found)?;
+        let parsed = match load(&found) {
+            Ok(parsed) => parsed,
+            Err(_) if candidate.speculative => return Ok(()),
+            Err(error) => return Err(error),
+        };
         let items = parsed.items.clone();
         let first_file = self.files.len() as FileId;
         self.files.push(parsed);
@@ -107,7 +129,13 @@ impl CrateIndex {
         if !text(invocation).contains("mod")
             && !definitions.is_some_and(|ids| ids.iter().any(|&d| text(d).contains("mod")))
         {
-            return Vec::new();
+            let foreign = definitions.is_none_or(|ids| ids.is_empty())
+                && name.is_some_and(|n| !BUILTIN_MACROS.contains(&n.as_str()));
+            return if foreign {
+                self.foreign_candidates(invocation, ctx)
+            } else {
+                Vec::new()
+            };
         }
         let tokens = |file: FileId, range| {
             self.files[file as usize]
@@ -150,6 +178,7 @@ impl CrateIndex {
                     ],
                     name,
                     path_attr: false,
+                    speculative: false,
                 }
             })
             .collect();
@@ -161,9 +190,53 @@ impl CrateIndex {
                     .map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
                 files: vec![file],
                 path_attr: true,
+                speculative: false,
             }
         }));
         out
+    }
+
+    /// For an invocation of a macro this crate does not define (a
+    /// dependency's `declare!(fast);` whose body may write `mod $m;`):
+    /// each identifier of it that names an existing `name.rs` or
+    /// `name/mod.rs` where the invoking module's children are. Files that
+    /// do not exist are not remembered: nearly every such identifier is
+    /// not a module name.
+    fn foreign_candidates(&self, invocation: ItemId, ctx: &DirCtx) -> Vec<Candidate> {
+        let it = &self.items[invocation as usize];
+        let Ok(tokens) = self.files[it.file as usize]
+            .slice(it.item.span)
+            .parse::<TokenStream>()
+        else {
+            return Vec::new();
+        };
+        let (mut names, mut paths) = (HashSet::new(), HashSet::new());
+        words(tokens, &mut names, &mut paths);
+        // The invocation's own path (`dep::declare`) is no module name.
+        for segment in it.item.via_macro.iter().flatten() {
+            names.remove(segment);
+        }
+        let mut names: Vec<String> = names.into_iter().collect();
+        names.sort();
+        names
+            .into_iter()
+            .filter_map(|name| {
+                let bare = name.trim_start_matches("r#");
+                let files: Vec<PathBuf> = [
+                    ctx.children.join(format!("{bare}.rs")),
+                    ctx.children.join(bare).join("mod.rs"),
+                ]
+                .into_iter()
+                .filter(|p| p.is_file())
+                .collect();
+                (!files.is_empty()).then_some(Candidate {
+                    name,
+                    files,
+                    path_attr: false,
+                    speculative: true,
+                })
+            })
+            .collect()
     }
 
     /// The items of the modules invocation `invocation` may declare (see
