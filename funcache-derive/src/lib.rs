@@ -104,7 +104,10 @@ use proc_macro::TokenStream;
 /// = $p] mod $m;`) counts through it: every file it could load (`x.rs` or
 /// `x/mod.rs` for each identifier of the invocation, each string literal
 /// as a `#[path]`) is read, and its items count wherever the invocation
-/// does. A module-level `cfg_if!` is read as the items it writes, each
+/// does. For a macro of another crate (`dep::declare!(fast);`) that is each
+/// identifier naming an existing `x.rs` or `x/mod.rs`. Members whose names
+/// `paste!` builds (`fn [<get_ $f>]`) count for every member lookup. A
+/// module-level `cfg_if!` is read as the items it writes, each
 /// under its branch's `cfg` (see below), a `mod x;` in it included.
 ///
 /// A cached function *written by* a macro — inside a `macro_rules!` body,
