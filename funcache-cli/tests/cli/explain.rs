@@ -4,16 +4,27 @@
 use crate::util::{cli, copy_cache, shared, source_copy};
 
 fn explain(cache: &str, manifest: &std::path::Path, function: &str) -> String {
-    cli(&[
+    explain_with(cache, manifest, function, &[])
+}
+
+/// `explain` with more options.
+fn explain_with(
+    cache: &str,
+    manifest: &std::path::Path,
+    function: &str,
+    options: &[&str],
+) -> String {
+    let manifest = manifest.to_str().unwrap();
+    let mut args = vec![
         "--dir",
         cache,
         "explain",
         function,
         "--manifest-path",
-        manifest.to_str().unwrap(),
-    ])
-    .ok()
-    .to_owned()
+        manifest,
+    ];
+    args.extend_from_slice(options);
+    cli(&args).ok().to_owned()
 }
 
 #[test]
@@ -187,17 +198,12 @@ fn build_dependent_fingerprints_are_judged_under_the_recorded_build() {
 #[test]
 fn covers_lists_the_items_of_the_fingerprint() {
     let cache = copy_cache(&shared().standard);
-    let manifest = shared().fixture.path().to_str().unwrap().to_owned();
-    let output = cli(&[
-        "--dir",
+    let text = explain_with(
         &cache.dir_arg(),
-        "explain",
+        shared().fixture.path(),
         "square",
-        "--covers",
-        "--manifest-path",
-        &manifest,
-    ]);
-    let text = output.ok();
+        &["--covers"],
+    );
     let listed: Vec<&str> = text
         .lines()
         .skip_while(|l| !l.starts_with("Its fingerprint covers "))
