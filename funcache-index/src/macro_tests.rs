@@ -446,3 +446,33 @@ fn modules_a_dependency_macro_declares_are_followed() {
         paths(&before)
     );
 }
+
+/// A macro invoked in an impl of a crate trait writes only members the
+/// trait declares: editing it leaves a fn that looks up another member
+/// (`u64::ONE`) alone, and still reaches one that calls `to_u8`.
+#[test]
+fn impl_body_macros_join_only_lookups_of_their_traits_members() {
+    let lib = "pub trait ToP { fn to_u8(&self) -> Option<u8>; }\n\
+         macro_rules! inner { () => { fn to_u8(&self) -> Option<u8> { Some(1) } }; }\n\
+         impl ToP for i64 { inner! {} }\n\
+         pub trait ConstOne { const ONE: Self; }\n\
+         impl ConstOne for u64 { const ONE: Self = 1; }\n";
+    let f = two_files(
+        "mod more;\nuse more::*;\n#[funcache::cache]\nfn one() -> u64 { u64::ONE }\n\
+         #[funcache::cache]\nfn conv(x: i64) -> Option<u8> { x.to_u8() }\n",
+        lib,
+    );
+    let one = f.analyze("src/lib.rs", "one");
+    let conv = f.analyze("src/lib.rs", "conv");
+    f.edit("src/more.rs", "Some(1)", "Some(2)");
+    assert_eq!(
+        f.analyze("src/lib.rs", "one").fingerprint,
+        one.fingerprint,
+        "closure {:?}",
+        paths(&one)
+    );
+    assert_ne!(
+        f.analyze("src/lib.rs", "conv").fingerprint,
+        conv.fingerprint
+    );
+}

@@ -235,7 +235,12 @@ impl<'w> Session<'w> {
         }
         let mut out: Vec<NodeKey> = Vec::new();
         for d in self.tables() {
-            out.extend(d.body_macros.iter().copied());
+            out.extend(
+                d.body_macros
+                    .iter()
+                    .copied()
+                    .filter(|&key| self.body_macro_may_write(d, key, name)),
+            );
             for &call in &d.macro_calls {
                 if self.macro_call_names(call, name) {
                     out.push(NodeKey::item(call));
@@ -249,6 +254,24 @@ impl<'w> Session<'w> {
             .borrow_mut()
             .insert(name.to_owned(), out.clone());
         out
+    }
+
+    /// Whether the macro invocation `key` in an impl or trait body may
+    /// write a member named `name`. In an impl of a trait of the world
+    /// whose body declares its items plainly, only a member the trait
+    /// declares: an impl defines nothing else. Anywhere else (an inherent
+    /// impl, a std trait, a trait whose own items a macro writes), any
+    /// member.
+    fn body_macro_may_write(&self, tables: &Derived, key: NodeKey, name: &str) -> bool {
+        let Some(trait_ref) = tables.impls.get(&key.item).and_then(|i| i.trait_item) else {
+            return true;
+        };
+        let ItemKind::Trait { items, .. } = &self.world.item(trait_ref).item.kind else {
+            return true;
+        };
+        items
+            .iter()
+            .any(|a| a.name == name || matches!(a.kind, AssocKind::Macro))
     }
 
     /// Whether module-level invocation `call`'s tokens contain the
