@@ -6,12 +6,18 @@
 //! function is compiled, and the fingerprint entries are stored under
 //! mixes the answers in here.
 //!
+//! The features cargo enabled for each direct dependency the closure
+//! reaches are answered by the macro itself, which reads them from
+//! cargo's record of the dependency's build (`--features
+//! serde_json/preserve_order` on cargo's command line changes them).
+//!
 //! A function the index could not analyze also asks where it was expanded
 //! (`line!()`, `column!()`): its fallback fingerprint cannot otherwise tell
 //! two expansions of one macro apart.
 //!
 //! The answers are kept as `(key, value)` text pairs — `("cfg(test)",
-//! "false")`, `("env!(MODE)", <blake3 of the value>)`, and `(path, hash)`
+//! "false")`, `("env!(MODE)", <blake3 of the value>)`, `("features of
+//! serde_json", "default,std")`, and `(path, hash)`
 //! of each gated item the build compiled — which are also recorded beside
 //! the entries, so that `funcache-cli` can rebuild the fingerprint the
 //! current source would have under the recorded build.
@@ -57,6 +63,18 @@ pub enum BuildInput {
         name: &'static str,
         /// `option_env!(name)`.
         value: Option<&'static str>,
+    },
+    /// The features the build enabled for a direct dependency the
+    /// closure reaches: cargo decides them from every manifest and from
+    /// its command line (`--features serde_json/preserve_order`), and
+    /// they change the dependency's code. The macro reads them from
+    /// cargo's record of the dependency's build.
+    DepFeatures {
+        /// The dependency's package name.
+        package: &'static str,
+        /// Its enabled features, sorted and comma-separated, or `unknown`
+        /// when the macro could not find them.
+        features: &'static str,
     },
     /// Where a function the index could not analyze was expanded:
     /// `line!()` and `column!()` in the generated code give the outermost
@@ -115,6 +133,13 @@ pub fn env_answer(name: &str, value: Option<&str>) -> (String, String) {
     (format!("env!({name})"), value)
 }
 
+/// The answer pair of a dependency's features (see
+/// [`BuildInput::DepFeatures`]).
+#[doc(hidden)]
+pub fn dep_features_answer(package: &str, features: &str) -> (String, String) {
+    (format!("features of {package}"), features.to_owned())
+}
+
 /// The answers to `inputs`, sorted: every predicate's value, every
 /// variable's, the `(path, hash)` of each gated item the build compiled,
 /// and the toolchain's (see [`toolchain_answers`]). An item the build leaves out contributes nothing, so editing
@@ -149,6 +174,9 @@ pub(crate) fn answers(inputs: &[BuildInput]) -> Vec<(String, String)> {
             }
             BuildInput::Cfg { predicate, active } => out.push(cfg_answer(predicate, active)),
             BuildInput::Env { name, value } => out.push(env_answer(name, value)),
+            BuildInput::DepFeatures { package, features } => {
+                out.push(dep_features_answer(package, features))
+            }
             BuildInput::Expansion { line, column } => {
                 out.push((EXPANSION_KEY.to_owned(), format!("{line}:{column}")))
             }
@@ -248,7 +276,7 @@ mod tests {
 
     #[test]
     fn every_answer_of_the_build_counts() {
-        let cases: [&[BuildInput]; 10] = [
+        let cases: [&[BuildInput]; 13] = [
             &[gated("fast", true, "aa"), gated("not (fast)", false, "bb")],
             &[gated("fast", false, "aa"), gated("not (fast)", true, "bb")],
             &[BuildInput::Cfg {
@@ -270,6 +298,18 @@ mod tests {
             &[BuildInput::Env {
                 name: "MODE",
                 value: Some("b"),
+            }],
+            &[BuildInput::DepFeatures {
+                package: "serde_json",
+                features: "default,std",
+            }],
+            &[BuildInput::DepFeatures {
+                package: "serde_json",
+                features: "default,preserve_order,std",
+            }],
+            &[BuildInput::DepFeatures {
+                package: "helper",
+                features: "default,std",
             }],
             &[BuildInput::Expansion { line: 3, column: 1 }],
             &[BuildInput::Expansion { line: 4, column: 1 }],

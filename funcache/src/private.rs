@@ -2,8 +2,8 @@
 //! change in any release, in step with the macro.
 
 pub use crate::build::{
-    BuildInput, EXPANSION_KEY, RUSTC_KEY, TARGET_KEY, build_fingerprint, cfg_answer, env_answer,
-    toolchain_answers,
+    BuildInput, EXPANSION_KEY, RUSTC_KEY, TARGET_KEY, build_fingerprint, cfg_answer,
+    dep_features_answer, env_answer, toolchain_answers,
 };
 pub use crate::codec::Equality;
 pub use crate::config::DirChoice;
