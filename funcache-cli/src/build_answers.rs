@@ -1,5 +1,6 @@
 //! Fingerprints that depend on the build (cargo features and other `cfg`s,
-//! compile-time environment variables): the CLI reads the source without
+//! compile-time environment variables, the features cargo enabled for a
+//! dependency): the CLI reads the source without
 //! building it, so it cannot evaluate those itself. The runtime records
 //! the build's answers beside each fingerprint it stores under; with them
 //! the fingerprint the *current* source would have under *that* build can
@@ -8,8 +9,8 @@
 use std::collections::BTreeMap;
 
 use funcache::__private::{
-    EXPANSION_KEY, RUSTC_KEY, TARGET_KEY, build_fingerprint, cfg_answer, env_answer,
-    toolchain_answers,
+    EXPANSION_KEY, RUSTC_KEY, TARGET_KEY, build_fingerprint, cfg_answer, dep_features_answer,
+    env_answer, toolchain_answers,
 };
 use funcache_index::{Analysis, Dependency};
 
@@ -54,6 +55,11 @@ pub fn under_recorded_build(
         let value = recorded.get(key.as_str())?.to_string();
         answers.push((key, value));
     }
+    for dep in &build.dep_features {
+        let (key, _) = dep_features_answer(&dep.package, "");
+        let value = recorded.get(key.as_str())?.to_string();
+        answers.push((key, value));
+    }
     // The toolchain that built it (every fingerprint has it).
     for key in [RUSTC_KEY, TARGET_KEY] {
         let value = recorded.get(key)?.to_string();
@@ -70,8 +76,8 @@ pub fn under_recorded_build(
 /// predicates and nothing else (`debug_assertions` and the package's
 /// features, which every fingerprint has, are the common case): one per
 /// combination of their values. `None` when it depends on more (gated
-/// items, variables, code generated into `OUT_DIR`), whose answers only a
-/// record tells. An entry another toolchain stored is in no list: without
+/// items, variables, a dependency's features, code generated into
+/// `OUT_DIR`), whose answers only a record tells. An entry another toolchain stored is in no list: without
 /// its record (a remote's entries), it is judged as if this CLI's
 /// toolchain had built it.
 pub fn every_build(analysis: &Analysis) -> Option<Vec<[u8; 32]>> {
@@ -80,6 +86,7 @@ pub fn every_build(analysis: &Analysis) -> Option<Vec<[u8; 32]>> {
     let build = &analysis.build;
     if !build.gated.is_empty()
         || !build.env.is_empty()
+        || !build.dep_features.is_empty()
         || build.out_dir
         || build.cfgs.len() > MAX_PREDICATES
     {
@@ -109,6 +116,7 @@ pub fn every_build(analysis: &Analysis) -> Option<Vec<[u8; 32]>> {
 pub fn is_answer(key: &str) -> bool {
     key.starts_with("cfg(")
         || key.starts_with("env!(")
+        || key.starts_with(&dep_features_answer("", "").0)
         || key == EXPANSION_KEY
         || key == RUSTC_KEY
         || key == TARGET_KEY
@@ -141,7 +149,7 @@ pub fn active_under<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use funcache_index::{BuildInputs, Digest};
+    use funcache_index::{BuildInputs, Digest, DirectDep};
 
     fn analysis(build: BuildInputs) -> Analysis {
         Analysis {
@@ -188,12 +196,22 @@ mod tests {
             ..BuildInputs::default()
         };
         assert_eq!(every_build(&analysis(with_env)), None);
+        let with_dep = BuildInputs {
+            cfgs: vec!["debug_assertions".into()],
+            dep_features: vec![DirectDep {
+                package: "serde_json".into(),
+                extern_name: "serde_json".into(),
+            }],
+            ..BuildInputs::default()
+        };
+        assert_eq!(every_build(&analysis(with_dep)), None);
     }
 
     #[test]
     fn answers_are_told_from_items() {
         assert!(is_answer("cfg(feature = \"fast\")"));
         assert!(is_answer("env!(MODE)"));
+        assert!(is_answer("features of serde_json"));
         assert!(is_answer(EXPANSION_KEY));
         assert!(is_answer(RUSTC_KEY) && is_answer(TARGET_KEY));
         assert!(!is_answer("crate::helpers::one"));
@@ -207,6 +225,10 @@ mod tests {
             cfgs: vec!["test".into()],
             env: vec!["MODE".into()],
             out_dir: false,
+            dep_features: vec![DirectDep {
+                package: "serde_json".into(),
+                extern_name: "json".into(),
+            }],
         };
         // What the runtime stores for a build with `fast` off, MODE=b.
         let answers = {
@@ -216,6 +238,7 @@ mod tests {
                 ("crate::kernel".to_owned(), Digest([3; 32]).to_string()),
                 cfg_answer("test", false),
                 env_answer("MODE", Some("b")),
+                dep_features_answer("serde_json", "default,std"),
                 (RUSTC_KEY.to_owned(), "1.95.0 (59807616e)".to_owned()),
                 (TARGET_KEY.to_owned(), "x86_64-unknown-linux-gnu".to_owned()),
             ];
@@ -258,9 +281,26 @@ mod tests {
             .cloned()
             .collect();
         assert_eq!(under_recorded_build(&current, &old), None);
+        // The same build with serde_json's `preserve_order` on (asked on
+        // cargo's command line): another fingerprint.
+        let preserve_order: Vec<(String, String)> = record
+            .iter()
+            .map(|(k, v)| match k.as_str() {
+                "features of serde_json" => (k.clone(), "default,preserve_order,std".to_owned()),
+                _ => (k.clone(), v.clone()),
+            })
+            .collect();
+        let rebuilt = under_recorded_build(&current, &preserve_order);
+        assert!(rebuilt.is_some() && rebuilt != Some(stored));
         // A question the record has no answer to.
-        let mut asked = build;
+        let mut asked = build.clone();
         asked.env.push("OTHER".into());
+        assert_eq!(under_recorded_build(&analysis(asked), &record), None);
+        let mut asked = build;
+        asked.dep_features.push(DirectDep {
+            package: "helper".into(),
+            extern_name: "helper".into(),
+        });
         assert_eq!(under_recorded_build(&analysis(asked), &record), None);
     }
 }

@@ -368,6 +368,12 @@ fn build_inputs(current: &CachedFn) -> Vec<String> {
     for name in &build.env {
         lines.push(format!("  the compile-time value of ${name}"));
     }
+    for dep in &build.dep_features {
+        lines.push(format!(
+            "  the features cargo enabled for dependency {}",
+            dep.package
+        ));
+    }
     if build.out_dir {
         lines.push("  code or data a build script writes to OUT_DIR".to_owned());
     }

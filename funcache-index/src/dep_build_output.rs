@@ -368,16 +368,7 @@ fn fingerprint_run_dir(
     candidates: &[PathBuf],
 ) -> Option<PathBuf> {
     let fingerprints = target.join(".fingerprint");
-    let lib_unit = fingerprints.join(format!("{package}-{lib_hash}"));
-    let json = std::fs::read_dir(&lib_unit)
-        .ok()?
-        .filter_map(Result::ok)
-        .find(|entry| {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            name.starts_with("lib-") && name.ends_with(".json")
-        })
-        .and_then(|entry| std::fs::read_to_string(entry.path()).ok())?;
+    let json = lib_fingerprint_json(target, package, lib_hash)?;
     let wanted = build_script_dep_hashes(&json);
     let matching: Vec<&PathBuf> = candidates
         .iter()
@@ -402,6 +393,36 @@ fn fingerprint_run_dir(
         [one] => Some((*one).clone()),
         _ => None,
     }
+}
+
+/// The text of cargo's fingerprint of the lib unit `<package>-<lib_hash>`
+/// under the target directory `target` (`.fingerprint/<package>-<hash>/
+/// lib-<lib>.json`), when it is there and readable.
+pub(crate) fn lib_fingerprint_json(target: &Path, package: &str, lib_hash: &str) -> Option<String> {
+    let lib_unit = target
+        .join(".fingerprint")
+        .join(format!("{package}-{lib_hash}"));
+    std::fs::read_dir(&lib_unit)
+        .ok()?
+        .filter_map(Result::ok)
+        .find(|entry| {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("lib-") && name.ends_with(".json")
+        })
+        .and_then(|entry| std::fs::read_to_string(entry.path()).ok())
+}
+
+/// The target directory (`<target>/<profile>`) and unit hash of a lib a
+/// `--extern` names: `<target>/<profile>/deps/lib<lib>-<hash>.rlib` (or
+/// `.rmeta`, or a proc macro's shared library).
+pub(crate) fn extern_unit(lib: &Path) -> Option<(PathBuf, String)> {
+    let deps_dir = lib.parent()?;
+    let target = deps_dir.parent()?;
+    let stem = lib.file_stem()?.to_string_lossy();
+    let (_, hash) = stem.rsplit_once('-')?;
+    (hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| (target.to_owned(), hash.to_owned()))
 }
 
 /// The fingerprint hashes, as cargo writes them in a unit's hash file, of

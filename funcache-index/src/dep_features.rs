@@ -9,7 +9,9 @@
 //! and, for the path packages among them (the workspace's members, path
 //! dependencies), their `[features]` and dependency declarations. Features
 //! asked on cargo's command line for a dependency (`--features
-//! serde_json/preserve_order`) are not seen.
+//! serde_json/preserve_order`) are in no manifest: for a direct
+//! dependency, the macro reads what the build enabled
+//! ([`crate::enabled_features`]).
 
 use std::cell::OnceCell;
 use std::collections::BTreeSet;

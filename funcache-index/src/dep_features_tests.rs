@@ -196,3 +196,49 @@ fn the_packages_own_version_does_not_move_dependency_entries() {
     );
     assert_eq!(features_entry(&analysis(&app)), base);
 }
+
+/// Features asked on cargo's command line (`--features json/po`,
+/// `--features helper/x`) are in no manifest: the direct dependencies the
+/// closure reaches are listed for the macro to read what the build
+/// enabled for them, the same from the source alone (the CLI), by package
+/// and by the name the compiler's `--extern` gives.
+#[test]
+fn the_direct_dependencies_reached_are_build_inputs() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path();
+    workspace(root);
+    let app = root.join("app");
+    let listed = |a: &Analysis| -> Vec<(String, String)> {
+        a.build
+            .dep_features
+            .iter()
+            .map(|d| (d.package.clone(), d.extern_name.clone()))
+            .collect()
+    };
+    assert_eq!(
+        listed(&analysis(&app)),
+        [("json".to_owned(), "json".to_owned())]
+    );
+
+    // The path dependency, once the cached function calls it.
+    write(
+        root,
+        "app/src/lib.rs",
+        "#[funcache::cache]\npub fn keys(s: &str) -> usize { helper::h(); json::from_str(s).len() }\n",
+    );
+    assert_eq!(
+        listed(&analysis(&app)),
+        [
+            ("helper".to_owned(), "helper".to_owned()),
+            ("json".to_owned(), "json".to_owned())
+        ]
+    );
+
+    // Neither, when it reaches neither.
+    write(
+        root,
+        "app/src/lib.rs",
+        "#[funcache::cache]\npub fn keys(s: &str) -> usize { s.len() }\n",
+    );
+    assert!(listed(&analysis(&app)).is_empty());
+}

@@ -47,13 +47,37 @@ pub struct BuildInputs {
     /// `OUT_DIR`); a reader without it (the CLI) cannot, and so cannot
     /// reproduce the fingerprint.
     pub out_dir: bool,
+    /// Direct dependencies of the compiling crate that the closure
+    /// reaches (path dependencies with items in it, registry and git
+    /// crates it names), sorted: the features the build enabled for each
+    /// are part of the fingerprint. Cargo decides them from every
+    /// manifest and from its command line (`--features
+    /// serde_json/preserve_order`); the macro reads them from cargo's
+    /// record of the dependency's build (see
+    /// [`dep_features_in_build`](crate::dep_features_in_build)).
+    pub dep_features: Vec<DirectDep>,
 }
 
 impl BuildInputs {
     /// True when the fingerprint depends on nothing but the source text.
     pub fn is_empty(&self) -> bool {
-        self.gated.is_empty() && self.cfgs.is_empty() && self.env.is_empty() && !self.out_dir
+        self.gated.is_empty()
+            && self.cfgs.is_empty()
+            && self.env.is_empty()
+            && !self.out_dir
+            && self.dep_features.is_empty()
     }
+}
+
+/// A direct dependency of the crate compiling a cached function, whose
+/// features the build decides.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DirectDep {
+    /// Its package name (`serde_json`): what its answer is recorded under.
+    pub package: String,
+    /// The name the compiling crate knows it by: its `--extern` name on
+    /// the compiler's command line (a renamed dependency's new name).
+    pub extern_name: String,
 }
 
 /// Everything a fingerprint is computed from.

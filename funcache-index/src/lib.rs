@@ -24,6 +24,7 @@ mod dep_features;
 mod dep_features_tests;
 mod derives;
 mod digest;
+mod enabled_features;
 mod enclosing_macros;
 mod error;
 mod fallback;
@@ -78,12 +79,13 @@ pub use analysis::{
 pub use cache_dir::{default_cache_dir, find_manifest_dir};
 pub use canonical::{CANONICAL_FORMAT, Canonical, Normalizer, canonical_hash, hash_tokens};
 pub use digest::{Digest, ParseDigestError};
+pub use enabled_features::{UNKNOWN_FEATURES, dep_features_in_build};
 pub use error::IndexError;
 pub use fallback::{
     FALLBACK_CALL_SITE, FALLBACK_CARGO_FILES, FALLBACK_MACRO_PACKAGE_SOURCES, FALLBACK_OUT_DIR,
     FALLBACK_PACKAGE_SOURCES, Fallback, FallbackSite, fallback_fingerprint,
 };
-pub use fingerprint::{BuildInputs, Dependency, FINGERPRINT_FORMAT, FingerprintInput};
+pub use fingerprint::{BuildInputs, Dependency, DirectDep, FINGERPRINT_FORMAT, FingerprintInput};
 pub use fn_values::{FnValue, fn_values};
 pub use hidden_order::{ArgSerde, argument_serde};
 pub use node_store::{NODE_CACHE_ENV, NodeCacheStats, node_cache_stats};
