@@ -759,7 +759,9 @@ fn compile_warning(message: &str) -> TokenStream {
 
 /// The `BuildInput`s of the closure: each `cfg` predicate and environment
 /// variable becomes `cfg!(..)` / `option_env!(..)`, which the compiler
-/// evaluates (and tracks) where the function is compiled.
+/// evaluates (and tracks) where the function is compiled; each direct
+/// dependency's features are read now (see
+/// [`funcache_index::dep_features_in_build`]).
 fn build_inputs(krate: &TokenStream, build: &BuildInputs) -> Vec<TokenStream> {
     let input = quote!(#krate::__private::BuildInput);
     // A predicate that does not read back as tokens (never seen) keeps its
@@ -793,6 +795,13 @@ fn build_inputs(krate: &TokenStream, build: &BuildInputs) -> Vec<TokenStream> {
     }
     for name in &build.env {
         out.push(quote!(#input::Env { name: #name, value: ::core::option_env!(#name) }));
+    }
+    // The compiler cannot answer these: read from cargo's record of each
+    // dependency's build, here, where the rustc run names its libs.
+    for dep in &build.dep_features {
+        let package = &dep.package;
+        let features = funcache_index::dep_features_in_build(dep);
+        out.push(quote!(#input::DepFeatures { package: #package, features: #features }));
     }
     out
 }

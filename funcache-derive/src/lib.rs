@@ -257,9 +257,17 @@ use proc_macro::TokenStream;
 /// and in another crate of your package (the lib a bin or an integration
 /// test uses is built without `--test`): their `#[cfg(test)]` items, test
 /// modules in files of their own (`#[cfg(test)] mod tests;`) included, are
-/// no part of the closure. Features given to a dependency on cargo's
-/// command line (`cargo build --features dep/x`) are not seen: bump
-/// `version`. `funcache-cli` reads the source
+/// no part of the closure. The features cargo enabled for each direct
+/// dependency of your crate that the function reaches (a path dependency
+/// whose items it reaches, a registry or git crate it names) count,
+/// whether a manifest or cargo's command line asked for them (`cargo build
+/// --features dep/x`): the macro reads them from cargo's record of that
+/// dependency's build (`<target>/<profile>/.fingerprint/<package>-<hash>/`,
+/// the unit rustc's `--extern` names), by feature name only. Where that
+/// record is not found (no readable compiler command line, a target
+/// directory not laid out as cargo lays it out) they count as `unknown`,
+/// and a feature given on the command line is not seen: bump `version`.
+/// `funcache-cli` reads the source
 /// without building it: it judges such a fingerprint under the build that
 /// stored it (the runtime records that build's answers beside it — a
 /// variable's value as a digest, the compiler and target as text), and
@@ -304,10 +312,13 @@ use proc_macro::TokenStream;
 ///   dependency declaration (`features`, `default-features`, `optional`,
 ///   target-specific tables kept apart), never by path. So asking
 ///   `serde_json` for `preserve_order` in any manifest that reaches it, or
-///   a new crate depending on it after `cargo update`, is a miss. Not
-///   seen: which features of *another* workspace member a build turns on
-///   from the command line (`cargo build --features serde_json/…`,
-///   `-p other --features x`): bump `version`. Crates the function does
+///   a new crate depending on it after `cargo update`, is a miss. So is
+///   asking it on cargo's command line (`cargo build --features
+///   serde_json/preserve_order`) when your crate depends on it directly
+///   (see the limits of build inputs above). Not seen: features the
+///   command line turns on for a crate the function reaches only through
+///   another dependency (`-p other --features x`, where `other` asks it
+///   of that crate): bump `version`. Crates the function does
 ///   not reach by name (a dependency of a dependency whose features change
 ///   the dependency's behaviour) count only through the dependency's
 ///   identity.

@@ -117,3 +117,97 @@ fn the_compiler_release_is_a_build_answer() {
     assert_eq!(run.value("keys"), SORTED);
     assert_eq!(run.ran, ["keys"], "another compiler's entry was served");
 }
+
+/// Kind 4: a feature of a registry dependency asked on cargo's command
+/// line, in no manifest. The macro reads the features cargo built
+/// serde_json with from cargo's record of that build; before, the second
+/// build was served the first one's value.
+#[test]
+fn features_asked_of_a_dependency_on_cargos_command_line_count() {
+    let _guard = support::lock();
+    let fixture = Fixture::copy("depfeatures");
+    let cache = tempfile::tempdir().unwrap();
+    first_run(&fixture, cache.path());
+
+    fixture.build_args(&[
+        "-p",
+        "depfeatures",
+        "--features",
+        "serde_json/preserve_order",
+    ]);
+    let with_po = fixture.run_fresh(cache.path(), &["keys"], "serde_json/preserve_order");
+    assert_eq!(with_po.value("keys"), AS_WRITTEN, "stale value served");
+    assert_eq!(with_po.ran, ["keys"]);
+
+    // Back to the first build: its entry is still there.
+    fixture.build();
+    let back = fixture.run(cache.path());
+    assert_eq!(back.value("keys"), SORTED);
+    assert!(back.ran.is_empty(), "{:?}", back.ran);
+
+    // The CLI, reading the source alone, replays the features each entry
+    // was stored under: both are live.
+    let output = std::process::Command::new(support::cli::binary())
+        .arg("--dir")
+        .arg(cache.path())
+        .args(["explain", "keys", "--manifest-path"])
+        .arg(fixture.path().join("app"))
+        .env_remove("FUNCACHE_DIR")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        text.contains("Of 2 entries: 2 live, 0 stale, 0 unknown"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  the features cargo enabled for dependency serde_json\n"),
+        "{text}"
+    );
+}
+
+/// Kind 4 for a path dependency: `--features helper/loud` changes what
+/// the helper's `cfg!(feature = "loud")` says, a predicate of another
+/// package the app's build cannot evaluate.
+#[test]
+fn features_asked_of_a_path_dependency_on_cargos_command_line_count() {
+    let _guard = support::lock();
+    let fixture = Fixture::copy("depfeatures");
+    fixture.edit(
+        "helper/Cargo.toml",
+        "[dependencies]",
+        "[features]\nloud = []\n\n[dependencies]",
+    );
+    fixture.write(
+        "helper/src/lib.rs",
+        "pub const NAME: &str = \"helper\";\n\n\
+         pub fn greeting() -> &'static str {\n    \
+         if cfg!(feature = \"loud\") { \"HELLO\" } else { \"hello\" }\n}\n",
+    );
+    fixture.edit(
+        "app/src/main.rs",
+        "fn main() {",
+        "#[funcache::cache]\nfn greet() -> String {\n    eprintln!(\"RUN greet\");\n    \
+         helper::greeting().to_owned()\n}\n\nfn main() {\n    println!(\"greet={}\", greet());",
+    );
+    let cache = tempfile::tempdir().unwrap();
+    fixture.build();
+    let first = fixture.run(cache.path());
+    assert_eq!(first.value("greet"), "hello");
+    assert!(first.ran.contains(&"greet".to_owned()), "{:?}", first.ran);
+
+    fixture.build_args(&["-p", "depfeatures", "--features", "helper/loud"]);
+    let loud = fixture.run_fresh(cache.path(), &["greet"], "helper/loud");
+    assert_eq!(loud.value("greet"), "HELLO", "stale value served");
+    assert_eq!(loud.ran, ["greet"]);
+
+    fixture.build();
+    let back = fixture.run(cache.path());
+    assert_eq!(back.value("greet"), "hello");
+    assert!(back.ran.is_empty(), "{:?}", back.ran);
+}
