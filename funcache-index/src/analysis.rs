@@ -669,12 +669,6 @@ pub(crate) fn finish(
     result.unresolved.extend(dep_builds.unresolved);
     result.unresolved.sort();
     result.build.out_dir |= dep_builds.out_dir;
-    result.build.dep_features = crate::enabled_features::direct_deps(
-        s.world,
-        s.root_crate,
-        &result.reached,
-        &result.externals,
-    );
     let fingerprint = FingerprintInput {
         dependencies: result.dependencies.clone(),
         externals: result.externals.clone(),

@@ -128,6 +128,14 @@ pub(crate) fn evaluable_in(predicate: &str, same_crate: bool, same_package: bool
     same_package && !mentions_test(predicate)
 }
 
+/// Whether a predicate names a `feature` (or does not read as one).
+fn mentions_feature(predicate: &str) -> bool {
+    predicate
+        .parse::<TokenStream>()
+        .map(|tokens| contains_ident(tokens, "feature"))
+        .unwrap_or(true)
+}
+
 fn mentions_test(predicate: &str) -> bool {
     predicate
         .parse::<TokenStream>()
@@ -284,6 +292,10 @@ pub(crate) struct BuildCollector<'w> {
     /// Whether the closure meets a `cfg` of another package, which that
     /// package's features decide.
     foreign_cfg: bool,
+    /// The crates of other packages where the closure meets a `cfg` that
+    /// names a feature: the features the build enabled for them decide
+    /// which side is compiled (see [`crate::enabled_features`]).
+    feature_cfg_crates: BTreeSet<CrateId>,
     /// The crates whose code the closure reaches: each one's edition
     /// decides what its text means.
     crates: BTreeSet<CrateId>,
@@ -307,6 +319,7 @@ impl<'w> BuildCollector<'w> {
             uses: Vec::new(),
             fixed: BTreeSet::new(),
             foreign_cfg: false,
+            feature_cfg_crates: BTreeSet::new(),
             crates: BTreeSet::new(),
             packages: PathPackages::new(world, &workspace_root),
             workspace_root,
@@ -328,6 +341,9 @@ impl<'w> BuildCollector<'w> {
                 self.inputs.cfgs.push(predicate.clone());
             } else if !same_package {
                 self.foreign_cfg = true;
+                if mentions_feature(predicate) {
+                    self.feature_cfg_crates.insert(krate);
+                }
                 self.inputs.cfgs.extend(build_wide(predicate));
             }
         }
@@ -426,6 +442,9 @@ impl<'w> BuildCollector<'w> {
         let same_package = self.same_package(krate);
         let evaluable = evaluable_in(predicate, krate == self.root_crate, same_package);
         self.foreign_cfg |= !evaluable && !same_package;
+        if !evaluable && !same_package && mentions_feature(predicate) {
+            self.feature_cfg_crates.insert(krate);
+        }
         Some(evaluable.then(|| predicate.to_owned()))
     }
 
@@ -487,6 +506,14 @@ impl<'w> BuildCollector<'w> {
             externals,
             &mut self.packages,
         ));
+        let reached: BTreeSet<CrateId> = closure.iter().map(|k| k.item.krate).collect();
+        self.inputs.dep_features = crate::enabled_features::direct_deps(
+            self.world,
+            self.root_crate,
+            &reached,
+            &self.feature_cfg_crates,
+            externals,
+        );
         externals.append(&mut self.fixed);
         self.inputs.cfgs.push(PROFILE_CFG.to_owned());
         // The package's own features: a dependency's code may follow one

@@ -199,9 +199,12 @@ fn the_packages_own_version_does_not_move_dependency_entries() {
 
 /// Features asked on cargo's command line (`--features json/po`,
 /// `--features helper/x`) are in no manifest: the direct dependencies the
-/// closure reaches are listed for the macro to read what the build
-/// enabled for them, the same from the source alone (the CLI), by package
-/// and by the name the compiler's `--extern` gives.
+/// closure reaches whose features can change its code are listed for the
+/// macro to read what the build enabled for them — the same from the
+/// source alone (the CLI), by package and by the name the compiler's
+/// `--extern` gives. A registry crate always (its code is not read); a
+/// path dependency when the closure meets a `cfg` of a feature in it or
+/// its features ask something of its dependencies.
 #[test]
 fn the_direct_dependencies_reached_are_build_inputs() {
     let temp = tempfile::tempdir().unwrap();
@@ -215,24 +218,34 @@ fn the_direct_dependencies_reached_are_build_inputs() {
             .map(|d| (d.package.clone(), d.extern_name.clone()))
             .collect()
     };
-    assert_eq!(
-        listed(&analysis(&app)),
-        [("json".to_owned(), "json".to_owned())]
-    );
+    let json = ("json".to_owned(), "json".to_owned());
+    let helper = ("helper".to_owned(), "helper".to_owned());
+    assert_eq!(listed(&analysis(&app)), std::slice::from_ref(&json));
 
-    // The path dependency, once the cached function calls it.
+    // The path dependency reached: the same code under any feature.
     write(
         root,
         "app/src/lib.rs",
         "#[funcache::cache]\npub fn keys(s: &str) -> usize { helper::h(); json::from_str(s).len() }\n",
     );
-    assert_eq!(
-        listed(&analysis(&app)),
-        [
-            ("helper".to_owned(), "helper".to_owned()),
-            ("json".to_owned(), "json".to_owned())
-        ]
+    assert_eq!(listed(&analysis(&app)), std::slice::from_ref(&json));
+
+    // A feature decides its code.
+    write(
+        root,
+        "helper/src/lib.rs",
+        "pub fn h() -> bool { cfg!(feature = \"x\") }\n",
     );
+    assert_eq!(listed(&analysis(&app)), [helper.clone(), json.clone()]);
+
+    // A feature of it asks one of its own dependency.
+    write(root, "helper/src/lib.rs", "pub fn h() {}\n");
+    write(
+        root,
+        "helper/Cargo.toml",
+        "[package]\nname = \"helper\"\nversion = \"0.1.0\"\n\n[features]\npo = [\"json/po\"]\n",
+    );
+    assert_eq!(listed(&analysis(&app)), [helper, json]);
 
     // Neither, when it reaches neither.
     write(

@@ -23,6 +23,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::DirectDep;
+use crate::cargo::Manifest;
 use crate::dep_build_output::{RustcDeps, extern_unit, lib_fingerprint_json};
 use crate::ids::CrateId;
 use crate::world::{DepBinding, World};
@@ -39,15 +40,21 @@ pub const UNKNOWN_FEATURES: &str = "unknown";
 const WAIT_FOR_RECORD: Duration = Duration::from_secs(120);
 
 /// The direct dependencies of `compiling`'s package (any of its crates)
-/// that the closure reaches: path dependencies among `reached` (other
-/// than the package itself, whose features are `cfg`s of its own), and
-/// registry or git crates among `externals` (`name@version[@source]`,
-/// `|`-joined alternatives). Sorted.
+/// whose features can change what the closure computes. A registry or git
+/// crate among `externals` (`name@version[@source]`, `|`-joined
+/// alternatives): its code is not read, so any feature may. A path
+/// dependency among `reached` (other than the package itself, whose
+/// features are `cfg`s of its own) when the closure meets a `cfg` naming a
+/// feature in it (`feature_cfgs`), or when its features can ask something
+/// of its own dependencies (a `dep/feature` or `dep:` entry, an optional
+/// dependency): otherwise its code, read item by item, is the same under
+/// any of them. Sorted.
 pub(crate) fn direct_deps(
     world: &World,
     compiling: CrateId,
     reached: &BTreeSet<CrateId>,
-    externals: &[String],
+    feature_cfgs: &BTreeSet<CrateId>,
+    externals: &BTreeSet<String>,
 ) -> Vec<DirectDep> {
     let package_dir = &world.crates[compiling as usize].index.manifest_dir;
     let named: BTreeSet<&str> = externals
@@ -64,7 +71,10 @@ pub(crate) fn direct_deps(
             let package = match binding {
                 DepBinding::Crate(id) => {
                     let dep = &world.crates[*id as usize];
-                    if &dep.index.manifest_dir == package_dir || !reached.contains(id) {
+                    if &dep.index.manifest_dir == package_dir
+                        || !reached.contains(id)
+                        || !(feature_cfgs.contains(id) || features_reach_deps(&dep.manifest))
+                    {
                         continue;
                     }
                     dep.manifest.package.clone()
@@ -86,6 +96,18 @@ pub(crate) fn direct_deps(
         }
     }
     out.into_iter().collect()
+}
+
+/// Whether a package's features can ask something of its dependencies:
+/// a `[features]` entry `dep/feature`, `dep?/feature` or `dep:name`, or an
+/// optional dependency (whose implicit feature turns it on).
+fn features_reach_deps(manifest: &Manifest) -> bool {
+    manifest.features_text.contains('/')
+        || manifest.features_text.contains("dep:")
+        || manifest
+            .deps
+            .iter()
+            .any(|dep| dep.build_decl.ends_with("optional=true"))
 }
 
 /// The features this build enabled for `dep`, as a sorted comma list, or

@@ -48,9 +48,11 @@ pub struct BuildInputs {
     /// reproduce the fingerprint.
     pub out_dir: bool,
     /// Direct dependencies of the compiling crate that the closure
-    /// reaches (path dependencies with items in it, registry and git
-    /// crates it names), sorted: the features the build enabled for each
-    /// are part of the fingerprint. Cargo decides them from every
+    /// reaches and whose features can change its code (registry and git
+    /// crates it names; path dependencies where it meets a `cfg` naming a
+    /// feature, or whose features ask something of their dependencies),
+    /// sorted: the features the build enabled for each are part of the
+    /// fingerprint. Cargo decides them from every
     /// manifest and from its command line (`--features
     /// serde_json/preserve_order`); the macro reads them from cargo's
     /// record of the dependency's build (see
