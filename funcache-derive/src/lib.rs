@@ -258,10 +258,13 @@ use proc_macro::TokenStream;
 /// test uses is built without `--test`): their `#[cfg(test)]` items, test
 /// modules in files of their own (`#[cfg(test)] mod tests;`) included, are
 /// no part of the closure. The features cargo enabled for each direct
-/// dependency of your crate that the function reaches (a path dependency
-/// whose items it reaches, a registry or git crate it names) count,
-/// whether a manifest or cargo's command line asked for them (`cargo build
-/// --features dep/x`): the macro reads them from cargo's record of that
+/// dependency of your crate that the function reaches count — a registry
+/// or git crate it names; a path dependency when the reached code has a
+/// `cfg` naming a feature or its features ask something of its own
+/// dependencies (`x = ["serde_json/preserve_order"]`, an optional
+/// dependency) — whether a manifest, cargo's command line (`cargo build
+/// --features dep/x`) or another member the build selects asked for them:
+/// the macro reads them from cargo's record of that
 /// dependency's build (`<target>/<profile>/.fingerprint/<package>-<hash>/`,
 /// the unit rustc's `--extern` names), by feature name only. Where that
 /// record is not found (no readable compiler command line, a target
@@ -280,9 +283,10 @@ use proc_macro::TokenStream;
 /// with interior mutability (`AtomicU32`, `Mutex`) written by code the
 /// function does not reach changes results without changing the
 /// fingerprint — as in every memoizer, such state must be an argument.
-/// `cargo build -p a` and `cargo build --workspace` can unify a path
-/// dependency's features differently (another member asks for one) under
-/// the same fingerprint: build one way, or bump `version`. A file or an
+/// `cargo build -p a` and `cargo build --workspace` can unify the
+/// features of a crate the function reaches only through another
+/// dependency differently (another member asks for one) under the same
+/// fingerprint: build one way, or bump `version`. A file or an
 /// environment variable named by a value the source does not spell out
 /// where it is read is not seen either: `include_str!($path)` in a
 /// `macro_rules!` body given a path at each call, or

@@ -171,12 +171,9 @@ fn features_asked_of_a_dependency_on_cargos_command_line_count() {
     );
 }
 
-/// Kind 4 for a path dependency: `--features helper/loud` changes what
-/// the helper's `cfg!(feature = "loud")` says, a predicate of another
-/// package the app's build cannot evaluate.
-#[test]
-fn features_asked_of_a_path_dependency_on_cargos_command_line_count() {
-    let _guard = support::lock();
+/// The fixture with a feature `loud` of the helper that changes what
+/// `helper::greeting` returns, and a cached `greet` in the app calling it.
+fn loud_helper() -> Fixture {
     let fixture = Fixture::copy("depfeatures");
     fixture.edit(
         "helper/Cargo.toml",
@@ -195,6 +192,16 @@ fn features_asked_of_a_path_dependency_on_cargos_command_line_count() {
         "#[funcache::cache]\nfn greet() -> String {\n    eprintln!(\"RUN greet\");\n    \
          helper::greeting().to_owned()\n}\n\nfn main() {\n    println!(\"greet={}\", greet());",
     );
+    fixture
+}
+
+/// Kind 4 for a path dependency: `--features helper/loud` changes what
+/// the helper's `cfg!(feature = "loud")` says, a predicate of another
+/// package the app's build cannot evaluate.
+#[test]
+fn features_asked_of_a_path_dependency_on_cargos_command_line_count() {
+    let _guard = support::lock();
+    let fixture = loud_helper();
     let cache = tempfile::tempdir().unwrap();
     fixture.build();
     let first = fixture.run(cache.path());
@@ -207,6 +214,42 @@ fn features_asked_of_a_path_dependency_on_cargos_command_line_count() {
     assert_eq!(loud.ran, ["greet"]);
 
     fixture.build();
+    let back = fixture.run(cache.path());
+    assert_eq!(back.value("greet"), "hello");
+    assert!(back.ran.is_empty(), "{:?}", back.ran);
+}
+
+/// `cargo build -p depfeatures` and a build of the whole workspace unify
+/// the helper's features differently when another member asks `loud` of
+/// it: each build keeps its own entries (the README said to build one way
+/// or bump `version`).
+#[test]
+fn a_path_dependencys_features_unified_by_another_member_count() {
+    let _guard = support::lock();
+    let fixture = loud_helper();
+    fixture.edit(
+        "Cargo.toml",
+        "members = [\"app\", \"helper\"]",
+        "members = [\"app\", \"helper\", \"other\"]",
+    );
+    std::fs::create_dir_all(fixture.path().join("other/src")).unwrap();
+    fixture.write(
+        "other/Cargo.toml",
+        "[package]\nname = \"other\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [dependencies]\nhelper = { path = \"../helper\", features = [\"loud\"] }\n",
+    );
+    fixture.write("other/src/lib.rs", "pub use helper::NAME;\n");
+    let cache = tempfile::tempdir().unwrap();
+    fixture.build_args(&["-p", "depfeatures"]);
+    let alone = fixture.run(cache.path());
+    assert_eq!(alone.value("greet"), "hello");
+
+    fixture.build();
+    let unified = fixture.run_fresh(cache.path(), &["greet"], "whole workspace");
+    assert_eq!(unified.value("greet"), "HELLO", "stale value served");
+    assert_eq!(unified.ran, ["greet"]);
+
+    fixture.build_args(&["-p", "depfeatures"]);
     let back = fixture.run(cache.path());
     assert_eq!(back.value("greet"), "hello");
     assert!(back.ran.is_empty(), "{:?}", back.ran);
