@@ -1445,3 +1445,36 @@ fn modules_a_macro_invocation_may_declare_are_read() {
         assert_ne!(after.fingerprint, before.fingerprint, "{invocation}");
     }
 }
+
+/// Trial J (bytes 1.12.2 `vptr`): `if cfg!(debug_assertions)` in a
+/// dependency's fn listed `debug_assertions` as unresolved, so `strict`
+/// refused it. A `cfg!` predicate names no item, in any crate.
+#[test]
+fn cfg_predicates_are_not_paths() {
+    let body = "if cfg!(debug_assertions) { x } else if cfg!(all(unix, not(test), feature = \"f\", target_os = \"linux\")) { x + 1 } else { x + 2 }";
+    let f = Fixture::new(&[
+        (
+            "Cargo.toml",
+            &format!("{MANIFEST}dep1 = {{ path = \"dep1\" }}\n"),
+        ),
+        (
+            "dep1/Cargo.toml",
+            "[package]\nname = \"dep1\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        (
+            "dep1/src/lib.rs",
+            &format!("pub fn checked(x: u8) -> u8 {{ {body} }}\n"),
+        ),
+        (
+            "src/lib.rs",
+            &format!(
+                "fn local(x: u8) -> u8 {{ {body} }}\n\
+                 #[funcache::cache]\npub fn root(x: u8) -> u8 {{ local(x) + dep1::checked(x) + if cfg!(windows) {{ 1 }} else {{ 0 }} }}\n"
+            ),
+        ),
+    ]);
+    let a = f.analyze("src/lib.rs", "root");
+    assert!(a.unresolved.is_empty(), "{:?}", a.unresolved);
+    assert!(has(&a, "dep1::checked"), "{:?}", paths(&a));
+    assert!(has(&a, "crate::local"), "{:?}", paths(&a));
+}
