@@ -421,7 +421,7 @@ pub(super) fn closure_in_edition(lib_rs: &str, name: &str, edition: &str) -> Vec
 /// The analysis of `name` in a one-file crate made of `lib_rs` whose
 /// manifest says `edition`.
 #[cfg(test)]
-fn analysis_in_edition(lib_rs: &str, name: &str, edition: &str) -> crate::Analysis {
+pub(super) fn analysis_in_edition(lib_rs: &str, name: &str, edition: &str) -> crate::Analysis {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("src")).unwrap();
     std::fs::write(

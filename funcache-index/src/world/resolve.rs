@@ -200,20 +200,7 @@ impl World {
             for entry in module.uses.iter().filter(|e| e.glob) {
                 let path = self.use_path(m.krate, &entry.path);
                 for target in self.resolve_segments(m, &path, Ns::Type, seen) {
-                    let provided = match target {
-                        Binding::External(_) | Binding::Std => {
-                            push_unique(maybe, target);
-                            continue;
-                        }
-                        // Through a glob of a module, what its own globs
-                        // of std or external crates may provide stays a
-                        // maybe.
-                        Binding::Module(t) => {
-                            self.lookup_in_module_maybe(t, name, ns, seen, maybe).0
-                        }
-                        target => self.glob_provides(target, name, ns, seen),
-                    };
-                    for b in provided {
+                    for b in self.glob_provides(target, name, ns, seen, maybe) {
                         shadows = true;
                         push_unique(&mut out, b);
                     }
@@ -365,26 +352,31 @@ impl World {
     }
 
     /// What `name` denotes in namespace `ns` through a glob import of
-    /// `target` (`use m::*`, `use Enum::*`, `use serde::*`).
+    /// `target` (`use m::*`, `use Enum::*`). What a glob of std or of an
+    /// external crate (`use serde::*;`, `use std::net::*;`), whose names
+    /// the index does not know, may provide goes to `maybe` instead, also
+    /// through a module's globs: it hides nothing (see
+    /// [`World::lookup_in_module_gated`]).
     pub fn glob_provides(
         &self,
         target: Binding,
         name: &str,
         ns: Ns,
         seen: &mut Seen,
+        maybe: &mut Vec<Binding>,
     ) -> Vec<Binding> {
         match target {
-            Binding::Module(t) => self.lookup_in_module(t, name, ns, seen),
+            Binding::Module(t) => self.lookup_in_module_maybe(t, name, ns, seen, maybe).0,
             Binding::Item(e) => match &self.item(e).item.kind {
                 ItemKind::Enum { variants } if variants.iter().any(|v| v == name) => {
                     vec![Binding::Item(e)]
                 }
                 _ => Vec::new(),
             },
-            // `use serde::*;`, `use std::net::*;`: the name may come from
-            // there.
-            Binding::External(x) => vec![Binding::External(x)],
-            Binding::Std => vec![Binding::Std],
+            Binding::External(_) | Binding::Std => {
+                push_unique(maybe, target);
+                Vec::new()
+            }
             _ => Vec::new(),
         }
     }
@@ -559,11 +551,7 @@ impl World {
                         for e in entries.iter().filter(|e| e.glob) {
                             let path = self.use_path(within.krate, &e.path);
                             for target in self.resolve_from_seen(module, r, &path, Ns::Type, seen) {
-                                if matches!(target, Binding::External(_) | Binding::Std) {
-                                    push_unique(maybe, target);
-                                    continue;
-                                }
-                                for b in self.glob_provides(target, name, ns, seen) {
+                                for b in self.glob_provides(target, name, ns, seen, maybe) {
                                     push_unique(&mut out, b);
                                 }
                             }
