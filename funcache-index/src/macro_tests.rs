@@ -476,3 +476,35 @@ fn impl_body_macros_join_only_lookups_of_their_traits_members() {
         conv.fingerprint
     );
 }
+
+/// A macro in an impl body writes members of that impl's self type: a
+/// method call on a value of another known type (`x.abs()` on an `i64`)
+/// does not reach it (trial J: every wrapper reached every impl-body macro
+/// of bytes and serde_json). A call on the impl's type still does.
+#[test]
+fn impl_body_macros_join_only_lookups_on_their_self_type() {
+    let lib = "pub struct Big;\n\
+         macro_rules! gen { () => { pub fn helper(&self) -> usize { heavy() } }; }\n\
+         impl Big { gen!(); }\n\
+         pub fn heavy() -> usize { 3 }\n";
+    let f = two_files(
+        "mod more;\nuse more::*;\n#[funcache::cache]\nfn first(x: i64) -> i64 { x.abs() }\n\
+         #[funcache::cache]\nfn second(b: Big) -> usize { b.helper() }\n",
+        lib,
+    );
+    let first = f.analyze("src/lib.rs", "first");
+    let second = f.analyze("src/lib.rs", "second");
+    f.edit("src/more.rs", "{ 3 }", "{ 4 }");
+    assert_eq!(
+        f.analyze("src/lib.rs", "first").fingerprint,
+        first.fingerprint,
+        "closure {:?}",
+        paths(&first)
+    );
+    assert_ne!(
+        f.analyze("src/lib.rs", "second").fingerprint,
+        second.fingerprint,
+        "closure {:?}",
+        paths(&second)
+    );
+}

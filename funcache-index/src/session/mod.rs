@@ -216,7 +216,12 @@ impl<'w> Session<'w> {
     /// blanket impls) and default items of the traits they implement.
     pub fn assoc_of_type(&self, key: &TypeKey, name: &str) -> Vec<NodeKey> {
         let mut out = self.assoc_of_type_depth(key, name, 0);
-        out.extend(self.macro_members(name).iter().copied());
+        out.extend(
+            self.macro_members(name)
+                .iter()
+                .copied()
+                .filter(|&m| self.macro_may_serve(m, key)),
+        );
         out.sort();
         out.dedup();
         out
@@ -272,6 +277,21 @@ impl<'w> Session<'w> {
         items
             .iter()
             .any(|a| a.name == name || matches!(a.kind, AssocKind::Macro))
+    }
+
+    /// Whether what macro node `m` writes (see [`Session::macro_members`])
+    /// may be a member of type `key`: a module-level invocation or a macro
+    /// in a trait body may write anyone's; a macro in an impl body writes
+    /// members of that impl's self type, or of any type for a blanket impl
+    /// (`impl<T: Buf> Buf for &mut T`).
+    fn macro_may_serve(&self, m: NodeKey, key: &TypeKey) -> bool {
+        if m.assoc == NodeKey::WHOLE {
+            return true;
+        }
+        match self.tables().find_map(|d| d.impls.get(&m.item)) {
+            Some(info) => info.self_keys.is_empty() || info.self_keys.contains(key),
+            None => true,
+        }
     }
 
     /// Whether module-level invocation `call`'s tokens contain the
@@ -461,7 +481,12 @@ impl<'w> Session<'w> {
         let (steps, open) = self.autoderef(recv);
         let mut out = Vec::new();
         let mut join = false;
+        // Whether some step's type is not known exactly: then a member a
+        // macro writes anywhere may be the one called. (A known type's
+        // step takes those of its own impls.)
+        let mut inexact = open;
         let mut unknown = |out: &mut Vec<NodeKey>| {
+            inexact = true;
             if defer {
                 out.extend(self.opaque_methods(name));
                 join = true;
@@ -488,7 +513,9 @@ impl<'w> Session<'w> {
         if open {
             out.extend(self.opaque_methods(name));
         }
-        out.extend(self.macro_members(name).iter().copied());
+        if inexact {
+            out.extend(self.macro_members(name).iter().copied());
+        }
         out.sort();
         out.dedup();
         (out, join)
