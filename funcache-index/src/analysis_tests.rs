@@ -1445,3 +1445,79 @@ fn modules_a_macro_invocation_may_declare_are_read() {
         assert_ne!(after.fingerprint, before.fingerprint, "{invocation}");
     }
 }
+
+/// Trial J (bytes 1.12.2 `vptr`): `if cfg!(debug_assertions)` in a
+/// dependency's fn listed `debug_assertions` as unresolved, so `strict`
+/// refused it. A `cfg!` predicate names no item, in any crate.
+#[test]
+fn cfg_predicates_are_not_paths() {
+    let body = "if cfg!(debug_assertions) { x } else if cfg!(all(unix, not(test), feature = \"f\", target_os = \"linux\")) { x + 1 } else { x + 2 }";
+    let f = Fixture::new(&[
+        (
+            "Cargo.toml",
+            &format!("{MANIFEST}dep1 = {{ path = \"dep1\" }}\n"),
+        ),
+        (
+            "dep1/Cargo.toml",
+            "[package]\nname = \"dep1\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        (
+            "dep1/src/lib.rs",
+            &format!("pub fn checked(x: u8) -> u8 {{ {body} }}\n"),
+        ),
+        (
+            "src/lib.rs",
+            &format!(
+                "fn local(x: u8) -> u8 {{ {body} }}\n\
+                 #[funcache::cache]\npub fn root(x: u8) -> u8 {{ local(x) + dep1::checked(x) + if cfg!(windows) {{ 1 }} else {{ 0 }} }}\n"
+            ),
+        ),
+    ]);
+    let a = f.analyze("src/lib.rs", "root");
+    assert!(a.unresolved.is_empty(), "{:?}", a.unresolved);
+    assert!(has(&a, "dep1::checked"), "{:?}", paths(&a));
+    assert!(has(&a, "crate::local"), "{:?}", paths(&a));
+}
+
+/// Trial J (serde_json 1.0.154 `number.rs`, `map.rs`): a name bound by a
+/// `use` under a `#[cfg]` (`#[cfg(not(feature = "x"))] use
+/// core::hash::Hasher;`) in a module with item-position macro calls
+/// resolved to std and to those calls (the `use` may be compiled out, and
+/// then a call may generate the name), and was listed as unresolved as if
+/// only the calls stood in for it, so `strict` refused `Hasher`,
+/// `BTreeMap`, `MapAccess`, `IndexMap`.
+#[test]
+fn gated_uses_of_std_and_external_names_beside_macro_calls_are_resolved() {
+    let f = Fixture::new(&[
+        (
+            "Cargo.toml",
+            &format!("{MANIFEST}dep1 = {{ path = \"dep1\" }}\n"),
+        ),
+        (
+            "dep1/Cargo.toml",
+            "[package]\nname = \"dep1\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\
+             [dependencies]\nrx = { package = \"regex\", version = \"1\" }\n",
+        ),
+        (
+            "dep1/src/lib.rs",
+            "#![no_std]\nextern crate alloc;\n#[cfg(feature = \"std\")]\nextern crate std;\n\
+             #[cfg(not(feature = \"x\"))]\nuse core::hash::Hasher;\n\
+             #[cfg(not(feature = \"x\"))]\nuse alloc::collections::BTreeMap;\n\
+             #[cfg(feature = \"x\")]\nuse rx::Regex;\n\
+             macro_rules! make { ($n:ident) => { pub struct $n; } }\nmake!(Made);\n\
+             pub fn feed<H: Hasher>(h: &mut H) -> usize { h.write_u8(1); BTreeMap::<u8, u8>::new().len() }\n\
+             pub fn re_len() -> usize { core::mem::size_of::<Option<Regex>>() }\n\
+             pub fn made() -> Made { Made }\n\
+             pub fn missing() -> usize { Gone::new() }\n",
+        ),
+        (
+            "src/lib.rs",
+            "#[funcache::cache]\npub fn root() -> usize {\n    let mut h = std::collections::hash_map::DefaultHasher::new();\n    dep1::feed(&mut h) + dep1::missing() + dep1::re_len()\n}\n",
+        ),
+    ]);
+    let a = f.analyze("src/lib.rs", "root");
+    let un: Vec<&str> = a.unresolved.iter().map(|u| u.path.as_str()).collect();
+    // What only the macro call may generate is still listed.
+    assert_eq!(un, ["Gone::new"]);
+    assert!(has(&a, "dep1::feed"), "{:?}", paths(&a));
+}

@@ -508,3 +508,25 @@ fn impl_body_macros_join_only_lookups_on_their_self_type() {
         paths(&second)
     );
 }
+
+/// A macro in `impl From<Align> for char`, reached by `.into()` from an
+/// `Align`: the impl's header names the crate type, so the macro joins
+/// lookups on `Align` although the self type is `char`.
+#[test]
+fn impl_body_macros_of_impls_naming_a_crate_type_join_its_lookups() {
+    let lib = "pub enum Align { L, R }\n\
+         macro_rules! conv { () => { fn from(a: Align) -> char { match a { Align::L => 'l', Align::R => 'r' } } }; }\n\
+         impl From<Align> for char { conv!(); }\n";
+    let f = two_files(
+        "mod more;\nuse more::*;\n#[funcache::cache]\nfn c(a: Align) -> char { a.into() }\n",
+        lib,
+    );
+    let before = f.analyze("src/lib.rs", "c");
+    f.edit("src/more.rs", "'l'", "'x'");
+    assert_ne!(
+        f.analyze("src/lib.rs", "c").fingerprint,
+        before.fingerprint,
+        "closure {:?}",
+        paths(&before)
+    );
+}

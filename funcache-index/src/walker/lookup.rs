@@ -89,14 +89,11 @@ impl Walker<'_, '_> {
                         .world
                         .resolve_from_in(self.cx.module, self.cx.within, &path, Ns::Type)
                 {
-                    match target {
-                        Binding::External(_) | Binding::Std => maybe.push(target),
-                        target => found.extend(
-                            self.s
-                                .world
-                                .glob_provides(target, first, first_ns, &mut seen),
-                        ),
-                    }
+                    found.extend(
+                        self.s
+                            .world
+                            .glob_provides(target, first, first_ns, &mut seen, &mut maybe),
+                    );
                 }
             }
             if !found.is_empty() {
@@ -289,7 +286,30 @@ impl Walker<'_, '_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::closure_of;
+    use super::super::{analysis_in_edition, closure_in_edition, closure_of};
+
+    /// A block's glob of a module whose own glob is of std (`pub(crate)
+    /// mod net { pub use std::net::*; }`, url 2.5.8) may provide any name
+    /// from std, but hides nothing: the module's `helper` is still reached
+    /// (a glob that claimed it would drop the dependency), and `Ipv4Addr`
+    /// is not listed as unresolved.
+    #[test]
+    fn a_blocks_glob_reaching_std_hides_nothing() {
+        let lib = "pub fn helper() -> u8 { 1 }\n\
+                   pub(crate) mod net { pub use std::net::*; }\n\
+                   pub fn f() -> u8 { use crate::net::*; let _ = Ipv4Addr::new(1, 2, 3, 4); helper() }\n\
+                   pub fn g() -> u8 { fn inner() -> u8 { helper() } use crate::net::*; inner() }";
+        assert_eq!(closure_of(lib, "f"), ["f", "helper"]);
+        assert_eq!(closure_of(lib, "g"), ["g", "helper"]);
+        let a = analysis_in_edition(lib, "f", "edition = \"2021\"\n");
+        assert!(a.unresolved.is_empty(), "{:?}", a.unresolved);
+        // The same through a glob of an external crate (which, before,
+        // claimed `helper` too).
+        let manifest =
+            "edition = \"2021\"\n[dependencies]\nrx = { package = \"regex\", version = \"1\" }\n";
+        let lib = lib.replace("std::net::*", "rx::*");
+        assert_eq!(closure_in_edition(&lib, "f", manifest), ["f", "helper"]);
+    }
 
     #[test]
     fn block_items_and_uses_come_before_the_module() {

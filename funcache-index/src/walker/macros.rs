@@ -244,6 +244,26 @@ impl Walker<'_, '_> {
         (self.cx.module, self.cx.within) = saved;
     }
 
+    /// Whether `mac` is std's `cfg!` (`cfg!`, `std::cfg!`, `core::cfg!`),
+    /// not a crate's own macro of that name.
+    pub(super) fn is_std_cfg(&self, mac: &syn::Macro) -> bool {
+        let segs = path_segments(&mac.path);
+        let std_path = match segs.as_slice() {
+            [name] => name == "cfg",
+            [krate, name] => name == "cfg" && matches!(krate.as_str(), "std" | "core"),
+            [colons, krate, name] => {
+                colons == "::" && name == "cfg" && matches!(krate.as_str(), "std" | "core")
+            }
+            _ => false,
+        };
+        std_path
+            && self
+                .s
+                .world
+                .macros_named(self.cx.module.krate, "cfg")
+                .is_empty()
+    }
+
     pub(super) fn record_macro(&mut self, mac: &syn::Macro) {
         let span = mac
             .path

@@ -168,10 +168,19 @@ impl<'a, 'w> Walker<'a, 'w> {
         self.out.uses.note_path(&segs);
         match self.resolve_in(&segs, ns) {
             Some((nodes, externals, ty)) => {
+                // Only macro invocations standing in for the name: it
+                // may be one they generate, which the index cannot see.
+                // Not when std or an external crate is among what it
+                // denotes (`#[cfg(..)] use core::hash::Hasher;`, which
+                // hides nothing as it may be compiled out).
                 let generated = !nodes.is_empty()
+                    && externals.is_empty()
                     && nodes.iter().all(|k| {
                         crate::session::macro_calls::is_crate_macro_invocation(self.s, *k)
-                    });
+                    })
+                    && !self
+                        .bindings(&segs, ns)
+                        .is_some_and(|bindings| bindings.iter().any(|b| matches!(b, Binding::Std)));
                 if generated && self.quiet == 0 && !self.under_item_macros() {
                     let location = self.location(span);
                     self.out.unresolved.push((path_text(&segs), location));
@@ -412,7 +421,7 @@ pub(super) fn closure_in_edition(lib_rs: &str, name: &str, edition: &str) -> Vec
 /// The analysis of `name` in a one-file crate made of `lib_rs` whose
 /// manifest says `edition`.
 #[cfg(test)]
-fn analysis_in_edition(lib_rs: &str, name: &str, edition: &str) -> crate::Analysis {
+pub(super) fn analysis_in_edition(lib_rs: &str, name: &str, edition: &str) -> crate::Analysis {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("src")).unwrap();
     std::fs::write(

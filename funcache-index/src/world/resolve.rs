@@ -121,12 +121,36 @@ impl World {
     /// `use`s under a `#[cfg]` of their own, which the build may compile
     /// out (the index does not evaluate predicates). Those never hide the
     /// alternatives (globs included): both count.
+    ///
+    /// A glob of std or of an external crate (`pub use std::net::*;`),
+    /// whose names the index does not know, may provide any name the
+    /// module does not bind otherwise: that std or external path is among
+    /// what the name denotes, but it hides nothing (the name may not be
+    /// there), so the alternatives count too.
     fn lookup_in_module_gated(
         &self,
         m: ModRef,
         name: &str,
         ns: Ns,
         seen: &mut Seen,
+    ) -> (Vec<Binding>, bool) {
+        let mut maybe = Vec::new();
+        let (mut out, shadows) = self.lookup_in_module_maybe(m, name, ns, seen, &mut maybe);
+        for b in maybe {
+            push_unique(&mut out, b);
+        }
+        (out, shadows)
+    }
+
+    /// [`World::lookup_in_module_gated`], what globs of std or of external
+    /// crates may provide added to `maybe` rather than to the result.
+    fn lookup_in_module_maybe(
+        &self,
+        m: ModRef,
+        name: &str,
+        ns: Ns,
+        seen: &mut Seen,
+        maybe: &mut Vec<Binding>,
     ) -> (Vec<Binding>, bool) {
         let key = (m, name.to_owned(), ns);
         if !seen.insert(key.clone()) {
@@ -176,7 +200,7 @@ impl World {
             for entry in module.uses.iter().filter(|e| e.glob) {
                 let path = self.use_path(m.krate, &entry.path);
                 for target in self.resolve_segments(m, &path, Ns::Type, seen) {
-                    for b in self.glob_provides(target, name, ns, seen) {
+                    for b in self.glob_provides(target, name, ns, seen, maybe) {
                         shadows = true;
                         push_unique(&mut out, b);
                     }
@@ -308,12 +332,15 @@ impl World {
                     // Edition 2015: the crate root, where `extern crate`
                     // binds names (std's implicitly), then the extern
                     // prelude.
-                    let mut found = Vec::new();
-                    if self.is_2015(m.krate) {
-                        found = self.lookup_in_module(World::root_of(m.krate), name, name_ns, seen);
-                    }
-                    if found.is_empty() {
-                        found = self.extern_crate(m.krate, name);
+                    let (mut found, shadows) = if self.is_2015(m.krate) {
+                        self.lookup_in_module_gated(World::root_of(m.krate), name, name_ns, seen)
+                    } else {
+                        (Vec::new(), false)
+                    };
+                    if !shadows {
+                        for b in self.extern_crate(m.krate, name) {
+                            push_unique(&mut found, b);
+                        }
                     }
                     found
                 }
@@ -325,24 +352,31 @@ impl World {
     }
 
     /// What `name` denotes in namespace `ns` through a glob import of
-    /// `target` (`use m::*`, `use Enum::*`, `use serde::*`).
+    /// `target` (`use m::*`, `use Enum::*`). What a glob of std or of an
+    /// external crate (`use serde::*;`, `use std::net::*;`), whose names
+    /// the index does not know, may provide goes to `maybe` instead, also
+    /// through a module's globs: it hides nothing (see
+    /// [`World::lookup_in_module_gated`]).
     pub fn glob_provides(
         &self,
         target: Binding,
         name: &str,
         ns: Ns,
         seen: &mut Seen,
+        maybe: &mut Vec<Binding>,
     ) -> Vec<Binding> {
         match target {
-            Binding::Module(t) => self.lookup_in_module(t, name, ns, seen),
+            Binding::Module(t) => self.lookup_in_module_maybe(t, name, ns, seen, maybe).0,
             Binding::Item(e) => match &self.item(e).item.kind {
                 ItemKind::Enum { variants } if variants.iter().any(|v| v == name) => {
                     vec![Binding::Item(e)]
                 }
                 _ => Vec::new(),
             },
-            // `use serde::*;`: the name may come from there.
-            Binding::External(x) => vec![Binding::External(x)],
+            Binding::External(_) | Binding::Std => {
+                push_unique(maybe, target);
+                Vec::new()
+            }
             _ => Vec::new(),
         }
     }
@@ -517,11 +551,7 @@ impl World {
                         for e in entries.iter().filter(|e| e.glob) {
                             let path = self.use_path(within.krate, &e.path);
                             for target in self.resolve_from_seen(module, r, &path, Ns::Type, seen) {
-                                if matches!(target, Binding::External(_) | Binding::Std) {
-                                    push_unique(maybe, target);
-                                    continue;
-                                }
-                                for b in self.glob_provides(target, name, ns, seen) {
+                                for b in self.glob_provides(target, name, ns, seen, maybe) {
                                     push_unique(&mut out, b);
                                 }
                             }
@@ -956,6 +986,56 @@ pub const Both2: u8 = 0;
         };
         assert_eq!(s("Vec"), ["Vec", "std"]);
         assert_eq!(s("rx"), ["ext regex@1", "rx"]);
+    }
+
+    /// Trial J (url 2.5.8): `pub(crate) mod net { pub use std::net::*; }`
+    /// then `use crate::net::Ipv4Addr;` left `Ipv4Addr` unresolved, as a
+    /// glob of std provided nothing, so `strict` refused it. Such a glob
+    /// (or one of an external crate) may provide any name the module does
+    /// not bind itself, also through a glob of that module; what the
+    /// module binds, and the extern prelude, still count.
+    #[test]
+    fn globs_of_std_and_external_crates_provide_names_they_may_hold() {
+        let (_dir, world, id) = world_for(&[
+            ("Cargo.toml", EDITION_2021),
+            (
+                "src/lib.rs",
+                "pub(crate) mod net { pub use std::net::*; pub fn own() {} pub struct Ipv6Addr; }
+                 use crate::net::Ipv4Addr;
+                 mod again { pub use crate::net::*; }
+                 mod both { pub use std::net::*; pub use rx::*; }
+                 mod dep { pub use std::io::*; make!(Made); }
+",
+            ),
+        ]);
+        let root = World::root_of(id);
+        let r = |p: &str| {
+            let mut got = names(&world, &world.resolve(root, &segs(p)));
+            got.sort();
+            got
+        };
+        assert_eq!(r("Ipv4Addr"), ["std"]);
+        assert_eq!(r("Ipv4Addr::new"), ["std"]);
+        assert_eq!(r("net::Ipv4Addr::new"), ["std"]);
+        assert_eq!(r("again::Ipv4Addr"), ["std"]);
+        // What the module binds itself wins over its glob.
+        assert_eq!(r("net::own"), ["own"]);
+        assert_eq!(r("net::Ipv6Addr"), ["Ipv6Addr"]);
+        assert_eq!(r("again::own"), ["own"]);
+        // Two globs out of the world: either may provide it.
+        assert_eq!(r("both::Anything"), ["ext regex@1", "std"]);
+        // A glob of std hides neither a macro call standing in for a name
+        // nor the extern prelude.
+        assert_eq!(r("dep::Made"), ["", "std"]);
+        let Binding::Module(dep) = world.resolve(root, &segs("dep"))[0] else {
+            panic!()
+        };
+        let mut got = names(&world, &world.resolve(dep, &segs("rx::Regex")));
+        got.sort();
+        assert_eq!(got, ["ext regex@1", "std"]);
+        let mut got = names(&world, &world.resolve(dep, &segs("Made")));
+        got.sort();
+        assert_eq!(got, ["", "std"]);
     }
 
     #[test]
