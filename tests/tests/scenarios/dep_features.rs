@@ -21,6 +21,14 @@ fn first_run(fixture: &Fixture, cache: &Path) -> Run {
     run
 }
 
+/// Back to the default build: its entry is still there and hits.
+fn back_to_the_first_build(fixture: &Fixture, cache: &Path) {
+    fixture.build();
+    let back = fixture.run(cache);
+    assert_eq!(back.value("keys"), SORTED);
+    assert!(back.ran.is_empty(), "{:?}", back.ran);
+}
+
 /// Kind 1: the package's own feature `po = ["serde_json/preserve_order"]`
 /// appears in no `cfg` of the closure, yet changes serde_json's code.
 #[test]
@@ -35,11 +43,7 @@ fn the_packages_own_features_are_build_answers() {
     assert_eq!(with_po.value("keys"), AS_WRITTEN, "stale value served");
     assert_eq!(with_po.ran, ["keys"]);
 
-    // Back to the first build: its entry is still there.
-    fixture.build();
-    let back = fixture.run(cache.path());
-    assert_eq!(back.value("keys"), SORTED);
-    assert!(back.ran.is_empty(), "{:?}", back.ran);
+    back_to_the_first_build(&fixture, cache.path());
 }
 
 /// Kind 2: the features a manifest asks of serde_json — the app's own
@@ -139,11 +143,7 @@ fn features_asked_of_a_dependency_on_cargos_command_line_count() {
     assert_eq!(with_po.value("keys"), AS_WRITTEN, "stale value served");
     assert_eq!(with_po.ran, ["keys"]);
 
-    // Back to the first build: its entry is still there.
-    fixture.build();
-    let back = fixture.run(cache.path());
-    assert_eq!(back.value("keys"), SORTED);
-    assert!(back.ran.is_empty(), "{:?}", back.ran);
+    back_to_the_first_build(&fixture, cache.path());
 
     // The CLI, reading the source alone, replays the features each entry
     // was stored under: both are live.
