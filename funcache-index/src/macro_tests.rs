@@ -530,3 +530,71 @@ fn impl_body_macros_of_impls_naming_a_crate_type_join_its_lookups() {
         paths(&before)
     );
 }
+
+/// A macro in an impl of a std trait (`impl Iterator for Big {
+/// gen_next!(); }`) writes members of `Big`: a call through a type
+/// parameter bound by another trait (`t.tr()` with `T: Tr`) does not reach
+/// it (trial K: bytes' and indexmap's impl-body macros joined every
+/// generic call), while a call on a `Big` still does.
+#[test]
+fn impl_body_macros_of_std_traits_join_only_their_types_calls() {
+    let lib = "pub fn heavy(x: usize) -> usize { x * 3 }\n\
+         pub struct Big(pub usize);\n\
+         macro_rules! gen_next { () => { fn next(&mut self) -> Option<usize> { Some(heavy(self.0)) } }; }\n\
+         impl Iterator for Big { type Item = usize; gen_next!(); }\n\
+         pub trait Tr { fn tr(&self) -> usize; }\n\
+         impl Tr for u8 { fn tr(&self) -> usize { *self as usize } }\n\
+         pub fn g<T: Tr>(t: &T) -> usize { t.tr() }\n";
+    let f = two_files(
+        "mod more;\nuse more::*;\n#[funcache::cache]\nfn first(x: u8) -> usize { g(&x) }\n\
+         #[funcache::cache]\nfn second(x: usize) -> Option<usize> { let mut b = Big(x); b.next() }\n",
+        lib,
+    );
+    let first = f.analyze("src/lib.rs", "first");
+    let second = f.analyze("src/lib.rs", "second");
+    f.edit("src/more.rs", "x * 3", "x * 4");
+    assert_eq!(
+        f.analyze("src/lib.rs", "first").fingerprint,
+        first.fingerprint,
+        "closure {:?}",
+        paths(&first)
+    );
+    assert_ne!(
+        f.analyze("src/lib.rs", "second").fingerprint,
+        second.fingerprint,
+        "closure {:?}",
+        paths(&second)
+    );
+}
+
+/// A macro in an impl of a crate trait for a crate type joins a generic
+/// call through that trait once the closure has the type, as the impl's
+/// written-out methods do.
+#[test]
+fn impl_body_macros_join_generic_calls_with_their_type() {
+    let lib = "pub trait Tr { fn tr(&self) -> usize; }\n\
+         pub struct Big(pub usize);\n\
+         macro_rules! gen_tr { () => { fn tr(&self) -> usize { self.0 * 3 } }; }\n\
+         impl Tr for Big { gen_tr!(); }\n\
+         pub fn g<T: Tr>(t: &T) -> usize { t.tr() }\n";
+    let f = two_files(
+        "mod more;\nuse more::*;\n#[funcache::cache]\nfn first(x: usize) -> usize { g(&Big(x)) }\n\
+         #[funcache::cache]\nfn opaque(x: &dyn Tr) -> usize { x.tr() }\n",
+        lib,
+    );
+    let first = f.analyze("src/lib.rs", "first");
+    let opaque = f.analyze("src/lib.rs", "opaque");
+    f.edit("src/more.rs", "self.0 * 3", "self.0 * 4");
+    assert_ne!(
+        f.analyze("src/lib.rs", "first").fingerprint,
+        first.fingerprint,
+        "closure {:?}",
+        paths(&first)
+    );
+    assert_ne!(
+        f.analyze("src/lib.rs", "opaque").fingerprint,
+        opaque.fingerprint,
+        "closure {:?}",
+        paths(&opaque)
+    );
+}

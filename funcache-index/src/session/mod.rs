@@ -244,7 +244,7 @@ impl<'w> Session<'w> {
                 d.body_macros
                     .iter()
                     .copied()
-                    .filter(|&key| self.body_macro_may_write(d, key, name)),
+                    .filter(|&key| self.body_macro_may_write(key, name)),
             );
             for &call in &d.macro_calls {
                 if self.macro_call_names(call, name) {
@@ -267,8 +267,12 @@ impl<'w> Session<'w> {
     /// declares: an impl defines nothing else. Anywhere else (an inherent
     /// impl, a std trait, a trait whose own items a macro writes), any
     /// member.
-    fn body_macro_may_write(&self, tables: &Derived, key: NodeKey, name: &str) -> bool {
-        let Some(trait_ref) = tables.impls.get(&key.item).and_then(|i| i.trait_item) else {
+    pub(crate) fn body_macro_may_write(&self, key: NodeKey, name: &str) -> bool {
+        let Some(trait_ref) = self
+            .tables()
+            .find_map(|d| d.impls.get(&key.item))
+            .and_then(|i| i.trait_item)
+        else {
             return true;
         };
         let ItemKind::Trait { items, .. } = &self.world.item(trait_ref).item.kind else {
@@ -377,7 +381,11 @@ impl<'w> Session<'w> {
                 .items
                 .iter()
                 .enumerate()
-                .filter(|(_, a)| a.name == name)
+                .filter(|&(i, a)| {
+                    a.name == name
+                        || (matches!(a.kind, AssocKind::Macro)
+                            && self.body_macro_may_write(NodeKey::assoc(imp, i), name))
+                })
                 .map(|(i, _)| NodeKey::assoc(imp, i))
                 .collect(),
             _ => Vec::new(),
@@ -418,8 +426,17 @@ impl<'w> Session<'w> {
                 }
             }
         }
+        // A member a macro writes in an impl of these traits came with the
+        // impl's items above (or joins with the crate type, as the impl's
+        // other items do); one a module-level invocation writes may be
+        // anywhere.
         if !out.is_empty() {
-            out.extend(self.macro_members(name).iter().copied());
+            out.extend(
+                self.macro_members(name)
+                    .iter()
+                    .copied()
+                    .filter(|m| m.assoc == NodeKey::WHOLE),
+            );
         }
         out.sort();
         out.dedup();
@@ -514,7 +531,12 @@ impl<'w> Session<'w> {
             out.extend(self.opaque_methods(name));
         }
         if inexact {
-            out.extend(self.macro_members(name).iter().copied());
+            // Deferred, a macro in an impl for a crate type joins when the
+            // closure has the type (see `Session::joined_impls`), as the
+            // impl's other methods do.
+            out.extend(self.macro_members(name).iter().copied().filter(|m| {
+                !defer || m.assoc == NodeKey::WHOLE || !self.is_crate_type_impl(m.item)
+            }));
         }
         out.sort();
         out.dedup();

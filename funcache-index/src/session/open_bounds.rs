@@ -288,7 +288,12 @@ impl Session<'_> {
                         .is_some_and(|i| i.gated_trait().is_some_and(|n| uses.has(n)));
                     for (i, a) in parts.items.iter().enumerate() {
                         let node = NodeKey::assoc(imp, i);
-                        if (used_gated || by_name.contains(&a.name)) && !seen.contains(&node) {
+                        // A macro in the impl body may write any method
+                        // its trait allows.
+                        let called = by_name.contains(&a.name)
+                            || (matches!(a.kind, crate::shallow::AssocKind::Macro)
+                                && by_name.iter().any(|n| self.body_macro_may_write(node, n)));
+                        if (used_gated || called) && !seen.contains(&node) {
                             out.push(node);
                         }
                     }
