@@ -427,6 +427,23 @@ fn members_written_by_macros_are_followed() {
     }
 }
 
+/// Which of `roots` (fns of `src/lib.rs`) change fingerprint when `from`
+/// becomes `to` in `src/more.rs`, each with its closure before the edit.
+fn moved_by_edit(f: &Fixture, roots: &[&str], from: &str, to: &str) -> Vec<(bool, String)> {
+    let before: Vec<_> = roots.iter().map(|r| f.analyze("src/lib.rs", r)).collect();
+    f.edit("src/more.rs", from, to);
+    roots
+        .iter()
+        .zip(before)
+        .map(|(r, b)| {
+            (
+                f.analyze("src/lib.rs", r).fingerprint != b.fingerprint,
+                format!("{:?}", paths(&b)),
+            )
+        })
+        .collect()
+}
+
 /// A module declared by another crate's macro (`dep::declare!(more);`
 /// whose body writes `mod $m;`): the file is read, and an edit in it
 /// changes the fingerprint of a fn that calls into it.
@@ -436,15 +453,8 @@ fn modules_a_dependency_macro_declares_are_followed() {
         "dep::declare!(more);\n#[funcache::cache]\nfn f() -> u32 { more::compute() }\n",
         "pub fn compute() -> u32 { 1 }\n",
     );
-    let before = f.analyze("src/lib.rs", "f");
-    f.edit("src/more.rs", "{ 1 }", "{ 2 }");
-    let after = f.analyze("src/lib.rs", "f");
-    assert_ne!(
-        after.fingerprint,
-        before.fingerprint,
-        "closure {:?}",
-        paths(&before)
-    );
+    let moved = moved_by_edit(&f, &["f"], "{ 1 }", "{ 2 }");
+    assert!(moved[0].0, "closure {}", moved[0].1);
 }
 
 /// A macro invoked in an impl of a crate trait writes only members the
@@ -462,19 +472,9 @@ fn impl_body_macros_join_only_lookups_of_their_traits_members() {
          #[funcache::cache]\nfn conv(x: i64) -> Option<u8> { x.to_u8() }\n",
         lib,
     );
-    let one = f.analyze("src/lib.rs", "one");
-    let conv = f.analyze("src/lib.rs", "conv");
-    f.edit("src/more.rs", "Some(1)", "Some(2)");
-    assert_eq!(
-        f.analyze("src/lib.rs", "one").fingerprint,
-        one.fingerprint,
-        "closure {:?}",
-        paths(&one)
-    );
-    assert_ne!(
-        f.analyze("src/lib.rs", "conv").fingerprint,
-        conv.fingerprint
-    );
+    let moved = moved_by_edit(&f, &["one", "conv"], "Some(1)", "Some(2)");
+    assert!(!moved[0].0, "closure {}", moved[0].1);
+    assert!(moved[1].0, "closure {}", moved[1].1);
 }
 
 /// A macro in an impl body writes members of that impl's self type: a
@@ -492,21 +492,9 @@ fn impl_body_macros_join_only_lookups_on_their_self_type() {
          #[funcache::cache]\nfn second(b: Big) -> usize { b.helper() }\n",
         lib,
     );
-    let first = f.analyze("src/lib.rs", "first");
-    let second = f.analyze("src/lib.rs", "second");
-    f.edit("src/more.rs", "{ 3 }", "{ 4 }");
-    assert_eq!(
-        f.analyze("src/lib.rs", "first").fingerprint,
-        first.fingerprint,
-        "closure {:?}",
-        paths(&first)
-    );
-    assert_ne!(
-        f.analyze("src/lib.rs", "second").fingerprint,
-        second.fingerprint,
-        "closure {:?}",
-        paths(&second)
-    );
+    let moved = moved_by_edit(&f, &["first", "second"], "{ 3 }", "{ 4 }");
+    assert!(!moved[0].0, "closure {}", moved[0].1);
+    assert!(moved[1].0, "closure {}", moved[1].1);
 }
 
 /// A macro in `impl From<Align> for char`, reached by `.into()` from an
@@ -521,14 +509,8 @@ fn impl_body_macros_of_impls_naming_a_crate_type_join_its_lookups() {
         "mod more;\nuse more::*;\n#[funcache::cache]\nfn c(a: Align) -> char { a.into() }\n",
         lib,
     );
-    let before = f.analyze("src/lib.rs", "c");
-    f.edit("src/more.rs", "'l'", "'x'");
-    assert_ne!(
-        f.analyze("src/lib.rs", "c").fingerprint,
-        before.fingerprint,
-        "closure {:?}",
-        paths(&before)
-    );
+    let moved = moved_by_edit(&f, &["c"], "'l'", "'x'");
+    assert!(moved[0].0, "closure {}", moved[0].1);
 }
 
 /// A macro in an impl of a std trait (`impl Iterator for Big {
@@ -550,21 +532,9 @@ fn impl_body_macros_of_std_traits_join_only_their_types_calls() {
          #[funcache::cache]\nfn second(x: usize) -> Option<usize> { let mut b = Big(x); b.next() }\n",
         lib,
     );
-    let first = f.analyze("src/lib.rs", "first");
-    let second = f.analyze("src/lib.rs", "second");
-    f.edit("src/more.rs", "x * 3", "x * 4");
-    assert_eq!(
-        f.analyze("src/lib.rs", "first").fingerprint,
-        first.fingerprint,
-        "closure {:?}",
-        paths(&first)
-    );
-    assert_ne!(
-        f.analyze("src/lib.rs", "second").fingerprint,
-        second.fingerprint,
-        "closure {:?}",
-        paths(&second)
-    );
+    let moved = moved_by_edit(&f, &["first", "second"], "x * 3", "x * 4");
+    assert!(!moved[0].0, "closure {}", moved[0].1);
+    assert!(moved[1].0, "closure {}", moved[1].1);
 }
 
 /// A macro in an impl of a crate trait for a crate type joins a generic
@@ -582,19 +552,7 @@ fn impl_body_macros_join_generic_calls_with_their_type() {
          #[funcache::cache]\nfn opaque(x: &dyn Tr) -> usize { x.tr() }\n",
         lib,
     );
-    let first = f.analyze("src/lib.rs", "first");
-    let opaque = f.analyze("src/lib.rs", "opaque");
-    f.edit("src/more.rs", "self.0 * 3", "self.0 * 4");
-    assert_ne!(
-        f.analyze("src/lib.rs", "first").fingerprint,
-        first.fingerprint,
-        "closure {:?}",
-        paths(&first)
-    );
-    assert_ne!(
-        f.analyze("src/lib.rs", "opaque").fingerprint,
-        opaque.fingerprint,
-        "closure {:?}",
-        paths(&opaque)
-    );
+    let moved = moved_by_edit(&f, &["first", "opaque"], "self.0 * 3", "self.0 * 4");
+    assert!(moved[0].0, "closure {}", moved[0].1);
+    assert!(moved[1].0, "closure {}", moved[1].1);
 }
