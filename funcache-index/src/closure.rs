@@ -14,6 +14,7 @@ use quote::ToTokens;
 
 use crate::build_inputs::BuildCollector;
 use crate::ids::{CrateId, NodeKey};
+use crate::lexical_path;
 use crate::node::NodeInfo;
 use crate::node_read;
 use crate::session::Session;
@@ -228,7 +229,7 @@ fn placed_hash(
             .iter()
             .any(|e| crate::positions::is_track_caller(s.world, *e));
     if positional {
-        let name_file = |p: &Path| node_read::relative(manifest_dir, p);
+        let name_file = |p: &Path| lexical_path::relative(manifest_dir, p);
         let place = crate::positions::position_digest(s.world, key, &name_file);
         hash = node_read::combine(hash, place);
     }
@@ -271,7 +272,7 @@ fn invoked_unresolved(
     let (line, column) = file.line_column(it.item.span.0);
     let location = format!(
         "{}:{line}:{column}",
-        node_read::relative(manifest_dir, &file.path)
+        lexical_path::relative(manifest_dir, &file.path)
     );
     invoked
         .param_cfg

@@ -556,7 +556,7 @@ fn compute_digest(run_dir: &Path, manifest_dir: &Path) -> Result<String, String>
         .filter_map(Result::ok)
         .filter(|entry| !entry.file_type().is_dir())
         .map(|entry| {
-            let relative = crate::node_read::relative(&out, entry.path());
+            let relative = crate::lexical_path::relative(&out, entry.path());
             (relative, entry.into_path())
         })
         .collect();

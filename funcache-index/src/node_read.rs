@@ -11,6 +11,7 @@ use crate::build_inputs::{self};
 use crate::cfg_text;
 use crate::ids::{ItemRef, NodeKey};
 use crate::impl_table::TypeKey;
+use crate::lexical_path::relative;
 use crate::node::NodeInfo;
 use crate::session::Session;
 use crate::shallow::ItemKind;
@@ -36,27 +37,6 @@ fn raw_hash(text: &str) -> Digest {
         Ok(tokens) => hash_tokens(tokens),
         Err(_) => blake3::hash(text.as_bytes()).into(),
     }
-}
-
-/// `path` relative to `base` (`..` where needed), `/`-separated.
-pub(crate) fn relative(base: &Path, path: &Path) -> String {
-    if let Ok(rel) = path.strip_prefix(base) {
-        return rel.to_string_lossy().replace('\\', "/");
-    }
-    let base_parts: Vec<_> = base.components().collect();
-    let path_parts: Vec<_> = path.components().collect();
-    let common = base_parts
-        .iter()
-        .zip(&path_parts)
-        .take_while(|(a, b)| a == b)
-        .count();
-    let mut out: Vec<String> = vec!["..".to_owned(); base_parts.len() - common];
-    out.extend(
-        path_parts[common..]
-            .iter()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
-    );
-    out.join("/")
 }
 
 /// Which attributes to remove before hashing a root (the cache attribute
