@@ -210,7 +210,7 @@ fn node_facts(
                 walker.set_self(s.impl_self_ty(key.item).unwrap_or(Ty::Unknown), &h.generics);
                 // The trait's declaration of this item (its signature,
                 // its default) is part of what the impl means.
-                if let Some(info) = impl_info(s, key.item)
+                if let Some(info) = s.impl_info(key.item)
                     && let (Some(t), ItemKind::Impl(imp)) = (info.trait_item, &it.item.kind)
                     && let Some(a) = imp.items.get(i as usize)
                 {
@@ -435,10 +435,6 @@ fn trait_impl_items(s: &Session, key: &TypeKey) -> Vec<NodeKey> {
         }
     }
     out
-}
-
-fn impl_info<'a>(s: &'a Session, imp: ItemRef) -> Option<&'a crate::impl_table::ImplInfo> {
-    s.derived.iter().find_map(|d| d.impls.get(&imp))
 }
 
 fn item_generics(item: &syn::Item) -> Option<&syn::Generics> {

@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use crate::Digest;
 use crate::ids::{Binding, CrateId, ItemRef, NodeKey};
-use crate::impl_table::{Derived, TypeKey};
+use crate::impl_table::{Derived, ImplInfo, TypeKey};
 use crate::node_store::NodeStore;
 use crate::shallow::{AssocKind, ItemKind};
 use crate::ty::{DerefStep, Ty, TyCx};
@@ -212,6 +212,11 @@ impl<'w> Session<'w> {
         self.derived.iter().map(|d| d.as_ref())
     }
 
+    /// The facts of impl `imp`, when it is an impl of a crate in view.
+    pub fn impl_info(&self, imp: ItemRef) -> Option<&ImplInfo> {
+        self.tables().find_map(|d| d.impls.get(&imp))
+    }
+
     /// Items named `name` of the impls of `key` (inherent, trait and
     /// blanket impls) and default items of the traits they implement.
     pub fn assoc_of_type(&self, key: &TypeKey, name: &str) -> Vec<NodeKey> {
@@ -268,11 +273,7 @@ impl<'w> Session<'w> {
     /// impl, a std trait, a trait whose own items a macro writes), any
     /// member.
     pub(crate) fn body_macro_may_write(&self, key: NodeKey, name: &str) -> bool {
-        let Some(trait_ref) = self
-            .tables()
-            .find_map(|d| d.impls.get(&key.item))
-            .and_then(|i| i.trait_item)
-        else {
+        let Some(trait_ref) = self.impl_info(key.item).and_then(|i| i.trait_item) else {
             return true;
         };
         let ItemKind::Trait { items, .. } = &self.world.item(trait_ref).item.kind else {
@@ -292,7 +293,7 @@ impl<'w> Session<'w> {
         if m.assoc == NodeKey::WHOLE {
             return true;
         }
-        match self.tables().find_map(|d| d.impls.get(&m.item)) {
+        match self.impl_info(m.item) {
             Some(info) => info.self_keys.is_empty() || info.self_keys.contains(key),
             None => true,
         }
@@ -658,11 +659,8 @@ impl<'w> Session<'w> {
 
     /// Whether `item` is an impl whose self type is a crate type.
     pub fn is_crate_type_impl(&self, item: ItemRef) -> bool {
-        self.tables().any(|d| {
-            d.impls.get(&item).is_some_and(|i| {
-                !i.self_keys.is_empty()
-                    && i.self_keys.iter().all(|k| matches!(k, TypeKey::Local(_)))
-            })
+        self.impl_info(item).is_some_and(|i| {
+            !i.self_keys.is_empty() && i.self_keys.iter().all(|k| matches!(k, TypeKey::Local(_)))
         })
     }
 
@@ -715,8 +713,7 @@ impl<'w> Session<'w> {
 
     /// The self type of impl `imp`.
     pub fn impl_self_ty(&self, imp: ItemRef) -> Option<Ty> {
-        self.tables()
-            .find_map(|d| d.impls.get(&imp))
+        self.impl_info(imp)
             .and_then(|info| info.self_keys.first().cloned())
             .map(|k| Ty::Named(k, Vec::new()))
     }
