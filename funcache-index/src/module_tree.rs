@@ -228,7 +228,6 @@ pub(crate) struct CrateIndex {
 }
 
 /// How a module file's own children directory follows from its path.
-type ChildDirs = fn(&Path, &str) -> DirCtx;
 
 /// Where a module's `mod x;` children are looked for.
 #[derive(Clone)]
@@ -237,6 +236,34 @@ struct DirCtx {
     children: PathBuf,
     /// Directory a `#[path]` is relative to.
     path_base: PathBuf,
+}
+
+impl DirCtx {
+    /// The files `mod name;` (no `#[path]`) may load, in rustc's order.
+    fn module_files(&self, name: &str) -> Vec<PathBuf> {
+        vec![
+            self.children.join(format!("{name}.rs")),
+            self.children.join(name).join("mod.rs"),
+        ]
+    }
+
+    /// The directories of module `name` loaded from `file`: beside it for
+    /// a `mod.rs` or a `#[path]` file (`like_mod_rs`), else `name/` beside
+    /// it for its children.
+    fn of_module_file(file: &Path, name: &str, like_mod_rs: bool) -> DirCtx {
+        let dir = file.parent().unwrap_or(Path::new("")).to_owned();
+        if like_mod_rs || file.file_name().is_some_and(|n| n == "mod.rs") {
+            DirCtx {
+                children: dir.clone(),
+                path_base: dir,
+            }
+        } else {
+            DirCtx {
+                children: dir.join(name),
+                path_base: dir,
+            }
+        }
+    }
 }
 
 impl CrateIndex {
@@ -528,35 +555,10 @@ impl CrateIndex {
                 .add_module(path, Some(module), file, inner, &inner_ctx, load)
                 .map(Some);
         }
-        let (candidates, child_ctx): (Vec<PathBuf>, ChildDirs) = match &path_attr {
-            // A `#[path]` file is treated like a mod.rs file.
-            Some(p) => (vec![ctx.path_base.join(p)], |f, _| {
-                let dir = f.parent().unwrap_or(Path::new("")).to_owned();
-                DirCtx {
-                    children: dir.clone(),
-                    path_base: dir,
-                }
-            }),
-            None => (
-                vec![
-                    ctx.children.join(format!("{name}.rs")),
-                    ctx.children.join(&name).join("mod.rs"),
-                ],
-                |f, name| {
-                    let dir = f.parent().unwrap_or(Path::new("")).to_owned();
-                    if f.file_name().is_some_and(|n| n == "mod.rs") {
-                        DirCtx {
-                            children: dir.clone(),
-                            path_base: dir,
-                        }
-                    } else {
-                        DirCtx {
-                            children: dir.join(name),
-                            path_base: dir,
-                        }
-                    }
-                },
-            ),
+        // A `#[path]` file is treated like a mod.rs file.
+        let candidates = match &path_attr {
+            Some(p) => vec![ctx.path_base.join(p)],
+            None => ctx.module_files(&name),
         };
         let Some(found) = candidates.iter().find(|p| p.is_file()).cloned() else {
             self.missing.extend(candidates);
@@ -576,7 +578,7 @@ impl CrateIndex {
         let items = parsed.items.clone();
         let file_id = self.files.len() as FileId;
         self.files.push(parsed);
-        let ctx = child_ctx(&found, &name);
+        let ctx = DirCtx::of_module_file(&found, &name, path_attr.is_some());
         self.add_module(path, Some(module), file_id, items, &ctx, load)
             .map(Some)
     }

@@ -17,7 +17,7 @@
 //! names an existing file next to the module is read the same way.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use proc_macro2::{TokenStream, TokenTree};
 
@@ -88,18 +88,7 @@ impl CrateIndex {
         let items = parsed.items.clone();
         let first_file = self.files.len() as FileId;
         self.files.push(parsed);
-        let dir = found.parent().unwrap_or(Path::new("")).to_owned();
-        let ctx = if candidate.path_attr || found.file_name().is_some_and(|n| n == "mod.rs") {
-            DirCtx {
-                children: dir.clone(),
-                path_base: dir,
-            }
-        } else {
-            DirCtx {
-                children: dir.join(&candidate.name),
-                path_base: dir,
-            }
-        };
+        let ctx = DirCtx::of_module_file(&found, &candidate.name, candidate.path_attr);
         let mut path = self.modules[module as usize].path.clone();
         path.push(candidate.name);
         let child = self.add_module(path, Some(module), first_file, items, &ctx, load)?;
@@ -172,10 +161,7 @@ impl CrateIndex {
             .map(|name| {
                 let bare = name.trim_start_matches("r#").to_owned();
                 Candidate {
-                    files: vec![
-                        ctx.children.join(format!("{bare}.rs")),
-                        ctx.children.join(&bare).join("mod.rs"),
-                    ],
+                    files: ctx.module_files(&bare),
                     name,
                     path_attr: false,
                     speculative: false,
@@ -222,13 +208,11 @@ impl CrateIndex {
             .into_iter()
             .filter_map(|name| {
                 let bare = name.trim_start_matches("r#");
-                let files: Vec<PathBuf> = [
-                    ctx.children.join(format!("{bare}.rs")),
-                    ctx.children.join(bare).join("mod.rs"),
-                ]
-                .into_iter()
-                .filter(|p| p.is_file())
-                .collect();
+                let files: Vec<PathBuf> = ctx
+                    .module_files(bare)
+                    .into_iter()
+                    .filter(|p| p.is_file())
+                    .collect();
                 (!files.is_empty()).then_some(Candidate {
                     name,
                     files,
