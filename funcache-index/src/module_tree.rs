@@ -227,8 +227,6 @@ pub(crate) struct CrateIndex {
     pending_macro_mods: Vec<(ItemId, DirCtx)>,
 }
 
-/// How a module file's own children directory follows from its path.
-
 /// Where a module's `mod x;` children are looked for.
 #[derive(Clone)]
 struct DirCtx {
