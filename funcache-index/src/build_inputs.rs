@@ -125,21 +125,15 @@ pub(crate) fn evaluable_in(predicate: &str, same_crate: bool, same_package: bool
     if same_crate {
         return true;
     }
-    same_package && !mentions_test(predicate)
+    same_package && !mentions(predicate, "test")
 }
 
-/// Whether a predicate names a `feature` (or does not read as one).
-fn mentions_feature(predicate: &str) -> bool {
+/// Whether a predicate names `word` (`test`, `feature`), or does not read
+/// as tokens (then it may).
+fn mentions(predicate: &str, word: &str) -> bool {
     predicate
         .parse::<TokenStream>()
-        .map(|tokens| contains_ident(tokens, "feature"))
-        .unwrap_or(true)
-}
-
-fn mentions_test(predicate: &str) -> bool {
-    predicate
-        .parse::<TokenStream>()
-        .map(|tokens| contains_ident(tokens, "test"))
+        .map(|tokens| contains_ident(tokens, word))
         .unwrap_or(true)
 }
 
@@ -341,7 +335,7 @@ impl<'w> BuildCollector<'w> {
                 self.inputs.cfgs.push(predicate.clone());
             } else if !same_package {
                 self.foreign_cfg = true;
-                if mentions_feature(predicate) {
+                if mentions(predicate, "feature") {
                     self.feature_cfg_crates.insert(krate);
                 }
                 self.inputs.cfgs.extend(build_wide(predicate));
@@ -442,7 +436,7 @@ impl<'w> BuildCollector<'w> {
         let same_package = self.same_package(krate);
         let evaluable = evaluable_in(predicate, krate == self.root_crate, same_package);
         self.foreign_cfg |= !evaluable && !same_package;
-        if !evaluable && !same_package && mentions_feature(predicate) {
+        if !evaluable && !same_package && mentions(predicate, "feature") {
             self.feature_cfg_crates.insert(krate);
         }
         Some(evaluable.then(|| predicate.to_owned()))

@@ -18,8 +18,9 @@
 //! ([`direct_deps`]), so a reader without a build (the CLI) lists the same
 //! ones and replays the answers a build recorded.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::DirectDep;
@@ -114,12 +115,21 @@ fn features_reach_deps(manifest: &Manifest) -> bool {
 /// [`UNKNOWN_FEATURES`]: what the macro writes into the generated code.
 /// Read from the command line of this process, which inside a proc macro
 /// is the rustc run compiling the dependent crate.
+///
+/// Read once per dependency and process: every cached function of the
+/// crate asks the same, and a record that never comes is waited for once.
 pub fn dep_features_in_build(dep: &DirectDep) -> String {
-    RustcDeps::of_process()
-        .as_ref()
-        .map_err(Clone::clone)
-        .and_then(|rustc| features_in_build(rustc, dep, WAIT_FOR_RECORD))
-        .unwrap_or_else(|_| UNKNOWN_FEATURES.to_owned())
+    static READ: Mutex<BTreeMap<DirectDep, String>> = Mutex::new(BTreeMap::new());
+    let mut read = READ.lock().unwrap_or_else(PoisonError::into_inner);
+    read.entry(dep.clone())
+        .or_insert_with(|| {
+            RustcDeps::of_process()
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|rustc| features_in_build(rustc, dep, WAIT_FOR_RECORD))
+                .unwrap_or_else(|_| UNKNOWN_FEATURES.to_owned())
+        })
+        .clone()
 }
 
 /// The features `rustc`'s `--extern` lib of `dep` was built with, from
