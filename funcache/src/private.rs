@@ -10,7 +10,7 @@ pub use crate::config::DirChoice;
 pub use crate::fn_cache::{Call, Dependency, FnCache, FnMeta};
 pub use crate::key::KeyBuilder;
 /// For the benchmark's floor only.
-pub use crate::store::RawTable;
+pub use crate::store::{RawReader, RawTable};
 pub use core::marker::PhantomData as __PhantomData;
 
 use std::convert::identity;

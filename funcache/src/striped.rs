@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 /// Slots per counter: the last is shared by the threads that own none.
-const SLOTS: usize = 16;
+pub(crate) const SLOTS: usize = 16;
 const SHARED: usize = SLOTS - 1;
 
 #[repr(align(64))]
@@ -60,6 +60,14 @@ thread_local! {
     static SLOT: Owned = Owned::take();
 }
 
+/// This thread's slot: its own below `SLOTS - 1`, else the shared last
+/// one. (Also used by the store's kept read transactions, one per slot.)
+#[inline]
+pub(crate) fn thread_slot() -> usize {
+    // While the thread's storage is being torn down: the shared slot.
+    SLOT.try_with(|slot| slot.0).unwrap_or(SHARED)
+}
+
 impl std::fmt::Debug for StripedCount {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("StripedCount").field(&self.get()).finish()
@@ -83,8 +91,7 @@ impl StripedCount {
     /// Adds one.
     #[inline]
     pub(crate) fn add_one(&self) {
-        // While the thread's storage is being torn down: the shared slot.
-        let id = SLOT.try_with(|slot| slot.0).unwrap_or(SHARED);
+        let id = thread_slot();
         let slot = &self.slots[id].0;
         if id == SHARED {
             slot.fetch_add(1, Ordering::Relaxed);

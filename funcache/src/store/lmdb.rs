@@ -9,77 +9,28 @@
 //! zero-copy from the memory map. (sled, used before, held an exclusive lock
 //! on its directory: a second process could neither read nor write.)
 
+#[cfg(test)]
 use std::cell::Cell;
 use std::io;
 use std::path::Path;
 
 use heed::types::Bytes;
-use heed::{Database, Env, EnvFlags, EnvOpenOptions, WithTls};
+use heed::{Database, Env, EnvFlags, EnvOpenOptions, TlsUsage, WithTls, WithoutTls};
 
 /// A table: byte keys to byte values.
 pub(crate) type Table = Database<Bytes, Bytes>;
 
-/// An environment whose read transactions keep their reader slot in
-/// thread-local storage (LMDB's default, not `MDB_NOTLS`): a thread takes a
-/// slot in the lock file on its first read and keeps it until it exits, so
-/// beginning a read is a few plain stores, with no mutex shared between
-/// processes and no contention between readers. (With `MDB_NOTLS` every
-/// read took and released a slot under that mutex: readers in two
-/// processes contended for it.)
+/// An environment whose read transactions are not tied to threads
+/// (`MDB_NOTLS`): a transaction may outlive the call that began it and be
+/// reused by the next lookup on its thread (see `snapshots.rs`), and a
+/// thread may read inside a read (a cached function called from a stored
+/// value's `Deserialize`) or write while it reads.
 ///
-/// The price, which [`Reading`] enforces: a thread holds at most one
-/// transaction of an environment at a time, and a read transaction stays
-/// on its thread (`RoTxn` is not `Send`). funcache's transactions are
-/// short and synchronous — a lookup, a listing — and never held across an
-/// `.await` (a tier's `get` is synchronous), so only one case is refused:
-/// a cached function called from a stored value's `Deserialize` while the
-/// outer lookup reads.
-pub(crate) type LmdbEnv = Env<WithTls>;
-
-thread_local! {
-    /// Whether this thread is inside a read transaction.
-    static READING: Cell<bool> = const { Cell::new(false) };
-}
-
-/// This thread's read transaction, while it lasts: a second transaction
-/// on the same thread (a read, or a write, which LMDB's thread-local
-/// reader slots do not allow either) is refused with [`NestedTransaction`].
-pub(crate) struct Reading(());
-
-impl Reading {
-    #[inline]
-    pub(crate) fn enter() -> Result<Reading, NestedTransaction> {
-        // `with`, not `LocalKey::replace`, which is not inlined.
-        if READING.with(|reading| reading.replace(true)) {
-            return Err(NestedTransaction);
-        }
-        Ok(Reading(()))
-    }
-
-    /// Refuses to begin a write while this thread reads.
-    #[inline]
-    pub(crate) fn check_not_reading() -> Result<(), NestedTransaction> {
-        if READING.with(Cell::get) {
-            return Err(NestedTransaction);
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Reading {
-    #[inline]
-    fn drop(&mut self) {
-        READING.with(|reading| reading.set(false));
-    }
-}
-
-/// A transaction refused because this thread is inside a read.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "a cached function was called while this thread was reading the cache (from a stored \
-     value's `Deserialize`); that call is computed and not stored"
-)]
-pub(crate) struct NestedTransaction;
+/// Each transaction takes a reader slot in the lock file under a mutex
+/// that every process shares; since a thread's lookups reuse one
+/// transaction for a while, they take it rarely, and readers in different
+/// processes do not contend.
+pub(crate) type LmdbEnv = Env<WithoutTls>;
 
 /// The size of the memory map, which is the most the database file can
 /// grow to. It costs address space, not memory or disk: the file grows as
@@ -141,10 +92,11 @@ impl MapTrouble {
     }
 }
 
-/// Reader slots in the lock file: threads that read, across all
-/// processes (each keeps one from its first read until it exits; see
-/// [`LmdbEnv`]): sixteen processes of 64-thread pools with room to spare,
-/// for a lock file of 256 KiB. Fixed by the first process that creates
+/// Reader slots in the lock file: open read transactions, across all
+/// processes (a process keeps at most one per thread slot, sixteen, per
+/// directory, and a reading thread has one more while it reads; see
+/// `snapshots.rs`): a hundred processes of 32-thread pools with room to
+/// spare, for a lock file of 256 KiB. Fixed by the first process that creates
 /// the lock file. When every slot is taken, a read fails: a miss, warned
 /// about once, and the call computes.
 const MAX_READERS: u32 = 4094;
@@ -179,9 +131,22 @@ pub(crate) enum Access {
 /// compiler cannot check; this function is the one place the workspace
 /// allows it (with `writer.rs`'s `atexit` and `key_lock.rs`'s `fcntl`) (the
 /// workspace lint is `deny`, not `forbid`, for that).
-#[allow(unsafe_code)]
 pub(crate) fn open_env(dir: &Path, access: Access) -> heed::Result<LmdbEnv> {
-    let mut options = EnvOpenOptions::new().read_txn_with_tls();
+    open_with(EnvOpenOptions::new().read_txn_without_tls(), dir, access)
+}
+
+/// [`open_env`] with LMDB's default thread-bound reader slots: for the
+/// benchmark's floor only (see `raw.rs`).
+pub(crate) fn open_env_thread_bound(dir: &Path, access: Access) -> heed::Result<Env<WithTls>> {
+    open_with(EnvOpenOptions::new().read_txn_with_tls(), dir, access)
+}
+
+#[allow(unsafe_code)]
+fn open_with<T: TlsUsage>(
+    mut options: EnvOpenOptions<T>,
+    dir: &Path,
+    access: Access,
+) -> heed::Result<Env<T>> {
     options
         .map_size(map_size())
         .max_readers(MAX_READERS)

@@ -31,6 +31,7 @@ mod maintenance;
 mod open;
 mod raw;
 mod registry;
+mod snapshots;
 mod syncer;
 mod writer;
 
@@ -55,12 +56,14 @@ pub(crate) use layout::Layout;
 pub use listing::DiskUsage;
 pub(crate) use listing::StoredEntry;
 pub(crate) use open::OpenMode;
-pub use raw::RawTable;
+pub use raw::{RawReader, RawTable};
 pub(crate) use registry::{RETRY_AFTER, flush_all, open_existing, open_shared};
+pub(crate) use snapshots::Freshness;
 pub use syncer::SYNC_DELAY;
 pub(crate) use syncer::in_background;
 
-use lmdb::{LmdbEnv, MapTrouble, NestedTransaction, Reading, Table};
+use lmdb::{LmdbEnv, MapTrouble, Table};
+use snapshots::Snapshots;
 
 /// What the source of one fingerprint was, stored beside the entries so the
 /// CLI can explain a miss long after the program that wrote them is gone.
@@ -87,6 +90,18 @@ pub(crate) enum LoadError {
     Blob(Error),
 }
 
+/// What a read transaction found under a key: a value opened from the
+/// memory map, or a large value's file to read after the transaction.
+enum Committed<T, F> {
+    Found(Option<T>),
+    Blob {
+        header: Header,
+        hash: [u8; 32],
+        len: u64,
+        open: F,
+    },
+}
+
 /// The tables of one database.
 #[derive(Clone, Copy)]
 struct Tables {
@@ -101,6 +116,8 @@ struct Tables {
 /// An open cache directory.
 pub(crate) struct Store {
     layout: Layout,
+    /// Read transactions kept for the next lookups (ended before `env`).
+    snapshots: std::sync::Arc<Snapshots>,
     env: LmdbEnv,
     tables: Tables,
     blobs: Blobs,
@@ -200,26 +217,21 @@ impl Store {
         Some(trouble)
     }
 
-    fn nested_error(&self, nested: NestedTransaction) -> Error {
-        Error::Store {
-            path: self.dir().to_path_buf(),
-            source: Box::new(nested),
-        }
-    }
-
     /// Runs `write` in one write transaction and commits it.
     fn write<T>(
         &self,
         write: impl FnOnce(&mut heed::RwTxn<'_>, &Tables) -> heed::Result<T>,
     ) -> Result<T, Error> {
-        Reading::check_not_reading().map_err(|nested| self.nested_error(nested))?;
         let run = || {
             let mut txn = self.env.write_txn()?;
             let value = write(&mut txn, &self.tables)?;
             txn.commit()?;
             Ok(value)
         };
-        let value = run().map_err(|error| self.db_error(error))?;
+        let value = run();
+        // Lookups of this process see the commit from now on.
+        self.snapshots.outdate();
+        let value = value.map_err(|error| self.db_error(error))?;
         if self.durability == Durability::Batch
             && !self
                 .unsynced
@@ -246,12 +258,11 @@ impl Store {
         }
     }
 
-    /// Runs `read` in one read transaction.
+    /// Runs `read` in one read transaction, begun now.
     fn read<T>(
         &self,
-        read: impl FnOnce(&heed::RoTxn<'_, heed::WithTls>, &Tables) -> heed::Result<T>,
+        read: impl FnOnce(&heed::RoTxn<'_, heed::WithoutTls>, &Tables) -> heed::Result<T>,
     ) -> Result<T, Error> {
-        let _reading = Reading::enter().map_err(|nested| self.nested_error(nested))?;
         let run = || {
             let txn = self.env.read_txn()?;
             read(&txn, &self.tables)
@@ -269,29 +280,36 @@ impl Store {
         entry_key: &[u8],
         max_age: Option<MaxAge>,
     ) -> Result<Option<R>, LoadError> {
-        self.load_with(function, entry_key, max_age, |header, body| {
-            codec::decode(header.codec, body)
-        })
+        self.load_with(
+            function,
+            entry_key,
+            max_age,
+            Freshness::Latest,
+            |header, body| codec::decode(header.codec, body),
+        )
     }
 
     /// Finds the entry under `entry_key` of `function` and hands its
     /// checked header and value bytes to `open` (straight from the memory
     /// map for an inline value; a large value's file is read, and checked,
     /// after the read transaction ends). `None` when there is no entry, it
-    /// expired (`max_age`), or its large-value file is gone.
+    /// expired (`max_age`), or its large-value file is gone. With
+    /// [`Freshness::Recent`], a value another process committed in the
+    /// last few milliseconds may be missed (see `snapshots.rs`).
     #[inline]
     pub(crate) fn load_with<T>(
         &self,
         function: &FunctionKey,
         entry_key: &[u8],
         max_age: Option<MaxAge>,
+        freshness: Freshness,
         open: impl FnOnce(&Header, &[u8]) -> Result<T, codec::DecodeError>,
     ) -> Result<Option<T>, LoadError> {
         let mut key = TableKey::EMPTY;
         function.entry_into(entry_key, &mut key);
         let seed = envelope::KeySeed::of(&key);
         let mut open = Some(open);
-        let committed = self.load_committed(&key, seed, max_age, &mut open);
+        let committed = self.load_committed(&key, seed, max_age, freshness, &mut open);
         let Some(open) = open else {
             // Opened (a hit, or a value that did not decode), or found
             // with its large-value file gone.
@@ -302,7 +320,9 @@ impl Store {
         match self.queue.find(&key) {
             writer::Found::Nothing => committed,
             writer::Found::MaybeCommitted => match committed {
-                Ok(_) => self.load_committed(&key, seed, max_age, &mut Some(open)),
+                Ok(_) => {
+                    self.load_committed(&key, seed, max_age, Freshness::Latest, &mut Some(open))
+                }
                 Err(error) => Err(error),
             },
             writer::Found::Queued(bytes) => {
@@ -318,17 +338,50 @@ impl Store {
     /// [`load_with`](Self::load_with) in the database alone; `open` is
     /// left in place when no entry is found.
     #[inline(always)]
-    fn load_committed<T>(
+    fn load_committed<T, F>(
         &self,
         key: &[u8],
         seed: envelope::KeySeed,
         max_age: Option<MaxAge>,
-        open: &mut Option<impl FnOnce(&Header, &[u8]) -> Result<T, codec::DecodeError>>,
-    ) -> Result<Option<T>, LoadError> {
-        let reading =
-            Reading::enter().map_err(|nested| LoadError::Store(self.nested_error(nested)))?;
-        let txn = match self.env.read_txn() {
-            Ok(txn) => txn,
+        freshness: Freshness,
+        open: &mut Option<F>,
+    ) -> Result<Option<T>, LoadError>
+    where
+        F: FnOnce(&Header, &[u8]) -> Result<T, codec::DecodeError>,
+    {
+        let read = self.snapshots.read(&self.env, freshness, |txn| {
+            let Some(bytes) = self
+                .tables
+                .entries
+                .get(txn, key)
+                .map_err(|e| LoadError::Store(self.db_error(e)))?
+            else {
+                return Ok(Committed::Found(None));
+            };
+            let (header, body) = envelope::decode_seeded(bytes, seed)?;
+            if max_age.is_some_and(|max_age| max_age.expired(header.created_unix_ms)) {
+                // A fresh value may be queued: `open` stays.
+                return Ok(Committed::Found(None));
+            }
+            let Some(open) = open.take() else {
+                return Ok(Committed::Found(None));
+            };
+            match header.payload {
+                // Decoded straight from the memory map.
+                Payload::Inline => open(&header, body)
+                    .map(|value| Committed::Found(Some(value)))
+                    .map_err(LoadError::Decode),
+                // The file read does not need the transaction.
+                Payload::Blob { hash, len } => Ok(Committed::Blob {
+                    header,
+                    hash,
+                    len,
+                    open,
+                }),
+            }
+        });
+        let committed = match read {
+            Ok(committed) => committed?,
             Err(error) => {
                 let error = self.db_error(error);
                 if self.map_trouble(&error).is_some() {
@@ -337,41 +390,23 @@ impl Store {
                 return Err(LoadError::Store(error));
             }
         };
-        let Some(bytes) = self
-            .tables
-            .entries
-            .get(&txn, key)
-            .map_err(|e| LoadError::Store(self.db_error(e)))?
-        else {
-            return Ok(None);
+        let (header, hash, len, open) = match committed {
+            Committed::Found(found) => return Ok(found),
+            Committed::Blob {
+                header,
+                hash,
+                len,
+                open,
+            } => (header, hash, len, open),
         };
-        let (header, body) = envelope::decode_seeded(bytes, seed)?;
-        if max_age.is_some_and(|max_age| max_age.expired(header.created_unix_ms)) {
-            // A fresh value may be queued: `open` stays.
-            return Ok(None);
-        }
-        let Some(open) = open.take() else {
-            return Ok(None);
-        };
-        match header.payload {
-            // Decoded straight from the memory map.
-            Payload::Inline => open(&header, body).map(Some).map_err(LoadError::Decode),
-            Payload::Blob { hash, len } => {
-                // The file read does not need the transaction.
-                drop(txn);
-                drop(reading);
-                match self.blobs.read(&hash, len) {
-                    Ok(bytes) => open(&header, &bytes).map(Some).map_err(LoadError::Decode),
-                    // Removed since the entry was read (a purge, an
-                    // eviction, a replacing write): a plain miss.
-                    Err(Error::Io { source, .. })
-                        if source.kind() == std::io::ErrorKind::NotFound =>
-                    {
-                        Ok(None)
-                    }
-                    Err(error) => Err(LoadError::Blob(error)),
-                }
+        match self.blobs.read(&hash, len) {
+            Ok(bytes) => open(&header, &bytes).map(Some).map_err(LoadError::Decode),
+            // Removed since the entry was read (a purge, an eviction, a
+            // replacing write): a plain miss.
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Ok(None)
             }
+            Err(error) => Err(LoadError::Blob(error)),
         }
     }
 

@@ -92,6 +92,7 @@ impl Store {
             access_log: AccessLog::new(&dir),
             blobs: Blobs::new(layout.blobs()),
             layout,
+            snapshots: super::Snapshots::new(),
             env,
             tables,
             journal: Journal::default(),

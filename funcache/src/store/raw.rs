@@ -1,27 +1,53 @@
 //! A bare LMDB table, for the benchmark's floor: what one read transaction
-//! and one `get` cost with funcache's environment settings, so the
+//! and one `get` cost in LMDB at its cheapest (its default thread-bound
+//! reader slots, the same map size and flags as a cache directory), so the
 //! benchmark compares the disk tier with LMDB itself. Not for anything
-//! else: it writes into the `entries` table of a cache directory of its
-//! own, opened through the registry like any other.
+//! else: it is one table in a directory of its own, not a cache directory.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use super::{OpenMode, Store};
+use heed::{RoTxn, WithTls};
+
+use super::lmdb::{self, Access, Table};
 use crate::error::Error;
 
 /// See the module documentation.
 #[doc(hidden)]
 pub struct RawTable {
-    store: Arc<Store>,
+    env: heed::Env<WithTls>,
+    table: Table,
+}
+
+/// A read transaction of a [`RawTable`] held open: the floor of a `get`
+/// alone.
+#[doc(hidden)]
+pub struct RawReader<'a> {
+    txn: RoTxn<'a, WithTls>,
+    table: Table,
+}
+
+fn error(dir: &Path, source: heed::Error) -> Error {
+    Error::Store {
+        path: dir.to_path_buf(),
+        source: Box::new(source),
+    }
 }
 
 impl RawTable {
-    /// Opens (creating) the cache directory `dir`.
+    /// Opens (creating) the table in `dir`.
     pub fn create(dir: &Path) -> Result<RawTable, Error> {
-        Ok(RawTable {
-            store: super::open_shared(dir, OpenMode::Create)?,
-        })
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let open = || {
+            let env = lmdb::open_env_thread_bound(dir, Access::Write { sync_each: false })?;
+            let mut txn = env.write_txn()?;
+            let table = env.create_database(&mut txn, Some("entries"))?;
+            txn.commit()?;
+            Ok(RawTable { env, table })
+        };
+        open().map_err(|source| error(dir, source))
     }
 
     /// Stores `pairs` in one transaction.
@@ -29,19 +55,21 @@ impl RawTable {
         &self,
         pairs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
     ) -> Result<(), Error> {
-        self.store.write(|txn, tables| {
+        let write = || {
+            let mut txn = self.env.write_txn()?;
             for (key, value) in pairs {
-                tables.entries.put(txn, key, value)?;
+                self.table.put(&mut txn, key, value)?;
             }
-            Ok(())
-        })
+            txn.commit()
+        };
+        write().map_err(|source| error(self.env.path(), source))
     }
 
     /// One read transaction and one `get`: the value's length, if stored.
     #[inline]
     pub fn get_len(&self, key: &[u8]) -> Option<usize> {
-        let txn = self.store.env.read_txn().ok()?;
-        let len = self.store.tables.entries.get(&txn, key).ok()??.len();
+        let txn = self.env.read_txn().ok()?;
+        let len = self.table.get(&txn, key).ok()??.len();
         Some(len)
     }
 
@@ -50,8 +78,24 @@ impl RawTable {
     /// and one free, like a hit returning a `String`).
     #[inline]
     pub fn get_owned(&self, key: &[u8]) -> Option<Box<[u8]>> {
-        let txn = self.store.env.read_txn().ok()?;
-        let value = self.store.tables.entries.get(&txn, key).ok()??;
+        let txn = self.env.read_txn().ok()?;
+        let value = self.table.get(&txn, key).ok()??;
         Some(value.into())
+    }
+
+    /// A read transaction to `get` from without beginning one each time.
+    pub fn reader(&self) -> Option<RawReader<'_>> {
+        Some(RawReader {
+            txn: self.env.read_txn().ok()?,
+            table: self.table,
+        })
+    }
+}
+
+impl RawReader<'_> {
+    /// One `get` in the open transaction: the value's length, if stored.
+    #[inline]
+    pub fn get_len(&self, key: &[u8]) -> Option<usize> {
+        Some(self.table.get(&self.txn, key).ok()??.len())
     }
 }

@@ -159,10 +159,12 @@ fn collect_expired_everywhere() {
     }
 }
 
-/// Commits what every store opened by this process has queued (at exit).
-pub(super) fn settle_all() {
+/// Commits what every store opened by this process has queued, and ends
+/// its kept read transactions (at exit).
+pub(super) fn settle_and_release_all() {
     for store in open_stores() {
         store.settle();
+        store.snapshots.end_all();
     }
 }
 

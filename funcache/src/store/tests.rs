@@ -449,14 +449,13 @@ fn an_entry_under_a_damaged_key_is_never_served() {
     assert_eq!(load::<u64>(&store, "app::f", &key(3)), Some(9));
 }
 
-/// Read transactions keep their reader slot per thread, so a thread may
-/// hold one transaction at a time: a lookup or a write made while the
-/// thread decodes a value inside a read (a `Deserialize` that calls a
-/// cached function) is refused with an error, never a wrong value or a
-/// broken slot, and the thread reads normally afterwards. A stored value
-/// (queued, committed by the writer thread) needs no transaction here.
+/// A lookup, a write and a listing made while the thread decodes a value
+/// inside a read (a `Deserialize` that calls a cached function) are
+/// served: read transactions are not tied to threads (`MDB_NOTLS`), and
+/// the nested lookup, finding its thread's kept transaction in use, opens
+/// one of its own. (With thread-bound reader slots all three were refused.)
 #[test]
-fn a_transaction_inside_a_read_on_the_same_thread_is_refused() {
+fn reads_and_writes_inside_a_read_on_the_same_thread_are_served() {
     let (_temp, store) = store();
     store
         .put("app::outer", &key(1), &enc(&1u8), Duration::ZERO)
@@ -467,28 +466,133 @@ fn a_transaction_inside_a_read_on_the_same_thread_is_refused() {
     store.settle();
     let mut inside = None;
     let outer = store
-        .load_with(&FunctionKey::of("app::outer"), &key(1), None, |_, _| {
-            let read = store.load::<u8>(&FunctionKey::of("app::inner"), &key(2), None);
-            let write = store.put("app::inner", &key(3), &enc(&3u8), Duration::ZERO);
-            let listing = store.function_ids();
-            inside = Some((read.is_err(), write.is_err(), listing.is_err()));
-            Ok(())
-        })
+        .load_with(
+            &FunctionKey::of("app::outer"),
+            &key(1),
+            None,
+            Freshness::Recent,
+            |_, _| {
+                let read = store.load::<u8>(&FunctionKey::of("app::inner"), &key(2), None);
+                let write = store.put("app::inner", &key(3), &enc(&3u8), Duration::ZERO);
+                let listing = store.function_ids();
+                inside = Some((read.unwrap(), write.is_ok(), listing.unwrap().len()));
+                Ok(())
+            },
+        )
         .unwrap();
     assert_eq!(outer, Some(()));
-    assert_eq!(inside, Some((true, false, true)));
-    assert!(
-        matches!(
-            store.load::<u8>(&FunctionKey::of("app::inner"), &key(2), None),
-            Ok(Some(2))
-        ),
-        "the thread's slot is released with the outer read"
-    );
+    assert_eq!(inside, Some((Some(2), true, 2)));
     assert_eq!(
         load::<u8>(&store, "app::inner", &key(3)),
         Some(3),
         "queued, and committed by the writer"
     );
+}
+
+/// A lookup whose decoding panics (a caller's `Deserialize`) leaves its
+/// thread's kept transaction slot usable: the next lookups are served and
+/// keep a transaction again.
+#[test]
+fn a_panicking_decode_leaves_the_kept_transaction_slot_usable() {
+    let (_temp, store) = store();
+    store
+        .put("app::f", &key(1), &enc(&1u8), Duration::ZERO)
+        .unwrap();
+    store.settle();
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = store.load_with(
+            &FunctionKey::of("app::f"),
+            &key(1),
+            None,
+            Freshness::Recent,
+            |_, _| -> Result<u8, codec::DecodeError> { panic!("a Deserialize panics") },
+        );
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(load_recent(&store, "app::f", &key(1)), Some(1));
+    assert!(!store.snapshots.any_poisoned(), "the slot is in use again");
+    assert_eq!(load_recent(&store, "app::f", &key(1)), Some(1));
+    assert_eq!(store.snapshots.kept(), 1);
+}
+
+/// Writes `value` under `key` of `fn_id` in a transaction of its own, as
+/// another process would: the store is not told, so its kept read
+/// transactions are not outdated.
+fn put_as_another_process(store: &Store, fn_id: &str, key: &EntryKey, value: u8) {
+    let function = FunctionKey::of(fn_id);
+    let table_key = function.entry(key);
+    let mut bytes = envelope::start(&Header::new(
+        Duration::ZERO,
+        codec::Codec::Postcard as u8,
+        Payload::Inline,
+    ));
+    bytes.extend_from_slice(&enc(&value).bytes);
+    envelope::seal(&mut bytes, &table_key);
+    let mut txn = store.env.write_txn().unwrap();
+    store
+        .tables
+        .entries
+        .put(&mut txn, &table_key, &bytes)
+        .unwrap();
+    txn.commit().unwrap();
+}
+
+fn load_recent(store: &Store, fn_id: &str, key: &EntryKey) -> Option<u8> {
+    store
+        .load_with(
+            &FunctionKey::of(fn_id),
+            key,
+            None,
+            Freshness::Recent,
+            |header, body| codec::decode(header.codec, body),
+        )
+        .unwrap()
+}
+
+/// A lookup that may use its thread's kept transaction sees what this
+/// process committed at once, and what another process committed within
+/// twice the keeping time; a lookup for the latest snapshot sees it at
+/// once. Once idle, the thread keeps no transaction for long.
+#[test]
+fn kept_read_transactions_see_new_values_in_time_and_end_when_idle() {
+    let (_temp, store) = store();
+    store
+        .put("app::f", &key(1), &enc(&1u8), Duration::ZERO)
+        .unwrap();
+    store.settle();
+    assert_eq!(load_recent(&store, "app::f", &key(1)), Some(1));
+    assert_eq!(
+        store.snapshots.kept(),
+        1,
+        "the lookup's transaction is kept"
+    );
+
+    // This process's commit outdates the kept transaction.
+    store
+        .put("app::f", &key(2), &enc(&2u8), Duration::ZERO)
+        .unwrap();
+    store.settle();
+    assert_eq!(load_recent(&store, "app::f", &key(2)), Some(2));
+
+    // Another process's commit: seen by a latest look at once, and by a
+    // recent look once the kept transaction is too old to reuse.
+    put_as_another_process(&store, "app::f", &key(3), 3);
+    let started = std::time::Instant::now();
+    let mut recent = load_recent(&store, "app::f", &key(3));
+    while recent.is_none() && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(1));
+        recent = load_recent(&store, "app::f", &key(3));
+    }
+    assert_eq!(recent, Some(3), "seen after {:?}", started.elapsed());
+    put_as_another_process(&store, "app::f", &key(4), 4);
+    assert_eq!(load::<u8>(&store, "app::f", &key(4)), Some(4), "latest");
+
+    // Idle: the sweeper ends the kept transaction.
+    let idle = std::time::Instant::now();
+    while store.snapshots.kept() > 0 && idle.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(store.snapshots.kept(), 0, "after {:?}", idle.elapsed());
 }
 
 /// Stores `value` under `key` of `fn_id` as if computed at `created_unix_ms`.
@@ -691,7 +795,7 @@ fn a_queued_value_is_read_here_and_keeps_its_key_lock_until_committed() {
     assert_eq!(load::<u32>(&store, "app::queued", &key(1)), Some(11));
     let mut peeked = None;
     store
-        .load_with(&function, &key(1), None, |_, body| {
+        .load_with(&function, &key(1), None, Freshness::Recent, |_, body| {
             peeked = Some(body.to_vec());
             Ok(())
         })

@@ -421,7 +421,7 @@ fn settle_at_exit() {
         extern "C" fn at_exit() {
             // Unwinding out of an `extern "C"` function aborts: a panic
             // here costs the queued values only.
-            let _ = std::panic::catch_unwind(super::registry::settle_all);
+            let _ = std::panic::catch_unwind(super::registry::settle_and_release_all);
         }
         register_at_exit(at_exit);
     });

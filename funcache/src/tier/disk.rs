@@ -12,7 +12,8 @@ use crate::envelope::Payload;
 use crate::stats::TierName;
 use crate::store::Busy;
 use crate::store::{
-    self, FingerprintRecord, FunctionKey, LoadError, MaxAge, OpenMode, Store, UsageCounts,
+    self, FingerprintRecord, Freshness, FunctionKey, LoadError, MaxAge, OpenMode, Store,
+    UsageCounts,
 };
 use crate::warn::warn_once;
 
@@ -84,13 +85,14 @@ impl DiskTier {
         &self,
         key: &[u8],
         max_age: Option<MaxAge>,
+        freshness: Freshness,
         open: &mut Open<'_>,
     ) -> Result<bool, TierError> {
-        let found = self
-            .store
-            .load_with(&self.function, key, max_age, |header, body| {
-                open(&Value::of(header, body))
-            });
+        let found =
+            self.store
+                .load_with(&self.function, key, max_age, freshness, |header, body| {
+                    open(&Value::of(header, body))
+                });
         match found {
             Ok(found) => Ok(found.is_some()),
             Err(LoadError::Store(error)) => Err(TierError::Failed(error)),
@@ -134,7 +136,20 @@ impl Tier for DiskTier {
         max_age: Option<MaxAge>,
         open: &mut Open<'_>,
     ) -> Result<bool, TierError> {
-        let hit = self.found(key, max_age, open)?;
+        let hit = self.found(key, max_age, Freshness::Recent, open)?;
+        if hit {
+            self.note_read(key);
+        }
+        Ok(hit)
+    }
+
+    fn get_latest(
+        &self,
+        key: &[u8],
+        max_age: Option<MaxAge>,
+        open: &mut Open<'_>,
+    ) -> Result<bool, TierError> {
+        let hit = self.found(key, max_age, Freshness::Latest, open)?;
         if hit {
             self.note_read(key);
         }
@@ -147,7 +162,7 @@ impl Tier for DiskTier {
         max_age: Option<MaxAge>,
         open: &mut Open<'_>,
     ) -> Result<bool, TierError> {
-        self.found(key, max_age, open)
+        self.found(key, max_age, Freshness::Latest, open)
     }
 
     fn put(&self, key: &[u8], value: &Value<'_>) -> Result<(), TierError> {
