@@ -48,6 +48,12 @@ pub fn hits() {
     let key = [7u8; 16 + 32 + 1 + 10];
     let value = [1u8; 1 + 6 + 1 + 1 + 8 + 8];
     raw.put_all([(&key[..], &value[..])]).unwrap();
+    // A transaction held open takes its thread's reader slot in LMDB's
+    // default mode: a table of its own.
+    let held_temp = tempfile::tempdir().unwrap();
+    let held = RawTable::create(held_temp.path()).unwrap();
+    held.put_all([(&key[..], &value[..])]).unwrap();
+    let reader = held.reader().unwrap();
 
     let ops: Vec<Op<'_>> = vec![
         Box::new(|| drop(black_box(funcache_memory(black_box(7))))),
@@ -64,6 +70,9 @@ pub fn hits() {
         Box::new(|| {
             black_box(raw.get_owned(black_box(&key)).unwrap());
         }),
+        Box::new(|| {
+            black_box(reader.get_len(black_box(&key)).unwrap());
+        }),
     ];
     let keys = [
         "hit.funcache.memory",
@@ -74,6 +83,7 @@ pub fn hits() {
         "hit.lmdb.get",
         "hit.funcache.disk_u64",
         "hit.lmdb.get_owned",
+        "hit.lmdb.get_in_open_txn",
     ];
     for (key, figure) in keys.iter().zip(per_op_interleaved(SAMPLES, ops)) {
         report(key, figure);
