@@ -66,6 +66,13 @@
 //! queued, an OS crash those not yet synced; they are recomputed.
 //! `FUNCACHE_DURABILITY=sync` commits and syncs each one before its call
 //! returns.
+//!
+//! Sharing: processes that use one cache directory read each other's
+//! results. A thread's lookups reuse one read transaction for up to 20 ms,
+//! so a result another process stored within that window is found by the
+//! call's second look (under the entry's cross-process lock) rather than
+//! its first: a short wait at most, never a recomputation. A process sees
+//! its own results at once.
 
 // Lets the macro's `::funcache::…` paths resolve inside this crate's own
 // unit tests.
