@@ -100,6 +100,22 @@ impl DiskTier {
         }
     }
 
+    /// A call's lookup: [`found`](Self::found), with the hit recorded.
+    #[inline]
+    fn read(
+        &self,
+        key: &[u8],
+        max_age: Option<MaxAge>,
+        freshness: Freshness,
+        open: &mut Open<'_>,
+    ) -> Result<bool, TierError> {
+        let hit = self.found(key, max_age, freshness, open)?;
+        if hit {
+            self.note_read(key);
+        }
+        Ok(hit)
+    }
+
     /// Writes the record of the fingerprint, and the function's `ttl`, the
     /// first time a value is stored: so the CLI can explain misses, and
     /// whoever collects expired entries knows the ttl (one warning if that
@@ -136,11 +152,7 @@ impl Tier for DiskTier {
         max_age: Option<MaxAge>,
         open: &mut Open<'_>,
     ) -> Result<bool, TierError> {
-        let hit = self.found(key, max_age, Freshness::Recent, open)?;
-        if hit {
-            self.note_read(key);
-        }
-        Ok(hit)
+        self.read(key, max_age, Freshness::Recent, open)
     }
 
     fn get_latest(
@@ -149,11 +161,7 @@ impl Tier for DiskTier {
         max_age: Option<MaxAge>,
         open: &mut Open<'_>,
     ) -> Result<bool, TierError> {
-        let hit = self.found(key, max_age, Freshness::Latest, open)?;
-        if hit {
-            self.note_read(key);
-        }
-        Ok(hit)
+        self.read(key, max_age, Freshness::Latest, open)
     }
 
     fn peek(
