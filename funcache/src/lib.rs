@@ -95,6 +95,7 @@ mod remote;
 mod stats;
 mod store;
 mod striped;
+mod thread_id;
 mod tier;
 mod warn;
 

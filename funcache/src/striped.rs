@@ -5,17 +5,16 @@
 //! store buffer, and on the disk-hit path (a hundred-odd nanoseconds) it
 //! cost several. Here each thread adds to a slot it owns alone, with a
 //! plain load and store, and the count is the sum of the slots. A slot's
-//! owner is unique while it lives: slot ids are handed out once and given
-//! back (through a mutex, which orders the last owner's writes before the
-//! next owner's reads) when a thread ends. Threads beyond the private
-//! slots share the last one with `fetch_add`. Slots sit on cache lines of
+//! owner is unique while it lives (see [`thread_id`](crate::thread_id)).
+//! Threads beyond the private slots share the last one with `fetch_add`. Slots sit on cache lines of
 //! their own, so threads counting at once do not share a line either.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::thread_id;
 
 /// Slots per counter: the last is shared by the threads that own none.
-pub(crate) const SLOTS: usize = 16;
+const SLOTS: usize = 16;
 const SHARED: usize = SLOTS - 1;
 
 #[repr(align(64))]
@@ -26,46 +25,6 @@ pub(crate) struct StripedCount {
     slots: [Slot; SLOTS],
     /// The sum at the last [`reset`](Self::reset).
     baseline: AtomicU64,
-}
-
-/// Slot ids given back by threads that ended.
-static FREE: Mutex<Vec<usize>> = Mutex::new(Vec::new());
-/// The next slot id never handed out.
-static NEXT: AtomicUsize = AtomicUsize::new(0);
-
-/// This thread's slot id, given back when the thread ends.
-struct Owned(usize);
-
-impl Owned {
-    fn take() -> Owned {
-        if let Some(id) = FREE.lock().unwrap_or_else(PoisonError::into_inner).pop() {
-            return Owned(id);
-        }
-        let id = NEXT.fetch_add(1, Ordering::Relaxed);
-        Owned(id.min(SHARED))
-    }
-}
-
-impl Drop for Owned {
-    fn drop(&mut self) {
-        if self.0 < SHARED {
-            FREE.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(self.0);
-        }
-    }
-}
-
-thread_local! {
-    static SLOT: Owned = Owned::take();
-}
-
-/// This thread's slot: its own below `SLOTS - 1`, else the shared last
-/// one. (Also used by the store's kept read transactions, one per slot.)
-#[inline]
-pub(crate) fn thread_slot() -> usize {
-    // While the thread's storage is being torn down: the shared slot.
-    SLOT.try_with(|slot| slot.0).unwrap_or(SHARED)
 }
 
 impl std::fmt::Debug for StripedCount {
@@ -91,7 +50,7 @@ impl StripedCount {
     /// Adds one.
     #[inline]
     pub(crate) fn add_one(&self) {
-        let id = thread_slot();
+        let id = thread_id::slot(SLOTS);
         let slot = &self.slots[id].0;
         if id == SHARED {
             slot.fetch_add(1, Ordering::Relaxed);

@@ -93,10 +93,10 @@ impl MapTrouble {
 }
 
 /// Reader slots in the lock file: open read transactions, across all
-/// processes (a process keeps at most one per thread slot, sixteen, per
-/// directory, and a reading thread has one more while it reads; see
-/// `snapshots.rs`): a hundred processes of 32-thread pools with room to
-/// spare, for a lock file of 256 KiB. Fixed by the first process that creates
+/// processes (a process keeps at most one per reading thread, up to 64,
+/// per directory, and a thread has one more while a nested or concurrent
+/// read runs; see `snapshots.rs`): sixty processes of 64 reading threads,
+/// for a lock file of 256 KiB. Fixed by the first process that creates
 /// the lock file. When every slot is taken, a read fails: a miss, warned
 /// about once, and the call computes.
 const MAX_READERS: u32 = 4094;

@@ -26,10 +26,10 @@
 //!   those older than [`KEEP_FOR`], so an idle thread pins nothing for
 //!   long, and it sleeps while nothing is kept.
 //!
-//! Each thread takes the slot of its [`striped`](crate::striped) counter
-//! id: threads never wait for each other here. A thread that finds its
-//! slot taken (a nested lookup, or threads beyond the slots sharing the
-//! last one) opens a transaction of its own.
+//! Each thread has a slot of its own ([`thread_id`]), up to [`SLOTS`]:
+//! threads never wait for each other here. A thread that finds its slot
+//! taken (a nested lookup, or threads beyond the slots sharing the last
+//! one) opens a transaction of its own.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, TryLockError, Weak};
@@ -38,7 +38,13 @@ use std::time::Duration;
 use heed::{RoTxn, WithoutTls};
 
 use super::lmdb::LmdbEnv;
-use crate::striped;
+use crate::thread_id;
+
+/// Slots per environment: threads beyond the first `SLOTS - 1` share the
+/// last one. Each kept transaction holds a reader slot in the lock file
+/// (see `lmdb::MAX_READERS`), as each reading thread did when reader slots
+/// were bound to threads.
+const SLOTS: usize = 64;
 
 /// How long a read transaction is reused: the longest another process's
 /// new value may stay unseen by a lookup's first look.
@@ -92,7 +98,7 @@ impl Slot {
 
 /// The kept read transactions of one environment.
 pub(crate) struct Snapshots {
-    slots: [Slot; striped::SLOTS],
+    slots: [Slot; SLOTS],
     /// Counts this process's commits: a transaction begun before the last
     /// one is not reused.
     generation: AtomicU64,
@@ -106,7 +112,7 @@ impl Snapshots {
     /// Empty slots, swept by the background thread while any is full.
     pub(crate) fn new() -> Arc<Snapshots> {
         let snapshots = Arc::new(Snapshots {
-            slots: [const { Slot(Mutex::new(None)) }; striped::SLOTS],
+            slots: [const { Slot(Mutex::new(None)) }; SLOTS],
             generation: AtomicU64::new(0),
         });
         sweeper()
@@ -127,7 +133,7 @@ impl Snapshots {
         freshness: Freshness,
         read: impl FnOnce(&RoTxn<'_, WithoutTls>) -> T,
     ) -> heed::Result<T> {
-        let slot = &self.slots[striped::thread_slot()];
+        let slot = &self.slots[thread_id::slot(SLOTS)];
         let Some(mut kept) = slot.take() else {
             // Taken by an outer read on this thread, or by another
             // thread sharing the slot.
