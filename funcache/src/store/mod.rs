@@ -90,6 +90,9 @@ pub(crate) enum LoadError {
     Blob(Error),
 }
 
+/// How often writes clear the reader slots of dead processes.
+const READER_CHECK_EVERY: Duration = Duration::from_secs(1);
+
 /// What a read transaction found under a key: a value opened from the
 /// memory map, or a large value's file to read after the transaction.
 enum Committed<T, F> {
@@ -128,6 +131,9 @@ pub(crate) struct Store {
     durability: Durability,
     /// Committed since the last sync (batch durability).
     unsynced: std::sync::atomic::AtomicBool,
+    /// When a write last cleared the reader slots of dead processes, in
+    /// milliseconds since the Unix epoch.
+    readers_checked_ms: std::sync::atomic::AtomicU64,
     /// Values stored by this process, for the size checks.
     puts: std::sync::atomic::AtomicU64,
     /// Values waiting for their commit (batch and lazy durability).
@@ -231,6 +237,7 @@ impl Store {
         let value = run();
         // Lookups of this process see the commit from now on.
         self.snapshots.outdate();
+        self.clear_dead_readers();
         let value = value.map_err(|error| self.db_error(error))?;
         if self.durability == Durability::Batch
             && !self
@@ -240,6 +247,27 @@ impl Store {
             syncer::wake();
         }
         Ok(value)
+    }
+
+    /// Frees the reader slots that processes killed mid-read left in the
+    /// lock file, at most once per [`READER_CHECK_EVERY`]. Such a slot
+    /// keeps its snapshot's pages from reuse: every write would grow the
+    /// database until some process opened it again (LMDB clears them only
+    /// on open, or when asked). A failed check is retried next time.
+    fn clear_dead_readers(&self) {
+        use std::sync::atomic::Ordering;
+        let now = envelope::now_unix_ms();
+        let last = self.readers_checked_ms.load(Ordering::Relaxed);
+        let every = READER_CHECK_EVERY.as_millis() as u64;
+        if now.saturating_sub(last) < every
+            || self
+                .readers_checked_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        let _ = self.env.clear_stale_readers();
     }
 
     /// Syncs the database if anything was committed since the last sync.

@@ -99,6 +99,7 @@ impl Store {
             read_only,
             durability,
             unsynced: std::sync::atomic::AtomicBool::new(false),
+            readers_checked_ms: std::sync::atomic::AtomicU64::new(0),
             puts: std::sync::atomic::AtomicU64::new(0),
             // Given its store by the registry, which starts its writer.
             queue: super::writer::Queue::new(std::sync::Weak::new()),

@@ -912,3 +912,69 @@ fn a_full_queue_makes_callers_wait_and_loses_nothing() {
         );
     }
 }
+
+const READER_DIR: &str = "FUNCACHE_TEST_READER_DIR";
+
+/// A process killed while it reads leaves its reader slot in the lock
+/// file, and the slot's snapshot keeps pages from reuse. A write clears
+/// such slots (at most once a second), so the database does not grow
+/// behind a dead reader until some process happens to open it again.
+#[test]
+fn writes_clear_the_reader_slots_of_killed_processes() {
+    let (temp, store) = store();
+    store
+        .put("app::f", &key(1), &enc(&1u8), Duration::ZERO)
+        .unwrap();
+    store.settle();
+    let ready = temp.path().join("reading");
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "store::tests::child_reads_until_killed",
+            "--ignored",
+            "--test-threads=1",
+        ])
+        .env(READER_DIR, store.dir())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !ready.exists() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(ready.exists(), "the child began its read");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Past the check interval, one write.
+    std::thread::sleep(READER_CHECK_EVERY + Duration::from_millis(100));
+    store
+        .put("app::f", &key(2), &enc(&2u8), Duration::ZERO)
+        .unwrap();
+    store.settle();
+    assert_eq!(
+        store.env.clear_stale_readers().unwrap(),
+        0,
+        "the write cleared the dead reader's slot"
+    );
+}
+
+#[test]
+#[ignore = "run by writes_clear_the_reader_slots_of_killed_processes"]
+fn child_reads_until_killed() {
+    let Some(dir) = std::env::var_os(READER_DIR) else {
+        return;
+    };
+    let dir = std::path::Path::new(&dir);
+    let store = open_shared(dir, OpenMode::Existing).unwrap();
+    let _ = store.load_with(
+        &FunctionKey::of("app::f"),
+        &key(1),
+        None,
+        Freshness::Recent,
+        |_, _| -> Result<(), codec::DecodeError> {
+            std::fs::write(dir.parent().unwrap().join("reading"), b"").unwrap();
+            std::thread::sleep(Duration::from_secs(120));
+            Ok(())
+        },
+    );
+}
