@@ -88,6 +88,23 @@ pub fn hits() {
     for (key, figure) in keys.iter().zip(per_op_interleaved(SAMPLES, ops)) {
         report(key, figure);
     }
+
+    // Hits while another thread stores new results: its commits outdate
+    // the transaction a hit would reuse.
+    let storing = std::sync::atomic::AtomicBool::new(true);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut next = 1_000_000u64;
+            while storing.load(Ordering::Relaxed) {
+                black_box(funcache_disk(next));
+                next += 1;
+            }
+        });
+        let ops: Vec<Op<'_>> = vec![Box::new(|| drop(black_box(funcache_disk(black_box(7)))))];
+        let figures = per_op_interleaved(SAMPLES, ops);
+        report("hit.funcache.disk_while_storing", figures[0]);
+        storing.store(false, Ordering::Relaxed);
+    });
 }
 
 pub fn misses(lazy: bool) {

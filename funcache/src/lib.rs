@@ -68,11 +68,11 @@
 //! returns.
 //!
 //! Sharing: processes that use one cache directory read each other's
-//! results. A thread's lookups reuse one read transaction for up to 20 ms,
-//! so a result another process stored within that window is found by the
-//! call's second look (under the entry's cross-process lock) rather than
-//! its first: a short wait at most, never a recomputation. A process sees
-//! its own results at once.
+//! results as soon as they are committed (see above), and a process reads
+//! its own at once. The memory tier is per process: a value removed from
+//! the directory by another process (`funcache-cli purge`, `cache_clear()`
+//! there) is still served from this process's memory tier until it leaves
+//! it.
 
 // Lets the macro's `::funcache::…` paths resolve inside this crate's own
 // unit tests.

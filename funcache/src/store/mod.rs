@@ -58,7 +58,6 @@ pub(crate) use listing::StoredEntry;
 pub(crate) use open::OpenMode;
 pub use raw::{RawReader, RawTable};
 pub(crate) use registry::{RETRY_AFTER, flush_all, open_existing, open_shared};
-pub(crate) use snapshots::Freshness;
 pub use syncer::SYNC_DELAY;
 pub(crate) use syncer::in_background;
 
@@ -88,6 +87,20 @@ pub(crate) enum LoadError {
     Decode(codec::DecodeError),
     #[error("large value unavailable: {0}")]
     Blob(Error),
+}
+
+/// Opens a value found in the write queue (see [`Store::load_with`]).
+fn open_queued<T>(
+    bytes: &[u8],
+    seed: envelope::KeySeed,
+    max_age: Option<MaxAge>,
+    open: impl FnOnce(&Header, &[u8]) -> Result<T, codec::DecodeError>,
+) -> Result<Option<T>, LoadError> {
+    let (header, body) = envelope::decode_seeded(bytes, seed)?;
+    if max_age.is_some_and(|max_age| max_age.expired(header.created_unix_ms)) {
+        return Ok(None);
+    }
+    open(&header, body).map(Some).map_err(LoadError::Decode)
 }
 
 /// How often writes clear the reader slots of dead processes.
@@ -235,8 +248,6 @@ impl Store {
             Ok(value)
         };
         let value = run();
-        // Lookups of this process see the commit from now on.
-        self.snapshots.outdate();
         self.clear_dead_readers();
         let value = value.map_err(|error| self.db_error(error))?;
         if self.durability == Durability::Batch
@@ -308,58 +319,48 @@ impl Store {
         entry_key: &[u8],
         max_age: Option<MaxAge>,
     ) -> Result<Option<R>, LoadError> {
-        self.load_with(
-            function,
-            entry_key,
-            max_age,
-            Freshness::Latest,
-            |header, body| codec::decode(header.codec, body),
-        )
+        self.load_with(function, entry_key, max_age, |header, body| {
+            codec::decode(header.codec, body)
+        })
     }
 
     /// Finds the entry under `entry_key` of `function` and hands its
     /// checked header and value bytes to `open` (straight from the memory
     /// map for an inline value; a large value's file is read, and checked,
     /// after the read transaction ends). `None` when there is no entry, it
-    /// expired (`max_age`), or its large-value file is gone. With
-    /// [`Freshness::Recent`], a value another process committed in the
-    /// last few milliseconds may be missed (see `snapshots.rs`).
+    /// expired (`max_age`), or its large-value file is gone. A value this
+    /// process stored and has not committed yet (see `writer.rs`) comes
+    /// first: it is newer than the database's.
     #[inline]
     pub(crate) fn load_with<T>(
         &self,
         function: &FunctionKey,
         entry_key: &[u8],
         max_age: Option<MaxAge>,
-        freshness: Freshness,
         open: impl FnOnce(&Header, &[u8]) -> Result<T, codec::DecodeError>,
     ) -> Result<Option<T>, LoadError> {
         let mut key = TableKey::EMPTY;
         function.entry_into(entry_key, &mut key);
         let seed = envelope::KeySeed::of(&key);
+        if let Some(bytes) = self.queue.queued(&key) {
+            return open_queued(&bytes, seed, max_age, open);
+        }
         let mut open = Some(open);
-        let committed = self.load_committed(&key, seed, max_age, freshness, &mut open);
+        let committed = self.load_committed(&key, seed, max_age, &mut open);
         let Some(open) = open else {
             // Opened (a hit, or a value that did not decode), or found
             // with its large-value file gone.
             return committed;
         };
-        // Missed, expired or damaged in the database: a value this process
-        // stored and has not committed yet (see `writer.rs`)?
+        // Missed, expired or damaged in the database: queued since the
+        // look above?
         match self.queue.find(&key) {
             writer::Found::Nothing => committed,
             writer::Found::MaybeCommitted => match committed {
-                Ok(_) => {
-                    self.load_committed(&key, seed, max_age, Freshness::Latest, &mut Some(open))
-                }
+                Ok(_) => self.load_committed(&key, seed, max_age, &mut Some(open)),
                 Err(error) => Err(error),
             },
-            writer::Found::Queued(bytes) => {
-                let (header, body) = envelope::decode_seeded(&bytes, seed)?;
-                if max_age.is_some_and(|max_age| max_age.expired(header.created_unix_ms)) {
-                    return Ok(None);
-                }
-                open(&header, body).map(Some).map_err(LoadError::Decode)
-            }
+            writer::Found::Queued(bytes) => open_queued(&bytes, seed, max_age, open),
         }
     }
 
@@ -371,13 +372,12 @@ impl Store {
         key: &[u8],
         seed: envelope::KeySeed,
         max_age: Option<MaxAge>,
-        freshness: Freshness,
         open: &mut Option<F>,
     ) -> Result<Option<T>, LoadError>
     where
         F: FnOnce(&Header, &[u8]) -> Result<T, codec::DecodeError>,
     {
-        let read = self.snapshots.read(&self.env, freshness, |txn| {
+        let read = self.snapshots.read(&self.env, |txn| {
             let Some(bytes) = self
                 .tables
                 .entries

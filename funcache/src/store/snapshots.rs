@@ -4,32 +4,26 @@
 //! Beginning an LMDB read transaction allocates and zeroes it, and ending
 //! it frees it: most of the work of a lookup (a transaction and the `get`
 //! of a small value take ~94 ns on the benchmark's machine, the `get`
-//! alone ~16 ns; see BENCHMARKS.md). LMDB's answer is to reset and renew a transaction
-//! (`mdb_txn_reset`), which heed does not offer (meilisearch/heed#301); so
-//! a lookup here reuses the transaction the thread's last lookup opened,
-//! for a short while:
+//! alone ~16 ns; see BENCHMARKS.md). LMDB's answer is to reset and renew a
+//! transaction (`mdb_txn_reset`), which heed does not offer
+//! (meilisearch/heed#301); so a lookup here reuses the transaction its
+//! thread's last lookup began, when that is still the latest snapshot:
 //!
-//! * A transaction reads the snapshot it began with. One kept for reuse is
-//!   at most [`KEEP_FOR`] old (twice that when a lookup is running as the
-//!   sweeper passes): a value another process stored after it began is a
-//!   miss until then, and the call protocol's second look, under the
-//!   entry's lock, reads the [latest](Freshness::Latest) snapshot. So it
-//!   costs at most a wait for the entry's lock, never a recomputation or a
-//!   wrong value: an entry's value only changes when its function is
-//!   refreshed, and an entry another process removed (a purge, an
-//!   eviction) may be served for as long, as it would have been a moment
-//!   before.
-//! * This process's own commits are seen at once: each one makes every
-//!   kept transaction [`outdated`](Snapshots::outdate).
-//! * A kept transaction holds a reader slot and keeps the pages of its
-//!   snapshot from reuse, like any long read. A background thread closes
-//!   those older than [`KEEP_FOR`], so an idle thread pins nothing for
-//!   long, and it sleeps while nothing is kept.
+//! * A kept transaction is reused only while no commit, by any process,
+//!   came after it: its id is the database's last transaction id (read
+//!   from the memory map's meta page, no lock, no system call). So a
+//!   lookup reads exactly what a transaction begun at that moment would:
+//!   a value another process stored, replaced or removed is seen at once.
+//! * A kept transaction holds a reader slot and, once something newer is
+//!   committed, keeps its snapshot's pages from reuse, like any long read.
+//!   A background thread ends those begun more than [`KEEP_FOR`] ago that
+//!   no lookup is using, so an idle thread pins nothing for long, and it
+//!   sleeps while nothing is kept. At exit the process ends its own.
 //!
 //! Each thread has a slot of its own ([`thread_id`]), up to [`SLOTS`]:
 //! threads never wait for each other here. A thread that finds its slot
 //! taken (a nested lookup, or threads beyond the slots sharing the last
-//! one) opens a transaction of its own.
+//! one) begins a transaction of its own.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, TryLockError, Weak};
@@ -46,27 +40,15 @@ use crate::thread_id;
 /// were bound to threads.
 const SLOTS: usize = 64;
 
-/// How long a read transaction is reused: the longest another process's
-/// new value may stay unseen by a lookup's first look.
+/// How long an unused transaction is kept: the longest an idle thread
+/// keeps old pages from reuse is about twice this.
 pub(crate) const KEEP_FOR: Duration = Duration::from_millis(20);
 
-/// Which snapshot a read needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Freshness {
-    /// A kept transaction will do (a call's first look).
-    Recent,
-    /// A transaction begun now: what another process committed is seen
-    /// (a look under the entry's lock, a peek, a listing).
-    Latest,
-}
-
-/// A read transaction that may outlive the call that opened it.
+/// A read transaction that may outlive the call that began it.
 type Txn = RoTxn<'static, WithoutTls>;
 
 struct Kept {
     txn: Txn,
-    /// [`Snapshots::generation`] when it began.
-    generation: u64,
     /// [`EPOCH`] when it began.
     epoch: u64,
 }
@@ -99,13 +81,10 @@ impl Slot {
 /// The kept read transactions of one environment.
 pub(crate) struct Snapshots {
     slots: [Slot; SLOTS],
-    /// Counts this process's commits: a transaction begun before the last
-    /// one is not reused.
-    generation: AtomicU64,
 }
 
-/// Advanced by the sweeper every [`KEEP_FOR`]: a transaction begun in an
-/// earlier epoch is not reused.
+/// Advanced by the sweeper every [`KEEP_FOR`]: a kept transaction begun in
+/// an earlier epoch and not in use is ended.
 static EPOCH: AtomicU64 = AtomicU64::new(0);
 
 impl Snapshots {
@@ -113,7 +92,6 @@ impl Snapshots {
     pub(crate) fn new() -> Arc<Snapshots> {
         let snapshots = Arc::new(Snapshots {
             slots: [const { Slot(Mutex::new(None)) }; SLOTS],
-            generation: AtomicU64::new(0),
         });
         sweeper()
             .all
@@ -123,14 +101,13 @@ impl Snapshots {
         snapshots
     }
 
-    /// Runs `read` in a read transaction of `env`: the one this thread
-    /// kept, if `freshness` allows and it is current, else one begun now
-    /// (and kept for the next read).
+    /// Runs `read` in a read transaction of `env` that sees every commit
+    /// made before the call: the one this thread kept, if nothing was
+    /// committed since it began, else one begun now (and kept).
     #[inline]
     pub(crate) fn read<T>(
         &self,
         env: &LmdbEnv,
-        freshness: Freshness,
         read: impl FnOnce(&RoTxn<'_, WithoutTls>) -> T,
     ) -> heed::Result<T> {
         let slot = &self.slots[thread_id::slot(SLOTS)];
@@ -139,36 +116,23 @@ impl Snapshots {
             // thread sharing the slot.
             return Ok(read(&env.read_txn()?));
         };
-        // Read before the transaction begins: a commit after this load
-        // may be in the snapshot, but one before it certainly is.
-        let generation = self.generation.load(Ordering::Acquire);
-        let epoch = EPOCH.load(Ordering::Relaxed);
-        let reusable = freshness == Freshness::Recent
-            && kept
-                .as_ref()
-                .is_some_and(|kept| kept.generation == generation && kept.epoch == epoch);
-        if !reusable {
+        let latest = kept
+            .as_ref()
+            .is_some_and(|kept| kept.txn.id() == env.info().last_txn_id);
+        if !latest {
             // The old one ends first: its reader slot is free again.
             *kept = None;
             if !sweeper().running {
                 return Ok(read(&env.read_txn()?));
             }
-            let txn = env.clone().static_read_txn()?;
             *kept = Some(Kept {
-                txn,
-                generation,
-                epoch,
+                txn: env.clone().static_read_txn()?,
+                epoch: EPOCH.load(Ordering::Relaxed),
             });
             arm_sweeper();
         }
         let kept = kept.as_ref().expect("kept above");
         Ok(read(&kept.txn))
-    }
-
-    /// Called after each commit of this process: kept transactions are
-    /// not reused any more.
-    pub(crate) fn outdate(&self) {
-        self.generation.fetch_add(1, Ordering::Release);
     }
 
     /// Ends every kept transaction not in use (at exit: a process that

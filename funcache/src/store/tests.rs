@@ -466,19 +466,13 @@ fn reads_and_writes_inside_a_read_on_the_same_thread_are_served() {
     store.settle();
     let mut inside = None;
     let outer = store
-        .load_with(
-            &FunctionKey::of("app::outer"),
-            &key(1),
-            None,
-            Freshness::Recent,
-            |_, _| {
-                let read = store.load::<u8>(&FunctionKey::of("app::inner"), &key(2), None);
-                let write = store.put("app::inner", &key(3), &enc(&3u8), Duration::ZERO);
-                let listing = store.function_ids();
-                inside = Some((read.unwrap(), write.is_ok(), listing.unwrap().len()));
-                Ok(())
-            },
-        )
+        .load_with(&FunctionKey::of("app::outer"), &key(1), None, |_, _| {
+            let read = store.load::<u8>(&FunctionKey::of("app::inner"), &key(2), None);
+            let write = store.put("app::inner", &key(3), &enc(&3u8), Duration::ZERO);
+            let listing = store.function_ids();
+            inside = Some((read.unwrap(), write.is_ok(), listing.unwrap().len()));
+            Ok(())
+        })
         .unwrap();
     assert_eq!(outer, Some(()));
     assert_eq!(inside, Some((Some(2), true, 2)));
@@ -504,7 +498,6 @@ fn a_panicking_decode_leaves_the_kept_transaction_slot_usable() {
             &FunctionKey::of("app::f"),
             &key(1),
             None,
-            Freshness::Recent,
             |_, _| -> Result<u8, codec::DecodeError> { panic!("a Deserialize panics") },
         );
     }));
@@ -539,22 +532,18 @@ fn put_as_another_process(store: &Store, fn_id: &str, key: &EntryKey, value: u8)
 
 fn load_recent(store: &Store, fn_id: &str, key: &EntryKey) -> Option<u8> {
     store
-        .load_with(
-            &FunctionKey::of(fn_id),
-            key,
-            None,
-            Freshness::Recent,
-            |header, body| codec::decode(header.codec, body),
-        )
+        .load_with(&FunctionKey::of(fn_id), key, None, |header, body| {
+            codec::decode(header.codec, body)
+        })
         .unwrap()
 }
 
-/// A lookup that may use its thread's kept transaction sees what this
-/// process committed at once, and what another process committed within
-/// twice the keeping time; a lookup for the latest snapshot sees it at
-/// once. Once idle, the thread keeps no transaction for long.
+/// A lookup reuses its thread's kept transaction only while nothing was
+/// committed after it began, by any process: what this process or another
+/// stored, replaced or removed is seen at once. Once idle, the thread
+/// keeps no transaction for long.
 #[test]
-fn kept_read_transactions_see_new_values_in_time_and_end_when_idle() {
+fn kept_read_transactions_see_every_commit_and_end_when_idle() {
     let (_temp, store) = store();
     store
         .put("app::f", &key(1), &enc(&1u8), Duration::ZERO)
@@ -566,26 +555,18 @@ fn kept_read_transactions_see_new_values_in_time_and_end_when_idle() {
         1,
         "the lookup's transaction is kept"
     );
-
-    // This process's commit outdates the kept transaction.
+    // This process's commit.
     store
         .put("app::f", &key(2), &enc(&2u8), Duration::ZERO)
         .unwrap();
     store.settle();
     assert_eq!(load_recent(&store, "app::f", &key(2)), Some(2));
-
-    // Another process's commit: seen by a latest look at once, and by a
-    // recent look once the kept transaction is too old to reuse.
+    // Another process's: a new value, then a replaced one.
+    assert_eq!(load_recent(&store, "app::f", &key(1)), Some(1));
     put_as_another_process(&store, "app::f", &key(3), 3);
-    let started = std::time::Instant::now();
-    let mut recent = load_recent(&store, "app::f", &key(3));
-    while recent.is_none() && started.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(1));
-        recent = load_recent(&store, "app::f", &key(3));
-    }
-    assert_eq!(recent, Some(3), "seen after {:?}", started.elapsed());
-    put_as_another_process(&store, "app::f", &key(4), 4);
-    assert_eq!(load::<u8>(&store, "app::f", &key(4)), Some(4), "latest");
+    assert_eq!(load_recent(&store, "app::f", &key(3)), Some(3));
+    put_as_another_process(&store, "app::f", &key(1), 9);
+    assert_eq!(load_recent(&store, "app::f", &key(1)), Some(9), "replaced");
 
     // Idle: the sweeper ends the kept transaction.
     let idle = std::time::Instant::now();
@@ -593,6 +574,29 @@ fn kept_read_transactions_see_new_values_in_time_and_end_when_idle() {
         std::thread::sleep(Duration::from_millis(5));
     }
     assert_eq!(store.snapshots.kept(), 0, "after {:?}", idle.elapsed());
+}
+
+/// A value this process replaced (a refresh) and has not committed yet is
+/// what its lookups read, not the committed one it replaces.
+#[test]
+fn a_queued_replacement_is_read_before_the_committed_value() {
+    let (_temp, store) = store();
+    store
+        .put("app::f", &key(1), &enc(&1u8), Duration::ZERO)
+        .unwrap();
+    store.settle();
+    let mut stale = 0;
+    for round in 0..100u8 {
+        let value = round + 2;
+        store
+            .put("app::f", &key(1), &enc(&value), Duration::ZERO)
+            .unwrap();
+        if load::<u8>(&store, "app::f", &key(1)) != Some(value) {
+            stale += 1;
+        }
+        store.settle();
+    }
+    assert_eq!(stale, 0, "old values read back of 100 replacements");
 }
 
 /// Stores `value` under `key` of `fn_id` as if computed at `created_unix_ms`.
@@ -795,7 +799,7 @@ fn a_queued_value_is_read_here_and_keeps_its_key_lock_until_committed() {
     assert_eq!(load::<u32>(&store, "app::queued", &key(1)), Some(11));
     let mut peeked = None;
     store
-        .load_with(&function, &key(1), None, Freshness::Recent, |_, body| {
+        .load_with(&function, &key(1), None, |_, body| {
             peeked = Some(body.to_vec());
             Ok(())
         })
@@ -970,7 +974,6 @@ fn child_reads_until_killed() {
         &FunctionKey::of("app::f"),
         &key(1),
         None,
-        Freshness::Recent,
         |_, _| -> Result<(), codec::DecodeError> {
             std::fs::write(dir.parent().unwrap().join("reading"), b"").unwrap();
             std::thread::sleep(Duration::from_secs(120));

@@ -93,6 +93,9 @@ pub(crate) struct Queue {
     owner: Weak<Store>,
     /// Whether anything was ever queued (a miss then looks twice).
     used: std::sync::atomic::AtomicBool,
+    /// How many values are queued now, as of the last change: a lookup
+    /// looks in the queue first only when there are any.
+    len: std::sync::atomic::AtomicUsize,
 }
 
 /// A value the queue did not take (its envelope): the caller commits it.
@@ -123,11 +126,19 @@ impl Queue {
             committing: Mutex::new(()),
             owner,
             used: std::sync::atomic::AtomicBool::new(false),
+            len: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Publishes how many values `state` holds (after a change, under
+    /// the lock).
+    fn count(&self, state: &State) {
+        self.len
+            .store(state.queued.len(), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Queues `bytes` for `table_key` of `fn_id`, holding `lock` until it
@@ -161,6 +172,7 @@ impl Queue {
             queued.locks.extend(replaced.locks);
         }
         state.queued.insert(table_key.into(), queued);
+        self.count(&state);
         if state.writer == Writer::Idle {
             self.work.notify_one();
         }
@@ -199,6 +211,21 @@ impl Queue {
                 Writer::Gone
             }
         }
+    }
+
+    /// The queued envelope of `table_key`, if any: newer than the
+    /// database's (a refresh, a value replacing a damaged one). Costs one
+    /// atomic load while nothing is queued.
+    #[inline]
+    pub(crate) fn queued(&self, table_key: &[u8]) -> Option<Arc<[u8]>> {
+        if self.len.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let state = self.state();
+        state
+            .queued
+            .get(table_key)
+            .map(|queued| Arc::clone(&queued.bytes))
     }
 
     /// The queued envelope of `table_key`, for a lookup that missed in
@@ -250,7 +277,9 @@ impl Queue {
                     if let Some(store) = self.owner.upgrade() {
                         commit_next(&store);
                     } else {
-                        self.state().queued.clear();
+                        let mut state = self.state();
+                        state.queued.clear();
+                        self.count(&state);
                     }
                     state = self.state();
                     continue;
@@ -349,6 +378,7 @@ fn commit_next(store: &Store) {
                 drop(queued.locks);
             }
         }
+        queue.count(&state);
     }
     queue.settled.notify_all();
 }

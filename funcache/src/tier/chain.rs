@@ -83,8 +83,7 @@ impl<'a> Chain<'a> {
             };
             let result = match look {
                 Look::Peek => tier.peek(key, max_age, &mut open),
-                Look::First => tier.get(key, max_age, &mut open),
-                Look::Again => tier.get_latest(key, max_age, &mut open),
+                Look::First | Look::Again => tier.get(key, max_age, &mut open),
             };
             match result {
                 Ok(true) if found.is_some() => {

@@ -12,8 +12,7 @@ use crate::envelope::Payload;
 use crate::stats::TierName;
 use crate::store::Busy;
 use crate::store::{
-    self, FingerprintRecord, Freshness, FunctionKey, LoadError, MaxAge, OpenMode, Store,
-    UsageCounts,
+    self, FingerprintRecord, FunctionKey, LoadError, MaxAge, OpenMode, Store, UsageCounts,
 };
 use crate::warn::warn_once;
 
@@ -85,35 +84,18 @@ impl DiskTier {
         &self,
         key: &[u8],
         max_age: Option<MaxAge>,
-        freshness: Freshness,
         open: &mut Open<'_>,
     ) -> Result<bool, TierError> {
-        let found =
-            self.store
-                .load_with(&self.function, key, max_age, freshness, |header, body| {
-                    open(&Value::of(header, body))
-                });
+        let found = self
+            .store
+            .load_with(&self.function, key, max_age, |header, body| {
+                open(&Value::of(header, body))
+            });
         match found {
             Ok(found) => Ok(found.is_some()),
             Err(LoadError::Store(error)) => Err(TierError::Failed(error)),
             Err(error) => Err(TierError::Unreadable(Box::new(error))),
         }
-    }
-
-    /// A call's lookup: [`found`](Self::found), with the hit recorded.
-    #[inline]
-    fn read(
-        &self,
-        key: &[u8],
-        max_age: Option<MaxAge>,
-        freshness: Freshness,
-        open: &mut Open<'_>,
-    ) -> Result<bool, TierError> {
-        let hit = self.found(key, max_age, freshness, open)?;
-        if hit {
-            self.note_read(key);
-        }
-        Ok(hit)
     }
 
     /// Writes the record of the fingerprint, and the function's `ttl`, the
@@ -152,16 +134,11 @@ impl Tier for DiskTier {
         max_age: Option<MaxAge>,
         open: &mut Open<'_>,
     ) -> Result<bool, TierError> {
-        self.read(key, max_age, Freshness::Recent, open)
-    }
-
-    fn get_latest(
-        &self,
-        key: &[u8],
-        max_age: Option<MaxAge>,
-        open: &mut Open<'_>,
-    ) -> Result<bool, TierError> {
-        self.read(key, max_age, Freshness::Latest, open)
+        let hit = self.found(key, max_age, open)?;
+        if hit {
+            self.note_read(key);
+        }
+        Ok(hit)
     }
 
     fn peek(
@@ -170,7 +147,7 @@ impl Tier for DiskTier {
         max_age: Option<MaxAge>,
         open: &mut Open<'_>,
     ) -> Result<bool, TierError> {
-        self.found(key, max_age, Freshness::Latest, open)
+        self.found(key, max_age, open)
     }
 
     fn put(&self, key: &[u8], value: &Value<'_>) -> Result<(), TierError> {

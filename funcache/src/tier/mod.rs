@@ -121,21 +121,7 @@ pub(crate) trait Tier: Send + Sync {
         open: &mut Open<'_>,
     ) -> Result<bool, TierError>;
 
-    /// [`get`](Self::get) for a call's second look, under the entry's
-    /// lease: what other processes stored up to now is seen (a tier may
-    /// answer `get` from a slightly older view; see `store/snapshots.rs`).
-    /// The default is `get` itself, for a tier whose reads are current.
-    fn get_latest(
-        &self,
-        key: &[u8],
-        max_age: Option<MaxAge>,
-        open: &mut Open<'_>,
-    ) -> Result<bool, TierError> {
-        self.get(key, max_age, open)
-    }
-
-    /// [`get_latest`](Self::get_latest) without recording anything
-    /// (`f_peek`). The
+    /// [`get`](Self::get) without recording anything (`f_peek`). The
     /// default is `get` itself, for a tier whose reads record nothing.
     fn peek(
         &self,
@@ -143,7 +129,7 @@ pub(crate) trait Tier: Send + Sync {
         max_age: Option<MaxAge>,
         open: &mut Open<'_>,
     ) -> Result<bool, TierError> {
-        self.get_latest(key, max_age, open)
+        self.get(key, max_age, open)
     }
 
     /// Stores `value` under `key`, replacing what was there.
