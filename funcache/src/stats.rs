@@ -125,22 +125,34 @@ impl Counters {
     }
 }
 
-/// One disk hit in this many (per thread) records when its entry was last
+/// One disk hit in this many, on average, records when its entry was last
 /// used.
-pub(crate) const SAMPLE_EVERY: u32 = 32;
+pub(crate) const SAMPLE_EVERY: u64 = 32;
 
 thread_local! {
-    static SAMPLE: Cell<u32> = const { Cell::new(0) };
+    /// The thread's xorshift state (never zero): seeded from a counter,
+    /// so threads draw different sequences.
+    static SAMPLE: Cell<u64> = Cell::new({
+        static SEEDS: AtomicU64 = AtomicU64::new(1);
+        let n = SEEDS.fetch_add(1, Ordering::Relaxed);
+        n.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1
+    });
 }
 
-/// Whether this hit is sampled for last-used times: one in
-/// [`SAMPLE_EVERY`] per thread.
+/// Whether this hit is sampled for last-used times: at random, one in
+/// [`SAMPLE_EVERY`]. (Every `SAMPLE_EVERY`-th hit of a thread, as before,
+/// sampled the same keys of a loop over a multiple of that many keys and
+/// never the others, which the size limit then evicted first though they
+/// were read all the time.)
 #[inline]
 pub(crate) fn sampled() -> bool {
-    SAMPLE.with(|count| {
-        let n = count.get();
-        count.set(n.wrapping_add(1));
-        n % SAMPLE_EVERY == 0
+    SAMPLE.with(|state| {
+        let mut x = state.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        state.set(x);
+        x % SAMPLE_EVERY == 0
     })
 }
 
@@ -209,5 +221,23 @@ impl fmt::Display for CacheInfo {
             )?;
         }
         f.write_str(")")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A thread hitting 64 keys in a loop samples every one of them (the
+    /// chance that a key is missed in 512 rounds is about 1e-7).
+    #[test]
+    fn every_key_of_a_loop_is_sampled() {
+        let mut seen = [false; 64];
+        for _ in 0..512 {
+            for seen in &mut seen {
+                *seen |= sampled();
+            }
+        }
+        assert!(seen.iter().all(|&seen| seen), "{seen:?}");
     }
 }
