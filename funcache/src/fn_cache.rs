@@ -737,6 +737,70 @@ mod tests {
         );
     }
 
+    const EXIT_DIR: &str = "FUNCACHE_TEST_EXIT_DIR";
+
+    /// A process that only hits and exits without `flush()` (a test
+    /// process, a CI job) still records its hits and last reads: the exit
+    /// hook writes them. It also ends its kept read transactions, so it
+    /// leaves no reader slot behind. (Before, the hook was registered only
+    /// by a process that stored a value.)
+    #[test]
+    fn a_process_that_only_hits_records_its_usage_at_exit() {
+        let runs = AtomicUsize::new(0);
+        let dir = temp_dir();
+        let cache = new_cache("t::exit_hits", 4, 0, dir);
+        call(cache, 1, &runs);
+        crate::flush().unwrap();
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "fn_cache::tests::child_hits_and_exits",
+                "--ignored",
+                "--test-threads=1",
+            ])
+            .env(EXIT_DIR, dir)
+            .output()
+            .unwrap();
+        assert!(child.status.success(), "{child:?}");
+        assert!(
+            String::from_utf8_lossy(&child.stdout).contains("1 passed"),
+            "{child:?}"
+        );
+        let store = &cache.disk().unwrap().store;
+        let counts = store.usage_counts().unwrap();
+        assert_eq!(
+            counts["t::exit_hits"],
+            crate::UsageCounts {
+                hits: 1000,
+                misses: 1
+            }
+        );
+        let reads = store.last_reads().unwrap();
+        assert!(
+            reads.keys().any(|(id, _)| id == "t::exit_hits"),
+            "{reads:?}"
+        );
+        assert_eq!(
+            store::test_support::dead_readers(store),
+            0,
+            "the child ended its kept read transaction"
+        );
+    }
+
+    #[test]
+    #[ignore = "run by a_process_that_only_hits_records_its_usage_at_exit"]
+    fn child_hits_and_exits() {
+        let Ok(dir) = std::env::var(EXIT_DIR) else {
+            return;
+        };
+        let runs = AtomicUsize::new(0);
+        let cache = new_cache("t::exit_hits", 4, 0, Box::leak(dir.into_boxed_str()));
+        for _ in 0..1000 {
+            call(cache, 1, &runs);
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 0);
+    }
+
     #[test]
     fn repeated_disk_hits_are_sampled_into_the_access_log() {
         let runs = AtomicUsize::new(0);

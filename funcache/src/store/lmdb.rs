@@ -1,6 +1,6 @@
 //! The LMDB environment of one cache directory: how it is opened and the
 //! tables in it. This file holds one of the workspace's three `unsafe` blocks
-//! (the others register the exit hook in `writer.rs` and take byte locks
+//! (the others register the exit hooks in `at_exit.rs` and take byte locks
 //! in `key_lock.rs`).
 //!
 //! Why LMDB: any number of processes read without locks while LMDB's own
@@ -129,7 +129,7 @@ pub(crate) enum Access {
 ///
 /// heed marks this `unsafe` because the memory map assumes two things the
 /// compiler cannot check; this function is the one place the workspace
-/// allows it (with `writer.rs`'s `atexit` and `key_lock.rs`'s `fcntl`) (the
+/// allows it (with `at_exit.rs`'s `atexit` and `key_lock.rs`'s `fcntl`) (the
 /// workspace lint is `deny`, not `forbid`, for that).
 pub(crate) fn open_env(dir: &Path, access: Access) -> heed::Result<LmdbEnv> {
     open_with(EnvOpenOptions::new().read_txn_without_tls(), dir, access)

@@ -18,6 +18,7 @@
 //! never span a function body; reads are one read transaction each.
 
 mod access_log;
+pub(crate) mod at_exit;
 mod blobs;
 mod entry_key;
 mod evict;
@@ -738,6 +739,11 @@ pub(crate) mod test_support {
     pub(crate) fn put_raw(store: &Store, fn_id: &str, entry_key: &[u8], bytes: &[u8]) {
         store.settle();
         store.put_raw(fn_id, entry_key, bytes).unwrap();
+    }
+
+    /// How many reader slots dead processes left (and clears them).
+    pub(crate) fn dead_readers(store: &Store) -> usize {
+        store.env.clear_stale_readers().unwrap()
     }
 
     /// Whether another process could take the lock of an entry now.

@@ -98,6 +98,8 @@ fn open_into(
     mode: OpenMode,
 ) -> Result<Arc<Store>, Error> {
     let store = with_queue(Store::open(dir, mode, Switches::get().durability)?);
+    static AT_EXIT: std::sync::Once = std::sync::Once::new();
+    super::at_exit::register(&AT_EXIT, settle_and_release_at_exit);
     // The directory exists now: key it by its canonical path.
     slots.insert(key_of(dir), Slot::Open(Arc::clone(&store)));
     Ok(store)
@@ -161,11 +163,13 @@ fn collect_expired_everywhere() {
 
 /// Commits what every store opened by this process has queued, and ends
 /// its kept read transactions (at exit).
-pub(super) fn settle_and_release_all() {
-    for store in open_stores() {
-        store.settle();
-        store.snapshots.end_all();
-    }
+extern "C" fn settle_and_release_at_exit() {
+    super::at_exit::run(|| {
+        for store in open_stores() {
+            store.settle();
+            store.snapshots.end_all();
+        }
+    });
 }
 
 /// Flushes every store opened by this process.

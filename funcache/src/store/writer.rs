@@ -29,7 +29,7 @@
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once, PoisonError, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 
 use super::{FunctionKey, KeyLock, Store, add_counts, blob_ref, evict, name_function};
 use crate::warn::warn_once;
@@ -196,10 +196,7 @@ impl Queue {
             .name("funcache-writer".into())
             .spawn(move || run(&store));
         match spawned {
-            Ok(_) => {
-                settle_at_exit();
-                Writer::Committing
-            }
+            Ok(_) => Writer::Committing,
             Err(error) => {
                 warn_once("writer", &dir.to_string_lossy(), || {
                     format!(
@@ -440,30 +437,4 @@ impl Store {
             self.enforce_limit(limit);
         }
     }
-}
-
-/// Commits what every store queued when the process exits normally
-/// (returning from `main`, `std::process::exit`): Rust runs no destructor
-/// for the registry's stores. Registered once.
-fn settle_at_exit() {
-    static REGISTERED: Once = Once::new();
-    REGISTERED.call_once(|| {
-        extern "C" fn at_exit() {
-            // Unwinding out of an `extern "C"` function aborts: a panic
-            // here costs the queued values only.
-            let _ = std::panic::catch_unwind(super::registry::settle_and_release_all);
-        }
-        register_at_exit(at_exit);
-    });
-}
-
-/// `atexit(3)`.
-#[allow(unsafe_code)]
-fn register_at_exit(hook: extern "C" fn()) {
-    // SAFETY: `atexit` stores a function pointer for `exit` to call; it
-    // reads no memory of ours and may be called from any thread. The hook
-    // is a plain `extern "C" fn` with no arguments that cannot unwind
-    // (it catches panics), as `atexit` requires. A failure (no room for
-    // more hooks) only means values queued at exit are lost.
-    let _ = unsafe { libc::atexit(hook) };
 }

@@ -14,6 +14,12 @@ use crate::warn::warn_once;
 /// Every disk tier used in this process.
 static USED: Mutex<Vec<&'static DiskTier>> = Mutex::new(Vec::new());
 
+/// [`flush_usage`] when the process exits (before the stores' own hook,
+/// which was registered first: `atexit` runs hooks in reverse order).
+extern "C" fn flush_usage_at_exit() {
+    store::at_exit::run(flush_usage);
+}
+
 /// Writes the usage (hit and miss counts, sampled reads) of every disk
 /// tier used in this process to its directory. Part of [`crate::flush`].
 pub(crate) fn flush_usage() {
@@ -24,7 +30,9 @@ pub(crate) fn flush_usage() {
 }
 
 impl DiskTier {
-    /// Remembers this tier for [`flush_usage`], once.
+    /// Remembers this tier for [`flush_usage`], once, which also runs
+    /// when the process exits (a process that only hits stores nothing
+    /// else, and its hits and last reads would be lost).
     #[inline]
     pub(crate) fn register(&'static self) {
         if !self.registered.load(Ordering::Relaxed)
@@ -33,6 +41,8 @@ impl DiskTier {
             USED.lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(self);
+            static AT_EXIT: std::sync::Once = std::sync::Once::new();
+            store::at_exit::register(&AT_EXIT, flush_usage_at_exit);
         }
     }
 
