@@ -41,6 +41,9 @@ const MARKER_TEMP: &str = ".FUNCACHE.tmp";
 const LAST_SLED_FORMAT: u8 = 2;
 /// Where a sled-era database is moved.
 pub(crate) const SLED_ASIDE: &str = "db.sled-v1";
+/// Written by a process that found the database damaged while using it:
+/// the next program to open the directory moves the database aside.
+const DAMAGE_MARK: &str = "lmdb.damaged";
 
 /// Names a funcache directory may hold (of this format or the sled one):
 /// finding only these, a creator knows it races another, not a stranger.
@@ -53,6 +56,7 @@ const OWN_NAMES: &[&str] = &[
     "locks",
     "db",
     SLED_ASIDE,
+    DAMAGE_MARK,
 ];
 
 /// Paths inside one cache directory.
@@ -80,6 +84,11 @@ impl Layout {
     /// The LMDB environment's directory.
     pub(crate) fn db(&self) -> PathBuf {
         self.root.join("lmdb")
+    }
+
+    /// See [`DAMAGE_MARK`].
+    pub(crate) fn damage_mark(&self) -> PathBuf {
+        self.root.join(DAMAGE_MARK)
     }
 
     pub(crate) fn blobs(&self) -> PathBuf {

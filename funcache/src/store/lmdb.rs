@@ -195,6 +195,12 @@ pub(crate) fn is_corruption(error: &heed::Error) -> bool {
                 | heed::MdbError::Invalid
                 | heed::MdbError::PageNotFound
                 | heed::MdbError::VersionMismatch
+                // "Page has not enough space", "cursor stack too deep",
+                // "DB type changed": LMDB's internal errors, which only a
+                // damaged page gives funcache's use of it.
+                | heed::MdbError::PageFull
+                | heed::MdbError::CursorFull
+                | heed::MdbError::Incompatible
         )
     )
 }

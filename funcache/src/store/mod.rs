@@ -148,6 +148,8 @@ pub(crate) struct Store {
     /// When a write last cleared the reader slots of dead processes, in
     /// milliseconds since the Unix epoch.
     readers_checked_ms: std::sync::atomic::AtomicU64,
+    /// Whether a read or write found the database damaged.
+    damaged: std::sync::atomic::AtomicBool,
     /// Values stored by this process, for the size checks.
     puts: std::sync::atomic::AtomicU64,
     /// Values waiting for their commit (batch and lazy durability).
@@ -208,10 +210,42 @@ impl Store {
     }
 
     fn db_error(&self, source: heed::Error) -> Error {
+        if lmdb::is_corruption(&source) {
+            self.mark_damaged(&source);
+        }
         Error::Store {
             path: self.dir().to_path_buf(),
             source: Box::new(source),
         }
+    }
+
+    /// Records that the database is damaged (LMDB reported it while this
+    /// process used it), so that the next program to open the directory
+    /// moves it aside and starts anew; warns once. This process carries on
+    /// with it: what fails is a miss, and its results are computed.
+    fn mark_damaged(&self, source: &heed::Error) {
+        if self
+            .damaged
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            return;
+        }
+        let marked = !self.read_only
+            && std::fs::write(self.layout.damage_mark(), source.to_string()).is_ok();
+        let dir = self.dir();
+        crate::warn::warn_once("store-damaged", &dir.to_string_lossy(), || {
+            let next = if marked {
+                "the next program to open the directory moves it aside and starts a new one"
+            } else {
+                "delete it, or open the directory with a program that may write it, to start a \
+                 new one"
+            };
+            format!(
+                "funcache: the cache database in {} is damaged ({source}); results are computed; \
+                 {next}",
+                dir.display()
+            )
+        });
     }
 
     /// Whether `error` is about the memory map's size; if so, warns once

@@ -29,26 +29,18 @@ impl Store {
     pub(super) fn open(dir: &Path, mode: OpenMode, durability: Durability) -> Result<Store, Error> {
         let layout = Layout::new(dir);
         layout.prepare(mode == OpenMode::Create)?;
+        // A damaged database is moved aside, never served from, and a new
+        // one started: a cache can always be rebuilt. (Only by programs:
+        // an inspection reports it and changes nothing.) Damage is found
+        // here, or by a process that used it (see `Store::mark_damaged`).
+        if mode == OpenMode::Create
+            && let Ok(reason) = std::fs::read_to_string(layout.damage_mark())
+        {
+            move_aside(&layout, &reason)?;
+        }
         match Self::open_env(layout.clone(), mode, durability) {
             Err(OpenError::Corrupt(error)) if mode == OpenMode::Create => {
-                // A damaged database is moved aside, never served from, and
-                // a new one started: a cache can always be rebuilt. (Only
-                // by programs: an inspection reports it and changes
-                // nothing.)
-                let aside = dir.join(format!("lmdb.corrupt-{}", envelope::now_unix_ms()));
-                std::fs::rename(layout.db(), &aside).map_err(|source| Error::Io {
-                    path: layout.db(),
-                    source,
-                })?;
-                crate::warn::warn_once("store-corrupt", &dir.to_string_lossy(), || {
-                    format!(
-                        "funcache: the cache database in {} is damaged ({error}); it was \
-                         moved to {} and the cache starts empty",
-                        dir.display(),
-                        aside.display()
-                    )
-                });
-                layout.prepare(true)?;
+                move_aside(&layout, &error.to_string())?;
                 Self::open_env(layout, mode, durability).map_err(|error| error.into_error(dir))
             }
             result => result.map_err(|error| error.into_error(dir)),
@@ -100,11 +92,35 @@ impl Store {
             durability,
             unsynced: std::sync::atomic::AtomicBool::new(false),
             readers_checked_ms: std::sync::atomic::AtomicU64::new(0),
+            damaged: std::sync::atomic::AtomicBool::new(false),
             puts: std::sync::atomic::AtomicU64::new(0),
             // Given its store by the registry, which starts its writer.
             queue: super::writer::Queue::new(std::sync::Weak::new()),
         })
     }
+}
+
+/// Moves the damaged database of `layout` aside (to `lmdb.corrupt-<ms>`,
+/// never read again) and prepares an empty one; warns once.
+fn move_aside(layout: &Layout, reason: &str) -> Result<(), Error> {
+    let dir = &layout.root;
+    let aside = dir.join(format!("lmdb.corrupt-{}", envelope::now_unix_ms()));
+    std::fs::rename(layout.db(), &aside).map_err(|source| Error::Io {
+        path: layout.db(),
+        source,
+    })?;
+    // Gone with the database it was about; a failure only means the next
+    // opener moves the new database aside too.
+    let _ = std::fs::remove_file(layout.damage_mark());
+    crate::warn::warn_once("store-corrupt", &dir.to_string_lossy(), || {
+        format!(
+            "funcache: the cache database in {} is damaged ({reason}); it was moved to {} and \
+             the cache starts empty",
+            dir.display(),
+            aside.display()
+        )
+    });
+    layout.prepare(true)
 }
 
 /// Why a database did not open.

@@ -981,3 +981,61 @@ fn child_reads_until_killed() {
         },
     );
 }
+
+const DAMAGED_DIR: &str = "FUNCACHE_TEST_DAMAGED_DIR";
+
+/// Damage LMDB reports while a process uses the database (here the
+/// `MDB_PAGE_FULL` a damaged page gave trial L's runs) is remembered in the
+/// directory: the next program to open it moves the database aside and
+/// starts anew, instead of every run warning and recomputing the same key.
+#[test]
+fn damage_found_in_use_has_the_next_opener_rebuild_the_database() {
+    let (_temp, store) = store();
+    put_as_another_process(&store, "app::f", &key(1), 1);
+    assert_eq!(load::<u8>(&store, "app::f", &key(1)), Some(1));
+    let _ = store.db_error(heed::Error::Mdb(heed::MdbError::PageFull));
+    assert!(store.layout.damage_mark().exists());
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "store::tests::child_opens_a_damaged_directory",
+            "--ignored",
+            "--test-threads=1",
+        ])
+        .env(DAMAGED_DIR, store.dir())
+        .output()
+        .unwrap();
+    assert!(child.status.success(), "{child:?}");
+    assert!(
+        String::from_utf8_lossy(&child.stdout).contains("1 passed"),
+        "{child:?}"
+    );
+    assert!(
+        !store.layout.damage_mark().exists(),
+        "the mark goes with it"
+    );
+    let aside: Vec<_> = std::fs::read_dir(store.dir())
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with("lmdb.corrupt-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "moved aside once");
+}
+
+#[test]
+#[ignore = "run by damage_found_in_use_has_the_next_opener_rebuild_the_database"]
+fn child_opens_a_damaged_directory() {
+    let Some(dir) = std::env::var_os(DAMAGED_DIR) else {
+        return;
+    };
+    let store = open_shared(std::path::Path::new(&dir), OpenMode::Create).unwrap();
+    assert_eq!(
+        load::<u8>(&store, "app::f", &key(1)),
+        None,
+        "a new database"
+    );
+    store
+        .put("app::f", &key(1), &enc(&2u8), Duration::ZERO)
+        .unwrap();
+    assert_eq!(load::<u8>(&store, "app::f", &key(1)), Some(2));
+}
