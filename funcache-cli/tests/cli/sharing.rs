@@ -215,7 +215,7 @@ fn make_read_only(dir: &Path) {
 
 /// Runs the fixture on `cache` as a user who cannot write it: `nobody`
 /// when the tests run as root (root writes anything), else this user.
-fn run_as_other_user(cache: &Path, readonly: bool) -> Option<std::process::Output> {
+fn run_as_other_user(cache: &Path, readonly: bool, calls: &str) -> Option<std::process::Output> {
     let root = std::process::Command::new("id")
         .arg("-u")
         .output()
@@ -230,7 +230,7 @@ fn run_as_other_user(cache: &Path, readonly: bool) -> Option<std::process::Outpu
     };
     command
         .env("FUNCACHE_DIR", cache)
-        .env("FIXTURE_CALLS", calls())
+        .env("FIXTURE_CALLS", calls)
         .env_remove("FUNCACHE_REFRESH")
         .env_remove("FUNCACHE_DISABLE");
     if readonly {
@@ -259,15 +259,20 @@ fn a_read_only_directory_serves_every_stored_hit() {
         "first run computes"
     );
     make_read_only(temp.path());
+    // A value never stored is computed (and, the directory being
+    // unwritable, not stored) without a second warning.
+    let calls = format!("{} square=999", calls());
     for readonly in [true, false] {
-        let Some(output) = run_as_other_user(&cache, readonly) else {
+        let Some(output) = run_as_other_user(&cache, readonly, &calls) else {
             return;
         };
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "{stdout}\n{stderr}");
-        assert!(!stderr.contains("RUN "), "every call hits:\n{stderr}");
+        let runs = stderr.lines().filter(|l| l.starts_with("RUN ")).count();
+        assert_eq!(runs, 1, "every stored call hits:\n{stderr}");
         assert!(stdout.contains("square(30)=900"), "{stdout}");
+        assert!(stdout.contains("square(999)=998001"), "{stdout}");
         let warnings = stderr.lines().filter(|l| l.contains("warning")).count();
         // Asked to only read: silent. Not asked: one warning that nothing
         // new will be stored.

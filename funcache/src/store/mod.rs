@@ -488,7 +488,8 @@ impl Store {
 
     /// Stores the encoded `value` described by `header` (whose payload is
     /// decided here: inline, or a large-value file) under `entry_key` of
-    /// the function `fn_id`.
+    /// the function `fn_id`. A store opened read only stores nothing (the
+    /// registry warned once, when it opened).
     pub(crate) fn put_value(
         &self,
         fn_id: &str,
@@ -496,6 +497,9 @@ impl Store {
         header: Header,
         value: &[u8],
     ) -> Result<(), Error> {
+        if self.read_only {
+            return Ok(());
+        }
         let header = Header {
             payload: Payload::Inline,
             ..header
@@ -678,12 +682,16 @@ impl Store {
         self.env.force_sync().map_err(|error| self.db_error(error))
     }
 
-    /// Records the dependency list of a fingerprint, once.
+    /// Records the dependency list of a fingerprint, once (not in a store
+    /// opened read only).
     pub(crate) fn record_fingerprint(
         &self,
         fingerprint: &[u8; 32],
         record: &FingerprintRecord,
     ) -> Result<(), Error> {
+        if self.read_only {
+            return Ok(());
+        }
         if self.read(|txn, tables| {
             tables
                 .fingerprints
