@@ -103,6 +103,9 @@ impl Store {
 /// stored under `key` is expired by `max_age`. Entries that do not decode
 /// are left to the reads that find them (and overwrite them).
 fn expired(key: &[u8], value: &[u8], max_age: MaxAge) -> Option<Option<[u8; 32]>> {
+    if value.len() > super::MAX_ENTRY_BYTES {
+        return None;
+    }
     let (header, _) = envelope::decode(value, key).ok()?;
     if !max_age.expired(header.created_unix_ms) {
         return None;

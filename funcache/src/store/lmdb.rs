@@ -15,10 +15,13 @@ use std::io;
 use std::path::Path;
 
 use heed::types::Bytes;
+
+use super::file_bounds::{CheckedBytes, OutOfFile};
 use heed::{Database, Env, EnvFlags, EnvOpenOptions, TlsUsage, WithTls, WithoutTls};
 
-/// A table: byte keys to byte values.
-pub(crate) type Table = Database<Bytes, Bytes>;
+/// A table: byte keys to byte values (checked to lie in the file, see
+/// `file_bounds.rs`).
+pub(crate) type Table = Database<Bytes, CheckedBytes>;
 
 /// An environment whose read transactions are not tied to threads
 /// (`MDB_NOTLS`): a transaction may outlive the call that began it and be
@@ -188,9 +191,9 @@ pub(crate) fn lock_file_unwritable(error: &heed::Error) -> bool {
 
 /// Whether an error says the database file is damaged.
 pub(crate) fn is_corruption(error: &heed::Error) -> bool {
-    matches!(
-        error,
-        heed::Error::Mdb(
+    match error {
+        heed::Error::Mdb(error) => matches!(
+            error,
             heed::MdbError::Corrupted
                 | heed::MdbError::Invalid
                 | heed::MdbError::PageNotFound
@@ -201,6 +204,8 @@ pub(crate) fn is_corruption(error: &heed::Error) -> bool {
                 | heed::MdbError::PageFull
                 | heed::MdbError::CursorFull
                 | heed::MdbError::Incompatible
-        )
-    )
+        ),
+        heed::Error::Decoding(error) => error.is::<OutOfFile>(),
+        _ => false,
+    }
 }

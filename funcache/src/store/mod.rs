@@ -23,6 +23,7 @@ mod blobs;
 mod entry_key;
 mod evict;
 mod expiry;
+mod file_bounds;
 mod journal;
 mod key_lock;
 mod layout;
@@ -104,6 +105,11 @@ fn open_queued<T>(
     open(&header, body).map(Some).map_err(LoadError::Decode)
 }
 
+/// Zeroed bytes kept after the database file's last page in use: more
+/// than LMDB can read past a page through a damaged node offset and key
+/// length (64 KiB each). See [`Store::keep_tail`].
+const FILE_TAIL: u64 = 256 << 10;
+
 /// How often writes clear the reader slots of dead processes.
 const READER_CHECK_EVERY: Duration = Duration::from_secs(1);
 
@@ -150,6 +156,16 @@ pub(crate) struct Store {
     readers_checked_ms: std::sync::atomic::AtomicU64,
     /// Whether a read or write found the database damaged.
     damaged: std::sync::atomic::AtomicBool,
+    /// The database file, to keep zeroed room after its last page (see
+    /// [`FILE_TAIL`]); `None` when read only.
+    data_file: Option<std::fs::File>,
+    /// LMDB's page size, in bytes.
+    page_size: u64,
+    /// Where this process maps the database file, if known (see
+    /// `file_bounds.rs`).
+    map_start: Option<usize>,
+    /// The file length the last [`keep_tail`](Self::keep_tail) reserved.
+    tail_to: std::sync::atomic::AtomicU64,
     /// Values stored by this process, for the size checks.
     puts: std::sync::atomic::AtomicU64,
     /// Values waiting for their commit (batch and lazy durability).
@@ -278,12 +294,18 @@ impl Store {
     ) -> Result<T, Error> {
         let run = || {
             let mut txn = self.env.write_txn()?;
+            // Not checked: a large write transaction may write pages out
+            // before it commits (LMDB spills them) and read them back from
+            // past the meta page's last page. What a write reads of an
+            // entry is capped instead (see `MAX_ENTRY_BYTES`).
+            let _bounds = file_bounds::Scope::enter(None);
             let value = write(&mut txn, &self.tables)?;
             txn.commit()?;
             Ok(value)
         };
         let value = run();
         self.clear_dead_readers();
+        self.keep_tail();
         let value = value.map_err(|error| self.db_error(error))?;
         if self.durability == Durability::Batch
             && !self
@@ -293,6 +315,45 @@ impl Store {
             syncer::wake();
         }
         Ok(value)
+    }
+
+    /// What a transaction that began before `info` was read may read: the
+    /// pages in use then (see `file_bounds.rs`).
+    #[inline]
+    fn bounds(&self, info: &heed::EnvInfo) -> Option<file_bounds::Bounds> {
+        let map_start = self.map_start?;
+        let used = (info.last_page_number as u64 + 1).saturating_mul(self.page_size);
+        Some(file_bounds::Bounds::new(
+            map_start,
+            info.map_size,
+            usize::try_from(used).unwrap_or(usize::MAX),
+        ))
+    }
+
+    /// Keeps [`FILE_TAIL`] bytes of zeroes after the database's last page
+    /// in use (after each commit, and when the store opens). LMDB follows
+    /// the node offsets in a page without checking them: a damaged offset
+    /// or key length (two bytes each) makes it read up to ~128 KiB past
+    /// its page, and past the end of the file that is a SIGBUS, which kills
+    /// the program in the middle of a lookup, on every run. Within the
+    /// file it reads zeroes or other pages, and the damage is reported as
+    /// such (or the entry fails its checksum). `fallocate` only ever
+    /// extends the file, so another process writing meanwhile loses
+    /// nothing. A failure (a full disk) is left for the next commit.
+    fn keep_tail(&self) {
+        use fs4::FileExt;
+        use std::sync::atomic::Ordering;
+        let Some(file) = &self.data_file else {
+            return;
+        };
+        let used = (self.env.info().last_page_number as u64 + 1) * self.page_size;
+        if self.tail_to.load(Ordering::Relaxed) >= used + FILE_TAIL / 2 {
+            return;
+        }
+        let want = used + FILE_TAIL;
+        if file.allocate(want).is_ok() {
+            self.tail_to.store(want, Ordering::Relaxed);
+        }
     }
 
     /// Frees the reader slots that processes killed mid-read left in the
@@ -339,6 +400,7 @@ impl Store {
     ) -> Result<T, Error> {
         let run = || {
             let txn = self.env.read_txn()?;
+            let _bounds = file_bounds::Scope::enter(self.bounds(&self.env.info()));
             read(&txn, &self.tables)
         };
         run().map_err(|error| self.db_error(error))
@@ -412,7 +474,8 @@ impl Store {
     where
         F: FnOnce(&Header, &[u8]) -> Result<T, codec::DecodeError>,
     {
-        let read = self.snapshots.read(&self.env, |txn| {
+        let read = self.snapshots.read(&self.env, |txn, info| {
+            let _bounds = file_bounds::Scope::enter(self.bounds(info));
             let Some(bytes) = self
                 .tables
                 .entries
@@ -758,9 +821,18 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// The most bytes an entry's envelope can hold: a value that reaches
+/// [`BLOB_THRESHOLD`] is a file, and its envelope a few dozen bytes. A
+/// longer one is a damaged size that may run past the end of the file:
+/// never read (see `file_bounds.rs`).
+const MAX_ENTRY_BYTES: usize = BLOB_THRESHOLD + 4096;
+
 /// Adds the blob the envelope stored under `table_key` references, if any,
 /// to `into`.
 fn blob_ref(table_key: &[u8], envelope_bytes: &[u8], into: &mut HashSet<[u8; 32]>) {
+    if envelope_bytes.len() > MAX_ENTRY_BYTES {
+        return;
+    }
     if let Ok((
         Header {
             payload: Payload::Blob { hash, .. },

@@ -80,7 +80,17 @@ impl Store {
         // hold old pages forever. (Without the lock file there are none.)
         let _ = env.clear_stale_readers();
         let tables = open_tables(&env).map_err(db_error)?;
-        Ok(Store {
+        let data_file = if read_only {
+            None
+        } else {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(layout.db().join("data.mdb"))
+                .ok()
+        };
+        let page_size = env.stat().page_size as u64;
+        let map_start = super::file_bounds::map_start(&layout.db().join("data.mdb"));
+        let store = Store {
             access_log: AccessLog::new(&dir),
             blobs: Blobs::new(layout.blobs()),
             layout,
@@ -93,10 +103,16 @@ impl Store {
             unsynced: std::sync::atomic::AtomicBool::new(false),
             readers_checked_ms: std::sync::atomic::AtomicU64::new(0),
             damaged: std::sync::atomic::AtomicBool::new(false),
+            data_file,
+            page_size,
+            map_start,
+            tail_to: std::sync::atomic::AtomicU64::new(0),
             puts: std::sync::atomic::AtomicU64::new(0),
             // Given its store by the registry, which starts its writer.
             queue: super::writer::Queue::new(std::sync::Weak::new()),
-        })
+        };
+        store.keep_tail();
+        Ok(store)
     }
 }
 
@@ -161,7 +177,10 @@ fn open_tables(env: &LmdbEnv) -> heed::Result<Tables> {
         let mut tables = Vec::new();
         for name in lmdb::TABLE_NAMES {
             tables.push(
-                env.open_database::<heed::types::Bytes, heed::types::Bytes>(&txn, Some(name))?,
+                env.open_database::<heed::types::Bytes, super::file_bounds::CheckedBytes>(
+                    &txn,
+                    Some(name),
+                )?,
             );
         }
         txn.commit()?;

@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError, TryLockError, Weak};
 use std::time::Duration;
 
-use heed::{RoTxn, WithoutTls};
+use heed::{EnvInfo, RoTxn, WithoutTls};
 
 use super::lmdb::LmdbEnv;
 use crate::thread_id;
@@ -103,36 +103,42 @@ impl Snapshots {
 
     /// Runs `read` in a read transaction of `env` that sees every commit
     /// made before the call: the one this thread kept, if nothing was
-    /// committed since it began, else one begun now (and kept).
+    /// committed since it began, else one begun now (and kept). `read`
+    /// also gets the environment's state as read after the transaction
+    /// began: every page of its snapshot is among the pages in use there.
     #[inline]
     pub(crate) fn read<T>(
         &self,
         env: &LmdbEnv,
-        read: impl FnOnce(&RoTxn<'_, WithoutTls>) -> T,
+        read: impl FnOnce(&RoTxn<'_, WithoutTls>, &EnvInfo) -> T,
     ) -> heed::Result<T> {
         let slot = &self.slots[thread_id::slot(SLOTS)];
         let Some(mut kept) = slot.take() else {
             // Taken by an outer read on this thread, or by another
             // thread sharing the slot.
-            return Ok(read(&env.read_txn()?));
+            let txn = env.read_txn()?;
+            return Ok(read(&txn, &env.info()));
         };
+        let mut info = env.info();
         let latest = kept
             .as_ref()
-            .is_some_and(|kept| kept.txn.id() == env.info().last_txn_id);
+            .is_some_and(|kept| kept.txn.id() == info.last_txn_id);
         if !latest {
             // The old one ends first: its reader slot is free again.
             *kept = None;
             if !sweeper().running {
-                return Ok(read(&env.read_txn()?));
+                let txn = env.read_txn()?;
+                return Ok(read(&txn, &env.info()));
             }
             *kept = Some(Kept {
                 txn: env.clone().static_read_txn()?,
                 epoch: EPOCH.load(Ordering::Relaxed),
             });
+            info = env.info();
             arm_sweeper();
         }
         let kept = kept.as_ref().expect("kept above");
-        Ok(read(&kept.txn))
+        Ok(read(&kept.txn, &info))
     }
 
     /// Ends every kept transaction not in use (at exit: a process that
