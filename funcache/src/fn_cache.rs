@@ -751,21 +751,7 @@ mod tests {
         let cache = new_cache("t::exit_hits", 4, 0, dir);
         call(cache, 1, &runs);
         crate::flush().unwrap();
-        let child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "fn_cache::tests::child_hits_and_exits",
-                "--ignored",
-                "--test-threads=1",
-            ])
-            .env(EXIT_DIR, dir)
-            .output()
-            .unwrap();
-        assert!(child.status.success(), "{child:?}");
-        assert!(
-            String::from_utf8_lossy(&child.stdout).contains("1 passed"),
-            "{child:?}"
-        );
+        crate::test_child::run_ignored("fn_cache::tests::child_hits_and_exits", EXIT_DIR, dir);
         let store = &cache.disk().unwrap().store;
         let counts = store.usage_counts().unwrap();
         assert_eq!(

@@ -95,6 +95,8 @@ mod remote;
 mod stats;
 mod store;
 mod striped;
+#[cfg(test)]
+mod test_child;
 mod thread_id;
 mod tier;
 mod warn;

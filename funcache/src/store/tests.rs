@@ -733,21 +733,7 @@ fn a_database_grown_beyond_the_map_by_another_process_is_a_miss() {
         .put("app::f", &key(1), &enc(&1u8), Duration::ZERO)
         .unwrap();
     store.settle();
-    let child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "store::tests::child_grows_the_database",
-            "--ignored",
-            "--test-threads=1",
-        ])
-        .env(GROW_DIR, &dir)
-        .output()
-        .unwrap();
-    assert!(child.status.success(), "{child:?}");
-    assert!(
-        String::from_utf8_lossy(&child.stdout).contains("1 passed"),
-        "{child:?}"
-    );
+    crate::test_child::run_ignored("store::tests::child_grows_the_database", GROW_DIR, &dir);
     let function = FunctionKey::of("app::f");
     assert!(matches!(
         store.load::<u8>(&function, &key(1), None),
@@ -995,20 +981,10 @@ fn damage_found_in_use_has_the_next_opener_rebuild_the_database() {
     assert_eq!(load::<u8>(&store, "app::f", &key(1)), Some(1));
     let _ = store.db_error(heed::Error::Mdb(heed::MdbError::PageFull));
     assert!(store.layout.damage_mark().exists());
-    let child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "store::tests::child_opens_a_damaged_directory",
-            "--ignored",
-            "--test-threads=1",
-        ])
-        .env(DAMAGED_DIR, store.dir())
-        .output()
-        .unwrap();
-    assert!(child.status.success(), "{child:?}");
-    assert!(
-        String::from_utf8_lossy(&child.stdout).contains("1 passed"),
-        "{child:?}"
+    crate::test_child::run_ignored(
+        "store::tests::child_opens_a_damaged_directory",
+        DAMAGED_DIR,
+        store.dir(),
     );
     assert!(
         !store.layout.damage_mark().exists(),
@@ -1070,20 +1046,10 @@ fn read_after_damaging_leaf_pages(store: &Store, damage: impl Fn(usize, &mut [u8
         .open(&path)
         .and_then(|mut file| std::io::Write::write_all(&mut file, &bytes))
         .unwrap();
-    let child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "store::tests::child_reads_damaged_pages",
-            "--ignored",
-            "--test-threads=1",
-        ])
-        .env(BROKEN_DIR, store.dir())
-        .output()
-        .unwrap();
-    assert!(child.status.success(), "{child:?}");
-    assert!(
-        String::from_utf8_lossy(&child.stdout).contains("1 passed"),
-        "{child:?}"
+    crate::test_child::run_ignored(
+        "store::tests::child_reads_damaged_pages",
+        BROKEN_DIR,
+        store.dir(),
     );
 }
 
