@@ -130,12 +130,13 @@ impl Counters {
 pub(crate) const SAMPLE_EVERY: u64 = 32;
 
 thread_local! {
-    /// The thread's xorshift state (never zero): seeded from a counter,
-    /// so threads draw different sequences.
+    /// The thread's xorshift state (never zero), seeded at random: std's
+    /// hasher keys differ per process and per thread, so processes that
+    /// make the same calls do not sample the same hits (trial M: seeded
+    /// from a counter, 20 processes each hitting 300 keys recorded 9).
     static SAMPLE: Cell<u64> = Cell::new({
-        static SEEDS: AtomicU64 = AtomicU64::new(1);
-        let n = SEEDS.fetch_add(1, Ordering::Relaxed);
-        n.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1
+        use std::hash::BuildHasher;
+        std::collections::hash_map::RandomState::new().hash_one(0u8) | 1
     });
 }
 
@@ -239,5 +240,39 @@ mod tests {
             }
         }
         assert!(seen.iter().all(|&seen| seen), "{seen:?}");
+    }
+
+    const SAMPLES_OF: &str = "FUNCACHE_TEST_SAMPLES";
+
+    /// Two processes making the same calls sample different hits (with a
+    /// seed from a counter, every process sampled the same positions).
+    #[test]
+    fn processes_sample_different_hits() {
+        let samples = || {
+            let output = crate::test_child::run_ignored(
+                "stats::tests::child_prints_its_samples",
+                SAMPLES_OF,
+                "1",
+            );
+            String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .find_map(|line| Some(line.split_once("SAMPLES ")?.1.to_owned()))
+                .unwrap()
+        };
+        assert_ne!(samples(), samples());
+    }
+
+    #[test]
+    #[ignore = "run by processes_sample_different_hits"]
+    fn child_prints_its_samples() {
+        if std::env::var_os(SAMPLES_OF).is_none() {
+            return;
+        }
+        let bits: String = (0..256)
+            .map(|_| if sampled() { '1' } else { '0' })
+            .collect();
+        // Past libtest's capture of `println!`.
+        use std::io::Write;
+        writeln!(std::io::stdout(), "SAMPLES {bits}").unwrap();
     }
 }
