@@ -125,6 +125,18 @@ enum Committed<T, F> {
     },
 }
 
+/// Whether `error` is a damaged database, which the store warns about
+/// itself, once (see `Store::mark_damaged`): the callers that would warn
+/// again about the read or write it failed stay silent.
+pub(crate) fn is_damage(error: &Error) -> bool {
+    match error {
+        Error::Store { source, .. } => source
+            .downcast_ref::<heed::Error>()
+            .is_some_and(lmdb::is_corruption),
+        _ => false,
+    }
+}
+
 /// The tables of one database.
 #[derive(Clone, Copy)]
 struct Tables {
@@ -235,6 +247,14 @@ impl Store {
         }
     }
 
+    /// The error of a write refused because the database is damaged.
+    fn damaged_error(&self) -> Error {
+        Error::Store {
+            path: self.dir().to_path_buf(),
+            source: Box::new(heed::Error::Mdb(heed::MdbError::Corrupted)),
+        }
+    }
+
     /// Records that the database is damaged (LMDB reported it while this
     /// process used it), so that the next program to open the directory
     /// moves it aside and starts anew; warns once. This process carries on
@@ -292,6 +312,11 @@ impl Store {
         &self,
         write: impl FnOnce(&mut heed::RwTxn<'_>, &Tables) -> heed::Result<T>,
     ) -> Result<T, Error> {
+        if self.damaged.load(std::sync::atomic::Ordering::Relaxed) {
+            // LMDB writes through a damaged page's offsets into memory it
+            // allocated: nothing more is written to a damaged database.
+            return Err(self.damaged_error());
+        }
         let run = || {
             let mut txn = self.env.write_txn()?;
             // Not checked: a large write transaction may write pages out

@@ -188,6 +188,12 @@ fn open_tables(env: &LmdbEnv) -> heed::Result<Tables> {
     };
     let tables: Vec<Table> = if existing.iter().all(Option::is_some) {
         existing.into_iter().flatten().collect()
+    } else if env.info().last_txn_id > 0 {
+        // The first commit creates every table: one missing from a
+        // database that has commits is a damaged page naming the tables.
+        // Writing into it (to create them) would write through the damage
+        // (trial M: a corrupted heap, then an abort).
+        return Err(heed::Error::Mdb(heed::MdbError::Corrupted));
     } else {
         // A new database (only a writable one: a read-only open of a
         // database without tables fails here, and the disk tier is off).

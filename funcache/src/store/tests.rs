@@ -998,8 +998,60 @@ fn damage_found_in_use_has_the_next_opener_rebuild_the_database() {
     assert_eq!(aside.len(), 1, "moved aside once");
 }
 
+/// Once this process found the database damaged, it writes nothing more
+/// to it: LMDB writes through a damaged page's offsets into memory it
+/// allocated (trial M: a corrupted heap, then an abort).
 #[test]
-#[ignore = "run by damage_found_in_use_has_the_next_opener_rebuild_the_database"]
+fn nothing_is_written_to_a_database_found_damaged() {
+    let (_temp, store) = store();
+    let _ = store.db_error(heed::Error::Mdb(heed::MdbError::Corrupted));
+    store
+        .put("app::f", &key(1), &enc(&1u8), Duration::ZERO)
+        .unwrap();
+    store.settle();
+    assert_eq!(load::<u8>(&store, "app::f", &key(1)), None);
+    assert!(store.write(|_, _| Ok(())).is_err());
+}
+
+/// Trial M: a damaged page naming the tables made the opener find none
+/// and create them, writing through the damage (a corrupted heap, then an
+/// abort, on every run). A database with commits but without its tables
+/// is damaged: moved aside, and a new one started.
+#[test]
+fn a_damaged_page_naming_the_tables_is_moved_aside_not_written() {
+    let (_temp, store) = store();
+    put_as_another_process(&store, "app::f", &key(1), 1);
+    store.flush().unwrap();
+    let path = store.layout.db().join("data.mdb");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mut renamed = 0;
+    for at in 0..bytes.len() - 7 {
+        if &bytes[at..at + 7] == b"entries" {
+            bytes[at + 6] = b'x';
+            renamed += 1;
+        }
+    }
+    assert!(renamed > 0);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, &bytes))
+        .unwrap();
+    crate::test_child::run_ignored(
+        "store::tests::child_opens_a_damaged_directory",
+        DAMAGED_DIR,
+        store.dir(),
+    );
+    let aside = std::fs::read_dir(store.dir())
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with("lmdb.corrupt-"))
+        .count();
+    assert_eq!(aside, 1, "moved aside");
+}
+
+#[test]
+#[ignore = "run by the tests of damaged directories"]
 fn child_opens_a_damaged_directory() {
     let Some(dir) = std::env::var_os(DAMAGED_DIR) else {
         return;
@@ -1053,6 +1105,12 @@ fn read_after_damaging_leaf_pages(store: &Store, damage: impl Fn(usize, &mut [u8
     );
 }
 
+/// The key size of the first node of the leaf page at `start`.
+fn first_key_size(start: usize, bytes: &[u8]) -> u16 {
+    let node = start + usize::from(u16::from_le_bytes([bytes[start + 16], bytes[start + 17]]));
+    u16::from_le_bytes([bytes[node + 6], bytes[node + 7]])
+}
+
 /// Trial L: a damaged node offset in a leaf page made LMDB read past the
 /// end of the database file, and every program (and `funcache-cli`) died
 /// of SIGBUS in the middle of a lookup, on every run. With zeroed room
@@ -1061,9 +1119,14 @@ fn read_after_damaging_leaf_pages(store: &Store, damage: impl Fn(usize, &mut [u8
 #[test]
 fn damaged_node_offsets_are_misses_not_crashes() {
     let (_temp, store) = store();
-    // The high byte of the first node offset: the node is then ~65 KB
-    // past its page, past the end of this small file.
+    // The high byte of the first node offset of the entries' pages: the
+    // node is then ~65 KB past its page, past the end of this small file.
+    // (The page naming the tables is left whole: its damage is found when
+    // the database opens, see below.)
     read_after_damaging_leaf_pages(&store, |start, bytes| {
+        if first_key_size(start, bytes) < 40 {
+            return false;
+        }
         bytes[start + 17] = 0xff;
         true
     });
@@ -1078,9 +1141,8 @@ fn damaged_value_sizes_are_damage_not_crashes() {
     let (_temp, store) = store();
     read_after_damaging_leaf_pages(&store, |start, bytes| {
         let node = start + usize::from(u16::from_le_bytes([bytes[start + 16], bytes[start + 17]]));
-        let key_size = u16::from_le_bytes([bytes[node + 6], bytes[node + 7]]);
         // Entries only (the table names' records are read when opening).
-        if key_size < 40 {
+        if first_key_size(start, bytes) < 40 {
             return false;
         }
         bytes[node + 2] = 0xff;

@@ -419,6 +419,9 @@ impl Store {
                 .and_then(|()| self.append_reads(&touches)),
         };
         if let Err(error) = after {
+            if super::is_damage(&error) {
+                return;
+            }
             warn_once("write", &self.dir().to_string_lossy(), || {
                 format!(
                     "funcache: results were computed but not stored in {}: {error}",

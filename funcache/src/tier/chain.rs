@@ -119,6 +119,9 @@ impl<'a> Chain<'a> {
 
     fn put(&self, tier: &dyn Tier, key: &[u8], value: &Value<'_>) {
         if let Err(error) = tier.put(key, value) {
+            if matches!(&error, TierError::Failed(error) if crate::store::is_damage(error)) {
+                return;
+            }
             let id = self.fn_id;
             let name = tier.name();
             warn_once("write", &scope(name, id), || {
@@ -130,6 +133,8 @@ impl<'a> Chain<'a> {
     fn warn_read(&self, name: TierName, error: &TierError) {
         let id = self.fn_id;
         match error {
+            // The store warned, once.
+            TierError::Failed(error) if crate::store::is_damage(error) => {}
             TierError::Failed(error) => warn_once("read", &scope(name, id), || {
                 format!("funcache: reading the {name} tier of {id} failed: {error}")
             }),
