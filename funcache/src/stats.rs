@@ -1,6 +1,6 @@
 //! Hit and miss counters, and the `cache_info()` view of them.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -125,35 +125,77 @@ impl Counters {
     }
 }
 
-/// One disk hit in this many, on average, records when its entry was last
-/// used.
-pub(crate) const SAMPLE_EVERY: u64 = 32;
+/// Slots of each thread's table of recently recorded reads.
+const RECENT_SLOTS: usize = 1024;
 
-thread_local! {
-    /// The thread's xorshift state (never zero), seeded at random: std's
-    /// hasher keys differ per process and per thread, so processes that
-    /// make the same calls do not sample the same hits (trial M: seeded
-    /// from a counter, 20 processes each hitting 300 keys recorded 9).
-    static SAMPLE: Cell<u64> = Cell::new({
-        use std::hash::BuildHasher;
-        std::collections::hash_map::RandomState::new().hash_one(0u8) | 1
-    });
+/// The recording window: a thread records the last use of each entry it
+/// reads once per window. Advanced by [`new_window`].
+static WINDOW: AtomicU64 = AtomicU64::new(0);
+/// When [`WINDOW`] last advanced, in milliseconds since the Unix epoch.
+static WINDOW_STARTED_MS: AtomicU64 = AtomicU64::new(0);
+
+/// The shortest window: the access log records seconds.
+const MIN_WINDOW_MS: u64 = 1000;
+
+struct Recent {
+    window: u64,
+    /// Hashes of the keys recorded in this window (0: none), by hash.
+    slots: [u64; RECENT_SLOTS],
 }
 
-/// Whether this hit is sampled for last-used times: at random, one in
-/// [`SAMPLE_EVERY`]. (Every `SAMPLE_EVERY`-th hit of a thread, as before,
-/// sampled the same keys of a loop over a multiple of that many keys and
-/// never the others, which the size limit then evicted first though they
-/// were read all the time.)
+thread_local! {
+    static RECENT: RefCell<Recent> = const {
+        RefCell::new(Recent {
+            window: 0,
+            slots: [0; RECENT_SLOTS],
+        })
+    };
+}
+
+/// Starts a new recording window if the current one is at least a second
+/// old (called when a directory's usage batch is taken), so that entries
+/// read all the time keep a recent last use.
+pub(crate) fn new_window() {
+    let now = crate::envelope::now_unix_ms();
+    let started = WINDOW_STARTED_MS.load(Ordering::Relaxed);
+    if now.saturating_sub(started) >= MIN_WINDOW_MS
+        && WINDOW_STARTED_MS
+            .compare_exchange(started, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        WINDOW.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Whether this hit of the entry `key` records its last use: the thread's
+/// first read of it in the current window. A table of key hashes (two
+/// places per hash) remembers what was recorded; a collision only records
+/// again.
+///
+/// Every entry read is recorded (a key read once, by a short test process,
+/// included), and one read in a loop once per window, not at every hit:
+/// the batch of reads stays small. (Sampling one hit in 32, as before,
+/// missed most entries read a few times, and by stride or by a seed all
+/// processes shared, the same entries every time; the size limit and
+/// `purge --unused-for` then took them for unused.)
 #[inline]
-pub(crate) fn sampled() -> bool {
-    SAMPLE.with(|state| {
-        let mut x = state.get();
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        state.set(x);
-        x % SAMPLE_EVERY == 0
+pub(crate) fn first_read_in_window(key: &[u8]) -> bool {
+    let hash = xxhash_rust::xxh3::xxh3_64(key) | 1;
+    RECENT.with(|recent| {
+        let mut recent = recent.borrow_mut();
+        let window = WINDOW.load(Ordering::Relaxed);
+        if recent.window != window {
+            recent.window = window;
+            recent.slots = [0; RECENT_SLOTS];
+        }
+        let first = (hash % RECENT_SLOTS as u64) as usize;
+        let second = ((hash >> 32) % RECENT_SLOTS as u64) as usize;
+        if recent.slots[first] == hash || recent.slots[second] == hash {
+            return false;
+        }
+        let place = if recent.slots[first] == 0 { first } else { second };
+        recent.slots[place] = hash;
+        true
     })
 }
 
@@ -229,50 +271,27 @@ impl fmt::Display for CacheInfo {
 mod tests {
     use super::*;
 
-    /// A thread hitting 64 keys in a loop samples every one of them (the
-    /// chance that a key is missed in 512 rounds is about 1e-7).
+    /// Every key of a loop is recorded at its first read, and reads again
+    /// in the same window mostly are not (a hash collision records again);
+    /// a new window records them anew.
     #[test]
-    fn every_key_of_a_loop_is_sampled() {
-        let mut seen = [false; 64];
-        for _ in 0..512 {
-            for seen in &mut seen {
-                *seen |= sampled();
-            }
+    fn each_key_is_recorded_once_per_window() {
+        let keys: Vec<[u8; 8]> = (0..64u64).map(u64::to_le_bytes).collect();
+        // Other tests may advance the window meanwhile: count the rounds
+        // that stayed in one.
+        let window = WINDOW.load(Ordering::Relaxed);
+        assert!(keys.iter().all(|key| first_read_in_window(key)));
+        let again: usize = (0..9)
+            .map(|_| {
+                keys.iter()
+                    .filter(|key| first_read_in_window(&key[..]))
+                    .count()
+            })
+            .sum();
+        if WINDOW.load(Ordering::Relaxed) == window {
+            assert!(again < 16, "{again} records in 9 more rounds");
         }
-        assert!(seen.iter().all(|&seen| seen), "{seen:?}");
-    }
-
-    const SAMPLES_OF: &str = "FUNCACHE_TEST_SAMPLES";
-
-    /// Two processes making the same calls sample different hits (with a
-    /// seed from a counter, every process sampled the same positions).
-    #[test]
-    fn processes_sample_different_hits() {
-        let samples = || {
-            let output = crate::test_child::run_ignored(
-                "stats::tests::child_prints_its_samples",
-                SAMPLES_OF,
-                "1",
-            );
-            String::from_utf8_lossy(&output.stdout)
-                .lines()
-                .find_map(|line| Some(line.split_once("SAMPLES ")?.1.to_owned()))
-                .unwrap()
-        };
-        assert_ne!(samples(), samples());
-    }
-
-    #[test]
-    #[ignore = "run by processes_sample_different_hits"]
-    fn child_prints_its_samples() {
-        if std::env::var_os(SAMPLES_OF).is_none() {
-            return;
-        }
-        let bits: String = (0..256)
-            .map(|_| if sampled() { '1' } else { '0' })
-            .collect();
-        // Past libtest's capture of `println!`.
-        use std::io::Write;
-        writeln!(std::io::stdout(), "SAMPLES {bits}").unwrap();
+        WINDOW.fetch_add(1, Ordering::Relaxed);
+        assert!(keys.iter().all(|key| first_read_in_window(key)));
     }
 }

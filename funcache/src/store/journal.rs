@@ -2,10 +2,10 @@
 //! entry was last read (in the access log), and how many hits and misses
 //! each function had (in the `stats` table).
 //!
-//! Writing on every hit would cost more than the hit itself, so reads are
-//! sampled — one disk hit in [`SAMPLE_EVERY`](crate::stats::SAMPLE_EVERY)
-//! per thread is recorded — and the records are buffered and written in
-//! batches: whenever a value
+//! Writing on every hit would cost more than the hit itself, so a thread
+//! records each entry it reads once per window of a second or more (see
+//! [`crate::stats::first_read_in_window`]), and the records are buffered
+//! and written in batches: whenever a value
 //! is stored (the store writes anyway), when the buffer grows past
 //! [`FLUSH_EVERY_TOUCHES`], when [`FLUSH_EVERY`] has passed, and on
 //! [`crate::flush`]. Last-used times are therefore approximate: good for
@@ -90,6 +90,7 @@ impl Journal {
 
     /// Takes the buffered usage: (entries read, counts per function id).
     pub(crate) fn take(&self) -> (Vec<(&'static str, EntryKey)>, HashMap<String, UsageCounts>) {
+        crate::stats::new_window();
         let mut pending = self.lock();
         pending.last_flush = Some(Instant::now());
         (

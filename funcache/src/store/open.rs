@@ -111,7 +111,11 @@ impl Store {
             // Given its store by the registry, which starts its writer.
             queue: super::writer::Queue::new(std::sync::Weak::new()),
         };
-        store.keep_tail();
+        // Only by a program, which may write: an inspection changes
+        // nothing (it writes nothing either; see `Store::keep_tail`).
+        if mode == OpenMode::Create {
+            store.keep_tail();
+        }
         Ok(store)
     }
 }
@@ -172,8 +176,9 @@ fn open_read_only(dir: &Path) -> heed::Result<LmdbEnv> {
 
 /// Opens the tables, creating them in a writable environment.
 fn open_tables(env: &LmdbEnv) -> heed::Result<Tables> {
-    let existing = {
+    let (existing, snapshot) = {
         let txn = env.read_txn()?;
+        let snapshot = txn.id();
         let mut tables = Vec::new();
         for name in lmdb::TABLE_NAMES {
             tables.push(
@@ -184,13 +189,15 @@ fn open_tables(env: &LmdbEnv) -> heed::Result<Tables> {
             );
         }
         txn.commit()?;
-        tables
+        (tables, snapshot)
     };
     let tables: Vec<Table> = if existing.iter().all(Option::is_some) {
         existing.into_iter().flatten().collect()
-    } else if env.info().last_txn_id > 0 {
+    } else if snapshot > 0 {
         // The first commit creates every table: one missing from a
-        // database that has commits is a damaged page naming the tables.
+        // snapshot that has commits is a damaged page naming the tables.
+        // (The snapshot's, not the latest: another process may have
+        // created them since this one looked.)
         // Writing into it (to create them) would write through the damage
         // (trial M: a corrupted heap, then an abort).
         return Err(heed::Error::Mdb(heed::MdbError::Corrupted));

@@ -46,11 +46,12 @@ impl DiskTier {
         }
     }
 
-    /// Records a read of `key` when the hit is sampled, and has the
-    /// journal written (in the background) when a batch is due.
+    /// Records a read of `key` (once per thread and window, see
+    /// [`stats::first_read_in_window`]), and has the journal written (in
+    /// the background) when a batch is due.
     #[inline]
     pub(super) fn note_read(&self, key: &[u8]) {
-        if stats::sampled()
+        if stats::first_read_in_window(key)
             && self
                 .store
                 .journal()
