@@ -193,7 +193,11 @@ pub(crate) fn first_read_in_window(key: &[u8]) -> bool {
         if recent.slots[first] == hash || recent.slots[second] == hash {
             return false;
         }
-        let place = if recent.slots[first] == 0 { first } else { second };
+        let place = if recent.slots[first] == 0 {
+            first
+        } else {
+            second
+        };
         recent.slots[place] = hash;
         true
     })
