@@ -970,6 +970,25 @@ fn child_reads_until_killed() {
 
 const DAMAGED_DIR: &str = "FUNCACHE_TEST_DAMAGED_DIR";
 
+/// Writes `bytes` over the file at `path`, in place: a process that maps
+/// it sees the change.
+fn overwrite_in_place(path: &std::path::Path, bytes: &[u8]) {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, bytes))
+        .unwrap();
+}
+
+/// How many damaged databases were moved aside in `dir`.
+fn moved_aside(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with("lmdb.corrupt-"))
+        .count()
+}
+
 /// Damage LMDB reports while a process uses the database (here the
 /// `MDB_PAGE_FULL` a damaged page gave trial L's runs) is remembered in the
 /// directory: the next program to open it moves the database aside and
@@ -990,12 +1009,7 @@ fn damage_found_in_use_has_the_next_opener_rebuild_the_database() {
         !store.layout.damage_mark().exists(),
         "the mark goes with it"
     );
-    let aside: Vec<_> = std::fs::read_dir(store.dir())
-        .unwrap()
-        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .filter(|name| name.starts_with("lmdb.corrupt-"))
-        .collect();
-    assert_eq!(aside.len(), 1, "moved aside once");
+    assert_eq!(moved_aside(store.dir()), 1, "moved aside once");
 }
 
 /// Once this process found the database damaged, it writes nothing more
@@ -1032,22 +1046,13 @@ fn a_damaged_page_naming_the_tables_is_moved_aside_not_written() {
         }
     }
     assert!(renamed > 0);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&path)
-        .and_then(|mut file| std::io::Write::write_all(&mut file, &bytes))
-        .unwrap();
+    overwrite_in_place(&path, &bytes);
     crate::test_child::run_ignored(
         "store::tests::child_opens_a_damaged_directory",
         DAMAGED_DIR,
         store.dir(),
     );
-    let aside = std::fs::read_dir(store.dir())
-        .unwrap()
-        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .filter(|name| name.starts_with("lmdb.corrupt-"))
-        .count();
-    assert_eq!(aside, 1, "moved aside");
+    assert_eq!(moved_aside(store.dir()), 1, "moved aside");
 }
 
 #[test]
@@ -1093,11 +1098,7 @@ fn read_after_damaging_leaf_pages(store: &Store, damage: impl Fn(usize, &mut [u8
         }
     }
     assert!(damaged > 0);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&path)
-        .and_then(|mut file| std::io::Write::write_all(&mut file, &bytes))
-        .unwrap();
+    overwrite_in_place(&path, &bytes);
     crate::test_child::run_ignored(
         "store::tests::child_reads_damaged_pages",
         BROKEN_DIR,
