@@ -90,6 +90,7 @@ mod inspect;
 mod key;
 mod memo;
 mod memory;
+mod once_per;
 mod packed;
 mod remote;
 mod stats;

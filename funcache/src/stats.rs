@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::memory::MemoryStats;
+use crate::once_per::OncePer;
 use crate::striped::StripedCount;
 
 /// The tiers behind the memory tier, in the order a lookup reads them:
@@ -131,11 +132,9 @@ const RECENT_SLOTS: usize = 1024;
 /// The recording window: a thread records the last use of each entry it
 /// reads once per window. Advanced by [`new_window`].
 static WINDOW: AtomicU64 = AtomicU64::new(0);
-/// When [`WINDOW`] last advanced, in milliseconds since the Unix epoch.
-static WINDOW_STARTED_MS: AtomicU64 = AtomicU64::new(0);
-
-/// The shortest window: the access log records seconds.
-const MIN_WINDOW_MS: u64 = 1000;
+/// When [`WINDOW`] may advance: the shortest window is a second, as the
+/// access log records seconds.
+static WINDOW_ENDS: OncePer = OncePer::new(std::time::Duration::from_secs(1));
 
 struct Recent {
     window: u64,
@@ -156,13 +155,7 @@ thread_local! {
 /// old (called when a directory's usage batch is taken), so that entries
 /// read all the time keep a recent last use.
 pub(crate) fn new_window() {
-    let now = crate::envelope::now_unix_ms();
-    let started = WINDOW_STARTED_MS.load(Ordering::Relaxed);
-    if now.saturating_sub(started) >= MIN_WINDOW_MS
-        && WINDOW_STARTED_MS
-            .compare_exchange(started, now, Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok()
-    {
+    if WINDOW_ENDS.due() {
         WINDOW.fetch_add(1, Ordering::Relaxed);
     }
 }

@@ -163,9 +163,8 @@ pub(crate) struct Store {
     durability: Durability,
     /// Committed since the last sync (batch durability).
     unsynced: std::sync::atomic::AtomicBool,
-    /// When a write last cleared the reader slots of dead processes, in
-    /// milliseconds since the Unix epoch.
-    readers_checked_ms: std::sync::atomic::AtomicU64,
+    /// When writes next clear the reader slots of dead processes.
+    reader_check: crate::once_per::OncePer,
     /// Whether a read or write found the database damaged.
     damaged: std::sync::atomic::AtomicBool,
     /// The database file, to keep zeroed room after its last page (see
@@ -347,12 +346,17 @@ impl Store {
     #[inline]
     fn bounds(&self, info: &heed::EnvInfo) -> Option<file_bounds::Bounds> {
         let map_start = self.map_start?;
-        let used = (info.last_page_number as u64 + 1).saturating_mul(self.page_size);
+        let used = self.used_bytes(info);
         Some(file_bounds::Bounds::new(
             map_start,
             info.map_size,
             usize::try_from(used).unwrap_or(usize::MAX),
         ))
+    }
+
+    /// The bytes of the database file's pages in use, as of `info`.
+    fn used_bytes(&self, info: &heed::EnvInfo) -> u64 {
+        (info.last_page_number as u64 + 1).saturating_mul(self.page_size)
     }
 
     /// Keeps [`FILE_TAIL`] bytes of zeroes after the database's last page
@@ -371,7 +375,7 @@ impl Store {
         let Some(file) = &self.data_file else {
             return;
         };
-        let used = (self.env.info().last_page_number as u64 + 1) * self.page_size;
+        let used = self.used_bytes(&self.env.info());
         if self.tail_to.load(Ordering::Relaxed) >= used + FILE_TAIL / 2 {
             return;
         }
@@ -387,19 +391,9 @@ impl Store {
     /// database until some process opened it again (LMDB clears them only
     /// on open, or when asked). A failed check is retried next time.
     fn clear_dead_readers(&self) {
-        use std::sync::atomic::Ordering;
-        let now = envelope::now_unix_ms();
-        let last = self.readers_checked_ms.load(Ordering::Relaxed);
-        let every = READER_CHECK_EVERY.as_millis() as u64;
-        if now.saturating_sub(last) < every
-            || self
-                .readers_checked_ms
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_err()
-        {
-            return;
+        if self.reader_check.due() {
+            let _ = self.env.clear_stale_readers();
         }
-        let _ = self.env.clear_stale_readers();
     }
 
     /// Syncs the database if anything was committed since the last sync.
@@ -614,7 +608,7 @@ impl Store {
                     Ok(()) => return Ok(()),
                     Err(writer::Refused(back)) => bytes = back,
                 }
-            } else if self.queue.holds(&key) {
+            } else if self.queue.queued(&key).is_some() {
                 // The queued value is older: committed first.
                 self.queue.settle();
             }

@@ -101,7 +101,7 @@ impl Store {
             read_only,
             durability,
             unsynced: std::sync::atomic::AtomicBool::new(false),
-            readers_checked_ms: std::sync::atomic::AtomicU64::new(0),
+            reader_check: crate::once_per::OncePer::new(super::READER_CHECK_EVERY),
             damaged: std::sync::atomic::AtomicBool::new(false),
             data_file,
             page_size,

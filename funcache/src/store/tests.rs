@@ -872,7 +872,7 @@ fn without_a_writer_values_are_committed_by_their_callers() {
         })
         .unwrap();
     assert!(committed);
-    assert!(!store.queue.holds(&function.entry(&key(1))));
+    assert!(store.queue.queued(&function.entry(&key(1))).is_none());
 }
 
 /// Backpressure: threads that store faster than the writer commits wait

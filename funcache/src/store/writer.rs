@@ -238,12 +238,6 @@ impl Queue {
         }
     }
 
-    /// Whether a value of `table_key` is queued.
-    pub(crate) fn holds(&self, table_key: &[u8]) -> bool {
-        self.used.load(std::sync::atomic::Ordering::Relaxed)
-            && self.state().queued.contains_key(table_key)
-    }
-
     /// Waits until everything queued so far is committed (or failed).
     /// Nothing to wait for on the thread that commits (whose size checks
     /// list entries).
