@@ -42,7 +42,7 @@ const SLOTS: usize = 64;
 
 /// How long an unused transaction is kept: the longest an idle thread
 /// keeps old pages from reuse is about twice this.
-pub(crate) const KEEP_FOR: Duration = Duration::from_millis(20);
+const KEEP_FOR: Duration = Duration::from_millis(20);
 
 /// A read transaction that may outlive the call that began it.
 type Txn = RoTxn<'static, WithoutTls>;
@@ -107,17 +107,20 @@ impl Snapshots {
     /// also gets the environment's state as read after the transaction
     /// began: every page of its snapshot is among the pages in use there.
     #[inline]
-    pub(crate) fn read<T>(
-        &self,
-        env: &LmdbEnv,
-        read: impl FnOnce(&RoTxn<'_, WithoutTls>, &EnvInfo) -> T,
-    ) -> heed::Result<T> {
+    pub(crate) fn read<T, F>(&self, env: &LmdbEnv, read: F) -> heed::Result<T>
+    where
+        F: FnOnce(&RoTxn<'_, WithoutTls>, &EnvInfo) -> T,
+    {
+        // A transaction of the call's own, not kept.
+        let once = |read: F| -> heed::Result<T> {
+            let txn = env.read_txn()?;
+            Ok(read(&txn, &env.info()))
+        };
         let slot = &self.slots[thread_id::slot(SLOTS)];
         let Some(mut kept) = slot.take() else {
             // Taken by an outer read on this thread, or by another
             // thread sharing the slot.
-            let txn = env.read_txn()?;
-            return Ok(read(&txn, &env.info()));
+            return once(read);
         };
         let mut info = env.info();
         let latest = kept
@@ -127,8 +130,7 @@ impl Snapshots {
             // The old one ends first: its reader slot is free again.
             *kept = None;
             if !sweeper().running {
-                let txn = env.read_txn()?;
-                return Ok(read(&txn, &env.info()));
+                return once(read);
             }
             *kept = Some(Kept {
                 txn: env.clone().static_read_txn()?,
