@@ -11,6 +11,9 @@ struct Fixture {
     dir: tempfile::TempDir,
 }
 
+/// The manifest of a path dependency `dep1` of the fixture.
+const DEP1_MANIFEST: &str = "[package]\nname = \"dep1\"\nversion = \"0.1.0\"\nedition = \"2021\"\n";
+
 const MANIFEST: &str = "[package]\nname = \"fixture\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nfuncache = \"0.1\"\n";
 
 impl Fixture {
@@ -891,10 +894,7 @@ fn functions_sharing_a_path_across_scopes_have_no_entry_fingerprint() {
             "Cargo.toml",
             &format!("{MANIFEST}dep1 = {{ path = \"dep1\" }}\n"),
         ),
-        (
-            "dep1/Cargo.toml",
-            "[package]\nname = \"dep1\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-        ),
+        ("dep1/Cargo.toml", DEP1_MANIFEST),
         (
             "dep1/src/lib.rs",
             "pub fn dep_double(x: u64) -> u64 { x * 2 }\n",
@@ -1457,10 +1457,7 @@ fn cfg_predicates_are_not_paths() {
             "Cargo.toml",
             &format!("{MANIFEST}dep1 = {{ path = \"dep1\" }}\n"),
         ),
-        (
-            "dep1/Cargo.toml",
-            "[package]\nname = \"dep1\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-        ),
+        ("dep1/Cargo.toml", DEP1_MANIFEST),
         (
             "dep1/src/lib.rs",
             &format!("pub fn checked(x: u8) -> u8 {{ {body} }}\n"),
