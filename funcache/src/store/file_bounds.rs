@@ -1,4 +1,6 @@
-//! Checks that every value LMDB hands out lies within the database file.
+//! Guards against damaged pages of the database file: every value LMDB
+//! hands out is checked to lie within the file, and the file keeps zeroed
+//! room after its pages in use ([`DataFile`]).
 //!
 //! LMDB trusts the sizes stored in a page's nodes. A damaged size makes a
 //! value run past the end of the file, and reading it (a checksum, a
@@ -7,8 +9,8 @@
 //! (read from the meta page after the transaction began, so every page of
 //! its snapshot is among them): one that runs past them is an error that
 //! marks the database damaged (see `Store::mark_damaged`), never read.
-//! ([`Store::keep_tail`](super::Store) covers LMDB's own reads through a
-//! damaged node offset.)
+//! ([`DataFile::keep_tail`] covers LMDB's own reads through a damaged node
+//! offset.)
 //!
 //! The check applies to values inside the memory map; a page a write
 //! transaction changed lives in its own memory and is not checked. The
@@ -17,9 +19,90 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
+use std::fs::File;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use heed::{BoxedError, BytesDecode, BytesEncode};
+
+/// Zeroed bytes kept after the database file's last page in use: more
+/// than LMDB can read past a page through a damaged node offset and key
+/// length (64 KiB each). See [`DataFile::keep_tail`].
+const FILE_TAIL: u64 = 256 << 10;
+
+/// The database file as the guards against damaged pages see it: where
+/// this process maps it, its page size, and the zeroed room kept after its
+/// pages in use.
+pub(crate) struct DataFile {
+    /// Open for `fallocate`; `None` when read only.
+    file: Option<File>,
+    /// LMDB's page size, in bytes.
+    page_size: u64,
+    /// Where this process maps the file, if known.
+    map_start: Option<usize>,
+    /// The file length the last [`keep_tail`](Self::keep_tail) reserved.
+    tail_to: AtomicU64,
+}
+
+impl DataFile {
+    /// The database file at `path`, mapped by this process's environment
+    /// (opened already), with pages of `page_size` bytes.
+    pub(crate) fn new(path: &Path, page_size: u64, writable: bool) -> DataFile {
+        let file = writable
+            .then(|| std::fs::OpenOptions::new().write(true).open(path).ok())
+            .flatten();
+        DataFile {
+            file,
+            page_size,
+            map_start: map_start(path),
+            tail_to: AtomicU64::new(0),
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn page_size(&self) -> u64 {
+        self.page_size
+    }
+
+    /// The bytes of the pages in use, as of `info`.
+    fn used_bytes(&self, info: &heed::EnvInfo) -> u64 {
+        (info.last_page_number as u64 + 1).saturating_mul(self.page_size)
+    }
+
+    /// What a transaction that began before `info` was read may read: the
+    /// pages in use then.
+    #[inline]
+    pub(crate) fn bounds(&self, info: &heed::EnvInfo) -> Option<Bounds> {
+        let map_start = self.map_start?;
+        let used = usize::try_from(self.used_bytes(info)).unwrap_or(usize::MAX);
+        Some(Bounds::new(map_start, info.map_size, used))
+    }
+
+    /// Keeps [`FILE_TAIL`] bytes of zeroes after the pages in use as of
+    /// `info` (after each commit, and when a program opens the store).
+    /// LMDB follows the node offsets in a page without checking them: a
+    /// damaged offset or key length (two bytes each) makes it read up to
+    /// ~128 KiB past its page, and past the end of the file that is a
+    /// SIGBUS, which kills the program in the middle of a lookup, on every
+    /// run. Within the file it reads zeroes or other pages, and the damage
+    /// is reported as such (or the entry fails its checksum). `fallocate`
+    /// only ever extends the file, so another process writing meanwhile
+    /// loses nothing. A failure (a full disk) is left for the next commit.
+    pub(crate) fn keep_tail(&self, info: &heed::EnvInfo) {
+        use fs4::FileExt;
+        let Some(file) = &self.file else {
+            return;
+        };
+        let used = self.used_bytes(info);
+        if self.tail_to.load(Ordering::Relaxed) >= used + FILE_TAIL / 2 {
+            return;
+        }
+        let want = used + FILE_TAIL;
+        if file.allocate(want).is_ok() {
+            self.tail_to.store(want, Ordering::Relaxed);
+        }
+    }
+}
 
 /// Where the database file's pages in use are mapped.
 #[derive(Debug, Clone, Copy)]
@@ -105,7 +188,7 @@ impl<'a> BytesDecode<'a> for CheckedBytes {
 
 /// The address at which this process maps `data_file` (LMDB maps it once,
 /// from offset 0), from `/proc/self/maps`.
-pub(crate) fn map_start(data_file: &Path) -> Option<usize> {
+fn map_start(data_file: &Path) -> Option<usize> {
     let path = data_file.canonicalize().ok()?;
     let path = path.to_str()?;
     let maps = std::fs::read_to_string("/proc/self/maps").ok()?;

@@ -105,11 +105,6 @@ fn open_queued<T>(
     open(&header, body).map(Some).map_err(LoadError::Decode)
 }
 
-/// Zeroed bytes kept after the database file's last page in use: more
-/// than LMDB can read past a page through a damaged node offset and key
-/// length (64 KiB each). See [`Store::keep_tail`].
-const FILE_TAIL: u64 = 256 << 10;
-
 /// How often writes clear the reader slots of dead processes.
 const READER_CHECK_EVERY: Duration = Duration::from_secs(1);
 
@@ -167,16 +162,8 @@ pub(crate) struct Store {
     reader_check: crate::once_per::OncePer,
     /// Whether a read or write found the database damaged.
     damaged: std::sync::atomic::AtomicBool,
-    /// The database file, to keep zeroed room after its last page (see
-    /// [`FILE_TAIL`]); `None` when read only.
-    data_file: Option<std::fs::File>,
-    /// LMDB's page size, in bytes.
-    page_size: u64,
-    /// Where this process maps the database file, if known (see
-    /// `file_bounds.rs`).
-    map_start: Option<usize>,
-    /// The file length the last [`keep_tail`](Self::keep_tail) reserved.
-    tail_to: std::sync::atomic::AtomicU64,
+    /// The database file as the guards against damaged pages see it.
+    data_file: file_bounds::DataFile,
     /// Values stored by this process, for the size checks.
     puts: std::sync::atomic::AtomicU64,
     /// Values waiting for their commit (batch and lazy durability).
@@ -246,14 +233,6 @@ impl Store {
         }
     }
 
-    /// The error of a write refused because the database is damaged.
-    fn damaged_error(&self) -> Error {
-        Error::Store {
-            path: self.dir().to_path_buf(),
-            source: Box::new(heed::Error::Mdb(heed::MdbError::Corrupted)),
-        }
-    }
-
     /// Records that the database is damaged (LMDB reported it while this
     /// process used it), so that the next program to open the directory
     /// moves it aside and starts anew; warns once. This process carries on
@@ -314,7 +293,7 @@ impl Store {
         if self.damaged.load(std::sync::atomic::Ordering::Relaxed) {
             // LMDB writes through a damaged page's offsets into memory it
             // allocated: nothing more is written to a damaged database.
-            return Err(self.damaged_error());
+            return Err(self.db_error(heed::Error::Mdb(heed::MdbError::Corrupted)));
         }
         let run = || {
             let mut txn = self.env.write_txn()?;
@@ -329,7 +308,7 @@ impl Store {
         };
         let value = run();
         self.clear_dead_readers();
-        self.keep_tail();
+        self.data_file.keep_tail(&self.env.info());
         let value = value.map_err(|error| self.db_error(error))?;
         if self.durability == Durability::Batch
             && !self
@@ -339,50 +318,6 @@ impl Store {
             syncer::wake();
         }
         Ok(value)
-    }
-
-    /// What a transaction that began before `info` was read may read: the
-    /// pages in use then (see `file_bounds.rs`).
-    #[inline]
-    fn bounds(&self, info: &heed::EnvInfo) -> Option<file_bounds::Bounds> {
-        let map_start = self.map_start?;
-        let used = self.used_bytes(info);
-        Some(file_bounds::Bounds::new(
-            map_start,
-            info.map_size,
-            usize::try_from(used).unwrap_or(usize::MAX),
-        ))
-    }
-
-    /// The bytes of the database file's pages in use, as of `info`.
-    fn used_bytes(&self, info: &heed::EnvInfo) -> u64 {
-        (info.last_page_number as u64 + 1).saturating_mul(self.page_size)
-    }
-
-    /// Keeps [`FILE_TAIL`] bytes of zeroes after the database's last page
-    /// in use (after each commit, and when the store opens). LMDB follows
-    /// the node offsets in a page without checking them: a damaged offset
-    /// or key length (two bytes each) makes it read up to ~128 KiB past
-    /// its page, and past the end of the file that is a SIGBUS, which kills
-    /// the program in the middle of a lookup, on every run. Within the
-    /// file it reads zeroes or other pages, and the damage is reported as
-    /// such (or the entry fails its checksum). `fallocate` only ever
-    /// extends the file, so another process writing meanwhile loses
-    /// nothing. A failure (a full disk) is left for the next commit.
-    fn keep_tail(&self) {
-        use fs4::FileExt;
-        use std::sync::atomic::Ordering;
-        let Some(file) = &self.data_file else {
-            return;
-        };
-        let used = self.used_bytes(&self.env.info());
-        if self.tail_to.load(Ordering::Relaxed) >= used + FILE_TAIL / 2 {
-            return;
-        }
-        let want = used + FILE_TAIL;
-        if file.allocate(want).is_ok() {
-            self.tail_to.store(want, Ordering::Relaxed);
-        }
     }
 
     /// Frees the reader slots that processes killed mid-read left in the
@@ -419,7 +354,7 @@ impl Store {
     ) -> Result<T, Error> {
         let run = || {
             let txn = self.env.read_txn()?;
-            let _bounds = file_bounds::Scope::enter(self.bounds(&self.env.info()));
+            let _bounds = file_bounds::Scope::enter(self.data_file.bounds(&self.env.info()));
             read(&txn, &self.tables)
         };
         run().map_err(|error| self.db_error(error))
@@ -494,7 +429,7 @@ impl Store {
         F: FnOnce(&Header, &[u8]) -> Result<T, codec::DecodeError>,
     {
         let read = self.snapshots.read(&self.env, |txn, info| {
-            let _bounds = file_bounds::Scope::enter(self.bounds(info));
+            let _bounds = file_bounds::Scope::enter(self.data_file.bounds(info));
             let Some(bytes) = self
                 .tables
                 .entries

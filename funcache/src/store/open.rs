@@ -80,16 +80,11 @@ impl Store {
         // hold old pages forever. (Without the lock file there are none.)
         let _ = env.clear_stale_readers();
         let tables = open_tables(&env).map_err(db_error)?;
-        let data_file = if read_only {
-            None
-        } else {
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open(layout.db().join("data.mdb"))
-                .ok()
-        };
-        let page_size = env.stat().page_size as u64;
-        let map_start = super::file_bounds::map_start(&layout.db().join("data.mdb"));
+        let data_file = super::file_bounds::DataFile::new(
+            &layout.db().join("data.mdb"),
+            u64::from(env.stat().page_size),
+            !read_only,
+        );
         let store = Store {
             access_log: AccessLog::new(&dir),
             blobs: Blobs::new(layout.blobs()),
@@ -104,17 +99,14 @@ impl Store {
             reader_check: crate::once_per::OncePer::new(super::READER_CHECK_EVERY),
             damaged: std::sync::atomic::AtomicBool::new(false),
             data_file,
-            page_size,
-            map_start,
-            tail_to: std::sync::atomic::AtomicU64::new(0),
             puts: std::sync::atomic::AtomicU64::new(0),
             // Given its store by the registry, which starts its writer.
             queue: super::writer::Queue::new(std::sync::Weak::new()),
         };
         // Only by a program, which may write: an inspection changes
-        // nothing (it writes nothing either; see `Store::keep_tail`).
+        // nothing (it writes nothing either; see `DataFile::keep_tail`).
         if mode == OpenMode::Create {
-            store.keep_tail();
+            store.data_file.keep_tail(&store.env.info());
         }
         Ok(store)
     }

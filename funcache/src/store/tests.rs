@@ -1088,7 +1088,7 @@ fn read_after_damaging_leaf_pages(store: &Store, damage: impl Fn(usize, &mut [u8
     store.flush().unwrap();
     let path = store.layout.db().join("data.mdb");
     let mut bytes = std::fs::read(&path).unwrap();
-    let page = store.page_size as usize;
+    let page = store.data_file.page_size() as usize;
     let mut damaged = 0;
     for start in (2 * page..bytes.len().saturating_sub(page)).step_by(page) {
         let flags = u16::from_le_bytes([bytes[start + 10], bytes[start + 11]]);
