@@ -231,11 +231,9 @@ impl Queue {
         if !self.used.load(std::sync::atomic::Ordering::Relaxed) {
             return Found::Nothing;
         }
-        match self.state().queued.get(table_key) {
-            Some(queued) => Found::Queued(Arc::clone(&queued.bytes)),
-            // Values leave the queue once committed.
-            None => Found::MaybeCommitted,
-        }
+        // Values leave the queue once committed.
+        self.queued(table_key)
+            .map_or(Found::MaybeCommitted, Found::Queued)
     }
 
     /// Waits until everything queued so far is committed (or failed).
