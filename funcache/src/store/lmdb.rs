@@ -17,6 +17,7 @@ use std::path::Path;
 use heed::types::Bytes;
 
 use super::file_bounds::{CheckedBytes, OutOfFile};
+use super::page_check::PageDamage;
 use heed::{Database, Env, EnvFlags, EnvOpenOptions, TlsUsage, WithTls, WithoutTls};
 
 /// A table: byte keys to byte values (checked to lie in the file, see
@@ -205,7 +206,7 @@ pub(crate) fn is_corruption(error: &heed::Error) -> bool {
                 | heed::MdbError::CursorFull
                 | heed::MdbError::Incompatible
         ),
-        heed::Error::Decoding(error) => error.is::<OutOfFile>(),
+        heed::Error::Decoding(error) => error.is::<OutOfFile>() || error.is::<PageDamage>(),
         _ => false,
     }
 }
