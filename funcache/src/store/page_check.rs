@@ -34,7 +34,6 @@
 
 use std::fmt;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 
 /// Damage found in the database file's structure.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +91,29 @@ fn damage(what: impl fmt::Display) -> PageDamage {
 
 fn io_damage(error: std::io::Error) -> PageDamage {
     damage(format!("its pages cannot be read ({error})"))
+}
+
+/// Fills `bytes` from `file` at `offset` (a page that cannot be read in
+/// full, past the end of the file, is damage).
+fn read_at(file: &File, bytes: &mut [u8], offset: u64) -> Result<(), PageDamage> {
+    #[cfg(unix)]
+    let read = std::os::unix::fs::FileExt::read_exact_at(file, bytes, offset);
+    #[cfg(windows)]
+    let read = {
+        let mut filled = 0;
+        loop {
+            if filled == bytes.len() {
+                break Ok(());
+            }
+            let at = offset + filled as u64;
+            match std::os::windows::fs::FileExt::seek_read(file, &mut bytes[filled..], at) {
+                Ok(0) => break Err(std::io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => filled += n,
+                Err(error) => break Err(error),
+            }
+        }
+    };
+    read.map_err(io_damage)
 }
 
 /// `MDB_page`'s header: page number (8 bytes), pad (2), flags (2), then
@@ -203,8 +225,7 @@ impl Meta {
     fn find(file: &File, page_size: usize, txn_id: u64) -> Result<Meta, PageDamage> {
         let mut page = vec![0; page_size];
         for pgno in 0..2 {
-            file.read_exact_at(&mut page, pgno * page_size as u64)
-                .map_err(io_damage)?;
+            read_at(file, &mut page, pgno * page_size as u64)?;
             if u64_at(&page, META_TXN_ID) == txn_id {
                 return Meta::read(&page, page_size);
             }
@@ -346,9 +367,7 @@ impl Walk<'_> {
     /// Reads `count` pages from `pgno`, claimed already.
     fn read(&self, pgno: u64, count: u64) -> Result<Vec<u8>, PageDamage> {
         let mut bytes = vec![0; count as usize * self.page_size];
-        self.file
-            .read_exact_at(&mut bytes, pgno * self.page_size as u64)
-            .map_err(io_damage)?;
+        read_at(self.file, &mut bytes, pgno * self.page_size as u64)?;
         if u64_at(&bytes, 0) != pgno {
             return Err(damage(format!(
                 "page {pgno} says it is page {}",
@@ -473,9 +492,7 @@ impl Walk<'_> {
             )));
         }
         let mut first = vec![0; PAGE_HEADER];
-        self.file
-            .read_exact_at(&mut first, pgno * self.page_size as u64)
-            .map_err(io_damage)?;
+        read_at(self.file, &mut first, pgno * self.page_size as u64)?;
         let pages = u64::from(u32_at(&first, 12));
         // What LMDB allocates for `size` bytes (`OVPAGES`); a run may be
         // longer (a value shortened in place).
