@@ -66,6 +66,11 @@ fn walk(
     let page_size = usize::try_from(page_size).map_err(|_| damage("an impossible page size"))?;
     let file_len = file.metadata().map_err(io_damage)?.len();
     let meta = Meta::find(file, page_size, txn_id)?;
+    if meta.version != META_VERSION {
+        // LMDB opened it, so it is LMDB's format: another version's,
+        // whose pages this check does not know how to read.
+        return Ok(());
+    }
     let pages_in_file = file_len / page_size as u64;
     if meta.last_page >= pages_in_file {
         return Err(damage(format!(
@@ -215,6 +220,8 @@ impl TreeRecord {
 
 /// The meta page of the last committed transaction.
 struct Meta {
+    /// LMDB's data version (checked against its own when it opens).
+    version: u32,
     free: TreeRecord,
     main: TreeRecord,
     last_page: u64,
@@ -237,10 +244,7 @@ impl Meta {
 
     fn read(page: &[u8], page_size: usize) -> Result<Meta, PageDamage> {
         let flags = u16_at(page, 10);
-        if flags & KIND_BITS != P_META
-            || u32_at(page, PAGE_HEADER) != META_MAGIC
-            || u32_at(page, PAGE_HEADER + 4) != META_VERSION
-        {
+        if flags & KIND_BITS != P_META || u32_at(page, PAGE_HEADER) != META_MAGIC {
             return Err(damage("the last meta page is not one"));
         }
         let free = TreeRecord::read(&page[META_TREES..]);
@@ -252,6 +256,7 @@ impl Meta {
             )));
         }
         Ok(Meta {
+            version: u32_at(page, PAGE_HEADER + 4),
             free,
             main,
             last_page: u64_at(page, META_LAST_PAGE),

@@ -181,6 +181,11 @@ fn assert_found(result: Result<(), PageDamage>, what: &str) {
 fn each_kind_of_damage_is_found() {
     let sample = Sample::new();
     sample.check_damaged(|_, _| {}).unwrap();
+    // Not damage: another LMDB data version (LMDB checks it on opening),
+    // whose pages this check cannot read.
+    sample
+        .check_damaged(|s, bytes| set_u16(bytes, s.live_meta() + PAGE_HEADER + 4, 2))
+        .unwrap();
     // Trial M: leaf pages emptied (a node count of zero): reads miss and
     // report nothing, and a write went through them.
     assert_found(
