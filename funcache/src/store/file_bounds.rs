@@ -21,7 +21,7 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::fs::File;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use heed::{BoxedError, BytesDecode, BytesEncode};
 
@@ -34,8 +34,7 @@ const FILE_TAIL: u64 = 256 << 10;
 /// this process maps it, its page size, and the zeroed room kept after its
 /// pages in use.
 pub(crate) struct DataFile {
-    /// Open for `fallocate` and the structure check; `None` when read
-    /// only.
+    /// Open for `fallocate`; `None` when read only.
     file: Option<File>,
     /// LMDB's page size, in bytes.
     page_size: u64,
@@ -43,9 +42,6 @@ pub(crate) struct DataFile {
     map_start: Option<usize>,
     /// The file length the last [`keep_tail`](Self::keep_tail) reserved.
     tail_to: AtomicU64,
-    /// Whether this process checked the file's structure (see
-    /// [`check_before_write`](Self::check_before_write)).
-    checked: AtomicBool,
 }
 
 impl DataFile {
@@ -53,17 +49,13 @@ impl DataFile {
     /// (opened already), with pages of `page_size` bytes.
     pub(crate) fn new(path: &Path, page_size: u64, writable: bool) -> DataFile {
         let file = writable
-            .then(|| {
-                let mut options = std::fs::OpenOptions::new();
-                options.read(true).write(true).open(path).ok()
-            })
+            .then(|| std::fs::OpenOptions::new().write(true).open(path).ok())
             .flatten();
         DataFile {
             file,
             page_size,
             map_start: map_start(path),
             tail_to: AtomicU64::new(0),
-            checked: AtomicBool::new(false),
         }
     }
 
@@ -109,25 +101,6 @@ impl DataFile {
         if file.allocate(want).is_ok() {
             self.tail_to.store(want, Ordering::Relaxed);
         }
-    }
-
-    /// Checks the file's structure (see `page_check.rs`) inside this
-    /// process's first write transaction `txn`, before it writes: LMDB
-    /// writes through damaged pages into its own memory. Damage is a
-    /// corruption error (see `lmdb::is_corruption`).
-    pub(crate) fn check_before_write(&self, txn: &heed::RwTxn<'_>) -> heed::Result<()> {
-        let Some(file) = &self.file else {
-            return Ok(());
-        };
-        if self.checked.load(Ordering::Relaxed) {
-            return Ok(());
-        }
-        // A write transaction's id is the last committed one's plus one.
-        let committed = (txn.id() as u64).saturating_sub(1);
-        super::page_check::check(file, self.page_size, committed)
-            .map_err(|damage| heed::Error::Decoding(Box::new(damage)))?;
-        self.checked.store(true, Ordering::Relaxed);
-        Ok(())
     }
 }
 

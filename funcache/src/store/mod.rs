@@ -298,7 +298,6 @@ impl Store {
         }
         let run = || {
             let mut txn = self.env.write_txn()?;
-            self.data_file.check_before_write(&txn)?;
             // Not checked: a large write transaction may write pages out
             // before it commits (LMDB spills them) and read them back from
             // past the meta page's last page. What a write reads of an

@@ -80,12 +80,16 @@ impl Store {
         // Reader slots of processes that died mid-read would otherwise
         // hold old pages forever. (Without the lock file there are none.)
         let _ = env.clear_stale_readers();
+        // LMDB follows damaged pages unchecked, reading and writing: none
+        // is touched before every page in use is checked.
+        super::page_check::check(&env, &layout.db().join("data.mdb"))
+            .map_err(|damage| OpenError::Corrupt(heed::Error::Decoding(Box::new(damage))))?;
+        let tables = open_tables(&env).map_err(db_error)?;
         let data_file = DataFile::new(
             &layout.db().join("data.mdb"),
             u64::from(env.stat().page_size),
             !read_only,
         );
-        let tables = open_tables(&env, &data_file).map_err(db_error)?;
         let store = Store {
             access_log: AccessLog::new(&dir),
             blobs: Blobs::new(layout.blobs()),
@@ -168,7 +172,7 @@ fn open_read_only(dir: &Path) -> heed::Result<LmdbEnv> {
 }
 
 /// Opens the tables, creating them in a writable environment.
-fn open_tables(env: &LmdbEnv, data_file: &DataFile) -> heed::Result<Tables> {
+fn open_tables(env: &LmdbEnv) -> heed::Result<Tables> {
     let (existing, snapshot) = {
         let txn = env.read_txn()?;
         let snapshot = txn.id();
@@ -198,7 +202,6 @@ fn open_tables(env: &LmdbEnv, data_file: &DataFile) -> heed::Result<Tables> {
         // A new database (only a writable one: a read-only open of a
         // database without tables fails here, and the disk tier is off).
         let mut txn = env.write_txn()?;
-        data_file.check_before_write(&txn)?;
         let mut tables = Vec::new();
         for name in lmdb::TABLE_NAMES {
             tables.push(env.create_database(&mut txn, Some(name))?);
@@ -211,14 +214,14 @@ fn open_tables(env: &LmdbEnv, data_file: &DataFile) -> heed::Result<Tables> {
         functions: tables[1],
         fingerprints: tables[2],
         stats: tables[3],
-        ttls: open_ttls(env, data_file)?,
+        ttls: open_ttls(env)?,
     })
 }
 
 /// The `ttls` table: opened if it exists, else created where the
 /// environment can be written; absent in a read-only database written
 /// before it existed (no ttl is then recorded there).
-fn open_ttls(env: &LmdbEnv, data_file: &DataFile) -> heed::Result<Option<Table>> {
+fn open_ttls(env: &LmdbEnv) -> heed::Result<Option<Table>> {
     let txn = env.read_txn()?;
     let existing = env.open_database(&txn, Some(lmdb::TTLS_TABLE))?;
     txn.commit()?;
@@ -229,7 +232,6 @@ fn open_ttls(env: &LmdbEnv, data_file: &DataFile) -> heed::Result<Option<Table>>
         Ok(txn) => txn,
         Err(_) => return Ok(None),
     };
-    data_file.check_before_write(&txn)?;
     let table = env.create_database(&mut txn, Some(lmdb::TTLS_TABLE))?;
     txn.commit()?;
     Ok(Some(table))

@@ -11,8 +11,10 @@
 //! allocated for the page, corrupts its heap, and the program aborts, on
 //! every run (trial M).
 //!
-//! So every page reachable from the last committed meta page is read once
-//! and checked (no other process can commit during a write transaction):
+//! So when a process opens a directory, before it reads or writes
+//! anything there, every page reachable from the meta page of a snapshot
+//! (a read transaction, which keeps commits from reusing its pages) is
+//! read once and checked:
 //! - each page: its own number, the kind its place in the tree calls for
 //!   (branch, leaf, overflow), a node pointer array and nodes that lie in
 //!   the page, keys in ascending order, no page reached twice (no cycle);
@@ -24,9 +26,11 @@
 //!   reachable or listed twice (LMDB would hand them out and overwrite
 //!   live pages).
 //!
-//! What is found is damage: the write is refused and the database marked
-//! for rebuilding (see `Store::mark_damaged`). Damage done to the file
-//! after the check, while the process runs, is not looked for.
+//! What is found is damage found at open: a program moves the database
+//! aside and starts a new one; `funcache-cli` and read-only programs
+//! report it and read nothing (see `open.rs`). Damage done to the file
+//! after the check, while the process runs, is not looked for (a write
+//! into it is refused once a read found it: `Store::mark_damaged`).
 //!
 //! The layout read here is LMDB 0.9's on 64-bit little-endian machines
 //! (`MDB_page`, `MDB_node`, `MDB_meta` and `MDB_db` in `mdb.c`, data
@@ -34,16 +38,55 @@
 
 use std::fmt;
 use std::fs::File;
+use std::path::Path;
+
+use super::lmdb::LmdbEnv;
 
 /// Damage found in the database file's structure.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub(crate) struct PageDamage(String);
 
+/// Why a snapshot's check did not pass.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum Failure {
+    #[error(transparent)]
+    Damage(#[from] PageDamage),
+    /// Commits since the snapshot began overwrote its meta page (there
+    /// are two, written in turn), or were writing it: it cannot be read.
+    #[error("the snapshot's meta page was overwritten")]
+    Superseded,
+}
+
+/// How often [`check`] begins a new snapshot when commits overwrite the
+/// one it began (two commits during a few system calls).
+const ATTEMPTS: usize = 8;
+
+/// Checks the pages of the database file at `path` that a read
+/// transaction of `env` begun now sees. When commits keep overwriting the
+/// snapshot's meta page before it is read, nothing is checked (LMDB's own
+/// reads stay guarded, see `file_bounds.rs`).
+pub(crate) fn check(env: &LmdbEnv, path: &Path) -> Result<(), PageDamage> {
+    let file = File::open(path).map_err(io_damage)?;
+    let page_size = u64::from(env.stat().page_size);
+    for _ in 0..ATTEMPTS {
+        // A transaction that cannot begin is reported by what follows.
+        let Ok(txn) = env.read_txn() else {
+            return Ok(());
+        };
+        match check_snapshot(&file, page_size, txn.id() as u64) {
+            Err(Failure::Superseded) => continue,
+            Err(Failure::Damage(damage)) => return Err(damage),
+            Ok(()) => return Ok(()),
+        }
+    }
+    Ok(())
+}
+
 /// Checks the pages of the database `file` (pages of `page_size` bytes)
-/// reachable from the meta page of the committed transaction `txn_id`,
-/// which must be the last one: call it inside a write transaction.
-pub(crate) fn check(file: &File, page_size: u64, txn_id: u64) -> Result<(), PageDamage> {
+/// reachable from the meta page of transaction `txn_id`, a snapshot that a
+/// read transaction holds (so that no commit reuses its pages).
+pub(crate) fn check_snapshot(file: &File, page_size: u64, txn_id: u64) -> Result<(), Failure> {
     walk(file, page_size, txn_id, None)
 }
 
@@ -52,14 +95,14 @@ pub(crate) fn check(file: &File, page_size: u64, txn_id: u64) -> Result<(), Page
 #[cfg(test)]
 pub(crate) type Reached = (u64, u16, Tree);
 
-/// [`check`], listing the branch, leaf and first overflow pages it reached
-/// into `reached`.
+/// [`check_snapshot`], listing the branch, leaf and first overflow pages
+/// it reached into `reached`.
 fn walk(
     file: &File,
     page_size: u64,
     txn_id: u64,
     reached: Option<&mut Vec<(u64, u16, Tree)>>,
-) -> Result<(), PageDamage> {
+) -> Result<(), Failure> {
     if !cfg!(all(target_endian = "little", target_pointer_width = "64")) {
         return Ok(());
     }
@@ -76,7 +119,8 @@ fn walk(
         return Err(damage(format!(
             "the meta page counts {} pages, the file holds {pages_in_file}",
             meta.last_page + 1
-        )));
+        ))
+        .into());
     }
     let mut walk = Walk {
         file,
@@ -87,7 +131,8 @@ fn walk(
     };
     walk.seen[0] |= 0b11; // the two meta pages
     walk.tree(Tree::Free, &meta.free)?;
-    walk.tree(Tree::Main, &meta.main)
+    walk.tree(Tree::Main, &meta.main)?;
+    Ok(())
 }
 
 fn damage(what: impl fmt::Display) -> PageDamage {
@@ -229,17 +274,30 @@ struct Meta {
 
 impl Meta {
     /// The meta page (0 or 1, written in turn) of transaction `txn_id`.
-    fn find(file: &File, page_size: usize, txn_id: u64) -> Result<Meta, PageDamage> {
-        let mut page = vec![0; page_size];
+    /// Each is read twice: a commit writing it meanwhile shows as a
+    /// difference.
+    fn find(file: &File, page_size: usize, txn_id: u64) -> Result<Meta, Failure> {
+        let mut newer = false;
         for pgno in 0..2 {
+            let [mut page, mut again] = [vec![0; page_size], vec![0; page_size]];
             read_at(file, &mut page, pgno * page_size as u64)?;
-            if u64_at(&page, META_TXN_ID) == txn_id {
-                return Meta::read(&page, page_size);
+            read_at(file, &mut again, pgno * page_size as u64)?;
+            if page != again {
+                return Err(Failure::Superseded);
             }
+            let id = u64_at(&page, META_TXN_ID);
+            if id == txn_id {
+                return Ok(Meta::read(&page, page_size)?);
+            }
+            newer |= id > txn_id;
+        }
+        if newer {
+            return Err(Failure::Superseded);
         }
         Err(damage(format!(
-            "no meta page is of the last transaction ({txn_id})"
-        )))
+            "no meta page is of the snapshot's transaction ({txn_id})"
+        ))
+        .into())
     }
 
     fn read(page: &[u8], page_size: usize) -> Result<Meta, PageDamage> {
@@ -634,11 +692,7 @@ impl Node<'_> {
 
 /// The pages [`check`] reaches, listed (see [`Reached`]).
 #[cfg(test)]
-pub(crate) fn reached(
-    file: &File,
-    page_size: u64,
-    txn_id: u64,
-) -> Result<Vec<Reached>, PageDamage> {
+pub(crate) fn reached(file: &File, page_size: u64, txn_id: u64) -> Result<Vec<Reached>, Failure> {
     let mut reached = Vec::new();
     walk(file, page_size, txn_id, Some(&mut reached))?;
     Ok(reached)

@@ -31,10 +31,10 @@ fn committed(store: &Store) -> u64 {
 }
 
 /// Runs the check on `store`'s file as its next write would.
-fn check_now(store: &Store) -> Result<(), PageDamage> {
+fn check_now(store: &Store) -> Result<(), Failure> {
     let txn_id = committed(store);
     let file = File::open(data_path(store)).unwrap();
-    check(&file, store.data_file.page_size(), txn_id)
+    check_snapshot(&file, store.data_file.page_size(), txn_id)
 }
 
 /// A cache of 3 functions: 3000 small entries, 40 values of 3–300 KB
@@ -130,12 +130,12 @@ impl Sample {
     }
 
     /// The check of a copy of the file changed by `damage`.
-    fn check_damaged(&self, damage: impl FnOnce(&Sample, &mut [u8])) -> Result<(), PageDamage> {
+    fn check_damaged(&self, damage: impl FnOnce(&Sample, &mut [u8])) -> Result<(), Failure> {
         let mut bytes = self.bytes.clone();
         damage(self, &mut bytes);
         let mut file = tempfile::tempfile().unwrap();
         std::io::Write::write_all(&mut file, &bytes).unwrap();
-        check(&file, self.page_size as u64, self.txn_id)
+        check_snapshot(&file, self.page_size as u64, self.txn_id)
     }
 
     /// The first page reached of `kind` in `tree`: where it starts.
@@ -170,7 +170,7 @@ fn set_u64(bytes: &mut [u8], at: usize, value: u64) {
     bytes[at..at + 8].copy_from_slice(&value.to_le_bytes());
 }
 
-fn assert_found(result: Result<(), PageDamage>, what: &str) {
+fn assert_found(result: Result<(), Failure>, what: &str) {
     let message = result.expect_err(what).to_string();
     assert!(message.contains("damaged"), "{what}: {message}");
 }
@@ -281,6 +281,18 @@ fn each_kind_of_damage_is_found() {
         "a free list naming a live page",
     );
     assert_found(
+        sample.check_damaged(|_, bytes| {
+            let node = Sample::node(bytes, free, 0);
+            let record = node + NODE_HEADER + 8;
+            set_u64(bytes, record, 100_003);
+        }),
+        "a free list record's count past its room",
+    );
+    assert_found(
+        sample.check_damaged(|_, bytes| set_u16(bytes, leaf + 12, 6000)),
+        "a node count past the page",
+    );
+    assert_found(
         sample.check_damaged(|s, bytes| {
             let counts = s.live_meta() + META_TREES + DB_RECORD + 32;
             set_u64(bytes, counts, u64_at(bytes, counts) + 1);
@@ -349,4 +361,37 @@ fn random_damage_never_panics_the_check() {
         "in the structure: {} of {RUNS} found",
         found[1]
     );
+}
+
+/// No false alarm while other writers commit: a check reads the snapshot
+/// of its read transaction, whose pages no commit reuses, and begins
+/// anew when commits overwrite that snapshot's meta page.
+#[test]
+fn checks_during_commits_pass() {
+    let (_temp, store) = populated();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                store
+                    .write(|txn, tables| {
+                        for k in 0..20u32 {
+                            let key = (n * 20 + k).to_le_bytes();
+                            tables.entries.put(txn, &key, &[n as u8; 300])?;
+                            tables
+                                .entries
+                                .delete(txn, &(n * 20 + k).wrapping_sub(400).to_le_bytes())?;
+                        }
+                        Ok(())
+                    })
+                    .unwrap();
+                n += 1;
+            }
+        });
+        for _ in 0..100 {
+            check(&store.env, &data_path(&store)).unwrap();
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
 }
