@@ -7,6 +7,7 @@ mod support;
 mod util;
 
 mod crash;
+mod damage;
 mod disk_full;
 mod errors;
 mod explain;

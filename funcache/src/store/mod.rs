@@ -429,6 +429,12 @@ impl Store {
     where
         F: FnOnce(&Header, &[u8]) -> Result<T, codec::DecodeError>,
     {
+        if self.damaged.load(std::sync::atomic::Ordering::Relaxed) {
+            // Damage found here is not read again: each read through it
+            // would fail anew (a transaction that met it fails every
+            // later read), or meet worse. What it held is computed.
+            return Ok(None);
+        }
         let read = self.snapshots.read(&self.env, |txn, info| {
             let _bounds = file_bounds::Scope::enter(self.data_file.bounds(info));
             let Some(bytes) = self

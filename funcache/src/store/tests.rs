@@ -1027,6 +1027,19 @@ fn nothing_is_written_to_a_database_found_damaged() {
     assert!(store.write(|_, _| Ok(())).is_err());
 }
 
+/// Once this process found the database damaged, it reads nothing more
+/// from it: a transaction that met the damage fails every later read
+/// (trial N: a warning for each function read after it), and other reads
+/// may meet worse. Lookups miss, and their results are computed.
+#[test]
+fn nothing_is_read_from_a_database_found_damaged() {
+    let (_temp, store) = store();
+    put_as_another_process(&store, "app::f", &key(1), 1);
+    assert_eq!(load::<u8>(&store, "app::f", &key(1)), Some(1));
+    let _ = store.db_error(heed::Error::Mdb(heed::MdbError::PageNotFound));
+    assert_eq!(load::<u8>(&store, "app::f", &key(1)), None);
+}
+
 /// Trial M: a damaged page naming the tables made the opener find none
 /// and create them, writing through the damage (a corrupted heap, then an
 /// abort, on every run). A database with commits but without its tables

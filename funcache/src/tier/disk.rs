@@ -111,7 +111,10 @@ impl DiskTier {
             .store
             .record_fingerprint(&fingerprint, &record)
             .and_then(|()| self.store.record_ttl(&self.function, self.facts.ttl()));
-        if let Err(error) = recorded {
+        // A damaged store warned about itself, once.
+        if let Err(error) = recorded
+            && !crate::store::is_damage(&error)
+        {
             warn_once("record", self.fn_id, || {
                 format!(
                     "funcache: dependency list and ttl of {} not recorded: {error}",

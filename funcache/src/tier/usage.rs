@@ -84,7 +84,10 @@ impl DiskTier {
     /// Hands the counts since the last batch to the journal and writes it.
     pub(crate) fn write_usage(&self) {
         self.hand_over_counts();
-        if let Err(error) = self.store.write_journal() {
+        // A damaged store warned about itself, once.
+        if let Err(error) = self.store.write_journal()
+            && !crate::store::is_damage(&error)
+        {
             warn_once("journal", self.fn_id, || {
                 format!("funcache: usage of {} not recorded: {error}", self.fn_id)
             });
