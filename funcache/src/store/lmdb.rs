@@ -206,7 +206,10 @@ pub(crate) fn is_corruption(error: &heed::Error) -> bool {
                 | heed::MdbError::CursorFull
                 | heed::MdbError::Incompatible
         ),
-        heed::Error::Decoding(error) => error.is::<OutOfFile>() || error.is::<PageDamage>(),
+        heed::Error::Decoding(error) => error.is::<OutOfFile>(),
+        heed::Error::Io(error) => error
+            .get_ref()
+            .is_some_and(|error| error.is::<PageDamage>()),
         _ => false,
     }
 }

@@ -83,7 +83,7 @@ impl Store {
         // LMDB follows damaged pages unchecked, reading and writing: none
         // is touched before every page in use is checked.
         super::page_check::check(&env, &layout.db().join("data.mdb"))
-            .map_err(|damage| OpenError::Corrupt(heed::Error::Decoding(Box::new(damage))))?;
+            .map_err(|damage| OpenError::Corrupt(damage.into()))?;
         let tables = open_tables(&env).map_err(db_error)?;
         let data_file = DataFile::new(
             &layout.db().join("data.mdb"),

@@ -47,6 +47,13 @@ use super::lmdb::LmdbEnv;
 #[error("{0}")]
 pub(crate) struct PageDamage(String);
 
+/// As LMDB's errors travel (see `lmdb::is_corruption`).
+impl From<PageDamage> for heed::Error {
+    fn from(damage: PageDamage) -> heed::Error {
+        heed::Error::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, damage))
+    }
+}
+
 /// Why a snapshot's check did not pass.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum Failure {
@@ -458,10 +465,13 @@ impl Walk<'_> {
             reached.push((pgno, kind, place.tree));
         }
         let nodes = Nodes::of(&page, pgno)?;
+        let parsed = (0..nodes.count)
+            .map(|index| nodes.node(index))
+            .collect::<Result<Vec<_>, _>>()?;
+        nodes.disjoint(parsed.iter().map(|node| node.span).collect())?;
         let mut children = Vec::new();
         let mut previous_key: Option<&[u8]> = None;
-        for index in 0..nodes.count {
-            let node = nodes.node(index)?;
+        for (index, node) in parsed.iter().enumerate() {
             // A branch page's first key is not stored: it is below all.
             if is_leaf || index > 0 {
                 if place.tree == Tree::Free && node.key.len() != 8 {
@@ -478,7 +488,7 @@ impl Walk<'_> {
                 previous_key = Some(node.key);
             }
             if is_leaf {
-                self.leaf_node(pgno, place.tree, &node, &mut children, counts)?;
+                self.leaf_node(pgno, place.tree, node, &mut children, counts)?;
             } else {
                 children.push(Child::Page(node.child_pgno()));
             }
@@ -629,6 +639,8 @@ struct Node<'p> {
     /// The data as stored: the value, an overflow page number, a table's
     /// record (leaf pages only; empty in branch pages).
     data: &'p [u8],
+    /// Where the node starts and ends in its page.
+    span: (usize, usize),
 }
 
 impl<'p> Nodes<'p> {
@@ -679,7 +691,23 @@ impl<'p> Nodes<'p> {
             flags,
             key: &self.page[key_start..key_end],
             data: &self.page[key_end..data_end as usize],
+            // LMDB rounds a node's room up to an even size.
+            span: (offset, (data_end as usize).next_multiple_of(2)),
         })
+    }
+
+    /// Checks that the nodes' `spans` (one per node) do not overlap: a
+    /// damaged key or value size that keeps a node within its page can
+    /// still run it into the next, and LMDB moves nodes by their sizes.
+    fn disjoint(&self, mut spans: Vec<(usize, usize)>) -> Result<(), PageDamage> {
+        spans.sort_unstable();
+        match spans.windows(2).find(|pair| pair[0].1 > pair[1].0) {
+            Some(pair) => Err(damage(format!(
+                "page {}: the node at {} runs into the node at {}",
+                self.pgno, pair[0].0, pair[1].0
+            ))),
+            None => Ok(()),
+        }
     }
 }
 

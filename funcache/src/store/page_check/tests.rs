@@ -248,6 +248,21 @@ fn each_kind_of_damage_is_found() {
         }),
         "a key size past the page",
     );
+    // Trial N, seed 79: a key 48 bytes longer, still within the page and
+    // in order, runs into the next node.
+    let message = sample
+        .check_damaged(|_, bytes| {
+            // The node lowest in the page: another follows it.
+            let count = (usize::from(u16_at(bytes, leaf + 12)) - PAGE_HEADER) / 2;
+            let node = (0..count)
+                .map(|i| Sample::node(bytes, leaf, i))
+                .min()
+                .unwrap();
+            set_u16(bytes, node + 6, u16_at(bytes, node + 6) + 48);
+        })
+        .expect_err("a node running into the next")
+        .to_string();
+    assert!(message.contains("runs into"), "{message}");
     assert_found(
         sample.check_damaged(|_, bytes| set_u16(bytes, leaf + 10, P_BRANCH)),
         "a leaf marked as a branch",
