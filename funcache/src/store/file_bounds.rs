@@ -42,6 +42,8 @@ pub(crate) struct DataFile {
     map_start: Option<usize>,
     /// The file length the last [`keep_tail`](Self::keep_tail) reserved.
     tail_to: AtomicU64,
+    /// Which file it is (a damage mark names it).
+    id: Option<super::damage::DatabaseId>,
 }
 
 impl DataFile {
@@ -56,7 +58,13 @@ impl DataFile {
             page_size,
             map_start: map_start(path),
             tail_to: AtomicU64::new(0),
+            id: super::damage::DatabaseId::of(path),
         }
+    }
+
+    /// Which file this process opened.
+    pub(crate) fn id(&self) -> Option<super::damage::DatabaseId> {
+        self.id
     }
 
     #[cfg(test)]

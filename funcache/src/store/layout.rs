@@ -7,6 +7,8 @@
 //! <dir>/access.log    sampled reads, for least-recently-used eviction
 //! <dir>/locks/keys    advisory byte locks: one computation per key (Linux)
 //! <dir>/locks/<n>     advisory lock files: the same elsewhere
+//! <dir>/lmdb.damaged  left by a process that found the database damaged
+//! <dir>/lmdb.corrupt-<ms>  the latest damaged database moved aside
 //! ```
 //!
 //! Nothing in the directory names an absolute path or a machine, so it can

@@ -20,6 +20,7 @@
 mod access_log;
 pub(crate) mod at_exit;
 mod blobs;
+mod damage;
 mod entry_key;
 mod evict;
 mod expiry;
@@ -246,7 +247,7 @@ impl Store {
             return;
         }
         let marked = !self.read_only
-            && std::fs::write(self.layout.damage_mark(), source.to_string()).is_ok();
+            && damage::DamageMark::write(&self.layout, self.data_file.id(), &source.to_string());
         let dir = self.dir();
         crate::warn::warn_once("store-damaged", &dir.to_string_lossy(), || {
             let next = if marked {

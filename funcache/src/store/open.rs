@@ -4,11 +4,11 @@
 
 use std::path::Path;
 
+use super::damage::{DamageMark, DatabaseId, move_aside};
 use super::file_bounds::DataFile;
 use super::lmdb::{self, Access, LmdbEnv, Table};
 use super::{AccessLog, Blobs, Journal, Layout, Store, Tables};
 use crate::config::Durability;
-use crate::envelope;
 use crate::error::Error;
 
 /// How a store is opened.
@@ -35,13 +35,14 @@ impl Store {
         // an inspection reports it and changes nothing.) Damage is found
         // here, or by a process that used it (see `Store::mark_damaged`).
         if mode == OpenMode::Create
-            && let Ok(reason) = std::fs::read_to_string(layout.damage_mark())
+            && let Some(mark) = DamageMark::read(&layout)
         {
-            move_aside(&layout, &reason)?;
+            move_aside(&layout, mark.database, &mark.reason)?;
         }
+        let opened = DatabaseId::in_place(&layout);
         match Self::open_env(layout.clone(), mode, durability) {
             Err(OpenError::Corrupt(error)) if mode == OpenMode::Create => {
-                move_aside(&layout, &error.to_string())?;
+                move_aside(&layout, opened, &error.to_string())?;
                 Self::open_env(layout, mode, durability).map_err(|error| error.into_error(dir))
             }
             result => result.map_err(|error| error.into_error(dir)),
@@ -115,29 +116,6 @@ impl Store {
         }
         Ok(store)
     }
-}
-
-/// Moves the damaged database of `layout` aside (to `lmdb.corrupt-<ms>`,
-/// never read again) and prepares an empty one; warns once.
-fn move_aside(layout: &Layout, reason: &str) -> Result<(), Error> {
-    let dir = &layout.root;
-    let aside = dir.join(format!("lmdb.corrupt-{}", envelope::now_unix_ms()));
-    std::fs::rename(layout.db(), &aside).map_err(|source| Error::Io {
-        path: layout.db(),
-        source,
-    })?;
-    // Gone with the database it was about; a failure only means the next
-    // opener moves the new database aside too.
-    let _ = std::fs::remove_file(layout.damage_mark());
-    crate::warn::warn_once("store-corrupt", &dir.to_string_lossy(), || {
-        format!(
-            "funcache: the cache database in {} is damaged ({reason}); it was moved to {} and \
-             the cache starts empty",
-            dir.display(),
-            aside.display()
-        )
-    });
-    layout.prepare(true)
 }
 
 /// Why a database did not open.
