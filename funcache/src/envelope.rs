@@ -86,7 +86,12 @@ impl Header {
 pub(crate) enum EnvelopeError {
     #[error("empty entry")]
     Empty,
-    #[error("written by format version {found}, this build reads version {FORMAT_VERSION}")]
+    // The version byte comes before anything it could be checked by: a
+    // damaged one reads as another version.
+    #[error(
+        "marked as format version {found} (written by another funcache build, or damaged); \
+         this build reads version {FORMAT_VERSION}"
+    )]
     Version { found: u8 },
     #[error("corrupt envelope header")]
     Header,
