@@ -43,6 +43,19 @@ pub enum CliError {
         #[source]
         source: funcache::Error,
     },
+    /// The directory's database is damaged.
+    #[error(
+        "the cache database in {} is damaged; the next program that uses the directory moves \
+         it aside and starts a new one",
+        path.display()
+    )]
+    Damaged {
+        /// The directory.
+        path: PathBuf,
+        /// What the runtime found.
+        #[source]
+        source: funcache::Error,
+    },
     /// Any other failure of the runtime while reading or changing the cache.
     #[error(transparent)]
     Cache(#[from] funcache::Error),
@@ -158,6 +171,10 @@ impl CliError {
     pub fn from_open(path: PathBuf, error: funcache::Error) -> CliError {
         match error {
             funcache::Error::NotACacheDir { .. } => CliError::NotACache { path },
+            error if error.is_damaged_database() => CliError::Damaged {
+                path,
+                source: error,
+            },
             error @ (funcache::Error::Format { .. } | funcache::Error::Store { .. }) => {
                 CliError::Corrupt {
                     path,

@@ -129,7 +129,8 @@
 //!
 //! 0 on success (a closed output pipe included). 2 for every error — a
 //! directory that does not exist or is not a funcache cache, a store that
-//! cannot be read, an unknown function id, a bad age or size, a purge
+//! cannot be read or is damaged (the next program that uses the directory
+//! moves a damaged database aside and starts anew), an unknown function id, a bad age or size, a purge
 //! without a selector — printed as one line on stderr, and nothing in the
 //! directory is changed (LMDB's `lmdb/lock.mdb` records readers whenever a
 //! database is opened; it holds no data).

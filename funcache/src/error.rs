@@ -85,3 +85,13 @@ pub enum Error {
         source: Source,
     },
 }
+
+impl Error {
+    /// Whether this is a damaged cache database: LMDB reported damage, or
+    /// the check of its pages when it opened found some. A program that
+    /// opens the directory moves a damaged database aside and starts a new
+    /// one.
+    pub fn is_damaged_database(&self) -> bool {
+        crate::store::is_damage(self)
+    }
+}

@@ -3,7 +3,7 @@
 //! checked when a directory opens: a program on the damaged directory
 //! exits normally with every value right and one warning, having moved the
 //! database aside; its next run hits everything; `funcache-cli` reports
-//! the damage in one line and crashes on none.
+//! the damage in one line, says what rebuilds it, and crashes on none.
 
 use std::path::Path;
 
@@ -100,8 +100,9 @@ fn damage_is_moved_aside_by_a_program_and_reported_by_the_cli() {
                 .copied()
                 .collect();
             let line = cli(&args).error_line().to_owned();
+            assert!(line.contains("is damaged"), "{kind}: {command:?}: {line}");
             assert!(
-                line.contains("cannot be read"),
+                line.contains("moves it aside"),
                 "{kind}: {command:?}: {line}"
             );
         }

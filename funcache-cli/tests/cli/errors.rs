@@ -71,7 +71,7 @@ fn a_corrupt_store_is_one_line() {
     let line = cli(&["--dir", &cache.dir_arg(), "purge", "--all"])
         .error_line()
         .to_owned();
-    assert!(line.contains("cannot be read"), "{line}");
+    assert!(line.contains("is damaged"), "{line}");
     assert_eq!(contents(cache.path()), before);
 
     let marker = cache.path().join("FUNCACHE");
