@@ -70,6 +70,12 @@ fn main() {
         run_section(name);
         return;
     }
+    if let [flag, dir] = args.as_slice()
+        && flag == "--open"
+    {
+        sections::open(dir);
+        return;
+    }
     if let [flag] = args.as_slice()
         && flag == "--remote-fill"
     {

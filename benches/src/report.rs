@@ -180,6 +180,13 @@ pub fn render(results: &BTreeMap<String, Figure>, compile: CompileFigures) -> St
         let raw = raw.map_or_else(String::new, |key| get(key).display());
         writeln!(w, "| {label} | {} | {raw} |", get(key).display()).unwrap();
     }
+    writeln!(
+        w,
+        "\nOpening that directory in a new process, which checks the structure of every page in \
+         use before anything is read (see README, \"Never your failure\"): {} (5 processes).",
+        get("open.1m").display()
+    )
+    .unwrap();
 
     writeln!(
         w,

@@ -150,7 +150,7 @@ fn warm_up(n: u64, mut read: impl FnMut(u64)) {
 }
 
 pub fn scaling() {
-    let _dir = use_temp_cache_dir();
+    let dir = use_temp_cache_dir();
     let functions: [(&str, Subject, u64); 3] = [
         ("10", scale_10, 10),
         ("10k", scale_10k, 10_000),
@@ -162,6 +162,21 @@ pub fn scaling() {
         }
     }
     funcache::flush().unwrap();
+    // A new process opening the directory checks every page in use.
+    let opens = (0..5)
+        .map(|_| {
+            let output = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--open", &dir.path().join("cache").to_string_lossy()])
+                .output()
+                .expect("start an opener");
+            assert!(output.status.success(), "opener failed");
+            String::from_utf8_lossy(&output.stdout)
+                .trim()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    report("open.1m", Figure::from_samples(opens));
     // The floor: LMDB's own read transaction and get, with the same key
     // and value sizes.
     let key = |x: u64| {
@@ -447,4 +462,13 @@ pub fn values() {
             report(&format!("{key}.{n}"), figure);
         }
     }
+}
+
+/// The opener of [`scaling`]: opens the cache directory `dir` (the check
+/// of every page in use included) and prints the nanoseconds it took.
+pub fn open(dir: &str) {
+    let started = Instant::now();
+    let opened = funcache::CacheDir::open(dir).expect("open the directory");
+    println!("{}", started.elapsed().as_nanos());
+    drop(opened);
 }
