@@ -134,7 +134,11 @@ fn damage_is_moved_aside_by_a_program_and_reported_by_the_cli() {
 }
 
 fn check_squares(stdout: &str, kind: &str) {
-    for i in 1..=400u64 {
+    check_squares_to(stdout, 400, kind);
+}
+
+fn check_squares_to(stdout: &str, last: u64, kind: &str) {
+    for i in 1..=last {
         let line = format!("square({i})={}", i * i);
         assert!(stdout.lines().any(|l| l == line), "{kind}: {line} missing");
     }
@@ -152,4 +156,62 @@ fn moved_aside(dir: &Path) -> usize {
                 .starts_with("lmdb.corrupt-")
         })
         .count()
+}
+
+/// Damage to stored values (trial N: random flips): each fails its
+/// checksum, is recomputed and overwritten, with one warning for the
+/// directory however many functions it hit; the database stays.
+#[test]
+fn damaged_values_of_several_functions_give_one_warning() {
+    let fixture = &shared().fixture;
+    let calls: String = (1..=200)
+        .map(|i| format!("square={i} label=l{i} "))
+        .collect();
+    let temp = tempfile::tempdir().unwrap();
+    let cache = temp.path().join("cache");
+    crate::util::calls(fixture, &cache, &calls);
+    let db = cache.join("lmdb").join("data.mdb");
+    let mut bytes = std::fs::read(&db).unwrap();
+    let mut flipped = 0;
+    for start in pages(&bytes, P_LEAF) {
+        let count = (usize::from(u16_at(&bytes, start + LOWER)) - 16) / 2;
+        for index in 0..count {
+            let node = start + usize::from(u16_at(&bytes, start + 16 + 2 * index));
+            let size =
+                usize::from(u16_at(&bytes, node)) | usize::from(u16_at(&bytes, node + 2)) << 16;
+            let inline = u16_at(&bytes, node + 4) == 0;
+            let end = node + 8 + usize::from(u16_at(&bytes, node + 6)) + size;
+            if inline && end <= start + PAGE {
+                // The last byte of the value: its checksum's.
+                bytes[end - 1] ^= 0x5a;
+                flipped += 1;
+            }
+        }
+    }
+    assert!(flipped >= 400, "{flipped}");
+    std::fs::write(&db, &bytes).unwrap();
+
+    let run = crate::util::calls(fixture, &cache, &calls);
+    check_squares_and_labels(&run.stdout);
+    assert_eq!(run.ran.len(), 400, "every damaged value recomputed");
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| !l.starts_with("RUN "))
+        .collect();
+    assert_eq!(warnings.len(), 1, "one warning: {warnings:?}");
+    assert!(warnings[0].contains("checksum"), "{warnings:?}");
+    assert_eq!(moved_aside(&cache), 0, "the database stays");
+
+    let again = crate::util::calls(fixture, &cache, &calls);
+    check_squares_and_labels(&again.stdout);
+    assert!(again.ran.is_empty(), "overwritten: {:?}", again.ran);
+}
+
+fn check_squares_and_labels(stdout: &str) {
+    check_squares_to(stdout, 200, "values");
+    for i in 1..=200 {
+        let line = format!("label(l{i})=<l{i}>");
+        assert!(stdout.lines().any(|l| l == line), "{line} missing");
+    }
 }

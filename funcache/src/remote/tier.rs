@@ -17,7 +17,8 @@ use crate::warn::warn_once;
 /// Why a value found on the remote is not served.
 #[derive(Debug, thiserror::Error)]
 enum RemoteValueError {
-    #[error(transparent)]
+    // Not transparent: see `store::LoadError::Envelope`.
+    #[error("{0}")]
     Envelope(#[from] envelope::EnvelopeError),
     #[error("it refers to a large-value file, which only a cache directory has")]
     NotInline,

@@ -85,7 +85,9 @@ pub(crate) struct FingerprintRecord {
 pub(crate) enum LoadError {
     #[error("reading the database failed: {0}")]
     Store(Error),
-    #[error(transparent)]
+    // Not transparent: the envelope's error is this one's source, so
+    // that a checksum failure can be told apart (see `tier::chain`).
+    #[error("{0}")]
     Envelope(#[from] envelope::EnvelopeError),
     #[error("stored value does not decode as the return type: {0}")]
     Decode(codec::DecodeError),

@@ -138,6 +138,17 @@ impl<'a> Chain<'a> {
             TierError::Failed(error) => warn_once("read", &scope(name, id), || {
                 format!("funcache: reading the {name} tier of {id} failed: {error}")
             }),
+            // Damage where the values are kept, met by every function
+            // whose values it hit: one warning per tier.
+            TierError::Unreadable(error) if fails_its_checksum(error.as_ref()) => {
+                warn_once("checksum", &name.to_string(), || {
+                    format!(
+                        "funcache: stored values in the {name} tier do not match their checksum \
+                         (damaged where they were kept; first seen for {id}); each is recomputed \
+                         and overwritten"
+                    )
+                })
+            }
             TierError::Unreadable(error) => warn_once("decode", &scope(name, id), || {
                 format!(
                     "funcache: a stored value of {id} in the {name} tier could not be read \
@@ -146,6 +157,17 @@ impl<'a> Chain<'a> {
             }),
         }
     }
+}
+
+/// Whether a value could not be read back because its bytes fail their
+/// checksum (rather than being of another format or type).
+fn fails_its_checksum(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |error| error.source()).any(|error| {
+        matches!(
+            error.downcast_ref::<crate::envelope::EnvelopeError>(),
+            Some(crate::envelope::EnvelopeError::Checksum)
+        )
+    })
 }
 
 /// What a warning is about: one tier of one function.
