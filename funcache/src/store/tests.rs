@@ -1000,16 +1000,11 @@ fn damage_found_in_use_has_the_next_opener_rebuild_the_database() {
     assert_eq!(load::<u8>(&store, "app::f", &key(1)), Some(1));
     let _ = store.db_error(heed::Error::Mdb(heed::MdbError::PageFull));
     assert!(store.layout.damage_mark().exists());
-    crate::test_child::run_ignored(
-        "store::tests::child_opens_a_damaged_directory",
-        DAMAGED_DIR,
-        store.dir(),
-    );
+    assert_a_program_rebuilds(&store);
     assert!(
         !store.layout.damage_mark().exists(),
         "the mark goes with it"
     );
-    assert_eq!(moved_aside(store.dir()), 1, "moved aside once");
 }
 
 /// Once this process found the database damaged, it writes nothing more
@@ -1079,12 +1074,7 @@ fn only_the_latest_database_moved_aside_is_kept() {
     std::fs::create_dir(&older).unwrap();
     std::fs::write(older.join("data.mdb"), [0; 4096]).unwrap();
     let _ = store.db_error(heed::Error::Mdb(heed::MdbError::Corrupted));
-    crate::test_child::run_ignored(
-        "store::tests::child_opens_a_damaged_directory",
-        DAMAGED_DIR,
-        store.dir(),
-    );
-    assert_eq!(moved_aside(store.dir()), 1);
+    assert_a_program_rebuilds(&store);
     assert!(!older.exists(), "the older one is deleted");
 }
 
@@ -1108,6 +1098,12 @@ fn a_damaged_page_naming_the_tables_is_moved_aside_not_written() {
     }
     assert!(renamed > 0);
     overwrite_in_place(&path, &bytes);
+    assert_a_program_rebuilds(&store);
+}
+
+/// Has a child process open the directory of `store` as a program does:
+/// it moves the damaged database aside and a new one serves.
+fn assert_a_program_rebuilds(store: &Store) {
     crate::test_child::run_ignored(
         "store::tests::child_opens_a_damaged_directory",
         DAMAGED_DIR,
@@ -1247,24 +1243,8 @@ fn damage_that_reads_cannot_see_is_found_when_a_program_opens() {
             .unwrap();
     }
     store.flush().unwrap();
-    let path = store.layout.db().join("data.mdb");
-    let mut bytes = std::fs::read(&path).unwrap();
-    let page = store.data_file.page_size() as usize;
-    let mut emptied = 0;
-    for start in (2 * page..bytes.len().saturating_sub(page)).step_by(page) {
-        let flags = u16::from_le_bytes([bytes[start + 10], bytes[start + 11]]);
-        let lower = u16::from_le_bytes([bytes[start + 12], bytes[start + 13]]);
-        if flags & 0x02 != 0 && lower > 16 && first_key_size(start, &bytes) >= 40 {
-            bytes[start + 12..start + 14].copy_from_slice(&16u16.to_le_bytes());
-            emptied += 1;
-        }
-    }
-    assert!(emptied > 1);
-    overwrite_in_place(&path, &bytes);
-    crate::test_child::run_ignored(
-        "store::tests::child_opens_a_damaged_directory",
-        DAMAGED_DIR,
-        store.dir(),
-    );
-    assert_eq!(moved_aside(store.dir()), 1, "moved aside");
+    damage_leaf_pages(&store, |start, bytes| {
+        bytes[start + 12..start + 14].copy_from_slice(&16u16.to_le_bytes());
+    });
+    assert_a_program_rebuilds(&store);
 }
