@@ -171,7 +171,7 @@ impl CliError {
     pub fn from_open(path: PathBuf, error: funcache::Error) -> CliError {
         match error {
             funcache::Error::NotACacheDir { .. } => CliError::NotACache { path },
-            error if error.is_damaged_database() => CliError::Damaged {
+            error @ funcache::Error::Damaged { .. } => CliError::Damaged {
                 path,
                 source: error,
             },

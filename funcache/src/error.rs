@@ -51,6 +51,17 @@ pub enum Error {
         #[source]
         source: Source,
     },
+    /// The cache database is damaged: LMDB reported damage, or the check
+    /// of its pages when it opened found some. A program that opens the
+    /// directory moves a damaged database aside and starts a new one.
+    #[error("the cache database at {path} is damaged: {source}")]
+    Damaged {
+        /// The directory.
+        path: PathBuf,
+        /// What was found.
+        #[source]
+        source: Source,
+    },
     /// [`set_cache_dir`](crate::set_cache_dir) was already called with
     /// another directory.
     #[error("the cache directory was already set to {current}")]
@@ -87,11 +98,9 @@ pub enum Error {
 }
 
 impl Error {
-    /// Whether this is a damaged cache database: LMDB reported damage, or
-    /// the check of its pages when it opened found some. A program that
-    /// opens the directory moves a damaged database aside and starts a new
-    /// one.
+    /// Whether this is [`Error::Damaged`]: the store warned about it
+    /// itself, once (callers that would warn again stay silent).
     pub fn is_damaged_database(&self) -> bool {
-        crate::store::is_damage(self)
+        matches!(self, Error::Damaged { .. })
     }
 }

@@ -138,8 +138,9 @@ impl CacheDir {
     /// [`Error::NotACacheDir`] if it does not exist or is not a funcache
     /// directory, [`Error::Format`] if another funcache format wrote it
     /// (funcache before 0.1's LMDB store wrote format 1; a program using
-    /// the directory upgrades it), and [`Error::Store`] if its database
-    /// cannot be opened.
+    /// the directory upgrades it), [`Error::Damaged`] if its database is
+    /// damaged (a program using the directory moves it aside and starts a
+    /// new one), and [`Error::Store`] if it cannot be opened otherwise.
     pub fn open(path: impl AsRef<Path>) -> Result<CacheDir, Error> {
         let store = store::open_existing(path.as_ref())?;
         Ok(CacheDir {

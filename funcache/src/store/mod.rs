@@ -124,18 +124,6 @@ enum Committed<T, F> {
     },
 }
 
-/// Whether `error` is a damaged database, which the store warns about
-/// itself, once (see `Store::mark_damaged`): the callers that would warn
-/// again about the read or write it failed stay silent.
-pub(crate) fn is_damage(error: &Error) -> bool {
-    match error {
-        Error::Store { source, .. } => source
-            .downcast_ref::<heed::Error>()
-            .is_some_and(lmdb::is_corruption),
-        _ => false,
-    }
-}
-
 /// The tables of one database.
 #[derive(Clone, Copy)]
 struct Tables {
@@ -228,11 +216,16 @@ impl Store {
     }
 
     fn db_error(&self, source: heed::Error) -> Error {
+        let path = self.dir().to_path_buf();
         if lmdb::is_corruption(&source) {
             self.mark_damaged(&source);
+            return Error::Damaged {
+                path,
+                source: Box::new(source),
+            };
         }
         Error::Store {
-            path: self.dir().to_path_buf(),
+            path,
             source: Box::new(source),
         }
     }

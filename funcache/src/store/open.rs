@@ -128,7 +128,7 @@ enum OpenError {
 impl OpenError {
     fn into_error(self, dir: &Path) -> Error {
         match self {
-            OpenError::Corrupt(source) => Error::Store {
+            OpenError::Corrupt(source) => Error::Damaged {
                 path: dir.to_path_buf(),
                 source: Box::new(source),
             },

@@ -411,7 +411,7 @@ impl Store {
                 .and_then(|()| self.append_reads(&touches)),
         };
         if let Err(error) = after {
-            if super::is_damage(&error) {
+            if error.is_damaged_database() {
                 return;
             }
             warn_once("write", &self.dir().to_string_lossy(), || {

@@ -119,7 +119,7 @@ impl<'a> Chain<'a> {
 
     fn put(&self, tier: &dyn Tier, key: &[u8], value: &Value<'_>) {
         if let Err(error) = tier.put(key, value) {
-            if matches!(&error, TierError::Failed(error) if crate::store::is_damage(error)) {
+            if matches!(&error, TierError::Failed(error) if error.is_damaged_database()) {
                 return;
             }
             let id = self.fn_id;
@@ -134,7 +134,7 @@ impl<'a> Chain<'a> {
         let id = self.fn_id;
         match error {
             // The store warned, once.
-            TierError::Failed(error) if crate::store::is_damage(error) => {}
+            TierError::Failed(error) if error.is_damaged_database() => {}
             TierError::Failed(error) => warn_once("read", &scope(name, id), || {
                 format!("funcache: reading the {name} tier of {id} failed: {error}")
             }),

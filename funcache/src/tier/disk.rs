@@ -113,7 +113,7 @@ impl DiskTier {
             .and_then(|()| self.store.record_ttl(&self.function, self.facts.ttl()));
         // A damaged store warned about itself, once.
         if let Err(error) = recorded
-            && !crate::store::is_damage(&error)
+            && !error.is_damaged_database()
         {
             warn_once("record", self.fn_id, || {
                 format!(

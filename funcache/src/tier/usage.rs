@@ -86,7 +86,7 @@ impl DiskTier {
         self.hand_over_counts();
         // A damaged store warned about itself, once.
         if let Err(error) = self.store.write_journal()
-            && !crate::store::is_damage(&error)
+            && !error.is_damaged_database()
         {
             warn_once("journal", self.fn_id, || {
                 format!("funcache: usage of {} not recorded: {error}", self.fn_id)
