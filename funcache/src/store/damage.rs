@@ -112,10 +112,21 @@ pub(crate) fn move_aside(
     }
     let name = format!("{ASIDE_PREFIX}{}", envelope::now_unix_ms());
     let aside = dir.join(&name);
-    std::fs::rename(layout.db(), &aside).map_err(|source| Error::Io {
-        path: layout.db(),
-        source,
-    })?;
+    match std::fs::rename(layout.db(), &aside) {
+        Ok(()) => {}
+        // Another process that found the same damage moved it first (and
+        // may not have started the new one yet).
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let _ = std::fs::remove_file(layout.damage_mark());
+            return layout.prepare(true);
+        }
+        Err(source) => {
+            return Err(Error::Io {
+                path: layout.db(),
+                source,
+            });
+        }
+    }
     // Gone with the database it was about; a failure only means the next
     // opener moves the new database aside too.
     let _ = std::fs::remove_file(layout.damage_mark());

@@ -1065,6 +1065,22 @@ fn child_finds_key_1() {
     assert_eq!(load::<u8>(&store, "app::f", &key(1)), Some(1));
 }
 
+/// Trial O: two programs found the same damage; the first renamed the
+/// database aside, and the second's rename found nothing there. That
+/// failed its open, and it ran with no disk tier at all. Now it takes
+/// the new database (started by whichever of them gets there first).
+#[test]
+fn a_database_another_process_just_moved_aside_is_not_an_error() {
+    let (_temp, store) = store();
+    std::fs::rename(store.layout.db(), store.dir().join("lmdb.corrupt-1")).unwrap();
+    // The race is between its check that the database is still in place
+    // and its rename: with no identity to check, the move reaches the
+    // rename.
+    damage::move_aside(&store.layout, None, "MDB_CORRUPTED").unwrap();
+    assert!(store.layout.db().is_dir(), "ready for a new database");
+    assert_eq!(moved_aside(store.dir()), 1, "moved once");
+}
+
 /// Each database moved aside is as large as the cache was: only the
 /// latest is kept.
 #[test]
