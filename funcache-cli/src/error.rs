@@ -45,16 +45,16 @@ pub enum CliError {
     },
     /// The directory's database is damaged.
     #[error(
-        "the cache database in {} is damaged; the next program that uses the directory moves \
-         it aside and starts a new one",
-        path.display()
+        "{damage}; the next program that writes the directory moves it aside and starts a new \
+         one (or delete {}), which purge cannot do",
+        path.join("lmdb").display()
     )]
     Damaged {
         /// The directory.
         path: PathBuf,
-        /// What the runtime found.
-        #[source]
-        source: funcache::Error,
+        /// What the runtime found (its text says it all: not a source,
+        /// so the message does not repeat it).
+        damage: funcache::Error,
     },
     /// Any other failure of the runtime while reading or changing the cache.
     #[error(transparent)]
@@ -171,10 +171,7 @@ impl CliError {
     pub fn from_open(path: PathBuf, error: funcache::Error) -> CliError {
         match error {
             funcache::Error::NotACacheDir { .. } => CliError::NotACache { path },
-            error @ funcache::Error::Damaged { .. } => CliError::Damaged {
-                path,
-                source: error,
-            },
+            damage @ funcache::Error::Damaged { .. } => CliError::Damaged { path, damage },
             error @ (funcache::Error::Format { .. } | funcache::Error::Store { .. }) => {
                 CliError::Corrupt {
                     path,

@@ -147,7 +147,7 @@ fn walk(
 }
 
 fn damage(what: impl fmt::Display) -> PageDamage {
-    PageDamage(format!("the database file's structure is damaged: {what}"))
+    PageDamage(format!("in its page structure: {what}"))
 }
 
 fn io_damage(error: std::io::Error) -> PageDamage {

@@ -72,9 +72,19 @@ pub(crate) fn open_shared(dir: &Path, mode: OpenMode) -> Result<Arc<Store>, Erro
         Err(error) => {
             let message = error.to_string();
             warn_once("store-open", &key.to_string_lossy(), || {
-                format!(
-                    "funcache: disk cache disabled: {message}; results are computed but not persisted"
-                )
+                if error.is_damaged_database() {
+                    // Only a program that may write moves it aside.
+                    format!(
+                        "funcache: disk cache disabled: {message}; results are computed; a \
+                         program that may write the directory moves the database aside and \
+                         starts a new one"
+                    )
+                } else {
+                    format!(
+                        "funcache: disk cache disabled: {message}; results are computed but not \
+                         persisted"
+                    )
+                }
             });
             slots.insert(key, Slot::Failed { at: Instant::now() });
             Err(error)

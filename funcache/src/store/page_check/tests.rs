@@ -172,7 +172,7 @@ fn set_u64(bytes: &mut [u8], at: usize, value: u64) {
 
 fn assert_found(result: Result<(), Failure>, what: &str) {
     let message = result.expect_err(what).to_string();
-    assert!(message.contains("damaged"), "{what}: {message}");
+    assert!(message.contains("page structure"), "{what}: {message}");
 }
 
 /// Each kind of damage to the pages a write goes through is found; the
