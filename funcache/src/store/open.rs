@@ -40,12 +40,31 @@ impl Store {
             move_aside(&layout, mark.database, &mark.reason)?;
         }
         let opened = DatabaseId::in_place(&layout);
-        match Self::open_env(layout.clone(), mode, durability) {
+        match Self::open_env_again(&layout, mode, durability) {
             Err(OpenError::Corrupt(error)) if mode == OpenMode::Create => {
                 move_aside(&layout, opened, &error.to_string())?;
-                Self::open_env(layout, mode, durability).map_err(|error| error.into_error(dir))
+                Self::open_env_again(&layout, mode, durability)
+                    .map_err(|error| error.into_error(dir))
             }
             result => result.map_err(|error| error.into_error(dir)),
+        }
+    }
+
+    /// [`open_env`](Self::open_env), once more if a program found the
+    /// database directory gone meanwhile: another process that found it
+    /// damaged moved it aside and has not started the new one yet (trial
+    /// O: the second of two programs then ran with no disk tier).
+    pub(super) fn open_env_again(
+        layout: &Layout,
+        mode: OpenMode,
+        durability: Durability,
+    ) -> Result<Store, OpenError> {
+        match Self::open_env(layout.clone(), mode, durability) {
+            Err(OpenError::Other(_)) if mode == OpenMode::Create && !layout.db().exists() => {
+                layout.prepare(true).map_err(OpenError::Other)?;
+                Self::open_env(layout.clone(), mode, durability)
+            }
+            result => result,
         }
     }
 
@@ -119,14 +138,14 @@ impl Store {
 }
 
 /// Why a database did not open.
-enum OpenError {
+pub(super) enum OpenError {
     /// Its file is damaged.
     Corrupt(heed::Error),
     Other(Error),
 }
 
 impl OpenError {
-    fn into_error(self, dir: &Path) -> Error {
+    pub(super) fn into_error(self, dir: &Path) -> Error {
         match self {
             OpenError::Corrupt(source) => Error::Damaged {
                 path: dir.to_path_buf(),

@@ -1081,6 +1081,24 @@ fn a_database_another_process_just_moved_aside_is_not_an_error() {
     assert_eq!(moved_aside(store.dir()), 1, "moved once");
 }
 
+/// The other side of the same race: a program opening the directory in
+/// the moment between the other's rename and its new database finds no
+/// database directory; it starts the new one itself rather than run with
+/// no disk tier.
+#[test]
+fn a_database_directory_gone_while_opening_is_started_anew() {
+    let temp = tempfile::tempdir().unwrap();
+    let layout = Layout::new(&temp.path().join("cache"));
+    layout.prepare(true).unwrap();
+    std::fs::remove_dir_all(layout.db()).unwrap();
+    let store = Store::open_env_again(&layout, OpenMode::Create, crate::config::Durability::Batch);
+    assert!(
+        store.is_ok(),
+        "{:?}",
+        store.err().map(|e| e.into_error(&layout.root))
+    );
+}
+
 /// Each database moved aside is as large as the cache was: only the
 /// latest is kept.
 #[test]
