@@ -1,13 +1,14 @@
 //! A damaged database: the mark a process that met the damage leaves for
 //! the next program (`<dir>/lmdb.damaged`), and moving the database aside
-//! (to `<dir>/lmdb.corrupt-<unix ms>`, never read again; only the latest
-//! is kept, for a post-mortem).
+//! (to `<dir>/lmdb.corrupt-<unix ms>-<pid>`, never read again; only the
+//! latest is kept, for a post-mortem).
 //!
 //! Several processes may find the same damage at once. Each names the
 //! database file it found damaged by its identity (device and inode), and
 //! moves the database aside only while that file is still the one in
 //! place: the new database another process started meanwhile is left
-//! alone.
+//! alone. Moves take a lock file (`<dir>/locks/move-aside`) so that the
+//! check and the rename are one step.
 
 use std::fmt;
 use std::path::Path;
@@ -105,12 +106,20 @@ pub(crate) fn move_aside(
     reason: &str,
 ) -> Result<(), Error> {
     let dir = &layout.root;
+    // Held until this move is done: the check that the database is still
+    // in place and its rename are then one step for every other process.
+    let _moving = lock_moves(dir);
     if database.is_some() && database != DatabaseId::in_place(layout) {
         // Another process moved it aside and started the one in place.
         let _ = std::fs::remove_file(layout.damage_mark());
         return layout.prepare(true);
     }
-    let name = format!("{ASIDE_PREFIX}{}", envelope::now_unix_ms());
+    // The process id too: two processes may move in one millisecond.
+    let name = format!(
+        "{ASIDE_PREFIX}{}-{}",
+        envelope::now_unix_ms(),
+        std::process::id()
+    );
     let aside = dir.join(&name);
     match std::fs::rename(layout.db(), &aside) {
         Ok(()) => {}
@@ -140,6 +149,22 @@ pub(crate) fn move_aside(
         )
     });
     layout.prepare(true)
+}
+
+/// Takes `<dir>/locks/move-aside` exclusively, waiting for another
+/// process's move; `None` if it cannot be had (the move goes on: the
+/// identity check and a rename that finds nothing still hold).
+fn lock_moves(dir: &Path) -> Option<std::fs::File> {
+    let locks = dir.join("locks");
+    std::fs::create_dir_all(&locks).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(locks.join("move-aside"))
+        .ok()?;
+    fs4::FileExt::lock(&file).ok()?;
+    Some(file)
 }
 
 /// Names of databases moved aside start with this.

@@ -7,8 +7,9 @@
 //! <dir>/access.log    sampled reads, for least-recently-used eviction
 //! <dir>/locks/keys    advisory byte locks: one computation per key (Linux)
 //! <dir>/locks/<n>     advisory lock files: the same elsewhere
+//! <dir>/locks/move-aside  held while a damaged database is moved aside
 //! <dir>/lmdb.damaged  left by a process that found the database damaged
-//! <dir>/lmdb.corrupt-<ms>  the latest damaged database moved aside
+//! <dir>/lmdb.corrupt-<ms>-<pid>  the latest damaged database moved aside
 //! ```
 //!
 //! Nothing in the directory names an absolute path or a machine, so it can
