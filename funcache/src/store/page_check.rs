@@ -1,5 +1,5 @@
-//! A check of the database file's structure, made inside a process's
-//! first write transaction, before anything is written.
+//! A check of the database file's structure, made when a process opens a
+//! cache directory, before anything reads or writes the database.
 //!
 //! LMDB 0.9 trusts its pages: it follows their node offsets, sizes and
 //! child page numbers unchecked, and its pages carry no checksum. Reads
@@ -103,7 +103,6 @@ pub(crate) fn check_snapshot(file: &File, page_size: u64, txn_id: u64) -> Result
 
 /// A page the check reached: its number, its kind (`P_BRANCH`, `P_LEAF`,
 /// `P_OVERFLOW`) and its tree.
-#[cfg(test)]
 pub(crate) type Reached = (u64, u16, Tree);
 
 /// [`check_snapshot`], listing the branch, leaf and first overflow pages
@@ -112,7 +111,7 @@ fn walk(
     file: &File,
     page_size: u64,
     txn_id: u64,
-    reached: Option<&mut Vec<(u64, u16, Tree)>>,
+    reached: Option<&mut Vec<Reached>>,
 ) -> Result<(), Failure> {
     if !cfg!(all(target_endian = "little", target_pointer_width = "64")) {
         return Ok(());
@@ -361,6 +360,14 @@ impl Tree {
             Tree::Main | Tree::Table => 0,
         }
     }
+
+    /// Whether `previous` sorts before `key` (LMDB's comparison).
+    fn in_order(self, previous: &[u8], key: &[u8]) -> bool {
+        match self {
+            Tree::Free => u64_at(previous, 0) < u64_at(key, 0),
+            Tree::Main | Tree::Table => previous < key,
+        }
+    }
 }
 
 /// A walk over the pages in use, each read once.
@@ -371,7 +378,7 @@ struct Walk<'f> {
     /// One bit per page number: reached already (or listed as free).
     seen: Vec<u64>,
     /// Where the pages reached are listed, if anywhere (for tests).
-    reached: Option<&'f mut Vec<(u64, u16, Tree)>>,
+    reached: Option<&'f mut Vec<Reached>>,
 }
 
 /// Where a page sits in its tree.
@@ -438,7 +445,8 @@ impl Walk<'_> {
         Ok(())
     }
 
-    /// Reads `count` pages from `pgno`, claimed already.
+    /// Reads `count` pages from `pgno` (pages in use: claimed already, or
+    /// checked to be).
     fn read(&self, pgno: u64, count: u64) -> Result<Vec<u8>, PageDamage> {
         let mut bytes = vec![0; count as usize * self.page_size];
         read_at(self.file, &mut bytes, pgno * self.page_size as u64)?;
@@ -568,8 +576,10 @@ impl Walk<'_> {
                 self.last_page
             )));
         }
-        let mut first = vec![0; PAGE_HEADER];
-        read_at(self.file, &mut first, pgno * self.page_size as u64)?;
+        let first = self.read(pgno, 1)?;
+        if u16_at(&first, 10) & KIND_BITS != P_OVERFLOW {
+            return Err(damage(format!("page {pgno} is not an overflow page")));
+        }
         let pages = u64::from(u32_at(&first, 12));
         // What LMDB allocates for `size` bytes (`OVPAGES`); a run may be
         // longer (a value shortened in place).
@@ -584,15 +594,15 @@ impl Walk<'_> {
         if let Some(reached) = &mut self.reached {
             reached.push((pgno, P_OVERFLOW, tree));
         }
-        let run = self.read(pgno, if tree == Tree::Free { needed } else { 1 })?;
-        if u16_at(&run, 10) & KIND_BITS != P_OVERFLOW {
-            return Err(damage(format!("page {pgno} is not an overflow page")));
+        if tree != Tree::Free {
+            return Ok(Vec::new());
         }
-        Ok(if tree == Tree::Free {
-            run[PAGE_HEADER..PAGE_HEADER + size as usize].to_vec()
+        let run = if needed == 1 {
+            first
         } else {
-            Vec::new()
-        })
+            self.read(pgno, needed)?
+        };
+        Ok(run[PAGE_HEADER..PAGE_HEADER + size as usize].to_vec())
     }
 
     /// Claims the pages of a free list record (`MDB_IDL`: a count, then
@@ -615,16 +625,6 @@ enum Child {
     Table(TreeRecord),
 }
 
-impl Tree {
-    /// Whether `previous` sorts before `key` (LMDB's comparison).
-    fn in_order(self, previous: &[u8], key: &[u8]) -> bool {
-        match self {
-            Tree::Free => u64_at(previous, 0) < u64_at(key, 0),
-            Tree::Main | Tree::Table => previous < key,
-        }
-    }
-}
-
 /// A branch or leaf page's nodes.
 struct Nodes<'p> {
     page: &'p [u8],
@@ -632,6 +632,8 @@ struct Nodes<'p> {
     /// Where the nodes begin: every node lies between it and the page end.
     upper: usize,
     count: usize,
+    /// A leaf page's nodes hold data; a branch page's, child page numbers.
+    is_leaf: bool,
 }
 
 /// A node of a [`Nodes`] page.
@@ -660,6 +662,7 @@ impl<'p> Nodes<'p> {
             pgno,
             upper,
             count: (lower - PAGE_HEADER) / 2,
+            is_leaf: u16_at(page, 10) & P_LEAF != 0,
         })
     }
 
@@ -679,9 +682,8 @@ impl<'p> Nodes<'p> {
         let flags = u16_at(self.page, offset + 4);
         let key_start = offset + NODE_HEADER;
         let key_end = key_start + usize::from(u16_at(self.page, offset + 6));
-        let is_leaf = u16_at(self.page, 10) & P_LEAF != 0;
         let stored = match flags {
-            _ if !is_leaf => 0,
+            _ if !self.is_leaf => 0,
             F_BIGDATA => 8,
             F_SUBDATA => DB_RECORD as u64,
             _ => size,
