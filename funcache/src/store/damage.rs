@@ -46,7 +46,7 @@ impl DatabaseId {
 
     /// The database file in place in `layout` now.
     pub(crate) fn in_place(layout: &Layout) -> Option<DatabaseId> {
-        DatabaseId::of(&layout.db().join("data.mdb"))
+        DatabaseId::of(&layout.data_file())
     }
 }
 

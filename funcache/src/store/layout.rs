@@ -89,6 +89,11 @@ impl Layout {
         self.root.join("lmdb")
     }
 
+    /// The LMDB environment's data file: every page of the database.
+    pub(crate) fn data_file(&self) -> PathBuf {
+        self.db().join("data.mdb")
+    }
+
     /// See [`DAMAGE_MARK`].
     pub(crate) fn damage_mark(&self) -> PathBuf {
         self.root.join(DAMAGE_MARK)

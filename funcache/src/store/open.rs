@@ -102,14 +102,11 @@ impl Store {
         let _ = env.clear_stale_readers();
         // LMDB follows damaged pages unchecked, reading and writing: none
         // is touched before every page in use is checked.
-        super::page_check::check(&env, &layout.db().join("data.mdb"))
+        let (data_path, page_size) = (layout.data_file(), u64::from(env.stat().page_size));
+        super::page_check::check(&env, &data_path, page_size)
             .map_err(|damage| OpenError::Corrupt(damage.into()))?;
         let tables = open_tables(&env).map_err(db_error)?;
-        let data_file = DataFile::new(
-            &layout.db().join("data.mdb"),
-            u64::from(env.stat().page_size),
-            !read_only,
-        );
+        let data_file = DataFile::new(&data_path, page_size, !read_only);
         let store = Store {
             access_log: AccessLog::new(&dir),
             blobs: Blobs::new(layout.blobs()),

@@ -69,17 +69,16 @@ pub(crate) enum Failure {
 /// one it began (two commits during a few system calls).
 const ATTEMPTS: usize = 8;
 
-/// Checks the pages of the database file at `path` that a read
-/// transaction of `env` begun now sees. When commits keep overwriting the
+/// Checks the pages (of `page_size` bytes) of the database file at `path`
+/// that a read transaction of `env` begun now sees. When commits keep overwriting the
 /// snapshot's meta page before it is read, or the file cannot be opened
 /// (no file descriptor left: that is not damage, and moving the database
 /// aside would throw the cache away), nothing is checked; LMDB's own reads
 /// stay guarded (see `file_bounds.rs`).
-pub(crate) fn check(env: &LmdbEnv, path: &Path) -> Result<(), PageDamage> {
+pub(crate) fn check(env: &LmdbEnv, path: &Path, page_size: u64) -> Result<(), PageDamage> {
     let Ok(file) = File::open(path) else {
         return Ok(());
     };
-    let page_size = u64::from(env.stat().page_size);
     for _ in 0..ATTEMPTS {
         // A transaction that cannot begin is reported by what follows.
         let Ok(txn) = env.read_txn() else {

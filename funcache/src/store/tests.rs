@@ -1121,7 +1121,7 @@ fn a_damaged_page_naming_the_tables_is_moved_aside_not_written() {
     let (_temp, store) = store();
     put_as_another_process(&store, "app::f", &key(1), 1);
     store.flush().unwrap();
-    let path = store.layout.db().join("data.mdb");
+    let path = store.layout.data_file();
     let mut bytes = std::fs::read(&path).unwrap();
     let mut renamed = 0;
     for at in 0..bytes.len() - 7 {
@@ -1187,7 +1187,7 @@ fn read_after_damaging_leaf_pages(store: &Store, var: &str) {
 /// `damage(page start, bytes)`, in place: the maps of this process and of
 /// others see it.
 fn damage_leaf_pages(store: &Store, damage: impl Fn(usize, &mut [u8])) {
-    let path = store.layout.db().join("data.mdb");
+    let path = store.layout.data_file();
     let mut bytes = std::fs::read(&path).unwrap();
     let page = store.data_file.page_size() as usize;
     let mut damaged = 0;

@@ -21,7 +21,7 @@ fn put(store: &Store, fn_id: &str, n: u32, len: usize) {
 }
 
 fn data_path(store: &Store) -> PathBuf {
-    store.layout.db().join("data.mdb")
+    store.layout.data_file()
 }
 
 /// The last committed transaction, once everything queued is committed.
@@ -405,7 +405,7 @@ fn checks_during_commits_pass() {
             }
         });
         for _ in 0..100 {
-            check(&store.env, &data_path(&store)).unwrap();
+            check(&store.env, &data_path(&store), store.data_file.page_size()).unwrap();
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
     });
