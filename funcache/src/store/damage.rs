@@ -109,45 +109,40 @@ pub(crate) fn move_aside(
     // Held until this move is done: the check that the database is still
     // in place and its rename are then one step for every other process.
     let _moving = lock_moves(dir);
-    if database.is_some() && database != DatabaseId::in_place(layout) {
-        // Another process moved it aside and started the one in place.
-        let _ = std::fs::remove_file(layout.damage_mark());
-        return layout.prepare(true);
-    }
-    // The process id too: two processes may move in one millisecond.
-    let name = format!(
-        "{ASIDE_PREFIX}{}-{}",
-        envelope::now_unix_ms(),
-        std::process::id()
-    );
-    let aside = dir.join(&name);
-    match std::fs::rename(layout.db(), &aside) {
-        Ok(()) => {}
-        // Another process that found the same damage moved it first (and
-        // may not have started the new one yet).
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            let _ = std::fs::remove_file(layout.damage_mark());
-            return layout.prepare(true);
-        }
-        Err(source) => {
-            return Err(Error::Io {
-                path: layout.db(),
-                source,
-            });
+    // Unless another process moved it aside (and started the one in
+    // place, or is about to: the rename then finds nothing).
+    if database.is_none() || database == DatabaseId::in_place(layout) {
+        // The process id too: two processes may move in one millisecond.
+        let name = format!(
+            "{ASIDE_PREFIX}{}-{}",
+            envelope::now_unix_ms(),
+            std::process::id()
+        );
+        let aside = dir.join(&name);
+        match std::fs::rename(layout.db(), &aside) {
+            Ok(()) => {
+                remove_older(dir, &name);
+                crate::warn::warn_once("store-corrupt", &dir.to_string_lossy(), || {
+                    format!(
+                        "funcache: the cache database in {} is damaged ({reason}); it was moved \
+                         to {} and the cache starts empty",
+                        dir.display(),
+                        aside.display()
+                    )
+                });
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(Error::Io {
+                    path: layout.db(),
+                    source,
+                });
+            }
         }
     }
     // Gone with the database it was about; a failure only means the next
     // opener moves the new database aside too.
     let _ = std::fs::remove_file(layout.damage_mark());
-    remove_older(dir, &name);
-    crate::warn::warn_once("store-corrupt", &dir.to_string_lossy(), || {
-        format!(
-            "funcache: the cache database in {} is damaged ({reason}); it was moved to {} and \
-             the cache starts empty",
-            dir.display(),
-            aside.display()
-        )
-    });
     layout.prepare(true)
 }
 
@@ -155,14 +150,8 @@ pub(crate) fn move_aside(
 /// process's move; `None` if it cannot be had (the move goes on: the
 /// identity check and a rename that finds nothing still hold).
 fn lock_moves(dir: &Path) -> Option<std::fs::File> {
-    let locks = dir.join("locks");
-    std::fs::create_dir_all(&locks).ok()?;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(locks.join("move-aside"))
-        .ok()?;
+    let path = super::key_lock::dir(dir).join("move-aside");
+    let file = super::key_lock::open_lock_file(dir, &path).ok()?;
     fs4::FileExt::lock(&file).ok()?;
     Some(file)
 }

@@ -212,8 +212,8 @@ fn key_hash(function: &FunctionKey, entry_key: &[u8]) -> u64 {
 }
 
 /// Opens a lock file for locking, creating it (and the lock directory)
-/// when missing.
-fn open_lock_file(cache_dir: &Path, path: &Path) -> io::Result<File> {
+/// when missing, private to the user.
+pub(super) fn open_lock_file(cache_dir: &Path, path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.create(true).truncate(false).write(true);
     #[cfg(unix)]
