@@ -109,11 +109,7 @@ fn damage_is_moved_aside_by_a_program_and_reported_by_the_cli() {
 
         let run = crate::util::calls(fixture, cache.path(), &calls());
         check_squares(&run.stdout, kind);
-        let warnings: Vec<&str> = run
-            .stderr
-            .lines()
-            .filter(|l| !l.starts_with("RUN "))
-            .collect();
+        let warnings = run.warnings();
         assert_eq!(warnings.len(), 1, "{kind}: one warning: {warnings:?}");
         assert!(warnings[0].contains("damaged"), "{kind}: {warnings:?}");
         assert_eq!(moved_aside(cache.path()), 1, "{kind}: moved aside");
@@ -194,11 +190,7 @@ fn damaged_values_of_several_functions_give_one_warning() {
     let run = crate::util::calls(fixture, &cache, &calls);
     check_squares_and_labels(&run.stdout);
     assert_eq!(run.ran.len(), 400, "every damaged value recomputed");
-    let warnings: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|l| !l.starts_with("RUN "))
-        .collect();
+    let warnings = run.warnings();
     assert_eq!(warnings.len(), 1, "one warning: {warnings:?}");
     assert!(warnings[0].contains("checksum"), "{warnings:?}");
     assert_eq!(moved_aside(&cache), 0, "the database stays");

@@ -53,6 +53,15 @@ pub struct Run {
 }
 
 impl Run {
+    /// What the run said on stderr besides its `RUN <name>` markers:
+    /// warnings and errors.
+    pub fn warnings(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|line| !line.starts_with("RUN "))
+            .collect()
+    }
+
     /// The value printed for `key` (`key=value` on stdout).
     pub fn value(&self, key: &str) -> &str {
         let prefix = format!("{key}=");
